@@ -1,0 +1,7 @@
+# Writes a C++ source holding the bytes of IN as a raw string literal.
+file(READ ${IN} content)
+string(FIND "${content}" ")BULWARK_EMBED\"" clash)
+if(NOT clash EQUAL -1)
+  message(FATAL_ERROR "${IN} contains the embed delimiter")
+endif()
+file(WRITE ${OUT} "// Generated from ${IN}; do not edit.\n#include <string_view>\nnamespace bulwark::embedded {\nstd::string_view ${NAME}() {\n  static constexpr char data[] = R\"BULWARK_EMBED(${content})BULWARK_EMBED\";\n  return {data, sizeof(data) - 1};\n}\n} // namespace bulwark::embedded\n")

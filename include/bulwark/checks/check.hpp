@@ -1,0 +1,61 @@
+#pragma once
+// A check is a catalogue entry (data/checks.yaml) plus one function. The
+// function reads models from the Context (never files) and emits findings;
+// the engine fills in title, severity, fix and references from the catalogue.
+
+#include <bulwark/core/catalogue.hpp>
+#include <bulwark/core/finding.hpp>
+#include <bulwark/core/profile.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulwark {
+
+class Context;
+
+class CheckRun {
+public:
+  CheckRun(Context& ctx, const CheckSpec& spec, const Profile& profile)
+      : m_ctx(ctx), m_spec(spec), m_profile(profile) {}
+
+  Context& ctx() { return m_ctx; }
+  const CheckSpec& spec() const { return m_spec; }
+
+  // REQUIRES: the catalogue declares the parameter with that type.
+  int64_t param_int(std::string_view name) const;
+  std::string param_str(std::string_view name) const;
+  std::vector<std::string> param_list(std::string_view name) const;
+
+  // Records one finding. `severity` overrides the catalogue's (rarely: an
+  // obsolete setting that is reported for information only).
+  void emit(Status status, std::string subject, std::string message,
+            std::vector<Evidence> evidence = {}, std::optional<Severity> severity = {});
+
+  std::vector<Finding>& findings() { return m_findings; }
+
+private:
+  const ParamValue& param(std::string_view name) const;
+
+  Context& m_ctx;
+  const CheckSpec& m_spec;
+  const Profile& m_profile;
+  std::vector<Finding> m_findings;
+};
+
+struct CheckImpl {
+  std::string_view id;
+  void (*run)(CheckRun&);
+};
+
+// One table per domain (src/checks/<domain>.cpp).
+std::span<const CheckImpl> ssh_checks();
+
+// Every implemented check, in catalogue order of domains (registry.cpp).
+std::span<const CheckImpl> all_checks();
+const CheckImpl* find_check(std::string_view id);
+
+} // namespace bulwark

@@ -1,0 +1,50 @@
+#pragma once
+// The Context of one audit run: the target's RootFs and the models parsed
+// from it. Each model is parsed at most once, and only when a selected check
+// asks for it.
+
+#include <bulwark/core/rootfs.hpp>
+#include <bulwark/parse/sshd_config.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulwark {
+
+// The SSH server as the checks see it.
+struct SshModel {
+  enum class State { ok, absent, unreadable };
+  State state = State::absent;
+  std::string config_path = "/etc/ssh/sshd_config";
+  std::optional<Error> error; // unreadable: why
+  ssh::SshdConfig config;
+  ssh::UserDb users;
+
+  // A context is `sshd -T` (global) or one Match block taken as satisfied.
+  struct Scope {
+    std::string label;   // "global", "Match User alice"
+    int match_line = -1; // index into config.lines, -1 for global
+    SourceLocation loc;  // where the Match line is
+    ssh::Effective effective;
+  };
+  std::vector<Scope> scopes; // global first
+};
+
+class Context {
+public:
+  explicit Context(const RootFs& fs) : m_fs(fs) {}
+  const RootFs& fs() const { return m_fs; }
+
+  const SshModel& ssh();
+
+private:
+  const RootFs& m_fs;
+  std::unique_ptr<SshModel> m_ssh;
+};
+
+// Builds the SSH model of a target (also used by `bulwark facts ssh`).
+SshModel load_ssh_model(const RootFs& fs);
+
+} // namespace bulwark

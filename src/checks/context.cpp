@@ -1,0 +1,42 @@
+#include <bulwark/checks/context.hpp>
+
+namespace bulwark {
+
+SshModel load_ssh_model(const RootFs& fs) {
+  SshModel m;
+  auto parsed = ssh::parse_sshd_config(fs, m.config_path);
+  if (!parsed) {
+    m.state = parsed.error().not_found() ? SshModel::State::absent : SshModel::State::unreadable;
+    m.error = parsed.error();
+    return m;
+  }
+  m.state = SshModel::State::ok;
+  m.config = std::move(parsed).value();
+  m.users = ssh::UserDb::load(fs);
+  SshModel::Scope global;
+  global.label = "global";
+  global.loc = SourceLocation{m.config_path, 0};
+  global.effective = ssh::evaluate(m.config, ssh::ConnectionSpec{}, m.users);
+  m.scopes.push_back(std::move(global));
+  for (size_t i = 0; i < m.config.lines.size(); ++i) {
+    const auto& l = m.config.lines[i];
+    // `Match all` is already part of the global scope (sshd -T applies it).
+    if (l.kind != ssh::Line::Kind::match || l.match_all || !l.match_valid)
+      continue;
+    SshModel::Scope s;
+    s.label = "Match " + l.match_text;
+    s.match_line = static_cast<int>(i);
+    s.loc = l.loc;
+    s.effective = ssh::evaluate_block(m.config, static_cast<int>(i));
+    m.scopes.push_back(std::move(s));
+  }
+  return m;
+}
+
+const SshModel& Context::ssh() {
+  if (!m_ssh)
+    m_ssh = std::make_unique<SshModel>(load_ssh_model(m_fs));
+  return *m_ssh;
+}
+
+} // namespace bulwark

@@ -1,0 +1,39 @@
+// The explicit table of check domains. A new domain is one line here; no
+// static-initialisation registration (the linker drops it from static
+// libraries, and it hides the order).
+
+#include <bulwark/checks/check.hpp>
+
+#include <vector>
+
+namespace bulwark {
+
+namespace {
+
+using DomainTable = std::span<const CheckImpl> (*)();
+
+constexpr DomainTable k_domains[] = {
+    ssh_checks,
+};
+
+} // namespace
+
+std::span<const CheckImpl> all_checks() {
+  static const std::vector<CheckImpl> all = [] {
+    std::vector<CheckImpl> out;
+    for (auto table : k_domains)
+      for (auto& c : table())
+        out.push_back(c);
+    return out;
+  }();
+  return all;
+}
+
+const CheckImpl* find_check(std::string_view id) {
+  for (auto& c : all_checks())
+    if (c.id == id)
+      return &c;
+  return nullptr;
+}
+
+} // namespace bulwark

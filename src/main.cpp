@@ -1,0 +1,3 @@
+#include <bulwark/cli/cli.hpp>
+
+int main(int argc, char** argv) { return bulwark::cli::run(argc, argv); }

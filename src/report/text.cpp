@@ -1,0 +1,117 @@
+#include <bulwark/core/catalogue.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/report/report.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+
+namespace bulwark::report {
+
+namespace {
+
+struct Palette {
+  bool on;
+  std::string c(std::string_view code, std::string_view s) const {
+    if (!on)
+      return std::string(s);
+    return fmt::format("\033[{}m{}\033[0m", code, s);
+  }
+};
+
+int status_rank(Status s) {
+  switch (s) {
+  case Status::fail: return 0;
+  case Status::error: return 1;
+  case Status::warn: return 2;
+  case Status::pass: return 3;
+  case Status::not_applicable: return 4;
+  }
+  return 5;
+}
+
+std::string_view status_code(Status s) {
+  switch (s) {
+  case Status::fail: return "1;31";
+  case Status::error: return "1;35";
+  case Status::warn: return "1;33";
+  case Status::pass: return "32";
+  case Status::not_applicable: return "2";
+  }
+  return "0";
+}
+
+std::string status_label(Status s) {
+  switch (s) {
+  case Status::fail: return "FAIL";
+  case Status::error: return "ERROR";
+  case Status::warn: return "WARN";
+  case Status::pass: return "PASS";
+  case Status::not_applicable: return "N/A";
+  }
+  return "?";
+}
+
+} // namespace
+
+std::string render_text(const AuditReport& r, bool color) {
+  Palette p{color};
+  std::string out;
+  out += p.c("1", "bulwark audit") + " of " + r.root +
+         (r.hostname.empty() ? "" : " (" + r.hostname + ")") + ", profile " +
+         text::join(r.profiles, " + ") + "\n";
+  std::map<std::string, std::vector<const Finding*>> by_domain;
+  std::vector<std::string> order;
+  for (auto& f : r.findings) {
+    std::string domain = f.check.substr(0, f.check.find('.'));
+    if (!by_domain.count(domain))
+      order.push_back(domain);
+    by_domain[domain].push_back(&f);
+  }
+  for (auto& domain : order) {
+    auto& list = by_domain[domain];
+    std::stable_sort(list.begin(), list.end(), [](const Finding* a, const Finding* b) {
+      if (status_rank(a->status) != status_rank(b->status))
+        return status_rank(a->status) < status_rank(b->status);
+      return a->severity > b->severity;
+    });
+    out += "\n" + p.c("1", domain) + "\n";
+    for (const Finding* f : list) {
+      std::string label = fmt::format("{:<5}", status_label(f->status));
+      out += fmt::format("  {} {:<8} {}{}  {}\n", p.c(status_code(f->status), label),
+                         to_string(f->severity), f->check,
+                         f->subject.empty() || f->subject == "sshd" ? "" : " [" + f->subject + "]",
+                         text::printable(f->message, 300));
+      bool detail = f->status == Status::fail || f->status == Status::warn ||
+                    f->status == Status::error;
+      if (!detail)
+        continue;
+      size_t shown = 0;
+      for (auto& e : f->evidence) {
+        if (++shown > 5) {
+          out += fmt::format("        ... and {} more\n", f->evidence.size() - 5);
+          break;
+        }
+        std::string where = e.path.empty() ? "" : e.path + (e.line > 0 ? ":" + std::to_string(e.line) : "");
+        out += "        " + p.c("2", where.empty() ? "-" : where) + "  " +
+               text::printable(e.found, 200) +
+               (e.context.empty() || e.context == "global" ? "" : "  [" + text::printable(e.context, 80) + "]") +
+               (e.expected.empty() ? "" : "  (expected: " + text::printable(e.expected, 200) + ")") + "\n";
+      }
+      if (f->status != Status::error)
+        out += "        " + p.c("36", "fix:") + " " + f->fix + "\n";
+    }
+  }
+  auto count = [&](Status s) {
+    auto it = r.summary.find(s);
+    return it == r.summary.end() ? 0 : it->second;
+  };
+  out += fmt::format("\n{} {} pass, {} fail, {} warn, {} not applicable, {} error; score {}/100 "
+                     "({:.0f} ms)\n",
+                     p.c("1", "summary:"), count(Status::pass), count(Status::fail),
+                     count(Status::warn), count(Status::not_applicable), count(Status::error),
+                     r.score, r.duration_ms);
+  return out;
+}
+
+} // namespace bulwark::report

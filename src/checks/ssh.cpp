@@ -198,6 +198,21 @@ void allow_users_groups(CheckRun& run) {
     ev.push_back(evidence_for(*m, g, "allowusers", users, "AllowUsers or AllowGroups set"));
   if (!groups.is_default())
     ev.push_back(evidence_for(*m, g, "allowgroups", groups, "AllowUsers or AllowGroups set"));
+  // sshd matches each entry as one pattern: a comma does not separate users,
+  // so "AllowUsers deploy,admin" admits nobody (guide 003 shows that form).
+  std::vector<std::string> comma;
+  for (const ssh::Value* v : {&users, &groups})
+    for (auto& a : v->args)
+      if (a.find(',') != std::string::npos)
+        comma.push_back(a);
+  if (!comma.empty()) {
+    run.emit(Status::warn, "sshd",
+             "entries " + text::join(comma, " ") +
+                 " contain commas: sshd reads each as a single pattern that matches no account; "
+                 "separate names with spaces" + refused_note(*m),
+             ev);
+    return;
+  }
   if (!ev.empty()) {
     run.emit(Status::pass, "sshd", "logins are restricted by " +
                                        std::string(!users.is_default() ? "AllowUsers" : "") +
@@ -253,9 +268,15 @@ void protocol(CheckRun& run) {
     run.emit(Status::pass, "sshd", "no Protocol line: only SSH-2 is possible");
     return;
   }
+  if (!v1) {
+    run.emit(Status::pass, "sshd",
+             "Protocol 2 only (the keyword is obsolete: OpenSSH 9.2 ignores it and speaks only SSH-2)",
+             ev);
+    return;
+  }
   run.emit(Status::warn, "sshd",
-           std::string(v1 ? "Protocol 1 is requested, but " : "a Protocol line is present, but ") +
-               "OpenSSH 9.2 ignores the keyword and speaks only SSH-2; remove the misleading line",
+           "Protocol 1 is requested, but OpenSSH 9.2 ignores the keyword and speaks only SSH-2; "
+           "remove the misleading line",
            ev, Severity::info);
 }
 

@@ -61,23 +61,30 @@ bool addr_pton(const std::string& s, XAddr& out) {
   return false;
 }
 
-// addr_pton_cidr(): 0 ok, -1 not an address, -2 host bits set past the mask.
+// addr_pton_cidr(): 0 ok, -1 not an address (the caller then tries a
+// wildcard match), -2 a mask too long for the family or host bits set past
+// the mask (both fatal in a Match line).
 int addr_pton_cidr(const std::string& p, XAddr& out, int& masklen) {
+  if (p.size() >= 64)
+    return -1;
   std::string addr = p;
-  std::string mask;
+  long mask = -1;
   size_t slash = p.find('/');
   if (slash != std::string::npos) {
     addr = p.substr(0, slash);
-    mask = p.substr(slash + 1);
-    if (mask.empty() || mask.size() > 3 || mask.find_first_not_of("0123456789") != std::string::npos)
+    std::string m = p.substr(slash + 1);
+    if (m.empty() || m.find_first_not_of("0123456789") != std::string::npos)
+      return -1;
+    mask = m.size() > 4 ? 999 : std::stol(m);
+    if (mask > 128)
       return -1;
   }
   if (!addr_pton(addr, out))
     return -1;
   int max = out.af == AF_INET ? 32 : 128;
-  masklen = mask.empty() ? max : std::stoi(mask);
-  if (masklen < 0 || masklen > max)
-    return -1;
+  masklen = mask < 0 ? max : static_cast<int>(mask);
+  if (masklen > max)
+    return -2;
   for (int bit = masklen; bit < max; ++bit)
     if (out.bytes[bit / 8] & (0x80 >> (bit % 8)))
       return -2;

@@ -1,1 +1,189 @@
+// RootFs: every path stays inside the root, whatever the image's symlinks say.
+
+#include "../support.hpp"
+
+#include <bulwark/core/rootfs.hpp>
+
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+using bulwark::RootFs;
+using bulwark::test::TempRoot;
+
+namespace {
+
+// A host file the hostile links aim at: it must never be read through the root.
+struct HostSecret {
+  TempRoot dir;
+  std::string path;
+  HostSecret() {
+    dir.write("/secret", "HOST SECRET\n");
+    path = dir.host("/secret");
+  }
+};
+
+} // namespace
+
+TEST(RootFs, ReadsPlainFilesInsideTheRoot) {
+  TempRoot r;
+  r.write("/etc/ssh/sshd_config", "PermitRootLogin no\n");
+  RootFs fs(r.path());
+  auto got = fs.read_file("/etc/ssh/sshd_config");
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  EXPECT_EQ(*got, "PermitRootLogin no\n");
+}
+
+TEST(RootFs, AbsentFileIsNotFound) {
+  TempRoot r;
+  RootFs fs(r.path());
+  auto got = fs.read_file("/etc/missing");
+  ASSERT_FALSE(got.ok());
+  EXPECT_TRUE(got.error().not_found());
+  EXPECT_EQ(got.error().path, "/etc/missing");
+}
+
+TEST(RootFs, AbsoluteSymlinkIsReRootedNotFollowedToTheHost) {
+  HostSecret secret;
+  TempRoot r;
+  r.write("/etc/real", "inside\n");
+  r.symlink(secret.path, "/etc/evil");  // absolute host path
+  r.symlink("/etc/real", "/etc/good");  // absolute path meant inside the image
+  RootFs fs(r.path());
+  auto evil = fs.read_file("/etc/evil");
+  // The link's target is looked up inside the root, where it does not exist.
+  ASSERT_FALSE(evil.ok());
+  EXPECT_TRUE(evil.error().not_found());
+  auto good = fs.read_file("/etc/good");
+  ASSERT_TRUE(good.ok()) << good.error().to_string();
+  EXPECT_EQ(*good, "inside\n");
+}
+
+TEST(RootFs, DotDotCannotClimbAboveTheRoot) {
+  HostSecret secret;
+  TempRoot r;
+  r.write("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+  // ../../../../ from inside the root, as a link and as a path.
+  std::string climb;
+  for (int i = 0; i < 30; ++i)
+    climb += "../";
+  r.symlink(climb + secret.path.substr(1), "/etc/escape");
+  r.symlink("../../../../../etc/passwd", "/var/lib/link");
+  RootFs fs(r.path());
+  EXPECT_FALSE(fs.read_file("/etc/escape").ok());
+  auto via_path = fs.read_file("/../../../../../../etc/passwd");
+  ASSERT_TRUE(via_path.ok());
+  EXPECT_EQ(*via_path, "root:x:0:0::/root:/bin/sh\n");
+  auto via_link = fs.read_file("/var/lib/link");
+  ASSERT_TRUE(via_link.ok());
+  EXPECT_EQ(*via_link, "root:x:0:0::/root:/bin/sh\n");
+}
+
+TEST(RootFs, SymlinkedDirectoryInTheMiddleIsReRooted) {
+  HostSecret secret;
+  TempRoot r;
+  r.write("/opt/conf/app.conf", "inside\n");
+  r.symlink(secret.dir.path(), "/etc/hostdir"); // a directory on the host
+  r.symlink("/opt/conf", "/etc/conf");
+  RootFs fs(r.path());
+  EXPECT_FALSE(fs.read_file("/etc/hostdir/secret").ok());
+  auto ok = fs.read_file("/etc/conf/app.conf");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "inside\n");
+}
+
+TEST(RootFs, SymlinkLoopsAndLongChainsEndWithEloop) {
+  TempRoot r;
+  r.symlink("/b", "/a");
+  r.symlink("/a", "/b");
+  r.symlink("self", "/self");
+  // A chain of 50 links: more than the kernel's 40.
+  for (int i = 0; i < 50; ++i)
+    r.symlink("/chain" + std::to_string(i + 1), "/chain" + std::to_string(i));
+  r.write("/chain50", "end\n");
+  // A chain of 10 links resolves.
+  for (int i = 0; i < 10; ++i)
+    r.symlink("/short" + std::to_string(i + 1), "/short" + std::to_string(i));
+  r.write("/short10", "end\n");
+  RootFs fs(r.path());
+  auto loop = fs.read_file("/a");
+  ASSERT_FALSE(loop.ok());
+  EXPECT_EQ(loop.error().sys_errno, ELOOP);
+  EXPECT_EQ(fs.read_file("/self").error().sys_errno, ELOOP);
+  EXPECT_EQ(fs.read_file("/chain0").error().sys_errno, ELOOP);
+  auto chain = fs.read_file("/short0");
+  ASSERT_TRUE(chain.ok());
+  EXPECT_EQ(*chain, "end\n");
+}
+
+TEST(RootFs, RefusesDirectoriesFifosAndDevices) {
+  TempRoot r;
+  r.mkdir("/etc/ssh/sshd_config"); // a directory where a file should be
+  ASSERT_EQ(::mkfifo(r.host("/fifo").c_str(), 0644), 0);
+  r.symlink("/dev/zero", "/zero"); // re-rooted: absent inside the root
+  RootFs fs(r.path());
+  auto dir = fs.read_file("/etc/ssh/sshd_config");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.error().sys_errno, EISDIR);
+  auto fifo = fs.read_file("/fifo"); // must not block waiting for a writer
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(fifo.error().message.find("not a regular file"), std::string::npos);
+  EXPECT_FALSE(fs.read_file("/zero").ok());
+}
+
+TEST(RootFs, HostDevicesAreRefusedOnTheLiveRoot) {
+  RootFs fs("/");
+  auto zero = fs.read_file("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("not a regular file"), std::string::npos);
+}
+
+TEST(RootFs, SizeLimitIsEnforced) {
+  TempRoot r;
+  r.write("/big", std::string(1000, 'x'));
+  RootFs fs(r.path());
+  EXPECT_FALSE(fs.read_file("/big", 999).ok());
+  EXPECT_TRUE(fs.read_file("/big", 1000).ok());
+}
+
+TEST(RootFs, GlobIsSortedInsideTheRootAndSkipsDotFiles) {
+  TempRoot r;
+  r.write("/etc/ssh/sshd_config.d/b.conf", "");
+  r.write("/etc/ssh/sshd_config.d/a.conf", "");
+  r.write("/etc/ssh/sshd_config.d/B.conf", "");
+  r.write("/etc/ssh/sshd_config.d/.hidden.conf", "");
+  r.write("/etc/ssh/sshd_config.d/c.txt", "");
+  RootFs fs(r.path());
+  auto g = fs.glob("/etc/ssh/sshd_config.d/*.conf");
+  ASSERT_TRUE(g.ok());
+  std::vector<std::string> want = {"/etc/ssh/sshd_config.d/B.conf", "/etc/ssh/sshd_config.d/a.conf",
+                                   "/etc/ssh/sshd_config.d/b.conf"};
+  EXPECT_EQ(*g, want);
+  EXPECT_TRUE(fs.glob("/nowhere/*.conf")->empty());
+}
+
+TEST(RootFs, GlobThroughAHostileSymlinkStaysInside) {
+  HostSecret secret;
+  TempRoot r;
+  r.symlink(secret.dir.path(), "/etc/ssh/sshd_config.d");
+  RootFs fs(r.path());
+  auto g = fs.glob("/etc/ssh/sshd_config.d/*");
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(g->empty());
+}
+
+TEST(RootFs, StatReportsModeAndOwner) {
+  TempRoot r;
+  r.write("/etc/ssh/ssh_host_ed25519_key", "k", 0640);
+  RootFs fs(r.path());
+  auto st = fs.stat("/etc/ssh/ssh_host_ed25519_key");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->mode, 0640u);
+  EXPECT_EQ(st->uid, ::getuid());
+}
+
+TEST(RootFs, JoinNormalisesLexically) {
+  EXPECT_EQ(RootFs::join("/etc/ssh", "sshd_config.d/x.conf"), "/etc/ssh/sshd_config.d/x.conf");
+  EXPECT_EQ(RootFs::join("/etc/ssh", "/abs"), "/abs");
+  EXPECT_EQ(RootFs::join("/", "../../a/./b/../c"), "/a/c");
+  EXPECT_EQ(RootFs::join("/", ""), "/");
+}

@@ -1,0 +1,73 @@
+# bulwark: the two commands of the README, and the jobs behind them.
+#   make audit   install dependencies, build, audit this machine
+#   make test    install dependencies, build, run every test, then again under ASan+UBSan
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+CMAKE_ARGS ?=
+
+# Every Debian 12 package the build, the tests, the fuzzers and the benchmark need.
+PACKAGES = cmake g++ make pkg-config git ca-certificates \
+           libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
+           libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
+           openssh-server openssh-client \
+           clang libclang-rt-14-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build audit test unit asan-test fuzz fuzz-smoke bench format tidy clean
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Exit status 1 means "findings at or above --fail-on", which is the audit
+# working; only 2 (usage) and 3 (could not run) fail this target.
+audit: deps build
+	@./$(BUILD)/bulwark audit; rc=$$?; [ $$rc -le 1 ]
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+asan-test:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) asan-test
+
+fuzz: deps
+	CXX=clang++ cmake -S . -B build-fuzz -DBULWARK_FUZZ=ON -DBULWARK_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j$(JOBS)
+
+# One minute of libFuzzer on each parser harness, seeded from the fixtures.
+fuzz-smoke: fuzz
+	@for h in build-fuzz/fuzz/fuzz_*; do \
+	  echo "== $$h"; mkdir -p build-fuzz/corpus/$$(basename $$h); \
+	  $$h -max_total_time=60 -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	      build-fuzz/corpus/$$(basename $$h) fuzz/seeds/$$(basename $$h) || exit 1; \
+	done
+
+bench: build
+	bench/run.sh --bulwark $(BUILD)/bulwark
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+tidy: build
+	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.cpp')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,164 @@
+// Black-box tests of the built binary: exit codes, formats, atomic output.
+
+#include "../support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using bulwark::test::run_command;
+using bulwark::test::TempRoot;
+
+namespace {
+
+const std::string k_bin = BULWARK_BINARY;
+
+void minimal_root(const TempRoot& r, const std::string& sshd) {
+  r.write("/etc/ssh/sshd_config", sshd);
+  r.write("/etc/hostname", "image-host\n");
+}
+
+} // namespace
+
+TEST(Cli, JsonFollowsTheOutputContract) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin yes\n");
+  auto res = run_command(k_bin + " audit --root " + r.path() + " --format json --profile lms-server");
+  EXPECT_EQ(res.exit_code, 1) << res.err; // a high failure with the default --fail-on high
+  auto j = nlohmann::json::parse(res.out);
+  EXPECT_EQ(j["schema"], "bulwark.audit/v1");
+  EXPECT_EQ(j["tool"]["name"], "bulwark");
+  EXPECT_EQ(j["target"]["root"], r.path());
+  EXPECT_EQ(j["target"]["live"], false);
+  EXPECT_EQ(j["target"]["hostname"], "image-host");
+  EXPECT_EQ(j["profiles"], nlohmann::json::array({"lms-server"}));
+  EXPECT_TRUE(j["duration_ms"].is_number());
+  EXPECT_TRUE(j["score"].is_number_integer());
+  for (auto k : {"pass", "fail", "warn", "not_applicable", "error"})
+    EXPECT_TRUE(j["summary"][k].is_number_integer()) << k;
+  bool seen = false;
+  for (auto& f : j["findings"]) {
+    for (auto k : {"check", "title", "severity", "status", "subject", "message", "evidence", "fix",
+                   "references"})
+      EXPECT_TRUE(f.contains(k)) << k;
+    if (f["check"] == "ssh.permit-root-login") {
+      seen = true;
+      EXPECT_EQ(f["status"], "fail");
+      EXPECT_EQ(f["evidence"][0]["path"], "/etc/ssh/sshd_config"); // inside the target
+      EXPECT_EQ(f["evidence"][0]["line"], 1);
+      EXPECT_EQ(f["evidence"][0]["found"], "permitrootlogin yes");
+      EXPECT_EQ(f["evidence"][0]["expected"], "permitrootlogin no");
+      EXPECT_EQ(f["evidence"][0]["context"], "global");
+    }
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST(Cli, ExitCodes) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  std::string base = k_bin + " audit --root " + r.path();
+  EXPECT_EQ(run_command(base + " --fail-on none").exit_code, 0);
+  EXPECT_EQ(run_command(base + " --only ssh.permit-root-login").exit_code, 0);
+  EXPECT_EQ(run_command(base + " --only ssh.password-authentication").exit_code, 1);
+  EXPECT_EQ(run_command(base + " --only ssh.password-authentication --fail-on critical").exit_code, 0);
+  EXPECT_EQ(run_command(base + " --only ssh.max-auth-tries --fail-on medium").exit_code, 1);
+  auto bad = run_command(base + " --only ssh.nosuch");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("matches no check"), std::string::npos);
+  EXPECT_EQ(run_command(base + " --format yaml").exit_code, 2);
+  EXPECT_EQ(run_command(base + " --profile nosuch").exit_code, 2);
+  EXPECT_EQ(run_command(k_bin + " audit --root /nonexistent/root").exit_code, 2);
+  EXPECT_EQ(run_command(k_bin + " frobnicate").exit_code, 2);
+  EXPECT_EQ(run_command(k_bin).exit_code, 2);
+}
+
+TEST(Cli, OnlySkipAndDomains) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  auto only = run_command(k_bin + " audit --fail-on none --format json --root " + r.path() +
+                          " --only 'ssh.permit-*,ssh.use-dns'");
+  auto j = nlohmann::json::parse(only.out);
+  std::set<std::string> ids;
+  for (auto& f : j["findings"])
+    ids.insert(f["check"]);
+  EXPECT_EQ(ids, (std::set<std::string>{"ssh.permit-root-login", "ssh.permit-empty-passwords", "ssh.use-dns"}));
+  auto skip = run_command(k_bin + " audit --fail-on none --format json --root " + r.path() + " --skip ssh");
+  EXPECT_TRUE(nlohmann::json::parse(skip.out)["findings"].empty());
+}
+
+TEST(Cli, OutputIsWrittenAtomicallyAndReplacesTheOldReport) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  r.write("/out/report.json", "OLD");
+  auto res = run_command(k_bin + " audit --fail-on none --format json --root " + r.path() +
+                         " --output " + r.host("/out/report.json"));
+  EXPECT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_TRUE(res.out.empty());
+  std::ifstream in(r.host("/out/report.json"));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(nlohmann::json::parse(text)["schema"], "bulwark.audit/v1");
+  // No temporary file is left behind.
+  int files = 0;
+  for (auto& e : std::filesystem::directory_iterator(r.host("/out")))
+    (void)e, ++files;
+  EXPECT_EQ(files, 1);
+  // An unwritable destination is exit 3, and the old file stays.
+  auto bad = run_command(k_bin + " audit --fail-on none --root " + r.path() +
+                         " --output /nonexistent-dir/report.json");
+  EXPECT_EQ(bad.exit_code, 3);
+}
+
+TEST(Cli, TextOutputHasNoColourWhenNotATerminal) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin yes\n");
+  auto res = run_command(k_bin + " audit --root " + r.path());
+  EXPECT_EQ(res.out.find('\033'), std::string::npos);
+  EXPECT_NE(res.out.find("FAIL"), std::string::npos);
+  EXPECT_NE(res.out.find("/etc/ssh/sshd_config:1"), std::string::npos);
+  EXPECT_NE(res.out.find("fix:"), std::string::npos);
+  EXPECT_NE(res.out.find("score"), std::string::npos);
+  // Failures come before passes within a domain.
+  EXPECT_LT(res.out.find("FAIL"), res.out.find("PASS"));
+  // Colour only on a terminal, and never with NO_COLOR: `script` gives a tty.
+  auto tty = run_command("script -qec '" + k_bin + " audit --root " + r.path() + "' /dev/null");
+  if (tty.exit_code != 127) {
+    EXPECT_NE(tty.out.find('\033'), std::string::npos);
+  }
+  auto nocolor = run_command("NO_COLOR=1 script -qec '" + k_bin + " audit --root " + r.path() + "' /dev/null");
+  EXPECT_EQ(nocolor.out.find('\033'), std::string::npos);
+}
+
+TEST(Cli, ChecksExplainFactsVersion) {
+  auto checks = run_command(k_bin + " checks --profile lms-server");
+  EXPECT_EQ(checks.exit_code, 0);
+  EXPECT_NE(checks.out.find("ssh.client-alive"), std::string::npos);
+  EXPECT_NE(checks.out.find("count-max=3"), std::string::npos);
+  auto explain = run_command(k_bin + " explain ssh.permit-root-login");
+  EXPECT_EQ(explain.exit_code, 0);
+  EXPECT_NE(explain.out.find("003 §3.2"), std::string::npos);
+  EXPECT_EQ(run_command(k_bin + " explain nosuch.check").exit_code, 2);
+  TempRoot r;
+  minimal_root(r, "Include /etc/ssh/d/*.conf\nMatch User alice\n  PasswordAuthentication no\n");
+  r.write("/etc/ssh/d/a.conf", "MaxAuthTries 2\n");
+  auto facts = run_command(k_bin + " facts --root " + r.path() + " ssh");
+  ASSERT_EQ(facts.exit_code, 0) << facts.err;
+  auto j = nlohmann::json::parse(facts.out);
+  EXPECT_EQ(j["ssh"]["scopes"][0]["settings"]["maxauthtries"]["value"], "2");
+  EXPECT_EQ(j["ssh"]["scopes"][0]["settings"]["maxauthtries"]["source"][0], "/etc/ssh/d/a.conf:1");
+  EXPECT_EQ(j["ssh"]["scopes"][1]["scope"], "Match User alice");
+  EXPECT_EQ(j["ssh"]["scopes"][1]["settings"]["passwordauthentication"]["value"], "no");
+  EXPECT_EQ(run_command(k_bin + " version").out.rfind("bulwark ", 0), 0u);
+}
+
+TEST(Cli, UserProfileFileFromTheCommandLine) {
+  TempRoot r;
+  minimal_root(r, "MaxAuthTries 5\n");
+  r.write("/site.yaml", "extends: vpn-production\nparameters:\n  ssh.max-auth-tries: {max: 5}\n");
+  auto ok = run_command(k_bin + " audit --fail-on medium --only ssh.max-auth-tries --root " + r.path() +
+                        " --profile " + r.host("/site.yaml"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  r.write("/broken.yaml", "parameters:\n  ssh.max-auth-tries: {max: lots}\n");
+  auto bad = run_command(k_bin + " audit --root " + r.path() + " --profile " + r.host("/broken.yaml"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("broken.yaml:2"), std::string::npos) << bad.err;
+}

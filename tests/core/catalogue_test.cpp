@@ -1,0 +1,145 @@
+// The embedded catalogue, the check table and the profiles agree with each
+// other and with the public list of ids (CHECKS.md).
+
+#include "../support.hpp"
+
+#include <bulwark/checks/check.hpp>
+#include <bulwark/core/catalogue.hpp>
+#include <bulwark/core/profile.hpp>
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <regex>
+#include <set>
+
+using namespace bulwark;
+
+namespace {
+
+// Ids of CHECKS.md: the first cell of each table row that looks like an id.
+std::vector<std::string> public_ids() {
+  std::string path = std::string(BULWARK_SOURCE_DIR) + "/../shared/CHECKS.md";
+  std::ifstream in(path);
+  if (!in)
+    in.open(std::string(BULWARK_SOURCE_DIR) + "/docs/CHECKS.md");
+  std::vector<std::string> ids;
+  std::regex row(R"(^\| ([a-z0-9]+\.[a-z0-9.-]+) \|)");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, row))
+      ids.push_back(m[1]);
+  }
+  return ids;
+}
+
+} // namespace
+
+TEST(Catalogue, EmbeddedCatalogueParses) {
+  const Catalogue& cat = Catalogue::builtin();
+  EXPECT_FALSE(cat.checks().empty());
+  for (auto& c : cat.checks()) {
+    EXPECT_FALSE(c.references.empty()) << c.id;
+    bool cites_guide = false;
+    for (auto& r : c.references)
+      cites_guide = cites_guide || r.rfind("000", 0) == 0 || r.rfind("003", 0) == 0;
+    EXPECT_TRUE(cites_guide) << c.id << " cites neither guide";
+  }
+}
+
+TEST(Catalogue, EveryEntryIsImplementedAndEveryImplementationListed) {
+  const Catalogue& cat = Catalogue::builtin();
+  for (auto& c : cat.checks())
+    EXPECT_NE(find_check(c.id), nullptr) << c.id << " is in the catalogue but not implemented";
+  for (auto& impl : all_checks())
+    EXPECT_NE(cat.find(impl.id), nullptr) << impl.id << " is implemented but not in the catalogue";
+}
+
+TEST(Catalogue, IdsArePublicIdsAndTheRestArePrinted) {
+  auto ids = public_ids();
+  ASSERT_GT(ids.size(), 100u) << "CHECKS.md not found or not parsed";
+  std::set<std::string> pub(ids.begin(), ids.end());
+  const Catalogue& cat = Catalogue::builtin();
+  for (auto& c : cat.checks())
+    EXPECT_TRUE(pub.count(c.id)) << c.id << " is not an id of CHECKS.md (ids are never invented or renamed)";
+  std::vector<std::string> missing;
+  for (auto& id : ids)
+    if (cat.find(id) == nullptr)
+      missing.push_back(id);
+  std::cout << "[catalogue] " << (ids.size() - missing.size()) << " of " << ids.size()
+            << " CHECKS.md ids implemented; not yet implemented (" << missing.size() << "):";
+  for (auto& m : missing)
+    std::cout << " " << m;
+  std::cout << "\n";
+}
+
+TEST(Catalogue, BrokenCatalogueIsAnErrorWithLine) {
+  auto r = Catalogue::parse("checks:\n  - id: ssh.x\n    title: t\n    severity: extreme\n"
+                            "    rationale: r\n    fix: f\n    references: [\"000 x\"]\n",
+                            "c.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("unknown severity"), std::string::npos);
+  auto dup = Catalogue::parse("checks:\n  - {id: a.b, title: t, severity: low, rationale: r, fix: f, references: [x]}\n"
+                              "  - {id: a.b, title: t, severity: low, rationale: r, fix: f, references: [x]}\n",
+                              "c.yaml");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().line, 3);
+}
+
+TEST(Profiles, BuiltinsLoadWithTheGuidesParameters) {
+  const Catalogue& cat = Catalogue::builtin();
+  auto vpn = apply_profile(cat, Profile{}, "vpn-production");
+  auto lms = apply_profile(cat, Profile{}, "lms-server");
+  auto base = apply_profile(cat, Profile{}, "baseline");
+  ASSERT_TRUE(vpn.ok() && lms.ok() && base.ok());
+  EXPECT_EQ(std::get<int64_t>(*vpn->param("ssh.client-alive", "count-max")), 2);
+  EXPECT_EQ(std::get<int64_t>(*lms->param("ssh.client-alive", "count-max")), 3);
+  EXPECT_EQ(std::get<int64_t>(*base->param("ssh.client-alive", "count-max")), 2);
+  EXPECT_EQ(std::get<int64_t>(*base->param("ssh.max-auth-tries", "max")), 3);
+}
+
+TEST(Profiles, UserProfileExtendsOverridesAndDisables) {
+  test::TempRoot t;
+  t.write("/p.yaml", "extends: lms-server\nparameters:\n  ssh.max-auth-tries: {max: 5}\n"
+                     "disable: [ssh.use-dns]\n");
+  auto p = apply_profile(Catalogue::builtin(), Profile{}, t.host("/p.yaml"));
+  ASSERT_TRUE(p.ok()) << p.error().to_string();
+  EXPECT_EQ(std::get<int64_t>(*p->param("ssh.max-auth-tries", "max")), 5);
+  EXPECT_EQ(std::get<int64_t>(*p->param("ssh.client-alive", "count-max")), 3); // from lms-server
+  EXPECT_TRUE(p->disabled.count("ssh.use-dns"));
+  EXPECT_EQ(p->names.front(), "lms-server");
+}
+
+TEST(Profiles, BadProfilesAreClearErrors) {
+  test::TempRoot t;
+  struct Case {
+    const char* text;
+    const char* message;
+    int line;
+  } cases[] = {
+      {"extends: nosuch\n", "'extends' must name a built-in profile", 1},
+      {"parameters:\n  ssh.nosuch: {max: 1}\n", "unknown check 'ssh.nosuch'", 2},
+      {"parameters:\n  ssh.max-auth-tries: {maximum: 1}\n", "has no parameter 'maximum'", 2},
+      {"parameters:\n  ssh.max-auth-tries: {max: three}\n", "expected an integer", 2},
+      {"disable: [ssh.permit-root-login, nope]\n", "unknown check 'nope'", 1},
+      {"colour: blue\n", "unknown profile key 'colour'", 1},
+      {"parameters: [\n", "invalid YAML", 0},
+      {"- just\n- a list\n", "a profile is a YAML mapping", 1},
+  };
+  for (auto& c : cases) {
+    t.write("/bad.yaml", c.text);
+    auto p = apply_profile(Catalogue::builtin(), Profile{}, t.host("/bad.yaml"));
+    ASSERT_FALSE(p.ok()) << c.text;
+    EXPECT_NE(p.error().message.find(c.message), std::string::npos)
+        << c.text << " -> " << p.error().to_string();
+    EXPECT_EQ(p.error().path, t.host("/bad.yaml"));
+    if (c.line > 0) {
+      EXPECT_EQ(p.error().line, c.line) << c.text;
+    }
+  }
+  auto missing = apply_profile(Catalogue::builtin(), Profile{}, t.host("/absent.yaml"));
+  ASSERT_FALSE(missing.ok());
+  auto unknown = apply_profile(Catalogue::builtin(), Profile{}, "vpn-prod");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("built-in: baseline"), std::string::npos);
+}

@@ -1,0 +1,78 @@
+#pragma once
+// Test helpers: a throwaway root directory built from strings, and running
+// the built bulwark binary.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace bulwark::test {
+
+class TempRoot {
+public:
+  TempRoot() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bulwark-test-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      std::abort();
+    m_path = tmpl;
+  }
+  ~TempRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+  TempRoot(const TempRoot&) = delete;
+  TempRoot& operator=(const TempRoot&) = delete;
+
+  const std::string& path() const { return m_path; }
+  std::string host(const std::string& target) const { return m_path + target; }
+
+  // Writes a file inside the root (parents created), with a mode.
+  void write(const std::string& target, const std::string& content, mode_t mode = 0644) const {
+    auto p = std::filesystem::path(host(target));
+    std::filesystem::create_directories(p.parent_path());
+    {
+      std::ofstream out(p, std::ios::binary | std::ios::trunc);
+      out << content;
+    }
+    ::chmod(p.c_str(), mode);
+  }
+  void mkdir(const std::string& target) const {
+    std::filesystem::create_directories(host(target));
+  }
+  void symlink(const std::string& target_of_link, const std::string& link) const {
+    auto p = std::filesystem::path(host(link));
+    std::filesystem::create_directories(p.parent_path());
+    ::symlink(target_of_link.c_str(), p.c_str());
+  }
+
+private:
+  std::string m_path;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a shell command line, capturing stdout and stderr.
+inline RunResult run_command(const std::string& cmd) {
+  TempRoot tmp;
+  std::string full = cmd + " >" + tmp.path() + "/out 2>" + tmp.path() + "/err";
+  int status = std::system(full.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  r.out = slurp(tmp.path() + "/out");
+  r.err = slurp(tmp.path() + "/err");
+  return r;
+}
+
+} // namespace bulwark::test

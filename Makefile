@@ -42,6 +42,7 @@ asan-test:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
 test: deps
@@ -56,7 +57,7 @@ fuzz: deps
 fuzz-smoke: fuzz
 	@for h in build-fuzz/fuzz/fuzz_*; do \
 	  echo "== $$h"; mkdir -p build-fuzz/corpus/$$(basename $$h); \
-	  $$h -max_total_time=60 -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $$h -max_total_time=60 -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	      build-fuzz/corpus/$$(basename $$h) fuzz/seeds/$$(basename $$h) || exit 1; \
 	done
 

@@ -1,5 +1,6 @@
 #include <bulwark/core/yaml.hpp>
 
+#include <cstdint>
 #include <libfyaml.h>
 
 namespace bulwark::yaml {
@@ -67,6 +68,13 @@ Result<Node> convert(struct fy_node* fyn, const std::string& name, int depth) {
 
 } // namespace
 
+Node::Node() = default;
+Node::~Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+
 const Node* Node::find(std::string_view key) const {
   for (auto& e : entries)
     if (e.first == key)
@@ -74,7 +82,47 @@ const Node* Node::find(std::string_view key) const {
   return nullptr;
 }
 
+// The line of the first byte that is not well-formed UTF-8 or not in YAML's
+// printable set (c-printable: tab, LF, CR, U+0020..U+007E, U+0085,
+// U+00A0..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF), or 0.
+int first_invalid_utf8_line(std::string_view s) {
+  int line = 1;
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\n')
+      ++line;
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size())
+      return line;
+    uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2)
+        return line;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+      return line;
+    bool printable = cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0x7e) ||
+                     cp == 0x85 || (cp >= 0xa0 && cp <= 0xfffd && !(cp >= 0xd800 && cp <= 0xdfff)) ||
+                     cp >= 0x10000;
+    if (!printable || (cp == 0xfeff && i != 0))
+      return line;
+    i += len;
+  }
+  return 0;
+}
+
 Result<Node> parse(std::string_view text, const std::string& name) {
+  // libfyaml 0.7.12 loops forever on some invalid UTF-8 (a directive "%"
+  // followed by 0xf4 0xf4) and crashes on some control characters
+  // (tests/data/yaml/malformed, both found by fuzz_profile). YAML allows
+  // neither, so such bytes are refused before the parser sees them.
+  if (int line = first_invalid_utf8_line(text))
+    return Error{"invalid YAML: not valid UTF-8 or a control character", name, line};
   struct fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
   dcfg.fp = nullptr;

@@ -6,6 +6,7 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/profile.hpp>
+#include <bulwark/core/yaml.hpp>
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -142,4 +143,33 @@ TEST(Profiles, BadProfilesAreClearErrors) {
   auto unknown = apply_profile(Catalogue::builtin(), Profile{}, "vpn-prod");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("built-in: baseline"), std::string::npos);
+}
+
+// Found by fuzz_profile: libfyaml 0.7.12 never returns on "%\xf4\xf4".
+TEST(Yaml, LibfyamlDirectiveInvalidUtf8HangIsRefused) {
+  std::ifstream in(std::string(BULWARK_SOURCE_DIR) +
+                   "/tests/data/yaml/malformed/libfyaml-directive-invalid-utf8-hang.yaml",
+                   std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_EQ(text, "%\xf4\xf4");
+  auto r = bulwark::yaml::parse(text, "x.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("UTF-8"), std::string::npos);
+  EXPECT_EQ(r.error().line, 1);
+  EXPECT_FALSE(bulwark::yaml::parse("a: 1\nb: \xc0\xaf\n", "x.yaml").ok()); // overlong
+  EXPECT_TRUE(bulwark::yaml::parse("a: \xc3\xa9t\xc3\xa9\n", "x.yaml").ok());
+}
+
+// Found by fuzz_profile: libfyaml 0.7.12 crashes in fy_parse_cleanup on
+// control characters; YAML forbids them, so they never reach libfyaml.
+TEST(Yaml, LibfyamlControlCharsSegvIsRefused) {
+  std::ifstream in(std::string(BULWARK_SOURCE_DIR) +
+                   "/tests/data/yaml/malformed/libfyaml-control-chars-segv.yaml",
+                   std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_FALSE(text.empty());
+  auto r = bulwark::yaml::parse(text, "x.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("control character"), std::string::npos);
+  EXPECT_TRUE(bulwark::yaml::parse("a:\tb\r\n", "x.yaml").ok());
 }

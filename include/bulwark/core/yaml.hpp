@@ -13,6 +13,15 @@
 namespace bulwark::yaml {
 
 struct Node {
+  // Special members are defined out of line, where Node is complete (the
+  // vector of pairs below holds Node itself).
+  Node();
+  ~Node();
+  Node(const Node&);
+  Node(Node&&) noexcept;
+  Node& operator=(const Node&);
+  Node& operator=(Node&&) noexcept;
+
   enum class Kind { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
   std::string scalar;

@@ -12,11 +12,17 @@ PACKAGES = cmake g++ make pkg-config git ca-certificates \
            libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
            libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
            openssh-server openssh-client \
-           clang libclang-rt-14-dev
+           clang libclang-rt-14-dev debootstrap util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build audit test unit asan-test fuzz fuzz-smoke bench format tidy clean
+# A debootstrapped Debian 12 root with openssh-server, for the test that
+# compares bulwark's verdicts with `chroot ROOT sshd -T`. Built once and
+# cached; where it cannot be built (no root, no mirror) that test skips.
+DEBIAN_ROOT   ?= /var/tmp/bulwark-debian-root
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+
+.PHONY: deps build audit test unit asan-test debian-root fuzz fuzz-smoke bench format tidy clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -35,14 +41,31 @@ build:
 audit: deps build
 	@./$(BUILD)/bulwark audit; rc=$$?; [ $$rc -le 1 ]
 
-unit: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+debian-root:
+	@if [ ! -x $(DEBIAN_ROOT)/usr/sbin/sshd ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then \
+	    echo "debootstrap: Debian 12 minbase + openssh-server into $(DEBIAN_ROOT)"; \
+	    rm -rf $(DEBIAN_ROOT).tmp; \
+	    if debootstrap --variant=minbase --include=openssh-server bookworm $(DEBIAN_ROOT).tmp \
+	         $(DEBIAN_MIRROR) > /tmp/bulwark-debootstrap.log 2>&1; then \
+	      mv $(DEBIAN_ROOT).tmp $(DEBIAN_ROOT); \
+	    else \
+	      echo "warning: debootstrap failed (see /tmp/bulwark-debootstrap.log); the chroot oracle test will skip"; \
+	      rm -rf $(DEBIAN_ROOT).tmp; \
+	    fi; \
+	  else \
+	    echo "warning: not root or no debootstrap; the chroot oracle test will skip"; \
+	  fi; \
+	fi
 
-asan-test:
+unit: build debian-root
+	cd $(BUILD) && BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) ctest --output-on-failure -j$(JOBS)
+
+asan-test: debian-root
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
 test: deps

@@ -236,12 +236,12 @@ RATIO_CHROOT=$(ratio "$LYNIS_CHROOT_S" "$BULWARK_S")
 RATIO_HOST=$(ratio "$LYNIS_HOST_S" "$BULWARK_S")
 
 echo
-printf '%-8s  %-42s  %10s  %14s\n' tool audited "wall s" "lynis/bulwark"
-printf '%-8s  %-42s  %10s  %14s\n' -------- ------------------------------------------ ---------- --------------
-printf '%-8s  %-42s  %10s  %14s\n' bulwark "$ROOT (median of $RUNS)" "$BULWARK_S" "-"
-printf '%-8s  %-42s  %10s  %14s\n' lynis "chroot $ROOT (--quick, 1 run)" "$LYNIS_CHROOT_S" "${RATIO_CHROOT}x"
+printf '%-8s  %-52s  %10s  %14s\n' tool audited "wall s" "lynis/bulwark"
+printf '%-8s  %-52s  %10s  %14s\n' -------- ---------------------------------------------------- ---------- --------------
+printf '%-8s  %-52s  %10s  %14s\n' bulwark "$ROOT (median of $RUNS)" "$BULWARK_S" "-"
+printf '%-8s  %-52s  %10s  %14s\n' lynis "chroot $ROOT (--quick, 1 run)" "$LYNIS_CHROOT_S" "${RATIO_CHROOT}x"
 if [ "$HOST_RUN" -eq 1 ]; then
-    printf '%-8s  %-42s  %10s  %14s\n' lynis "host / (--quick, 1 run)" "$LYNIS_HOST_S" "${RATIO_HOST}x"
+    printf '%-8s  %-52s  %10s  %14s\n' lynis "host / (--quick, 1 run)" "$LYNIS_HOST_S" "${RATIO_HOST}x"
 fi
 echo
 

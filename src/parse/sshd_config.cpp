@@ -200,6 +200,20 @@ bool Parser::validate(const Keyword& kw, const std::vector<std::string>& args,
     if (!convtime(a))
       return bad(raw_kw + ": invalid time value \"" + text::printable(a) + "\"");
     break;
+  case ValueKind::words:
+    if (std::string_view(kw.canonical) == "authenticationmethods") {
+      // auth2_methods_valid(): comma lists of known methods; "any" alone.
+      static const std::set<std::string> methods = {"gssapi-with-mic", "publickey", "keyboard-interactive",
+                                                    "password", "hostbased", "none"};
+      for (auto& list : args) {
+        if (list == "any")
+          continue;
+        for (auto& m : text::split(list, ',', true))
+          if (methods.count(m.substr(0, m.find(':'))) == 0)
+            return bad("invalid " + raw_kw + " method list \"" + text::printable(list) + "\"");
+      }
+    }
+    break;
   case ValueKind::algorithms: {
     std::string which;
     if (a.empty())
@@ -448,7 +462,8 @@ struct Pass {
         if (!any)
           result = false;
       } else if (c.attribute == "host") {
-        if (!ci->host || match_pattern_list(*ci->host, c.argument, true) != 1)
+        // match_hostname(): the host name is lowercased, and so is the pattern.
+        if (!ci->host || match_pattern_list(text::lower(*ci->host), c.argument, true) != 1)
           result = false;
       } else if (c.attribute == "address") {
         if (!ci->address || addr_match_list(ci->address, c.argument) != 1)
@@ -563,8 +578,11 @@ SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path, std
   Parser p{fs, opts, cfg, {path}};
   p.parse_text(path, text, 0);
   // The first pass of sshd (no connection) rejects keywords that Match does
-  // not allow when they sit in a Match block that is not `Match all`.
+  // not allow when they sit in a Match block that is not `Match all`, and
+  // an AuthenticationMethods "any" once a method list has been applied
+  // (servconf.c checks the value already set, active line or not).
   bool active = true;
+  bool auth_methods_set = false;
   std::vector<bool> frames;
   for (auto& l : cfg.lines) {
     switch (l.kind) {
@@ -582,10 +600,30 @@ SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path, std
                (frames.empty() || std::find(frames.begin(), frames.end(), false) == frames.end());
       break;
     case Line::Kind::directive:
-      if (!active && !l.keyword->match_ok)
+      if (!active && !l.keyword->match_ok) {
         cfg.diagnostics.push_back(Diagnostic{
             Diagnostic::Level::error,
             "Directive '" + l.raw_keyword + "' is not allowed within a Match block", l.loc});
+        break;
+      }
+      if (std::string_view(l.keyword->canonical) == "authenticationmethods") {
+        bool first_setter = !auth_methods_set;
+        bool seen_any = false;
+        size_t count = auth_methods_set ? 1 : 0;
+        for (auto& a : l.args) {
+          if (a == "any" ? count > 0 : seen_any) {
+            cfg.diagnostics.push_back(Diagnostic{
+                Diagnostic::Level::error,
+                "\"any\" must appear alone in " + l.raw_keyword, l.loc});
+            break;
+          }
+          seen_any = seen_any || a == "any";
+          if (first_setter && active)
+            ++count;
+        }
+        if (active)
+          auth_methods_set = true;
+      }
       break;
     }
   }

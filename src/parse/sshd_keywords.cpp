@@ -335,7 +335,8 @@ bool algorithms_valid(std::string_view family, std::string_view spec, std::strin
   bool modified = spec[0] == '+' || spec[0] == '^';
   std::string_view list = modified ? spec.substr(1) : spec;
   auto all = text::split(f->all, ',');
-  for (auto& name : text::split(list, ',', true)) {
+  // Empty elements ("aes128-ctr,", ",,") are skipped, as sshd's strsep loops do.
+  for (auto& name : text::split(list, ',')) {
     if (contains(all, name))
       continue;
     bool ok = false;

@@ -4,8 +4,8 @@
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/yaml.hpp>
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view text(reinterpret_cast<const char*>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  std::string_view text(reinterpret_cast<const char *>(data), size);
   auto node = bulwark::yaml::parse(text, "fuzz.yaml");
   (void)node;
   auto cat = bulwark::Catalogue::parse(text, "fuzz.yaml");

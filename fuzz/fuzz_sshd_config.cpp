@@ -9,10 +9,10 @@
 
 namespace {
 
-const bulwark::RootFs& empty_root() {
+const bulwark::RootFs &empty_root() {
   static std::string dir = [] {
     char tmpl[] = "/tmp/bulwark-fuzz-XXXXXX";
-    const char* d = ::mkdtemp(tmpl);
+    const char *d = ::mkdtemp(tmpl);
     if (d == nullptr)
       std::abort();
     return std::string(d);
@@ -23,9 +23,9 @@ const bulwark::RootFs& empty_root() {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   using namespace bulwark::ssh;
-  std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::string_view text(reinterpret_cast<const char *>(data), size);
   SshdConfig cfg = parse_sshd_config_text(empty_root(), "/etc/ssh/sshd_config", text);
   UserDb users;
   ConnectionSpec spec;
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spec.host = "host.example.com";
   spec.lport = 22;
   auto e = evaluate(cfg, spec, users);
-  for (auto& [k, v] : e.values)
+  for (auto &[k, v] : e.values)
     (void)e.get(k);
   for (size_t i = 0; i < cfg.lines.size(); ++i)
     if (cfg.lines[i].kind == Line::Kind::match)

@@ -24,14 +24,14 @@ public:
     std::error_code ec;
     std::filesystem::remove_all(m_path, ec);
   }
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
+  TempRoot(const TempRoot &) = delete;
+  TempRoot &operator=(const TempRoot &) = delete;
 
-  const std::string& path() const { return m_path; }
-  std::string host(const std::string& target) const { return m_path + target; }
+  const std::string &path() const { return m_path; }
+  std::string host(const std::string &target) const { return m_path + target; }
 
   // Writes a file inside the root (parents created), with a mode.
-  void write(const std::string& target, const std::string& content, mode_t mode = 0644) const {
+  void write(const std::string &target, const std::string &content, mode_t mode = 0644) const {
     auto p = std::filesystem::path(host(target));
     std::filesystem::create_directories(p.parent_path());
     {
@@ -40,10 +40,8 @@ public:
     }
     ::chmod(p.c_str(), mode);
   }
-  void mkdir(const std::string& target) const {
-    std::filesystem::create_directories(host(target));
-  }
-  void symlink(const std::string& target_of_link, const std::string& link) const {
+  void mkdir(const std::string &target) const { std::filesystem::create_directories(host(target)); }
+  void symlink(const std::string &target_of_link, const std::string &link) const {
     auto p = std::filesystem::path(host(link));
     std::filesystem::create_directories(p.parent_path());
     ::symlink(target_of_link.c_str(), p.c_str());
@@ -60,13 +58,13 @@ struct RunResult {
 };
 
 // Runs a shell command line, capturing stdout and stderr.
-inline RunResult run_command(const std::string& cmd) {
+inline RunResult run_command(const std::string &cmd) {
   TempRoot tmp;
   std::string full = cmd + " >" + tmp.path() + "/out 2>" + tmp.path() + "/err";
   int status = std::system(full.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& p) {
+  auto slurp = [](const std::string &p) {
     std::ifstream in(p, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };

@@ -27,18 +27,18 @@ int weight(Severity s) {
   return 0;
 }
 
-Result<Profile> load_profiles(const Catalogue& cat, const std::vector<std::string>& names) {
+Result<Profile> load_profiles(const Catalogue &cat, const std::vector<std::string> &names) {
   Profile p;
-  for (const auto& n : names.empty() ? std::vector<std::string>{"baseline"} : names)
+  for (const auto &n : names.empty() ? std::vector<std::string>{"baseline"} : names)
     p = TRY(apply_profile(cat, std::move(p), n));
   return p;
 }
 
-Result<Unit> check_selectors(const Catalogue& cat, const std::vector<std::string>& sels,
-                             const char* flag) {
-  for (auto& s : sels) {
+Result<Unit> check_selectors(const Catalogue &cat, const std::vector<std::string> &sels,
+                             const char *flag) {
+  for (auto &s : sels) {
     bool any = false;
-    for (auto& c : cat.checks())
+    for (auto &c : cat.checks())
       any = any || selector_matches(s, c.id);
     if (!any)
       return Error{std::string(flag) + " " + s + " matches no check (see `bulwark checks`)"};
@@ -46,7 +46,7 @@ Result<Unit> check_selectors(const Catalogue& cat, const std::vector<std::string
   return Unit{};
 }
 
-std::string target_hostname(const RootFs& fs) {
+std::string target_hostname(const RootFs &fs) {
   if (fs.is_host_root()) {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) == 0)
@@ -70,9 +70,9 @@ bool selector_matches(std::string_view selector, std::string_view id) {
          sid.compare(0, sel.size(), sel) == 0 && sid[sel.size()] == '.';
 }
 
-int compute_score(const std::vector<Finding>& findings) {
+int compute_score(const std::vector<Finding> &findings) {
   double num = 0, den = 0;
-  for (auto& f : findings) {
+  for (auto &f : findings) {
     double credit;
     if (f.status == Status::pass)
       credit = 1;
@@ -88,14 +88,14 @@ int compute_score(const std::vector<Finding>& findings) {
   return den == 0 ? 100 : static_cast<int>(std::lround(100.0 * num / den));
 }
 
-bool fails_at(const AuditReport& report, Severity threshold) {
-  for (auto& f : report.findings)
+bool fails_at(const AuditReport &report, Severity threshold) {
+  for (auto &f : report.findings)
     if (f.status == Status::fail && f.severity >= threshold)
       return true;
   return false;
 }
 
-Result<AuditReport> run_audit(const AuditRequest& req) {
+Result<AuditReport> run_audit(const AuditRequest &req) {
   auto t0 = std::chrono::steady_clock::now();
   // Pass 1: the target.
   struct stat st;
@@ -103,7 +103,7 @@ Result<AuditReport> run_audit(const AuditRequest& req) {
     return Error{"--root " + req.root + " is not a directory"};
   RootFs fs(req.root);
   // Pass 2: catalogue and profile.
-  const Catalogue& cat = Catalogue::builtin();
+  const Catalogue &cat = Catalogue::builtin();
   Profile profile = TRY(load_profiles(cat, req.profiles));
   TRY(check_selectors(cat, req.only, "--only"));
   TRY(check_selectors(cat, req.skip, "--skip"));
@@ -113,12 +113,12 @@ Result<AuditReport> run_audit(const AuditRequest& req) {
   report.root = fs.host_root();
   report.hostname = target_hostname(fs);
   report.profiles = profile.names;
-  for (const CheckSpec& spec : cat.checks()) {
-    const CheckImpl* impl = find_check(spec.id);
+  for (const CheckSpec &spec : cat.checks()) {
+    const CheckImpl *impl = find_check(spec.id);
     if (impl == nullptr || profile.disabled.count(spec.id))
       continue;
-    auto selected = [&](const std::vector<std::string>& sels) {
-      for (auto& s : sels)
+    auto selected = [&](const std::vector<std::string> &sels) {
+      for (auto &s : sels)
         if (selector_matches(s, spec.id))
           return true;
       return false;
@@ -130,20 +130,20 @@ Result<AuditReport> run_audit(const AuditRequest& req) {
     CheckRun run(ctx, spec, profile);
     try {
       impl->run(run);
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
       // A bug in one check must not take the audit down.
       run.findings().clear();
       run.emit(Status::error, "", std::string("internal error in check: ") + e.what());
     }
     if (run.findings().empty())
       run.emit(Status::error, "", "internal error: the check reported nothing");
-    for (auto& f : run.findings())
+    for (auto &f : run.findings())
       report.findings.push_back(std::move(f));
   }
   // Pass 4: summary.
   for (Status s : {Status::pass, Status::fail, Status::warn, Status::not_applicable, Status::error})
     report.summary[s] = 0;
-  for (auto& f : report.findings)
+  for (auto &f : report.findings)
     ++report.summary[f.status];
   report.score = compute_score(report.findings);
   report.duration_ms =

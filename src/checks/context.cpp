@@ -2,7 +2,7 @@
 
 namespace bulwark {
 
-SshModel load_ssh_model(const RootFs& fs) {
+SshModel load_ssh_model(const RootFs &fs) {
   SshModel m;
   auto parsed = ssh::parse_sshd_config(fs, m.config_path);
   if (!parsed) {
@@ -19,7 +19,7 @@ SshModel load_ssh_model(const RootFs& fs) {
   global.effective = ssh::evaluate(m.config, ssh::ConnectionSpec{}, m.users);
   m.scopes.push_back(std::move(global));
   for (size_t i = 0; i < m.config.lines.size(); ++i) {
-    const auto& l = m.config.lines[i];
+    const auto &l = m.config.lines[i];
     // `Match all` is already part of the global scope (sshd -T applies it).
     if (l.kind != ssh::Line::Kind::match || l.match_all || !l.match_valid)
       continue;
@@ -33,7 +33,7 @@ SshModel load_ssh_model(const RootFs& fs) {
   return m;
 }
 
-const SshModel& Context::ssh() {
+const SshModel &Context::ssh() {
   if (!m_ssh)
     m_ssh = std::make_unique<SshModel>(load_ssh_model(m_fs));
   return *m_ssh;

@@ -22,15 +22,15 @@ std::span<const CheckImpl> all_checks() {
   static const std::vector<CheckImpl> all = [] {
     std::vector<CheckImpl> out;
     for (auto table : k_domains)
-      for (auto& c : table())
+      for (auto &c : table())
         out.push_back(c);
     return out;
   }();
   return all;
 }
 
-const CheckImpl* find_check(std::string_view id) {
-  for (auto& c : all_checks())
+const CheckImpl *find_check(std::string_view id) {
+  for (auto &c : all_checks())
     if (c.id == id)
       return &c;
   return nullptr;

@@ -17,8 +17,8 @@ namespace {
 using Scope = SshModel::Scope;
 
 // Returns the model if the checks can run; otherwise emits the reason.
-const SshModel* usable(CheckRun& run) {
-  const SshModel& m = run.ctx().ssh();
+const SshModel *usable(CheckRun &run) {
+  const SshModel &m = run.ctx().ssh();
   if (m.state == SshModel::State::absent) {
     run.emit(Status::not_applicable, "sshd",
              m.config_path + " does not exist: the OpenSSH server is not installed");
@@ -32,7 +32,7 @@ const SshModel* usable(CheckRun& run) {
   return &m;
 }
 
-std::string refused_note(const SshModel& m) {
+std::string refused_note(const SshModel &m) {
   return m.config.has_errors()
              ? " (sshd would refuse this configuration as it stands: see ssh.config-valid)"
              : "";
@@ -40,8 +40,8 @@ std::string refused_note(const SshModel& m) {
 
 // Evidence for a keyword's value in a scope: the line that set it, or the
 // main file with the compiled-in default.
-Evidence evidence_for(const SshModel& m, const Scope& s, const std::string& keyword,
-                      const ssh::Value& v, const std::string& expected) {
+Evidence evidence_for(const SshModel &m, const Scope &s, const std::string &keyword,
+                      const ssh::Value &v, const std::string &expected) {
   Evidence e;
   e.found = keyword + " " + text::join(v.args, " ");
   e.expected = expected;
@@ -59,8 +59,9 @@ Evidence evidence_for(const SshModel& m, const Scope& s, const std::string& keyw
 
 // The scopes where `keyword` is decided: the global scope, and each Match
 // block that sets the keyword itself (elsewhere it inherits the global value).
-template <typename Fn> void for_each_deciding_scope(const SshModel& m, const std::string& keyword, Fn fn) {
-  for (const Scope& s : m.scopes) {
+template <typename Fn>
+void for_each_deciding_scope(const SshModel &m, const std::string &keyword, Fn fn) {
+  for (const Scope &s : m.scopes) {
     ssh::Value v = s.effective.get(keyword);
     if (s.match_line >= 0 && v.match_line != s.match_line)
       continue;
@@ -69,15 +70,15 @@ template <typename Fn> void for_each_deciding_scope(const SshModel& m, const std
 }
 
 // The common shape: `keyword` must satisfy `ok` in every scope.
-void require_every_scope(CheckRun& run, const std::string& keyword, const std::string& expected,
-                         const std::function<bool(const ssh::Value&)>& ok,
-                         const std::string& pass_msg) {
-  const SshModel* m = usable(run);
+void require_every_scope(CheckRun &run, const std::string &keyword, const std::string &expected,
+                         const std::function<bool(const ssh::Value &)> &ok,
+                         const std::string &pass_msg) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
   std::vector<Evidence> bad;
   std::vector<Evidence> good;
-  for_each_deciding_scope(*m, keyword, [&](const Scope& s, const ssh::Value& v) {
+  for_each_deciding_scope(*m, keyword, [&](const Scope &s, const ssh::Value &v) {
     (ok(v) ? good : bad).push_back(evidence_for(*m, s, keyword, v, expected));
   });
   if (bad.empty()) {
@@ -85,31 +86,33 @@ void require_every_scope(CheckRun& run, const std::string& keyword, const std::s
     return;
   }
   std::string where;
-  for (auto& e : bad)
+  for (auto &e : bad)
     where += (where.empty() ? "" : "; ") + e.found + " in " + e.context;
   run.emit(Status::fail, "sshd", where + refused_note(*m), bad);
 }
 
-std::string first(const ssh::Value& v) { return v.args.empty() ? "" : v.args[0]; }
+std::string first(const ssh::Value &v) {
+  return v.args.empty() ? "" : v.args[0];
+}
 
-long long as_int(const ssh::Value& v) {
+long long as_int(const ssh::Value &v) {
   return v.args.empty() ? 0 : std::strtoll(v.args[0].c_str(), nullptr, 10);
 }
 
-void permit_root_login(CheckRun& run) {
+void permit_root_login(CheckRun &run) {
   require_every_scope(
-      run, "permitrootlogin", "permitrootlogin no", [](const ssh::Value& v) { return first(v) == "no"; },
-      "PermitRootLogin is no in every scope");
+      run, "permitrootlogin", "permitrootlogin no",
+      [](const ssh::Value &v) { return first(v) == "no"; }, "PermitRootLogin is no in every scope");
 }
 
-void password_authentication(CheckRun& run) {
-  const SshModel* m = usable(run);
+void password_authentication(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
   std::vector<Evidence> bad, good;
   // usepam is global-only: keyboard-interactive offers passwords through PAM.
   ssh::Value usepam = m->scopes.front().effective.get("usepam");
-  for (const Scope& s : m->scopes) {
+  for (const Scope &s : m->scopes) {
     ssh::Value pw = s.effective.get("passwordauthentication");
     ssh::Value kbd = s.effective.get("kbdinteractiveauthentication");
     bool own_pw = s.match_line < 0 || pw.match_line == s.match_line;
@@ -120,77 +123,82 @@ void password_authentication(CheckRun& run) {
     }
     if (own_kbd) {
       bool offers = first(kbd) == "yes" && first(usepam) == "yes";
-      auto e = evidence_for(*m, s, "kbdinteractiveauthentication", kbd,
-                            "kbdinteractiveauthentication no (UsePAM yes lets it ask for passwords)");
+      auto e =
+          evidence_for(*m, s, "kbdinteractiveauthentication", kbd,
+                       "kbdinteractiveauthentication no (UsePAM yes lets it ask for passwords)");
       (offers ? bad : good).push_back(e);
     }
   }
   if (bad.empty()) {
     run.emit(Status::pass, "sshd",
              "passwords are not accepted: PasswordAuthentication no and keyboard-interactive "
-             "does not offer them" + refused_note(*m),
+             "does not offer them" +
+                 refused_note(*m),
              good);
     return;
   }
   std::string where;
-  for (auto& e : bad)
+  for (auto &e : bad)
     where += (where.empty() ? "" : "; ") + e.found + " in " + e.context;
   run.emit(Status::fail, "sshd", "password logins are possible: " + where + refused_note(*m), bad);
 }
 
-void pubkey_authentication(CheckRun& run) {
+void pubkey_authentication(CheckRun &run) {
   require_every_scope(
       run, "pubkeyauthentication", "pubkeyauthentication yes",
-      [](const ssh::Value& v) { return first(v) == "yes"; }, "PubkeyAuthentication is yes");
+      [](const ssh::Value &v) { return first(v) == "yes"; }, "PubkeyAuthentication is yes");
 }
 
-void permit_empty_passwords(CheckRun& run) {
+void permit_empty_passwords(CheckRun &run) {
   require_every_scope(
       run, "permitemptypasswords", "permitemptypasswords no",
-      [](const ssh::Value& v) { return first(v) == "no"; }, "PermitEmptyPasswords is no");
+      [](const ssh::Value &v) { return first(v) == "no"; }, "PermitEmptyPasswords is no");
 }
 
-void max_auth_tries(CheckRun& run) {
+void max_auth_tries(CheckRun &run) {
   long long max = run.param_int("max");
   require_every_scope(
       run, "maxauthtries", "maxauthtries <= " + std::to_string(max),
-      [max](const ssh::Value& v) { return as_int(v) <= max; },
+      [max](const ssh::Value &v) { return as_int(v) <= max; },
       "MaxAuthTries is at most " + std::to_string(max));
 }
 
-void client_alive(CheckRun& run) {
-  const SshModel* m = usable(run);
+void client_alive(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
   long long interval_max = run.param_int("interval-max");
   long long count_max = run.param_int("count-max");
   std::vector<Evidence> bad, good;
-  for_each_deciding_scope(*m, "clientaliveinterval", [&](const Scope& s, const ssh::Value& v) {
+  for_each_deciding_scope(*m, "clientaliveinterval", [&](const Scope &s, const ssh::Value &v) {
     long long i = as_int(v);
     auto e = evidence_for(*m, s, "clientaliveinterval", v,
                           "0 < clientaliveinterval <= " + std::to_string(interval_max));
     (i > 0 && i <= interval_max ? good : bad).push_back(e);
   });
-  for_each_deciding_scope(*m, "clientalivecountmax", [&](const Scope& s, const ssh::Value& v) {
+  for_each_deciding_scope(*m, "clientalivecountmax", [&](const Scope &s, const ssh::Value &v) {
     auto e = evidence_for(*m, s, "clientalivecountmax", v,
                           "clientalivecountmax <= " + std::to_string(count_max));
     (as_int(v) <= count_max ? good : bad).push_back(e);
   });
   if (bad.empty()) {
-    run.emit(Status::pass, "sshd", "idle sessions are dropped: ClientAliveInterval and CountMax within limits" + refused_note(*m), good);
+    run.emit(Status::pass, "sshd",
+             "idle sessions are dropped: ClientAliveInterval and CountMax within limits" +
+                 refused_note(*m),
+             good);
     return;
   }
   std::string where;
-  for (auto& e : bad)
+  for (auto &e : bad)
     where += (where.empty() ? "" : "; ") + e.found + " in " + e.context;
   run.emit(Status::fail, "sshd", where + refused_note(*m), bad);
 }
 
-void allow_users_groups(CheckRun& run) {
-  const SshModel* m = usable(run);
+void allow_users_groups(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
-  const Scope& g = m->scopes.front();
+  const Scope &g = m->scopes.front();
   ssh::Value users = g.effective.get("allowusers");
   ssh::Value groups = g.effective.get("allowgroups");
   std::vector<Evidence> ev;
@@ -201,63 +209,65 @@ void allow_users_groups(CheckRun& run) {
   // sshd matches each entry as one pattern: a comma does not separate users,
   // so "AllowUsers deploy,admin" admits nobody (guide 003 shows that form).
   std::vector<std::string> comma;
-  for (const ssh::Value* v : {&users, &groups})
-    for (auto& a : v->args)
+  for (const ssh::Value *v : {&users, &groups})
+    for (auto &a : v->args)
       if (a.find(',') != std::string::npos)
         comma.push_back(a);
   if (!comma.empty()) {
     run.emit(Status::warn, "sshd",
              "entries " + text::join(comma, " ") +
                  " contain commas: sshd reads each as a single pattern that matches no account; "
-                 "separate names with spaces" + refused_note(*m),
+                 "separate names with spaces" +
+                 refused_note(*m),
              ev);
     return;
   }
   if (!ev.empty()) {
-    run.emit(Status::pass, "sshd", "logins are restricted by " +
-                                       std::string(!users.is_default() ? "AllowUsers" : "") +
-                                       (!users.is_default() && !groups.is_default() ? " and " : "") +
-                                       (!groups.is_default() ? "AllowGroups" : "") + refused_note(*m),
+    run.emit(Status::pass, "sshd",
+             "logins are restricted by " + std::string(!users.is_default() ? "AllowUsers" : "") +
+                 (!users.is_default() && !groups.is_default() ? " and " : "") +
+                 (!groups.is_default() ? "AllowGroups" : "") + refused_note(*m),
              ev);
     return;
   }
   run.emit(Status::fail, "sshd",
            "neither AllowUsers nor AllowGroups is set: every account with a valid credential may "
-           "log in" + refused_note(*m),
+           "log in" +
+               refused_note(*m),
            {Evidence{m->config_path, 0, "(not set)", "AllowUsers or AllowGroups", "global"}});
 }
 
-void x11_forwarding(CheckRun& run) {
+void x11_forwarding(CheckRun &run) {
   require_every_scope(
-      run, "x11forwarding", "x11forwarding no", [](const ssh::Value& v) { return first(v) == "no"; },
-      "X11Forwarding is no");
+      run, "x11forwarding", "x11forwarding no",
+      [](const ssh::Value &v) { return first(v) == "no"; }, "X11Forwarding is no");
 }
 
-void use_dns(CheckRun& run) {
+void use_dns(CheckRun &run) {
   require_every_scope(
-      run, "usedns", "usedns no", [](const ssh::Value& v) { return first(v) == "no"; },
+      run, "usedns", "usedns no", [](const ssh::Value &v) { return first(v) == "no"; },
       "UseDNS is no");
 }
 
-void tcp_keepalive(CheckRun& run) {
+void tcp_keepalive(CheckRun &run) {
   require_every_scope(
-      run, "tcpkeepalive", "tcpkeepalive yes", [](const ssh::Value& v) { return first(v) == "yes"; },
-      "TCPKeepAlive is yes");
+      run, "tcpkeepalive", "tcpkeepalive yes",
+      [](const ssh::Value &v) { return first(v) == "yes"; }, "TCPKeepAlive is yes");
 }
 
-void protocol(CheckRun& run) {
-  const SshModel* m = usable(run);
+void protocol(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
   std::vector<Evidence> ev;
   bool v1 = false;
-  for (auto& l : m->config.lines) {
+  for (auto &l : m->config.lines) {
     if (l.kind != ssh::Line::Kind::directive || l.keyword == nullptr ||
         std::string_view(l.keyword->canonical) != "protocol")
       continue;
     std::string val = text::join(l.args, " ");
     bool has1 = false;
-    for (auto& p : text::split(val, ','))
+    for (auto &p : text::split(val, ','))
       if (text::trim(p) == "1")
         has1 = true;
     v1 = v1 || has1;
@@ -269,9 +279,10 @@ void protocol(CheckRun& run) {
     return;
   }
   if (!v1) {
-    run.emit(Status::pass, "sshd",
-             "Protocol 2 only (the keyword is obsolete: OpenSSH 9.2 ignores it and speaks only SSH-2)",
-             ev);
+    run.emit(
+        Status::pass, "sshd",
+        "Protocol 2 only (the keyword is obsolete: OpenSSH 9.2 ignores it and speaks only SSH-2)",
+        ev);
     return;
   }
   run.emit(Status::warn, "sshd",
@@ -281,7 +292,7 @@ void protocol(CheckRun& run) {
 }
 
 struct WeakRule {
-  const char* keyword;
+  const char *keyword;
   bool (*weak)(std::string_view);
 };
 
@@ -301,7 +312,9 @@ bool weak_kex(std::string_view a) {
   return a == "diffie-hellman-group1-sha1" || a == "diffie-hellman-group14-sha1" ||
          a == "diffie-hellman-group-exchange-sha1";
 }
-bool weak_hostkey(std::string_view a) { return a.substr(0, 7) == "ssh-dss"; }
+bool weak_hostkey(std::string_view a) {
+  return a.substr(0, 7) == "ssh-dss";
+}
 
 constexpr WeakRule k_weak_rules[] = {
     {"ciphers", weak_cipher},
@@ -310,16 +323,16 @@ constexpr WeakRule k_weak_rules[] = {
     {"hostkeyalgorithms", weak_hostkey},
 };
 
-void weak_algorithms(CheckRun& run) {
-  const SshModel* m = usable(run);
+void weak_algorithms(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
-  const Scope& g = m->scopes.front();
+  const Scope &g = m->scopes.front();
   std::vector<Evidence> bad, good;
-  for (auto& rule : k_weak_rules) {
+  for (auto &rule : k_weak_rules) {
     ssh::Value v = g.effective.get(rule.keyword);
     std::vector<std::string> weak;
-    for (auto& a : text::split(first(v), ','))
+    for (auto &a : text::split(first(v), ','))
       if (rule.weak(a))
         weak.push_back(a);
     Evidence e = evidence_for(*m, g, rule.keyword, v, "");
@@ -330,7 +343,7 @@ void weak_algorithms(CheckRun& run) {
       e.found = std::string(rule.keyword) + " offers " + text::join(weak, ",") +
                 (v.is_default() ? " (OpenSSH 9.2 default; not set)" : "");
       std::vector<std::string> keep;
-      for (auto& a : text::split(first(v), ','))
+      for (auto &a : text::split(first(v), ','))
         if (!rule.weak(a))
           keep.push_back(a);
       e.expected = std::string(rule.keyword) + " " + text::join(keep, ",");
@@ -338,11 +351,14 @@ void weak_algorithms(CheckRun& run) {
     }
   }
   if (bad.empty()) {
-    run.emit(Status::pass, "sshd", "no weak cipher, MAC, key exchange or host key algorithm is offered" + refused_note(*m), good);
+    run.emit(Status::pass, "sshd",
+             "no weak cipher, MAC, key exchange or host key algorithm is offered" +
+                 refused_note(*m),
+             good);
     return;
   }
   std::string where;
-  for (auto& e : bad)
+  for (auto &e : bad)
     where += (where.empty() ? "" : "; ") + e.found;
   run.emit(Status::fail, "sshd", where + refused_note(*m), bad);
 }
@@ -353,29 +369,30 @@ std::string octal(uint32_t mode) {
   return buf;
 }
 
-void host_key_permissions(CheckRun& run) {
-  const SshModel* m = usable(run);
+void host_key_permissions(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
-  const Scope& g = m->scopes.front();
+  const Scope &g = m->scopes.front();
   ssh::Value keys = g.effective.get("hostkey");
-  const RootFs& fs = run.ctx().fs();
+  const RootFs &fs = run.ctx().fs();
   std::optional<uint32_t> ssh_keys_gid;
-  for (auto& [gid, name] : m->users.group_names)
+  for (auto &[gid, name] : m->users.group_names)
     if (name == "ssh_keys")
       ssh_keys_gid = gid;
   int checked = 0;
   for (size_t i = 0; i < keys.args.size(); ++i) {
-    const std::string& key = keys.args[i];
-    SourceLocation where = i < keys.locations.size() ? keys.locations[i] : SourceLocation{m->config_path, 0};
+    const std::string &key = keys.args[i];
+    SourceLocation where =
+        i < keys.locations.size() ? keys.locations[i] : SourceLocation{m->config_path, 0};
     std::string subject = key;
     auto st = fs.stat(key);
     Evidence e{where.path, where.line, "", "mode 0600 (or 0640 group ssh_keys), owner root", key};
     if (!st) {
       if (st.error().not_found()) {
         e.found = "absent";
-        run.emit(Status::warn, subject,
-                 "HostKey " + key + " does not exist: sshd cannot load it", {e});
+        run.emit(Status::warn, subject, "HostKey " + key + " does not exist: sshd cannot load it",
+                 {e});
       } else {
         e.found = st.error().message;
         run.emit(Status::error, subject, "cannot inspect host key: " + st.error().to_string(), {e});
@@ -389,11 +406,13 @@ void host_key_permissions(CheckRun& run) {
     e.found = "mode " + octal(st->mode) + ", uid " + std::to_string(st->uid) + ", gid " +
               std::to_string(st->gid);
     if (mode_ok && owner_ok) {
-      run.emit(Status::pass, subject, "private host key is mode " + octal(st->mode) + " and owned by root", {e});
+      run.emit(Status::pass, subject,
+               "private host key is mode " + octal(st->mode) + " and owned by root", {e});
     } else {
       std::string why = !mode_ok ? "is readable by other users (mode " + octal(st->mode) + ")" : "";
       if (!owner_ok)
-        why += std::string(why.empty() ? "" : " and ") + "is not owned by root (uid " + std::to_string(st->uid) + ")";
+        why += std::string(why.empty() ? "" : " and ") + "is not owned by root (uid " +
+               std::to_string(st->uid) + ")";
       run.emit(Status::fail, subject, "private host key " + why, {e});
     }
   }
@@ -402,20 +421,20 @@ void host_key_permissions(CheckRun& run) {
   (void)checked;
 }
 
-void config_valid(CheckRun& run) {
-  const SshModel* m = usable(run);
+void config_valid(CheckRun &run) {
+  const SshModel *m = usable(run);
   if (!m)
     return;
   std::vector<Evidence> errors, warnings;
-  for (auto& d : m->config.diagnostics) {
+  for (auto &d : m->config.diagnostics) {
     Evidence e{d.loc.path, d.loc.line, d.message, "", ""};
     if (d.level == ssh::Diagnostic::Level::error)
       errors.push_back(e);
     else if (d.level == ssh::Diagnostic::Level::warning)
       warnings.push_back(e);
   }
-  std::string files = std::to_string(m->config.files.size()) + " file" +
-                      (m->config.files.size() == 1 ? "" : "s");
+  std::string files =
+      std::to_string(m->config.files.size()) + " file" + (m->config.files.size() == 1 ? "" : "s");
   if (!errors.empty()) {
     std::string msg = std::to_string(errors.size()) + " error" + (errors.size() == 1 ? "" : "s") +
                       " that make sshd refuse to start, first: " + errors.front().path + ":" +
@@ -426,8 +445,9 @@ void config_valid(CheckRun& run) {
   }
   if (!warnings.empty()) {
     run.emit(Status::warn, "sshd",
-             "the configuration (" + files + ") is accepted, with " + std::to_string(warnings.size()) +
-                 " warning" + (warnings.size() == 1 ? "" : "s") + ": " + warnings.front().found,
+             "the configuration (" + files + ") is accepted, with " +
+                 std::to_string(warnings.size()) + " warning" + (warnings.size() == 1 ? "" : "s") +
+                 ": " + warnings.front().found,
              warnings);
     return;
   }
@@ -454,6 +474,8 @@ constexpr CheckImpl k_checks[] = {
 
 } // namespace
 
-std::span<const CheckImpl> ssh_checks() { return k_checks; }
+std::span<const CheckImpl> ssh_checks() {
+  return k_checks;
+}
 
 } // namespace bulwark

@@ -10,8 +10,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fmt/format.h>
 #include <cstdlib>
+#include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -20,10 +20,10 @@ namespace bulwark::cli {
 
 namespace {
 
-std::vector<std::string> split_ids(const std::vector<std::string>& in) {
+std::vector<std::string> split_ids(const std::vector<std::string> &in) {
   std::vector<std::string> out;
-  for (auto& s : in)
-    for (auto& p : text::split(s, ','))
+  for (auto &s : in)
+    for (auto &p : text::split(s, ','))
       out.push_back(std::string(text::trim(p)));
   return out;
 }
@@ -31,13 +31,13 @@ std::vector<std::string> split_ids(const std::vector<std::string>& in) {
 bool use_color(bool to_file) {
   if (to_file || std::getenv("NO_COLOR") != nullptr)
     return false;
-  const char* term = std::getenv("TERM");
+  const char *term = std::getenv("TERM");
   if (term != nullptr && std::string_view(term) == "dumb")
     return false;
   return ::isatty(STDOUT_FILENO) == 1;
 }
 
-int emit(const std::string& data, const std::string& output) {
+int emit(const std::string &data, const std::string &output) {
   if (output.empty()) {
     std::fwrite(data.data(), 1, data.size(), stdout);
     std::fflush(stdout);
@@ -51,7 +51,7 @@ int emit(const std::string& data, const std::string& output) {
   return 0;
 }
 
-nlohmann::ordered_json facts_ssh(const RootFs& fs) {
+nlohmann::ordered_json facts_ssh(const RootFs &fs) {
   using nlohmann::ordered_json;
   SshModel m = load_ssh_model(fs);
   ordered_json j;
@@ -64,7 +64,7 @@ nlohmann::ordered_json facts_ssh(const RootFs& fs) {
   j["state"] = "ok";
   j["files"] = m.config.files;
   ordered_json diags = ordered_json::array();
-  for (auto& d : m.config.diagnostics)
+  for (auto &d : m.config.diagnostics)
     diags.push_back({{"level", d.level == ssh::Diagnostic::Level::error     ? "error"
                                : d.level == ssh::Diagnostic::Level::warning ? "warning"
                                                                             : "info"},
@@ -74,18 +74,18 @@ nlohmann::ordered_json facts_ssh(const RootFs& fs) {
   j["diagnostics"] = diags;
   ordered_json scopes = ordered_json::array();
   std::set<std::string> keys;
-  for (auto& [k, v] : ssh::defaults())
+  for (auto &[k, v] : ssh::defaults())
     keys.insert(k);
-  for (auto& s : m.scopes)
-    for (auto& [k, v] : s.effective.values)
+  for (auto &s : m.scopes)
+    for (auto &[k, v] : s.effective.values)
       keys.insert(k);
-  for (auto& s : m.scopes) {
+  for (auto &s : m.scopes) {
     ordered_json sj;
     sj["scope"] = s.label;
     if (s.match_line >= 0)
       sj["match"] = {{"path", s.loc.path}, {"line", s.loc.line}};
     ordered_json settings = ordered_json::object();
-    for (auto& k : keys) {
+    for (auto &k : keys) {
       ssh::Value v = s.effective.get(k);
       if (s.match_line >= 0 && v.match_line != s.match_line)
         continue; // a Match scope lists only what the block itself decides
@@ -95,7 +95,7 @@ nlohmann::ordered_json facts_ssh(const RootFs& fs) {
         vj["source"] = "default";
       } else {
         ordered_json locs = ordered_json::array();
-        for (auto& l : v.locations)
+        for (auto &l : v.locations)
           locs.push_back(l.path + ":" + std::to_string(l.line));
         vj["source"] = locs;
       }
@@ -110,7 +110,7 @@ nlohmann::ordered_json facts_ssh(const RootFs& fs) {
 
 struct FactsDomain {
   std::string_view name;
-  nlohmann::ordered_json (*collect)(const RootFs&);
+  nlohmann::ordered_json (*collect)(const RootFs &);
 };
 
 constexpr FactsDomain k_facts[] = {
@@ -119,7 +119,7 @@ constexpr FactsDomain k_facts[] = {
 
 } // namespace
 
-int run(int argc, char** argv) {
+int run(int argc, char **argv) {
   try {
     CLI::App app{"bulwark: audit Linux servers against their hardening guides"};
     app.require_subcommand(1);
@@ -129,30 +129,35 @@ int run(int argc, char** argv) {
     std::vector<std::string> profiles, only, skip;
     std::string format = "text", output, fail_on = "high";
 
-    auto* audit = app.add_subcommand("audit", "audit the target against the selected profile");
+    auto *audit = app.add_subcommand("audit", "audit the target against the selected profile");
     audit->add_option("--root", root, "audit an offline root filesystem instead of /");
-    audit->add_option("--profile", profiles,
-                      "built-in profile (baseline, vpn-production, lms-server) or YAML file; repeatable");
-    audit->add_option("--only", only, "run only these checks (ids, domains, globs; comma-separated)");
+    audit->add_option(
+        "--profile", profiles,
+        "built-in profile (baseline, vpn-production, lms-server) or YAML file; repeatable");
+    audit->add_option("--only", only,
+                      "run only these checks (ids, domains, globs; comma-separated)");
     audit->add_option("--skip", skip, "skip these checks (ids, domains, globs; comma-separated)");
     audit->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
     audit->add_option("--output", output, "write the report to FILE atomically (default: stdout)");
-    audit->add_option("--fail-on", fail_on,
-                      "exit 1 when a check of this severity or above fails (critical, high, "
-                      "medium, low, info, none)")
+    audit
+        ->add_option("--fail-on", fail_on,
+                     "exit 1 when a check of this severity or above fails (critical, high, "
+                     "medium, low, info, none)")
         ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "none"}));
 
     std::string checks_profile;
-    auto* checks = app.add_subcommand("checks", "list the catalogue with severities and parameters");
+    auto *checks =
+        app.add_subcommand("checks", "list the catalogue with severities and parameters");
     checks->add_option("--profile", checks_profile, "show parameters as this profile sets them");
     checks->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
     std::string explain_id;
-    auto* explain = app.add_subcommand("explain", "rationale, guide references and fix of a check");
+    auto *explain = app.add_subcommand("explain", "rationale, guide references and fix of a check");
     explain->add_option("id", explain_id, "check id")->required();
 
     std::string facts_domain;
-    auto* facts = app.add_subcommand("facts", "the effective configuration bulwark parsed, as JSON");
+    auto *facts =
+        app.add_subcommand("facts", "the effective configuration bulwark parsed, as JSON");
     facts->add_option("--root", root, "an offline root filesystem instead of /");
     facts->add_option("domain", facts_domain, "ssh");
 
@@ -160,12 +165,12 @@ int run(int argc, char** argv) {
 
     try {
       app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
+    } catch (const CLI::ParseError &e) {
       int rc = app.exit(e);
       return rc == 0 ? 0 : exit_code::k_usage;
     }
 
-    const Catalogue& cat = Catalogue::builtin();
+    const Catalogue &cat = Catalogue::builtin();
 
     if (app.got_subcommand("version")) {
       std::cout << "bulwark " << BULWARK_VERSION << "\n";
@@ -173,23 +178,24 @@ int run(int argc, char** argv) {
     }
 
     if (app.got_subcommand("explain")) {
-      const CheckSpec* c = cat.find(explain_id);
+      const CheckSpec *c = cat.find(explain_id);
       if (c == nullptr) {
         std::cerr << "bulwark: unknown check '" << explain_id << "' (see `bulwark checks`)\n";
         return exit_code::k_usage;
       }
       std::cout << c->id << " (" << to_string(c->severity) << ")\n  " << c->title << "\n\nWhy:\n  "
                 << c->rationale << "\n\nFix:\n  " << c->fix << "\n\nReferences:\n";
-      for (auto& r : c->references)
+      for (auto &r : c->references)
         std::cout << "  - " << r << "\n";
       if (!c->parameters.empty()) {
         std::cout << "\nParameters (profiles may set them):\n";
-        for (auto& p : c->parameters) {
-          std::cout << "  " << p.name << " = " << param_to_string(p.default_value) << "  " << p.description;
-          for (auto& name : builtin_profile_names()) {
+        for (auto &p : c->parameters) {
+          std::cout << "  " << p.name << " = " << param_to_string(p.default_value) << "  "
+                    << p.description;
+          for (auto &name : builtin_profile_names()) {
             auto prof = apply_profile(cat, Profile{}, name);
             if (prof)
-              if (const ParamValue* v = prof->param(c->id, p.name))
+              if (const ParamValue *v = prof->param(c->id, p.name))
                 std::cout << "; " << name << ": " << param_to_string(*v);
           }
           std::cout << "\n";
@@ -210,10 +216,10 @@ int run(int argc, char** argv) {
       }
       if (format == "json") {
         nlohmann::ordered_json j = nlohmann::ordered_json::array();
-        for (auto& c : cat.checks()) {
+        for (auto &c : cat.checks()) {
           nlohmann::ordered_json params = nlohmann::ordered_json::object();
-          for (auto& p : c.parameters)
-            if (const ParamValue* v = prof.param(c.id, p.name))
+          for (auto &p : c.parameters)
+            if (const ParamValue *v = prof.param(c.id, p.name))
               params[p.name] = param_to_string(*v);
           j.push_back({{"id", c.id},
                        {"title", c.title},
@@ -225,10 +231,10 @@ int run(int argc, char** argv) {
         std::cout << j.dump(2) << "\n";
         return 0;
       }
-      for (auto& c : cat.checks()) {
+      for (auto &c : cat.checks()) {
         std::string params;
-        for (auto& p : c.parameters)
-          if (const ParamValue* v = prof.param(c.id, p.name))
+        for (auto &p : c.parameters)
+          if (const ParamValue *v = prof.param(c.id, p.name))
             params += " " + p.name + "=" + param_to_string(*v);
         std::cout << fmt::format("{:<32} {:<8} {}{}{}\n", c.id, to_string(c.severity), c.title,
                                  params.empty() ? "" : "  [" + params.substr(1) + "]",
@@ -241,7 +247,7 @@ int run(int argc, char** argv) {
       RootFs fs(root);
       nlohmann::ordered_json j;
       bool found = false;
-      for (auto& d : k_facts) {
+      for (auto &d : k_facts) {
         if (!facts_domain.empty() && facts_domain != d.name)
           continue;
         j[std::string(d.name)] = d.collect(fs);
@@ -266,17 +272,18 @@ int run(int argc, char** argv) {
       std::cerr << "bulwark: " << report.error().to_string() << "\n";
       return exit_code::k_usage;
     }
-    std::string rendered = format == "json" ? report::render_json(*report)
-                                            : report::render_text(*report, use_color(!output.empty()));
+    std::string rendered = format == "json"
+                               ? report::render_json(*report)
+                               : report::render_text(*report, use_color(!output.empty()));
     if (int rc = emit(rendered, output); rc != 0)
       return rc;
     if (fail_on != "none" && fails_at(*report, *parse_severity(fail_on)))
       return exit_code::k_findings;
     return 0;
-  } catch (const FatalError& e) {
+  } catch (const FatalError &e) {
     std::cerr << "bulwark: " << e.what() << "\n";
     return e.exit_code();
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cerr << "bulwark: internal error: " << e.what() << "\n";
     return exit_code::k_cannot_run;
   }

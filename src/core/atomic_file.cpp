@@ -10,7 +10,7 @@ namespace bulwark {
 
 namespace {
 
-Error io_error(std::string_view what, const std::string& path, int err) {
+Error io_error(std::string_view what, const std::string &path, int err) {
   return Error{std::string(what) + ": " + std::strerror(err), path, 0, err};
 }
 
@@ -29,7 +29,7 @@ bool write_all(int fd, std::string_view data) {
 
 } // namespace
 
-Result<Unit> write_file_atomic(const std::string& host_path, std::string_view data) {
+Result<Unit> write_file_atomic(const std::string &host_path, std::string_view data) {
   if (host_path == "-") {
     if (!write_all(STDOUT_FILENO, data))
       return io_error("cannot write", "<stdout>", errno);
@@ -59,11 +59,12 @@ Result<Unit> write_file_atomic(const std::string& host_path, std::string_view da
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0)
     return io_error("cannot create temporary file", host_path, errno);
-  ::fchmod(fd, exists ? (st.st_mode & 07777) : 0644 & ~[] {
-    mode_t m = ::umask(0);
-    ::umask(m);
-    return m;
-  }());
+  ::fchmod(
+      fd, exists ? (st.st_mode & 07777) : 0644 & ~[] {
+        mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+      }());
   if (!write_all(fd, data) || ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);

@@ -9,18 +9,18 @@ std::string_view checks_yaml();
 
 namespace {
 
-Result<std::string> need_scalar(const yaml::Node& m, std::string_view key,
-                                const std::string& name, const std::string& id) {
-  const yaml::Node* n = m.find(key);
+Result<std::string> need_scalar(const yaml::Node &m, std::string_view key, const std::string &name,
+                                const std::string &id) {
+  const yaml::Node *n = m.find(key);
   if (n == nullptr || !n->is_scalar() || n->scalar.empty())
     return Error{"check '" + id + "': missing '" + std::string(key) + "'", name, m.line};
   return n->scalar;
 }
 
-Result<ParamValue> parse_param_default(const yaml::Node& n, const std::string& name) {
+Result<ParamValue> parse_param_default(const yaml::Node &n, const std::string &name) {
   if (n.is_sequence()) {
     std::vector<std::string> out;
-    for (auto& i : n.items) {
+    for (auto &i : n.items) {
       if (!i.is_scalar())
         return Error{"list parameters hold plain values", name, i.line};
       out.push_back(i.scalar);
@@ -29,9 +29,9 @@ Result<ParamValue> parse_param_default(const yaml::Node& n, const std::string& n
   }
   if (!n.is_scalar())
     return Error{"a parameter default must be a number, string or list", name, n.line};
-  const std::string& s = n.scalar;
-  bool numeric = !s.empty() && s.find_first_not_of("-0123456789") == std::string::npos &&
-                 s.size() < 18;
+  const std::string &s = n.scalar;
+  bool numeric =
+      !s.empty() && s.find_first_not_of("-0123456789") == std::string::npos && s.size() < 18;
   if (numeric)
     return ParamValue{static_cast<int64_t>(std::stoll(s))};
   return ParamValue{s};
@@ -39,38 +39,38 @@ Result<ParamValue> parse_param_default(const yaml::Node& n, const std::string& n
 
 } // namespace
 
-std::string param_to_string(const ParamValue& v) {
-  if (auto* i = std::get_if<int64_t>(&v))
+std::string param_to_string(const ParamValue &v) {
+  if (auto *i = std::get_if<int64_t>(&v))
     return std::to_string(*i);
-  if (auto* s = std::get_if<std::string>(&v))
+  if (auto *s = std::get_if<std::string>(&v))
     return *s;
   std::string out;
-  for (auto& s : std::get<std::vector<std::string>>(v))
+  for (auto &s : std::get<std::vector<std::string>>(v))
     out += (out.empty() ? "" : ",") + s;
   return out;
 }
 
-const ParamSpec* CheckSpec::find_param(std::string_view n) const {
-  for (auto& p : parameters)
+const ParamSpec *CheckSpec::find_param(std::string_view n) const {
+  for (auto &p : parameters)
     if (p.name == n)
       return &p;
   return nullptr;
 }
 
-const CheckSpec* Catalogue::find(std::string_view id) const {
-  for (auto& c : m_checks)
+const CheckSpec *Catalogue::find(std::string_view id) const {
+  for (auto &c : m_checks)
     if (c.id == id)
       return &c;
   return nullptr;
 }
 
-Result<Catalogue> Catalogue::parse(std::string_view text, const std::string& name) {
+Result<Catalogue> Catalogue::parse(std::string_view text, const std::string &name) {
   yaml::Node root = TRY(yaml::parse(text, name));
-  const yaml::Node* checks = root.find("checks");
+  const yaml::Node *checks = root.find("checks");
   if (checks == nullptr || !checks->is_sequence())
     return Error{"expected a top-level 'checks' list", name, root.line};
   Catalogue cat;
-  for (auto& n : checks->items) {
+  for (auto &n : checks->items) {
     if (!n.is_mapping())
       return Error{"each check is a mapping", name, n.line};
     CheckSpec c;
@@ -89,22 +89,22 @@ Result<Catalogue> Catalogue::parse(std::string_view text, const std::string& nam
     c.severity = *s;
     c.rationale = TRY(need_scalar(n, "rationale", name, c.id));
     c.fix = TRY(need_scalar(n, "fix", name, c.id));
-    const yaml::Node* refs = n.find("references");
+    const yaml::Node *refs = n.find("references");
     if (refs == nullptr || !refs->is_sequence() || refs->items.empty())
       return Error{"check '" + c.id + "': needs references", name, n.line};
-    for (auto& r : refs->items)
+    for (auto &r : refs->items)
       c.references.push_back(r.scalar);
-    if (const yaml::Node* params = n.find("parameters")) {
+    if (const yaml::Node *params = n.find("parameters")) {
       if (!params->is_mapping())
         return Error{"check '" + c.id + "': parameters is a mapping", name, params->line};
-      for (auto& [pname, pnode] : params->entries) {
+      for (auto &[pname, pnode] : params->entries) {
         ParamSpec p;
         p.name = pname;
-        const yaml::Node* def = pnode.find("default");
+        const yaml::Node *def = pnode.find("default");
         if (!pnode.is_mapping() || def == nullptr)
           return Error{"parameter '" + pname + "' needs a default", name, pnode.line};
         p.default_value = TRY(parse_param_default(*def, name));
-        if (const yaml::Node* d = pnode.find("description"))
+        if (const yaml::Node *d = pnode.find("description"))
           p.description = d->scalar;
         c.parameters.push_back(std::move(p));
       }
@@ -114,7 +114,7 @@ Result<Catalogue> Catalogue::parse(std::string_view text, const std::string& nam
   return cat;
 }
 
-const Catalogue& Catalogue::builtin() {
+const Catalogue &Catalogue::builtin() {
   static const Catalogue cat = [] {
     auto r = parse(embedded::checks_yaml(), "data/checks.yaml");
     if (!r)

@@ -25,8 +25,8 @@ std::string_view to_string(Status s) {
 }
 
 std::optional<Severity> parse_severity(std::string_view s) {
-  for (Severity v : {Severity::info, Severity::low, Severity::medium, Severity::high,
-                     Severity::critical})
+  for (Severity v :
+       {Severity::info, Severity::low, Severity::medium, Severity::high, Severity::critical})
     if (to_string(v) == s)
       return v;
   return std::nullopt;

@@ -29,8 +29,8 @@ constexpr Builtin k_builtins[] = {
     {"lms-server", embedded::profile_lms_server},
 };
 
-Result<ParamValue> convert_like(const ParamValue& like, const yaml::Node& n,
-                                const std::string& file, const std::string& what) {
+Result<ParamValue> convert_like(const ParamValue &like, const yaml::Node &n,
+                                const std::string &file, const std::string &what) {
   if (std::holds_alternative<std::vector<std::string>>(like)) {
     std::vector<std::string> out;
     if (n.is_scalar()) {
@@ -39,7 +39,7 @@ Result<ParamValue> convert_like(const ParamValue& like, const yaml::Node& n,
     }
     if (!n.is_sequence() && n.kind != yaml::Node::Kind::null)
       return Error{what + ": expected a list", file, n.line};
-    for (auto& i : n.items) {
+    for (auto &i : n.items) {
       if (!i.is_scalar())
         return Error{what + ": list items must be plain values", file, i.line};
       out.push_back(i.scalar);
@@ -49,9 +49,9 @@ Result<ParamValue> convert_like(const ParamValue& like, const yaml::Node& n,
   if (!n.is_scalar())
     return Error{what + ": expected a single value", file, n.line};
   if (std::holds_alternative<int64_t>(like)) {
-    const std::string& s = n.scalar;
+    const std::string &s = n.scalar;
     errno = 0;
-    char* end = nullptr;
+    char *end = nullptr;
     long long v = std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || *end != '\0' || errno == ERANGE)
       return Error{what + ": expected an integer, got '" + s + "'", file, n.line};
@@ -60,11 +60,11 @@ Result<ParamValue> convert_like(const ParamValue& like, const yaml::Node& n,
   return ParamValue{n.scalar};
 }
 
-Result<Profile> apply_document(const Catalogue& cat, Profile p, const yaml::Node& root,
-                               const std::string& file, bool allow_extends) {
+Result<Profile> apply_document(const Catalogue &cat, Profile p, const yaml::Node &root,
+                               const std::string &file, bool allow_extends) {
   if (!root.is_mapping())
     return Error{"a profile is a YAML mapping", file, root.line};
-  for (auto& [key, node] : root.entries) {
+  for (auto &[key, node] : root.entries) {
     if (key == "name" || key == "description")
       continue;
     if (key == "extends") {
@@ -75,17 +75,17 @@ Result<Profile> apply_document(const Catalogue& cat, Profile p, const yaml::Node
     if (key == "parameters") {
       if (!node.is_mapping() && node.kind != yaml::Node::Kind::null)
         return Error{"'parameters' maps check ids to their parameters", file, node.line};
-      for (auto& [check_id, params] : node.entries) {
-        const CheckSpec* spec = cat.find(check_id);
+      for (auto &[check_id, params] : node.entries) {
+        const CheckSpec *spec = cat.find(check_id);
         if (spec == nullptr)
           return Error{"unknown check '" + check_id + "'", file, params.line};
         if (!params.is_mapping())
           return Error{"parameters of '" + check_id + "' must be a mapping", file, params.line};
-        for (auto& [pname, value] : params.entries) {
-          const ParamSpec* ps = spec->find_param(pname);
+        for (auto &[pname, value] : params.entries) {
+          const ParamSpec *ps = spec->find_param(pname);
           if (ps == nullptr) {
             std::string known;
-            for (auto& q : spec->parameters)
+            for (auto &q : spec->parameters)
               known += (known.empty() ? "" : ", ") + q.name;
             return Error{"check '" + check_id + "' has no parameter '" + pname + "'" +
                              (known.empty() ? " (it takes none)" : " (known: " + known + ")"),
@@ -100,7 +100,7 @@ Result<Profile> apply_document(const Catalogue& cat, Profile p, const yaml::Node
     if (key == "disable" || key == "enable") {
       if (!node.is_sequence())
         return Error{"'" + key + "' is a list of check ids", file, node.line};
-      for (auto& item : node.items) {
+      for (auto &item : node.items) {
         if (!item.is_scalar() || cat.find(item.scalar) == nullptr)
           return Error{"unknown check '" + item.scalar + "'", file, item.line};
         if (key == "disable")
@@ -117,14 +117,14 @@ Result<Profile> apply_document(const Catalogue& cat, Profile p, const yaml::Node
   return p;
 }
 
-const Builtin* find_builtin(std::string_view name) {
-  for (auto& b : k_builtins)
+const Builtin *find_builtin(std::string_view name) {
+  for (auto &b : k_builtins)
     if (b.name == name)
       return &b;
   return nullptr;
 }
 
-Result<Profile> apply_builtin(const Catalogue& cat, Profile base, const Builtin& b) {
+Result<Profile> apply_builtin(const Catalogue &cat, Profile base, const Builtin &b) {
   std::string file = "profiles/" + std::string(b.name) + ".yaml";
   yaml::Node root = TRY(yaml::parse(b.text(), file));
   Profile p = TRY(apply_document(cat, std::move(base), root, file, false));
@@ -134,7 +134,7 @@ Result<Profile> apply_builtin(const Catalogue& cat, Profile base, const Builtin&
 
 } // namespace
 
-const ParamValue* Profile::param(std::string_view check, std::string_view name) const {
+const ParamValue *Profile::param(std::string_view check, std::string_view name) const {
   auto it = params.find(std::string(check));
   if (it == params.end())
     return nullptr;
@@ -144,29 +144,27 @@ const ParamValue* Profile::param(std::string_view check, std::string_view name) 
 
 std::vector<std::string> builtin_profile_names() {
   std::vector<std::string> out;
-  for (auto& b : k_builtins)
+  for (auto &b : k_builtins)
     out.emplace_back(b.name);
   return out;
 }
 
-Profile default_profile(const Catalogue& cat) {
+Profile default_profile(const Catalogue &cat) {
   Profile p;
-  for (auto& c : cat.checks())
-    for (auto& ps : c.parameters)
+  for (auto &c : cat.checks())
+    for (auto &ps : c.parameters)
       p.params[c.id][ps.name] = ps.default_value;
   return p;
 }
 
-Result<Profile> apply_profile(const Catalogue& cat, Profile base,
-                              const std::string& name_or_path) {
+Result<Profile> apply_profile(const Catalogue &cat, Profile base, const std::string &name_or_path) {
   if (base.params.empty())
     base = default_profile(cat);
-  if (const Builtin* b = find_builtin(name_or_path))
+  if (const Builtin *b = find_builtin(name_or_path))
     return apply_builtin(cat, std::move(base), *b);
-  if (name_or_path.find('/') == std::string::npos &&
-      name_or_path.find(".y") == std::string::npos) {
+  if (name_or_path.find('/') == std::string::npos && name_or_path.find(".y") == std::string::npos) {
     std::string known;
-    for (auto& n : builtin_profile_names())
+    for (auto &n : builtin_profile_names())
       known += (known.empty() ? "" : ", ") + n;
     return Error{"unknown profile '" + name_or_path + "' (built-in: " + known +
                  "; a file path must contain '/' or end in .yaml)"};
@@ -181,7 +179,7 @@ Result<Profile> apply_profile(const Catalogue& cat, Profile base,
   yaml::Node root = TRY(yaml::parse(ss.str(), name_or_path));
   std::string parent = "baseline";
   if (root.is_mapping()) {
-    if (const yaml::Node* ext = root.find("extends")) {
+    if (const yaml::Node *ext = root.find("extends")) {
       if (!ext->is_scalar() || find_builtin(ext->scalar) == nullptr)
         return Error{"'extends' must name a built-in profile (baseline, vpn-production, "
                      "lms-server)",

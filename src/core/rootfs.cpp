@@ -38,7 +38,7 @@ Error sys_error(std::string_view what, std::string_view path, int err) {
   return e;
 }
 
-FileInfo to_info(const struct stat& st) {
+FileInfo to_info(const struct stat &st) {
   FileInfo fi;
   if (S_ISREG(st.st_mode))
     fi.type = FileInfo::Type::regular;
@@ -85,7 +85,7 @@ RootFs::RootFs(std::string host_root) {
 std::string RootFs::join(std::string_view base, std::string_view path) {
   std::vector<std::string> parts;
   auto push = [&parts](std::string_view p) {
-    for (auto& c : split_components(p)) {
+    for (auto &c : split_components(p)) {
       if (c == ".")
         continue;
       if (c == "..") {
@@ -100,22 +100,21 @@ std::string RootFs::join(std::string_view base, std::string_view path) {
     push(base);
   push(path);
   std::string out;
-  for (auto& p : parts)
+  for (auto &p : parts)
     out += "/" + p;
   return out.empty() ? "/" : out;
 }
 
-Result<std::string> RootFs::resolve(std::string_view target_path,
-                                    bool follow_last) const {
+Result<std::string> RootFs::resolve(std::string_view target_path, bool follow_last) const {
   std::deque<std::string> todo;
-  for (auto& c : split_components(target_path))
+  for (auto &c : split_components(target_path))
     todo.push_back(std::move(c));
   std::vector<std::string> done;
   int links = 0;
   std::string host;
-  auto host_of = [this](const std::vector<std::string>& parts) {
+  auto host_of = [this](const std::vector<std::string> &parts) {
     std::string h = m_prefix;
-    for (auto& p : parts)
+    for (auto &p : parts)
       h += "/" + p;
     return h.empty() ? std::string("/") : h;
   };
@@ -152,8 +151,7 @@ Result<std::string> RootFs::resolve(std::string_view target_path,
   return host_of(done);
 }
 
-Result<std::string> RootFs::read_file(std::string_view target_path,
-                                      size_t max_bytes) const {
+Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_bytes) const {
   std::string host = TRY(resolve(target_path));
   // O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: the
   // last component was resolved above; a symlink swapped in since is refused.
@@ -232,14 +230,14 @@ Result<std::vector<std::string>> RootFs::list_dir(std::string_view target_dir) c
   int fd = ::open(host.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return sys_error("cannot open directory", target_dir, errno);
-  DIR* dir = ::fdopendir(fd);
+  DIR *dir = ::fdopendir(fd);
   if (dir == nullptr) {
     int err = errno;
     ::close(fd);
     return sys_error("cannot open directory", target_dir, err);
   }
   std::vector<std::string> names;
-  while (struct dirent* de = ::readdir(dir)) {
+  while (struct dirent *de = ::readdir(dir)) {
     std::string_view n = de->d_name;
     if (n == "." || n == "..")
       continue;
@@ -255,20 +253,20 @@ Result<std::vector<std::string>> RootFs::glob(std::string_view pattern) const {
   std::vector<std::string> current{"/"};
   auto comps = split_components(norm);
   for (size_t i = 0; i < comps.size(); ++i) {
-    const std::string& comp = comps[i];
+    const std::string &comp = comps[i];
     std::vector<std::string> next;
-    for (const auto& dir : current) {
+    for (const auto &dir : current) {
       std::string prefix = dir == "/" ? "" : dir;
       if (!has_glob_magic(comp)) {
         std::string p = prefix + "/" + comp;
-        if (i + 1 == comps.size() ? exists(p) : stat(p).ok())
+        if (exists(p))
           next.push_back(p);
         continue;
       }
       auto names = list_dir(dir);
       if (!names)
         continue; // like glob(3) without GLOB_ERR: unreadable dirs match nothing
-      for (const auto& n : *names) {
+      for (const auto &n : *names) {
         // A leading '.' must be matched explicitly, as in glob(3).
         if (::fnmatch(comp.c_str(), n.c_str(), FNM_PERIOD) == 0)
           next.push_back(prefix + "/" + n);

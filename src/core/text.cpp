@@ -6,7 +6,7 @@ namespace bulwark::text {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out)
+  for (auto &c : out)
     if (c >= 'A' && c <= 'Z')
       c = static_cast<char>(c - 'A' + 'a');
   return out;
@@ -50,7 +50,7 @@ std::vector<std::string> split(std::string_view s, char sep, bool keep_empty) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+std::string join(const std::vector<std::string> &parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i)

@@ -11,21 +11,21 @@ namespace {
 // must not exhaust the stack.
 constexpr int k_max_depth = 64;
 
-Result<Node> convert(struct fy_node* fyn, const std::string& name, int depth) {
+Result<Node> convert(struct fy_node *fyn, const std::string &name, int depth) {
   Node out;
   if (fyn == nullptr)
     return out;
   // libfyaml 0.7 marks tokens, not nodes: a scalar has its own line, a
   // collection takes the line of its first element (set below).
-  if (struct fy_token* tok = fy_node_get_scalar_token(fyn))
-    if (const struct fy_mark* m = fy_token_start_mark(tok))
+  if (struct fy_token *tok = fy_node_get_scalar_token(fyn))
+    if (const struct fy_mark *m = fy_token_start_mark(tok))
       out.line = m->line + 1;
   if (depth > k_max_depth)
     return Error{"YAML nested too deeply", name, out.line};
   switch (fy_node_get_type(fyn)) {
   case FYNT_SCALAR: {
     size_t len = 0;
-    const char* s = fy_node_get_scalar(fyn, &len);
+    const char *s = fy_node_get_scalar(fyn, &len);
     out.kind = Node::Kind::scalar;
     out.scalar.assign(s ? s : "", s ? len : 0);
     // A plain `~` or `null` is YAML's null.
@@ -36,8 +36,8 @@ Result<Node> convert(struct fy_node* fyn, const std::string& name, int depth) {
   }
   case FYNT_SEQUENCE: {
     out.kind = Node::Kind::sequence;
-    void* iter = nullptr;
-    while (struct fy_node* item = fy_node_sequence_iterate(fyn, &iter))
+    void *iter = nullptr;
+    while (struct fy_node *item = fy_node_sequence_iterate(fyn, &iter))
       out.items.push_back(TRY(convert(item, name, depth + 1)));
     if (!out.items.empty())
       out.line = out.items.front().line;
@@ -45,12 +45,12 @@ Result<Node> convert(struct fy_node* fyn, const std::string& name, int depth) {
   }
   case FYNT_MAPPING: {
     out.kind = Node::Kind::mapping;
-    void* iter = nullptr;
-    while (struct fy_node_pair* pair = fy_node_mapping_iterate(fyn, &iter)) {
+    void *iter = nullptr;
+    while (struct fy_node_pair *pair = fy_node_mapping_iterate(fyn, &iter)) {
       Node key = TRY(convert(fy_node_pair_key(pair), name, depth + 1));
       if (!key.is_scalar())
         return Error{"mapping keys must be plain strings", name, key.line};
-      for (auto& e : out.entries)
+      for (auto &e : out.entries)
         if (e.first == key.scalar)
           return Error{"duplicate key '" + key.scalar + "'", name, key.line};
       if (out.entries.empty())
@@ -70,13 +70,13 @@ Result<Node> convert(struct fy_node* fyn, const std::string& name, int depth) {
 
 Node::Node() = default;
 Node::~Node() = default;
-Node::Node(const Node&) = default;
-Node::Node(Node&&) noexcept = default;
-Node& Node::operator=(const Node&) = default;
-Node& Node::operator=(Node&&) noexcept = default;
+Node::Node(const Node &) = default;
+Node::Node(Node &&) noexcept = default;
+Node &Node::operator=(const Node &) = default;
+Node &Node::operator=(Node &&) noexcept = default;
 
-const Node* Node::find(std::string_view key) const {
-  for (auto& e : entries)
+const Node *Node::find(std::string_view key) const {
+  for (auto &e : entries)
     if (e.first == key)
       return &e.second;
   return nullptr;
@@ -92,7 +92,11 @@ int first_invalid_utf8_line(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '\n')
       ++line;
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size())
       return line;
     uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
@@ -106,9 +110,9 @@ int first_invalid_utf8_line(std::string_view s) {
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
         (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
       return line;
-    bool printable = cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0x7e) ||
-                     cp == 0x85 || (cp >= 0xa0 && cp <= 0xfffd && !(cp >= 0xd800 && cp <= 0xdfff)) ||
-                     cp >= 0x10000;
+    bool printable =
+        cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0x7e) || cp == 0x85 ||
+        (cp >= 0xa0 && cp <= 0xfffd && !(cp >= 0xd800 && cp <= 0xdfff)) || cp >= 0x10000;
     if (!printable || (cp == 0xfeff && i != 0))
       return line;
     i += len;
@@ -116,7 +120,7 @@ int first_invalid_utf8_line(std::string_view s) {
   return 0;
 }
 
-Result<Node> parse(std::string_view text, const std::string& name) {
+Result<Node> parse(std::string_view text, const std::string &name) {
   // libfyaml 0.7.12 loops forever on some invalid UTF-8 (a directive "%"
   // followed by 0xf4 0xf4) and crashes on some control characters
   // (tests/data/yaml/malformed, both found by fuzz_profile). YAML allows
@@ -127,7 +131,7 @@ Result<Node> parse(std::string_view text, const std::string& name) {
   fy_diag_cfg_default(&dcfg);
   dcfg.fp = nullptr;
   dcfg.colorize = false;
-  struct fy_diag* diag = fy_diag_create(&dcfg);
+  struct fy_diag *diag = fy_diag_create(&dcfg);
   if (diag == nullptr)
     return Error{"cannot create YAML diagnostics", name};
   fy_diag_set_collect_errors(diag, true);
@@ -135,11 +139,11 @@ Result<Node> parse(std::string_view text, const std::string& name) {
   cfg.flags = static_cast<enum fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT |
                                                    FYPCF_DEFAULT_VERSION_1_2);
   cfg.diag = diag;
-  struct fy_document* doc = fy_document_build_from_string(&cfg, text.data(), text.size());
+  struct fy_document *doc = fy_document_build_from_string(&cfg, text.data(), text.size());
   if (doc == nullptr) {
     Error err{"invalid YAML", name};
-    void* prev = nullptr;
-    if (struct fy_diag_error* de = fy_diag_errors_iterate(diag, &prev)) {
+    void *prev = nullptr;
+    if (struct fy_diag_error *de = fy_diag_errors_iterate(diag, &prev)) {
       err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
       err.line = de->line + 1;
     }

@@ -11,17 +11,16 @@ namespace bulwark::ssh {
 namespace {
 
 constexpr int k_max_include_depth = 16; // SERVCONF_MAX_DEPTH
-constexpr const char* k_whitespace = " \t\r\n";
-
+constexpr const char *k_whitespace = " \t\r\n";
 
 // misc.c strdelim(): the next token of `s` from `pos`, split at whitespace,
 // a double quote or (split_equals) one '='. Returns nullopt on an unmatched
 // quote; sets pos to npos when the string is used up.
-std::optional<std::string> strdelim(const std::string& s, size_t& pos, bool split_equals = true) {
+std::optional<std::string> strdelim(const std::string &s, size_t &pos, bool split_equals = true) {
   if (pos == std::string::npos)
     return std::nullopt;
   size_t start = pos;
-  const char* delims = split_equals ? " \t\r\n\"=" : " \t\r\n\"";
+  const char *delims = split_equals ? " \t\r\n\"=" : " \t\r\n\"";
   size_t d = s.find_first_of(delims, pos);
   if (d == std::string::npos) {
     pos = std::string::npos;
@@ -96,13 +95,13 @@ std::optional<std::vector<std::string>> argv_split(std::string_view s) {
   return out;
 }
 
-bool parse_int(std::string_view s, long long& out) {
+bool parse_int(std::string_view s, long long &out) {
   // strtonum(s, 0, INT_MAX): decimal, optional sign, no trailing garbage.
   if (s.empty())
     return false;
   std::string tmp(s);
   errno = 0;
-  char* end = nullptr;
+  char *end = nullptr;
   long long v = std::strtoll(tmp.c_str(), &end, 10);
   if (end == tmp.c_str() || *end != '\0' || errno == ERANGE || v < 0 || v > INT_MAX)
     return false;
@@ -111,28 +110,27 @@ bool parse_int(std::string_view s, long long& out) {
 }
 
 struct Parser {
-  const RootFs& fs;
-  const ParseOptions& opts;
-  SshdConfig& cfg;
-  std::vector<std::string> stack; // files being read, for the message on loops
+  const RootFs &fs;
+  const ParseOptions &opts;
+  SshdConfig &cfg;
 
-  void diag(Diagnostic::Level lvl, std::string msg, const SourceLocation& loc) {
+  void diag(Diagnostic::Level lvl, std::string msg, const SourceLocation &loc) {
     cfg.diagnostics.push_back(Diagnostic{lvl, std::move(msg), loc});
   }
 
-  void parse_text(const std::string& path, std::string_view text, int depth);
-  void parse_line(const std::string& path, int lineno, std::string line, int depth);
-  void do_include(const Line& inc_line, const std::vector<std::string>& args, int depth);
-  bool validate(const Keyword& kw, const std::vector<std::string>& args, const SourceLocation& loc,
-                const std::string& raw_kw);
-  void parse_match(Line& l, const std::string& rest);
+  void parse_text(const std::string &path, std::string_view text, int depth);
+  void parse_line(const std::string &path, int lineno, std::string line, int depth);
+  void do_include(const Line &inc_line, const std::vector<std::string> &args, int depth);
+  bool validate(const Keyword &kw, const std::vector<std::string> &args, const SourceLocation &loc,
+                const std::string &raw_kw);
+  void parse_match(Line &l, const std::string &rest);
 };
 
-void Parser::parse_text(const std::string& path, std::string_view text, int depth) {
+void Parser::parse_text(const std::string &path, std::string_view text, int depth) {
   cfg.files.push_back(path);
   int lineno = 0;
   size_t i = 0;
-  std::string carry; // sshd appends a line up to its NUL without the newline
+  std::string carry;  // sshd appends a line up to its NUL without the newline
   int carry_line = 0; // physical line where the carried text began
   while (i <= text.size()) {
     size_t nl = text.find('\n', i);
@@ -165,9 +163,9 @@ void Parser::parse_text(const std::string& path, std::string_view text, int dept
   }
 }
 
-bool Parser::validate(const Keyword& kw, const std::vector<std::string>& args,
-                      const SourceLocation& loc, const std::string& raw_kw) {
-  auto bad = [&](const std::string& m) {
+bool Parser::validate(const Keyword &kw, const std::vector<std::string> &args,
+                      const SourceLocation &loc, const std::string &raw_kw) {
+  auto bad = [&](const std::string &m) {
     diag(Diagnostic::Level::error, m, loc);
     return false;
   };
@@ -177,13 +175,13 @@ bool Parser::validate(const Keyword& kw, const std::vector<std::string>& args,
     return bad("missing argument for " + raw_kw);
   if (static_cast<int>(args.size()) < kw.min_args)
     return bad(raw_kw + ": missing argument");
-  const std::string& a = args[0];
+  const std::string &a = args[0];
   switch (kw.kind) {
   case ValueKind::flag:
   case ValueKind::multistate: {
     std::string choices = kw.kind == ValueKind::flag ? "yes,no" : kw.choices;
     bool ok = false;
-    for (auto& c : text::split(choices, ','))
+    for (auto &c : text::split(choices, ','))
       if (text::iequals(c.substr(0, c.find(':')), a))
         ok = true;
     if (!ok)
@@ -203,12 +201,12 @@ bool Parser::validate(const Keyword& kw, const std::vector<std::string>& args,
   case ValueKind::words:
     if (std::string_view(kw.canonical) == "authenticationmethods") {
       // auth2_methods_valid(): comma lists of known methods; "any" alone.
-      static const std::set<std::string> methods = {"gssapi-with-mic", "publickey", "keyboard-interactive",
-                                                    "password", "hostbased", "none"};
-      for (auto& list : args) {
+      static const std::set<std::string> methods = {
+          "gssapi-with-mic", "publickey", "keyboard-interactive", "password", "hostbased", "none"};
+      for (auto &list : args) {
         if (list == "any")
           continue;
-        for (auto& m : text::split(list, ',', true))
+        for (auto &m : text::split(list, ',', true))
           if (methods.count(m.substr(0, m.find(':'))) == 0)
             return bad("invalid " + raw_kw + " method list \"" + text::printable(list) + "\"");
       }
@@ -223,18 +221,17 @@ bool Parser::validate(const Keyword& kw, const std::vector<std::string>& args,
                  text::printable(a) + "\"");
     break;
   }
-  default:
-    break;
+  default: break;
   }
   if (kw.max_args >= 0 && static_cast<int>(args.size()) > kw.max_args)
     return bad("keyword " + raw_kw + " extra arguments at end of line");
   return true;
 }
 
-void Parser::parse_match(Line& l, const std::string& rest) {
+void Parser::parse_match(Line &l, const std::string &rest) {
   size_t pos = 0;
   int attributes = 0;
-  auto fail = [&](const std::string& m) {
+  auto fail = [&](const std::string &m) {
     l.match_valid = false;
     diag(Diagnostic::Level::error, "Bad Match condition: " + m, l.loc);
   };
@@ -261,7 +258,7 @@ void Parser::parse_match(Line& l, const std::string& rest) {
       fail("missing Match criteria for " + *attr);
       return;
     }
-    static const std::set<std::string> known = {"user",         "group",     "host",  "address",
+    static const std::set<std::string> known = {"user",         "group",     "host",   "address",
                                                 "localaddress", "localport", "rdomain"};
     if (known.count(a) == 0) {
       fail("unsupported Match attribute " + text::printable(*attr));
@@ -284,7 +281,7 @@ void Parser::parse_match(Line& l, const std::string& rest) {
     fail("one or more attributes required for Match");
 }
 
-void Parser::parse_line(const std::string& path, int lineno, std::string line, int depth) {
+void Parser::parse_line(const std::string &path, int lineno, std::string line, int depth) {
   SourceLocation loc{path, lineno};
   // Trailing whitespace (and form feeds) go.
   while (line.size() > 1 && std::strchr(" \t\r\n\f", line.back()) != nullptr)
@@ -306,10 +303,9 @@ void Parser::parse_line(const std::string& path, int lineno, std::string line, i
     return;
   }
   std::string lk = text::lower(*keyword);
-  const Keyword* kw = find_keyword(lk);
+  const Keyword *kw = find_keyword(lk);
   if (kw == nullptr) {
-    diag(Diagnostic::Level::error,
-         "Bad configuration option: " + text::printable(*keyword), loc);
+    diag(Diagnostic::Level::error, "Bad configuration option: " + text::printable(*keyword), loc);
     return;
   }
   auto args = argv_split(rest);
@@ -363,12 +359,12 @@ void Parser::parse_line(const std::string& path, int lineno, std::string line, i
   cfg.lines.push_back(std::move(l));
 }
 
-void Parser::do_include(const Line& inc_line, const std::vector<std::string>& args, int depth) {
+void Parser::do_include(const Line &inc_line, const std::vector<std::string> &args, int depth) {
   if (args.empty()) {
     diag(Diagnostic::Level::error, "Include missing filename argument", inc_line.loc);
     return;
   }
-  for (const auto& a : args) {
+  for (const auto &a : args) {
     if (a.empty()) {
       diag(Diagnostic::Level::error, "Include: empty argument", inc_line.loc);
       return;
@@ -381,15 +377,10 @@ void Parser::do_include(const Line& inc_line, const std::vector<std::string>& ar
       // path that is absent is still worth a warning.
       if (!magic)
         diag(Diagnostic::Level::warning,
-             "Include " + text::printable(a) + " names a file that does not exist",
-             inc_line.loc);
+             "Include " + text::printable(a) + " names a file that does not exist", inc_line.loc);
       continue;
     }
-    for (const auto& file : *matches) {
-      if (std::count(stack.begin(), stack.end(), file) > 0 && depth + 1 > k_max_include_depth) {
-        diag(Diagnostic::Level::error, "Include loop: " + file + " includes itself", inc_line.loc);
-        continue;
-      }
+    for (const auto &file : *matches) {
       auto content = fs.read_file(file, opts.max_file_bytes);
       if (!content) {
         if (content.error().sys_errno == EISDIR) {
@@ -398,8 +389,8 @@ void Parser::do_include(const Line& inc_line, const std::vector<std::string>& ar
                inc_line.loc);
           content = std::string();
         } else {
-          diag(Diagnostic::Level::error, "cannot read included file: " + content.error().to_string(),
-               inc_line.loc);
+          diag(Diagnostic::Level::error,
+               "cannot read included file: " + content.error().to_string(), inc_line.loc);
           continue;
         }
       }
@@ -407,9 +398,7 @@ void Parser::do_include(const Line& inc_line, const std::vector<std::string>& ar
       begin.kind = Line::Kind::include_begin;
       begin.loc = SourceLocation{file, 0};
       cfg.lines.push_back(begin);
-      stack.push_back(file);
       parse_text(file, *content, depth + 1);
-      stack.pop_back();
       Line end;
       end.kind = Line::Kind::include_end;
       end.loc = SourceLocation{file, 0};
@@ -420,13 +409,13 @@ void Parser::do_include(const Line& inc_line, const std::vector<std::string>& ar
 
 // One of sshd's two passes over the configuration.
 struct Pass {
-  const SshdConfig& cfg;
-  const ConnectionSpec* ci; // nullptr: the first pass, no connection
-  const UserDb* users;
-  int forced_block = -2;    // evaluate_block(): the Match line treated as satisfied
+  const SshdConfig &cfg;
+  const ConnectionSpec *ci; // nullptr: the first pass, no connection
+  const UserDb *users;
+  int forced_block = -2; // evaluate_block(): the Match line treated as satisfied
   std::map<std::string, Value> values;
 
-  bool matches(const Line& m) const {
+  bool matches(const Line &m) const {
     if (!m.match_valid)
       return false;
     if (m.match_all)
@@ -436,7 +425,7 @@ struct Pass {
     if (ci == nullptr)
       return false;
     bool result = true;
-    for (auto& c : m.criteria) {
+    for (auto &c : m.criteria) {
       if (c.attribute == "user") {
         if (!ci->user || match_pattern_list(*ci->user, c.argument, false) != 1)
           result = false;
@@ -449,7 +438,7 @@ struct Pass {
         bool any = false;
         if (groups) {
           // ga_match_pattern_list(): a negated match on any group fails all.
-          for (auto& g : *groups) {
+          for (auto &g : *groups) {
             int r = match_pattern_list(g, c.argument, false);
             if (r == -1) {
               any = false;
@@ -482,17 +471,17 @@ struct Pass {
     return result;
   }
 
-  void apply(const Line& l, int match_line) {
-    const Keyword& kw = *l.keyword;
+  void apply(const Line &l, int match_line) {
+    const Keyword &kw = *l.keyword;
     if (kw.kind == ValueKind::ignored)
       return;
     std::string key = kw.canonical;
     auto it = values.find(key);
     if (kw.store == Store::accumulate) {
-      Value& v = values[key];
+      Value &v = values[key];
       if (it == values.end())
         v.match_line = match_line;
-      for (auto& a : l.args)
+      for (auto &a : l.args)
         v.args.push_back(a);
       v.locations.push_back(l.loc);
       return;
@@ -520,7 +509,7 @@ struct Pass {
     };
     std::vector<Frame> frames;
     for (size_t i = 0; i < cfg.lines.size(); ++i) {
-      const Line& l = cfg.lines[i];
+      const Line &l = cfg.lines[i];
       switch (l.kind) {
       case Line::Kind::include_begin: {
         frames.push_back(Frame{active, match_only, nevermatch, current_match});
@@ -542,9 +531,9 @@ struct Pass {
         break;
       }
       case Line::Kind::match: {
-        bool m = forced_block != -2 ? (l.match_valid &&
-                                       (l.match_all || static_cast<int>(i) == forced_block))
-                                    : matches(l);
+        bool m = forced_block != -2
+                     ? (l.match_valid && (l.match_all || static_cast<int>(i) == forced_block))
+                     : matches(l);
         active = nevermatch ? false : m;
         match_only = false;
         current_match = static_cast<int>(i);
@@ -568,14 +557,14 @@ struct Pass {
 
 bool SshdConfig::has_errors() const {
   return std::any_of(diagnostics.begin(), diagnostics.end(),
-                     [](const Diagnostic& d) { return d.level == Diagnostic::Level::error; });
+                     [](const Diagnostic &d) { return d.level == Diagnostic::Level::error; });
 }
 
-SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path, std::string_view text,
-                                  const ParseOptions& opts) {
+SshdConfig parse_sshd_config_text(const RootFs &fs, const std::string &path, std::string_view text,
+                                  const ParseOptions &opts) {
   SshdConfig cfg;
   cfg.main_path = path;
-  Parser p{fs, opts, cfg, {path}};
+  Parser p{fs, opts, cfg};
   p.parse_text(path, text, 0);
   // The first pass of sshd (no connection) rejects keywords that Match does
   // not allow when they sit in a Match block that is not `Match all`, and
@@ -584,11 +573,9 @@ SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path, std
   bool active = true;
   bool auth_methods_set = false;
   std::vector<bool> frames;
-  for (auto& l : cfg.lines) {
+  for (auto &l : cfg.lines) {
     switch (l.kind) {
-    case Line::Kind::include_begin:
-      frames.push_back(active);
-      break;
+    case Line::Kind::include_begin: frames.push_back(active); break;
     case Line::Kind::include_end:
       if (!frames.empty()) {
         active = frames.back();
@@ -610,11 +597,10 @@ SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path, std
         bool first_setter = !auth_methods_set;
         bool seen_any = false;
         size_t count = auth_methods_set ? 1 : 0;
-        for (auto& a : l.args) {
+        for (auto &a : l.args) {
           if (a == "any" ? count > 0 : seen_any) {
             cfg.diagnostics.push_back(Diagnostic{
-                Diagnostic::Level::error,
-                "\"any\" must appear alone in " + l.raw_keyword, l.loc});
+                Diagnostic::Level::error, "\"any\" must appear alone in " + l.raw_keyword, l.loc});
             break;
           }
           seen_any = seen_any || a == "any";
@@ -630,20 +616,20 @@ SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path, std
   return cfg;
 }
 
-Result<SshdConfig> parse_sshd_config(const RootFs& fs, const std::string& path,
-                                     const ParseOptions& opts) {
+Result<SshdConfig> parse_sshd_config(const RootFs &fs, const std::string &path,
+                                     const ParseOptions &opts) {
   std::string text = TRY(fs.read_file(path, opts.max_file_bytes));
   return parse_sshd_config_text(fs, path, text, opts);
 }
 
 Value Effective::get(std::string_view canonical) const {
-  const Keyword* kw = find_keyword(canonical);
+  const Keyword *kw = find_keyword(canonical);
   auto it = values.find(std::string(canonical));
   Value v;
   if (it != values.end()) {
     v = it->second;
   } else {
-    auto& d = defaults();
+    auto &d = defaults();
     auto dt = d.find(std::string(canonical));
     if (dt != d.end())
       v.args = dt->second;
@@ -655,7 +641,7 @@ Value Effective::get(std::string_view canonical) const {
   if (kw->kind == ValueKind::flag && !v.args.empty()) {
     v.args = {text::lower(v.args[0])};
   } else if (kw->kind == ValueKind::multistate && !v.args.empty()) {
-    for (auto& c : text::split(kw->choices, ',')) {
+    for (auto &c : text::split(kw->choices, ',')) {
       auto colon = c.find(':');
       if (text::iequals(c.substr(0, colon), v.args[0])) {
         v.args = {colon == std::string::npos ? c : c.substr(colon + 1)};
@@ -673,19 +659,19 @@ Value Effective::get(std::string_view canonical) const {
   return v;
 }
 
-Effective evaluate(const SshdConfig& cfg, const ConnectionSpec& spec, const UserDb& users) {
+Effective evaluate(const SshdConfig &cfg, const ConnectionSpec &spec, const UserDb &users) {
   Pass first{cfg, nullptr, &users, -2, {}};
   first.run();
   Pass second{cfg, &spec, &users, -2, {}};
   second.run();
   Effective e;
   e.values = std::move(first.values);
-  for (auto& [k, v] : second.values)
+  for (auto &[k, v] : second.values)
     e.values[k] = v; // copy_set_server_options(): set-in-Match overrides
   return e;
 }
 
-Effective evaluate_block(const SshdConfig& cfg, int match_line) {
+Effective evaluate_block(const SshdConfig &cfg, int match_line) {
   Pass first{cfg, nullptr, nullptr, -2, {}};
   first.run();
   ConnectionSpec blank;
@@ -693,7 +679,7 @@ Effective evaluate_block(const SshdConfig& cfg, int match_line) {
   second.run();
   Effective e;
   e.values = std::move(first.values);
-  for (auto& [k, v] : second.values)
+  for (auto &[k, v] : second.values)
     e.values[k] = v;
   return e;
 }
@@ -717,11 +703,31 @@ std::optional<long long> convtime(std::string_view s) {
     long long mult = 1;
     if (j < s.size()) {
       switch (s[j]) {
-      case 's': case 'S': mult = 1; ++j; break;
-      case 'm': case 'M': mult = 60; ++j; break;
-      case 'h': case 'H': mult = 3600; ++j; break;
-      case 'd': case 'D': mult = 86400; ++j; break;
-      case 'w': case 'W': mult = 604800; ++j; break;
+      case 's':
+      case 'S':
+        mult = 1;
+        ++j;
+        break;
+      case 'm':
+      case 'M':
+        mult = 60;
+        ++j;
+        break;
+      case 'h':
+      case 'H':
+        mult = 3600;
+        ++j;
+        break;
+      case 'd':
+      case 'D':
+        mult = 86400;
+        ++j;
+        break;
+      case 'w':
+      case 'W':
+        mult = 604800;
+        ++j;
+        break;
       default: return std::nullopt;
       }
     }

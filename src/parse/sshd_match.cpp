@@ -42,7 +42,7 @@ struct XAddr {
 
 // addr_pton(): numeric host only (getaddrinfo AI_NUMERICHOST: inet_aton's
 // forms for IPv4, so "127.1" is 127.0.0.1).
-bool addr_pton(const std::string& s, XAddr& out) {
+bool addr_pton(const std::string &s, XAddr &out) {
   if (s.empty())
     return false;
   struct in_addr a4;
@@ -64,7 +64,7 @@ bool addr_pton(const std::string& s, XAddr& out) {
 // addr_pton_cidr(): 0 ok, -1 not an address (the caller then tries a
 // wildcard match), -2 a mask too long for the family or host bits set past
 // the mask (both fatal in a Match line).
-int addr_pton_cidr(const std::string& p, XAddr& out, int& masklen) {
+int addr_pton_cidr(const std::string &p, XAddr &out, int &masklen) {
   if (p.size() >= 64)
     return -1;
   std::string addr = p;
@@ -91,7 +91,7 @@ int addr_pton_cidr(const std::string& p, XAddr& out, int& masklen) {
   return 0;
 }
 
-bool addr_netmatch(const XAddr& host, const XAddr& net, int masklen) {
+bool addr_netmatch(const XAddr &host, const XAddr &net, int masklen) {
   if (host.af != net.af)
     return false;
   for (int bit = 0; bit < masklen; ++bit) {
@@ -107,7 +107,7 @@ bool addr_netmatch(const XAddr& host, const XAddr& net, int masklen) {
 
 int match_pattern_list(std::string_view s, std::string_view list, bool dolower) {
   bool got_positive = false;
-  for (auto& raw : text::split(list, ',', true)) {
+  for (auto &raw : text::split(list, ',', true)) {
     std::string sub = dolower ? text::lower(raw) : raw;
     bool negated = !sub.empty() && sub[0] == '!';
     if (negated)
@@ -121,12 +121,12 @@ int match_pattern_list(std::string_view s, std::string_view list, bool dolower) 
   return got_positive ? 1 : 0;
 }
 
-int addr_match_list(const std::optional<std::string>& addr, std::string_view list) {
+int addr_match_list(const std::optional<std::string> &addr, std::string_view list) {
   XAddr try_addr;
   if (addr && !addr_pton(*addr, try_addr))
     return 0;
   int ret = 0;
-  for (auto& raw : text::split(list, ',', true)) {
+  for (auto &raw : text::split(list, ',', true)) {
     std::string cp = raw;
     bool neg = !cp.empty() && cp[0] == '!';
     if (neg)

@@ -8,14 +8,14 @@
 
 namespace bulwark::ssh {
 
-UserDb UserDb::load(const RootFs& fs) {
+UserDb UserDb::load(const RootFs &fs) {
   UserDb db;
   if (auto passwd = fs.read_file("/etc/passwd", 32 * 1024 * 1024)) {
-    for (auto& line : text::split(*passwd, '\n')) {
+    for (auto &line : text::split(*passwd, '\n')) {
       auto f = text::split(line, ':', true);
       if (f.size() < 4 || f[0].empty() || f[0][0] == '+' || f[0][0] == '-')
         continue;
-      char* end = nullptr;
+      char *end = nullptr;
       unsigned long gid = std::strtoul(f[3].c_str(), &end, 10);
       if (f[3].empty() || *end != '\0')
         continue;
@@ -23,16 +23,16 @@ UserDb UserDb::load(const RootFs& fs) {
     }
   }
   if (auto group = fs.read_file("/etc/group", 32 * 1024 * 1024)) {
-    for (auto& line : text::split(*group, '\n')) {
+    for (auto &line : text::split(*group, '\n')) {
       auto f = text::split(line, ':', true);
       if (f.size() < 4 || f[0].empty())
         continue;
-      char* end = nullptr;
+      char *end = nullptr;
       unsigned long gid = std::strtoul(f[2].c_str(), &end, 10);
       if (f[2].empty() || *end != '\0')
         continue;
       db.group_names.emplace(static_cast<uint32_t>(gid), f[0]);
-      for (auto& member : text::split(f[3], ','))
+      for (auto &member : text::split(f[3], ','))
         db.groups_of_member[member].push_back(f[0]);
     }
   }
@@ -40,7 +40,7 @@ UserDb UserDb::load(const RootFs& fs) {
 }
 
 std::optional<std::vector<std::string>> UserDb::groups(std::string_view user) const {
-  for (auto& u : users) {
+  for (auto &u : users) {
     if (u.name != user)
       continue;
     std::vector<std::string> out;
@@ -49,7 +49,7 @@ std::optional<std::vector<std::string>> UserDb::groups(std::string_view user) co
       out.push_back(primary->second);
     auto it = groups_of_member.find(u.name);
     if (it != groups_of_member.end())
-      for (auto& g : it->second)
+      for (auto &g : it->second)
         if (std::find(out.begin(), out.end(), g) == out.end())
           out.push_back(g);
     return out;

@@ -5,7 +5,7 @@
 
 namespace bulwark::report {
 
-std::string render_json(const AuditReport& r) {
+std::string render_json(const AuditReport &r) {
   using nlohmann::ordered_json;
   ordered_json j;
   j["schema"] = "bulwark.audit/v1";
@@ -15,13 +15,14 @@ std::string render_json(const AuditReport& r) {
   j["duration_ms"] = std::round(r.duration_ms * 10) / 10;
   j["score"] = r.score;
   ordered_json summary = ordered_json::object();
-  for (Status s : {Status::pass, Status::fail, Status::warn, Status::not_applicable, Status::error}) {
+  for (Status s :
+       {Status::pass, Status::fail, Status::warn, Status::not_applicable, Status::error}) {
     auto it = r.summary.find(s);
     summary[std::string(to_string(s))] = it == r.summary.end() ? 0 : it->second;
   }
   j["summary"] = summary;
   ordered_json findings = ordered_json::array();
-  for (auto& f : r.findings) {
+  for (auto &f : r.findings) {
     ordered_json fj;
     fj["check"] = f.check;
     fj["title"] = f.title;
@@ -30,7 +31,7 @@ std::string render_json(const AuditReport& r) {
     fj["subject"] = f.subject;
     fj["message"] = f.message;
     ordered_json ev = ordered_json::array();
-    for (auto& e : f.evidence)
+    for (auto &e : f.evidence)
       ev.push_back({{"path", e.path},
                     {"line", e.line},
                     {"found", e.found},

@@ -54,49 +54,54 @@ std::string status_label(Status s) {
 
 } // namespace
 
-std::string render_text(const AuditReport& r, bool color) {
+std::string render_text(const AuditReport &r, bool color) {
   Palette p{color};
   std::string out;
   out += p.c("1", "bulwark audit") + " of " + r.root +
          (r.hostname.empty() ? "" : " (" + r.hostname + ")") + ", profile " +
          text::join(r.profiles, " + ") + "\n";
-  std::map<std::string, std::vector<const Finding*>> by_domain;
+  std::map<std::string, std::vector<const Finding *>> by_domain;
   std::vector<std::string> order;
-  for (auto& f : r.findings) {
+  for (auto &f : r.findings) {
     std::string domain = f.check.substr(0, f.check.find('.'));
     if (!by_domain.count(domain))
       order.push_back(domain);
     by_domain[domain].push_back(&f);
   }
-  for (auto& domain : order) {
-    auto& list = by_domain[domain];
-    std::stable_sort(list.begin(), list.end(), [](const Finding* a, const Finding* b) {
+  for (auto &domain : order) {
+    auto &list = by_domain[domain];
+    std::stable_sort(list.begin(), list.end(), [](const Finding *a, const Finding *b) {
       if (status_rank(a->status) != status_rank(b->status))
         return status_rank(a->status) < status_rank(b->status);
       return a->severity > b->severity;
     });
     out += "\n" + p.c("1", domain) + "\n";
-    for (const Finding* f : list) {
+    for (const Finding *f : list) {
       std::string label = fmt::format("{:<5}", status_label(f->status));
       out += fmt::format("  {} {:<8} {}{}  {}\n", p.c(status_code(f->status), label),
                          to_string(f->severity), f->check,
                          f->subject.empty() || f->subject == "sshd" ? "" : " [" + f->subject + "]",
                          text::printable(f->message, 300));
-      bool detail = f->status == Status::fail || f->status == Status::warn ||
-                    f->status == Status::error;
+      bool detail =
+          f->status == Status::fail || f->status == Status::warn || f->status == Status::error;
       if (!detail)
         continue;
       size_t shown = 0;
-      for (auto& e : f->evidence) {
+      for (auto &e : f->evidence) {
         if (++shown > 5) {
           out += fmt::format("        ... and {} more\n", f->evidence.size() - 5);
           break;
         }
-        std::string where = e.path.empty() ? "" : e.path + (e.line > 0 ? ":" + std::to_string(e.line) : "");
-        out += "        " + p.c("2", where.empty() ? "-" : where) + "  " +
-               text::printable(e.found, 200) +
-               (e.context.empty() || e.context == "global" ? "" : "  [" + text::printable(e.context, 80) + "]") +
-               (e.expected.empty() ? "" : "  (expected: " + text::printable(e.expected, 200) + ")") + "\n";
+        std::string where =
+            e.path.empty() ? "" : e.path + (e.line > 0 ? ":" + std::to_string(e.line) : "");
+        out +=
+            "        " + p.c("2", where.empty() ? "-" : where) + "  " +
+            text::printable(e.found, 200) +
+            (e.context.empty() || e.context == "global"
+                 ? ""
+                 : "  [" + text::printable(e.context, 80) + "]") +
+            (e.expected.empty() ? "" : "  (expected: " + text::printable(e.expected, 200) + ")") +
+            "\n";
       }
       if (f->status != Status::error)
         out += "        " + p.c("36", "fix:") + " " + f->fix + "\n";

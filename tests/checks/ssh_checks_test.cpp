@@ -36,7 +36,7 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 struct Audit {
   TempRoot root;
   AuditReport report;
-  void run(const std::vector<std::string>& profiles = {}) {
+  void run(const std::vector<std::string> &profiles = {}) {
     AuditRequest req;
     req.root = root.path();
     req.profiles = profiles;
@@ -44,23 +44,23 @@ struct Audit {
     ASSERT_TRUE(r.ok()) << r.error().to_string();
     report = *r;
   }
-  std::vector<const Finding*> of(const std::string& id) const {
-    std::vector<const Finding*> out;
-    for (auto& f : report.findings)
+  std::vector<const Finding *> of(const std::string &id) const {
+    std::vector<const Finding *> out;
+    for (auto &f : report.findings)
       if (f.check == id)
         out.push_back(&f);
     return out;
   }
-  Status status(const std::string& id) const {
+  Status status(const std::string &id) const {
     auto f = of(id);
     EXPECT_FALSE(f.empty()) << id;
     Status worst = Status::pass;
-    for (auto* x : f)
+    for (auto *x : f)
       if (x->status == Status::fail || (x->status != Status::pass && worst == Status::pass))
         worst = x->status;
     return f.empty() ? Status::error : worst;
   }
-  void base(const std::string& config) {
+  void base(const std::string &config) {
     root.write("/etc/ssh/sshd_config", config);
     root.write("/etc/ssh/ssh_host_ed25519_key", "PRIVATE", 0600);
     root.write("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
@@ -74,7 +74,7 @@ TEST(SshChecks, CompliantConfigurationPassesEveryCheck) {
   Audit a;
   a.base(k_compliant);
   a.run();
-  for (auto& f : a.report.findings) {
+  for (auto &f : a.report.findings) {
     if (f.check == "ssh.host-key-permissions" && ::getuid() != 0)
       continue; // owner is the test user
     EXPECT_EQ(f.status, Status::pass) << f.check << ": " << f.message;
@@ -84,7 +84,8 @@ TEST(SshChecks, CompliantConfigurationPassesEveryCheck) {
 TEST(SshChecks, DebianDefaultsFailWhereTheGuidesDiffer) {
   Audit a;
   a.base("Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\n"
-         "X11Forwarding yes\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp /usr/lib/openssh/sftp-server\n");
+         "X11Forwarding yes\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem sftp "
+         "/usr/lib/openssh/sftp-server\n");
   a.run();
   EXPECT_EQ(a.status("ssh.permit-root-login"), Status::fail); // prohibit-password by default
   EXPECT_EQ(a.status("ssh.password-authentication"), Status::fail);
@@ -158,7 +159,7 @@ TEST(SshChecks, WeakAlgorithmsFromModifiers) {
   auto f = a.of("ssh.weak-algorithms");
   ASSERT_EQ(f[0]->status, Status::fail);
   std::string all;
-  for (auto& e : f[0]->evidence)
+  for (auto &e : f[0]->evidence)
     all += e.found + "|";
   EXPECT_NE(all.find("ciphers offers aes128-cbc"), std::string::npos) << all;
   EXPECT_NE(all.find("kexalgorithms offers diffie-hellman-group14-sha1"), std::string::npos) << all;
@@ -171,7 +172,7 @@ TEST(SshChecks, HostKeyPermissions) {
   a.root.write("/etc/ssh/ssh_host_rsa_key", "PRIVATE", 0644);
   a.run();
   int fails = 0, warns = 0;
-  for (auto* f : a.of("ssh.host-key-permissions")) {
+  for (auto *f : a.of("ssh.host-key-permissions")) {
     if (f->subject == "/etc/ssh/ssh_host_rsa_key") {
       EXPECT_EQ(f->status, Status::fail);
       EXPECT_NE(f->message.find("0644"), std::string::npos);
@@ -205,7 +206,7 @@ TEST(SshChecks, AbsentSshdIsNotApplicable) {
   a.root.mkdir("/etc");
   a.run();
   ASSERT_FALSE(a.report.findings.empty());
-  for (auto& f : a.report.findings)
+  for (auto &f : a.report.findings)
     EXPECT_EQ(f.status, Status::not_applicable) << f.check;
 }
 
@@ -213,7 +214,7 @@ TEST(SshChecks, UnreadableConfigIsAnErrorNotACrash) {
   Audit a;
   a.root.mkdir("/etc/ssh/sshd_config"); // a directory where the file should be
   a.run();
-  for (auto& f : a.report.findings)
+  for (auto &f : a.report.findings)
     EXPECT_EQ(f.status, Status::error) << f.check;
 }
 

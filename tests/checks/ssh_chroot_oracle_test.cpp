@@ -26,9 +26,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::map<std::string, std::vector<std::string>> sshd_dump(const std::string& root,
-                                                          const std::string& spec) {
-  auto r = run_command("chroot " + root + " /usr/sbin/sshd -T" + (spec.empty() ? "" : " -C " + spec));
+std::map<std::string, std::vector<std::string>> sshd_dump(const std::string &root,
+                                                          const std::string &spec) {
+  auto r =
+      run_command("chroot " + root + " /usr/sbin/sshd -T" + (spec.empty() ? "" : " -C " + spec));
   std::map<std::string, std::vector<std::string>> out;
   if (r.exit_code != 0) {
     ADD_FAILURE() << "sshd -T " << spec << " failed: " << r.err;
@@ -43,12 +44,12 @@ std::map<std::string, std::vector<std::string>> sshd_dump(const std::string& roo
   return out;
 }
 
-std::string one(const std::map<std::string, std::vector<std::string>>& d, const std::string& k) {
+std::string one(const std::map<std::string, std::vector<std::string>> &d, const std::string &k) {
   auto it = d.find(k);
   return it == d.end() || it->second.empty() ? "" : it->second[0];
 }
 
-bool weak_listed(const std::string& list, bool (*weak)(const std::string&)) {
+bool weak_listed(const std::string &list, bool (*weak)(const std::string &)) {
   std::istringstream in(list);
   std::string a;
   while (std::getline(in, a, ','))
@@ -59,7 +60,8 @@ bool weak_listed(const std::string& list, bool (*weak)(const std::string&)) {
 
 // Verdicts (true = pass) from one sshd -T dump, for the checks that are
 // judged in every scope.
-std::map<std::string, bool> scoped_verdicts(const std::map<std::string, std::vector<std::string>>& d) {
+std::map<std::string, bool>
+scoped_verdicts(const std::map<std::string, std::vector<std::string>> &d) {
   std::map<std::string, bool> v;
   v["ssh.permit-root-login"] = one(d, "permitrootlogin") == "no";
   v["ssh.password-authentication"] =
@@ -75,23 +77,24 @@ std::map<std::string, bool> scoped_verdicts(const std::map<std::string, std::vec
   return v;
 }
 
-std::map<std::string, bool> global_verdicts(const std::map<std::string, std::vector<std::string>>& d) {
+std::map<std::string, bool>
+global_verdicts(const std::map<std::string, std::vector<std::string>> &d) {
   std::map<std::string, bool> v;
   v["ssh.use-dns"] = one(d, "usedns") == "no";
   v["ssh.tcp-keepalive"] = one(d, "tcpkeepalive") == "yes";
   v["ssh.allow-users-groups"] = d.count("allowusers") || d.count("allowgroups");
-  auto cbc = [](const std::string& a) {
+  auto cbc = [](const std::string &a) {
     return a.find("cbc") != std::string::npos || a.find("3des") != std::string::npos;
   };
-  auto mac = [](const std::string& a) {
+  auto mac = [](const std::string &a) {
     return a.find("md5") != std::string::npos ||
            (a.rfind("hmac-sha1", 0) == 0 && a.find("-etm@") == std::string::npos);
   };
-  auto kex = [](const std::string& a) { return a.find("sha1") != std::string::npos; };
-  auto hk = [](const std::string& a) { return a.rfind("ssh-dss", 0) == 0; };
-  v["ssh.weak-algorithms"] = !weak_listed(one(d, "ciphers"), cbc) && !weak_listed(one(d, "macs"), mac) &&
-                             !weak_listed(one(d, "kexalgorithms"), kex) &&
-                             !weak_listed(one(d, "hostkeyalgorithms"), hk);
+  auto kex = [](const std::string &a) { return a.find("sha1") != std::string::npos; };
+  auto hk = [](const std::string &a) { return a.rfind("ssh-dss", 0) == 0; };
+  v["ssh.weak-algorithms"] =
+      !weak_listed(one(d, "ciphers"), cbc) && !weak_listed(one(d, "macs"), mac) &&
+      !weak_listed(one(d, "kexalgorithms"), kex) && !weak_listed(one(d, "hostkeyalgorithms"), hk);
   return v;
 }
 
@@ -100,13 +103,14 @@ struct Arrangement {
   int blocks = 0;
 };
 
-template <typename T> const T& pick(std::mt19937& g, const std::vector<T>& v) {
+template <typename T> const T &pick(std::mt19937 &g, const std::vector<T> &v) {
   return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(g)];
 }
 
-std::string scoped_setting(std::mt19937& g) {
+std::string scoped_setting(std::mt19937 &g) {
   std::vector<std::string> s = {
-      "PermitRootLogin " + pick<std::string>(g, {"no", "yes", "prohibit-password", "forced-commands-only"}),
+      "PermitRootLogin " +
+          pick<std::string>(g, {"no", "yes", "prohibit-password", "forced-commands-only"}),
       "PasswordAuthentication " + pick<std::string>(g, {"yes", "no"}),
       "KbdInteractiveAuthentication " + pick<std::string>(g, {"yes", "no"}),
       "PubkeyAuthentication " + pick<std::string>(g, {"yes", "no"}),
@@ -120,32 +124,34 @@ std::string scoped_setting(std::mt19937& g) {
   return pick(g, s);
 }
 
-std::string global_setting(std::mt19937& g) {
+std::string global_setting(std::mt19937 &g) {
   std::vector<std::string> s = {
       scoped_setting(g),
       "UseDNS " + pick<std::string>(g, {"yes", "no"}),
       "TCPKeepAlive " + pick<std::string>(g, {"yes", "no"}),
       "UsePAM " + pick<std::string>(g, {"yes", "no"}),
-      "Ciphers " + pick<std::string>(g, {"+aes128-cbc", "-*-cbc", "aes256-gcm@openssh.com,aes128-ctr",
-                                          "^3des-cbc"}),
-      "MACs " + pick<std::string>(g, {"-hmac-sha1*", "hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com",
-                                       "+hmac-md5", "-umac-64*"}),
+      "Ciphers " + pick<std::string>(g, {"+aes128-cbc", "-*-cbc",
+                                         "aes256-gcm@openssh.com,aes128-ctr", "^3des-cbc"}),
+      "MACs " + pick<std::string>(g, {"-hmac-sha1*",
+                                      "hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com",
+                                      "+hmac-md5", "-umac-64*"}),
       "KexAlgorithms " + pick<std::string>(g, {"+diffie-hellman-group14-sha1", "curve25519-sha256",
-                                                "-diffie-hellman-group*"}),
+                                               "-diffie-hellman-group*"}),
       "HostKeyAlgorithms " + pick<std::string>(g, {"+ssh-dss", "ssh-ed25519*", "-ssh-rsa*"}),
       "AllowUsers " + pick<std::string>(g, {"deploy admin", "root"}),
   };
   return pick(g, s);
 }
 
-Arrangement arrange(std::mt19937& g, const std::string& debian_main) {
+Arrangement arrange(std::mt19937 &g, const std::string &debian_main) {
   Arrangement a;
   std::string main;
   bool keep_debian = g() % 2 == 0;
   if (keep_debian) {
     main = debian_main; // Debian's file: Include of sshd_config.d at the top
   } else {
-    main = pick<std::string>(g, {"Include /etc/ssh/sshd_config.d/*.conf\n", "Include sshd_config.d/*.conf\n", ""});
+    main = pick<std::string>(
+        g, {"Include /etc/ssh/sshd_config.d/*.conf\n", "Include sshd_config.d/*.conf\n", ""});
   }
   for (int i = 0, n = static_cast<int>(g() % 6); i < n; ++i)
     main += global_setting(g) + "\n";
@@ -169,17 +175,19 @@ Arrangement arrange(std::mt19937& g, const std::string& debian_main) {
 } // namespace
 
 TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
-  const char* env = std::getenv("BULWARK_DEBIAN_ROOT");
+  const char *env = std::getenv("BULWARK_DEBIAN_ROOT");
   if (env == nullptr || !fs::exists(std::string(env) + "/usr/sbin/sshd"))
-    GTEST_SKIP() << "set BULWARK_DEBIAN_ROOT to a debootstrapped Debian 12 root with openssh-server "
-                    "(make test does when debootstrap can reach a mirror)";
+    GTEST_SKIP()
+        << "set BULWARK_DEBIAN_ROOT to a debootstrapped Debian 12 root with openssh-server "
+           "(make test does when debootstrap can reach a mirror)";
   if (::geteuid() != 0)
     GTEST_SKIP() << "chroot needs root";
   std::string root = env;
   fs::create_directories(root + "/run/sshd");
   // Keep the root's /etc/ssh and put it back afterwards.
   bulwark::test::TempRoot backup;
-  fs::copy(root + "/etc/ssh", backup.host("/ssh"), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::copy(root + "/etc/ssh", backup.host("/ssh"),
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   struct Restore {
     std::string from, to;
     ~Restore() {
@@ -191,7 +199,7 @@ TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
   std::string debian_main((std::istreambuf_iterator<char>(in)), {});
 
   int cases = 40;
-  if (const char* n = std::getenv("BULWARK_CHROOT_CASES"))
+  if (const char *n = std::getenv("BULWARK_CHROOT_CASES"))
     cases = std::atoi(n);
   std::mt19937 g(20261123);
   int compared = 0, disagreements = 0, expected_pass = 0;
@@ -199,7 +207,7 @@ TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
     Arrangement a = arrange(g, debian_main);
     fs::remove_all(root + "/etc/ssh/sshd_config.d");
     fs::create_directories(root + "/etc/ssh/sshd_config.d");
-    for (auto& [p, content] : a.files) {
+    for (auto &[p, content] : a.files) {
       std::ofstream out(root + p, std::ios::trunc);
       out << content;
     }
@@ -208,11 +216,11 @@ TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
     if (global.empty())
       continue;
     auto expect = scoped_verdicts(global);
-    for (auto& [k, v] : global_verdicts(global))
+    for (auto &[k, v] : global_verdicts(global))
       expect[k] = v;
     for (int b = 0; b < a.blocks; ++b) {
       auto d = sshd_dump(root, "user=blk" + std::to_string(b) + ",host=h,addr=192.0.2.1");
-      for (auto& [k, v] : scoped_verdicts(d))
+      for (auto &[k, v] : scoped_verdicts(d))
         expect[k] = expect[k] && v;
     }
     // What bulwark says.
@@ -221,26 +229,27 @@ TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
     std::map<std::string, bool> got;
-    for (auto& f : j["findings"]) {
+    for (auto &f : j["findings"]) {
       std::string id = f["check"];
       bool pass = f["status"] == "pass";
       got[id] = got.count(id) ? got[id] && pass : pass;
     }
-    for (auto& [id, want] : expect) {
+    for (auto &[id, want] : expect) {
       ++compared;
       expected_pass += want ? 1 : 0;
       if (got.count(id) == 0 || got[id] != want) {
         ++disagreements;
         std::string files;
-        for (auto& [p, content] : a.files)
+        for (auto &[p, content] : a.files)
           files += "--- " + p + "\n" + content;
         ADD_FAILURE() << "case " << c << ": " << id << " sshd says " << (want ? "pass" : "fail")
-                      << ", bulwark says " << (got.count(id) ? (got[id] ? "pass" : "fail/warn") : "nothing")
-                      << "\n" << files;
+                      << ", bulwark says "
+                      << (got.count(id) ? (got[id] ? "pass" : "fail/warn") : "nothing") << "\n"
+                      << files;
       }
     }
   }
-  std::cout << "[chroot oracle] " << cases << " arrangements, " << compared << " verdicts compared (" << expected_pass << " pass, " << compared - expected_pass
-            << " fail by sshd's own values), "
-            << disagreements << " disagreements\n";
+  std::cout << "[chroot oracle] " << cases << " arrangements, " << compared
+            << " verdicts compared (" << expected_pass << " pass, " << compared - expected_pass
+            << " fail by sshd's own values), " << disagreements << " disagreements\n";
 }

@@ -12,7 +12,7 @@ namespace {
 
 const std::string k_bin = BULWARK_BINARY;
 
-void minimal_root(const TempRoot& r, const std::string& sshd) {
+void minimal_root(const TempRoot &r, const std::string &sshd) {
   r.write("/etc/ssh/sshd_config", sshd);
   r.write("/etc/hostname", "image-host\n");
 }
@@ -22,7 +22,8 @@ void minimal_root(const TempRoot& r, const std::string& sshd) {
 TEST(Cli, JsonFollowsTheOutputContract) {
   TempRoot r;
   minimal_root(r, "PermitRootLogin yes\n");
-  auto res = run_command(k_bin + " audit --root " + r.path() + " --format json --profile lms-server");
+  auto res =
+      run_command(k_bin + " audit --root " + r.path() + " --format json --profile lms-server");
   EXPECT_EQ(res.exit_code, 1) << res.err; // a high failure with the default --fail-on high
   auto j = nlohmann::json::parse(res.out);
   EXPECT_EQ(j["schema"], "bulwark.audit/v1");
@@ -36,7 +37,7 @@ TEST(Cli, JsonFollowsTheOutputContract) {
   for (auto k : {"pass", "fail", "warn", "not_applicable", "error"})
     EXPECT_TRUE(j["summary"][k].is_number_integer()) << k;
   bool seen = false;
-  for (auto& f : j["findings"]) {
+  for (auto &f : j["findings"]) {
     for (auto k : {"check", "title", "severity", "status", "subject", "message", "evidence", "fix",
                    "references"})
       EXPECT_TRUE(f.contains(k)) << k;
@@ -60,7 +61,8 @@ TEST(Cli, ExitCodes) {
   EXPECT_EQ(run_command(base + " --fail-on none").exit_code, 0);
   EXPECT_EQ(run_command(base + " --only ssh.permit-root-login").exit_code, 0);
   EXPECT_EQ(run_command(base + " --only ssh.password-authentication").exit_code, 1);
-  EXPECT_EQ(run_command(base + " --only ssh.password-authentication --fail-on critical").exit_code, 0);
+  EXPECT_EQ(run_command(base + " --only ssh.password-authentication --fail-on critical").exit_code,
+            0);
   EXPECT_EQ(run_command(base + " --only ssh.max-auth-tries --fail-on medium").exit_code, 1);
   auto bad = run_command(base + " --only ssh.nosuch");
   EXPECT_EQ(bad.exit_code, 2);
@@ -79,10 +81,12 @@ TEST(Cli, OnlySkipAndDomains) {
                           " --only 'ssh.permit-*,ssh.use-dns'");
   auto j = nlohmann::json::parse(only.out);
   std::set<std::string> ids;
-  for (auto& f : j["findings"])
+  for (auto &f : j["findings"])
     ids.insert(f["check"]);
-  EXPECT_EQ(ids, (std::set<std::string>{"ssh.permit-root-login", "ssh.permit-empty-passwords", "ssh.use-dns"}));
-  auto skip = run_command(k_bin + " audit --fail-on none --format json --root " + r.path() + " --skip ssh");
+  EXPECT_EQ(ids, (std::set<std::string>{"ssh.permit-root-login", "ssh.permit-empty-passwords",
+                                        "ssh.use-dns"}));
+  auto skip =
+      run_command(k_bin + " audit --fail-on none --format json --root " + r.path() + " --skip ssh");
   EXPECT_TRUE(nlohmann::json::parse(skip.out)["findings"].empty());
 }
 
@@ -99,7 +103,7 @@ TEST(Cli, OutputIsWrittenAtomicallyAndReplacesTheOldReport) {
   EXPECT_EQ(nlohmann::json::parse(text)["schema"], "bulwark.audit/v1");
   // No temporary file is left behind.
   int files = 0;
-  for (auto& e : std::filesystem::directory_iterator(r.host("/out")))
+  for (auto &e : std::filesystem::directory_iterator(r.host("/out")))
     (void)e, ++files;
   EXPECT_EQ(files, 1);
   // An unwritable destination is exit 3, and the old file stays.
@@ -124,7 +128,8 @@ TEST(Cli, TextOutputHasNoColourWhenNotATerminal) {
   if (tty.exit_code != 127) {
     EXPECT_NE(tty.out.find('\033'), std::string::npos);
   }
-  auto nocolor = run_command("NO_COLOR=1 script -qec '" + k_bin + " audit --root " + r.path() + "' /dev/null");
+  auto nocolor =
+      run_command("NO_COLOR=1 script -qec '" + k_bin + " audit --root " + r.path() + "' /dev/null");
   EXPECT_EQ(nocolor.out.find('\033'), std::string::npos);
 }
 
@@ -154,11 +159,12 @@ TEST(Cli, UserProfileFileFromTheCommandLine) {
   TempRoot r;
   minimal_root(r, "MaxAuthTries 5\n");
   r.write("/site.yaml", "extends: vpn-production\nparameters:\n  ssh.max-auth-tries: {max: 5}\n");
-  auto ok = run_command(k_bin + " audit --fail-on medium --only ssh.max-auth-tries --root " + r.path() +
-                        " --profile " + r.host("/site.yaml"));
+  auto ok = run_command(k_bin + " audit --fail-on medium --only ssh.max-auth-tries --root " +
+                        r.path() + " --profile " + r.host("/site.yaml"));
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   r.write("/broken.yaml", "parameters:\n  ssh.max-auth-tries: {max: lots}\n");
-  auto bad = run_command(k_bin + " audit --root " + r.path() + " --profile " + r.host("/broken.yaml"));
+  auto bad =
+      run_command(k_bin + " audit --root " + r.path() + " --profile " + r.host("/broken.yaml"));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("broken.yaml:2"), std::string::npos) << bad.err;
 }

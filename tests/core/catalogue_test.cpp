@@ -37,22 +37,22 @@ std::vector<std::string> public_ids() {
 } // namespace
 
 TEST(Catalogue, EmbeddedCatalogueParses) {
-  const Catalogue& cat = Catalogue::builtin();
+  const Catalogue &cat = Catalogue::builtin();
   EXPECT_FALSE(cat.checks().empty());
-  for (auto& c : cat.checks()) {
+  for (auto &c : cat.checks()) {
     EXPECT_FALSE(c.references.empty()) << c.id;
     bool cites_guide = false;
-    for (auto& r : c.references)
+    for (auto &r : c.references)
       cites_guide = cites_guide || r.rfind("000", 0) == 0 || r.rfind("003", 0) == 0;
     EXPECT_TRUE(cites_guide) << c.id << " cites neither guide";
   }
 }
 
 TEST(Catalogue, EveryEntryIsImplementedAndEveryImplementationListed) {
-  const Catalogue& cat = Catalogue::builtin();
-  for (auto& c : cat.checks())
+  const Catalogue &cat = Catalogue::builtin();
+  for (auto &c : cat.checks())
     EXPECT_NE(find_check(c.id), nullptr) << c.id << " is in the catalogue but not implemented";
-  for (auto& impl : all_checks())
+  for (auto &impl : all_checks())
     EXPECT_NE(cat.find(impl.id), nullptr) << impl.id << " is implemented but not in the catalogue";
 }
 
@@ -60,16 +60,17 @@ TEST(Catalogue, IdsArePublicIdsAndTheRestArePrinted) {
   auto ids = public_ids();
   ASSERT_GT(ids.size(), 100u) << "CHECKS.md not found or not parsed";
   std::set<std::string> pub(ids.begin(), ids.end());
-  const Catalogue& cat = Catalogue::builtin();
-  for (auto& c : cat.checks())
-    EXPECT_TRUE(pub.count(c.id)) << c.id << " is not an id of CHECKS.md (ids are never invented or renamed)";
+  const Catalogue &cat = Catalogue::builtin();
+  for (auto &c : cat.checks())
+    EXPECT_TRUE(pub.count(c.id))
+        << c.id << " is not an id of CHECKS.md (ids are never invented or renamed)";
   std::vector<std::string> missing;
-  for (auto& id : ids)
+  for (auto &id : ids)
     if (cat.find(id) == nullptr)
       missing.push_back(id);
   std::cout << "[catalogue] " << (ids.size() - missing.size()) << " of " << ids.size()
             << " CHECKS.md ids implemented; not yet implemented (" << missing.size() << "):";
-  for (auto& m : missing)
+  for (auto &m : missing)
     std::cout << " " << m;
   std::cout << "\n";
 }
@@ -80,15 +81,16 @@ TEST(Catalogue, BrokenCatalogueIsAnErrorWithLine) {
                             "c.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("unknown severity"), std::string::npos);
-  auto dup = Catalogue::parse("checks:\n  - {id: a.b, title: t, severity: low, rationale: r, fix: f, references: [x]}\n"
-                              "  - {id: a.b, title: t, severity: low, rationale: r, fix: f, references: [x]}\n",
-                              "c.yaml");
+  auto dup = Catalogue::parse(
+      "checks:\n  - {id: a.b, title: t, severity: low, rationale: r, fix: f, references: [x]}\n"
+      "  - {id: a.b, title: t, severity: low, rationale: r, fix: f, references: [x]}\n",
+      "c.yaml");
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().line, 3);
 }
 
 TEST(Profiles, BuiltinsLoadWithTheGuidesParameters) {
-  const Catalogue& cat = Catalogue::builtin();
+  const Catalogue &cat = Catalogue::builtin();
   auto vpn = apply_profile(cat, Profile{}, "vpn-production");
   auto lms = apply_profile(cat, Profile{}, "lms-server");
   auto base = apply_profile(cat, Profile{}, "baseline");
@@ -114,8 +116,8 @@ TEST(Profiles, UserProfileExtendsOverridesAndDisables) {
 TEST(Profiles, BadProfilesAreClearErrors) {
   test::TempRoot t;
   struct Case {
-    const char* text;
-    const char* message;
+    const char *text;
+    const char *message;
     int line;
   } cases[] = {
       {"extends: nosuch\n", "'extends' must name a built-in profile", 1},
@@ -127,7 +129,7 @@ TEST(Profiles, BadProfilesAreClearErrors) {
       {"parameters: [\n", "invalid YAML", 0},
       {"- just\n- a list\n", "a profile is a YAML mapping", 1},
   };
-  for (auto& c : cases) {
+  for (auto &c : cases) {
     t.write("/bad.yaml", c.text);
     auto p = apply_profile(Catalogue::builtin(), Profile{}, t.host("/bad.yaml"));
     ASSERT_FALSE(p.ok()) << c.text;
@@ -148,7 +150,7 @@ TEST(Profiles, BadProfilesAreClearErrors) {
 // Found by fuzz_profile: libfyaml 0.7.12 never returns on "%\xf4\xf4".
 TEST(Yaml, LibfyamlDirectiveInvalidUtf8HangIsRefused) {
   std::ifstream in(std::string(BULWARK_SOURCE_DIR) +
-                   "/tests/data/yaml/malformed/libfyaml-directive-invalid-utf8-hang.yaml",
+                       "/tests/data/yaml/malformed/libfyaml-directive-invalid-utf8-hang.yaml",
                    std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   ASSERT_EQ(text, "%\xf4\xf4");
@@ -164,7 +166,7 @@ TEST(Yaml, LibfyamlDirectiveInvalidUtf8HangIsRefused) {
 // control characters; YAML forbids them, so they never reach libfyaml.
 TEST(Yaml, LibfyamlControlCharsSegvIsRefused) {
   std::ifstream in(std::string(BULWARK_SOURCE_DIR) +
-                   "/tests/data/yaml/malformed/libfyaml-control-chars-segv.yaml",
+                       "/tests/data/yaml/malformed/libfyaml-control-chars-segv.yaml",
                    std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   ASSERT_FALSE(text.empty());

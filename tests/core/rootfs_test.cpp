@@ -46,8 +46,8 @@ TEST(RootFs, AbsoluteSymlinkIsReRootedNotFollowedToTheHost) {
   HostSecret secret;
   TempRoot r;
   r.write("/etc/real", "inside\n");
-  r.symlink(secret.path, "/etc/evil");  // absolute host path
-  r.symlink("/etc/real", "/etc/good");  // absolute path meant inside the image
+  r.symlink(secret.path, "/etc/evil"); // absolute host path
+  r.symlink("/etc/real", "/etc/good"); // absolute path meant inside the image
   RootFs fs(r.path());
   auto evil = fs.read_file("/etc/evil");
   // The link's target is looked up inside the root, where it does not exist.

@@ -17,12 +17,13 @@ struct Parsed {
   TempRoot root;
   SshdConfig cfg;
   UserDb users;
-  explicit Parsed(const std::string& main, std::vector<std::pair<std::string, std::string>> extra = {}) {
+  explicit Parsed(const std::string &main,
+                  std::vector<std::pair<std::string, std::string>> extra = {}) {
     root.write("/etc/ssh/sshd_config", main);
     root.write("/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
                               "bob:x:1001:1001::/home/bob:/bin/sh\n");
     root.write("/etc/group", "root:x:0:\nalice:x:1000:\nbob:x:1001:\nssh-users:x:2000:alice\n");
-    for (auto& [p, c] : extra)
+    for (auto &[p, c] : extra)
       root.write(p, c);
     RootFs fs(root.path());
     auto r = parse_sshd_config(fs, "/etc/ssh/sshd_config");
@@ -32,23 +33,23 @@ struct Parsed {
       cfg = std::move(r).value();
     users = UserDb::load(fs);
   }
-  std::string get(const std::string& kw, const ConnectionSpec& spec = {}) const {
+  std::string get(const std::string &kw, const ConnectionSpec &spec = {}) const {
     auto v = evaluate(cfg, spec, users).get(kw);
     std::string out;
-    for (auto& a : v.args)
+    for (auto &a : v.args)
       out += (out.empty() ? "" : " ") + a;
     return out;
   }
   std::string errors() const {
     std::string out;
-    for (auto& d : cfg.diagnostics)
+    for (auto &d : cfg.diagnostics)
       if (d.level == Diagnostic::Level::error)
         out += d.loc.path + ":" + std::to_string(d.loc.line) + ": " + d.message + "\n";
     return out;
   }
 };
 
-ConnectionSpec user(const std::string& u) {
+ConnectionSpec user(const std::string &u) {
   ConnectionSpec s;
   s.user = u;
   return s;
@@ -161,7 +162,8 @@ TEST(SshdConfig, MatchGroupUsesPrimaryAndSupplementaryGroups) {
 
 TEST(SshdConfig, KeywordNotAllowedInMatchIsAnError) {
   Parsed p("Match User x\nUseDNS no\n");
-  EXPECT_NE(p.errors().find("Directive 'UseDNS' is not allowed within a Match block"), std::string::npos);
+  EXPECT_NE(p.errors().find("Directive 'UseDNS' is not allowed within a Match block"),
+            std::string::npos);
   EXPECT_NE(p.errors().find(":2:"), std::string::npos);
 }
 
@@ -191,7 +193,8 @@ TEST(SshdConfig, IncludedMatchDoesNotLeakIntoTheIncluder) {
 }
 
 TEST(SshdConfig, IncludeInsideMatchBelongsToTheMatch) {
-  Parsed p("Match User bob\nInclude /etc/ssh/pa.conf\n", {{"/etc/ssh/pa.conf", "PasswordAuthentication no\n"}});
+  Parsed p("Match User bob\nInclude /etc/ssh/pa.conf\n",
+           {{"/etc/ssh/pa.conf", "PasswordAuthentication no\n"}});
   EXPECT_EQ(p.get("passwordauthentication"), "yes");
   EXPECT_EQ(p.get("passwordauthentication", user("bob")), "no");
 }
@@ -258,7 +261,7 @@ TEST(SshdConfig, AlgorithmModifiers) {
   auto plus = resolve_algorithms("ciphers", "+aes128-cbc");
   EXPECT_EQ(plus.back(), "aes128-cbc");
   auto minus = resolve_algorithms("macs", "-hmac-sha1*,umac-64*");
-  for (auto& m : minus) {
+  for (auto &m : minus) {
     EXPECT_NE(m.rfind("hmac-sha1", 0), 0u) << m;
     EXPECT_NE(m.rfind("umac-64", 0), 0u) << m;
   }
@@ -293,5 +296,6 @@ TEST(SshdConfig, PatternAndAddressMatching) {
   EXPECT_EQ(addr_match_list(std::string("2001:db8::1"), "2001:db8::/32"), 1);
   EXPECT_EQ(addr_match_list(std::string("10.0.0.1"), "10.0.0.1/8"), -2);
   EXPECT_EQ(addr_match_list(std::nullopt, "10.0.0.0/33"), -2); // sshd: invalid Match address
-  EXPECT_EQ(addr_match_list(std::nullopt, "10.0.0.0/129"), 0); // not CIDR at all: a wildcard pattern
+  EXPECT_EQ(addr_match_list(std::nullopt, "10.0.0.0/129"),
+            0); // not CIDR at all: a wildcard pattern
 }

@@ -19,11 +19,11 @@ class Context;
 
 class CheckRun {
 public:
-  CheckRun(Context& ctx, const CheckSpec& spec, const Profile& profile)
+  CheckRun(Context &ctx, const CheckSpec &spec, const Profile &profile)
       : m_ctx(ctx), m_spec(spec), m_profile(profile) {}
 
-  Context& ctx() { return m_ctx; }
-  const CheckSpec& spec() const { return m_spec; }
+  Context &ctx() { return m_ctx; }
+  const CheckSpec &spec() const { return m_spec; }
 
   // REQUIRES: the catalogue declares the parameter with that type.
   int64_t param_int(std::string_view name) const;
@@ -35,20 +35,20 @@ public:
   void emit(Status status, std::string subject, std::string message,
             std::vector<Evidence> evidence = {}, std::optional<Severity> severity = {});
 
-  std::vector<Finding>& findings() { return m_findings; }
+  std::vector<Finding> &findings() { return m_findings; }
 
 private:
-  const ParamValue& param(std::string_view name) const;
+  const ParamValue &param(std::string_view name) const;
 
-  Context& m_ctx;
-  const CheckSpec& m_spec;
-  const Profile& m_profile;
+  Context &m_ctx;
+  const CheckSpec &m_spec;
+  const Profile &m_profile;
   std::vector<Finding> m_findings;
 };
 
 struct CheckImpl {
   std::string_view id;
-  void (*run)(CheckRun&);
+  void (*run)(CheckRun &);
 };
 
 // One table per domain (src/checks/<domain>.cpp).
@@ -56,6 +56,6 @@ std::span<const CheckImpl> ssh_checks();
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();
-const CheckImpl* find_check(std::string_view id);
+const CheckImpl *find_check(std::string_view id);
 
 } // namespace bulwark

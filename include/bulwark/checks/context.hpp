@@ -34,17 +34,17 @@ struct SshModel {
 
 class Context {
 public:
-  explicit Context(const RootFs& fs) : m_fs(fs) {}
-  const RootFs& fs() const { return m_fs; }
+  explicit Context(const RootFs &fs) : m_fs(fs) {}
+  const RootFs &fs() const { return m_fs; }
 
-  const SshModel& ssh();
+  const SshModel &ssh();
 
 private:
-  const RootFs& m_fs;
+  const RootFs &m_fs;
   std::unique_ptr<SshModel> m_ssh;
 };
 
 // Builds the SSH model of a target (also used by `bulwark facts ssh`).
-SshModel load_ssh_model(const RootFs& fs);
+SshModel load_ssh_model(const RootFs &fs);
 
 } // namespace bulwark

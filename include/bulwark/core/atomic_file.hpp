@@ -13,6 +13,6 @@ namespace bulwark {
 // REQUIRES: the directory of `host_path` exists. Keeps the mode of an
 // existing destination, else 0644 (before umask). Writing to "-" or a
 // character device (e.g. /dev/stdout, /dev/null) writes straight through.
-Result<Unit> write_file_atomic(const std::string& host_path, std::string_view data);
+Result<Unit> write_file_atomic(const std::string &host_path, std::string_view data);
 
 } // namespace bulwark

@@ -19,7 +19,7 @@ std::optional<Severity> parse_severity(std::string_view s);
 struct SourceLocation {
   std::string path; // path inside the target
   int line = 0;     // 1-based, 0 = the file as a whole
-  bool operator==(const SourceLocation&) const = default;
+  bool operator==(const SourceLocation &) const = default;
 };
 
 struct Evidence {

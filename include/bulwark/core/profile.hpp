@@ -28,16 +28,16 @@ struct Profile {
   // check id -> parameter name -> value (catalogue defaults already applied)
   std::map<std::string, std::map<std::string, ParamValue>> params;
 
-  const ParamValue* param(std::string_view check, std::string_view name) const;
+  const ParamValue *param(std::string_view check, std::string_view name) const;
 };
 
 std::vector<std::string> builtin_profile_names();
 
 // Applies one profile (built-in name, or a host path to a YAML file) on top of
 // `base`. An empty `base` starts from the catalogue defaults.
-Result<Profile> apply_profile(const Catalogue& cat, Profile base, const std::string& name_or_path);
+Result<Profile> apply_profile(const Catalogue &cat, Profile base, const std::string &name_or_path);
 
 // The catalogue defaults alone.
-Profile default_profile(const Catalogue& cat);
+Profile default_profile(const Catalogue &cat);
 
 } // namespace bulwark

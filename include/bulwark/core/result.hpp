@@ -14,8 +14,8 @@ namespace bulwark {
 struct Error {
   std::string message{};
   std::string path{}; // path inside the target ("" when not about a file)
-  int line = 0;     // 1-based; 0 when not about a line
-  int sys_errno = 0; // errno of a failed system call, 0 otherwise
+  int line = 0;       // 1-based; 0 when not about a line
+  int sys_errno = 0;  // errno of a failed system call, 0 otherwise
 
   bool not_found() const; // ENOENT / ENOTDIR: the thing is absent
   // "path:line: message", omitting what is unknown.
@@ -31,16 +31,28 @@ public:
   explicit operator bool() const { return ok(); }
 
   // REQUIRES: ok()
-  T& value() & { assert(ok()); return std::get<0>(m_v); }
-  const T& value() const& { assert(ok()); return std::get<0>(m_v); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(m_v)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
+  T &value() & {
+    assert(ok());
+    return std::get<0>(m_v);
+  }
+  const T &value() const & {
+    assert(ok());
+    return std::get<0>(m_v);
+  }
+  T &&value() && {
+    assert(ok());
+    return std::get<0>(std::move(m_v));
+  }
+  T &operator*() & { return value(); }
+  const T &operator*() const & { return value(); }
+  T *operator->() { return &value(); }
+  const T *operator->() const { return &value(); }
 
   // REQUIRES: !ok()
-  const Error& error() const { assert(!ok()); return std::get<1>(m_v); }
+  const Error &error() const {
+    assert(!ok());
+    return std::get<1>(m_v);
+  }
 
 private:
   std::variant<T, Error> m_v;
@@ -52,7 +64,7 @@ using Status_ = Result<Unit>;
 // Fatal: the run cannot go on. Carries the process exit code.
 class FatalError : public std::runtime_error {
 public:
-  FatalError(const std::string& what, int exit_code)
+  FatalError(const std::string &what, int exit_code)
       : std::runtime_error(what), m_exit_code(exit_code) {}
   int exit_code() const { return m_exit_code; }
 
@@ -71,10 +83,10 @@ inline constexpr int k_cannot_run = 3;
 
 // TRY(expr): evaluates a Result; returns its Error from the calling function
 // on failure, otherwise yields the value. Keeps call sites flat.
-#define TRY(expr)                                                              \
-  ({                                                                           \
-    auto bulwark_try_result_ = (expr);                                         \
-    if (!bulwark_try_result_.ok())                                             \
-      return bulwark_try_result_.error();                                      \
-    std::move(bulwark_try_result_).value();                                    \
+#define TRY(expr)                                                                                  \
+  ({                                                                                               \
+    auto bulwark_try_result_ = (expr);                                                             \
+    if (!bulwark_try_result_.ok())                                                                 \
+      return bulwark_try_result_.error();                                                          \
+    std::move(bulwark_try_result_).value();                                                        \
   })

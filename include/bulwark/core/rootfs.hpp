@@ -36,7 +36,7 @@ public:
   // REQUIRES: host_root is an existing directory on the host ("/" for live).
   explicit RootFs(std::string host_root);
 
-  const std::string& host_root() const { return m_root; }
+  const std::string &host_root() const { return m_root; }
   bool is_host_root() const { return m_prefix.empty(); }
 
   // Normalises a target path lexically ("a/../b" -> "/b"), rooted at "/".
@@ -46,8 +46,7 @@ public:
   // The host path that `target_path` designates, following symlinks inside
   // the root. With follow_last=false the final component is not followed.
   // Errors: ENOENT/ENOTDIR when absent, ELOOP after 40 symlinks.
-  Result<std::string> resolve(std::string_view target_path,
-                              bool follow_last = true) const;
+  Result<std::string> resolve(std::string_view target_path, bool follow_last = true) const;
 
   // Contents of a regular file. Errors name the target path.
   Result<std::string> read_file(std::string_view target_path,

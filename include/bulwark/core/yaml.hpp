@@ -17,10 +17,10 @@ struct Node {
   // vector of pairs below holds Node itself).
   Node();
   ~Node();
-  Node(const Node&);
-  Node(Node&&) noexcept;
-  Node& operator=(const Node&);
-  Node& operator=(Node&&) noexcept;
+  Node(const Node &);
+  Node(Node &&) noexcept;
+  Node &operator=(const Node &);
+  Node &operator=(Node &&) noexcept;
 
   enum class Kind { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
@@ -32,10 +32,10 @@ struct Node {
   bool is_scalar() const { return kind == Kind::scalar; }
   bool is_sequence() const { return kind == Kind::sequence; }
   bool is_mapping() const { return kind == Kind::mapping; }
-  const Node* find(std::string_view key) const; // mapping lookup, or nullptr
+  const Node *find(std::string_view key) const; // mapping lookup, or nullptr
 };
 
 // Parses one YAML document. `name` is used in error messages.
-Result<Node> parse(std::string_view text, const std::string& name);
+Result<Node> parse(std::string_view text, const std::string &name);
 
 } // namespace bulwark::yaml

@@ -36,32 +36,32 @@
 namespace bulwark::ssh {
 
 enum class ValueKind {
-  flag,        // yes | no
-  multistate,  // one of Keyword::choices
-  integer,     // 0..INT_MAX
-  time,        // sshd's convtime(): 90, 5m, 1h30m
-  text,        // exactly one free-form argument
-  words,       // one or more arguments, kept as given
-  rest,        // the raw rest of the line (ForceCommand)
-  algorithms,  // comma list with + - ^ modifiers (Ciphers, MACs, ...)
-  ignored,     // deprecated / unsupported: accepted with a message, no effect
+  flag,       // yes | no
+  multistate, // one of Keyword::choices
+  integer,    // 0..INT_MAX
+  time,       // sshd's convtime(): 90, 5m, 1h30m
+  text,       // exactly one free-form argument
+  words,      // one or more arguments, kept as given
+  rest,       // the raw rest of the line (ForceCommand)
+  algorithms, // comma list with + - ^ modifiers (Ciphers, MACs, ...)
+  ignored,    // deprecated / unsupported: accepted with a message, no effect
 };
 
 enum class Store { first, last, accumulate };
 
 struct Keyword {
-  const char* name;      // lowercase, as written in files
-  const char* canonical; // lowercase, as printed by `sshd -T`
+  const char *name;      // lowercase, as written in files
+  const char *canonical; // lowercase, as printed by `sshd -T`
   ValueKind kind;
   Store store;
-  bool match_ok;          // allowed inside a Match block
-  const char* choices;    // multistate: "yes,no,..." ; algorithms: the family
+  bool match_ok;       // allowed inside a Match block
+  const char *choices; // multistate: "yes,no,..." ; algorithms: the family
   int min_args;
-  int max_args;           // -1 = unbounded
+  int max_args; // -1 = unbounded
 };
 
 // nullptr when sshd 9.2 does not know the keyword.
-const Keyword* find_keyword(std::string_view lowercase_name);
+const Keyword *find_keyword(std::string_view lowercase_name);
 
 struct MatchCriterion {
   std::string attribute; // lowercase: user, group, host, address, localaddress, localport, rdomain
@@ -72,7 +72,7 @@ struct Line {
   enum class Kind { directive, match, include_begin, include_end };
   Kind kind = Kind::directive;
   SourceLocation loc;
-  const Keyword* keyword = nullptr; // directive
+  const Keyword *keyword = nullptr; // directive
   std::string raw_keyword;          // as written
   std::vector<std::string> args;    // directive arguments after unquoting
   // match
@@ -105,11 +105,11 @@ struct ParseOptions {
 // Reads `path` (inside the target) and its includes. An absent or unreadable
 // main file is an Error; everything else (bad lines, missing includes, loops)
 // becomes a Diagnostic with file and line, and parsing goes on.
-Result<SshdConfig> parse_sshd_config(const RootFs& fs, const std::string& path,
-                                     const ParseOptions& opts = {});
+Result<SshdConfig> parse_sshd_config(const RootFs &fs, const std::string &path,
+                                     const ParseOptions &opts = {});
 // Parses text that claims to come from `path` (includes still read from fs).
-SshdConfig parse_sshd_config_text(const RootFs& fs, const std::string& path,
-                                  std::string_view text, const ParseOptions& opts = {});
+SshdConfig parse_sshd_config_text(const RootFs &fs, const std::string &path, std::string_view text,
+                                  const ParseOptions &opts = {});
 
 // The connection a configuration is evaluated for, as `sshd -T -C`.
 // Absent fields never satisfy a criterion (sshd's test mode).
@@ -127,14 +127,14 @@ struct UserDb {
   std::vector<User> users;
   std::map<std::string, std::vector<std::string>> groups_of_member; // user -> supplementary
   std::map<uint32_t, std::string> group_names;
-  static UserDb load(const RootFs& fs); // /etc/passwd, /etc/group; absent -> empty
+  static UserDb load(const RootFs &fs); // /etc/passwd, /etc/group; absent -> empty
   std::optional<std::vector<std::string>> groups(std::string_view user) const;
 };
 
 struct Value {
-  std::vector<std::string> args;          // the effective arguments
-  std::vector<SourceLocation> locations;  // the lines that set them; empty = default
-  int match_line = -1;                    // index of the Match line, -1 = global
+  std::vector<std::string> args;         // the effective arguments
+  std::vector<SourceLocation> locations; // the lines that set them; empty = default
+  int match_line = -1;                   // index of the Match line, -1 = global
   bool is_default() const { return locations.empty(); }
 };
 
@@ -145,15 +145,15 @@ struct Effective {
 };
 
 // Evaluate as sshd does for a connection; a blank spec is `sshd -T`.
-Effective evaluate(const SshdConfig& cfg, const ConnectionSpec& spec, const UserDb& users);
+Effective evaluate(const SshdConfig &cfg, const ConnectionSpec &spec, const UserDb &users);
 
 // Evaluate as if the Match line at `match_line` (and every `Match all`) were
 // satisfied and no other Match block: the context a check judges per block.
-Effective evaluate_block(const SshdConfig& cfg, int match_line);
+Effective evaluate_block(const SshdConfig &cfg, int match_line);
 
 // Compiled-in defaults of OpenSSH 9.2 on Debian 12 (`sshd -T` of an empty
 // file), as argument lists.
-const std::map<std::string, std::vector<std::string>>& defaults();
+const std::map<std::string, std::vector<std::string>> &defaults();
 
 // Resolves an algorithm list with + - ^ modifiers against the defaults and
 // the supported set, as kex_assemble_names() does. `family` is one of
@@ -161,13 +161,13 @@ const std::map<std::string, std::vector<std::string>>& defaults();
 // hostbasedacceptedalgorithms, casignaturealgorithms.
 std::vector<std::string> resolve_algorithms(std::string_view family, std::string_view spec);
 // Names sshd accepts for the family (for validation).
-bool algorithms_valid(std::string_view family, std::string_view spec, std::string* bad);
+bool algorithms_valid(std::string_view family, std::string_view spec, std::string *bad);
 
 // OpenSSH's match_pattern_list(): comma list of * ? patterns with ! negation.
 // Returns 1 on match, 0 on no match, -1 on a negated match.
 int match_pattern_list(std::string_view s, std::string_view list, bool dolower);
 // addr_match_list(): 1 match, 0 none, -1 negated match, -2 bad list.
-int addr_match_list(const std::optional<std::string>& addr, std::string_view list);
+int addr_match_list(const std::optional<std::string> &addr, std::string_view list);
 
 // Seconds from sshd's convtime() syntax, or nullopt.
 std::optional<long long> convtime(std::string_view s);

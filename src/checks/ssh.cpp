@@ -69,6 +69,21 @@ void for_each_deciding_scope(const SshModel &m, const std::string &keyword, Fn f
   }
 }
 
+// Emits pass with the good evidence when nothing is bad, else fail listing
+// each bad value (and the scope that decided it).
+void verdict(CheckRun &run, const SshModel &m, const std::vector<Evidence> &bad,
+             const std::vector<Evidence> &good, const std::string &pass_msg,
+             const std::string &fail_prefix = "", bool name_scope = true) {
+  if (bad.empty()) {
+    run.emit(Status::pass, "sshd", pass_msg + refused_note(m), good);
+    return;
+  }
+  std::string where;
+  for (auto &e : bad)
+    where += (where.empty() ? "" : "; ") + e.found + (name_scope ? " in " + e.context : "");
+  run.emit(Status::fail, "sshd", fail_prefix + where + refused_note(m), bad);
+}
+
 // The common shape: `keyword` must satisfy `ok` in every scope.
 void require_every_scope(CheckRun &run, const std::string &keyword, const std::string &expected,
                          const std::function<bool(const ssh::Value &)> &ok,
@@ -81,14 +96,7 @@ void require_every_scope(CheckRun &run, const std::string &keyword, const std::s
   for_each_deciding_scope(*m, keyword, [&](const Scope &s, const ssh::Value &v) {
     (ok(v) ? good : bad).push_back(evidence_for(*m, s, keyword, v, expected));
   });
-  if (bad.empty()) {
-    run.emit(Status::pass, "sshd", pass_msg + refused_note(*m), good);
-    return;
-  }
-  std::string where;
-  for (auto &e : bad)
-    where += (where.empty() ? "" : "; ") + e.found + " in " + e.context;
-  run.emit(Status::fail, "sshd", where + refused_note(*m), bad);
+  verdict(run, *m, bad, good, pass_msg);
 }
 
 std::string first(const ssh::Value &v) {
@@ -129,18 +137,10 @@ void password_authentication(CheckRun &run) {
       (offers ? bad : good).push_back(e);
     }
   }
-  if (bad.empty()) {
-    run.emit(Status::pass, "sshd",
-             "passwords are not accepted: PasswordAuthentication no and keyboard-interactive "
-             "does not offer them" +
-                 refused_note(*m),
-             good);
-    return;
-  }
-  std::string where;
-  for (auto &e : bad)
-    where += (where.empty() ? "" : "; ") + e.found + " in " + e.context;
-  run.emit(Status::fail, "sshd", "password logins are possible: " + where + refused_note(*m), bad);
+  verdict(run, *m, bad, good,
+          "passwords are not accepted: PasswordAuthentication no and keyboard-interactive "
+          "does not offer them",
+          "password logins are possible: ");
 }
 
 void pubkey_authentication(CheckRun &run) {
@@ -181,17 +181,8 @@ void client_alive(CheckRun &run) {
                           "clientalivecountmax <= " + std::to_string(count_max));
     (as_int(v) <= count_max ? good : bad).push_back(e);
   });
-  if (bad.empty()) {
-    run.emit(Status::pass, "sshd",
-             "idle sessions are dropped: ClientAliveInterval and CountMax within limits" +
-                 refused_note(*m),
-             good);
-    return;
-  }
-  std::string where;
-  for (auto &e : bad)
-    where += (where.empty() ? "" : "; ") + e.found + " in " + e.context;
-  run.emit(Status::fail, "sshd", where + refused_note(*m), bad);
+  verdict(run, *m, bad, good,
+          "idle sessions are dropped: ClientAliveInterval and CountMax within limits");
 }
 
 void allow_users_groups(CheckRun &run) {
@@ -350,17 +341,8 @@ void weak_algorithms(CheckRun &run) {
       bad.push_back(e);
     }
   }
-  if (bad.empty()) {
-    run.emit(Status::pass, "sshd",
-             "no weak cipher, MAC, key exchange or host key algorithm is offered" +
-                 refused_note(*m),
-             good);
-    return;
-  }
-  std::string where;
-  for (auto &e : bad)
-    where += (where.empty() ? "" : "; ") + e.found;
-  run.emit(Status::fail, "sshd", where + refused_note(*m), bad);
+  verdict(run, *m, bad, good, "no weak cipher, MAC, key exchange or host key algorithm is offered",
+          "", false);
 }
 
 std::string octal(uint32_t mode) {

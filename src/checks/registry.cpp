@@ -14,6 +14,8 @@ using DomainTable = std::span<const CheckImpl> (*)();
 
 constexpr DomainTable k_domains[] = {
     ssh_checks,
+    accounts_checks,
+    os_checks,
 };
 
 } // namespace

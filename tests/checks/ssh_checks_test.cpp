@@ -40,6 +40,7 @@ struct Audit {
     AuditRequest req;
     req.root = root.path();
     req.profiles = profiles;
+    req.only = {"ssh"};
     auto r = run_audit(req);
     ASSERT_TRUE(r.ok()) << r.error().to_string();
     report = *r;

@@ -53,6 +53,8 @@ struct CheckImpl {
 
 // One table per domain (src/checks/<domain>.cpp).
 std::span<const CheckImpl> ssh_checks();
+std::span<const CheckImpl> accounts_checks();
+std::span<const CheckImpl> os_checks();
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();

@@ -4,7 +4,9 @@
 // asks for it.
 
 #include <bulwark/core/rootfs.hpp>
+#include <bulwark/parse/accounts.hpp>
 #include <bulwark/parse/sshd_config.hpp>
+#include <bulwark/parse/sudoers.hpp>
 
 #include <memory>
 #include <optional>
@@ -38,10 +40,15 @@ public:
   const RootFs &fs() const { return m_fs; }
 
   const SshModel &ssh();
+  const accounts::AccountsModel &accounts();
+  // Error (not_found) when sudo is not installed.
+  const Result<sudoers::SudoersModel> &sudoers();
 
 private:
   const RootFs &m_fs;
   std::unique_ptr<SshModel> m_ssh;
+  std::unique_ptr<accounts::AccountsModel> m_accounts;
+  std::unique_ptr<Result<sudoers::SudoersModel>> m_sudoers;
 };
 
 // Builds the SSH model of a target (also used by `bulwark facts ssh`).

@@ -51,4 +51,10 @@ const Result<sudoers::SudoersModel>& Context::sudoers() {
   return *m_sudoers;
 }
 
+const SysctlModel &Context::sysctl() {
+  if (!m_sysctl)
+    m_sysctl = std::make_unique<SysctlModel>(load_sysctl(m_fs));
+  return *m_sysctl;
+}
+
 } // namespace bulwark

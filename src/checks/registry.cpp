@@ -16,6 +16,7 @@ constexpr DomainTable k_domains[] = {
     ssh_checks,
     accounts_checks,
     os_checks,
+    sysctl_checks,
 };
 
 } // namespace

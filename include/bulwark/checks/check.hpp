@@ -55,6 +55,7 @@ struct CheckImpl {
 std::span<const CheckImpl> ssh_checks();
 std::span<const CheckImpl> accounts_checks();
 std::span<const CheckImpl> os_checks();
+std::span<const CheckImpl> sysctl_checks();
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();

@@ -7,6 +7,7 @@
 #include <bulwark/parse/accounts.hpp>
 #include <bulwark/parse/sshd_config.hpp>
 #include <bulwark/parse/sudoers.hpp>
+#include <bulwark/parse/sysctl.hpp>
 
 #include <memory>
 #include <optional>
@@ -43,12 +44,14 @@ public:
   const accounts::AccountsModel &accounts();
   // Error (not_found) when sudo is not installed.
   const Result<sudoers::SudoersModel> &sudoers();
+  const SysctlModel &sysctl();
 
 private:
   const RootFs &m_fs;
   std::unique_ptr<SshModel> m_ssh;
   std::unique_ptr<accounts::AccountsModel> m_accounts;
   std::unique_ptr<Result<sudoers::SudoersModel>> m_sudoers;
+  std::unique_ptr<SysctlModel> m_sysctl;
 };
 
 // Builds the SSH model of a target (also used by `bulwark facts ssh`).

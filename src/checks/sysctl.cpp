@@ -1,0 +1,159 @@
+// The sysctl domain: kernel parameters as systemd-sysctl applies them at boot
+// (src/parse/sysctl.cpp), and, on the live host, as /proc/sys reports them
+// now (the running value wins: a setting that never took effect fails).
+
+#include <bulwark/checks/check.hpp>
+#include <bulwark/checks/context.hpp>
+#include <bulwark/core/text.hpp>
+
+#include <functional>
+
+namespace bulwark {
+
+namespace {
+
+struct Rule {
+  const char *key;
+  const char *expected; // for people: "0", "1 or 2", ">= 1"
+  bool (*ok)(long long);
+  // Linux 6.1's built-in value (Debian 12), used offline when no file sets
+  // the key; nullptr when it depends on the kernel build or the interface.
+  const char *kernel_default;
+};
+
+bool zero(long long v) {
+  return v == 0;
+}
+bool one(long long v) {
+  return v == 1;
+}
+bool two(long long v) {
+  return v == 2;
+}
+bool nonzero(long long v) {
+  return v == 1 || v == 2;
+}
+bool at_least_one(long long v) {
+  return v >= 1;
+}
+
+constexpr Rule k_network[] = {
+    {"net.ipv4.conf.all.rp_filter", "1 (strict) or 2 (loose)", nonzero, "0"},
+    {"net.ipv4.conf.default.rp_filter", "1 (strict) or 2 (loose)", nonzero, "0"},
+    {"net.ipv4.conf.all.accept_redirects", "0", zero, "1"},
+    {"net.ipv4.conf.default.accept_redirects", "0", zero, "1"},
+    {"net.ipv6.conf.all.accept_redirects", "0", zero, "1"},
+    {"net.ipv6.conf.default.accept_redirects", "0", zero, "1"},
+    {"net.ipv4.conf.all.send_redirects", "0", zero, "1"},
+    {"net.ipv4.conf.default.send_redirects", "0", zero, "1"},
+    {"net.ipv4.tcp_syncookies", "1", one, "1"},
+    {"net.ipv4.conf.all.accept_source_route", "0", zero, "0"},
+    {"net.ipv4.conf.default.accept_source_route", "0", zero, nullptr},
+    {"net.ipv6.conf.all.accept_source_route", "0", zero, "0"},
+    {"net.ipv6.conf.default.accept_source_route", "0", zero, "0"},
+    {"net.ipv4.ip_forward", "0", zero, "0"},
+    {"net.ipv6.conf.all.forwarding", "0", zero, "0"},
+};
+
+constexpr Rule k_kernel[] = {
+    {"kernel.kptr_restrict", ">= 1", at_least_one, "0"},
+    {"kernel.dmesg_restrict", "1", one, "1"}, // Debian builds with DMESG_RESTRICT=y
+    {"kernel.randomize_va_space", "2", two, "2"},
+    {"fs.protected_symlinks", "1", one, "0"},
+    {"fs.protected_hardlinks", "1", one, "0"},
+};
+
+void judge(CheckRun &run, std::span<const Rule> rules,
+           const std::function<bool(const Rule &)> &skip) {
+  const SysctlModel &m = run.ctx().sysctl();
+  std::vector<Evidence> bad, good, unknown;
+  for (const Rule &r : rules) {
+    if (skip(r))
+      continue;
+    const SysctlSetting *set = m.effective(r.key);
+    // On the live host, /proc/sys decides even for keys no file sets.
+    std::optional<std::string> running;
+    if (auto it = m.live.find(r.key); it != m.live.end())
+      running = it->second;
+    else if (run.ctx().fs().is_host_root())
+      running = live_value(run.ctx().fs(), r.key);
+    Evidence e;
+    e.expected = std::string(r.key) + " = " + r.expected;
+    e.context = running ? "running kernel" : "boot configuration";
+    std::optional<std::string> value;
+    if (set) {
+      e.path = set->loc.path;
+      e.line = set->loc.line;
+      e.found = std::string(r.key) + " = " + set->value;
+      value = set->value;
+    } else {
+      e.path = "/etc/sysctl.d";
+      e.found = std::string(r.key) + " not set in any sysctl file";
+      if (r.kernel_default) {
+        value = r.kernel_default;
+        e.found += " (kernel default " + std::string(r.kernel_default) + ")";
+      }
+    }
+    if (running) {
+      if (!value || !sysctl_values_equal(*value, *running))
+        e.found += set ? "; but the running kernel has " + *running : "; running " + *running;
+      value = running;
+    }
+    if (!value) {
+      unknown.push_back(e);
+      continue;
+    }
+    char *end = nullptr;
+    std::string v(text::trim(*value));
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    bool parsed = !v.empty() && *end == '\0';
+    (parsed && r.ok(n) ? good : bad).push_back(e);
+  }
+  std::vector<Evidence> diags;
+  for (auto &d : m.diagnostics)
+    if (d.level == SysctlDiagnostic::Level::error)
+      diags.push_back(Evidence{d.loc.path, d.loc.line, d.message, "", "parse"});
+  if (!bad.empty()) {
+    std::string what;
+    for (auto &b : bad)
+      what += (what.empty() ? "" : "; ") + b.found;
+    bad.insert(bad.end(), unknown.begin(), unknown.end());
+    bad.insert(bad.end(), diags.begin(), diags.end());
+    run.emit(Status::fail, "", what, bad);
+    return;
+  }
+  if (!unknown.empty() || !diags.empty()) {
+    unknown.insert(unknown.end(), diags.begin(), diags.end());
+    run.emit(Status::warn, "",
+             "every setting that can be decided holds, but " + unknown.front().found +
+                 " (the kernel build decides)",
+             unknown);
+    return;
+  }
+  run.emit(Status::pass, "", "every parameter holds", good);
+}
+
+void network(CheckRun &run) {
+  bool allow_forward = run.param_str("allow-ip-forward") == "yes";
+  judge(run, k_network, [allow_forward](const Rule &r) {
+    std::string_view k = r.key;
+    return allow_forward && (k == "net.ipv4.ip_forward" || k == "net.ipv6.conf.all.forwarding");
+  });
+}
+
+void kernel(CheckRun &run) {
+  judge(run, k_kernel, [](const Rule &) { return false; });
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"sysctl.network", network},
+    {"sysctl.kernel", kernel},
+};
+
+} // namespace
+
+std::span<const CheckImpl> sysctl_checks() {
+  return k_checks;
+}
+
+} // namespace bulwark

@@ -11,7 +11,7 @@ CMAKE_ARGS ?=
 PACKAGES = cmake g++ make pkg-config git ca-certificates \
            libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
            libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
-           openssh-server openssh-client sudo \
+           openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

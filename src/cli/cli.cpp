@@ -108,6 +108,28 @@ nlohmann::ordered_json facts_ssh(const RootFs &fs) {
   return j;
 }
 
+nlohmann::ordered_json facts_sysctl(const RootFs &fs) {
+  using nlohmann::ordered_json;
+  SysctlModel m = load_sysctl(fs);
+  ordered_json j;
+  j["files"] = m.files;
+  j["masked"] = m.masked;
+  ordered_json settings = ordered_json::object();
+  for (auto &[k, v] : m.configured) {
+    ordered_json sj = {{"value", v.value},
+                       {"source", v.loc.path + ":" + std::to_string(v.loc.line)}};
+    if (auto it = m.live.find(k); it != m.live.end())
+      sj["live"] = it->second;
+    settings[k] = sj;
+  }
+  j["settings"] = settings;
+  ordered_json diags = ordered_json::array();
+  for (auto &d : m.diagnostics)
+    diags.push_back({{"path", d.loc.path}, {"line", d.loc.line}, {"message", d.message}});
+  j["diagnostics"] = diags;
+  return j;
+}
+
 struct FactsDomain {
   std::string_view name;
   nlohmann::ordered_json (*collect)(const RootFs &);
@@ -115,6 +137,7 @@ struct FactsDomain {
 
 constexpr FactsDomain k_facts[] = {
     {"ssh", facts_ssh},
+    {"sysctl", facts_sysctl},
 };
 
 } // namespace
@@ -159,7 +182,7 @@ int run(int argc, char **argv) {
     auto *facts =
         app.add_subcommand("facts", "the effective configuration bulwark parsed, as JSON");
     facts->add_option("--root", root, "an offline root filesystem instead of /");
-    facts->add_option("domain", facts_domain, "ssh");
+    facts->add_option("domain", facts_domain, "ssh or sysctl (default: all)");
 
     app.add_subcommand("version", "print the version");
 
@@ -254,7 +277,7 @@ int run(int argc, char **argv) {
         found = true;
       }
       if (!found) {
-        std::cerr << "bulwark: no facts for domain '" << facts_domain << "' (known: ssh)\n";
+        std::cerr << "bulwark: no facts for domain '" << facts_domain << "' (known: ssh, sysctl)\n";
         return exit_code::k_usage;
       }
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

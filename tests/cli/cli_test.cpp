@@ -172,3 +172,17 @@ TEST(Cli, UserProfileFileFromTheCommandLine) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("broken.yaml:2"), std::string::npos) << bad.err;
 }
+
+TEST(Cli, FactsSysctlCitesTheDecidingLine) {
+  TempRoot r;
+  r.write("/usr/lib/sysctl.d/50-vendor.conf", "net.ipv4.ip_forward = 1\n");
+  r.write("/etc/sysctl.d/60-site.conf", "# site\nnet.ipv4.ip_forward = 0\n");
+  auto facts = run_command(k_bin + " facts --root " + r.path() + " sysctl");
+  ASSERT_EQ(facts.exit_code, 0) << facts.err;
+  auto j = nlohmann::json::parse(facts.out);
+  EXPECT_EQ(j["sysctl"]["settings"]["net.ipv4.ip_forward"]["value"], "0");
+  EXPECT_EQ(j["sysctl"]["settings"]["net.ipv4.ip_forward"]["source"],
+            "/etc/sysctl.d/60-site.conf:2");
+  EXPECT_FALSE(j["sysctl"]["settings"]["net.ipv4.ip_forward"].contains("live")); // offline root
+  EXPECT_EQ(run_command(k_bin + " facts nosuch").exit_code, 2);
+}

@@ -16,36 +16,10 @@ const std::set<std::string> k_tags = {"NOPASSWD",   "PASSWD",       "NOEXEC",   
                                       "LOG_OUTPUT", "NOLOG_OUTPUT", "MAIL",      "NOMAIL",
                                       "FOLLOW",     "NOFOLLOW",     "INTERCEPT", "NOINTERCEPT"};
 
-// Splits at `sep` outside parentheses and not escaped with a backslash.
-std::vector<std::string> split_top(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  int depth = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < s.size()) {
-      cur += c;
-      cur += s[++i];
-      continue;
-    }
-    if (c == '(')
-      ++depth;
-    if (c == ')' && depth > 0)
-      --depth;
-    if (c == sep && depth == 0) {
-      out.emplace_back(text::trim(cur));
-      cur.clear();
-      continue;
-    }
-    cur += c;
-  }
-  out.emplace_back(text::trim(cur));
-  return out;
-}
-
-// Splits a specification's commands at the ':' that starts another
-// "hosts = commands" group; a ':' that ends a tag (NOPASSWD:) stays.
-std::vector<std::string> split_groups(std::string_view s) {
+// Splits at `sep` outside parentheses and not escaped with a backslash;
+// `keep(text_so_far)` may veto a split (the separator then stays in the text).
+template <typename Keep>
+std::vector<std::string> split_top(std::string_view s, char sep, Keep keep) {
   std::vector<std::string> out;
   std::string cur;
   int depth = 0;
@@ -57,23 +31,29 @@ std::vector<std::string> split_groups(std::string_view s) {
       continue;
     }
     depth += c == '(' ? 1 : c == ')' && depth > 0 ? -1 : 0;
-    if (c == ':' && depth == 0) {
-      size_t b = cur.find_last_not_of(" \t");
-      size_t a = b == std::string::npos ? 0 : cur.find_last_of(" \t,)", b);
-      std::string word = b == std::string::npos
-                             ? ""
-                             : cur.substr(a == std::string::npos ? 0 : a + 1,
-                                          b + 1 - (a == std::string::npos ? 0 : a + 1));
-      if (!k_tags.count(word)) {
-        out.emplace_back(text::trim(cur));
-        cur.clear();
-        continue;
-      }
+    if (c == sep && depth == 0 && !keep(cur)) {
+      out.emplace_back(text::trim(cur));
+      cur.clear();
+      continue;
     }
     cur += c;
   }
   out.emplace_back(text::trim(cur));
   return out;
+}
+
+std::vector<std::string> split_top(std::string_view s, char sep) {
+  return split_top(s, sep, [](const std::string &) { return false; });
+}
+
+// Splits a specification's commands at the ':' that starts another
+// "hosts = commands" group; a ':' that ends a tag (NOPASSWD:) stays.
+std::vector<std::string> split_groups(std::string_view s) {
+  return split_top(s, ':', [](const std::string &cur) {
+    std::string_view t = text::trim(cur);
+    size_t a = t.find_last_of(" \t,)");
+    return k_tags.count(std::string(a == std::string_view::npos ? t : t.substr(a + 1))) > 0;
+  });
 }
 
 struct Reader {

@@ -53,6 +53,7 @@ constexpr size_t k_long_line_max = 1024 * 1024; // LONG_LINE_MAX
 constexpr size_t k_max_live_bytes = 1024 * 1024;
 constexpr std::string_view k_proc_sys = "/proc/sys/";
 
+// systemd's strstrip(): its WHITESPACE is " \t\n\r" (no \f or \v, unlike text::trim).
 std::string_view strip(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\n\r");
   if (b == std::string_view::npos)

@@ -90,7 +90,8 @@ TEST(Cli, OnlySkipAndDomains) {
   EXPECT_TRUE(nlohmann::json::parse(skip.out)["findings"].empty()) << skip.out;
   auto domain =
       run_command(k_bin + " audit --fail-on none --format json --root " + r.path() + " --skip ssh");
-  for (auto &f : nlohmann::json::parse(domain.out)["findings"])
+  auto domain_json = nlohmann::json::parse(domain.out); // outlives the loop
+  for (auto &f : domain_json["findings"])
     EXPECT_NE(f["check"].get<std::string>().rfind("ssh.", 0), 0u);
 }
 

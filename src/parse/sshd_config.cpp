@@ -414,6 +414,37 @@ struct Pass {
   const UserDb *users;
   int forced_block = -2; // evaluate_block(): the Match line treated as satisfied
   std::map<std::string, Value> values;
+  // First pass only: where sshd's own first-pass errors are recorded.
+  std::vector<Diagnostic> *diagnostics = nullptr;
+
+  // Errors servconf.c raises while reading without a connection: a keyword
+  // that Match does not allow in a block that is not active (a `Match all`
+  // block is), and AuthenticationMethods "any" once a list was applied
+  // (checked against the value already set, whether this line is active
+  // or not) or followed by other methods.
+  void first_pass_errors(const Line &l, bool active) {
+    auto error = [&](std::string msg) {
+      diagnostics->push_back(Diagnostic{Diagnostic::Level::error, std::move(msg), l.loc});
+    };
+    if (!active && !l.keyword->match_ok) {
+      error("Directive '" + l.raw_keyword + "' is not allowed within a Match block");
+      return;
+    }
+    if (std::string_view(l.keyword->canonical) != "authenticationmethods")
+      return;
+    bool set = values.count("authenticationmethods") > 0;
+    size_t count = set ? 1 : 0;
+    bool seen_any = false;
+    for (auto &a : l.args) {
+      if (a == "any" ? count > 0 : seen_any) {
+        error("\"any\" must appear alone in " + l.raw_keyword);
+        return;
+      }
+      seen_any = seen_any || a == "any";
+      if (!set && active)
+        ++count;
+    }
+  }
 
   bool matches(const Line &m) const {
     if (!m.match_valid)
@@ -513,10 +544,7 @@ struct Pass {
       switch (l.kind) {
       case Line::Kind::include_begin: {
         frames.push_back(Frame{active, match_only, nevermatch, current_match});
-        bool oactive = active;
-        bool mo = match_only;
-        match_only = mo;
-        nevermatch = mo ? false : !oactive;
+        nevermatch = match_only ? false : !active;
         break;
       }
       case Line::Kind::include_end: {
@@ -542,6 +570,8 @@ struct Pass {
       case Line::Kind::directive:
         if (l.keyword->canonical == std::string_view("include"))
           break;
+        if (diagnostics != nullptr && ci == nullptr)
+          first_pass_errors(l, active);
         if (!active)
           break;
         if (ci != nullptr && !l.keyword->match_ok)
@@ -566,53 +596,8 @@ SshdConfig parse_sshd_config_text(const RootFs &fs, const std::string &path, std
   cfg.main_path = path;
   Parser p{fs, opts, cfg};
   p.parse_text(path, text, 0);
-  // The first pass of sshd (no connection) rejects keywords that Match does
-  // not allow when they sit in a Match block that is not `Match all`, and
-  // an AuthenticationMethods "any" once a method list has been applied
-  // (servconf.c checks the value already set, active line or not).
-  bool active = true;
-  bool auth_methods_set = false;
-  std::vector<bool> frames;
-  for (auto &l : cfg.lines) {
-    switch (l.kind) {
-    case Line::Kind::include_begin: frames.push_back(active); break;
-    case Line::Kind::include_end:
-      if (!frames.empty()) {
-        active = frames.back();
-        frames.pop_back();
-      }
-      break;
-    case Line::Kind::match:
-      active = l.match_valid && l.match_all &&
-               (frames.empty() || std::find(frames.begin(), frames.end(), false) == frames.end());
-      break;
-    case Line::Kind::directive:
-      if (!active && !l.keyword->match_ok) {
-        cfg.diagnostics.push_back(Diagnostic{
-            Diagnostic::Level::error,
-            "Directive '" + l.raw_keyword + "' is not allowed within a Match block", l.loc});
-        break;
-      }
-      if (std::string_view(l.keyword->canonical) == "authenticationmethods") {
-        bool first_setter = !auth_methods_set;
-        bool seen_any = false;
-        size_t count = auth_methods_set ? 1 : 0;
-        for (auto &a : l.args) {
-          if (a == "any" ? count > 0 : seen_any) {
-            cfg.diagnostics.push_back(Diagnostic{
-                Diagnostic::Level::error, "\"any\" must appear alone in " + l.raw_keyword, l.loc});
-            break;
-          }
-          seen_any = seen_any || a == "any";
-          if (first_setter && active)
-            ++count;
-        }
-        if (active)
-          auth_methods_set = true;
-      }
-      break;
-    }
-  }
+  Pass first{cfg, nullptr, nullptr, -2, {}, &cfg.diagnostics};
+  first.run();
   return cfg;
 }
 
@@ -659,29 +644,31 @@ Value Effective::get(std::string_view canonical) const {
   return v;
 }
 
-Effective evaluate(const SshdConfig &cfg, const ConnectionSpec &spec, const UserDb &users) {
-  Pass first{cfg, nullptr, &users, -2, {}};
-  first.run();
-  Pass second{cfg, &spec, &users, -2, {}};
-  second.run();
-  Effective e;
-  e.values = std::move(first.values);
-  for (auto &[k, v] : second.values)
-    e.values[k] = v; // copy_set_server_options(): set-in-Match overrides
-  return e;
-}
+namespace {
 
-Effective evaluate_block(const SshdConfig &cfg, int match_line) {
-  Pass first{cfg, nullptr, nullptr, -2, {}};
+// sshd's two passes: the first without a connection, then the reparse for
+// the connection, whose Match-set values override (copy_set_server_options).
+Effective two_passes(const SshdConfig &cfg, const ConnectionSpec &spec, const UserDb *users,
+                     int forced_block) {
+  Pass first{cfg, nullptr, users, -2, {}};
   first.run();
-  ConnectionSpec blank;
-  Pass second{cfg, &blank, nullptr, match_line, {}};
+  Pass second{cfg, &spec, users, forced_block, {}};
   second.run();
   Effective e;
   e.values = std::move(first.values);
   for (auto &[k, v] : second.values)
     e.values[k] = v;
   return e;
+}
+
+} // namespace
+
+Effective evaluate(const SshdConfig &cfg, const ConnectionSpec &spec, const UserDb &users) {
+  return two_passes(cfg, spec, &users, -2);
+}
+
+Effective evaluate_block(const SshdConfig &cfg, int match_line) {
+  return two_passes(cfg, ConnectionSpec{}, nullptr, match_line);
 }
 
 std::optional<long long> convtime(std::string_view s) {

@@ -2,6 +2,7 @@
 // answer `Match Group` the way sshd's ga_init() (getgrouplist) does.
 
 #include <bulwark/core/text.hpp>
+#include <bulwark/parse/accounts.hpp>
 #include <bulwark/parse/sshd_config.hpp>
 
 #include <algorithm>
@@ -11,16 +12,11 @@ namespace bulwark::ssh {
 UserDb UserDb::load(const RootFs &fs) {
   UserDb db;
   if (auto passwd = fs.read_file("/etc/passwd", 32 * 1024 * 1024)) {
-    for (auto &line : text::split(*passwd, '\n')) {
-      auto f = text::split(line, ':', true);
-      if (f.size() < 4 || f[0].empty() || f[0][0] == '+' || f[0][0] == '-')
-        continue;
-      char *end = nullptr;
-      unsigned long gid = std::strtoul(f[3].c_str(), &end, 10);
-      if (f[3].empty() || *end != '\0')
-        continue;
-      db.users.push_back(User{f[0], static_cast<uint32_t>(gid)});
-    }
+    // The same reader as the accounts checks (nss_files' rules); its
+    // diagnostics are reported there, not here.
+    std::vector<accounts::Diagnostic> ignored;
+    for (auto &p : accounts::parse_passwd(*passwd, "/etc/passwd", ignored))
+      db.users.push_back(User{p.name, static_cast<uint32_t>(p.gid)});
   }
   if (auto group = fs.read_file("/etc/group", 32 * 1024 * 1024)) {
     for (auto &line : text::split(*group, '\n')) {

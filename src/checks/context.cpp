@@ -39,13 +39,13 @@ const SshModel &Context::ssh() {
   return *m_ssh;
 }
 
-const accounts::AccountsModel& Context::accounts() {
+const accounts::AccountsModel &Context::accounts() {
   if (!m_accounts)
     m_accounts = std::make_unique<accounts::AccountsModel>(accounts::load_accounts(m_fs));
   return *m_accounts;
 }
 
-const Result<sudoers::SudoersModel>& Context::sudoers() {
+const Result<sudoers::SudoersModel> &Context::sudoers() {
   if (!m_sudoers)
     m_sudoers = std::make_unique<Result<sudoers::SudoersModel>>(sudoers::load_sudoers(m_fs));
   return *m_sudoers;

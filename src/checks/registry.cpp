@@ -13,10 +13,8 @@ namespace {
 using DomainTable = std::span<const CheckImpl> (*)();
 
 constexpr DomainTable k_domains[] = {
-    ssh_checks,
-    accounts_checks,
-    os_checks,
-    sysctl_checks,
+    ssh_checks, accounts_checks, os_checks,      sysctl_checks,     pam_checks,
+    fs_checks,  patching_checks, logging_checks, monitoring_checks,
 };
 
 } // namespace

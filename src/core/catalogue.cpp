@@ -5,7 +5,12 @@ namespace bulwark {
 
 namespace embedded {
 std::string_view checks_yaml();
-}
+std::string_view checks_pam();
+std::string_view checks_fs();
+std::string_view checks_patching();
+std::string_view checks_logging();
+std::string_view checks_monitoring();
+} // namespace embedded
 
 namespace {
 
@@ -115,12 +120,35 @@ Result<Catalogue> Catalogue::parse(std::string_view text, const std::string &nam
 }
 
 const Catalogue &Catalogue::builtin() {
+  // One file per area; ids must be unique across all of them.
   static const Catalogue cat = [] {
-    auto r = parse(embedded::checks_yaml(), "data/checks.yaml");
-    if (!r)
-      throw FatalError("embedded catalogue is broken: " + r.error().to_string(),
-                       exit_code::k_cannot_run);
-    return std::move(r).value();
+    struct Part {
+      std::string_view (*text)();
+      const char *name;
+    };
+    constexpr Part parts[] = {
+        {embedded::checks_yaml, "data/checks.yaml"},
+        {embedded::checks_pam, "data/checks/pam.yaml"},
+        {embedded::checks_fs, "data/checks/fs.yaml"},
+        {embedded::checks_patching, "data/checks/patching.yaml"},
+        {embedded::checks_logging, "data/checks/logging.yaml"},
+        {embedded::checks_monitoring, "data/checks/monitoring.yaml"},
+    };
+    Catalogue all;
+    for (auto &part : parts) {
+      auto r = parse(part.text(), part.name);
+      if (!r)
+        throw FatalError("embedded catalogue is broken: " + r.error().to_string(),
+                         exit_code::k_cannot_run);
+      for (auto &c : r->m_checks) {
+        if (all.find(c.id) != nullptr)
+          throw FatalError("embedded catalogue is broken: duplicate id " + c.id + " in " +
+                               part.name,
+                           exit_code::k_cannot_run);
+        all.m_checks.push_back(std::move(c));
+      }
+    }
+    return all;
   }();
   return cat;
 }

@@ -56,6 +56,11 @@ std::span<const CheckImpl> ssh_checks();
 std::span<const CheckImpl> accounts_checks();
 std::span<const CheckImpl> os_checks();
 std::span<const CheckImpl> sysctl_checks();
+std::span<const CheckImpl> pam_checks();        // accounts.password-policy, lockout, mfa
+std::span<const CheckImpl> fs_checks();         // fs.*
+std::span<const CheckImpl> patching_checks();   // os.*-updates, mac.*
+std::span<const CheckImpl> logging_checks();    // logging.*
+std::span<const CheckImpl> monitoring_checks(); // monitoring.*, secrets.*, env.*, data.*
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();

@@ -9,9 +9,11 @@
 #include <bulwark/parse/sudoers.hpp>
 #include <bulwark/parse/sysctl.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 namespace bulwark {
@@ -46,12 +48,23 @@ public:
   const Result<sudoers::SudoersModel> &sudoers();
   const SysctlModel &sysctl();
 
+  // A model that one domain builds once per run and its checks share (the
+  // tree walk, the PAM stacks, the logging configuration). The type is the
+  // key; `make` (returning a T) runs at most once per Context.
+  template <class T, class F> const T &model(F &&make) {
+    std::shared_ptr<void> &slot = m_models[std::type_index(typeid(T))];
+    if (!slot)
+      slot = std::make_shared<T>(make());
+    return *static_cast<const T *>(slot.get());
+  }
+
 private:
   const RootFs &m_fs;
   std::unique_ptr<SshModel> m_ssh;
   std::unique_ptr<accounts::AccountsModel> m_accounts;
   std::unique_ptr<Result<sudoers::SudoersModel>> m_sudoers;
   std::unique_ptr<SysctlModel> m_sysctl;
+  std::map<std::type_index, std::shared_ptr<void>> m_models;
 };
 
 // Builds the SSH model of a target (also used by `bulwark facts ssh`).

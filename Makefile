@@ -16,11 +16,14 @@ PACKAGES = cmake g++ make pkg-config git ca-certificates \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# A debootstrapped Debian 12 root with openssh-server, for the test that
-# compares bulwark's verdicts with `chroot ROOT sshd -T`. Built once and
-# cached; where it cannot be built (no root, no mirror) that test skips.
-DEBIAN_ROOT   ?= /var/tmp/bulwark-debian-root
-DEBIAN_MIRROR ?= http://deb.debian.org/debian
+# A debootstrapped Debian 12 root, for the tests that compare bulwark's
+# verdicts with the root's own programs (`chroot ROOT sshd -T`) and audit a
+# real system end to end (broken, then hardened). Built once and cached; the
+# stamp names the package list, so a new list rebuilds it. Where it cannot be
+# built (no root, no mirror) those tests skip.
+DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
+DEBIAN_MIRROR   ?= http://deb.debian.org/debian
+DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,apparmor,rsyslog,logrotate
 
 .PHONY: deps build audit test unit asan-test debian-root fuzz fuzz-smoke bench format tidy clean
 
@@ -42,19 +45,20 @@ audit: deps build
 	@./$(BUILD)/bulwark audit; rc=$$?; [ $$rc -le 1 ]
 
 debian-root:
-	@if [ ! -x $(DEBIAN_ROOT)/usr/sbin/sshd ]; then \
+	@if [ "$$(cat $(DEBIAN_ROOT)/.bulwark-stamp 2>/dev/null)" != "$(DEBIAN_INCLUDE)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then \
-	    echo "debootstrap: Debian 12 minbase + openssh-server into $(DEBIAN_ROOT)"; \
+	    echo "debootstrap: Debian 12 minbase + $(DEBIAN_INCLUDE) into $(DEBIAN_ROOT)"; \
 	    rm -rf $(DEBIAN_ROOT).tmp; \
-	    if debootstrap --variant=minbase --include=openssh-server bookworm $(DEBIAN_ROOT).tmp \
+	    if debootstrap --variant=minbase --include=$(DEBIAN_INCLUDE) bookworm $(DEBIAN_ROOT).tmp \
 	         $(DEBIAN_MIRROR) > /tmp/bulwark-debootstrap.log 2>&1; then \
-	      mv $(DEBIAN_ROOT).tmp $(DEBIAN_ROOT); \
+	      echo "$(DEBIAN_INCLUDE)" > $(DEBIAN_ROOT).tmp/.bulwark-stamp; \
+	      rm -rf $(DEBIAN_ROOT); mv $(DEBIAN_ROOT).tmp $(DEBIAN_ROOT); \
 	    else \
-	      echo "warning: debootstrap failed (see /tmp/bulwark-debootstrap.log); the chroot oracle test will skip"; \
+	      echo "warning: debootstrap failed (see /tmp/bulwark-debootstrap.log); the tests that need it will skip"; \
 	      rm -rf $(DEBIAN_ROOT).tmp; \
 	    fi; \
 	  else \
-	    echo "warning: not root or no debootstrap; the chroot oracle test will skip"; \
+	    echo "warning: not root or no debootstrap; the tests that need a Debian root will skip"; \
 	  fi; \
 	fi
 

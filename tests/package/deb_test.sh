@@ -4,7 +4,9 @@
 # page and shell completions, then remove and purge it and check that nothing
 # it brought is left behind.
 #
-#   tests/package/deb_test.sh BUILD_DIR
+#   tests/package/deb_test.sh [--build-only] BUILD_DIR
+#
+# --build-only stops once the .deb is built (for `make package`).
 #
 # BUILD_DIR is configured here when it is new: RelWithDebInfo, no unit tests
 # (cpack builds the `all` target first), and Debian's hardening flags from
@@ -22,7 +24,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
-[[ $# -eq 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+build_only=0
+if [[ ${1:-} == --build-only ]]; then
+  build_only=1
+  shift
+fi
+[[ $# -eq 1 ]] || { echo "usage: $0 [--build-only] BUILD_DIR" >&2; exit 2; }
 build=$(realpath -m "$1")
 
 SUDO=
@@ -67,10 +74,13 @@ dpkg_locked() {
 }
 
 # --- preconditions: do not touch an existing installation -------------------
-if dpkg-query -W -f='${Status}' bulwark 2>/dev/null | grep -qv 'not-installed'; then
+if ((build_only)); then
+  :
+elif dpkg-query -W -f='${Status}' bulwark 2>/dev/null | grep -qv 'not-installed'; then
   die "a bulwark package is already on this machine ($(dpkg-query -W -f='${Status}' bulwark)); remove it first"
+elif [[ -e /usr/bin/bulwark ]]; then
+  die "/usr/bin/bulwark exists and is not from a package; remove it first"
 fi
-[[ ! -e /usr/bin/bulwark ]] || die "/usr/bin/bulwark exists and is not from a package; remove it first"
 for tool in dpkg-shlibdeps file man cpack; do
   command -v "$tool" >/dev/null || die "$tool is missing (packages: dpkg-dev file man-db cmake)"
 done
@@ -92,6 +102,10 @@ debs=("$build"/bulwark_*.deb)
 [[ ${#debs[@]} -eq 1 && -f ${debs[0]} ]] || die "cpack made no single bulwark_*.deb in $build"
 deb=${debs[0]}
 ok "cpack built $(basename "$deb")"
+if ((build_only)); then
+  echo "$deb"
+  exit 0
+fi
 
 version=$("$build/bulwark" version | awk '{print $2}')
 field() { dpkg-deb -f "$deb" "$1"; }
@@ -100,9 +114,12 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Section) == admin ]] || bad "Section is '$(field Section)'"
 # Depends comes from dpkg-shlibdeps: the libraries the binary really links.
 depends=$(field Depends)
-for lib in $(objdump -p "$build/bulwark" | awk '/NEEDED/ {print $2}'); do
-  pkg=$(dpkg-query -S "*/$lib" 2>/dev/null | head -1 | cut -d: -f1)
-  [[ -z $pkg || $depends == *"$pkg"* ]] || bad "Depends '$depends' lacks $pkg (provides $lib)"
+# dpkg's database names some libraries under /lib, others under /usr/lib.
+for lib in $(ldd "$build/bulwark" | awk '/=>/ {print $3}'); do
+  pkg=$({ dpkg-query -S "$lib" || dpkg-query -S "/usr$lib"; } 2>/dev/null | head -1 | cut -d: -f1)
+  [[ -n $pkg ]] || { bad "no package provides $lib"; continue; }
+  [[ $depends == *"$pkg "* || $depends == *"$pkg," || $depends == *"$pkg" ]] ||
+    bad "Depends '$depends' lacks $pkg (provides $lib)"
 done
 ok "control: bulwark $(field Version), section admin, Depends: $depends"
 
@@ -202,16 +219,18 @@ zsh_comp=$(cat /usr/share/zsh/vendor-completions/_bulwark)
 subcommands=$($bin --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
 [[ -n $subcommands ]] || bad "no subcommands in bulwark --help"
 checked=0
-for cmd in $subcommands; do
-  grep -q "^\.B $cmd\$\|^\.BI $cmd \|^\.SY \"bulwark $cmd\"" <<<"$roff" || bad "man page: no command $cmd"
-  grep -qw -- "$cmd" <<<"$bash_comp" || bad "bash completion: no command $cmd"
-  grep -q -- "'$cmd:" <<<"$zsh_comp" || bad "zsh completion: no command $cmd"
-  for opt in $($bin "$cmd" --help | grep -oE '^  (-[a-zA-Z],)?--[a-z][a-z-]*' | sed 's/.*,//; s/^ *//'); do
+for cmd in '' $subcommands; do # '' : the options of bulwark itself
+  if [[ -n $cmd ]]; then
+    grep -q "^\.B $cmd\$\|^\.BI $cmd \|^\.SY \"bulwark $cmd\"" <<<"$roff" || bad "man page: no command $cmd"
+    grep -qw -- "$cmd" <<<"$bash_comp" || bad "bash completion: no command $cmd"
+    grep -q -- "'$cmd:" <<<"$zsh_comp" || bad "zsh completion: no command $cmd"
+  fi
+  for opt in $($bin ${cmd:+"$cmd"} --help | grep -oE '^  (-[a-zA-Z],)?--[a-z][a-z-]*' | sed 's/.*,//; s/^ *//'); do
     escaped=${opt//-/\\-}
-    grep -qF -- "$escaped" <<<"$roff" || bad "man page: no $opt (bulwark $cmd --help has it)"
-    grep -qw -- "$opt" <<<"$bash_comp" || bad "bash completion: no $opt for $cmd"
-    grep -qF -- "'$opt" <<<"$zsh_comp" || grep -qF -- "$opt=" <<<"$zsh_comp" ||
-      grep -qF -- "{-h,$opt}" <<<"$zsh_comp" || bad "zsh completion: no $opt for $cmd"
+    grep -qF -- "$escaped" <<<"$roff" || bad "man page: no $opt (bulwark${cmd:+ $cmd} --help has it)"
+    grep -qw -- "$opt" <<<"$bash_comp" || bad "bash completion: no $opt for ${cmd:-bulwark}"
+    # _arguments specs: --flag[...], --opt=[...], {-h,--help}
+    grep -qF -e "$opt[" -e "$opt=[" -e ",$opt}" <<<"$zsh_comp" || bad "zsh completion: no $opt for ${cmd:-bulwark}"
     checked=$((checked + 1))
   done
 done

@@ -12,7 +12,9 @@ PACKAGES = cmake g++ make pkg-config git ca-certificates \
            libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
            libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
            openssh-server openssh-client sudo systemd procps \
-           clang libclang-rt-14-dev debootstrap util-linux
+           clang libclang-rt-14-dev debootstrap util-linux \
+           libpwquality-tools \
+           dpkg-dev file man-db groff-base lintian bash-completion zsh jq
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -25,7 +27,7 @@ DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
 DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,apparmor,rsyslog,logrotate
 
-.PHONY: deps build audit test unit asan-test debian-root fuzz fuzz-smoke bench format tidy clean
+.PHONY: deps build audit test unit asan-test package package-test debian-root fuzz fuzz-smoke bench format tidy clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -75,6 +77,17 @@ asan-test: debian-root
 test: deps
 	$(MAKE) unit
 	$(MAKE) asan-test
+	$(MAKE) package-test
+
+# The .deb, built by CPack in its own directory (Debian hardening flags, no
+# unit tests), then: lint, dpkg -i, run the installed bulwark, man page and
+# completions, purge, and check nothing is left behind.
+DEB_BUILD ?= build-deb
+package: deps
+	JOBS=$(JOBS) tests/package/deb_test.sh --build-only $(DEB_BUILD)
+
+package-test: deps
+	JOBS=$(JOBS) tests/package/deb_test.sh $(DEB_BUILD)
 
 fuzz: deps
 	CXX=clang++ cmake -S . -B build-fuzz -DBULWARK_FUZZ=ON -DBULWARK_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -98,4 +111,4 @@ tidy: build
 	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(DEB_BUILD) build-fuzz

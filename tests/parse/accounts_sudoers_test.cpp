@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 using namespace bulwark;
 using bulwark::test::run_command;
 using bulwark::test::TempRoot;
@@ -105,10 +107,20 @@ TEST(AccountChecks, HardenedAccountsPass) {
   r.write("/etc/login.defs", "PASS_MAX_DAYS 90\n");
   r.write("/etc/sudoers",
           "Defaults use_pty\nDefaults logfile=/var/log/sudo.log\n%sudo ALL=(ALL:ALL) ALL\n", 0440);
+  // The files of the accounts/shadow/sudoers checks (the PAM checks of the
+  // same domain have their own tests).
+  const std::set<std::string> ids = {"accounts.uid0", "accounts.empty-passwords",
+                                     "accounts.password-max-age", "accounts.sudo-nopasswd",
+                                     "accounts.sudo-logging"};
   auto rep = audit(r, "accounts");
-  ASSERT_EQ(rep.findings.size(), 5u);
-  for (auto &f : rep.findings)
+  size_t seen = 0;
+  for (auto &f : rep.findings) {
+    if (!ids.contains(f.check))
+      continue;
+    ++seen;
     EXPECT_EQ(f.status, Status::pass) << f.check << ": " << f.message;
+  }
+  EXPECT_EQ(seen, ids.size());
 }
 
 TEST(AccountChecks, UnreadableShadowIsAnErrorAndAbsentFilesNotApplicable) {

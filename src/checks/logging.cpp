@@ -50,10 +50,9 @@ Installed installed(CheckRun &run, const std::string &package,
   if (d.status) {
     const auto *p = d.status->find_installed(package);
     out.yes = p != nullptr;
-    out.evidence = p ? Evidence{p->loc.path, p->loc.line, package + " " + p->version_text,
-                                "installed", "dpkg"}
-                     : Evidence{deb::k_dpkg_status_path, 0, package + " not installed",
-                                "installed", "dpkg"};
+    out.evidence =
+        p ? Evidence{p->loc.path, p->loc.line, package + " " + p->version_text, "installed", "dpkg"}
+          : Evidence{deb::k_dpkg_status_path, 0, package + " not installed", "installed", "dpkg"};
     return out;
   }
   for (const char *f : files)
@@ -190,8 +189,8 @@ bool records_exec(const audit::AuditRule &r) {
     return r.perms && r.perms->find('x') != std::string::npos;
   if (!exit_always(r))
     return false;
-  if (const auto *perm = r.field("perm"); perm && perm->value.find('x') != std::string::npos &&
-                                          (r.field("path") || r.field("dir")))
+  if (const auto *perm = r.field("perm");
+      perm && perm->value.find('x') != std::string::npos && (r.field("path") || r.field("dir")))
     return true;
   bool execve = std::any_of(r.syscalls.begin(), r.syscalls.end(), [](const std::string &s) {
     return s == "execve" || s == "execveat" || s == "all";
@@ -214,8 +213,8 @@ void audit_rules(CheckRun &run) {
              "auditd is not installed (logging.auditd reports it)", {inst.evidence});
     return;
   }
-  const auto &rules = run.ctx().model<audit::AuditRules>(
-      [&] { return audit::load_audit_rules(run.ctx().fs()); });
+  const auto &rules =
+      run.ctx().model<audit::AuditRules>([&] { return audit::load_audit_rules(run.ctx().fs()); });
   std::vector<Evidence> diags;
   for (const auto &d : rules.diagnostics)
     if (d.level == audit::AuditDiagnostic::Level::error)
@@ -223,14 +222,13 @@ void audit_rules(CheckRun &run) {
   if (rules.source == audit::AuditRules::Source::none) {
     diags.insert(diags.begin(), Evidence{"/etc/audit/audit.rules", 0, "absent",
                                          "rules in /etc/audit/rules.d", ""});
-    run.emit(Status::fail, "", "no audit rules: neither /etc/audit/rules.d nor audit.rules",
-             diags);
+    run.emit(Status::fail, "", "no audit rules: neither /etc/audit/rules.d nor audit.rules", diags);
     return;
   }
   if (rules.enabled && *rules.enabled == 0) {
-    run.emit(Status::fail, "", "auditing is disabled by -e 0",
-             {Evidence{rules.enabled_loc.path, rules.enabled_loc.line, "-e 0", "-e 1 or -e 2",
-                       ""}});
+    run.emit(
+        Status::fail, "", "auditing is disabled by -e 0",
+        {Evidence{rules.enabled_loc.path, rules.enabled_loc.line, "-e 0", "-e 1 or -e 2", ""}});
     return;
   }
   struct Want {
@@ -261,27 +259,26 @@ void audit_rules(CheckRun &run) {
       }
     std::string what = w.target ? w.target : "privileged command execution";
     if (hit) {
-      good.push_back(Evidence{hit->loc.path, hit->loc.line, text::printable(hit->text), what,
-                              w.label});
+      good.push_back(
+          Evidence{hit->loc.path, hit->loc.line, text::printable(hit->text), what, w.label});
     } else {
-      missing.push_back(Evidence{rules.files.empty() ? "/etc/audit/rules.d" : rules.files.back(),
-                                 0, "no rule for " + what, w.rule, w.label});
+      missing.push_back(Evidence{rules.files.empty() ? "/etc/audit/rules.d" : rules.files.back(), 0,
+                                 "no rule for " + what, w.rule, w.label});
       missing_names += (missing_names.empty() ? "" : ", ") + what;
     }
   }
-  std::string immutable =
-      rules.enabled && *rules.enabled == 2
-          ? "; the rules are immutable (-e 2 at " + rules.enabled_loc.path + ":" +
-                std::to_string(rules.enabled_loc.line) + ")"
-          : "; note: without -e 2 root can change the rules at run time";
+  std::string immutable = rules.enabled && *rules.enabled == 2
+                              ? "; the rules are immutable (-e 2 at " + rules.enabled_loc.path +
+                                    ":" + std::to_string(rules.enabled_loc.line) + ")"
+                              : "; note: without -e 2 root can change the rules at run time";
   if (!missing.empty()) {
     missing.insert(missing.end(), diags.begin(), diags.end());
     run.emit(Status::fail, "", "audit rules do not watch " + missing_names, missing);
     return;
   }
   if (rules.enabled && *rules.enabled == 2)
-    good.push_back(Evidence{rules.enabled_loc.path, rules.enabled_loc.line, "-e 2", "-e 2",
-                            "immutable"});
+    good.push_back(
+        Evidence{rules.enabled_loc.path, rules.enabled_loc.line, "-e 2", "-e 2", "immutable"});
   run.emit(Status::pass, "",
            "audit rules watch identity files, sudoers, sshd_config and privileged execution" +
                immutable,
@@ -376,37 +373,25 @@ Verdict judge_file(const logrotate::Config &lr, const std::string &file, int64_t
   };
   if (s.criterion == logrotate::Criterion::size) {
     SourceLocation l = cite(s.criterion_loc, b->loc);
-    return {Status::warn,
-            file + " is rotated by size (" + std::to_string(s.size) +
-                " bytes): how long it is kept depends on the log volume",
-            Evidence{l.path, l.line, "size-based rotation", "daily/weekly/monthly with rotate",
-                     file}};
+    return {
+        Status::warn,
+        file + " is rotated by size (" + std::to_string(s.size) +
+            " bytes): how long it is kept depends on the log volume",
+        Evidence{l.path, l.line, "size-based rotation", "daily/weekly/monthly with rotate", file}};
   }
   double period = 0;
   switch (s.criterion) {
-  case logrotate::Criterion::hourly:
-    period = 1.0 / 24;
-    break;
-  case logrotate::Criterion::daily:
-    period = 1;
-    break;
-  case logrotate::Criterion::weekly:
-    period = 7;
-    break;
-  case logrotate::Criterion::monthly:
-    period = 30;
-    break;
-  case logrotate::Criterion::yearly:
-    period = 365;
-    break;
-  case logrotate::Criterion::size:
-    break;
+  case logrotate::Criterion::hourly: period = 1.0 / 24; break;
+  case logrotate::Criterion::daily: period = 1; break;
+  case logrotate::Criterion::weekly: period = 7; break;
+  case logrotate::Criterion::monthly: period = 30; break;
+  case logrotate::Criterion::yearly: period = 365; break;
+  case logrotate::Criterion::size: break;
   }
   double by_count = s.rotate < 0 ? INFINITY : static_cast<double>(s.rotate) * period;
   SourceLocation decider = cite(s.rotate_loc, b->loc);
   std::string found = "rotate " + std::to_string(s.rotate) + " x " +
-                      std::string(logrotate::to_string(s.criterion)) + " = " +
-                      days_text(by_count);
+                      std::string(logrotate::to_string(s.criterion)) + " = " + days_text(by_count);
   double kept = by_count;
   if (s.maxage && static_cast<double>(*s.maxage) < by_count) {
     kept = static_cast<double>(*s.maxage);
@@ -467,11 +452,11 @@ void retention(CheckRun &run) {
         return v == "volatile" || v == "persistent" || v == "auto" || v == "none";
       });
   std::string st = storage ? storage->value : "auto";
-  Evidence st_ev = storage ? Evidence{storage->loc.path, storage->loc.line, "Storage=" + st,
-                                      "Storage=persistent", "journald"}
-                           : Evidence{"/etc/systemd/journald.conf", 0,
-                                      "Storage not set (default auto)", "Storage=persistent",
-                                      "journald"};
+  Evidence st_ev = storage
+                       ? Evidence{storage->loc.path, storage->loc.line, "Storage=" + st,
+                                  "Storage=persistent", "journald"}
+                       : Evidence{"/etc/systemd/journald.conf", 0, "Storage not set (default auto)",
+                                  "Storage=persistent", "journald"};
   if (st == "auto") {
     auto d = fs.stat("/var/log/journal");
     bool persistent = d && d->type == FileInfo::Type::directory;
@@ -498,17 +483,16 @@ void retention(CheckRun &run) {
               st_ev});
     return;
   }
-  const journald::Assignment *use =
-      conf.last_valid("Journal", "SystemMaxUse",
-                      [](const std::string &v) { return journald::parse_size(v).ok(); });
+  const journald::Assignment *use = conf.last_valid(
+      "Journal", "SystemMaxUse", [](const std::string &v) { return journald::parse_size(v).ok(); });
   std::string cap = use ? "SystemMaxUse=" + use->value + " (" + use->loc.path + ":" +
                               std::to_string(use->loc.line) + ")"
                         : "the default size cap (10% of the file system, at most 4G)";
   if (ret && usec != 0) {
     run.emit(Status::pass, "journald",
              "the journal is persistent and keeps entries " +
-                 days_text(static_cast<double>(usec) / journald::k_usec_per_day) +
-                 " unless " + cap + " fills first",
+                 days_text(static_cast<double>(usec) / journald::k_usec_per_day) + " unless " +
+                 cap + " fills first",
              {Evidence{ret->loc.path, ret->loc.line, "MaxRetentionSec=" + ret->value,
                        ">= " + std::to_string(want) + "d", "journald"},
               st_ev});

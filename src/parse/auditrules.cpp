@@ -235,8 +235,8 @@ void apply_audit_lines(AuditRules &out,
     for (size_t i = 0; i < argv.size() && !bad; ++i) {
       const std::string &a = argv[i];
       bool has_arg = i + 1 < argv.size();
-      if (a == "-w" || a == "-p" || a == "-k" || a == "-a" || a == "-A" || a == "-S" ||
-          a == "-F" || a == "-W") {
+      if (a == "-w" || a == "-p" || a == "-k" || a == "-a" || a == "-A" || a == "-S" || a == "-F" ||
+          a == "-W") {
         if (!has_arg) {
           diag(out, Level::error, a + " needs an argument", loc);
           bad = true;

@@ -37,16 +37,35 @@ constexpr uint64_t k_min = 60 * k_usec_per_sec, k_hour = 60 * k_min, k_day = 24 
                    k_week = 7 * k_day, k_month = 2629800 * k_usec_per_sec,
                    k_year = 31557600 * k_usec_per_sec;
 constexpr Unit k_units[] = {
-    {"seconds", k_usec_per_sec}, {"second", k_usec_per_sec}, {"sec", k_usec_per_sec},
-    {"s", k_usec_per_sec},       {"minutes", k_min},         {"minute", k_min},
-    {"min", k_min},              {"months", k_month},        {"month", k_month},
-    {"M", k_month},              {"msec", 1000},             {"ms", 1000},
-    {"m", k_min},                {"hours", k_hour},          {"hour", k_hour},
-    {"hr", k_hour},              {"h", k_hour},              {"days", k_day},
-    {"day", k_day},              {"d", k_day},               {"weeks", k_week},
-    {"week", k_week},            {"w", k_week},              {"years", k_year},
-    {"year", k_year},            {"y", k_year},              {"usec", 1},
-    {"us", 1},                   {"\xce\xbcs", 1},
+    {"seconds", k_usec_per_sec},
+    {"second", k_usec_per_sec},
+    {"sec", k_usec_per_sec},
+    {"s", k_usec_per_sec},
+    {"minutes", k_min},
+    {"minute", k_min},
+    {"min", k_min},
+    {"months", k_month},
+    {"month", k_month},
+    {"M", k_month},
+    {"msec", 1000},
+    {"ms", 1000},
+    {"m", k_min},
+    {"hours", k_hour},
+    {"hour", k_hour},
+    {"hr", k_hour},
+    {"h", k_hour},
+    {"days", k_day},
+    {"day", k_day},
+    {"d", k_day},
+    {"weeks", k_week},
+    {"week", k_week},
+    {"w", k_week},
+    {"years", k_year},
+    {"year", k_year},
+    {"y", k_year},
+    {"usec", 1},
+    {"us", 1},
+    {"\xce\xbcs", 1},
 };
 
 Error bad(std::string_view s) {
@@ -195,7 +214,8 @@ Result<uint64_t> parse_size(std::string_view t) {
   return r;
 }
 
-SystemdConf parse_systemd_conf_texts(const std::vector<std::pair<std::string, std::string>> &files) {
+SystemdConf
+parse_systemd_conf_texts(const std::vector<std::pair<std::string, std::string>> &files) {
   SystemdConf conf;
   for (const auto &[path, content] : files) {
     conf.files.push_back(path);
@@ -239,9 +259,9 @@ SystemdConf parse_systemd_conf_texts(const std::vector<std::pair<std::string, st
         continue;
       if (s[0] == '[') {
         if (s.back() != ']' || s.size() < 3) {
-          conf.diagnostics.push_back(
-              {Diagnostic::Level::error, "invalid section header: " + text::printable(s),
-               {path, at}});
+          conf.diagnostics.push_back({Diagnostic::Level::error,
+                                      "invalid section header: " + text::printable(s),
+                                      {path, at}});
           section.clear();
           continue;
         }
@@ -250,15 +270,15 @@ SystemdConf parse_systemd_conf_texts(const std::vector<std::pair<std::string, st
       }
       size_t eq = s.find('=');
       if (eq == std::string_view::npos) {
-        conf.diagnostics.push_back(
-            {Diagnostic::Level::error, "missing '=', ignoring line: " + text::printable(s),
-             {path, at}});
+        conf.diagnostics.push_back({Diagnostic::Level::error,
+                                    "missing '=', ignoring line: " + text::printable(s),
+                                    {path, at}});
         continue;
       }
       if (section.empty()) {
-        conf.diagnostics.push_back(
-            {Diagnostic::Level::warning, "assignment outside of any section, ignoring",
-             {path, at}});
+        conf.diagnostics.push_back({Diagnostic::Level::warning,
+                                    "assignment outside of any section, ignoring",
+                                    {path, at}});
         continue;
       }
       std::string key(strip(s.substr(0, eq)));

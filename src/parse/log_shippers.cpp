@@ -58,12 +58,13 @@ void promtail(const std::string &path, const yaml::Node &root, ShipperModel &out
   bool any = false;
   if (clients && clients->is_sequence())
     for (const auto &c : clients->items)
-      if (const yaml::Node *url = path_find(c, {"url"}); url && url->is_scalar() &&
-                                                         !url->scalar.empty()) {
+      if (const yaml::Node *url = path_find(c, {"url"});
+          url && url->is_scalar() && !url->scalar.empty()) {
         out.destinations.push_back({"promtail", url->scalar, {path, url->line}});
         any = true;
       }
-  if (const yaml::Node *client = path_find(root, {"client", "url"}); client && client->is_scalar()) {
+  if (const yaml::Node *client = path_find(root, {"client", "url"});
+      client && client->is_scalar()) {
     out.destinations.push_back({"promtail", client->scalar, {path, client->line}});
     any = true;
   }
@@ -109,8 +110,8 @@ void vector_yaml(const std::string &path, const yaml::Node &root, ShipperModel &
   bool any = false;
   if (const yaml::Node *sinks = path_find(root, {"sinks"}); sinks && sinks->is_mapping())
     for (const auto &[name, s] : sinks->entries)
-      if (const yaml::Node *type = s.find("type"); type && type->is_scalar() &&
-                                                   !local_sink(type->scalar)) {
+      if (const yaml::Node *type = s.find("type");
+          type && type->is_scalar() && !local_sink(type->scalar)) {
         out.destinations.push_back(
             {"vector", "sink " + name + " (" + type->scalar + ")", {path, type->line}});
         any = true;
@@ -141,7 +142,8 @@ template <class F> void each_line(std::string_view text, F &&f) {
   int lineno = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
+    std::string_view line =
+        text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     f(text::trim(line), ++lineno);
   }
@@ -153,8 +155,8 @@ void parse_yaml_agent(const std::string &agent, const std::string &path, std::st
                       ShipperModel &out) {
   auto root = yaml::parse(text, path);
   if (!root) {
-    out.unconfigured.push_back({agent, "unreadable: " + root.error().message,
-                                {path, root.error().line}});
+    out.unconfigured.push_back(
+        {agent, "unreadable: " + root.error().message, {path, root.error().line}});
     return;
   }
   if (agent == "promtail")
@@ -306,9 +308,9 @@ ShipperModel load_shippers(const RootFs &fs) {
     if (enabled)
       out.destinations.push_back({"systemd-journal-upload", url->value, url->loc});
     else
-      out.unconfigured.push_back(
-          {"systemd-journal-upload", "URL set but systemd-journal-upload.service is not enabled",
-           url->loc});
+      out.unconfigured.push_back({"systemd-journal-upload",
+                                  "URL set but systemd-journal-upload.service is not enabled",
+                                  url->loc});
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/logrotate.hpp>
 
+#include <algorithm>
 #include <fnmatch.h>
 #include <set>
 
@@ -14,31 +15,38 @@ namespace bulwark::logrotate {
 namespace {
 
 constexpr int k_max_nesting = 16;
+constexpr size_t k_max_words = 4096; // per line; the rest is reported, not read
 
 // Directives without arguments, and those that take the rest of the line.
 const std::set<std::string, std::less<>> k_flags = {
-    "compress",      "nocompress",     "delaycompress", "nodelaycompress", "sharedscripts",
-    "nosharedscripts", "copytruncate", "nocopytruncate", "copy",          "nocopy",
-    "ifempty",       "notifempty",     "noolddir",      "mailfirst",       "maillast",
-    "nocreate",      "missingok",      "nomissingok",   "nomail",          "dateext",
-    "nodateext",     "dateyesterday",  "datehourago",   "renamecopy",      "norenamecopy",
-    "shred",         "noshred",        "allowcompress", "nodelaycompress", "createolddir",
-    "nocreateolddir", "daily",         "weekly",        "monthly",         "yearly",
-    "hourly",        "errors",
+    "compress",        "nocompress",      "delaycompress",
+    "nodelaycompress", "sharedscripts",   "nosharedscripts",
+    "copytruncate",    "nocopytruncate",  "copy",
+    "nocopy",          "ifempty",         "notifempty",
+    "noolddir",        "mailfirst",       "maillast",
+    "nocreate",        "missingok",       "nomissingok",
+    "nomail",          "dateext",         "nodateext",
+    "dateyesterday",   "datehourago",     "renamecopy",
+    "norenamecopy",    "shred",           "noshred",
+    "allowcompress",   "nodelaycompress", "createolddir",
+    "nocreateolddir",  "daily",           "weekly",
+    "monthly",         "yearly",          "hourly",
+    "errors",
 };
 const std::set<std::string, std::less<>> k_with_args = {
-    "rotate",     "maxage",       "minage",      "size",      "minsize",          "maxsize",
-    "include",    "olddir",       "create",      "su",        "mail",             "tabooext",
-    "taboopat",   "compresscmd",  "uncompresscmd", "compressext", "compressoptions", "extension",
-    "dateformat", "start",        "shredcycles", "addextension", "ignoreduplicates",
+    "rotate",      "maxage",          "minage",           "size",        "minsize",
+    "maxsize",     "include",         "olddir",           "create",      "su",
+    "mail",        "tabooext",        "taboopat",         "compresscmd", "uncompresscmd",
+    "compressext", "compressoptions", "extension",        "dateformat",  "start",
+    "shredcycles", "addextension",    "ignoreduplicates",
 };
-const std::set<std::string, std::less<>> k_scripts = {"prerotate",   "postrotate", "firstaction",
-                                                      "lastaction",  "preremove"};
+const std::set<std::string, std::less<>> k_scripts = {"prerotate", "postrotate", "firstaction",
+                                                      "lastaction", "preremove"};
 
 const std::vector<std::string> k_default_taboo = {
-    ",v",        ".cfsaved",   ".disabled", ".dpkg-bak", ".dpkg-del", ".dpkg-dist", ".dpkg-new",
-    ".dpkg-old", ".dpkg-tmp",  ".rhn-cfg-tmp-*", ".rpmnew", ".rpmorig", ".rpmsave", ".swp",
-    ".ucf-dist", ".ucf-new",   ".ucf-old",  "~",
+    ",v",        ".cfsaved",  ".disabled", ".dpkg-bak",      ".dpkg-del", ".dpkg-dist",
+    ".dpkg-new", ".dpkg-old", ".dpkg-tmp", ".rhn-cfg-tmp-*", ".rpmnew",   ".rpmorig",
+    ".rpmsave",  ".swp",      ".ucf-dist", ".ucf-new",       ".ucf-old",  "~",
 };
 
 bool is_glob(std::string_view s) {
@@ -72,6 +80,8 @@ std::vector<std::string> words(std::string_view line) {
       w = std::string(line.substr(b, i - b));
     }
     out.push_back(std::move(w));
+    if (out.size() >= k_max_words)
+      break;
   }
   return out;
 }
@@ -109,11 +119,15 @@ std::optional<uint64_t> parse_size(std::string s) {
 struct Reader {
   const RootFs &fs;
   Config &cfg;
-  Settings defaults;
+  Settings defaults{};
   std::vector<std::string> taboo = k_default_taboo;
   size_t budget_bytes = 64 * 1024 * 1024; // across every file read
 
+  bool file_error = false; // the file being read has an error
+
   void diag(Diagnostic::Level level, std::string msg, const std::string &path, int line) {
+    if (level == Diagnostic::Level::error)
+      file_error = true;
     if (cfg.diagnostics.size() < 1000)
       cfg.diagnostics.push_back(Diagnostic{level, std::move(msg), {path, line}});
   }
@@ -123,7 +137,8 @@ struct Reader {
       if (t.find('*') != std::string::npos) {
         if (::fnmatch(("*" + t).c_str(), name.c_str(), 0) == 0)
           return true;
-      } else if (name.size() >= t.size() && name.compare(name.size() - t.size(), t.size(), t) == 0) {
+      } else if (name.size() >= t.size() &&
+                 name.compare(name.size() - t.size(), t.size(), t) == 0) {
         return true;
       }
     }
@@ -158,8 +173,8 @@ struct Reader {
     if (!st || st->type != FileInfo::Type::regular)
       return; // logrotate ignores what is not a regular file
     if ((st->mode & 022) != 0) {
-      diag(Diagnostic::Level::warning,
-           "writable by group or others: logrotate ignores this file", path, 0);
+      diag(Diagnostic::Level::warning, "writable by group or others: logrotate ignores this file",
+           path, 0);
       return;
     }
     if (fs.is_host_root() && st->uid != 0) {
@@ -177,7 +192,47 @@ struct Reader {
     }
     budget_bytes -= content->size();
     cfg.files.push_back(path);
+    // A file with an error leaves the defaults as they were before it
+    // ("found error in file X, skipping"); its blocks stay.
+    Settings saved = defaults;
+    bool outer_error = file_error;
+    file_error = false;
     parse(path, *content, depth);
+    if (file_error)
+      defaults = saved;
+    file_error = outer_error;
+  }
+
+  // Duplicate entries: a pattern matching a file an earlier pattern owns
+  // loses all its matches, and the file has an error.
+  std::set<std::string> claimed{};
+  void claim(Block &b) {
+    b.dropped.assign(b.patterns.size(), false);
+    for (size_t i = 0; i < b.patterns.size(); ++i) {
+      const std::string &p = b.patterns[i];
+      std::vector<std::string> matches;
+      if (!is_glob(p)) {
+        matches.push_back(p);
+      } else if (auto m = fs.glob(p)) {
+        matches = std::move(*m);
+      }
+      // Matches are taken in glob order up to the first one already owned:
+      // that one and the rest of this pattern's matches are left out.
+      for (const auto &f : matches) {
+        if (claimed.count(f) != 0) {
+          b.dropped[i] = true;
+          diag(Diagnostic::Level::error,
+               "duplicate log entry for " + text::printable(f) +
+                   ": logrotate skips it and the "
+                   "rest of " +
+                   text::printable(p) + " in this block",
+               b.loc.path, b.loc.line);
+          break;
+        }
+        claimed.insert(f);
+        b.files.push_back(f);
+      }
+    }
   }
 
   // Applies one directive to `s` (a block's settings or the defaults).
@@ -187,9 +242,9 @@ struct Reader {
     auto arg = [&]() -> std::string { return args.empty() ? std::string() : args[0]; };
     if (key == "hourly" || key == "daily" || key == "weekly" || key == "monthly" ||
         key == "yearly") {
-      s.criterion = key == "hourly"   ? Criterion::hourly
-                    : key == "daily"  ? Criterion::daily
-                    : key == "weekly" ? Criterion::weekly
+      s.criterion = key == "hourly"    ? Criterion::hourly
+                    : key == "daily"   ? Criterion::daily
+                    : key == "weekly"  ? Criterion::weekly
                     : key == "monthly" ? Criterion::monthly
                                        : Criterion::yearly;
       s.criterion_loc = loc;
@@ -215,8 +270,8 @@ struct Reader {
     } else if (key == "maxage") {
       auto v = parse_int(arg());
       if (!v || *v < 0) {
-        diag(Diagnostic::Level::error, "bad maximum age '" + text::printable(arg()) + "'",
-             loc.path, loc.line);
+        diag(Diagnostic::Level::error, "bad maximum age '" + text::printable(arg()) + "'", loc.path,
+             loc.line);
         return true;
       }
       s.maxage = *v;
@@ -278,6 +333,9 @@ struct Reader {
       if (t.empty() || t[0] == '#')
         continue;
       auto w = words(t);
+      if (w.size() >= k_max_words)
+        diag(Diagnostic::Level::warning, "line with more than 4096 words: the rest is not read",
+             path, lineno);
       for (size_t i = 0; i < w.size(); ++i) {
         const std::string &tok = w[i];
         SourceLocation loc{path, lineno};
@@ -303,8 +361,10 @@ struct Reader {
             continue;
           }
           in_block = false;
-          if (!block.patterns.empty())
+          if (!block.patterns.empty()) {
+            claim(block);
             cfg.blocks.push_back(std::move(block));
+          }
           continue;
         }
         bool keyword = !tok.empty() && std::isalpha(static_cast<unsigned char>(tok[0])) &&
@@ -331,9 +391,8 @@ struct Reader {
           for (; j < w.size() && w[j] != "}"; ++j)
             args.push_back(w[j]);
         if (!directive(in_block ? block.settings : defaults, tok, args, loc, in_block, depth)) {
-          diag(Diagnostic::Level::warning, "unknown option '" + text::printable(tok) +
-                                               "' -- ignoring line",
-               path, lineno);
+          diag(Diagnostic::Level::warning,
+               "unknown option '" + text::printable(tok) + "' -- ignoring line", path, lineno);
           break;
         }
         i = j - 1;
@@ -353,29 +412,28 @@ struct Reader {
 
 std::string_view to_string(Criterion c) {
   switch (c) {
-  case Criterion::size:
-    return "size";
-  case Criterion::hourly:
-    return "hourly";
-  case Criterion::daily:
-    return "daily";
-  case Criterion::weekly:
-    return "weekly";
-  case Criterion::monthly:
-    return "monthly";
-  case Criterion::yearly:
-    return "yearly";
+  case Criterion::size: return "size";
+  case Criterion::hourly: return "hourly";
+  case Criterion::daily: return "daily";
+  case Criterion::weekly: return "weekly";
+  case Criterion::monthly: return "monthly";
+  case Criterion::yearly: return "yearly";
   }
   return "size";
 }
 
 const Block *Config::find(const std::string &path) const {
   for (const auto &b : blocks)
+    if (std::find(b.files.begin(), b.files.end(), path) != b.files.end())
+      return &b;
+  // A file that does not exist in the target (an offline image before its
+  // first boot): the first pattern that would match it.
+  for (const auto &b : blocks)
     for (size_t i = 0; i < b.patterns.size(); ++i) {
       const std::string &p = b.patterns[i];
       if (i < b.dropped.size() && b.dropped[i])
         continue;
-      if (p == path || (is_glob(p) && ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0))
+      if (is_glob(p) && ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0)
         return &b;
     }
   return nullptr;
@@ -383,40 +441,11 @@ const Block *Config::find(const std::string &path) const {
 
 Config load_logrotate(const RootFs &fs, const std::string &main) {
   Config cfg;
-  Reader r{fs, cfg, Settings{}};
+  Reader r{fs, cfg};
   if (!fs.exists(main))
     return cfg;
   cfg.present = true;
   r.read_file(main, 0);
-  // Duplicate entries: a pattern matching a file an earlier pattern owns
-  // loses all its matches.
-  std::set<std::string> claimed;
-  for (auto &b : cfg.blocks) {
-    b.dropped.assign(b.patterns.size(), false);
-    for (size_t i = 0; i < b.patterns.size(); ++i) {
-      const std::string &p = b.patterns[i];
-      std::vector<std::string> matches;
-      if (!is_glob(p)) {
-        matches.push_back(p);
-      } else if (auto m = fs.glob(p)) {
-        matches = std::move(*m);
-      }
-      for (const auto &f : matches)
-        if (claimed.count(f) != 0) {
-          b.dropped[i] = true;
-          cfg.diagnostics.push_back(Diagnostic{Diagnostic::Level::warning,
-                                               "duplicate log entry for " + text::printable(f) +
-                                                   ": logrotate drops " + text::printable(p) +
-                                                   " from this block",
-                                               b.loc});
-          break;
-        }
-      if (!b.dropped[i]) {
-        claimed.insert(matches.begin(), matches.end());
-        b.files.insert(b.files.end(), matches.begin(), matches.end());
-      }
-    }
-  }
   return cfg;
 }
 

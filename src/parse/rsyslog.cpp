@@ -15,8 +15,9 @@ namespace {
 
 constexpr int k_max_nesting = 16;
 
-const char *const k_forward_types[] = {"omfwd",  "omrelp",   "omelasticsearch", "omhttp",
-                                       "omkafka", "omgssapi", "omamqp1",         "omazureeventhubs"};
+const char *const k_forward_types[] = {"omfwd",   "omrelp",          "omelasticsearch",
+                                       "omhttp",  "omkafka",         "omgssapi",
+                                       "omamqp1", "omazureeventhubs"};
 
 bool is_forward_type(const std::string &t) {
   return std::find(std::begin(k_forward_types), std::end(k_forward_types), t) !=
@@ -126,8 +127,7 @@ struct Loader {
     } else if (st) {
       paths.push_back(pattern);
     }
-    if (paths.empty() && !optional &&
-        pattern.find_first_of("*?[") == std::string::npos)
+    if (paths.empty() && !optional && pattern.find_first_of("*?[") == std::string::npos)
       diag(Diagnostic::Level::error, "included file not found: " + text::printable(pattern), from);
     for (const auto &p : paths) {
       auto pst = fs->stat(p);

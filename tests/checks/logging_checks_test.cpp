@@ -13,7 +13,8 @@ using bulwark::test::TempRoot;
 namespace {
 
 std::string stanza(const std::string &pkg) {
-  return "Package: " + pkg + "\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\n";
+  return "Package: " + pkg +
+         "\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\n";
 }
 
 std::map<std::string, Finding> audit(const TempRoot &r) {
@@ -76,8 +77,7 @@ TEST(LoggingChecks, AuditRulesPassAndFail) {
   EXPECT_EQ(f.evidence.at(6).line, 8); // sshd_config by the /etc/ssh/ watch
   // A later file (10 sorts after 9 in ls -v order) deletes everything.
   r.write("/etc/audit/rules.d/9-a.rules", "-w /etc/hosts -p wa\n");
-  r.write("/etc/audit/rules.d/60-read-only.rules",
-          "-W /etc/shadow -p wa -k identity\n");
+  r.write("/etc/audit/rules.d/60-read-only.rules", "-W /etc/shadow -p wa -k identity\n");
   f = audit(r)["logging.audit-rules"];
   ASSERT_EQ(f.status, Status::fail);
   EXPECT_NE(f.message.find("/etc/shadow"), std::string::npos);

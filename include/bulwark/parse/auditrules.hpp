@@ -48,8 +48,8 @@ struct AuditRule {
   std::string path;
   std::optional<std::string> perms; // nullopt: no -p (all permissions)
   // syscall: -a LIST,ACTION (either order)
-  std::string list;   // "exit", "task", "user", "exclude", "filesystem"
-  std::string action; // "always", "never"
+  std::string list;                  // "exit", "task", "user", "exclude", "filesystem"
+  std::string action;                // "always", "never"
   std::vector<std::string> syscalls; // -S values, split on ','
   std::vector<AuditField> fields;
   std::string key; // -k or -F key=

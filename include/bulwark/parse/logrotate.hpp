@@ -15,8 +15,10 @@
 //   bytewise name order, skipping taboo extensions (.dpkg-old, .disabled,
 //   ~, ...). Nesting deeper than 16 is an error at the include line; the rest
 //   of the file is still read (a file including itself is read 16 times).
-// - The same file in two blocks is "duplicate log entry": the later
-//   block's pattern that matched it is dropped (all its matches).
+// - The same file twice is "duplicate log entry": a pattern's matches are
+//   taken in glob order up to the first file already owned; that file and
+//   the pattern's later matches are left out (and the file has an error).
+// - A file with an error leaves the defaults as they were before it.
 // - Criterion: the last of hourly/daily/weekly/monthly/yearly/size. With
 //   none, logrotate rotates at 1 MiB (size). `rotate N` keeps N old logs
 //   (default 0; -1 keeps all); `maxage D` removes old logs older than D days.
@@ -49,11 +51,11 @@ struct Settings {
 
 struct Block {
   std::vector<std::string> patterns; // as written, quotes removed
-  SourceLocation loc;                 // the line of the first path
+  SourceLocation loc;                // the line of the first path
   Settings settings;
   std::vector<std::string> files; // existing files the patterns matched
-  // Per pattern: it matched a file an earlier block owns, so logrotate
-  // drops everything this pattern matched ("duplicate log entry").
+  // Per pattern: it reached a file already owned, and logrotate left out
+  // the rest of its matches ("duplicate log entry").
   std::vector<bool> dropped;
 };
 
@@ -70,9 +72,9 @@ struct Config {
   std::vector<Diagnostic> diagnostics;
   bool present = false; // the main file exists
 
-  // The block logrotate applies to `path`: the first block with a pattern,
-  // not dropped, that matches it (fnmatch, as glob(3) would if the file
-  // existed). nullptr when none.
+  // The block logrotate applies to `path`: the block that owns it when it
+  // exists; else the first pattern, not cut short, that would match it
+  // (fnmatch). nullptr when none.
   const Block *find(const std::string &path) const;
 };
 

@@ -443,7 +443,15 @@ void retention(CheckRun &run) {
     run.emit(worst, "rsyslog", msg, ev);
     return;
   }
-  // Without rsyslog the journal is the log.
+  // Without rsyslog the journal is the log, if there is one.
+  Installed journal = installed(
+      run, "systemd", {"/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"});
+  if (!journal.yes) {
+    run.emit(Status::fail, "",
+             "no system logger: neither rsyslog nor systemd-journald is installed",
+             {journal.evidence});
+    return;
+  }
   const auto &jm = run.ctx().model<JournaldModel>(
       [&] { return JournaldModel{journald::load_systemd_conf(fs, "systemd/journald.conf")}; });
   const auto &conf = jm.conf;

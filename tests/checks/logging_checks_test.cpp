@@ -160,8 +160,12 @@ TEST(LoggingChecks, RetentionLogrotate) {
 
 TEST(LoggingChecks, RetentionJournalWithoutRsyslog) {
   TempRoot r;
-  r.write("/var/lib/dpkg/status", stanza("systemd"));
+  r.write("/var/lib/dpkg/status", stanza("base-files"));
   auto f = audit(r)["logging.retention"];
+  EXPECT_EQ(f.status, Status::fail); // no logger at all
+  EXPECT_NE(f.message.find("no system logger"), std::string::npos);
+  r.write("/var/lib/dpkg/status", stanza("systemd"));
+  f = audit(r)["logging.retention"];
   EXPECT_EQ(f.status, Status::fail); // auto without /var/log/journal: volatile
   r.mkdir("/var/log/journal");
   f = audit(r)["logging.retention"];

@@ -1,0 +1,69 @@
+#pragma once
+// rsyslog's configuration (rsyslog 8.2302, Debian 12), read far enough to
+// know where messages go: forwarding actions (off the host) and file
+// actions (which file gets auth and system messages).
+//
+// The format mixes three syntaxes in one file (rsyslog's grammar.y/lexer.l):
+// - legacy `$Directive value` lines; `$IncludeConfig PATH|GLOB` reads the
+//   matching files (a directory: its files) right there;
+// - sysklogd selector lines `facility[,facility].priority[;...]  ACTION`,
+//   with `& ACTION` repeating the previous selector; ACTION `@host[:port]`
+//   (UDP), `@@host` (TCP), `@(o,z9)host`, `:omrelp:host:port`, a file
+//   (`/path`, `-/path`), or a RainerScript `action(...)`;
+// - RainerScript objects `name(param="value" ...)` (strings in '' or "",
+//   backslash escapes, `#` and `/* */` comments), `ruleset(name=...) {...}`
+//   blocks, `if ... then ...` statements; `include(file="GLOB")` reads files
+//   like $IncludeConfig (mode="optional" tolerates a missing file).
+// A forward inside a named ruleset only sees the messages of the inputs
+// bound to it; the model records the ruleset.
+// Sources: https://github.com/rsyslog/rsyslog/blob/v8.2302.0/grammar/lexer.l,
+// rsyslog.conf(5), rsyslog docs "include()", "omfwd", "$IncludeConfig".
+
+#include <bulwark/core/finding.hpp>
+#include <bulwark/core/rootfs.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bulwark::rsyslog {
+
+struct Forward {
+  std::string type;     // "@" (udp), "@@" (tcp), "omfwd", "omrelp", "omelasticsearch", ...
+  std::string target;   // host (and port) it sends to
+  std::string selector; // legacy selector, "" for an `if` or unknown filter
+  std::string ruleset;  // "" for the default ruleset
+  SourceLocation loc;
+};
+
+struct FileAction {
+  std::string selector; // "auth,authpriv.*"
+  std::string path;     // "/var/log/auth.log"
+  SourceLocation loc;
+};
+
+struct Diagnostic {
+  enum class Level { error, warning, info };
+  Level level = Level::error;
+  std::string message;
+  SourceLocation loc;
+};
+
+struct Config {
+  bool present = false; // the main file exists
+  std::vector<std::string> files;
+  std::vector<Forward> forwards;
+  std::vector<FileAction> file_actions;
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Reads `main` and what it includes (nesting limited to 16).
+Config load_rsyslog(const RootFs &fs, const std::string &main = "/etc/rsyslog.conf");
+// One file's text, includes recorded as diagnostics only (fuzzing, tests).
+Config parse_rsyslog_text(const std::string &path, std::string_view text);
+
+// Whether a legacy selector ("auth,authpriv.*", "*.*;auth,authpriv.none")
+// takes messages of `facility` at some priority.
+bool selector_takes(std::string_view selector, std::string_view facility);
+
+} // namespace bulwark::rsyslog

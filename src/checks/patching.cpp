@@ -668,6 +668,13 @@ void mac_enabled(CheckRun &run) {
       ev.push_back(
           Evidence{"/sys/module/apparmor/parameters/enabled", 0, "Y", "Y",
                    "running kernel (loaded profiles unreadable: needs root and securityfs)"});
+    } else if (!enabled && fs.exists("/sys/module")) {
+      // sysfs is there but the kernel has no AppArmor module: nothing the
+      // boot configuration says can make it enforce now.
+      run.emit(Status::fail, "", "the running kernel has neither SELinux nor AppArmor",
+               {Evidence{"/sys/module/apparmor", 0, "absent", "present with enabled=Y",
+                         "running kernel"}});
+      return;
     } else if (enabled) {
       run.emit(Status::fail, "", "AppArmor is disabled in the running kernel",
                {Evidence{"/sys/module/apparmor/parameters/enabled", 0,

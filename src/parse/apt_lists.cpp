@@ -100,7 +100,7 @@ PackagesList parse_packages_text(const std::string &path, std::string_view text)
   out.path = path;
   ListPackage cur;
   int stanza_line = 0;
-  out.problems = walk_deb822(
+  auto not_fields = walk_deb822(
       text,
       [&](std::string_view name, std::string_view value, int line) {
         if (stanza_line == 0)
@@ -136,6 +136,7 @@ PackagesList parse_packages_text(const std::string &path, std::string_view text)
         cur = ListPackage{};
         stanza_line = 0;
       });
+  out.problems.insert(out.problems.end(), not_fields.begin(), not_fields.end());
   return out;
 }
 

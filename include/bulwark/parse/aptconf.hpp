@@ -101,7 +101,6 @@ private:
   uint32_t lookup_path_const(std::string_view name) const;
 
   std::vector<ConfNode> m_nodes; // [0] is the root
-  bool m_full_reported = false;
 };
 
 // Reads `text` (claimed to come from `path`) into `conf` as ReadConfigFile

@@ -1,12 +1,782 @@
-// Checks: os.auto-security-updates, os.pending-security-updates, mac.*.
+// The patching and MAC domain: os.auto-security-updates,
+// os.pending-security-updates and mac.enabled on Debian 12.
+//
+// Automatic updates on Debian 12 are a chain, and each link can break it:
+// the unattended-upgrades package; apt.systemd.daily, started by
+// apt-daily.timer (update) and apt-daily-upgrade.timer (install), which
+// does nothing unless APT::Periodic::Update-Package-Lists and
+// APT::Periodic::Unattended-Upgrade are non-zero (and APT::Periodic::Enable
+// is not 0); and unattended-upgrade itself, which installs only from origins
+// matched by Unattended-Upgrade::Origins-Pattern / Allowed-Origins. The
+// apt configuration is read as apt 2.6 reads it (src/parse/aptconf.cpp);
+// a syntax error in it stops apt and unattended-upgrades altogether.
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/parse/apt_lists.hpp>
+#include <bulwark/parse/aptconf.hpp>
+#include <bulwark/parse/dpkg_status.hpp>
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <map>
+#include <optional>
+#include <unordered_map>
 
 namespace bulwark {
 
+namespace {
+
+constexpr size_t k_max_listed = 20; // pending updates shown as evidence
+
+struct DpkgModel {
+  std::optional<deb::DpkgStatus> status;
+  std::optional<Error> error;
+};
+
+const DpkgModel &dpkg_model(CheckRun &run) {
+  return run.ctx().model<DpkgModel>([&] {
+    DpkgModel m;
+    auto r = deb::parse_dpkg_status(run.ctx().fs());
+    if (r)
+      m.status = std::move(r).value();
+    else
+      m.error = r.error();
+    return m;
+  });
+}
+
+struct AptConfModel {
+  apt::AptConfig conf;
+};
+
+const apt::AptConfig &apt_conf(CheckRun &run) {
+  return run.ctx()
+      .model<AptConfModel>([&] { return AptConfModel{apt::load_apt_config(run.ctx().fs())}; })
+      .conf;
+}
+
+struct ListsModel {
+  std::optional<Error> error; // the lists directory itself
+  std::vector<apt::ListFile> files;
+};
+
+const ListsModel &lists_model(CheckRun &run) {
+  return run.ctx().model<ListsModel>([&] {
+    ListsModel m;
+    auto r = apt::find_package_lists(run.ctx().fs());
+    if (r)
+      m.files = std::move(r).value();
+    else
+      m.error = r.error();
+    return m;
+  });
+}
+
+// /etc/os-release: ID and VERSION_CODENAME (shell-style, quotes removed).
+std::map<std::string, std::string> os_release(const RootFs &fs) {
+  std::map<std::string, std::string> out;
+  auto text = fs.read_file("/etc/os-release", 64 * 1024);
+  if (!text)
+    text = fs.read_file("/usr/lib/os-release", 64 * 1024);
+  if (!text)
+    return out;
+  for (auto &line : text::split(*text, '\n')) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos || text::trim(line).starts_with("#"))
+      continue;
+    std::string v(text::trim(line.substr(eq + 1)));
+    if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0])
+      v = v.substr(1, v.size() - 2);
+    out[std::string(text::trim(line.substr(0, eq)))] = v;
+  }
+  return out;
+}
+
+Evidence dpkg_evidence(const deb::InstalledPackage *p, const std::string &name) {
+  if (p)
+    return Evidence{p->loc.path, p->loc.line, name + " " + p->version_text + " installed",
+                    name + " installed", ""};
+  return Evidence{deb::k_dpkg_status_path, 0, name + " not installed (no installed stanza)",
+                  name + " installed", ""};
+}
+
+// An apt.systemd.daily interval: "always", or a number with an optional
+// s/m/h/d suffix; 0 (the default when unset) means never.
+enum class Interval { never, enabled, invalid };
+Interval parse_interval(std::string_view v) {
+  v = text::trim(v);
+  if (v.empty())
+    return Interval::never;
+  if (v == "always")
+    return Interval::enabled;
+  std::string_view digits = v;
+  if (std::string_view("smhd").find(digits.back()) != std::string_view::npos)
+    digits.remove_suffix(1);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return Interval::invalid;
+  return digits.find_first_not_of('0') == std::string_view::npos ? Interval::never
+                                                                 : Interval::enabled;
+}
+
+// systemd unit state from the symlinks systemctl enable/mask write.
+struct UnitState {
+  bool masked = false;
+  std::string masked_at;
+  bool enabled = false;
+  std::string enabled_at;
+  bool installed = false;
+  std::string unit_path;
+};
+
+std::optional<std::string> link_target(const RootFs &fs, const std::string &path) {
+  auto st = fs.lstat(path);
+  if (!st || st->type != FileInfo::Type::symlink)
+    return std::nullopt;
+  auto host = fs.resolve(path, false);
+  if (!host)
+    return std::nullopt;
+  // readlink(2) reads the link itself, never what it points to.
+  char buf[4096];
+  ssize_t n = ::readlink(host->c_str(), buf, sizeof buf);
+  if (n < 0 || static_cast<size_t>(n) >= sizeof buf)
+    return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+UnitState unit_state(const RootFs &fs, const std::string &unit, const std::string &wanted_by) {
+  UnitState s;
+  std::vector<std::string> admin = {"/etc/systemd/system"};
+  if (fs.is_host_root())
+    admin.push_back("/run/systemd/system"); // runtime masks, live only
+  for (const std::string &dir : admin) {
+    std::string p = dir + "/" + unit;
+    if (auto t = link_target(fs, p); t && (*t == "/dev/null")) {
+      s.masked = true;
+      s.masked_at = p;
+    } else if (auto st = fs.lstat(p); st && st->type == FileInfo::Type::regular && st->size == 0) {
+      s.masked = true; // an empty unit file masks too
+      s.masked_at = p;
+    }
+    std::string w = dir + "/" + wanted_by + ".wants/" + unit;
+    if (fs.lstat(w) && !s.enabled) {
+      s.enabled = true;
+      s.enabled_at = w;
+    }
+  }
+  for (const char *dir :
+       {"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}) {
+    std::string p = std::string(dir) + "/" + unit;
+    if (auto st = fs.stat(p); st && st->type == FileInfo::Type::regular) {
+      s.installed = true;
+      s.unit_path = p;
+      break;
+    }
+  }
+  return s;
+}
+
+// What unattended-upgrade matches patterns against (python-apt's Origin).
+struct Origin {
+  std::string origin, label, archive, codename, component = "main", site;
+};
+
+// match_whitelist_string() of unattended-upgrades 2.9: comma-separated
+// key=value tokens, all must fnmatch; "\," escapes a comma.
+std::optional<bool> pattern_matches(std::string pattern, const Origin &o) {
+  pattern = std::string(text::trim(pattern));
+  if (pattern.empty())
+    return false;
+  std::string escaped;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size() && pattern[i + 1] == ',') {
+      escaped += '\x01';
+      ++i;
+    } else {
+      escaped += pattern[i];
+    }
+  }
+  for (std::string token : text::split(escaped, ',', true)) {
+    for (char &c : token)
+      if (c == '\x01')
+        c = ',';
+    auto parts = text::split(token, '=', true);
+    if (parts.size() != 2)
+      return std::nullopt; // u-u fails to unpack the token
+    std::string what(text::trim(parts[0]));
+    std::string value(text::trim(parts[1]));
+    const std::string *field = nullptr;
+    if (what == "o" || what == "origin")
+      field = &o.origin;
+    else if (what == "l" || what == "label")
+      field = &o.label;
+    else if (what == "a" || what == "suite" || what == "archive")
+      field = &o.archive;
+    else if (what == "c" || what == "component")
+      field = &o.component;
+    else if (what == "site")
+      field = &o.site;
+    else if (what == "n" || what == "codename")
+      field = &o.codename;
+    else
+      return std::nullopt; // UnknownMatcherError
+    if (::fnmatch(value.c_str(), field->c_str(), 0) != 0)
+      return false;
+  }
+  return true;
+}
+
+std::string substitute(std::string s, const std::string &distro_id, const std::string &codename) {
+  auto replace = [&](const std::string &from, const std::string &to) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  };
+  replace("${distro_id}", distro_id);
+  replace("${distro_codename}", codename);
+  return s;
+}
+
+void auto_security_updates(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  const DpkgModel &dpkg = dpkg_model(run);
+  if (!dpkg.status) {
+    if (fs.exists("/etc/dnf") || fs.exists("/etc/yum.repos.d"))
+      run.emit(Status::not_applicable, "",
+               "not a Debian system (an RPM system: dnf-automatic is not checked by bulwark)");
+    else
+      run.emit(Status::not_applicable, "",
+               "no dpkg database (" + dpkg.error->to_string() + "): not a Debian system");
+    return;
+  }
+  std::vector<Evidence> ok, bad;
+  const deb::InstalledPackage *uu = dpkg.status->find_installed("unattended-upgrades");
+  (uu ? ok : bad).push_back(dpkg_evidence(uu, "unattended-upgrades"));
+
+  const apt::AptConfig &conf = apt_conf(run);
+  for (const apt::ConfDiagnostic &d : conf.diagnostics)
+    if (d.level == apt::ConfDiagnostic::Level::error)
+      bad.push_back(Evidence{d.loc.path, d.loc.line, d.message, "apt configuration without errors",
+                             "apt refuses to run"});
+
+  auto setting = [&](const char *name, bool interval) {
+    const apt::ConfNode *n = conf.find(name);
+    std::string v = n ? n->value : "";
+    Evidence e{n && !n->loc.path.empty() ? n->loc.path : "/etc/apt/apt.conf.d", n ? n->loc.line : 0,
+               std::string(name) + " " + (n ? "\"" + v + "\"" : "not set"), "",
+               "apt.systemd.daily"};
+    if (interval) {
+      e.expected = std::string(name) + " \"1\" (a non-zero interval)";
+      Interval i = parse_interval(v);
+      if (!n)
+        e.found += " (default 0: never)";
+      else if (i == Interval::invalid)
+        e.found += " (not an interval)";
+      (i == Interval::enabled ? ok : bad).push_back(e);
+    } else {
+      // APT::Periodic::Enable: only an explicit 0 stops the script.
+      e.expected = std::string(name) + " not \"0\"";
+      bool off = n && text::trim(v) == "0";
+      if (n || off)
+        (off ? bad : ok).push_back(e);
+    }
+  };
+  setting("APT::Periodic::Enable", false);
+  setting("APT::Periodic::Update-Package-Lists", true);
+  setting("APT::Periodic::Unattended-Upgrade", true);
+
+  // The timers that run apt.systemd.daily (update, then install).
+  bool systemd = fs.exists("/etc/systemd/system") || fs.exists("/lib/systemd/systemd");
+  for (const char *timer : {"apt-daily.timer", "apt-daily-upgrade.timer"}) {
+    UnitState u = unit_state(fs, timer, "timers.target");
+    if (u.masked) {
+      bad.push_back(Evidence{u.masked_at, 0, std::string(timer) + " masked",
+                             std::string(timer) + " enabled", "systemd"});
+    } else if (u.enabled) {
+      ok.push_back(Evidence{u.enabled_at, 0, std::string(timer) + " enabled",
+                            std::string(timer) + " enabled", "systemd"});
+    } else if (!systemd && fs.exists("/etc/cron.daily/apt-compat")) {
+      ok.push_back(Evidence{"/etc/cron.daily/apt-compat", 0,
+                            "no systemd: cron runs apt.systemd.daily",
+                            std::string(timer) + " enabled", "cron"});
+    } else {
+      bad.push_back(Evidence{"/etc/systemd/system/timers.target.wants/" + std::string(timer), 0,
+                             std::string(timer) + (u.installed ? " not enabled" : " not installed"),
+                             std::string(timer) + " enabled", "systemd"});
+    }
+  }
+
+  // The security suite must be an allowed origin.
+  auto osr = os_release(fs);
+  std::string codename = osr.count("VERSION_CODENAME") ? osr["VERSION_CODENAME"] : "";
+  std::string id = osr.count("ID") ? osr["ID"] : "debian";
+  std::string distro_id = id == "debian" ? "Debian" : id == "ubuntu" ? "Ubuntu" : id;
+  if (!distro_id.empty() && distro_id == id)
+    distro_id[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(distro_id[0])));
+  std::vector<Origin> security;
+  const ListsModel &lists = lists_model(run);
+  for (const apt::ListFile &f : lists.files) {
+    if (!f.security || f.release.path.empty())
+      continue;
+    std::string name = f.path.substr(f.path.rfind('/') + 1);
+    security.push_back(Origin{f.release.origin, f.release.label, f.release.suite,
+                              f.release.codename, "main", name.substr(0, name.find('_'))});
+  }
+  if (security.empty() && id == "debian" && !codename.empty())
+    security.push_back(Origin{"Debian", "Debian-Security", codename + "-security",
+                              codename + "-security", "main", "deb.debian.org"});
+  std::vector<std::pair<std::string, const apt::ConfNode *>> patterns;
+  for (const apt::ConfNode *n : conf.list("Unattended-Upgrade::Allowed-Origins")) {
+    // Legacy "origin:archive" (or "origin archive") becomes o=..,a=..
+    std::string s = n->value;
+    size_t colon = s.find(':');
+    std::string o, a;
+    if (colon != std::string::npos) {
+      o = s.substr(0, colon);
+      a = s.substr(colon + 1);
+    } else {
+      auto words = text::split(s, ' ');
+      if (words.size() == 2) {
+        o = words[0];
+        a = words[1];
+      }
+    }
+    patterns.emplace_back("o=" + o + ",a=" + a, n);
+  }
+  for (const apt::ConfNode *n : conf.list("Unattended-Upgrade::Origins-Pattern"))
+    patterns.emplace_back(n->value, n);
+  if (uu) {
+    if (security.empty()) {
+      bad.push_back(Evidence{"/etc/os-release", 0, "the security suite is unknown",
+                             "a security suite to match", "Unattended-Upgrade::Origins-Pattern"});
+    } else {
+      const apt::ConfNode *hit = nullptr;
+      for (auto &[p, n] : patterns) {
+        std::string sub = substitute(p, distro_id, codename);
+        for (const Origin &o : security)
+          if (pattern_matches(sub, o).value_or(false))
+            hit = n;
+        if (hit)
+          break;
+      }
+      const Origin &o = security.front();
+      std::string want =
+          "a pattern matching origin=" + o.origin + ",label=" + o.label + ",archive=" + o.archive;
+      if (hit)
+        ok.push_back(Evidence{hit->loc.path, hit->loc.line, "\"" + hit->value + "\"", want,
+                              "Unattended-Upgrade::Origins-Pattern"});
+      else
+        bad.push_back(Evidence{
+            patterns.empty() ? "/etc/apt/apt.conf.d" : patterns[0].second->loc.path,
+            patterns.empty() ? 0 : patterns[0].second->loc.line,
+            patterns.empty()
+                ? "no Origins-Pattern or Allowed-Origins"
+                : std::to_string(patterns.size()) + " patterns, none matches the security suite",
+            want, "Unattended-Upgrade::Origins-Pattern"});
+    }
+  }
+
+  if (!bad.empty()) {
+    std::string what;
+    for (auto &b : bad)
+      what += (what.empty() ? "" : "; ") + b.found;
+    bad.insert(bad.end(), ok.begin(), ok.end());
+    run.emit(Status::fail, "", "security updates are not installed automatically: " + what, bad);
+    return;
+  }
+  run.emit(Status::pass, "",
+           "unattended-upgrades is installed, enabled by APT::Periodic and its timers, and "
+           "allowed to install from the security suite",
+           ok);
+}
+
+void pending_security_updates(CheckRun &run) {
+  const DpkgModel &dpkg = dpkg_model(run);
+  if (!dpkg.status) {
+    run.emit(Status::not_applicable, "",
+             "no dpkg database (" + dpkg.error->to_string() + "): not a Debian system");
+    return;
+  }
+  const ListsModel &lists = lists_model(run);
+  std::vector<const apt::ListFile *> sec;
+  for (const apt::ListFile &f : lists.files)
+    if (f.security)
+      sec.push_back(&f);
+  if (sec.empty()) {
+    run.emit(Status::warn, "",
+             lists.error ? "cannot tell: " + lists.error->to_string()
+                         : "cannot tell: no package list of a security suite under " +
+                               std::string(apt::k_lists_dir) +
+                               " (the sources lack the security suite, or apt-get update never "
+                               "ran)",
+             {Evidence{apt::k_lists_dir, 0, "no security suite list",
+                       "*-security_*_Packages from apt-get update", ""}});
+    return;
+  }
+  // Installed packages by name; a list entry counts for the same
+  // architecture, or when either side is "all".
+  std::unordered_map<std::string_view, std::vector<const deb::InstalledPackage *>> installed;
+  for (const deb::InstalledPackage &p : dpkg.status->packages)
+    if (p.installed() && p.version)
+      installed[p.name].push_back(&p);
+
+  struct Pending {
+    const deb::InstalledPackage *pkg;
+    deb::DebVersion newest;
+    std::string text;
+    std::string path;
+    int line;
+  };
+  std::map<std::string, Pending> pending; // name:arch -> newest
+  std::vector<Evidence> unreadable;
+  size_t compared = 0;
+  for (const apt::ListFile *f : sec) {
+    auto list = apt::read_packages_list(run.ctx().fs(), *f);
+    if (!list) {
+      unreadable.push_back(
+          Evidence{f->path, 0, "unreadable: " + list.error().message, "a readable list", ""});
+      continue;
+    }
+    for (const apt::ListPackage &lp : list->packages) {
+      auto it = installed.find(lp.name);
+      if (it == installed.end())
+        continue;
+      auto v = deb::parse_deb_version(lp.version);
+      if (!v)
+        continue;
+      for (const deb::InstalledPackage *p : it->second) {
+        if (p->architecture != lp.architecture && lp.architecture != "all" &&
+            p->architecture != "all")
+          continue;
+        ++compared;
+        if (deb::compare_deb_versions(*v, *p->version) <= 0)
+          continue;
+        std::string key = p->name + ":" + p->architecture;
+        auto found = pending.find(key);
+        if (found == pending.end() || deb::compare_deb_versions(*v, found->second.newest) > 0)
+          pending[key] = Pending{p, *v, lp.version, list->path, lp.line};
+      }
+    }
+  }
+  if (unreadable.size() == sec.size()) {
+    run.emit(Status::error, "", "no security list could be read: " + unreadable[0].found,
+             unreadable);
+    return;
+  }
+  if (!pending.empty()) {
+    std::vector<Evidence> ev;
+    std::string names;
+    for (auto &[key, p] : pending) {
+      if (ev.size() < k_max_listed) {
+        ev.push_back(Evidence{p.path, p.line,
+                              p.pkg->name + " " + p.pkg->version_text + " installed",
+                              p.pkg->name + " " + p.text + " (security)", p.pkg->name});
+        names +=
+            (names.empty() ? "" : ", ") + p.pkg->name + " " + p.pkg->version_text + " -> " + p.text;
+      }
+    }
+    if (pending.size() > k_max_listed)
+      names += ", and " + std::to_string(pending.size() - k_max_listed) + " more";
+    ev.insert(ev.end(), unreadable.begin(), unreadable.end());
+    run.emit(Status::fail, "",
+             std::to_string(pending.size()) + " installed package" +
+                 (pending.size() == 1 ? " has" : "s have") +
+                 " a newer version in the security suite: " + names,
+             ev);
+    return;
+  }
+  std::vector<Evidence> ev;
+  for (const apt::ListFile *f : sec)
+    ev.push_back(Evidence{f->path, 0, "no newer version of an installed package",
+                          "no newer version of an installed package", f->why_security});
+  ev.insert(ev.end(), unreadable.begin(), unreadable.end());
+  run.emit(unreadable.empty() ? Status::pass : Status::warn, "",
+           "no installed package has a newer version in the security suite (" +
+               std::to_string(compared) + " versions compared in " + std::to_string(sec.size()) +
+               " list" + (sec.size() == 1 ? "" : "s") + ")" +
+               (unreadable.empty() ? "" : ", but some lists could not be read"),
+           ev);
+}
+
+// ---- mac.enabled ----
+
+// GRUB's kernel command line from /etc/default/grub then
+// /etc/default/grub.d/*.cfg (grub-mkconfig sources them in that order):
+// the last assignment of each variable wins; $VAR and ${VAR} of earlier
+// assignments are expanded outside single quotes.
+struct GrubCmdline {
+  std::string value; // GRUB_CMDLINE_LINUX + " " + GRUB_CMDLINE_LINUX_DEFAULT
+  std::map<std::string, SourceLocation> where;
+};
+
+GrubCmdline grub_cmdline(const RootFs &fs) {
+  std::map<std::string, std::string> vars;
+  GrubCmdline g;
+  std::vector<std::string> files = {"/etc/default/grub"};
+  if (auto more = fs.glob("/etc/default/grub.d/*.cfg"))
+    files.insert(files.end(), more->begin(), more->end());
+  for (const std::string &f : files) {
+    auto text = fs.read_file(f, 1024 * 1024);
+    if (!text)
+      continue;
+    int line_no = 0;
+    for (const std::string &raw : text::split(*text, '\n', true)) {
+      ++line_no;
+      std::string_view line = text::trim(raw);
+      if (line.starts_with("export "))
+        line = text::trim(line.substr(7));
+      size_t eq = line.find('=');
+      if (eq == std::string_view::npos || line.starts_with("#"))
+        continue;
+      std::string name(line.substr(0, eq));
+      if (name.find_first_not_of(
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+          std::string::npos)
+        continue;
+      std::string_view v = line.substr(eq + 1);
+      std::string out;
+      char quote = 0;
+      for (size_t i = 0; i < v.size(); ++i) {
+        char c = v[i];
+        if (quote == '\'') {
+          if (c == '\'')
+            quote = 0;
+          else
+            out += c;
+        } else if (c == '\'' && !quote) {
+          quote = '\'';
+        } else if (c == '"') {
+          quote = quote == '"' ? 0 : '"';
+        } else if (c == '$' && i + 1 < v.size()) {
+          size_t s = i + 1, e;
+          bool braced = v[s] == '{';
+          if (braced) {
+            e = v.find('}', s);
+            if (e == std::string_view::npos)
+              break;
+            out += vars[std::string(v.substr(s + 1, e - s - 1))];
+            i = e;
+          } else {
+            e = s;
+            while (e < v.size() && (std::isalnum(static_cast<unsigned char>(v[e])) || v[e] == '_'))
+              ++e;
+            out += vars[std::string(v.substr(s, e - s))];
+            i = e - 1;
+          }
+        } else if (!quote && (c == ' ' || c == '\t' || c == '#')) {
+          break;
+        } else {
+          out += c;
+        }
+      }
+      vars[name] = out;
+      g.where[name] = {f, line_no};
+    }
+  }
+  g.value = vars["GRUB_CMDLINE_LINUX"] + " " + vars["GRUB_CMDLINE_LINUX_DEFAULT"];
+  return g;
+}
+
+// The value of the last `key=` on a kernel command line, nullopt if absent.
+std::optional<std::string> cmdline_param(const std::string &cmdline, const std::string &key) {
+  std::optional<std::string> out;
+  for (const std::string &w : text::split(cmdline, ' '))
+    if (w.starts_with(key + "="))
+      out = w.substr(key.size() + 1);
+  return out;
+}
+
+struct AppArmorProfiles {
+  int enforce = 0, complain = 0, disabled = 0;
+  std::string first_enforcing;
+};
+
+AppArmorProfiles apparmor_profiles(const RootFs &fs) {
+  AppArmorProfiles p;
+  auto names = fs.list_dir("/etc/apparmor.d");
+  if (!names)
+    return p;
+  for (const std::string &n : *names) {
+    std::string path = "/etc/apparmor.d/" + n;
+    auto st = fs.stat(path);
+    // Directories hold abstractions, tunables, local overrides; dpkg leftovers
+    // and dotfiles are skipped by apparmor_parser's directory walk too.
+    if (!st || st->type != FileInfo::Type::regular || n[0] == '.' || n == "README" ||
+        n.find(".dpkg-") != std::string::npos || n.ends_with("~"))
+      continue;
+    if (fs.exists("/etc/apparmor.d/disable/" + n)) {
+      ++p.disabled;
+      continue;
+    }
+    auto text = fs.read_file(path, 4 * 1024 * 1024);
+    bool complain = fs.exists("/etc/apparmor.d/force-complain/" + n);
+    if (text) {
+      for (size_t at = text->find("flags"); at != std::string::npos && !complain;
+           at = text->find("flags", at + 5)) {
+        size_t open = text->find('(', at), close = text->find(')', at);
+        if (open != std::string::npos && close != std::string::npos && open < close &&
+            text->substr(open, close - open).find("complain") != std::string::npos &&
+            text->substr(at, open - at).find('\n') == std::string::npos)
+          complain = true;
+      }
+      if (text->find("profile") == std::string::npos && text->find('{') == std::string::npos)
+        continue; // not a profile
+    }
+    if (complain) {
+      ++p.complain;
+    } else {
+      if (p.enforce++ == 0)
+        p.first_enforcing = path;
+    }
+  }
+  return p;
+}
+
+void mac_enabled(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  std::vector<Evidence> ev;
+
+  // Live: the running kernel decides.
+  if (fs.is_host_root()) {
+    if (auto e = fs.read_file("/sys/fs/selinux/enforce", 64)) {
+      bool enforcing = text::trim(*e) == "1";
+      run.emit(enforcing ? Status::pass : Status::fail, "",
+               enforcing ? "SELinux is enforcing in the running kernel"
+                         : "SELinux is loaded but permissive in the running kernel",
+               {Evidence{"/sys/fs/selinux/enforce", 0, std::string(text::trim(*e)), "1",
+                         "running kernel"}});
+      return;
+    }
+    auto enabled = fs.read_file("/sys/module/apparmor/parameters/enabled", 64);
+    if (enabled && text::trim(*enabled) == "Y") {
+      if (auto prof = fs.read_file("/sys/kernel/security/apparmor/profiles", 16 * 1024 * 1024)) {
+        int enforce = 0, other = 0;
+        for (auto &l : text::split(*prof, '\n'))
+          (l.ends_with("(enforce)") ? enforce : other)++;
+        Evidence e{"/sys/kernel/security/apparmor/profiles", 0,
+                   std::to_string(enforce) + " profiles enforcing, " + std::to_string(other) +
+                       " in other modes",
+                   "at least one profile enforcing", "running kernel"};
+        run.emit(enforce > 0 ? Status::pass : Status::fail, "",
+                 enforce > 0
+                     ? "AppArmor is enabled with " + std::to_string(enforce) + " profiles enforcing"
+                     : "AppArmor is enabled but no profile is enforcing",
+                 {e});
+        return;
+      }
+      ev.push_back(
+          Evidence{"/sys/module/apparmor/parameters/enabled", 0, "Y", "Y",
+                   "running kernel (loaded profiles unreadable: needs root and securityfs)"});
+    } else if (!enabled && fs.exists("/sys/module")) {
+      // sysfs is there but the kernel has no AppArmor module: nothing the
+      // boot configuration says can make it enforce now.
+      run.emit(Status::fail, "", "the running kernel has neither SELinux nor AppArmor",
+               {Evidence{"/sys/module/apparmor", 0, "absent", "present with enabled=Y",
+                         "running kernel"}});
+      return;
+    } else if (enabled) {
+      run.emit(Status::fail, "", "AppArmor is disabled in the running kernel",
+               {Evidence{"/sys/module/apparmor/parameters/enabled", 0,
+                         std::string(text::trim(*enabled)), "Y", "running kernel"}});
+      return;
+    }
+  }
+
+  // Offline (or live without securityfs): the boot configuration.
+  GrubCmdline grub = grub_cmdline(fs);
+  auto grub_ev = [&](const std::string &found, const std::string &expected) {
+    auto it = grub.where.find("GRUB_CMDLINE_LINUX");
+    auto it2 = grub.where.find("GRUB_CMDLINE_LINUX_DEFAULT");
+    const SourceLocation *loc = it != grub.where.end()    ? &it->second
+                                : it2 != grub.where.end() ? &it2->second
+                                                          : nullptr;
+    return Evidence{loc ? loc->path : "/etc/default/grub", loc ? loc->line : 0, found, expected,
+                    "kernel command line"};
+  };
+  auto security = cmdline_param(grub.value, "security");
+  auto lsm = cmdline_param(grub.value, "lsm");
+
+  // SELinux: /etc/selinux/config and a kernel told to use it (Debian's
+  // kernel starts AppArmor unless security=selinux or lsm= says otherwise).
+  if (auto cfg = fs.read_file("/etc/selinux/config", 64 * 1024)) {
+    int line_no = 0;
+    for (auto &raw : text::split(*cfg, '\n', true)) {
+      ++line_no;
+      std::string_view l = text::trim(raw);
+      if (!l.starts_with("SELINUX="))
+        continue;
+      std::string mode(text::trim(l.substr(8)));
+      bool kernel_on = (security && *security == "selinux") ||
+                       (lsm && lsm->find("selinux") != std::string::npos);
+      auto off = cmdline_param(grub.value, "selinux");
+      if (off && *off == "0")
+        kernel_on = false;
+      if (mode == "enforcing" && kernel_on) {
+        run.emit(Status::pass, "",
+                 "SELinux is configured enforcing and selected on the kernel command line",
+                 {Evidence{"/etc/selinux/config", line_no, "SELINUX=enforcing", "SELINUX=enforcing",
+                           "boot configuration"},
+                  grub_ev(std::string(text::trim(grub.value)), "security=selinux")});
+        return;
+      }
+      ev.push_back(Evidence{"/etc/selinux/config", line_no, "SELINUX=" + mode,
+                            "SELINUX=enforcing and security=selinux on the kernel command line",
+                            "boot configuration"});
+    }
+  }
+
+  // AppArmor.
+  const DpkgModel &dpkg = dpkg_model(run);
+  const deb::InstalledPackage *aa = dpkg.status ? dpkg.status->find_installed("apparmor") : nullptr;
+  auto aa_param = cmdline_param(grub.value, "apparmor");
+  bool kernel_off = (aa_param && *aa_param == "0") ||
+                    (security && !security->empty() && *security != "apparmor") ||
+                    (lsm && lsm->find("apparmor") == std::string::npos);
+  AppArmorProfiles prof = apparmor_profiles(fs);
+  std::vector<Evidence> bad;
+  if (kernel_off)
+    bad.push_back(grub_ev(std::string(text::trim(grub.value)),
+                          "no apparmor=0, security= or lsm= without apparmor"));
+  if (!aa)
+    bad.push_back(dpkg_evidence(nullptr, "apparmor"));
+  if (prof.enforce == 0)
+    bad.push_back(Evidence{"/etc/apparmor.d", 0,
+                           "no enforcing profile (" + std::to_string(prof.complain) +
+                               " complain, " + std::to_string(prof.disabled) + " disabled)",
+                           "at least one profile in enforce mode", "boot configuration"});
+  if (bad.empty()) {
+    ev.insert(ev.begin(), {dpkg_evidence(aa, "apparmor"),
+                           Evidence{prof.first_enforcing, 0,
+                                    std::to_string(prof.enforce) + " enforcing profiles",
+                                    "at least one profile in enforce mode", "boot configuration"},
+                           grub_ev(grub.where.empty() ? "no kernel command line setting (line 0: "
+                                                        "Debian's kernel enables AppArmor)"
+                                                      : std::string(text::trim(grub.value)),
+                                   "no apparmor=0, security= or lsm= without apparmor")});
+    run.emit(Status::pass, "",
+             "AppArmor is enabled at boot with " + std::to_string(prof.enforce) +
+                 " profiles in enforce mode",
+             ev);
+    return;
+  }
+  std::string what;
+  for (auto &b : bad)
+    what += (what.empty() ? "" : "; ") + b.found;
+  bad.insert(bad.end(), ev.begin(), ev.end());
+  run.emit(Status::fail, "", "no mandatory access control is enforcing: " + what, bad);
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"os.auto-security-updates", auto_security_updates},
+    {"os.pending-security-updates", pending_security_updates},
+    {"mac.enabled", mac_enabled},
+};
+
+} // namespace
+
 std::span<const CheckImpl> patching_checks() {
-  return {};
+  return k_checks;
 }
 
 } // namespace bulwark

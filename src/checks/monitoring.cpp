@@ -29,7 +29,7 @@ std::string searched_places() {
   for (const char *r : monitoring::k_app_roots)
     s += std::string(s.empty() ? "" : ", ") + r;
   return s + " (depth " + std::to_string(monitoring::k_app_depth) +
-         "), /etc, /etc/ssl/private, /etc/letsencrypt/live";
+         "), /etc/ssl, /etc/letsencrypt and other key folders under /etc";
 }
 
 std::string octal(uint32_t mode) {

@@ -7,8 +7,9 @@
 // compose files (relative to the compose file's directory, as compose
 // resolves them), and private keys (/etc/ssl/private/*,
 // /etc/letsencrypt/live/*/privkey.pem, and *.key/*.pem holding "PRIVATE
-// KEY" under /etc and the application roots). The walk does not follow
-// symlinked directories and skips dependency trees (node_modules, .git).
+// KEY" in the application roots and in the key folders of TLS and VPN
+// services under /etc). The walk does not follow symlinked directories and
+// skips dependency trees (node_modules, .git).
 
 #include <bulwark/checks/monitoring_model.hpp>
 #include <bulwark/core/text.hpp>
@@ -26,6 +27,11 @@ namespace {
 
 constexpr size_t k_max_key_bytes = 1024 * 1024;
 constexpr size_t k_max_compose_bytes = 8 * 1024 * 1024;
+constexpr const char *k_key_dirs[] = {
+    "/etc/ssl",        "/etc/pki",        "/etc/nginx",       "/etc/apache2", "/etc/haproxy",
+    "/etc/postgresql", "/etc/mysql",      "/etc/redis",       "/etc/openvpn", "/etc/ipsec.d",
+    "/etc/swanctl",    "/etc/strongswan", "/etc/letsencrypt", "/etc/docker",  "/etc/postfix",
+    "/etc/dovecot",    "/etc/prometheus", "/etc/grafana"};
 
 std::string dirname(const std::string &p) {
   size_t s = p.rfind('/');
@@ -78,7 +84,10 @@ public:
   DeploymentModel run() {
     for (const char *root : k_app_roots)
       walk(root, 0, k_app_depth, true);
-    walk("/etc", 0, 4, false);
+    // Not all of /etc: each entry costs a path resolution, and keys live in
+    // the configuration of the services that serve TLS or VPNs.
+    for (const char *d : k_key_dirs)
+      walk(d, 0, 3, false);
     if (auto g = m_fs.glob("/etc/ssl/private/*"))
       for (auto &p : *g)
         add(p, SecretFile::Kind::private_key, {});

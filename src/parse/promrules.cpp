@@ -115,11 +115,13 @@ std::vector<MetricRef> metric_refs(std::string_view expr) {
         f.push_back(*it);
     return f;
   };
-  bool in_labels = false;
+  bool in_labels = false, in_range = false;
   for (size_t i = 0; i < t.size(); ++i) {
     const Token &tok = t[i];
     if (tok.kind == Token::Kind::punct) {
       char c = tok.text[0];
+      if (c == '[' || c == ']') // a range or subquery: durations, no metric
+        in_range = c == '[';
       if (c == '(') {
         std::string owner;
         if (i > 0 && t[i - 1].kind == Token::Kind::ident) {
@@ -135,7 +137,7 @@ std::vector<MetricRef> metric_refs(std::string_view expr) {
       }
       continue;
     }
-    if (tok.kind != Token::Kind::ident)
+    if (tok.kind != Token::Kind::ident || in_range)
       continue;
     if (in_labels) {
       // {__name__="metric"} selects by name.

@@ -1,12 +1,523 @@
-// Checks: monitoring.*, secrets.*, env.*, data.*.
+// Checks: monitoring.* (IDS, file integrity, Prometheus alerts, fail2ban
+// running), secrets.* (.env files, Docker secret files, private keys),
+// env.security-flags (guide 000 §2 `.env.production`) and
+// data.encryption-at-rest. Models in monitoring_model.cpp. No finding ever
+// carries a secret value: .env values appear masked (monitoring::mask).
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/monitoring_model.hpp>
+#include <bulwark/core/text.hpp>
+
+#include <algorithm>
+#include <ctime>
+#include <set>
 
 namespace bulwark {
 
+namespace {
+
+using monitoring::SecretFile;
+
+const monitoring::DeploymentModel &deployments(CheckRun &run) {
+  return run.ctx().model<monitoring::DeploymentModel>(
+      [&] { return monitoring::load_deployments(run.ctx().fs()); });
+}
+
+std::string searched_places() {
+  std::string s;
+  for (const char *r : monitoring::k_app_roots)
+    s += std::string(s.empty() ? "" : ", ") + r;
+  return s + " (depth " + std::to_string(monitoring::k_app_depth) +
+         "), /etc/ssl, /etc/letsencrypt and other key folders under /etc";
+}
+
+std::string octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+const char *kind_name(SecretFile::Kind k) {
+  switch (k) {
+  case SecretFile::Kind::env: return ".env file";
+  case SecretFile::Kind::docker_secret: return "Docker secret file";
+  case SecretFile::Kind::private_key: return "private key";
+  }
+  return "";
+}
+
+// --- monitoring.* ----------------------------------------------------------
+
+void intrusion_detection(CheckRun &run) {
+  auto f = monitoring::load_ids(run.ctx().fs());
+  std::vector<Evidence> good, bad;
+  if (!f.manager.empty())
+    good.push_back(Evidence{f.manager_loc.path, f.manager_loc.line,
+                            "manager " + text::printable(f.manager), "a manager address",
+                            "Wazuh/OSSEC agent"});
+  if (f.manager_install)
+    good.push_back(Evidence{f.remote_loc.path, f.remote_loc.line, "<remote> (manager install)", "",
+                            "Wazuh/OSSEC manager"});
+  if (!f.watch_unit.empty() && !f.watch_wants.empty() && !f.watch_masked)
+    good.push_back(Evidence{f.watch_wants, 0, "bulwark-watch.service enabled", "", "systemd"});
+  if (!good.empty()) {
+    run.emit(Status::pass, "", "an intrusion detection system is configured: " + good.front().found,
+             good);
+    return;
+  }
+  if (f.ossec_error) {
+    run.emit(Status::error, "",
+             "cannot read /var/ossec/etc/ossec.conf: " + f.ossec_error->to_string());
+    return;
+  }
+  if (f.ossec_conf)
+    bad.push_back(Evidence{"/var/ossec/etc/ossec.conf", 0,
+                           "no manager address in <client> (<address>, <server-ip>)",
+                           "<client><server><address>MANAGER</address>", "Wazuh/OSSEC agent"});
+  else
+    bad.push_back(Evidence{"/var/ossec/etc/ossec.conf", 0, "absent",
+                           "a Wazuh or OSSEC agent configuration", ""});
+  std::string watch = f.watch_unit.empty() ? "absent"
+                      : f.watch_masked     ? "masked"
+                                           : "installed but not enabled";
+  bad.push_back(
+      Evidence{f.watch_unit.empty() ? "/etc/systemd/system/bulwark-watch.service" : f.watch_unit, 0,
+               "bulwark-watch.service " + watch, "enabled", "systemd"});
+  run.emit(Status::fail, "",
+           std::string(f.ossec_conf ? "the Wazuh/OSSEC agent has no manager address"
+                                    : "no Wazuh/OSSEC agent") +
+               " and bulwark-watch.service is " + watch,
+           bad);
+}
+
+void file_integrity(CheckRun &run) {
+  auto f = monitoring::load_fim(run.ctx().fs());
+  if (f.aide_db_present) {
+    run.emit(Status::pass, "", "the AIDE database " + f.aide_db + " exists",
+             {Evidence{f.aide_db_setting.path.empty() ? f.aide_db : f.aide_db_setting.path,
+                       f.aide_db_setting.line, "database_in " + f.aide_db + " (present)", "",
+                       f.aide_db_setting.line == 0 ? "AIDE default" : "aide.conf"}});
+    return;
+  }
+  if (!f.bulwark_baselines.empty()) {
+    run.emit(Status::pass, "",
+             "bulwark's file-integrity baseline " + f.bulwark_baselines.front() + " exists",
+             {Evidence{f.bulwark_baselines.front(), 0, "present", "", "bulwark"}});
+    return;
+  }
+  if (!f.tripwire_dbs.empty()) {
+    run.emit(Status::pass, "", "the Tripwire database " + f.tripwire_dbs.front() + " exists",
+             {Evidence{f.tripwire_dbs.front(), 0, "present", "", "tripwire"}});
+    return;
+  }
+  std::vector<Evidence> ev{
+      Evidence{f.aide_db_setting.path.empty() ? f.aide_db : f.aide_db_setting.path,
+               f.aide_db_setting.line, f.aide_db + " absent", "an AIDE database",
+               f.aide_db_setting.line == 0 ? "AIDE default" : "aide.conf"},
+      Evidence{"/var/lib/bulwark/fim", 0, "no baseline*", "a bulwark baseline", ""}};
+  run.emit(
+      Status::fail, "",
+      f.aide_installed || !f.aide_conf.empty()
+          ? "AIDE is installed but has no database at " + f.aide_db + " (never initialised)"
+          : "no file-integrity baseline: no AIDE database, Tripwire database or bulwark baseline",
+      ev);
+}
+
+bool metric_matches(std::string_view name, const std::vector<std::string> &wanted) {
+  for (auto &w : wanted)
+    if (name == w || (name.size() > w.size() && name.substr(name.size() - w.size()) == w &&
+                      name[name.size() - w.size() - 1] == '_'))
+      return true;
+  return false;
+}
+
+void security_alerts(CheckRun &run) {
+  const auto &d = deployments(run);
+  auto f = monitoring::load_alerts(run.ctx().fs(), d);
+  auto failed_names = run.param_list("failed-auth-metrics");
+  auto unauth_names = run.param_list("unauthorized-metrics");
+  if (f.configs.empty() && f.rule_files.empty() && f.problems.empty()) {
+    run.emit(Status::not_applicable, "",
+             "no Prometheus configuration or rule files on this host (/etc/prometheus, "
+             "prometheus.yml in the application directories); audit the monitoring server");
+    return;
+  }
+  std::optional<Evidence> failed, unauth;
+  std::vector<Evidence> notes;
+  for (auto &rf : f.rule_files) {
+    for (auto &dg : rf.diagnostics)
+      notes.push_back(Evidence{dg.loc.path, dg.loc.line, dg.message, "", "rules"});
+    for (auto &r : rf.rules) {
+      if (r.kind != prom::Rule::Kind::alert || r.name.empty())
+        continue;
+      for (auto &ref : prom::metric_refs(r.expr)) {
+        bool rated = ref.inside("rate") || ref.inside("irate") || ref.inside("increase");
+        Evidence e{r.loc.path, r.loc.line,
+                   "alert " + text::printable(r.name) + ": " +
+                       text::printable(text::trim(r.expr), 160),
+                   "", "group " + text::printable(r.group)};
+        if (!failed && rated && metric_matches(ref.name, failed_names))
+          failed = e;
+        if (!unauth && metric_matches(ref.name, unauth_names))
+          unauth = e;
+      }
+    }
+  }
+  notes.insert(notes.end(), f.problems.begin(), f.problems.end());
+  if (failed && unauth) {
+    run.emit(Status::pass, "", "alerts fire on the failed-login rate and on unauthorized access",
+             {*failed, *unauth});
+    return;
+  }
+  std::vector<Evidence> ev;
+  std::string missing;
+  std::string where = f.configs.empty() ? std::string("/etc/prometheus") : f.configs.front();
+  if (failed) {
+    ev.push_back(*failed);
+  } else {
+    missing =
+        "no alert on the rate of failed logins (rate/increase of " + failed_names.front() + ")";
+    ev.push_back(Evidence{where, 0, "no such alert",
+                          "expr: rate(" + failed_names.front() + "[5m]) > 10", ""});
+  }
+  if (unauth) {
+    ev.push_back(*unauth);
+  } else {
+    missing += std::string(missing.empty() ? "" : "; ") + "no alert on " + unauth_names.front();
+    ev.push_back(Evidence{where, 0, "no such alert", "expr: " + unauth_names.front() + " > 0", ""});
+  }
+  ev.insert(ev.end(), notes.begin(), notes.end());
+  run.emit(Status::fail, "",
+           missing + " in " + std::to_string(f.rule_files.size()) + " rule file(s)", ev);
+}
+
+void fail2ban_running(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  if (!fs.is_host_root()) {
+    run.emit(Status::not_applicable, "", "an offline root has no running processes (live check)");
+    return;
+  }
+  auto found = monitoring::find_guard_processes(fs, "/proc");
+  if (!found.empty()) {
+    run.emit(Status::pass, "",
+             found.front().what + " is running (pid " + std::to_string(found.front().pid) + ")",
+             {Evidence{found.front().path, 0, found.front().what, "", "live"}});
+    return;
+  }
+  run.emit(Status::fail, "", "neither fail2ban-server nor bulwark watch is running",
+           {Evidence{"/proc", 0, "no fail2ban-server or bulwark watch process",
+                     "fail2ban-server (systemctl enable --now fail2ban)", "live"}});
+}
+
+// --- secrets.* -------------------------------------------------------------
+
+void file_permissions(CheckRun &run) {
+  const auto &d = deployments(run);
+  std::vector<Evidence> bad, good, missing;
+  for (auto &f : d.files) {
+    if (!f.info) {
+      if (!f.declared_at.path.empty())
+        missing.push_back(Evidence{f.path, 0, "absent: " + f.error->message, "",
+                                   "declared at " + f.declared_at.path + ":" +
+                                       std::to_string(f.declared_at.line)});
+      continue;
+    }
+    const FileInfo &i = *f.info;
+    std::vector<std::string> why;
+    if (i.mode & 0006)
+      why.push_back(i.mode & 0004 ? "world-readable" : "world-writable");
+    bool group_ok = i.gid == 0 || (f.kind == SecretFile::Kind::private_key && d.ssl_cert_gid &&
+                                   i.gid == *d.ssl_cert_gid);
+    if ((i.mode & 0040) && !group_ok)
+      why.push_back("group-readable (gid " + std::to_string(i.gid) + ")");
+    if (i.mode & 0020)
+      why.push_back("group-writable");
+    if (i.uid != 0 && (!f.dir_owner || i.uid != *f.dir_owner))
+      why.push_back("owned by uid " + std::to_string(i.uid) +
+                    ", neither root nor the directory's owner");
+    Evidence e{f.path, 0,
+               "mode " + octal(i.mode) + ", owner " + std::to_string(i.uid) + ":" +
+                   std::to_string(i.gid),
+               "mode 0600 or stricter (0640 with group root or ssl-cert for keys), owner root "
+               "or the directory's owner",
+               kind_name(f.kind)};
+    if (why.empty()) {
+      good.push_back(std::move(e));
+      continue;
+    }
+    e.found += " (" + text::join(why, ", ") + ")";
+    bad.push_back(std::move(e));
+  }
+  if (!bad.empty()) {
+    std::string msg = std::to_string(bad.size()) +
+                      " secret file(s) readable or writable by others: " + bad.front().path;
+    bad.insert(bad.end(), missing.begin(), missing.end());
+    run.emit(Status::fail, "", msg, bad);
+    return;
+  }
+  if (good.empty() && missing.empty()) {
+    run.emit(Status::not_applicable, "",
+             "no .env file, Docker secret file or private key found in " + searched_places());
+    return;
+  }
+  if (!missing.empty()) {
+    run.emit(Status::warn, "",
+             "a secret file that a compose file declares is absent: " + missing.front().path,
+             missing);
+    return;
+  }
+  run.emit(Status::pass, "", std::to_string(good.size()) + " secret file(s), none open to others",
+           good);
+}
+
+struct PlainSecret {
+  const dotenv::Entry *entry;
+  std::string why;
+};
+
+// The literal secrets of an .env file (never their values).
+std::vector<PlainSecret> plaintext_secrets(const dotenv::DotenvFile &env) {
+  std::vector<PlainSecret> out;
+  for (auto &e : env.entries) {
+    if (!e.has_value || e.value.empty() || monitoring::is_reference(e.value))
+      continue;
+    if (monitoring::secret_key_name(e.key)) {
+      out.push_back({&e, "secret-named key with a literal value"});
+      continue;
+    }
+    // A password inside a URL: scheme://user:password@host.
+    size_t scheme = e.value.find("://");
+    if (scheme != std::string::npos) {
+      size_t at = e.value.find('@', scheme);
+      size_t slash = e.value.find('/', scheme + 3);
+      size_t colon = e.value.find(':', scheme + 3);
+      if (at != std::string::npos && (slash == std::string::npos || at < slash) &&
+          colon != std::string::npos && colon < at && colon + 1 < at)
+        out.push_back({&e, "credentials in a URL"});
+    }
+  }
+  return out;
+}
+
+void rotation_age(CheckRun &run) {
+  const auto &d = deployments(run);
+  const int64_t max_days = run.param_int("max-days");
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::vector<Evidence> old, young;
+  for (auto &f : d.files) {
+    if (!f.info)
+      continue;
+    if (f.kind == SecretFile::Kind::env && (!f.env || plaintext_secrets(*f.env).empty()))
+      continue; // no secret in it to rotate
+    int64_t days = std::max<int64_t>(0, (now - f.info->mtime) / 86400);
+    char date[32] = "?";
+    std::time_t t = static_cast<std::time_t>(f.info->mtime);
+    struct tm tm_buf;
+    if (gmtime_r(&t, &tm_buf))
+      std::strftime(date, sizeof date, "%Y-%m-%d", &tm_buf);
+    Evidence e{f.path, 0,
+               "modified " + std::string(date) + " (" + std::to_string(days) + " days ago)",
+               "modified within " + std::to_string(max_days) + " days", kind_name(f.kind)};
+    (days > max_days ? old : young).push_back(std::move(e));
+  }
+  if (!old.empty()) {
+    std::string msg = std::to_string(old.size()) + " secret file(s) older than " +
+                      std::to_string(max_days) + " days: " + old.front().path;
+    run.emit(Status::fail, "", msg, old);
+    return;
+  }
+  if (young.empty()) {
+    run.emit(Status::not_applicable, "", "no secret file found in " + searched_places());
+    return;
+  }
+  run.emit(Status::pass, "",
+           std::to_string(young.size()) + " secret file(s), all changed within " +
+               std::to_string(max_days) + " days (by modification time)",
+           young);
+}
+
+void env_files(CheckRun &run) {
+  const auto &d = deployments(run);
+  std::vector<Evidence> bad, errors;
+  int files = 0;
+  for (auto &f : d.files) {
+    if (f.kind != SecretFile::Kind::env)
+      continue;
+    if (!f.env) {
+      if (f.error)
+        errors.push_back(
+            Evidence{f.path, f.error->line, "cannot read: " + f.error->message, "", "dotenv"});
+      continue;
+    }
+    ++files;
+    for (auto &dg : f.env->diagnostics)
+      errors.push_back(Evidence{dg.loc.path, dg.loc.line, dg.message, "", "dotenv"});
+    for (auto &s : plaintext_secrets(*f.env))
+      bad.push_back(Evidence{f.path, s.entry->loc.line,
+                             text::printable(s.entry->key, 80) + "=" +
+                                 monitoring::mask(s.entry->value) + " (" + s.why + ")",
+                             "a reference: " + text::printable(s.entry->key, 80) +
+                                 "_FILE=/run/secrets/..., ${VAR} or a Docker secret",
+                             "dotenv"});
+  }
+  if (!bad.empty()) {
+    std::string msg = std::to_string(bad.size()) + " plaintext secret(s) in .env files, first " +
+                      bad.front().found.substr(0, bad.front().found.find('=')) + " in " +
+                      bad.front().path + ":" + std::to_string(bad.front().line);
+    bad.insert(bad.end(), errors.begin(), errors.end());
+    run.emit(Status::fail, "", msg, bad);
+    return;
+  }
+  if (files == 0 && errors.empty()) {
+    run.emit(Status::not_applicable, "", "no .env file found in " + searched_places());
+    return;
+  }
+  if (!errors.empty()) {
+    run.emit(Status::error, "",
+             "no plaintext secret in what could be read, but " + errors.front().path + ": " +
+                 errors.front().found,
+             errors);
+    return;
+  }
+  run.emit(Status::pass, "", "no plaintext secret in " + std::to_string(files) + " .env file(s)");
+}
+
+// --- env.security-flags ----------------------------------------------------
+
+// SSL_PROTOCOLS as nginx (ssl_protocols: a list) or Apache (SSLProtocol:
+// all, +X, -X, in order) write it: the set of protocols it enables.
+std::set<std::string> enabled_protocols(std::string_view v) {
+  std::set<std::string> on;
+  std::string tok;
+  auto apply = [&on](std::string t) {
+    if (t.empty())
+      return;
+    char sign = '+';
+    if (t[0] == '+' || t[0] == '-') {
+      sign = t[0];
+      t = t.substr(1);
+    }
+    std::string l = text::lower(t);
+    std::vector<std::string> which;
+    if (l == "all")
+      which = {"tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3"};
+    else
+      which = {l == "tlsv1.0" ? "tlsv1" : l};
+    for (auto &w : which) {
+      if (sign == '-')
+        on.erase(w);
+      else
+        on.insert(w);
+    }
+  };
+  for (char c : v) {
+    if (c == ' ' || c == '\t' || c == ',' || c == ':' || c == ';') {
+      apply(tok);
+      tok.clear();
+    } else {
+      tok += c;
+    }
+  }
+  apply(tok);
+  return on;
+}
+
+void security_flags(CheckRun &run) {
+  const auto &d = deployments(run);
+  bool any = false;
+  for (auto &f : d.files) {
+    if (f.kind != SecretFile::Kind::env ||
+        f.path.substr(f.path.rfind('/') + 1) != ".env.production")
+      continue;
+    any = true;
+    if (!f.env) {
+      run.emit(Status::error, f.path,
+               "cannot read " + f.path + ": " + (f.error ? f.error->message : ""));
+      continue;
+    }
+    std::vector<Evidence> bad, good;
+    for (const char *k : {"ENABLE_AUDIT_LOG", "ENABLE_SECURITY_HEADERS", "ENABLE_RATE_LIMITING"}) {
+      const dotenv::Entry *e = f.env->find(k);
+      if (e == nullptr) {
+        bad.push_back(
+            Evidence{f.path, 0, std::string(k) + " not set", std::string(k) + "=true", ""});
+        continue;
+      }
+      std::string v = text::lower(text::trim(e->value));
+      Evidence ev{f.path, e->loc.line, std::string(k) + "=" + text::printable(e->value, 40),
+                  std::string(k) + "=true", ""};
+      (v == "true" || v == "1" ? good : bad).push_back(std::move(ev));
+    }
+    const dotenv::Entry *p = f.env->find("SSL_PROTOCOLS");
+    if (p == nullptr) {
+      bad.push_back(
+          Evidence{f.path, 0, "SSL_PROTOCOLS not set", "SSL_PROTOCOLS=\"TLSv1.2 TLSv1.3\"", ""});
+    } else {
+      auto on = enabled_protocols(p->value);
+      std::vector<std::string> weak;
+      for (const char *w : {"sslv2", "sslv3", "tlsv1", "tlsv1.1"})
+        if (on.count(w))
+          weak.push_back(w);
+      Evidence ev{f.path, p->loc.line, "SSL_PROTOCOLS=" + text::printable(p->value, 80),
+                  "SSL_PROTOCOLS=\"TLSv1.2 TLSv1.3\" (no TLSv1, TLSv1.1)", ""};
+      if (!weak.empty()) {
+        ev.found += " (enables " + text::join(weak, ", ") + ")";
+        bad.push_back(std::move(ev));
+      } else if (!on.count("tlsv1.2") && !on.count("tlsv1.3")) {
+        ev.found += " (enables no TLS version)";
+        bad.push_back(std::move(ev));
+      } else {
+        good.push_back(std::move(ev));
+      }
+    }
+    if (!bad.empty()) {
+      std::string what;
+      for (auto &b : bad)
+        what += (what.empty() ? "" : "; ") + b.found;
+      run.emit(Status::fail, f.path, what, bad);
+    } else {
+      run.emit(Status::pass, f.path,
+               "audit log, security headers and rate limiting on; TLS 1.2+ only", good);
+    }
+  }
+  if (!any)
+    run.emit(Status::not_applicable, "", "no .env.production found in " + searched_places());
+}
+
+// --- data.encryption-at-rest -------------------------------------------------
+
+void encryption_at_rest(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  auto vols = monitoring::load_data_volumes(fs, fs.is_host_root());
+  if (vols.empty()) {
+    std::string dirs;
+    for (const char *d : monitoring::k_data_dirs)
+      dirs += std::string(dirs.empty() ? "" : ", ") + d;
+    run.emit(Status::not_applicable, "", "no database directory (" + dirs + ")");
+    return;
+  }
+  for (auto &v : vols)
+    run.emit(v.verdict == monitoring::DataVolume::Verdict::encrypted ? Status::pass : Status::warn,
+             v.dir, v.message, v.evidence);
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"secrets.file-permissions", file_permissions},
+    {"secrets.rotation-age", rotation_age},
+    {"secrets.env-files", env_files},
+    {"env.security-flags", security_flags},
+    {"data.encryption-at-rest", encryption_at_rest},
+    {"monitoring.intrusion-detection", intrusion_detection},
+    {"monitoring.file-integrity", file_integrity},
+    {"monitoring.security-alerts", security_alerts},
+    {"monitoring.fail2ban-running", fail2ban_running},
+};
+
+} // namespace
+
 std::span<const CheckImpl> monitoring_checks() {
-  return {};
+  return k_checks;
 }
 
 } // namespace bulwark

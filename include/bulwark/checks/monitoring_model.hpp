@@ -1,0 +1,124 @@
+#pragma once
+// The models behind monitoring.*, secrets.*, env.* and data.*: what the
+// checks of that area read, built once per run from the target's RootFs.
+// Loaders that read live facts take the directory to read them from
+// (/proc, /sys), so that tests can hand them a fake one.
+
+#include <bulwark/core/finding.hpp>
+#include <bulwark/core/rootfs.hpp>
+#include <bulwark/parse/dotenv.hpp>
+#include <bulwark/parse/promrules.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulwark::monitoring {
+
+// Where deployments live: searched to a bounded depth for compose files,
+// .env files, private keys and prometheus.yml.
+inline constexpr const char *k_app_roots[] = {"/app", "/srv", "/opt", "/var/www", "/home", "/root"};
+inline constexpr int k_app_depth = 4;
+inline constexpr size_t k_max_walk_entries = 100000;
+
+struct SecretFile {
+  enum class Kind { env, docker_secret, private_key };
+  Kind kind = Kind::env;
+  std::string path;                      // inside the target
+  std::optional<FileInfo> info;          // nullopt: could not stat
+  std::optional<uint32_t> dir_owner;     // uid of the containing directory
+  SourceLocation declared_at;            // compose file:line that names it, if any
+  std::optional<dotenv::DotenvFile> env; // Kind::env, when readable
+  std::optional<Error> error;            // absent, unreadable, not a regular file
+};
+
+struct DeploymentModel {
+  std::vector<std::string> compose_files;
+  std::vector<std::string> prometheus_configs; // prometheus.yml found in app roots
+  std::vector<SecretFile> files;               // unique by path, sorted
+  std::vector<Evidence> diagnostics;           // compose YAML errors, walk limits
+  std::optional<uint32_t> ssl_cert_gid;        // Debian's key-access group
+};
+
+DeploymentModel load_deployments(const RootFs &fs);
+
+// Is a .env key a secret by its name (PASSWORD, SECRET, TOKEN, KEY, PASS,
+// CREDENTIAL as a word of it), and not a setting about secrets
+// (..._LENGTH, ..._EXPIRY, ..._FILE, ...)?
+bool secret_key_name(std::string_view key);
+// Is the value a literal, or a reference to a secret stored elsewhere
+// (${VAR}, $VAR, vault:..., op://..., arn:aws:secretsmanager:...)?
+bool is_reference(std::string_view value);
+// A value as findings may show it: at most its first two characters (only
+// when it is long enough that they give little away) and its length.
+std::string mask(std::string_view value);
+
+// Processes of the live host, from proc_dir (a /proc).
+struct ProcessMatch {
+  int pid = 0;
+  std::string what; // "fail2ban-server", "bulwark watch"
+  std::string path; // proc_dir/PID/cmdline
+};
+std::vector<ProcessMatch> find_guard_processes(const RootFs &fs,
+                                               const std::string &proc_dir = "/proc");
+
+// Where a database directory's data lives, and whether that is encrypted.
+struct DataVolume {
+  std::string dir;      // as looked for: /var/lib/postgresql
+  std::string real_dir; // after symlinks, inside the target
+  enum class Verdict { encrypted, not_encrypted, unknown };
+  Verdict verdict = Verdict::unknown;
+  std::string message;
+  std::vector<Evidence> evidence;
+};
+inline constexpr const char *k_data_dirs[] = {"/var/lib/postgresql", "/var/lib/mysql",
+                                              "/var/lib/redis", "/var/lib/mongodb",
+                                              "/var/lib/docker/volumes"};
+// live: judge from proc_dir/self/mountinfo and sys_dir/dev/block, else from
+// /etc/fstab and /etc/crypttab.
+std::vector<DataVolume> load_data_volumes(const RootFs &fs, bool live,
+                                          const std::string &proc_dir = "/proc",
+                                          const std::string &sys_dir = "/sys");
+
+// An IDS/HIDS: a Wazuh or OSSEC agent (/var/ossec/etc/ossec.conf with a
+// manager address in <client>, XML comments ignored), or bulwark's own
+// watch service (bulwark-watch.service enabled in /etc/systemd/system).
+struct IdsFacts {
+  bool ossec_conf = false;
+  std::optional<Error> ossec_error;
+  std::string manager;          // <address>, <server-ip> or <server-hostname>
+  SourceLocation manager_loc;   // its line
+  bool manager_install = false; // no <client>, a <remote> block: the server itself
+  SourceLocation remote_loc;
+  std::string watch_unit;  // the unit file, "" when absent
+  std::string watch_wants; // the *.wants/ link that enables it, "" when none
+  bool watch_masked = false;
+};
+IdsFacts load_ids(const RootFs &fs);
+
+// File integrity baselines: AIDE's database (database_in of aide.conf,
+// with @@define macros; Debian 12 default /var/lib/aide/aide.db), Tripwire's
+// /var/lib/tripwire/*.twd, bulwark's /var/lib/bulwark/fim/baseline*.
+struct FimFacts {
+  bool aide_installed = false; // dpkg status: aide
+  std::string aide_conf;       // the file read, "" when none
+  std::string aide_db = "/var/lib/aide/aide.db";
+  SourceLocation aide_db_setting; // line 0: the default
+  bool aide_db_present = false;
+  std::vector<std::string> tripwire_dbs;
+  std::vector<std::string> bulwark_baselines;
+};
+FimFacts load_fim(const RootFs &fs);
+
+// Prometheus alert rules: the rule_files of /etc/prometheus/prometheus.yml
+// and of every prometheus.yml in the application roots; without any, the
+// usual places (/etc/prometheus/rules*, /etc/prometheus/*.rules.yml).
+struct AlertFacts {
+  std::vector<std::string> configs;
+  bool default_places = false; // no prometheus.yml: the usual places searched
+  std::vector<prom::RuleFile> rule_files;
+  std::vector<Evidence> problems; // unreadable or invalid files, globs matching nothing
+};
+AlertFacts load_alerts(const RootFs &fs, const DeploymentModel &deployments);
+
+} // namespace bulwark::monitoring

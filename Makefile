@@ -13,7 +13,7 @@ PACKAGES = cmake g++ make pkg-config git ca-certificates \
            libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
-           libpwquality-tools logrotate auditd liblz4-dev zlib1g-dev lz4 gzip \
+           libpwquality-tools logrotate auditd liblz4-dev zlib1g-dev lz4 gzip docker-compose \
            dpkg-dev file man-db groff-base lintian bash-completion zsh jq
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

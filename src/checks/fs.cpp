@@ -181,12 +181,17 @@ void world_writable(CheckRun &run) {
   }
   std::string seen = std::to_string(t.walk.directories) + " directories and " +
                      std::to_string(t.walk.others) + " other entries";
+  std::string skipped;
+  for (size_t i = 0; i < t.walk.boundaries.size() && i < 10; ++i)
+    skipped += (i ? " " : "") + display_path(t.walk.boundaries[i]);
+  if (t.walk.boundaries.size() > 10)
+    skipped += " and " + std::to_string(t.walk.boundaries.size() - 10) + " more";
   run.emit(Status::pass, "",
            "no world-writable file, and no world-writable directory without the sticky bit, "
            "among " +
                seen + " (absence: line 0)",
            {Evidence{"/", 0, seen + " walked", "no o+w file; o+w directories sticky",
-                     "not entered: /proc /sys /dev /run and other file systems"}});
+                     skipped.empty() ? "" : "listed, not entered: " + skipped}});
 }
 
 Result<uint32_t> octal_param(CheckRun &run, const char *name) {
@@ -448,10 +453,15 @@ void suid_files(CheckRun &run) {
     std::string msg = plural(total_bad, "set-id file is", "set-id files are") +
                       " outside the distribution's known set: " + first_few(bad, total_bad);
     cap(bad, total_bad);
+    if (diags.size() > k_max_listed)
+      diags.resize(k_max_listed);
     bad.insert(bad.end(), diags.begin(), diags.end());
     run.emit(Status::fail, "", msg, bad);
     return;
   }
+  cap(good, good.size());
+  if (diags.size() > k_max_listed)
+    diags.resize(k_max_listed);
   good.insert(good.end(), diags.begin(), diags.end());
   run.emit(Status::pass, "",
            plural(setid.size(), "set-id file", "set-id files") +

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <sys/stat.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <unordered_set>
@@ -81,8 +82,13 @@ public:
     outs.resize(threads);
     m_active = 1; // the root's listing: keeps early workers from leaving
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i)
-      pool.emplace_back([this, &outs, i] { work(outs[i]); });
+    for (unsigned i = 1; i < threads; ++i) {
+      try {
+        pool.emplace_back([this, &outs, i] { work(outs[i]); });
+      } catch (const std::system_error &) {
+        break; // out of threads: the walk goes on with those it has
+      }
+    }
     {
       std::vector<char> buf(k_dirent_buffer);
       read_dir(root, outs[0], buf);

@@ -232,17 +232,17 @@ TEST(FsChecksAppPermissions, SymlinkedDirectoryIsFollowedInsideTheRoot) {
   EXPECT_EQ(b.verdict("fs.app-permissions").status, Status::not_applicable);
 }
 
-TEST(FsChecksAppPermissions, SeparateWalkWhenTheSharedOneLacksTheDirectory) {
-  // Only world-writable and suid run first in this selection order? No: the
-  // catalogue order puts app-permissions first; run it alone after the
-  // others have built the model in another run to show both paths agree.
+// The shared walk does not enter /run; an application directory there gets
+// a walk of its own, with the same verdicts.
+TEST(FsChecksAppPermissions, DirectoryTheSharedWalkSkipsGetsItsOwnWalk) {
   Audit a;
-  a.root.write("/app/a", "", 0664);
-  a.run("fs");
-  auto both = evidence_paths(a.verdict("fs.app-permissions"));
-  a.run("fs.app-permissions", "parameters:\n  fs.app-permissions: {directory: /app}\n");
-  EXPECT_EQ(evidence_paths(a.verdict("fs.app-permissions")), both);
-  EXPECT_EQ(both, (std::vector<std::string>{"/app/a"}));
+  a.root.write("/run/app/a", "", 0664);
+  a.root.write("/run/app/b", "", 0644);
+  a.run("fs", "parameters:\n  fs.app-permissions: {directory: /run/app}\n");
+  const Finding &f = a.verdict("fs.app-permissions");
+  ASSERT_EQ(f.status, Status::fail);
+  EXPECT_EQ(evidence_paths(f), (std::vector<std::string>{"/run/app/a"}));
+  EXPECT_EQ(a.verdict("fs.world-writable").status, Status::pass); // /run is not judged
 }
 
 TEST(FsChecksSuid, PackagedUnmodifiedBinaryPassesThroughMergedUsr) {

@@ -1,12 +1,484 @@
-// Checks: fs.*: the tree walk.
+// The fs domain: permissions seen by one walk of the target's tree
+// (core/walk.cpp), shared by the three checks.
+//
+// - fs.world-writable: what CIS Debian 12 §7.1 finds with
+//   `find / -xdev -type f -perm -0002` and `-type d -perm -0002 ! -perm -1000`
+//   (plus device nodes outside /dev), minus the contents of scratch
+//   directories (the `ignore` parameter: /tmp, /var/tmp).
+// - fs.app-permissions: guide 003 §8's `find /app -type f ! -perm 644` and
+//   `-type d ! -perm 755`, read as "no bit beyond 0644 / 0755".
+// - fs.suid-files: `find / -perm /6000 -type f`, each file judged against
+//   dpkg's own database: listed in some package's .list (directories
+//   resolved, for merged /usr), and its MD5 equal to the package's .md5sums.
+//   dpkg does not record the mode it shipped, so a packaged binary made
+//   set-id later (chmod u+s, dpkg-statoverride) is within the known set.
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/core/walk.hpp>
+#include <bulwark/parse/dpkg_files.hpp>
+
+#include <algorithm>
+#include <fnmatch.h>
+#include <map>
+#include <openssl/evp.h>
+#include <set>
+#include <sys/stat.h>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace bulwark {
 
+namespace {
+
+constexpr size_t k_max_listed = 50; // offenders listed per finding; the rest are counted
+
+// The walk of "/" and what it kept: world-writable entries, set-id files, and
+// everything under the application directory it was asked to collect.
+struct FsTree {
+  std::optional<Error> error; // the walk could not start
+  WalkResult walk;
+  std::string app_dir; // target path with symlinks resolved; "" = not collected
+};
+
+bool under(std::string_view path, std::string_view dir) {
+  if (dir == "/")
+    return true;
+  return path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
+}
+
+bool is_setid_file(uint32_t mode) {
+  return S_ISREG(mode) && (mode & (S_ISUID | S_ISGID)) != 0;
+}
+
+FsTree walk_root(const RootFs &fs, const std::string &app_dir) {
+  FsTree t;
+  t.app_dir = app_dir;
+  WalkOptions opt;
+  opt.keep = [&app_dir](std::string_view dir, std::string_view name, uint32_t mode) {
+    if ((mode & S_IWOTH) && !S_ISLNK(mode))
+      return true;
+    if (is_setid_file(mode))
+      return true;
+    if (app_dir.empty() || S_ISLNK(mode))
+      return false;
+    if (dir == app_dir || under(dir, app_dir))
+      return true;
+    // The application directory itself.
+    size_t slash = app_dir.rfind('/');
+    std::string_view parent = slash == 0 ? "/" : std::string_view(app_dir).substr(0, slash);
+    return dir == parent && name == std::string_view(app_dir).substr(slash + 1);
+  };
+  auto r = walk_tree(fs, "/", opt);
+  if (!r)
+    t.error = r.error();
+  else
+    t.walk = std::move(r).value();
+  return t;
+}
+
+// The first check to run decides what the walk collects: fs.app-permissions
+// comes first in the catalogue so that one walk serves all three.
+const FsTree &tree(CheckRun &run, const std::string &app_dir = "") {
+  return run.ctx().model<FsTree>([&] { return walk_root(run.ctx().fs(), app_dir); });
+}
+
+std::string octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+std::string describe(const WalkEntry &e) {
+  return mode_string(e.mode) + " (" + octal(e.mode) + ") uid " + std::to_string(e.uid) + " gid " +
+         std::to_string(e.gid);
+}
+
+std::string plural(size_t n, const char *one, const char *many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// "a, b, c and 7 more" over the first few display paths of `items`.
+std::string first_few(const std::vector<Evidence> &items, size_t total) {
+  std::string s;
+  size_t shown = std::min<size_t>(items.size(), 3);
+  for (size_t i = 0; i < shown; ++i)
+    s += (i ? ", " : "") + items[i].path;
+  if (total > shown)
+    s += " and " + std::to_string(total - shown) + " more";
+  return s;
+}
+
+// Caps the evidence list; the message carries the total.
+void cap(std::vector<Evidence> &ev, size_t total) {
+  if (ev.size() > k_max_listed)
+    ev.resize(k_max_listed);
+  if (total > ev.size())
+    ev.push_back(
+        Evidence{"", 0, "and " + std::to_string(total - ev.size()) + " more", "", "not listed"});
+}
+
+// Unreadable directories and failed stats under `scope`: an error finding,
+// next to the verdict about what could be read.
+void report_walk_errors(CheckRun &run, const WalkResult &w, std::string_view scope) {
+  std::vector<Evidence> ev;
+  size_t total = 0;
+  for (const Error &e : w.errors) {
+    if (e.path != scope && !under(e.path, scope))
+      continue;
+    if (++total <= k_max_listed)
+      ev.push_back(Evidence{display_path(e.path), 0, e.message, "readable", "walk"});
+  }
+  if (total == 0)
+    return;
+  std::string msg =
+      plural(total, "entry", "entries") +
+      " could not be read; the other findings cover the rest: " + first_few(ev, total);
+  cap(ev, total);
+  run.emit(Status::error, "", msg, ev);
+}
+
+bool walk_started(CheckRun &run, const FsTree &t) {
+  if (!t.error)
+    return true;
+  run.emit(Status::error, "", "cannot walk the file system: " + t.error->to_string());
+  return false;
+}
+
+void world_writable(CheckRun &run) {
+  const FsTree &t = tree(run);
+  if (!walk_started(run, t))
+    return;
+  std::vector<std::string> ignore;
+  for (auto &p : run.param_list("ignore"))
+    ignore.push_back(RootFs::join("/", p));
+  std::vector<Evidence> bad;
+  size_t total = 0;
+  for (const WalkEntry &e : t.walk.entries) {
+    if (!(e.mode & S_IWOTH))
+      continue;
+    const char *why = nullptr;
+    if (S_ISREG(e.mode))
+      why = "file writable by every user";
+    else if (S_ISDIR(e.mode) && !(e.mode & S_ISVTX))
+      why = "directory writable by every user, without the sticky bit";
+    else if (S_ISCHR(e.mode) || S_ISBLK(e.mode))
+      why = "device node writable by every user, outside /dev";
+    if (!why || std::any_of(ignore.begin(), ignore.end(),
+                            [&](const std::string &d) { return under(e.path, d); }))
+      continue;
+    if (++total <= k_max_listed)
+      bad.push_back(Evidence{display_path(e.path), 0, describe(e),
+                             S_ISDIR(e.mode) ? "o-w, or the sticky bit (+t)" : "o-w", why});
+  }
+  report_walk_errors(run, t.walk, "/");
+  if (total > 0) {
+    std::string msg =
+        plural(total, "path is", "paths are") + " writable by every user: " + first_few(bad, total);
+    cap(bad, total);
+    run.emit(Status::fail, "", msg, bad);
+    return;
+  }
+  std::string seen = std::to_string(t.walk.directories) + " directories and " +
+                     std::to_string(t.walk.others) + " other entries";
+  std::string skipped;
+  for (size_t i = 0; i < t.walk.boundaries.size() && i < 10; ++i)
+    skipped += (i ? " " : "") + display_path(t.walk.boundaries[i]);
+  if (t.walk.boundaries.size() > 10)
+    skipped += " and " + std::to_string(t.walk.boundaries.size() - 10) + " more";
+  run.emit(Status::pass, "",
+           "no world-writable file, and no world-writable directory without the sticky bit, "
+           "among " +
+               seen + " (absence: line 0)",
+           {Evidence{"/", 0, seen + " walked", "no o+w file; o+w directories sticky",
+                     skipped.empty() ? "" : "listed, not entered: " + skipped}});
+}
+
+Result<uint32_t> octal_param(CheckRun &run, const char *name) {
+  std::string v = run.param_str(name);
+  if (v.empty() || v.size() > 5 || v.find_first_not_of("01234567") != std::string::npos)
+    return Error{std::string("parameter ") + name + " must be an octal mode, got \"" + v + "\""};
+  return static_cast<uint32_t>(std::stoul(v, nullptr, 8));
+}
+
+void app_permissions(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  std::string app = RootFs::join("/", run.param_str("directory"));
+  auto fmode = octal_param(run, "file-mode");
+  auto dmode = octal_param(run, "dir-mode");
+  if (!fmode || !dmode) {
+    run.emit(Status::error, "", (!fmode ? fmode.error() : dmode.error()).message);
+    return;
+  }
+  auto host = fs.resolve(app);
+  if (!host) {
+    if (host.error().not_found())
+      run.emit(Status::not_applicable, "", "the application directory " + app + " does not exist");
+    else
+      run.emit(Status::error, "", "cannot inspect " + app + ": " + host.error().to_string());
+    return;
+  }
+  auto info = fs.stat(app);
+  if (info && info->type != FileInfo::Type::directory) {
+    run.emit(Status::not_applicable, "", app + " is not a directory");
+    return;
+  }
+  std::string prefix = fs.is_host_root() ? "" : fs.host_root();
+  std::string resolved = host->size() > prefix.size() ? host->substr(prefix.size()) : "/";
+
+  const FsTree &t = tree(run, resolved);
+  if (!walk_started(run, t))
+    return;
+  // The shared walk serves when it collected this directory and entered it;
+  // otherwise (a later check built it, or the directory is a mount point or
+  // under a pruned one) the directory gets a walk of its own.
+  const WalkResult *w = &t.walk;
+  WalkResult own;
+  bool entered =
+      std::none_of(t.walk.boundaries.begin(), t.walk.boundaries.end(),
+                   [&](const std::string &b) { return b == resolved || under(resolved, b); });
+  if (t.app_dir != resolved || !entered) {
+    WalkOptions opt;
+    opt.keep = [](std::string_view, std::string_view, uint32_t mode) { return !S_ISLNK(mode); };
+    auto r = walk_tree(fs, resolved, opt);
+    if (!r) {
+      run.emit(Status::error, "", "cannot walk " + app + ": " + r.error().to_string());
+      return;
+    }
+    own = std::move(r).value();
+    w = &own;
+  }
+  std::vector<Evidence> bad;
+  size_t total = 0, files = 0, dirs = 0;
+  for (const WalkEntry &e : w->entries) {
+    if (e.path != resolved && !under(e.path, resolved))
+      continue;
+    uint32_t allowed;
+    if (S_ISREG(e.mode)) {
+      ++files;
+      allowed = *fmode;
+    } else if (S_ISDIR(e.mode)) {
+      ++dirs;
+      allowed = *dmode;
+    } else {
+      continue;
+    }
+    uint32_t extra = e.mode & 07777 & ~allowed;
+    if (extra == 0)
+      continue;
+    if (++total <= k_max_listed)
+      bad.push_back(Evidence{display_path(e.path), 0, describe(e),
+                             "at most " + octal(allowed) + " (" +
+                                 mode_string((e.mode & S_IFMT) | allowed) + ")",
+                             "bits beyond: " + octal(extra)});
+  }
+  report_walk_errors(run, *w, resolved);
+  std::string where = app == resolved ? app : app + " (" + resolved + ")";
+  if (total > 0) {
+    std::string msg = plural(total, "entry", "entries") + " under " + where +
+                      " are more permissive than " + octal(*fmode) + " (files) / " + octal(*dmode) +
+                      " (directories): " + first_few(bad, total);
+    cap(bad, total);
+    run.emit(Status::fail, "", msg, bad);
+    return;
+  }
+  run.emit(Status::pass, "",
+           plural(files, "file", "files") + " and " + plural(dirs, "directory", "directories") +
+               " under " + where + " are within " + octal(*fmode) + " / " + octal(*dmode),
+           {Evidence{display_path(resolved), 0, std::to_string(files + dirs) + " entries checked",
+                     "files <= " + octal(*fmode) + ", directories <= " + octal(*dmode), ""}});
+}
+
+// MD5 of a target file, lower-case hex (OpenSSL's EVP, as md5sum prints it).
+Result<std::string> md5_of(const RootFs &fs, const std::string &path) {
+  std::string data = TRY(fs.read_file(path));
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1)
+    return Error{"MD5 is not available from OpenSSL", path};
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex += k_hex[md[i] >> 4];
+    hex += k_hex[md[i] & 15];
+  }
+  return hex;
+}
+
+struct Owner {
+  std::string package;
+  std::string list_path;
+  int line = 0;
+  std::string shipped_path; // as the .list names it
+};
+
+// Which packages list each of `files` (target paths without symlinks),
+// reading every .list and resolving the directories of the lines whose
+// base name matches (a merged-/usr package lists /bin/su for /usr/bin/su).
+std::map<std::string, std::vector<Owner>> owners_of(const RootFs &fs,
+                                                    const std::vector<std::string> &lists,
+                                                    const std::set<std::string> &files,
+                                                    std::vector<Evidence> &diags) {
+  std::unordered_set<std::string> bases;
+  for (auto &f : files)
+    bases.insert(f.substr(f.rfind('/') + 1));
+  std::string prefix = fs.is_host_root() ? "" : fs.host_root();
+  std::unordered_map<std::string, std::string> dir_cache; // listed dir -> resolved target dir
+  auto resolve_dir = [&](const std::string &dir) -> const std::string & {
+    auto it = dir_cache.find(dir);
+    if (it != dir_cache.end())
+      return it->second;
+    std::string target;
+    if (auto h = fs.resolve(dir))
+      target = h->size() > prefix.size() ? h->substr(prefix.size()) : "/";
+    return dir_cache.emplace(dir, target).first->second;
+  };
+  std::map<std::string, std::vector<Owner>> owners;
+  for (const std::string &list : lists) {
+    auto text = fs.read_file(list);
+    if (!text) {
+      diags.push_back(Evidence{list, 0, text.error().message, "readable", "dpkg database"});
+      continue;
+    }
+    deb::FileList fl = deb::parse_file_list_text(list, *text);
+    for (auto &d : fl.diagnostics)
+      diags.push_back(Evidence{d.loc.path, d.loc.line, d.message, "", "dpkg database"});
+    for (const deb::ListedPath &lp : fl.files) {
+      size_t slash = lp.path.rfind('/');
+      if (slash == std::string::npos || !bases.count(lp.path.substr(slash + 1)))
+        continue;
+      const std::string &dir = resolve_dir(slash == 0 ? "/" : lp.path.substr(0, slash));
+      if (dir.empty())
+        continue;
+      std::string canonical = (dir == "/" ? "" : dir) + lp.path.substr(slash);
+      if (files.count(canonical))
+        owners[canonical].push_back(
+            Owner{std::string(deb::package_of_info_file(list)), list, lp.line, lp.path});
+    }
+  }
+  return owners;
+}
+
+void suid_files(CheckRun &run) {
+  const FsTree &t = tree(run);
+  if (!walk_started(run, t))
+    return;
+  const RootFs &fs = run.ctx().fs();
+  std::vector<const WalkEntry *> setid;
+  std::set<std::string> paths;
+  for (const WalkEntry &e : t.walk.entries)
+    if (is_setid_file(e.mode)) {
+      setid.push_back(&e);
+      paths.insert(e.path);
+    }
+  report_walk_errors(run, t.walk, "/");
+  if (setid.empty()) {
+    run.emit(Status::pass, "", "no set-id file on the file system (absence: line 0)",
+             {Evidence{"/", 0, "no file with mode 4000 or 2000", "", ""}});
+    return;
+  }
+  std::vector<std::string> allow = run.param_list("allow");
+  auto allowed = [&](const std::string &p) {
+    return std::any_of(allow.begin(), allow.end(), [&](const std::string &pat) {
+      return ::fnmatch(pat.c_str(), p.c_str(), FNM_PATHNAME) == 0;
+    });
+  };
+
+  std::vector<Evidence> diags;
+  auto lists = fs.glob(std::string(deb::k_dpkg_info_dir) + "/*.list");
+  bool have_db = lists && !lists->empty();
+  auto owners =
+      have_db ? owners_of(fs, *lists, paths, diags) : std::map<std::string, std::vector<Owner>>{};
+  std::map<std::string, Result<deb::Md5Sums>> md5sums; // by .md5sums path
+  auto sums_of = [&](const Owner &o) -> const Result<deb::Md5Sums> & {
+    std::string p = o.list_path.substr(0, o.list_path.size() - 5) + ".md5sums";
+    auto it = md5sums.find(p);
+    if (it == md5sums.end()) {
+      auto text = fs.read_file(p);
+      Result<deb::Md5Sums> r =
+          text ? Result<deb::Md5Sums>(deb::parse_md5sums_text(p, *text)) : text.error();
+      it = md5sums.emplace(p, std::move(r)).first;
+    }
+    return it->second;
+  };
+
+  std::vector<Evidence> bad, good;
+  size_t total_bad = 0;
+  for (const WalkEntry *e : setid) {
+    std::string shown = display_path(e->path);
+    std::string found = describe(*e);
+    if (allowed(e->path)) {
+      good.push_back(Evidence{shown, 0, found, "", "allowed by the allow parameter"});
+      continue;
+    }
+    auto it = owners.find(e->path);
+    if (it == owners.end()) {
+      if (++total_bad <= k_max_listed)
+        bad.push_back(Evidence{shown, 0, found + "; in no installed package's file list",
+                               "shipped by a package, or in the allow list",
+                               have_db ? "not packaged" : "no dpkg database"});
+      continue;
+    }
+    const Owner &o = it->second.front();
+    const auto &sums = sums_of(o);
+    const deb::Md5Entry *rec = nullptr;
+    if (sums)
+      for (auto &m : sums->entries)
+        if (m.path == o.shipped_path)
+          rec = &m;
+    if (!rec) {
+      good.push_back(Evidence{o.list_path, o.line, shown + ": " + found, "",
+                              "package " + o.package + " (no MD5 recorded: not verified)"});
+      continue;
+    }
+    auto md5 = md5_of(fs, e->path);
+    if (!md5) {
+      if (++total_bad <= k_max_listed)
+        bad.push_back(Evidence{shown, 0, "cannot verify: " + md5.error().message, "MD5 " + rec->md5,
+                               "package " + o.package});
+      continue;
+    }
+    if (*md5 != rec->md5) {
+      if (++total_bad <= k_max_listed)
+        bad.push_back(
+            Evidence{shown, 0, found + "; MD5 " + *md5,
+                     "MD5 " + rec->md5 + " (" + sums->path + ":" + std::to_string(rec->line) + ")",
+                     "modified since package " + o.package + " installed it"});
+      continue;
+    }
+    good.push_back(Evidence{sums->path, rec->line, shown + ": " + found + "; MD5 matches", "",
+                            "package " + o.package});
+  }
+  if (total_bad > 0) {
+    std::string msg = plural(total_bad, "set-id file is", "set-id files are") +
+                      " outside the distribution's known set: " + first_few(bad, total_bad);
+    cap(bad, total_bad);
+    if (diags.size() > k_max_listed)
+      diags.resize(k_max_listed);
+    bad.insert(bad.end(), diags.begin(), diags.end());
+    run.emit(Status::fail, "", msg, bad);
+    return;
+  }
+  cap(good, good.size());
+  if (diags.size() > k_max_listed)
+    diags.resize(k_max_listed);
+  good.insert(good.end(), diags.begin(), diags.end());
+  run.emit(Status::pass, "",
+           plural(setid.size(), "set-id file", "set-id files") +
+               ", each shipped unmodified by an installed package or allowed",
+           good);
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"fs.app-permissions", app_permissions},
+    {"fs.world-writable", world_writable},
+    {"fs.suid-files", suid_files},
+};
+
+} // namespace
+
 std::span<const CheckImpl> fs_checks() {
-  return {};
+  return k_checks;
 }
 
 } // namespace bulwark

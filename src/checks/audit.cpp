@@ -96,6 +96,8 @@ std::string_view to_string(WaiverUse::State s) {
 }
 
 Result<std::vector<Waiver>> parse_waivers(std::string_view text, const std::string &name) {
+  if (text::trim(text).empty())
+    return std::vector<Waiver>{}; // an empty file waives nothing
   yaml::Node root = TRY(yaml::parse(text, name));
   const yaml::Node *list = &root;
   if (root.is_mapping()) {

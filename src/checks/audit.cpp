@@ -5,10 +5,15 @@
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/core/yaml.hpp>
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <ctime>
 #include <fnmatch.h>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,7 +62,164 @@ std::string target_hostname(const RootFs &fs) {
   return h ? std::string(text::trim(*h)) : "";
 }
 
+// A real calendar date, written YYYY-MM-DD (so that string order is date
+// order).
+bool valid_date(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-')
+    return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9')
+      return false;
+  int y = std::stoi(std::string(d.substr(0, 4)));
+  int m = std::stoi(std::string(d.substr(5, 2)));
+  int day = std::stoi(std::string(d.substr(8, 2)));
+  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || day < 1)
+    return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return day <= k_days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool waiver_matches(const Waiver &w, const Finding &f) {
+  return w.check == f.check && (!w.subject || *w.subject == f.subject);
+}
+
 } // namespace
+
+std::string_view to_string(WaiverUse::State s) {
+  switch (s) {
+  case WaiverUse::State::applied: return "applied";
+  case WaiverUse::State::expired: return "expired";
+  case WaiverUse::State::unused: return "unused";
+  }
+  return "unused";
+}
+
+Result<std::vector<Waiver>> parse_waivers(std::string_view text, const std::string &name) {
+  if (text::trim(text).empty())
+    return std::vector<Waiver>{}; // an empty file waives nothing
+  yaml::Node root = TRY(yaml::parse(text, name));
+  const yaml::Node *list = &root;
+  if (root.is_mapping()) {
+    for (auto &[k, v] : root.entries)
+      if (k != "waivers")
+        return Error{"unknown key '" + text::printable(k, 60) + "' (expected 'waivers')", name,
+                     v.line};
+    list = root.find("waivers");
+  }
+  if (list == nullptr || list->kind == yaml::Node::Kind::null)
+    return std::vector<Waiver>{};
+  if (!list->is_sequence())
+    return Error{"'waivers' must be a list of {check, subject, justification, owner, expires}",
+                 name, list->line};
+  const Catalogue &cat = Catalogue::builtin();
+  std::vector<Waiver> out;
+  for (const yaml::Node &item : list->items) {
+    if (!item.is_mapping())
+      return Error{"a waiver must be a mapping with check, justification, owner and expires", name,
+                   item.line};
+    Waiver w;
+    w.source = name + ":" + std::to_string(item.line);
+    for (auto &[k, v] : item.entries) {
+      std::string *field = k == "check"           ? &w.check
+                           : k == "justification" ? &w.justification
+                           : k == "owner"         ? &w.owner
+                           : k == "expires"       ? &w.expires
+                                                  : nullptr;
+      if (k == "subject") {
+        if (v.kind == yaml::Node::Kind::null)
+          w.subject = "";
+        else if (v.is_scalar())
+          w.subject = v.scalar;
+        else
+          return Error{"'subject' must be a string", name, v.line};
+        continue;
+      }
+      if (field == nullptr)
+        return Error{"unknown waiver field '" + text::printable(k, 60) +
+                         "' (known: check, subject, justification, owner, expires)",
+                     name, v.line};
+      if (!v.is_scalar())
+        return Error{"'" + k + "' must be a string", name, v.line};
+      *field = v.scalar;
+    }
+    for (auto [key, value] : {std::pair{"check", &w.check},
+                              {"justification", &w.justification},
+                              {"owner", &w.owner},
+                              {"expires", &w.expires}})
+      if (text::trim(*value).empty())
+        return Error{std::string("waiver without '") + key + "'", name, item.line};
+    if (cat.find(w.check) == nullptr)
+      return Error{"unknown check '" + text::printable(w.check, 80) + "' (see `bulwark checks`)",
+                   name, item.find("check")->line};
+    if (!valid_date(w.expires))
+      return Error{"'expires' must be a date YYYY-MM-DD, not '" + text::printable(w.expires, 40) +
+                       "'",
+                   name, item.find("expires")->line};
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+Result<std::vector<Waiver>> load_waivers(const std::string &host_path) {
+  std::ifstream in(host_path, std::ios::binary);
+  if (!in)
+    return Error{std::string("cannot read waivers: ") + std::strerror(errno), host_path};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().size() > 4 * 1024 * 1024)
+    return Error{"waiver file is larger than 4 MiB", host_path};
+  return parse_waivers(ss.str(), host_path);
+}
+
+std::vector<WaiverUse> apply_waivers(std::vector<Finding> &findings,
+                                     const std::vector<Waiver> &waivers, std::string_view today) {
+  std::vector<WaiverUse> uses;
+  for (auto &w : waivers) {
+    WaiverUse u;
+    u.waiver = w;
+    u.state = w.expires < today ? WaiverUse::State::expired : WaiverUse::State::unused;
+    uses.push_back(std::move(u));
+  }
+  for (auto &f : findings) {
+    if (f.status != Status::fail && f.status != Status::warn)
+      continue;
+    // The first waiver in the file that still applies wins; an expired one
+    // is noted only when no valid waiver covers the finding.
+    WaiverUse *chosen = nullptr;
+    for (auto &u : uses)
+      if (waiver_matches(u.waiver, f) && u.state != WaiverUse::State::expired) {
+        chosen = &u;
+        break;
+      }
+    if (chosen == nullptr)
+      for (auto &u : uses)
+        if (waiver_matches(u.waiver, f)) {
+          chosen = &u;
+          break;
+        }
+    if (chosen == nullptr)
+      continue;
+    ++chosen->matched;
+    bool expired = chosen->state == WaiverUse::State::expired;
+    if (!expired)
+      chosen->state = WaiverUse::State::applied;
+    const Waiver &w = chosen->waiver;
+    f.waiver = WaiverNote{w.justification, w.owner, w.expires, w.source, expired, f.status};
+    if (!expired)
+      f.status = Status::waived;
+  }
+  return uses;
+}
+
+std::string today_utc() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
 
 bool selector_matches(std::string_view selector, std::string_view id) {
   if (selector == id)
@@ -92,6 +254,20 @@ bool fails_at(const AuditReport &report, Severity threshold) {
   for (auto &f : report.findings)
     if (f.status == Status::fail && f.severity >= threshold)
       return true;
+  return false;
+}
+
+bool new_fails_at(const AuditReport &report, Severity threshold) {
+  assert(report.baseline);
+  std::map<std::string, int> added;
+  for (auto &e : report.baseline->added)
+    ++added[e.fingerprint];
+  for (auto &f : report.findings)
+    if (f.status == Status::fail && f.severity >= threshold) {
+      auto it = added.find(fingerprint(f));
+      if (it != added.end() && it->second > 0)
+        return true;
+    }
   return false;
 }
 
@@ -140,8 +316,13 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
     for (auto &f : run.findings())
       report.findings.push_back(std::move(f));
   }
-  // Pass 4: summary.
-  for (Status s : {Status::pass, Status::fail, Status::warn, Status::not_applicable, Status::error})
+  // Pass 4: waivers, then summary and score (waived findings count for
+  // neither --fail-on nor the score).
+  if (req.waivers)
+    report.waivers =
+        apply_waivers(report.findings, *req.waivers, req.today.empty() ? today_utc() : req.today);
+  for (Status s : {Status::pass, Status::fail, Status::warn, Status::not_applicable, Status::error,
+                   Status::waived})
     report.summary[s] = 0;
   for (auto &f : report.findings)
     ++report.summary[f.status];

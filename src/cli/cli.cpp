@@ -130,6 +130,49 @@ nlohmann::ordered_json facts_sysctl(const RootFs &fs) {
   return j;
 }
 
+constexpr std::string_view k_formats[] = {"text", "json", "sarif", "junit", "markdown", "html"};
+
+bool known_format(std::string_view f) {
+  for (auto k : k_formats)
+    if (k == f)
+      return true;
+  return false;
+}
+
+std::string render(const AuditReport &r, std::string_view format, bool color) {
+  if (format == "json")
+    return report::render_json(r);
+  if (format == "sarif")
+    return report::render_sarif(r);
+  if (format == "junit")
+    return report::render_junit(r);
+  if (format == "markdown")
+    return report::render_markdown(r);
+  if (format == "html")
+    return report::render_html(r);
+  return report::render_text(r, color);
+}
+
+// One destination of the report: `--output FILE` takes --format,
+// `--output FORMAT=FILE` names its own.
+struct OutputSpec {
+  std::string format;
+  std::string path;
+};
+
+std::vector<OutputSpec> parse_outputs(const std::vector<std::string> &args,
+                                      const std::string &format) {
+  std::vector<OutputSpec> out;
+  for (auto &a : args) {
+    auto eq = a.find('=');
+    if (eq != std::string::npos && known_format(a.substr(0, eq)))
+      out.push_back({a.substr(0, eq), a.substr(eq + 1)});
+    else
+      out.push_back({format, a});
+  }
+  return out;
+}
+
 struct FactsDomain {
   std::string_view name;
   nlohmann::ordered_json (*collect)(const RootFs &);
@@ -150,7 +193,9 @@ int run(int argc, char **argv) {
 
     std::string root = "/";
     std::vector<std::string> profiles, only, skip;
-    std::string format = "text", output, fail_on = "high";
+    std::string format = "text", fail_on = "high", waivers_file, baseline_file;
+    std::vector<std::string> outputs;
+    bool fail_on_new = false;
 
     auto *audit = app.add_subcommand("audit", "audit the target against the selected profile");
     audit->add_option("--root", root, "audit an offline root filesystem instead of /");
@@ -160,13 +205,27 @@ int run(int argc, char **argv) {
     audit->add_option("--only", only,
                       "run only these checks (ids, domains, globs; comma-separated)");
     audit->add_option("--skip", skip, "skip these checks (ids, domains, globs; comma-separated)");
-    audit->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
-    audit->add_option("--output", output, "write the report to FILE atomically (default: stdout)");
+    audit
+        ->add_option("--format", format,
+                     "report format on stdout or for --output FILE: text, json, sarif, junit, "
+                     "markdown, html")
+        ->check(CLI::IsMember({"text", "json", "sarif", "junit", "markdown", "html"}));
+    audit->add_option("--output", outputs,
+                      "FILE: write the --format report to FILE instead of stdout; FORMAT=FILE: "
+                      "also write that format to FILE (repeatable; each written atomically)");
     audit
         ->add_option("--fail-on", fail_on,
                      "exit 1 when a check of this severity or above fails (critical, high, "
-                     "medium, low, info, none)")
+                     "medium, low, info, none); waived findings never count")
         ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "none"}));
+    audit->add_option("--waivers", waivers_file,
+                      "YAML file of accepted findings (check, subject, justification, owner, "
+                      "expires YYYY-MM-DD)");
+    audit->add_option("--baseline", baseline_file,
+                      "a previous `--format json` report: report new, fixed and remaining "
+                      "findings");
+    audit->add_flag("--fail-on-new", fail_on_new,
+                    "with --baseline: exit 1 only for new failures at or above --fail-on");
 
     std::string checks_profile;
     auto *checks =
@@ -284,25 +343,62 @@ int run(int argc, char **argv) {
       return 0;
     }
 
-    // audit
+    // audit: request, waivers, evaluation, baseline, reports, exit code.
+    if (fail_on_new && baseline_file.empty()) {
+      std::cerr << "bulwark: --fail-on-new needs --baseline\n";
+      return exit_code::k_usage;
+    }
+    std::vector<OutputSpec> dests = parse_outputs(outputs, format);
+    for (auto &d : dests)
+      if (d.path.empty()) {
+        std::cerr << "bulwark: --output " << d.format << "= needs a file name\n";
+        return exit_code::k_usage;
+      }
     AuditRequest req;
     req.root = root;
     req.profiles = profiles;
     req.only = split_ids(only);
     req.skip = split_ids(skip);
+    if (!waivers_file.empty()) {
+      auto w = load_waivers(waivers_file);
+      if (!w) {
+        std::cerr << "bulwark: " << w.error().to_string() << "\n";
+        return exit_code::k_usage;
+      }
+      req.waivers = std::move(*w);
+    }
     auto report = run_audit(req);
     if (!report) {
       std::cerr << "bulwark: " << report.error().to_string() << "\n";
       return exit_code::k_usage;
     }
-    std::string rendered = format == "json"
-                               ? report::render_json(*report)
-                               : report::render_text(*report, use_color(!output.empty()));
-    if (int rc = emit(rendered, output); rc != 0)
-      return rc;
-    if (fail_on != "none" && fails_at(*report, *parse_severity(fail_on)))
-      return exit_code::k_findings;
-    return 0;
+    if (!baseline_file.empty()) {
+      auto b = report::load_baseline(*report, baseline_file);
+      if (!b) {
+        std::cerr << "bulwark: " << b.error().to_string() << "\n";
+        return exit_code::k_usage;
+      }
+      report->baseline = std::move(*b);
+    }
+    // stdout carries --format unless a plain `--output FILE` took it.
+    bool plain_output = false;
+    for (auto &o : outputs)
+      plain_output = plain_output || o.find('=') == std::string::npos ||
+                     !known_format(o.substr(0, o.find('=')));
+    if (!plain_output)
+      if (int rc = emit(render(*report, format, use_color(false)), ""); rc != 0)
+        return rc;
+    int write_rc = 0;
+    for (auto &d : dests)
+      if (int rc = emit(render(*report, d.format, false), d.path); rc != 0)
+        write_rc = rc;
+    if (write_rc != 0)
+      return write_rc;
+    if (fail_on == "none")
+      return 0;
+    Severity threshold = *parse_severity(fail_on);
+    bool failed = fail_on_new ? new_fails_at(*report, threshold) : fails_at(*report, threshold);
+    return failed ? exit_code::k_findings : 0;
   } catch (const FatalError &e) {
     std::cerr << "bulwark: " << e.what() << "\n";
     return e.exit_code();

@@ -25,9 +25,10 @@ int status_rank(Status s) {
   case Status::error: return 1;
   case Status::warn: return 2;
   case Status::pass: return 3;
-  case Status::not_applicable: return 4;
+  case Status::waived: return 4;
+  case Status::not_applicable: return 5;
   }
-  return 5;
+  return 6;
 }
 
 std::string_view status_code(Status s) {
@@ -37,6 +38,7 @@ std::string_view status_code(Status s) {
   case Status::warn: return "1;33";
   case Status::pass: return "32";
   case Status::not_applicable: return "2";
+  case Status::waived: return "36";
   }
   return "0";
 }
@@ -48,6 +50,7 @@ std::string status_label(Status s) {
   case Status::warn: return "WARN";
   case Status::pass: return "PASS";
   case Status::not_applicable: return "N/A";
+  case Status::waived: return "WAIVE";
   }
   return "?";
 }
@@ -82,6 +85,13 @@ std::string render_text(const AuditReport &r, bool color) {
                          to_string(f->severity), f->check,
                          f->subject.empty() || f->subject == "sshd" ? "" : " [" + f->subject + "]",
                          text::printable(f->message, 300));
+      if (f->waiver)
+        out += fmt::format("        {} {} (owner {}, {} {}; {})\n",
+                           p.c("36", f->waiver->expired ? "waiver EXPIRED:" : "waived:"),
+                           text::printable(f->waiver->justification, 300),
+                           text::printable(f->waiver->owner, 80),
+                           f->waiver->expired ? "expired" : "until", f->waiver->expires,
+                           text::printable(f->waiver->source, 200));
       bool detail =
           f->status == Status::fail || f->status == Status::warn || f->status == Status::error;
       if (!detail)
@@ -111,11 +121,45 @@ std::string render_text(const AuditReport &r, bool color) {
     auto it = r.summary.find(s);
     return it == r.summary.end() ? 0 : it->second;
   };
-  out += fmt::format("\n{} {} pass, {} fail, {} warn, {} not applicable, {} error; score {}/100 "
+  if (r.waivers) {
+    out += "\n" + p.c("1", "waivers") + "\n";
+    for (auto &u : *r.waivers) {
+      std::string what = u.waiver.check + (u.waiver.subject ? " [" + *u.waiver.subject + "]" : "");
+      std::string state =
+          u.state == WaiverUse::State::applied
+              ? fmt::format("applied to {} finding{}", u.matched, u.matched == 1 ? "" : "s")
+          : u.state == WaiverUse::State::expired
+              ? fmt::format("EXPIRED on {}, no longer applies{}", u.waiver.expires,
+                            u.matched ? fmt::format(" ({} finding{} reported as before)", u.matched,
+                                                    u.matched == 1 ? "" : "s")
+                                      : "")
+              : "matches no open finding (stale or mistyped?)";
+      out += fmt::format("  {}  {}: {}\n", text::printable(u.waiver.source, 200),
+                         text::printable(what, 200), state);
+    }
+  }
+  if (r.baseline) {
+    auto &b = *r.baseline;
+    out += "\n" + p.c("1", "baseline") + " " + text::printable(b.file, 200) + ": " +
+           fmt::format("{} new, {} fixed, {} remaining\n", b.added.size(), b.fixed.size(),
+                       b.remaining.size());
+    auto list = [&](std::string_view label, std::string_view code,
+                    const std::vector<BaselineEntry> &es) {
+      for (auto &e : es)
+        out += fmt::format("  {} {:<8} {}{}  {}\n", p.c(code, fmt::format("{:<5}", label)),
+                           e.severity, e.check,
+                           e.subject.empty() ? "" : " [" + text::printable(e.subject, 80) + "]",
+                           text::printable(e.message, 200));
+    };
+    list("NEW", "1;31", b.added);
+    list("FIXED", "32", b.fixed);
+  }
+  out += fmt::format("\n{} {} pass, {} fail, {} warn, {} not applicable, {} error{}; score {}/100 "
                      "({:.0f} ms)\n",
                      p.c("1", "summary:"), count(Status::pass), count(Status::fail),
                      count(Status::warn), count(Status::not_applicable), count(Status::error),
-                     r.score, r.duration_ms);
+                     r.waivers ? fmt::format(", {} waived", count(Status::waived)) : "", r.score,
+                     r.duration_ms);
   return out;
 }
 

@@ -187,3 +187,71 @@ TEST(Cli, FactsSysctlCitesTheDecidingLine) {
   EXPECT_FALSE(j["sysctl"]["settings"]["net.ipv4.ip_forward"].contains("live")); // offline root
   EXPECT_EQ(run_command(k_bin + " facts nosuch").exit_code, 2);
 }
+
+TEST(Cli, SeveralFormatsAtOnceEachWrittenAtomically) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin yes\n");
+  r.write("/out/report.sarif", "OLD");
+  auto res = run_command(k_bin + " audit --fail-on none --root " + r.path() +
+                         " --output sarif=" + r.host("/out/report.sarif") +
+                         " --output junit=" + r.host("/out/report.xml") + " --output markdown=" +
+                         r.host("/out/report.md") + " --output html=" + r.host("/out/report.html") +
+                         " --output json=" + r.host("/out/report.json"));
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  // stdout still carries --format (text) when only FORMAT=FILE outputs are given.
+  EXPECT_NE(res.out.find("summary:"), std::string::npos);
+  auto slurp = [&](const std::string &p) {
+    std::ifstream in(r.host(p), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(nlohmann::json::parse(slurp("/out/report.sarif"))["version"], "2.1.0");
+  EXPECT_EQ(slurp("/out/report.xml").rfind("<?xml", 0), 0u);
+  EXPECT_EQ(slurp("/out/report.md").rfind("# Server hardening checklist", 0), 0u);
+  EXPECT_EQ(slurp("/out/report.html").rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(nlohmann::json::parse(slurp("/out/report.json"))["schema"], "bulwark.audit/v1");
+  int files = 0;
+  for (auto &e : std::filesystem::directory_iterator(r.host("/out")))
+    (void)e, ++files;
+  EXPECT_EQ(files, 5); // no temporary files left behind
+  // Plain --output FILE keeps working with --format, and takes stdout's place.
+  auto plain =
+      run_command(k_bin + " audit --fail-on none --format sarif --root " + r.path() + " --output " +
+                  r.host("/out/plain.sarif") + " --output json=" + r.host("/out/also.json"));
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_TRUE(plain.out.empty());
+  EXPECT_EQ(nlohmann::json::parse(slurp("/out/plain.sarif"))["version"], "2.1.0");
+  EXPECT_EQ(nlohmann::json::parse(slurp("/out/also.json"))["schema"], "bulwark.audit/v1");
+  // Each --format value works on stdout.
+  for (auto f : {"text", "json", "sarif", "junit", "markdown", "html"})
+    EXPECT_EQ(run_command(k_bin + " audit --fail-on none --format " + f + " --root " + r.path())
+                  .exit_code,
+              0)
+        << f;
+  // One unwritable destination is exit 3; an empty file name is a usage error.
+  EXPECT_EQ(run_command(k_bin + " audit --fail-on none --root " + r.path() +
+                        " --output sarif=/nonexistent-dir/x.sarif")
+                .exit_code,
+            3);
+  EXPECT_EQ(run_command(k_bin + " audit --fail-on none --root " + r.path() + " --output sarif=")
+                .exit_code,
+            2);
+}
+
+TEST(Cli, JsonAddsFieldsWithoutRenamingAny) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin yes\n");
+  auto j = nlohmann::json::parse(
+      run_command(k_bin + " audit --fail-on none --format json --root " + r.path()).out);
+  std::vector<std::string> keys;
+  for (auto &[k, v] : j.items())
+    keys.push_back(k);
+  // nlohmann::json sorts keys; the contract's keys are all present, and
+  // "waivers"/"baseline" appear only when asked for.
+  for (auto k :
+       {"schema", "tool", "target", "profiles", "duration_ms", "score", "summary", "findings"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_FALSE(j.contains("waivers"));
+  EXPECT_FALSE(j.contains("baseline"));
+  EXPECT_EQ(j["summary"]["waived"], 0);
+  EXPECT_EQ(j["findings"][0]["fingerprint"].get<std::string>().size(), 32u);
+}

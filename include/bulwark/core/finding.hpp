@@ -9,7 +9,9 @@
 namespace bulwark {
 
 enum class Severity { info, low, medium, high, critical };
-enum class Status { pass, fail, warn, not_applicable, error };
+// `waived`: a fail or warn that a waiver (--waivers) accepts until its expiry
+// date. It counts neither for --fail-on nor for the score.
+enum class Status { pass, fail, warn, not_applicable, error, waived };
 
 std::string_view to_string(Severity s);
 std::string_view to_string(Status s);
@@ -30,6 +32,16 @@ struct Evidence {
   std::string context; // "global", "Match User alice", a service name...
 };
 
+// The waiver that matched a finding (checks/audit.hpp applies them).
+struct WaiverNote {
+  std::string justification;
+  std::string owner;
+  std::string expires;            // YYYY-MM-DD, the last day it applies
+  std::string source;             // "waivers.yaml:12"
+  bool expired = false;           // matched, but past its date: the finding keeps its status
+  Status original = Status::fail; // the status the check reported
+};
+
 struct Finding {
   std::string check;
   std::string title;
@@ -40,6 +52,15 @@ struct Finding {
   std::vector<Evidence> evidence;
   std::string fix;
   std::vector<std::string> references;
+  std::optional<WaiverNote> waiver; // set when a waiver matched
 };
+
+// The identity of a finding across runs (SARIF partialFingerprints, the
+// --baseline comparison): SHA-256 of check id, subject and the first
+// evidence path, as 32 hex digits. Line numbers and messages are left out on
+// purpose: an edit above a setting or a reworded message must not make an
+// old finding look new.
+std::string fingerprint(std::string_view check, std::string_view subject, std::string_view path);
+std::string fingerprint(const Finding &f);
 
 } // namespace bulwark

@@ -14,4 +14,29 @@ std::string render_json(const AuditReport &r);
 // each failure, a summary and the score. `color` adds ANSI colours.
 std::string render_text(const AuditReport &r, bool color);
 
+// SARIF 2.1.0 for code-scanning dashboards: one rule per check that ran, one
+// result per fail/warn finding (waived ones carry a suppression), locations
+// relative to the target root (uriBaseId ROOT), partialFingerprints from
+// fingerprint().
+std::string render_sarif(const AuditReport &r);
+
+// JUnit XML: a testsuite per domain, a testcase per check and subject;
+// fail and error are <failure>/<error>, not_applicable and waived <skipped>.
+std::string render_junit(const AuditReport &r);
+
+// The sign-off checklist of guide 003 §10 in Markdown: items grouped by the
+// guides' sections, [x]/[ ] with evidence, a summary, a sign-off block.
+std::string render_markdown(const AuditReport &r);
+
+// One self-contained HTML file (no external loads; a CSP forbids them):
+// score gauge, per-domain chart, filters, findings with evidence and fixes.
+std::string render_html(const AuditReport &r);
+
+// Compares the open findings (fail, warn, waived) of `r` with those of a
+// previous bulwark.audit/v1 JSON report, by fingerprint. Errors (file:line):
+// unreadable, not JSON, not bulwark.audit/v1.
+Result<BaselineDiff> compare_with_baseline(const AuditReport &r, std::string_view previous_json,
+                                           const std::string &name);
+Result<BaselineDiff> load_baseline(const AuditReport &r, const std::string &host_path);
+
 } // namespace bulwark::report

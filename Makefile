@@ -14,7 +14,12 @@ PACKAGES = cmake g++ make pkg-config git ca-certificates \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
            libpwquality-tools logrotate auditd liblz4-dev zlib1g-dev lz4 gzip docker-compose \
+           chromium cmark-gfm libxml2-utils python3 \
            dpkg-dev file man-db groff-base lintian bash-completion zsh jq
+
+# npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
+# is installed already (NodeSource's nodejs conflicts with Debian's npm).
+PACKAGES += $(if $(shell command -v npm),,nodejs npm)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -27,7 +32,7 @@ DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
 DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,apparmor,rsyslog,logrotate
 
-.PHONY: deps build audit test unit asan-test package package-test debian-root fuzz fuzz-smoke bench format tidy clean
+.PHONY: deps build audit test unit asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -64,14 +69,24 @@ debian-root:
 	  fi; \
 	fi
 
-unit: build debian-root
-	cd $(BUILD) && BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) ctest --output-on-failure -j$(JOBS)
+# The SARIF Multitool (Microsoft's validator, from npm), for the SARIF tests.
+SARIF_TOOL ?= /var/tmp/bulwark-sarif-multitool
+SARIF_TOOL_VERSION = 5.7.0
+sarif-tool:
+	@if [ ! -d $(SARIF_TOOL)/node_modules/@microsoft/sarif-multitool ]; then \
+	  npm install --no-audit --no-fund --prefix $(SARIF_TOOL) @microsoft/sarif-multitool@$(SARIF_TOOL_VERSION) \
+	    || echo "warning: npm install of the SARIF Multitool failed; the SARIF validation test will skip"; \
+	fi
 
-asan-test: debian-root
+unit: build debian-root sarif-tool
+	cd $(BUILD) && BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) BULWARK_SARIF_MULTITOOL=$(SARIF_TOOL) ctest --output-on-failure -j$(JOBS)
+
+asan-test: debian-root sarif-tool
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) \
+	  BULWARK_SARIF_MULTITOOL=$(SARIF_TOOL) \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
 test: deps

@@ -101,7 +101,7 @@ TEST(Sarif, RulesResultsAndLocations) {
   auto &run = j["runs"][0];
   EXPECT_EQ(run["tool"]["driver"]["name"], "bulwark");
   EXPECT_EQ(run["tool"]["driver"]["version"], BULWARK_VERSION);
-  EXPECT_TRUE(run["tool"]["driver"]["informationUri"].get<std::string>().rfind("https://", 0) == 0);
+  EXPECT_EQ(run["tool"]["driver"]["informationUri"].get<std::string>(), BULWARK_HOMEPAGE);
   EXPECT_EQ(run["originalUriBaseIds"]["ROOT"]["uri"], "file://" + r.path() + "/");
   auto &rules = run["tool"]["driver"]["rules"];
   std::map<std::string, nlohmann::json> by_id;

@@ -30,7 +30,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # built (no root, no mirror) those tests skip.
 DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
-DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,apparmor,rsyslog,logrotate
+DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate
 
 .PHONY: deps build audit test unit asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy clean
 

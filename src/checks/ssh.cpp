@@ -6,9 +6,11 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/parse/pam.hpp>
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 namespace bulwark {
 
@@ -113,6 +115,34 @@ void permit_root_login(CheckRun &run) {
       [](const ssh::Value &v) { return first(v) == "no"; }, "PermitRootLogin is no in every scope");
 }
 
+// Keyboard-interactive through PAM asks whatever sshd's PAM auth stack asks.
+// It offers passwords unless no module that asks for one can be reached
+// (a stack of pam_google_authenticator alone asks for a code). When the
+// stack cannot be read, assume it does: that is Debian's default.
+struct KbdPam {
+  bool offers_passwords = true;
+  std::string note;
+};
+
+KbdPam kbd_pam(const RootFs &fs) {
+  static constexpr std::string_view k_password_modules[] = {
+      "pam_unix", "pam_sss", "pam_ldap", "pam_krb5", "pam_winbind", "pam_userdb", "pam_pwdfile"};
+  pam::Service svc = pam::load_service(fs, "sshd");
+  if (!svc.exists || svc.aborted)
+    return {};
+  const auto &stack = svc.stack(pam::Type::auth);
+  pam::Analysis a = pam::analyse(stack);
+  for (size_t i = 0; i < stack.size(); ++i) {
+    if (!a.reached[i])
+      continue;
+    for (auto name : k_password_modules)
+      if (stack[i].name == name)
+        return {true, stack[i].name + " at " + stack[i].loc.path + ":" +
+                          std::to_string(stack[i].loc.line) + " asks for the password"};
+  }
+  return {false, "the PAM auth stack of " + svc.path + " reaches no password module"};
+}
+
 void password_authentication(CheckRun &run) {
   const SshModel *m = usable(run);
   if (!m)
@@ -120,6 +150,7 @@ void password_authentication(CheckRun &run) {
   std::vector<Evidence> bad, good;
   // usepam is global-only: keyboard-interactive offers passwords through PAM.
   ssh::Value usepam = m->scopes.front().effective.get("usepam");
+  std::optional<KbdPam> pam_kbd;
   for (const Scope &s : m->scopes) {
     ssh::Value pw = s.effective.get("passwordauthentication");
     ssh::Value kbd = s.effective.get("kbdinteractiveauthentication");
@@ -134,6 +165,13 @@ void password_authentication(CheckRun &run) {
       auto e =
           evidence_for(*m, s, "kbdinteractiveauthentication", kbd,
                        "kbdinteractiveauthentication no (UsePAM yes lets it ask for passwords)");
+      if (offers) {
+        if (!pam_kbd)
+          pam_kbd = kbd_pam(run.ctx().fs());
+        offers = pam_kbd->offers_passwords;
+        if (!pam_kbd->note.empty())
+          e.found += " (" + pam_kbd->note + ")";
+      }
       (offers ? bad : good).push_back(e);
     }
   }

@@ -131,6 +131,32 @@ TEST(SshChecks, KeyboardInteractiveWithPamOffersPasswords) {
   EXPECT_EQ(b.status("ssh.password-authentication"), Status::pass);
 }
 
+// Keyboard-interactive asks what sshd's PAM auth stack asks: Debian's stack
+// (common-auth, pam_unix) asks for the password; a stack of
+// pam_google_authenticator alone asks for a code, not a password.
+TEST(SshChecks, KeyboardInteractiveFollowsTheSshdPamStack) {
+  const std::string cfg = "PasswordAuthentication no\nKbdInteractiveAuthentication yes\n"
+                          "UsePAM yes\nAuthenticationMethods publickey,keyboard-interactive\n";
+  Audit debian;
+  debian.base(cfg);
+  debian.root.write("/etc/pam.d/sshd", "@include common-auth\n");
+  debian.root.write("/etc/pam.d/common-auth",
+                    "auth [success=1 default=ignore] pam_unix.so nullok\n"
+                    "auth requisite pam_deny.so\nauth required pam_permit.so\n");
+  debian.run();
+  EXPECT_EQ(debian.status("ssh.password-authentication"), Status::fail);
+  auto *f = debian.of("ssh.password-authentication").front();
+  EXPECT_NE(f->message.find("pam_unix at /etc/pam.d/common-auth:1"), std::string::npos)
+      << f->message;
+
+  Audit otp;
+  otp.base(cfg);
+  otp.root.write("/etc/pam.d/sshd", "auth required pam_google_authenticator.so\n"
+                                    "# @include common-auth\n");
+  otp.run();
+  EXPECT_EQ(otp.status("ssh.password-authentication"), Status::pass);
+}
+
 TEST(SshChecks, IncludedDropInDecidesAndIsCited) {
   Audit a;
   a.base(k_compliant);

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <libfyaml.h>
+#include <string>
+#include <vector>
 
 namespace bulwark::yaml {
 
@@ -11,7 +13,52 @@ namespace {
 // must not exhaust the stack.
 constexpr int k_max_depth = 64;
 
-Result<Node> convert(struct fy_node *fyn, const std::string &name, int depth) {
+// YAML 1.2 §7.3.2, single-quoted scalars: '' is a quote; line folding trims
+// the white space around each line break, one break becomes a space and n+1
+// breaks become n newlines. libfyaml 0.7.12 gets runs of '' wrong
+// ('x''''y' gives "x'''"), so such scalars are decoded here from the source.
+// `raw` is the text between the quotes.
+std::string decode_single_quoted(std::string_view raw) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i <= raw.size(); ++i) {
+    if (i == raw.size() || raw[i] == '\n') {
+      std::string_view l = raw.substr(start, i - start);
+      if (!l.empty() && l.back() == '\r')
+        l.remove_suffix(1);
+      lines.push_back(l);
+      start = i + 1;
+    }
+  }
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  std::string out;
+  int breaks = 0;
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::string_view l = lines[n];
+    if (n > 0)
+      while (!l.empty() && is_space(l.front()))
+        l.remove_prefix(1);
+    if (n + 1 < lines.size())
+      while (!l.empty() && is_space(l.back()))
+        l.remove_suffix(1);
+    if (n > 0 && l.empty() && n + 1 < lines.size()) {
+      ++breaks; // an empty line inside the scalar
+      continue;
+    }
+    if (n > 0)
+      out += breaks == 0 ? std::string(" ") : std::string(static_cast<size_t>(breaks), '\n');
+    breaks = 0;
+    for (size_t i = 0; i < l.size(); ++i) {
+      out += l[i];
+      if (l[i] == '\'' && i + 1 < l.size() && l[i + 1] == '\'')
+        ++i;
+    }
+  }
+  return out;
+}
+
+Result<Node> convert(struct fy_node *fyn, std::string_view text, const std::string &name,
+                     int depth) {
   Node out;
   if (fyn == nullptr)
     return out;
@@ -28,6 +75,19 @@ Result<Node> convert(struct fy_node *fyn, const std::string &name, int depth) {
     const char *s = fy_node_get_scalar(fyn, &len);
     out.kind = Node::Kind::scalar;
     out.scalar.assign(s ? s : "", s ? len : 0);
+    if (fy_node_get_style(fyn) == FYNS_SINGLE_QUOTED) {
+      struct fy_token *tok = fy_node_get_scalar_token(fyn);
+      const struct fy_mark *b = tok ? fy_token_start_mark(tok) : nullptr;
+      const struct fy_mark *e = tok ? fy_token_end_mark(tok) : nullptr;
+      // libfyaml's marks of a quoted scalar exclude the quotes.
+      if (b && e && b->input_pos > 0 && b->input_pos <= e->input_pos &&
+          e->input_pos < text.size() && text[b->input_pos - 1] == '\'' &&
+          text[e->input_pos] == '\'') {
+        std::string_view raw = text.substr(b->input_pos, e->input_pos - b->input_pos);
+        if (raw.find("''") != std::string_view::npos)
+          out.scalar = decode_single_quoted(raw);
+      }
+    }
     // A plain `~` or `null` is YAML's null.
     if (fy_node_get_style(fyn) == FYNS_PLAIN &&
         (out.scalar == "~" || out.scalar == "null" || out.scalar.empty()))
@@ -38,7 +98,7 @@ Result<Node> convert(struct fy_node *fyn, const std::string &name, int depth) {
     out.kind = Node::Kind::sequence;
     void *iter = nullptr;
     while (struct fy_node *item = fy_node_sequence_iterate(fyn, &iter))
-      out.items.push_back(TRY(convert(item, name, depth + 1)));
+      out.items.push_back(TRY(convert(item, text, name, depth + 1)));
     if (!out.items.empty())
       out.line = out.items.front().line;
     break;
@@ -47,7 +107,7 @@ Result<Node> convert(struct fy_node *fyn, const std::string &name, int depth) {
     out.kind = Node::Kind::mapping;
     void *iter = nullptr;
     while (struct fy_node_pair *pair = fy_node_mapping_iterate(fyn, &iter)) {
-      Node key = TRY(convert(fy_node_pair_key(pair), name, depth + 1));
+      Node key = TRY(convert(fy_node_pair_key(pair), text, name, depth + 1));
       if (!key.is_scalar())
         return Error{"mapping keys must be plain strings", name, key.line};
       for (auto &e : out.entries)
@@ -55,7 +115,7 @@ Result<Node> convert(struct fy_node *fyn, const std::string &name, int depth) {
           return Error{"duplicate key '" + key.scalar + "'", name, key.line};
       if (out.entries.empty())
         out.line = key.line;
-      Node value = TRY(convert(fy_node_pair_value(pair), name, depth + 1));
+      Node value = TRY(convert(fy_node_pair_value(pair), text, name, depth + 1));
       if (value.line == 0)
         value.line = key.line;
       out.entries.emplace_back(key.scalar, std::move(value));
@@ -150,7 +210,7 @@ Result<Node> parse(std::string_view text, const std::string &name) {
     fy_diag_destroy(diag);
     return err;
   }
-  auto result = convert(fy_document_root(doc), name, 0);
+  auto result = convert(fy_document_root(doc), text, name, 0);
   fy_document_destroy(doc);
   fy_diag_destroy(diag);
   return result;

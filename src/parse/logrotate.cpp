@@ -15,6 +15,7 @@ namespace bulwark::logrotate {
 namespace {
 
 constexpr int k_max_nesting = 16;
+constexpr int k_max_file_reads = 2048;
 constexpr size_t k_max_words = 4096; // per line; the rest is reported, not read
 
 // Directives without arguments, and those that take the rest of the line.
@@ -122,6 +123,7 @@ struct Reader {
   Settings defaults{};
   std::vector<std::string> taboo = k_default_taboo;
   size_t budget_bytes = 64 * 1024 * 1024; // across every file read
+  int file_reads = 0;
 
   bool file_error = false; // the file being read has an error
 
@@ -169,6 +171,16 @@ struct Reader {
   }
 
   void read_file(const std::string &path, int depth) {
+    // Includes fan out: a directory whose files include the directory again
+    // reads 2^16 files at the nesting limit. Bound the reads, not just the depth.
+    if (++file_reads > k_max_file_reads) {
+      if (file_reads == k_max_file_reads + 1)
+        diag(Diagnostic::Level::error,
+             "more than " + std::to_string(k_max_file_reads) +
+                 " configuration files read (includes that fan out); the rest is ignored",
+             path, 0);
+      return;
+    }
     auto st = fs.stat(path);
     if (!st || st->type != FileInfo::Type::regular)
       return; // logrotate ignores what is not a regular file

@@ -85,6 +85,10 @@ struct Loader {
   const RootFs *fs = nullptr; // nullptr: text only
   Config &cfg;
   size_t budget = 64 * 1024 * 1024;
+  // Includes fan out (a file including itself twice reads 2^16 files at the
+  // nesting limit): bound the number of reads too.
+  static constexpr int k_max_reads = 2048;
+  int reads = 0;
 
   void diag(Diagnostic::Level level, std::string msg, SourceLocation loc) {
     if (cfg.diagnostics.size() < 1000)
@@ -92,6 +96,14 @@ struct Loader {
   }
 
   void read_file(const std::string &path, int depth) {
+    if (++reads > k_max_reads) {
+      if (reads == k_max_reads + 1)
+        diag(Diagnostic::Level::error,
+             "more than " + std::to_string(k_max_reads) +
+                 " configuration files read (includes that fan out); the rest is ignored",
+             {path, 0});
+      return;
+    }
     auto content = fs->read_file(path, budget);
     if (!content) {
       diag(Diagnostic::Level::error, content.error().message, {path, 0});

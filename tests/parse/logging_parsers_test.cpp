@@ -580,3 +580,34 @@ TEST(Shippers, AgentsPointingSomewhere) {
   EXPECT_TRUE(none.destinations.empty());
   EXPECT_EQ(none.unconfigured.size(), 1u);
 }
+
+// Includes that fan out: each file includes its own directory (or itself)
+// twice, so the nesting limit alone allows 2^16 reads. The loaders bound the
+// number of reads (found by fuzz_logrotate as a timeout).
+TEST(LogRotate, IncludeFanOutIsBounded) {
+  TempRoot t;
+  t.write("/etc/logrotate.conf", "include /etc/logrotate.d\n");
+  t.write("/etc/logrotate.d/x", "include /etc/logrotate.d\ninclude /etc/logrotate.d\n");
+  RootFs fs(t.path());
+  auto start = std::chrono::steady_clock::now();
+  auto c = logrotate::load_logrotate(fs);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Reads stop at the bound (the diagnostics, capped, name the nesting).
+  EXPECT_EQ(c.files.size(), 2048u);
+  EXPECT_FALSE(c.diagnostics.empty());
+}
+
+TEST(Rsyslog, IncludeFanOutIsBounded) {
+  TempRoot t;
+  t.write("/etc/rsyslog.conf",
+          "$IncludeConfig /etc/rsyslog.conf\n$IncludeConfig /etc/rsyslog.conf\n"
+          "*.* @@central:514\n");
+  RootFs fs(t.path());
+  auto start = std::chrono::steady_clock::now();
+  auto c = rsyslog::load_rsyslog(fs);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Reads stop at the bound (the diagnostics, capped, name the nesting).
+  EXPECT_EQ(c.files.size(), 2048u);
+  EXPECT_FALSE(c.diagnostics.empty());
+  EXPECT_FALSE(c.forwards.empty());
+}

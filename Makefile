@@ -1,25 +1,27 @@
 # bulwark: the two commands of the README, and the jobs behind them.
 #   make audit   install dependencies, build, audit this machine
-#   make test    install dependencies, build, run every test, then again under ASan+UBSan
+#   make test    install dependencies, build, run every test, again under ASan+UBSan, then the .deb
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 CMAKE_ARGS ?=
 
-# Every Debian 12 package the build, the tests, the fuzzers and the benchmark need.
-PACKAGES = cmake g++ make pkg-config git ca-certificates \
-           libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
-           libgtest-dev libgmock-dev libbenchmark-dev libssl-dev \
+# The Debian 12 packages the build needs (`make audit` installs only these),
+# and those the tests, the fuzzers, the package and the benchmark add.
+BUILD_PACKAGES = cmake g++ make pkg-config git ca-certificates \
+           libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev \
+           liblz4-dev zlib1g-dev libgtest-dev libgmock-dev
+TEST_PACKAGES = libbenchmark-dev \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
-           libpwquality-tools logrotate auditd liblz4-dev zlib1g-dev lz4 gzip docker-compose \
+           libpwquality-tools logrotate auditd lz4 gzip docker-compose \
            chromium cmark-gfm libxml2-utils python3 \
            dpkg-dev file man-db groff-base lintian bash-completion zsh jq
-
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).
-PACKAGES += $(if $(shell command -v npm),,nodejs npm)
+TEST_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
+PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -32,15 +34,23 @@ DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
 DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate
 
-.PHONY: deps build audit test unit asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy clean
+.PHONY: deps deps-build build audit test unit asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy clean
 
-deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# Installs whichever of $(1) are missing.
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+deps-build:
+	$(call install_missing,$(BUILD_PACKAGES))
+
+deps:
+	$(call install_missing,$(PACKAGES))
 
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
@@ -48,7 +58,7 @@ build:
 
 # Exit status 1 means "findings at or above --fail-on", which is the audit
 # working; only 2 (usage) and 3 (could not run) fail this target.
-audit: deps build
+audit: deps-build build
 	@./$(BUILD)/bulwark audit; rc=$$?; [ $$rc -le 1 ]
 
 debian-root:

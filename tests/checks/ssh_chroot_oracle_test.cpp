@@ -9,7 +9,7 @@
 // the global `sshd -T`, plus one `sshd -T -C user=blkN,...` per Match block.
 //
 // Needs BULWARK_DEBIAN_ROOT=DIR (make test builds one with debootstrap when
-// it can); skips with a message otherwise. The root's /etc/ssh is restored.
+// it can); skips with a message otherwise. It works on a copy of the root.
 
 #include "../support.hpp"
 
@@ -182,19 +182,14 @@ TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
            "(make test does when debootstrap can reach a mirror)";
   if (::geteuid() != 0)
     GTEST_SKIP() << "chroot needs root";
-  std::string root = env;
+  // Work on a copy: the cached root is shared with other tests that may run
+  // at the same time (ctest -j), and must never see our generated configs.
+  bulwark::test::TempRoot copy;
+  auto cp = bulwark::test::run_command("cp -a --reflink=auto '" + std::string(env) + "/.' '" +
+                                       copy.path() + "/'");
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  std::string root = copy.path();
   fs::create_directories(root + "/run/sshd");
-  // Keep the root's /etc/ssh and put it back afterwards.
-  bulwark::test::TempRoot backup;
-  fs::copy(root + "/etc/ssh", backup.host("/ssh"),
-           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  struct Restore {
-    std::string from, to;
-    ~Restore() {
-      fs::remove_all(to);
-      fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    }
-  } restore{backup.host("/ssh"), root + "/etc/ssh"};
   std::ifstream in(root + "/etc/ssh/sshd_config");
   std::string debian_main((std::istreambuf_iterator<char>(in)), {});
 

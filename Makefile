@@ -11,13 +11,13 @@ CMAKE_ARGS ?=
 # and those the tests, the fuzzers, the package and the benchmark add.
 BUILD_PACKAGES = cmake g++ make pkg-config git ca-certificates \
            libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev \
-           liblz4-dev zlib1g-dev libgtest-dev libgmock-dev
+           liblz4-dev zlib1g-dev libgtest-dev libgmock-dev dpkg-dev
 TEST_PACKAGES = libbenchmark-dev \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
            libpwquality-tools logrotate auditd lz4 gzip docker-compose \
            chromium cmark-gfm libxml2-utils python3 \
-           dpkg-dev file man-db groff-base lintian bash-completion zsh jq
+           file man-db groff-base lintian bash-completion zsh jq
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).
 TEST_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
@@ -52,8 +52,17 @@ deps-build:
 deps:
 	$(call install_missing,$(PACKAGES))
 
+# Built with Debian's hardening flags (as a package build has them), so that
+# the .deb comes from this same build (make package) and the tests run on
+# what ships. The flags apply when the build directory is first configured.
 build:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	@if [ ! -f $(BUILD)/CMakeCache.txt ] && command -v dpkg-buildflags >/dev/null; then \
+	  eval "$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"; \
+	  CXXFLAGS="$$CXXFLAGS $$CPPFLAGS" LDFLAGS="$$LDFLAGS" \
+	    cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS); \
+	else \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS); \
+	fi
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Exit status 1 means "findings at or above --fail-on", which is the audit
@@ -104,15 +113,14 @@ test: deps
 	$(MAKE) asan-test
 	$(MAKE) package-test
 
-# The .deb, built by CPack in its own directory (Debian hardening flags, no
-# unit tests), then: lint, dpkg -i, run the installed bulwark, man page and
-# completions, purge, and check nothing is left behind.
-DEB_BUILD ?= build-deb
-package: deps
-	JOBS=$(JOBS) tests/package/deb_test.sh --build-only $(DEB_BUILD)
+# The .deb, built by CPack from the build above, then: lint, dpkg -i, run the
+# installed bulwark, man page and completions, purge, and check nothing is
+# left behind.
+package: deps build
+	JOBS=$(JOBS) tests/package/deb_test.sh --build-only $(BUILD)
 
-package-test: deps
-	JOBS=$(JOBS) tests/package/deb_test.sh $(DEB_BUILD)
+package-test: deps build
+	JOBS=$(JOBS) tests/package/deb_test.sh $(BUILD)
 
 fuzz: deps
 	CXX=clang++ cmake -S . -B build-fuzz -DBULWARK_FUZZ=ON -DBULWARK_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -136,4 +144,4 @@ tidy: build
 	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(DEB_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -44,7 +44,8 @@ public:
   void symlink(const std::string &target_of_link, const std::string &link) const {
     auto p = std::filesystem::path(host(link));
     std::filesystem::create_directories(p.parent_path());
-    ::symlink(target_of_link.c_str(), p.c_str());
+    if (::symlink(target_of_link.c_str(), p.c_str()) != 0)
+      std::abort(); // a fixture that cannot be built is a broken test
   }
 
 private:

@@ -181,7 +181,7 @@ TEST(SecretsFilePermissions, EnvSecretFilesAndKeys) {
   r.write("/srv/vpn/secrets/db_password.txt", "x\n", 0600);
   r.write("/etc/group", "root:x:0:\nssl-cert:x:112:postgres\n");
   r.write("/etc/ssl/private/site.key", "-----BEGIN PRIVATE KEY-----\n", 0640);
-  ::chown(r.host("/etc/ssl/private/site.key").c_str(), 0, 112);
+  ASSERT_EQ(::chown(r.host("/etc/ssl/private/site.key").c_str(), 0, 112), 0);
   auto f = audit(r, "secrets.file-permissions");
   EXPECT_EQ(f.status, Status::pass) << dump(f);
   EXPECT_EQ(f.evidence.size(), 4u) << dump(f);
@@ -209,11 +209,11 @@ TEST(SecretsFilePermissions, OwnerMustBeRootOrTheDirectoryOwner) {
     GTEST_SKIP() << "needs root to chown";
   TempRoot r;
   r.write("/home/deploy/app/.env", "A=1\n", 0600);
-  ::chown(r.host("/home/deploy/app/.env").c_str(), 1234, 1234);
+  ASSERT_EQ(::chown(r.host("/home/deploy/app/.env").c_str(), 1234, 1234), 0);
   auto f = audit(r, "secrets.file-permissions");
   ASSERT_EQ(f.status, Status::fail) << dump(f);
   EXPECT_NE(f.evidence[0].found.find("owned by uid 1234"), std::string::npos);
-  ::chown(r.host("/home/deploy/app").c_str(), 1234, 1234);
+  ASSERT_EQ(::chown(r.host("/home/deploy/app").c_str(), 1234, 1234), 0);
   EXPECT_EQ(audit(r, "secrets.file-permissions").status, Status::pass);
 }
 

@@ -351,7 +351,7 @@ TEST(Walk, DeepTreeNeedsNoLongPaths) {
     fd = next;
   }
   ::close(::openat(fd, "leaf", O_CREAT | O_WRONLY, 0666));
-  ::fchmodat(fd, "leaf", 0666, 0);
+  ASSERT_EQ(::fchmodat(fd, "leaf", 0666, 0), 0);
   ::close(fd);
   RootFs fs(r.path());
   WalkOptions opt;

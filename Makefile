@@ -11,13 +11,17 @@ CMAKE_ARGS ?=
 # and those the tests, the fuzzers, the package and the benchmark add.
 BUILD_PACKAGES = cmake g++ make pkg-config git ca-certificates \
            libfyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev \
-           liblz4-dev zlib1g-dev libgtest-dev libgmock-dev dpkg-dev
+           liblz4-dev zlib1g-dev libgtest-dev libgmock-dev dpkg-dev \
+           libre2-dev libnftables-dev libsqlite3-dev libsystemd-dev libpq-dev libhiredis-dev
 TEST_PACKAGES = libbenchmark-dev \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
            libpwquality-tools logrotate auditd lz4 gzip docker-compose \
            chromium cmark-gfm libxml2-utils python3 \
-           file man-db groff-base lintian bash-completion zsh jq
+           file man-db groff-base lintian bash-completion zsh jq \
+           fail2ban nftables iptables iproute2 postgresql redis-server nginx \
+           sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl \
+           strongswan-starter prometheus
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).
 TEST_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
@@ -36,13 +40,20 @@ DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwqualit
 
 .PHONY: deps deps-build build audit test unit asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy clean
 
-# Installs whichever of $(1) are missing.
+# Installs whichever of $(1) are missing. The tests need the servers'
+# programs (sshd, postgres, redis-server, nginx), never their system services:
+# a policy-rc.d that exists only during the install (Debian's invoke-rc.d
+# policy interface) keeps the packages from starting them.
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
+	  policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null && \
+	    $(SUDO) chmod 755 /usr/sbin/policy-rc.d && policy=1; fi; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	  rc=$$?; [ -z "$$policy" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
 endef
 

@@ -284,9 +284,15 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   TRY(check_selectors(cat, req.only, "--only"));
   TRY(check_selectors(cat, req.skip, "--skip"));
   // Pass 3: evaluate the selected checks; models are parsed on first use.
-  Context ctx(fs);
+  TargetOptions options;
+  options.live = req.live;
+  options.compose_files = req.compose_files;
+  options.env_files = req.env_files;
+  options.postgres_dsn = req.postgres_dsn;
+  Context ctx(fs, std::move(options));
   AuditReport report;
   report.root = fs.host_root();
+  report.live = ctx.live();
   report.hostname = target_hostname(fs);
   report.profiles = profile.names;
   for (const CheckSpec &spec : cat.checks()) {

@@ -13,8 +13,10 @@ namespace {
 using DomainTable = std::span<const CheckImpl> (*)();
 
 constexpr DomainTable k_domains[] = {
-    ssh_checks, accounts_checks, os_checks,      sysctl_checks,     pam_checks,
-    fs_checks,  patching_checks, logging_checks, monitoring_checks,
+    ssh_checks,        accounts_checks,  os_checks,       sysctl_checks,
+    pam_checks,        fs_checks,        patching_checks, logging_checks,
+    monitoring_checks, container_checks, firewall_checks, fail2ban_checks,
+    postgres_checks,   redis_checks,     tls_checks,      vpn_checks,
 };
 
 } // namespace

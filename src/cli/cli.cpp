@@ -1,12 +1,14 @@
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/facts.hpp>
 #include <bulwark/cli/cli.hpp>
 #include <bulwark/core/atomic_file.hpp>
 #include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/report/report.hpp>
+#include <bulwark/watch/cli.hpp>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -51,9 +53,9 @@ int emit(const std::string &data, const std::string &output) {
   return 0;
 }
 
-nlohmann::ordered_json facts_ssh(const RootFs &fs) {
+nlohmann::ordered_json facts_ssh(Context &ctx) {
   using nlohmann::ordered_json;
-  SshModel m = load_ssh_model(fs);
+  SshModel m = load_ssh_model(ctx.fs());
   ordered_json j;
   j["config"] = m.config_path;
   if (m.state != SshModel::State::ok) {
@@ -108,9 +110,9 @@ nlohmann::ordered_json facts_ssh(const RootFs &fs) {
   return j;
 }
 
-nlohmann::ordered_json facts_sysctl(const RootFs &fs) {
+nlohmann::ordered_json facts_sysctl(Context &ctx) {
   using nlohmann::ordered_json;
-  SysctlModel m = load_sysctl(fs);
+  SysctlModel m = load_sysctl(ctx.fs());
   ordered_json j;
   j["files"] = m.files;
   j["masked"] = m.masked;
@@ -175,13 +177,37 @@ std::vector<OutputSpec> parse_outputs(const std::vector<std::string> &args,
 
 struct FactsDomain {
   std::string_view name;
-  nlohmann::ordered_json (*collect)(const RootFs &);
+  nlohmann::ordered_json (*collect)(Context &);
 };
 
 constexpr FactsDomain k_facts[] = {
-    {"ssh", facts_ssh},
-    {"sysctl", facts_sysctl},
+    {"ssh", facts_ssh},           {"sysctl", facts_sysctl},     {"compose", facts_compose},
+    {"firewall", facts_firewall}, {"fail2ban", facts_fail2ban}, {"postgres", facts_postgres},
+    {"redis", facts_redis},       {"tls", facts_tls},           {"vpn", facts_vpn},
 };
+
+std::string facts_names() {
+  std::string out;
+  for (auto &d : k_facts)
+    out += (out.empty() ? "" : ", ") + std::string(d.name);
+  return out;
+}
+
+// Options that describe the target beyond its root, shared by audit and facts.
+void add_target_options(CLI::App *cmd, TargetOptions &t) {
+  cmd->add_flag("--live", t.live,
+                "also probe the running system (processes, listening sockets, local services); "
+                "only with the root /");
+  cmd->add_option("--compose", t.compose_files,
+                  "a compose file of one project, in `docker compose -f` order (repeatable); "
+                  "default: discover projects under the root");
+  cmd->add_option("--env-file", t.env_files,
+                  "an environment file for compose interpolation, instead of the project's .env "
+                  "(repeatable)");
+  cmd->add_option("--postgres-dsn", t.postgres_dsn,
+                  "with --live: a libpq connection string for reading pg_settings, "
+                  "pg_hba_file_rules and roles (default: the PG* environment variables)");
+}
 
 } // namespace
 
@@ -196,6 +222,7 @@ int run(int argc, char **argv) {
     std::string format = "text", fail_on = "high", waivers_file, baseline_file;
     std::vector<std::string> outputs;
     bool fail_on_new = false;
+    TargetOptions target;
 
     auto *audit = app.add_subcommand("audit", "audit the target against the selected profile");
     audit->add_option("--root", root, "audit an offline root filesystem instead of /");
@@ -226,6 +253,7 @@ int run(int argc, char **argv) {
                       "findings");
     audit->add_flag("--fail-on-new", fail_on_new,
                     "with --baseline: exit 1 only for new failures at or above --fail-on");
+    add_target_options(audit, target);
 
     std::string checks_profile;
     auto *checks =
@@ -241,9 +269,11 @@ int run(int argc, char **argv) {
     auto *facts =
         app.add_subcommand("facts", "the effective configuration bulwark parsed, as JSON");
     facts->add_option("--root", root, "an offline root filesystem instead of /");
-    facts->add_option("domain", facts_domain, "ssh or sysctl (default: all)");
+    facts->add_option("domain", facts_domain, "one of " + facts_names() + " (default: all)");
+    add_target_options(facts, target);
 
     app.add_subcommand("version", "print the version");
+    watch::add_commands(app);
 
     try {
       app.parse(argc, argv);
@@ -325,18 +355,23 @@ int run(int argc, char **argv) {
       return 0;
     }
 
+    if (auto rc = watch::run_commands(app))
+      return *rc;
+
     if (app.got_subcommand("facts")) {
       RootFs fs(root);
+      Context ctx(fs, target);
       nlohmann::ordered_json j;
       bool found = false;
       for (auto &d : k_facts) {
         if (!facts_domain.empty() && facts_domain != d.name)
           continue;
-        j[std::string(d.name)] = d.collect(fs);
+        j[std::string(d.name)] = d.collect(ctx);
         found = true;
       }
       if (!found) {
-        std::cerr << "bulwark: no facts for domain '" << facts_domain << "' (known: ssh, sysctl)\n";
+        std::cerr << "bulwark: no facts for domain '" << facts_domain
+                  << "' (known: " << facts_names() << ")\n";
         return exit_code::k_usage;
       }
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -344,6 +379,16 @@ int run(int argc, char **argv) {
     }
 
     // audit: request, waivers, evaluation, baseline, reports, exit code.
+    if (target.live) {
+      char *real = ::realpath(root.c_str(), nullptr);
+      bool host = real != nullptr && std::string_view(real) == "/";
+      std::free(real);
+      if (!host) {
+        std::cerr << "bulwark: --live probes the running system; it cannot audit --root " << root
+                  << "\n";
+        return exit_code::k_usage;
+      }
+    }
     if (fail_on_new && baseline_file.empty()) {
       std::cerr << "bulwark: --fail-on-new needs --baseline\n";
       return exit_code::k_usage;
@@ -359,6 +404,10 @@ int run(int argc, char **argv) {
     req.profiles = profiles;
     req.only = split_ids(only);
     req.skip = split_ids(skip);
+    req.live = target.live;
+    req.compose_files = target.compose_files;
+    req.env_files = target.env_files;
+    req.postgres_dsn = target.postgres_dsn;
     if (!waivers_file.empty()) {
       auto w = load_waivers(waivers_file);
       if (!w) {

@@ -10,6 +10,9 @@ std::string_view checks_fs();
 std::string_view checks_patching();
 std::string_view checks_logging();
 std::string_view checks_monitoring();
+std::string_view checks_container();
+std::string_view checks_firewall();
+std::string_view checks_services();
 } // namespace embedded
 
 namespace {
@@ -133,6 +136,9 @@ const Catalogue &Catalogue::builtin() {
         {embedded::checks_patching, "data/checks/patching.yaml"},
         {embedded::checks_logging, "data/checks/logging.yaml"},
         {embedded::checks_monitoring, "data/checks/monitoring.yaml"},
+        {embedded::checks_container, "data/checks/container.yaml"},
+        {embedded::checks_firewall, "data/checks/firewall.yaml"},
+        {embedded::checks_services, "data/checks/services.yaml"},
     };
     Catalogue all;
     for (auto &part : parts) {

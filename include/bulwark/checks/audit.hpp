@@ -60,6 +60,10 @@ struct AuditRequest {
   std::vector<std::string> skip;
   std::optional<std::vector<Waiver>> waivers; // --waivers, already parsed
   std::string today;                          // YYYY-MM-DD; "" = today's UTC date
+  bool live = false;                          // --live
+  std::vector<std::string> compose_files;     // --compose, in -f order
+  std::vector<std::string> env_files;         // --env-file
+  std::string postgres_dsn;                   // --postgres-dsn
 };
 
 struct AuditReport {

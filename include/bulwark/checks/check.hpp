@@ -61,6 +61,13 @@ std::span<const CheckImpl> fs_checks();         // fs.*
 std::span<const CheckImpl> patching_checks();   // os.*-updates, mac.*
 std::span<const CheckImpl> logging_checks();    // logging.*
 std::span<const CheckImpl> monitoring_checks(); // monitoring.*, secrets.*, env.*, data.*
+std::span<const CheckImpl> container_checks();  // container.*, network.*, docker.*
+std::span<const CheckImpl> firewall_checks();   // firewall.*
+std::span<const CheckImpl> fail2ban_checks();   // fail2ban.*
+std::span<const CheckImpl> postgres_checks();   // postgres.*
+std::span<const CheckImpl> redis_checks();      // redis.*
+std::span<const CheckImpl> tls_checks();        // tls.*
+std::span<const CheckImpl> vpn_checks();        // vpn.*
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();

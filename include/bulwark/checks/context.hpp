@@ -37,10 +37,24 @@ struct SshModel {
   std::vector<Scope> scopes; // global first
 };
 
+// What the user said about the target beyond its root (DESIGN.md, Targets).
+struct TargetOptions {
+  bool live = false; // --live: probe the running system (only when the root is /)
+  // --compose FILE...: one project's files in -f order, host paths as typed
+  // (they may lie outside the root). Empty: discover projects under the root.
+  std::vector<std::string> compose_files;
+  std::vector<std::string> env_files; // --env-file (host paths), in order
+  std::string postgres_dsn;           // --postgres-dsn (live PostgreSQL probes)
+};
+
 class Context {
 public:
-  explicit Context(const RootFs &fs) : m_fs(fs) {}
+  explicit Context(const RootFs &fs, TargetOptions options = {})
+      : m_fs(fs), m_options(std::move(options)) {}
   const RootFs &fs() const { return m_fs; }
+  const TargetOptions &options() const { return m_options; }
+  // Live probes run only for --live on the host's own root.
+  bool live() const { return m_options.live && m_fs.is_host_root(); }
 
   const SshModel &ssh();
   const accounts::AccountsModel &accounts();
@@ -60,6 +74,7 @@ public:
 
 private:
   const RootFs &m_fs;
+  TargetOptions m_options;
   std::unique_ptr<SshModel> m_ssh;
   std::unique_ptr<accounts::AccountsModel> m_accounts;
   std::unique_ptr<Result<sudoers::SudoersModel>> m_sudoers;

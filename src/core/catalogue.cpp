@@ -12,7 +12,9 @@ std::string_view checks_logging();
 std::string_view checks_monitoring();
 std::string_view checks_container();
 std::string_view checks_firewall();
+std::string_view checks_fail2ban();
 std::string_view checks_services();
+std::string_view checks_tls();
 } // namespace embedded
 
 namespace {
@@ -138,7 +140,9 @@ const Catalogue &Catalogue::builtin() {
         {embedded::checks_monitoring, "data/checks/monitoring.yaml"},
         {embedded::checks_container, "data/checks/container.yaml"},
         {embedded::checks_firewall, "data/checks/firewall.yaml"},
+        {embedded::checks_fail2ban, "data/checks/fail2ban.yaml"},
         {embedded::checks_services, "data/checks/services.yaml"},
+        {embedded::checks_tls, "data/checks/tls.yaml"},
     };
     Catalogue all;
     for (auto &part : parts) {

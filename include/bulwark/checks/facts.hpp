@@ -13,9 +13,9 @@ namespace bulwark {
 nlohmann::ordered_json facts_compose(Context &ctx);  // src/checks/container.cpp
 nlohmann::ordered_json facts_firewall(Context &ctx); // src/checks/firewall.cpp
 nlohmann::ordered_json facts_fail2ban(Context &ctx); // src/checks/fail2ban.cpp
-nlohmann::ordered_json facts_postgres(Context &ctx); // src/checks/services.cpp
-nlohmann::ordered_json facts_redis(Context &ctx);    // src/checks/services.cpp
-nlohmann::ordered_json facts_tls(Context &ctx);      // src/checks/services.cpp
-nlohmann::ordered_json facts_vpn(Context &ctx);      // src/checks/services.cpp
+nlohmann::ordered_json facts_postgres(Context &ctx); // src/checks/postgres.cpp
+nlohmann::ordered_json facts_redis(Context &ctx);    // src/checks/redis.cpp
+nlohmann::ordered_json facts_tls(Context &ctx);      // src/checks/tls.cpp
+nlohmann::ordered_json facts_vpn(Context &ctx);      // src/checks/vpn.cpp
 
 } // namespace bulwark

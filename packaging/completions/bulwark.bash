@@ -128,13 +128,22 @@ _bulwark() {
         --baseline)
             _bulwark_files "$cur" .json
             return ;;
+        --compose)
+            _bulwark_files "$cur" .yaml .yml
+            return ;;
+        --env-file)
+            _bulwark_files "$cur"
+            return ;;
+        --postgres-dsn)
+            return ;;
     esac
 
     local opts
     case $cmd in
         audit)
             opts='--root --profile --only --skip --format --output --fail-on
-                  --waivers --baseline --fail-on-new --help' ;;
+                  --waivers --baseline --fail-on-new --live --compose --env-file
+                  --postgres-dsn --help' ;;
         checks) opts='--profile --format --help' ;;
         explain)
             if [[ $cur != -* ]]; then
@@ -145,10 +154,10 @@ _bulwark() {
             opts='--help' ;;
         facts)
             if [[ $cur != -* ]]; then
-                COMPREPLY=($(compgen -W 'ssh sysctl' -- "$cur"))
+                COMPREPLY=($(compgen -W 'ssh sysctl compose firewall fail2ban postgres redis tls vpn' -- "$cur"))
                 return
             fi
-            opts='--root --help' ;;
+            opts='--root --live --compose --env-file --postgres-dsn --help' ;;
         version) opts='--help' ;;
         *) return ;;
     esac

@@ -6,6 +6,7 @@
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
+#include <bulwark/checks/facts.hpp>
 
 #include <gtest/gtest.h>
 
@@ -274,4 +275,20 @@ TEST(PostgresChecks, DebianDefaultCluster) {
   EXPECT_EQ(f["postgres.connection-limits"][0].status, Status::pass);
   ASSERT_EQ(f["postgres.audit-logging"][0].status, Status::fail);
   EXPECT_EQ(f["postgres.audit-logging"][0].evidence[0].line, 0); // not set: defaults
+}
+
+TEST(PostgresChecks, FactsNameEveryValueWithFileAndLine) {
+  Cluster c(k_conf, std::string(k_hba) + "host all all 10.0.0.0/8 trust\n");
+  RootFs fs(c.r.path());
+  Context ctx(fs);
+  auto j = facts_postgres(ctx);
+  ASSERT_EQ(j["clusters"].size(), 1u);
+  auto &cl = j["clusters"][0];
+  EXPECT_EQ(cl["cluster"], "15/main");
+  EXPECT_EQ(cl["settings"]["ssl"]["value"], "on");
+  EXPECT_EQ(cl["settings"]["ssl"]["at"], k_dir + "/postgresql.conf:7");
+  ASSERT_EQ(cl["hba_rules"].size(), 7u);
+  EXPECT_EQ(cl["hba_rules"][5]["reachable"], true);
+  EXPECT_EQ(cl["hba_rules"][6]["reachable"], false);
+  EXPECT_EQ(cl["hba_rules"][6]["shadowed_by"], k_dir + "/pg_hba.conf:7");
 }

@@ -596,6 +596,14 @@ struct Loader {
     }
   }
 
+  // The built-in default user is decided by the absence of settings: cite
+  // the main file, line 0.
+  void locate_builtin(const std::string &main) {
+    for (auto &u : cfg.users)
+      if (u.loc.path.empty())
+        u.loc = {main, 0};
+  }
+
   void add_user(const std::vector<std::string> &args, const SourceLocation &loc) {
     const std::string &name = args[0];
     bool unbalanced = false;
@@ -647,6 +655,7 @@ RedisConfig load_redis_conf(const RootFs &fs, const std::string &path, const Red
   Loader l{&fs, opts, cfg, {}, 0};
   l.file(RootFs::join("/", path), {}, 0);
   l.users();
+  l.locate_builtin(RootFs::join("/", path));
   return cfg;
 }
 
@@ -656,6 +665,7 @@ RedisConfig parse_redis_text(const std::string &path, std::string_view text,
   Loader l{nullptr, opts, cfg, {}, 0};
   l.text_(path, text, 0);
   l.users();
+  l.locate_builtin(path);
   return cfg;
 }
 

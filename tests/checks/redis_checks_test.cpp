@@ -96,8 +96,9 @@ TEST(RedisChecks, DebianDefaultConfig) {
   std::filesystem::copy_file(src, r.host("/etc/redis/redis.conf"));
   auto f = audit(r);
   EXPECT_EQ(f["redis.authentication"].status, Status::fail); // no requirepass: nopass default
-  EXPECT_EQ(f["redis.authentication"].evidence[0].line, 0);
-  EXPECT_EQ(f["redis.bind"].status, Status::pass); // bind 127.0.0.1 -::1
+  EXPECT_EQ(f["redis.authentication"].evidence[0].path, "/etc/redis/redis.conf");
+  EXPECT_EQ(f["redis.authentication"].evidence[0].line, 0); // the built-in default user
+  EXPECT_EQ(f["redis.bind"].status, Status::pass);          // bind 127.0.0.1 -::1
   EXPECT_EQ(f["redis.protected-mode"].status, Status::pass);
   EXPECT_EQ(f["redis.dangerous-commands"].status, Status::fail);
   EXPECT_EQ(f["redis.acl"].status, Status::fail);

@@ -196,7 +196,7 @@ TEST(PostgresqlConf, LargeValidFileIsFast) {
                                                                   start)
                 .count();
   EXPECT_EQ(val(c, "work_mem"), "4MB");
-  EXPECT_LT(ms, 3000);
+  EXPECT_LT(ms, 10000); // generous: sanitizer builds on a loaded CI machine
 }
 
 TEST(PostgresqlConf, BooleansAsParseBool) {

@@ -177,3 +177,19 @@ TEST(RedisConf, HostileInput) {
   EXPECT_EQ(c.get("bind")->loc.line, 5);
   EXPECT_TRUE(c.has_errors());
 }
+
+TEST(RedisConf, IncludeGlobReadsMatchesInOrder) {
+  // redis-server 7.0.15 reads `include /dir/*.conf` in sorted order (checked
+  // by hand: port from b.conf wins).
+  TempRoot r;
+  r.write("/etc/redis/redis.conf", "port 1\ninclude /etc/redis/conf.d/*.conf\n");
+  r.write("/etc/redis/conf.d/b.conf", "port 3\n");
+  r.write("/etc/redis/conf.d/a.conf", "port 2\nprotected-mode no\n");
+  r.write("/etc/redis/conf.d/a.conf.bak", "port 9\n");
+  RootFs fs(r.path());
+  auto c = redis::load_redis_conf(fs, "/etc/redis/redis.conf");
+  EXPECT_EQ(c.get("port")->args[0], "3");
+  EXPECT_EQ(c.get("port")->loc.path, "/etc/redis/conf.d/b.conf");
+  EXPECT_EQ(c.get("protected-mode")->loc.path, "/etc/redis/conf.d/a.conf");
+  EXPECT_EQ(c.files.size(), 3u);
+}

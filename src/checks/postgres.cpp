@@ -1,15 +1,723 @@
-// postgres.* (issue 5). Scaffold: the area fills the tables and facts.
+// postgres.*: every PostgreSQL cluster of the target, from its files as the
+// server reads them (postgresql.conf with includes and postgresql.auto.conf,
+// last value wins; pg_hba.conf, first matching rule wins), and, with --live,
+// from the running server. Clusters are found in Debian's layout
+// (/etc/postgresql/VERSION/CLUSTER/, subject "15/main") and in the data
+// directories other distributions and the official image use.
+
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/live/postgres.hpp>
+#include <bulwark/parse/pg_hba.hpp>
+#include <bulwark/parse/postgresql_conf.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <set>
 
 namespace bulwark {
 
-std::span<const CheckImpl> postgres_checks() {
-  return {};
+namespace {
+
+struct PgCluster {
+  std::string subject; // "15/main", or the data directory elsewhere
+  int major = 15;
+  std::string conf_path; // postgresql.conf
+  std::string data_dir;
+  std::string hba_path;
+  pg::Config conf;
+  pg::HbaFile hba;
+  pg::HbaOptions hba_opts;
+};
+
+struct PgModel {
+  std::vector<PgCluster> clusters;
+};
+
+// PostgreSQL 15's built-in values of the settings the checks read.
+struct Default {
+  const char *name;
+  const char *value;
+};
+constexpr Default k_defaults[] = {
+    {"ssl", "off"},
+    {"ssl_min_protocol_version", "TLSv1.2"},
+    {"password_encryption", "scram-sha-256"},
+    {"listen_addresses", "localhost"},
+    {"max_connections", "100"},
+    {"log_connections", "off"},
+    {"log_disconnections", "off"},
+    {"log_statement", "none"},
+    {"port", "5432"},
+};
+
+int parse_major(std::string_view s) {
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      break;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
-nlohmann::ordered_json facts_postgres(Context &) {
-  return {{"implemented", false}};
+PgCluster load_cluster(const RootFs &fs, const std::string &conf_path, std::string subject,
+                       int major, std::optional<std::string> default_data_dir) {
+  PgCluster c;
+  c.subject = std::move(subject);
+  c.conf_path = conf_path;
+  c.major = major;
+  // The first pass finds data_directory; auto.conf is read from it.
+  pg::Config first;
+  pg::parse_conf_file(fs, conf_path, true, first);
+  std::string data_dir;
+  if (const pg::Setting *d = first.get("data_directory"); d && !d->value.empty())
+    data_dir = RootFs::join(conf_path.substr(0, conf_path.rfind('/') + 1), d->value);
+  else if (default_data_dir)
+    data_dir = *default_data_dir;
+  else
+    data_dir = conf_path.substr(0, conf_path.rfind('/'));
+  c.data_dir = data_dir;
+  c.conf = pg::load_postgresql_conf(fs, conf_path, data_dir);
+  if (c.major == 0)
+    if (auto v = fs.read_file(RootFs::join(data_dir, "PG_VERSION"), 64))
+      c.major = parse_major(*v);
+  if (c.major == 0)
+    c.major = 15;
+  if (const pg::Setting *h = c.conf.get("hba_file"); h && !h->value.empty())
+    c.hba_path = RootFs::join(data_dir, h->value);
+  else
+    c.hba_path = RootFs::join(data_dir, "pg_hba.conf");
+  c.hba_opts.major_version = c.major;
+  const pg::Setting *ssl = c.conf.get("ssl");
+  c.hba_opts.ssl_enabled = ssl && pg::parse_bool(ssl->value).value_or(false);
+  c.hba = pg::load_pg_hba(fs, c.hba_path, c.hba_opts);
+  return c;
+}
+
+PgModel load_model(const RootFs &fs) {
+  PgModel m;
+  std::set<std::string> seen;
+  if (auto confs = fs.glob("/etc/postgresql/*/*/postgresql.conf"))
+    for (auto &p : *confs) {
+      // /etc/postgresql/15/main/postgresql.conf
+      auto parts = text::split(p, '/');
+      if (parts.size() < 5)
+        continue;
+      std::string version = parts[2], name = parts[3];
+      seen.insert(p);
+      m.clusters.push_back(load_cluster(fs, p, version + "/" + name, parse_major(version),
+                                        "/var/lib/postgresql/" + version + "/" + name));
+    }
+  // Red Hat's layout, the official container image, source installs.
+  for (const char *pattern :
+       {"/var/lib/pgsql/data/postgresql.conf", "/var/lib/pgsql/*/data/postgresql.conf",
+        "/var/lib/postgresql/data/postgresql.conf", "/usr/local/pgsql/data/postgresql.conf"})
+    if (auto confs = fs.glob(pattern))
+      for (auto &p : *confs)
+        if (seen.insert(p).second) {
+          std::string dir = p.substr(0, p.rfind('/'));
+          m.clusters.push_back(load_cluster(fs, p, dir, 0, dir));
+        }
+  return m;
+}
+
+const PgModel &model(CheckRun &run) {
+  return run.ctx().model<PgModel>([&] { return load_model(run.ctx().fs()); });
+}
+
+// The effective value of a setting: the deciding line, or the default.
+struct Value {
+  std::string value;
+  SourceLocation loc; // line 0 with the main file: the built-in default
+  bool is_default = true;
+};
+
+Value value_of(const PgCluster &c, const std::string &name) {
+  if (const pg::Setting *s = c.conf.get(name))
+    return {s->value, s->loc, false};
+  for (auto &d : k_defaults)
+    if (name == d.name)
+      return {d.value, {c.conf_path, 0}, true};
+  return {"", {c.conf_path, 0}, true};
+}
+
+// --live with credentials (--postgres-dsn, or the PG* variables libpq reads):
+// the running server's settings, roles and hba rules, asked once per run.
+struct PgLive {
+  bool asked = false;
+  live::PgLiveInfo info;
+};
+
+bool have_credentials(const Context &ctx) {
+  if (!ctx.options().postgres_dsn.empty())
+    return true;
+  for (const char *v : {"PGHOST", "PGUSER", "PGDATABASE", "PGSERVICE", "PGPASSWORD"})
+    if (std::getenv(v))
+      return true;
+  return false;
+}
+
+// The running server of this cluster (matched by port), or nullptr.
+const live::PgLiveInfo *live_info(CheckRun &run, const PgCluster &c) {
+  if (!run.ctx().live())
+    return nullptr;
+  const PgLive &l = run.ctx().model<PgLive>([&] {
+    PgLive out;
+    if (have_credentials(run.ctx())) {
+      out.asked = true;
+      out.info = live::pg_query(run.ctx().options().postgres_dsn);
+    }
+    return out;
+  });
+  if (!l.asked || !l.info.ok)
+    return nullptr;
+  auto port = l.info.settings.find("port");
+  auto want = pg::parse_int(value_of(c, "port").value);
+  if (port == l.info.settings.end() || !want || port->second.first != std::to_string(*want))
+    return nullptr;
+  return &l.info;
+}
+
+// The running value when it differs from the files (a reload or restart is
+// pending, or a setting comes from the command line): evidence is added.
+std::optional<std::string> running(CheckRun &run, const PgCluster &c, const std::string &name,
+                                   const std::string &file_value, std::vector<Evidence> &ev) {
+  const live::PgLiveInfo *info = live_info(run, c);
+  if (!info)
+    return std::nullopt;
+  auto it = info->settings.find(name);
+  if (it == info->settings.end())
+    return std::nullopt;
+  const std::string &live_value = it->second.first;
+  auto fb = pg::parse_bool(file_value), lb = pg::parse_bool(live_value);
+  bool same = (fb && lb) ? *fb == *lb : text::iequals(file_value, live_value);
+  if (same)
+    return std::nullopt;
+  ev.push_back(Evidence{"", 0,
+                        "running server (" + info->server + "): " + name + " = " + live_value +
+                            " from " + it->second.second + "; the files say " +
+                            (file_value.empty() ? "''" : file_value),
+                        "the same value in the files and the server", "live: pg_settings"});
+  return live_value;
+}
+
+Evidence evidence(const Value &v, const std::string &name, std::string expected,
+                  const std::string &context) {
+  std::string found = name + " = " + v.value;
+  if (v.is_default)
+    found = name + " not set (PostgreSQL default " + (v.value.empty() ? "''" : v.value) + ")";
+  return Evidence{v.loc.path, v.loc.line, found, std::move(expected), context};
+}
+
+// Parse problems of a cluster's postgresql.conf as evidence.
+std::vector<Evidence> conf_errors(const PgCluster &c) {
+  std::vector<Evidence> out;
+  for (auto &d : c.conf.diagnostics)
+    if (d.level == pg::Diagnostic::Level::error)
+      out.push_back(
+          {d.loc.path, d.loc.line, d.message, "no errors (the server refuses to start)", "parse"});
+  return out;
+}
+
+std::vector<Evidence> hba_errors(const PgCluster &c) {
+  std::vector<Evidence> out;
+  for (auto &d : c.hba.diagnostics)
+    if (d.level == pg::Diagnostic::Level::error)
+      out.push_back({d.loc.path, d.loc.line, d.message,
+                     "no errors (the server refuses to start; a reload keeps the old rules)",
+                     "parse"});
+  return out;
+}
+
+// Emits pass/fail for one cluster; a pass over a file with errors is a warn.
+void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
+             std::vector<Evidence> ev, const std::vector<Evidence> &errors) {
+  if (!ok) {
+    ev.insert(ev.end(), errors.begin(), errors.end());
+    run.emit(Status::fail, c.subject, std::move(message), std::move(ev));
+    return;
+  }
+  if (!errors.empty()) {
+    ev.insert(ev.end(), errors.begin(), errors.end());
+    run.emit(Status::warn, c.subject,
+             message + "; but " + errors.front().path + ":" + std::to_string(errors.front().line) +
+                 ": " + errors.front().found,
+             std::move(ev));
+    return;
+  }
+  run.emit(Status::pass, c.subject, std::move(message), std::move(ev));
+}
+
+bool for_clusters(CheckRun &run, void (*f)(CheckRun &, const PgCluster &)) {
+  const PgModel &m = model(run);
+  if (m.clusters.empty()) {
+    run.emit(Status::not_applicable, "",
+             "no PostgreSQL cluster (no /etc/postgresql/*/*/postgresql.conf or data directory)");
+    return false;
+  }
+  for (auto &c : m.clusters)
+    f(run, c);
+  return true;
+}
+
+void ssl(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value v = value_of(c, "ssl");
+    auto b = pg::parse_bool(v.value);
+    Evidence e = evidence(v, "ssl", "ssl = on", "postgresql.conf");
+    if (!b) {
+      run.emit(Status::error, c.subject,
+               "ssl = '" + text::printable(v.value) + "' is not a boolean (the server refuses it)",
+               {e});
+      return;
+    }
+    std::vector<Evidence> ev{e};
+    bool good = *b;
+    if (auto r = running(run, c, "ssl", v.value, ev))
+      good = good && pg::parse_bool(*r).value_or(false);
+    verdict(run, c, good,
+            good ? "ssl is on"
+                 : (*b ? ev.back().found : e.found + ": connections are not encrypted"),
+            ev, conf_errors(c));
+  });
+}
+
+void ssl_min_version(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value v = value_of(c, "ssl_min_protocol_version");
+    Evidence e = evidence(v, "ssl_min_protocol_version", ">= TLSv1.2", "postgresql.conf");
+    std::string l = text::lower(v.value);
+    static const std::set<std::string> ok = {"tlsv1.2", "tlsv1.3"};
+    static const std::set<std::string> weak = {"", "tlsv1", "tlsv1.1"};
+    if (!ok.count(l) && !weak.count(l)) {
+      run.emit(Status::error, c.subject,
+               "ssl_min_protocol_version = '" + text::printable(v.value) +
+                   "' is not a valid value (the server refuses it)",
+               {e});
+      return;
+    }
+    bool good = ok.count(l) > 0;
+    std::vector<Evidence> ev{e};
+    if (auto r = running(run, c, "ssl_min_protocol_version", v.value, ev))
+      good = good && ok.count(text::lower(*r)) > 0;
+    verdict(run, c, good, good ? e.found : e.found + ": clients may negotiate TLS older than 1.2",
+            ev, conf_errors(c));
+  });
+}
+
+void password_encryption(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value v = value_of(c, "password_encryption");
+    Evidence e = evidence(v, "password_encryption", "scram-sha-256", "postgresql.conf");
+    bool good = text::iequals(v.value, "scram-sha-256");
+    std::vector<Evidence> ev{e};
+    if (auto r = running(run, c, "password_encryption", v.value, ev))
+      good = good && text::iequals(*r, "scram-sha-256");
+    verdict(run, c, good,
+            good ? e.found
+                 : e.found + ": new passwords are stored as MD5 hashes (replayable, weak)",
+            ev, conf_errors(c));
+  });
+}
+
+Evidence rule_evidence(const pg::HbaRule &r, std::string expected, std::string context = "") {
+  std::string found = std::string(pg::to_string(r.type));
+  auto list = [](const std::vector<pg::HbaToken> &ts) {
+    std::string s;
+    for (auto &t : ts)
+      s += (s.empty() ? "" : ",") + (t.quoted ? "\"" + t.text + "\"" : t.text);
+    return s;
+  };
+  found += " " + list(r.databases) + " " + list(r.users);
+  if (r.type != pg::ConnType::local)
+    found += " " + r.address.text;
+  found += " " + r.method;
+  return Evidence{r.loc.path, r.loc.line, text::printable(found, 200), std::move(expected),
+                  context.empty() ? "pg_hba.conf rule " + std::to_string(r.rule_number) : context};
+}
+
+// Walks the reachable rules; `judge` returns "" for fine, "fail", or "warn".
+struct HbaVerdict {
+  std::vector<Evidence> fails, warns, shadowed;
+};
+
+template <class F> HbaVerdict walk_hba(const PgCluster &c, const std::string &expected, F judge) {
+  HbaVerdict v;
+  for (size_t i = 0; i < c.hba.rules.size(); i++) {
+    const pg::HbaRule &r = c.hba.rules[i];
+    std::string j = judge(r);
+    if (j.empty())
+      continue;
+    int by = pg::shadowed_by(c.hba, i, c.hba_opts);
+    if (by == -1) {
+      (j == "fail" ? v.fails : v.warns).push_back(rule_evidence(r, expected));
+    } else {
+      std::string why = by == -2
+                            ? "unreachable: hostssl while ssl is off"
+                            : "unreachable: line " +
+                                  std::to_string(c.hba.rules[static_cast<size_t>(by)].loc.line) +
+                                  " matches every connection it would";
+      v.shadowed.push_back(rule_evidence(r, expected, why));
+    }
+  }
+  return v;
+}
+
+bool hba_present(CheckRun &run, const PgCluster &c) {
+  if (c.hba.files.empty()) {
+    auto errs = hba_errors(c);
+    run.emit(Status::error, c.subject,
+             "cannot read " + c.hba_path + (errs.empty() ? "" : ": " + errs.front().found), errs);
+    return false;
+  }
+  return true;
+}
+
+std::string where(const Evidence &e) {
+  return e.path.empty() ? e.context + ": " : e.path + ":" + std::to_string(e.line) + ": ";
+}
+
+void emit_hba(CheckRun &run, const PgCluster &c, const HbaVerdict &v, const std::string &what,
+              const std::string &ok_message) {
+  auto errs = hba_errors(c);
+  if (!v.fails.empty()) {
+    std::vector<Evidence> ev = v.fails;
+    ev.insert(ev.end(), v.warns.begin(), v.warns.end());
+    ev.insert(ev.end(), errs.begin(), errs.end());
+    run.emit(
+        Status::fail, c.subject,
+        where(ev.front()) + ev.front().found + " " + what +
+            (v.fails.size() > 1 ? " (and " + std::to_string(v.fails.size() - 1) + " more)" : ""),
+        ev);
+    return;
+  }
+  if (!v.warns.empty()) {
+    std::vector<Evidence> ev = v.warns;
+    ev.insert(ev.end(), errs.begin(), errs.end());
+    run.emit(Status::warn, c.subject, where(ev.front()) + ev.front().found + " " + what, ev);
+    return;
+  }
+  std::vector<Evidence> ev = v.shadowed;
+  std::string msg = ok_message;
+  if (!v.shadowed.empty())
+    msg += " (" + std::to_string(v.shadowed.size()) + " weaker rule(s) can never be reached)";
+  if (ev.empty())
+    ev.push_back(
+        Evidence{c.hba_path, 0, std::to_string(c.hba.rules.size()) + " rules", "", "pg_hba.conf"});
+  verdict(run, c, true, msg, ev, errs);
+}
+
+void hba_no_trust(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    if (!hba_present(run, c))
+      return;
+    auto v = walk_hba(c, "no trust rule", [](const pg::HbaRule &r) -> std::string {
+      if (r.method != "trust")
+        return "";
+      return r.type == pg::ConnType::local ? "warn" : "fail";
+    });
+    if (run.ctx().live()) {
+      // What the running server does: it may have loaded other rules than
+      // the file says (pg_hba.conf edited without a reload).
+      int port = static_cast<int>(pg::parse_int(value_of(c, "port").value).value_or(5432));
+      for (auto &p : live::pg_probe_no_password(port)) {
+        Evidence e{"", 0,
+                   p.target + ": " + std::string(live::to_string(p.result)) + " (" + p.detail + ")",
+                   "a password is required", "live probe"};
+        if (p.result == live::PgProbeResult::Outcome::accepted)
+          v.fails.insert(v.fails.begin(), e);
+        else if (p.result == live::PgProbeResult::Outcome::protocol_error)
+          v.warns.push_back(e);
+      }
+    }
+    emit_hba(run, c, v,
+             v.fails.empty() ? "lets every local account connect as any database user without a "
+                               "password"
+                             : "lets network clients connect without any password",
+             "no reachable trust rule for TCP connections");
+  });
+}
+
+void hba_strong_auth(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    if (!hba_present(run, c))
+      return;
+    auto v = walk_hba(c, "scram-sha-256, cert or gss", [](const pg::HbaRule &r) -> std::string {
+      if (r.type == pg::ConnType::local)
+        return "";
+      if (r.method == "md5" || r.method == "password")
+        return "fail";
+      if (r.method == "ident" || r.method == "pam" || r.method == "ldap" || r.method == "radius")
+        return "warn";
+      return "";
+    });
+    emit_hba(run, c, v,
+             v.fails.empty() ? "sends the password in clear text to the server or trusts the "
+                               "client's word"
+                             : "accepts md5 or clear-text passwords",
+             "every reachable host rule uses scram-sha-256, cert, gss or reject");
+  });
+}
+
+void hba_ssl_only(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    if (!hba_present(run, c))
+      return;
+    auto v = walk_hba(c, "hostssl for remote clients", [](const pg::HbaRule &r) -> std::string {
+      if (r.method == "reject")
+        return "";
+      if (r.type != pg::ConnType::host && r.type != pg::ConnType::hostnossl)
+        return "";
+      return pg::address_is_local(r.address) ? "" : "fail";
+    });
+    emit_hba(run, c, v, "admits remote clients without TLS",
+             "every reachable rule for remote clients is hostssl (or GSSAPI-encrypted)");
+  });
+}
+
+void hba_restricted_sources(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    if (!hba_present(run, c))
+      return;
+    auto v = walk_hba(c, "specific application server addresses",
+                      [](const pg::HbaRule &r) -> std::string {
+                        if (r.type == pg::ConnType::local || r.method == "reject" ||
+                            r.method == "cert" || r.method == "gss")
+                          return "";
+                        return pg::address_is_any(r.address) ? "fail" : "";
+                      });
+    emit_hba(run, c, v, "admits every address on the network",
+             "no reachable rule admits every address with a password");
+  });
+}
+
+void listen_addresses(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value v = value_of(c, "listen_addresses");
+    Evidence e =
+        evidence(v, "listen_addresses", "localhost or named addresses, not *", "postgresql.conf");
+    auto is_any = [](const std::string &value) {
+      for (auto &a : text::split(value, ','))
+        if (auto t = text::trim(a); t == "*" || t == "0.0.0.0" || t == "::")
+          return true;
+      return false;
+    };
+    bool any = is_any(v.value);
+    std::vector<Evidence> ev{e};
+    if (auto r = running(run, c, "listen_addresses", v.value, ev))
+      any = any || is_any(*r);
+    verdict(run, c, !any, any ? e.found + ": the server listens on every interface" : e.found, ev,
+            conf_errors(c));
+  });
+}
+
+void connection_limits(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value v = value_of(c, "max_connections");
+    Evidence e = evidence(v, "max_connections", "set explicitly", "postgresql.conf");
+    if (!v.is_default && !pg::parse_int(v.value)) {
+      run.emit(Status::error, c.subject,
+               "max_connections = '" + text::printable(v.value) + "' is not an integer", {e});
+      return;
+    }
+    std::vector<Evidence> ev{e};
+    std::string msg = v.is_default ? e.found : e.found;
+    bool ok = !v.is_default;
+    const live::PgLiveInfo *info = ok ? live_info(run, c) : nullptr;
+    if (info) {
+      {
+        int limited = 0, login = 0;
+        for (auto &r : info->roles)
+          if (r.can_login && !r.superuser) {
+            login++;
+            if (r.conn_limit >= 0)
+              limited++;
+          }
+        ev.push_back(Evidence{"", 0,
+                              std::to_string(limited) + " of " + std::to_string(login) +
+                                  " login roles have a CONNECTION LIMIT",
+                              "every application role has one", "live: pg_roles"});
+        if (login > 0 && limited == 0) {
+          run.emit(Status::warn, c.subject,
+                   e.found + ", but no login role has a CONNECTION LIMIT (live)", ev);
+          return;
+        }
+      }
+    } else if (ok) {
+      msg += " (per-role CONNECTION LIMITs are checked with --live --postgres-dsn)";
+    }
+    verdict(run, c, ok, ok ? msg : msg + ": the limit is left to the default", ev, conf_errors(c));
+  });
+}
+
+void audit_logging(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    std::vector<Evidence> bad, good;
+    for (const char *name : {"log_connections", "log_disconnections"}) {
+      Value v = value_of(c, name);
+      Evidence e = evidence(v, name, "on", "postgresql.conf");
+      std::vector<Evidence> live_ev;
+      bool on = pg::parse_bool(v.value).value_or(false);
+      if (auto r = running(run, c, name, v.value, live_ev))
+        on = on && pg::parse_bool(*r).value_or(false);
+      (on ? good : bad).push_back(e);
+      (on ? good : bad).insert((on ? good : bad).end(), live_ev.begin(), live_ev.end());
+    }
+    Value st = value_of(c, "log_statement");
+    Evidence e = evidence(st, "log_statement", "ddl, mod or all", "postgresql.conf");
+    auto enough = [](const std::string &v) {
+      std::string l = text::lower(v);
+      return l == "ddl" || l == "mod" || l == "all";
+    };
+    std::vector<Evidence> live_ev;
+    bool logged = enough(st.value);
+    if (auto r = running(run, c, "log_statement", st.value, live_ev))
+      logged = logged && enough(*r);
+    (logged ? good : bad).push_back(e);
+    (logged ? good : bad).insert((logged ? good : bad).end(), live_ev.begin(), live_ev.end());
+    if (!bad.empty()) {
+      std::string what;
+      for (auto &b : bad)
+        what += (what.empty() ? "" : "; ") + b.found;
+      verdict(run, c, false, what, bad, conf_errors(c));
+      return;
+    }
+    verdict(run, c, true, "connections, disconnections and DDL are logged", good, conf_errors(c));
+  });
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"postgres.ssl", ssl},
+    {"postgres.ssl-min-version", ssl_min_version},
+    {"postgres.password-encryption", password_encryption},
+    {"postgres.hba-no-trust", hba_no_trust},
+    {"postgres.hba-strong-auth", hba_strong_auth},
+    {"postgres.hba-ssl-only", hba_ssl_only},
+    {"postgres.hba-restricted-sources", hba_restricted_sources},
+    {"postgres.listen-addresses", listen_addresses},
+    {"postgres.connection-limits", connection_limits},
+    {"postgres.audit-logging", audit_logging},
+};
+
+nlohmann::ordered_json diag_json(const std::vector<pg::Diagnostic> &ds) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (auto &d : ds)
+    a.push_back({{"level", d.level == pg::Diagnostic::Level::error     ? "error"
+                           : d.level == pg::Diagnostic::Level::warning ? "warning"
+                                                                       : "info"},
+                 {"at", d.loc.path + ":" + std::to_string(d.loc.line)},
+                 {"message", d.message}});
+  return a;
+}
+
+} // namespace
+
+std::span<const CheckImpl> postgres_checks() {
+  return k_checks;
+}
+
+nlohmann::ordered_json facts_postgres(Context &ctx) {
+  using nlohmann::ordered_json;
+  PgModel m = load_model(ctx.fs());
+  ordered_json clusters = ordered_json::array();
+  for (auto &c : m.clusters) {
+    ordered_json j;
+    j["cluster"] = c.subject;
+    j["version"] = c.major;
+    j["config_file"] = c.conf_path;
+    j["data_directory"] = c.data_dir;
+    j["hba_file"] = c.hba_path;
+    j["files"] = c.conf.files;
+    ordered_json settings = ordered_json::object();
+    for (auto &[name, s] : c.conf.effective)
+      settings[name] = {{"value", s.value}, {"at", s.loc.path + ":" + std::to_string(s.loc.line)}};
+    j["settings"] = settings;
+    j["diagnostics"] = diag_json(c.conf.diagnostics);
+    ordered_json rules = ordered_json::array();
+    for (size_t i = 0; i < c.hba.rules.size(); i++) {
+      auto &r = c.hba.rules[i];
+      ordered_json rj;
+      rj["rule_number"] = r.rule_number;
+      rj["at"] = r.loc.path + ":" + std::to_string(r.loc.line);
+      rj["type"] = std::string(pg::to_string(r.type));
+      ordered_json dbs = ordered_json::array(), users = ordered_json::array();
+      for (auto &t : r.databases)
+        dbs.push_back(t.quoted ? "\"" + t.text + "\"" : t.text);
+      for (auto &t : r.users)
+        users.push_back(t.quoted ? "\"" + t.text + "\"" : t.text);
+      rj["databases"] = dbs;
+      rj["users"] = users;
+      if (r.type != pg::ConnType::local)
+        rj["address"] = r.address.text;
+      rj["method"] = r.method;
+      ordered_json opts = ordered_json::object();
+      for (auto &[k, v] : r.options)
+        opts[k] = v;
+      rj["options"] = opts;
+      int by = pg::shadowed_by(c.hba, i, c.hba_opts);
+      rj["reachable"] = by == -1;
+      if (by >= 0)
+        rj["shadowed_by"] = c.hba.rules[static_cast<size_t>(by)].loc.path + ":" +
+                            std::to_string(c.hba.rules[static_cast<size_t>(by)].loc.line);
+      rules.push_back(rj);
+    }
+    j["hba_rules"] = rules;
+    j["hba_files"] = c.hba.files;
+    j["hba_diagnostics"] = diag_json(c.hba.diagnostics);
+    clusters.push_back(j);
+  }
+  ordered_json out;
+  out["clusters"] = clusters;
+  if (ctx.live()) {
+    ordered_json probes = ordered_json::array();
+    for (auto &c : m.clusters) {
+      Value port = value_of(c, "port");
+      auto p = pg::parse_int(port.value).value_or(5432);
+      for (auto &r : live::pg_probe_no_password(static_cast<int>(p)))
+        probes.push_back({{"target", r.target},
+                          {"result", std::string(live::to_string(r.result))},
+                          {"detail", r.detail}});
+    }
+    out["live"] = probes;
+    if (have_credentials(ctx)) {
+      auto info = live::pg_query(ctx.options().postgres_dsn);
+      ordered_json sj;
+      sj["ok"] = info.ok;
+      if (!info.ok)
+        sj["error"] = info.error;
+      sj["server"] = info.server;
+      ordered_json settings = ordered_json::object();
+      for (auto &d : k_defaults)
+        if (auto it = info.settings.find(d.name); it != info.settings.end())
+          settings[d.name] = {{"value", it->second.first}, {"source", it->second.second}};
+      sj["settings"] = settings;
+      ordered_json hba = ordered_json::array();
+      for (auto &r : info.hba)
+        hba.push_back({{"line", r.line},
+                       {"type", r.type},
+                       {"database", r.database},
+                       {"user_name", r.user_name},
+                       {"address", r.address},
+                       {"netmask", r.netmask},
+                       {"auth_method", r.auth_method},
+                       {"error", r.error}});
+      sj["pg_hba_file_rules"] = hba;
+      ordered_json roles = ordered_json::array();
+      for (auto &r : info.roles)
+        roles.push_back({{"name", r.name},
+                         {"superuser", r.superuser},
+                         {"login", r.can_login},
+                         {"connection_limit", r.conn_limit},
+                         {"valid_until", r.valid_until}});
+      sj["roles"] = roles;
+      out["live_server"] = sj;
+    }
+  }
+  return out;
 }
 
 } // namespace bulwark

@@ -1,15 +1,509 @@
-// redis.* (issue 5). Scaffold: the area fills the tables and facts.
+// redis.*: every Redis instance configured on the target (Debian's
+// /etc/redis/redis.conf and redis-NAME.conf instances, /etc/redis.conf),
+// read the way redis-server 7.0 reads it (src/parse/redis_conf.cpp), and,
+// with --live, what an unauthenticated client actually gets on each bound
+// loopback address and the unix socket. Passwords never appear in findings.
+
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/live/redis.hpp>
+#include <bulwark/parse/redis_conf.hpp>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstring>
+#include <set>
 
 namespace bulwark {
 
-std::span<const CheckImpl> redis_checks() {
-  return {};
+namespace {
+
+struct RedisInstance {
+  std::string path;
+  redis::RedisConfig cfg;
+};
+struct RedisModel {
+  std::vector<RedisInstance> instances;
+};
+
+RedisModel load_model(const RootFs &fs) {
+  RedisModel m;
+  std::vector<std::string> candidates;
+  for (const char *pattern : {"/etc/redis/redis.conf", "/etc/redis/redis-*.conf", "/etc/redis.conf",
+                              "/usr/local/etc/redis.conf", "/usr/local/etc/redis/redis.conf"})
+    if (auto g = fs.glob(pattern))
+      for (auto &p : *g)
+        if (std::find(candidates.begin(), candidates.end(), p) == candidates.end())
+          candidates.push_back(p);
+  std::set<std::string> included;
+  for (auto &p : candidates) {
+    if (included.count(p))
+      continue;
+    RedisInstance i{p, redis::load_redis_conf(fs, p)};
+    for (size_t k = 1; k < i.cfg.files.size(); k++)
+      included.insert(i.cfg.files[k]);
+    m.instances.push_back(std::move(i));
+  }
+  // A file another instance includes is a fragment, not an instance.
+  m.instances.erase(std::remove_if(m.instances.begin(), m.instances.end(),
+                                   [&](const RedisInstance &i) { return included.count(i.path); }),
+                    m.instances.end());
+  return m;
 }
 
-nlohmann::ordered_json facts_redis(Context &) {
-  return {{"implemented", false}};
+const RedisModel &model(CheckRun &run) {
+  return run.ctx().model<RedisModel>([&] { return load_model(run.ctx().fs()); });
+}
+
+bool for_instances(CheckRun &run, void (*f)(CheckRun &, const RedisInstance &)) {
+  const RedisModel &m = model(run);
+  if (m.instances.empty()) {
+    run.emit(Status::not_applicable, "", "no Redis configuration (/etc/redis/redis.conf)");
+    return false;
+  }
+  for (auto &i : m.instances)
+    f(run, i);
+  return true;
+}
+
+std::vector<Evidence> errors(const RedisInstance &i) {
+  std::vector<Evidence> out;
+  for (auto &d : i.cfg.diagnostics)
+    if (d.level == redis::Diagnostic::Level::error)
+      out.push_back({d.loc.path, d.loc.line, d.message,
+                     "no errors (redis-server refuses to start with a fatal config error)",
+                     "parse"});
+  return out;
+}
+
+void verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
+             std::vector<Evidence> ev) {
+  auto errs = errors(i);
+  if (!ok) {
+    ev.insert(ev.end(), errs.begin(), errs.end());
+    run.emit(Status::fail, i.path, std::move(msg), std::move(ev));
+    return;
+  }
+  if (!errs.empty()) {
+    ev.insert(ev.end(), errs.begin(), errs.end());
+    run.emit(Status::warn, i.path,
+             msg + "; but " + errs.front().path + ":" + std::to_string(errs.front().line) + ": " +
+                 errs.front().found,
+             std::move(ev));
+    return;
+  }
+  run.emit(Status::pass, i.path, std::move(msg), std::move(ev));
+}
+
+struct Setting {
+  std::vector<std::string> args;
+  SourceLocation loc;
+  bool is_default = true;
+};
+
+Setting setting(const RedisInstance &i, const std::string &name, std::vector<std::string> def) {
+  if (const redis::Directive *d = i.cfg.get(name))
+    return {d->args, d->loc, false};
+  return {std::move(def), {i.path, 0}, true};
+}
+
+std::string shown(const Setting &s, const std::string &name) {
+  if (s.is_default)
+    return name + " not set (Redis 7.0 default " + text::join(s.args, " ") + ")";
+  return name + " " + text::printable(text::join(s.args, " "));
+}
+
+int port_of(const Setting &s) {
+  char *end = nullptr;
+  long v = s.args.empty() ? -1 : std::strtol(s.args[0].c_str(), &end, 10);
+  return (s.args.empty() || *end != '\0') ? -1 : static_cast<int>(v);
+}
+
+// Addresses a client can reach the instance on (bind with '-' removed).
+std::vector<std::string> bind_addresses(const Setting &b) {
+  std::vector<std::string> out;
+  for (auto &a : b.args)
+    if (!a.empty())
+      out.push_back(a[0] == '-' ? a.substr(1) : a);
+  return out;
+}
+
+enum class Scope { loopback, internal, any, public_ };
+
+Scope scope_of(const std::string &a) {
+  if (a == "*" || a == "::*" || a == "0.0.0.0" || a == "::")
+    return Scope::any;
+  if (text::iequals(a, "localhost"))
+    return Scope::loopback;
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, a.c_str(), &v4) == 1) {
+    uint32_t h = ntohl(v4.s_addr);
+    if ((h >> 24) == 127)
+      return Scope::loopback;
+    if ((h >> 24) == 10 || (h >> 20) == (172u << 4 | 1) || (h >> 16) == (192u << 8 | 168) ||
+        (h >> 22) == ((100u << 2) | 1) || (h >> 16) == (169u << 8 | 254))
+      return Scope::internal;
+    return Scope::public_;
+  }
+  if (inet_pton(AF_INET6, a.c_str(), &v6) == 1) {
+    static const uint8_t lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (std::memcmp(v6.s6_addr, lo, 16) == 0)
+      return Scope::loopback;
+    if ((v6.s6_addr[0] & 0xfe) == 0xfc || (v6.s6_addr[0] == 0xfe && (v6.s6_addr[1] & 0xc0) == 0x80))
+      return Scope::internal;
+    return Scope::public_;
+  }
+  return Scope::public_; // a host name: cannot be judged offline
+}
+
+Evidence user_evidence(const redis::AclUser &u, std::string found, std::string expected) {
+  return Evidence{u.loc.path, u.loc.line, std::move(found), std::move(expected),
+                  "ACL user " + text::printable(u.name, 40)};
+}
+
+// Live probes of one instance: each bound loopback address and the socket.
+std::vector<live::RedisProbeResult> probes(const RedisInstance &i) {
+  std::vector<live::RedisProbeResult> out;
+  Setting port = setting(i, "port", {"6379"});
+  int p = port_of(port);
+  if (p > 0) {
+    std::set<std::string> hosts;
+    for (auto &a : bind_addresses(setting(i, "bind", {"*", "-::*"}))) {
+      Scope s = scope_of(a);
+      if (s == Scope::any)
+        hosts.insert(a.find(':') != std::string::npos ? "::1" : "127.0.0.1");
+      else if (s == Scope::loopback)
+        hosts.insert(text::iequals(a, "localhost") ? "127.0.0.1" : a);
+    }
+    for (auto &h : hosts)
+      out.push_back(live::redis_probe(h, p));
+  }
+  if (const redis::Directive *sock = i.cfg.get("unixsocket"); sock && !sock->args[0].empty())
+    out.push_back(live::redis_probe(sock->args[0], 0));
+  return out;
+}
+
+void authentication(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    std::vector<Evidence> bad, good;
+    const redis::AclUser *def = i.cfg.user("default");
+    for (auto &u : i.cfg.users) {
+      if (!u.enabled) {
+        if (u.name == "default")
+          good.push_back(user_evidence(u, "default user is off", "off, or a strong password"));
+        continue;
+      }
+      if (u.nopass) {
+        bad.push_back(user_evidence(u,
+                                    u.name == "default"
+                                        ? "default user: " + u.rules + ": no password at all"
+                                        : "user " + u.name + " is on with nopass",
+                                    "a strong password (>= 32 random characters)"));
+        continue;
+      }
+      if (u.passwords.empty() && u.hashes == 0) {
+        good.push_back(user_evidence(u, "user " + u.name + " has no password: nobody can log in",
+                                     "a strong password"));
+        continue;
+      }
+      bool weak = false;
+      for (auto &pw : u.passwords) {
+        auto s = redis::judge_password(pw);
+        if (s.weak) {
+          weak = true;
+          bad.push_back(user_evidence(
+              u, "user " + u.name + " has a weak password: " + s.reason + " " + redis::redact(pw),
+              ">= 32 random characters"));
+        }
+      }
+      if (!weak)
+        good.push_back(user_evidence(u,
+                                     "user " + u.name + " has " +
+                                         (u.passwords.empty() ? std::to_string(u.hashes) +
+                                                                    " hashed password(s) (strength "
+                                                                    "cannot be judged)"
+                                                              : "strong password(s)"),
+                                     ">= 32 random characters"));
+    }
+    (void)def;
+    if (run.ctx().live())
+      for (auto &p : probes(i)) {
+        Evidence e{"", 0,
+                   p.target + ": " + std::string(live::to_string(p.result)) + " (" + p.detail + ")",
+                   "NOAUTH", "live probe"};
+        if (p.result == live::RedisProbeResult::Outcome::pong) {
+          const Setting pm = setting(i, "protected-mode", {"yes"});
+          if (!pm.args.empty() && text::iequals(pm.args[0], "yes") &&
+              p.target.rfind("unix:", 0) != 0)
+            e.found += "; a loopback client always passes protected mode, remote clients may "
+                       "not";
+          bad.insert(bad.begin(), e);
+        } else if (p.result == live::RedisProbeResult::Outcome::protocol_error) {
+          good.push_back(e);
+        } else {
+          good.push_back(e);
+        }
+      }
+    if (!bad.empty()) {
+      std::string msg = (bad.front().path.empty()
+                             ? ""
+                             : bad.front().path + ":" + std::to_string(bad.front().line) + ": ") +
+                        bad.front().found;
+      verdict(run, i, false, msg, bad);
+      return;
+    }
+    verdict(run, i, true, "unauthenticated clients cannot run commands", good);
+  });
+}
+
+void bind(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    Setting b = setting(i, "bind", {"*", "-::*"});
+    Setting port = setting(i, "port", {"6379"});
+    Setting tls = setting(i, "tls-port", {"0"});
+    Evidence e{b.loc.path, b.loc.line, shown(b, "bind"), "loopback or internal addresses only",
+               "redis.conf"};
+    if (port_of(port) == 0 && port_of(tls) <= 0) {
+      verdict(run, i, true, "no TCP port (port 0, no tls-port): unix socket only",
+              {Evidence{port.loc.path, port.loc.line, shown(port, "port"), "", "redis.conf"}});
+      return;
+    }
+    std::vector<std::string> open;
+    for (auto &a : bind_addresses(b)) {
+      Scope s = scope_of(a);
+      if (s == Scope::any || s == Scope::public_)
+        open.push_back(a);
+    }
+    if (!open.empty()) {
+      verdict(run, i, false,
+              e.found + ": listens on " + text::join(open, ", ") +
+                  (b.is_default ? " (every interface)" : ""),
+              {e});
+      return;
+    }
+    verdict(run, i, true, e.found, {e});
+  });
+}
+
+void protected_mode(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    Setting pm = setting(i, "protected-mode", {"yes"});
+    Evidence e{pm.loc.path, pm.loc.line, shown(pm, "protected-mode"), "protected-mode yes",
+               "redis.conf"};
+    std::string v = pm.args.empty() ? "" : text::lower(pm.args[0]);
+    if (v != "yes" && v != "no") {
+      run.emit(Status::error, i.path,
+               "protected-mode '" + text::printable(v) + "' is not yes or no (fatal for Redis)",
+               {e});
+      return;
+    }
+    verdict(run, i, v == "yes",
+            v == "yes" ? e.found
+                       : e.found + ": a passwordless default user is open to every network client",
+            {e});
+  });
+}
+
+void dangerous_commands(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    std::vector<Evidence> bad, good;
+    for (const char *cmd : redis::k_dangerous) {
+      std::string upper = text::lower(cmd);
+      for (auto &c : upper)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      auto rn = i.cfg.renamed.find(cmd);
+      if (rn != i.cfg.renamed.end() && rn->second.args[1].empty()) {
+        good.push_back({rn->second.loc.path, rn->second.loc.line,
+                        "rename-command " + upper + " \"\"", "disabled", "redis.conf"});
+        continue;
+      }
+      std::string renamed_to;
+      if (rn != i.cfg.renamed.end())
+        renamed_to = " (renamed to " + text::printable(rn->second.args[1], 40) +
+                     ": still callable by whoever knows the name)";
+      std::vector<std::string> who;
+      SourceLocation at{i.path, 0};
+      for (auto &u : i.cfg.users) {
+        if (!u.enabled)
+          continue;
+        auto it = u.may_run.find(cmd);
+        if (it != u.may_run.end() && it->second) {
+          who.push_back(u.name);
+          if (at.line == 0) {
+            auto d = u.decided_at.find(cmd);
+            at = d != u.decided_at.end() && !d->second.path.empty() ? d->second : u.loc;
+            if (at.path.empty())
+              at = {i.path, 0};
+          }
+        }
+      }
+      if (who.empty()) {
+        good.push_back({i.cfg.users.empty() ? i.path : i.cfg.users.front().loc.path, 0,
+                        upper + " denied to every enabled ACL user", "disabled", "ACL"});
+        continue;
+      }
+      bad.push_back({at.path, at.line, upper + " allowed for " + text::join(who, ", ") + renamed_to,
+                     "rename-command " + upper + " \"\" or -@dangerous", "ACL"});
+    }
+    if (run.ctx().live())
+      for (auto &p : probes(i))
+        if (p.result == live::RedisProbeResult::Outcome::pong)
+          for (auto &[cmd, v] : p.commands)
+            if (v == "allowed" || v == "present")
+              bad.push_back(
+                  {"", 0,
+                   p.target + ": " + text::lower(cmd) + " " + v + " for an unauthenticated client",
+                   "denied or absent", "live probe"});
+    if (!bad.empty()) {
+      std::string what;
+      for (auto &b : bad)
+        what += (what.empty() ? "" : "; ") + b.found;
+      verdict(run, i, false, what, bad);
+      return;
+    }
+    verdict(run, i, true, "every dangerous command is disabled or denied", good);
+  });
+}
+
+void acl(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    const redis::Directive *af = i.cfg.get("aclfile");
+    if (af && !af->args[0].empty()) {
+      verdict(run, i, true, "ACL users come from " + af->args[0],
+              {Evidence{af->loc.path, af->loc.line, "aclfile " + text::printable(af->args[0]),
+                        "aclfile or user lines", "redis.conf"}});
+      return;
+    }
+    std::vector<Evidence> users;
+    for (auto &d : i.cfg.directives)
+      if (d.name == "user")
+        users.push_back({d.loc.path, d.loc.line, "user " + text::printable(d.args[0], 40),
+                         "aclfile or user lines", "redis.conf"});
+    if (!users.empty()) {
+      verdict(run, i, true, std::to_string(users.size()) + " ACL user line(s)", users);
+      return;
+    }
+    const redis::Directive *rp = i.cfg.get("requirepass");
+    Evidence e = rp ? Evidence{rp->loc.path, rp->loc.line,
+                               "requirepass " + redis::redact(rp->args[0]) + " only",
+                               "aclfile or user lines", "redis.conf"}
+                    : Evidence{i.path, 0, "no aclfile, no user lines, no requirepass",
+                               "aclfile or user lines", "redis.conf"};
+    verdict(run, i, false,
+            e.found + ": every client shares the default user and its full permissions", {e});
+  });
+}
+
+void tls(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    Setting tp = setting(i, "tls-port", {"0"});
+    Setting port = setting(i, "port", {"6379"});
+    Evidence et{tp.loc.path, tp.loc.line, shown(tp, "tls-port"), "a TLS port", "redis.conf"};
+    Evidence ep{port.loc.path, port.loc.line, shown(port, "port"), "port 0", "redis.conf"};
+    int t = port_of(tp), p = port_of(port);
+    if (t <= 0) {
+      verdict(run, i, false, et.found + ": Redis speaks only plain text", {et, ep});
+      return;
+    }
+    if (p != 0) {
+      verdict(run, i, false, ep.found + ": the plain-text port stays open next to tls-port",
+              {ep, et});
+      return;
+    }
+    verdict(run, i, true, "TLS only (" + et.found + ", port 0)", {et, ep});
+  });
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"redis.authentication", authentication},
+    {"redis.bind", bind},
+    {"redis.protected-mode", protected_mode},
+    {"redis.dangerous-commands", dangerous_commands},
+    {"redis.acl", acl},
+    {"redis.tls", tls},
+};
+
+// Settings whose values are secrets.
+bool secret(const std::string &name) {
+  return name == "requirepass" || name == "masterauth" || name == "tls-key-file-pass" ||
+         name == "tls-client-key-file-pass";
+}
+
+} // namespace
+
+std::span<const CheckImpl> redis_checks() {
+  return k_checks;
+}
+
+nlohmann::ordered_json facts_redis(Context &ctx) {
+  using nlohmann::ordered_json;
+  RedisModel m = load_model(ctx.fs());
+  ordered_json instances = ordered_json::array();
+  for (auto &i : m.instances) {
+    ordered_json j;
+    j["config_file"] = i.path;
+    j["files"] = i.cfg.files;
+    ordered_json settings = ordered_json::object();
+    for (auto &[name, d] : i.cfg.last) {
+      ordered_json args = ordered_json::array();
+      for (auto &a : d.args)
+        args.push_back(secret(name) ? redis::redact(a) : text::printable(a));
+      settings[name] = {{"value", args}, {"at", d.loc.path + ":" + std::to_string(d.loc.line)}};
+    }
+    j["settings"] = settings;
+    ordered_json renamed = ordered_json::object();
+    for (auto &[cmd, d] : i.cfg.renamed)
+      renamed[cmd] = {{"to", d.args[1]}, {"at", d.loc.path + ":" + std::to_string(d.loc.line)}};
+    j["renamed_commands"] = renamed;
+    ordered_json users = ordered_json::array();
+    for (auto &u : i.cfg.users) {
+      ordered_json uj;
+      uj["name"] = u.name;
+      uj["at"] = u.loc.path + ":" + std::to_string(u.loc.line);
+      uj["enabled"] = u.enabled;
+      uj["nopass"] = u.nopass;
+      ordered_json pws = ordered_json::array();
+      for (auto &p : u.passwords) {
+        auto s = redis::judge_password(p);
+        pws.push_back({{"password", redis::redact(p)}, {"weak", s.weak}, {"reason", s.reason}});
+      }
+      uj["passwords"] = pws;
+      uj["hashed_passwords"] = u.hashes;
+      uj["rules"] = u.rules;
+      ordered_json may = ordered_json::object();
+      for (auto &[cmd, ok] : u.may_run)
+        may[cmd] = ok;
+      uj["dangerous_commands"] = may;
+      users.push_back(uj);
+    }
+    j["users"] = users;
+    ordered_json diags = ordered_json::array();
+    for (auto &d : i.cfg.diagnostics)
+      diags.push_back({{"level", d.level == redis::Diagnostic::Level::error     ? "error"
+                                 : d.level == redis::Diagnostic::Level::warning ? "warning"
+                                                                                : "info"},
+                       {"at", d.loc.path + ":" + std::to_string(d.loc.line)},
+                       {"message", d.message}});
+    j["diagnostics"] = diags;
+    if (ctx.live()) {
+      ordered_json pj = ordered_json::array();
+      for (auto &p : probes(i)) {
+        ordered_json cmds = ordered_json::object();
+        for (auto &[c, v] : p.commands)
+          cmds[c] = v;
+        pj.push_back({{"target", p.target},
+                      {"result", std::string(live::to_string(p.result))},
+                      {"detail", p.detail},
+                      {"commands", cmds}});
+      }
+      j["live"] = pj;
+    }
+    instances.push_back(j);
+  }
+  return {{"instances", instances}};
 }
 
 } // namespace bulwark

@@ -1,0 +1,147 @@
+// Live Redis probes through hiredis (Debian 12: libhiredis 0.14). The
+// connection and every reply are bounded by the timeout (hiredis applies
+// it to connect and, with redisSetTimeout, to each read), so a server that
+// accepts and stays silent costs one timeout, and garbage is a protocol
+// error, not a hang. Only PING, ACL DRYRUN and COMMAND INFO are sent: none
+// changes server state.
+
+#include <bulwark/live/redis.hpp>
+#include <bulwark/parse/redis_conf.hpp>
+
+#include <hiredis.h>
+#include <vector>
+
+namespace bulwark::live {
+
+std::string_view to_string(RedisProbeResult::Outcome o) {
+  switch (o) {
+  case RedisProbeResult::Outcome::pong: return "pong-without-auth";
+  case RedisProbeResult::Outcome::auth_required: return "auth-required";
+  case RedisProbeResult::Outcome::protected_mode: return "protected-mode";
+  case RedisProbeResult::Outcome::unreachable: return "unreachable";
+  case RedisProbeResult::Outcome::protocol_error: return "protocol-error";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string one_line(std::string s) {
+  for (char &c : s)
+    if (c == '\n' || c == '\r')
+      c = ' ';
+  if (s.size() > 200)
+    s = s.substr(0, 200) + "...";
+  return s;
+}
+
+} // namespace
+
+RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) {
+  RedisProbeResult r;
+  bool unix_socket = !host.empty() && host[0] == '/';
+  r.target = unix_socket ? "unix:" + host
+                         : (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                               std::to_string(port);
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  redisContext *c = unix_socket ? redisConnectUnixWithTimeout(host.c_str(), tv)
+                                : redisConnectWithTimeout(host.c_str(), port, tv);
+  if (!c) {
+    r.detail = "out of memory";
+    return r;
+  }
+  if (c->err) {
+    r.result = RedisProbeResult::Outcome::unreachable;
+    r.detail = one_line(c->errstr);
+    redisFree(c);
+    return r;
+  }
+  redisSetTimeout(c, tv);
+  auto *reply = static_cast<redisReply *>(redisCommand(c, "PING"));
+  if (!reply) {
+    std::string e = one_line(c->errstr);
+    bool timeout = c->err == REDIS_ERR_IO || e.find("Resource temporarily") != std::string::npos ||
+                   e.find("timed out") != std::string::npos;
+    r.result = c->err == REDIS_ERR_PROTOCOL ? RedisProbeResult::Outcome::protocol_error
+               : timeout                    ? RedisProbeResult::Outcome::unreachable
+                                            : RedisProbeResult::Outcome::protocol_error;
+    r.detail = c->err == REDIS_ERR_EOF ? "connection closed without an answer"
+               : timeout ? "no answer within " + std::to_string(timeout_ms) + " ms (" + e + ")"
+                         : e;
+    if (c->err == REDIS_ERR_EOF)
+      r.result = RedisProbeResult::Outcome::protocol_error;
+    redisFree(c);
+    return r;
+  }
+  std::string text = reply->str ? std::string(reply->str, reply->len) : "";
+  if ((reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_STRING) && text == "PONG") {
+    r.result = RedisProbeResult::Outcome::pong;
+    r.detail = "PONG without authentication";
+  } else if (reply->type == REDIS_REPLY_ERROR && text.rfind("NOAUTH", 0) == 0) {
+    r.result = RedisProbeResult::Outcome::auth_required;
+    r.detail = one_line(text);
+  } else if (reply->type == REDIS_REPLY_ERROR && text.rfind("DENIED", 0) == 0) {
+    r.result = RedisProbeResult::Outcome::protected_mode;
+    r.detail = "DENIED (protected mode)";
+  } else {
+    r.result = RedisProbeResult::Outcome::protocol_error;
+    r.detail = "unexpected reply to PING: " + one_line(text);
+  }
+  freeReplyObject(reply);
+  if (r.result == RedisProbeResult::Outcome::pong) {
+    // DRYRUN checks arity: give each command valid arguments. Nothing runs.
+    static const std::map<std::string, std::string> k_dry = {
+        {"flushdb", "ACL DRYRUN default FLUSHDB"},
+        {"flushall", "ACL DRYRUN default FLUSHALL"},
+        {"config", "ACL DRYRUN default CONFIG GET maxmemory"},
+        {"debug", "ACL DRYRUN default DEBUG HELP"},
+        {"shutdown", "ACL DRYRUN default SHUTDOWN"},
+        {"keys", "ACL DRYRUN default KEYS *"}};
+    for (const char *cmd : redis::k_dangerous) {
+      std::vector<std::string> words;
+      for (size_t a = 0, b; a < k_dry.at(cmd).size(); a = b + 1) {
+        b = k_dry.at(cmd).find(' ', a);
+        if (b == std::string::npos)
+          b = k_dry.at(cmd).size();
+        words.push_back(k_dry.at(cmd).substr(a, b - a));
+      }
+      std::vector<const char *> argv;
+      std::vector<size_t> lens;
+      for (auto &w : words) {
+        argv.push_back(w.c_str());
+        lens.push_back(w.size());
+      }
+      auto *d = static_cast<redisReply *>(
+          redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+      std::string verdict;
+      if (d && d->type == REDIS_REPLY_STATUS && std::string(d->str, d->len) == "OK")
+        verdict = "allowed";
+      else if (d && d->type == REDIS_REPLY_ERROR &&
+               std::string(d->str, d->len).find("no permissions") != std::string::npos &&
+               std::string(d->str, d->len).find("'acl") == std::string::npos)
+        verdict = "denied"; // (not: this client may not run ACL DRYRUN itself)
+      else if (d && d->type == REDIS_REPLY_ERROR &&
+               std::string(d->str, d->len).find("not found") != std::string::npos)
+        verdict = "absent";
+      if (d)
+        freeReplyObject(d);
+      if (verdict.empty()) {
+        // ACL itself is not allowed (or renamed): ask whether the command exists.
+        auto *i = static_cast<redisReply *>(redisCommand(c, "COMMAND INFO %s", cmd));
+        if (i && i->type == REDIS_REPLY_ARRAY && i->elements == 1)
+          verdict = i->element[0]->type == REDIS_REPLY_NIL ? "absent" : "present";
+        else
+          verdict = "unknown";
+        if (i)
+          freeReplyObject(i);
+      }
+      r.commands[cmd] = verdict;
+      if (c->err)
+        break;
+    }
+  }
+  redisFree(c);
+  return r;
+}
+
+} // namespace bulwark::live

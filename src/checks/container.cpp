@@ -155,9 +155,10 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
   // DOCKER_CONTENT_TRUST=1 where a deployment sets it: the project's env
   // files, its deploy scripts, the host's environment and dockerd's unit.
   for (auto &ef : p.env_files)
-    if (auto text = reader.read(ef, dotenv::k_max_dotenv_bytes); text.ok())
-      if (int l = content_trust_line(*text)) {
-        x.content_trust = Evidence{ef, l, "DOCKER_CONTENT_TRUST=1", "DOCKER_CONTENT_TRUST=1", ""};
+    if (auto it = x.env_files.find(ef); it != x.env_files.end())
+      if (const auto *e = it->second.find("DOCKER_CONTENT_TRUST"); e && e->value == "1") {
+        x.content_trust =
+            Evidence{ef, e->loc.line, "DOCKER_CONTENT_TRUST=1", "DOCKER_CONTENT_TRUST=1", ""};
         return x;
       }
   for (const char *s : {"deploy.sh", "secure-deploy.sh", "Makefile", ".envrc"}) {

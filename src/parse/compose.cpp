@@ -336,7 +336,7 @@ public:
       error(doc.error().message, {fi, doc.error().line});
       return std::nullopt;
     }
-    Value v = convert(*doc, fi);
+    Value v = convert(std::move(*doc), fi);
     if (v.is_null()) // an empty file is an empty project
       v.kind = Value::Kind::mapping;
     if (!v.is_mapping()) {
@@ -370,28 +370,29 @@ public:
     }
   }
 
-  static Value convert(const yaml::Node &n, int fi) {
+  // Moves the parsed tree into Values (the yaml::Node is consumed).
+  static Value convert(yaml::Node &&n, int fi) {
     Value v;
     v.loc = {fi, n.line};
     v.key_loc = {fi, n.key_line};
-    v.tag = n.tag;
+    v.tag = std::move(n.tag);
     switch (n.kind) {
     case yaml::Node::Kind::null: v.kind = Value::Kind::null; break;
     case yaml::Node::Kind::scalar:
       v.kind = Value::Kind::scalar;
-      v.scalar = n.scalar;
+      v.scalar = std::move(n.scalar);
       break;
     case yaml::Node::Kind::sequence:
       v.kind = Value::Kind::sequence;
       v.items.reserve(n.items.size());
       for (auto &i : n.items)
-        v.items.push_back(convert(i, fi));
+        v.items.push_back(convert(std::move(i), fi));
       break;
     case yaml::Node::Kind::mapping:
       v.kind = Value::Kind::mapping;
       v.entries.reserve(n.entries.size());
       for (auto &[k, c] : n.entries)
-        v.entries.emplace_back(k, convert(c, fi));
+        v.entries.emplace_back(std::move(k), convert(std::move(c), fi));
       break;
     }
     return v;
@@ -832,11 +833,14 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
         env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
     }
   std::vector<std::string> env_files = options.env_files;
-  if (env_files.empty() && reader.is_file(join_path(p.directory, ".env")))
+  bool implicit = env_files.empty();
+  if (implicit)
     env_files.push_back(join_path(p.directory, ".env"));
   for (auto &ef : env_files) {
-    int fi = ld.file_index(ef);
     auto text = reader.read(ef, dotenv::k_max_dotenv_bytes);
+    if (!text.ok() && implicit && text.error().not_found())
+      continue; // no .env: nothing to read
+    int fi = ld.file_index(ef);
     if (!text.ok()) {
       ld.error("cannot read env file: " + text.error().message, {fi, 0});
       continue;

@@ -408,3 +408,19 @@ TEST(Compose, DiscoveryFindsProjectsAndOverridePartners) {
       {"/home/alice/app/compose.yml"}};
   EXPECT_EQ(got, want);
 }
+
+TEST(Compose, EnvFileOptionReplacesDotenvAndNamesTheProject) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  s:\n    image: \"x:${TAG}\"\n";
+  m.files["/p/.env"] = "TAG=from-dotenv\n";
+  m.files["/cfg/prod.env"] = "TAG=from-env-file\nCOMPOSE_PROJECT_NAME=Prod_VPN\n";
+  LoadOptions o;
+  o.use_process_environment = false;
+  o.env_files = {"/cfg/prod.env"};
+  Project p = load_project(m.reader(), {"/p/compose.yaml"}, o);
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "s").find("image")->str(), "x:from-env-file");
+  EXPECT_EQ(p.name, "prod_vpn");
+  o.env_files = {"/cfg/absent.env"};
+  EXPECT_FALSE(load_project(m.reader(), {"/p/compose.yaml"}, o).valid()); // named, so required
+}

@@ -1,16 +1,1285 @@
-// container.*, network.*, docker.daemon-hardening (issue 3). Scaffold: the area fills the tables
-// and facts.
+// container.*, network.*, docker.daemon-hardening (issue 3): compose
+// projects as `docker compose config` merges them (parse/compose.hpp), the
+// Dockerfiles their services build (parse/dockerfile.hpp), and dockerd's
+// /etc/docker/daemon.json (Docker Engine 24+ option names).
+//
+// Subjects: "<project>/<service>" for service checks, "<project>" for
+// project checks, "<project>/network <name>" for networks: a host with
+// several projects can have the same service name twice. Evidence names
+// the file and line that decided; when a setting is absent, the line where
+// the service is defined (the place the setting belongs), said so in the
+// message. A project whose files do not load or validate reports only
+// container.compose-valid: judging half a model would mislead.
+
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/dockerfile.hpp>
+#include <bulwark/parse/dotenv.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
 
 namespace bulwark {
 
-std::span<const CheckImpl> container_checks() {
-  return {};
+using namespace bulwark::text;
+
+namespace {
+
+using compose::Loc;
+using compose::Project;
+using compose::Value;
+
+struct ProjectExtras {
+  std::map<std::string, dockerfile::Dockerfile> dockerfiles; // by service
+  std::map<std::string, dotenv::DotenvFile> env_files;       // env_file: and .env, by path
+  std::optional<Evidence> content_trust;                     // where DOCKER_CONTENT_TRUST=1 is
+};
+
+struct ComposeModel {
+  std::vector<Project> projects;
+  std::vector<ProjectExtras> extras; // parallel to projects
+};
+
+std::string dirname_of(const std::string &p) {
+  size_t s = p.rfind('/');
+  if (s == std::string::npos)
+    return ".";
+  return s == 0 ? "/" : p.substr(0, s);
 }
 
-nlohmann::ordered_json facts_compose(Context &) {
-  return {{"implemented", false}};
+std::string join_path(const std::string &dir, const std::string &p) {
+  if (!p.empty() && p[0] == '/')
+    return p;
+  std::string rel = p;
+  while (starts_with(rel, "./"))
+    rel = rel.substr(2);
+  if (rel.empty() || rel == ".")
+    return dir;
+  return dir == "/" ? "/" + rel : dir + "/" + rel;
+}
+
+// Looks for DOCKER_CONTENT_TRUST=1 in `text`; the line, or 0.
+int content_trust_line(std::string_view text) {
+  int line = 1;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view l =
+        text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+    size_t k = l.find("DOCKER_CONTENT_TRUST");
+    if (k != std::string_view::npos) {
+      std::string_view rest = l.substr(k + std::strlen("DOCKER_CONTENT_TRUST"));
+      if (!rest.empty() && (rest[0] == '=' || rest[0] == ':')) {
+        rest.remove_prefix(1);
+        rest = trim(rest);
+        while (!rest.empty() && (rest[0] == '"' || rest[0] == '\''))
+          rest.remove_prefix(1);
+        if (!rest.empty() && rest[0] == '1')
+          return line;
+      }
+    }
+    if (nl == std::string_view::npos)
+      break;
+    pos = nl + 1;
+    ++line;
+  }
+  return 0;
+}
+
+// DOCKER_CONTENT_TRUST=1 set host-wide: /etc/environment, dockerd's
+// defaults, login profiles, docker.service drop-ins. Read once per run.
+std::optional<Evidence> host_content_trust(const RootFs &fs) {
+  std::vector<std::string> host_files = {"/etc/environment", "/etc/default/docker"};
+  for (auto &g : {"/etc/profile.d/*.sh", "/etc/systemd/system/docker.service.d/*.conf"})
+    if (auto m = fs.glob(g); m.ok())
+      host_files.insert(host_files.end(), m->begin(), m->end());
+  for (auto &f : host_files)
+    if (auto text = fs.read_file(f, 1024 * 1024); text.ok())
+      if (int l = content_trust_line(*text))
+        return Evidence{f, l, "DOCKER_CONTENT_TRUST=1", "DOCKER_CONTENT_TRUST=1", ""};
+  return std::nullopt;
+}
+
+ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
+                          const std::optional<Evidence> &host_trust) {
+  ProjectExtras x;
+  const Value *svcs = p.services();
+  if (svcs)
+    for (auto &[name, svc] : svcs->entries) {
+      if (!svc.is_mapping())
+        continue;
+      std::string file_dir = dirname_of(p.where(svc.key_loc).path);
+      if (const Value *b = svc.find("build"); b && b->is_mapping()) {
+        const Value *ctx = b->find("context");
+        std::string context = join_path(file_dir, ctx ? ctx->str() : ".");
+        // A remote context (git URL) cannot be read offline.
+        if (context.find("://") == std::string::npos && !starts_with(context, "git@")) {
+          const Value *df = b->find("dockerfile");
+          std::string path = join_path(context, df ? df->str() : "Dockerfile");
+          auto text = reader.read(path, 1024 * 1024);
+          if (text.ok())
+            x.dockerfiles.emplace(name, dockerfile::parse_dockerfile(path, *text));
+        }
+      }
+      if (const Value *ef = svc.find("env_file")) {
+        std::vector<const Value *> items;
+        if (ef->is_sequence())
+          for (auto &i : ef->items)
+            items.push_back(&i);
+        else
+          items.push_back(ef);
+        for (auto *i : items) {
+          const Value *pv = i->is_mapping() ? i->find("path") : i;
+          if (!pv || pv->str().empty())
+            continue;
+          std::string path = join_path(dirname_of(p.where(pv->where()).path), pv->str());
+          if (x.env_files.count(path))
+            continue;
+          auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
+          if (text.ok())
+            x.env_files.emplace(path, dotenv::parse_dotenv_text(path, *text));
+        }
+      }
+    }
+  for (auto &ef : p.env_files) {
+    if (x.env_files.count(ef))
+      continue;
+    auto text = reader.read(ef, dotenv::k_max_dotenv_bytes);
+    if (text.ok())
+      x.env_files.emplace(ef, dotenv::parse_dotenv_text(ef, *text));
+  }
+  // DOCKER_CONTENT_TRUST=1 where a deployment sets it: the project's env
+  // files, its deploy scripts, the host's environment and dockerd's unit.
+  for (auto &ef : p.env_files)
+    if (auto it = x.env_files.find(ef); it != x.env_files.end())
+      if (const auto *e = it->second.find("DOCKER_CONTENT_TRUST"); e && e->value == "1") {
+        x.content_trust =
+            Evidence{ef, e->loc.line, "DOCKER_CONTENT_TRUST=1", "DOCKER_CONTENT_TRUST=1", ""};
+        return x;
+      }
+  for (const char *s : {"deploy.sh", "secure-deploy.sh", "Makefile", ".envrc"}) {
+    std::string f = join_path(p.directory, s);
+    if (auto text = reader.read(f, 1024 * 1024); text.ok())
+      if (int l = content_trust_line(*text)) {
+        x.content_trust = Evidence{f, l, "DOCKER_CONTENT_TRUST=1", "DOCKER_CONTENT_TRUST=1", ""};
+        return x;
+      }
+  }
+  x.content_trust = host_trust;
+  return x;
+}
+
+ComposeModel load_model(Context &ctx) {
+  ComposeModel m;
+  const auto &opt = ctx.options();
+  if (!opt.compose_files.empty()) {
+    compose::Reader reader = compose::host_reader();
+    compose::LoadOptions lo;
+    lo.env_files = opt.env_files;
+    m.projects.push_back(compose::load_project(reader, opt.compose_files, lo));
+    m.extras.push_back(load_extras(m.projects.back(), reader, host_content_trust(ctx.fs())));
+    return m;
+  }
+  compose::Reader reader = compose::root_reader(ctx.fs());
+  auto trust = host_content_trust(ctx.fs());
+  for (auto &files : compose::discover(ctx.fs())) {
+    compose::LoadOptions lo;
+    m.projects.push_back(compose::load_project(reader, files, lo));
+    m.extras.push_back(load_extras(m.projects.back(), reader, trust));
+  }
+  return m;
+}
+
+const ComposeModel &model(CheckRun &run) {
+  return run.ctx().model<ComposeModel>([&] { return load_model(run.ctx()); });
+}
+
+Evidence ev(const Project &p, Loc l, std::string found, std::string expected, std::string context) {
+  SourceLocation s = p.where(l);
+  return Evidence{s.path, s.line, std::move(found), std::move(expected), std::move(context)};
+}
+
+// Runs `f(project, extras, name, service)` for each service of each valid
+// project; a run with no valid project says not_applicable once.
+template <class F> void each_service(CheckRun &run, F f) {
+  const ComposeModel &m = model(run);
+  bool any = false;
+  for (size_t i = 0; i < m.projects.size(); ++i) {
+    const Project &p = m.projects[i];
+    if (!p.valid())
+      continue;
+    const Value *svcs = p.services();
+    if (!svcs)
+      continue;
+    for (auto &[name, svc] : svcs->entries) {
+      if (!svc.is_mapping())
+        continue;
+      any = true;
+      f(p, m.extras[i], name, svc);
+    }
+  }
+  if (!any)
+    run.emit(Status::not_applicable, "compose",
+             m.projects.empty() ? "no compose project found (give --compose to name one)"
+                                : "no valid compose project with services");
+}
+
+std::string subject(const Project &p, const std::string &service) {
+  return p.name + "/" + service;
+}
+
+bool truthy(const Value *v) {
+  if (!v || !v->is_scalar())
+    return false;
+  std::string s = lower(v->scalar);
+  return s == "true" || s == "yes" || s == "on" || s == "1";
+}
+
+std::vector<const Value *> items_of(const Value *v) {
+  std::vector<const Value *> out;
+  if (!v)
+    return out;
+  if (v->is_sequence())
+    for (auto &i : v->items)
+      out.push_back(&i);
+  else if (!v->is_null())
+    out.push_back(v);
+  return out;
+}
+
+std::string cap_name(std::string c) {
+  c = lower(std::string(trim(c)));
+  if (starts_with(c, "cap_"))
+    c = c.substr(4);
+  std::transform(c.begin(), c.end(), c.begin(), ::toupper);
+  return c;
+}
+
+// --- container.compose-valid ------------------------------------------------
+
+void compose_valid(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  if (m.projects.empty()) {
+    run.emit(Status::not_applicable, "compose",
+             "no compose project found (give --compose to name one)");
+    return;
+  }
+  for (auto &p : m.projects) {
+    bool bad = false;
+    for (auto &d : p.diagnostics) {
+      SourceLocation s = p.where(d.loc);
+      bool err = d.level == compose::Diagnostic::Level::error;
+      bad = bad || err;
+      run.emit(err ? Status::error : Status::warn, p.name,
+               s.path + ":" + std::to_string(s.line) + ": " + d.message,
+               {Evidence{s.path, s.line, d.message, "a valid compose file", p.name}});
+    }
+    if (p.diagnostics.empty())
+      run.emit(Status::pass, p.name,
+               "the project's " + std::to_string(p.main_files) + " compose file(s) parse and merge",
+               {Evidence{p.files.front(), 0, "valid", "valid", p.name}});
+    (void)bad;
+  }
+}
+
+// --- user, privileges, capabilities -----------------------------------------
+
+bool root_user(const std::string &u) {
+  std::string user = u.substr(0, u.find(':'));
+  return user.empty() || user == "root" || user == "0";
+}
+
+void non_root_user(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &x, const std::string &n, const Value &svc) {
+        if (const Value *u = svc.find("user"); u && !u->str().empty()) {
+          bool root = root_user(u->str());
+          run.emit(root ? Status::fail : Status::pass, subject(p, n),
+                   root ? "service " + n + " runs as root (user: " + u->str() + ")"
+                        : "service " + n + " runs as " + u->str(),
+                   {ev(p, u->where(), "user: " + u->str(), "a non-root user", n)});
+          return;
+        }
+        if (auto it = x.dockerfiles.find(n); it != x.dockerfiles.end()) {
+          const auto *st = it->second.final_stage();
+          if (st && st->user && !st->user->value.empty()) {
+            bool root = root_user(st->user->value);
+            run.emit(root ? Status::fail : Status::pass, subject(p, n),
+                     "service " + n + " sets no user:; its Dockerfile's USER is " + st->user->value,
+                     {Evidence{it->second.path, st->user->line, "USER " + st->user->value,
+                               "a non-root USER", n}});
+            return;
+          }
+        }
+        run.emit(Status::fail, subject(p, n),
+                 "service " + n +
+                     " sets no user: (and no Dockerfile USER is known): the "
+                     "image's default user, "
+                     "usually root, runs; the line is where the service is defined",
+                 {ev(p, svc.key_loc, "user: not set", "user: \"1000:1000\" (non-root)", n)});
+      });
+}
+
+void read_only_rootfs(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    const Value *r = svc.find("read_only");
+    if (truthy(r))
+      run.emit(Status::pass, subject(p, n), "service " + n + " has a read-only root file system",
+               {ev(p, r->where(), "read_only: " + r->str(), "read_only: true", n)});
+    else
+      run.emit(Status::fail, subject(p, n),
+               r ? "service " + n + " sets read_only: " + r->str()
+                 : "service " + n +
+                       " does not set read_only (default false); the line is where "
+                       "the service is defined",
+               {ev(p, r ? r->where() : svc.key_loc, r ? "read_only: " + r->str() : "not set",
+                   "read_only: true", n)});
+  });
+}
+
+void no_new_privileges(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        const Value *so = svc.find("security_opt");
+        const Value *hit = nullptr;
+        const Value *off = nullptr;
+        for (auto *i : items_of(so)) {
+          std::string s = lower(std::string(trim(i->str())));
+          // Docker accepts "no-new-privileges", "no-new-privileges:true" and
+          // "no-new-privileges=true" (daemon/container_operations_unix.go).
+          if (s == "no-new-privileges" || s == "no-new-privileges:true" ||
+              s == "no-new-privileges=true")
+            hit = i;
+          else if (starts_with(s, "no-new-privileges:") || starts_with(s, "no-new-privileges="))
+            off = i;
+        }
+        if (hit && !off)
+          run.emit(Status::pass, subject(p, n), "service " + n + " sets no-new-privileges",
+                   {ev(p, hit->where(), hit->str(), "no-new-privileges:true", n)});
+        else if (off)
+          run.emit(Status::fail, subject(p, n), "service " + n + " turns no-new-privileges off",
+                   {ev(p, off->where(), off->str(), "no-new-privileges:true", n)});
+        else
+          run.emit(Status::fail, subject(p, n),
+                   "service " + n + " does not set security_opt no-new-privileges; the line is " +
+                       (so ? "its security_opt" : "where the service is defined"),
+                   {ev(p, so ? so->where() : svc.key_loc, so ? "no no-new-privileges" : "not set",
+                       "security_opt: [\"no-new-privileges:true\"]", n)});
+      });
+}
+
+void cap_drop_all(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        const Value *cd = svc.find("cap_drop");
+        for (auto *i : items_of(cd))
+          if (cap_name(i->str()) == "ALL") {
+            run.emit(Status::pass, subject(p, n), "service " + n + " drops all capabilities",
+                     {ev(p, i->where(), "cap_drop: " + i->str(), "cap_drop: [ALL]", n)});
+            return;
+          }
+        run.emit(Status::fail, subject(p, n),
+                 cd ? "service " + n + " drops some capabilities but not ALL"
+                    : "service " + n +
+                          " drops no capabilities; the line is where the service is "
+                          "defined",
+                 {ev(p, cd ? cd->where() : svc.key_loc, cd ? "cap_drop without ALL" : "not set",
+                     "cap_drop: [ALL]", n)});
+      });
+}
+
+void cap_add_minimal(CheckRun &run) {
+  std::set<std::string> allowed;
+  for (auto &c : run.param_list("allowed"))
+    allowed.insert(cap_name(c));
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    const Value *ca = svc.find("cap_add");
+    std::vector<Evidence> bad;
+    for (auto *i : items_of(ca))
+      if (!allowed.count(cap_name(i->str())))
+        bad.push_back(
+            ev(p, i->where(), "cap_add: " + i->str(),
+               "only " + join(std::vector<std::string>(allowed.begin(), allowed.end()), ", "), n));
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " adds capabilities outside the allowed list", bad);
+    else
+      run.emit(Status::pass, subject(p, n),
+               ca ? "service " + n + " adds only allowed capabilities"
+                  : "service " + n + " adds no capabilities",
+               {ev(p, ca ? ca->where() : svc.key_loc, ca ? "allowed capabilities" : "no cap_add",
+                   "allowed capabilities only", n)});
+  });
+}
+
+// The service's first definition: the file a reader of the base looks at.
+int defining_file(const Value &svc) {
+  return svc.key_loc.file;
+}
+
+void no_privileged(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        const Value *pr = svc.find("privileged");
+        if (truthy(pr)) {
+          std::string msg = "service " + n + " runs privileged";
+          if (pr->where().file != defining_file(svc))
+            msg += " — set by " + p.at(pr->where()) +
+                   ", a file merged over the service's definition at " + p.at(svc.key_loc) +
+                   " (the merge hides it from a reader of that file)";
+          run.emit(
+              Status::fail, subject(p, n), msg,
+              {ev(p, pr->where(), "privileged: " + pr->str(), "privileged: false (or absent)", n)});
+        } else
+          run.emit(Status::pass, subject(p, n), "service " + n + " is not privileged",
+                   {ev(p, pr ? pr->where() : svc.key_loc,
+                       pr ? "privileged: " + pr->str() : "privileged: not set (default false)",
+                       "privileged: false (or absent)", n)});
+      });
+}
+
+void no_host_namespaces(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        std::vector<Evidence> bad;
+        for (const char *k : {"network_mode", "pid", "ipc", "userns_mode", "uts", "cgroup"}) {
+          const Value *v = svc.find(k);
+          if (v && lower(v->str()) == "host")
+            bad.push_back(ev(p, v->where(), std::string(k) + ": host", "not host", n));
+        }
+        if (!bad.empty())
+          run.emit(Status::fail, subject(p, n), "service " + n + " shares a host namespace", bad);
+        else
+          run.emit(Status::pass, subject(p, n), "service " + n + " shares no host namespace",
+                   {ev(p, svc.key_loc, "no host namespace", "no host namespace", n)});
+      });
+}
+
+std::string norm_path(std::string s) {
+  while (s.size() > 1 && s.back() == '/')
+    s.pop_back();
+  return RootFs::join("/", s);
+}
+
+void no_docker_socket(CheckRun &run) {
+  static const std::set<std::string> k_sockets = {"/var/run/docker.sock",
+                                                  "/run/docker.sock",
+                                                  "/var/run",
+                                                  "/run",
+                                                  "/run/containerd/containerd.sock",
+                                                  "/var/run/containerd/containerd.sock",
+                                                  "/run/podman/podman.sock"};
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    for (auto *i : items_of(svc.find("volumes"))) {
+      auto m = compose::parse_volume(*i);
+      if (m && m->type == "bind" && !m->source.empty() && m->source[0] == '/' &&
+          k_sockets.count(norm_path(m->source)))
+        bad.push_back(ev(p, m->loc, m->source + " -> " + m->target, "no Docker socket", n));
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " mounts the container runtime's socket (root on the host)", bad);
+    else
+      run.emit(Status::pass, subject(p, n), "service " + n + " does not mount the Docker socket",
+               {ev(p, svc.key_loc, "no socket mount", "no Docker socket", n)});
+  });
+}
+
+void sensitive_mounts(CheckRun &run) {
+  static const std::set<std::string> k_sensitive = {"/",     "/etc",  "/proc",          "/sys",
+                                                    "/boot", "/root", "/var/lib/docker"};
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        std::vector<Evidence> bad;
+        for (auto *i : items_of(svc.find("volumes"))) {
+          auto m = compose::parse_volume(*i);
+          if (!m || m->type != "bind" || m->source.empty() || m->source[0] != '/')
+            continue;
+          if (k_sensitive.count(norm_path(m->source)) && !m->read_only)
+            bad.push_back(ev(p, m->loc, m->source + ":" + m->target + " read-write",
+                             "read-only (:ro) or no mount", n));
+        }
+        if (!bad.empty())
+          run.emit(Status::fail, subject(p, n),
+                   "service " + n + " bind-mounts a sensitive host path read-write", bad);
+        else
+          run.emit(Status::pass, subject(p, n),
+                   "service " + n + " has no read-write bind mount of a sensitive host path",
+                   {ev(p, svc.key_loc, "none", "no read-write sensitive mount", n)});
+      });
+}
+
+void tmpfs_hardened(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad, good;
+    for (auto *i : items_of(svc.find("tmpfs"))) {
+      std::string s = i->str();
+      size_t c = s.find(':');
+      std::set<std::string> opts;
+      if (c != std::string::npos)
+        for (auto &o : split(s.substr(c + 1), ','))
+          opts.insert(lower(o.substr(0, o.find('='))));
+      std::vector<std::string> missing;
+      for (const char *o : {"noexec", "nosuid", "size"})
+        if (!opts.count(o))
+          missing.push_back(o);
+      (missing.empty() ? good : bad)
+          .push_back(ev(p, i->where(), "tmpfs: " + s,
+                        missing.empty() ? "noexec,nosuid,size" : "add " + join(missing, ","), n));
+    }
+    for (auto *i : items_of(svc.find("volumes"))) {
+      auto m = compose::parse_volume(*i);
+      if (m && m->type == "tmpfs")
+        // The long syntax has no mount options: noexec and nosuid cannot be
+        // asked for.
+        bad.push_back(ev(p, m->loc, "volumes: tmpfs " + m->target + " (long syntax)",
+                         "tmpfs: [\"" + m->target + ":noexec,nosuid,size=...\"]", n));
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " has a tmpfs mount without noexec, nosuid or a size", bad);
+    else if (!good.empty())
+      run.emit(Status::pass, subject(p, n), "service " + n + "'s tmpfs mounts are hardened", good);
+    else
+      run.emit(Status::not_applicable, subject(p, n), "service " + n + " has no tmpfs mount");
+  });
+}
+
+void resource_limits(CheckRun &run) {
+  bool nofile = lower(run.param_str("require-nofile")) == "yes";
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    const Value *limits = nullptr;
+    if (const Value *d = svc.find("deploy"))
+      if (const Value *r = d->find("resources"))
+        limits = r->find("limits");
+    auto pick = [&](std::initializer_list<const char *> keys, const char *dkey) -> const Value * {
+      for (const char *k : keys)
+        if (const Value *v = svc.find(k); v && !v->str().empty() && v->str() != "0")
+          return v;
+      if (limits)
+        if (const Value *v = limits->find(dkey); v && !v->str().empty() && v->str() != "0")
+          return v;
+      return nullptr;
+    };
+    struct Need {
+      const char *what;
+      const Value *v;
+      const char *fix;
+    };
+    std::vector<Need> needs = {
+        {"memory", pick({"mem_limit"}, "memory"), "mem_limit or deploy.resources.limits.memory"},
+        {"CPU", pick({"cpus", "cpu_quota"}, "cpus"), "cpus or deploy.resources.limits.cpus"},
+        {"pids", pick({"pids_limit"}, "pids"), "pids_limit or deploy.resources.limits.pids"}};
+    if (nofile) {
+      const Value *nf = nullptr;
+      if (const Value *u = svc.find("ulimits"))
+        nf = u->find("nofile");
+      needs.push_back({"file descriptors", nf, "ulimits.nofile"});
+    }
+    std::vector<Evidence> bad, good;
+    for (auto &nd : needs) {
+      if (nd.v)
+        good.push_back(
+            ev(p, nd.v->where(), std::string(nd.what) + " limit " + nd.v->str(), nd.fix, n));
+      else
+        bad.push_back(ev(p, svc.key_loc, std::string(nd.what) + ": no limit", nd.fix, n));
+    }
+    if (!bad.empty()) {
+      std::vector<std::string> w;
+      for (auto &nd : needs)
+        if (!nd.v)
+          w.push_back(nd.what);
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " has no " + join(w, ", ") +
+                   " limit; the line is where the service is defined",
+               bad);
+    } else
+      run.emit(Status::pass, subject(p, n), "service " + n + " has resource limits", good);
+  });
+}
+
+// --- images ---------------------------------------------------------------
+
+struct ImageRef {
+  std::string name, tag, digest;
+};
+ImageRef parse_image(const std::string &s) {
+  ImageRef r;
+  std::string rest = s;
+  if (size_t at = rest.find('@'); at != std::string::npos) {
+    r.digest = rest.substr(at + 1);
+    rest = rest.substr(0, at);
+  }
+  size_t slash = rest.rfind('/');
+  size_t colon = rest.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    r.tag = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  r.name = rest;
+  return r;
+}
+
+// The images a service runs or builds from, with where each is written.
+std::vector<Evidence> images_of(const Project &p, const ProjectExtras &x, const std::string &n,
+                                const Value &svc, bool base_only) {
+  std::vector<Evidence> out;
+  auto it = x.dockerfiles.find(n);
+  if (it != x.dockerfiles.end()) {
+    const auto &df = it->second;
+    if (base_only) {
+      if (const auto *b = df.base_of_final())
+        out.push_back(Evidence{df.path, b->line, b->image, "", n});
+    } else
+      for (auto &st : df.stages) {
+        bool stage_ref = false;
+        for (auto &o : df.stages)
+          if (&o != &st && !o.name.empty() && o.name == lower(st.image))
+            stage_ref = true;
+        if (!stage_ref && lower(st.image) != "scratch")
+          out.push_back(Evidence{df.path, st.line, st.image, "", n});
+      }
+    return out;
+  }
+  if (const Value *img = svc.find("image"))
+    out.push_back(ev(p, img->where(), img->str(), "", n));
+  return out;
+}
+
+void image_pinned(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &x, const std::string &n, const Value &svc) {
+        auto imgs = images_of(p, x, n, svc, false);
+        if (imgs.empty()) {
+          run.emit(Status::not_applicable, subject(p, n),
+                   "service " + n + " names no image and its Dockerfile could not be read");
+          return;
+        }
+        Status worst = Status::pass;
+        std::vector<Evidence> evs;
+        for (auto &e : imgs) {
+          ImageRef r = parse_image(e.found);
+          Status s = !r.digest.empty()                    ? Status::pass
+                     : r.tag.empty() || r.tag == "latest" ? Status::fail
+                                                          : Status::warn;
+          e.expected = "name:tag@sha256:digest";
+          if (s == Status::fail)
+            worst = Status::fail;
+          else if (s == Status::warn && worst == Status::pass)
+            worst = Status::warn;
+          if (s != Status::pass || worst == Status::pass)
+            evs.push_back(e);
+        }
+        std::string msg =
+            worst == Status::fail   ? "service " + n + " uses an image without a tag or with latest"
+            : worst == Status::warn ? "service " + n + "'s image is pinned by tag, not by digest"
+                                    : "service " + n + "'s image is pinned by digest";
+        run.emit(worst, subject(p, n), msg, evs);
+      });
+}
+
+void minimal_base_image(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &x, const std::string &n, const Value &svc) {
+        auto imgs = images_of(p, x, n, svc, true);
+        if (imgs.empty()) {
+          run.emit(Status::not_applicable, subject(p, n),
+                   "service " + n + " names no image and its Dockerfile could not be read");
+          return;
+        }
+        Evidence e = imgs.front();
+        std::string l = lower(e.found);
+        bool minimal = false;
+        for (const char *k : {"alpine", "distroless", "slim", "scratch"})
+          if (l.find(k) != std::string::npos)
+            minimal = true;
+        e.expected = "an Alpine, distroless, slim or scratch base";
+        run.emit(minimal ? Status::pass : Status::fail, subject(p, n),
+                 minimal ? "service " + n + " uses a minimal base image (" + e.found + ")"
+                         : "service " + n + "'s image " + e.found + " is not a minimal base",
+                 {e});
+      });
+}
+
+// --- secrets ----------------------------------------------------------------
+
+bool secret_key(const std::string &k) {
+  std::string u = k;
+  std::transform(u.begin(), u.end(), u.begin(), ::toupper);
+  if (u.size() > 5 && u.compare(u.size() - 5, 5, "_FILE") == 0)
+    return false;
+  for (const char *s : {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY",
+                        "ACCESS_KEY", "CREDENTIAL"})
+    if (u.find(s) != std::string::npos)
+      return true;
+  return false;
+}
+
+// The variable a value is nothing but a reference to ("${DB_PASS}",
+// "$DB_PASS", "${DB_PASS:-x}"), or "".
+std::string sole_reference(const std::string &raw) {
+  std::string s(trim(raw));
+  if (s.size() < 2 || s[0] != '$')
+    return "";
+  size_t b = s[1] == '{' ? 2 : 1;
+  size_t e = b;
+  while (e < s.size() && (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '_'))
+    ++e;
+  if (e == b)
+    return "";
+  if (b == 1 && e != s.size())
+    return "";
+  if (b == 2 && s.back() != '}')
+    return "";
+  return s.substr(b, e - b);
+}
+
+void secrets_not_in_env(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &x, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    auto from_dotenv = [&](const std::string &var, const std::string &key) {
+      for (auto &ef : p.env_files) {
+        auto it = x.env_files.find(ef);
+        if (it == x.env_files.end())
+          continue;
+        if (const auto *e = it->second.find(var);
+            e && !e->value.empty() && !dotenv::has_interpolation(e->value))
+          bad.push_back(Evidence{ef, e->loc.line,
+                                 key + " from " + var + " = a literal of " +
+                                     std::to_string(e->value.size()) + " characters",
+                                 "a Docker secret or " + key + "_FILE", n});
+      }
+    };
+    if (const Value *env = svc.find("environment"); env && env->is_mapping())
+      for (auto &[k, v] : env->entries) {
+        if (!secret_key(k))
+          continue;
+        if (v.is_null()) {
+          from_dotenv(k, k); // inherited from the environment compose runs in
+          continue;
+        }
+        std::string ref = sole_reference(v.raw);
+        if (!ref.empty()) {
+          from_dotenv(ref, k);
+          continue;
+        }
+        if (!v.str().empty() && v.raw.empty())
+          bad.push_back(ev(p, v.where(),
+                           k + " = a literal of " + std::to_string(v.str().size()) + " characters",
+                           "a Docker secret or " + k + "_FILE", n));
+        else if (!v.str().empty())
+          bad.push_back(ev(p, v.where(), k + " = a value built from variables",
+                           "a Docker secret or " + k + "_FILE", n));
+      }
+    // env_file: files hand every assignment to the container.
+    std::set<std::string> seen;
+    for (auto *i : items_of(svc.find("env_file"))) {
+      const Value *pv = i->is_mapping() ? i->find("path") : i;
+      if (!pv)
+        continue;
+      std::string path = join_path(dirname_of(p.where(pv->where()).path), pv->str());
+      auto it = x.env_files.find(path);
+      if (it == x.env_files.end() || !seen.insert(path).second)
+        continue;
+      for (auto &e : it->second.entries)
+        if (secret_key(e.key) && e.has_value && !e.value.empty() &&
+            !dotenv::has_interpolation(e.value))
+          bad.push_back(
+              Evidence{path, e.loc.line,
+                       e.key + " = a literal of " + std::to_string(e.value.size()) + " characters",
+                       "a Docker secret or " + e.key + "_FILE", n});
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " receives a secret through its environment", bad);
+    else
+      run.emit(Status::pass, subject(p, n),
+               "service " + n + " receives no literal secret in its environment",
+               {ev(p, svc.find("environment") ? svc.find("environment")->where() : svc.key_loc,
+                   "no literal secret", "secrets via Docker secrets or *_FILE", n)});
+  });
+}
+
+// --- ports, health, deploy
+// ----------------------------------------------------
+
+bool all_interfaces(const std::string &ip) {
+  return ip.empty() || ip == "0.0.0.0" || ip == "::" || ip == "[::]";
+}
+
+bool range_has(const std::string &r, long port) {
+  size_t d = r.find('-');
+  char *end = nullptr;
+  long a = std::strtol(r.c_str(), &end, 10);
+  long b = a;
+  if (d != std::string::npos)
+    b = std::strtol(r.c_str() + d + 1, &end, 10);
+  return port >= a && port <= b;
+}
+
+void published_ports(CheckRun &run) {
+  std::vector<long> dbports;
+  for (auto &s : run.param_list("ports"))
+    dbports.push_back(std::strtol(s.c_str(), nullptr, 10));
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    std::vector<compose::Port> ports;
+    for (auto *i : items_of(svc.find("ports")))
+      if (auto ps = compose::parse_port(*i))
+        ports.insert(ports.end(), ps->begin(), ps->end());
+    for (auto &pt : ports) {
+      if (!all_interfaces(pt.host_ip))
+        continue;
+      for (long d : dbports)
+        if (range_has(pt.target, d)) {
+          bad.push_back(ev(p, pt.loc,
+                           (pt.published.empty() ? std::string("(ephemeral)") : pt.published) +
+                               ":" + pt.target + " on all interfaces",
+                           "127.0.0.1:" + (pt.published.empty() ? pt.target : pt.published) + ":" +
+                               pt.target + " or no ports: entry",
+                           n));
+          break;
+        }
+    }
+    std::string hidden;
+    for (auto &note : p.notes) {
+      if (note.service != n || note.what != "ports")
+        continue;
+      for (auto &pt : ports)
+        if (all_interfaces(pt.host_ip) &&
+            note.message.find("container port " + pt.target + " ") != std::string::npos) {
+          bad.push_back(ev(p, pt.loc, pt.target + " published on all interfaces",
+                           "keep the 127.0.0.1 binding", n));
+          hidden += (hidden.empty() ? "" : "; ") + note.message;
+        }
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " publishes a database/cache port on all interfaces" +
+                   (hidden.empty() ? std::string() : " (" + hidden + ")"),
+               bad);
+    else
+      run.emit(
+          Status::pass, subject(p, n),
+          "service " + n + " publishes no database/cache port on all interfaces",
+          {ev(p, svc.find("ports") ? svc.find("ports")->where() : svc.key_loc,
+              ports.empty() ? "no ports" : "ports bound safely", "no public database port", n)});
+  });
+}
+
+void healthcheck(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &x, const std::string &n,
+                        const Value &svc) {
+    if (const Value *h = svc.find("healthcheck"); h && h->is_mapping()) {
+      const Value *dis = h->find("disable");
+      const Value *test = h->find("test");
+      bool none = false;
+      if (test) {
+        std::string first =
+            test->is_sequence() && !test->items.empty() ? test->items[0].str() : test->str();
+        none = lower(first) == "none";
+      }
+      if (truthy(dis) || none)
+        run.emit(Status::fail, subject(p, n), "service " + n + " disables its healthcheck",
+                 {ev(p, (dis ? dis : test)->where(), dis ? "disable: true" : "test: NONE",
+                     "a healthcheck test", n)});
+      else if (test)
+        run.emit(Status::pass, subject(p, n), "service " + n + " defines a healthcheck",
+                 {ev(p, test->where(), "healthcheck test", "a healthcheck test", n)});
+      else
+        run.emit(Status::fail, subject(p, n), "service " + n + "'s healthcheck has no test",
+                 {ev(p, h->key_loc, "healthcheck without test", "a healthcheck test", n)});
+      return;
+    }
+    if (auto it = x.dockerfiles.find(n); it != x.dockerfiles.end())
+      if (const auto *st = it->second.final_stage(); st && st->healthcheck) {
+        bool none = st->healthcheck->value == "NONE";
+        run.emit(none ? Status::fail : Status::pass, subject(p, n),
+                 none ? "service " + n + "'s Dockerfile disables the healthcheck"
+                      : "service " + n + "'s Dockerfile defines a HEALTHCHECK",
+                 {Evidence{it->second.path, st->healthcheck->line,
+                           "HEALTHCHECK " + st->healthcheck->value, "HEALTHCHECK CMD ...", n}});
+        return;
+      }
+    run.emit(Status::fail, subject(p, n),
+             "service " + n + " defines no healthcheck; the line is where the service is defined",
+             {ev(p, svc.key_loc, "no healthcheck", "healthcheck: {test: [...]}", n)});
+  });
+}
+
+void auto_rollback(CheckRun &run) {
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        const Value *d = svc.find("deploy");
+        if (!d || !d->is_mapping()) {
+          run.emit(Status::not_applicable, subject(p, n),
+                   "service " + n + " has no deploy: section (not a swarm service)");
+          return;
+        }
+        const Value *uc = d->find("update_config");
+        const Value *fa = uc ? uc->find("failure_action") : nullptr;
+        bool ok = fa && lower(fa->str()) == "rollback";
+        run.emit(ok ? Status::pass : Status::fail, subject(p, n),
+                 ok ? "service " + n + " rolls back a failed update"
+                    : "service " + n + "'s failed update " +
+                          (fa ? "does " + fa->str() : std::string("pauses (the default)")),
+                 {ev(p, fa ? fa->where() : (uc ? uc->key_loc : d->key_loc),
+                     fa ? "failure_action: " + fa->str() : "failure_action: not set",
+                     "deploy.update_config.failure_action: rollback", n)});
+      });
+}
+
+void content_trust(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  bool any = false;
+  for (size_t i = 0; i < m.projects.size(); ++i) {
+    const Project &p = m.projects[i];
+    if (!p.valid())
+      continue;
+    any = true;
+    if (const auto &e = m.extras[i].content_trust) {
+      Evidence x = *e;
+      x.context = p.name;
+      run.emit(Status::pass, p.name, "the deployment sets DOCKER_CONTENT_TRUST=1", {x});
+    } else
+      run.emit(Status::fail, p.name,
+               "no DOCKER_CONTENT_TRUST=1 in the project's .env, its deploy "
+               "scripts, "
+               "/etc/environment, /etc/profile.d or dockerd's unit (line 0: absent)",
+               {Evidence{p.env_files.empty() ? p.directory + "/.env" : p.env_files.front(), 0,
+                         "not set", "DOCKER_CONTENT_TRUST=1", p.name}});
+  }
+  if (!any)
+    run.emit(Status::not_applicable, "compose", "no valid compose project");
+}
+
+// --- networks
+// -----------------------------------------------------------------
+
+bool is_data_service(const Project &p, const ProjectExtras &x, const std::string &n,
+                     const Value &svc) {
+  static const char *k_names[] = {"postgres",      "postgis",    "mysql",     "mariadb",
+                                  "redis",         "valkey",     "keydb",     "mongo",
+                                  "elasticsearch", "opensearch", "memcached", "cassandra",
+                                  "couchdb",       "influxdb",   "clickhouse"};
+  for (auto &e : images_of(p, x, n, svc, true)) {
+    ImageRef r = parse_image(lower(e.found));
+    std::string base = r.name.substr(r.name.rfind('/') + 1);
+    for (const char *k : k_names)
+      if (base.find(k) != std::string::npos)
+        return true;
+  }
+  return false;
+}
+
+// The networks a service joins: (name, where it says so); "default" when
+// it names none.
+std::vector<std::pair<std::string, Loc>> networks_of(const Value &svc) {
+  std::vector<std::pair<std::string, Loc>> out;
+  if (svc.find("network_mode"))
+    return out;
+  if (const Value *nw = svc.find("networks"); nw && nw->is_mapping() && !nw->entries.empty()) {
+    for (auto &[k, v] : nw->entries)
+      out.push_back({k, v.key_loc.line ? v.key_loc : v.loc});
+    return out;
+  }
+  out.push_back({"default", svc.key_loc});
+  return out;
+}
+
+void network_internal(CheckRun &run) {
+  bool any = false;
+  each_service(run, [&](const Project &p, const ProjectExtras &x, const std::string &n,
+                        const Value &svc) {
+    if (!is_data_service(p, x, n, svc))
+      return;
+    any = true;
+    const Value *top = p.root.find("networks");
+    std::vector<Evidence> bad, good;
+    for (auto &[net, at] : networks_of(svc)) {
+      const Value *def = top ? top->find(net) : nullptr;
+      const Value *internal = def ? def->find("internal") : nullptr;
+      if (truthy(internal))
+        good.push_back(ev(p, internal->where(), net + ": internal: true", "internal: true", n));
+      else
+        bad.push_back(ev(p, def && def->key_loc.line ? def->key_loc : at,
+                         net == "default" ? "the project's default network (not internal)"
+                                          : net + " is not internal",
+                         "internal: true", n));
+    }
+    if (networks_of(svc).empty())
+      bad.push_back(ev(p, svc.find("network_mode")->where(),
+                       "network_mode: " + svc.find("network_mode")->str(), "internal networks", n));
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "data service " + n + " sits on a network with outside access", bad);
+    else
+      run.emit(Status::pass, subject(p, n), "data service " + n + " sits only on internal networks",
+               good);
+  });
+  if (!any && run.findings().empty())
+    run.emit(Status::not_applicable, "compose", "no database or cache service");
+}
+
+bool publishes(const Value &svc) {
+  const Value *p = svc.find("ports");
+  return p && p->is_sequence() && !p->items.empty();
+}
+
+void network_segmentation(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  bool any = false;
+  for (size_t i = 0; i < m.projects.size(); ++i) {
+    const Project &p = m.projects[i];
+    const Value *svcs = p.services();
+    if (!p.valid() || !svcs || svcs->entries.size() < 2)
+      continue;
+    any = true;
+    std::map<std::string, std::vector<std::string>> front, data;
+    std::map<std::string, Loc> where;
+    std::set<std::string> nets;
+    for (auto &[n, svc] : svcs->entries) {
+      if (!svc.is_mapping())
+        continue;
+      bool d = is_data_service(p, m.extras[i], n, svc);
+      bool f = !d && publishes(svc);
+      for (auto &[net, at] : networks_of(svc)) {
+        nets.insert(net);
+        if (d) {
+          data[net].push_back(n);
+          where.emplace(net, at);
+        }
+        if (f)
+          front[net].push_back(n);
+      }
+    }
+    std::vector<Evidence> bad;
+    for (auto &[net, fs] : front)
+      if (data.count(net))
+        bad.push_back(ev(p, where[net],
+                         "network " + net + " joins " + join(fs, ", ") + " (published) and " +
+                             join(data[net], ", ") + " (data)",
+                         "separate front and data networks", p.name));
+    if (nets.size() < 2)
+      run.emit(Status::fail, p.name,
+               "every service shares one network (" +
+                   (nets.empty() ? std::string("none") : *nets.begin()) + ")",
+               {ev(p, svcs->key_loc, std::to_string(nets.size()) + " network",
+                   "more than one network", p.name)});
+    else if (!bad.empty())
+      run.emit(Status::fail, p.name, "a published service shares a network with the data tier",
+               bad);
+    else
+      run.emit(Status::pass, p.name,
+               "the project uses " + std::to_string(nets.size()) +
+                   " networks and keeps the data tier off the front network",
+               {ev(p, p.root.find("networks") ? p.root.find("networks")->key_loc : svcs->key_loc,
+                   std::to_string(nets.size()) + " networks", "segmented networks", p.name)});
+  }
+  if (!any)
+    run.emit(Status::not_applicable, "compose",
+             "no valid compose project with two services or more");
+}
+
+void encrypted_overlay(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  bool any = false;
+  for (auto &p : m.projects) {
+    const Value *nets = p.root.find("networks");
+    if (!p.valid() || !nets || !nets->is_mapping())
+      continue;
+    for (auto &[name, net] : nets->entries) {
+      const Value *drv = net.find("driver");
+      if (!drv || lower(drv->str()) != "overlay")
+        continue;
+      any = true;
+      const Value *opts = net.find("driver_opts");
+      const Value *enc = opts ? opts->find("encrypted") : nullptr;
+      bool ok = enc && lower(enc->str()) != "false" && enc->str() != "0";
+      run.emit(ok ? Status::pass : Status::fail, p.name + "/network " + name,
+               ok ? "overlay network " + name + " is encrypted"
+                  : "overlay network " + name + " does not set driver_opts.encrypted",
+               {ev(p, enc ? enc->where() : drv->where(),
+                   enc ? "encrypted: " + enc->str() : "driver: overlay, no encrypted option",
+                   "driver_opts: {encrypted: \"true\"}", name)});
+    }
+  }
+  if (!any)
+    run.emit(Status::not_applicable, "compose", "no overlay network");
+}
+
+// --- dockerd
+// ------------------------------------------------------------------
+
+int key_line(const std::string &text, const std::string &key) {
+  size_t k = text.find("\"" + key + "\"");
+  if (k == std::string::npos)
+    return 0;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(k), '\n'));
+}
+
+void daemon_hardening(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  const std::string path = "/etc/docker/daemon.json";
+  bool installed =
+      fs.exists("/usr/bin/dockerd") || fs.exists("/usr/sbin/dockerd") || fs.exists("/etc/docker");
+  if (!installed) {
+    run.emit(Status::not_applicable, "dockerd", "Docker Engine is not installed");
+    return;
+  }
+  auto text = fs.read_file(path, 1024 * 1024);
+  if (!text.ok()) {
+    if (text.error().not_found())
+      run.emit(Status::fail, "dockerd",
+               "Docker is installed and " + path +
+                   " does not exist: every default applies "
+                   "(icc on, no no-new-privileges, no live-restore, unrotated "
+                   "json-file logs)",
+               {Evidence{path, 0, "absent",
+                         "icc: false, no-new-privileges: true, live-restore: "
+                         "true, log rotation",
+                         "dockerd"}});
+    else
+      run.emit(Status::error, "dockerd", text.error().to_string(),
+               {Evidence{path, 0, "unreadable", "", "dockerd"}});
+    return;
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    run.emit(Status::error, "dockerd", path + " is not a JSON object (dockerd refuses to start)",
+             {Evidence{path, 0, "invalid JSON", "a JSON object", "dockerd"}});
+    return;
+  }
+  std::vector<Evidence> bad, good;
+  auto want_bool = [&](const char *key, bool want) {
+    bool ok = j.contains(key) && j[key].is_boolean() && j[key].get<bool>() == want;
+    std::string found =
+        j.contains(key) ? std::string(key) + ": " + j[key].dump() : std::string(key) + ": not set";
+    (ok ? good : bad)
+        .push_back(Evidence{path, key_line(*text, key), found,
+                            std::string(key) + ": " + (want ? "true" : "false"), "dockerd"});
+  };
+  want_bool("icc", false);
+  want_bool("no-new-privileges", true);
+  want_bool("live-restore", true);
+  std::string driver = j.contains("log-driver") && j["log-driver"].is_string()
+                           ? j["log-driver"].get<std::string>()
+                           : "json-file";
+  bool rotated = false;
+  if (driver == "local" || driver == "journald" || driver == "syslog" || driver == "fluentd" ||
+      driver == "gelf" || driver == "awslogs" || driver == "splunk" || driver == "loki")
+    rotated = true; // the driver rotates (local) or ships the logs away
+  else if (j.contains("log-opts") && j["log-opts"].is_object() &&
+           j["log-opts"].contains("max-size"))
+    rotated = true;
+  (rotated ? good : bad)
+      .push_back(
+          Evidence{path, key_line(*text, j.contains("log-opts") ? "log-opts" : "log-driver"),
+                   "log-driver " + driver + (rotated ? " with rotation" : " without max-size"),
+                   "log-opts: {max-size: \"10m\", max-file: \"3\"}", "dockerd"});
+  if (!bad.empty()) {
+    run.emit(Status::fail, "dockerd", "dockerd's daemon.json misses hardening options", bad);
+    return;
+  }
+  if (!j.contains("userns-remap")) {
+    run.emit(Status::warn, "dockerd",
+             "daemon.json is hardened but sets no userns-remap (root in a "
+             "container is root on the host)",
+             {Evidence{path, 0, "userns-remap: not set", "userns-remap: default", "dockerd"}});
+    return;
+  }
+  run.emit(Status::pass, "dockerd", "daemon.json is hardened", good);
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"container.compose-valid", compose_valid},
+    {"container.non-root-user", non_root_user},
+    {"container.read-only-rootfs", read_only_rootfs},
+    {"container.no-new-privileges", no_new_privileges},
+    {"container.cap-drop-all", cap_drop_all},
+    {"container.cap-add-minimal", cap_add_minimal},
+    {"container.no-privileged", no_privileged},
+    {"container.no-host-namespaces", no_host_namespaces},
+    {"container.no-docker-socket", no_docker_socket},
+    {"container.sensitive-mounts", sensitive_mounts},
+    {"container.tmpfs-hardened", tmpfs_hardened},
+    {"container.resource-limits", resource_limits},
+    {"container.image-pinned", image_pinned},
+    {"container.minimal-base-image", minimal_base_image},
+    {"container.secrets-not-in-env", secrets_not_in_env},
+    {"container.published-ports", published_ports},
+    {"container.healthcheck", healthcheck},
+    {"container.auto-rollback", auto_rollback},
+    {"container.content-trust", content_trust},
+    {"network.internal", network_internal},
+    {"network.segmentation", network_segmentation},
+    {"network.encrypted-overlay", encrypted_overlay},
+    {"docker.daemon-hardening", daemon_hardening},
+};
+
+nlohmann::ordered_json value_json(const Project &p, const Value &v) {
+  switch (v.kind) {
+  case Value::Kind::null: return {{"value", nullptr}, {"at", p.at(v.where())}};
+  case Value::Kind::scalar: return {{"value", v.scalar}, {"at", p.at(v.where())}};
+  case Value::Kind::sequence: {
+    auto a = nlohmann::ordered_json::array();
+    for (auto &i : v.items)
+      a.push_back(value_json(p, i));
+    return a;
+  }
+  case Value::Kind::mapping: {
+    auto o = nlohmann::ordered_json::object();
+    for (auto &[k, c] : v.entries)
+      o[k] = value_json(p, c);
+    return o;
+  }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+std::span<const CheckImpl> container_checks() {
+  return k_checks;
+}
+
+nlohmann::ordered_json facts_compose(Context &ctx) {
+  const ComposeModel &m = ctx.model<ComposeModel>([&] { return load_model(ctx); });
+  auto projects = nlohmann::ordered_json::array();
+  for (auto &p : m.projects) {
+    nlohmann::ordered_json j;
+    j["name"] = p.name;
+    j["directory"] = p.directory;
+    j["files"] = std::vector<std::string>(p.files.begin(),
+                                          p.files.begin() + static_cast<long>(p.main_files));
+    j["env_files"] = p.env_files;
+    auto diags = nlohmann::ordered_json::array();
+    for (auto &d : p.diagnostics)
+      diags.push_back(
+          {{"level", d.level == compose::Diagnostic::Level::error ? "error" : "warning"},
+           {"message", d.message},
+           {"at", p.at(d.loc)}});
+    j["diagnostics"] = diags;
+    auto notes = nlohmann::ordered_json::array();
+    for (auto &n : p.notes)
+      notes.push_back({{"service", n.service}, {"message", n.message}, {"at", p.at(n.loc)}});
+    j["merge_notes"] = notes;
+    j["model"] = value_json(p, p.root);
+    projects.push_back(j);
+  }
+  return {{"projects", projects}};
 }
 
 } // namespace bulwark

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <libfyaml.h>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace bulwark::yaml {
@@ -106,18 +107,19 @@ Result<Node> convert(struct fy_node *fyn, std::string_view text, const std::stri
   case FYNT_MAPPING: {
     out.kind = Node::Kind::mapping;
     void *iter = nullptr;
+    std::unordered_set<std::string> seen;
     while (struct fy_node_pair *pair = fy_node_mapping_iterate(fyn, &iter)) {
       Node key = TRY(convert(fy_node_pair_key(pair), text, name, depth + 1));
       if (!key.is_scalar())
         return Error{"mapping keys must be plain strings", name, key.line};
-      for (auto &e : out.entries)
-        if (e.first == key.scalar)
-          return Error{"duplicate key '" + key.scalar + "'", name, key.line};
+      if (!seen.insert(key.scalar).second)
+        return Error{"duplicate key '" + key.scalar + "'", name, key.line};
       if (out.entries.empty())
         out.line = key.line;
       Node value = TRY(convert(fy_node_pair_value(pair), text, name, depth + 1));
       if (value.line == 0)
         value.line = key.line;
+      value.key_line = key.line;
       out.entries.emplace_back(key.scalar, std::move(value));
     }
     break;
@@ -125,6 +127,132 @@ Result<Node> convert(struct fy_node *fyn, std::string_view text, const std::stri
   }
   return out;
 }
+
+// Converts a document built without libfyaml's own resolution: aliases and
+// merge keys are applied here, so that an alias bomb is cut off by a node
+// budget instead of expanding in memory, and so that a merged value keeps
+// the line where its anchor writes it.
+class Expander {
+public:
+  Expander(std::string_view text, const std::string &name, size_t max_nodes)
+      : m_text(text), m_name(name), m_budget(max_nodes) {}
+
+  Result<Node> convert(struct fy_node *fyn, int depth) {
+    if (fyn != nullptr && fy_node_is_alias(fyn)) {
+      int line = token_line(fyn);
+      struct fy_node *target = fy_node_resolve_alias(fyn);
+      if (target == nullptr) {
+        size_t len = 0;
+        const char *a = fy_node_get_scalar(fyn, &len);
+        return Error{"alias *" + std::string(a ? a : "", a ? len : 0) + " names no anchor", m_name,
+                     line};
+      }
+      if (depth > k_max_depth)
+        return Error{"YAML nested too deeply (alias cycle?)", m_name, line};
+      m_alias_line = m_alias_line ? m_alias_line : line;
+      auto r = convert(target, depth + 1);
+      if (m_alias_line == line)
+        m_alias_line = 0;
+      return r;
+    }
+    Node out;
+    if (fyn == nullptr)
+      return out;
+    out.line = token_line(fyn);
+    if (m_budget != 0 && ++m_nodes > m_budget)
+      return Error{"YAML document expands to more than " + std::to_string(m_budget) +
+                       " nodes (alias bomb?)",
+                   m_name, m_alias_line ? m_alias_line : out.line};
+    if (depth > k_max_depth)
+      return Error{"YAML nested too deeply", m_name, out.line};
+    size_t tlen = 0;
+    if (const char *t = fy_node_get_tag(fyn, &tlen))
+      out.tag.assign(t, tlen);
+    switch (fy_node_get_type(fyn)) {
+    case FYNT_SCALAR: {
+      // The same decoding as the catalogue reader.
+      Node s = TRY(bulwark::yaml::convert(fyn, m_text, m_name, 0));
+      out.kind = s.kind;
+      out.scalar = std::move(s.scalar);
+      enum fy_node_style st = fy_node_get_style(fyn);
+      out.quoted = st != FYNS_PLAIN && st != FYNS_ANY;
+      // A tagged empty plain scalar (`key: !reset`) is still null.
+      break;
+    }
+    case FYNT_SEQUENCE: {
+      out.kind = Node::Kind::sequence;
+      void *iter = nullptr;
+      while (struct fy_node *item = fy_node_sequence_iterate(fyn, &iter))
+        out.items.push_back(TRY(convert(item, depth + 1)));
+      if (out.line == 0 && !out.items.empty())
+        out.line = out.items.front().line;
+      break;
+    }
+    case FYNT_MAPPING: TRY(mapping(fyn, out, depth)); break;
+    }
+    return out;
+  }
+
+private:
+  static int token_line(struct fy_node *fyn) {
+    if (struct fy_token *tok = fy_node_get_scalar_token(fyn))
+      if (const struct fy_mark *m = fy_token_start_mark(tok))
+        return m->line + 1;
+    return 0;
+  }
+
+  Result<Unit> mapping(struct fy_node *fyn, Node &out, int depth) {
+    out.kind = Node::Kind::mapping;
+    std::unordered_set<std::string> seen;
+    std::vector<Node> merges; // values of `<<`, in order
+    int merge_line = 0;
+    void *iter = nullptr;
+    while (struct fy_node_pair *pair = fy_node_mapping_iterate(fyn, &iter)) {
+      struct fy_node *k = fy_node_pair_key(pair);
+      Node key = TRY(convert(k, depth + 1));
+      if (!key.is_scalar())
+        return Error{"mapping keys must be plain strings", m_name, key.line};
+      Node value = TRY(convert(fy_node_pair_value(pair), depth + 1));
+      if (value.line == 0)
+        value.line = key.line;
+      value.key_line = key.line;
+      if (out.line == 0 || out.entries.empty())
+        out.line = out.line ? out.line : key.line;
+      // YAML 1.1's merge key: a plain `<<` (a quoted one is an ordinary key).
+      if (key.scalar == "<<" && !key.quoted) {
+        if (merge_line != 0)
+          return Error{"duplicate key '<<'", m_name, key.line};
+        merge_line = key.line;
+        if (value.is_mapping())
+          merges.push_back(std::move(value));
+        else if (value.is_sequence()) {
+          for (auto &it : value.items) {
+            if (!it.is_mapping())
+              return Error{"merge key '<<' takes a mapping or a list of mappings", m_name,
+                           it.line ? it.line : key.line};
+            merges.push_back(std::move(it));
+          }
+        } else
+          return Error{"merge key '<<' takes a mapping or a list of mappings", m_name, key.line};
+        continue;
+      }
+      if (!seen.insert(key.scalar).second)
+        return Error{"duplicate key '" + key.scalar + "'", m_name, key.line};
+      out.entries.emplace_back(key.scalar, std::move(value));
+    }
+    for (auto &src : merges)
+      for (auto &e : src.entries)
+        if (seen.insert(e.first).second)
+          out.entries.push_back(std::move(e));
+    return Unit{};
+  }
+
+  std::string_view m_text;
+  const std::string &m_name;
+  size_t m_budget;
+  size_t m_nodes = 0;
+  int m_alias_line = 0; // the outermost alias being expanded
+};
 
 } // namespace
 
@@ -180,6 +308,61 @@ int first_invalid_utf8_line(std::string_view s) {
   return 0;
 }
 
+namespace {
+
+// The document of `text` as libfyaml builds it, or the first error.
+struct Built {
+  struct fy_document *doc = nullptr;
+  struct fy_diag *diag = nullptr;
+  ~Built() {
+    if (doc)
+      fy_document_destroy(doc);
+    if (diag)
+      fy_diag_destroy(diag);
+  }
+};
+
+Result<Unit> build(Built &b, std::string_view text, const std::string &name, bool resolve) {
+  if (int line = first_invalid_utf8_line(text))
+    return Error{"invalid YAML: not valid UTF-8 or a control character", name, line};
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = nullptr;
+  dcfg.colorize = false;
+  b.diag = fy_diag_create(&dcfg);
+  if (b.diag == nullptr)
+    return Error{"cannot create YAML diagnostics", name};
+  fy_diag_set_collect_errors(b.diag, true);
+  struct fy_parse_cfg cfg = {};
+  unsigned flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
+  if (resolve)
+    flags |= FYPCF_RESOLVE_DOCUMENT;
+  cfg.flags = static_cast<enum fy_parse_cfg_flags>(flags);
+  cfg.diag = b.diag;
+  b.doc = fy_document_build_from_string(&cfg, text.data(), text.size());
+  if (b.doc == nullptr) {
+    Error err{"invalid YAML", name};
+    void *prev = nullptr;
+    if (struct fy_diag_error *de = fy_diag_errors_iterate(b.diag, &prev)) {
+      err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
+      err.line = de->line > 0 ? de->line : 1; // libfyaml counts diagnostic lines from 1
+    }
+    return err;
+  }
+  return Unit{};
+}
+
+} // namespace
+
+Result<Node> parse(std::string_view text, const std::string &name, const ParseOptions &options) {
+  if (!options.merge_keys)
+    return parse(text, name);
+  Built b;
+  TRY(build(b, text, name, false));
+  Expander ex(text, name, options.max_nodes);
+  return ex.convert(fy_document_root(b.doc), 0);
+}
+
 Result<Node> parse(std::string_view text, const std::string &name) {
   // libfyaml 0.7.12 loops forever on some invalid UTF-8 (a directive "%"
   // followed by 0xf4 0xf4) and crashes on some control characters
@@ -205,7 +388,7 @@ Result<Node> parse(std::string_view text, const std::string &name) {
     void *prev = nullptr;
     if (struct fy_diag_error *de = fy_diag_errors_iterate(diag, &prev)) {
       err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
-      err.line = de->line + 1;
+      err.line = de->line > 0 ? de->line : 1; // libfyaml counts diagnostic lines from 1
     }
     fy_diag_destroy(diag);
     return err;

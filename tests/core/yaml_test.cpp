@@ -60,3 +60,41 @@ TEST(Yaml, SingleQuotedScalarsAgreeWithPyYaml) {
   }
   EXPECT_EQ(compared, n);
 }
+
+// libfyaml counts its diagnostics' lines from 1; they were reported one line
+// late (a duplicate key on line 2 said line 3).
+TEST(Yaml, ErrorLinesAreExact) {
+  auto dup = yaml::parse("a: 1\na: 2\nb: 3\n", "t.yaml");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().line, 2);
+  auto tab = yaml::parse("a:\n\tb: 1\n", "t.yaml");
+  ASSERT_FALSE(tab.ok());
+  EXPECT_EQ(tab.error().line, 2);
+}
+
+TEST(Yaml, MergeKeysAliasesTagsAndBudget) {
+  yaml::ParseOptions o;
+  o.max_nodes = 1000;
+  auto doc = yaml::parse("base: &b\n  x: 1\n  y: 2\nm:\n  <<: *b\n  y: 3\n  t: !reset null\n"
+                         "'<<': quoted\n",
+                         "t.yaml", o);
+  ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+  const yaml::Node *m = doc->find("m");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->find("x")->scalar, "1");
+  EXPECT_EQ(m->find("x")->line, 2); // where the anchor writes it
+  EXPECT_EQ(m->find("y")->scalar, "3");
+  EXPECT_EQ(m->find("t")->tag, "!reset");
+  EXPECT_EQ(m->find("<<"), nullptr);
+  EXPECT_EQ(doc->find("<<")->scalar, "quoted"); // a quoted '<<' is a plain key
+  auto undefined = yaml::parse("a: *nope\n", "t.yaml", o);
+  ASSERT_FALSE(undefined.ok());
+  EXPECT_EQ(undefined.error().line, 1);
+  std::string bomb =
+      "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+      "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
+  auto big = yaml::parse(bomb, "t.yaml", o);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("alias bomb"), std::string::npos);
+  EXPECT_EQ(big.error().line, 3);
+}

@@ -1,6 +1,7 @@
 #pragma once
-// A small read-only YAML tree for bulwark's own data (catalogue, profiles),
-// built with libfyaml. Every node keeps its line for error messages.
+// A small read-only YAML tree for bulwark's own data (catalogue, profiles)
+// and for compose files, built with libfyaml. Every node keeps its line for
+// error messages.
 
 #include <bulwark/core/result.hpp>
 
@@ -28,6 +29,11 @@ struct Node {
   std::vector<Node> items;                           // sequence
   std::vector<std::pair<std::string, Node>> entries; // mapping, in order
   int line = 0;
+  int key_line = 0; // a mapping's value: the line of its key
+  // The node's tag as written ("!reset", "!override", "!!str"), "" if none.
+  // Only parse(text, name, options) records tags.
+  std::string tag;
+  bool quoted = false; // a scalar written in quotes (or a block scalar)
 
   bool is_scalar() const { return kind == Kind::scalar; }
   bool is_sequence() const { return kind == Kind::sequence; }
@@ -37,5 +43,23 @@ struct Node {
 
 // Parses one YAML document. `name` is used in error messages.
 Result<Node> parse(std::string_view text, const std::string &name);
+
+// How parse(text, name, options) treats a document written by users.
+struct ParseOptions {
+  // Resolve aliases here rather than in libfyaml, and apply YAML 1.1 merge
+  // keys (`<<: *a`, `<<: [*a, *b]`: keys of the mapping itself win, then
+  // the first source that has the key). Each node of an alias keeps the
+  // line where the anchored node is written.
+  bool merge_keys = true;
+  // Upper bound on the nodes the document expands to (aliases counted at
+  // each use): an alias bomb ("billion laughs") stops with an error at the
+  // alias that crosses it, before memory grows. 0: no bound.
+  size_t max_nodes = 0;
+};
+
+// Errors: invalid YAML, an alias to an undefined anchor, a duplicate key,
+// a merge key whose value is not a mapping (or a list of them), a document
+// over max_nodes; each with the line.
+Result<Node> parse(std::string_view text, const std::string &name, const ParseOptions &options);
 
 } // namespace bulwark::yaml

@@ -1,0 +1,146 @@
+// Compose's variable substitution (compose-go v2, template/template.go; the
+// compose specification's interpolation.md). A `$` starts a substitution:
+// `$$` is a literal dollar, `$NAME` and `${NAME}` the variable, and inside
+// braces an operator may follow the name: `:-` / `-` (default when unset or
+// empty / unset), `:?` / `?` (error), `:+` / `+` (alternative when set).
+// The word after an operator is itself interpolated, so defaults nest. A
+// `$` followed by anything else is an invalid template, an error in compose
+// (and in Docker Compose 1.29).
+
+#include <bulwark/parse/compose.hpp>
+
+namespace bulwark::compose {
+
+namespace {
+
+bool name_start(char c) {
+  return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool name_char(char c) {
+  return name_start(c) || (c >= '0' && c <= '9');
+}
+
+constexpr int k_max_nesting = 32;
+
+Result<std::string> expand(std::string_view t, const std::map<std::string, std::string> &vars,
+                           std::vector<std::string> *unset, int depth) {
+  if (depth > k_max_nesting)
+    return Error{"variable substitution nested too deeply"};
+  std::string out;
+  out.reserve(t.size());
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t d = t.find('$', i);
+    if (d == std::string_view::npos) {
+      out.append(t.substr(i));
+      break;
+    }
+    out.append(t.substr(i, d - i));
+    if (d + 1 >= t.size())
+      return Error{"invalid interpolation format: a '$' ends the value (write $$ for a dollar)"};
+    char n = t[d + 1];
+    if (n == '$') {
+      out += '$';
+      i = d + 2;
+      continue;
+    }
+    auto lookup = [&](const std::string &name) -> const std::string * {
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : &it->second;
+    };
+    if (name_start(n)) {
+      size_t e = d + 1;
+      while (e < t.size() && name_char(t[e]))
+        ++e;
+      std::string name(t.substr(d + 1, e - d - 1));
+      if (const std::string *v = lookup(name))
+        out += *v;
+      else if (unset)
+        unset->push_back(name);
+      i = e;
+      continue;
+    }
+    if (n != '{')
+      return Error{"invalid interpolation format: '$" + std::string(1, n) +
+                   "' (write $$ for a dollar)"};
+    // The closing brace, skipping nested ${...} in the word.
+    size_t e = d + 2;
+    int level = 1;
+    while (e < t.size()) {
+      if (t[e] == '$' && e + 1 < t.size() && t[e + 1] == '{') {
+        ++level;
+        e += 2;
+        continue;
+      }
+      if (t[e] == '$' && e + 1 < t.size() && t[e + 1] == '$') {
+        e += 2;
+        continue;
+      }
+      if (t[e] == '}' && --level == 0)
+        break;
+      ++e;
+    }
+    if (e >= t.size())
+      return Error{"invalid interpolation format: '${' without '}'"};
+    std::string_view body = t.substr(d + 2, e - d - 2);
+    i = e + 1;
+    size_t k = 0;
+    while (k < body.size() && name_char(body[k]))
+      ++k;
+    std::string name(body.substr(0, k));
+    if (name.empty() || !name_start(name[0]))
+      return Error{"invalid interpolation format: '${" + std::string(body.substr(0, 40)) + "}'"};
+    std::string_view rest = body.substr(k);
+    const std::string *v = lookup(name);
+    if (rest.empty()) {
+      if (v)
+        out += *v;
+      else if (unset)
+        unset->push_back(name);
+      continue;
+    }
+    bool colon = rest[0] == ':';
+    if (colon)
+      rest.remove_prefix(1);
+    if (rest.empty())
+      return Error{"invalid interpolation format: '${" + std::string(body.substr(0, 40)) + "}'"};
+    char op = rest[0];
+    std::string_view word = rest.substr(1);
+    bool is_set = v != nullptr;
+    bool is_set_nonempty = v != nullptr && !v->empty();
+    bool present = colon ? is_set_nonempty : is_set;
+    switch (op) {
+    case '-':
+      if (present)
+        out += *v;
+      else
+        out += TRY(expand(word, vars, unset, depth + 1));
+      break;
+    case '?':
+      if (!present) {
+        std::string msg = TRY(expand(word, vars, unset, depth + 1));
+        return Error{"required variable " + name + " is missing a value" +
+                     (msg.empty() ? std::string() : ": " + msg)};
+      }
+      out += *v;
+      break;
+    case '+':
+      if (present)
+        out += TRY(expand(word, vars, unset, depth + 1));
+      break;
+    default:
+      return Error{"invalid interpolation format: '${" + std::string(body.substr(0, 40)) + "}'"};
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+Result<std::string> interpolate(std::string_view text,
+                                const std::map<std::string, std::string> &vars,
+                                std::vector<std::string> *unset) {
+  return expand(text, vars, unset, 0);
+}
+
+} // namespace bulwark::compose

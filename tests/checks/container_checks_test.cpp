@@ -1,0 +1,409 @@
+// container.*, network.*, docker.daemon-hardening on compose projects:
+// guide 000's own three-file deployment (the merge key counts for the
+// service it is merged into and no other), each check passing and failing
+// with the file and line asserted, Docker's spellings, Dockerfiles of
+// build:, and what a merge hides.
+
+#include "../support.hpp"
+
+#include <bulwark/checks/audit.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace bulwark;
+using bulwark::test::TempRoot;
+
+namespace {
+
+const std::string k_guide = std::string(BULWARK_SOURCE_DIR) + "/tests/data/compose/guide000";
+
+struct Audit {
+  std::vector<Finding> findings;
+  const Finding &get(const std::string &check, const std::string &subject) const {
+    for (auto &f : findings)
+      if (f.check == check && f.subject == subject)
+        return f;
+    static Finding none;
+    ADD_FAILURE() << "no finding " << check << " for " << subject;
+    return none;
+  }
+};
+
+Audit audit(const std::string &root, std::vector<std::string> files = {},
+            std::string profile = "baseline") {
+  AuditRequest req;
+  req.root = root;
+  req.only = {"container", "network", "docker"};
+  req.profiles = {profile};
+  req.compose_files = std::move(files);
+  auto rep = run_audit(req);
+  EXPECT_TRUE(rep.ok()) << (rep.ok() ? "" : rep.error().to_string());
+  Audit a;
+  if (rep.ok())
+    a.findings = rep->findings;
+  return a;
+}
+
+void expect_at(const Finding &f, Status s, const std::string &path_suffix, int line) {
+  EXPECT_EQ(f.status, s) << f.check << " " << f.subject << ": " << f.message;
+  ASSERT_FALSE(f.evidence.empty()) << f.check << " " << f.subject;
+  const std::string &p = f.evidence[0].path;
+  EXPECT_TRUE(p.size() >= path_suffix.size() &&
+              p.compare(p.size() - path_suffix.size(), path_suffix.size(), path_suffix) == 0)
+      << f.check << " " << f.subject << ": " << p;
+  EXPECT_EQ(f.evidence[0].line, line) << f.check << " " << f.subject << ": " << f.message;
+}
+
+// One service in /srv/app/compose.yaml of a fresh root.
+struct One {
+  TempRoot r;
+  explicit One(const std::string &service_body, const std::string &extra = "") {
+    r.write("/srv/app/compose.yaml", "services:\n  s:\n" + service_body + extra);
+  }
+  Audit run(const std::string &profile = "baseline") { return audit(r.path(), {}, profile); }
+};
+
+} // namespace
+
+TEST(ContainerChecks, Guide000ThreeFileDeployment) {
+  TempRoot r;
+  std::vector<std::string> files = {k_guide + "/docker-compose.yml",
+                                    k_guide + "/docker-compose.security.yml",
+                                    k_guide + "/environments/production.yml"};
+  Audit a = audit(r.path(), files);
+  const std::string sec = "/docker-compose.security.yml";
+  const std::string base = "/docker-compose.yml";
+  const std::string prod = "/environments/production.yml";
+  expect_at(a.get("container.compose-valid", "guide000"), Status::pass, base, 0);
+  // The security defaults count for vpn-server, at the anchor's lines...
+  expect_at(a.get("container.no-new-privileges", "guide000/vpn-server"), Status::pass, sec, 5);
+  expect_at(a.get("container.cap-drop-all", "guide000/vpn-server"), Status::pass, sec, 7);
+  expect_at(a.get("container.read-only-rootfs", "guide000/vpn-server"), Status::pass, sec, 8);
+  expect_at(a.get("container.cap-add-minimal", "guide000/vpn-server"), Status::pass, sec, 14);
+  // ...and for no other service.
+  for (const char *s : {"guide000/api", "guide000/db"}) {
+    int line = std::string(s) == "guide000/api" ? 17 : 26;
+    expect_at(a.get("container.no-new-privileges", s), Status::fail, base, line);
+    expect_at(a.get("container.cap-drop-all", s), Status::fail, base, line);
+    expect_at(a.get("container.read-only-rootfs", s), Status::fail, base, line);
+  }
+  expect_at(a.get("container.non-root-user", "guide000/vpn-server"), Status::pass, base, 8);
+  expect_at(a.get("container.resource-limits", "guide000/vpn-server"), Status::pass, prod, 11);
+  expect_at(a.get("container.resource-limits", "guide000/api"), Status::fail, base, 17);
+  expect_at(a.get("container.auto-rollback", "guide000/vpn-server"), Status::pass, prod, 14);
+  expect_at(a.get("container.healthcheck", "guide000/vpn-server"), Status::pass, prod, 20);
+  expect_at(a.get("container.tmpfs-hardened", "guide000/vpn-server"), Status::pass, base, 13);
+  expect_at(a.get("container.image-pinned", "guide000/vpn-server"), Status::warn, base, 7);
+  expect_at(a.get("container.minimal-base-image", "guide000/db"), Status::pass, base, 27);
+  expect_at(a.get("container.minimal-base-image", "guide000/vpn-server"), Status::fail, base, 7);
+  // DB_PASSWORD=${DB_PASSWORD} pulls a literal from .env.
+  expect_at(a.get("container.secrets-not-in-env", "guide000/api"), Status::fail, "/.env", 2);
+  expect_at(a.get("container.secrets-not-in-env", "guide000/db"), Status::pass, base, 29);
+  expect_at(a.get("network.internal", "guide000/db"), Status::pass, base, 40);
+  expect_at(a.get("network.segmentation", "guide000"), Status::pass, base, 37);
+  // Every finding names its service (or project), a file and a line.
+  for (auto &f : a.findings) {
+    if (f.status == Status::not_applicable)
+      continue;
+    EXPECT_FALSE(f.subject.empty()) << f.check;
+    ASSERT_FALSE(f.evidence.empty()) << f.check << " " << f.subject;
+    if (f.check != "container.compose-valid" && f.check != "container.content-trust" &&
+        f.check != "docker.daemon-hardening") {
+      EXPECT_GT(f.evidence[0].line, 0) << f.check << " " << f.subject << ": " << f.message;
+    }
+  }
+}
+
+TEST(ContainerChecks, NonRootUserSpellings) {
+  for (auto [u, st] : std::vector<std::pair<std::string, Status>>{{"\"1000\"", Status::pass},
+                                                                  {"\"1000:1000\"", Status::pass},
+                                                                  {"app", Status::pass},
+                                                                  {"root", Status::fail},
+                                                                  {"\"0\"", Status::fail},
+                                                                  {"\"0:0\"", Status::fail},
+                                                                  {"root:wheel", Status::fail}}) {
+    One o("    image: x:1\n    user: " + u + "\n");
+    expect_at(o.run().get("container.non-root-user", "app/s"), st, "/srv/app/compose.yaml", 4);
+  }
+  One none("    image: x:1\n");
+  expect_at(none.run().get("container.non-root-user", "app/s"), Status::fail,
+            "/srv/app/compose.yaml", 2);
+}
+
+TEST(ContainerChecks, DockerfileOfBuildDecidesUserHealthcheckAndBase) {
+  One o("    build: ./img\n");
+  o.r.write("/srv/app/img/Dockerfile",
+            "# syntax=docker/dockerfile:1\n"
+            "ARG BASE=python:3.12-slim\n"
+            "FROM golang:1.22 AS build\n"
+            "RUN go build\n"
+            "FROM ${BASE}\n"
+            "HEALTHCHECK --interval=30s \\\n  CMD curl -f http://localhost/\n"
+            "USER 10001\n");
+  Audit a = o.run();
+  expect_at(a.get("container.non-root-user", "app/s"), Status::pass, "/srv/app/img/Dockerfile", 8);
+  expect_at(a.get("container.healthcheck", "app/s"), Status::pass, "/srv/app/img/Dockerfile", 6);
+  expect_at(a.get("container.minimal-base-image", "app/s"), Status::pass, "/srv/app/img/Dockerfile",
+            5);
+  expect_at(a.get("container.image-pinned", "app/s"), Status::warn, "/srv/app/img/Dockerfile", 3);
+  One root("    build: {context: ., dockerfile: Dockerfile.prod}\n");
+  root.r.write("/srv/app/Dockerfile.prod", "FROM ubuntu\nUSER root\nHEALTHCHECK NONE\n");
+  Audit b = root.run();
+  expect_at(b.get("container.non-root-user", "app/s"), Status::fail, "/srv/app/Dockerfile.prod", 2);
+  expect_at(b.get("container.healthcheck", "app/s"), Status::fail, "/srv/app/Dockerfile.prod", 3);
+  expect_at(b.get("container.image-pinned", "app/s"), Status::fail, "/srv/app/Dockerfile.prod", 1);
+  expect_at(b.get("container.minimal-base-image", "app/s"), Status::fail,
+            "/srv/app/Dockerfile.prod", 1);
+}
+
+TEST(ContainerChecks, NoNewPrivilegesSpellings) {
+  for (auto [s, st] :
+       std::vector<std::pair<std::string, Status>>{{"no-new-privileges", Status::pass},
+                                                   {"no-new-privileges:true", Status::pass},
+                                                   {"no-new-privileges=true", Status::pass},
+                                                   {"no-new-privileges:false", Status::fail},
+                                                   {"seccomp:unconfined", Status::fail}}) {
+    One o("    image: x:1\n    security_opt:\n      - " + s + "\n");
+    expect_at(o.run().get("container.no-new-privileges", "app/s"), st, "/srv/app/compose.yaml",
+              st == Status::pass || s.find("false") != std::string::npos ? 5 : 5);
+  }
+}
+
+TEST(ContainerChecks, CapabilitiesAllAndAllowedList) {
+  One o("    image: x:1\n    cap_drop: [all]\n    cap_add:\n      - NET_ADMIN\n      - "
+        "CAP_SYS_ADMIN\n");
+  Audit a = o.run();
+  expect_at(a.get("container.cap-drop-all", "app/s"), Status::pass, "/srv/app/compose.yaml", 4);
+  expect_at(a.get("container.cap-add-minimal", "app/s"), Status::fail, "/srv/app/compose.yaml", 7);
+  One d("    image: x:1\n    cap_drop: [NET_RAW]\n");
+  expect_at(d.run().get("container.cap-drop-all", "app/s"), Status::fail, "/srv/app/compose.yaml",
+            4);
+}
+
+TEST(ContainerChecks, PrivilegedAddedByAnOverrideIsNamed) {
+  TempRoot r;
+  r.write("/srv/app/docker-compose.yml", "services:\n  s:\n    image: x:1\n");
+  r.write("/srv/app/docker-compose.override.yml", "services:\n  s:\n    privileged: true\n");
+  Audit a = audit(r.path());
+  const Finding &f = a.get("container.no-privileged", "app/s");
+  expect_at(f, Status::fail, "/srv/app/docker-compose.override.yml", 3);
+  EXPECT_NE(f.message.find("merged over"), std::string::npos) << f.message;
+  r.write("/srv/app/docker-compose.override.yml", "services:\n  s:\n    privileged: false\n");
+  expect_at(audit(r.path()).get("container.no-privileged", "app/s"), Status::pass,
+            "/srv/app/docker-compose.override.yml", 3);
+}
+
+TEST(ContainerChecks, OverrideDroppingLoopbackBindingIsReported) {
+  TempRoot r;
+  r.write("/srv/app/docker-compose.yml",
+          "services:\n  web:\n    image: x:1\n    ports: ['127.0.0.1:8080:80']\n");
+  r.write("/srv/app/docker-compose.override.yml",
+          "services:\n  web:\n    ports: !override\n      - '8080:80'\n");
+  Audit a = audit(r.path());
+  const Finding &f = a.get("container.published-ports", "app/web");
+  expect_at(f, Status::fail, "/srv/app/docker-compose.override.yml", 4);
+  EXPECT_NE(f.message.find("drops the 127.0.0.1 binding"), std::string::npos) << f.message;
+  // A plain override appends: the loopback binding stays and 8080 is added.
+  r.write("/srv/app/docker-compose.override.yml",
+          "services:\n  web:\n    ports: ['127.0.0.1:8080:80']\n");
+  expect_at(audit(r.path()).get("container.published-ports", "app/web"), Status::pass,
+            "/srv/app/docker-compose.yml", 4);
+}
+
+TEST(ContainerChecks, HostNamespacesSocketAndSensitiveMounts) {
+  One o("    image: x:1\n    network_mode: host\n    pid: host\n    volumes:\n"
+        "      - /var/run/docker.sock:/var/run/docker.sock\n      - /etc:/host/etc\n"
+        "      - /proc:/host/proc:ro\n");
+  Audit a = o.run();
+  expect_at(a.get("container.no-host-namespaces", "app/s"), Status::fail, "/srv/app/compose.yaml",
+            4);
+  EXPECT_EQ(a.get("container.no-host-namespaces", "app/s").evidence.size(), 2u);
+  expect_at(a.get("container.no-docker-socket", "app/s"), Status::fail, "/srv/app/compose.yaml", 7);
+  const Finding &sm = a.get("container.sensitive-mounts", "app/s");
+  expect_at(sm, Status::fail, "/srv/app/compose.yaml", 8);
+  EXPECT_EQ(sm.evidence.size(), 1u); // /proc is read-only
+  One ok("    image: x:1\n    volumes:\n      - type: bind\n        source: /etc\n"
+         "        target: /e\n        read_only: true\n");
+  Audit b = ok.run();
+  expect_at(b.get("container.sensitive-mounts", "app/s"), Status::pass, "/srv/app/compose.yaml", 2);
+  expect_at(b.get("container.no-docker-socket", "app/s"), Status::pass, "/srv/app/compose.yaml", 2);
+  expect_at(b.get("container.no-host-namespaces", "app/s"), Status::pass, "/srv/app/compose.yaml",
+            2);
+}
+
+TEST(ContainerChecks, TmpfsOptions) {
+  One o("    image: x:1\n    tmpfs:\n      - /tmp:noexec,nosuid,size=100M\n      - /run:size=1M\n");
+  expect_at(o.run().get("container.tmpfs-hardened", "app/s"), Status::fail, "/srv/app/compose.yaml",
+            6);
+  One g("    image: x:1\n    tmpfs: /tmp:noexec,nosuid,size=64m\n");
+  expect_at(g.run().get("container.tmpfs-hardened", "app/s"), Status::pass, "/srv/app/compose.yaml",
+            4);
+}
+
+TEST(ContainerChecks, ResourceLimitsEitherSpelling) {
+  One o("    image: x:1\n    mem_limit: 256m\n    cpus: 0.5\n    pids_limit: 100\n"
+        "    ulimits:\n      nofile: 1024\n");
+  expect_at(o.run().get("container.resource-limits", "app/s"), Status::pass,
+            "/srv/app/compose.yaml", 4);
+  One d("    image: x:1\n    deploy:\n      resources:\n        limits: {memory: 1G, cpus: '1'}\n");
+  Audit a = d.run();
+  const Finding &f = a.get("container.resource-limits", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 2);
+  EXPECT_NE(f.message.find("pids"), std::string::npos);
+  EXPECT_EQ(f.message.find("memory"), std::string::npos) << f.message;
+  // lms-server does not ask for file-descriptor limits... the profile
+  // decides; baseline does.
+  EXPECT_NE(f.message.find("file descriptors"), std::string::npos);
+}
+
+TEST(ContainerChecks, ImagePinning) {
+  for (auto [img, st] : std::vector<std::pair<std::string, Status>>{
+           {"nginx", Status::fail},
+           {"nginx:latest", Status::fail},
+           {"registry:5000/team/nginx", Status::fail},
+           {"nginx:1.25-alpine", Status::warn},
+           {"nginx:1.25@sha256:0123456789abcdef", Status::pass}}) {
+    One o("    image: " + img + "\n");
+    expect_at(o.run().get("container.image-pinned", "app/s"), st, "/srv/app/compose.yaml", 3);
+  }
+}
+
+TEST(ContainerChecks, SecretsInEnvironmentAndEnvFile) {
+  One o("    image: x:1\n    environment:\n      API_TOKEN: abc123\n      DB_PASSWORD_FILE: "
+        "/run/secrets/db\n"
+        "    env_file: app.env\n");
+  o.r.write("/srv/app/app.env", "# app\nLOG=1\nSTRIPE_SECRET_KEY=sk_live_x\n");
+  Audit a = o.run();
+  const Finding &f = a.get("container.secrets-not-in-env", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 5);
+  ASSERT_EQ(f.evidence.size(), 2u);
+  EXPECT_EQ(f.evidence[1].path, "/srv/app/app.env");
+  EXPECT_EQ(f.evidence[1].line, 3);
+  for (auto &e : f.evidence)
+    EXPECT_EQ(e.found.find("abc123"), std::string::npos); // values are never shown
+  One ok("    image: x:1\n    environment:\n      - DB_PASSWORD_FILE=/run/secrets/db\n      - "
+         "DB_PASSWORD=\n");
+  expect_at(ok.run().get("container.secrets-not-in-env", "app/s"), Status::pass,
+            "/srv/app/compose.yaml", 5);
+}
+
+TEST(ContainerChecks, PublishedDatabasePorts) {
+  One o("    image: postgres:16\n    ports:\n      - '5432:5432'\n");
+  expect_at(o.run().get("container.published-ports", "app/s"), Status::fail,
+            "/srv/app/compose.yaml", 5);
+  One r("    image: redis:7\n    ports:\n      - target: 6379\n        host_ip: 0.0.0.0\n");
+  expect_at(r.run().get("container.published-ports", "app/s"), Status::fail,
+            "/srv/app/compose.yaml", 5);
+  One l("    image: postgres:16\n    ports:\n      - '127.0.0.1:5432:5432'\n");
+  expect_at(l.run().get("container.published-ports", "app/s"), Status::pass,
+            "/srv/app/compose.yaml", 5);
+}
+
+TEST(ContainerChecks, HealthcheckAndRollback) {
+  One o("    image: x:1\n    healthcheck:\n      disable: true\n    deploy:\n      update_config:\n"
+        "        failure_action: pause\n");
+  Audit a = o.run();
+  expect_at(a.get("container.healthcheck", "app/s"), Status::fail, "/srv/app/compose.yaml", 5);
+  expect_at(a.get("container.auto-rollback", "app/s"), Status::fail, "/srv/app/compose.yaml", 8);
+  One n("    image: x:1\n    healthcheck:\n      test: [NONE]\n");
+  Audit b = n.run();
+  expect_at(b.get("container.healthcheck", "app/s"), Status::fail, "/srv/app/compose.yaml", 5);
+  EXPECT_EQ(b.get("container.auto-rollback", "app/s").status, Status::not_applicable);
+}
+
+TEST(ContainerChecks, ContentTrust) {
+  One o("    image: x:1\n");
+  expect_at(o.run().get("container.content-trust", "app"), Status::fail, "/srv/app/.env", 0);
+  o.r.write("/srv/app/.env", "X=1\nDOCKER_CONTENT_TRUST=1\n");
+  expect_at(o.run().get("container.content-trust", "app"), Status::pass, "/srv/app/.env", 2);
+}
+
+TEST(ContainerChecks, NetworksInternalSegmentationOverlay) {
+  TempRoot r;
+  r.write("/srv/app/compose.yaml", R"(services:
+  web:
+    image: nginx:1.25
+    ports: ["443:443"]
+  db:
+    image: postgres:16
+networks:
+  mesh:
+    driver: overlay
+)");
+  Audit a = audit(r.path());
+  expect_at(a.get("network.internal", "app/db"), Status::fail, "/srv/app/compose.yaml", 5);
+  expect_at(a.get("network.segmentation", "app"), Status::fail, "/srv/app/compose.yaml", 1);
+  expect_at(a.get("network.encrypted-overlay", "app/network mesh"), Status::fail,
+            "/srv/app/compose.yaml", 9);
+  r.write("/srv/app/compose.yaml", R"(services:
+  web:
+    image: nginx:1.25
+    ports: ["443:443"]
+    networks: [front, back]
+  db:
+    image: postgres:16
+    networks: [back]
+networks:
+  front: {}
+  back:
+    internal: true
+  mesh:
+    driver: overlay
+    driver_opts:
+      encrypted: "true"
+)");
+  Audit b = audit(r.path());
+  expect_at(b.get("network.internal", "app/db"), Status::pass, "/srv/app/compose.yaml", 12);
+  expect_at(b.get("network.encrypted-overlay", "app/network mesh"), Status::pass,
+            "/srv/app/compose.yaml", 16);
+  // web shares "back" with db, and web publishes: the tiers are not separated.
+  expect_at(b.get("network.segmentation", "app"), Status::fail, "/srv/app/compose.yaml", 8);
+}
+
+TEST(ContainerChecks, DaemonJson) {
+  TempRoot r;
+  EXPECT_EQ(audit(r.path()).get("docker.daemon-hardening", "dockerd").status,
+            Status::not_applicable);
+  r.write("/etc/docker/daemon.json", "{\n  \"icc\": true,\n  \"live-restore\": true,\n"
+                                     "  \"no-new-privileges\": true\n}\n");
+  Audit a = audit(r.path());
+  const Finding &f = a.get("docker.daemon-hardening", "dockerd");
+  expect_at(f, Status::fail, "/etc/docker/daemon.json", 2);
+  r.write("/etc/docker/daemon.json",
+          "{\"icc\": false, \"live-restore\": true, \"no-new-privileges\": true,\n"
+          " \"log-driver\": \"json-file\", \"log-opts\": {\"max-size\": \"10m\"}}\n");
+  EXPECT_EQ(audit(r.path()).get("docker.daemon-hardening", "dockerd").status, Status::warn);
+  r.write("/etc/docker/daemon.json",
+          "{\"icc\": false, \"live-restore\": true, \"no-new-privileges\": true,\n"
+          " \"log-driver\": \"local\", \"userns-remap\": \"default\"}\n");
+  expect_at(audit(r.path()).get("docker.daemon-hardening", "dockerd"), Status::pass,
+            "/etc/docker/daemon.json", 1);
+}
+
+TEST(ContainerChecks, InvalidProjectReportsErrorAndOthersGoOn) {
+  TempRoot r;
+  r.write("/srv/bad/compose.yaml", "services:\n  s:\n    image: x:1\n    image: y:1\n");
+  r.write("/opt/good/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
+  Audit a = audit(r.path());
+  expect_at(a.get("container.compose-valid", "bad"), Status::error, "/srv/bad/compose.yaml", 4);
+  expect_at(a.get("container.compose-valid", "good"), Status::pass, "/opt/good/compose.yaml", 0);
+  expect_at(a.get("container.no-privileged", "good/s"), Status::fail, "/opt/good/compose.yaml", 4);
+  for (auto &f : a.findings)
+    EXPECT_NE(f.subject, "bad/s");
+}
+
+TEST(ContainerChecks, NoComposeProjectIsNotApplicable) {
+  TempRoot r;
+  Audit a = audit(r.path());
+  EXPECT_EQ(a.get("container.non-root-user", "compose").status, Status::not_applicable);
+  EXPECT_EQ(a.get("container.compose-valid", "compose").status, Status::not_applicable);
+}
+
+TEST(ContainerChecks, FactsComposePrintsLocations) {
+  auto r = bulwark::test::run_command(std::string(BULWARK_BINARY) + " facts compose --compose " +
+                                      k_guide + "/docker-compose.yml --compose " + k_guide +
+                                      "/docker-compose.security.yml");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("docker-compose.security.yml:8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"read_only\""), std::string::npos);
+}

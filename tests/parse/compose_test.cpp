@@ -1,0 +1,426 @@
+// The compose loader: YAML anchors and merge keys with their lines,
+// interpolation, the -f merge rules, short and long syntax, !reset,
+// !override, include, extends, and hostile input (each an error with file
+// and line, memory bounded).
+
+#include "../support.hpp"
+
+#include <bulwark/parse/compose.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace bulwark;
+using namespace bulwark::compose;
+
+namespace {
+
+// Files in memory: path -> text.
+struct Mem {
+  std::map<std::string, std::string> files;
+  Reader reader() const {
+    Reader r;
+    r.read = [this](const std::string &p, size_t max) -> Result<std::string> {
+      auto it = files.find(p);
+      if (it == files.end())
+        return Error{"No such file or directory", p, 0, ENOENT};
+      if (it->second.size() > max)
+        return Error{"file is larger than " + std::to_string(max / (1024 * 1024)) + " MiB", p};
+      return it->second;
+    };
+    r.is_file = [this](const std::string &p) { return files.count(p) > 0; };
+    return r;
+  }
+};
+
+Project load(const Mem &m, std::vector<std::string> files,
+             std::map<std::string, std::string> env = {}) {
+  LoadOptions o;
+  o.use_process_environment = false;
+  o.environment = std::move(env);
+  return load_project(m.reader(), files, o);
+}
+
+const Value &svc(const Project &p, const std::string &name) {
+  static Value none;
+  const Value *s = p.services();
+  const Value *v = s ? s->find(name) : nullptr;
+  return v ? *v : none;
+}
+
+std::string errors(const Project &p) {
+  std::string out;
+  for (auto &d : p.diagnostics)
+    out += p.at(d.loc) + ": " + d.message + "\n";
+  return out;
+}
+
+} // namespace
+
+TEST(Compose, MergeKeyLocalKeysWinAndLinesAreTheAnchors) {
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(x-defaults: &defaults
+  read_only: true
+  user: "0"
+  cap_drop: [ALL]
+x-more: &more
+  user: "2000"
+  privileged: false
+services:
+  a:
+    <<: [*defaults, *more]
+    image: alpine:3.19
+    user: "1000"
+  b:
+    image: alpine:3.19
+)";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &a = svc(p, "a");
+  EXPECT_EQ(a.find("user")->str(), "1000"); // local key wins
+  EXPECT_EQ(a.find("user")->loc.line, 12);
+  EXPECT_EQ(a.find("read_only")->str(), "true");
+  EXPECT_EQ(a.find("read_only")->loc.line, 2); // the anchor's line
+  EXPECT_EQ(a.find("privileged")->loc.line, 7);
+  EXPECT_EQ(a.find("cap_drop")->items[0].loc.line, 4);
+  // The defaults count for the service they are merged into, no other.
+  EXPECT_EQ(svc(p, "b").find("read_only"), nullptr);
+  EXPECT_EQ(svc(p, "b").find("cap_drop"), nullptr);
+}
+
+TEST(Compose, MergeKeyListFirstSourceWins) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "x-a: &a {user: '1'}\nx-b: &b {user: '2', read_only: true}\n"
+                               "services:\n  s:\n    image: x:1\n    <<: [*a, *b]\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "s").find("user")->str(), "1");
+  EXPECT_EQ(svc(p, "s").find("read_only")->str(), "true");
+}
+
+TEST(Compose, Interpolation) {
+  std::map<std::string, std::string> vars = {{"SET", "v"}, {"EMPTY", ""}, {"N", "SET"}};
+  auto I = [&](const char *t) {
+    auto r = interpolate(t, vars);
+    return r.ok() ? *r : "ERR:" + r.error().message;
+  };
+  EXPECT_EQ(I("$SET/${SET}"), "v/v");
+  EXPECT_EQ(I("${UNSET:-d}|${EMPTY:-d}|${EMPTY-d}|${UNSET-d}"), "d|d||d");
+  EXPECT_EQ(I("${SET:+alt}|${EMPTY:+alt}|${EMPTY+alt}|${UNSET+alt}"), "alt||alt|");
+  EXPECT_EQ(I("${UNSET:-${SET}-x}"), "v-x"); // nesting
+  EXPECT_EQ(I("${UNSET:-${ALSO:-deep}}"), "deep");
+  EXPECT_EQ(I("$$SET and $${SET}"), "$SET and ${SET}");
+  EXPECT_EQ(I("${SET:?boom}"), "v");
+  EXPECT_NE(I("${EMPTY:?boom}").find("ERR:required variable EMPTY"), std::string::npos);
+  EXPECT_EQ(I("${EMPTY?boom}"), "");
+  EXPECT_NE(I("${UNSET?boom}").find("boom"), std::string::npos);
+  EXPECT_NE(I("price $5").find("ERR:invalid"), std::string::npos);
+  EXPECT_NE(I("${SET").find("ERR:invalid"), std::string::npos);
+  std::vector<std::string> unset;
+  ASSERT_TRUE(interpolate("a${NOPE}b$ALSO_NOPE", vars, &unset).ok());
+  EXPECT_EQ(unset, (std::vector<std::string>{"NOPE", "ALSO_NOPE"}));
+}
+
+TEST(Compose, InterpolationFromDotenvAndEnvironmentWithWarnings) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  s:\n    image: \"nginx:${TAG}\"\n"
+                               "    user: \"${UID_:-1000}\"\n    labels:\n      a: $MISSING\n";
+  m.files["/p/.env"] = "TAG=1.25\nUID_=0\n";
+  Project p = load(m, {"/p/compose.yaml"}, {{"UID_", "33"}});
+  EXPECT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "s").find("image")->str(), "nginx:1.25");
+  EXPECT_EQ(svc(p, "s").find("image")->raw, "nginx:${TAG}");
+  EXPECT_EQ(svc(p, "s").find("user")->str(), "33"); // the environment beats .env
+  ASSERT_EQ(p.diagnostics.size(), 1u);
+  EXPECT_EQ(p.diagnostics[0].level, Diagnostic::Level::warning);
+  EXPECT_EQ(p.at(p.diagnostics[0].loc), "/p/compose.yaml:6");
+  EXPECT_NE(p.diagnostics[0].message.find("MISSING"), std::string::npos);
+}
+
+TEST(Compose, RequiredVariableIsAnErrorWithLine) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  s:\n    image: x:1\n    environment:\n"
+                               "      K: ${NEED:?set NEED first}\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_FALSE(p.valid());
+  EXPECT_EQ(p.at(p.diagnostics[0].loc), "/p/compose.yaml:5");
+  EXPECT_NE(p.diagnostics[0].message.find("set NEED first"), std::string::npos);
+}
+
+TEST(Compose, MultiFileMergeRules) {
+  Mem m;
+  m.files["/p/a.yml"] = R"(services:
+  web:
+    image: nginx:1.24
+    command: ["a", "b"]
+    environment: [A=1, B=2]
+    cap_add: [NET_ADMIN]
+    ports: ["127.0.0.1:8080:80", "443:443"]
+    volumes: ["/srv/a:/data", "logs:/var/log"]
+    ulimits: {nofile: {soft: 10, hard: 20}}
+    networks: [front]
+    logging: {driver: json-file, options: {max-size: 1m}}
+    healthcheck: {test: ["CMD", "a"], interval: 10s}
+)";
+  m.files["/p/b.yml"] = R"(services:
+  web:
+    image: nginx:1.25
+    command: ["c"]
+    environment: {B: "3", C: "4"}
+    cap_add: [NET_ADMIN, SYS_TIME]
+    ports: ["8080:80", "443:443"]
+    volumes: ["/srv/b:/data"]
+    ulimits: {nproc: 5}
+    networks: {back: {}}
+    logging: {driver: syslog}
+    healthcheck: {test: ["CMD", "b"]}
+)";
+  Project p = load(m, {"/p/a.yml", "/p/b.yml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &w = svc(p, "web");
+  EXPECT_EQ(w.find("image")->str(), "nginx:1.25");
+  EXPECT_EQ(p.at(w.find("image")->loc), "/p/b.yml:3");
+  ASSERT_EQ(w.find("command")->items.size(), 1u); // replaced
+  auto *env = w.find("environment");
+  ASSERT_TRUE(env->is_mapping());
+  EXPECT_EQ(env->entries.size(), 3u);
+  EXPECT_EQ(env->entries[1].first, "B"); // later value, earlier position
+  EXPECT_EQ(env->find("B")->str(), "3");
+  EXPECT_EQ(p.at(env->find("B")->loc), "/p/b.yml:5");
+  EXPECT_EQ(p.at(env->find("A")->loc), "/p/a.yml:5");
+  EXPECT_EQ(w.find("cap_add")->items.size(), 2u); // unique
+  // 127.0.0.1:8080:80 and 0.0.0.0:8080:80 differ; 443 is de-duplicated.
+  EXPECT_EQ(w.find("ports")->items.size(), 3u);
+  ASSERT_EQ(w.find("volumes")->items.size(), 2u); // by target
+  EXPECT_EQ(w.find("volumes")->items[0].str(), "/srv/b:/data");
+  EXPECT_EQ(w.find("ulimits")->entries.size(), 2u);
+  EXPECT_EQ(w.find("networks")->entries.size(), 2u);
+  EXPECT_EQ(w.find("logging")->find("options"), nullptr); // other driver: replaced
+  EXPECT_EQ(w.find("healthcheck")->find("test")->items[1].str(), "b");
+  EXPECT_EQ(w.find("healthcheck")->find("interval")->str(), "10s");
+}
+
+TEST(Compose, LoggingOptionsMergeWhenTheDriverMatches) {
+  Mem m;
+  m.files["/p/a.yml"] = "services:\n  s:\n    image: x:1\n    logging:\n      driver: json-file\n"
+                        "      options: {max-size: 1m}\n";
+  m.files["/p/b.yml"] = "services:\n  s:\n    logging:\n      options: {max-file: '3'}\n";
+  Project p = load(m, {"/p/a.yml", "/p/b.yml"});
+  auto *o = svc(p, "s").find("logging")->find("options");
+  EXPECT_EQ(o->entries.size(), 2u);
+}
+
+TEST(Compose, ResetAndOverrideTags) {
+  Mem m;
+  m.files["/p/a.yml"] = "services:\n  s:\n    image: x:1\n    privileged: true\n"
+                        "    ports: ['127.0.0.1:5432:5432']\n    cap_add: [A]\n";
+  m.files["/p/b.yml"] = "services:\n  s:\n    privileged: !reset null\n"
+                        "    ports: !override\n      - '5432:5432'\n    cap_add: !override [B]\n";
+  Project p = load(m, {"/p/a.yml", "/p/b.yml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &s = svc(p, "s");
+  EXPECT_EQ(s.find("privileged"), nullptr);
+  ASSERT_EQ(s.find("ports")->items.size(), 1u);
+  EXPECT_EQ(s.find("ports")->items[0].str(), "5432:5432");
+  ASSERT_EQ(s.find("cap_add")->items.size(), 1u);
+  EXPECT_EQ(s.find("cap_add")->items[0].str(), "B");
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_EQ(p.notes[0].service, "s");
+  EXPECT_NE(p.notes[0].message.find("127.0.0.1"), std::string::npos);
+  EXPECT_NE(p.notes[0].message.find("/p/b.yml:4"), std::string::npos);
+}
+
+TEST(Compose, NoVersionKeyAndPidsLimit) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  s:\n    image: x:1\n    pids_limit: 100\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "s").find("pids_limit")->str(), "100");
+  EXPECT_EQ(p.name, "p");
+}
+
+TEST(Compose, ExtendsSameFileAndOtherFile) {
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(services:
+  base:
+    image: x:1
+    user: "1000"
+    depends_on: [other]
+    cap_drop: [ALL]
+  other:
+    image: y:1
+  child:
+    extends: base
+    read_only: true
+  remote:
+    extends: {file: common/base.yml, service: hardened}
+)";
+  m.files["/p/common/base.yml"] = "services:\n  hardened:\n    image: z:2\n"
+                                  "    security_opt: [no-new-privileges:true]\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &c = svc(p, "child");
+  EXPECT_EQ(c.find("user")->str(), "1000");
+  EXPECT_EQ(c.find("user")->loc.line, 4);
+  EXPECT_EQ(c.find("depends_on"), nullptr); // not inherited
+  EXPECT_EQ(c.find("extends"), nullptr);
+  EXPECT_EQ(c.find("read_only")->str(), "true");
+  const Value &r = svc(p, "remote");
+  EXPECT_EQ(r.find("image")->str(), "z:2");
+  EXPECT_EQ(p.at(r.find("security_opt")->items[0].loc), "/p/common/base.yml:4");
+}
+
+TEST(Compose, ExtendsLoopIsAnError) {
+  Mem m;
+  m.files["/p/compose.yaml"] =
+      "services:\n  a:\n    image: x:1\n    extends: b\n  b:\n    image: x:1\n    extends: a\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  EXPECT_FALSE(p.valid());
+}
+
+TEST(Compose, IncludeBringsServicesAndDetectsConflicts) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: x:1\n";
+  m.files["/p/db/compose.yaml"] = "services:\n  db:\n    image: postgres:16\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(p.at(svc(p, "db").find("image")->loc), "/p/db/compose.yaml:3");
+  m.files["/p/compose.yaml"] = "include:\n  - db/compose.yaml\nservices:\n  db:\n    image: x:1\n";
+  EXPECT_FALSE(load(m, {"/p/compose.yaml"}).valid());
+  m.files["/p/db/compose.yaml"] = "include: [../compose.yaml]\nservices: {}\n";
+  EXPECT_FALSE(load(m, {"/p/compose.yaml"}).valid()); // include loop
+}
+
+TEST(Compose, ShortAndLongSyntax) {
+  Value v;
+  v.kind = Value::Kind::scalar;
+  v.scalar = "127.0.0.1:5432:5432/tcp";
+  auto p = parse_port(v);
+  ASSERT_TRUE(p);
+  EXPECT_EQ((*p)[0].host_ip, "127.0.0.1");
+  EXPECT_EQ((*p)[0].published, "5432");
+  v.scalar = "[::1]:80:8080";
+  EXPECT_EQ((*parse_port(v))[0].host_ip, "::1");
+  v.scalar = "6379";
+  EXPECT_EQ((*parse_port(v))[0].published, "");
+  v.scalar = "/var/run/docker.sock:/var/run/docker.sock:ro";
+  auto mnt = parse_volume(v);
+  ASSERT_TRUE(mnt);
+  EXPECT_EQ(mnt->type, "bind");
+  EXPECT_TRUE(mnt->read_only);
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(services:
+  s:
+    image: x:1
+    ports:
+      - target: 5432
+        published: "5432"
+        host_ip: 0.0.0.0
+    volumes:
+      - type: bind
+        source: /etc
+        target: /host-etc
+        read_only: true
+)";
+  Project pr = load(m, {"/p/compose.yaml"});
+  auto *port = &svc(pr, "s").find("ports")->items[0];
+  EXPECT_EQ((*parse_port(*port))[0].target, "5432");
+  EXPECT_EQ(pr.at((*parse_port(*port))[0].loc), "/p/compose.yaml:5");
+  auto vol = parse_volume(svc(pr, "s").find("volumes")->items[0]);
+  EXPECT_TRUE(vol->read_only);
+  EXPECT_EQ(vol->source, "/etc");
+}
+
+// --- bad input: an error with file and line, nothing else breaks ----------
+
+struct Bad {
+  const char *name;
+  std::string text;
+  int line;
+};
+
+TEST(Compose, BadInputIsAnErrorWithFileAndLine) {
+  std::string laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    std::string prev(1, static_cast<char>(c - 1));
+    laughs += std::string(1, c) + ": &" + c + " [*" + prev;
+    for (int i = 0; i < 9; ++i)
+      laughs += ", *" + prev;
+    laughs += "]\n";
+  }
+  laughs += "services:\n  s:\n    image: x:1\n    labels: *j\n";
+  std::vector<Bad> cases = {
+      {"invalid", "services:\n  s:\n    image: [x\n", 4},
+      {"tabs", "services:\n\ts:\n\t\timage: x\n", 2},
+      {"duplicate", "services:\n  s:\n    image: x:1\n    image: y:1\n", 4},
+      {"undefined alias", "services:\n  s:\n    <<: *nope\n    image: x:1\n", 3},
+      {"billion laughs", laughs, 0},
+      {"services not a mapping", "services:\n  - a\n  - b\n", 2},
+      {"service not a mapping", "services:\n  s: nginx\n", 2},
+      {"no image", "services:\n  s:\n    user: '1'\n", 2},
+      {"top-level list", "- a\n- b\n", 1},
+  };
+  for (auto &c : cases) {
+    Mem m;
+    m.files["/p/compose.yaml"] = c.text;
+    m.files["/p/b.yml"] = "services:\n  other:\n    image: y:1\n";
+    Project p = load(m, {"/p/compose.yaml", "/p/b.yml"});
+    ASSERT_FALSE(p.valid()) << c.name;
+    auto &d = p.diagnostics.front();
+    EXPECT_EQ(p.where(d.loc).path, "/p/compose.yaml") << c.name;
+    if (c.line)
+      EXPECT_EQ(d.loc.line, c.line) << c.name << ": " << d.message;
+    else
+      EXPECT_GT(d.loc.line, 0) << c.name << ": " << d.message;
+    // The other file still loads.
+    EXPECT_NE(svc(p, "other").find("image"), nullptr) << c.name;
+  }
+}
+
+TEST(Compose, HugeFileIsRefusedBeforeParsing) {
+  bulwark::test::TempRoot r;
+  std::string big = "services:\n  s:\n    image: x:1\n    labels:\n";
+  big.reserve(50u << 20);
+  for (int i = 0; big.size() < (50u << 20); ++i)
+    big += "      k" + std::to_string(i) + ": v\n";
+  r.write("/srv/app/compose.yaml", big);
+  RootFs fs(r.path());
+  Project p = load_project(root_reader(fs), {"/srv/app/compose.yaml"});
+  ASSERT_FALSE(p.valid());
+  EXPECT_NE(p.diagnostics[0].message.find("larger than"), std::string::npos);
+  EXPECT_EQ(p.where(p.diagnostics[0].loc).path, "/srv/app/compose.yaml");
+}
+
+TEST(Compose, DiscoveryFindsProjectsAndOverridePartners) {
+  bulwark::test::TempRoot r;
+  r.write("/srv/vpn/docker-compose.yml", "services: {}\n");
+  r.write("/srv/vpn/docker-compose.override.yml", "services: {}\n");
+  r.write("/opt/a/b/compose.yaml", "services: {}\n");
+  r.write("/opt/a/b/docker-compose.yml", "services: {}\n"); // compose.yaml is picked first
+  r.write("/home/alice/app/compose.yml", "services: {}\n");
+  r.write("/usr/share/compose.yaml", "services: {}\n");     // not a place we look
+  r.write("/opt/1/2/3/4/5/compose.yaml", "services: {}\n"); // too deep
+  RootFs fs(r.path());
+  auto found = discover(fs);
+  std::set<std::vector<std::string>> got(found.begin(), found.end());
+  std::set<std::vector<std::string>> want = {
+      {"/srv/vpn/docker-compose.yml", "/srv/vpn/docker-compose.override.yml"},
+      {"/opt/a/b/compose.yaml"},
+      {"/home/alice/app/compose.yml"}};
+  EXPECT_EQ(got, want);
+}
+
+TEST(Compose, EnvFileOptionReplacesDotenvAndNamesTheProject) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  s:\n    image: \"x:${TAG}\"\n";
+  m.files["/p/.env"] = "TAG=from-dotenv\n";
+  m.files["/cfg/prod.env"] = "TAG=from-env-file\nCOMPOSE_PROJECT_NAME=Prod_VPN\n";
+  LoadOptions o;
+  o.use_process_environment = false;
+  o.env_files = {"/cfg/prod.env"};
+  Project p = load_project(m.reader(), {"/p/compose.yaml"}, o);
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "s").find("image")->str(), "x:from-env-file");
+  EXPECT_EQ(p.name, "prod_vpn");
+  o.env_files = {"/cfg/absent.env"};
+  EXPECT_FALSE(load_project(m.reader(), {"/p/compose.yaml"}, o).valid()); // named, so required
+}

@@ -6,6 +6,8 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/ssh.hpp>
+#include <bulwark/live/tls.hpp>
 #include <bulwark/parse/pam.hpp>
 
 #include <algorithm>
@@ -352,6 +354,66 @@ constexpr WeakRule k_weak_rules[] = {
     {"hostkeyalgorithms", weak_hostkey},
 };
 
+// --live: what the running sshd offers in its KEXINIT, read without
+// authenticating on the first configured port of this host (loopback when
+// sshd listens on every address). A server that was not reloaded after a
+// configuration change shows here.
+void live_kexinit(const SshModel &m, std::vector<Evidence> &bad, std::vector<Evidence> &good,
+                  std::string &note) {
+  const Scope &g = m.scopes.front();
+  ssh::Value port = g.effective.get("port");
+  int p = port.args.empty() ? 22 : std::atoi(port.args[0].c_str());
+  std::string addr = "127.0.0.1";
+  ssh::Value la = g.effective.get("listenaddress");
+  if (!la.is_default() && !la.args.empty()) {
+    std::string a = la.args[0];
+    if (!a.empty() && a[0] == '[')
+      a = a.substr(1, a.find(']') == std::string::npos ? std::string::npos : a.find(']') - 1);
+    else if (std::count(a.begin(), a.end(), ':') == 1)
+      a = a.substr(0, a.find(':'));
+    if (a == "::")
+      addr = "::1";
+    else if (a != "0.0.0.0" && live::is_local_address(a))
+      addr = a;
+  }
+  live::SshProbe probe = live::probe_ssh(addr, p);
+  std::string label = "live " + (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) +
+                      ":" + std::to_string(p);
+  if (!probe.error.empty()) {
+    note = label + ": " + probe.error;
+    return;
+  }
+  auto merge = [](std::vector<std::string> a, const std::vector<std::string> &b) {
+    for (auto &x : b)
+      if (std::find(a.begin(), a.end(), x) == a.end())
+        a.push_back(x);
+    return a;
+  };
+  const std::pair<const char *, std::vector<std::string>> lists[] = {
+      {"ciphers", merge(probe.ciphers_s2c, probe.ciphers_c2s)},
+      {"macs", merge(probe.macs_s2c, probe.macs_c2s)},
+      {"kexalgorithms", probe.kex},
+      {"hostkeyalgorithms", probe.hostkey}};
+  for (auto &[keyword, offered] : lists) {
+    const WeakRule *rule = nullptr;
+    for (auto &r : k_weak_rules)
+      if (std::string_view(r.keyword) == keyword)
+        rule = &r;
+    std::vector<std::string> weak;
+    for (auto &a : offered)
+      if (rule->weak(a))
+        weak.push_back(a);
+    Evidence e{"", 0, "", "no weak algorithm", label + " (" + probe.banner + ")"};
+    if (weak.empty()) {
+      e.found = label + " KEXINIT " + keyword + " " + text::join(offered, ",");
+      good.push_back(e);
+    } else {
+      e.found = label + " KEXINIT " + keyword + " offers " + text::join(weak, ",");
+      bad.push_back(e);
+    }
+  }
+}
+
 void weak_algorithms(CheckRun &run) {
   const SshModel *m = usable(run);
   if (!m)
@@ -378,6 +440,16 @@ void weak_algorithms(CheckRun &run) {
       e.expected = std::string(rule.keyword) + " " + text::join(keep, ",");
       bad.push_back(e);
     }
+  }
+  std::string live_note;
+  if (run.ctx().live())
+    live_kexinit(*m, bad, good, live_note);
+  if (!live_note.empty() && bad.empty()) {
+    good.push_back({"", 0, live_note, "a KEXINIT", "live"});
+    run.emit(Status::warn, "sshd",
+             "the configuration offers no weak algorithm, but the live check failed: " + live_note,
+             good);
+    return;
   }
   verdict(run, *m, bad, good, "no weak cipher, MAC, key exchange or host key algorithm is offered",
           "", false);

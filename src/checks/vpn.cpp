@@ -1,15 +1,399 @@
-// vpn.* (issue 5). Scaffold: the area fills the tables and facts.
+// The vpn domain: CHECKS.md "vpn", the VPN server guide 000 hardens.
+// OpenVPN server configurations (src/parse/openvpn.cpp, OpenVPN 2.6
+// defaults where an option is absent), WireGuard's files by mode and owner
+// (through RootFs stat), strongSwan proposals (src/parse/strongswan.cpp).
+
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/parse/openvpn.hpp>
+#include <bulwark/parse/strongswan.hpp>
+
+#include <algorithm>
+#include <cstdio>
 
 namespace bulwark {
 
-std::span<const CheckImpl> vpn_checks() {
-  return {};
+namespace {
+
+struct WgFile {
+  std::string path;
+  Result<FileInfo> info{Error{}};
+};
+
+struct VpnModel {
+  std::vector<openvpn::Config> openvpn;
+  bool wireguard_present = false;
+  std::vector<WgFile> wireguard;
+  strongswan::Model strongswan;
+};
+
+// Files under /etc/wireguard that hold secrets: interface configurations
+// (their PrivateKey) and key files; public keys are left alone.
+bool wireguard_secret(const std::string &name) {
+  std::string n = text::lower(name);
+  if (n.find("pub") != std::string::npos)
+    return false;
+  auto ends = [&](std::string_view s) {
+    return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends(".conf") || ends(".key") || ends(".psk") || n.find("priv") != std::string::npos ||
+         n.find("preshared") != std::string::npos || n.find("psk") != std::string::npos;
 }
 
-nlohmann::ordered_json facts_vpn(Context &) {
-  return {{"implemented", false}};
+VpnModel load_vpn(const RootFs &fs) {
+  VpnModel m;
+  m.openvpn = openvpn::load_all(fs);
+  if (auto st = fs.stat("/etc/wireguard"); st && st->type == FileInfo::Type::directory) {
+    m.wireguard_present = true;
+    std::vector<std::string> dirs{"/etc/wireguard"};
+    for (size_t i = 0; i < dirs.size() && i < 64; ++i) {
+      auto names = fs.list_dir(dirs[i]);
+      if (!names)
+        continue;
+      for (auto &n : *names) {
+        std::string p = dirs[i] + "/" + n;
+        auto info = fs.stat(p);
+        if (info && info->type == FileInfo::Type::directory) {
+          if (dirs.size() < 64)
+            dirs.push_back(p);
+          continue;
+        }
+        if (wireguard_secret(n))
+          m.wireguard.push_back({p, info});
+      }
+    }
+  }
+  m.strongswan = strongswan::load(fs);
+  return m;
+}
+
+const VpnModel &model(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  return run.ctx().model<VpnModel>([&] { return load_vpn(fs); });
+}
+
+std::string where(const SourceLocation &l) {
+  return l.path + (l.line > 0 ? ":" + std::to_string(l.line) : "");
+}
+
+// The server configurations to judge; emits not_applicable when none.
+std::vector<const openvpn::Config *> servers(CheckRun &run, const VpnModel &m) {
+  std::vector<const openvpn::Config *> out;
+  for (auto &c : m.openvpn) {
+    for (auto &d : c.diagnostics)
+      run.emit(Status::error, c.path, where(d.loc) + ": " + d.message,
+               {{d.loc.path, d.loc.line, d.message, "", "parse"}});
+    if (!c.is_client())
+      out.push_back(&c);
+  }
+  if (out.empty())
+    run.emit(Status::not_applicable, "",
+             m.openvpn.empty() ? "no OpenVPN configuration in /etc/openvpn/server or /etc/openvpn"
+                               : "the OpenVPN configurations are client configurations");
+  return out;
+}
+
+Evidence option_evidence(const openvpn::Config &c, const openvpn::Option *o,
+                         const std::string &absent, const std::string &expected) {
+  if (!o)
+    return {c.path, 0, absent, expected, c.path};
+  std::string found = o->name + (o->args.empty() ? "" : " " + text::join(o->args, " "));
+  if (o->is_inline)
+    found = "<" + o->name + "> inline";
+  return {o->loc.path, o->loc.line, found, expected, c.path};
+}
+
+// Data-channel ciphers OpenVPN 2.6 never negotiates safely.
+std::string legacy_cipher(const std::string &c0) {
+  std::string c = text::lower(c0);
+  if (c == "none")
+    return "no encryption";
+  for (const char *bad : {"bf-", "des", "rc2", "cast", "seed", "idea", "rc4"})
+    if (c.find(bad) != std::string::npos)
+      return "legacy cipher";
+  if (c.find("-cbc") != std::string::npos || c.find("-cfb") != std::string::npos ||
+      c.find("-ofb") != std::string::npos)
+    return "not AEAD";
+  return "";
+}
+
+void openvpn_tls(CheckRun &run) {
+  const VpnModel &m = model(run);
+  for (auto *c : servers(run, m)) {
+    std::vector<Evidence> bad, good;
+    std::vector<std::string> msgs;
+    if (const openvpn::Option *secret = c->last("secret")) {
+      bad.push_back(option_evidence(*c, secret, "", "TLS mode (no --secret)"));
+      msgs.push_back("static-key mode (secret at " + where(secret->loc) +
+                     "): no TLS, no forward secrecy");
+    }
+    const openvpn::Option *min = c->last("tls-version-min");
+    Evidence ev = option_evidence(*c, min,
+                                  "tls-version-min not set (OpenVPN 2.6 default 1.2; 2.5 and "
+                                  "older default to 1.0)",
+                                  "tls-version-min 1.2");
+    if (min) {
+      std::string v = min->args.empty() ? "" : min->args[0];
+      bool ok = v == "1.2" || v == "1.3";
+      (ok ? good : bad).push_back(ev);
+      if (!ok)
+        msgs.push_back("tls-version-min " + text::printable(v) + " (" + where(min->loc) + ")");
+    } else {
+      good.push_back(ev);
+    }
+    if (const openvpn::Option *max = c->last("tls-version-max");
+        max && !max->args.empty() && (max->args[0] == "1.0" || max->args[0] == "1.1")) {
+      bad.push_back(option_evidence(*c, max, "", "no tls-version-max below 1.2"));
+      msgs.push_back("tls-version-max " + max->args[0] + " (" + where(max->loc) + ")");
+    }
+    // Offered data ciphers: data-ciphers (or its old name ncp-ciphers), plus
+    // `cipher` and data-ciphers-fallback, which 2.6 still accepts from peers.
+    const openvpn::Option *dc = c->last("data-ciphers");
+    if (!dc)
+      dc = c->last("ncp-ciphers");
+    std::vector<std::pair<std::string, const openvpn::Option *>> offered;
+    if (dc && !dc->args.empty())
+      for (auto &x : text::split(dc->args[0], ':'))
+        offered.push_back({x, dc});
+    else
+      for (const char *x : {"AES-256-GCM", "AES-128-GCM", "CHACHA20-POLY1305"})
+        offered.push_back({x, nullptr});
+    for (const char *name : {"cipher", "data-ciphers-fallback"})
+      if (const openvpn::Option *o = c->last(name); o && !o->args.empty())
+        offered.push_back({o->args[0], o});
+    bool modern = false;
+    for (auto &[name, o] : offered) {
+      std::string u = text::lower(name);
+      modern = modern || u == "aes-256-gcm" || u == "chacha20-poly1305";
+      if (std::string why = legacy_cipher(name); !why.empty()) {
+        Evidence e = option_evidence(*c, o, "", "data-ciphers AES-256-GCM:CHACHA20-POLY1305");
+        e.found += " (" + name + ": " + why + ")";
+        bad.push_back(e);
+        msgs.push_back(name + " is offered (" + why + (o ? ", " + where(o->loc) : "") + ")");
+      }
+    }
+    Evidence dce = option_evidence(*c, dc,
+                                   "data-ciphers not set (OpenVPN 2.6 default "
+                                   "AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305)",
+                                   "data-ciphers AES-256-GCM:CHACHA20-POLY1305");
+    if (!modern) {
+      bad.push_back(dce);
+      msgs.push_back("neither AES-256-GCM nor CHACHA20-POLY1305 is offered");
+    } else {
+      good.push_back(dce);
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, c->path, c->path + ": " + text::join(msgs, "; "), bad);
+    else
+      run.emit(Status::pass, c->path,
+               c->path + ": TLS 1.2 or newer and only AEAD data ciphers" +
+                   (min ? "" : " (tls-version-min not set: OpenVPN 2.6's default 1.2 applies)"),
+               good);
+  }
+}
+
+void openvpn_hmac_firewall(CheckRun &run) {
+  const VpnModel &m = model(run);
+  for (auto *c : servers(run, m)) {
+    const openvpn::Option *o = nullptr;
+    for (const char *n : {"tls-crypt-v2", "tls-crypt", "tls-auth"})
+      if (!o)
+        o = c->last(n);
+    Evidence ev = option_evidence(*c, o, "no tls-crypt, tls-crypt-v2 or tls-auth",
+                                  "tls-crypt /etc/openvpn/server/ta.key");
+    if (o)
+      run.emit(Status::pass, c->path,
+               c->path + ": the control channel is protected by " + o->name + " (" + where(o->loc) +
+                   ")",
+               {ev});
+    else
+      run.emit(Status::fail, c->path,
+               c->path + " has no tls-crypt, tls-crypt-v2 or tls-auth: any client can start a "
+                         "TLS handshake with the server (line 0: absent)",
+               {ev});
+  }
+}
+
+bool privileged(const std::string &v) {
+  return v == "root" || v == "0" || v == "wheel" || v == "sudo" || v == "adm";
+}
+
+void openvpn_privileges(CheckRun &run) {
+  const VpnModel &m = model(run);
+  for (auto *c : servers(run, m)) {
+    std::vector<Evidence> bad, good;
+    std::vector<std::string> msgs;
+    for (const char *name : {"user", "group"}) {
+      const openvpn::Option *o = c->last(name);
+      Evidence ev = option_evidence(*c, o, std::string(name) + " not set: OpenVPN keeps root",
+                                    std::string(name) + " nobody / nogroup");
+      std::string v = o && !o->args.empty() ? o->args[0] : "";
+      if (!o || privileged(v)) {
+        bad.push_back(ev);
+        msgs.push_back(o ? std::string(name) + " " + v + " (" + where(o->loc) + ")"
+                         : std::string(name) + " not set");
+      } else {
+        good.push_back(ev);
+      }
+    }
+    for (const char *name : {"persist-key", "persist-tun"}) {
+      const openvpn::Option *o = c->last(name);
+      Evidence ev = option_evidence(*c, o, std::string(name) + " not set", name);
+      if (!o) {
+        bad.push_back(ev);
+        msgs.push_back(std::string(name) + " not set");
+      } else {
+        good.push_back(ev);
+      }
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, c->path, c->path + ": " + text::join(msgs, "; "), bad);
+    else
+      run.emit(Status::pass, c->path,
+               c->path + " drops to an unprivileged user and group and keeps key and tun", good);
+  }
+}
+
+std::string octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+void wireguard_key_permissions(CheckRun &run) {
+  const VpnModel &m = model(run);
+  if (!m.wireguard_present) {
+    run.emit(Status::not_applicable, "", "/etc/wireguard does not exist: WireGuard is not set up");
+    return;
+  }
+  if (m.wireguard.empty()) {
+    run.emit(Status::not_applicable, "/etc/wireguard",
+             "/etc/wireguard holds no configuration or key file");
+    return;
+  }
+  for (auto &f : m.wireguard) {
+    if (!f.info) {
+      run.emit(Status::error, f.path, "cannot stat " + f.path + ": " + f.info.error().message,
+               {{f.path, 0, f.info.error().message, "", ""}});
+      continue;
+    }
+    const FileInfo &i = *f.info;
+    Evidence ev{f.path, 0, "mode " + octal(i.mode) + ", owner uid " + std::to_string(i.uid),
+                "mode 0600 (or stricter), owner root", "wireguard"};
+    std::vector<std::string> why;
+    if (i.mode & 077)
+      why.push_back("mode " + octal(i.mode) + " lets group or others read it");
+    if (i.uid != 0)
+      why.push_back("owned by uid " + std::to_string(i.uid) + ", not root");
+    if (why.empty())
+      run.emit(Status::pass, f.path, f.path + " is mode " + octal(i.mode) + ", owned by root",
+               {ev});
+    else
+      run.emit(Status::fail, f.path, f.path + ": " + text::join(why, "; "), {ev});
+  }
+}
+
+void ipsec_proposals(CheckRun &run) {
+  const VpnModel &m = model(run);
+  const strongswan::Model &s = m.strongswan;
+  if (!s.swanctl_present && !s.ipsec_present) {
+    run.emit(Status::not_applicable, "",
+             "strongSwan is not configured (no /etc/swanctl/swanctl.conf, no /etc/ipsec.conf)");
+    return;
+  }
+  for (auto &d : s.diagnostics)
+    run.emit(Status::error, d.loc.path, where(d.loc) + ": " + d.message,
+             {{d.loc.path, d.loc.line, d.message, "", "parse"}});
+  if (s.proposals.empty()) {
+    run.emit(Status::not_applicable, "", "no strongSwan connection is defined");
+    return;
+  }
+  for (auto &p : s.proposals) {
+    std::string key =
+        p.source == "swanctl" ? (p.kind == "ike" ? "proposals" : p.kind + "_proposals") : p.kind;
+    Evidence ev{p.loc.path, p.loc.line,
+                p.loc.line == 0 ? key + " not set (strongSwan 5.9 default proposals)"
+                                : key + " = " + p.value,
+                key + " = aes256gcm16-prfsha384-ecp384 (no 3DES, MD5, SHA-1, MODP-1024)",
+                p.context};
+    auto weak = strongswan::weak_algorithms(p.value);
+    if (weak.empty())
+      run.emit(Status::pass, p.context,
+               p.context + ": " + (p.loc.line == 0 ? "strongSwan's default proposals" : p.value),
+               {ev});
+    else
+      run.emit(Status::fail, p.context,
+               p.context + " offers " + text::join(weak, ", ") + " (" + where(p.loc) + ")", {ev});
+  }
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"vpn.openvpn-tls", openvpn_tls},
+    {"vpn.openvpn-hmac-firewall", openvpn_hmac_firewall},
+    {"vpn.openvpn-privileges", openvpn_privileges},
+    {"vpn.wireguard-key-permissions", wireguard_key_permissions},
+    {"vpn.ipsec-proposals", ipsec_proposals},
+};
+
+std::string at(const SourceLocation &l) {
+  return l.path + ":" + std::to_string(l.line);
+}
+
+} // namespace
+
+std::span<const CheckImpl> vpn_checks() {
+  return k_checks;
+}
+
+nlohmann::ordered_json facts_vpn(Context &ctx) {
+  const RootFs &fs = ctx.fs();
+  const VpnModel &m = ctx.model<VpnModel>([&] { return load_vpn(fs); });
+  nlohmann::ordered_json out;
+  nlohmann::ordered_json ovpn = nlohmann::ordered_json::array();
+  for (auto &c : m.openvpn) {
+    nlohmann::ordered_json j{{"path", c.path},
+                             {"role", c.is_server()   ? "server"
+                                      : c.is_client() ? "client"
+                                                      : "unknown"}};
+    nlohmann::ordered_json opts = nlohmann::ordered_json::array();
+    for (auto &o : c.options) {
+      // Inline blocks hold keys: their presence is a fact, their text is not.
+      nlohmann::ordered_json oj{{"name", o.name}, {"at", at(o.loc)}};
+      if (o.is_inline)
+        oj["inline"] = true;
+      else
+        oj["args"] = o.args;
+      opts.push_back(oj);
+    }
+    j["options"] = opts;
+    nlohmann::ordered_json d = nlohmann::ordered_json::array();
+    for (auto &x : c.diagnostics)
+      d.push_back({{"at", at(x.loc)}, {"message", x.message}});
+    j["diagnostics"] = d;
+    ovpn.push_back(j);
+  }
+  out["openvpn"] = ovpn;
+  nlohmann::ordered_json wg = nlohmann::ordered_json::array();
+  for (auto &f : m.wireguard) {
+    nlohmann::ordered_json j{{"path", f.path}};
+    if (f.info)
+      j.update({{"mode", octal(f.info->mode)}, {"uid", f.info->uid}, {"gid", f.info->gid}});
+    else
+      j["error"] = f.info.error().message;
+    wg.push_back(j);
+  }
+  out["wireguard"] = {{"present", m.wireguard_present}, {"files", wg}};
+  nlohmann::ordered_json props = nlohmann::ordered_json::array();
+  for (auto &p : m.strongswan.proposals)
+    props.push_back({{"source", p.source},
+                     {"context", p.context},
+                     {"kind", p.kind},
+                     {"value", p.value},
+                     {"at", at(p.loc)}});
+  out["strongswan"] = {{"files", m.strongswan.files}, {"proposals", props}};
+  return out;
 }
 
 } // namespace bulwark

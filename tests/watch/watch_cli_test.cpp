@@ -87,6 +87,10 @@ TEST(WatchCli, CheckConfigReportsFileAndLine) {
       << b.err;
   auto m = run_command(k_bin + " watch --check-config --config " + t.host("/missing.yaml"));
   EXPECT_NE(m.exit_code, 0);
+  // The example the package installs is valid.
+  auto e = run_command(k_bin + " watch --check-config --config " BULWARK_SOURCE_DIR
+                               "/packaging/examples/watch.yaml");
+  EXPECT_EQ(e.exit_code, 0) << e.err;
 }
 
 TEST(WatchCli, MetricsPassPromtool) {

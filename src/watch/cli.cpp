@@ -1,14 +1,310 @@
-// bulwark watch / bulwark bans (issue 8). Scaffold: no subcommands yet.
+// bulwark watch / bulwark bans (issue 8): the command line of the watcher.
+// `watch --replay` reads logs as fast as it can and prints what it counted
+// and would have banned; `--check-config` validates the configuration with
+// file:line errors; `--print-alert-rules` prints Prometheus rules.
+#include <bulwark/core/text.hpp>
 #include <bulwark/watch/cli.hpp>
+#include <bulwark/watch/config.hpp>
+#include <bulwark/watch/engine.hpp>
+#include <bulwark/watch/lines.hpp>
+#include <bulwark/watch/live.hpp>
+#include <bulwark/watch/metrics.hpp>
+#include <bulwark/watch/nft.hpp>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <iostream>
+#include <unistd.h>
 
 namespace bulwark::watch {
 
-void add_commands(CLI::App &) {}
+namespace {
 
-std::optional<int> run_commands(CLI::App &) {
-  return std::nullopt;
+constexpr const char *k_default_config = "/etc/bulwark/watch.yaml";
+
+struct Options {
+  std::string config;
+  std::vector<std::string> replay;
+  bool check_config = false;
+  bool dry_run = false;
+  bool print_rules = false;
+  bool print_metrics = false;
+  bool quiet = false;
+  bool from_start = false;
+  int64_t reference_time = 0;
+  std::string bans_config;
+  std::string remove_addr;
+};
+
+Options g_opts;
+
+std::string iso_time(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string human_duration(int64_t s) {
+  if (s % 86400 == 0)
+    return std::to_string(s / 86400) + "d";
+  if (s % 3600 == 0)
+    return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0)
+    return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
+Result<std::string> read_whole(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return Error{std::strerror(errno), path, 0, errno};
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (1u << 20)) {
+      ::close(fd);
+      return Error{"configuration larger than 1 MiB", path, 0};
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<Config> load_config(const std::string &explicit_path) {
+  std::string path = explicit_path.empty() ? k_default_config : explicit_path;
+  auto text = read_whole(path);
+  if (!text) {
+    if (explicit_path.empty() && text.error().not_found())
+      return default_config();
+    return text.error();
+  }
+  return parse_config(*text, path);
+}
+
+// Feeds a file (or "-", standard input) to the engine in large reads.
+Result<Unit> replay_fd(int fd, Engine &engine, LineSplitter &split) {
+  static constexpr size_t k_chunk = 1u << 20;
+  std::string buf(k_chunk, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), k_chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return Error{std::strerror(errno), "", 0, errno};
+    if (n == 0)
+      break;
+    split.feed(
+        std::string_view(buf.data(), static_cast<size_t>(n)),
+        [&](std::string_view l) { engine.process(l); }, [&] { engine.skip_too_long(); });
+  }
+  split.finish([&](std::string_view l) { engine.process(l); });
+  return Unit{};
+}
+
+int run_replay(const Config &cfg) {
+  int64_t ref = g_opts.reference_time != 0 ? g_opts.reference_time : ::time(nullptr);
+  Engine engine(cfg, ref);
+  std::string bans;
+  engine.on_ban = [&](const BanDecision &b) {
+    if (g_opts.quiet)
+      return;
+    bans += fmt::format("  {}  {:<10}  {}/{}  {}  ({} failures, ban #{})\n", iso_time(b.time),
+                        b.jail, format_address(b.source), b.prefix, human_duration(b.duration),
+                        b.failures, b.nth);
+  };
+  for (auto &path : g_opts.replay) {
+    int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      std::cerr << "bulwark: " << path << ": " << std::strerror(errno) << "\n";
+      return exit_code::k_cannot_run;
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Each file is its own log: a year inferred from one does not carry over.
+    LineSplitter split(cfg.max_line);
+    auto r = replay_fd(fd, engine, split);
+    if (fd != STDIN_FILENO)
+      ::close(fd);
+    if (!r) {
+      std::cerr << "bulwark: " << path << ": " << r.error().message << "\n";
+      return exit_code::k_cannot_run;
+    }
+  }
+  int64_t end = engine.last_time();
+  if (g_opts.print_metrics) {
+    std::cout << render_metrics(engine, end);
+    return 0;
+  }
+  const Counters &c = engine.counters();
+  std::string out;
+  out += fmt::format("lines read: {}  bytes: {}  too long (skipped): {}\n", c.lines, c.bytes,
+                     c.lines_too_long);
+  out += fmt::format("failures: {}  without address: {}  ambiguous: {}  ignored: {}  while "
+                     "banned: {}\n",
+                     c.events, c.events_without_address, c.events_ambiguous, c.events_ignored,
+                     c.events_while_banned);
+  for (auto &[k, v] : c.by_reason)
+    out +=
+        fmt::format("  {}{{service=\"{}\",reason=\"{}\"}} {}\n",
+                    k.kind == Kind::auth_failed ? "auth_failed_total" : "unauthorized_access_total",
+                    k.service, k.reason, v);
+  out += fmt::format("sources tracked: {}  evicted: {}\n", engine.tracked(), engine.evicted());
+  out +=
+      fmt::format("would have banned: {}{}\n", c.bans,
+                  c.bans_dropped ? fmt::format("  (dropped, table full: {})", c.bans_dropped) : "");
+  out += bans;
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int run_bans(CLI::App &bans) {
+  auto cfg = load_config(g_opts.bans_config);
+  if (!cfg) {
+    std::cerr << "bulwark: " << cfg.error().to_string() << "\n";
+    return exit_code::k_usage;
+  }
+  auto store = BanStore::open(cfg->state_dir + "/bans.sqlite");
+  if (!store) {
+    std::cerr << "bulwark: " << store.error().to_string() << "\n";
+    return exit_code::k_cannot_run;
+  }
+  int64_t now = ::time(nullptr);
+  auto all = (*store)->all();
+  if (!all) {
+    std::cerr << "bulwark: " << all.error().to_string() << "\n";
+    return exit_code::k_cannot_run;
+  }
+  if (bans.got_subcommand("list")) {
+    size_t n = 0;
+    for (auto &b : *all) {
+      if (b.until <= now)
+        continue;
+      ++n;
+      std::cout << fmt::format("{}/{}  {}  since {}  until {} ({} left)  ban #{}\n",
+                               format_address(b.source), b.prefix, b.jail, iso_time(b.banned_at),
+                               iso_time(b.until), human_duration(b.until - now), b.nth);
+    }
+    std::cout << n << " active bans\n";
+    return 0;
+  }
+  Cidr want;
+  if (!parse_cidr(g_opts.remove_addr, want)) {
+    std::cerr << "bulwark: bans remove: \"" << text::printable(g_opts.remove_addr)
+              << "\" is not an address or CIDR\n";
+    return exit_code::k_usage;
+  }
+  std::unique_ptr<Nft> nft;
+  int removed = 0;
+  for (auto &b : *all) {
+    if (b.until <= now || b.source.family != want.net.family)
+      continue;
+    // ADDR inside a banned prefix (an IPv6 /128 of a banned /64), or the prefix itself.
+    Cidr banned{b.source, b.prefix};
+    if (!banned.contains(want.net) && !(want.prefix <= b.prefix && want.contains(b.source)))
+      continue;
+    if (!nft) {
+      auto n = Nft::open(cfg->nft_table);
+      if (!n) {
+        std::cerr << "bulwark: " << n.error().to_string() << "\n";
+        return exit_code::k_cannot_run;
+      }
+      nft = std::move(*n);
+    }
+    if (auto r = nft->remove(b.source, b.prefix); !r)
+      std::cerr << "bulwark: " << r.error().to_string() << " (ending it in the database anyway)\n";
+    (void)(*store)->end(b.source, b.prefix, now);
+    std::cout << "removed " << format_address(b.source) << "/" << b.prefix << " (" << b.jail
+              << ")\n";
+    ++removed;
+  }
+  if (removed == 0) {
+    std::cerr << "bulwark: no active ban covers " << g_opts.remove_addr << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace
+
+void add_commands(CLI::App &app) {
+  auto *w = app.add_subcommand("watch", "follow authentication logs, ban brute-force sources");
+  w->add_option("--config", g_opts.config, "configuration file (default /etc/bulwark/watch.yaml)");
+  w->add_option("--replay", g_opts.replay,
+                "read these logs (\"-\" = standard input) as fast as possible and print what "
+                "would have been counted and banned");
+  w->add_flag("--check-config", g_opts.check_config, "validate the configuration and exit");
+  w->add_flag("--dry-run", g_opts.dry_run, "decide bans but do not apply them");
+  w->add_flag("--print-alert-rules", g_opts.print_rules,
+              "print Prometheus alerting rules for the metrics and exit");
+  w->add_flag("--metrics", g_opts.print_metrics,
+              "with --replay: print the metrics in Prometheus text format instead");
+  w->add_flag("--quiet", g_opts.quiet, "with --replay: do not list the bans");
+  w->add_flag("--from-start", g_opts.from_start,
+              "live: read files without a saved position from their start, not their end");
+  w->add_option("--reference-time", g_opts.reference_time,
+                "with --replay: seconds since the epoch taken as 'now' for the year of "
+                "RFC 3164 timestamps (default: now)");
+
+  auto *b = app.add_subcommand("bans", "list or lift the bans bulwark watch has made");
+  b->add_option("--config", g_opts.bans_config,
+                "configuration file (default /etc/bulwark/watch.yaml)");
+  b->require_subcommand(1);
+  b->fallthrough();
+  b->add_subcommand("list", "the bans in force");
+  auto *rm = b->add_subcommand("remove", "lift a ban now (nftables element and record)");
+  rm->add_option("ADDR", g_opts.remove_addr, "address or CIDR")->required();
+}
+
+std::optional<int> run_commands(CLI::App &app) {
+  if (CLI::App *b = app.get_subcommand("bans"); b->parsed())
+    return run_bans(*b);
+  CLI::App *w = app.get_subcommand("watch");
+  if (w == nullptr || !w->parsed())
+    return std::nullopt;
+  if (g_opts.print_rules) {
+    std::cout << alert_rules();
+    return 0;
+  }
+  auto cfg = load_config(g_opts.config);
+  if (!cfg) {
+    std::cerr << "bulwark: " << cfg.error().to_string() << "\n";
+    return g_opts.check_config ? 1 : exit_code::k_usage;
+  }
+  if (g_opts.check_config) {
+    size_t enabled = 0;
+    for (auto &j : cfg->jails)
+      enabled += j.enabled ? 1 : 0;
+    std::cout << (cfg->path.empty() ? std::string("built-in defaults") : cfg->path) << ": ok, "
+              << enabled << " jails enabled\n";
+    return 0;
+  }
+  if (!g_opts.replay.empty())
+    return run_replay(*cfg);
+  LiveOptions lo;
+  lo.dry_run = g_opts.dry_run;
+  lo.from_start = g_opts.from_start;
+  std::unique_ptr<Banner> banner;
+  if (!g_opts.dry_run) {
+    auto b = make_nft_banner(*cfg);
+    if (!b) {
+      std::cerr << "bulwark: " << b.error().to_string() << " (use --dry-run to only log bans)\n";
+      return exit_code::k_cannot_run;
+    }
+    banner = std::move(*b);
+  }
+  return run_live(*cfg, lo, banner.get());
 }
 
 } // namespace bulwark::watch

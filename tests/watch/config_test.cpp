@@ -1,0 +1,112 @@
+// The watch configuration: guide 003 §3.3 defaults, overrides, and errors
+// with file and line.
+#include <bulwark/watch/config.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace bulwark::watch;
+
+TEST(WatchConfig, DefaultsAreTheGuides) {
+  auto c = parse_config("", "/etc/bulwark/watch.yaml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_FALSE(c->jails.empty());
+  for (auto &j : c->jails) {
+    EXPECT_EQ(j.maxretry, 3) << j.name;
+    EXPECT_EQ(j.findtime, 600) << j.name;
+    EXPECT_EQ(j.bantime, 3600) << j.name;
+    EXPECT_EQ(j.ipv6_prefix, 64) << j.name;
+  }
+  EXPECT_EQ(c->jails[0].name, "sshd");
+  EXPECT_EQ(c->jails[0].logs, std::vector<std::string>{"/var/log/auth.log"});
+}
+
+TEST(WatchConfig, DefaultsAndJailOverrides) {
+  auto c = parse_config(R"(defaults:
+  maxretry: 5
+  findtime: 1h
+  bantime: 1d
+  ignoreip: [192.0.2.0/24, "2001:db8::/32"]
+  escalation: {factor: 2, max: 1w}
+jails:
+  sshd:
+    maxretry: 2
+    logs: /var/log/secure
+  nginx:
+    enabled: false
+  myapp:
+    failregex:
+      - '^auth failed from <HOST>( port \d+)?$'
+    programs: [myapp]
+limits:
+  max_tracked: 4096
+metrics:
+  listen: 127.0.0.1:9100
+  textfile: /var/lib/node_exporter/bulwark.prom
+)",
+                        "w.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const JailConfig *sshd = nullptr, *nginx = nullptr, *myapp = nullptr, *pg = nullptr;
+  for (auto &j : c->jails) {
+    if (j.name == "sshd")
+      sshd = &j;
+    if (j.name == "nginx")
+      nginx = &j;
+    if (j.name == "myapp")
+      myapp = &j;
+    if (j.name == "postgresql")
+      pg = &j;
+  }
+  ASSERT_TRUE(sshd && nginx && myapp && pg);
+  EXPECT_EQ(sshd->maxretry, 2);
+  EXPECT_EQ(sshd->findtime, 3600);
+  EXPECT_EQ(sshd->bantime, 86400);
+  EXPECT_EQ(sshd->logs, std::vector<std::string>{"/var/log/secure"});
+  EXPECT_EQ(sshd->ignoreip.size(), 2u);
+  EXPECT_EQ(pg->maxretry, 5);
+  EXPECT_DOUBLE_EQ(pg->escalation_factor, 2.0);
+  EXPECT_FALSE(nginx->enabled);
+  EXPECT_EQ(myapp->failregex.size(), 1u);
+  EXPECT_EQ(myapp->failregex[0].line, 15);
+  EXPECT_EQ(c->max_tracked, 4096u);
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:9100");
+}
+
+TEST(WatchConfig, ErrorsNameFileAndLine) {
+  struct Case {
+    std::string text;
+    int line;
+    std::string_view says;
+  } cases[] = {
+      {"defaults:\n  findtime: ten minutes\n", 2, "not a duration"},
+      {"defaults:\n  maxretry: 0\n", 2, "outside"},
+      {"jails:\n  sshd:\n    ignoreip: [300.1.1.1]\n", 3, "not an address"},
+      {"jails:\n  x:\n    failregex: ['no host here']\n", 3, "exactly one <HOST>"},
+      {"jails:\n  x:\n    failregex: ['(<HOST>']\n", 3, "missing )"},
+      {"jails:\n  x:\n    services: [telnet]\n", 3, "unknown service"},
+      {"jails:\n  sshd:\n    bantim: 1h\n", 3, "unknown key"},
+      {"colour: blue\n", 1, "unknown key"},
+      {"defaults: [1, 2]\n", 1, "expected a mapping"},
+  };
+  for (auto &c : cases) {
+    auto r = parse_config(c.text, "/etc/bulwark/watch.yaml");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.error().path, "/etc/bulwark/watch.yaml");
+    EXPECT_EQ(r.error().line, c.line) << c.text << r.error().to_string();
+    EXPECT_NE(r.error().message.find(c.says), std::string::npos) << r.error().to_string();
+  }
+  EXPECT_FALSE(parse_config("a: [", "w.yaml").ok());
+}
+
+TEST(WatchConfig, Durations) {
+  int64_t v;
+  EXPECT_TRUE(parse_duration("90", v));
+  EXPECT_EQ(v, 90);
+  EXPECT_TRUE(parse_duration("10m", v));
+  EXPECT_EQ(v, 600);
+  EXPECT_TRUE(parse_duration("1w", v));
+  EXPECT_EQ(v, 604800);
+  EXPECT_FALSE(parse_duration("1h30m", v));
+  EXPECT_FALSE(parse_duration("", v));
+  EXPECT_FALSE(parse_duration("m", v));
+  EXPECT_FALSE(parse_duration("99999999999d", v));
+}

@@ -1,0 +1,172 @@
+// End to end in network namespaces created here: bulwark watches a log in
+// namespace S, failures from peer A's address are written to it, the ban
+// lands in nftables (table inet bulwark), A can no longer connect while B
+// still can, and once the short bantime is over A connects again. Also
+// `bulwark bans list/remove` on the SQLite record. Needs root, ip netns and
+// nftables; skipped with a message otherwise.
+#include "../support.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <thread>
+
+using bulwark::test::run_command;
+using bulwark::test::TempRoot;
+
+namespace {
+
+const std::string k_bin = BULWARK_BINARY;
+
+struct Namespaces {
+  std::string s, a, b;
+  int net;
+  std::vector<std::string> pidfiles;
+  Namespaces() {
+    int pid = static_cast<int>(::getpid());
+    s = fmt::format("bw-watch-{}-1", pid);
+    a = fmt::format("bw-watch-{}-2", pid);
+    b = fmt::format("bw-watch-{}-3", pid);
+    net = pid % 250;
+  }
+  std::string ip(int host) const { return fmt::format("10.200.{}.{}", net, host); }
+  ~Namespaces() {
+    // Only what this test started: the pids it recorded, and processes
+    // left inside its own namespaces.
+    for (auto &p : pidfiles)
+      run_command("{ test -s " + p + " && kill -TERM $(cat " + p + "); } 2>/dev/null");
+    for (auto &n : {s, a, b})
+      run_command("{ for p in $(ip netns pids " + n + "); do kill -TERM $p; done; } 2>/dev/null");
+    ::usleep(200000);
+    for (auto &n : {s, a, b})
+      run_command("ip netns del " + n + " 2>/dev/null");
+  }
+  bool setup(std::string &why) {
+    auto r = run_command(fmt::format(
+        "set -e; ip netns add {s}; ip netns add {a}; ip netns add {b};"
+        "ip link add bwsa{n} type veth peer name bwas{n};"
+        "ip link add bwsb{n} type veth peer name bwbs{n};"
+        "ip link set bwsa{n} netns {s}; ip link set bwsb{n} netns {s};"
+        "ip link set bwas{n} netns {a}; ip link set bwbs{n} netns {b};"
+        "ip -n {s} addr add {s1}/30 dev bwsa{n}; ip -n {s} addr add {s5}/30 dev bwsb{n};"
+        "ip -n {a} addr add {a2}/30 dev bwas{n}; ip -n {b} addr add {b6}/30 dev bwbs{n};"
+        "for x in {s} {a} {b}; do ip -n $x link set lo up; done;"
+        "ip -n {s} link set bwsa{n} up; ip -n {s} link set bwsb{n} up;"
+        "ip -n {a} link set bwas{n} up; ip -n {b} link set bwbs{n} up;"
+        "ip netns exec {s} nft list ruleset",
+        fmt::arg("s", s), fmt::arg("a", a), fmt::arg("b", b), fmt::arg("n", net),
+        fmt::arg("s1", ip(1)), fmt::arg("s5", ip(5)), fmt::arg("a2", ip(2)),
+        fmt::arg("b6", ip(6))));
+    why = r.err;
+    return r.exit_code == 0;
+  }
+  bool connects(const std::string &from, const std::string &to) const {
+    return run_command(
+               fmt::format("ip netns exec {} curl -s -o /dev/null -m 1 http://{}:8080/", from, to))
+               .exit_code == 0;
+  }
+};
+
+bool wait_for(const std::function<bool()> &cond, int ms) {
+  for (int i = 0; i < ms / 50; ++i) {
+    if (cond())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+} // namespace
+
+TEST(WatchNftE2E, BanBlocksPeerAThenExpires) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root for network namespaces and nftables";
+  if (run_command("{ command -v ip && command -v nft && command -v curl && command -v python3; }")
+          .exit_code != 0)
+    GTEST_SKIP() << "needs ip (iproute2), nft (nftables), curl and python3";
+  Namespaces ns;
+  std::string why;
+  if (!ns.setup(why))
+    GTEST_SKIP() << "cannot create network namespaces with nftables here: " << why;
+  TempRoot t;
+  t.write("/auth.log", "");
+  t.write("/watch.yaml", fmt::format(R"(state_dir: {}/state
+metrics:
+  listen: 127.0.0.1:0
+defaults:
+  bantime: 4s
+jails:
+  sshd:
+    logs: [{}/auth.log]
+)",
+                                     t.path(), t.path()));
+  // A web server in S for the peers to reach.
+  ns.pidfiles.push_back(t.host("/http.pid"));
+  run_command(fmt::format("{{ ip netns exec {} python3 -m http.server 8080 --bind 0.0.0.0 "
+                          "--directory {} >/dev/null 2>&1 & echo $! > {}; }}",
+                          ns.s, t.path(), t.host("/http.pid")));
+  ASSERT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 5000))
+      << "peer A cannot reach the server before any ban";
+  ASSERT_TRUE(ns.connects(ns.b, ns.ip(5)));
+
+  ns.pidfiles.push_back(t.host("/bulwark.pid"));
+  run_command(fmt::format("{{ ip netns exec {} {} watch --config {} > {} 2> {} & echo $! > {}; }}",
+                          ns.s, k_bin, t.host("/watch.yaml"), t.host("/out"), t.host("/err"),
+                          t.host("/bulwark.pid")));
+  auto slurp = [&](const char *f) {
+    std::ifstream in(t.host(f));
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  ASSERT_TRUE(wait_for([&] { return slurp("/err").find("watching") != std::string::npos; }, 5000))
+      << slurp("/err");
+  std::string set_cmd = "ip netns exec " + ns.s + " nft list set inet bulwark v4";
+  ASSERT_EQ(run_command(set_cmd).exit_code, 0) << "bulwark did not create its table";
+
+  // Three failures from A (one forged user name naming B).
+  std::string lines;
+  for (int i = 0; i < 2; ++i)
+    lines += fmt::format("May  1 10:00:0{} s sshd[7]: Failed password for root from {} port 4{} "
+                         "ssh2\n",
+                         i, ns.ip(2), i);
+  std::ofstream(t.host("/auth.log"), std::ios::app) << lines;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(2)), std::string::npos) << "banned too early";
+  auto t0 = std::chrono::steady_clock::now();
+  std::ofstream(t.host("/auth.log"), std::ios::app)
+      << fmt::format("May  1 10:00:03 s sshd[7]: Invalid user x from {} port 22 from {} port 43\n",
+                     ns.ip(6), ns.ip(2));
+  ASSERT_TRUE(
+      wait_for([&] { return run_command(set_cmd).out.find(ns.ip(2)) != std::string::npos; }, 3000))
+      << run_command(set_cmd).out << slurp("/out") << slurp("/err");
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::cout << "ban in nftables " << ms << " ms after the maxretry-th failure was written\n";
+  EXPECT_LT(ms, 1000);
+  EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(6)), std::string::npos) << "forged address banned";
+
+  EXPECT_FALSE(ns.connects(ns.a, ns.ip(1))) << "A still connects while banned";
+  EXPECT_TRUE(ns.connects(ns.b, ns.ip(5))) << "B lost its connection";
+  auto list = run_command("ip netns exec " + ns.s + " " + k_bin + " bans list --config " +
+                          t.host("/watch.yaml"));
+  EXPECT_NE(list.out.find(ns.ip(2) + "/32  sshd"), std::string::npos) << list.out << list.err;
+
+  // The kernel lifts the ban by itself after bantime (4 s).
+  EXPECT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 8000))
+      << "A still blocked after bantime: " << run_command(set_cmd).out;
+
+  // bans remove: ban again, lift it by hand.
+  std::string again;
+  for (int i = 0; i < 3; ++i)
+    again +=
+        fmt::format("May  1 10:01:0{} s sshd[7]: Invalid user y from {} port 5\n", i, ns.ip(2));
+  std::ofstream(t.host("/auth.log"), std::ios::app) << again;
+  ASSERT_TRUE(
+      wait_for([&] { return run_command(set_cmd).out.find(ns.ip(2)) != std::string::npos; }, 3000));
+  auto rm = run_command("ip netns exec " + ns.s + " " + k_bin + " bans remove " + ns.ip(2) +
+                        " --config " + t.host("/watch.yaml"));
+  EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+  EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(2)), std::string::npos);
+  EXPECT_TRUE(ns.connects(ns.a, ns.ip(1)));
+  EXPECT_NE(slurp("/out").find("ban #2"), std::string::npos) << slurp("/out");
+}

@@ -68,6 +68,14 @@ install(FILES ${BULWARK_PACKAGING_DIR}/copyright ${_bulwark_gz_dir}/changelog.De
 install(FILES ${BULWARK_PACKAGING_DIR}/lintian-overrides
         DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
         RENAME bulwark)
+# bulwark watch as a service; not enabled on install (the package has no
+# maintainer scripts): `systemctl enable --now bulwark-watch` after reading
+# docs/watch.md.
+install(FILES ${BULWARK_PACKAGING_DIR}/bulwark-watch.service
+        DESTINATION lib/systemd/system
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/watch.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(DIRECTORY ${BULWARK_PACKAGING_DIR}/examples/
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
         FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

@@ -86,7 +86,7 @@ _bulwark() {
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'audit checks explain facts version' -- "$cur"))
+            COMPREPLY=($(compgen -W 'audit checks explain facts watch bans version' -- "$cur"))
         fi
         return
     fi
@@ -134,7 +134,13 @@ _bulwark() {
         --env-file)
             _bulwark_files "$cur"
             return ;;
-        --postgres-dsn)
+        --postgres-dsn | --reference-time)
+            return ;;
+        --config)
+            _bulwark_files "$cur" .yaml .yml
+            return ;;
+        --replay)
+            _bulwark_files "$cur"
             return ;;
     esac
 
@@ -158,6 +164,15 @@ _bulwark() {
                 return
             fi
             opts='--root --live --compose --env-file --postgres-dsn --help' ;;
+        watch)
+            opts='--config --replay --check-config --dry-run --print-alert-rules
+                  --metrics --quiet --from-start --reference-time --help' ;;
+        bans)
+            if [[ $cur != -* && $prev != list && $prev != remove ]]; then
+                COMPREPLY=($(compgen -W 'list remove' -- "$cur"))
+                return
+            fi
+            opts='--config --help' ;;
         version) opts='--help' ;;
         *) return ;;
     esac

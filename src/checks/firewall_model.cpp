@@ -37,9 +37,13 @@ std::string enabled_by(const RootFs &fs, const std::string &unit) {
     if (!st.ok() || st->type != FileInfo::Type::regular)
       return ""; // masked: a link to /dev/null
   }
-  auto links = fs.glob("/etc/systemd/system/*.wants/" + unit);
-  if (links.ok() && !links->empty())
-    return links->front();
+  // The link counts even when its target is not in the root (an image
+  // without the package's unit file still has the link systemctl made).
+  auto dirs = fs.glob("/etc/systemd/system/*.wants");
+  if (dirs.ok())
+    for (auto &d : *dirs)
+      if (fs.lstat(d + "/" + unit).ok())
+        return d + "/" + unit;
   return "";
 }
 

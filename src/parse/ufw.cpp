@@ -177,16 +177,30 @@ UfwConfig load_ufw(const RootFs &fs) {
   }
   // Framework rules have no line of their own in the target: line 0 of the
   // init script. The built-in policies come from /etc/default/ufw.
+  // The rules ufw-init derives from a DEFAULT_*_POLICY (track-*, reject-*,
+  // skip-to-policy-*) are that policy's line.
+  if (u.forward_loc.path.empty())
+    u.forward_loc = {"/etc/default/ufw", 0};
+  auto ends = [](const std::string &n, const char *suffix) {
+    std::string_view sv(n), sf(suffix);
+    return sv.size() >= sf.size() && sv.substr(sv.size() - sf.size()) == sf;
+  };
   for (Table &t : u.ruleset.tables) {
     t.backend = "ufw";
+    bool v6_off = t.family == "ip6" && !u.ipv6;
     for (auto &[n, c] : t.chains) {
+      const SourceLocation &pol = ends(n, "OUTPUT") || ends(n, "-output")     ? u.output_loc
+                                  : ends(n, "FORWARD") || ends(n, "-forward") ? u.forward_loc
+                                                                              : u.input_loc;
+      bool derived = n.find("-track-") != std::string::npos ||
+                     n.find("-reject-") != std::string::npos ||
+                     n.find("-skip-to-policy-") != std::string::npos;
       for (Rule &r : c.rules)
         if (r.loc.path == k_init)
-          r.loc.line = 0;
+          r.loc = derived && !v6_off ? pol : SourceLocation{k_init, 0};
       if (c.base && c.policy_loc.path == k_init) {
-        bool v6_off = t.family == "ip6" && !u.ipv6;
-        c.policy_loc = v6_off ? u.ipv6_loc : n == "OUTPUT" ? u.output_loc : u.input_loc;
-        if (v6_off && c.policy_loc.path.empty())
+        c.policy_loc = v6_off ? u.ipv6_loc : pol;
+        if (c.policy_loc.path.empty())
           c.policy_loc = {"/etc/default/ufw", 0};
       }
     }

@@ -77,6 +77,26 @@ const char *k_v6 = R"(*filter
 COMMIT
 )";
 
+const char *k_nft = R"(#!/usr/sbin/nft -f
+flush ruleset
+define admin = 10.0.0.0/8
+table inet filter {
+  chain input {
+    type filter hook input priority filter; policy drop;
+    iif lo accept
+    ct state established,related accept
+    tcp dport 22 ip saddr $admin ct state new limit rate 3/minute accept
+    tcp dport 443 accept
+    udp dport 443 accept
+  }
+  chain output {
+    type filter hook output priority filter; policy drop;
+    oif lo accept
+    ct state established,related accept
+  }
+}
+)";
+
 void guide000_root(const TempRoot &r) {
   r.write("/etc/iptables/rules.v4", k_v4);
   r.write("/etc/iptables/rules.v6", k_v6);
@@ -288,25 +308,7 @@ TEST(FirewallChecks, NftablesServiceRuleset) {
   r.symlink("/lib/systemd/system/nftables.service",
             "/etc/systemd/system/sysinit.target.wants/nftables.service");
   r.write("/etc/ssh/sshd_config", "Port 22\n");
-  r.write("/etc/nftables.conf", R"(#!/usr/sbin/nft -f
-flush ruleset
-define admin = 10.0.0.0/8
-table inet filter {
-  chain input {
-    type filter hook input priority filter; policy drop;
-    iif lo accept
-    ct state established,related accept
-    tcp dport 22 ip saddr $admin ct state new limit rate 3/minute accept
-    tcp dport 443 accept
-    udp dport 443 accept
-  }
-  chain output {
-    type filter hook output priority filter; policy drop;
-    oif lo accept
-    ct state established,related accept
-  }
-}
-)");
+  r.write("/etc/nftables.conf", k_nft);
   auto f = audit(r);
   for (const char *id :
        {"firewall.enabled", "firewall.default-deny-incoming", "firewall.loopback-allowed",
@@ -367,4 +369,31 @@ TEST(FirewallChecks, ProcNetListeners) {
   ASSERT_EQ(l6.size(), 1u);
   EXPECT_EQ(l6[0].addr.str(), "::1");
   EXPECT_EQ(l6[0].port, 7869u);
+}
+
+// The fixtures above are what the real loaders accept.
+TEST(FirewallChecks, FixturesPassTheRealLoaders) {
+  TempRoot r;
+  r.write("/v4", k_v4);
+  r.write("/v6", k_v6);
+  r.write("/nft", k_nft);
+  struct Tool {
+    const char *bin, *cmd, *file;
+  } tools[] = {{"/usr/sbin/iptables-restore", "iptables-restore --test", "/v4"},
+               {"/usr/sbin/ip6tables-restore", "ip6tables-restore --test", "/v6"},
+               {"/usr/sbin/nft", "nft -c -f", "/nft"}};
+  int ran = 0;
+  for (auto &t : tools) {
+    if (::access(t.bin, X_OK) != 0)
+      continue;
+    auto res = bulwark::test::run_command(std::string(t.cmd) + " " + r.host(t.file));
+    if (res.err.find("Operation not permitted") != std::string::npos ||
+        res.err.find("Permission denied") != std::string::npos)
+      continue; // no CAP_NET_ADMIN here
+    EXPECT_EQ(res.exit_code, 0) << t.cmd << ": " << res.err;
+    ++ran;
+  }
+  if (ran == 0)
+    GTEST_SKIP() << "neither iptables-restore nor nft can run here (packages iptables, nftables; "
+                    "CAP_NET_ADMIN)";
 }

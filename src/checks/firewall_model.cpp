@@ -77,14 +77,6 @@ std::optional<std::string> run_nft_list() {
   return out;
 }
 
-void collect_ranges(const Cond &c, std::set<uint32_t> &bp) {
-  if (c.kind == Cond::Kind::dport || c.kind == Cond::Kind::anyport)
-    for (auto &r : c.ranges) {
-      bp.insert(r.lo);
-      bp.insert(r.hi + 1);
-    }
-}
-
 } // namespace
 
 bool FirewallModel::any_loaded() const {
@@ -207,30 +199,13 @@ Outcome FirewallModel::inbound(Family f, int proto, uint32_t port, const Addr &s
 }
 
 std::vector<PortSpan> FirewallModel::port_table(Family f, int proto, const Addr &src) const {
-  std::set<uint32_t> bp{1, 65536};
-  for (auto &t : ruleset.tables)
-    for (auto &[n, c] : t.chains)
-      for (auto &r : c.rules) {
-        for (auto &cd : r.conds)
-          collect_ranges(cd, bp);
-        if (r.vmap)
-          for (auto &e : r.vmap->entries)
-            collect_ranges(e.values, bp);
-      }
-  std::vector<uint32_t> pts(bp.begin(), bp.end());
+  Packet p;
+  p.family = f;
+  p.proto = proto;
+  p.saddr = src;
   std::vector<PortSpan> out;
-  for (size_t i = 0; i + 1 < pts.size(); ++i) {
-    uint32_t lo = std::max<uint32_t>(pts[i], 1), hi = pts[i + 1] - 1;
-    if (lo > hi || lo > 65535)
-      continue;
-    Outcome o = inbound(f, proto, lo, src);
-    if (!out.empty() && out.back().hi + 1 == lo && out.back().outcome.verdict == o.verdict &&
-        out.back().outcome.decided == o.decided && out.back().outcome.throttled == o.throttled) {
-      out.back().hi = hi;
-      continue;
-    }
-    out.push_back({f, proto, lo, hi, o});
-  }
+  for (auto &po : evaluate_ports(ruleset, p))
+    out.push_back({f, proto, po.lo, po.hi, po.outcome});
   return out;
 }
 

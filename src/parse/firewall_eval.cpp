@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
+#include <set>
 
 namespace bulwark::fw {
 
@@ -444,6 +445,314 @@ Outcome evaluate(const Ruleset &rs, const Packet &p) {
     out.decided = first_accept->first;
     out.decided_text = first_accept->second;
     out.by_policy = false;
+  }
+  return out;
+}
+
+} // namespace bulwark::fw
+
+namespace bulwark::fw {
+
+namespace {
+
+using PortSet = std::vector<PortRange>; // sorted, disjoint
+
+PortSet normalise(std::vector<PortRange> v) {
+  std::sort(v.begin(), v.end(), [](const PortRange &a, const PortRange &b) { return a.lo < b.lo; });
+  PortSet out;
+  for (auto &r : v) {
+    if (!out.empty() && r.lo <= out.back().hi + 1)
+      out.back().hi = std::max(out.back().hi, r.hi);
+    else
+      out.push_back(r);
+  }
+  return out;
+}
+
+PortSet complement(const PortSet &s) {
+  PortSet out;
+  uint32_t next = 0;
+  for (auto &r : s) {
+    if (r.lo > next)
+      out.push_back({next, r.lo - 1});
+    next = r.hi + 1;
+  }
+  if (next <= 65535)
+    out.push_back({next, 65535});
+  return out;
+}
+
+PortSet intersect(const PortSet &a, const PortSet &b) {
+  PortSet out;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    uint32_t lo = std::max(a[i].lo, b[j].lo), hi = std::min(a[i].hi, b[j].hi);
+    if (lo <= hi)
+      out.push_back({lo, hi});
+    (a[i].hi < b[j].hi) ? ++i : ++j;
+  }
+  return out;
+}
+
+struct Span {
+  PortSet ports;
+  Outcome out;
+};
+
+struct Frame {
+  const Chain *c;
+  size_t i;
+};
+
+// Walks one base chain for every port in `ports` at once. nullopt when a
+// rule needs what only the per-port walk decides (undecidable conditions,
+// verdict maps, source-port lists) or the walk grows too large.
+std::optional<std::vector<Span>> walk_ports(const Table &t, const Chain &base, const Packet &p) {
+  struct Branch {
+    std::vector<Frame> stack;
+    PortSet ports;
+    Outcome out;
+  };
+  std::vector<Span> done;
+  std::vector<Branch> work;
+  work.push_back({{{&base, 0}}, {{1, 65535}}, {}});
+  long steps = 0;
+  auto chain = [&](const std::string &n) -> const Chain * {
+    auto it = t.chains.find(n);
+    return it == t.chains.end() ? nullptr : &it->second;
+  };
+  while (!work.empty()) {
+    Branch b = std::move(work.back());
+    work.pop_back();
+    bool finished = false;
+    while (!finished) {
+      if (b.stack.empty()) {
+        Outcome o = b.out;
+        o.verdict = base.policy;
+        o.by_policy = true;
+        o.decided = base.policy_loc;
+        o.decided_text = (t.backend == "nft" ? "chain " : "") + base.name + " policy " +
+                         std::string(to_string(base.policy)) +
+                         (base.policy_default ? " (default)" : "");
+        done.push_back({std::move(b.ports), std::move(o)});
+        break;
+      }
+      Frame &f = b.stack.back();
+      if (f.i >= f.c->rules.size()) {
+        b.stack.pop_back();
+        continue;
+      }
+      const Rule &r = f.c->rules[f.i++];
+      if (++steps > 2000000 || b.stack.size() > 64 || r.vmap)
+        return std::nullopt;
+      bool rate_pass = false, rate_block = false, no = false;
+      PortSet R{{0, 65535}};
+      for (const Cond &c : r.conds) {
+        switch (c.kind) {
+        case Cond::Kind::rate_pass: rate_pass = true; break;
+        case Cond::Kind::rate_block: rate_block = true; break;
+        case Cond::Kind::unknown:
+        case Cond::Kind::sport:
+        case Cond::Kind::anyport: return std::nullopt;
+        case Cond::Kind::dport: {
+          if (c.runtime_set)
+            return std::nullopt;
+          if (p.proto != 6 && p.proto != 17) {
+            no = true;
+            break;
+          }
+          PortSet s = normalise(c.ranges);
+          R = intersect(R, c.neg ? complement(s) : s);
+          break;
+        }
+        default: {
+          Tri tv = eval_cond(c, p);
+          if (tv == Tri::unknown)
+            return std::nullopt;
+          no = no || tv == Tri::no;
+        }
+        }
+        if (no)
+          break;
+      }
+      if (no)
+        continue;
+      PortSet matched = intersect(b.ports, R);
+      if (matched.empty())
+        continue;
+      PortSet rest = intersect(b.ports, complement(R));
+      if (!rest.empty())
+        work.push_back({b.stack, std::move(rest), b.out});
+      b.ports = std::move(matched);
+      bool decides = r.verdict == Verdict::accept || r.verdict == Verdict::drop ||
+                     r.verdict == Verdict::reject;
+      if ((r.verdict == Verdict::jump || r.verdict == Verdict::go) && chain(r.target))
+        for (const Rule &x : chain(r.target)->rules)
+          decides = decides || x.verdict == Verdict::accept || x.verdict == Verdict::drop ||
+                    x.verdict == Verdict::reject;
+      if ((rate_pass || rate_block) && decides) {
+        b.out.throttled = true;
+        b.out.throttle_locs.push_back(r.loc);
+      }
+      if (rate_block)
+        continue;
+      switch (r.verdict) {
+      case Verdict::cont: break;
+      case Verdict::accept:
+      case Verdict::drop:
+      case Verdict::reject:
+      case Verdict::queue:
+        b.out.verdict = r.verdict;
+        b.out.decided = r.loc;
+        b.out.decided_text = r.text;
+        b.out.by_policy = false;
+        done.push_back({std::move(b.ports), std::move(b.out)});
+        finished = true;
+        break;
+      case Verdict::ret: b.stack.pop_back(); break;
+      case Verdict::jump:
+      case Verdict::go: {
+        const Chain *c = chain(r.target);
+        if (!c)
+          break;
+        if (r.verdict == Verdict::go)
+          b.stack.pop_back();
+        b.stack.push_back({c, 0});
+        break;
+      }
+      }
+    }
+  }
+  return done;
+}
+
+bool same(const Outcome &a, const Outcome &b) {
+  return a.verdict == b.verdict && a.decided == b.decided && a.throttled == b.throttled &&
+         a.by_policy == b.by_policy && a.no_chain == b.no_chain &&
+         a.uncertain.size() == b.uncertain.size();
+}
+
+void append(std::vector<PortOutcome> &out, uint32_t lo, uint32_t hi, Outcome o) {
+  if (!out.empty() && out.back().hi + 1 == lo && same(out.back().outcome, o)) {
+    out.back().hi = hi;
+    return;
+  }
+  out.push_back({lo, hi, std::move(o)});
+}
+
+std::vector<PortOutcome> slow_ports(const Ruleset &rs, const Packet &tmpl) {
+  std::set<uint32_t> bp{1, 65536};
+  auto take = [&](const Cond &cd) {
+    if (cd.kind == Cond::Kind::dport || cd.kind == Cond::Kind::anyport)
+      for (auto &r : cd.ranges) {
+        bp.insert(r.lo);
+        bp.insert(r.hi + 1);
+      }
+  };
+  for (auto &t : rs.tables)
+    for (auto &[n, c] : t.chains)
+      for (auto &r : c.rules) {
+        for (auto &cd : r.conds)
+          take(cd);
+        if (r.vmap)
+          for (auto &e : r.vmap->entries)
+            take(e.values);
+      }
+  std::vector<uint32_t> pts(bp.begin(), bp.end());
+  std::vector<PortOutcome> out;
+  for (size_t i = 0; i + 1 < pts.size(); ++i) {
+    uint32_t lo = std::max<uint32_t>(pts[i], 1), hi = pts[i + 1] - 1;
+    if (lo > hi || lo > 65535)
+      continue;
+    Packet p = tmpl;
+    p.dport = lo;
+    append(out, lo, hi, evaluate(rs, p));
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<PortOutcome> evaluate_ports(const Ruleset &rs, const Packet &p) {
+  struct Base {
+    const Table *t;
+    const Chain *c;
+  };
+  std::vector<Base> bases;
+  for (const Table &t : rs.tables) {
+    if (!(t.families & static_cast<uint8_t>(p.family)))
+      continue;
+    for (auto &[name, c] : t.chains)
+      if (c.base && c.hook == p.hook && (c.type == "filter" || c.type == "route"))
+        bases.push_back({&t, &c});
+  }
+  std::stable_sort(bases.begin(), bases.end(),
+                   [](const Base &a, const Base &b) { return a.c->priority < b.c->priority; });
+  if (bases.empty()) {
+    Outcome o;
+    o.no_chain = true;
+    return {{1, 65535, o}};
+  }
+  // Per base chain: spans sorted by port.
+  std::vector<std::vector<std::pair<PortRange, const Outcome *>>> per;
+  std::vector<std::vector<Span>> keep;
+  for (const Base &b : bases) {
+    auto spans = walk_ports(*b.t, *b.c, p);
+    if (!spans)
+      return slow_ports(rs, p);
+    keep.push_back(std::move(*spans));
+  }
+  std::set<uint32_t> bp{1, 65536};
+  for (auto &spans : keep) {
+    std::vector<std::pair<PortRange, const Outcome *>> v;
+    for (auto &sp : spans)
+      for (auto &r : sp.ports)
+        if (r.hi >= 1) {
+          PortRange c{std::max<uint32_t>(r.lo, 1), r.hi};
+          v.push_back({c, &sp.out});
+          bp.insert(c.lo);
+          bp.insert(c.hi + 1);
+        }
+    std::sort(v.begin(), v.end(), [](auto &a, auto &b) { return a.first.lo < b.first.lo; });
+    per.push_back(std::move(v));
+  }
+  std::vector<size_t> cur(per.size(), 0);
+  std::vector<uint32_t> pts(bp.begin(), bp.end());
+  std::vector<PortOutcome> out;
+  for (size_t i = 0; i + 1 < pts.size(); ++i) {
+    uint32_t lo = pts[i], hi = pts[i + 1] - 1;
+    if (lo > hi || lo > 65535)
+      continue;
+    // The same combination as evaluate(): a drop is final, an accept ends
+    // only its chain, a rule's accept outranks a later accepting policy.
+    Outcome acc;
+    std::optional<std::pair<SourceLocation, std::string>> first_accept;
+    bool final = false;
+    for (size_t k = 0; k < per.size() && !final; ++k) {
+      while (cur[k] < per[k].size() && per[k][cur[k]].first.hi < lo)
+        ++cur[k];
+      const Outcome &o = *per[k][cur[k]].second;
+      acc.throttled = acc.throttled || o.throttled;
+      acc.throttle_locs.insert(acc.throttle_locs.end(), o.throttle_locs.begin(),
+                               o.throttle_locs.end());
+      acc.uncertain.insert(acc.uncertain.end(), o.uncertain.begin(), o.uncertain.end());
+      acc.verdict = o.verdict;
+      acc.by_policy = o.by_policy;
+      acc.decided = o.decided;
+      acc.decided_text = o.decided_text;
+      if (o.verdict == Verdict::accept) {
+        if (!o.by_policy && !first_accept)
+          first_accept.emplace(o.decided, o.decided_text);
+        continue;
+      }
+      final = true;
+    }
+    if (!final && first_accept) {
+      acc.decided = first_accept->first;
+      acc.decided_text = first_accept->second;
+      acc.by_policy = false;
+    }
+    append(out, lo, hi, std::move(acc));
   }
   return out;
 }

@@ -496,13 +496,40 @@ void run_differential(bool nft) {
       g.second = false;
     texts.push_back(nft ? render_nft(g, net) : render_ipt(g));
   }
+  int fast = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
     std::string path = "/r" + std::to_string(i);
     tmp.write(path, texts[i]);
     Ruleset rs = parse_generated(fs, nft, path, texts[i]);
     ASSERT_FALSE(rs.has_errors()) << texts[i] << rs.diagnostics[0].loc.line << " "
                                   << rs.diagnostics[0].message;
+    // The port-set walk equals evaluate() port by port, at both ends of
+    // every span, for a known and an unknown input interface.
+    for (bool known_iif : {true, false}) {
+      Packet pk;
+      pk.proto = 6;
+      pk.saddr = *Addr::parse(net.ip_c);
+      if (known_iif)
+        pk.iif = net.veth_s;
+      auto spans = evaluate_ports(rs, pk);
+      ASSERT_FALSE(spans.empty());
+      EXPECT_EQ(spans.front().lo, 1u);
+      EXPECT_EQ(spans.back().hi, 65535u);
+      for (size_t k = 0; k < spans.size(); ++k) {
+        if (k > 0)
+          ASSERT_EQ(spans[k].lo, spans[k - 1].hi + 1);
+        for (uint32_t port : {spans[k].lo, spans[k].hi}) {
+          pk.dport = port;
+          Outcome o = evaluate(rs, pk);
+          ASSERT_EQ(o.verdict, spans[k].outcome.verdict) << "port " << port << "\n" << texts[i];
+          ASSERT_EQ(o.decided, spans[k].outcome.decided) << "port " << port << "\n" << texts[i];
+          ASSERT_EQ(o.throttled, spans[k].outcome.throttled) << "port " << port << "\n" << texts[i];
+        }
+      }
+      fast += known_iif;
+    }
   }
+  EXPECT_EQ(fast, k_rulesets);
   for (auto &n : nets)
     if (!n->up) {
       // Validate with the real parser, which needs no namespace.

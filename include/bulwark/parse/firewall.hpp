@@ -223,4 +223,15 @@ struct Outcome {
 
 Outcome evaluate(const Ruleset &rs, const Packet &p);
 
+// The outcome for every destination port 1-65535 of packet `p` (its dport
+// ignored), as maximal spans of equal outcome. Exact: equal to evaluate()
+// port by port. Rules are walked once with sets of ports (a span that a
+// rule splits walks on as two); rulesets with conditions bulwark cannot
+// decide fall back to one evaluate() per piece of the rules' own port ranges.
+struct PortOutcome {
+  uint32_t lo = 0, hi = 0;
+  Outcome outcome;
+};
+std::vector<PortOutcome> evaluate_ports(const Ruleset &rs, const Packet &p);
+
 } // namespace bulwark::fw

@@ -20,5 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       p.iif = "lo";
       (void)evaluate(rs, p);
     }
+  // The port-set walk must agree with evaluate() wherever it answers.
+  Packet p;
+  p.saddr = *Addr::parse("10.1.2.3");
+  for (const PortOutcome &po : evaluate_ports(rs, p)) {
+    p.dport = po.lo;
+    if (evaluate(rs, p).verdict != po.outcome.verdict)
+      __builtin_trap();
+  }
   return 0;
 }

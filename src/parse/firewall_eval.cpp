@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
+#include <map>
 #include <set>
 
 namespace bulwark::fw {
@@ -129,6 +130,56 @@ std::string AddrRange::str() const {
   if (lo.b == hi.b)
     return lo.str();
   return lo.str() + "-" + hi.str();
+}
+
+std::optional<SourceLocation> find_jump_loop(const Table &t, bool from_base_only) {
+  // Depth-first over the jump graph; 1 = on the path, 2 = done.
+  std::map<std::string, int> state;
+  struct Frame {
+    const Chain *c;
+    size_t i;
+  };
+  for (auto &[name, start] : t.chains) {
+    if (state[name] != 0 || (from_base_only && !start.base))
+      continue;
+    std::vector<Frame> stack{{&start, 0}};
+    state[name] = 1;
+    while (!stack.empty()) {
+      size_t top = stack.size() - 1;
+      const Chain *c = stack[top].c;
+      const Chain *next = nullptr;
+      while (!next && stack[top].i < c->rules.size()) {
+        const Rule &r = c->rules[stack[top].i++];
+        std::vector<std::string> ts;
+        if (r.verdict == Verdict::jump || r.verdict == Verdict::go)
+          ts.push_back(r.target);
+        if (r.vmap)
+          for (auto &e : r.vmap->entries)
+            if (e.verdict == Verdict::jump || e.verdict == Verdict::go)
+              ts.push_back(e.target);
+        for (auto &tn : ts) {
+          auto it = t.chains.find(tn);
+          if (it == t.chains.end())
+            continue;
+          int &st = state[tn];
+          if (st == 1)
+            return r.loc;
+          if (st == 0) {
+            st = 1;
+            next = &it->second;
+            break;
+          }
+        }
+      }
+      if (next) {
+        stack.push_back({next, 0});
+      } else {
+        state[c->name] = 2;
+        stack.pop_back();
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 bool Ruleset::has_errors() const {

@@ -287,6 +287,9 @@ struct Parser {
       aborted = true;
       return;
     }
+    if (!cur_failed)
+      if (auto loop = find_jump_loop(*cur))
+        fail(loop->line, "this jump closes a loop of chains (iptables-restore: Too many links)");
     if (cur_failed) {
       diag(cur_line,
            "iptables-restore rejects table '" + cur->name +

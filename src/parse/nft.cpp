@@ -1384,6 +1384,10 @@ struct Parser {
   // After the whole file: resolve @set references and check jump targets.
   void resolve() {
     for (Table &t : rs.tables)
+      if (auto loop = find_jump_loop(t, true))
+        rs.diagnostics.push_back({Diagnostic::Level::error, *loop,
+                                  "this jump closes a loop of chains (nft: Too many links)"});
+    for (Table &t : rs.tables)
       for (auto &[cn, ch] : t.chains)
         for (Rule &r : ch.rules) {
           for (Cond &c : r.conds) {

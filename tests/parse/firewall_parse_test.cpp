@@ -171,7 +171,8 @@ COMMIT
         "*filter\n:INPUT DROP [0:0]\n-A NOPE -j ACCEPT\nCOMMIT\n",
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n",
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m comment --comment \"x -j ACCEPT\nCOMMIT\n",
-        "*nosuch\nCOMMIT\n", "-A INPUT -j ACCEPT\n"}) {
+        "*nosuch\nCOMMIT\n", "-A INPUT -j ACCEPT\n",
+        "*filter\n:a - [0:0]\n:b - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -g a\nCOMMIT\n"}) {
     Ruleset r = ipt(bad);
     ASSERT_TRUE(r.has_errors()) << bad;
     EXPECT_GT(r.diagnostics[0].loc.line, 0) << bad;
@@ -277,6 +278,9 @@ TEST(FirewallParse, NftBadInputIsAnErrorWithItsLine) {
       {"table inet f {\n chain i {\n  ip saddr 10.0.0.999 accept\n }\n}\n", 3},
       {"frobnicate ruleset\n", 1},
       {"table ip t {\n chain c {\n  tcp dport 22 accept }\n}\n", 3},
+      {"table ip t {\n chain i {\n  type filter hook input priority 0;\n  jump a\n }\n chain a "
+       "{\n  jump b\n }\n chain b {\n  goto a\n }\n}\n",
+       10},
   };
   for (auto &c : cases) {
     auto t0 = std::chrono::steady_clock::now();

@@ -160,6 +160,11 @@ struct Ruleset {
   Table *find(std::string_view family, std::string_view name);
 };
 
+// The first jump or goto that closes a loop of chains, if any: the kernel
+// refuses such a table ("Too many links"). iptables-nft checks every chain,
+// nft only what a base chain reaches (`from_base_only`).
+std::optional<SourceLocation> find_jump_loop(const Table &t, bool from_base_only = false);
+
 // iptables-save / iptables-restore text (iptables 1.8.9). `family` is
 // Family::v4 for iptables, v6 for ip6tables. With `noflush` (-n), tables
 // and chains of `into` are kept and `:chain` lines flush only that chain,

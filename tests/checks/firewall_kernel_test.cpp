@@ -516,8 +516,9 @@ void run_differential(bool nft) {
       EXPECT_EQ(spans.front().lo, 1u);
       EXPECT_EQ(spans.back().hi, 65535u);
       for (size_t k = 0; k < spans.size(); ++k) {
-        if (k > 0)
+        if (k > 0) {
           ASSERT_EQ(spans[k].lo, spans[k - 1].hi + 1);
+        }
         for (uint32_t port : {spans[k].lo, spans[k].hi}) {
           pk.dport = port;
           Outcome o = evaluate(rs, pk);

@@ -1,0 +1,355 @@
+// Which firewall a Debian 12 host gets at boot, and what it does to the
+// packets the checks ask about.
+//
+// Loaders at boot (systemd units enabled by a link in a *.wants directory
+// of /etc/systemd/system, and not masked):
+// - ufw.service runs ufw-init start, which does nothing unless ENABLED=yes
+//   in /etc/ufw/ufw.conf (ufw's postinst enables the unit itself);
+// - netfilter-persistent.service (iptables-persistent) restores
+//   /etc/iptables/rules.v4 and rules.v6 with iptables-restore (no -n);
+// - nftables.service runs nft -f /etc/nftables.conf;
+// - iptables.service / ip6tables.service (Red Hat layout) restore
+//   /etc/sysconfig/iptables and ip6tables.
+// A file its loader rejects loads nothing (nft -f and iptables-restore are
+// transactional): its rules do not count, and the error is evidence.
+// Several loaders at boot all add their hooks; the evaluator walks them all.
+// Live (--live on /): `nft list ruleset` is the kernel's ruleset (Debian 12's
+// iptables is iptables-nft, so iptables rules appear there too).
+
+#include <bulwark/checks/firewall_model.hpp>
+#include <bulwark/core/text.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+namespace bulwark {
+
+using namespace fw;
+
+namespace {
+
+// The link that enables `unit`, if any ("" when the unit is masked or not enabled).
+std::string enabled_by(const RootFs &fs, const std::string &unit) {
+  if (auto l = fs.lstat("/etc/systemd/system/" + unit);
+      l.ok() && l->type == FileInfo::Type::symlink) {
+    auto st = fs.stat("/etc/systemd/system/" + unit);
+    if (!st.ok() || st->type != FileInfo::Type::regular)
+      return ""; // masked: a link to /dev/null
+  }
+  // The link counts even when its target is not in the root (an image
+  // without the package's unit file still has the link systemctl made).
+  auto dirs = fs.glob("/etc/systemd/system/*.wants");
+  if (dirs.ok())
+    for (auto &d : *dirs)
+      if (fs.lstat(d + "/" + unit).ok())
+        return d + "/" + unit;
+  return "";
+}
+
+void add_source(FirewallModel &m, FirewallSource s, Ruleset rs) {
+  for (auto &d : rs.diagnostics) {
+    m.diagnostics.push_back(d);
+    if (d.level == Diagnostic::Level::error && !s.first_error)
+      s.first_error = d;
+  }
+  s.rejected = s.first_error.has_value();
+  if (s.at_boot && !s.rejected)
+    for (auto &t : rs.tables)
+      m.ruleset.tables.push_back(std::move(t));
+  for (auto &f : rs.files)
+    m.ruleset.files.push_back(f);
+  m.sources.push_back(std::move(s));
+}
+
+std::optional<std::string> run_nft_list() {
+  FILE *p = ::popen("nft list ruleset 2>/dev/null", "r");
+  if (!p)
+    return std::nullopt;
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0 && out.size() < (64u << 20))
+    out.append(buf, n);
+  int rc = ::pclose(p);
+  if (rc != 0)
+    return std::nullopt;
+  return out;
+}
+
+} // namespace
+
+bool FirewallModel::any_loaded() const {
+  return std::any_of(sources.begin(), sources.end(),
+                     [](const FirewallSource &s) { return s.at_boot && !s.rejected; });
+}
+
+bool FirewallModel::has_input_chain(Family f) const {
+  for (auto &t : ruleset.tables)
+    if (t.families & static_cast<uint8_t>(f))
+      for (auto &[n, c] : t.chains)
+        if (c.base && c.hook == "input" && c.type == "filter")
+          return true;
+  return false;
+}
+
+Addr FirewallModel::world(Family f) const {
+  static const char *v4[] = {"203.0.113.77", "198.51.100.77", "192.0.2.77",  "8.8.4.4",
+                             "1.1.1.7",      "100.64.77.7",   "172.31.77.7", "45.33.77.7"};
+  static const char *v6[] = {"2001:db8:77::77", "2606:4700::7777", "2a00:1450::7777", "fd77::77",
+                             "3fff::77"};
+  std::vector<AddrRange> named;
+  for (auto &t : ruleset.tables)
+    for (auto &[n, c] : t.chains)
+      for (auto &r : c.rules)
+        for (auto &cd : r.conds)
+          if (cd.kind == Cond::Kind::saddr)
+            for (auto &net : cd.nets) {
+              // A /0 (or near) names the whole world: not "singled out".
+              bool whole = net.lo.b == Addr{}.b;
+              if (!whole)
+                named.push_back(net);
+            }
+  auto pick = [&](auto &list) {
+    for (const char *s : list) {
+      Addr a = *Addr::parse(s);
+      bool hit = std::any_of(named.begin(), named.end(),
+                             [&](const AddrRange &r) { return r.contains(a); });
+      if (!hit)
+        return a;
+    }
+    return *Addr::parse(list[0]);
+  };
+  return f == Family::v4 ? pick(v4) : pick(v6);
+}
+
+uint32_t FirewallModel::unmentioned_port() const {
+  return free_port;
+}
+
+namespace {
+
+// The first port from 47123 on that no rule's port range names (ranges
+// covering every port do not count: they name nothing in particular).
+uint32_t find_free_port(const Ruleset &rs) {
+  std::vector<PortRange> named;
+  auto take = [&](const Cond &cd) {
+    if (cd.kind == Cond::Kind::dport || cd.kind == Cond::Kind::anyport)
+      for (auto &rg : cd.ranges)
+        if (!(rg.lo <= 1 && rg.hi >= 65535))
+          named.push_back(rg);
+  };
+  for (auto &t : rs.tables)
+    for (auto &[n, c] : t.chains)
+      for (auto &r : c.rules) {
+        for (auto &cd : r.conds)
+          take(cd);
+        if (r.vmap)
+          for (auto &e : r.vmap->entries)
+            take(e.values);
+      }
+  std::sort(named.begin(), named.end(),
+            [](const PortRange &a, const PortRange &b) { return a.lo < b.lo; });
+  uint32_t p = 47123;
+  for (auto &rg : named)
+    if (rg.contains(p))
+      p = rg.hi + 1;
+  if (p > 65535) {
+    p = 1024;
+    for (auto &rg : named)
+      if (rg.contains(p))
+        p = rg.hi + 1;
+  }
+  return p > 65535 ? 47123 : p;
+}
+
+} // namespace
+
+std::vector<Addr> FirewallModel::sources_of_interest(Family f) const {
+  std::vector<Addr> out{world(f)};
+  for (auto &t : ruleset.tables)
+    for (auto &[n, c] : t.chains)
+      for (auto &r : c.rules)
+        for (auto &cd : r.conds)
+          if (cd.kind == Cond::Kind::saddr)
+            for (auto &net : cd.nets)
+              if (net.lo.v6 == (f == Family::v6)) {
+                for (const Addr *a : {&net.lo, &net.hi})
+                  if (std::none_of(out.begin(), out.end(),
+                                   [&](const Addr &x) { return x.b == a->b; }))
+                    out.push_back(*a);
+                if (out.size() > 256)
+                  return out;
+              }
+  return out;
+}
+
+Outcome FirewallModel::inbound(Family f, int proto, uint32_t port, const Addr &src,
+                               std::optional<std::string> iif, uint8_t ct) const {
+  Packet p;
+  p.family = f;
+  p.proto = proto;
+  p.dport = port;
+  p.saddr = src;
+  p.iif = std::move(iif);
+  p.ct = ct;
+  if (p.iif && *p.iif == "lo")
+    p.daddr = src;
+  return evaluate(ruleset, p);
+}
+
+std::vector<PortSpan> FirewallModel::port_table(Family f, int proto, const Addr &src) const {
+  Packet p;
+  p.family = f;
+  p.proto = proto;
+  p.saddr = src;
+  std::vector<PortSpan> out;
+  for (auto &po : evaluate_ports(ruleset, p))
+    out.push_back({f, proto, po.lo, po.hi, po.outcome});
+  return out;
+}
+
+FirewallModel load_firewall_model(const RootFs &fs, bool live) {
+  FirewallModel m;
+  if (live) {
+    if (auto text = run_nft_list()) {
+      m.live = true;
+      FirewallSource s;
+      s.backend = "live nft";
+      s.path = "nft list ruleset";
+      s.at_boot = true;
+      s.why = {"nft list ruleset", 0};
+      add_source(m, s, parse_nft_text(fs, "nft list ruleset", *text));
+      // Boot files still matter for firewall.enabled.
+    } else {
+      m.live_note = "`nft list ruleset` failed (nft missing or not root): boot configuration used";
+    }
+  }
+  auto boot = [&](FirewallSource s, Ruleset rs) {
+    if (m.live) {
+      // The kernel's ruleset decides; boot files only tell what loads at boot.
+      s.note = "boot configuration (the live ruleset decides the verdicts)";
+      bool at_boot = s.at_boot;
+      s.at_boot = false;
+      add_source(m, s, std::move(rs));
+      m.sources.back().at_boot = at_boot;
+      m.sources.back().note = s.note;
+      return;
+    }
+    add_source(m, std::move(s), std::move(rs));
+  };
+
+  m.ufw = load_ufw(fs);
+  if (m.ufw.present) {
+    FirewallSource s;
+    s.backend = "ufw";
+    s.path = "/etc/ufw/ufw.conf";
+    s.why = m.ufw.enabled_loc;
+    bool masked = false;
+    if (auto l = fs.lstat("/etc/systemd/system/ufw.service");
+        l.ok() && l->type == FileInfo::Type::symlink) {
+      auto st = fs.stat("/etc/systemd/system/ufw.service");
+      masked = !st.ok() || st->type != FileInfo::Type::regular;
+    }
+    s.at_boot = m.ufw.enabled && !masked;
+    if (masked)
+      s.note = "ufw.service is masked";
+    else if (!m.ufw.enabled)
+      s.note = "ENABLED is not yes: ufw-init loads nothing";
+    boot(s, m.ufw.ruleset);
+  }
+  struct Persistent {
+    const char *path;
+    Family fam;
+    const char *unit;
+  };
+  for (const Persistent &p :
+       {Persistent{"/etc/iptables/rules.v4", Family::v4, "netfilter-persistent.service"},
+        Persistent{"/etc/iptables/rules.v6", Family::v6, "netfilter-persistent.service"},
+        Persistent{"/etc/sysconfig/iptables", Family::v4, "iptables.service"},
+        Persistent{"/etc/sysconfig/ip6tables", Family::v6, "ip6tables.service"}}) {
+    auto text = fs.read_file(p.path, 32 * 1024 * 1024);
+    if (!text.ok() && text.error().not_found())
+      continue;
+    FirewallSource s;
+    s.backend = p.fam == Family::v4 ? "iptables" : "ip6tables";
+    s.path = p.path;
+    std::string link = enabled_by(fs, p.unit);
+    s.at_boot = !link.empty();
+    s.why = {link.empty() ? std::string("/etc/systemd/system/") + p.unit : link, 0};
+    if (link.empty())
+      s.note = std::string(p.unit) + " is not enabled: nothing loads this file at boot";
+    Ruleset rs;
+    if (!text.ok())
+      rs.diagnostics.push_back({Diagnostic::Level::error, {p.path, 0}, text.error().message});
+    else
+      parse_iptables_save(*text, p.path, p.fam, rs, false);
+    boot(s, std::move(rs));
+  }
+  if (fs.exists("/etc/nftables.conf")) {
+    FirewallSource s;
+    s.backend = "nft";
+    s.path = "/etc/nftables.conf";
+    std::string link = enabled_by(fs, "nftables.service");
+    s.at_boot = !link.empty();
+    s.why = {link.empty() ? "/etc/systemd/system/nftables.service" : link, 0};
+    if (link.empty())
+      s.note = "nftables.service is not enabled: nothing loads this file at boot";
+    boot(s, parse_nft_file(fs, "/etc/nftables.conf"));
+  }
+  m.free_port = find_free_port(m.ruleset);
+  return m;
+}
+
+std::vector<Listener> parse_proc_net(std::string_view text, int proto, Family family,
+                                     const std::string &path) {
+  // "  sl  local_address rem_address   st ..." ; addresses are hex in host
+  // byte order per 32-bit word; LISTEN is 0A for TCP, UDP "listens" as 07
+  // (unconnected) with a zero remote address.
+  std::vector<Listener> out;
+  int line = 0;
+  for (auto &raw : text::split(text, '\n', true)) {
+    ++line;
+    if (line == 1)
+      continue;
+    auto f = text::split(raw, ' ');
+    if (f.size() < 4)
+      continue;
+    const std::string &local = f[1], &remote = f[2], &st = f[3];
+    bool listening = proto == 6
+                         ? st == "0A"
+                         : (st == "07" && remote.find_first_not_of("0:") == std::string::npos);
+    if (!listening)
+      continue;
+    auto colon = local.find(':');
+    if (colon == std::string::npos)
+      continue;
+    std::string hex = local.substr(0, colon);
+    size_t want = family == Family::v4 ? 8 : 32;
+    if (hex.size() != want)
+      continue;
+    Listener l;
+    l.proto = proto;
+    l.family = family;
+    l.addr.v6 = family == Family::v6;
+    bool ok = true;
+    for (size_t w = 0; w < want / 8; ++w)
+      for (size_t b = 0; b < 4; ++b) {
+        // each 32-bit word is printed as %08X of a little-endian value
+        std::string byte = hex.substr(w * 8 + (3 - b) * 2, 2);
+        char *end = nullptr;
+        long v = std::strtol(byte.c_str(), &end, 16);
+        ok = ok && end && *end == '\0';
+        l.addr.b[w * 4 + b] = static_cast<uint8_t>(v);
+      }
+    char *end = nullptr;
+    l.port = static_cast<uint32_t>(std::strtoul(local.substr(colon + 1).c_str(), &end, 16));
+    if (!ok || !end || *end != '\0')
+      continue;
+    l.source = path + ":" + std::to_string(line);
+    out.push_back(l);
+  }
+  return out;
+}
+
+} // namespace bulwark

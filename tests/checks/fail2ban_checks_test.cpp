@@ -37,7 +37,8 @@ const char *k_dpkg_fail2ban = "Package: fail2ban\nStatus: install ok installed\n
 void debian_fail2ban(const TempRoot &r) {
   r.write("/var/lib/dpkg/status", k_dpkg_fail2ban);
   for (const char *f :
-       {"jail.conf", "paths-common.conf", "paths-debian.conf", "jail.d/defaults-debian.conf"}) {
+       {"jail.conf", "paths-common.conf", "paths-debian.conf", "jail.d/defaults-debian.conf",
+        "filter.d/sshd.conf", "filter.d/common.conf"}) {
     std::ifstream in(std::string("/etc/fail2ban/") + f);
     ASSERT_TRUE(in) << "fail2ban is not installed here (/etc/fail2ban/" << f << ")";
     r.write(std::string("/etc/fail2ban/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
@@ -153,6 +154,16 @@ TEST(Fail2banChecks, NotInstalledIsNotApplicable) {
   EXPECT_EQ(f["fail2ban.maxretry"].status, Status::not_applicable);
 }
 
+TEST(Fail2banChecks, EnabledJailWithoutItsFilterIsSkipped) {
+  TempRoot r;
+  debian_fail2ban(r);
+  std::filesystem::remove(r.host("/etc/fail2ban/filter.d/sshd.conf"));
+  auto f = audit(r);
+  // jail.conf's [DEFAULT] filter = %(__name__)s[mode=%(mode)s] names it.
+  expect_at(f["fail2ban.sshd-jail"], Status::fail, "/etc/fail2ban/jail.conf", 167);
+  EXPECT_NE(f["fail2ban.sshd-jail"].message.find("filter"), std::string::npos);
+}
+
 TEST(Fail2banChecks, MissingSshdJail) {
   TempRoot r;
   r.write("/var/lib/dpkg/status", k_dpkg_fail2ban);
@@ -171,7 +182,7 @@ TEST(Fail2banChecks, FactsPrintEveryJailWithLocations) {
   ASSERT_EQ(res.exit_code, 0) << res.err;
   EXPECT_NE(res.out.find("\"/etc/fail2ban/jail.local:6\""), std::string::npos) << res.out;
   EXPECT_NE(res.out.find("\"name\": \"apache-auth\""), std::string::npos);
-  EXPECT_NE(res.out.find("/etc/fail2ban/paths-common.conf:33"), std::string::npos);
+  EXPECT_NE(res.out.find("/etc/fail2ban/paths-common.conf:34"), std::string::npos); // backend via
 }
 
 // Live: a process whose argv[0] is fail2ban-server makes the check pass with

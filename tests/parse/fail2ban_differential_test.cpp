@@ -20,7 +20,7 @@
 // backend, maxretry, findtime, bantime and the log files must agree; a
 // configuration fail2ban refuses must be one bulwark calls fatal.
 //
-// Environment: BULWARK_F2B_CASES (default 50), BULWARK_F2B_KEEP=1 keeps the
+// Environment: BULWARK_F2B_CASES (default 80), BULWARK_F2B_KEEP=1 keeps the
 // case directories, BULWARK_F2B_ONLY=N runs case N only.
 
 #include "../support.hpp"
@@ -318,7 +318,7 @@ std::map<std::string, JailView> ours(const f2b::Config &c) {
 TEST(Fail2banDifferential, GeneratedTreesAgreeWithFail2banClient) {
   if (::access(k_client, X_OK) != 0 || ::access(k_python, X_OK) != 0)
     GTEST_SKIP() << "fail2ban-client (Debian package fail2ban) is not installed";
-  int cases = env_int("BULWARK_F2B_CASES", 50);
+  int cases = env_int("BULWARK_F2B_CASES", 80);
   int only = env_int("BULWARK_F2B_ONLY", -1);
   bool keep = std::getenv("BULWARK_F2B_KEEP") != nullptr;
   RootFs host("/");

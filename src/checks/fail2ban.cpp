@@ -1,15 +1,437 @@
-// fail2ban.* (issue 4). Scaffold: the area fills the tables and facts.
+// fail2ban.* (guide 003 §3.3): the sshd jail as fail2ban-client 1.0.2 would
+// configure it (src/parse/fail2ban.cpp), each verdict citing the line that set
+// the effective value (or the built-in default it falls back to).
+
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/core/text.hpp>
+#include <bulwark/parse/dpkg_status.hpp>
+#include <bulwark/parse/fail2ban.hpp>
+
+#include <cmath>
 
 namespace bulwark {
 
-std::span<const CheckImpl> fail2ban_checks() {
-  return {};
+namespace {
+
+constexpr const char *k_jail = "sshd";
+
+struct Fail2banModel {
+  f2b::Config config;
+  std::optional<deb::DpkgStatus> dpkg; // nullopt: no dpkg database
+};
+
+const Fail2banModel &model(Context &ctx) {
+  return ctx.model<Fail2banModel>([&] {
+    Fail2banModel m;
+    m.config = f2b::load_fail2ban(ctx.fs());
+    if (auto s = deb::parse_dpkg_status(ctx.fs()))
+      m.dpkg = std::move(*s);
+    return m;
+  });
 }
 
-nlohmann::ordered_json facts_fail2ban(Context &) {
-  return {{"implemented", false}};
+std::string where(const SourceLocation &l) {
+  if (l.path.empty())
+    return "fail2ban's built-in default";
+  return l.path + ":" + std::to_string(l.line);
+}
+
+// The trail of an interpolated value: "%(sshd_log)s = /var/log/auth.log via
+// /etc/fail2ban/paths-common.conf:33".
+std::string via_text(const f2b::Setting &s) {
+  if (s.via.empty())
+    return "";
+  std::string out = " (via";
+  for (auto &v : s.via)
+    out += " " + where(v);
+  return out + ")";
+}
+
+Evidence evidence_of(const f2b::Setting &s, const std::string &name, const std::string &expected) {
+  Evidence e;
+  e.path = s.loc.path;
+  e.line = s.loc.line;
+  e.found = name + " = " + text::printable(s.value) + via_text(s);
+  if (!s.defined)
+    e.found += " (not set: " + where(s.loc) + ")";
+  else if (s.raw != s.value)
+    e.found += " [written " + text::printable(s.raw) + "]";
+  e.expected = expected;
+  e.context = std::string("jail ") + k_jail + (s.section == "DEFAULT" ? " (from [DEFAULT])" : "");
+  return e;
+}
+
+bool installed(const Fail2banModel &m) {
+  if (m.dpkg)
+    return m.dpkg->find_installed("fail2ban") != nullptr;
+  return m.config.present;
+}
+
+// Common preamble: not applicable without fail2ban, error when fail2ban-client
+// would refuse the configuration. Returns the sshd jail, or nullptr when the
+// finding has been emitted already.
+const f2b::Jail *sshd_jail(CheckRun &run, bool report_missing) {
+  const Fail2banModel &m = model(run.ctx());
+  const f2b::Config &c = m.config;
+  if (!installed(m)) {
+    // With a dpkg database, dpkg decides (a removed package leaves its
+    // jail files behind); without one, the jail files do.
+    run.emit(Status::not_applicable, k_jail, "fail2ban is not installed",
+             {m.dpkg ? Evidence{deb::k_dpkg_status_path, 0, "fail2ban not installed", "", "dpkg"}
+                     : Evidence{c.confdir + "/jail.conf", 0, "absent", "", ""}});
+    return nullptr;
+  }
+  if (c.fatal) {
+    run.emit(Status::error, k_jail,
+             "fail2ban-client would refuse this configuration: " + c.fatal->message,
+             {Evidence{c.fatal->path, c.fatal->line, c.fatal->message,
+                       "a configuration fail2ban "
+                       "accepts",
+                       "parse"}});
+    return nullptr;
+  }
+  const f2b::Jail *j = c.jail(k_jail);
+  if (!j && report_missing)
+    run.emit(
+        Status::fail, k_jail, "no [sshd] jail in any jail file",
+        {Evidence{c.confdir + "/jail.local", 0, "no [sshd] section", "[sshd] enabled = true", ""}});
+  else if (!j)
+    run.emit(Status::fail, k_jail, "no [sshd] jail: nothing to judge (see fail2ban.sshd-jail)",
+             {Evidence{c.confdir + "/jail.local", 0, "no [sshd] section", "[sshd]", ""}});
+  return j;
+}
+
+std::string disabled_note(const f2b::Jail &j) {
+  return j.enabled ? "" : " (the jail is disabled: see fail2ban.sshd-jail)";
+}
+
+// --- checks -----------------------------------------------------------------
+
+// A fail2ban-server process in /proc, host root only.
+std::optional<Evidence> running_server(const RootFs &fs) {
+  auto names = fs.list_dir("/proc");
+  if (!names)
+    return std::nullopt;
+  for (const auto &n : *names) {
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    auto cmd = fs.read_file("/proc/" + n + "/cmdline", 64 * 1024);
+    if (!cmd)
+      continue;
+    // argv[0] or argv[1] (python3 /usr/bin/fail2ban-server) is the server.
+    auto args = text::split(*cmd, '\0');
+    for (size_t i = 0; i < args.size() && i < 2; ++i) {
+      std::string_view a = args[i];
+      size_t slash = a.rfind('/');
+      if (a.substr(slash == std::string_view::npos ? 0 : slash + 1) == "fail2ban-server")
+        return Evidence{"/proc/" + n + "/cmdline", 0, "fail2ban-server (pid " + n + ")", "running",
+                        "live"};
+    }
+  }
+  return std::nullopt;
+}
+
+void check_installed(CheckRun &run) {
+  const Fail2banModel &m = model(run.ctx());
+  Evidence pkg;
+  bool yes = false;
+  if (m.dpkg) {
+    const auto *p = m.dpkg->find_installed("fail2ban");
+    yes = p != nullptr;
+    pkg = p ? Evidence{p->loc.path, p->loc.line, "fail2ban " + p->version_text, "installed", "dpkg"}
+            : Evidence{deb::k_dpkg_status_path, 0, "fail2ban not installed", "installed", "dpkg"};
+  } else {
+    yes = m.config.present;
+    pkg =
+        Evidence{m.config.confdir + "/jail.conf", 0,
+                 yes ? "present (no dpkg database)" : "absent (no dpkg database)", "installed", ""};
+  }
+  if (!yes) {
+    run.emit(Status::fail, "", "fail2ban is not installed", {pkg});
+    return;
+  }
+  if (!run.ctx().live()) {
+    run.emit(Status::pass, "", "fail2ban is installed (offline: whether it runs is not checked)",
+             {pkg});
+    return;
+  }
+  if (auto proc = running_server(run.ctx().fs())) {
+    run.emit(Status::pass, "", "fail2ban is installed and fail2ban-server is running",
+             {pkg, *proc});
+    return;
+  }
+  run.emit(Status::fail, "", "fail2ban is installed but no fail2ban-server process is running",
+           {pkg, Evidence{"/proc", 0, "no fail2ban-server process",
+                          "running (systemctl enable --now fail2ban)", "live"}});
+}
+
+void check_sshd_jail(CheckRun &run) {
+  const f2b::Jail *j = sshd_jail(run, true);
+  if (!j)
+    return;
+  Evidence e = evidence_of(j->enabled_setting, "enabled", "enabled = true");
+  if (e.path.empty()) {
+    e.path = j->loc.path;
+    e.line = 0;
+  }
+  if (j->enabled && !j->config_error.empty()) {
+    Evidence fe = evidence_of(j->filter, "filter", "a filter in filter.d");
+    run.emit(Status::fail, k_jail,
+             "the sshd jail is enabled at " + where(j->enabled_setting.loc) +
+                 ", but fail2ban skips it: " + j->config_error,
+             {fe, e});
+    return;
+  }
+  if (j->enabled)
+    run.emit(Status::pass, k_jail, "the sshd jail is enabled at " + where(j->enabled_setting.loc),
+             {e});
+  else
+    run.emit(Status::fail, k_jail,
+             "the sshd jail is disabled: enabled = " + text::printable(j->enabled_setting.value) +
+                 " at " + where(j->enabled_setting.loc),
+             {e});
+}
+
+void check_maxretry(CheckRun &run) {
+  const f2b::Jail *j = sshd_jail(run, false);
+  if (!j)
+    return;
+  int64_t max = run.param_int("max");
+  std::string expected = "maxretry <= " + std::to_string(max);
+  if (!j->maxretry) {
+    // fail2ban-server's FailManager starts with maxRetry = 3.
+    f2b::Setting def;
+    def.value = "3";
+    Evidence e = evidence_of(def, "maxretry", expected);
+    e.path = j->loc.path;
+    bool ok = 3 <= max;
+    run.emit(ok ? Status::pass : Status::fail, k_jail,
+             "maxretry is not set; fail2ban-server uses 3" + disabled_note(*j), {e});
+    return;
+  }
+  Evidence e = evidence_of(*j->maxretry, "maxretry", expected);
+  if (!j->maxretry_value) {
+    run.emit(Status::fail, k_jail,
+             "maxretry = " + text::printable(j->maxretry->value) +
+                 " is not an integer: fail2ban-client sends None and the jail fails to start",
+             {e});
+    return;
+  }
+  long long v = *j->maxretry_value;
+  std::string msg = "maxretry = " + std::to_string(v) + " at " + where(j->maxretry->loc);
+  if (v <= max)
+    run.emit(Status::pass, k_jail, msg + disabled_note(*j), {e});
+  else
+    run.emit(Status::fail, k_jail, msg + ", above " + std::to_string(max) + disabled_note(*j), {e});
+}
+
+// bantime and findtime: str2seconds of the effective value against a minimum.
+void judge_time(CheckRun &run, const char *name, bool negative_ok) {
+  const f2b::Jail *j = sshd_jail(run, false);
+  if (!j)
+    return;
+  std::string min_text = run.param_str("min");
+  auto min = f2b::str2seconds(min_text);
+  if (!min) {
+    run.emit(Status::error, k_jail, "parameter min = " + min_text + " is not a fail2ban time");
+    return;
+  }
+  const auto &opt = std::string(name) == "bantime" ? j->bantime : j->findtime;
+  const auto &secs = std::string(name) == "bantime" ? j->bantime_s : j->findtime_s;
+  std::string expected = std::string(name) + " >= " + min_text + (negative_ok ? " or < 0" : "");
+  if (!opt) {
+    // fail2ban-server defaults: BanManager banTime 600, FailManager maxTime 600.
+    f2b::Setting def;
+    def.value = "600";
+    Evidence e = evidence_of(def, name, expected);
+    e.path = j->loc.path;
+    run.emit(600 >= *min ? Status::pass : Status::fail, k_jail,
+             std::string(name) + " is not set; fail2ban-server uses 600 seconds" +
+                 disabled_note(*j),
+             {e});
+    return;
+  }
+  Evidence e = evidence_of(*opt, name, expected);
+  if (!secs) {
+    run.emit(Status::fail, k_jail,
+             std::string(name) + " = " + text::printable(opt->value) + " at " + where(opt->loc) +
+                 " is not a time fail2ban can evaluate: the jail fails to start",
+             {e});
+    return;
+  }
+  // bantime goes through int() on the server; findtime stays a float.
+  double v = std::string(name) == "bantime" ? std::trunc(*secs) : *secs;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  std::string msg = std::string(name) + " = " + text::printable(opt->value) + " (" + buf +
+                    " s) at " + where(opt->loc);
+  if (negative_ok && v < 0)
+    run.emit(Status::pass, k_jail, msg + ": permanent bans" + disabled_note(*j), {e});
+  else if (v >= *min)
+    run.emit(Status::pass, k_jail, msg + disabled_note(*j), {e});
+  else
+    run.emit(Status::fail, k_jail, msg + ", shorter than " + min_text + disabled_note(*j), {e});
+}
+
+void check_bantime(CheckRun &run) {
+  judge_time(run, "bantime", true);
+}
+void check_findtime(CheckRun &run) {
+  judge_time(run, "findtime", false);
+}
+
+void check_log_source(CheckRun &run) {
+  const f2b::Jail *j = sshd_jail(run, false);
+  if (!j)
+    return;
+  Evidence be = evidence_of(j->backend, "backend", "backend = systemd, or a logpath that exists");
+  if (be.path.empty())
+    be.path = j->loc.path;
+  if (j->backend.value.rfind("systemd", 0) == 0) {
+    run.emit(Status::pass, k_jail,
+             "backend = " + j->backend.value + " at " + where(j->backend.loc) +
+                 ": the jail reads the journal" + disabled_note(*j),
+             {be});
+    return;
+  }
+  if (!j->logpath) {
+    run.emit(Status::fail, k_jail,
+             "backend = " + text::printable(j->backend.value) +
+                 " and no logpath: fail2ban has nothing to read for the sshd jail",
+             {be});
+    return;
+  }
+  Evidence le = evidence_of(*j->logpath, "logpath", "an existing file, or backend = systemd");
+  std::vector<std::string> found, missing;
+  for (auto &lp : j->logpaths) {
+    if (lp.pattern.empty())
+      continue;
+    if (lp.files.empty())
+      missing.push_back(lp.pattern);
+    for (auto &f : lp.files)
+      found.push_back(f);
+  }
+  if (!found.empty()) {
+    le.found += "; exists: " + text::join(found, ", ");
+    run.emit(Status::pass, k_jail,
+             "the sshd jail reads " + text::join(found, ", ") + " (backend " +
+                 text::printable(j->backend.value) + ")" + disabled_note(*j),
+             {le, be});
+    return;
+  }
+  std::string paths = text::printable(text::join(missing, ", "));
+  std::string msg = "backend = " + text::printable(j->backend.value) + " (" +
+                    where(j->backend.loc) + ") watches logpath " + paths + " (" +
+                    where(j->logpath->loc) + "), and no such file exists";
+  bool auth_log = std::find(missing.begin(), missing.end(), "/var/log/auth.log") != missing.end();
+  std::string stops = j->enabled ? "fail2ban-client stops with \"Have not found any log file for "
+                                   "sshd jail\" and starts no jail at all"
+                                 : "enabling the jail would stop fail2ban-client (\"Have not "
+                                   "found any log file for sshd jail\")";
+  if (auth_log)
+    msg += ": on Debian 12 without rsyslog sshd logs only to the journal; " + stops +
+           "; set backend = systemd under [sshd]";
+  else
+    msg += ": " + stops;
+  le.found += "; no such file";
+  run.emit(Status::fail, k_jail, msg, {le, be});
+}
+
+constexpr CheckImpl k_checks[] = {
+    {"fail2ban.installed", check_installed}, {"fail2ban.sshd-jail", check_sshd_jail},
+    {"fail2ban.maxretry", check_maxretry},   {"fail2ban.bantime", check_bantime},
+    {"fail2ban.findtime", check_findtime},   {"fail2ban.log-source", check_log_source},
+};
+
+nlohmann::ordered_json loc_json(const SourceLocation &l) {
+  return l.path.empty() ? nlohmann::ordered_json("built-in")
+                        : nlohmann::ordered_json(l.path + ":" + std::to_string(l.line));
+}
+
+nlohmann::ordered_json setting_json(const f2b::Setting &s) {
+  nlohmann::ordered_json o;
+  o["value"] = s.value;
+  if (s.raw != s.value)
+    o["raw"] = s.raw;
+  o["at"] = loc_json(s.loc);
+  if (s.defined)
+    o["section"] = s.section;
+  if (!s.via.empty()) {
+    auto v = nlohmann::ordered_json::array();
+    for (auto &l : s.via)
+      v.push_back(loc_json(l));
+    o["via"] = v;
+  }
+  return o;
+}
+
+} // namespace
+
+std::span<const CheckImpl> fail2ban_checks() {
+  return k_checks;
+}
+
+nlohmann::ordered_json facts_fail2ban(Context &ctx) {
+  const Fail2banModel &m = model(ctx);
+  const f2b::Config &c = m.config;
+  nlohmann::ordered_json out;
+  out["confdir"] = c.confdir;
+  out["present"] = c.present;
+  out["installed"] = installed(m);
+  out["files"] = c.files;
+  if (c.fatal)
+    out["fatal"] = c.fatal->to_string();
+  auto diags = nlohmann::ordered_json::array();
+  for (auto &d : c.diagnostics)
+    diags.push_back({{"level", d.level == f2b::Diagnostic::Level::error ? "error" : "warning"},
+                     {"at", loc_json(d.loc)},
+                     {"message", d.message}});
+  out["diagnostics"] = diags;
+  auto jails = nlohmann::ordered_json::array();
+  for (auto &j : c.jails) {
+    nlohmann::ordered_json o;
+    o["name"] = j.name;
+    o["at"] = loc_json(j.loc);
+    o["enabled"] = j.enabled;
+    o["enabled_setting"] = setting_json(j.enabled_setting);
+    o["backend"] = setting_json(j.backend);
+    o["filter"] = setting_json(j.filter);
+    if (!j.config_error.empty())
+      o["config_error"] = j.config_error;
+    if (j.maxretry) {
+      o["maxretry"] = setting_json(*j.maxretry);
+      if (j.maxretry_value)
+        o["maxretry"]["int"] = *j.maxretry_value;
+    }
+    if (j.findtime) {
+      o["findtime"] = setting_json(*j.findtime);
+      if (j.findtime_s)
+        o["findtime"]["seconds"] = *j.findtime_s;
+    }
+    if (j.bantime) {
+      o["bantime"] = setting_json(*j.bantime);
+      if (j.bantime_s)
+        o["bantime"]["seconds"] = *j.bantime_s;
+    }
+    if (j.logpath) {
+      o["logpath"] = setting_json(*j.logpath);
+      auto lps = nlohmann::ordered_json::array();
+      for (auto &lp : j.logpaths)
+        lps.push_back({{"glob", lp.pattern}, {"tail", lp.tail}, {"files", lp.files}});
+      o["logpath"]["files"] = lps;
+    }
+    if (!j.errors.empty()) {
+      auto e = nlohmann::ordered_json::array();
+      for (auto &err : j.errors)
+        e.push_back(err.to_string());
+      o["errors"] = e;
+    }
+    jails.push_back(o);
+  }
+  out["jails"] = jails;
+  return out;
 }
 
 } // namespace bulwark

@@ -182,9 +182,15 @@ public:
       m_error = "redis-server did not start";
       return;
     }
+    // The pid file can exist before its content is written: an empty read
+    // is not an exited server.
+    pid_t pid = this->pid();
+    for (int i = 0; i < 100 && pid <= 0; i++) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      pid = this->pid();
+    }
     // Some fatal errors (ACL rules) come after daemonizing: wait until the
     // port accepts, or the process is gone.
-    pid_t pid = this->pid();
     for (int i = 0; i < 200; i++) {
       if (!alive(pid)) {
         m_running = false;

@@ -342,9 +342,11 @@ std::vector<Listener> parse_proc_net(std::string_view text, int proto, Family fa
         ok = ok && end && *end == '\0';
         l.addr.b[w * 4 + b] = static_cast<uint8_t>(v);
       }
+    // strtoul's end pointer points into the string: it must outlive the check.
+    const std::string port_hex = local.substr(colon + 1);
     char *end = nullptr;
-    l.port = static_cast<uint32_t>(std::strtoul(local.substr(colon + 1).c_str(), &end, 16));
-    if (!ok || !end || *end != '\0')
+    l.port = static_cast<uint32_t>(std::strtoul(port_hex.c_str(), &end, 16));
+    if (!ok || port_hex.empty() || !end || *end != '\0')
       continue;
     l.source = path + ":" + std::to_string(line);
     out.push_back(l);

@@ -122,7 +122,8 @@ TEST(TlsChecks, SeclevelZeroLetsOldVersionsThrough) {
   conf.replace(conf.find("DHE-RSA-CHACHA20-POLY1305;"), 26,
                "DHE-RSA-CHACHA20-POLY1305:@SECLEVEL=0;");
   r.write("/etc/nginx/nginx.conf", conf);
-  auto &mv = audit(r)["tls.min-version"][0];
+  auto findings = audit(r); // the findings must outlive the reference
+  auto &mv = findings["tls.min-version"][0];
   EXPECT_EQ(mv.status, Status::fail) << mv.message;
   EXPECT_EQ(mv.evidence[0].line, 2);
   EXPECT_NE(mv.message.find("@SECLEVEL=0"), std::string::npos) << mv.message;

@@ -272,8 +272,8 @@ TEST(LiveProbes, SilentAndGarbageServersEndInAnErrorWithinTheTimeout) {
     EXPECT_NE(s.error.find("no SSH identification"), std::string::npos) << s.error;
   }
   {
-    FakeServer garbage(std::string("\x16\x03\x01\xff\xff garbage \0\1\2", 20) +
-                       std::string(300, 'x'));
+    static const char k_garbage[] = "\x16\x03\x01\xff\xff garbage \0\1\2";
+    FakeServer garbage(std::string(k_garbage, sizeof k_garbage - 1) + std::string(300, 'x'));
     auto p = live::probe_tls("127.0.0.1", garbage.port(), "", opt);
     EXPECT_NE(p.error.find("no TLS handshake"), std::string::npos) << p.error;
     auto s = live::probe_ssh("127.0.0.1", garbage.port(), 500);

@@ -309,7 +309,9 @@ TEST(FirewallParse, HugeAndHostileInputStaysBounded) {
   EXPECT_EQ(evaluate(rs, tcp4(60001, "10.1.0.1")).verdict, Verdict::drop);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
 
-  std::string junk("*filter\n-A INPUT \0 -j ACCEPT\n\xff\xfe garbage \"\n", 44);
+  // sizeof: the literal holds a NUL, and its length must not be counted by hand.
+  static const char k_junk[] = "*filter\n-A INPUT \0 -j ACCEPT\n\xff\xfe garbage \"\n";
+  std::string junk(k_junk, sizeof k_junk - 1);
   Ruleset r2 = ipt(junk);
   EXPECT_TRUE(r2.has_errors());
   TempRoot root;

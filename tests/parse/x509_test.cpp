@@ -98,7 +98,7 @@ TEST(X509, ChainFileAndCombinedKey) {
 TEST(X509, BadFilesAreErrorsWithThePath) {
   auto g = make_cert({});
   auto not_pem =
-      x509::parse_certificates(std::string("\x30\x82\x01\x0a garbage", 14), "/etc/ssl/der.crt");
+      x509::parse_certificates(std::string("\x30\x82\x01\x0a garbage"), "/etc/ssl/der.crt");
   ASSERT_FALSE(not_pem.ok());
   EXPECT_EQ(not_pem.error().path, "/etc/ssl/der.crt");
   EXPECT_NE(not_pem.error().message.find("not a PEM"), std::string::npos);

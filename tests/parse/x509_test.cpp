@@ -124,7 +124,8 @@ TEST(X509, BadFilesAreErrorsWithThePath) {
   ASSERT_TRUE(enc.ok());
   EXPECT_TRUE(enc->encrypted);
 
-  std::string nul("-----BEGIN CERTIFICATE-----\n\0\0\0\n-----END CERTIFICATE-----\n", 60);
+  static const char k_nul[] = "-----BEGIN CERTIFICATE-----\n\0\0\0\n-----END CERTIFICATE-----\n";
+  std::string nul(k_nul, sizeof k_nul - 1);
   EXPECT_FALSE(x509::parse_certificates(nul, "/n.pem").ok());
 }
 

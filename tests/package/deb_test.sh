@@ -114,11 +114,15 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Section) == admin ]] || bad "Section is '$(field Section)'"
 # Depends comes from dpkg-shlibdeps: the libraries the binary really links.
 depends=$(field Depends)
-# dpkg's database names some libraries under /lib, others under /usr/lib.
-for lib in $(ldd "$build/bulwark" | awk '/=>/ {print $3}'); do
+# Only the libraries the binary itself names (NEEDED): dpkg-shlibdeps leaves
+# their own dependencies (libpq's Kerberos, libnftables' libmnl) to their
+# packages. dpkg's database names some libraries under /lib, others under /usr/lib.
+for soname in $(readelf -d "$build/bulwark" | awk '/\(NEEDED\)/ {gsub(/[][]/, "", $5); print $5}'); do
+  lib=$(ldd "$build/bulwark" | awk -v s="$soname" '$1 == s {print $3}')
+  [[ -n $lib ]] || { bad "ldd does not resolve $soname"; continue; }
   pkg=$({ dpkg-query -S "$lib" || dpkg-query -S "/usr$lib"; } 2>/dev/null | head -1 | cut -d: -f1)
   [[ -n $pkg ]] || { bad "no package provides $lib"; continue; }
-  [[ $depends == *"$pkg "* || $depends == *"$pkg," || $depends == *"$pkg" ]] ||
+  [[ $depends == *"$pkg "* || $depends == *"$pkg,"* || $depends == *"$pkg" ]] ||
     bad "Depends '$depends' lacks $pkg (provides $lib)"
 done
 ok "control: bulwark $(field Version), section admin, Depends: $depends"
@@ -244,7 +248,7 @@ complete_bash() { # words of the line; the last one is the word being completed
     COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bulwark; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
 first_id=$($bin checks | awk 'NR == 1 {print $1}')
-[[ $(complete_bash bulwark '' | sort | xargs) == "audit checks explain facts version" ]] ||
+[[ $(complete_bash bulwark '' | sort | xargs) == "audit bans checks explain facts version watch" ]] ||
   bad "bash: subcommands: $(complete_bash bulwark '' | xargs)"
 [[ $(complete_bash bulwark audit --format '' | xargs) == "text json sarif junit markdown html" ]] ||
   bad "bash: --format values: $(complete_bash bulwark audit --format '' | xargs)"
@@ -264,7 +268,7 @@ ok "bash completion: registers _bulwark; subcommands, formats, profiles and chec
 if command -v zsh >/dev/null; then
   # Debian's zsh finds it in its default fpath (vendor-completions).
   complete_zsh() { PATH=/usr/bin:/bin timeout 20 zsh -f "$here/zsh_complete.zsh" "" "$1" | sort -u | xargs; }
-  [[ $(complete_zsh 'bulwark ') == "audit checks explain facts version" ]] ||
+  [[ $(complete_zsh 'bulwark ') == "audit bans checks explain facts version watch" ]] ||
     bad "zsh: subcommands: $(complete_zsh 'bulwark ')"
   [[ $(complete_zsh 'bulwark audit --format ') == "html json junit markdown sarif text" ]] ||
     bad "zsh: --format values: $(complete_zsh 'bulwark audit --format ')"

@@ -44,23 +44,8 @@ struct ComposeModel {
   std::vector<ProjectExtras> extras; // parallel to projects
 };
 
-std::string dirname_of(const std::string &p) {
-  size_t s = p.rfind('/');
-  if (s == std::string::npos)
-    return ".";
-  return s == 0 ? "/" : p.substr(0, s);
-}
-
-std::string join_path(const std::string &dir, const std::string &p) {
-  if (!p.empty() && p[0] == '/')
-    return p;
-  std::string rel = p;
-  while (starts_with(rel, "./"))
-    rel = rel.substr(2);
-  if (rel.empty() || rel == ".")
-    return dir;
-  return dir == "/" ? "/" + rel : dir + "/" + rel;
-}
+using compose::dirname_of;
+using compose::join_path;
 
 // Looks for DOCKER_CONTENT_TRUST=1 in `text`; the line, or 0.
 int content_trust_line(std::string_view text) {

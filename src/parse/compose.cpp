@@ -125,10 +125,6 @@ Reader host_reader() {
   return r;
 }
 
-// --- short syntax ----------------------------------------------------------
-
-namespace {
-
 std::string dirname_of(const std::string &p) {
   size_t s = p.rfind('/');
   if (s == std::string::npos)
@@ -136,18 +132,22 @@ std::string dirname_of(const std::string &p) {
   return s == 0 ? "/" : p.substr(0, s);
 }
 
-// Joins a relative path to a directory without touching the file system
-// (host paths stay as typed; target paths are normalised by RootFs).
 std::string join_path(const std::string &dir, const std::string &p) {
   if (!p.empty() && p[0] == '/')
     return p;
   std::string rel = p;
   while (starts_with(rel, "./"))
     rel = rel.substr(2);
+  if (rel.empty() || rel == ".")
+    return dir;
   if (dir.empty() || dir == ".")
     return rel;
   return dir.back() == '/' ? dir + rel : dir + "/" + rel;
 }
+
+// --- short syntax ----------------------------------------------------------
+
+namespace {
 
 bool is_true(const Value *v) {
   if (!v || !v->is_scalar())

@@ -177,4 +177,12 @@ std::optional<Mount> parse_volume(const Value &item);
 // sequence is simply appended.
 std::string merge_key(std::string_view field, const Value &item);
 
+// The directory of a compose path as typed ("." for a bare name), and a
+// relative path joined to a directory without touching the file system (host
+// paths stay as typed; target paths are normalised later by RootFs). Used by
+// the loader (include, extends, .env) and the checks (build contexts,
+// Dockerfiles, env_file).
+std::string dirname_of(const std::string &path);
+std::string join_path(const std::string &dir, const std::string &path);
+
 } // namespace bulwark::compose

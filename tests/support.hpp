@@ -2,6 +2,7 @@
 // Test helpers: a throwaway root directory built from strings, and running
 // the built bulwark binary.
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,29 @@ inline RunResult run_command(const std::string &cmd) {
   r.out = slurp(tmp.path() + "/out");
   r.err = slurp(tmp.path() + "/err");
   return r;
+}
+
+// A wall-time bound for tests that guard against hangs and blow-ups on
+// hostile input (a regex that backtracks, an include loop, a probe that never
+// times out). It is never a performance claim: bench/ measures speed. The
+// sanitizer build runs several times slower and CI machines are shared, so the
+// bound is generous and scales: x10 under AddressSanitizer, and times
+// BULWARK_TEST_TIME_SCALE when that is set.
+inline std::chrono::milliseconds hang_bound(std::chrono::milliseconds base) {
+  long scale = 1;
+#if defined(__SANITIZE_ADDRESS__)
+  scale = 10;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  scale = 10;
+#endif
+#endif
+  if (const char *env = std::getenv("BULWARK_TEST_TIME_SCALE")) {
+    long s = std::strtol(env, nullptr, 10);
+    if (s > 0)
+      scale *= s;
+  }
+  return base * scale;
 }
 
 } // namespace bulwark::test

@@ -66,13 +66,16 @@ deps:
 # Built with Debian's hardening flags (as a package build has them), so that
 # the .deb comes from this same build (make package) and the tests run on
 # what ships. The flags apply when the build directory is first configured.
+# -g1 (line tables only): the .deb is stripped, and backtraces keep their
+# lines; full -g costs a fifth of the compile time.
+RELFLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 build:
 	@if [ ! -f $(BUILD)/CMakeCache.txt ] && command -v dpkg-buildflags >/dev/null; then \
 	  eval "$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"; \
 	  CXXFLAGS="$$CXXFLAGS $$CPPFLAGS" LDFLAGS="$$LDFLAGS" \
-	    cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS); \
+	    cmake -S . -B $(BUILD) $(RELFLAGS) $(CMAKE_ARGS); \
 	else \
-	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS); \
+	  cmake -S . -B $(BUILD) $(RELFLAGS) $(CMAKE_ARGS); \
 	fi
 	cmake --build $(BUILD) -j$(JOBS)
 

@@ -13,6 +13,7 @@
 #include <bulwark/core/result.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,9 +67,12 @@ public:
 
 private:
   Result<FileInfo> stat_impl(std::string_view target_path, bool follow) const;
+  // A descriptor for target_path opened by openat2(RESOLVE_IN_ROOT), or -1.
+  int open_in_root(std::string_view target_path) const;
 
-  std::string m_root;   // normalised host path of the root
-  std::string m_prefix; // m_root without trailing slash, "" for "/"
+  std::string m_root;                   // normalised host path of the root
+  std::string m_prefix;                 // m_root without trailing slash, "" for "/"
+  std::shared_ptr<const int> m_root_fd; // O_PATH descriptor of the root, shared by copies
 };
 
 } // namespace bulwark

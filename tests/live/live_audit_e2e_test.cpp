@@ -9,7 +9,9 @@
 // says `requirepass` with a strong password, but the server that runs was
 // started without it (the file was edited, the server never restarted).
 // Offline, redis.authentication passes; live, the probe gets PONG without a
-// password and the check fails on the probe's evidence.
+// password and the check fails on the probe's evidence. PostgreSQL likewise:
+// the file under /etc/postgresql asks for scram-sha-256, the running server
+// trusts loopback clients, and only --live sees it.
 
 #include "../support.hpp"
 #include "db_servers.hpp"
@@ -172,4 +174,53 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
   EXPECT_EQ((*tls)["status"], "pass") << tls->dump(2);
   EXPECT_TRUE(evidence_mentions(*tls, "127.0.0.1:" + std::to_string(nginx_port)))
       << "no live TLS probe in the evidence: " << tls->dump(2);
+}
+
+// PostgreSQL: the cluster's pg_hba.conf under /etc/postgresql asks for
+// scram-sha-256, but the server that runs has loaded rules that trust TCP
+// clients from loopback (a data directory's own pg_hba.conf, as when the file
+// was edited without a reload or the server runs from another directory).
+TEST(LiveAuditE2E, RunningPostgresTrustsWhatItsFileDoesNot) {
+  if (std::string why = why_not(); !why.empty())
+    GTEST_SKIP() << why;
+  if (std::string why = bulwark::test::postgres_unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  bulwark::test::PgServer pg;
+  ASSERT_EQ(pg.error(), "");
+  pg.dir().write("data/pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n"
+                                     "host all all ::1/128 trust\n");
+  auto reload = run_command(bulwark::test::as_postgres() + bulwark::test::k_pg_bin + "/pg_ctl -D " +
+                            pg.data() + " reload");
+  ASSERT_EQ(reload.exit_code, 0) << reload.out << reload.err;
+
+  TempRoot t;
+  const std::string T = t.path();
+  ASSERT_EQ(run_command("cp -a /etc " + T + "/etc").exit_code, 0);
+  std::filesystem::remove_all(T + "/etc/postgresql");
+  t.write("/etc/postgresql/15/main/postgresql.conf",
+          "data_directory = '" + pg.data() +
+              "'\nhba_file = '/etc/postgresql/15/main/pg_hba.conf'\nport = " +
+              std::to_string(pg.port()) + "\nlisten_addresses = 'localhost'\n");
+  t.write("/etc/postgresql/15/main/pg_hba.conf",
+          "local all postgres peer\nhost all all 127.0.0.1/32 scram-sha-256\n"
+          "host all all ::1/128 scram-sha-256\n");
+
+  const std::string bin = BULWARK_BINARY;
+  const std::string only = " --only postgres.hba-no-trust --format json --output ";
+  t.write("/script.sh", "set -u\nmount --bind " + T + "/etc /etc || exit 90\n" + bin +
+                            " audit --live" + only + T + "/live.json\n" + bin + " audit" + only +
+                            T + "/offline.json\nexit 0\n");
+  auto r = run_command("unshare --mount --propagation private bash " + T + "/script.sh");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  auto live = nlohmann::json::parse(slurp(T + "/live.json"));
+  auto offline = nlohmann::json::parse(slurp(T + "/offline.json"));
+  const auto *off = finding(offline, "postgres.hba-no-trust");
+  ASSERT_NE(off, nullptr) << offline.dump(2);
+  EXPECT_EQ((*off)["status"], "pass") << off->dump(2);
+  EXPECT_TRUE(evidence_mentions(*off, "/etc/postgresql/15/main/pg_hba.conf")) << off->dump(2);
+  const auto *on = finding(live, "postgres.hba-no-trust");
+  ASSERT_NE(on, nullptr) << live.dump(2);
+  EXPECT_EQ((*on)["status"], "fail") << on->dump(2);
+  EXPECT_TRUE(evidence_mentions(*on, "127.0.0.1:" + std::to_string(pg.port()))) << on->dump(2);
 }

@@ -423,16 +423,35 @@ void hba_no_trust(CheckRun &run) {
     if (run.ctx().live()) {
       // What the running server does: it may have loaded other rules than
       // the file says (pg_hba.conf edited without a reload).
+      bool file_fails = !v.fails.empty();
       int port = static_cast<int>(pg::parse_int(value_of(c, "port").value).value_or(5432));
+      std::vector<Evidence> accepted;
       for (auto &p : live::pg_probe_no_password(port)) {
         Evidence e{"", 0,
                    p.target + ": " + std::string(live::to_string(p.result)) + " (" + p.detail + ")",
                    "a password is required", "live probe"};
         if (p.result == live::PgProbeResult::Outcome::accepted)
-          v.fails.insert(v.fails.begin(), e);
+          accepted.push_back(e);
         else if (p.result == live::PgProbeResult::Outcome::protocol_error)
           v.warns.push_back(e);
       }
+      if (!accepted.empty() && !file_fails) {
+        // The file has no trust rule for TCP, the server trusts anyway.
+        std::vector<Evidence> ev = accepted;
+        ev.push_back(Evidence{c.hba_path, 0,
+                              std::to_string(c.hba.rules.size()) + " rules, none trusts TCP", "",
+                              "pg_hba.conf"});
+        auto errs = hba_errors(c);
+        ev.insert(ev.end(), errs.begin(), errs.end());
+        run.emit(Status::fail, c.subject,
+                 "the running server disagrees with its configuration: " + c.hba_path +
+                     " has no trust rule for network connections, but " + accepted.front().found +
+                     " (the server loaded other rules: reload it, SELECT pg_reload_conf(), or "
+                     "check which data directory it runs from)",
+                 ev);
+        return;
+      }
+      v.fails.insert(v.fails.begin(), accepted.rbegin(), accepted.rend());
     }
     emit_hba(run, c, v,
              v.fails.empty() ? "lets every local account connect as any database user without a "

@@ -247,6 +247,24 @@ void authentication(CheckRun &run) {
           good.push_back(e);
         }
       }
+    // The file requires a password but the running server answers without
+    // one (edited and never restarted, or started with other options): say
+    // that the two disagree, with the file's evidence next to the probe's.
+    bool config_bad = std::any_of(bad.begin(), bad.end(),
+                                  [](const Evidence &e) { return e.context != "live probe"; });
+    if (!bad.empty() && !config_bad) {
+      std::string conf = good.empty() || good.front().path.empty()
+                             ? i.path
+                             : good.front().path + ":" + std::to_string(good.front().line);
+      std::vector<Evidence> ev = bad;
+      ev.insert(ev.end(), good.begin(), good.end());
+      verdict(run, i, false,
+              "the running server disagrees with its configuration: " + conf +
+                  " requires a password, but " + bad.front().found +
+                  " (restart redis-server to load the file)",
+              ev);
+      return;
+    }
     if (!bad.empty()) {
       std::string msg = (bad.front().path.empty()
                              ? ""

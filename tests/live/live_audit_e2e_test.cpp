@@ -164,6 +164,12 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
   ASSERT_NE(on, nullptr) << live.dump(2);
   EXPECT_EQ((*on)["status"], "fail") << on->dump(2);
   EXPECT_TRUE(evidence_mentions(*on, redis_at)) << on->dump(2);
+  // It says that the file and the server disagree, and shows both.
+  EXPECT_NE((*on)["message"].get<std::string>().find(
+                "disagrees with its configuration: /etc/redis/redis.conf:"),
+            std::string::npos)
+      << on->dump(2);
+  EXPECT_TRUE(evidence_mentions(*on, "/etc/redis/redis.conf")) << on->dump(2);
   bool probe = false;
   for (auto &e : (*on)["evidence"])
     probe = probe || e["context"] == "live probe";
@@ -223,4 +229,10 @@ TEST(LiveAuditE2E, RunningPostgresTrustsWhatItsFileDoesNot) {
   ASSERT_NE(on, nullptr) << live.dump(2);
   EXPECT_EQ((*on)["status"], "fail") << on->dump(2);
   EXPECT_TRUE(evidence_mentions(*on, "127.0.0.1:" + std::to_string(pg.port()))) << on->dump(2);
+  EXPECT_NE((*on)["message"].get<std::string>().find(
+                "disagrees with its configuration: /etc/postgresql/15/main/pg_hba.conf has no "
+                "trust rule"),
+            std::string::npos)
+      << on->dump(2);
+  EXPECT_TRUE(evidence_mentions(*on, "/etc/postgresql/15/main/pg_hba.conf")) << on->dump(2);
 }

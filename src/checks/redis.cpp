@@ -169,7 +169,9 @@ std::vector<live::RedisProbeResult> probes(const RedisInstance &i) {
   std::vector<live::RedisProbeResult> out;
   Setting port = setting(i, "port", {"6379"});
   int p = port_of(port);
-  if (p > 0) {
+  // tls-port listens on the same bound addresses, speaking TLS.
+  int tp = port_of(setting(i, "tls-port", {"0"}));
+  if (p > 0 || tp > 0) {
     std::set<std::string> hosts;
     for (auto &a : bind_addresses(setting(i, "bind", {"*", "-::*"}))) {
       Scope s = scope_of(a);
@@ -178,8 +180,12 @@ std::vector<live::RedisProbeResult> probes(const RedisInstance &i) {
       else if (s == Scope::loopback)
         hosts.insert(text::iequals(a, "localhost") ? "127.0.0.1" : a);
     }
-    for (auto &h : hosts)
-      out.push_back(live::redis_probe(h, p));
+    for (auto &h : hosts) {
+      if (p > 0)
+        out.push_back(live::redis_probe(h, p));
+      if (tp > 0)
+        out.push_back(live::redis_probe_tls(h, tp));
+    }
   }
   if (const redis::Directive *sock = i.cfg.get("unixsocket"); sock && !sock->args[0].empty())
     out.push_back(live::redis_probe(sock->args[0], 0));

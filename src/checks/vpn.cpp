@@ -12,6 +12,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <dirent.h>
+#include <fstream>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 
 namespace bulwark {
 
@@ -220,6 +225,111 @@ bool privileged(const std::string &v) {
   return v == "root" || v == "0" || v == "wheel" || v == "sudo" || v == "adm";
 }
 
+// A running OpenVPN daemon (live): the configuration file it was started
+// with and the user and group it runs as now.
+struct OpenVpnProcess {
+  int pid = 0;
+  std::string config; // absolute; "" when the command line names none
+  long euid = -1;
+  long egid = -1;
+};
+
+std::string slurp_proc(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string s;
+  char buf[4096];
+  // /proc files report size 0: read until the end, bounded.
+  while (in && s.size() < (1u << 20)) {
+    in.read(buf, sizeof buf);
+    s.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  return s;
+}
+
+std::string join_dir(const std::string &dir, const std::string &p) {
+  if (p.empty() || p[0] == '/')
+    return RootFs::join("/", p);
+  return RootFs::join(dir.empty() ? "/" : dir, p);
+}
+
+// Every process whose name is "openvpn": its --config (or the single file
+// argument OpenVPN also accepts), taken relative to --cd when given and to
+// the process's working directory otherwise, and its effective ids from
+// /proc/PID/status. Only on the host itself (--live), so /proc is this
+// host's.
+std::vector<OpenVpnProcess> running_openvpn() {
+  std::vector<OpenVpnProcess> out;
+  DIR *d = ::opendir("/proc");
+  if (d == nullptr)
+    return out;
+  while (struct dirent *e = ::readdir(d)) {
+    std::string pid = e->d_name;
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit))
+      continue;
+    std::string base = "/proc/" + pid;
+    std::string comm = slurp_proc(base + "/comm");
+    if (comm != "openvpn\n")
+      continue;
+    OpenVpnProcess p;
+    p.pid = std::atoi(pid.c_str());
+    std::vector<std::string> argv;
+    std::string cmd = slurp_proc(base + "/cmdline");
+    for (size_t i = 0; i < cmd.size();) {
+      size_t z = cmd.find('\0', i);
+      if (z == std::string::npos)
+        z = cmd.size();
+      argv.push_back(cmd.substr(i, z - i));
+      i = z + 1;
+    }
+    char cwd[4096];
+    ssize_t n = ::readlink((base + "/cwd").c_str(), cwd, sizeof cwd - 1);
+    std::string dir = n > 0 ? std::string(cwd, static_cast<size_t>(n)) : "/";
+    std::string config;
+    std::string cd;
+    for (size_t i = 1; i < argv.size(); ++i) {
+      if ((argv[i] == "--config" || argv[i] == "--cd") && i + 1 < argv.size()) {
+        (argv[i] == "--config" ? config : cd) = argv[i + 1];
+        ++i;
+      } else if (argv.size() == 2 && argv[i].rfind("--", 0) != 0) {
+        config = argv[i]; // `openvpn server.conf`
+      }
+    }
+    if (!cd.empty())
+      dir = join_dir(dir, cd);
+    if (!config.empty())
+      p.config = join_dir(dir, config);
+    std::string status = slurp_proc(base + "/status");
+    for (const char *key : {"Uid:", "Gid:"}) {
+      size_t at = status.find(std::string("\n") + key);
+      if (at == std::string::npos)
+        continue;
+      // real, effective, saved, filesystem
+      long real = -1, eff = -1;
+      if (std::sscanf(status.c_str() + at + 5, "%ld %ld", &real, &eff) == 2)
+        (key[0] == 'U' ? p.euid : p.egid) = eff;
+    }
+    out.push_back(p);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(),
+            [](const OpenVpnProcess &a, const OpenVpnProcess &b) { return a.pid < b.pid; });
+  return out;
+}
+
+struct OpenVpnRunning {
+  std::vector<OpenVpnProcess> procs;
+};
+
+std::string id_name(long id, bool user) {
+  if (user) {
+    if (const passwd *pw = ::getpwuid(static_cast<uid_t>(id)))
+      return std::to_string(id) + " (" + pw->pw_name + ")";
+  } else if (const group *gr = ::getgrgid(static_cast<gid_t>(id))) {
+    return std::to_string(id) + " (" + gr->gr_name + ")";
+  }
+  return std::to_string(id);
+}
+
 void openvpn_privileges(CheckRun &run) {
   const VpnModel &m = model(run);
   for (auto *c : servers(run, m)) {
@@ -247,6 +357,38 @@ void openvpn_privileges(CheckRun &run) {
       } else {
         good.push_back(ev);
       }
+    }
+    // What the running daemon does: it dropped privileges at start-up only
+    // if the file said so then (edited since and never restarted, it still
+    // runs as root).
+    std::vector<Evidence> drift;
+    if (run.ctx().live()) {
+      const auto &procs =
+          run.ctx().model<OpenVpnRunning>([] { return OpenVpnRunning{running_openvpn()}; }).procs;
+      for (auto &p : procs) {
+        if (p.config != c->path)
+          continue;
+        bool root_user = p.euid == 0;
+        bool root_group = p.egid == 0;
+        Evidence e{"", 0,
+                   "openvpn pid " + std::to_string(p.pid) + " runs as uid " +
+                       id_name(p.euid, true) + ", gid " + id_name(p.egid, false),
+                   "an unprivileged user and group", "live process"};
+        if (root_user || root_group)
+          (bad.empty() ? drift : bad).push_back(e);
+        else
+          good.push_back(e);
+      }
+    }
+    if (!drift.empty()) {
+      std::vector<Evidence> ev = drift;
+      ev.insert(ev.end(), good.begin(), good.end());
+      run.emit(Status::fail, c->path,
+               "the running server disagrees with its configuration: " + c->path +
+                   " drops to an unprivileged user and group, but " + drift.front().found +
+                   " (restart it: OpenVPN drops privileges only at start-up)",
+               ev);
+      continue;
     }
     if (!bad.empty())
       run.emit(Status::fail, c->path, c->path + ": " + text::join(msgs, "; "), bad);

@@ -203,7 +203,40 @@ private:
 
   Result<Unit> mapping(struct fy_node *fyn, Node &out, int depth) {
     out.kind = Node::Kind::mapping;
-    std::unordered_set<std::string> seen;
+    int count = fy_node_mapping_item_count(fyn);
+    if (count > 0)
+      out.entries.reserve(static_cast<size_t>(count));
+    // The keys so far are exactly out.entries' keys: a linear scan for the
+    // small mappings compose files are made of, a hash set past 32 keys (a
+    // set per mapping was a fifth of the time spent loading YAML).
+    std::unordered_set<std::string_view> seen;
+    auto has = [&](std::string_view key) {
+      if (out.entries.size() <= 32) {
+        for (auto &e : out.entries)
+          if (e.first == key)
+            return true;
+        return false;
+      }
+      if (seen.empty())
+        for (auto &e : out.entries)
+          seen.insert(e.first);
+      return seen.count(key) != 0;
+    };
+    auto add = [&](std::string key, Node value) {
+      // The set's views point into the entries' strings: a reallocation
+      // moves them (short strings live inside the entry), so rebuild it.
+      bool moves = out.entries.size() == out.entries.capacity();
+      out.entries.emplace_back(std::move(key), std::move(value));
+      if (seen.empty())
+        return;
+      if (moves) {
+        seen.clear();
+        for (auto &e : out.entries)
+          seen.insert(e.first);
+      } else {
+        seen.insert(out.entries.back().first);
+      }
+    };
     std::vector<Node> merges; // values of `<<`, in order
     int merge_line = 0;
     void *iter = nullptr;
@@ -236,14 +269,14 @@ private:
           return Error{"merge key '<<' takes a mapping or a list of mappings", m_name, key.line};
         continue;
       }
-      if (!seen.insert(key.scalar).second)
+      if (has(key.scalar))
         return Error{"duplicate key '" + key.scalar + "'", m_name, key.line};
-      out.entries.emplace_back(key.scalar, std::move(value));
+      add(std::move(key.scalar), std::move(value));
     }
     for (auto &src : merges)
       for (auto &e : src.entries)
-        if (seen.insert(e.first).second)
-          out.entries.push_back(std::move(e));
+        if (!has(e.first))
+          add(std::move(e.first), std::move(e.second));
     return Unit{};
   }
 

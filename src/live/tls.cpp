@@ -8,6 +8,7 @@
 #include <bulwark/parse/tls_policy.hpp>
 
 #include "net.hpp"
+#include "ssl_drive.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -70,29 +71,13 @@ std::string ssl_reason() {
 }
 
 // Drives a non-blocking SSL operation to completion or the deadline.
-template <class Op>
-int drive(SSL *ssl, int fd, net::Clock::time_point deadline, Op op, bool &timed_out) {
-  for (;;) {
-    int r = op();
-    if (r > 0)
-      return r;
-    int e = SSL_get_error(ssl, r);
-    short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
-    if (ev == 0)
-      return r;
-    if (!net::wait_fd(fd, ev, deadline)) {
-      timed_out = true;
-      return -1;
-    }
-  }
-}
 
 void read_http(SSL *ssl, int fd, const std::string &host, net::Clock::time_point deadline,
                Attempt &a) {
   std::string req = "GET / HTTP/1.1\r\nHost: " + host +
                     "\r\nUser-Agent: bulwark-probe\r\nConnection: close\r\n\r\n";
   bool to = false;
-  int w = drive(
+  int w = net::drive(
       ssl, fd, deadline, [&] { return SSL_write(ssl, req.data(), static_cast<int>(req.size())); },
       to);
   if (w <= 0)
@@ -100,7 +85,7 @@ void read_http(SSL *ssl, int fd, const std::string &host, net::Clock::time_point
   std::string resp;
   char buf[4096];
   while (resp.size() < 65536 && resp.find("\r\n\r\n") == std::string::npos) {
-    int n = drive(
+    int n = net::drive(
         ssl, fd, deadline, [&] { return SSL_read(ssl, buf, sizeof buf); }, to);
     if (n <= 0)
       break;
@@ -160,7 +145,7 @@ Attempt handshake(const std::string &addr, int port, const std::string &sni, int
   SSL_set_fd(ssl.get(), fd.fd);
   if (!sni.empty())
     SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
-  int r = drive(
+  int r = net::drive(
       ssl.get(), fd.fd, deadline, [&] { return SSL_connect(ssl.get()); }, a.timed_out);
   if (r <= 0) {
     a.error =
@@ -191,7 +176,7 @@ Attempt handshake(const std::string &addr, int port, const std::string &sni, int
     read_http(ssl.get(), fd.fd, host, deadline, a);
   }
   bool to = false;
-  (void)drive(
+  (void)net::drive(
       ssl.get(), fd.fd, deadline, [&] { return SSL_shutdown(ssl.get()) >= 0 ? 1 : -1; }, to);
   ERR_clear_error();
   return a;

@@ -75,13 +75,28 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
   std::filesystem::remove_all(T + "/etc/redis");
   std::filesystem::remove_all(T + "/etc/nginx");
   const std::string strong = "Zq3v9LxW2pR7kT4mN8bY6cH1dF5gJ0sA3eU7iO9wQ2zX4vB6nM8kL1jH5gF3dS7a";
+  // Both the plain port and a TLS port (tls-auth-clients no: any client may
+  // connect, the password is what protects it).
+  int tls_port = bulwark::test::free_port();
+  while (tls_port == redis_port || tls_port == nginx_port)
+    tls_port = bulwark::test::free_port();
+  auto redis_cert = run_command(
+      "mkdir -p " + T + "/etc/redis && cd " + T +
+      "/etc/redis && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-days 30 -subj /CN=localhost -keyout key.pem -out cert.pem");
+  ASSERT_EQ(redis_cert.exit_code, 0) << redis_cert.err;
+  const std::string redis_tls =
+      "tls-port " + std::to_string(tls_port) +
+      "\ntls-cert-file /etc/redis/cert.pem\ntls-key-file /etc/redis/key.pem\n"
+      "tls-ca-cert-file /etc/redis/cert.pem\ntls-auth-clients no\n";
   t.write("/etc/redis/redis.conf", "bind 127.0.0.1\nport " + std::to_string(redis_port) +
-                                       "\nprotected-mode yes\nrequirepass " + strong + "\n");
-  // What actually runs: the same port, no password.
+                                       "\nprotected-mode yes\nrequirepass " + strong + "\n" +
+                                       redis_tls);
+  // What actually runs: the same ports, no password.
   t.write("/run-redis.conf", "bind 127.0.0.1\nport " + std::to_string(redis_port) +
                                  "\nprotected-mode yes\ndaemonize yes\npidfile " + T +
                                  "/redis.pid\ndir " + T + "\nlogfile " + T +
-                                 "/redis.log\nsave \"\"\nappendonly no\n");
+                                 "/redis.log\nsave \"\"\nappendonly no\n" + redis_tls);
   auto cert = run_command("openssl req -x509 -newkey rsa:2048 -nodes -days 60 -subj /CN=localhost "
                           "-keyout " +
                           T + "/etc/nginx-key.pem -out " + T + "/etc/nginx-cert.pem");
@@ -170,6 +185,10 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
             std::string::npos)
       << on->dump(2);
   EXPECT_TRUE(evidence_mentions(*on, "/etc/redis/redis.conf")) << on->dump(2);
+  // The TLS port was probed too, over TLS.
+  EXPECT_TRUE(
+      evidence_mentions(*on, "127.0.0.1:" + std::to_string(tls_port) + " (TLS): pong-without-auth"))
+      << on->dump(2);
   bool probe = false;
   for (auto &e : (*on)["evidence"])
     probe = probe || e["context"] == "live probe";
@@ -235,4 +254,87 @@ TEST(LiveAuditE2E, RunningPostgresTrustsWhatItsFileDoesNot) {
             std::string::npos)
       << on->dump(2);
   EXPECT_TRUE(evidence_mentions(*on, "/etc/postgresql/15/main/pg_hba.conf")) << on->dump(2);
+}
+
+// OpenVPN: a real server (in a network namespace of the test's own, with its
+// own tun device) started while its file had no `user`/`group`; the file is
+// then hardened but the daemon is not restarted. Offline the file passes;
+// live, the daemon still runs as root and the check says the two disagree.
+TEST(LiveAuditE2E, RunningOpenVpnStillRootAfterItsFileWasHardened) {
+  if (std::string why = why_not(); !why.empty())
+    GTEST_SKIP() << why;
+  if (!std::filesystem::exists("/usr/sbin/openvpn") || !std::filesystem::exists("/dev/net/tun"))
+    GTEST_SKIP() << "needs /usr/sbin/openvpn (Debian package openvpn) and /dev/net/tun";
+  const std::string ns = "bw-e2e-" + std::to_string(::getpid());
+  if (run_command("ip netns add " + ns).exit_code != 0)
+    GTEST_SKIP() << "cannot create a network namespace here (ip netns add failed)";
+  struct NetnsGuard {
+    std::string name;
+    ~NetnsGuard() { (void)run_command("ip netns del " + name); }
+  } guard{ns};
+
+  TempRoot t;
+  const std::string T = t.path();
+  ASSERT_EQ(run_command("cp -a /etc " + T + "/etc").exit_code, 0);
+  std::filesystem::remove_all(T + "/etc/openvpn");
+  const std::string dir = T + "/etc/openvpn/server";
+  std::filesystem::create_directories(dir);
+  auto pki = run_command(
+      "cd " + dir +
+      " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
+      "-subj /CN=bw-ca -keyout ca.key -out ca.pem && openssl req -newkey ec -pkeyopt "
+      "ec_paramgen_curve:P-256 -nodes -subj /CN=bw-server -keyout server.key -out server.csr && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -out "
+      "server.pem");
+  ASSERT_EQ(pki.exit_code, 0) << pki.err;
+  const std::string base = "mode server\ntls-server\ndev tun\ntopology subnet\n"
+                           "server 10.213.0.0 255.255.255.0\nlocal 127.0.0.1\nport 41194\n"
+                           "proto udp\nca ca.pem\ncert server.pem\nkey server.key\ndh none\n"
+                           "tls-version-min 1.2\npersist-key\npersist-tun\n";
+  t.write("/etc/openvpn/server/server.conf", base);
+  t.write("/hardened.conf", base + "user nobody\ngroup nogroup\n");
+
+  const std::string bin = BULWARK_BINARY;
+  const std::string only = " --only vpn.openvpn-privileges --format json --output ";
+  std::string script =
+      "set -u\nstop() { [ -s " + T + "/ovpn.pid ] && kill \"$(cat " + T +
+      "/ovpn.pid)\" 2>/dev/null; return 0; }\ntrap stop EXIT\n"
+      "mount --bind " +
+      T + "/etc /etc || exit 90\nip netns exec " + ns + " ip link set lo up || exit 91\n" +
+      "ip netns exec " + ns + " openvpn --daemon --writepid " + T + "/ovpn.pid --log " + T +
+      "/ovpn.log --cd /etc/openvpn/server --config server.conf || exit 92\n"
+      "for i in $(seq 200); do grep -q 'Initialization Sequence Completed' " +
+      T + "/ovpn.log 2>/dev/null && break; sleep 0.05; done\n" + "cp " + T +
+      "/hardened.conf /etc/openvpn/server/server.conf\n" + bin + " audit --live" + only + T +
+      "/live.json\n" + bin + " audit" + only + T + "/offline.json\nexit 0\n";
+  t.write("/script.sh", script);
+  auto r = run_command("unshare --mount --propagation private bash " + T + "/script.sh");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << slurp(T + "/ovpn.log");
+  ASSERT_NE(slurp(T + "/ovpn.log").find("Initialization Sequence Completed"), std::string::npos)
+      << slurp(T + "/ovpn.log");
+  {
+    std::ifstream in(T + "/ovpn.pid");
+    pid_t pid = 0;
+    in >> pid;
+    ASSERT_GT(pid, 0);
+    for (int i = 0; i < 100 && bulwark::test::RedisServer::alive(pid); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(bulwark::test::RedisServer::alive(pid)) << "openvpn still running";
+  }
+
+  auto live = nlohmann::json::parse(slurp(T + "/live.json"));
+  auto offline = nlohmann::json::parse(slurp(T + "/offline.json"));
+  const std::string conf = "/etc/openvpn/server/server.conf";
+  const auto *off = finding(offline, "vpn.openvpn-privileges");
+  ASSERT_NE(off, nullptr) << offline.dump(2);
+  EXPECT_EQ((*off)["status"], "pass") << off->dump(2);
+  EXPECT_EQ((*off)["subject"], conf);
+  const auto *on = finding(live, "vpn.openvpn-privileges");
+  ASSERT_NE(on, nullptr) << live.dump(2);
+  EXPECT_EQ((*on)["status"], "fail") << on->dump(2);
+  EXPECT_NE((*on)["message"].get<std::string>().find("disagrees with its configuration: " + conf),
+            std::string::npos)
+      << on->dump(2);
+  EXPECT_TRUE(evidence_mentions(*on, "runs as uid 0 (root)")) << on->dump(2);
+  EXPECT_TRUE(evidence_mentions(*on, conf)) << on->dump(2);
 }

@@ -287,3 +287,43 @@ TEST(RedisLive, SilentAndGarbageServersAreBoundedAndNamed) {
   auto none = live::redis_probe("127.0.0.1", free_port());
   EXPECT_EQ(none.result, live::RedisProbeResult::Outcome::unreachable) << none.detail;
 }
+
+// tls-port: the same PING over TLS, against redis-server's own TLS listener.
+// Without a password it answers PONG; with requirepass, NOAUTH; with
+// tls-auth-clients yes (Redis's default) the client without a certificate is
+// refused, and the detail says it was the TLS layer.
+TEST(RedisLive, TlsPortIsProbedOverTls) {
+  if (auto why = redis_unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  TempRoot pki;
+  auto made = run_command(
+      "cd " + pki.path() +
+      " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
+      "-subj /CN=bw-redis -keyout key.pem -out cert.pem && chmod 644 key.pem");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string tls_files = "tls-cert-file " + pki.path() + "/cert.pem\ntls-key-file " +
+                                pki.path() + "/key.pem\ntls-ca-cert-file " + pki.path() +
+                                "/cert.pem\n";
+  struct Case {
+    std::string extra;
+    live::RedisProbeResult::Outcome want;
+    std::string detail;
+  } cases[] = {
+      {"tls-auth-clients no\n", live::RedisProbeResult::Outcome::pong, "PONG"},
+      {"tls-auth-clients no\nrequirepass " + std::string(40, 'k') + "\n",
+       live::RedisProbeResult::Outcome::auth_required, "NOAUTH"},
+      {"tls-auth-clients yes\n", live::RedisProbeResult::Outcome::unreachable, "TLS"},
+  };
+  for (auto &c : cases) {
+    int tls_port = free_port();
+    RedisServer s("tls-port " + std::to_string(tls_port) + "\n" + tls_files + c.extra);
+    ASSERT_EQ(s.error(), "") << c.extra;
+    auto r = live::redis_probe_tls("127.0.0.1", tls_port);
+    EXPECT_EQ(r.result, c.want) << c.extra << r.detail;
+    EXPECT_NE(r.detail.find(c.detail), std::string::npos) << c.extra << r.detail;
+    EXPECT_EQ(r.target, "127.0.0.1:" + std::to_string(tls_port) + " (TLS)");
+    // The plain port is not TLS: the TLS probe says so and does not hang.
+    auto plain = live::redis_probe_tls("127.0.0.1", s.port(), 1000);
+    EXPECT_NE(plain.result, live::RedisProbeResult::Outcome::pong) << plain.detail;
+  }
+}

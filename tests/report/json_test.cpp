@@ -168,8 +168,9 @@ AuditReport random_report(std::mt19937 &rng) {
     for (int k = static_cast<int>(rng() % 4); k > 0; --k)
       f.references.push_back(random_text(rng));
     if (rng() % 4 == 0)
-      f.waiver = WaiverNote{random_text(rng), random_text(rng), "2999-01-01",
-                            random_text(rng), rng() % 2 == 0,   Status::fail};
+      f.waiver = std::make_shared<const WaiverNote>(WaiverNote{random_text(rng), random_text(rng),
+                                                               "2999-01-01", random_text(rng),
+                                                               rng() % 2 == 0, Status::fail});
     ++r.summary[f.status];
     r.findings.push_back(std::move(f));
   }

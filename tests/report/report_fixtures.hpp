@@ -48,7 +48,8 @@ inline AuditReport hostile_report() {
     f.fix = "fix " + hostile();
     f.references = {"003 §3.2", hostile()};
     if (s == Status::waived)
-      f.waiver = WaiverNote{hostile(), hostile(), "2999-01-01", "w.yaml:3", false, Status::fail};
+      f.waiver = std::make_shared<const WaiverNote>(
+          WaiverNote{hostile(), hostile(), "2999-01-01", "w.yaml:3", false, Status::fail});
     r.findings.push_back(f);
     ++r.summary[s];
   }

@@ -1,6 +1,7 @@
 #pragma once
 // What a check says about the target: the output contract of DESIGN.md.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,7 +53,9 @@ struct Finding {
   std::vector<Evidence> evidence;
   std::string fix;
   std::vector<std::string> references;
-  std::optional<WaiverNote> waiver; // set when a waiver matched
+  // Set when a waiver matched. Shared and immutable: most findings have
+  // none, and an inline optional made every Finding 40% larger.
+  std::shared_ptr<const WaiverNote> waiver;
 };
 
 // The identity of a finding across runs (SARIF partialFingerprints, the

@@ -31,4 +31,11 @@ std::string_view to_string(RedisProbeResult::Outcome o);
 // host: an address, or a unix socket path starting with '/'.
 RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms = 1500);
 
+// The same PING over TLS, for a `tls-port` (hiredis 0.14 has no TLS): the
+// server's certificate is not verified (this host's own server is probed,
+// certificates are tls.* checks' business) and no client certificate is
+// sent, so a server with tls-auth-clients yes refuses the client
+// (unreachable, the detail says why). The commands are not asked about.
+RedisProbeResult redis_probe_tls(const std::string &host, int port, int timeout_ms = 1500);
+
 } // namespace bulwark::live

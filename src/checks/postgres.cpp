@@ -438,9 +438,15 @@ void hba_no_trust(CheckRun &run) {
       if (!accepted.empty() && !file_fails) {
         // The file has no trust rule for TCP, the server trusts anyway.
         std::vector<Evidence> ev = accepted;
+        std::string shadowed =
+            v.shadowed.empty() ? ""
+                               : " (" + std::to_string(v.shadowed.size()) + " judged unreachable)";
         ev.push_back(Evidence{c.hba_path, 0,
-                              std::to_string(c.hba.rules.size()) + " rules, none trusts TCP", "",
-                              "pg_hba.conf"});
+                              std::to_string(c.hba.rules.size()) +
+                                  " rules, none reachable trusts TCP" + shadowed,
+                              "", "pg_hba.conf"});
+        ev.insert(ev.end(), v.warns.begin(), v.warns.end());
+        ev.insert(ev.end(), v.shadowed.begin(), v.shadowed.end());
         auto errs = hba_errors(c);
         ev.insert(ev.end(), errs.begin(), errs.end());
         run.emit(Status::fail, c.subject,

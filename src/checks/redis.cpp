@@ -234,7 +234,6 @@ void authentication(CheckRun &run) {
                                                               : "strong password(s)"),
                                      ">= 32 random characters"));
     }
-    (void)def;
     if (run.ctx().live())
       for (auto &p : probes(i)) {
         Evidence e{"", 0,
@@ -259,9 +258,11 @@ void authentication(CheckRun &run) {
     bool config_bad = std::any_of(bad.begin(), bad.end(),
                                   [](const Evidence &e) { return e.context != "live probe"; });
     if (!bad.empty() && !config_bad) {
-      std::string conf = good.empty() || good.front().path.empty()
-                             ? i.path
-                             : good.front().path + ":" + std::to_string(good.front().line);
+      // The file's own word: the line that sets the default user's password
+      // (requirepass, a user line or the aclfile).
+      std::string conf = def && !def->loc.path.empty() && def->loc.line > 0
+                             ? def->loc.path + ":" + std::to_string(def->loc.line)
+                             : i.path;
       std::vector<Evidence> ev = bad;
       ev.insert(ev.end(), good.begin(), good.end());
       verdict(run, i, false,

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace bulwark {
@@ -229,7 +230,12 @@ bool privileged(const std::string &v) {
 // with and the user and group it runs as now.
 struct OpenVpnProcess {
   int pid = 0;
-  std::string config; // absolute; "" when the command line names none
+  std::string config; // absolute, as the process sees it; "" when none is named
+  // The file itself, through the process's own root (/proc/PID/root): a
+  // daemon in a container whose path happens to equal a host file's is not
+  // that file. 0/0 when it cannot be stat'ed.
+  dev_t dev = 0;
+  ino_t ino = 0;
   long euid = -1;
   long egid = -1;
 };
@@ -294,10 +300,19 @@ std::vector<OpenVpnProcess> running_openvpn() {
         config = argv[i]; // `openvpn server.conf`
       }
     }
-    if (!cd.empty())
-      dir = join_dir(dir, cd);
-    if (!config.empty())
+    // OpenVPN changes into --cd while reading its options, so the working
+    // directory already is that directory; an absolute --cd says it even
+    // after --daemon moved a daemon without --cd to "/".
+    if (!cd.empty() && cd[0] == '/')
+      dir = cd;
+    if (!config.empty()) {
       p.config = join_dir(dir, config);
+      struct stat st;
+      if (::stat((base + "/root" + p.config).c_str(), &st) == 0) {
+        p.dev = st.st_dev;
+        p.ino = st.st_ino;
+      }
+    }
     std::string status = slurp_proc(base + "/status");
     for (const char *key : {"Uid:", "Gid:"}) {
       size_t at = status.find(std::string("\n") + key);
@@ -308,7 +323,8 @@ std::vector<OpenVpnProcess> running_openvpn() {
       if (std::sscanf(status.c_str() + at + 5, "%ld %ld", &real, &eff) == 2)
         (key[0] == 'U' ? p.euid : p.egid) = eff;
     }
-    out.push_back(p);
+    if (p.euid >= 0 && p.egid >= 0) // a process that exited meanwhile has no status
+      out.push_back(p);
   }
   ::closedir(d);
   std::sort(out.begin(), out.end(),
@@ -335,12 +351,14 @@ void openvpn_privileges(CheckRun &run) {
   for (auto *c : servers(run, m)) {
     std::vector<Evidence> bad, good;
     std::vector<std::string> msgs;
+    bool drops = true; // the file's user and group are both unprivileged
     for (const char *name : {"user", "group"}) {
       const openvpn::Option *o = c->last(name);
       Evidence ev = option_evidence(*c, o, std::string(name) + " not set: OpenVPN keeps root",
                                     std::string(name) + " nobody / nogroup");
       std::string v = o && !o->args.empty() ? o->args[0] : "";
       if (!o || privileged(v)) {
+        drops = false;
         bad.push_back(ev);
         msgs.push_back(o ? std::string(name) + " " + v + " (" + where(o->loc) + ")"
                          : std::string(name) + " not set");
@@ -360,33 +378,38 @@ void openvpn_privileges(CheckRun &run) {
     }
     // What the running daemon does: it dropped privileges at start-up only
     // if the file said so then (edited since and never restarted, it still
-    // runs as root).
+    // runs as root). The file's user/group verdict alone decides whether the
+    // two disagree; persist-key/tun problems are reported with it.
     std::vector<Evidence> drift;
     if (run.ctx().live()) {
+      struct stat mine;
+      bool have = ::stat(c->path.c_str(), &mine) == 0;
       const auto &procs =
           run.ctx().model<OpenVpnRunning>([] { return OpenVpnRunning{running_openvpn()}; }).procs;
       for (auto &p : procs) {
-        if (p.config != c->path)
+        if (!have || p.ino == 0 || p.dev != mine.st_dev || p.ino != mine.st_ino)
           continue;
-        bool root_user = p.euid == 0;
-        bool root_group = p.egid == 0;
         Evidence e{"", 0,
                    "openvpn pid " + std::to_string(p.pid) + " runs as uid " +
                        id_name(p.euid, true) + ", gid " + id_name(p.egid, false),
                    "an unprivileged user and group", "live process"};
-        if (root_user || root_group)
-          (bad.empty() ? drift : bad).push_back(e);
-        else
+        if (p.euid != 0 && p.egid != 0)
           good.push_back(e);
+        else if (drops)
+          drift.push_back(e);
+        else
+          bad.push_back(e);
       }
     }
     if (!drift.empty()) {
       std::vector<Evidence> ev = drift;
+      ev.insert(ev.end(), bad.begin(), bad.end());
       ev.insert(ev.end(), good.begin(), good.end());
       run.emit(Status::fail, c->path,
                "the running server disagrees with its configuration: " + c->path +
                    " drops to an unprivileged user and group, but " + drift.front().found +
-                   " (restart it: OpenVPN drops privileges only at start-up)",
+                   " (restart it: OpenVPN drops privileges only at start-up)" +
+                   (msgs.empty() ? "" : "; also " + text::join(msgs, "; ")),
                ev);
       continue;
     }

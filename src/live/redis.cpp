@@ -164,6 +164,8 @@ RedisProbeResult redis_probe_tls(const std::string &host, int port, int timeout_
   }
   ERR_clear_error();
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx)
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   SSL *ssl = ctx ? SSL_new(ctx) : nullptr;
   auto done = [&] {
     if (ssl)
@@ -178,7 +180,6 @@ RedisProbeResult redis_probe_tls(const std::string &host, int port, int timeout_
     r.detail = "OpenSSL could not make a client";
     return done();
   }
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   SSL_set_fd(ssl, fd);
   auto reason = [] {
     unsigned long e = ERR_peek_last_error();

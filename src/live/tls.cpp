@@ -70,8 +70,6 @@ std::string ssl_reason() {
   return r ? r : "handshake failed";
 }
 
-// Drives a non-blocking SSL operation to completion or the deadline.
-
 void read_http(SSL *ssl, int fd, const std::string &host, net::Clock::time_point deadline,
                Attempt &a) {
   std::string req = "GET / HTTP/1.1\r\nHost: " + host +

@@ -122,10 +122,15 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
   const std::string bin = BULWARK_BINARY;
   std::string script =
       "set -u\n"
-      "stop() { for p in " +
-      T + "/redis.pid " + T +
-      "/nginx.pid; do [ -s \"$p\" ] && kill -9 \"$(cat \"$p\")\" 2>/dev/null; "
-      "done; return 0; }\n"
+      // nginx's master stops its workers on TERM; a KILL would orphan them.
+      "stop() { [ -s " +
+      T + "/redis.pid ] && kill -9 \"$(cat " + T +
+      "/redis.pid)\" 2>/dev/null\n"
+      "  if [ -s " +
+      T + "/nginx.pid ]; then n=$(cat " + T + "/nginx.pid); echo $n > " + T +
+      "/nginx.pid.kept; kill -TERM $n 2>/dev/null\n"
+      "    for i in $(seq 150); do kill -0 $n 2>/dev/null || break; sleep 0.02; done\n"
+      "    pkill -KILL -P $n 2>/dev/null; kill -9 $n 2>/dev/null; fi; return 0; }\n"
       "trap stop EXIT\n"
       "mount --bind " +
       T +
@@ -150,7 +155,8 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
                             << slurp(T + "/nginx-error.log");
 
   // Both daemons are gone, and the machine's /etc is untouched.
-  for (const char *pidfile : {"/redis.pid", "/nginx.pid"}) {
+  // (nginx removes its pid file when it stops: stop() kept a copy.)
+  for (const char *pidfile : {"/redis.pid", "/nginx.pid.kept"}) {
     std::ifstream in(T + pidfile);
     pid_t pid = 0;
     in >> pid;
@@ -158,6 +164,17 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
     for (int i = 0; i < 100 && bulwark::test::RedisServer::alive(pid); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_FALSE(bulwark::test::RedisServer::alive(pid)) << pidfile << " still running";
+  }
+  // Nothing listens on the test's ports any more (nginx's workers included).
+  for (int port : {redis_port, nginx_port, tls_port}) {
+    bool open = true;
+    for (int i = 0; i < 100 && open; ++i) {
+      open = run_command("bash -c '(exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + ")'")
+                 .exit_code == 0;
+      if (open)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(open) << "something still listens on port " << port;
   }
   {
     std::ifstream host_conf("/etc/redis/redis.conf");

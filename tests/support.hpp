@@ -75,6 +75,18 @@ inline RunResult run_command(const std::string &cmd) {
   return r;
 }
 
+// The debootstrapped Debian 12 root the Makefile builds (`make debian-root`)
+// and names in BULWARK_DEBIAN_ROOT, or "" when there is none (the tests that
+// need it skip).
+inline std::string debian_root() {
+  const char *env = std::getenv("BULWARK_DEBIAN_ROOT");
+  if (env == nullptr || *env == '\0')
+    return "";
+  struct stat st;
+  std::string etc = std::string(env) + "/etc/debian_version";
+  return ::stat(etc.c_str(), &st) == 0 ? std::string(env) : "";
+}
+
 // A wall-time bound for tests that guard against hangs and blow-ups on
 // hostile input (a regex that backtracks, an include loop, a probe that never
 // times out). It is never a performance claim: bench/ measures speed. The

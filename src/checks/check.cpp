@@ -35,14 +35,14 @@ void CheckRun::emit(Status status, std::string subject, std::string message,
                     std::vector<Evidence> evidence, std::optional<Severity> severity) {
   Finding f;
   f.check = m_spec.id;
-  f.title = m_spec.title;
+  f.title = m_title;
   f.severity = severity.value_or(m_spec.severity);
   f.status = status;
   f.subject = std::move(subject);
   f.message = std::move(message);
   f.evidence = std::move(evidence);
-  f.fix = m_spec.fix;
-  f.references = m_spec.references;
+  f.fix = m_fix;
+  f.references = m_references;
   m_findings.push_back(std::move(f));
 }
 

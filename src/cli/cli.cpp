@@ -155,6 +155,33 @@ std::string render(const AuditReport &r, std::string_view format, bool color) {
   return report::render_text(r, color);
 }
 
+// A report in `format` to `output` ("" = stdout). JSON is written as it is
+// rendered; the other formats are rendered whole first.
+int emit_report(const AuditReport &r, std::string_view format, bool color,
+                const std::string &output) {
+  if (format != "json")
+    return emit(render(r, format, color), output);
+  if (output.empty()) {
+    report::render_json(r, [](std::string_view piece) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+    });
+    std::fflush(stdout);
+    return 0;
+  }
+  AtomicWriter w;
+  auto r_open = w.open(output);
+  if (!r_open) {
+    std::cerr << "bulwark: " << r_open.error().to_string() << "\n";
+    return exit_code::k_cannot_run;
+  }
+  report::render_json(r, [&](std::string_view piece) { (void)w.write(piece); });
+  if (auto c = w.commit(); !c) {
+    std::cerr << "bulwark: " << c.error().to_string() << "\n";
+    return exit_code::k_cannot_run;
+  }
+  return 0;
+}
+
 // One destination of the report: `--output FILE` takes --format,
 // `--output FORMAT=FILE` names its own.
 struct OutputSpec {
@@ -435,11 +462,11 @@ int run(int argc, char **argv) {
       plain_output = plain_output || o.find('=') == std::string::npos ||
                      !known_format(o.substr(0, o.find('=')));
     if (!plain_output)
-      if (int rc = emit(render(*report, format, use_color(false)), ""); rc != 0)
+      if (int rc = emit_report(*report, format, use_color(false), ""); rc != 0)
         return rc;
     int write_rc = 0;
     for (auto &d : dests)
-      if (int rc = emit(render(*report, d.format, false), d.path); rc != 0)
+      if (int rc = emit_report(*report, d.format, false, d.path); rc != 0)
         write_rc = rc;
     if (write_rc != 0)
       return write_rc;

@@ -29,10 +29,25 @@ bool write_all(int fd, std::string_view data) {
 
 } // namespace
 
-Result<Unit> write_file_atomic(const std::string &host_path, std::string_view data) {
+AtomicWriter::~AtomicWriter() { abandon(); }
+
+void AtomicWriter::abandon() {
+  if (m_own_fd && m_fd >= 0)
+    ::close(m_fd);
+  if (!m_tmp.empty())
+    ::unlink(m_tmp.c_str());
+  m_fd = -1;
+  m_own_fd = false;
+  m_tmp.clear();
+}
+
+Result<Unit> AtomicWriter::open(const std::string &host_path) {
+  abandon();
+  m_path = host_path;
+  m_errno = 0;
   if (host_path == "-") {
-    if (!write_all(STDOUT_FILENO, data))
-      return io_error("cannot write", "<stdout>", errno);
+    m_path = "<stdout>";
+    m_fd = STDOUT_FILENO;
     return Unit{};
   }
   struct stat st;
@@ -41,48 +56,83 @@ Result<Unit> write_file_atomic(const std::string &host_path, std::string_view da
     if (S_ISDIR(st.st_mode))
       return io_error("cannot write", host_path, EISDIR);
     // Devices and pipes cannot be replaced by rename: write through.
-    int fd = ::open(host_path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
+    m_fd = ::open(host_path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (m_fd < 0)
       return io_error("cannot open", host_path, errno);
-    bool ok = write_all(fd, data);
-    int err = errno;
-    ::close(fd);
-    if (!ok)
-      return io_error("cannot write", host_path, err);
+    m_own_fd = true;
     return Unit{};
   }
   size_t slash = host_path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : host_path.substr(0, slash);
-  if (dir.empty())
-    dir = "/";
+  m_dir = slash == std::string::npos ? "." : host_path.substr(0, slash);
+  if (m_dir.empty())
+    m_dir = "/";
   std::string tmpl = host_path + ".tmp.XXXXXX";
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0)
     return io_error("cannot create temporary file", host_path, errno);
+  m_fd = fd;
+  m_own_fd = true;
+  m_tmp = std::move(tmpl);
   ::fchmod(
       fd, exists ? (st.st_mode & 07777) : 0644 & ~[] {
         mode_t m = ::umask(0);
         ::umask(m);
         return m;
       }());
-  if (!write_all(fd, data) || ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmpl.c_str());
-    return io_error("cannot write", host_path, err);
+  return Unit{};
+}
+
+Result<Unit> AtomicWriter::write(std::string_view data) {
+  if (m_fd < 0)
+    return io_error("cannot write", m_path, m_errno ? m_errno : EBADF);
+  if (m_errno == 0 && !write_all(m_fd, data))
+    m_errno = errno ? errno : EIO;
+  if (m_errno != 0)
+    return io_error("cannot write", m_path, m_errno);
+  return Unit{};
+}
+
+Result<Unit> AtomicWriter::commit() {
+  if (m_fd < 0 || m_errno != 0) {
+    int err = m_errno ? m_errno : EBADF;
+    abandon();
+    return io_error("cannot write", m_path, err);
   }
-  ::close(fd);
-  if (::rename(tmpl.c_str(), host_path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmpl.c_str());
-    return io_error("cannot rename into place", host_path, err);
+  if (m_tmp.empty()) { // written through
+    if (m_own_fd)
+      ::close(m_fd);
+    m_fd = -1;
+    m_own_fd = false;
+    return Unit{};
   }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (::fsync(m_fd) != 0) {
+    int err = errno;
+    abandon();
+    return io_error("cannot write", m_path, err);
+  }
+  ::close(m_fd);
+  m_fd = -1;
+  m_own_fd = false;
+  if (::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(m_tmp.c_str());
+    m_tmp.clear();
+    return io_error("cannot rename into place", m_path, err);
+  }
+  m_tmp.clear();
+  int dfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
   return Unit{};
+}
+
+Result<Unit> write_file_atomic(const std::string &host_path, std::string_view data) {
+  AtomicWriter w;
+  TRY(w.open(host_path));
+  TRY(w.write(data));
+  return w.commit();
 }
 
 } // namespace bulwark

@@ -370,6 +370,11 @@ Result<Unit> build(Built &b, std::string_view text, const std::string &name, boo
   unsigned flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
   if (resolve)
     flags |= FYPCF_RESOLVE_DOCUMENT;
+  else
+    // The Expander looks every key up itself (and reports a duplicate with
+    // its line), so libfyaml's own duplicate check and lookup accelerators
+    // (a hash table per mapping) are work done twice.
+    flags |= FYPCF_ALLOW_DUPLICATE_KEYS | FYPCF_DISABLE_ACCELERATORS;
   cfg.flags = static_cast<enum fy_parse_cfg_flags>(flags);
   cfg.diag = b.diag;
   b.doc = fy_document_build_from_string(&cfg, text.data(), text.size());

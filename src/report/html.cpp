@@ -190,7 +190,7 @@ std::string finding_html(const Finding &f, size_t index) {
       index, to_string(f.status), to_string(f.severity), attr(domain), attr(f.check),
       to_string(f.status), status_label(f.status), to_string(f.severity), h(f.check),
       f.subject.empty() ? "" : " [" + h(f.subject) + "]", h(f.message));
-  out += "<p>" + h(f.title) + "</p>\n";
+  out += "<p>" + h(f.title.str()) + "</p>\n";
   if (!f.evidence.empty()) {
     out += "<table class=\"evidence\"><tr><th>file</th><th>line</th><th>found</th>"
            "<th>expected</th><th>context</th></tr>\n";
@@ -207,7 +207,7 @@ std::string finding_html(const Finding &f, size_t index) {
                        h(f.waiver->justification), h(f.waiver->owner), h(f.waiver->expires),
                        h(f.waiver->source));
   if (f.status != Status::pass && f.status != Status::not_applicable)
-    out += "<p class=\"fix\"><b>Fix:</b> " + h(f.fix) + "</p>\n";
+    out += "<p class=\"fix\"><b>Fix:</b> " + h(f.fix.str()) + "</p>\n";
   if (!f.references.empty()) {
     out += "<p class=\"refs\">References: ";
     for (size_t i = 0; i < f.references.size(); ++i)

@@ -49,7 +49,7 @@ std::string describe(const Finding &f) {
                        f.waiver->expired ? " (EXPIRED)" : "", f.waiver->justification,
                        f.waiver->owner, f.waiver->expires, f.waiver->source);
   if (f.status == Status::fail || f.status == Status::warn || f.status == Status::waived)
-    out += "fix: " + f.fix + "\n";
+    out += "fix: " + f.fix.str() + "\n";
   return out;
 }
 

@@ -133,7 +133,7 @@ std::string status_words(const Finding &f) {
 std::string item(const Finding &f) {
   std::string out = fmt::format("- {} **{}**{} ({}): {}. {}: {}\n", box(f.status), md(f.check),
                                 f.subject.empty() ? "" : " \\[" + md(f.subject) + "\\]",
-                                to_string(f.severity), md(f.title), status_words(f), md(f.message));
+                                to_string(f.severity), md(f.title.str()), status_words(f), md(f.message));
   for (auto &e : f.evidence) {
     std::string where = e.path.empty() ? "(built-in default or probe)" : md(e.path);
     if (e.line > 0)
@@ -153,7 +153,7 @@ std::string item(const Finding &f) {
                        md(f.waiver->justification), md(f.waiver->owner), md(f.waiver->expires),
                        md(f.waiver->source));
   if (f.status == Status::fail || f.status == Status::warn || f.status == Status::waived)
-    out += "  - fix: " + md(f.fix) + "\n";
+    out += "  - fix: " + md(f.fix.str()) + "\n";
   return out;
 }
 

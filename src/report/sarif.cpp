@@ -94,10 +94,10 @@ std::string friendly_name(std::string_view id) {
 }
 
 ordered_json rule_json(const std::string &id, const Finding &f, const CheckSpec *spec) {
-  std::string title = spec ? spec->title : f.title;
-  std::string rationale = spec ? spec->rationale : f.title;
-  std::string fix = spec ? spec->fix : f.fix;
-  const auto &refs = spec ? spec->references : f.references;
+  std::string title = spec ? spec->title : f.title.str();
+  std::string rationale = spec ? spec->rationale : f.title.str();
+  std::string fix = spec ? spec->fix : f.fix.str();
+  const auto &refs = spec ? spec->references : f.references.items();
   std::string domain = id.substr(0, id.find('.'));
   std::string md =
       "**Fix:** " + markdown_escape(fix) + "\n\n**Why:** " + markdown_escape(rationale);

@@ -114,7 +114,7 @@ std::string render_text(const AuditReport &r, bool color) {
             "\n";
       }
       if (f->status != Status::error)
-        out += "        " + p.c("36", "fix:") + " " + f->fix + "\n";
+        out += "        " + p.c("36", "fix:") + " " + f->fix.str() + "\n";
     }
   }
   auto count = [&](Status s) {

@@ -336,10 +336,9 @@ TEST(FsChecksSuid, DpkgFileParsersFollowDpkg) {
 // The debootstrapped Debian 12 root: every set-id file is dpkg's and intact,
 // and the whole fs domain runs clean.
 TEST(FsChecksSuid, DebianRootIsWithinTheKnownSet) {
-  const char *root = "/var/tmp/bulwark-debian-root";
-  struct stat st;
-  if (::stat(root, &st) != 0)
-    GTEST_SKIP() << root << " is missing";
+  std::string root = bulwark::test::debian_root();
+  if (root.empty())
+    GTEST_SKIP() << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
   AuditRequest req;
   req.root = root;
   req.only = {"fs"};
@@ -356,6 +355,6 @@ TEST(FsChecksSuid, DebianRootIsWithinTheKnownSet) {
   EXPECT_EQ(got["fs.suid-files"], Status::pass);
   EXPECT_EQ(got["fs.world-writable"], Status::pass);
   EXPECT_EQ(got["fs.app-permissions"], Status::not_applicable);
-  auto find = run_command(std::string("find ") + root + " -perm /6000 -type f | wc -l");
+  auto find = run_command("find " + root + " -perm /6000 -type f | wc -l");
   EXPECT_EQ(verified, std::stoul(find.out));
 }

@@ -117,6 +117,29 @@ TEST(Cli, OutputIsWrittenAtomicallyAndReplacesTheOldReport) {
   EXPECT_EQ(bad.exit_code, 3);
 }
 
+TEST(Cli, AReportThatCannotBeWrittenWholeLeavesTheOldOneInPlace) {
+  // A file-size limit stands in for a disk that fills up part way through
+  // the report: the write fails with EFBIG (SIGXFSZ ignored), after some of
+  // the report has gone to the temporary file. JSON is written in pieces as
+  // it is rendered, the other formats whole: both keep the old file.
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  for (std::string format : {"json", "sarif", "html"}) {
+    r.write("/out/report", "OLD");
+    auto res = run_command("sh -c \"trap '' XFSZ; ulimit -f 2; exec " + k_bin +
+                           " audit --fail-on none --format " + format + " --root " + r.path() +
+                           " --output " + r.host("/out/report") + "\"");
+    EXPECT_EQ(res.exit_code, 3) << format << ": " << res.err;
+    EXPECT_NE(res.err.find("cannot write"), std::string::npos) << res.err;
+    std::ifstream in(r.host("/out/report"));
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "OLD") << format;
+    int files = 0;
+    for (auto &e : std::filesystem::directory_iterator(r.host("/out")))
+      (void)e, ++files;
+    EXPECT_EQ(files, 1) << format << ": a temporary file was left behind";
+  }
+}
+
 TEST(Cli, TextOutputHasNoColourWhenNotATerminal) {
   TempRoot r;
   minimal_root(r, "PermitRootLogin yes\n");

@@ -24,8 +24,6 @@ using bulwark::test::TempRoot;
 
 namespace {
 
-const char *k_debian_root = "/var/tmp/bulwark-debian-root";
-
 std::vector<std::string> paths_of(const WalkResult &r) {
   std::vector<std::string> out;
   for (auto &e : r.entries)
@@ -401,10 +399,9 @@ TEST(Walk, OneFileSystemListsMountPointsWithoutEnteringThem) {
 // find(1) speaks for itself: the same sets of paths, on the debootstrapped
 // Debian 12 root and on planted hostile files.
 TEST(WalkDifferential, DebianRootMatchesFind) {
-  struct stat st;
-  if (::stat(k_debian_root, &st) != 0)
-    GTEST_SKIP() << k_debian_root << " is missing (see bench/README.md to debootstrap one)";
-  std::string root = k_debian_root;
+  std::string root = bulwark::test::debian_root();
+  if (root.empty())
+    GTEST_SKIP() << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
   WalkOptions ww;
   ww.prune.clear();
   ww.one_file_system = true;

@@ -269,6 +269,36 @@ TEST(Compose, ExtendsSameFileAndOtherFile) {
   EXPECT_EQ(p.at(r.find("security_opt")->items[0].loc), "/p/common/base.yml:4");
 }
 
+// compose-go v2 resolves `extends` file by file, before the -f merge
+// (loader.go: ApplyExtends on each file's own services; extends.go: "service
+// not found" otherwise). So an override cannot extend a service that only an
+// earlier -f file defines, and a base changed by an override does not change
+// the services that extend it. (Compose 1.29 differs on the first: it merges
+// the files, then looks the base up in the first file; bulwark follows v2.)
+TEST(Compose, ExtendsIsResolvedWithinEachFileBeforeTheMerge) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  base:\n    image: x:1\n  web:\n    extends: base\n";
+  m.files["/p/override.yaml"] = "services:\n  base:\n    privileged: true\n";
+  Project p = load(m, {"/p/compose.yaml", "/p/override.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "base").find("privileged")->str(), "true");
+  EXPECT_EQ(svc(p, "web").find("privileged"), nullptr); // extended before the override
+  EXPECT_EQ(svc(p, "web").find("image")->str(), "x:1");
+
+  m.files["/p/override.yaml"] = "services:\n  api:\n    extends: base\n    command: [x]\n";
+  Project q = load(m, {"/p/compose.yaml", "/p/override.yaml"});
+  ASSERT_FALSE(q.valid());
+  bool named = false;
+  for (auto &d : q.diagnostics)
+    if (d.message.find("service base not found in /p/override.yaml") != std::string::npos) {
+      named = true;
+      EXPECT_EQ(q.at(d.loc), "/p/override.yaml:3");
+    }
+  EXPECT_TRUE(named) << errors(q);
+  // The first file's services are still there.
+  EXPECT_EQ(svc(q, "web").find("image")->str(), "x:1");
+}
+
 TEST(Compose, ExtendsLoopIsAnError) {
   Mem m;
   m.files["/p/compose.yaml"] =

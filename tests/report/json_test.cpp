@@ -38,7 +38,7 @@ std::string reference_render_json(const AuditReport &r) {
   for (auto &f : r.findings) {
     ordered_json fj;
     fj["check"] = f.check;
-    fj["title"] = f.title;
+    fj["title"] = f.title.str();
     fj["severity"] = to_string(f.severity);
     fj["status"] = to_string(f.status);
     fj["subject"] = f.subject;
@@ -51,8 +51,8 @@ std::string reference_render_json(const AuditReport &r) {
                     {"expected", e.expected},
                     {"context", e.context}});
     fj["evidence"] = ev;
-    fj["fix"] = f.fix;
-    fj["references"] = f.references;
+    fj["fix"] = f.fix.str();
+    fj["references"] = f.references.items();
     fj["fingerprint"] = fingerprint(f);
     if (f.waiver)
       fj["waiver"] = {{"justification", f.waiver->justification},
@@ -165,8 +165,10 @@ AuditReport random_report(std::mt19937 &rng) {
       f.evidence.push_back(Evidence{random_text(rng), static_cast<int>(rng() % 5000),
                                     random_text(rng), random_text(rng), random_text(rng)});
     f.fix = random_text(rng);
+    std::vector<std::string> refs;
     for (int k = static_cast<int>(rng() % 4); k > 0; --k)
-      f.references.push_back(random_text(rng));
+      refs.push_back(random_text(rng));
+    f.references = std::move(refs);
     if (rng() % 4 == 0)
       f.waiver = std::make_shared<const WaiverNote>(WaiverNote{random_text(rng), random_text(rng),
                                                                "2999-01-01", random_text(rng),

@@ -168,6 +168,11 @@ TEST(Sarif, FingerprintsSurviveLineShiftsAndMessageChanges) {
   EXPECT_NE(bulwark::fingerprint("ssh.x", "", "/etc/a"),
             bulwark::fingerprint("ssh.x", "", "/etc/b"));
   EXPECT_NE(bulwark::fingerprint("ssh.x", "a", ""), bulwark::fingerprint("ssh.x", "", "a"));
+  // Baselines keep fingerprints across versions: the value is SHA-256 of
+  // "check NUL subject NUL path", first 16 bytes, as
+  // `printf 'ssh.permit-root-login\0global\0/etc/ssh/sshd_config' | sha256sum` says.
+  EXPECT_EQ(bulwark::fingerprint("ssh.permit-root-login", "global", "/etc/ssh/sshd_config"),
+            "0dfecccf5ceaa43d25bd10b14863fede");
 }
 
 TEST(Sarif, WaivedFindingIsASuppressedResult) {

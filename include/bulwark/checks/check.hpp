@@ -20,7 +20,8 @@ class Context;
 class CheckRun {
 public:
   CheckRun(Context &ctx, const CheckSpec &spec, const Profile &profile)
-      : m_ctx(ctx), m_spec(spec), m_profile(profile) {}
+      : m_ctx(ctx), m_spec(spec), m_profile(profile), m_title(spec.title), m_fix(spec.fix),
+        m_references(spec.references) {}
 
   Context &ctx() { return m_ctx; }
   const CheckSpec &spec() const { return m_spec; }
@@ -43,6 +44,10 @@ private:
   Context &m_ctx;
   const CheckSpec &m_spec;
   const Profile &m_profile;
+  // The catalogue's text, once per check run, shared by its findings.
+  SharedText m_title;
+  SharedText m_fix;
+  SharedList m_references;
   std::vector<Finding> m_findings;
 };
 

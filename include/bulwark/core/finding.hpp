@@ -1,6 +1,7 @@
 #pragma once
 // What a check says about the target: the output contract of DESIGN.md.
 
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,16 +44,54 @@ struct WaiverNote {
   Status original = Status::fail; // the status the check reported
 };
 
+// Text that is the same in every finding of one check (title, fix and
+// references come from the catalogue): findings share one copy instead of
+// each holding its own, which was half the memory of a large report. Reads
+// as a const std::string (str()) or vector of them (items()).
+class SharedText {
+public:
+  SharedText() = default;
+  SharedText(std::string s) : m_p(std::make_shared<const std::string>(std::move(s))) {}
+  SharedText(const char *s) : SharedText(std::string(s)) {}
+  const std::string &str() const { return m_p ? *m_p : empty_string(); }
+  operator const std::string &() const { return str(); }
+  bool empty() const { return str().empty(); }
+  friend bool operator==(const SharedText &a, std::string_view b) { return a.str() == b; }
+
+private:
+  static const std::string &empty_string();
+  std::shared_ptr<const std::string> m_p;
+};
+
+class SharedList {
+public:
+  SharedList() = default;
+  SharedList(std::vector<std::string> v)
+      : m_p(std::make_shared<const std::vector<std::string>>(std::move(v))) {}
+  SharedList(std::initializer_list<std::string> l) : SharedList(std::vector<std::string>(l)) {}
+  const std::vector<std::string> &items() const { return m_p ? *m_p : empty_list(); }
+  operator const std::vector<std::string> &() const { return items(); }
+  auto begin() const { return items().begin(); }
+  auto end() const { return items().end(); }
+  size_t size() const { return items().size(); }
+  bool empty() const { return items().empty(); }
+  const std::string &operator[](size_t i) const { return items()[i]; }
+
+private:
+  static const std::vector<std::string> &empty_list();
+  std::shared_ptr<const std::vector<std::string>> m_p;
+};
+
 struct Finding {
   std::string check;
-  std::string title;
+  SharedText title;
   Severity severity = Severity::info;
   Status status = Status::pass;
   std::string subject;
   std::string message;
   std::vector<Evidence> evidence;
-  std::string fix;
-  std::vector<std::string> references;
+  SharedText fix;
+  SharedList references;
   // Set when a waiver matched. Shared and immutable: most findings have
   // none, and an inline optional made every Finding 40% larger.
   std::shared_ptr<const WaiverNote> waiver;

@@ -3,12 +3,20 @@
 
 #include <bulwark/checks/audit.hpp>
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace bulwark::report {
 
+// Receives a rendered report in pieces, in order.
+using Sink = std::function<void(std::string_view)>;
+
 // JSON, schema "bulwark.audit/v1" (DESIGN.md output contract).
 std::string render_json(const AuditReport &r);
+// The same bytes, handed to `sink` in pieces of about 1 MB as they are
+// rendered: a report of 100,000 findings is never held whole.
+void render_json(const AuditReport &r, const Sink &sink);
 
 // Text for people: grouped by domain, failures first, evidence and fix under
 // each failure, a summary and the score. `color` adds ANSI colours.

@@ -162,9 +162,8 @@ int emit_report(const AuditReport &r, std::string_view format, bool color,
   if (format != "json")
     return emit(render(r, format, color), output);
   if (output.empty()) {
-    report::render_json(r, [](std::string_view piece) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-    });
+    report::render_json(
+        r, [](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
     std::fflush(stdout);
     return 0;
   }

@@ -29,7 +29,9 @@ bool write_all(int fd, std::string_view data) {
 
 } // namespace
 
-AtomicWriter::~AtomicWriter() { abandon(); }
+AtomicWriter::~AtomicWriter() {
+  abandon();
+}
 
 void AtomicWriter::abandon() {
   if (m_own_fd && m_fd >= 0)

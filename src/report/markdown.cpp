@@ -131,9 +131,10 @@ std::string status_words(const Finding &f) {
 }
 
 std::string item(const Finding &f) {
-  std::string out = fmt::format("- {} **{}**{} ({}): {}. {}: {}\n", box(f.status), md(f.check),
-                                f.subject.empty() ? "" : " \\[" + md(f.subject) + "\\]",
-                                to_string(f.severity), md(f.title.str()), status_words(f), md(f.message));
+  std::string out =
+      fmt::format("- {} **{}**{} ({}): {}. {}: {}\n", box(f.status), md(f.check),
+                  f.subject.empty() ? "" : " \\[" + md(f.subject) + "\\]", to_string(f.severity),
+                  md(f.title.str()), status_words(f), md(f.message));
   for (auto &e : f.evidence) {
     std::string where = e.path.empty() ? "(built-in default or probe)" : md(e.path);
     if (e.line > 0)

@@ -89,7 +89,9 @@ TEST(AtomicFile, AFailedWriteFailsTheCommitAndKeepsTheOldFile) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit lim{4096, 4096};
+    struct rlimit lim {
+      4096, 4096
+    };
     ::setrlimit(RLIMIT_FSIZE, &lim);
     AtomicWriter w;
     if (!w.open(p) || !w.write(std::string(4000, 'a')))

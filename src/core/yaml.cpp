@@ -1,9 +1,13 @@
 #include <bulwark/core/yaml.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <libfyaml.h>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace bulwark::yaml {
@@ -56,6 +60,156 @@ std::string decode_single_quoted(std::string_view raw) {
     }
   }
   return out;
+}
+
+// YAML 1.2 §8.1, block scalars (`|` literal, `>` folded), decoded here from
+// the source: libfyaml 0.7.12 returns text with an uninitialised tail for
+// some of them (a clipped `>` at the end of the input; content indented no
+// deeper than its parent, which it also misreads as part of the scalar),
+// and those bytes are the process's heap. `content` is the token's span (the
+// lines after the header), `header` the header line, `parent` the
+// indentation of the node the scalar belongs to (-1 at the top). Returns
+// false when the lines are not a well-formed block scalar.
+bool decode_block_scalar(std::string_view header, std::string_view content, int parent, bool folded,
+                         std::string &out) {
+  // Header: the indicator, then an indentation digit and a chomping sign in
+  // either order, then white space and perhaps a comment.
+  size_t at = std::string_view::npos;
+  for (size_t i = 0; i < header.size() && at == std::string_view::npos; ++i) {
+    if (header[i] != (folded ? '>' : '|'))
+      continue;
+    size_t j = i + 1;
+    while (j < header.size() && (std::isdigit(static_cast<unsigned char>(header[j])) ||
+                                 header[j] == '+' || header[j] == '-'))
+      ++j;
+    size_t k = j;
+    while (k < header.size() && (header[k] == ' ' || header[k] == '\t'))
+      ++k;
+    if (k == header.size() || header[k] == '\r' || (header[k] == '#' && k > j))
+      at = i;
+  }
+  if (at == std::string_view::npos)
+    return false;
+  int indicator = 0;
+  char chomp = 'c'; // clip
+  for (size_t j = at + 1; j < header.size(); ++j) {
+    char c = header[j];
+    if (c >= '1' && c <= '9' && indicator == 0)
+      indicator = c - '0';
+    else if ((c == '+' || c == '-') && chomp == 'c')
+      chomp = c == '+' ? 'k' : 's';
+    else
+      break;
+  }
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i < content.size(); ++i)
+    if (content[i] == '\n') {
+      std::string_view l = content.substr(start, i - start);
+      if (!l.empty() && l.back() == '\r')
+        l.remove_suffix(1);
+      lines.push_back(l);
+      start = i + 1;
+    }
+  // A last line without its line break: white space there is not an
+  // empty line (nothing to keep), and text there ends without a break.
+  bool last_broken = true;
+  if (start < content.size()) {
+    std::string_view l = content.substr(start);
+    if (!l.empty() && l.back() == '\r')
+      l.remove_suffix(1);
+    if (l.find_first_not_of(' ') != std::string_view::npos) {
+      lines.push_back(l);
+      last_broken = false;
+    }
+  }
+  auto spaces = [](std::string_view l) {
+    size_t n = 0;
+    while (n < l.size() && l[n] == ' ')
+      ++n;
+    return n;
+  };
+  auto blank = [](std::string_view l) {
+    return l.find_first_not_of(' ') == std::string_view::npos;
+  };
+  // The content's indentation: the indicator's, else the first non-empty
+  // line's; it must be deeper than the parent's.
+  long n = 0;
+  if (indicator != 0) {
+    n = std::max(0, parent) + (parent < 0 ? indicator - 1 : indicator);
+  } else {
+    size_t lead_max = 0;
+    bool found = false;
+    for (auto l : lines) {
+      if (blank(l)) {
+        lead_max = std::max(lead_max, l.size());
+        continue;
+      }
+      n = static_cast<long>(spaces(l));
+      found = true;
+      break;
+    }
+    if (!found)
+      n = std::max<long>(static_cast<long>(lead_max), parent + 1);
+    else if (static_cast<long>(lead_max) > n)
+      return false; // a leading empty line deeper than the content
+  }
+  if (n <= parent)
+    return false;
+  // Each line: empty, or content at n (more-indented when it starts with
+  // white space past n); anything shallower does not belong here.
+  struct Line {
+    bool empty;
+    std::string_view text;
+  };
+  std::vector<Line> ls;
+  for (auto l : lines) {
+    if (blank(l) && static_cast<long>(l.size()) <= n) {
+      ls.push_back({true, {}});
+      continue;
+    }
+    if (static_cast<long>(spaces(l)) < n)
+      return false;
+    ls.push_back({false, l.substr(static_cast<size_t>(n))});
+  }
+  size_t last = ls.size();
+  while (last > 0 && ls[last - 1].empty)
+    --last;
+  size_t trailing = ls.size() - last;
+  out.clear();
+  bool any = false;
+  bool prev_spaced = false;
+  size_t empties = 0;
+  for (size_t i = 0; i < last; ++i) {
+    if (ls[i].empty) {
+      ++empties;
+      continue;
+    }
+    bool spaced = !ls[i].text.empty() && (ls[i].text[0] == ' ' || ls[i].text[0] == '\t');
+    if (!any)
+      out.append(empties, '\n');
+    else if (!folded || spaced || prev_spaced)
+      out.append(empties + 1, '\n');
+    else
+      out.append(empties == 0 ? std::string(" ") : std::string(empties, '\n'));
+    out += ls[i].text;
+    empties = 0;
+    any = true;
+    prev_spaced = spaced;
+  }
+  if (chomp == 's')
+    return true;
+  if (!any) {
+    if (chomp == 'k')
+      out.append(ls.size(), '\n');
+    return true;
+  }
+  if (!last_broken)
+    return true; // the text ends at the end of the input
+  out += '\n';
+  if (chomp == 'k')
+    out.append(trailing, '\n');
+  return true;
 }
 
 Result<Node> convert(struct fy_node *fyn, std::string_view text, const std::string &name,
@@ -392,9 +546,372 @@ Result<Unit> build(Built &b, std::string_view text, const std::string &name, boo
 
 } // namespace
 
+namespace {
+
+// The same tree as the Expander, built straight from libfyaml's parser
+// events: no fy_document is built and walked again (that was half the time
+// spent loading compose files). Anchored nodes are kept as built and copied
+// at each alias, counted against the budget as the Expander counts them, so
+// an alias bomb still stops at the alias that crosses it. The Expander stays
+// as the differential oracle (tests/core/yaml_test.cpp, fuzz_yaml_events).
+class EventBuilder {
+public:
+  EventBuilder(std::string_view text, const std::string &name, size_t max_nodes)
+      : m_text(text), m_name(name), m_budget(max_nodes) {}
+  ~EventBuilder() {
+    if (m_parser)
+      fy_parser_destroy(m_parser);
+    if (m_diag)
+      fy_diag_destroy(m_diag);
+  }
+  EventBuilder(const EventBuilder &) = delete;
+  EventBuilder &operator=(const EventBuilder &) = delete;
+
+  // Every document of the stream, in order.
+  Result<std::vector<Node>> run() {
+    if (int line = first_invalid_utf8_line(m_text))
+      return Error{"invalid YAML: not valid UTF-8 or a control character", m_name, line};
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = nullptr;
+    dcfg.colorize = false;
+    m_diag = fy_diag_create(&dcfg);
+    if (m_diag == nullptr)
+      return Error{"cannot create YAML diagnostics", m_name};
+    fy_diag_set_collect_errors(m_diag, true);
+    struct fy_parse_cfg cfg = {};
+    cfg.flags = static_cast<enum fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2);
+    cfg.diag = m_diag;
+    m_parser = fy_parser_create(&cfg);
+    if (m_parser == nullptr || fy_parser_set_string(m_parser, m_text.data(), m_text.size()) != 0)
+      return Error{"cannot create YAML parser", m_name};
+    std::vector<Node> docs;
+    Event ev = TRY(next());
+    if (ev->type != FYET_STREAM_START)
+      return parse_error();
+    for (;;) {
+      ev = TRY(next());
+      if (ev->type == FYET_STREAM_END)
+        break;
+      if (ev->type != FYET_DOCUMENT_START)
+        return parse_error();
+      m_anchors.clear(); // anchors do not cross documents
+      docs.push_back(TRY(node(TRY(next()), 0, -1)));
+      ev = TRY(next());
+      if (ev->type != FYET_DOCUMENT_END)
+        return parse_error();
+    }
+    return docs;
+  }
+
+private:
+  // An event owned here, freed when replaced or destroyed.
+  class Event {
+  public:
+    Event() = default;
+    Event(struct fy_parser *p, struct fy_event *e) : m_p(p), m_e(e) {}
+    Event(Event &&o) noexcept : m_p(o.m_p), m_e(std::exchange(o.m_e, nullptr)) {}
+    Event &operator=(Event &&o) noexcept {
+      if (this != &o) {
+        reset();
+        m_p = o.m_p;
+        m_e = std::exchange(o.m_e, nullptr);
+      }
+      return *this;
+    }
+    ~Event() { reset(); }
+    struct fy_event *operator->() const {
+      return m_e;
+    }
+    struct fy_event *get() const {
+      return m_e;
+    }
+
+  private:
+    void reset() {
+      if (m_e)
+        fy_parser_event_free(m_p, m_e);
+      m_e = nullptr;
+    }
+    struct fy_parser *m_p = nullptr;
+    struct fy_event *m_e = nullptr;
+  };
+
+  struct Anchored {
+    Node node;
+    size_t count = 0; // nodes, counted as the budget counts them
+    int height = 0;   // levels below the node
+  };
+
+  Result<Event> next() {
+    struct fy_event *e = fy_parser_parse(m_parser);
+    if (e == nullptr)
+      return parse_error();
+    return Event(m_parser, e);
+  }
+
+  Error parse_error() const {
+    Error err{"invalid YAML", m_name, 1};
+    void *prev = nullptr;
+    if (struct fy_diag_error *de = fy_diag_errors_iterate(m_diag, &prev)) {
+      err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
+      err.line = de->line > 0 ? de->line : 1; // libfyaml counts diagnostic lines from 1
+    }
+    return err;
+  }
+
+  static int line_of(struct fy_token *tok) {
+    if (tok != nullptr)
+      if (const struct fy_mark *m = fy_token_start_mark(tok))
+        return m->line + 1;
+    return 0;
+  }
+
+  static int column_of(struct fy_token *tok) {
+    if (tok != nullptr)
+      if (const struct fy_mark *m = fy_token_start_mark(tok))
+        return m->column;
+    return -1;
+  }
+
+  static std::string text_of(struct fy_token *tok) {
+    size_t len = 0;
+    const char *t = tok ? fy_token_get_text(tok, &len) : nullptr;
+    return t ? std::string(t, len) : std::string();
+  }
+
+  // `parent`: the indentation of the block the node is in (a mapping
+  // value: its key's column; a block sequence entry: its dash's column).
+  Result<Node> node(Event ev, int depth, int parent) {
+    switch (ev->type) {
+    case FYET_ALIAS: return alias(ev, depth);
+    case FYET_SCALAR:
+    case FYET_SEQUENCE_START:
+    case FYET_MAPPING_START: break;
+    default: return parse_error();
+    }
+    struct fy_token *anchor = nullptr;
+    struct fy_token *tag = nullptr;
+    Node out;
+    if (ev->type == FYET_SCALAR) {
+      anchor = ev->scalar.anchor;
+      tag = ev->scalar.tag;
+      out.line = line_of(ev->scalar.value);
+    } else if (ev->type == FYET_SEQUENCE_START) {
+      anchor = ev->sequence_start.anchor;
+      tag = ev->sequence_start.tag;
+    } else {
+      anchor = ev->mapping_start.anchor;
+      tag = ev->mapping_start.tag;
+    }
+    size_t first = m_nodes;
+    if (m_budget != 0 && ++m_nodes > m_budget)
+      return Error{"YAML document expands to more than " + std::to_string(m_budget) +
+                       " nodes (alias bomb?)",
+                   m_name, out.line ? out.line : line_of(anchor ? anchor : tag)};
+    if (depth > k_max_depth)
+      return Error{"YAML nested too deeply", m_name, out.line};
+    if (tag != nullptr)
+      out.tag = text_of(tag);
+    std::string anchor_name = anchor ? text_of(anchor) : std::string();
+    int height = 0;
+    switch (ev->type) {
+    case FYET_SCALAR: TRY(scalar(ev->scalar.value, out, parent)); break;
+    case FYET_SEQUENCE_START: {
+      int dash = column_of(ev->sequence_start.sequence_start);
+      ev = Event();
+      out.kind = Node::Kind::sequence;
+      for (;;) {
+        Event item = TRY(next());
+        if (item->type == FYET_SEQUENCE_END)
+          break;
+        out.items.push_back(TRY(node(std::move(item), depth + 1, dash)));
+        height = std::max(height, m_height + 1);
+      }
+      if (out.line == 0 && !out.items.empty())
+        out.line = out.items.front().line;
+      break;
+    }
+    default:
+      ev = Event();
+      TRY(mapping(out, depth, height));
+      break;
+    }
+    m_height = height;
+    if (anchor != nullptr || !anchor_name.empty())
+      m_anchors[anchor_name] = Anchored{out, m_nodes - first, height};
+    return out;
+  }
+
+  Result<Node> alias(const Event &ev, int depth) {
+    int line = line_of(ev->alias.anchor);
+    std::string name = text_of(ev->alias.anchor);
+    auto it = m_anchors.find(name);
+    if (it == m_anchors.end())
+      return Error{"alias *" + name + " names no anchor", m_name, line};
+    const Anchored &a = it->second;
+    if (m_budget != 0 && m_nodes + a.count > m_budget)
+      return Error{"YAML document expands to more than " + std::to_string(m_budget) +
+                       " nodes (alias bomb?)",
+                   m_name, line};
+    if (depth + a.height > k_max_depth)
+      return Error{"YAML nested too deeply", m_name, line};
+    m_nodes += a.count;
+    m_height = a.height;
+    return a.node;
+  }
+
+  // The decoding of bulwark::yaml::convert, from the token; block scalars
+  // from the source (see decode_block_scalar).
+  Result<Unit> scalar(struct fy_token *value, Node &out, int parent) const {
+    out.kind = Node::Kind::scalar;
+    enum fy_scalar_style st = fy_token_scalar_style(value);
+    if (st == FYSS_LITERAL || st == FYSS_FOLDED) {
+      const struct fy_mark *b = fy_token_start_mark(value);
+      const struct fy_mark *e = fy_token_end_mark(value);
+      bool ok = b && e && b->input_pos <= e->input_pos && e->input_pos <= m_text.size();
+      if (ok) {
+        // The header is the line before the content.
+        size_t hb = b->input_pos;
+        if (hb > 0 && m_text[hb - 1] == '\n')
+          --hb;
+        size_t hs = m_text.rfind('\n', hb == 0 ? 0 : hb - 1);
+        hs = hs == std::string_view::npos || hb == 0 ? 0 : hs + 1;
+        ok = decode_block_scalar(m_text.substr(hs, hb - hs),
+                                 m_text.substr(b->input_pos, e->input_pos - b->input_pos), parent,
+                                 st == FYSS_FOLDED, out.scalar);
+      }
+      if (!ok)
+        return Error{"invalid YAML: block scalar lines are not indented as its header and "
+                     "parent require",
+                     m_name, out.line};
+      out.quoted = true;
+      return Unit{};
+    }
+    size_t len = 0;
+    const char *s = fy_token_get_text(value, &len);
+    out.scalar.assign(s ? s : "", s ? len : 0);
+    if (st == FYSS_SINGLE_QUOTED) {
+      const struct fy_mark *b = fy_token_start_mark(value);
+      const struct fy_mark *e = fy_token_end_mark(value);
+      if (b && e && b->input_pos > 0 && b->input_pos <= e->input_pos &&
+          e->input_pos < m_text.size() && m_text[b->input_pos - 1] == '\'' &&
+          m_text[e->input_pos] == '\'') {
+        std::string_view raw = m_text.substr(b->input_pos, e->input_pos - b->input_pos);
+        if (raw.find("''") != std::string_view::npos)
+          out.scalar = decode_single_quoted(raw);
+      }
+    }
+    if (st == FYSS_PLAIN && (out.scalar == "~" || out.scalar == "null" || out.scalar.empty()))
+      out.kind = Node::Kind::null;
+    out.quoted = st != FYSS_PLAIN && st != FYSS_ANY;
+    return Unit{};
+  }
+
+  Result<Unit> mapping(Node &out, int depth, int &height) {
+    out.kind = Node::Kind::mapping;
+    // As in the Expander: a linear scan for small mappings, a set past 32.
+    std::unordered_set<std::string_view> seen;
+    auto has = [&](std::string_view key) {
+      if (out.entries.size() <= 32) {
+        for (auto &e : out.entries)
+          if (e.first == key)
+            return true;
+        return false;
+      }
+      if (seen.empty())
+        for (auto &e : out.entries)
+          seen.insert(e.first);
+      return seen.count(key) != 0;
+    };
+    auto add = [&](std::string key, Node value) {
+      bool moves = out.entries.size() == out.entries.capacity();
+      out.entries.emplace_back(std::move(key), std::move(value));
+      if (seen.empty())
+        return;
+      if (moves) {
+        seen.clear();
+        for (auto &e : out.entries)
+          seen.insert(e.first);
+      } else {
+        seen.insert(out.entries.back().first);
+      }
+    };
+    std::vector<Node> merges;
+    int merge_line = 0;
+    for (;;) {
+      Event k = TRY(next());
+      if (k->type == FYET_MAPPING_END)
+        break;
+      int key_column = k->type == FYET_SCALAR ? column_of(k->scalar.value) : -1;
+      Node key = TRY(node(std::move(k), depth + 1, -1));
+      height = std::max(height, m_height + 1);
+      if (!key.is_scalar())
+        return Error{"mapping keys must be plain strings", m_name, key.line};
+      Node value = TRY(node(TRY(next()), depth + 1, key_column));
+      height = std::max(height, m_height + 1);
+      if (value.line == 0)
+        value.line = key.line;
+      value.key_line = key.line;
+      if (out.line == 0)
+        out.line = key.line;
+      if (key.scalar == "<<" && !key.quoted) {
+        if (merge_line != 0)
+          return Error{"duplicate key '<<'", m_name, key.line};
+        merge_line = key.line;
+        if (value.is_mapping())
+          merges.push_back(std::move(value));
+        else if (value.is_sequence()) {
+          for (auto &it : value.items) {
+            if (!it.is_mapping())
+              return Error{"merge key '<<' takes a mapping or a list of mappings", m_name,
+                           it.line ? it.line : key.line};
+            merges.push_back(std::move(it));
+          }
+        } else
+          return Error{"merge key '<<' takes a mapping or a list of mappings", m_name, key.line};
+        continue;
+      }
+      if (has(key.scalar))
+        return Error{"duplicate key '" + key.scalar + "'", m_name, key.line};
+      add(std::move(key.scalar), std::move(value));
+    }
+    for (auto &src : merges)
+      for (auto &e : src.entries)
+        if (!has(e.first))
+          add(std::move(e.first), std::move(e.second));
+    return Unit{};
+  }
+
+  std::string_view m_text;
+  const std::string &m_name;
+  size_t m_budget;
+  size_t m_nodes = 0;
+  int m_height = 0; // of the node built last
+  struct fy_diag *m_diag = nullptr;
+  struct fy_parser *m_parser = nullptr;
+  std::unordered_map<std::string, Anchored> m_anchors;
+};
+
+} // namespace
+
 Result<Node> parse(std::string_view text, const std::string &name, const ParseOptions &options) {
   if (!options.merge_keys)
     return parse(text, name);
+  auto docs = TRY(parse_documents(text, name, options));
+  if (docs.empty())
+    return Node{}; // no document: null
+  return std::move(docs.front());
+}
+
+Result<std::vector<Node>> parse_documents(std::string_view text, const std::string &name,
+                                          const ParseOptions &options) {
+  EventBuilder eb(text, name, options.max_nodes);
+  return eb.run();
+}
+
+Result<Node> parse_via_document(std::string_view text, const std::string &name,
+                                const ParseOptions &options) {
   Built b;
   TRY(build(b, text, name, false));
   Expander ex(text, name, options.max_nodes);

@@ -331,13 +331,39 @@ public:
     }
     yaml::ParseOptions po;
     po.max_nodes = k_max_nodes;
-    auto doc = yaml::parse(*text, path, po);
-    if (!doc.ok()) {
-      error(doc.error().message, {fi, doc.error().line});
+    auto docs = yaml::parse_documents(*text, path, po);
+    if (!docs.ok()) {
+      error(docs.error().message, {fi, docs.error().line});
       return std::nullopt;
     }
-    Value v = convert(std::move(*doc), fi);
-    if (v.is_null()) // an empty file is an empty project
+    if (docs->empty()) { // an empty file is an empty project
+      Value v;
+      v.kind = Value::Kind::mapping;
+      return v;
+    }
+    // Each document of the file is read as compose-go reads it (loader.go:
+    // interpolation, extends, include, then a merge into what came before),
+    // so a second document is an override inside the same file.
+    std::optional<Value> acc;
+    for (auto &doc : *docs) {
+      auto v = load_document(std::move(doc), fi, path, include_depth);
+      if (!v)
+        return std::nullopt;
+      if (docs->size() > 1)
+        resolve_extends(*v, path);
+      if (!acc)
+        acc = std::move(*v);
+      else
+        merge(*acc, std::move(*v), "", "");
+    }
+    return acc;
+  }
+
+  // One document of a file through steps 1-3.
+  std::optional<Value> load_document(yaml::Node &&doc, int fi, const std::string &path,
+                                     int include_depth) {
+    Value v = convert(std::move(doc), fi);
+    if (v.is_null()) // an empty document is an empty project
       v.kind = Value::Kind::mapping;
     if (!v.is_mapping()) {
       error("a compose file must be a mapping", {fi, v.loc.line ? v.loc.line : 1});

@@ -299,6 +299,30 @@ TEST(Compose, ExtendsIsResolvedWithinEachFileBeforeTheMerge) {
   EXPECT_EQ(svc(q, "web").find("image")->str(), "x:1");
 }
 
+// compose-go reads every document of a file and merges each into what came
+// before (loader.go, loadYamlFile); an empty file or document adds nothing.
+TEST(Compose, EveryDocumentOfAFileIsMergedInOrder) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  web:\n    image: x:1\n    ports: ['127.0.0.1:80:80']\n"
+                               "---\n"
+                               "services:\n  web:\n    privileged: true\n    cap_add: [NET_ADMIN]\n"
+                               "---\n";
+  m.files["/p/empty.yaml"] = "# nothing here yet\n";
+  Project p = load(m, {"/p/compose.yaml", "/p/empty.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &web = svc(p, "web");
+  EXPECT_EQ(web.find("image")->str(), "x:1");
+  EXPECT_EQ(web.find("privileged")->str(), "true");
+  EXPECT_EQ(p.at(web.find("privileged")->loc), "/p/compose.yaml:8");
+  EXPECT_EQ(web.find("cap_add")->items.size(), 1u);
+  // A broken later document is an error at its line; the first file's
+  // content is not half-applied.
+  m.files["/p/compose.yaml"] = "services:\n  web:\n    image: x:1\n---\nservices: [\n";
+  Project q = load(m, {"/p/compose.yaml"});
+  ASSERT_FALSE(q.valid());
+  EXPECT_EQ(q.diagnostics.front().loc.line, 6);
+}
+
 TEST(Compose, ExtendsLoopIsAnError) {
   Mem m;
   m.files["/p/compose.yaml"] =

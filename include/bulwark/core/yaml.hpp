@@ -60,6 +60,19 @@ struct ParseOptions {
 // Errors: invalid YAML, an alias to an undefined anchor, a duplicate key,
 // a merge key whose value is not a mapping (or a list of them), a document
 // over max_nodes; each with the line.
+// The first document (null when the stream has none: an empty or
+// comment-only text); later documents must still be valid YAML.
 Result<Node> parse(std::string_view text, const std::string &name, const ParseOptions &options);
+
+// Every document of the stream, in order (`---` separated); anchors are
+// per document, the node budget is for the whole stream.
+Result<std::vector<Node>> parse_documents(std::string_view text, const std::string &name,
+                                          const ParseOptions &options);
+
+// The same result, built the slower way: libfyaml builds its document and it
+// is walked. Kept as the oracle parse(text, name, options) is tested and
+// fuzzed against; not for production use.
+Result<Node> parse_via_document(std::string_view text, const std::string &name,
+                                const ParseOptions &options);
 
 } // namespace bulwark::yaml

@@ -4,7 +4,8 @@
 //
 // The pipeline (compose-go loader/loader.go, override/merge.go; the compose
 // specification's "Merge and override" page):
-// 1. Each file is parsed as YAML 1.2 with anchors, aliases and YAML 1.1
+// 1. Each file is parsed as YAML 1.2 (every document of it, each merged
+//    over the one before as compose-go does) with anchors, aliases and YAML 1.1
 //    merge keys (`<<: *a`, `<<: [*a, *b]`; the mapping's own keys win, then
 //    the first source), `!reset` and `!override` tags kept for step 4.
 // 2. Values (never keys) are interpolated: $V, ${V}, ${V:-d}, ${V-d},

@@ -896,8 +896,6 @@ private:
 } // namespace
 
 Result<Node> parse(std::string_view text, const std::string &name, const ParseOptions &options) {
-  if (!options.merge_keys)
-    return parse(text, name);
   auto docs = TRY(parse_documents(text, name, options));
   if (docs.empty())
     return Node{}; // no document: null
@@ -919,39 +917,12 @@ Result<Node> parse_via_document(std::string_view text, const std::string &name,
 }
 
 Result<Node> parse(std::string_view text, const std::string &name) {
-  // libfyaml 0.7.12 loops forever on some invalid UTF-8 (a directive "%"
-  // followed by 0xf4 0xf4) and crashes on some control characters
-  // (tests/data/yaml/malformed, both found by fuzz_profile). YAML allows
-  // neither, so such bytes are refused before the parser sees them.
-  if (int line = first_invalid_utf8_line(text))
-    return Error{"invalid YAML: not valid UTF-8 or a control character", name, line};
-  struct fy_diag_cfg dcfg;
-  fy_diag_cfg_default(&dcfg);
-  dcfg.fp = nullptr;
-  dcfg.colorize = false;
-  struct fy_diag *diag = fy_diag_create(&dcfg);
-  if (diag == nullptr)
-    return Error{"cannot create YAML diagnostics", name};
-  fy_diag_set_collect_errors(diag, true);
-  struct fy_parse_cfg cfg = {};
-  cfg.flags = static_cast<enum fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT |
-                                                   FYPCF_DEFAULT_VERSION_1_2);
-  cfg.diag = diag;
-  struct fy_document *doc = fy_document_build_from_string(&cfg, text.data(), text.size());
-  if (doc == nullptr) {
-    Error err{"invalid YAML", name};
-    void *prev = nullptr;
-    if (struct fy_diag_error *de = fy_diag_errors_iterate(diag, &prev)) {
-      err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
-      err.line = de->line > 0 ? de->line : 1; // libfyaml counts diagnostic lines from 1
-    }
-    fy_diag_destroy(diag);
-    return err;
-  }
-  auto result = convert(fy_document_root(doc), text, name, 0);
-  fy_document_destroy(doc);
-  fy_diag_destroy(diag);
-  return result;
+  // Everything bulwark reads as YAML goes through the events (block scalars
+  // decoded from the source, aliases bounded): the target's Prometheus
+  // rules and log shipper files are as untrusted as its compose files.
+  ParseOptions o;
+  o.max_nodes = k_default_max_nodes;
+  return parse(text, name, o);
 }
 
 } // namespace bulwark::yaml

@@ -31,7 +31,6 @@ struct Node {
   int line = 0;
   int key_line = 0; // a mapping's value: the line of its key
   // The node's tag as written ("!reset", "!override", "!!str"), "" if none.
-  // Only parse(text, name, options) records tags.
   std::string tag;
   bool quoted = false; // a scalar written in quotes (or a block scalar)
 
@@ -41,28 +40,29 @@ struct Node {
   const Node *find(std::string_view key) const; // mapping lookup, or nullptr
 };
 
-// Parses one YAML document. `name` is used in error messages.
-Result<Node> parse(std::string_view text, const std::string &name);
-
 // How parse(text, name, options) treats a document written by users.
+// Aliases are resolved here rather than in libfyaml, and YAML 1.1 merge
+// keys applied (`<<: *a`, `<<: [*a, *b]`: keys of the mapping itself win,
+// then the first source that has the key). Each node of an alias keeps the
+// line where the anchored node is written.
 struct ParseOptions {
-  // Resolve aliases here rather than in libfyaml, and apply YAML 1.1 merge
-  // keys (`<<: *a`, `<<: [*a, *b]`: keys of the mapping itself win, then
-  // the first source that has the key). Each node of an alias keeps the
-  // line where the anchored node is written.
-  bool merge_keys = true;
   // Upper bound on the nodes the document expands to (aliases counted at
   // each use): an alias bomb ("billion laughs") stops with an error at the
   // alias that crosses it, before memory grows. 0: no bound.
   size_t max_nodes = 0;
 };
 
-// Errors: invalid YAML, an alias to an undefined anchor, a duplicate key,
-// a merge key whose value is not a mapping (or a list of them), a document
-// over max_nodes; each with the line.
 // The first document (null when the stream has none: an empty or
-// comment-only text); later documents must still be valid YAML.
+// comment-only text); later documents must still be valid YAML. Errors:
+// invalid YAML, an alias to an undefined anchor (or one that comes before
+// it), a duplicate key, a merge key whose value is not a mapping (or a list
+// of them), a document over max_nodes; each with the line.
 Result<Node> parse(std::string_view text, const std::string &name, const ParseOptions &options);
+
+// The same with a budget of k_default_max_nodes. `name` is used in error
+// messages.
+inline constexpr size_t k_default_max_nodes = 1000000;
+Result<Node> parse(std::string_view text, const std::string &name);
 
 // Every document of the stream, in order (`---` separated); anchors are
 // per document, the node budget is for the whole stream.

@@ -93,21 +93,36 @@ inline std::string debian_root() {
 // sanitizer build runs several times slower and CI machines are shared, so the
 // bound is generous and scales: x10 under AddressSanitizer, and times
 // BULWARK_TEST_TIME_SCALE when that is set.
-inline std::chrono::milliseconds hang_bound(std::chrono::milliseconds base) {
-  long scale = 1;
+constexpr bool under_sanitizer() {
 #if defined(__SANITIZE_ADDRESS__)
-  scale = 10;
+  return true;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-  scale = 10;
+  return true;
+#else
+  return false;
 #endif
+#else
+  return false;
 #endif
+}
+
+inline std::chrono::milliseconds hang_bound(std::chrono::milliseconds base) {
+  long scale = under_sanitizer() ? 10 : 1;
   if (const char *env = std::getenv("BULWARK_TEST_TIME_SCALE")) {
     long s = std::strtol(env, nullptr, 10);
     if (s > 0)
       scale *= s;
   }
   return base * scale;
+}
+
+// How many generated cases a differential test compares with its oracle.
+// The sanitizer build looks for memory errors, not for disagreements: it
+// runs a quarter of them (each is several times slower there), the normal
+// build all of them.
+constexpr size_t oracle_cases(size_t n) {
+  return under_sanitizer() ? (n + 3) / 4 : n;
 }
 
 } // namespace bulwark::test

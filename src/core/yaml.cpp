@@ -18,6 +18,18 @@ namespace {
 // must not exhaust the stack.
 constexpr int k_max_depth = 64;
 
+// libfyaml reports an error at the end of the input one line past the last
+// (`{ a` says line 2): keep the line within the text.
+// YAML's line breaks are LF, CRLF and a lone CR (§5.4), as libfyaml counts.
+int clamp_line(std::string_view text, int line) {
+  int lines = 1;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')))
+      if (i + 1 < text.size())
+        ++lines;
+  return std::max(1, std::min(line, lines));
+}
+
 // YAML 1.2 §7.3.2, single-quoted scalars: '' is a quote; line folding trims
 // the white space around each line break, one break becomes a space and n+1
 // breaks become n newlines. libfyaml 0.7.12 gets runs of '' wrong
@@ -537,7 +549,7 @@ Result<Unit> build(Built &b, std::string_view text, const std::string &name, boo
     void *prev = nullptr;
     if (struct fy_diag_error *de = fy_diag_errors_iterate(b.diag, &prev)) {
       err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
-      err.line = de->line > 0 ? de->line : 1; // libfyaml counts diagnostic lines from 1
+      err.line = clamp_line(text, de->line); // libfyaml counts diagnostic lines from 1
     }
     return err;
   }
@@ -655,7 +667,7 @@ private:
     void *prev = nullptr;
     if (struct fy_diag_error *de = fy_diag_errors_iterate(m_diag, &prev)) {
       err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
-      err.line = de->line > 0 ? de->line : 1; // libfyaml counts diagnostic lines from 1
+      err.line = clamp_line(m_text, de->line); // libfyaml counts diagnostic lines from 1
     }
     return err;
   }

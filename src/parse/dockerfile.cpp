@@ -5,6 +5,8 @@
 
 #include <cctype>
 #include <map>
+#include <utility>
+#include <vector>
 
 namespace bulwark::dockerfile {
 
@@ -48,6 +50,36 @@ std::string substitute(std::string_view s, const std::map<std::string, std::stri
     else if (has_def)
       out += def;
     i = e - 1;
+  }
+  return out;
+}
+
+// The here-documents an instruction opens (BuildKit, Dockerfile syntax 1.4:
+// RUN, COPY and ADD take `<<WORD`, `<<-WORD`, `<<"WORD"`, several per line,
+// their bodies following in order): each delimiter, and whether leading tabs
+// are stripped before comparing (`<<-`).
+std::vector<std::pair<std::string, bool>> heredocs(std::string_view ins) {
+  std::vector<std::pair<std::string, bool>> out;
+  size_t i = 0;
+  while ((i = ins.find("<<", i)) != std::string_view::npos) {
+    if (i > 0 && ins[i - 1] != ' ' && ins[i - 1] != '\t') {
+      i += 2;
+      continue;
+    }
+    size_t j = i + 2;
+    bool strip = j < ins.size() && ins[j] == '-';
+    if (strip)
+      ++j;
+    char quote = j < ins.size() && (ins[j] == '"' || ins[j] == '\'') ? ins[j] : '\0';
+    if (quote)
+      ++j;
+    size_t e = j;
+    while (e < ins.size() && (std::isalnum(static_cast<unsigned char>(ins[e])) || ins[e] == '_' ||
+                              ins[e] == '-' || ins[e] == '.'))
+      ++e;
+    if (e > j && (!quote || (e < ins.size() && ins[e] == quote)))
+      out.emplace_back(std::string(ins.substr(j, e - j)), strip);
+    i = e + (quote ? 1 : 0);
   }
   return out;
 }
@@ -113,6 +145,20 @@ Dockerfile parse_dockerfile(const std::string &path, std::string_view text) {
     size_t sp = ins.find_first_of(" \t");
     std::string kw = lower(ins.substr(0, sp));
     std::string rest = sp == std::string::npos ? "" : std::string(trim(ins.substr(sp)));
+    // Here-document bodies are data, not instructions: a `USER root` line
+    // inside `RUN <<EOF` sets no user.
+    if (kw == "run" || kw == "copy" || kw == "add")
+      for (auto &[word, strip] : heredocs(rest))
+        while (++n < lines.size()) {
+          std::string_view body = lines[n];
+          if (!body.empty() && body.back() == '\r')
+            body.remove_suffix(1);
+          if (strip)
+            while (!body.empty() && body.front() == '\t')
+              body.remove_prefix(1);
+          if (body == word)
+            break;
+        }
     if (kw == "arg" && df.stages.empty()) {
       size_t eq = rest.find('=');
       if (eq != std::string::npos)

@@ -157,6 +157,30 @@ TEST(ContainerChecks, DockerfileOfBuildDecidesUserHealthcheckAndBase) {
             "/srv/app/Dockerfile.prod", 1);
 }
 
+// Here-document bodies are data (BuildKit); ONBUILD applies to images built
+// from this one, not to it.
+TEST(ContainerChecks, DockerfileHeredocsAndOnbuildSetNoUser) {
+  One o("    build: ./img\n");
+  o.r.write("/srv/app/img/Dockerfile", "FROM debian:12\n"
+                                       "USER root\n"
+                                       "RUN <<EOF bash\n"
+                                       "set -e\n"
+                                       "USER app\n"
+                                       "EOF\n"
+                                       "COPY <<-\"CONF\" <<'MORE' /etc/app/\n"
+                                       "\tUSER 1000\n"
+                                       "\tCONF\n"
+                                       "HEALTHCHECK NONE\n"
+                                       "MORE\n"
+                                       "ONBUILD USER 1000\n");
+  Audit a = o.run();
+  expect_at(a.get("container.non-root-user", "app/s"), Status::fail, "/srv/app/img/Dockerfile", 2);
+  EXPECT_NE(a.get("container.healthcheck", "app/s").status, Status::pass);
+  o.r.write("/srv/app/img/Dockerfile", "FROM debian:12\nRUN <<EOF\nUSER root\nEOF\nUSER 1000\n");
+  expect_at(o.run().get("container.non-root-user", "app/s"), Status::pass,
+            "/srv/app/img/Dockerfile", 5);
+}
+
 TEST(ContainerChecks, NoNewPrivilegesSpellings) {
   for (auto [s, st] :
        std::vector<std::pair<std::string, Status>>{{"no-new-privileges", Status::pass},

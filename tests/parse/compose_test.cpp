@@ -320,7 +320,7 @@ TEST(Compose, EveryDocumentOfAFileIsMergedInOrder) {
   m.files["/p/compose.yaml"] = "services:\n  web:\n    image: x:1\n---\nservices: [\n";
   Project q = load(m, {"/p/compose.yaml"});
   ASSERT_FALSE(q.valid());
-  EXPECT_EQ(q.diagnostics.front().loc.line, 6);
+  EXPECT_EQ(q.diagnostics.front().loc.line, 5);
 }
 
 TEST(Compose, ExtendsLoopIsAnError) {
@@ -403,7 +403,7 @@ TEST(Compose, BadInputIsAnErrorWithFileAndLine) {
   }
   laughs += "services:\n  s:\n    image: x:1\n    labels: *j\n";
   std::vector<Bad> cases = {
-      {"invalid", "services:\n  s:\n    image: [x\n", 4},
+      {"invalid", "services:\n  s:\n    image: [x\n", 3}, // the bracket's line, not past the end
       {"tabs", "services:\n\ts:\n\t\timage: x\n", 2},
       {"duplicate", "services:\n  s:\n    image: x:1\n    image: y:1\n", 4},
       {"undefined alias", "services:\n  s:\n    <<: *nope\n    image: x:1\n", 3},

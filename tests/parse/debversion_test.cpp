@@ -509,7 +509,7 @@ Verdict dpkg_verdict(const std::string &a, const std::string &b) {
 TEST(DebVersion, DifferentialAgainstDpkg) {
   if (::access(k_dpkg, X_OK) != 0)
     GTEST_SKIP() << k_dpkg << " is absent: cannot compare with dpkg --compare-versions";
-  const size_t n = env_size("BULWARK_DPKG_PAIRS", 10000);
+  const size_t n = env_size("BULWARK_DPKG_PAIRS", bulwark::test::oracle_cases(10000));
   const size_t show = env_size("BULWARK_DPKG_SHOW", 10);
   auto t0 = std::chrono::steady_clock::now();
 

@@ -318,7 +318,7 @@ std::map<std::string, JailView> ours(const f2b::Config &c) {
 TEST(Fail2banDifferential, GeneratedTreesAgreeWithFail2banClient) {
   if (::access(k_client, X_OK) != 0 || ::access(k_python, X_OK) != 0)
     GTEST_SKIP() << "fail2ban-client (Debian package fail2ban) is not installed";
-  int cases = env_int("BULWARK_F2B_CASES", 80);
+  int cases = env_int("BULWARK_F2B_CASES", static_cast<int>(bulwark::test::oracle_cases(80)));
   int only = env_int("BULWARK_F2B_ONLY", -1);
   bool keep = std::getenv("BULWARK_F2B_KEEP") != nullptr;
   RootFs host("/");

@@ -18,6 +18,8 @@
 // The generator only emits what sshd 9.2 accepts (see /work/notes/ssh); if sshd
 // rejects a generated case anyway, the generator is wrong and the test fails.
 
+#include "../support.hpp"
+
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/sshd_config.hpp>
 
@@ -1103,7 +1105,7 @@ std::string show_list(const std::vector<std::string> &v) {
 } // namespace
 
 TEST_F(SshdDifferential, AgreesWithSshdT) {
-  size_t n_cases = 600;
+  size_t n_cases = bulwark::test::oracle_cases(600);
   if (const char *e = std::getenv("BULWARK_SSHD_CASES"); e != nullptr && *e != '\0')
     n_cases = static_cast<size_t>(std::strtoul(e, nullptr, 10));
   std::optional<size_t> only;

@@ -7,7 +7,9 @@
 // instruction, instructions are case-insensitive, `FROM [--platform=..]
 // image [AS name]`, ARG defaults before the first FROM substitute into FROM
 // (`$V`, `${V}`, `${V:-d}`), a stage FROM an earlier stage inherits its
-// USER and HEALTHCHECK.
+// USER and HEALTHCHECK, here-documents of RUN/COPY/ADD (`<<EOF`, `<<-EOF`,
+// quoted delimiters, several per instruction) are skipped as data, and
+// ONBUILD instructions do not apply to the image they are written in.
 
 #include <bulwark/core/finding.hpp>
 

@@ -750,7 +750,7 @@ private:
       break;
     }
     m_height = height;
-    if (anchor != nullptr || !anchor_name.empty())
+    if (anchor != nullptr)
       m_anchors[anchor_name] = Anchored{out, m_nodes - first, height};
     return out;
   }

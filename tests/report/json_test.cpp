@@ -3,6 +3,7 @@
 // two must agree byte for byte on random reports full of hostile bytes, and
 // the output must parse back to the same values.
 
+#include "../support.hpp"
 #include "report_fixtures.hpp"
 
 #include <bulwark/report/report.hpp>
@@ -205,7 +206,7 @@ AuditReport random_report(std::mt19937 &rng) {
 
 TEST(JsonReport, SameBytesAsTheTreeWriterOnRandomHostileReports) {
   std::mt19937 rng(20261123);
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < static_cast<int>(bulwark::test::oracle_cases(2000)); ++i) {
     AuditReport r = random_report(rng);
     std::string got = report::render_json(r);
     ASSERT_EQ(got, reference_render_json(r)) << "report " << i;
@@ -231,7 +232,7 @@ TEST(JsonReport, StringEscapingAgreesWithNlohmannOnRandomBytes) {
                                            0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed,
                                            0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
   std::mt19937 rng(7);
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < static_cast<int>(bulwark::test::oracle_cases(20000)); ++i) {
     std::string s;
     for (int n = static_cast<int>(rng() % 9); n > 0; --n)
       s.push_back(static_cast<char>(alphabet[rng() % sizeof alphabet]));

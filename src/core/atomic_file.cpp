@@ -1,6 +1,7 @@
 #include <bulwark/core/atomic_file.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +21,10 @@ bool write_all(int fd, std::string_view data) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
+      return false;
+    }
+    if (n == 0) {
+      errno = EIO;
       return false;
     }
     data.remove_prefix(static_cast<size_t>(n));
@@ -52,23 +57,45 @@ Result<Unit> AtomicWriter::open(const std::string &host_path) {
     m_fd = STDOUT_FILENO;
     return Unit{};
   }
+  // A symbolic link stays a link: the file it names is replaced. Links in
+  // /dev and /proc (/dev/stdout -> /proc/self/fd/1) name whatever the
+  // process writes to, and are written through.
+  std::string path = host_path;
+  struct stat lst;
+  if (::lstat(host_path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    bool special = host_path.rfind("/dev/", 0) == 0 || host_path.rfind("/proc/", 0) == 0;
+    char *real = special ? nullptr : ::realpath(host_path.c_str(), nullptr);
+    if (real != nullptr) {
+      path = real;
+      std::free(real);
+    } else if (!special) {
+      return io_error("cannot resolve symbolic link", host_path, errno);
+    } else {
+      m_fd = ::open(host_path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (m_fd < 0)
+        return io_error("cannot open", host_path, errno);
+      m_own_fd = true;
+      return Unit{};
+    }
+  }
   struct stat st;
-  bool exists = ::stat(host_path.c_str(), &st) == 0;
+  bool exists = ::stat(path.c_str(), &st) == 0;
   if (exists && !S_ISREG(st.st_mode)) {
     if (S_ISDIR(st.st_mode))
       return io_error("cannot write", host_path, EISDIR);
     // Devices and pipes cannot be replaced by rename: write through.
-    m_fd = ::open(host_path.c_str(), O_WRONLY | O_CLOEXEC);
+    m_fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (m_fd < 0)
       return io_error("cannot open", host_path, errno);
     m_own_fd = true;
     return Unit{};
   }
-  size_t slash = host_path.rfind('/');
-  m_dir = slash == std::string::npos ? "." : host_path.substr(0, slash);
+  m_path = path;
+  size_t slash = path.rfind('/');
+  m_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   if (m_dir.empty())
     m_dir = "/";
-  std::string tmpl = host_path + ".tmp.XXXXXX";
+  std::string tmpl = path + ".tmp.XXXXXX";
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0)
     return io_error("cannot create temporary file", host_path, errno);

@@ -113,26 +113,26 @@ bool decode_block_scalar(std::string_view header, std::string_view content, int 
     else
       break;
   }
+  // Lines end at LF, CRLF or a lone CR (§5.4).
   std::vector<std::string_view> lines;
   size_t start = 0;
   for (size_t i = 0; i < content.size(); ++i)
-    if (content[i] == '\n') {
-      std::string_view l = content.substr(start, i - start);
-      if (!l.empty() && l.back() == '\r')
-        l.remove_suffix(1);
-      lines.push_back(l);
+    if (content[i] == '\n' || content[i] == '\r') {
+      lines.push_back(content.substr(start, i - start));
+      if (content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n')
+        ++i;
       start = i + 1;
     }
-  // A last line without its line break: white space there is not an
-  // empty line (nothing to keep), and text there ends without a break.
+  // A last line without its line break: text there ends without a break;
+  // white space there is content only past the indentation (decided below).
   bool last_broken = true;
+  std::string_view tail;
   if (start < content.size()) {
-    std::string_view l = content.substr(start);
-    if (!l.empty() && l.back() == '\r')
-      l.remove_suffix(1);
-    if (l.find_first_not_of(' ') != std::string_view::npos) {
-      lines.push_back(l);
+    tail = content.substr(start);
+    if (tail.find_first_not_of(' ') != std::string_view::npos) {
+      lines.push_back(tail);
       last_broken = false;
+      tail = {};
     }
   }
   auto spaces = [](std::string_view l) {
@@ -147,8 +147,10 @@ bool decode_block_scalar(std::string_view header, std::string_view content, int 
   // The content's indentation: the indicator's, else the first non-empty
   // line's; it must be deeper than the parent's.
   long n = 0;
+  bool established = indicator != 0; // by the indicator or a content line
   if (indicator != 0) {
-    n = std::max(0, parent) + (parent < 0 ? indicator - 1 : indicator);
+    // As libfyaml and PyYAML read it at the top level too (`--- |1`).
+    n = std::max(0, parent) + indicator;
   } else {
     size_t lead_max = 0;
     bool found = false;
@@ -159,6 +161,7 @@ bool decode_block_scalar(std::string_view header, std::string_view content, int 
       }
       n = static_cast<long>(spaces(l));
       found = true;
+      established = true;
       break;
     }
     if (!found)
@@ -168,6 +171,10 @@ bool decode_block_scalar(std::string_view header, std::string_view content, int 
   }
   if (n <= parent)
     return false;
+  if (established && static_cast<long>(tail.size()) > n) {
+    lines.push_back(tail);
+    last_broken = false;
+  }
   // Each line: empty, or content at n (more-indented when it starts with
   // white space past n); anything shallower does not belong here.
   struct Line {
@@ -568,8 +575,8 @@ namespace {
 // as the differential oracle (tests/core/yaml_test.cpp, fuzz_yaml_events).
 class EventBuilder {
 public:
-  EventBuilder(std::string_view text, const std::string &name, size_t max_nodes)
-      : m_text(text), m_name(name), m_budget(max_nodes) {}
+  EventBuilder(std::string_view text, const std::string &name, const ParseOptions &o)
+      : m_text(text), m_name(name), m_budget(o.max_nodes), m_max_bytes(o.max_bytes) {}
   ~EventBuilder() {
     if (m_parser)
       fy_parser_destroy(m_parser);
@@ -652,6 +659,7 @@ private:
   struct Anchored {
     Node node;
     size_t count = 0; // nodes, counted as the budget counts them
+    size_t bytes = 0; // scalar bytes in it (keys included)
     int height = 0;   // levels below the node
   };
 
@@ -659,6 +667,9 @@ private:
     struct fy_event *e = fy_parser_parse(m_parser);
     if (e == nullptr)
       return parse_error();
+    if (struct fy_token *t = fy_event_get_token(e))
+      if (const struct fy_mark *m = fy_token_end_mark(t))
+        m_last_end = std::max(m_last_end, m->input_pos);
     return Event(m_parser, e);
   }
 
@@ -694,7 +705,9 @@ private:
 
   // `parent`: the indentation of the block the node is in (a mapping
   // value: its key's column; a block sequence entry: its dash's column).
-  Result<Node> node(Event ev, int depth, int parent) {
+  // `after`: where the text before this node ends (a key's end, a dash): a
+  // block scalar's header is looked for after it.
+  Result<Node> node(Event ev, int depth, int parent, size_t after = 0) {
     switch (ev->type) {
     case FYET_ALIAS: return alias(ev, depth);
     case FYET_SCALAR:
@@ -717,6 +730,7 @@ private:
       tag = ev->mapping_start.tag;
     }
     size_t first = m_nodes;
+    size_t first_bytes = m_bytes;
     if (m_budget != 0 && ++m_nodes > m_budget)
       return Error{"YAML document expands to more than " + std::to_string(m_budget) +
                        " nodes (alias bomb?)",
@@ -728,30 +742,46 @@ private:
     std::string anchor_name = anchor ? text_of(anchor) : std::string();
     int height = 0;
     switch (ev->type) {
-    case FYET_SCALAR: TRY(scalar(ev->scalar.value, out, parent)); break;
+    case FYET_SCALAR:
+      for (struct fy_token *t : {anchor, tag})
+        if (t != nullptr)
+          if (const struct fy_mark *m = fy_token_end_mark(t))
+            after = std::max(after, m->input_pos);
+      TRY(scalar(ev->scalar.value, out, parent, after));
+      m_bytes += out.scalar.size();
+      if (m_bytes > m_max_bytes)
+        return Error{"YAML document expands to more than " + std::to_string(m_max_bytes) +
+                         " bytes of text (alias bomb?)",
+                     m_name, out.line};
+      break;
     case FYET_SEQUENCE_START: {
       int dash = column_of(ev->sequence_start.sequence_start);
       ev = Event();
       out.kind = Node::Kind::sequence;
       for (;;) {
+        size_t item_after = m_last_end;
         Event item = TRY(next());
         if (item->type == FYET_SEQUENCE_END)
           break;
-        out.items.push_back(TRY(node(std::move(item), depth + 1, dash)));
+        out.items.push_back(TRY(node(std::move(item), depth + 1, dash, item_after)));
         height = std::max(height, m_height + 1);
       }
       if (out.line == 0 && !out.items.empty())
         out.line = out.items.front().line;
       break;
     }
-    default:
+    default: {
+      // A block mapping's keys all start at its column (a quoted, anchored,
+      // tagged or `?` key included): its values' parent indentation.
+      int column = column_of(ev->mapping_start.mapping_start);
       ev = Event();
-      TRY(mapping(out, depth, height));
+      TRY(mapping(out, depth, height, column));
       break;
+    }
     }
     m_height = height;
     if (anchor != nullptr)
-      m_anchors[anchor_name] = Anchored{out, m_nodes - first, height};
+      m_anchors[anchor_name] = Anchored{out, m_nodes - first, m_bytes - first_bytes, height};
     return out;
   }
 
@@ -766,16 +796,21 @@ private:
       return Error{"YAML document expands to more than " + std::to_string(m_budget) +
                        " nodes (alias bomb?)",
                    m_name, line};
+    if (m_bytes + a.bytes > m_max_bytes)
+      return Error{"YAML document expands to more than " + std::to_string(m_max_bytes) +
+                       " bytes of text (alias bomb?)",
+                   m_name, line};
     if (depth + a.height > k_max_depth)
       return Error{"YAML nested too deeply", m_name, line};
     m_nodes += a.count;
+    m_bytes += a.bytes;
     m_height = a.height;
     return a.node;
   }
 
   // The decoding of bulwark::yaml::convert, from the token; block scalars
   // from the source (see decode_block_scalar).
-  Result<Unit> scalar(struct fy_token *value, Node &out, int parent) const {
+  Result<Unit> scalar(struct fy_token *value, Node &out, int parent, size_t after) const {
     out.kind = Node::Kind::scalar;
     enum fy_scalar_style st = fy_token_scalar_style(value);
     if (st == FYSS_LITERAL || st == FYSS_FOLDED) {
@@ -789,6 +824,9 @@ private:
           --hb;
         size_t hs = m_text.rfind('\n', hb == 0 ? 0 : hb - 1);
         hs = hs == std::string_view::npos || hb == 0 ? 0 : hs + 1;
+        // Not inside the key, anchor or tag before the indicator.
+        if (after > hs && after <= hb)
+          hs = after;
         ok = decode_block_scalar(m_text.substr(hs, hb - hs),
                                  m_text.substr(b->input_pos, e->input_pos - b->input_pos), parent,
                                  st == FYSS_FOLDED, out.scalar);
@@ -820,7 +858,7 @@ private:
     return Unit{};
   }
 
-  Result<Unit> mapping(Node &out, int depth, int &height) {
+  Result<Unit> mapping(Node &out, int depth, int &height, int column) {
     out.kind = Node::Kind::mapping;
     // As in the Expander: a linear scan for small mappings, a set past 32.
     std::unordered_set<std::string_view> seen;
@@ -855,12 +893,15 @@ private:
       Event k = TRY(next());
       if (k->type == FYET_MAPPING_END)
         break;
-      int key_column = k->type == FYET_SCALAR ? column_of(k->scalar.value) : -1;
+      int key_column = column >= 0              ? column
+                       : k->type == FYET_SCALAR ? column_of(k->scalar.value)
+                                                : -1;
       Node key = TRY(node(std::move(k), depth + 1, -1));
+      size_t key_end = m_last_end;
       height = std::max(height, m_height + 1);
       if (!key.is_scalar())
         return Error{"mapping keys must be plain strings", m_name, key.line};
-      Node value = TRY(node(TRY(next()), depth + 1, key_column));
+      Node value = TRY(node(TRY(next()), depth + 1, key_column, key_end));
       height = std::max(height, m_height + 1);
       if (value.line == 0)
         value.line = key.line;
@@ -899,7 +940,10 @@ private:
   const std::string &m_name;
   size_t m_budget;
   size_t m_nodes = 0;
-  int m_height = 0; // of the node built last
+  size_t m_max_bytes;
+  size_t m_bytes = 0;    // scalar text in the tree so far, aliases counted at each use
+  size_t m_last_end = 0; // where the token of the event read last ends
+  int m_height = 0;      // of the node built last
   struct fy_diag *m_diag = nullptr;
   struct fy_parser *m_parser = nullptr;
   std::unordered_map<std::string, Anchored> m_anchors;
@@ -916,7 +960,7 @@ Result<Node> parse(std::string_view text, const std::string &name, const ParseOp
 
 Result<std::vector<Node>> parse_documents(std::string_view text, const std::string &name,
                                           const ParseOptions &options) {
-  EventBuilder eb(text, name, options.max_nodes);
+  EventBuilder eb(text, name, options);
   return eb.run();
 }
 

@@ -128,3 +128,20 @@ TEST(AtomicFile, DevicesAreWrittenThroughAndDirectoriesRefused) {
   EXPECT_EQ(dir.error().sys_errno, EISDIR);
   EXPECT_FALSE(write_file_atomic(r.host("/no/such/dir/f"), "x"));
 }
+
+// A report path that is a symbolic link stays a link; the file it names is
+// replaced atomically (rename over the link made it a plain file).
+TEST(AtomicFile, ASymbolicLinkKeepsPointingAtTheReplacedFile) {
+  TempRoot r;
+  r.write("/real/report.json", "OLD");
+  r.symlink("../real/report.json", "/out/report.json");
+  ASSERT_TRUE(write_file_atomic(r.host("/out/report.json"), "NEW"));
+  struct stat st;
+  ASSERT_EQ(::lstat(r.host("/out/report.json").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(slurp(r.host("/real/report.json")), "NEW");
+  EXPECT_EQ(entries(r.host("/real")), 1);
+  EXPECT_EQ(entries(r.host("/out")), 1);
+  r.symlink("../real/missing/x.json", "/out/dangling.json");
+  EXPECT_FALSE(write_file_atomic(r.host("/out/dangling.json"), "x"));
+}

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <functional>
 #include <random>
+#include <tuple>
 
 using namespace bulwark;
 using bulwark::test::run_command;
@@ -494,4 +495,47 @@ TEST(Yaml, BlockScalarsLibfyamlMisreadsAreRefused) {
   auto eof = yaml::parse(" >\n  ", "t.yaml", o);
   ASSERT_TRUE(eof.ok()) << eof.error().to_string();
   EXPECT_EQ(eof->scalar, "");
+}
+
+// Found in review, each checked against PyYAML: the parent indentation of a
+// value is its mapping's column (quoted, anchored, tagged and `?` keys), the
+// header is looked for after the key, `|N` at the top level, lone CR line
+// breaks, and a deeper blank last line without its break.
+TEST(Yaml, BlockScalarsReviewCases) {
+  std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"\"k\": |1\n   x\n", "k", "  x\n"},    {"&a k: |2\n      x\n", "k", "    x\n"},
+      {"? k\n: |1\n   x\n", "k", "  x\n"},    {"!!str k: |\n x\n", "k", "x\n"},
+      {"? k\n: |\n x\n", "k", "x\n"},         {"\"| #\": |-\n  x\n", "| #", "x"},
+      {"'a | #b': |-\n  x\n", "a | #b", "x"}, {"a: |\r  x\r  y\rb: 1\r", "a", "x\ny\n"},
+      {"a: |\n  x\n     ", "a", "x\n   "},
+  };
+  for (auto &[text, key, want] : cases) {
+    auto r = yaml::parse(text, "t.yaml");
+    ASSERT_TRUE(r.ok()) << text << r.error().to_string();
+    ASSERT_NE(r->find(key), nullptr) << text;
+    EXPECT_EQ(r->find(key)->scalar, want) << text;
+  }
+  auto seq = yaml::parse("- \"k\": |1\n    x\n", "t.yaml");
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(seq->items.at(0).find("k")->scalar, " x\n");
+  auto top = yaml::parse("--- |1\n  x\n", "t.yaml");
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->scalar, " x\n");
+}
+
+// A few nodes can name a long string many times: the text is budgeted too.
+TEST(Yaml, AliasesOfLongStringsAreBoundedByBytes) {
+  std::string doc = "a: &a \"" + std::string(100000, 'x') + "\"\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'f'; ++c) {
+    doc += std::string(1, c) + ": &" + c + " [*" + prev;
+    for (int i = 0; i < 9; ++i)
+      doc += ", *" + prev;
+    doc += "]\n";
+    prev = std::string(1, c);
+  }
+  auto r = yaml::parse(doc, "t.yaml"); // 11k nodes, 11 GB of text
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("bytes of text"), std::string::npos) << r.error().message;
+  EXPECT_GT(r.error().line, 1);
 }

@@ -50,6 +50,9 @@ struct ParseOptions {
   // each use): an alias bomb ("billion laughs") stops with an error at the
   // alias that crosses it, before memory grows. 0: no bound.
   size_t max_nodes = 0;
+  // Upper bound on the scalar text the document expands to (aliases counted
+  // at each use): a few nodes can still name a long string many times.
+  size_t max_bytes = 64 * 1024 * 1024;
 };
 
 // The first document (null when the stream has none: an empty or

@@ -231,75 +231,128 @@ bool decode_block_scalar(std::string_view header, std::string_view content, int 
   return true;
 }
 
-Result<Node> convert(struct fy_node *fyn, std::string_view text, const std::string &name,
-                     int depth) {
-  Node out;
-  if (fyn == nullptr)
-    return out;
-  // libfyaml 0.7 marks tokens, not nodes: a scalar has its own line, a
-  // collection takes the line of its first element (set below).
-  if (struct fy_token *tok = fy_node_get_scalar_token(fyn))
-    if (const struct fy_mark *m = fy_token_start_mark(tok))
-      out.line = m->line + 1;
-  if (depth > k_max_depth)
-    return Error{"YAML nested too deeply", name, out.line};
-  switch (fy_node_get_type(fyn)) {
-  case FYNT_SCALAR: {
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(fyn, &len);
-    out.kind = Node::Kind::scalar;
-    out.scalar.assign(s ? s : "", s ? len : 0);
-    if (fy_node_get_style(fyn) == FYNS_SINGLE_QUOTED) {
-      struct fy_token *tok = fy_node_get_scalar_token(fyn);
-      const struct fy_mark *b = tok ? fy_token_start_mark(tok) : nullptr;
-      const struct fy_mark *e = tok ? fy_token_end_mark(tok) : nullptr;
-      // libfyaml's marks of a quoted scalar exclude the quotes.
-      if (b && e && b->input_pos > 0 && b->input_pos <= e->input_pos &&
-          e->input_pos < text.size() && text[b->input_pos - 1] == '\'' &&
-          text[e->input_pos] == '\'') {
-        std::string_view raw = text.substr(b->input_pos, e->input_pos - b->input_pos);
-        if (raw.find("''") != std::string_view::npos)
-          out.scalar = decode_single_quoted(raw);
-      }
-    }
-    // A plain `~` or `null` is YAML's null.
-    if (fy_node_get_style(fyn) == FYNS_PLAIN &&
-        (out.scalar == "~" || out.scalar == "null" || out.scalar.empty()))
-      out.kind = Node::Kind::null;
-    break;
+// A single-quoted scalar's text from the source when it holds '' (libfyaml
+// 0.7.12 decodes runs of them wrong). The token's marks exclude the quotes.
+void fix_single_quoted(struct fy_token *tok, std::string_view text, std::string &scalar) {
+  const struct fy_mark *b = tok ? fy_token_start_mark(tok) : nullptr;
+  const struct fy_mark *e = tok ? fy_token_end_mark(tok) : nullptr;
+  if (b && e && b->input_pos > 0 && b->input_pos <= e->input_pos && e->input_pos < text.size() &&
+      text[b->input_pos - 1] == '\'' && text[e->input_pos] == '\'') {
+    std::string_view raw = text.substr(b->input_pos, e->input_pos - b->input_pos);
+    if (raw.find("''") != std::string_view::npos)
+      scalar = decode_single_quoted(raw);
   }
-  case FYNT_SEQUENCE: {
-    out.kind = Node::Kind::sequence;
-    void *iter = nullptr;
-    while (struct fy_node *item = fy_node_sequence_iterate(fyn, &iter))
-      out.items.push_back(TRY(convert(item, text, name, depth + 1)));
-    if (!out.items.empty())
-      out.line = out.items.front().line;
-    break;
-  }
-  case FYNT_MAPPING: {
-    out.kind = Node::Kind::mapping;
-    void *iter = nullptr;
-    std::unordered_set<std::string> seen;
-    while (struct fy_node_pair *pair = fy_node_mapping_iterate(fyn, &iter)) {
-      Node key = TRY(convert(fy_node_pair_key(pair), text, name, depth + 1));
-      if (!key.is_scalar())
-        return Error{"mapping keys must be plain strings", name, key.line};
-      if (!seen.insert(key.scalar).second)
-        return Error{"duplicate key '" + key.scalar + "'", name, key.line};
-      if (out.entries.empty())
-        out.line = key.line;
-      Node value = TRY(convert(fy_node_pair_value(pair), text, name, depth + 1));
-      if (value.line == 0)
-        value.line = key.line;
-      value.key_line = key.line;
-      out.entries.emplace_back(key.scalar, std::move(value));
-    }
-    break;
-  }
-  }
-  return out;
 }
+
+// A diagnostics object that collects libfyaml's errors instead of printing.
+struct fy_diag *quiet_diag() {
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = nullptr;
+  dcfg.colorize = false;
+  struct fy_diag *d = fy_diag_create(&dcfg);
+  if (d != nullptr)
+    fy_diag_set_collect_errors(d, true);
+  return d;
+}
+
+// libfyaml's first collected error, with its line kept within the text.
+Error diag_error(struct fy_diag *diag, std::string_view text, const std::string &name) {
+  Error err{"invalid YAML", name, 1};
+  void *prev = nullptr;
+  if (struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &prev) : nullptr) {
+    err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
+    err.line = clamp_line(text, de->line); // libfyaml counts diagnostic lines from 1
+  }
+  return err;
+}
+
+// One mapping's entries as they are read, both builders' way: YAML 1.1's
+// merge key (a plain `<<`, its mapping or list of mappings applied at
+// finish(): the mapping's own keys win, then the first source that has the
+// key), and a duplicate key is an error with its line.
+class MappingBuilder {
+public:
+  MappingBuilder(Node &out, const std::string &name) : m_out(out), m_name(name) {
+    out.kind = Node::Kind::mapping;
+  }
+
+  // REQUIRES: key.is_scalar()
+  Result<Unit> entry(Node key, Node value) {
+    if (value.line == 0)
+      value.line = key.line;
+    value.key_line = key.line;
+    if (m_out.line == 0)
+      m_out.line = key.line;
+    if (key.scalar == "<<" && !key.quoted) { // a quoted '<<' is an ordinary key
+      if (m_merge_line != 0)
+        return Error{"duplicate key '<<'", m_name, key.line};
+      m_merge_line = key.line;
+      if (value.is_mapping())
+        m_merges.push_back(std::move(value));
+      else if (value.is_sequence()) {
+        for (auto &it : value.items) {
+          if (!it.is_mapping())
+            return Error{"merge key '<<' takes a mapping or a list of mappings", m_name,
+                         it.line ? it.line : key.line};
+          m_merges.push_back(std::move(it));
+        }
+      } else
+        return Error{"merge key '<<' takes a mapping or a list of mappings", m_name, key.line};
+      return Unit{};
+    }
+    if (has(key.scalar))
+      return Error{"duplicate key '" + key.scalar + "'", m_name, key.line};
+    add(std::move(key.scalar), std::move(value));
+    return Unit{};
+  }
+
+  void finish() {
+    for (auto &src : m_merges)
+      for (auto &e : src.entries)
+        if (!has(e.first))
+          add(std::move(e.first), std::move(e.second));
+  }
+
+private:
+  // The keys so far are exactly the entries' keys: a linear scan for the
+  // small mappings compose files are made of, a hash set past 32 keys (a
+  // set per mapping was a fifth of the time spent loading YAML).
+  bool has(std::string_view key) {
+    if (m_out.entries.size() <= 32) {
+      for (auto &e : m_out.entries)
+        if (e.first == key)
+          return true;
+      return false;
+    }
+    if (m_seen.empty())
+      for (auto &e : m_out.entries)
+        m_seen.insert(e.first);
+    return m_seen.count(key) != 0;
+  }
+
+  void add(std::string key, Node value) {
+    // The set's views point into the entries' strings: a reallocation
+    // moves them (short strings live inside the entry), so rebuild it.
+    bool moves = m_out.entries.size() == m_out.entries.capacity();
+    m_out.entries.emplace_back(std::move(key), std::move(value));
+    if (m_seen.empty())
+      return;
+    if (moves) {
+      m_seen.clear();
+      for (auto &e : m_out.entries)
+        m_seen.insert(e.first);
+    } else {
+      m_seen.insert(m_out.entries.back().first);
+    }
+  }
+
+  Node &m_out;
+  const std::string &m_name;
+  std::unordered_set<std::string_view> m_seen;
+  std::vector<Node> m_merges; // values of `<<`, in order
+  int m_merge_line = 0;
+};
 
 // Converts a document built without libfyaml's own resolution: aliases and
 // merge keys are applied here, so that an alias bomb is cut off by a node
@@ -343,11 +396,16 @@ public:
       out.tag.assign(t, tlen);
     switch (fy_node_get_type(fyn)) {
     case FYNT_SCALAR: {
-      // The same decoding as the catalogue reader.
-      Node s = TRY(bulwark::yaml::convert(fyn, m_text, m_name, 0));
-      out.kind = s.kind;
-      out.scalar = std::move(s.scalar);
+      size_t len = 0;
+      const char *text = fy_node_get_scalar(fyn, &len);
+      out.kind = Node::Kind::scalar;
+      out.scalar.assign(text ? text : "", text ? len : 0);
       enum fy_node_style st = fy_node_get_style(fyn);
+      if (st == FYNS_SINGLE_QUOTED)
+        fix_single_quoted(fy_node_get_scalar_token(fyn), m_text, out.scalar);
+      // A plain `~` or `null` is YAML's null.
+      if (st == FYNS_PLAIN && (out.scalar == "~" || out.scalar == "null" || out.scalar.empty()))
+        out.kind = Node::Kind::null;
       out.quoted = st != FYNS_PLAIN && st != FYNS_ANY;
       // A tagged empty plain scalar (`key: !reset`) is still null.
       break;
@@ -375,81 +433,19 @@ private:
   }
 
   Result<Unit> mapping(struct fy_node *fyn, Node &out, int depth) {
-    out.kind = Node::Kind::mapping;
+    MappingBuilder mb(out, m_name);
     int count = fy_node_mapping_item_count(fyn);
     if (count > 0)
       out.entries.reserve(static_cast<size_t>(count));
-    // The keys so far are exactly out.entries' keys: a linear scan for the
-    // small mappings compose files are made of, a hash set past 32 keys (a
-    // set per mapping was a fifth of the time spent loading YAML).
-    std::unordered_set<std::string_view> seen;
-    auto has = [&](std::string_view key) {
-      if (out.entries.size() <= 32) {
-        for (auto &e : out.entries)
-          if (e.first == key)
-            return true;
-        return false;
-      }
-      if (seen.empty())
-        for (auto &e : out.entries)
-          seen.insert(e.first);
-      return seen.count(key) != 0;
-    };
-    auto add = [&](std::string key, Node value) {
-      // The set's views point into the entries' strings: a reallocation
-      // moves them (short strings live inside the entry), so rebuild it.
-      bool moves = out.entries.size() == out.entries.capacity();
-      out.entries.emplace_back(std::move(key), std::move(value));
-      if (seen.empty())
-        return;
-      if (moves) {
-        seen.clear();
-        for (auto &e : out.entries)
-          seen.insert(e.first);
-      } else {
-        seen.insert(out.entries.back().first);
-      }
-    };
-    std::vector<Node> merges; // values of `<<`, in order
-    int merge_line = 0;
     void *iter = nullptr;
     while (struct fy_node_pair *pair = fy_node_mapping_iterate(fyn, &iter)) {
-      struct fy_node *k = fy_node_pair_key(pair);
-      Node key = TRY(convert(k, depth + 1));
+      Node key = TRY(convert(fy_node_pair_key(pair), depth + 1));
       if (!key.is_scalar())
         return Error{"mapping keys must be plain strings", m_name, key.line};
       Node value = TRY(convert(fy_node_pair_value(pair), depth + 1));
-      if (value.line == 0)
-        value.line = key.line;
-      value.key_line = key.line;
-      if (out.line == 0 || out.entries.empty())
-        out.line = out.line ? out.line : key.line;
-      // YAML 1.1's merge key: a plain `<<` (a quoted one is an ordinary key).
-      if (key.scalar == "<<" && !key.quoted) {
-        if (merge_line != 0)
-          return Error{"duplicate key '<<'", m_name, key.line};
-        merge_line = key.line;
-        if (value.is_mapping())
-          merges.push_back(std::move(value));
-        else if (value.is_sequence()) {
-          for (auto &it : value.items) {
-            if (!it.is_mapping())
-              return Error{"merge key '<<' takes a mapping or a list of mappings", m_name,
-                           it.line ? it.line : key.line};
-            merges.push_back(std::move(it));
-          }
-        } else
-          return Error{"merge key '<<' takes a mapping or a list of mappings", m_name, key.line};
-        continue;
-      }
-      if (has(key.scalar))
-        return Error{"duplicate key '" + key.scalar + "'", m_name, key.line};
-      add(std::move(key.scalar), std::move(value));
+      TRY(mb.entry(std::move(key), std::move(value)));
     }
-    for (auto &src : merges)
-      for (auto &e : src.entries)
-        if (!has(e.first))
-          add(std::move(e.first), std::move(e.second));
+    mb.finish();
     return Unit{};
   }
 
@@ -528,38 +524,23 @@ struct Built {
   }
 };
 
-Result<Unit> build(Built &b, std::string_view text, const std::string &name, bool resolve) {
+Result<Unit> build(Built &b, std::string_view text, const std::string &name) {
   if (int line = first_invalid_utf8_line(text))
     return Error{"invalid YAML: not valid UTF-8 or a control character", name, line};
-  struct fy_diag_cfg dcfg;
-  fy_diag_cfg_default(&dcfg);
-  dcfg.fp = nullptr;
-  dcfg.colorize = false;
-  b.diag = fy_diag_create(&dcfg);
+  b.diag = quiet_diag();
   if (b.diag == nullptr)
     return Error{"cannot create YAML diagnostics", name};
-  fy_diag_set_collect_errors(b.diag, true);
   struct fy_parse_cfg cfg = {};
-  unsigned flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2;
-  if (resolve)
-    flags |= FYPCF_RESOLVE_DOCUMENT;
-  else
-    // The Expander looks every key up itself (and reports a duplicate with
-    // its line), so libfyaml's own duplicate check and lookup accelerators
-    // (a hash table per mapping) are work done twice.
-    flags |= FYPCF_ALLOW_DUPLICATE_KEYS | FYPCF_DISABLE_ACCELERATORS;
-  cfg.flags = static_cast<enum fy_parse_cfg_flags>(flags);
+  // The Expander looks every key up itself (and reports a duplicate with its
+  // line), so libfyaml's own duplicate check and lookup accelerators (a hash
+  // table per mapping) are work done twice.
+  cfg.flags =
+      static_cast<enum fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 |
+                                           FYPCF_ALLOW_DUPLICATE_KEYS | FYPCF_DISABLE_ACCELERATORS);
   cfg.diag = b.diag;
   b.doc = fy_document_build_from_string(&cfg, text.data(), text.size());
-  if (b.doc == nullptr) {
-    Error err{"invalid YAML", name};
-    void *prev = nullptr;
-    if (struct fy_diag_error *de = fy_diag_errors_iterate(b.diag, &prev)) {
-      err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
-      err.line = clamp_line(text, de->line); // libfyaml counts diagnostic lines from 1
-    }
-    return err;
-  }
+  if (b.doc == nullptr)
+    return diag_error(b.diag, text, name);
   return Unit{};
 }
 
@@ -590,14 +571,9 @@ public:
   Result<std::vector<Node>> run() {
     if (int line = first_invalid_utf8_line(m_text))
       return Error{"invalid YAML: not valid UTF-8 or a control character", m_name, line};
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = nullptr;
-    dcfg.colorize = false;
-    m_diag = fy_diag_create(&dcfg);
+    m_diag = quiet_diag();
     if (m_diag == nullptr)
       return Error{"cannot create YAML diagnostics", m_name};
-    fy_diag_set_collect_errors(m_diag, true);
     struct fy_parse_cfg cfg = {};
     cfg.flags = static_cast<enum fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2);
     cfg.diag = m_diag;
@@ -673,15 +649,7 @@ private:
     return Event(m_parser, e);
   }
 
-  Error parse_error() const {
-    Error err{"invalid YAML", m_name, 1};
-    void *prev = nullptr;
-    if (struct fy_diag_error *de = fy_diag_errors_iterate(m_diag, &prev)) {
-      err.message = std::string("invalid YAML: ") + (de->msg ? de->msg : "");
-      err.line = clamp_line(m_text, de->line); // libfyaml counts diagnostic lines from 1
-    }
-    return err;
-  }
+  Error parse_error() const { return diag_error(m_diag, m_text, m_name); }
 
   static int line_of(struct fy_token *tok) {
     if (tok != nullptr)
@@ -808,7 +776,7 @@ private:
     return a.node;
   }
 
-  // The decoding of bulwark::yaml::convert, from the token; block scalars
+  // The Expander's scalar decoding, from the token; block scalars
   // from the source (see decode_block_scalar).
   Result<Unit> scalar(struct fy_token *value, Node &out, int parent, size_t after) const {
     out.kind = Node::Kind::scalar;
@@ -841,17 +809,8 @@ private:
     size_t len = 0;
     const char *s = fy_token_get_text(value, &len);
     out.scalar.assign(s ? s : "", s ? len : 0);
-    if (st == FYSS_SINGLE_QUOTED) {
-      const struct fy_mark *b = fy_token_start_mark(value);
-      const struct fy_mark *e = fy_token_end_mark(value);
-      if (b && e && b->input_pos > 0 && b->input_pos <= e->input_pos &&
-          e->input_pos < m_text.size() && m_text[b->input_pos - 1] == '\'' &&
-          m_text[e->input_pos] == '\'') {
-        std::string_view raw = m_text.substr(b->input_pos, e->input_pos - b->input_pos);
-        if (raw.find("''") != std::string_view::npos)
-          out.scalar = decode_single_quoted(raw);
-      }
-    }
+    if (st == FYSS_SINGLE_QUOTED)
+      fix_single_quoted(value, m_text, out.scalar);
     if (st == FYSS_PLAIN && (out.scalar == "~" || out.scalar == "null" || out.scalar.empty()))
       out.kind = Node::Kind::null;
     out.quoted = st != FYSS_PLAIN && st != FYSS_ANY;
@@ -859,36 +818,7 @@ private:
   }
 
   Result<Unit> mapping(Node &out, int depth, int &height, int column) {
-    out.kind = Node::Kind::mapping;
-    // As in the Expander: a linear scan for small mappings, a set past 32.
-    std::unordered_set<std::string_view> seen;
-    auto has = [&](std::string_view key) {
-      if (out.entries.size() <= 32) {
-        for (auto &e : out.entries)
-          if (e.first == key)
-            return true;
-        return false;
-      }
-      if (seen.empty())
-        for (auto &e : out.entries)
-          seen.insert(e.first);
-      return seen.count(key) != 0;
-    };
-    auto add = [&](std::string key, Node value) {
-      bool moves = out.entries.size() == out.entries.capacity();
-      out.entries.emplace_back(std::move(key), std::move(value));
-      if (seen.empty())
-        return;
-      if (moves) {
-        seen.clear();
-        for (auto &e : out.entries)
-          seen.insert(e.first);
-      } else {
-        seen.insert(out.entries.back().first);
-      }
-    };
-    std::vector<Node> merges;
-    int merge_line = 0;
+    MappingBuilder mb(out, m_name);
     for (;;) {
       Event k = TRY(next());
       if (k->type == FYET_MAPPING_END)
@@ -903,36 +833,9 @@ private:
         return Error{"mapping keys must be plain strings", m_name, key.line};
       Node value = TRY(node(TRY(next()), depth + 1, key_column, key_end));
       height = std::max(height, m_height + 1);
-      if (value.line == 0)
-        value.line = key.line;
-      value.key_line = key.line;
-      if (out.line == 0)
-        out.line = key.line;
-      if (key.scalar == "<<" && !key.quoted) {
-        if (merge_line != 0)
-          return Error{"duplicate key '<<'", m_name, key.line};
-        merge_line = key.line;
-        if (value.is_mapping())
-          merges.push_back(std::move(value));
-        else if (value.is_sequence()) {
-          for (auto &it : value.items) {
-            if (!it.is_mapping())
-              return Error{"merge key '<<' takes a mapping or a list of mappings", m_name,
-                           it.line ? it.line : key.line};
-            merges.push_back(std::move(it));
-          }
-        } else
-          return Error{"merge key '<<' takes a mapping or a list of mappings", m_name, key.line};
-        continue;
-      }
-      if (has(key.scalar))
-        return Error{"duplicate key '" + key.scalar + "'", m_name, key.line};
-      add(std::move(key.scalar), std::move(value));
+      TRY(mb.entry(std::move(key), std::move(value)));
     }
-    for (auto &src : merges)
-      for (auto &e : src.entries)
-        if (!has(e.first))
-          add(std::move(e.first), std::move(e.second));
+    mb.finish();
     return Unit{};
   }
 
@@ -967,7 +870,7 @@ Result<std::vector<Node>> parse_documents(std::string_view text, const std::stri
 Result<Node> parse_via_document(std::string_view text, const std::string &name,
                                 const ParseOptions &options) {
   Built b;
-  TRY(build(b, text, name, false));
+  TRY(build(b, text, name));
   Expander ex(text, name, options.max_nodes);
   return ex.convert(fy_document_root(b.doc), 0);
 }

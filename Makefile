@@ -17,7 +17,7 @@ TEST_PACKAGES = libbenchmark-dev \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
            libpwquality-tools logrotate auditd lz4 gzip docker-compose \
-           chromium cmark-gfm libxml2-utils python3 \
+           chromium cmark-gfm libxml2-utils python3 python3-yaml \
            file man-db groff-base lintian bash-completion zsh jq \
            fail2ban nftables iptables iproute2 postgresql redis-server nginx \
            sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl \

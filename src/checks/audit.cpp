@@ -241,8 +241,8 @@ int compute_score(const std::vector<Finding> &findings) {
       credit = 1;
     else if (f.status == Status::warn)
       credit = 0.5;
-    else if (f.status == Status::fail)
-      credit = 0;
+    else if (f.status == Status::fail || f.status == Status::error)
+      credit = 0; // fail closed: what could not be read cannot be credited
     else
       continue;
     num += weight(f.severity) * credit;
@@ -251,9 +251,13 @@ int compute_score(const std::vector<Finding> &findings) {
   return den == 0 ? 100 : static_cast<int>(std::lround(100.0 * num / den));
 }
 
+bool counts_as_failure(const Finding &f) {
+  return f.status == Status::fail || f.status == Status::error;
+}
+
 bool fails_at(const AuditReport &report, Severity threshold) {
   for (auto &f : report.findings)
-    if (f.status == Status::fail && f.severity >= threshold)
+    if (counts_as_failure(f) && f.severity >= threshold)
       return true;
   return false;
 }
@@ -264,7 +268,7 @@ bool new_fails_at(const AuditReport &report, Severity threshold) {
   for (auto &e : report.baseline->added)
     ++added[e.fingerprint];
   for (auto &f : report.findings)
-    if (f.status == Status::fail && f.severity >= threshold) {
+    if (counts_as_failure(f) && f.severity >= threshold) {
       auto it = added.find(fingerprint(f));
       if (it != added.end() && it->second > 0)
         return true;
@@ -297,6 +301,7 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   report.hostname = target_hostname(fs);
   report.profiles = profile.names;
   std::vector<std::vector<Finding>> per_check;
+  std::vector<PerfEntry> check_times;
   for (const CheckSpec &spec : cat.checks()) {
     const CheckImpl *impl = find_check(spec.id);
     if (impl == nullptr || profile.disabled.count(spec.id))
@@ -313,6 +318,7 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
       continue;
     CheckRun run(ctx, spec, profile);
     try {
+      PerfTimer timing(check_times, PerfEntry::Kind::check, spec.id);
       impl->run(run);
     } catch (const std::exception &e) {
       // A bug in one check must not take the audit down.
@@ -344,6 +350,8 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   for (auto &f : report.findings)
     ++report.summary[f.status];
   report.score = compute_score(report.findings);
+  report.perf = ctx.perf();
+  report.perf.insert(report.perf.end(), check_times.begin(), check_times.end());
   report.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return report;

@@ -188,15 +188,48 @@ Evidence ev(const Project &p, Loc l, std::string found, std::string expected, st
   return Evidence{s.path, s.line, std::move(found), std::move(expected), std::move(context)};
 }
 
+// Fail closed: a project that could not be read or merged is an `error` of
+// every check that would have judged it, naming the file and line of its
+// first error. Its services are unknown, so no verdict about them can pass.
+// Returns true when the project is valid.
+bool judged(CheckRun &run, const Project &p) {
+  if (p.valid())
+    return true;
+  std::vector<Evidence> evidence;
+  std::string first;
+  for (auto &d : p.diagnostics) {
+    if (d.level != compose::Diagnostic::Level::error)
+      continue;
+    SourceLocation s = p.where(d.loc);
+    if (first.empty())
+      first = s.path + ":" + std::to_string(s.line) + ": " + d.message;
+    if (evidence.size() < 5)
+      evidence.push_back(Evidence{s.path, s.line, d.message, "a valid compose file", p.name});
+  }
+  if (first.empty()) {
+    std::string f = p.files.empty() ? std::string() : p.files.front();
+    first = f + ": the project could not be loaded";
+    evidence.push_back(Evidence{f, 0, "not loaded", "a valid compose file", p.name});
+  }
+  run.emit(Status::error, p.name,
+           "the compose project could not be read, so its services could not be checked: " +
+               first,
+           std::move(evidence));
+  return false;
+}
+
 // Runs `f(project, extras, name, service)` for each service of each valid
-// project; a run with no valid project says not_applicable once.
+// project; an invalid project is an error (judged()); a run with no project
+// at all says not_applicable once.
 template <class F> void each_service(CheckRun &run, F f) {
   const ComposeModel &m = model(run);
   bool any = false;
   for (size_t i = 0; i < m.projects.size(); ++i) {
     const Project &p = m.projects[i];
-    if (!p.valid())
+    if (!judged(run, p)) {
+      any = true;
       continue;
+    }
     const Value *svcs = p.services();
     if (!svcs)
       continue;
@@ -390,7 +423,11 @@ void cap_add_minimal(CheckRun &run) {
       if (!allowed.count(cap_name(i->str())))
         bad.push_back(
             ev(p, i->where(), "cap_add: " + i->str(),
-               "only " + join(std::vector<std::string>(allowed.begin(), allowed.end()), ", "), n));
+               allowed.empty() ? "none"
+                               : "only " + join(std::vector<std::string>(allowed.begin(),
+                                                                         allowed.end()),
+                                                ", "),
+               n));
     if (!bad.empty())
       run.emit(Status::fail, subject(p, n),
                "service " + n + " adds capabilities outside the allowed list", bad);
@@ -931,9 +968,9 @@ void content_trust(CheckRun &run) {
   bool any = false;
   for (size_t i = 0; i < m.projects.size(); ++i) {
     const Project &p = m.projects[i];
-    if (!p.valid())
-      continue;
     any = true;
+    if (!judged(run, p))
+      continue;
     if (const auto &e = m.extras[i].content_trust) {
       Evidence x = *e;
       x.context = p.name;
@@ -1029,7 +1066,11 @@ void network_segmentation(CheckRun &run) {
   for (size_t i = 0; i < m.projects.size(); ++i) {
     const Project &p = m.projects[i];
     const Value *svcs = p.services();
-    if (!p.valid() || !svcs || svcs->entries.size() < 2)
+    if (!judged(run, p)) {
+      any = true;
+      continue;
+    }
+    if (!svcs || svcs->entries.size() < 2)
       continue;
     any = true;
     std::map<std::string, std::vector<std::string>> front, data;
@@ -1083,7 +1124,11 @@ void encrypted_overlay(CheckRun &run) {
   bool any = false;
   for (auto &p : m.projects) {
     const Value *nets = p.root.find("networks");
-    if (!p.valid() || !nets || !nets->is_mapping())
+    if (!judged(run, p)) {
+      any = true;
+      continue;
+    }
+    if (!nets || !nets->is_mapping())
       continue;
     for (auto &[name, net] : nets->entries) {
       const Value *drv = net.find("driver");

@@ -1,6 +1,20 @@
 #include <bulwark/checks/context.hpp>
 
+#include <cstdlib>
+#include <cxxabi.h>
+
 namespace bulwark {
+
+std::string Context::type_name(const std::type_info &t) {
+  int status = 0;
+  char *d = abi::__cxa_demangle(t.name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && d ? d : t.name();
+  std::free(d);
+  // "bulwark::(anonymous namespace)::ComposeModel" -> "ComposeModel"
+  if (auto colon = out.rfind("::"); colon != std::string::npos)
+    out = out.substr(colon + 2);
+  return out;
+}
 
 SshModel load_ssh_model(const RootFs &fs) {
   SshModel m;
@@ -34,26 +48,34 @@ SshModel load_ssh_model(const RootFs &fs) {
 }
 
 const SshModel &Context::ssh() {
-  if (!m_ssh)
+  if (!m_ssh) {
+    Loading timing(*this, "ssh");
     m_ssh = std::make_unique<SshModel>(load_ssh_model(m_fs));
+  }
   return *m_ssh;
 }
 
 const accounts::AccountsModel &Context::accounts() {
-  if (!m_accounts)
+  if (!m_accounts) {
+    Loading timing(*this, "accounts");
     m_accounts = std::make_unique<accounts::AccountsModel>(accounts::load_accounts(m_fs));
+  }
   return *m_accounts;
 }
 
 const Result<sudoers::SudoersModel> &Context::sudoers() {
-  if (!m_sudoers)
+  if (!m_sudoers) {
+    Loading timing(*this, "sudoers");
     m_sudoers = std::make_unique<Result<sudoers::SudoersModel>>(sudoers::load_sudoers(m_fs));
+  }
   return *m_sudoers;
 }
 
 const SysctlModel &Context::sysctl() {
-  if (!m_sysctl)
+  if (!m_sysctl) {
+    Loading timing(*this, "sysctl");
     m_sysctl = std::make_unique<SysctlModel>(load_sysctl(m_fs));
+  }
   return *m_sysctl;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -224,12 +225,16 @@ void add_target_options(CLI::App *cmd, TargetOptions &t) {
   cmd->add_flag("--live", t.live,
                 "also probe the running system (processes, listening sockets, local services); "
                 "only with the root /");
+  // One value per occurrence: `facts --compose f.yml compose` names the
+  // domain after the file, as `docker compose -f a -f b` takes one each.
   cmd->add_option("--compose", t.compose_files,
                   "a compose file of one project, in `docker compose -f` order (repeatable); "
-                  "default: discover projects under the root");
+                  "default: discover projects under the root")
+      ->allow_extra_args(false);
   cmd->add_option("--env-file", t.env_files,
                   "an environment file for compose interpolation, instead of the project's .env "
-                  "(repeatable)");
+                  "(repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--postgres-dsn", t.postgres_dsn,
                   "with --live: a libpq connection string for reading pg_settings, "
                   "pg_hba_file_rules and roles (default: the PG* environment variables)");
@@ -247,17 +252,20 @@ int run(int argc, char **argv) {
     std::vector<std::string> profiles, only, skip;
     std::string format = "text", fail_on = "high", waivers_file, baseline_file;
     std::vector<std::string> outputs;
-    bool fail_on_new = false;
+    bool fail_on_new = false, perf = false;
     TargetOptions target;
 
     auto *audit = app.add_subcommand("audit", "audit the target against the selected profile");
     audit->add_option("--root", root, "audit an offline root filesystem instead of /");
     audit->add_option(
         "--profile", profiles,
-        "built-in profile (baseline, vpn-production, lms-server) or YAML file; repeatable");
+        "built-in profile (baseline, vpn-production, lms-server) or YAML file; repeatable")
+        ->allow_extra_args(false);
     audit->add_option("--only", only,
-                      "run only these checks (ids, domains, globs; comma-separated)");
-    audit->add_option("--skip", skip, "skip these checks (ids, domains, globs; comma-separated)");
+                      "run only these checks (ids, domains, globs; comma-separated)")
+        ->allow_extra_args(false);
+    audit->add_option("--skip", skip, "skip these checks (ids, domains, globs; comma-separated)")
+        ->allow_extra_args(false);
     audit
         ->add_option("--format", format,
                      "report format on stdout or for --output FILE: text, json, sarif, junit, "
@@ -265,7 +273,8 @@ int run(int argc, char **argv) {
         ->check(CLI::IsMember({"text", "json", "sarif", "junit", "markdown", "html"}));
     audit->add_option("--output", outputs,
                       "FILE: write the --format report to FILE instead of stdout; FORMAT=FILE: "
-                      "also write that format to FILE (repeatable; each written atomically)");
+                      "also write that format to FILE (repeatable; each written atomically)")
+        ->allow_extra_args(false);
     audit
         ->add_option("--fail-on", fail_on,
                      "exit 1 when a check of this severity or above fails (critical, high, "
@@ -279,6 +288,8 @@ int run(int argc, char **argv) {
                       "findings");
     audit->add_flag("--fail-on-new", fail_on_new,
                     "with --baseline: exit 1 only for new failures at or above --fail-on");
+    audit->add_flag("--perf", perf,
+                    "print on stderr how long each model took to load and each check to run");
     add_target_options(audit, target);
 
     std::string checks_profile;
@@ -385,6 +396,11 @@ int run(int argc, char **argv) {
       return *rc;
 
     if (app.got_subcommand("facts")) {
+      struct stat st;
+      if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        std::cerr << "bulwark: --root " << root << " is not a directory\n";
+        return exit_code::k_usage;
+      }
       RootFs fs(root);
       Context ctx(fs, target);
       nlohmann::ordered_json j;
@@ -447,6 +463,8 @@ int run(int argc, char **argv) {
       std::cerr << "bulwark: " << report.error().to_string() << "\n";
       return exit_code::k_usage;
     }
+    if (perf)
+      std::cerr << render_perf(report->perf, report->duration_ms);
     if (!baseline_file.empty()) {
       auto b = report::load_baseline(*report, baseline_file);
       if (!b) {

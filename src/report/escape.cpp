@@ -88,9 +88,12 @@ std::string markdown_escape(std::string_view s) {
       out += "\\\\n"; // a visible "\n", never a line break
     else if (c < 0x20 || c == 0x7f)
       out += fmt::format("\\\\x{:02x}", static_cast<unsigned>(c));
+    // Only what can start markup inside a line of text or a table cell
+    // (CommonMark + GFM): emphasis, code, links, raw HTML and entities,
+    // strikethrough, the cell separator, and the `#` that closes a heading.
+    // "ssh.permit-root-login" stays readable in a diff of the checklist.
     else if (c < 0x80 &&
-             std::string_view("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").find(static_cast<char>(c)) !=
-                 std::string_view::npos)
+             std::string_view("\\`*_[]<>|&~#").find(static_cast<char>(c)) != std::string_view::npos)
       out += '\\', out += static_cast<char>(c);
     else
       out.append(bytes);

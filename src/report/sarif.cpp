@@ -139,13 +139,14 @@ std::string render_sarif(const AuditReport &r) {
   ordered_json results = ordered_json::array();
   for (auto &f : r.findings) {
     Status shown = f.status == Status::waived && f.waiver ? f.waiver->original : f.status;
-    if (shown != Status::fail && shown != Status::warn)
+    // An error (input unreadable or unparsable) is a problem too: fail closed.
+    if (shown != Status::fail && shown != Status::warn && shown != Status::error)
       continue;
     ordered_json res;
     res["ruleId"] = f.check;
     res["ruleIndex"] = rule_index[f.check];
-    res["level"] = shown == Status::fail ? "error" : "warning";
-    std::string msg = f.message;
+    res["level"] = shown == Status::warn ? "warning" : "error";
+    std::string msg = shown == Status::error ? "could not be checked: " + f.message : f.message;
     if (!f.subject.empty())
       msg = "[" + f.subject + "] " + msg;
     res["message"] = {{"text", sentence(msg)}};

@@ -3,6 +3,7 @@
 // evaluate (models parsed on demand), summarise. Reporters render the result.
 
 #include <bulwark/core/finding.hpp>
+#include <bulwark/core/perf.hpp>
 #include <bulwark/core/result.hpp>
 
 #include <map>
@@ -77,20 +78,27 @@ struct AuditReport {
   std::vector<Finding> findings;
   std::optional<std::vector<WaiverUse>> waivers; // with --waivers
   std::optional<BaselineDiff> baseline;          // with --baseline
+  std::vector<PerfEntry> perf; // model loads and check runs (--perf); not in any report
 };
 
 // Errors: a bad profile, an --only/--skip that names nothing, a root that is
 // not a directory. Each is a usage error for the CLI.
 Result<AuditReport> run_audit(const AuditRequest &req);
 
-// Score: 100 x sum(weight x credit) / sum(weight) over pass, warn and fail
-// findings, with weights critical 10, high 5, medium 3, low 1, info 0 and
-// credit pass 1, warn 0.5, fail 0. not_applicable and error findings do not
-// count. With nothing to count the score is 100.
+// Score: 100 x sum(weight x credit) / sum(weight) over pass, warn, fail and
+// error findings, with weights critical 10, high 5, medium 3, low 1, info 0
+// and credit pass 1, warn 0.5, fail 0, error 0 (fail closed: an input that
+// could not be read or parsed is credited as a failure of its check's
+// severity). not_applicable and waived findings do not count. With nothing
+// to count the score is 100.
 int compute_score(const std::vector<Finding> &findings);
 
-// Does the report contain a failure at or above `threshold`? Waived findings
-// do not count.
+// A fail or an error (fail closed). Waived findings are neither; an error
+// cannot be waived (waivers accept fail and warn only).
+bool counts_as_failure(const Finding &f);
+
+// Does the report contain a failure or an error at or above `threshold`?
+// Waived findings do not count.
 bool fails_at(const AuditReport &report, Severity threshold);
 
 // The same, counting only failures that are new against the baseline.

@@ -3,6 +3,7 @@
 // from it. Each model is parsed at most once, and only when a selected check
 // asks for it.
 
+#include <bulwark/core/perf.hpp>
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/accounts.hpp>
 #include <bulwark/parse/sshd_config.hpp>
@@ -62,17 +63,51 @@ public:
   const Result<sudoers::SudoersModel> &sudoers();
   const SysctlModel &sysctl();
 
-  // A model that one domain builds once per run and its checks share (the
-  // tree walk, the PAM stacks, the logging configuration). The type is the
-  // key; `make` (returning a T) runs at most once per Context.
-  template <class T, class F> const T &model(F &&make) {
+  // The model layer. A model type names its own loader:
+  //   static constexpr std::string_view k_name = "dpkg";   (for --perf)
+  //   static T load(Context &ctx);   reads through ctx.fs() and other models
+  // get<T>() builds it at most once per Context, times it, and every check
+  // and `bulwark facts` share the one instance.
+  template <class T> const T &get() {
     std::shared_ptr<void> &slot = m_models[std::type_index(typeid(T))];
-    if (!slot)
-      slot = std::make_shared<T>(make());
+    if (!slot) {
+      Loading timing(*this, std::string(T::k_name));
+      slot = std::make_shared<T>(T::load(*this));
+    }
     return *static_cast<const T *>(slot.get());
   }
 
+  // A model private to one domain's file (the type is the key; `make`,
+  // returning a T, runs at most once per Context). `name` is for --perf.
+  template <class T, class F> const T &model(F &&make, std::string_view name = {}) {
+    std::shared_ptr<void> &slot = m_models[std::type_index(typeid(T))];
+    if (!slot) {
+      Loading timing(*this, name.empty() ? type_name(typeid(T)) : std::string(name));
+      slot = std::make_shared<T>(make());
+    }
+    return *static_cast<const T *>(slot.get());
+  }
+
+  // Model load times of this run, in load order (checks/audit.cpp adds the
+  // checks' own times to the report).
+  const std::vector<PerfEntry> &perf() const { return m_perf; }
+
 private:
+  // Times one model load, nested under the load that asked for it.
+  class Loading {
+  public:
+    Loading(Context &ctx, std::string name)
+        : m_ctx(ctx), m_timer(ctx.m_perf, PerfEntry::Kind::model, std::move(name), ctx.m_depth++) {}
+    ~Loading() { --m_ctx.m_depth; }
+    Loading(const Loading &) = delete;
+    Loading &operator=(const Loading &) = delete;
+
+  private:
+    Context &m_ctx;
+    PerfTimer m_timer;
+  };
+  static std::string type_name(const std::type_info &t);
+
   const RootFs &m_fs;
   TargetOptions m_options;
   std::unique_ptr<SshModel> m_ssh;
@@ -80,6 +115,8 @@ private:
   std::unique_ptr<Result<sudoers::SudoersModel>> m_sudoers;
   std::unique_ptr<SysctlModel> m_sysctl;
   std::map<std::type_index, std::shared_ptr<void>> m_models;
+  std::vector<PerfEntry> m_perf;
+  int m_depth = 0;
 };
 
 // Builds the SSH model of a target (also used by `bulwark facts ssh`).

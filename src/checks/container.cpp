@@ -212,8 +212,7 @@ bool judged(CheckRun &run, const Project &p) {
     evidence.push_back(Evidence{f, 0, "not loaded", "a valid compose file", p.name});
   }
   run.emit(Status::error, p.name,
-           "the compose project could not be read, so its services could not be checked: " +
-               first,
+           "the compose project could not be read, so its services could not be checked: " + first,
            std::move(evidence));
   return false;
 }
@@ -423,10 +422,9 @@ void cap_add_minimal(CheckRun &run) {
       if (!allowed.count(cap_name(i->str())))
         bad.push_back(
             ev(p, i->where(), "cap_add: " + i->str(),
-               allowed.empty() ? "none"
-                               : "only " + join(std::vector<std::string>(allowed.begin(),
-                                                                         allowed.end()),
-                                                ", "),
+               allowed.empty()
+                   ? "none"
+                   : "only " + join(std::vector<std::string>(allowed.begin(), allowed.end()), ", "),
                n));
     if (!bad.empty())
       run.emit(Status::fail, subject(p, n),

@@ -11,12 +11,18 @@
 #include <bulwark/watch/cli.hpp>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace bulwark::cli {
@@ -40,11 +46,23 @@ bool use_color(bool to_file) {
   return ::isatty(STDOUT_FILENO) == 1;
 }
 
+// stdout is a destination like a file: a report that did not reach it (a
+// full disk, a closed pipe, `> /dev/full`, a file size limit) is exit 3 with
+// a message, never exit 0 with no report.
+int finish_stdout() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    int err = errno;
+    std::cerr << "bulwark: cannot write the report to stdout: " << std::strerror(err ? err : EIO)
+              << "\n";
+    return exit_code::k_cannot_run;
+  }
+  return 0;
+}
+
 int emit(const std::string &data, const std::string &output) {
   if (output.empty()) {
     std::fwrite(data.data(), 1, data.size(), stdout);
-    std::fflush(stdout);
-    return 0;
+    return finish_stdout();
   }
   auto r = write_file_atomic(output, data);
   if (!r) {
@@ -165,8 +183,7 @@ int emit_report(const AuditReport &r, std::string_view format, bool color,
   if (output.empty()) {
     report::render_json(
         r, [](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
-    std::fflush(stdout);
-    return 0;
+    return finish_stdout();
   }
   AtomicWriter w;
   auto r_open = w.open(output);
@@ -243,6 +260,10 @@ void add_target_options(CLI::App *cmd, TargetOptions &t) {
 } // namespace
 
 int run(int argc, char **argv) {
+  // Past a file size limit (ulimit -f) a write fails with EFBIG, which is
+  // reported (exit 3, temporary file removed), instead of SIGXFSZ killing
+  // the process half way through a report.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     CLI::App app{"bulwark: audit Linux servers against their hardening guides"};
     app.require_subcommand(1);
@@ -257,12 +278,13 @@ int run(int argc, char **argv) {
 
     auto *audit = app.add_subcommand("audit", "audit the target against the selected profile");
     audit->add_option("--root", root, "audit an offline root filesystem instead of /");
-    audit->add_option(
-        "--profile", profiles,
-        "built-in profile (baseline, vpn-production, lms-server) or YAML file; repeatable")
+    audit
+        ->add_option(
+            "--profile", profiles,
+            "built-in profile (baseline, vpn-production, lms-server) or YAML file; repeatable")
         ->allow_extra_args(false);
-    audit->add_option("--only", only,
-                      "run only these checks (ids, domains, globs; comma-separated)")
+    audit
+        ->add_option("--only", only, "run only these checks (ids, domains, globs; comma-separated)")
         ->allow_extra_args(false);
     audit->add_option("--skip", skip, "skip these checks (ids, domains, globs; comma-separated)")
         ->allow_extra_args(false);
@@ -271,9 +293,10 @@ int run(int argc, char **argv) {
                      "report format on stdout or for --output FILE: text, json, sarif, junit, "
                      "markdown, html")
         ->check(CLI::IsMember({"text", "json", "sarif", "junit", "markdown", "html"}));
-    audit->add_option("--output", outputs,
-                      "FILE: write the --format report to FILE instead of stdout; FORMAT=FILE: "
-                      "also write that format to FILE (repeatable; each written atomically)")
+    audit
+        ->add_option("--output", outputs,
+                     "FILE: write the --format report to FILE instead of stdout; FORMAT=FILE: "
+                     "also write that format to FILE (repeatable; each written atomically)")
         ->allow_extra_args(false);
     audit
         ->add_option("--fail-on", fail_on,
@@ -417,7 +440,8 @@ int run(int argc, char **argv) {
         return exit_code::k_usage;
       }
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      return 0;
+      std::cout.flush();
+      return finish_stdout();
     }
 
     // audit: request, waivers, evaluation, baseline, reports, exit code.
@@ -434,6 +458,36 @@ int run(int argc, char **argv) {
     if (fail_on_new && baseline_file.empty()) {
       std::cerr << "bulwark: --fail-on-new needs --baseline\n";
       return exit_code::k_usage;
+    }
+    // An option given with nothing in it is a mistake, not "everything":
+    // `--only ''` (an unset CI variable) must not run every check.
+    for (auto [flag, given, ids] :
+         {std::tuple{"--only", audit->count("--only") > 0, split_ids(only)},
+          {"--skip", audit->count("--skip") > 0, split_ids(skip)}})
+      if (given &&
+          (ids.empty() || std::any_of(ids.begin(), ids.end(), [](auto &i) { return i.empty(); }))) {
+        std::cerr << "bulwark: " << flag << " with an empty check id\n";
+        return exit_code::k_usage;
+      }
+    if (!target.env_files.empty() && target.compose_files.empty()) {
+      std::cerr << "bulwark: --env-file applies to the project named with --compose; "
+                   "give --compose too\n";
+      return exit_code::k_usage;
+    }
+    for (auto &o : outputs) {
+      // FORMAT=FILE with a FORMAT that is a word but no format we write is a
+      // typo, not a file name with '=' in it (that one is written ./a=b).
+      auto eq = o.find('=');
+      std::string head = eq == std::string::npos ? "" : o.substr(0, eq);
+      if (!head.empty() && !known_format(head) && std::all_of(head.begin(), head.end(), [](char c) {
+            return std::isalnum((unsigned char)c);
+          })) {
+        std::cerr << "bulwark: --output " << text::printable(o) << ": unknown format '"
+                  << text::printable(head)
+                  << "' (text, json, sarif, junit, markdown, html); a file whose name has '=' is "
+                     "written ./NAME\n";
+        return exit_code::k_usage;
+      }
     }
     std::vector<OutputSpec> dests = parse_outputs(outputs, format);
     for (auto &d : dests)

@@ -1,9 +1,11 @@
 #include <bulwark/core/atomic_file.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +34,57 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+// Temporary files in flight, removed by the SIGINT/SIGTERM/SIGHUP handler
+// before the signal takes the process down (the handler may only call
+// async-signal-safe functions: unlink, sigaction, raise). A slot whose first
+// byte is 0 is free.
+constexpr int k_slots = 16;
+char g_tmp_paths[k_slots][PATH_MAX];
+volatile sig_atomic_t g_handlers_installed = 0;
+
+extern "C" void remove_temporaries(int sig) {
+  for (auto &slot : g_tmp_paths)
+    if (slot[0] != 0)
+      ::unlink(slot);
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  ::sigaction(sig, &sa, nullptr);
+  ::raise(sig);
+}
+
+void install_handlers() {
+  if (g_handlers_installed)
+    return;
+  g_handlers_installed = 1;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    ::sigaction(sig, nullptr, &old);
+    if (old.sa_handler != SIG_DFL) // someone else's (or ignored): keep it
+      continue;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temporaries;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
+void track(const std::string &path, bool on) {
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &old);
+  for (auto &slot : g_tmp_paths) {
+    if (on && slot[0] == 0 && path.size() < PATH_MAX) {
+      std::memcpy(slot, path.c_str(), path.size() + 1);
+      break;
+    }
+    if (!on && slot[0] != 0 && path == slot) {
+      slot[0] = 0;
+      break;
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
 } // namespace
 
 AtomicWriter::~AtomicWriter() {
@@ -41,8 +94,10 @@ AtomicWriter::~AtomicWriter() {
 void AtomicWriter::abandon() {
   if (m_own_fd && m_fd >= 0)
     ::close(m_fd);
-  if (!m_tmp.empty())
+  if (!m_tmp.empty()) {
     ::unlink(m_tmp.c_str());
+    track(m_tmp, false);
+  }
   m_fd = -1;
   m_own_fd = false;
   m_tmp.clear();
@@ -102,6 +157,8 @@ Result<Unit> AtomicWriter::open(const std::string &host_path) {
   m_fd = fd;
   m_own_fd = true;
   m_tmp = std::move(tmpl);
+  install_handlers();
+  track(m_tmp, true);
   ::fchmod(
       fd, exists ? (st.st_mode & 07777) : 0644 & ~[] {
         mode_t m = ::umask(0);
@@ -145,9 +202,11 @@ Result<Unit> AtomicWriter::commit() {
   if (::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
     int err = errno;
     ::unlink(m_tmp.c_str());
+    track(m_tmp, false);
     m_tmp.clear();
     return io_error("cannot rename into place", m_path, err);
   }
+  track(m_tmp, false);
   m_tmp.clear();
   int dfd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

@@ -1,5 +1,6 @@
 #include <bulwark/core/text.hpp>
 
+#include <cctype>
 #include <cstdio>
 
 namespace bulwark::text {
@@ -64,23 +65,110 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8_length(std::string_view s, size_t i, char32_t &cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size())
+    return 0;
+  cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (b(k) & 0x3f);
+  }
+  static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < k_min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+// Code points a terminal or a text viewer acts on instead of showing: C0
+// and C1 controls (ESC sequences, 8-bit CSI), DEL, and the bidirectional
+// formatting characters that make text read in another order than it is
+// stored (Trojan Source, CVE-2021-42574), and the line and paragraph
+// separators.
+bool is_control(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c ||
+         cp == 0x2028 || cp == 0x2029;
+}
+
+// A crypt(3) hash at s[i] ("$6$salt$hash", "$y$j9T$...", "$2b$12$..."):
+// the length of the run to redact, or 0. The formats of libxcrypt's
+// crypt(5); only a known prefix followed by a long run of the hash alphabet
+// counts, so "$HOME" or "${VAR}" in a message stay as they are.
+size_t crypt_hash_length(std::string_view s, size_t i) {
+  static constexpr std::string_view k_ids[] = {
+      "$1$",  "$2a$", "$2b$",   "$2y$", "$5$",        "$6$",       "$y$",
+      "$gy$", "$7$",  "$sha1$", "$md5", "$argon2id$", "$argon2i$", "$argon2d$"};
+  for (auto id : k_ids) {
+    if (s.substr(i, id.size()) != id)
+      continue;
+    size_t j = i + id.size();
+    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' ||
+                            s[j] == '/' || s[j] == '$' || s[j] == '=' || s[j] == ','))
+      ++j;
+    return j - (i + id.size()) >= 8 ? j - i : 0;
+  }
+  return 0;
+}
+
+} // namespace
+
 std::string printable(std::string_view s, size_t max_len) {
   std::string out;
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
     if (out.size() >= max_len) {
       out += "...";
       break;
     }
-    if (c == '\t')
+    // Secrets never reach a message: a target whose sshd_config is a link
+    // to its shadow file must not print the hashes in "bad option" errors.
+    if (s[i] == '$')
+      if (size_t n = crypt_hash_length(s, i)) {
+        out += s.substr(i, s.find('$', i + 1) - i + 1);
+        out += "(hash redacted)";
+        i += n;
+        continue;
+      }
+    char32_t cp = 0;
+    size_t n = utf8_length(s, i, cp);
+    char buf[16];
+    if (n == 0) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
+      out += buf;
+      ++i;
+      continue;
+    }
+    if (cp == '\t')
       out += "\\t";
-    else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    else if (cp < 0x80 && is_control(cp)) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(cp));
+      out += buf;
+    } else if (is_control(cp)) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
       out += buf;
     } else
-      out += static_cast<char>(c);
+      out.append(s.substr(i, n));
+    i += n;
   }
   return out;
+}
+
+bool needs_escape(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    size_t n = utf8_length(s, i, cp);
+    if (n == 0 || is_control(cp))
+      return true;
+    i += n;
+  }
+  return false;
 }
 
 } // namespace bulwark::text

@@ -113,6 +113,9 @@ struct Parser {
   const RootFs &fs;
   const ParseOptions &opts;
   SshdConfig &cfg;
+  size_t total_bytes = 0;
+  size_t included_files = 0;
+  bool budget_spent = false;
 
   void diag(Diagnostic::Level lvl, std::string msg, const SourceLocation &loc) {
     cfg.diagnostics.push_back(Diagnostic{lvl, std::move(msg), loc});
@@ -161,6 +164,12 @@ void Parser::parse_text(const std::string &path, std::string_view text, int dept
       continue;
     parse_line(path, at, std::move(line), depth);
   }
+  // Text carried past a NUL on the last line is still in sshd's buffer at
+  // end of file, and parse_server_config() applies it as the file's last
+  // line: dropping it let `PasswordAuthentication yes\0` pass unseen (and a
+  // UTF-16 file, whose every line has a NUL, parse as empty).
+  if (!carry.empty())
+    parse_line(path, carry_line, std::move(carry), depth);
 }
 
 bool Parser::validate(const Keyword &kw, const std::vector<std::string> &args,
@@ -381,6 +390,17 @@ void Parser::do_include(const Line &inc_line, const std::vector<std::string> &ar
       continue;
     }
     for (const auto &file : *matches) {
+      if (budget_spent)
+        return;
+      if (++included_files > opts.max_included_files) {
+        budget_spent = true;
+        diag(Diagnostic::Level::error,
+             "Include: the configuration includes more than " +
+                 std::to_string(opts.max_included_files) +
+                 " files (an Include fan-out or loop); the rest is not read",
+             inc_line.loc);
+        return;
+      }
       auto content = fs.read_file(file, opts.max_file_bytes);
       if (!content) {
         if (content.error().sys_errno == EISDIR) {
@@ -393,6 +413,16 @@ void Parser::do_include(const Line &inc_line, const std::vector<std::string> &ar
                "cannot read included file: " + content.error().to_string(), inc_line.loc);
           continue;
         }
+      }
+      total_bytes += content->size();
+      if (total_bytes > opts.max_total_bytes) {
+        budget_spent = true;
+        diag(Diagnostic::Level::error,
+             "Include: the configuration and its includes exceed " +
+                 std::to_string(opts.max_total_bytes / (1024 * 1024)) +
+                 " MiB in all; the rest is not read",
+             inc_line.loc);
+        return;
       }
       Line begin;
       begin.kind = Line::Kind::include_begin;

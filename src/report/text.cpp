@@ -60,9 +60,12 @@ std::string status_label(Status s) {
 std::string render_text(const AuditReport &r, bool color) {
   Palette p{color};
   std::string out;
-  out += p.c("1", "bulwark audit") + " of " + r.root +
-         (r.hostname.empty() ? "" : " (" + r.hostname + ")") + ", profile " +
-         text::join(r.profiles, " + ") + "\n";
+  // Every string that comes from the target (hostname, subjects, paths,
+  // values) goes through text::printable: a hostile root must not send
+  // escape sequences to the reader's terminal or forge report lines.
+  out += p.c("1", "bulwark audit") + " of " + text::printable(r.root, 300) +
+         (r.hostname.empty() ? "" : " (" + text::printable(r.hostname, 100) + ")") + ", profile " +
+         text::printable(text::join(r.profiles, " + "), 300) + "\n";
   std::map<std::string, std::vector<const Finding *>> by_domain;
   std::vector<std::string> order;
   for (auto &f : r.findings) {
@@ -83,7 +86,9 @@ std::string render_text(const AuditReport &r, bool color) {
       std::string label = fmt::format("{:<5}", status_label(f->status));
       out += fmt::format("  {} {:<8} {}{}  {}\n", p.c(status_code(f->status), label),
                          to_string(f->severity), f->check,
-                         f->subject.empty() || f->subject == "sshd" ? "" : " [" + f->subject + "]",
+                         f->subject.empty() || f->subject == "sshd"
+                             ? ""
+                             : " [" + text::printable(f->subject, 200) + "]",
                          text::printable(f->message, 300));
       if (f->waiver)
         out += fmt::format("        {} {} (owner {}, {} {}; {})\n",
@@ -102,8 +107,9 @@ std::string render_text(const AuditReport &r, bool color) {
           out += fmt::format("        ... and {} more\n", f->evidence.size() - 5);
           break;
         }
-        std::string where =
-            e.path.empty() ? "" : e.path + (e.line > 0 ? ":" + std::to_string(e.line) : "");
+        std::string where = e.path.empty() ? ""
+                                           : text::printable(e.path, 300) +
+                                                 (e.line > 0 ? ":" + std::to_string(e.line) : "");
         out +=
             "        " + p.c("2", where.empty() ? "-" : where) + "  " +
             text::printable(e.found, 200) +
@@ -124,7 +130,8 @@ std::string render_text(const AuditReport &r, bool color) {
   if (r.waivers) {
     out += "\n" + p.c("1", "waivers") + "\n";
     for (auto &u : *r.waivers) {
-      std::string what = u.waiver.check + (u.waiver.subject ? " [" + *u.waiver.subject + "]" : "");
+      std::string what = u.waiver.check +
+                         (u.waiver.subject ? " [" + text::printable(*u.waiver.subject) + "]" : "");
       std::string state =
           u.state == WaiverUse::State::applied
               ? fmt::format("applied to {} finding{}", u.matched, u.matched == 1 ? "" : "s")
@@ -147,7 +154,7 @@ std::string render_text(const AuditReport &r, bool color) {
                     const std::vector<BaselineEntry> &es) {
       for (auto &e : es)
         out += fmt::format("  {} {:<8} {}{}  {}\n", p.c(code, fmt::format("{:<5}", label)),
-                           e.severity, e.check,
+                           text::printable(e.severity, 10), text::printable(e.check, 80),
                            e.subject.empty() ? "" : " [" + text::printable(e.subject, 80) + "]",
                            text::printable(e.message, 200));
     };

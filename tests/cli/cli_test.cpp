@@ -278,3 +278,101 @@ TEST(Cli, JsonAddsFieldsWithoutRenamingAny) {
   EXPECT_EQ(j["summary"]["waived"], 0);
   EXPECT_EQ(j["findings"][0]["fingerprint"].get<std::string>().size(), 32u);
 }
+
+// Issue 14 (fail closed): a compose file bulwark cannot read, beside a
+// privileged service, used to make every container check not_applicable:
+// score 100, exit 0. Now every format shows the error and the run fails.
+TEST(Cli, AnInvalidComposeFileBesideAPrivilegedServiceFailsInEveryFormat) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\nPasswordAuthentication no\n");
+  r.write("/srv/app/docker-compose.yml", "services:\n"
+                                         "  web:\n"
+                                         "    image: nginx:1.25\n"
+                                         "    privileged: true\n"
+                                         "  db: [unclosed\n");
+  std::string base = k_bin + " audit --root " + r.path() + " --only container --fail-on low";
+  auto json = run_command(base + " --format json");
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_LT(j["score"].get<int>(), 100);
+  EXPECT_GT(j["summary"]["error"].get<int>(), 0);
+  bool privileged_error = false;
+  for (auto &f : j["findings"])
+    if (f["check"] == "container.privileged") {
+      EXPECT_EQ(f["status"], "error") << f.dump();
+      EXPECT_EQ(f["evidence"][0]["path"], "/srv/app/docker-compose.yml") << f.dump();
+      EXPECT_GT(f["evidence"][0]["line"].get<int>(), 0) << f.dump();
+      privileged_error = true;
+    }
+  EXPECT_TRUE(privileged_error) << json.out.substr(0, 2000);
+  struct Shown {
+    const char *format;
+    const char *needle; // how the format says "this could not be checked"
+  };
+  for (auto [format, needle] :
+       {Shown{"text", "ERROR"}, Shown{"sarif", "could not be checked"}, Shown{"junit", "<error "},
+        Shown{"markdown", "error"}, Shown{"html", "ERROR"}}) {
+    auto res = run_command(base + " --format " + format);
+    EXPECT_EQ(res.exit_code, 1) << format << ": " << res.err;
+    EXPECT_NE(res.out.find(needle), std::string::npos) << format;
+    EXPECT_NE(res.out.find("docker-compose.yml"), std::string::npos) << format;
+    EXPECT_EQ(res.out.find("100/100"), std::string::npos) << format;
+  }
+  // --fail-on none is the one way to a green run, and says so itself.
+  EXPECT_EQ(run_command(base + " --fail-on none --format json").exit_code, 0);
+}
+
+// Issue 20: usage mistakes that used to do something else silently.
+TEST(Cli, EmptySelectorsUnknownOutputFormatsAndStrayEnvFilesAreUsageErrors) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  std::string base = k_bin + " audit --root " + r.path();
+  EXPECT_EQ(run_command(base + " --only ''").exit_code, 2);
+  EXPECT_EQ(run_command(base + " --skip ssh,").exit_code, 2);
+  auto xml = run_command("cd " + r.path() + " && " + base + " --output xml=foo.xml");
+  EXPECT_EQ(xml.exit_code, 2);
+  EXPECT_NE(xml.err.find("unknown format 'xml'"), std::string::npos) << xml.err;
+  EXPECT_FALSE(std::filesystem::exists(r.path() + "/xml=foo.xml"));
+  EXPECT_EQ(run_command(base + " --env-file " + r.path() + "/x.env").exit_code, 2);
+  EXPECT_EQ(run_command(k_bin + " facts --root " + r.path() + "/nonexistent").exit_code, 2);
+}
+
+// Issue 20: a report that did not reach stdout is exit 3, never exit 0.
+TEST(Cli, AReportThatCannotBeWrittenToStdoutIsExit3) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  for (const char *format : {"text", "json"}) {
+    auto res = run_command(k_bin + " audit --fail-on none --root " + r.path() + " --format " +
+                           format + " >/dev/full");
+    EXPECT_EQ(res.exit_code, 3) << format;
+    EXPECT_NE(res.err.find("cannot write the report to stdout"), std::string::npos) << res.err;
+  }
+}
+
+// Issue 20: past `ulimit -f` the write fails (EFBIG) and is reported; no
+// SIGXFSZ kill, no temporary file left beside the old report.
+TEST(Cli, AFileSizeLimitIsAnErrorAndLeavesNoTemporaryFile) {
+  TempRoot r;
+  minimal_root(r, "PermitRootLogin no\n");
+  std::string out = r.path() + "/out";
+  std::filesystem::create_directories(out);
+  auto res = run_command("ulimit -f 1; " + k_bin + " audit --fail-on none --root " + r.path() +
+                         " --format json --output " + out + "/report.json");
+  EXPECT_EQ(res.exit_code, 3) << res.err;
+  size_t entries = 0;
+  for (auto &e : std::filesystem::directory_iterator(out))
+    ++entries, ADD_FAILURE() << "left behind: " << e.path();
+  EXPECT_EQ(entries, 0u);
+}
+
+// Issue 20: the text report is for a terminal; a hostile root's hostname,
+// subjects and paths must not carry escape sequences or bidi overrides.
+TEST(Cli, TextReportEscapesWhatTheTargetControls) {
+  TempRoot r;
+  r.write("/etc/ssh/sshd_config", "PermitRootLogin yes\n");
+  r.write("/etc/hostname", "evil\x1b]0;owned\x07\xe2\x80\xaehost\n");
+  auto res = run_command(k_bin + " audit --root " + r.path() + " --only ssh --format text");
+  EXPECT_EQ(res.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(res.out.find("\xe2\x80\xae"), std::string::npos);
+  EXPECT_NE(res.out.find("evil\\x1b]0;owned\\x07\\u202ehost"), std::string::npos) << res.out;
+}

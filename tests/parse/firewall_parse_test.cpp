@@ -241,6 +241,25 @@ table ip late {
   EXPECT_EQ(evaluate(rs, v6).verdict, Verdict::accept); // ip late is IPv4 only
 }
 
+// Issue 20: `elements = { a, b }` closed by the set's `}` with no `;` between
+// (nft 1.0.6 accepts it) was an error, and the ruleset then read as no
+// firewall at all.
+TEST(FirewallParse, NftElementsWithoutASemicolonBeforeTheClosingBrace) {
+  TempRoot root;
+  RootFs fs(root.path());
+  Ruleset rs = parse_nft_text(fs, "/etc/nftables.conf", R"(table inet f {
+  set admins { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.5.0/24 } }
+  set web { type inet_service; elements = { 80, 443 }
+  }
+  chain input { type filter hook input priority 0; policy drop; tcp dport @web accept; tcp dport 22 ip saddr @admins accept }
+}
+)");
+  ASSERT_FALSE(rs.has_errors()) << rs.diagnostics[0].loc.line << ": " << rs.diagnostics[0].message;
+  EXPECT_EQ(evaluate(rs, tcp4(443)).verdict, Verdict::accept);
+  EXPECT_EQ(evaluate(rs, tcp4(22, "10.1.2.3")).verdict, Verdict::accept);
+  EXPECT_EQ(evaluate(rs, tcp4(22, "198.51.100.1")).verdict, Verdict::drop);
+}
+
 TEST(FirewallParse, NftEarlierDropIsFinal) {
   TempRoot root;
   RootFs fs(root.path());

@@ -244,6 +244,37 @@ TEST(SshdConfig, HugeLineBinaryGarbageAndNulBytes) {
   EXPECT_EQ(nul.get("permitrootlogin"), "no") << nul.errors();
 }
 
+// Issue 20: sshd applies the text after the last line's NUL at end of file;
+// bulwark dropped it, so `PasswordAuthentication yes\0` passed.
+TEST(SshdConfig, TextCarriedPastANulOnTheLastLineIsApplied) {
+  Parsed p(std::string("PermitRootLogin no\nPasswordAuthentication yes\0", 46));
+  EXPECT_EQ(p.get("passwordauthentication"), "yes") << p.errors();
+  EXPECT_FALSE(p.cfg.has_errors()) << p.errors();
+  // A UTF-16 file has a NUL on every line: sshd reads garbage and refuses it.
+  std::string utf16 = "\xFF\xFE";
+  for (char c : std::string("PermitRootLogin no\n"))
+    utf16 += c, utf16 += '\0';
+  Parsed u(utf16);
+  EXPECT_TRUE(u.cfg.has_errors());
+}
+
+// Issue 20: a 128-byte file that includes itself twice read 2^16 files
+// (> 60 s, 8.6 GB); the include budget stops it with one error.
+TEST(SshdConfig, IncludeFanOutStopsAtTheBudgetWithAnError) {
+  TempRoot r;
+  r.write("/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config /etc/ssh/sshd_config\n"
+                                  "PasswordAuthentication no\n");
+  auto res = parse_sshd_config(RootFs(r.path()), "/etc/ssh/sshd_config");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  ASSERT_TRUE(res->has_errors());
+  bool budget = false;
+  for (auto &d : res->diagnostics)
+    budget = budget || (d.message.find("more than 4096 files") != std::string::npos &&
+                        d.loc.path == "/etc/ssh/sshd_config" && d.loc.line == 1);
+  EXPECT_TRUE(budget);
+  EXPECT_LE(res->files.size(), 4097u);
+}
+
 TEST(SshdConfig, DirectoryWhereTheFileShouldBe) {
   TempRoot r;
   r.mkdir("/etc/ssh/sshd_config");

@@ -26,8 +26,7 @@ public:
   }
   ~PerfTimer() {
     m_out[m_index].ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_t0)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - m_t0).count();
   }
   PerfTimer(const PerfTimer &) = delete;
   PerfTimer &operator=(const PerfTimer &) = delete;

@@ -13,8 +13,14 @@ std::string_view trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep, bool keep_empty = false);
 std::string join(const std::vector<std::string> &parts, std::string_view sep);
 bool starts_with(std::string_view s, std::string_view prefix);
-// Printable rendering of untrusted bytes for messages: control characters
-// escaped, cut to max_len with "...".
+// Printable rendering of untrusted bytes for messages and the terminal:
+// C0/C1 controls and DEL as \xNN, bidirectional overrides and isolates and
+// the Unicode line separators as \uNNNN, invalid UTF-8 bytes as \xNN, tab
+// as \t; cut to about max_len bytes with "...". Nothing a terminal would
+// act on (an escape sequence, a forged line, text shown reversed) survives,
+// and crypt(3) password hashes ("$6$salt$...") are redacted.
 std::string printable(std::string_view s, size_t max_len = 120);
+// True when printable(s) would change s (beyond cutting it).
+bool needs_escape(std::string_view s);
 
 } // namespace bulwark::text

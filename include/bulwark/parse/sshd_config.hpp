@@ -100,6 +100,12 @@ struct SshdConfig {
 struct ParseOptions {
   std::string include_base = "/etc/ssh"; // where relative Include paths live
   size_t max_file_bytes = 16 * 1024 * 1024;
+  // The work budget of one configuration, includes and all: sshd's depth
+  // limit of 16 alone lets a 128-byte file that includes itself twice read
+  // 2^16 files. Past either limit the rest is not read, and one error says
+  // where (fail closed: the configuration is not known).
+  size_t max_total_bytes = 64 * 1024 * 1024;
+  size_t max_included_files = 4096;
 };
 
 // Reads `path` (inside the target) and its includes. An absent or unreadable

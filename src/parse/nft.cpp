@@ -622,7 +622,12 @@ struct Parser {
 
   // Splits a captured block body into statements at newlines and ';' of
   // brace depth 0 (statement() kept them as eol tokens inside braces).
-  std::vector<std::vector<Tok>> split_statements(const std::vector<Tok> &body) {
+  // In a set or map block (`elements_may_close`), parser_bison.y's set_block
+  // takes `elements = { ... }` without a separator before the closing brace
+  // (`set a { type ipv4_addr; elements = { 10.0.0.1 } }` is valid for nft
+  // 1.0.6); every other statement needs one.
+  std::vector<std::vector<Tok>> split_statements(const std::vector<Tok> &body,
+                                                 bool elements_may_close = false) {
     std::vector<std::vector<Tok>> out;
     std::vector<Tok> cur;
     int depth = 0;
@@ -642,7 +647,8 @@ struct Parser {
     if (!cur.empty()) {
       // parser_bison.y: every statement of a block ends with a newline or
       // ';' ("unexpected '}', expecting newline or semicolon").
-      err(cur.back(), "expecting newline or ';' before '}'");
+      if (!(elements_may_close && cur.front().s == "elements"))
+        err(cur.back(), "expecting newline or ';' before '}'");
       out.push_back(std::move(cur));
     }
     return out;
@@ -772,7 +778,7 @@ struct Parser {
     s.loc = loc(at);
     if (is_map)
       s.type = "map";
-    for (auto &st : split_statements(body)) {
+    for (auto &st : split_statements(body, true)) {
       if (st.empty())
         continue;
       const std::string &w = st[0].s;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <stdexcept>
+#include <vector>
 
 namespace bulwark::report {
 
@@ -81,23 +82,60 @@ std::string xml_escape(std::string_view s, bool keep_newlines) {
 }
 
 std::string markdown_escape(std::string_view s) {
+  // Collect the code points first: whether a character can start markup
+  // depends on its neighbours.
+  std::vector<std::pair<char32_t, std::string_view>> cps;
+  cps.reserve(s.size());
+  each_codepoint(s, [&](char32_t c, std::string_view bytes) { cps.emplace_back(c, bytes); });
+  auto at = [&](size_t k) -> char32_t { return k < cps.size() ? cps[k].first : 0; };
+  auto alnum = [](char32_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  };
   std::string out;
   out.reserve(s.size() + 16);
-  each_codepoint(s, [&](char32_t c, std::string_view bytes) {
-    if (c == '\n')
+  for (size_t i = 0; i < cps.size(); ++i) {
+    char32_t c = cps[i].first;
+    if (c == '\n') {
       out += "\\\\n"; // a visible "\n", never a line break
-    else if (c < 0x20 || c == 0x7f)
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) {
       out += fmt::format("\\\\x{:02x}", static_cast<unsigned>(c));
-    // Only what can start markup inside a line of text or a table cell
-    // (CommonMark + GFM): emphasis, code, links, raw HTML and entities,
-    // strikethrough, the cell separator, and the `#` that closes a heading.
-    // "ssh.permit-root-login" stays readable in a diff of the checklist.
-    else if (c < 0x80 &&
-             std::string_view("\\`*_[]<>|&~#").find(static_cast<char>(c)) != std::string_view::npos)
-      out += '\\', out += static_cast<char>(c);
-    else
-      out.append(bytes);
-  });
+      continue;
+    }
+    bool escape = false;
+    switch (c) {
+    // Emphasis, code, links and images, raw HTML and entities,
+    // strikethrough, table cells, a heading's closing sequence.
+    case '\\':
+    case '`':
+    case '*':
+    case '[':
+    case ']':
+    case '<':
+    case '>':
+    case '&':
+    case '~':
+    case '|':
+    case '#': escape = true; break;
+    // An underscore between two letters or digits cannot open or close
+    // emphasis (CommonMark's flanking rules): sshd_config stays as it is.
+    case '_': escape = !(i > 0 && alnum(at(i - 1)) && alnum(at(i + 1))); break;
+    // GFM's extended autolinks: "http://", "https://", "ftp://" (the colon
+    // before "//"), "www." (the dot after a word "www"), and e-mail
+    // addresses and "mailto:"/"xmpp:" (the "@").
+    case ':': escape = at(i + 1) == '/' && at(i + 2) == '/'; break;
+    case '.':
+      escape = i >= 3 && (at(i - 1) == 'w' || at(i - 1) == 'W') &&
+               (at(i - 2) == 'w' || at(i - 2) == 'W') && (at(i - 3) == 'w' || at(i - 3) == 'W');
+      break;
+    case '@': escape = true; break;
+    default: break;
+    }
+    if (escape)
+      out += '\\';
+    out.append(cps[i].second);
+  }
   return out;
 }
 

@@ -251,13 +251,20 @@ TEST(FirewallParse, NftElementsWithoutASemicolonBeforeTheClosingBrace) {
   set admins { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.5.0/24 } }
   set web { type inet_service; elements = { 80, 443 }
   }
-  chain input { type filter hook input priority 0; policy drop; tcp dport @web accept; tcp dport 22 ip saddr @admins accept }
+  chain input { type filter hook input priority 0; policy drop; tcp dport @web accept; tcp dport 22 ip saddr @admins accept; }
 }
 )");
   ASSERT_FALSE(rs.has_errors()) << rs.diagnostics[0].loc.line << ": " << rs.diagnostics[0].message;
   EXPECT_EQ(evaluate(rs, tcp4(443)).verdict, Verdict::accept);
   EXPECT_EQ(evaluate(rs, tcp4(22, "10.1.2.3")).verdict, Verdict::accept);
   EXPECT_EQ(evaluate(rs, tcp4(22, "198.51.100.1")).verdict, Verdict::drop);
+  // Other statements still need the separator, as nft says.
+  Ruleset bad = parse_nft_text(fs, "/etc/nftables.conf", R"(table inet f {
+  set a { type ipv4_addr; flags interval }
+  chain c { tcp dport 22 accept }
+}
+)");
+  EXPECT_EQ(bad.diagnostics.size(), 2u);
 }
 
 TEST(FirewallParse, NftEarlierDropIsFinal) {

@@ -19,13 +19,14 @@ std::string valid_utf8(std::string_view s);
 // becomes U+FFFD. The result is safe in HTML text and quoted attributes too.
 std::string xml_escape(std::string_view s, bool keep_newlines = true);
 
-// Markdown (CommonMark + GFM) inline text: the characters that can start
-// markup inside a line backslash-escaped (\ ` * _ [ ] < > | & ~ #: no
-// emphasis, code, link, image, HTML tag or entity, strikethrough, table cell,
-// or heading close), and nothing else, so that ids and paths read as text in
-// a diff; line breaks and control characters as visible escapes (no new
-// block), invalid UTF-8 as U+FFFD. A bare URL may still render as a link to
-// itself (GFM's extended autolinks), never as a link to elsewhere.
+// Markdown (CommonMark + GFM) inline text, escaped only where a character
+// can start markup, so that ids and paths read as text in a diff of the
+// signed checklist ("ssh.permit-root-login", "/etc/ssh/sshd_config:1"):
+// \ ` * [ ] < > & ~ | # @ always (emphasis, code, links, HTML and entities,
+// strikethrough, table cells, heading close, e-mail autolinks); `_` unless
+// it sits between two letters or digits; the ':' of "://" and the '.' of
+// "www." (GFM's extended autolinks). Line breaks and control characters
+// become visible escapes (no new block), invalid UTF-8 U+FFFD.
 std::string markdown_escape(std::string_view s);
 
 // Base64 of the SHA-256 of `data` (a CSP source hash).

@@ -147,8 +147,8 @@ TEST(HostileRoot, NoHostFileNorAuditorEnvironmentReachesAnyOutput) {
 
   // --compose FILE inside the root: read through the root, its includes,
   // env_file and extends stay inside it.
-  for (const std::string compose :
-       {r.host("/srv/hostile/compose.yaml"), r.host("/srv/clean/compose.yaml")}) {
+  for (const std::string &compose : std::vector<std::string>{r.host("/srv/hostile/compose.yaml"),
+                                                             r.host("/srv/clean/compose.yaml")}) {
     for (const char *fmt : {"json", "sarif", "text"}) {
       auto res = run_command(env_secret() + k_bin + " audit --root " + r.path() + " --compose " +
                              compose + " --format " + fmt + " --fail-on none");
@@ -189,7 +189,7 @@ TEST(HostileRoot, ProfileWaiversAndBaselineRefuseFifosAndDevices) {
   std::string fifo = t.host("/fifo.yaml");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   std::string base = "timeout 20 " + k_bin + " audit --only ssh --root " + r.path();
-  for (const std::string &opt : {"--profile", "--waivers", "--baseline"})
+  for (const std::string opt : {"--profile", "--waivers", "--baseline"})
     for (const std::string &file : {fifo, std::string("/dev/zero")}) {
       auto res = run_command(base + " " + opt + " " + file);
       EXPECT_EQ(res.exit_code, 2) << opt << " " << file << ": " << res.err; // not 124 (timeout)
@@ -227,9 +227,8 @@ TEST(HostileRoot, StraceSeesNoOpenOrStatOutsideTheRoot) {
                                       "/etc/ssl/",
                                       "/proc/self/"};
   std::regex call(R"(^(?:\[pid +\d+\] |\d+ +)?(\w+)\((AT_FDCWD, )?"((?:[^"\\]|\\.)*)\")");
-  for (const std::string args :
-       {std::string(" --format json"),
-        " --format sarif --compose " + r.host("/srv/hostile/compose.yaml")}) {
+  for (const std::string &args : std::vector<std::string>{
+           " --format json", " --format sarif --compose " + r.host("/srv/hostile/compose.yaml")}) {
     std::string trace = t.host("/trace");
     auto res = run_command(env_secret() + "strace -f -qq -e trace=%file,%process -o " + trace +
                            " " + k_bin + " audit --fail-on none --root " + r.path() + args);

@@ -14,7 +14,7 @@ BUILD_PACKAGES = cmake g++ make pkg-config git ca-certificates \
            liblz4-dev zlib1g-dev libgtest-dev libgmock-dev dpkg-dev \
            libre2-dev libnftables-dev libsqlite3-dev libsystemd-dev libpq-dev libhiredis-dev \
            ninja-build
-TEST_PACKAGES = libbenchmark-dev \
+TEST_PACKAGES = libbenchmark-dev strace \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
            libpwquality-tools logrotate auditd lz4 gzip docker-compose \

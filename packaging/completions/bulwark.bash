@@ -149,7 +149,7 @@ _bulwark() {
         audit)
             opts='--root --profile --only --skip --format --output --fail-on
                   --waivers --baseline --fail-on-new --live --compose --env-file
-                  --postgres-dsn --help' ;;
+                  --host-env --postgres-dsn --help' ;;
         checks) opts='--profile --format --help' ;;
         explain)
             if [[ $cur != -* ]]; then
@@ -163,7 +163,7 @@ _bulwark() {
                 COMPREPLY=($(compgen -W 'ssh sysctl compose firewall fail2ban postgres redis tls vpn' -- "$cur"))
                 return
             fi
-            opts='--root --live --compose --env-file --postgres-dsn --help' ;;
+            opts='--root --live --compose --env-file --host-env --postgres-dsn --help' ;;
         watch)
             opts='--config --replay --check-config --dry-run --print-alert-rules
                   --metrics --quiet --from-start --reference-time --help' ;;

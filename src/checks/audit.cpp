@@ -2,6 +2,7 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/core/catalogue.hpp>
+#include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/core/text.hpp>
@@ -12,8 +13,6 @@
 #include <cstring>
 #include <ctime>
 #include <fnmatch.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,14 +176,8 @@ Result<std::vector<Waiver>> parse_waivers(std::string_view text, const std::stri
 }
 
 Result<std::vector<Waiver>> load_waivers(const std::string &host_path) {
-  std::ifstream in(host_path, std::ios::binary);
-  if (!in)
-    return Error{std::string("cannot read waivers: ") + std::strerror(errno), host_path};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 4 * 1024 * 1024)
-    return Error{"waiver file is larger than 4 MiB", host_path};
-  return parse_waivers(ss.str(), host_path);
+  std::string text = TRY(HostFs::read_file(host_path, 4 * 1024 * 1024, "cannot read waivers"));
+  return parse_waivers(text, host_path);
 }
 
 std::vector<WaiverUse> apply_waivers(std::vector<Finding> &findings,
@@ -294,10 +287,12 @@ bool new_fails_at(const AuditReport &report, Severity threshold) {
 Result<AuditReport> run_audit(const AuditRequest &req) {
   auto t0 = std::chrono::steady_clock::now();
   // Pass 1: the target.
-  struct stat st;
-  if (::stat(req.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return Error{"--root " + req.root + " is not a directory"};
+  // The root is opened once, from its real path (a relative --root is taken
+  // from the current directory); every read goes through that descriptor.
   RootFs fs(req.root);
+  if (!fs.root_status())
+    return Error{"--root " + req.root + " is not a directory (" +
+                 std::string(std::strerror(fs.root_status().error().sys_errno)) + ")"};
   // Pass 2: catalogue and profile.
   const Catalogue &cat = Catalogue::builtin();
   Profile profile = TRY(load_profiles(cat, req.profiles));
@@ -309,6 +304,7 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   options.compose_files = req.compose_files;
   options.env_files = req.env_files;
   options.postgres_dsn = req.postgres_dsn;
+  options.host_env = req.host_env;
   Context ctx(fs, std::move(options));
   AuditReport report;
   report.root = fs.host_root();

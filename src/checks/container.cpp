@@ -14,14 +14,17 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/compose.hpp>
 #include <bulwark/parse/dockerfile.hpp>
 #include <bulwark/parse/dotenv.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <set>
+#include <unistd.h>
 
 namespace bulwark {
 
@@ -158,21 +161,107 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
   return x;
 }
 
+// The target path of a host path that leads into the offline root, or
+// nullopt when it does not. The path is taken from the current directory and
+// cut at the first prefix whose real path lies inside the root: what comes
+// after belongs to the target (its symlinks and `..` are the image's), so
+// RootFs resolves it, never the host.
+std::optional<std::string> target_path_of(const RootFs &fs, const std::string &host_path) {
+  std::string abs = host_path;
+  if (abs.empty() || abs[0] != '/') {
+    char *cwd = ::getcwd(nullptr, 0);
+    if (cwd == nullptr)
+      return std::nullopt;
+    abs = std::string(cwd) + "/" + abs;
+    std::free(cwd);
+  }
+  const std::string &root = fs.host_root();
+  auto parts = split(abs, '/');
+  std::string prefix;
+  for (size_t i = 0; i <= parts.size(); ++i) {
+    if (i > 0)
+      prefix += "/" + std::string(parts[i - 1]);
+    auto real = HostFs::real_path(prefix.empty() ? "/" : prefix);
+    if (!real)
+      return std::nullopt;
+    bool inside =
+        *real == root || (real->size() > root.size() && real->compare(0, root.size(), root) == 0 &&
+                          (*real)[root.size()] == '/');
+    if (!inside)
+      continue;
+    std::string rest = real->substr(root.size());
+    for (size_t j = i; j < parts.size(); ++j)
+      rest += "/" + std::string(parts[j]);
+    return rest.empty() ? std::string("/") : rest;
+  }
+  return std::nullopt;
+}
+
+// A project that cannot be loaded for a reason of the command line.
+Project unloadable(const std::vector<std::string> &files, std::string message) {
+  Project p;
+  p.files = files;
+  p.main_files = files.size();
+  p.diagnostics.push_back({compose::Diagnostic::Level::error, std::move(message), Loc{0, 0}});
+  return p;
+}
+
 ComposeModel load_model(Context &ctx) {
   ComposeModel m;
   const auto &opt = ctx.options();
+  const RootFs &fs = ctx.fs();
+  // The auditor's environment (a CI token, say) is the target's only when
+  // the target is this host, or when --host-env says so; otherwise a
+  // ${VAR:-default} must not carry it into the report.
+  bool process_env = fs.is_host_root() || opt.host_env;
   if (!opt.compose_files.empty()) {
-    compose::Reader reader = compose::host_reader();
     compose::LoadOptions lo;
     lo.env_files = opt.env_files;
-    m.projects.push_back(compose::load_project(reader, opt.compose_files, lo));
-    m.extras.push_back(load_extras(m.projects.back(), reader, host_content_trust(ctx.fs())));
+    lo.use_process_environment = process_env;
+    std::vector<std::string> files = opt.compose_files;
+    compose::Reader reader = compose::host_reader();
+    // A --compose file inside an offline root is the target's: its .env,
+    // env_file, extends and include are read through RootFs, so `../` and
+    // absolute symlinks stay inside the root.
+    size_t inside = 0;
+    if (!fs.is_host_root())
+      for (auto &f : files)
+        if (auto t = target_path_of(fs, f)) {
+          f = *t;
+          ++inside;
+        }
+    if (inside > 0 && inside < files.size()) {
+      m.projects.push_back(
+          unloadable(opt.compose_files, "--compose files must all lie inside --root " +
+                                            fs.host_root() + " or all outside it"));
+      m.extras.emplace_back();
+      return m;
+    }
+    if (inside > 0) {
+      // --env-file outside the root is the user's own file; inside, the
+      // target's.
+      std::set<std::string> host_env_files;
+      for (auto &ef : lo.env_files) {
+        if (auto t = target_path_of(fs, ef))
+          ef = *t;
+        else
+          host_env_files.insert(ef);
+      }
+      reader.read = [&fs, host_env_files](const std::string &path, size_t max) {
+        return host_env_files.count(path) ? HostFs::read_file(path, max, "")
+                                          : fs.read_file(path, max);
+      };
+      reader.is_file = compose::root_reader(fs).is_file;
+    }
+    m.projects.push_back(compose::load_project(reader, files, lo));
+    m.extras.push_back(load_extras(m.projects.back(), reader, host_content_trust(fs)));
     return m;
   }
-  compose::Reader reader = compose::root_reader(ctx.fs());
-  auto trust = host_content_trust(ctx.fs());
-  for (auto &files : compose::discover(ctx.fs())) {
+  compose::Reader reader = compose::root_reader(fs);
+  auto trust = host_content_trust(fs);
+  for (auto &files : compose::discover(fs)) {
     compose::LoadOptions lo;
+    lo.use_process_environment = process_env;
     m.projects.push_back(compose::load_project(reader, files, lo));
     m.extras.push_back(load_extras(m.projects.back(), reader, trust));
   }

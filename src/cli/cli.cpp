@@ -252,6 +252,9 @@ void add_target_options(CLI::App *cmd, TargetOptions &t) {
                   "an environment file for compose interpolation, instead of the project's .env "
                   "(repeatable)")
       ->allow_extra_args(false);
+  cmd->add_flag("--host-env", t.host_env,
+                "interpolate compose files with this process's environment even when the root "
+                "is not / (by default only .env and --env-file are used for an offline root)");
   cmd->add_option("--postgres-dsn", t.postgres_dsn,
                   "with --live: a libpq connection string for reading pg_settings, "
                   "pg_hba_file_rules and roles (default: the PG* environment variables)");
@@ -419,12 +422,11 @@ int run(int argc, char **argv) {
       return *rc;
 
     if (app.got_subcommand("facts")) {
-      struct stat st;
-      if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      RootFs fs(root); // opened once, from its real path (relative: from here)
+      if (!fs.root_status()) {
         std::cerr << "bulwark: --root " << root << " is not a directory\n";
         return exit_code::k_usage;
       }
-      RootFs fs(root);
       Context ctx(fs, target);
       nlohmann::ordered_json j;
       bool found = false;
@@ -504,6 +506,7 @@ int run(int argc, char **argv) {
     req.compose_files = target.compose_files;
     req.env_files = target.env_files;
     req.postgres_dsn = target.postgres_dsn;
+    req.host_env = target.host_env;
     if (!waivers_file.empty()) {
       auto w = load_waivers(waivers_file);
       if (!w) {

@@ -1,11 +1,10 @@
+#include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/core/yaml.hpp>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace bulwark {
 
@@ -169,14 +168,8 @@ Result<Profile> apply_profile(const Catalogue &cat, Profile base, const std::str
     return Error{"unknown profile '" + name_or_path + "' (built-in: " + known +
                  "; a file path must contain '/' or end in .yaml)"};
   }
-  std::ifstream in(name_or_path, std::ios::binary);
-  if (!in)
-    return Error{std::string("cannot read profile: ") + std::strerror(errno), name_or_path};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 1024 * 1024)
-    return Error{"profile is larger than 1 MiB", name_or_path};
-  yaml::Node root = TRY(yaml::parse(ss.str(), name_or_path));
+  std::string text = TRY(HostFs::read_file(name_or_path, 1024 * 1024, "cannot read profile"));
+  yaml::Node root = TRY(yaml::parse(text, name_or_path));
   std::string parent = "baseline";
   if (root.is_mapping()) {
     if (const yaml::Node *ext = root.find("extends")) {

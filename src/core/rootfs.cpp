@@ -1,7 +1,9 @@
 #include <bulwark/core/rootfs.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <dirent.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <utility>
 
 namespace bulwark {
 
@@ -63,7 +66,9 @@ bool has_glob_magic(std::string_view s) {
 } // namespace
 
 bool Error::not_found() const {
-  return sys_errno == ENOENT || sys_errno == ENOTDIR;
+  // ENOTDIR is not absence: a file where a directory should be is a broken
+  // system, and a check must say so rather than "not installed".
+  return sys_errno == ENOENT;
 }
 
 std::string Error::to_string() const {
@@ -78,16 +83,117 @@ std::string Error::to_string() const {
   return out;
 }
 
+namespace {
+
+// Where openat2 is missing (Linux < 5.6) or filtered (ENOSYS from seccomp),
+// every later call takes the walk at once.
+std::atomic<bool> g_no_openat2{false};
+
+// openat2 gives EAGAIN or EXDEV when a rename or mount elsewhere raced its
+// `..` handling; it is retried, and then the walk answers.
+constexpr int k_openat2_attempts = 4;
+
+// A path for openat2 and the walk: "" is the root, and trailing slashes go
+// (the walk never gave them meaning: "link/" is not followed by lstat).
+std::string in_root(std::string_view target_path) {
+  while (target_path.size() > 1 && target_path.back() == '/')
+    target_path.remove_suffix(1);
+  return target_path.empty() ? std::string("/") : std::string(target_path);
+}
+
+int dup_fd(int fd) {
+  return ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+// A descriptor opened with openat2 from `root` inside it, or -1 with errno.
+long open_in_root(int root, const std::string &path, int flags, uint64_t resolve) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = resolve;
+  return ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
+}
+
+} // namespace
+
+// What walk() reached: the last component's own O_PATH descriptor, the
+// directory it was found in, and the path the walk took.
+struct RootFs::Walked {
+  int parent = -1;    // the directory holding `name` (owned)
+  int self = -1;      // O_PATH | O_NOFOLLOW descriptor of the last component (owned)
+  mode_t mode = 0;    // its type, from fstat of `self`
+  std::string name;   // the last component, "." for the root
+  std::string target; // the resolved target path, "/" for the root
+
+  Walked() = default;
+  Walked(Walked &&o) noexcept
+      : parent(std::exchange(o.parent, -1)), self(std::exchange(o.self, -1)), mode(o.mode),
+        name(std::move(o.name)), target(std::move(o.target)) {}
+  Walked &operator=(Walked &&) = delete;
+  Walked(const Walked &) = delete;
+  ~Walked() {
+    if (parent >= 0)
+      ::close(parent);
+    if (self >= 0)
+      ::close(self);
+  }
+};
+
 RootFs::RootFs(std::string host_root) {
-  std::string norm = join("/", host_root);
-  m_root = norm;
-  m_prefix = norm == "/" ? "" : norm;
-  int fd = ::open(m_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0)
-    m_root_fd = std::shared_ptr<const int>(new int(fd), [](const int *p) {
-      ::close(*p);
-      delete p;
-    });
+  // realpath(3) takes a relative root from the current directory and
+  // collapses `..` after the symlinks before it, as the kernel would.
+  if (char *real = ::realpath(host_root.c_str(), nullptr)) {
+    m_root = real;
+    std::free(real);
+  } else {
+    m_root_errno = errno;
+    std::string cwd;
+    if (host_root.empty() || host_root[0] != '/')
+      if (char *c = ::getcwd(nullptr, 0)) {
+        cwd = c;
+        std::free(c);
+      }
+    m_root = join(cwd.empty() ? "/" : cwd, host_root); // for messages only
+  }
+  m_prefix = m_root == "/" ? "" : m_root;
+  if (m_root_errno != 0)
+    return;
+  // The canonical path has no symlinks: one swapped in since realpath() is
+  // refused, so the directory opened is the one the path names.
+  long fd = g_no_openat2.load(std::memory_order_relaxed)
+                ? -1
+                : open_in_root(AT_FDCWD, m_root, O_PATH | O_DIRECTORY,
+                               RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 &&
+      (g_no_openat2.load(std::memory_order_relaxed) || errno == ENOSYS || errno == EPERM)) {
+    if (errno == ENOSYS)
+      g_no_openat2.store(true, std::memory_order_relaxed);
+    fd = ::open(m_root.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    m_root_errno = errno;
+    return;
+  }
+  m_root_fd = std::shared_ptr<const int>(new int(static_cast<int>(fd)), [](const int *p) {
+    ::close(*p);
+    delete p;
+  });
+}
+
+void RootFs::set_openat2_for_testing(bool enabled) {
+  g_no_openat2.store(!enabled, std::memory_order_relaxed);
+}
+
+Result<Unit> RootFs::root_status() const {
+  if (m_root_fd)
+    return Unit{};
+  return Error{"cannot open the root directory " + m_root + ": " + std::strerror(m_root_errno), "",
+               0, m_root_errno};
+}
+
+Error RootFs::root_error(std::string_view target_path) const {
+  // Not the root's errno: an absent root must not make every file "absent".
+  return Error{"cannot open the root directory " + m_root + ": " + std::strerror(m_root_errno),
+               std::string(target_path), 0, EBADF};
 }
 
 std::string RootFs::join(std::string_view base, std::string_view path) {
@@ -113,78 +219,154 @@ std::string RootFs::join(std::string_view base, std::string_view path) {
   return out.empty() ? "/" : out;
 }
 
-Result<std::string> RootFs::resolve(std::string_view target_path, bool follow_last) const {
+Result<RootFs::Walked> RootFs::walk(std::string_view target_path, bool follow_last) const {
+  if (!m_root_fd)
+    return root_error(target_path);
+  const int root = *m_root_fd;
   std::deque<std::string> todo;
   for (auto &c : split_components(target_path))
     todo.push_back(std::move(c));
+  // fds[i] is the O_PATH descriptor of done[i], opened from fds[i - 1] (or
+  // the root) without following: each step looks at what it opened, never at
+  // a name again.
+  std::vector<int> fds;
   std::vector<std::string> done;
-  int links = 0;
-  std::string host;
-  auto host_of = [this](const std::vector<std::string> &parts) {
-    std::string h = m_prefix;
-    for (auto &p : parts)
-      h += "/" + p;
-    return h.empty() ? std::string("/") : h;
+  std::vector<mode_t> modes;
+  struct Closer {
+    std::vector<int> &fds;
+    ~Closer() {
+      for (int f : fds)
+        ::close(f);
+    }
+  } closer{fds};
+  auto pop = [&] {
+    ::close(fds.back());
+    fds.pop_back();
+    done.pop_back();
+    modes.pop_back();
   };
+  int links = 0;
   while (!todo.empty()) {
     std::string c = std::move(todo.front());
     todo.pop_front();
-    if (c == ".")
-      continue;
-    if (c == "..") {
-      if (!done.empty())
-        done.pop_back();
+    if (c == "." || c == "..") {
+      if (!modes.empty() && !S_ISDIR(modes.back()))
+        return sys_error("cannot open", target_path, ENOTDIR);
+      if (c == ".." && !fds.empty())
+        pop(); // at the root, `..` stays there
       continue;
     }
-    done.push_back(c);
-    host = host_of(done);
+    int fd = ::openat(fds.empty() ? root : fds.back(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return sys_error("cannot open", target_path, errno);
     struct stat st;
-    if (::lstat(host.c_str(), &st) != 0)
-      return sys_error("cannot resolve", target_path, errno);
-    if (!S_ISLNK(st.st_mode) || (todo.empty() && !follow_last))
+    if (::fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {
+      int err = errno;
+      ::close(fd);
+      return sys_error("cannot stat", target_path, err);
+    }
+    if (!S_ISLNK(st.st_mode) || (todo.empty() && !follow_last)) {
+      fds.push_back(fd);
+      done.push_back(std::move(c));
+      modes.push_back(st.st_mode);
       continue;
-    if (++links > k_max_symlinks)
-      return sys_error("cannot resolve", target_path, ELOOP);
+    }
+    if (++links > k_max_symlinks) {
+      ::close(fd);
+      return sys_error("cannot open", target_path, ELOOP);
+    }
     std::string link(4096, '\0');
-    ssize_t n = ::readlink(host.c_str(), link.data(), link.size());
+    ssize_t n = ::readlinkat(fd, "", link.data(), link.size());
+    int err = errno;
+    ::close(fd);
     if (n < 0)
-      return sys_error("cannot read symlink", target_path, errno);
+      return sys_error("cannot read symlink", target_path, err);
     link.resize(static_cast<size_t>(n));
-    done.pop_back();
     if (!link.empty() && link[0] == '/')
-      done.clear(); // absolute targets restart at the root, not the host's /
+      while (!fds.empty())
+        pop(); // absolute targets restart at the root, not the host's /
     auto comps = split_components(link);
     todo.insert(todo.begin(), comps.begin(), comps.end());
   }
-  return host_of(done);
+  Walked w;
+  for (auto &d : done)
+    w.target += "/" + d;
+  if (done.empty()) {
+    w.target = "/";
+    w.name = ".";
+    w.mode = S_IFDIR;
+    w.self = dup_fd(root);
+    w.parent = dup_fd(root);
+  } else {
+    w.name = done.back();
+    w.mode = modes.back();
+    w.self = fds.back();
+    fds.pop_back();
+    if (fds.empty()) {
+      w.parent = dup_fd(root);
+    } else {
+      w.parent = fds.back();
+      fds.pop_back();
+    }
+  }
+  if (w.self < 0 || w.parent < 0)
+    return sys_error("cannot open", target_path, errno);
+  return w;
 }
 
-int RootFs::open_in_root(std::string_view target_path) const {
-  if (!m_root_fd || *m_root_fd < 0)
-    return -1;
-  std::string rel(target_path);
-  struct open_how how {};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, *m_root_fd, rel.c_str(), &how, sizeof how);
-  return fd < 0 ? -1 : static_cast<int>(fd);
+Result<std::string> RootFs::resolve(std::string_view target_path, bool follow_last) const {
+  Walked w = TRY(walk(target_path, follow_last));
+  if (m_prefix.empty())
+    return w.target;
+  return w.target == "/" ? m_prefix : m_prefix + w.target;
+}
+
+Result<int> RootFs::open_at(std::string_view target_path, int flags, const char *what) const {
+  if (!m_root_fd)
+    return root_error(target_path);
+  std::string path = in_root(target_path);
+  // One openat2 call resolves the whole path inside the root with the same
+  // rules as walk(), at a quarter of its cost.
+  if (!g_no_openat2.load(std::memory_order_relaxed)) {
+    for (int attempt = 0; attempt < k_openat2_attempts; ++attempt) {
+      long fd = open_in_root(*m_root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      if (fd >= 0)
+        return static_cast<int>(fd);
+      int err = errno;
+      if (err == EAGAIN || err == EXDEV || err == EINTR)
+        continue;
+      if (err == ENOSYS)
+        g_no_openat2.store(true, std::memory_order_relaxed);
+      if (err == ENOSYS || err == EPERM)
+        break; // a seccomp filter's refusal: the walk asks the file system
+      return sys_error(what, target_path, err);
+    }
+  }
+  Walked w = TRY(walk(path, (flags & O_NOFOLLOW) == 0));
+  if (flags & O_PATH)
+    return std::exchange(w.self, -1);
+  // A directory is reopened through its own descriptor; anything else by
+  // name from its parent, refusing a symlink swapped in since the walk.
+  int fd = S_ISDIR(w.mode) ? ::openat(w.self, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC)
+                           : ::openat(w.parent, w.name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return sys_error(what, target_path, errno);
+  return fd;
+}
+
+Result<RootFs::OpenedDir> RootFs::open_dir(std::string_view target_dir) const {
+  Walked w = TRY(walk(target_dir, true));
+  if (!S_ISDIR(w.mode))
+    return sys_error("cannot open directory", target_dir, ENOTDIR);
+  int fd = ::openat(w.self, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return sys_error("cannot open directory", target_dir, errno);
+  return OpenedDir{fd, std::move(w.target)};
 }
 
 Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_bytes) const {
-  // The kernel resolves inside the root in one call (openat2, Linux 5.6),
-  // with the same rules as resolve() and a quarter of the time of walking the
-  // path one lstat at a time. Whatever it refuses (an absent file, a magic
-  // link, an old kernel, a seccomp filter) takes the walk, which also gives
-  // the error its wording.
-  int fd = open_in_root(target_path);
-  if (fd < 0) {
-    std::string host = TRY(resolve(target_path));
-    // O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: the
-    // last component was resolved above; a symlink swapped in since is refused.
-    fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-      return sys_error("cannot open", target_path, errno);
-  }
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  int fd = TRY(open_at(target_path, O_RDONLY | O_NONBLOCK | O_NOCTTY, "cannot open"));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
@@ -237,10 +419,15 @@ Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_b
 }
 
 Result<FileInfo> RootFs::stat_impl(std::string_view target_path, bool follow) const {
-  std::string host = TRY(resolve(target_path, follow));
+  // O_PATH opens nothing (a FIFO does not block, a device is not touched);
+  // with O_NOFOLLOW it names a final symlink itself.
+  int fd = TRY(open_at(target_path, O_PATH | (follow ? 0 : O_NOFOLLOW), "cannot stat"));
   struct stat st;
-  if (::lstat(host.c_str(), &st) != 0)
-    return sys_error("cannot stat", target_path, errno);
+  int rc = ::fstatat(fd, "", &st, AT_EMPTY_PATH);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    return sys_error("cannot stat", target_path, err);
   return to_info(st);
 }
 
@@ -253,14 +440,11 @@ Result<FileInfo> RootFs::lstat(std::string_view target_path) const {
 }
 
 bool RootFs::exists(std::string_view target_path) const {
-  return resolve(target_path).ok();
+  return stat_impl(target_path, true).ok();
 }
 
 Result<std::vector<std::string>> RootFs::list_dir(std::string_view target_dir) const {
-  std::string host = TRY(resolve(target_dir));
-  int fd = ::open(host.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return sys_error("cannot open directory", target_dir, errno);
+  int fd = TRY(open_at(target_dir, O_RDONLY | O_DIRECTORY | O_NOCTTY, "cannot open directory"));
   DIR *dir = ::fdopendir(fd);
   if (dir == nullptr) {
     int err = errno;
@@ -268,13 +452,17 @@ Result<std::vector<std::string>> RootFs::list_dir(std::string_view target_dir) c
     return sys_error("cannot open directory", target_dir, err);
   }
   std::vector<std::string> names;
+  errno = 0;
   while (struct dirent *de = ::readdir(dir)) {
     std::string_view n = de->d_name;
-    if (n == "." || n == "..")
-      continue;
-    names.emplace_back(n);
+    if (n != "." && n != "..")
+      names.emplace_back(n);
+    errno = 0;
   }
+  int err = errno;
   ::closedir(dir);
+  if (err != 0)
+    return sys_error("cannot read directory", target_dir, err);
   std::sort(names.begin(), names.end());
   return names;
 }

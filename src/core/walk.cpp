@@ -321,19 +321,17 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 
 Result<WalkResult> walk_tree(const RootFs &fs, std::string_view start, const WalkOptions &options) {
   std::string norm = RootFs::join("/", start);
-  std::string host = TRY(fs.resolve(norm));
-  int fd = ::open(host.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return sys_error("cannot open directory", norm, errno);
+  // The start is opened through descriptors inside the root, with the
+  // target path it resolved to (symlinks followed inside the root).
+  RootFs::OpenedDir start_dir = TRY(fs.open_dir(norm));
+  int fd = start_dir.fd;
+  std::string target = std::move(start_dir.target);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     return sys_error("cannot stat", norm, err);
   }
-  // The start's target path with its symlinks resolved.
-  std::string prefix = fs.is_host_root() ? "" : fs.host_root();
-  std::string target = host.size() > prefix.size() ? host.substr(prefix.size()) : "/";
 
   bool one_fs = options.one_file_system.value_or(fs.is_host_root());
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();

@@ -3,6 +3,7 @@
 // and their source). Every Value keeps the file and line it came from, so a
 // merged setting names the override that set it.
 
+#include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/core/yaml.hpp>
 #include <bulwark/parse/compose.hpp>
@@ -11,10 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <set>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <unordered_map>
 
 extern char **environ;
@@ -81,47 +79,10 @@ Reader root_reader(const RootFs &fs) {
 
 Reader host_reader() {
   Reader r;
-  // --compose paths are the user's own: read as plain files, never a FIFO
-  // or device (O_NONBLOCK so that opening a FIFO does not wait), capped.
-  r.read = [](const std::string &path, size_t max) -> Result<std::string> {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-      return Error{std::strerror(errno), path, 0, errno};
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      return Error{"not a regular file", path};
-    }
-    if (static_cast<uint64_t>(st.st_size) > max) {
-      ::close(fd);
-      return Error{"file is larger than " + std::to_string(max / (1024 * 1024)) + " MiB", path};
-    }
-    std::string out;
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0) {
-        int e = errno;
-        ::close(fd);
-        return Error{std::strerror(e), path, 0, e};
-      }
-      if (n == 0)
-        break;
-      out.append(buf, static_cast<size_t>(n));
-      if (out.size() > max) {
-        ::close(fd);
-        return Error{"file is larger than " + std::to_string(max / (1024 * 1024)) + " MiB", path};
-      }
-    }
-    ::close(fd);
-    return out;
-  };
-  r.is_file = [](const std::string &path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  };
+  // --compose paths outside the target are the user's own: read as plain
+  // files, never a FIFO or device, capped (HostFs).
+  r.read = [](const std::string &path, size_t max) { return HostFs::read_file(path, max, ""); };
+  r.is_file = [](const std::string &path) { return HostFs::is_file(path); };
   return r;
 }
 

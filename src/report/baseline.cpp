@@ -5,13 +5,12 @@
 // recomputed from the previous report's fields rather than read from it, so
 // reports written before the "fingerprint" field existed compare too.
 
+#include <bulwark/core/hostfs.hpp>
 #include <bulwark/report/report.hpp>
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace bulwark::report {
 
@@ -94,14 +93,8 @@ Result<BaselineDiff> compare_with_baseline(const AuditReport &r, std::string_vie
 }
 
 Result<BaselineDiff> load_baseline(const AuditReport &r, const std::string &host_path) {
-  std::ifstream in(host_path, std::ios::binary);
-  if (!in)
-    return Error{std::string("cannot read baseline: ") + std::strerror(errno), host_path};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 256 * 1024 * 1024)
-    return Error{"baseline is larger than 256 MiB", host_path};
-  return compare_with_baseline(r, ss.str(), host_path);
+  std::string text = TRY(HostFs::read_file(host_path, 256 * 1024 * 1024, "cannot read baseline"));
+  return compare_with_baseline(r, text, host_path);
 }
 
 } // namespace bulwark::report

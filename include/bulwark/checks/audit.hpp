@@ -65,6 +65,7 @@ struct AuditRequest {
   std::vector<std::string> compose_files;     // --compose, in -f order
   std::vector<std::string> env_files;         // --env-file
   std::string postgres_dsn;                   // --postgres-dsn
+  bool host_env = false;                      // --host-env
 };
 
 struct AuditReport {

@@ -46,6 +46,7 @@ struct TargetOptions {
   std::vector<std::string> compose_files;
   std::vector<std::string> env_files; // --env-file (host paths), in order
   std::string postgres_dsn;           // --postgres-dsn (live PostgreSQL probes)
+  bool host_env = false; // --host-env: compose interpolation sees this process's environment
 };
 
 class Context {

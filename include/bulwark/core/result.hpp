@@ -17,7 +17,7 @@ struct Error {
   int line = 0;       // 1-based; 0 when not about a line
   int sys_errno = 0;  // errno of a failed system call, 0 otherwise
 
-  bool not_found() const; // ENOENT / ENOTDIR: the thing is absent
+  bool not_found() const; // ENOENT: the thing is absent (ENOTDIR, EACCES are errors)
   // "path:line: message", omitting what is unknown.
   std::string to_string() const;
 };

@@ -2,13 +2,25 @@
 // RootFs: the only way bulwark reads the audited system.
 //
 // Every path given to RootFs is a path *inside the target* (absolute, as the
-// audited system would see it). Resolution walks the path one component at a
-// time, the way the kernel's openat2(RESOLVE_IN_ROOT) does: a symlink's target
-// is re-interpreted inside the root (absolute targets restart at the root,
-// `..` never climbs above it), with at most 40 symlinks followed. So a hostile
-// image whose /etc/ssh/sshd_config points at /etc/shadow reads the image's
-// /etc/shadow, never the host's. Reads refuse anything but regular files
-// (a FIFO would hang, a device would never end) and cap the size.
+// audited system would see it). A symlink's target is re-interpreted inside
+// the root (absolute targets restart at the root, `..` never climbs above
+// it), with at most 40 symlinks followed. So a hostile image whose
+// /etc/ssh/sshd_config points at /etc/shadow reads the image's /etc/shadow,
+// never the host's. Reads refuse anything but regular files (a FIFO would
+// hang, a device would never end) and cap the size.
+//
+// The root is opened once, and nothing is then looked up by a host path
+// string: every access is openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+// from the root's descriptor, or (a kernel or seccomp filter without
+// openat2) a walk holding a descriptor per component, opened O_PATH |
+// O_NOFOLLOW from its parent's. The target may change while it is read (a
+// directory exchanged for a symlink in a loop) and still nothing outside the
+// root is reached. /proc-style magic links (/proc/self/root) are refused
+// (ELOOP), never followed.
+//
+// Errors: sys_errno ENOENT (Error::not_found()) only when the thing is
+// absent; ENOTDIR (a file where a directory should be), EACCES, ELOOP are
+// errors of their own, which callers report as such.
 
 #include <bulwark/core/result.hpp>
 
@@ -34,11 +46,18 @@ class RootFs {
 public:
   static constexpr size_t k_default_max_read = 64 * 1024 * 1024;
 
-  // REQUIRES: host_root is an existing directory on the host ("/" for live).
+  // Opens host_root: a relative path is taken from the current directory,
+  // then canonicalised with realpath(3), and the directory opened is the one
+  // that canonical path names (a symlink swapped into it since is refused).
+  // A root that cannot be opened as a directory makes every access an error
+  // (never "absent"); root_status() says why.
   explicit RootFs(std::string host_root);
 
+  // The canonical host path of the root ("/" for this host).
   const std::string &host_root() const { return m_root; }
   bool is_host_root() const { return m_prefix.empty(); }
+  // Ok when the root is open; otherwise the reason, naming the root.
+  Result<Unit> root_status() const;
 
   // Normalises a target path lexically ("a/../b" -> "/b"), rooted at "/".
   // Relative paths are taken relative to `base` (a target directory).
@@ -46,7 +65,9 @@ public:
 
   // The host path that `target_path` designates, following symlinks inside
   // the root. With follow_last=false the final component is not followed.
-  // Errors: ENOENT/ENOTDIR when absent, ELOOP after 40 symlinks.
+  // Errors: ENOENT when absent, ENOTDIR, EACCES, ELOOP after 40 symlinks.
+  // The string is for display and for code that has not moved to
+  // descriptors yet; opening it again races with the target.
   Result<std::string> resolve(std::string_view target_path, bool follow_last = true) const;
 
   // Contents of a regular file. Errors name the target path.
@@ -65,14 +86,33 @@ public:
 
   bool exists(std::string_view target_path) const;
 
-private:
-  Result<FileInfo> stat_impl(std::string_view target_path, bool follow) const;
-  // A descriptor for target_path opened by openat2(RESOLVE_IN_ROOT), or -1.
-  int open_in_root(std::string_view target_path) const;
+  // A directory opened for reading (O_RDONLY | O_DIRECTORY) inside the root,
+  // and the target path it was reached by, symlinks resolved ("/" for the
+  // root). The caller owns `fd`. Used by the tree walk for its start.
+  struct OpenedDir {
+    int fd = -1;
+    std::string target;
+  };
+  Result<OpenedDir> open_dir(std::string_view target_dir) const;
 
-  std::string m_root;                   // normalised host path of the root
+  // Tests only: take the descriptor walk instead of openat2, as on a kernel
+  // without it. Process-wide.
+  static void set_openat2_for_testing(bool enabled);
+
+private:
+  struct Walked;
+  Result<FileInfo> stat_impl(std::string_view target_path, bool follow) const;
+  // A descriptor for target_path opened with `flags`, resolved inside the
+  // root (openat2, else walk()); `what` words the error ("cannot open").
+  Result<int> open_at(std::string_view target_path, int flags, const char *what) const;
+  // Resolves target_path one component at a time on held descriptors.
+  Result<Walked> walk(std::string_view target_path, bool follow_last) const;
+  Error root_error(std::string_view target_path) const;
+
+  std::string m_root;                   // canonical host path of the root
   std::string m_prefix;                 // m_root without trailing slash, "" for "/"
   std::shared_ptr<const int> m_root_fd; // O_PATH descriptor of the root, shared by copies
+  int m_root_errno = 0;                 // why the root could not be opened
 };
 
 } // namespace bulwark

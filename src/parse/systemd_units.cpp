@@ -404,6 +404,22 @@ Error errno_error(int e, const std::string &what, const std::string &path) {
   return Error{what + ": " + std::strerror(e), path, 0, e};
 }
 
+// unit_validate_alias_symlink(): an alias keeps the kind of name (plain,
+// template, instance; an instance may point at its template or at an
+// instance of the same instance string).
+bool valid_alias(std::string_view src, std::string_view dst) {
+  if (suffix_of(src) != suffix_of(dst))
+    return false;
+  if (is_template(src))
+    return is_template(dst);
+  if (is_instance(src)) {
+    if (is_template(dst))
+      return true;
+    return is_instance(dst) && instance_of(src) == instance_of(dst);
+  }
+  return !is_template(dst) && !is_instance(dst);
+}
+
 // unit_file_search() and install_info_traverse(): the file that defines
 // `name`, following aliases.
 Result<Found> discover(const RootFs &fs, std::string name, int depth) {
@@ -431,8 +447,8 @@ Result<Found> discover(const RootFs &fs, std::string name, int depth) {
         bool outside = !in_search_path(*dest);
         if (!outside && base_name(*dest) == cand)
           return errno_error(ELOOP, "symlink to a unit of its own name in the search path", p);
-        if (!outside && suffix_of(base_name(*dest)) != suffix_of(cand))
-          return errno_error(EXDEV, "alias with another unit type", p);
+        if (!outside && !valid_alias(cand, base_name(*dest)))
+          return errno_error(EXDEV, "alias with another unit type or instance", p);
         Chased end = chase(fs, *dest);
         if (end.loop)
           return errno_error(ELOOP, "symlink loop", p);
@@ -455,9 +471,23 @@ Result<Found> discover(const RootFs &fs, std::string name, int depth) {
         }
         // The alias is looked up again by the target's name, anywhere on the
         // search path; an alias of a template serves the instance asked for.
+        // An instance linked to its own template names that file itself.
         std::string target(base_name(*dest));
-        if (cand == tmpl && is_template(target))
+        if (is_instance(name) && is_template(target)) {
           target = with_instance(target, instance_of(name));
+          if (target == name) {
+            if (!end.info)
+              return errno_error(ENOENT, "dangling symlink", p);
+            if (end.info->type != FileInfo::Type::regular)
+              return errno_error(EISDIR, "unit file is not a regular file", *dest);
+            Found f{false, name, *dest, {}};
+            auto text = fs.read_file(end.path, k_max_unit_bytes);
+            if (!text)
+              return text.error();
+            TRY(parse_install_section(*dest, *text, f.install));
+            return f;
+          }
+        }
         auto r = discover(fs, target, depth + 1);
         if (!r && r.error().sys_errno == ENOENT)
           return errno_error(ENOLINK, "alias of a unit that does not exist", p);
@@ -629,6 +659,24 @@ std::optional<UnitFileState> links_state(const RootFs &fs, const Found &f, bool 
   return std::nullopt;
 }
 
+bool instance_linked_anywhere(const RootFs &fs, const std::string &name) {
+  for (const std::string &dir : k_search_path) {
+    auto names = fs.list_dir(dir);
+    if (!names)
+      continue;
+    for (const std::string &n : *names) {
+      std::string_view suffix = suffix_of(n);
+      if (suffix != ".wants" && suffix != ".requires")
+        continue;
+      auto d = fs.lstat(dir + "/" + n);
+      auto l = fs.lstat(dir + "/" + n + "/" + name);
+      if (d && d->type == FileInfo::Type::directory && l && l->type == FileInfo::Type::symlink)
+        return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 UnitState unit_state(const RootFs &fs, std::string_view unit) {
@@ -669,6 +717,11 @@ UnitState unit_state(const RootFs &fs, std::string_view unit) {
     s.state = *st;
     if (!hit.empty())
       s.path = hit;
+  } else if (is_instance(f.name) && instance_linked_anywhere(fs, f.name)) {
+    // Observed of systemctl 252: an instance with a .wants/.requires link
+    // of its own name in a directory that enables nothing (vendor,
+    // /etc/systemd/system.control) is "static".
+    s.state = UnitFileState::static_;
   } else if (links_state(fs, f, false, hit, ignored)) {
     s.state = UnitFileState::indirect;
   } else if (!f.install.wanted_by.empty() || !f.install.required_by.empty() ||

@@ -67,7 +67,7 @@ TEST(DpkgModel, BrokenStanzaMakesAbsenceUnknowable) {
   EXPECT_EQ((*bash)->loc.line, 1);
   auto auditd = m.installed("auditd");
   ASSERT_FALSE(auditd.ok());
-  EXPECT_EQ(auditd.error().line, 6);
+  EXPECT_EQ(auditd.error().line, 7); // the bad Status line
 }
 
 // Every check that asks the dpkg database reports an unreadable one as an

@@ -85,6 +85,11 @@ TEST(SystemdUnits, MasksEnablementAliasesInstances) {
   r.symlink("/lib/systemd/system/missing.service", "/etc/systemd/system/dangling.service");
   r.write("/lib/systemd/system/gen.service", "");
   r.write("/run/systemd/generator/gen2.service", std::string(k_service) + k_wanted);
+  r.write("/lib/systemd/system/v@.service",
+          std::string(k_service) + "[Install]\nRequiredBy=x.target\n");
+  r.symlink("/lib/systemd/system/v@.service", "/lib/systemd/system/x.target.wants/v@two.service");
+  r.write("/lib/systemd/system/plain.service", k_service);
+  r.symlink("/lib/systemd/system/plain.service", "/etc/systemd/system/tmpl@.service");
   RootFs fs(r.path());
 
   const std::vector<std::pair<std::string, std::string>> expected = {
@@ -109,6 +114,9 @@ TEST(SystemdUnits, MasksEnablementAliasesInstances) {
       {"nothere.service", "failed: No such file or directory"},
       {"gen.service", "masked"},
       {"gen2.service", "generated"},
+      {"v@two.service", "static"}, // a vendor link of the instance's own name
+      {"v@one.service", "disabled"},
+      {"tmpl@.service", "failed: Invalid cross-device link"}, // a template aliasing a plain unit
   };
   for (auto &[unit, want] : expected)
     EXPECT_EQ(our_state(fs, unit), want) << unit;

@@ -1,8 +1,8 @@
 // Which firewall a Debian 12 host gets at boot, and what it does to the
 // packets the checks ask about.
 //
-// Loaders at boot (systemd units enabled by a link in a *.wants directory
-// of /etc/systemd/system, and not masked):
+// Loaders at boot (systemd units enabled and not masked, as systemctl
+// is-enabled says: parse/systemd_units.hpp, through the shared SystemdModel):
 // - ufw.service runs ufw-init start, which does nothing unless ENABLED=yes
 //   in /etc/ufw/ufw.conf (ufw's postinst enables the unit itself);
 // - netfilter-persistent.service (iptables-persistent) restores

@@ -5,6 +5,7 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/dpkg_status.hpp>
 #include <bulwark/parse/fail2ban.hpp>
@@ -19,15 +20,24 @@ constexpr const char *k_jail = "sshd";
 
 struct Fail2banModel {
   f2b::Config config;
-  std::optional<deb::DpkgStatus> dpkg; // nullopt: no dpkg database
+  // Whether fail2ban is installed: dpkg decides when the target has a
+  // database (a removed package leaves its jail files behind); without one,
+  // the jail files do. `error`: the database cannot answer.
+  PackageInstalled package;
 };
 
 const Fail2banModel &model(Context &ctx) {
   return ctx.model<Fail2banModel>([&] {
     Fail2banModel m;
     m.config = f2b::load_fail2ban(ctx.fs());
-    if (auto s = deb::parse_dpkg_status(ctx.fs()))
-      m.dpkg = std::move(*s);
+    m.package = package_installed(ctx, "fail2ban", {});
+    if (!m.package.by_dpkg) {
+      m.package.yes = m.config.present;
+      m.package.evidence =
+          Evidence{m.config.confdir + "/jail.conf", 0,
+                   m.package.yes ? "present (no dpkg database)" : "absent (no dpkg database)",
+                   "installed", ""};
+    }
     return m;
   });
 }
@@ -63,24 +73,21 @@ Evidence evidence_of(const f2b::Setting &s, const std::string &name, const std::
   return e;
 }
 
-bool installed(const Fail2banModel &m) {
-  if (m.dpkg)
-    return m.dpkg->find_installed("fail2ban") != nullptr;
-  return m.config.present;
-}
-
 // Common preamble: not applicable without fail2ban, error when fail2ban-client
 // would refuse the configuration. Returns the sshd jail, or nullptr when the
 // finding has been emitted already.
 const f2b::Jail *sshd_jail(CheckRun &run, bool report_missing) {
   const Fail2banModel &m = model(run.ctx());
   const f2b::Config &c = m.config;
-  if (!installed(m)) {
-    // With a dpkg database, dpkg decides (a removed package leaves its
-    // jail files behind); without one, the jail files do.
+  if (m.package.error) {
+    run.emit(Status::error, k_jail, m.package.error->message, {m.package.evidence});
+    return nullptr;
+  }
+  if (!m.package.yes) {
     run.emit(Status::not_applicable, k_jail, "fail2ban is not installed",
-             {m.dpkg ? Evidence{deb::k_dpkg_status_path, 0, "fail2ban not installed", "", "dpkg"}
-                     : Evidence{c.confdir + "/jail.conf", 0, "absent", "", ""}});
+             {m.package.by_dpkg
+                  ? Evidence{deb::k_dpkg_status_path, 0, "fail2ban not installed", "", "dpkg"}
+                  : Evidence{c.confdir + "/jail.conf", 0, "absent", "", ""}});
     return nullptr;
   }
   if (c.fatal) {
@@ -135,19 +142,12 @@ std::optional<Evidence> running_server(const RootFs &fs) {
 
 void check_installed(CheckRun &run) {
   const Fail2banModel &m = model(run.ctx());
-  Evidence pkg;
-  bool yes = false;
-  if (m.dpkg) {
-    const auto *p = m.dpkg->find_installed("fail2ban");
-    yes = p != nullptr;
-    pkg = p ? Evidence{p->loc.path, p->loc.line, "fail2ban " + p->version_text, "installed", "dpkg"}
-            : Evidence{deb::k_dpkg_status_path, 0, "fail2ban not installed", "installed", "dpkg"};
-  } else {
-    yes = m.config.present;
-    pkg =
-        Evidence{m.config.confdir + "/jail.conf", 0,
-                 yes ? "present (no dpkg database)" : "absent (no dpkg database)", "installed", ""};
+  if (m.package.error) {
+    run.emit(Status::error, "", m.package.error->message, {m.package.evidence});
+    return;
   }
+  Evidence pkg = m.package.evidence;
+  bool yes = m.package.yes;
   if (!yes) {
     run.emit(Status::fail, "", "fail2ban is not installed", {pkg});
     return;
@@ -379,7 +379,7 @@ nlohmann::ordered_json facts_fail2ban(Context &ctx) {
   nlohmann::ordered_json out;
   out["confdir"] = c.confdir;
   out["present"] = c.present;
-  out["installed"] = installed(m);
+  out["installed"] = m.package.yes;
   out["files"] = c.files;
   if (c.fatal)
     out["fatal"] = c.fatal->to_string();

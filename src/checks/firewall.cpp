@@ -8,6 +8,7 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/checks/firewall_model.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 
 #include <algorithm>
@@ -20,7 +21,8 @@ namespace {
 
 const FirewallModel &model(CheckRun &run) {
   Context &ctx = run.ctx();
-  return ctx.model<FirewallModel>([&] { return load_firewall_model(ctx.fs(), ctx.live()); });
+  return ctx.model<FirewallModel>(
+      [&] { return load_firewall_model(ctx.fs(), ctx.live(), ctx.get<SystemdModel>().files()); });
 }
 
 const char *fam_name(Family f) {
@@ -469,8 +471,8 @@ std::span<const CheckImpl> firewall_checks() {
 }
 
 nlohmann::ordered_json facts_firewall(Context &ctx) {
-  const FirewallModel &m =
-      ctx.model<FirewallModel>([&] { return load_firewall_model(ctx.fs(), ctx.live()); });
+  const FirewallModel &m = ctx.model<FirewallModel>(
+      [&] { return load_firewall_model(ctx.fs(), ctx.live(), ctx.get<SystemdModel>().files()); });
   nlohmann::ordered_json j;
   j["live"] = m.live;
   if (!m.live_note.empty())

@@ -1,8 +1,8 @@
 // Which firewall a Debian 12 host gets at boot, and what it does to the
 // packets the checks ask about.
 //
-// Loaders at boot (systemd units enabled by a link in a *.wants directory
-// of /etc/systemd/system, and not masked):
+// Loaders at boot (systemd units enabled and not masked, as systemctl
+// is-enabled says: parse/systemd_units.hpp, through the shared SystemdModel):
 // - ufw.service runs ufw-init start, which does nothing unless ENABLED=yes
 //   in /etc/ufw/ufw.conf (ufw's postinst enables the unit itself);
 // - netfilter-persistent.service (iptables-persistent) restores
@@ -29,22 +29,17 @@ using namespace fw;
 
 namespace {
 
-// The link that enables `unit`, if any ("" when the unit is masked or not enabled).
-std::string enabled_by(const RootFs &fs, const std::string &unit) {
-  if (auto l = fs.lstat("/etc/systemd/system/" + unit);
-      l.ok() && l->type == FileInfo::Type::symlink) {
-    auto st = fs.stat("/etc/systemd/system/" + unit);
-    if (!st.ok() || st->type != FileInfo::Type::regular)
-      return ""; // masked: a link to /dev/null
-  }
-  // The link counts even when its target is not in the root (an image
-  // without the package's unit file still has the link systemctl made).
-  auto dirs = fs.glob("/etc/systemd/system/*.wants");
-  if (dirs.ok())
-    for (auto &d : *dirs)
-      if (fs.lstat(d + "/" + unit).ok())
-        return d + "/" + unit;
-  return "";
+// The link that enables `unit` ("" when the unit is masked or not enabled),
+// by systemctl is-enabled's one definition (parse/systemd_units.hpp). A unit
+// file systemctl cannot read is an error diagnostic of the source.
+std::string enabled_by(const systemd::UnitFiles &units, const std::string &unit,
+                       const std::string &source, Ruleset &rs) {
+  const systemd::UnitState &st = units.state(unit);
+  if (st.state == systemd::UnitFileState::error)
+    rs.diagnostics.push_back({Diagnostic::Level::error,
+                              {st.error->path.empty() ? source : st.error->path, st.error->line},
+                              "cannot tell whether " + unit + " is enabled: " + st.error->message});
+  return st.is_enabled_by_link() ? st.path : "";
 }
 
 void add_source(FirewallModel &m, FirewallSource s, Ruleset rs) {
@@ -209,7 +204,7 @@ std::vector<PortSpan> FirewallModel::port_table(Family f, int proto, const Addr 
   return out;
 }
 
-FirewallModel load_firewall_model(const RootFs &fs, bool live) {
+FirewallModel load_firewall_model(const RootFs &fs, bool live, const systemd::UnitFiles &units) {
   FirewallModel m;
   if (live) {
     if (auto text = run_nft_list()) {
@@ -245,12 +240,7 @@ FirewallModel load_firewall_model(const RootFs &fs, bool live) {
     s.backend = "ufw";
     s.path = "/etc/ufw/ufw.conf";
     s.why = m.ufw.enabled_loc;
-    bool masked = false;
-    if (auto l = fs.lstat("/etc/systemd/system/ufw.service");
-        l.ok() && l->type == FileInfo::Type::symlink) {
-      auto st = fs.stat("/etc/systemd/system/ufw.service");
-      masked = !st.ok() || st->type != FileInfo::Type::regular;
-    }
+    bool masked = units.state("ufw.service").is_masked();
     s.at_boot = m.ufw.enabled && !masked;
     if (masked)
       s.note = "ufw.service is masked";
@@ -274,12 +264,12 @@ FirewallModel load_firewall_model(const RootFs &fs, bool live) {
     FirewallSource s;
     s.backend = p.fam == Family::v4 ? "iptables" : "ip6tables";
     s.path = p.path;
-    std::string link = enabled_by(fs, p.unit);
+    Ruleset rs;
+    std::string link = enabled_by(units, p.unit, p.path, rs);
     s.at_boot = !link.empty();
     s.why = {link.empty() ? std::string("/etc/systemd/system/") + p.unit : link, 0};
     if (link.empty())
       s.note = std::string(p.unit) + " is not enabled: nothing loads this file at boot";
-    Ruleset rs;
     if (!text.ok())
       rs.diagnostics.push_back({Diagnostic::Level::error, {p.path, 0}, text.error().message});
     else
@@ -290,12 +280,13 @@ FirewallModel load_firewall_model(const RootFs &fs, bool live) {
     FirewallSource s;
     s.backend = "nft";
     s.path = "/etc/nftables.conf";
-    std::string link = enabled_by(fs, "nftables.service");
+    Ruleset rs = parse_nft_file(fs, "/etc/nftables.conf");
+    std::string link = enabled_by(units, "nftables.service", "/etc/nftables.conf", rs);
     s.at_boot = !link.empty();
     s.why = {link.empty() ? "/etc/systemd/system/nftables.service" : link, 0};
     if (link.empty())
       s.note = "nftables.service is not enabled: nothing loads this file at boot";
-    boot(s, parse_nft_file(fs, "/etc/nftables.conf"));
+    boot(s, std::move(rs));
   }
   m.free_port = find_free_port(m.ruleset);
   return m;

@@ -15,6 +15,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/walk.hpp>
 #include <bulwark/parse/dpkg_files.hpp>
 
@@ -33,14 +34,6 @@ namespace {
 
 constexpr size_t k_max_listed = 50; // offenders listed per finding; the rest are counted
 
-// The walk of "/" and what it kept: world-writable entries, set-id files, and
-// everything under the application directory it was asked to collect.
-struct FsTree {
-  std::optional<Error> error; // the walk could not start
-  WalkResult walk;
-  std::string app_dir; // target path with symlinks resolved; "" = not collected
-};
-
 bool under(std::string_view path, std::string_view dir) {
   if (dir == "/")
     return true;
@@ -51,36 +44,12 @@ bool is_setid_file(uint32_t mode) {
   return S_ISREG(mode) && (mode & (S_ISUID | S_ISGID)) != 0;
 }
 
-FsTree walk_root(const RootFs &fs, const std::string &app_dir) {
-  FsTree t;
-  t.app_dir = app_dir;
-  WalkOptions opt;
-  opt.keep = [&app_dir](std::string_view dir, std::string_view name, uint32_t mode) {
-    if ((mode & S_IWOTH) && !S_ISLNK(mode))
-      return true;
-    if (is_setid_file(mode))
-      return true;
-    if (app_dir.empty() || S_ISLNK(mode))
-      return false;
-    if (dir == app_dir || under(dir, app_dir))
-      return true;
-    // The application directory itself.
-    size_t slash = app_dir.rfind('/');
-    std::string_view parent = slash == 0 ? "/" : std::string_view(app_dir).substr(0, slash);
-    return dir == parent && name == std::string_view(app_dir).substr(slash + 1);
-  };
-  auto r = walk_tree(fs, "/", opt);
-  if (!r)
-    t.error = r.error();
-  else
-    t.walk = std::move(r).value();
-  return t;
-}
-
-// The first check to run decides what the walk collects: fs.app-permissions
-// comes first in the catalogue so that one walk serves all three.
-const FsTree &tree(CheckRun &run, const std::string &app_dir = "") {
-  return run.ctx().model<FsTree>([&] { return walk_root(run.ctx().fs(), app_dir); });
+// The walk of "/" keeping world-writable entries and set-id files, and
+// everything under `collect` (the application directory) when asked: the
+// shared WalkModel keys walks by these inputs, and fs.app-permissions comes
+// first in the catalogue so that one walk serves all three checks.
+const TreeWalk &tree(CheckRun &run, const std::string &collect = "") {
+  return run.ctx().get<WalkModel>().walk(run.ctx(), WalkKey{"/", true, collect});
 }
 
 std::string octal(uint32_t mode) {
@@ -138,7 +107,7 @@ void report_walk_errors(CheckRun &run, const WalkResult &w, std::string_view sco
   run.emit(Status::error, "", msg, ev);
 }
 
-bool walk_started(CheckRun &run, const FsTree &t) {
+bool walk_started(CheckRun &run, const TreeWalk &t) {
   if (!t.error)
     return true;
   run.emit(Status::error, "", "cannot walk the file system: " + t.error->to_string());
@@ -146,7 +115,7 @@ bool walk_started(CheckRun &run, const FsTree &t) {
 }
 
 void world_writable(CheckRun &run) {
-  const FsTree &t = tree(run);
+  const TreeWalk &t = tree(run);
   if (!walk_started(run, t))
     return;
   std::vector<std::string> ignore;
@@ -226,27 +195,23 @@ void app_permissions(CheckRun &run) {
   std::string prefix = fs.is_host_root() ? "" : fs.host_root();
   std::string resolved = host->size() > prefix.size() ? host->substr(prefix.size()) : "/";
 
-  const FsTree &t = tree(run, resolved);
+  const TreeWalk &t = tree(run, resolved);
   if (!walk_started(run, t))
     return;
-  // The shared walk serves when it collected this directory and entered it;
-  // otherwise (a later check built it, or the directory is a mount point or
-  // under a pruned one) the directory gets a walk of its own.
+  // The shared walk serves when it entered this directory; a directory that
+  // is a mount point or under a pruned one gets a walk of its own.
   const WalkResult *w = &t.walk;
-  WalkResult own;
   bool entered =
       std::none_of(t.walk.boundaries.begin(), t.walk.boundaries.end(),
                    [&](const std::string &b) { return b == resolved || under(resolved, b); });
-  if (t.app_dir != resolved || !entered) {
-    WalkOptions opt;
-    opt.keep = [](std::string_view, std::string_view, uint32_t mode) { return !S_ISLNK(mode); };
-    auto r = walk_tree(fs, resolved, opt);
-    if (!r) {
-      run.emit(Status::error, "", "cannot walk " + app + ": " + r.error().to_string());
+  if (!entered) {
+    const TreeWalk &own =
+        run.ctx().get<WalkModel>().walk(run.ctx(), WalkKey{resolved, false, resolved});
+    if (own.error) {
+      run.emit(Status::error, "", "cannot walk " + app + ": " + own.error->to_string());
       return;
     }
-    own = std::move(r).value();
-    w = &own;
+    w = &own.walk;
   }
   std::vector<Evidence> bad;
   size_t total = 0, files = 0, dirs = 0;
@@ -315,8 +280,7 @@ struct Owner {
 // Which packages list each of `files` (target paths without symlinks),
 // reading every .list and resolving the directories of the lines whose
 // base name matches (a merged-/usr package lists /bin/su for /usr/bin/su).
-std::map<std::string, std::vector<Owner>> owners_of(const RootFs &fs,
-                                                    const std::vector<std::string> &lists,
+std::map<std::string, std::vector<Owner>> owners_of(const RootFs &fs, const DpkgFilesModel &db,
                                                     const std::set<std::string> &files,
                                                     std::vector<Evidence> &diags) {
   std::unordered_set<std::string> bases;
@@ -334,13 +298,8 @@ std::map<std::string, std::vector<Owner>> owners_of(const RootFs &fs,
     return dir_cache.emplace(dir, target).first->second;
   };
   std::map<std::string, std::vector<Owner>> owners;
-  for (const std::string &list : lists) {
-    auto text = fs.read_file(list);
-    if (!text) {
-      diags.push_back(Evidence{list, 0, text.error().message, "readable", "dpkg database"});
-      continue;
-    }
-    deb::FileList fl = deb::parse_file_list_text(list, *text);
+  for (const deb::FileList &fl : db.lists) {
+    const std::string &list = fl.path;
     for (auto &d : fl.diagnostics)
       diags.push_back(Evidence{d.loc.path, d.loc.line, d.message, "", "dpkg database"});
     for (const deb::ListedPath &lp : fl.files) {
@@ -360,7 +319,7 @@ std::map<std::string, std::vector<Owner>> owners_of(const RootFs &fs,
 }
 
 void suid_files(CheckRun &run) {
-  const FsTree &t = tree(run);
+  const TreeWalk &t = tree(run);
   if (!walk_started(run, t))
     return;
   const RootFs &fs = run.ctx().fs();
@@ -385,10 +344,24 @@ void suid_files(CheckRun &run) {
   };
 
   std::vector<Evidence> diags;
-  auto lists = fs.glob(std::string(deb::k_dpkg_info_dir) + "/*.list");
-  bool have_db = lists && !lists->empty();
-  auto owners =
-      have_db ? owners_of(fs, *lists, paths, diags) : std::map<std::string, std::vector<Owner>>{};
+  const DpkgFilesModel &db = run.ctx().get<DpkgFilesModel>();
+  if (db.error) {
+    run.emit(Status::error, "", "cannot read dpkg's file lists: " + db.error->to_string());
+    return;
+  }
+  if (!db.unreadable.empty()) {
+    // A set-id file's package may be the one whose list cannot be read.
+    std::vector<Evidence> ev;
+    for (const Error &e : db.unreadable)
+      ev.push_back(Evidence{e.path, 0, e.message, "readable", "dpkg database"});
+    cap(ev, ev.size());
+    run.emit(Status::error, "",
+             plural(db.unreadable.size(), "dpkg file list", "dpkg file lists") +
+                 " could not be read: " + db.unreadable.front().to_string(),
+             ev);
+  }
+  bool have_db = db.present;
+  auto owners = owners_of(fs, db, paths, diags);
   std::map<std::string, Result<deb::Md5Sums>> md5sums; // by .md5sums path
   auto sums_of = [&](const Owner &o) -> const Result<deb::Md5Sums> & {
     std::string p = o.list_path.substr(0, o.list_path.size() - 5) + ".md5sums";

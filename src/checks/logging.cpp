@@ -5,6 +5,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/auditrules.hpp>
 #include <bulwark/parse/dpkg_status.hpp>
@@ -21,95 +22,25 @@ namespace bulwark {
 
 namespace {
 
-struct DpkgModel {
-  std::optional<deb::DpkgStatus> status; // nullopt: no dpkg database
-};
 struct JournaldModel {
   journald::SystemdConf conf;
 };
 
-const DpkgModel &dpkg(CheckRun &run) {
-  return run.ctx().model<DpkgModel>([&] {
-    DpkgModel m;
-    if (auto s = deb::parse_dpkg_status(run.ctx().fs()))
-      m.status = std::move(*s);
-    return m;
-  });
-}
-
-// Whether a package is installed: dpkg decides when it has a database,
-// else the presence of one of its files.
-struct Installed {
-  bool yes = false;
-  Evidence evidence;
-};
+// Whether a package is installed (the shared dpkg model decides; see
+// models.hpp): `error` set when the dpkg database cannot answer.
+using Installed = PackageInstalled;
 Installed installed(CheckRun &run, const std::string &package,
                     std::initializer_list<const char *> files) {
-  const DpkgModel &d = dpkg(run);
-  Installed out;
-  if (d.status) {
-    const auto *p = d.status->find_installed(package);
-    out.yes = p != nullptr;
-    out.evidence =
-        p ? Evidence{p->loc.path, p->loc.line, package + " " + p->version_text, "installed", "dpkg"}
-          : Evidence{deb::k_dpkg_status_path, 0, package + " not installed", "installed", "dpkg"};
-    return out;
-  }
-  for (const char *f : files)
-    if (run.ctx().fs().exists(f)) {
-      out.yes = true;
-      out.evidence = Evidence{f, 0, "present (no dpkg database)", "installed", ""};
-      return out;
-    }
-  out.evidence = Evidence{*files.begin(), 0, "absent (no dpkg database)", "installed", ""};
-  return out;
+  return package_installed(run.ctx(), package,
+                           std::vector<std::string>(files.begin(), files.end()));
 }
 
-std::optional<std::string> link_text(const RootFs &fs, const std::string &path) {
-  auto host = fs.resolve(path, false);
-  if (!host)
-    return std::nullopt;
-  std::string buf(4096, '\0');
-  ssize_t n = ::readlink(host->c_str(), buf.data(), buf.size());
-  if (n < 0)
-    return std::nullopt;
-  buf.resize(static_cast<size_t>(n));
-  return buf;
-}
-
-// A systemd unit's enablement, offline: masks in /etc and /run, and the
-// .wants/.requires links `systemctl enable` creates; SysV rc links too.
-struct UnitState {
-  std::optional<std::string> mask;
-  std::vector<std::string> links;
-};
-UnitState unit_state(const RootFs &fs, const std::string &unit, const std::string &sysv) {
-  UnitState st;
-  for (const char *dir : {"/etc/systemd/system/", "/run/systemd/system/"}) {
-    std::string p = dir + unit;
-    auto l = fs.lstat(p);
-    if (!l)
-      continue;
-    if (l->type == FileInfo::Type::symlink) {
-      auto t = link_text(fs, p);
-      if (t && RootFs::join(dir, *t) == "/dev/null")
-        st.mask = p;
-    } else if (l->type == FileInfo::Type::regular && l->size == 0) {
-      st.mask = p; // an empty unit file masks too
-    }
-    break; // the first directory holding the name owns it
-  }
-  // lstat, not glob: a link is an enablement even before its target resolves.
-  for (const char *pat : {"/etc/systemd/system/*.wants", "/etc/systemd/system/*.requires",
-                          "/usr/lib/systemd/system/*.wants", "/lib/systemd/system/*.wants"})
-    if (auto dirs = fs.glob(pat))
-      for (const auto &d : *dirs)
-        if (fs.lstat(d + "/" + unit))
-          st.links.push_back(d + "/" + unit);
-  if (!sysv.empty())
-    if (auto m = fs.glob("/etc/rc[2345].d/S[0-9][0-9]" + sysv))
-      st.links.insert(st.links.end(), m->begin(), m->end());
-  return st;
+// Reports a dpkg database that cannot answer; true when it did.
+bool reported(CheckRun &run, const Installed &inst, const std::string &subject = "") {
+  if (!inst.error)
+    return false;
+  run.emit(Status::error, subject, inst.error->message, {inst.evidence});
+  return true;
 }
 
 // --- logging.auditd -------------------------------------------------------
@@ -117,26 +48,52 @@ UnitState unit_state(const RootFs &fs, const std::string &unit, const std::strin
 void auditd(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
   Installed inst = installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
+  if (reported(run, inst, "auditd"))
+    return;
   if (!inst.yes) {
     run.emit(Status::fail, "auditd", "auditd is not installed", {inst.evidence});
     return;
   }
-  UnitState st = unit_state(fs, "auditd.service", "auditd");
-  if (st.mask) {
-    run.emit(Status::fail, "auditd", "auditd is installed but its service is masked",
-             {Evidence{*st.mask, 0, "-> /dev/null", "not masked", "systemd"}, inst.evidence});
-    return;
-  }
-  if (st.links.empty()) {
-    run.emit(Status::fail, "auditd",
-             "auditd is installed but not enabled (no wants link for auditd.service)",
-             {Evidence{"/etc/systemd/system/multi-user.target.wants/auditd.service", 0, "absent",
-                       "a link (systemctl enable auditd)", "systemd"},
+  // One definition of masked and enabled: systemctl is-enabled's (models.hpp).
+  const systemd::UnitState &st = run.ctx().get<SystemdModel>().state("auditd.service");
+  if (st.state == systemd::UnitFileState::error) {
+    run.emit(Status::error, "auditd",
+             "cannot tell whether auditd.service is enabled: " + st.error->to_string(),
+             {Evidence{st.error->path, st.error->line, st.error->message, "a readable unit file",
+                       "systemd"},
               inst.evidence});
     return;
   }
-  run.emit(Status::pass, "auditd", "auditd is installed and enabled (" + st.links.front() + ")",
-           {Evidence{st.links.front(), 0, "present", "a wants link", "systemd"}, inst.evidence});
+  if (st.is_masked()) {
+    run.emit(
+        Status::fail, "auditd", "auditd is installed but its service is masked",
+        {Evidence{st.path, 0, std::string(systemd::to_string(st.state)), "not masked", "systemd"},
+         inst.evidence});
+    return;
+  }
+  if (st.is_enabled_by_link()) {
+    run.emit(Status::pass, "auditd", "auditd is installed and enabled (" + st.path + ")",
+             {Evidence{st.path, 0, std::string(systemd::to_string(st.state)), "enabled", "systemd"},
+              inst.evidence});
+    return;
+  }
+  // Without a systemd unit, SysV rc links start it (a native unit makes
+  // systemd-sysv-generator ignore them).
+  if (st.state == systemd::UnitFileState::not_found)
+    if (auto m = fs.glob("/etc/rc[2345].d/S[0-9][0-9]auditd"); m && !m->empty()) {
+      run.emit(Status::pass, "auditd", "auditd is installed and started by " + m->front(),
+               {Evidence{m->front(), 0, "present", "an rc link", "sysv"}, inst.evidence});
+      return;
+    }
+  run.emit(
+      Status::fail, "auditd",
+      "auditd is installed but not enabled (auditd.service is " +
+          std::string(systemd::to_string(st.state)) + ")",
+      {Evidence{st.fragment.empty() ? "/etc/systemd/system/multi-user.target.wants/auditd.service"
+                                    : st.fragment,
+                0, std::string(systemd::to_string(st.state)), "enabled (systemctl enable auditd)",
+                "systemd"},
+       inst.evidence});
 }
 
 // --- logging.audit-rules --------------------------------------------------
@@ -208,6 +165,8 @@ bool records_exec(const audit::AuditRule &r) {
 
 void audit_rules(CheckRun &run) {
   Installed inst = installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
+  if (reported(run, inst, "auditd"))
+    return;
   if (!inst.yes) {
     run.emit(Status::not_applicable, "auditd",
              "auditd is not installed (logging.auditd reports it)", {inst.evidence});
@@ -287,8 +246,12 @@ void audit_rules(CheckRun &run) {
 
 // --- logging.central ------------------------------------------------------
 
-bool rsyslog_active(CheckRun &run, const rsyslog::Config &rs, Evidence *why = nullptr) {
+// nullopt: the dpkg database cannot answer (reported as an error).
+std::optional<bool> rsyslog_active(CheckRun &run, const rsyslog::Config &rs,
+                                   Evidence *why = nullptr) {
   Installed inst = installed(run, "rsyslog", {"/usr/sbin/rsyslogd"});
+  if (reported(run, inst))
+    return std::nullopt;
   if (why)
     *why = inst.evidence;
   return inst.yes && rs.present;
@@ -300,10 +263,14 @@ const rsyslog::Config &rsyslog_model(CheckRun &run) {
 
 void central(CheckRun &run) {
   const auto &rs = rsyslog_model(run);
-  const auto &ship = run.ctx().model<shippers::ShipperModel>(
-      [&] { return shippers::load_shippers(run.ctx().fs()); });
+  const auto &ship = run.ctx().model<shippers::ShipperModel>([&] {
+    return shippers::load_shippers(run.ctx().fs(), run.ctx().get<SystemdModel>().files());
+  });
   Evidence rs_inst;
-  bool rs_on = rsyslog_active(run, rs, &rs_inst);
+  std::optional<bool> rs_active = rsyslog_active(run, rs, &rs_inst);
+  if (!rs_active)
+    return;
+  bool rs_on = *rs_active;
   std::vector<Evidence> good, rulesets;
   if (rs_on)
     for (const auto &f : rs.forwards) {
@@ -409,7 +376,10 @@ void retention(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
   int64_t want = run.param_int("days");
   const auto &rs = rsyslog_model(run);
-  if (rsyslog_active(run, rs)) {
+  std::optional<bool> rs_active = rsyslog_active(run, rs);
+  if (!rs_active)
+    return;
+  if (*rs_active) {
     const auto &lr = run.ctx().model<logrotate::Config>(
         [&] { return logrotate::load_logrotate(run.ctx().fs()); });
     std::vector<std::string> files;
@@ -446,6 +416,8 @@ void retention(CheckRun &run) {
   // Without rsyslog the journal is the log, if there is one.
   Installed journal = installed(
       run, "systemd", {"/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"});
+  if (reported(run, journal))
+    return;
   if (!journal.yes) {
     run.emit(Status::fail, "",
              "no system logger: neither rsyslog nor systemd-journald is installed",

@@ -50,7 +50,7 @@ const char *kind_name(SecretFile::Kind k) {
 // --- monitoring.* ----------------------------------------------------------
 
 void intrusion_detection(CheckRun &run) {
-  auto f = monitoring::load_ids(run.ctx().fs());
+  auto f = monitoring::load_ids(run.ctx().fs(), run.ctx().get<SystemdModel>().files());
   std::vector<Evidence> good, bad;
   if (!f.manager.empty())
     good.push_back(Evidence{f.manager_loc.path, f.manager_loc.line,
@@ -69,6 +69,11 @@ void intrusion_detection(CheckRun &run) {
   if (f.ossec_error) {
     run.emit(Status::error, "",
              "cannot read /var/ossec/etc/ossec.conf: " + f.ossec_error->to_string());
+    return;
+  }
+  if (f.watch_error) {
+    run.emit(Status::error, "",
+             "cannot tell whether bulwark-watch.service is enabled: " + f.watch_error->to_string());
     return;
   }
   if (f.ossec_conf)
@@ -92,7 +97,7 @@ void intrusion_detection(CheckRun &run) {
 }
 
 void file_integrity(CheckRun &run) {
-  auto f = monitoring::load_fim(run.ctx().fs());
+  auto f = monitoring::load_fim(run.ctx().fs(), run.ctx().get<DpkgModel>());
   if (f.aide_db_present) {
     run.emit(Status::pass, "", "the AIDE database " + f.aide_db + " exists",
              {Evidence{f.aide_db_setting.path.empty() ? f.aide_db : f.aide_db_setting.path,
@@ -116,6 +121,9 @@ void file_integrity(CheckRun &run) {
                f.aide_db_setting.line, f.aide_db + " absent", "an AIDE database",
                f.aide_db_setting.line == 0 ? "AIDE default" : "aide.conf"},
       Evidence{"/var/lib/bulwark/fim", 0, "no baseline*", "a bulwark baseline", ""}};
+  if (f.dpkg_error) // only the message's wording depends on it
+    ev.push_back(Evidence{f.dpkg_error->path, f.dpkg_error->line, f.dpkg_error->message,
+                          "whether aide is installed", "dpkg"});
   run.emit(
       Status::fail, "",
       f.aide_installed || !f.aide_conf.empty()

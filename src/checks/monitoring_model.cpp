@@ -511,7 +511,7 @@ std::optional<std::pair<std::string, size_t>> xml_value(const std::string &s, st
 
 } // namespace
 
-IdsFacts load_ids(const RootFs &fs) {
+IdsFacts load_ids(const RootFs &fs, const systemd::UnitFiles &units) {
   IdsFacts f;
   const std::string conf = "/var/ossec/etc/ossec.conf";
   auto text = fs.read_file(conf, 4 * 1024 * 1024);
@@ -543,30 +543,25 @@ IdsFacts load_ids(const RootFs &fs) {
   } else if (!text.error().not_found()) {
     f.ossec_error = text.error();
   }
-  const std::string unit = "bulwark-watch.service";
-  if (auto l = fs.lstat("/etc/systemd/system/" + unit); l && l->type == FileInfo::Type::symlink) {
-    auto st = fs.stat("/etc/systemd/system/" + unit);
-    if (!st || st->type == FileInfo::Type::other)
-      f.watch_masked = true; // a link to /dev/null
-  }
-  for (std::string_view d :
-       {"/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/"}) {
-    std::string p = std::string(d) + unit;
-    if (auto st = fs.stat(p); st && st->type == FileInfo::Type::regular) {
-      f.watch_unit = p;
-      break;
-    }
-  }
-  if (auto g = fs.glob("/etc/systemd/system/*.wants/" + unit); g && !g->empty())
-    f.watch_wants = g->front();
+  // One definition of enabled and masked: systemctl is-enabled's (models.hpp).
+  const systemd::UnitState &st = units.state("bulwark-watch.service");
+  f.watch_unit = st.fragment;
+  f.watch_masked = st.is_masked();
+  if (st.is_enabled_by_link())
+    f.watch_wants = st.path;
+  if (st.state == systemd::UnitFileState::error)
+    f.watch_error = st.error;
   return f;
 }
 
-FimFacts load_fim(const RootFs &fs) {
+FimFacts load_fim(const RootFs &fs, const DpkgModel &dpkg) {
   FimFacts f;
-  if (auto st = deb::parse_dpkg_status(fs); st) {
-    const deb::InstalledPackage *p = st->find_installed("aide");
-    f.aide_installed = p != nullptr;
+  if (dpkg.state != DpkgModel::State::absent) {
+    auto p = dpkg.installed("aide");
+    if (p)
+      f.aide_installed = *p != nullptr;
+    else
+      f.dpkg_error = p.error();
   }
   for (std::string_view conf : {"/etc/aide/aide.conf", "/etc/aide.conf"}) {
     auto text = fs.read_file(conf, 4 * 1024 * 1024);

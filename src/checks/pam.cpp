@@ -7,6 +7,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/pam.hpp>
 
@@ -21,39 +22,14 @@ using pam::Handler;
 using pam::Service;
 using pam::Type;
 
-// The services whose stacks the checks judge (the file must exist: a
-// service that is not installed is never started).
-constexpr const char *k_services[] = {"passwd", "login", "sshd", "su", "sudo"};
 constexpr const char *k_pwq_conf = "/etc/security/pwquality.conf";
-
-struct PamModel {
-  std::map<std::string, Service> services;
-  pam::PwQuality pwquality;
-  // The options of every pam_faillock line, by "path:line".
-  std::map<std::string, pam::Faillock> faillock;
-};
 
 std::string key_of(const SourceLocation &l) {
   return l.path + ":" + std::to_string(l.line);
 }
 
-PamModel load_model(const RootFs &fs) {
-  PamModel m;
-  for (const char *s : k_services)
-    m.services.emplace(s, pam::load_service(fs, s));
-  m.pwquality = pam::load_pwquality(fs);
-  pam::FileReader reader = [&fs](const std::string &p) { return fs.read_file(p, 1024 * 1024); };
-  for (auto &[name, svc] : m.services)
-    for (auto *lists : {&svc.conf, &svc.other})
-      for (auto &stack : *lists)
-        for (auto &h : stack)
-          if (h.name == "pam_faillock" && !m.faillock.count(key_of(h.loc)))
-            m.faillock.emplace(key_of(h.loc), pam::faillock_options(h, reader));
-  return m;
-}
-
 const PamModel &model(CheckRun &run) {
-  return run.ctx().model<PamModel>([&] { return load_model(run.ctx().fs()); });
+  return run.ctx().get<PamModel>();
 }
 
 std::string where(const SourceLocation &l) {
@@ -252,7 +228,7 @@ void password_policy(CheckRun &run) {
   long min_classes = run.param_int("min-classes");
   std::vector<Evidence> bad, good, warn;
   int judged = 0;
-  for (auto &[name, svc] : m.services) {
+  for (auto &[name, svc] : m.stacks) {
     if (!svc.exists)
       continue;
     ++judged;
@@ -445,7 +421,7 @@ void lockout(CheckRun &run) {
   std::vector<std::string> skipped;
   int judged = 0;
   for (const char *name : {"sshd", "login"}) {
-    const Service &svc = m.services.at(name);
+    const Service &svc = m.stacks.at(name);
     if (!svc.exists)
       continue;
     if (std::string(name) == "sshd")
@@ -514,7 +490,7 @@ void mfa(CheckRun &run) {
     return;
   }
   const PamModel &m = model(run);
-  const Service &svc = m.services.at("sshd");
+  const Service &svc = m.stacks.at("sshd");
   auto first = [](const ssh::Value &v) { return v.args.empty() ? "" : v.args[0]; };
   auto ev = [&](const SshModel::Scope &s, const std::string &kw, const std::string &expected) {
     ssh::Value v = s.effective.get(kw);

@@ -13,6 +13,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/apt_lists.hpp>
 #include <bulwark/parse/aptconf.hpp>
@@ -31,21 +32,25 @@ namespace {
 
 constexpr size_t k_max_listed = 20; // pending updates shown as evidence
 
-struct DpkgModel {
-  std::optional<deb::DpkgStatus> status;
-  std::optional<Error> error;
-};
-
 const DpkgModel &dpkg_model(CheckRun &run) {
-  return run.ctx().model<DpkgModel>([&] {
-    DpkgModel m;
-    auto r = deb::parse_dpkg_status(run.ctx().fs());
-    if (r)
-      m.status = std::move(r).value();
-    else
-      m.error = r.error();
-    return m;
-  });
+  return run.ctx().get<DpkgModel>();
+}
+
+// The dpkg database is absent: not a Debian system, stated as such.
+void not_debian(CheckRun &run, const DpkgModel &dpkg) {
+  const RootFs &fs = run.ctx().fs();
+  if (fs.exists("/etc/dnf") || fs.exists("/etc/yum.repos.d"))
+    run.emit(Status::not_applicable, "",
+             "not a Debian system (an RPM system: dnf-automatic is not checked by bulwark)");
+  else
+    run.emit(Status::not_applicable, "",
+             "no dpkg database (" + dpkg.error->to_string() + "): not a Debian system");
+}
+
+// A dpkg database that exists but cannot be read: an error, never "absent".
+void dpkg_unreadable(CheckRun &run, const Error &e) {
+  run.emit(Status::error, "", e.message,
+           {Evidence{e.path, e.line, e.message, "a readable dpkg status file", "dpkg"}});
 }
 
 struct AptConfModel {
@@ -121,63 +126,6 @@ Interval parse_interval(std::string_view v) {
                                                                  : Interval::enabled;
 }
 
-// systemd unit state from the symlinks systemctl enable/mask write.
-struct UnitState {
-  bool masked = false;
-  std::string masked_at;
-  bool enabled = false;
-  std::string enabled_at;
-  bool installed = false;
-  std::string unit_path;
-};
-
-std::optional<std::string> link_target(const RootFs &fs, const std::string &path) {
-  auto st = fs.lstat(path);
-  if (!st || st->type != FileInfo::Type::symlink)
-    return std::nullopt;
-  auto host = fs.resolve(path, false);
-  if (!host)
-    return std::nullopt;
-  // readlink(2) reads the link itself, never what it points to.
-  char buf[4096];
-  ssize_t n = ::readlink(host->c_str(), buf, sizeof buf);
-  if (n < 0 || static_cast<size_t>(n) >= sizeof buf)
-    return std::nullopt;
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-UnitState unit_state(const RootFs &fs, const std::string &unit, const std::string &wanted_by) {
-  UnitState s;
-  std::vector<std::string> admin = {"/etc/systemd/system"};
-  if (fs.is_host_root())
-    admin.push_back("/run/systemd/system"); // runtime masks, live only
-  for (const std::string &dir : admin) {
-    std::string p = dir + "/" + unit;
-    if (auto t = link_target(fs, p); t && (*t == "/dev/null")) {
-      s.masked = true;
-      s.masked_at = p;
-    } else if (auto st = fs.lstat(p); st && st->type == FileInfo::Type::regular && st->size == 0) {
-      s.masked = true; // an empty unit file masks too
-      s.masked_at = p;
-    }
-    std::string w = dir + "/" + wanted_by + ".wants/" + unit;
-    if (fs.lstat(w) && !s.enabled) {
-      s.enabled = true;
-      s.enabled_at = w;
-    }
-  }
-  for (const char *dir :
-       {"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}) {
-    std::string p = std::string(dir) + "/" + unit;
-    if (auto st = fs.stat(p); st && st->type == FileInfo::Type::regular) {
-      s.installed = true;
-      s.unit_path = p;
-      break;
-    }
-  }
-  return s;
-}
-
 // What unattended-upgrade matches patterns against (python-apt's Origin).
 struct Origin {
   std::string origin, label, archive, codename, component = "main", site;
@@ -241,17 +189,13 @@ std::string substitute(std::string s, const std::string &distro_id, const std::s
 void auto_security_updates(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
   const DpkgModel &dpkg = dpkg_model(run);
-  if (!dpkg.status) {
-    if (fs.exists("/etc/dnf") || fs.exists("/etc/yum.repos.d"))
-      run.emit(Status::not_applicable, "",
-               "not a Debian system (an RPM system: dnf-automatic is not checked by bulwark)");
-    else
-      run.emit(Status::not_applicable, "",
-               "no dpkg database (" + dpkg.error->to_string() + "): not a Debian system");
-    return;
-  }
+  if (dpkg.state == DpkgModel::State::absent)
+    return not_debian(run, dpkg);
+  auto uu_r = dpkg.installed("unattended-upgrades");
+  if (!uu_r)
+    return dpkg_unreadable(run, uu_r.error());
   std::vector<Evidence> ok, bad;
-  const deb::InstalledPackage *uu = dpkg.status->find_installed("unattended-upgrades");
+  const deb::InstalledPackage *uu = *uu_r;
   (uu ? ok : bad).push_back(dpkg_evidence(uu, "unattended-upgrades"));
 
   const apt::AptConfig &conf = apt_conf(run);
@@ -288,13 +232,22 @@ void auto_security_updates(CheckRun &run) {
 
   // The timers that run apt.systemd.daily (update, then install).
   bool systemd = fs.exists("/etc/systemd/system") || fs.exists("/lib/systemd/systemd");
+  const SystemdModel &units = run.ctx().get<SystemdModel>();
   for (const char *timer : {"apt-daily.timer", "apt-daily-upgrade.timer"}) {
-    UnitState u = unit_state(fs, timer, "timers.target");
-    if (u.masked) {
-      bad.push_back(Evidence{u.masked_at, 0, std::string(timer) + " masked",
+    const systemd::UnitState &u = units.state(timer);
+    std::string state(systemd::to_string(u.state));
+    if (u.state == systemd::UnitFileState::error) {
+      run.emit(Status::error, "",
+               std::string("cannot tell whether ") + timer + " is enabled: " + u.error->to_string(),
+               {Evidence{u.error->path, u.error->line, u.error->message, "a readable unit file",
+                         "systemd"}});
+      return;
+    }
+    if (u.is_masked()) {
+      bad.push_back(Evidence{u.path, 0, std::string(timer) + " " + state,
                              std::string(timer) + " enabled", "systemd"});
-    } else if (u.enabled) {
-      ok.push_back(Evidence{u.enabled_at, 0, std::string(timer) + " enabled",
+    } else if (u.is_enabled_by_link()) {
+      ok.push_back(Evidence{u.path, 0, std::string(timer) + " " + state,
                             std::string(timer) + " enabled", "systemd"});
     } else if (!systemd && fs.exists("/etc/cron.daily/apt-compat")) {
       ok.push_back(Evidence{"/etc/cron.daily/apt-compat", 0,
@@ -302,7 +255,9 @@ void auto_security_updates(CheckRun &run) {
                             std::string(timer) + " enabled", "cron"});
     } else {
       bad.push_back(Evidence{"/etc/systemd/system/timers.target.wants/" + std::string(timer), 0,
-                             std::string(timer) + (u.installed ? " not enabled" : " not installed"),
+                             std::string(timer) + (u.state == systemd::UnitFileState::not_found
+                                                       ? " not installed"
+                                                       : " not enabled (" + state + ")"),
                              std::string(timer) + " enabled", "systemd"});
     }
   }
@@ -393,11 +348,17 @@ void auto_security_updates(CheckRun &run) {
 
 void pending_security_updates(CheckRun &run) {
   const DpkgModel &dpkg = dpkg_model(run);
-  if (!dpkg.status) {
-    run.emit(Status::not_applicable, "",
-             "no dpkg database (" + dpkg.error->to_string() + "): not a Debian system");
-    return;
-  }
+  if (dpkg.state == DpkgModel::State::absent)
+    return not_debian(run, dpkg);
+  if (dpkg.state == DpkgModel::State::error)
+    return dpkg_unreadable(run, *dpkg.error);
+  // A broken stanza may be an installed package with a pending update.
+  if (auto e = dpkg.first_status_error())
+    return dpkg_unreadable(
+        run, Error{"cannot tell which packages are installed: the dpkg status file has a broken "
+                   "stanza (" +
+                       e->message + ")",
+                   e->path, e->line});
   const ListsModel &lists = lists_model(run);
   std::vector<const apt::ListFile *> sec;
   for (const apt::ListFile &f : lists.files)
@@ -728,7 +689,13 @@ void mac_enabled(CheckRun &run) {
 
   // AppArmor.
   const DpkgModel &dpkg = dpkg_model(run);
-  const deb::InstalledPackage *aa = dpkg.status ? dpkg.status->find_installed("apparmor") : nullptr;
+  const deb::InstalledPackage *aa = nullptr;
+  if (dpkg.state != DpkgModel::State::absent) {
+    auto r = dpkg.installed("apparmor");
+    if (!r)
+      return dpkg_unreadable(run, r.error());
+    aa = *r;
+  }
   auto aa_param = cmdline_param(grub.value, "apparmor");
   bool kernel_off = (aa_param && *aa_param == "0") ||
                     (security && !security->empty() && *security != "apparmor") ||

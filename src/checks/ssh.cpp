@@ -5,6 +5,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/ssh.hpp>
 #include <bulwark/live/tls.hpp>
@@ -126,10 +127,9 @@ struct KbdPam {
   std::string note;
 };
 
-KbdPam kbd_pam(const RootFs &fs) {
+KbdPam kbd_pam(const pam::Service &svc) {
   static constexpr std::string_view k_password_modules[] = {
       "pam_unix", "pam_sss", "pam_ldap", "pam_krb5", "pam_winbind", "pam_userdb", "pam_pwdfile"};
-  pam::Service svc = pam::load_service(fs, "sshd");
   if (!svc.exists || svc.aborted)
     return {};
   const auto &stack = svc.stack(pam::Type::auth);
@@ -169,7 +169,7 @@ void password_authentication(CheckRun &run) {
                        "kbdinteractiveauthentication no (UsePAM yes lets it ask for passwords)");
       if (offers) {
         if (!pam_kbd)
-          pam_kbd = kbd_pam(run.ctx().fs());
+          pam_kbd = kbd_pam(run.ctx().get<PamModel>().service("sshd"));
         offers = pam_kbd->offers_passwords;
         if (!pam_kbd->note.empty())
           e.found += " (" + pam_kbd->note + ")";

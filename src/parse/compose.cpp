@@ -57,7 +57,9 @@ SourceLocation Project::where(Loc l) const {
   return {files[static_cast<size_t>(l.file)], l.line};
 }
 std::string Project::at(Loc l) const {
-  SourceLocation s = where(l);
+  return at(where(l));
+}
+std::string Project::at(const SourceLocation &s) const {
   return s.path + ":" + std::to_string(s.line);
 }
 const Value *Project::services() const {
@@ -270,7 +272,7 @@ public:
   void diag(Diagnostic::Level lv, std::string msg, Loc loc) {
     // Bounded: a hostile file must not grow the list without end.
     if (m_p.diagnostics.size() < 200)
-      m_p.diagnostics.push_back({lv, std::move(msg), loc});
+      m_p.diagnostics.push_back({lv, std::move(msg), m_p.where(loc)});
   }
   void error(std::string msg, Loc loc) { diag(Diagnostic::Level::error, std::move(msg), loc); }
 

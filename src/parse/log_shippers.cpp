@@ -271,7 +271,7 @@ void parse_ossec_conf(const std::string &path, std::string_view text, ShipperMod
     out.unconfigured.push_back({"wazuh-agent", "no <client><server><address>", {path, 0}});
 }
 
-ShipperModel load_shippers(const RootFs &fs) {
+ShipperModel load_shippers(const RootFs &fs, const systemd::UnitFiles &units) {
   ShipperModel out;
   auto read = [&](const std::string &p) -> std::optional<std::string> {
     auto c = fs.read_file(p, k_max_bytes);
@@ -301,11 +301,14 @@ ShipperModel load_shippers(const RootFs &fs) {
       upload.last_valid("Upload", "URL", [](const std::string &v) { return !v.empty(); });
   if (url) {
     // The service only runs when enabled (or pulled in by a wants link).
-    bool enabled = false;
-    if (auto dirs = fs.glob("/etc/systemd/system/*.wants"))
-      for (const auto &d : *dirs)
-        enabled = enabled || fs.lstat(d + "/systemd-journal-upload.service").ok();
-    if (enabled)
+    const systemd::UnitState &st = units.state("systemd-journal-upload.service");
+    if (st.state == systemd::UnitFileState::error)
+      out.unconfigured.push_back({"systemd-journal-upload",
+                                  "URL set but systemctl cannot tell whether "
+                                  "systemd-journal-upload.service is enabled: " +
+                                      st.error->to_string(),
+                                  url->loc});
+    else if (st.is_enabled_by_link())
       out.destinations.push_back({"systemd-journal-upload", url->value, url->loc});
     else
       out.unconfigured.push_back({"systemd-journal-upload",

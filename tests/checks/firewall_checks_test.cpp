@@ -45,6 +45,10 @@ std::string dump(const Finding &f) {
 }
 
 void persistent(const TempRoot &r) {
+  // systemctl counts the link only when the unit file exists.
+  r.write("/lib/systemd/system/netfilter-persistent.service",
+          "[Service]\nExecStart=/usr/sbin/netfilter-persistent start\n"
+          "[Install]\nWantedBy=multi-user.target\n");
   r.symlink("/lib/systemd/system/netfilter-persistent.service",
             "/etc/systemd/system/multi-user.target.wants/netfilter-persistent.service");
 }
@@ -305,6 +309,9 @@ COMMIT
 
 TEST(FirewallChecks, NftablesServiceRuleset) {
   TempRoot r;
+  r.write("/lib/systemd/system/nftables.service",
+          "[Service]\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n"
+          "[Install]\nWantedBy=sysinit.target\n");
   r.symlink("/lib/systemd/system/nftables.service",
             "/etc/systemd/system/sysinit.target.wants/nftables.service");
   r.write("/etc/ssh/sshd_config", "Port 22\n");

@@ -53,6 +53,8 @@ TEST(LoggingChecks, AuditdInstalledEnabledMasked) {
   f = audit(r);
   EXPECT_EQ(f["logging.auditd"].status, Status::fail); // installed, not enabled
   EXPECT_EQ(f["logging.auditd"].evidence.at(1).line, 6);
+  r.write("/lib/systemd/system/auditd.service",
+          "[Service]\nExecStart=/sbin/auditd\n[Install]\nWantedBy=multi-user.target\n");
   r.symlink("/lib/systemd/system/auditd.service",
             "/etc/systemd/system/multi-user.target.wants/auditd.service");
   f = audit(r);
@@ -126,6 +128,9 @@ TEST(LoggingChecks, CentralJournalUploadNeedsEnabling) {
   r.write("/var/lib/dpkg/status", stanza("systemd"));
   r.write("/etc/systemd/journal-upload.conf", "[Upload]\nURL=https://logs:19532\n");
   EXPECT_EQ(audit(r)["logging.central"].status, Status::fail);
+  r.write("/lib/systemd/system/systemd-journal-upload.service",
+          "[Service]\nExecStart=/lib/systemd/systemd-journal-upload --save-state\n"
+          "[Install]\nWantedBy=multi-user.target\n");
   r.symlink("/lib/systemd/system/systemd-journal-upload.service",
             "/etc/systemd/system/multi-user.target.wants/systemd-journal-upload.service");
   auto f = audit(r)["logging.central"];

@@ -89,6 +89,13 @@ public:
     return *static_cast<const T *>(slot.get());
   }
 
+  // Runs `load()` timed as a model load named `name`: for a model cached by
+  // key rather than by type (WalkModel's walks).
+  template <class F> auto timed_load(std::string name, F &&load) {
+    Loading timing(*this, std::move(name));
+    return load();
+  }
+
   // Model load times of this run, in load order (checks/audit.cpp adds the
   // checks' own times to the report).
   const std::vector<PerfEntry> &perf() const { return m_perf; }

@@ -6,6 +6,7 @@
 
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/firewall.hpp>
+#include <bulwark/parse/systemd_units.hpp>
 
 #include <string>
 #include <vector>
@@ -54,7 +55,7 @@ struct FirewallModel {
                       std::optional<std::string> iif = {}, uint8_t ct = fw::ct_new) const;
 };
 
-FirewallModel load_firewall_model(const RootFs &fs, bool live);
+FirewallModel load_firewall_model(const RootFs &fs, bool live, const systemd::UnitFiles &units);
 
 // Listening sockets of /proc/net/{tcp,tcp6,udp,udp6} text.
 struct Listener {

@@ -4,6 +4,7 @@
 // Loaders that read live facts take the directory to read them from
 // (/proc, /sys), so that tests can hand them a fake one.
 
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/dotenv.hpp>
@@ -93,22 +94,24 @@ struct IdsFacts {
   std::string watch_unit;  // the unit file, "" when absent
   std::string watch_wants; // the *.wants/ link that enables it, "" when none
   bool watch_masked = false;
+  std::optional<Error> watch_error; // systemctl could not tell its state
 };
-IdsFacts load_ids(const RootFs &fs);
+IdsFacts load_ids(const RootFs &fs, const systemd::UnitFiles &units);
 
 // File integrity baselines: AIDE's database (database_in of aide.conf,
 // with @@define macros; Debian 12 default /var/lib/aide/aide.db), Tripwire's
 // /var/lib/tripwire/*.twd, bulwark's /var/lib/bulwark/fim/baseline*.
 struct FimFacts {
-  bool aide_installed = false; // dpkg status: aide
-  std::string aide_conf;       // the file read, "" when none
+  bool aide_installed = false;     // dpkg status: aide
+  std::optional<Error> dpkg_error; // the dpkg database cannot tell
+  std::string aide_conf;           // the file read, "" when none
   std::string aide_db = "/var/lib/aide/aide.db";
   SourceLocation aide_db_setting; // line 0: the default
   bool aide_db_present = false;
   std::vector<std::string> tripwire_dbs;
   std::vector<std::string> bulwark_baselines;
 };
-FimFacts load_fim(const RootFs &fs);
+FimFacts load_fim(const RootFs &fs, const DpkgModel &dpkg);
 
 // Prometheus alert rules: the rule_files of /etc/prometheus/prometheus.yml
 // and of every prometheus.yml in the application roots; without any, the

@@ -14,6 +14,7 @@
 //   applies to accounts created afterwards, not to existing ones.
 // Sources: passwd(5), shadow(5), login.defs(5), shadow-utils lib/getdef.c.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -25,10 +26,7 @@
 
 namespace bulwark::accounts {
 
-struct Diagnostic {
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct PasswdEntry {
   std::string name;

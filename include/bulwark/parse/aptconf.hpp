@@ -39,6 +39,7 @@
 // line reader then joins the line with the next one); relative #include
 // paths are taken from "/" (apt takes them from its working directory).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 
@@ -59,12 +60,7 @@ struct ConfNode {
   std::unordered_map<std::string, uint32_t> index; // lower-cased tag -> child
 };
 
-struct ConfDiagnostic {
-  enum class Level { error, warning };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using ConfDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 class AptConfig {
 public:

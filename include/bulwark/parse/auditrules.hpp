@@ -23,6 +23,7 @@
 // Sources: auditd's init.d/augenrules, src/auditctl.c (fileopt, setopt);
 // auditctl(8), audit.rules(7).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 
@@ -57,12 +58,7 @@ struct AuditRule {
   const AuditField *field(std::string_view name) const;
 };
 
-struct AuditDiagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using AuditDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct AuditRules {
   enum class Source { none, augenrules, audit_rules };

@@ -31,6 +31,7 @@
 // Source: https://github.com/compose-spec/compose-go (v2), the compose
 // specification (compose-spec/spec.md, merge.md, interpolation.md).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -86,12 +87,7 @@ struct Value {
   Loc where() const { return loc.line ? loc : key_loc; }
 };
 
-struct Diagnostic {
-  enum class Level { warning, error };
-  Level level = Level::error;
-  std::string message;
-  Loc loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 // What a merge hid: a value an override file changed in a way a reader of
 // the base file would not see.
@@ -116,6 +112,9 @@ struct Project {
   bool valid() const;
   SourceLocation where(Loc l) const;
   std::string at(Loc l) const; // "file:line"
+  std::string at(const SourceLocation &l) const;
+  // A diagnostic's location is already a file and line.
+  const SourceLocation &where(const SourceLocation &l) const { return l; }
   const Value *services() const;
 };
 

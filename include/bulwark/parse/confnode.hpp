@@ -4,6 +4,7 @@
 // arguments, optionally opening a block of child directives. Includes are
 // spliced in place, so each node keeps the file and line it came from.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 
 #include <string>
@@ -19,10 +20,7 @@ struct ConfNode {
   std::vector<ConfNode> children;
 };
 
-struct ConfDiagnostic {
-  std::string message;
-  SourceLocation loc;
-};
+using ConfDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 // A whole configuration as its daemon would read it at start.
 struct ConfTree {

@@ -33,6 +33,7 @@
 // Diagnostics never quote a value: .env files hold secrets.
 // Source: https://github.com/compose-spec/compose-go/blob/main/dotenv/parser.go
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -57,10 +58,7 @@ struct Entry {
   SourceLocation loc;    // the line of the key
 };
 
-struct Diagnostic {
-  std::string message; // names the key at most, never the value
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct DotenvFile {
   std::string path;

@@ -18,6 +18,7 @@
 // "/bin/login" names /usr/bin/login, so callers resolve the directories.
 // Source: https://git.dpkg.org/cgit/dpkg/dpkg.git/tree/lib/dpkg/
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 
 #include <string>
@@ -28,10 +29,7 @@ namespace bulwark::deb {
 
 inline constexpr const char *k_dpkg_info_dir = "/var/lib/dpkg/info";
 
-struct FileDiagnostic {
-  std::string message;
-  SourceLocation loc;
-};
+using FileDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct ListedPath {
   std::string path; // absolute, as dpkg stores it

@@ -26,6 +26,7 @@
 // (parse_stanza, pkg_parse_verify) and lib/dpkg/fields.c (f_status);
 // deb-status(5), deb822(5).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -60,12 +61,7 @@ struct InstalledPackage {
   bool files_present() const;
 };
 
-struct StatusDiagnostic {
-  enum class Level { error, warning };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using StatusDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct DpkgStatus {
   std::string path;

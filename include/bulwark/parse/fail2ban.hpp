@@ -23,6 +23,7 @@
 //   options read (an undefined %(x)s in a disabled jail is harmless, in an
 //   enabled one it stops fail2ban-client).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -73,12 +74,7 @@ struct Jail {
   std::vector<Error> errors;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Config {
   std::string confdir;

@@ -6,6 +6,7 @@
 // evaluator (src/parse/firewall_eval.cpp) walks it for one packet the way
 // nf_hook_slow and nft_do_chain / ipt_do_table do.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -145,12 +146,7 @@ struct Table {
   std::map<std::string, Set> sets;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning };
-  Level level = Level::error;
-  SourceLocation loc;
-  std::string message;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Ruleset {
   std::vector<Table> tables;

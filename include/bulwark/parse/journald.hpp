@@ -21,6 +21,7 @@
 //   week w years year y usec us; a month is 30.44 days, a year 365.25 days;
 //   "infinity" is the largest value.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -48,12 +49,7 @@ struct Assignment {
   SourceLocation loc;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct SystemdConf {
   std::vector<std::string> files;  // applied, in order

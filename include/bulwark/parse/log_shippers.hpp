@@ -17,6 +17,7 @@
 
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
+#include <bulwark/parse/systemd_units.hpp>
 
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ void parse_vector_toml(const std::string &path, std::string_view text, ShipperMo
 void parse_yaml_agent(const std::string &agent, const std::string &path, std::string_view text,
                       ShipperModel &out);
 
-ShipperModel load_shippers(const RootFs &fs);
+// `units` answers whether systemd-journal-upload.service is enabled.
+ShipperModel load_shippers(const RootFs &fs, const systemd::UnitFiles &units);
 
 } // namespace bulwark::shippers

@@ -26,6 +26,7 @@
 // Sources: https://github.com/logrotate/logrotate/blob/3.21.0/config.c
 // (readConfigFile, readConfigPath), logrotate(8).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 
@@ -59,12 +60,7 @@ struct Block {
   std::vector<bool> dropped;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Config {
   std::vector<Block> blocks; // in reading order

@@ -11,6 +11,7 @@
 // SOURCE SUPEROPTS`, escaped the same way; a later line mounted over an
 // earlier one at the same point hides it.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 
 #include <string>
@@ -19,10 +20,7 @@
 
 namespace bulwark::mounts {
 
-struct LineDiagnostic {
-  std::string message;
-  SourceLocation loc;
-};
+using LineDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct FstabEntry {
   std::string spec;        // /dev/mapper/data, UUID=..., LABEL=...

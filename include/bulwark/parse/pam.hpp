@@ -18,6 +18,7 @@
 //   and forward jumps (`[success=1 default=ignore]`), substacks confining
 //   done/die and jumps. analyse() explores every path abstractly.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -83,12 +84,7 @@ struct Handler {
   std::optional<std::string> arg(std::string_view key) const;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Service {
   std::string name;

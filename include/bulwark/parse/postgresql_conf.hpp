@@ -6,6 +6,7 @@
 // interpret them as the GUC machinery does (booleans, integers with units).
 // See src/parse/postgresql_conf.cpp for the details and sources.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -19,12 +20,7 @@
 
 namespace bulwark::pg {
 
-struct Diagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc; // line 0: about the file as a whole
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Setting {
   std::string name;  // lower case, as guc_name_compare() compares

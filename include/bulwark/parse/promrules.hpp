@@ -9,6 +9,7 @@
 // Sources: https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/
 // and promql/parser/lex.go of Prometheus 2.45.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 
@@ -18,10 +19,7 @@
 
 namespace bulwark::prom {
 
-struct Diagnostic {
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Rule {
   enum class Kind { alert, record };

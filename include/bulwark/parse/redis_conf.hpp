@@ -7,6 +7,7 @@
 // Passwords are kept only to judge their strength; nothing that prints a
 // model (facts, findings) may print them: use redact().
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 
@@ -18,12 +19,7 @@
 
 namespace bulwark::redis {
 
-struct Diagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Directive {
   std::string name;              // lower case

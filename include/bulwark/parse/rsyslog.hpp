@@ -19,6 +19,7 @@
 // Sources: https://github.com/rsyslog/rsyslog/blob/v8.2302.0/grammar/lexer.l,
 // rsyslog.conf(5), rsyslog docs "include()", "omfwd", "$IncludeConfig".
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 
@@ -42,12 +43,7 @@ struct FileAction {
   SourceLocation loc;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct Config {
   bool present = false; // the main file exists

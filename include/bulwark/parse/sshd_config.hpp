@@ -24,6 +24,7 @@
 // (process_server_config_line_depth, match_cfg_line, parse_server_config_depth)
 // and misc.c (argv_split, strdelim).
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -82,12 +83,7 @@ struct Line {
   bool match_valid = true;
 };
 
-struct Diagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct SshdConfig {
   std::string main_path;

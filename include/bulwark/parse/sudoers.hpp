@@ -16,6 +16,7 @@
 //   Tags (NOPASSWD, PASSWD, NOEXEC, ...) carry on to the following commands of
 //   the same specification until changed.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -26,10 +27,7 @@
 
 namespace bulwark::sudoers {
 
-struct Diagnostic {
-  std::string message;
-  SourceLocation loc;
-};
+using Diagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct DefaultsEntry {
   std::string scope; // "" global, "@host", ":user", ">runas", "!cmnd"

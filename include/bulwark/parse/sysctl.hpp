@@ -16,6 +16,7 @@
 //   Keys use '.' or '/' separators (if the first separator is '.', dots and
 //   slashes swap). Later assignments override earlier ones.
 
+#include <bulwark/core/diagnostic.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/core/rootfs.hpp>
@@ -42,12 +43,7 @@ struct SysctlSetting {
   uint64_t order = 0;          // position in systemd-sysctl's write order
 };
 
-struct SysctlDiagnostic {
-  enum class Level { error, warning, info };
-  Level level = Level::error;
-  std::string message;
-  SourceLocation loc; // line 0: about the file as a whole
-};
+using SysctlDiagnostic = bulwark::Diagnostic; // the one Diagnostic type (core/diagnostic.hpp)
 
 struct SysctlModel {
   // Every assignment that survives, by dotted key: explicit keys and glob

@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unistd.h>
 
 namespace bulwark {
 
@@ -66,15 +65,10 @@ Installed installed(CheckRun &run, const std::string &package,
 }
 
 std::optional<std::string> link_text(const RootFs &fs, const std::string &path) {
-  auto host = fs.resolve(path, false);
-  if (!host)
+  auto t = fs.read_link(path);
+  if (!t)
     return std::nullopt;
-  std::string buf(4096, '\0');
-  ssize_t n = ::readlink(host->c_str(), buf.data(), buf.size());
-  if (n < 0)
-    return std::nullopt;
-  buf.resize(static_cast<size_t>(n));
-  return buf;
+  return std::move(t).value();
 }
 
 // A systemd unit's enablement, offline: masks in /etc and /run, and the

@@ -274,12 +274,21 @@ Result<std::string> RootFs::read_link(std::string_view target_path) const {
     if (fd < 0)
       return sys_error("cannot open", target_path, errno);
   }
+  // readlinkat(fd, "") on anything but a link says ENOENT: ask first.
+  struct stat st;
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {
+    int err = errno;
+    ::close(fd);
+    return sys_error("cannot stat", target_path, err);
+  }
+  if (!S_ISLNK(st.st_mode)) {
+    ::close(fd);
+    return Error{"is not a symbolic link", std::string(target_path), 0, EINVAL};
+  }
   std::string buf(4096, '\0');
   ssize_t n = ::readlinkat(fd, "", buf.data(), buf.size());
   int err = errno;
   ::close(fd);
-  if (n < 0 && err == EINVAL)
-    return Error{"is not a symbolic link", std::string(target_path), 0, EINVAL};
   if (n < 0)
     return sys_error("cannot read symlink", target_path, err);
   if (static_cast<size_t>(n) >= buf.size())

@@ -12,7 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <map>
+#include <optional>
+#include <sched.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace bulwark;
 using bulwark::test::TempRoot;
@@ -27,15 +32,17 @@ public:
   Result<procfs::ProcessTable> procs = procfs::ProcessTable{};
   Result<std::vector<procnet::Listener>> sockets = std::vector<procnet::Listener>{};
   std::map<std::pair<int, std::string>, FileInfo> process_files;
-  int ssh_asked = 0;
+  std::vector<std::string> ssh_asked;       // "address:port" of every SSH probe
+  std::optional<live::SshProbe> ssh_answer; // none: the probe fails
 
   bool is_local_address(const std::string &) override { return true; }
   live::SshProbe ssh(const std::string &address, int port) override {
-    ++ssh_asked;
-    live::SshProbe p;
+    ssh_asked.push_back(address + ":" + std::to_string(port));
+    live::SshProbe p = ssh_answer.value_or(live::SshProbe{});
     p.address = address;
     p.port = port;
-    p.error = "fake: nothing listens";
+    if (!ssh_answer)
+      p.error = "fake: nothing listens";
     return p;
   }
   live::TlsProbe tls(const std::string &address, int port, const std::string &sni) override {
@@ -247,12 +254,64 @@ TEST(FakeProbes, ExposedListenersFollowTheSocketTableAndTheLiveRuleset) {
   EXPECT_EQ(unreadable[0].status, Status::error) << text_of(unreadable);
 }
 
-TEST(FakeProbes, SshKexinitIsAskedOnlyLive) {
+TEST(FakeProbes, SshKexinitOfTheRunningServerDecidesAgainstACleanFile) {
   TempRoot r;
-  r.write("/etc/ssh/sshd_config", "Port 2222\n");
+  r.write("/etc/ssh/sshd_config", "Port 2222\nMACs hmac-sha2-256-etm@openssh.com\n");
   auto probes = std::make_shared<FakeProbes>();
-  auto f = run_live(r, probes, "ssh.weak-algorithms");
-  EXPECT_FALSE(f.empty());
-  EXPECT_EQ(probes->ssh_asked, 1);
-  EXPECT_NE(text_of(f).find("fake: nothing listens"), std::string::npos) << text_of(f);
+  auto silent = run_live(r, probes, "ssh.weak-algorithms");
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_EQ(probes->ssh_asked, std::vector<std::string>{"127.0.0.1:2222"});
+  EXPECT_EQ(silent[0].status, Status::warn) << text_of(silent);
+  EXPECT_NE(text_of(silent).find("fake: nothing listens"), std::string::npos) << text_of(silent);
+
+  live::SshProbe old;
+  old.banner = "SSH-2.0-OpenSSH_9.2p1";
+  old.kex = {"curve25519-sha256"};
+  old.hostkey = {"ssh-ed25519"};
+  old.ciphers_c2s = old.ciphers_s2c = {"chacha20-poly1305@openssh.com"};
+  old.macs_c2s = old.macs_s2c = {"hmac-sha2-256-etm@openssh.com", "hmac-sha1"};
+  probes->ssh_answer = old;
+  auto weak = run_live(r, probes, "ssh.weak-algorithms");
+  ASSERT_EQ(weak.size(), 1u);
+  EXPECT_EQ(weak[0].status, Status::fail) << text_of(weak);
+  EXPECT_NE(text_of(weak).find("KEXINIT macs offers hmac-sha1"), std::string::npos)
+      << text_of(weak);
+}
+
+// The host's ruleset comes through libnftables, not a child `nft`: the same
+// text the command prints, in a network namespace of the test's own.
+TEST(HostProbes, NftRulesetEqualsTheNftCommand) {
+  if (test::run_command("command -v nft").exit_code != 0)
+    GTEST_SKIP() << "nft is not installed (Debian: nftables)";
+  std::string ns = "bw-probes-" + std::to_string(::getpid());
+  auto add = test::run_command("ip netns add " + ns);
+  if (add.exit_code != 0)
+    GTEST_SKIP() << "network namespaces unavailable: " << add.err;
+  TempRoot t;
+  t.write("/r.nft", "table inet filter {\n"
+                    "  set allowed { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 } }\n"
+                    "  chain input {\n"
+                    "    type filter hook input priority filter; policy drop;\n"
+                    "    iif \"lo\" accept\n"
+                    "    ct state established,related accept\n"
+                    "    ip saddr @allowed tcp dport 22 accept\n"
+                    "  }\n"
+                    "}\n");
+  auto load = test::run_command("ip netns exec " + ns + " nft -f " + t.host("/r.nft"));
+  auto cli = test::run_command("ip netns exec " + ns + " nft list ruleset");
+  Result<std::string> lib = Error{"not run"};
+  std::thread th([&] {
+    int fd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0)
+      lib = live::host_probes()->nft_ruleset();
+    if (fd >= 0)
+      ::close(fd);
+  });
+  th.join();
+  test::run_command("ip netns del " + ns);
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  ASSERT_TRUE(lib.ok()) << lib.error().to_string();
+  EXPECT_NE(cli.out.find("ip saddr @allowed tcp dport 22 accept"), std::string::npos) << cli.out;
+  EXPECT_EQ(*lib, cli.out);
 }

@@ -82,7 +82,7 @@ TEST(ProcCmdline, SplitsOnNulWithTheFinalNulOptional) {
 TEST(ProcTable, ReadsAFixtureProcAndSkipsWhatIsNotAProcess) {
   TempRoot r;
   process(r, "1", "systemd", std::string("/sbin/init\0", 11));
-  process(r, "4242", "openvpn", std::string("/usr/sbin/openvpn\0--config\0server.conf\0", 40),
+  process(r, "4242", "openvpn", std::string("/usr/sbin/openvpn\0--config\0server.conf\0", 39),
           "65534\t65534\t65534\t65534");
   r.symlink("/etc/openvpn/server", "/proc/4242/cwd");
   r.write("/proc/sys/kernel/hostname", "h\n");

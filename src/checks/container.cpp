@@ -17,6 +17,7 @@
 #include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/docker_daemon.hpp>
 #include <bulwark/parse/dockerfile.hpp>
 #include <bulwark/parse/dotenv.hpp>
 
@@ -1240,13 +1241,6 @@ void encrypted_overlay(CheckRun &run) {
 // --- dockerd
 // ------------------------------------------------------------------
 
-int key_line(const std::string &text, const std::string &key) {
-  size_t k = text.find("\"" + key + "\"");
-  if (k == std::string::npos)
-    return 0;
-  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(k), '\n'));
-}
-
 void daemon_hardening(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
   const std::string path = "/etc/docker/daemon.json";
@@ -1256,9 +1250,10 @@ void daemon_hardening(CheckRun &run) {
     run.emit(Status::not_applicable, "dockerd", "Docker Engine is not installed");
     return;
   }
-  auto text = fs.read_file(path, 1024 * 1024);
-  if (!text.ok()) {
-    if (text.error().not_found())
+  auto cfg = docker::load_daemon_json(fs, path);
+  if (!cfg.ok()) {
+    const Error &e = cfg.error();
+    if (e.not_found())
       run.emit(Status::fail, "dockerd",
                "Docker is installed and " + path +
                    " does not exist: every default applies "
@@ -1268,24 +1263,22 @@ void daemon_hardening(CheckRun &run) {
                          "icc: false, no-new-privileges: true, live-restore: "
                          "true, log rotation",
                          "dockerd"}});
-    else
-      run.emit(Status::error, "dockerd", text.error().to_string(),
+    else if (e.sys_errno != 0)
+      run.emit(Status::error, "dockerd", e.to_string(),
                {Evidence{path, 0, "unreadable", "", "dockerd"}});
+    else
+      run.emit(Status::error, "dockerd", path + " is not a JSON object (dockerd refuses to start)",
+               {Evidence{path, e.line, e.message, "a JSON object", "dockerd"}});
     return;
   }
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    run.emit(Status::error, "dockerd", path + " is not a JSON object (dockerd refuses to start)",
-             {Evidence{path, 0, "invalid JSON", "a JSON object", "dockerd"}});
-    return;
-  }
+  const nlohmann::json &j = cfg->options;
   std::vector<Evidence> bad, good;
   auto want_bool = [&](const char *key, bool want) {
     bool ok = j.contains(key) && j[key].is_boolean() && j[key].get<bool>() == want;
     std::string found =
         j.contains(key) ? std::string(key) + ": " + j[key].dump() : std::string(key) + ": not set";
     (ok ? good : bad)
-        .push_back(Evidence{path, key_line(*text, key), found,
+        .push_back(Evidence{path, cfg->line_of(key), found,
                             std::string(key) + ": " + (want ? "true" : "false"), "dockerd"});
   };
   want_bool("icc", false);
@@ -1303,7 +1296,7 @@ void daemon_hardening(CheckRun &run) {
     rotated = true;
   (rotated ? good : bad)
       .push_back(
-          Evidence{path, key_line(*text, j.contains("log-opts") ? "log-opts" : "log-driver"),
+          Evidence{path, cfg->line_of(j.contains("log-opts") ? "log-opts" : "log-driver"),
                    "log-driver " + driver + (rotated ? " with rotation" : " without max-size"),
                    "log-opts: {max-size: \"10m\", max-file: \"3\"}", "dockerd"});
   if (!bad.empty()) {

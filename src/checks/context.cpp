@@ -1,5 +1,7 @@
 #include <bulwark/checks/context.hpp>
 
+#include <bulwark/live/probes.hpp>
+
 #include <cstdlib>
 #include <cxxabi.h>
 
@@ -14,6 +16,12 @@ std::string Context::type_name(const std::type_info &t) {
   if (auto colon = out.rfind("::"); colon != std::string::npos)
     out = out.substr(colon + 2);
   return out;
+}
+
+live::Probes &Context::probes() {
+  if (!m_probes)
+    m_probes = m_options.probes ? m_options.probes : live::host_probes();
+  return *m_probes;
 }
 
 SshModel load_ssh_model(const RootFs &fs) {

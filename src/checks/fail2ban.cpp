@@ -7,6 +7,7 @@
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/probes.hpp>
 #include <bulwark/parse/dpkg_status.hpp>
 #include <bulwark/parse/fail2ban.hpp>
 
@@ -116,27 +117,14 @@ std::string disabled_note(const f2b::Jail &j) {
 
 // --- checks -----------------------------------------------------------------
 
-// A fail2ban-server process in /proc, host root only.
-std::optional<Evidence> running_server(const RootFs &fs) {
-  auto names = fs.list_dir("/proc");
-  if (!names)
-    return std::nullopt;
-  for (const auto &n : *names) {
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    auto cmd = fs.read_file("/proc/" + n + "/cmdline", 64 * 1024);
-    if (!cmd)
-      continue;
-    // argv[0] or argv[1] (python3 /usr/bin/fail2ban-server) is the server.
-    auto args = text::split(*cmd, '\0');
-    for (size_t i = 0; i < args.size() && i < 2; ++i) {
-      std::string_view a = args[i];
-      size_t slash = a.rfind('/');
-      if (a.substr(slash == std::string_view::npos ? 0 : slash + 1) == "fail2ban-server")
-        return Evidence{"/proc/" + n + "/cmdline", 0, "fail2ban-server (pid " + n + ")", "running",
-                        "live"};
-    }
-  }
+// A fail2ban-server process: argv[0], or argv[1] under an interpreter
+// (python3 /usr/bin/fail2ban-server).
+std::optional<Evidence> running_server(const procfs::ProcessTable &t) {
+  for (const procfs::Process &p : t.processes)
+    for (size_t i = 0; i < p.argv.size() && i < 2; ++i)
+      if (procfs::base_name(p.argv[i]) == "fail2ban-server")
+        return Evidence{p.dir + "/cmdline", 0,
+                        "fail2ban-server (pid " + std::to_string(p.pid) + ")", "running", "live"};
   return std::nullopt;
 }
 
@@ -157,7 +145,15 @@ void check_installed(CheckRun &run) {
              {pkg});
     return;
   }
-  if (auto proc = running_server(run.ctx().fs())) {
+  const auto &procs = run.ctx().probes().processes();
+  if (!procs) {
+    run.emit(Status::error, "",
+             "fail2ban is installed, but the running processes cannot be read: " +
+                 procs.error().to_string(),
+             {pkg, Evidence{procs.error().path, 0, procs.error().message, "", "live"}});
+    return;
+  }
+  if (auto proc = running_server(*procs)) {
     run.emit(Status::pass, "", "fail2ban is installed and fail2ban-server is running",
              {pkg, *proc});
     return;

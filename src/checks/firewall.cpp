@@ -10,6 +10,7 @@
 #include <bulwark/checks/firewall_model.hpp>
 #include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/probes.hpp>
 
 #include <algorithm>
 
@@ -22,7 +23,10 @@ namespace {
 const FirewallModel &model(CheckRun &run) {
   Context &ctx = run.ctx();
   return ctx.model<FirewallModel>(
-      [&] { return load_firewall_model(ctx.fs(), ctx.live(), ctx.get<SystemdModel>().files()); });
+      [&] {
+        return load_firewall_model(ctx.fs(), ctx.live() ? &ctx.probes() : nullptr,
+                                   ctx.get<SystemdModel>().files());
+      });
 }
 
 const char *fam_name(Family f) {
@@ -393,22 +397,14 @@ void exposed_listeners(CheckRun &run) {
     return;
   }
   const FirewallModel &m = model(run);
-  std::vector<Listener> ls;
-  struct P {
-    const char *path;
-    int proto;
-    Family f;
-  };
-  for (const P &p : {P{"/proc/net/tcp", 6, Family::v4}, P{"/proc/net/tcp6", 6, Family::v6},
-                     P{"/proc/net/udp", 17, Family::v4}, P{"/proc/net/udp6", 17, Family::v6}}) {
-    auto t = run.ctx().fs().read_file(p.path, 64 * 1024 * 1024);
-    if (!t.ok())
-      continue;
-    auto v = parse_proc_net(*t, p.proto, p.f, p.path);
-    ls.insert(ls.end(), v.begin(), v.end());
+  const auto &ls = run.ctx().probes().listeners();
+  if (!ls) {
+    run.emit(Status::error, "", "the listening sockets cannot be read: " + ls.error().to_string(),
+             {Evidence{ls.error().path, ls.error().line, ls.error().message, "", "live"}});
+    return;
   }
   std::vector<Evidence> bad, good;
-  for (const Listener &l : ls) {
+  for (const procnet::Listener &l : *ls) {
     bool loopback =
         l.family == Family::v4 ? l.addr.b[0] == 127 : (l.addr.b == Addr::parse("::1")->b);
     if (loopback)
@@ -472,7 +468,10 @@ std::span<const CheckImpl> firewall_checks() {
 
 nlohmann::ordered_json facts_firewall(Context &ctx) {
   const FirewallModel &m = ctx.model<FirewallModel>(
-      [&] { return load_firewall_model(ctx.fs(), ctx.live(), ctx.get<SystemdModel>().files()); });
+      [&] {
+        return load_firewall_model(ctx.fs(), ctx.live() ? &ctx.probes() : nullptr,
+                                   ctx.get<SystemdModel>().files());
+      });
   nlohmann::ordered_json j;
   j["live"] = m.live;
   if (!m.live_note.empty())

@@ -18,9 +18,9 @@
 
 #include <bulwark/checks/firewall_model.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/probes.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 
 namespace bulwark {
@@ -55,21 +55,6 @@ void add_source(FirewallModel &m, FirewallSource s, Ruleset rs) {
   for (auto &f : rs.files)
     m.ruleset.files.push_back(f);
   m.sources.push_back(std::move(s));
-}
-
-std::optional<std::string> run_nft_list() {
-  FILE *p = ::popen("nft list ruleset 2>/dev/null", "r");
-  if (!p)
-    return std::nullopt;
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0 && out.size() < (64u << 20))
-    out.append(buf, n);
-  int rc = ::pclose(p);
-  if (rc != 0)
-    return std::nullopt;
-  return out;
 }
 
 } // namespace
@@ -204,10 +189,11 @@ std::vector<PortSpan> FirewallModel::port_table(Family f, int proto, const Addr 
   return out;
 }
 
-FirewallModel load_firewall_model(const RootFs &fs, bool live, const systemd::UnitFiles &units) {
+FirewallModel load_firewall_model(const RootFs &fs, live::Probes *probes,
+                                  const systemd::UnitFiles &units) {
   FirewallModel m;
-  if (live) {
-    if (auto text = run_nft_list()) {
+  if (probes) {
+    if (auto text = probes->nft_ruleset()) {
       m.live = true;
       FirewallSource s;
       s.backend = "live nft";
@@ -217,7 +203,7 @@ FirewallModel load_firewall_model(const RootFs &fs, bool live, const systemd::Un
       add_source(m, s, parse_nft_text(fs, "nft list ruleset", *text));
       // Boot files still matter for firewall.enabled.
     } else {
-      m.live_note = "`nft list ruleset` failed (nft missing or not root): boot configuration used";
+      m.live_note = text.error().message + " (needs root): boot configuration used";
     }
   }
   auto boot = [&](FirewallSource s, Ruleset rs) {
@@ -290,59 +276,6 @@ FirewallModel load_firewall_model(const RootFs &fs, bool live, const systemd::Un
   }
   m.free_port = find_free_port(m.ruleset);
   return m;
-}
-
-std::vector<Listener> parse_proc_net(std::string_view text, int proto, Family family,
-                                     const std::string &path) {
-  // "  sl  local_address rem_address   st ..." ; addresses are hex in host
-  // byte order per 32-bit word; LISTEN is 0A for TCP, UDP "listens" as 07
-  // (unconnected) with a zero remote address.
-  std::vector<Listener> out;
-  int line = 0;
-  for (auto &raw : text::split(text, '\n', true)) {
-    ++line;
-    if (line == 1)
-      continue;
-    auto f = text::split(raw, ' ');
-    if (f.size() < 4)
-      continue;
-    const std::string &local = f[1], &remote = f[2], &st = f[3];
-    bool listening = proto == 6
-                         ? st == "0A"
-                         : (st == "07" && remote.find_first_not_of("0:") == std::string::npos);
-    if (!listening)
-      continue;
-    auto colon = local.find(':');
-    if (colon == std::string::npos)
-      continue;
-    std::string hex = local.substr(0, colon);
-    size_t want = family == Family::v4 ? 8 : 32;
-    if (hex.size() != want)
-      continue;
-    Listener l;
-    l.proto = proto;
-    l.family = family;
-    l.addr.v6 = family == Family::v6;
-    bool ok = true;
-    for (size_t w = 0; w < want / 8; ++w)
-      for (size_t b = 0; b < 4; ++b) {
-        // each 32-bit word is printed as %08X of a little-endian value
-        std::string byte = hex.substr(w * 8 + (3 - b) * 2, 2);
-        char *end = nullptr;
-        long v = std::strtol(byte.c_str(), &end, 16);
-        ok = ok && end && *end == '\0';
-        l.addr.b[w * 4 + b] = static_cast<uint8_t>(v);
-      }
-    // strtoul's end pointer points into the string: it must outlive the check.
-    const std::string port_hex = local.substr(colon + 1);
-    char *end = nullptr;
-    l.port = static_cast<uint32_t>(std::strtoul(port_hex.c_str(), &end, 16));
-    if (!ok || port_hex.empty() || !end || *end != '\0')
-      continue;
-    l.source = path + ":" + std::to_string(line);
-    out.push_back(l);
-  }
-  return out;
 }
 
 } // namespace bulwark

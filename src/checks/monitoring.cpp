@@ -8,6 +8,7 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/monitoring_model.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/probes.hpp>
 
 #include <algorithm>
 #include <ctime>
@@ -206,7 +207,14 @@ void fail2ban_running(CheckRun &run) {
     run.emit(Status::not_applicable, "", "an offline root has no running processes (live check)");
     return;
   }
-  auto found = monitoring::find_guard_processes(fs, "/proc");
+  const auto &procs = run.ctx().probes().processes();
+  if (!procs) {
+    run.emit(Status::error, "",
+             "the running processes cannot be read: " + procs.error().to_string(),
+             {Evidence{procs.error().path, 0, procs.error().message, "", "live"}});
+    return;
+  }
+  auto found = monitoring::find_guard_processes(*procs);
   if (!found.empty()) {
     run.emit(Status::pass, "",
              found.front().what + " is running (pid " + std::to_string(found.front().pid) + ")",

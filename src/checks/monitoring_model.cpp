@@ -37,10 +37,6 @@ std::string dirname(const std::string &p) {
   size_t s = p.rfind('/');
   return s == 0 || s == std::string::npos ? "/" : p.substr(0, s);
 }
-std::string basename(std::string_view p) {
-  size_t s = p.rfind('/');
-  return std::string(s == std::string_view::npos ? p : p.substr(s + 1));
-}
 
 bool ends_with(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.substr(s.size() - suf.size()) == suf;
@@ -306,30 +302,20 @@ std::string mask(std::string_view v) {
   return text::printable(v.substr(0, 2), 16) + "...[" + len + "]";
 }
 
-std::vector<ProcessMatch> find_guard_processes(const RootFs &fs, const std::string &proc_dir) {
+std::vector<ProcessMatch> find_guard_processes(const procfs::ProcessTable &t) {
   std::vector<ProcessMatch> out;
-  auto names = fs.list_dir(proc_dir);
-  if (!names)
-    return out;
-  for (auto &n : *names) {
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    std::string dir = proc_dir + "/" + n;
-    auto comm = fs.read_file(dir + "/comm", 4096);
-    auto cmd = fs.read_file(dir + "/cmdline", 64 * 1024);
-    std::vector<std::string> argv = cmd ? text::split(*cmd, '\0') : std::vector<std::string>{};
-    std::string c = comm ? std::string(text::trim(*comm)) : "";
+  for (const procfs::Process &p : t.processes) {
     std::string what;
-    if (c == "fail2ban-server")
+    if (p.comm == "fail2ban-server")
       what = "fail2ban-server";
-    for (auto &a : argv)
-      if (basename(a) == "fail2ban-server")
+    for (auto &a : p.argv)
+      if (procfs::base_name(a) == "fail2ban-server")
         what = "fail2ban-server";
-    if (what.empty() && !argv.empty() && basename(argv[0]) == "bulwark" &&
-        std::find(argv.begin() + 1, argv.end(), "watch") != argv.end())
+    if (what.empty() && !p.argv.empty() && procfs::base_name(p.argv[0]) == "bulwark" &&
+        std::find(p.argv.begin() + 1, p.argv.end(), "watch") != p.argv.end())
       what = "bulwark watch";
     if (!what.empty())
-      out.push_back({std::atoi(n.c_str()), what, dir + "/cmdline"});
+      out.push_back({p.pid, what, p.dir + "/cmdline"});
   }
   return out;
 }

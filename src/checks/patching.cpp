@@ -18,9 +18,10 @@
 #include <bulwark/parse/apt_lists.hpp>
 #include <bulwark/parse/aptconf.hpp>
 #include <bulwark/parse/dpkg_status.hpp>
+#include <bulwark/parse/grub.hpp>
+#include <bulwark/parse/os_release.hpp>
 
 #include <fnmatch.h>
-#include <unistd.h>
 
 #include <map>
 #include <optional>
@@ -78,26 +79,6 @@ const ListsModel &lists_model(CheckRun &run) {
       m.error = r.error();
     return m;
   });
-}
-
-// /etc/os-release: ID and VERSION_CODENAME (shell-style, quotes removed).
-std::map<std::string, std::string> os_release(const RootFs &fs) {
-  std::map<std::string, std::string> out;
-  auto text = fs.read_file("/etc/os-release", 64 * 1024);
-  if (!text)
-    text = fs.read_file("/usr/lib/os-release", 64 * 1024);
-  if (!text)
-    return out;
-  for (auto &line : text::split(*text, '\n')) {
-    auto eq = line.find('=');
-    if (eq == std::string::npos || text::trim(line).starts_with("#"))
-      continue;
-    std::string v(text::trim(line.substr(eq + 1)));
-    if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0])
-      v = v.substr(1, v.size() - 2);
-    out[std::string(text::trim(line.substr(0, eq)))] = v;
-  }
-  return out;
 }
 
 Evidence dpkg_evidence(const deb::InstalledPackage *p, const std::string &name) {
@@ -263,9 +244,12 @@ void auto_security_updates(CheckRun &run) {
   }
 
   // The security suite must be an allowed origin.
-  auto osr = os_release(fs);
-  std::string codename = osr.count("VERSION_CODENAME") ? osr["VERSION_CODENAME"] : "";
-  std::string id = osr.count("ID") ? osr["ID"] : "debian";
+  auto osr = osrelease::load_os_release(fs);
+  if (!osr && !osr.error().not_found())
+    bad.push_back(Evidence{osr.error().path, 0, osr.error().message,
+                           "a readable os-release (the distribution's security suite)", ""});
+  std::string codename = osr ? osr->value("VERSION_CODENAME") : "";
+  std::string id = osr && !osr->value("ID").empty() ? osr->value("ID") : "debian";
   std::string distro_id = id == "debian" ? "Debian" : id == "ubuntu" ? "Ubuntu" : id;
   if (!distro_id.empty() && distro_id == id)
     distro_id[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(distro_id[0])));
@@ -462,92 +446,6 @@ void pending_security_updates(CheckRun &run) {
 
 // ---- mac.enabled ----
 
-// GRUB's kernel command line from /etc/default/grub then
-// /etc/default/grub.d/*.cfg (grub-mkconfig sources them in that order):
-// the last assignment of each variable wins; $VAR and ${VAR} of earlier
-// assignments are expanded outside single quotes.
-struct GrubCmdline {
-  std::string value; // GRUB_CMDLINE_LINUX + " " + GRUB_CMDLINE_LINUX_DEFAULT
-  std::map<std::string, SourceLocation> where;
-};
-
-GrubCmdline grub_cmdline(const RootFs &fs) {
-  std::map<std::string, std::string> vars;
-  GrubCmdline g;
-  std::vector<std::string> files = {"/etc/default/grub"};
-  if (auto more = fs.glob("/etc/default/grub.d/*.cfg"))
-    files.insert(files.end(), more->begin(), more->end());
-  for (const std::string &f : files) {
-    auto text = fs.read_file(f, 1024 * 1024);
-    if (!text)
-      continue;
-    int line_no = 0;
-    for (const std::string &raw : text::split(*text, '\n', true)) {
-      ++line_no;
-      std::string_view line = text::trim(raw);
-      if (line.starts_with("export "))
-        line = text::trim(line.substr(7));
-      size_t eq = line.find('=');
-      if (eq == std::string_view::npos || line.starts_with("#"))
-        continue;
-      std::string name(line.substr(0, eq));
-      if (name.find_first_not_of(
-              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-          std::string::npos)
-        continue;
-      std::string_view v = line.substr(eq + 1);
-      std::string out;
-      char quote = 0;
-      for (size_t i = 0; i < v.size(); ++i) {
-        char c = v[i];
-        if (quote == '\'') {
-          if (c == '\'')
-            quote = 0;
-          else
-            out += c;
-        } else if (c == '\'' && !quote) {
-          quote = '\'';
-        } else if (c == '"') {
-          quote = quote == '"' ? 0 : '"';
-        } else if (c == '$' && i + 1 < v.size()) {
-          size_t s = i + 1, e;
-          bool braced = v[s] == '{';
-          if (braced) {
-            e = v.find('}', s);
-            if (e == std::string_view::npos)
-              break;
-            out += vars[std::string(v.substr(s + 1, e - s - 1))];
-            i = e;
-          } else {
-            e = s;
-            while (e < v.size() && (std::isalnum(static_cast<unsigned char>(v[e])) || v[e] == '_'))
-              ++e;
-            out += vars[std::string(v.substr(s, e - s))];
-            i = e - 1;
-          }
-        } else if (!quote && (c == ' ' || c == '\t' || c == '#')) {
-          break;
-        } else {
-          out += c;
-        }
-      }
-      vars[name] = out;
-      g.where[name] = {f, line_no};
-    }
-  }
-  g.value = vars["GRUB_CMDLINE_LINUX"] + " " + vars["GRUB_CMDLINE_LINUX_DEFAULT"];
-  return g;
-}
-
-// The value of the last `key=` on a kernel command line, nullopt if absent.
-std::optional<std::string> cmdline_param(const std::string &cmdline, const std::string &key) {
-  std::optional<std::string> out;
-  for (const std::string &w : text::split(cmdline, ' '))
-    if (w.starts_with(key + "="))
-      out = w.substr(key.size() + 1);
-  return out;
-}
-
 struct AppArmorProfiles {
   int enforce = 0, complain = 0, disabled = 0;
   std::string first_enforcing;
@@ -645,18 +543,26 @@ void mac_enabled(CheckRun &run) {
   }
 
   // Offline (or live without securityfs): the boot configuration.
-  GrubCmdline grub = grub_cmdline(fs);
+  grub::DefaultGrub grub = grub::load_default_grub(fs);
+  if (!grub.read_errors.empty()) {
+    const Error &e = grub.read_errors.front();
+    run.emit(
+        Status::error, "", "the boot configuration cannot be read: " + e.to_string(),
+        {Evidence{e.path, 0, e.message, "a readable GRUB configuration", "kernel command line"}});
+    return;
+  }
+  const std::string cmdline = grub.cmdline();
   auto grub_ev = [&](const std::string &found, const std::string &expected) {
-    auto it = grub.where.find("GRUB_CMDLINE_LINUX");
-    auto it2 = grub.where.find("GRUB_CMDLINE_LINUX_DEFAULT");
-    const SourceLocation *loc = it != grub.where.end()    ? &it->second
-                                : it2 != grub.where.end() ? &it2->second
-                                                          : nullptr;
+    auto it = grub.vars.find("GRUB_CMDLINE_LINUX");
+    auto it2 = grub.vars.find("GRUB_CMDLINE_LINUX_DEFAULT");
+    const SourceLocation *loc = it != grub.vars.end()    ? &it->second.loc
+                                : it2 != grub.vars.end() ? &it2->second.loc
+                                                         : nullptr;
     return Evidence{loc ? loc->path : "/etc/default/grub", loc ? loc->line : 0, found, expected,
                     "kernel command line"};
   };
-  auto security = cmdline_param(grub.value, "security");
-  auto lsm = cmdline_param(grub.value, "lsm");
+  auto security = grub::cmdline_param(cmdline, "security");
+  auto lsm = grub::cmdline_param(cmdline, "lsm");
 
   // SELinux: /etc/selinux/config and a kernel told to use it (Debian's
   // kernel starts AppArmor unless security=selinux or lsm= says otherwise).
@@ -670,7 +576,7 @@ void mac_enabled(CheckRun &run) {
       std::string mode(text::trim(l.substr(8)));
       bool kernel_on = (security && *security == "selinux") ||
                        (lsm && lsm->find("selinux") != std::string::npos);
-      auto off = cmdline_param(grub.value, "selinux");
+      auto off = grub::cmdline_param(cmdline, "selinux");
       if (off && *off == "0")
         kernel_on = false;
       if (mode == "enforcing" && kernel_on) {
@@ -678,7 +584,7 @@ void mac_enabled(CheckRun &run) {
                  "SELinux is configured enforcing and selected on the kernel command line",
                  {Evidence{"/etc/selinux/config", line_no, "SELINUX=enforcing", "SELINUX=enforcing",
                            "boot configuration"},
-                  grub_ev(std::string(text::trim(grub.value)), "security=selinux")});
+                  grub_ev(std::string(text::trim(cmdline)), "security=selinux")});
         return;
       }
       ev.push_back(Evidence{"/etc/selinux/config", line_no, "SELINUX=" + mode,
@@ -696,14 +602,14 @@ void mac_enabled(CheckRun &run) {
       return dpkg_unreadable(run, r.error());
     aa = *r;
   }
-  auto aa_param = cmdline_param(grub.value, "apparmor");
+  auto aa_param = grub::cmdline_param(cmdline, "apparmor");
   bool kernel_off = (aa_param && *aa_param == "0") ||
                     (security && !security->empty() && *security != "apparmor") ||
                     (lsm && lsm->find("apparmor") == std::string::npos);
   AppArmorProfiles prof = apparmor_profiles(fs);
   std::vector<Evidence> bad;
   if (kernel_off)
-    bad.push_back(grub_ev(std::string(text::trim(grub.value)),
+    bad.push_back(grub_ev(std::string(text::trim(cmdline)),
                           "no apparmor=0, security= or lsm= without apparmor"));
   if (!aa)
     bad.push_back(dpkg_evidence(nullptr, "apparmor"));
@@ -717,9 +623,9 @@ void mac_enabled(CheckRun &run) {
                            Evidence{prof.first_enforcing, 0,
                                     std::to_string(prof.enforce) + " enforcing profiles",
                                     "at least one profile in enforce mode", "boot configuration"},
-                           grub_ev(grub.where.empty() ? "no kernel command line setting (line 0: "
-                                                        "Debian's kernel enables AppArmor)"
-                                                      : std::string(text::trim(grub.value)),
+                           grub_ev(grub.vars.empty() ? "no kernel command line setting (line 0: "
+                                                       "Debian's kernel enables AppArmor)"
+                                                     : std::string(text::trim(cmdline)),
                                    "no apparmor=0, security= or lsm= without apparmor")});
     run.emit(Status::pass, "",
              "AppArmor is enabled at boot with " + std::to_string(prof.enforce) +

@@ -9,7 +9,7 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/text.hpp>
-#include <bulwark/live/postgres.hpp>
+#include <bulwark/live/probes.hpp>
 #include <bulwark/parse/pg_hba.hpp>
 #include <bulwark/parse/postgresql_conf.hpp>
 
@@ -169,7 +169,7 @@ const live::PgLiveInfo *live_info(CheckRun &run, const PgCluster &c) {
     PgLive out;
     if (have_credentials(run.ctx())) {
       out.asked = true;
-      out.info = live::pg_query(run.ctx().options().postgres_dsn);
+      out.info = run.ctx().probes().pg_query(run.ctx().options().postgres_dsn);
     }
     return out;
   });
@@ -426,7 +426,7 @@ void hba_no_trust(CheckRun &run) {
       bool file_fails = !v.fails.empty();
       int port = static_cast<int>(pg::parse_int(value_of(c, "port").value).value_or(5432));
       std::vector<Evidence> accepted;
-      for (auto &p : live::pg_probe_no_password(port)) {
+      for (auto &p : run.ctx().probes().pg_no_password(port)) {
         Evidence e{"", 0,
                    p.target + ": " + std::string(live::to_string(p.result)) + " (" + p.detail + ")",
                    "a password is required", "live probe"};
@@ -702,14 +702,14 @@ nlohmann::ordered_json facts_postgres(Context &ctx) {
     for (auto &c : m.clusters) {
       Value port = value_of(c, "port");
       auto p = pg::parse_int(port.value).value_or(5432);
-      for (auto &r : live::pg_probe_no_password(static_cast<int>(p)))
+      for (auto &r : ctx.probes().pg_no_password(static_cast<int>(p)))
         probes.push_back({{"target", r.target},
                           {"result", std::string(live::to_string(r.result))},
                           {"detail", r.detail}});
     }
     out["live"] = probes;
     if (have_credentials(ctx)) {
-      auto info = live::pg_query(ctx.options().postgres_dsn);
+      auto info = ctx.probes().pg_query(ctx.options().postgres_dsn);
       ordered_json sj;
       sj["ok"] = info.ok;
       if (!info.ok)

@@ -8,7 +8,7 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/text.hpp>
-#include <bulwark/live/redis.hpp>
+#include <bulwark/live/probes.hpp>
 #include <bulwark/parse/redis_conf.hpp>
 
 #include <algorithm>
@@ -165,7 +165,7 @@ Evidence user_evidence(const redis::AclUser &u, std::string found, std::string e
 }
 
 // Live probes of one instance: each bound loopback address and the socket.
-std::vector<live::RedisProbeResult> probes(const RedisInstance &i) {
+std::vector<live::RedisProbeResult> probes(Context &ctx, const RedisInstance &i) {
   std::vector<live::RedisProbeResult> out;
   Setting port = setting(i, "port", {"6379"});
   int p = port_of(port);
@@ -182,13 +182,13 @@ std::vector<live::RedisProbeResult> probes(const RedisInstance &i) {
     }
     for (auto &h : hosts) {
       if (p > 0)
-        out.push_back(live::redis_probe(h, p));
+        out.push_back(ctx.probes().redis(h, p));
       if (tp > 0)
-        out.push_back(live::redis_probe_tls(h, tp));
+        out.push_back(ctx.probes().redis_tls(h, tp));
     }
   }
   if (const redis::Directive *sock = i.cfg.get("unixsocket"); sock && !sock->args[0].empty())
-    out.push_back(live::redis_probe(sock->args[0], 0));
+    out.push_back(ctx.probes().redis(sock->args[0], 0));
   return out;
 }
 
@@ -235,7 +235,7 @@ void authentication(CheckRun &run) {
                                      ">= 32 random characters"));
     }
     if (run.ctx().live())
-      for (auto &p : probes(i)) {
+      for (auto &p : probes(run.ctx(), i)) {
         Evidence e{"", 0,
                    p.target + ": " + std::string(live::to_string(p.result)) + " (" + p.detail + ")",
                    "NOAUTH", "live probe"};
@@ -374,7 +374,7 @@ void dangerous_commands(CheckRun &run) {
                      "rename-command " + upper + " \"\" or -@dangerous", "ACL"});
     }
     if (run.ctx().live())
-      for (auto &p : probes(i))
+      for (auto &p : probes(run.ctx(), i))
         if (p.result == live::RedisProbeResult::Outcome::pong)
           for (auto &[cmd, v] : p.commands)
             if (v == "allowed" || v == "present")
@@ -515,7 +515,7 @@ nlohmann::ordered_json facts_redis(Context &ctx) {
     j["diagnostics"] = diags;
     if (ctx.live()) {
       ordered_json pj = ordered_json::array();
-      for (auto &p : probes(i)) {
+      for (auto &p : probes(ctx, i)) {
         ordered_json cmds = ordered_json::object();
         for (auto &[c, v] : p.commands)
           cmds[c] = v;

@@ -7,8 +7,7 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
-#include <bulwark/live/ssh.hpp>
-#include <bulwark/live/tls.hpp>
+#include <bulwark/live/probes.hpp>
 #include <bulwark/parse/pam.hpp>
 
 #include <algorithm>
@@ -358,8 +357,8 @@ constexpr WeakRule k_weak_rules[] = {
 // authenticating on the first configured port of this host (loopback when
 // sshd listens on every address). A server that was not reloaded after a
 // configuration change shows here.
-void live_kexinit(const SshModel &m, std::vector<Evidence> &bad, std::vector<Evidence> &good,
-                  std::string &note) {
+void live_kexinit(live::Probes &probes, const SshModel &m, std::vector<Evidence> &bad,
+                  std::vector<Evidence> &good, std::string &note) {
   const Scope &g = m.scopes.front();
   ssh::Value port = g.effective.get("port");
   int p = port.args.empty() ? 22 : std::atoi(port.args[0].c_str());
@@ -373,10 +372,10 @@ void live_kexinit(const SshModel &m, std::vector<Evidence> &bad, std::vector<Evi
       a = a.substr(0, a.find(':'));
     if (a == "::")
       addr = "::1";
-    else if (a != "0.0.0.0" && live::is_local_address(a))
+    else if (a != "0.0.0.0" && probes.is_local_address(a))
       addr = a;
   }
-  live::SshProbe probe = live::probe_ssh(addr, p);
+  live::SshProbe probe = probes.ssh(addr, p);
   std::string label = "live " + (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) +
                       ":" + std::to_string(p);
   if (!probe.error.empty()) {
@@ -443,7 +442,7 @@ void weak_algorithms(CheckRun &run) {
   }
   std::string live_note;
   if (run.ctx().live())
-    live_kexinit(*m, bad, good, live_note);
+    live_kexinit(run.ctx().probes(), *m, bad, good, live_note);
   if (!live_note.empty() && bad.empty()) {
     good.push_back({"", 0, live_note, "a KEXINIT", "live"});
     run.emit(Status::warn, "sshd",

@@ -11,7 +11,7 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/text.hpp>
-#include <bulwark/live/tls.hpp>
+#include <bulwark/live/probes.hpp>
 #include <bulwark/parse/apache.hpp>
 #include <bulwark/parse/nginx.hpp>
 #include <bulwark/parse/tls_policy.hpp>
@@ -69,13 +69,21 @@ std::string sni_of(const TlsEndpoint &e) {
   return "";
 }
 
-void probe_live(const RootFs &, TlsModel &m) {
+void probe_live(live::Probes &probes, TlsModel &m) {
   std::set<std::pair<std::string, int>> covered;
   std::set<std::tuple<std::string, int, std::string>> done;
-  auto listeners = live::tcp_listeners();
+  // TCP listeners as numeric addresses ("0.0.0.0" / "::" for any).
+  std::vector<std::pair<std::string, int>> listeners;
+  const auto &table = probes.listeners();
+  if (table)
+    for (auto &l : *table)
+      if (l.proto == 6)
+        listeners.emplace_back(l.addr.str(), static_cast<int>(l.port));
   auto listening = [&](int port) {
+    if (!table)
+      return true; // unknown: the probe itself finds out
     for (auto &l : listeners)
-      if (l.port == port)
+      if (l.second == port)
         return true;
     return false;
   };
@@ -89,24 +97,24 @@ void probe_live(const RootFs &, TlsModel &m) {
         addr = "127.0.0.1";
       else if (addr == "::")
         addr = "::1";
-      if (!live::is_local_address(addr))
+      if (!probes.is_local_address(addr))
         continue;
       std::string sni = sni_of(e);
       if (!done.insert({addr, l.port, sni}).second)
         continue;
       covered.insert({addr, l.port});
-      m.probes.push_back({i, live::probe_tls(addr, l.port, sni)});
+      m.probes.push_back({i, probes.tls(addr, l.port, sni)});
     }
   }
   // Listeners on the usual HTTPS ports that no configuration explains.
-  for (auto &l : listeners) {
-    if (l.port != 443 && l.port != 8443)
+  for (auto &[address, port] : listeners) {
+    if (port != 443 && port != 8443)
       continue;
-    std::string addr = l.address == "0.0.0.0" ? "127.0.0.1" : l.address == "::" ? "::1" : l.address;
-    if (covered.count({addr, l.port}) || !live::is_local_address(addr))
+    std::string addr = address == "0.0.0.0" ? "127.0.0.1" : address == "::" ? "::1" : address;
+    if (covered.count({addr, port}) || !probes.is_local_address(addr))
       continue;
-    covered.insert({addr, l.port});
-    m.probes.push_back({SIZE_MAX, live::probe_tls(addr, l.port, "")});
+    covered.insert({addr, port});
+    m.probes.push_back({SIZE_MAX, probes.tls(addr, port, "")});
   }
 }
 
@@ -156,7 +164,7 @@ TlsModel load_tls_model(Context &ctx) {
   }
   if (ctx.live()) {
     m.live = true;
-    probe_live(fs, m);
+    probe_live(ctx.probes(), m);
   }
   return m;
 }

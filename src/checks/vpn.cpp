@@ -7,17 +7,12 @@
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/probes.hpp>
 #include <bulwark/parse/openvpn.hpp>
+#include <bulwark/parse/sshd_config.hpp>
 #include <bulwark/parse/strongswan.hpp>
 
 #include <algorithm>
-#include <cstdio>
-#include <dirent.h>
-#include <fstream>
-#include <grp.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace bulwark {
 
@@ -234,23 +229,11 @@ struct OpenVpnProcess {
   // The file itself, through the process's own root (/proc/PID/root): a
   // daemon in a container whose path happens to equal a host file's is not
   // that file. 0/0 when it cannot be stat'ed.
-  dev_t dev = 0;
-  ino_t ino = 0;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
   long euid = -1;
   long egid = -1;
 };
-
-std::string slurp_proc(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s;
-  char buf[4096];
-  // /proc files report size 0: read until the end, bounded.
-  while (in && s.size() < (1u << 20)) {
-    in.read(buf, sizeof buf);
-    s.append(buf, static_cast<size_t>(in.gcount()));
-  }
-  return s;
-}
 
 std::string join_dir(const std::string &dir, const std::string &p) {
   if (p.empty() || p[0] == '/')
@@ -258,38 +241,29 @@ std::string join_dir(const std::string &dir, const std::string &p) {
   return RootFs::join(dir.empty() ? "/" : dir, p);
 }
 
-// Every process whose name is "openvpn": its --config (or the single file
-// argument OpenVPN also accepts), taken relative to --cd when given and to
-// the process's working directory otherwise, and its effective ids from
-// /proc/PID/status. Only on the host itself (--live), so /proc is this
-// host's.
-std::vector<OpenVpnProcess> running_openvpn() {
-  std::vector<OpenVpnProcess> out;
-  DIR *d = ::opendir("/proc");
-  if (d == nullptr)
+// Every process named "openvpn" in the process table: its --config (or the
+// single file argument OpenVPN also accepts), taken relative to --cd when
+// given and to the process's working directory otherwise, and its
+// effective ids.
+struct OpenVpnRunning {
+  std::optional<Error> error; // the process table could not be read
+  std::vector<OpenVpnProcess> procs;
+};
+
+OpenVpnRunning running_openvpn(live::Probes &probes) {
+  OpenVpnRunning out;
+  const auto &table = probes.processes();
+  if (!table) {
+    out.error = table.error();
     return out;
-  while (struct dirent *e = ::readdir(d)) {
-    std::string pid = e->d_name;
-    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit))
-      continue;
-    std::string base = "/proc/" + pid;
-    std::string comm = slurp_proc(base + "/comm");
-    if (comm != "openvpn\n")
+  }
+  for (const procfs::Process &proc : table->processes) {
+    if (proc.comm != "openvpn")
       continue;
     OpenVpnProcess p;
-    p.pid = std::atoi(pid.c_str());
-    std::vector<std::string> argv;
-    std::string cmd = slurp_proc(base + "/cmdline");
-    for (size_t i = 0; i < cmd.size();) {
-      size_t z = cmd.find('\0', i);
-      if (z == std::string::npos)
-        z = cmd.size();
-      argv.push_back(cmd.substr(i, z - i));
-      i = z + 1;
-    }
-    char cwd[4096];
-    ssize_t n = ::readlink((base + "/cwd").c_str(), cwd, sizeof cwd - 1);
-    std::string dir = n > 0 ? std::string(cwd, static_cast<size_t>(n)) : "/";
+    p.pid = proc.pid;
+    const std::vector<std::string> &argv = proc.argv;
+    std::string dir = proc.cwd.empty() ? "/" : proc.cwd;
     std::string config;
     std::string cd;
     for (size_t i = 1; i < argv.size(); ++i) {
@@ -307,42 +281,29 @@ std::vector<OpenVpnProcess> running_openvpn() {
       dir = cd;
     if (!config.empty()) {
       p.config = join_dir(dir, config);
-      struct stat st;
-      if (::stat((base + "/root" + p.config).c_str(), &st) == 0) {
-        p.dev = st.st_dev;
-        p.ino = st.st_ino;
+      if (auto st = probes.stat_in_process_root(p.pid, p.config)) {
+        p.dev = st->dev;
+        p.ino = st->ino;
       }
     }
-    std::string status = slurp_proc(base + "/status");
-    for (const char *key : {"Uid:", "Gid:"}) {
-      size_t at = status.find(std::string("\n") + key);
-      if (at == std::string::npos)
-        continue;
-      // real, effective, saved, filesystem
-      long real = -1, eff = -1;
-      if (std::sscanf(status.c_str() + at + 5, "%ld %ld", &real, &eff) == 2)
-        (key[0] == 'U' ? p.euid : p.egid) = eff;
-    }
-    if (p.euid >= 0 && p.egid >= 0) // a process that exited meanwhile has no status
-      out.push_back(p);
+    p.euid = proc.uid.effective;
+    p.egid = proc.gid.effective;
+    out.procs.push_back(p);
   }
-  ::closedir(d);
-  std::sort(out.begin(), out.end(),
-            [](const OpenVpnProcess &a, const OpenVpnProcess &b) { return a.pid < b.pid; });
   return out;
 }
 
-struct OpenVpnRunning {
-  std::vector<OpenVpnProcess> procs;
-};
-
-std::string id_name(long id, bool user) {
+// "1000 (alice)": the id with its name in the target's passwd or group file.
+std::string id_name(Context &ctx, long id, bool user) {
   if (user) {
-    if (const passwd *pw = ::getpwuid(static_cast<uid_t>(id)))
-      return std::to_string(id) + " (" + pw->pw_name + ")";
-  } else if (const group *gr = ::getgrgid(static_cast<gid_t>(id))) {
-    return std::to_string(id) + " (" + gr->gr_name + ")";
+    for (auto &e : ctx.accounts().passwd)
+      if (e.uid == id)
+        return std::to_string(id) + " (" + e.name + ")";
+    return std::to_string(id);
   }
+  const auto &db = ctx.model<ssh::UserDb>([&] { return ssh::UserDb::load(ctx.fs()); }, "userdb");
+  if (auto it = db.group_names.find(static_cast<uint32_t>(id)); it != db.group_names.end())
+    return std::to_string(id) + " (" + it->second + ")";
   return std::to_string(id);
 }
 
@@ -382,16 +343,22 @@ void openvpn_privileges(CheckRun &run) {
     // two disagree; persist-key/tun problems are reported with it.
     std::vector<Evidence> drift;
     if (run.ctx().live()) {
-      struct stat mine;
-      bool have = ::stat(c->path.c_str(), &mine) == 0;
-      const auto &procs =
-          run.ctx().model<OpenVpnRunning>([] { return OpenVpnRunning{running_openvpn()}; }).procs;
-      for (auto &p : procs) {
-        if (!have || p.ino == 0 || p.dev != mine.st_dev || p.ino != mine.st_ino)
+      Context &ctx = run.ctx();
+      auto mine = ctx.fs().stat(c->path);
+      const OpenVpnRunning &running = ctx.model<OpenVpnRunning>(
+          [&] { return running_openvpn(ctx.probes()); }, "openvpn processes");
+      if (running.error) {
+        run.emit(Status::error, c->path,
+                 "the running processes cannot be read: " + running.error->to_string(),
+                 {Evidence{running.error->path, 0, running.error->message, "", "live"}});
+        continue;
+      }
+      for (auto &p : running.procs) {
+        if (!mine || p.ino == 0 || p.dev != mine->dev || p.ino != mine->ino)
           continue;
         Evidence e{"", 0,
                    "openvpn pid " + std::to_string(p.pid) + " runs as uid " +
-                       id_name(p.euid, true) + ", gid " + id_name(p.egid, false),
+                       id_name(ctx, p.euid, true) + ", gid " + id_name(ctx, p.egid, false),
                    "an unprivileged user and group", "live process"};
         if (p.euid != 0 && p.egid != 0)
           good.push_back(e);

@@ -56,6 +56,8 @@ FileInfo to_info(const struct stat &st) {
   fi.gid = st.st_gid;
   fi.size = static_cast<uint64_t>(st.st_size);
   fi.mtime = st.st_mtime;
+  fi.dev = static_cast<uint64_t>(st.st_dev);
+  fi.ino = static_cast<uint64_t>(st.st_ino);
   return fi;
 }
 
@@ -437,6 +439,49 @@ Result<FileInfo> RootFs::stat(std::string_view target_path) const {
 
 Result<FileInfo> RootFs::lstat(std::string_view target_path) const {
   return stat_impl(target_path, false);
+}
+
+Result<std::string> RootFs::read_link(std::string_view target_path) const {
+  // An O_PATH|O_NOFOLLOW descriptor of the link itself, opened inside the
+  // root (openat2 returns the link, magic links included, rather than
+  // following it), then readlinkat(fd, ""). Whatever openat2 refuses takes
+  // the lstat walk, as read_file does.
+  int fd = -1;
+  if (m_root_fd && *m_root_fd >= 0) {
+    std::string rel(target_path);
+    struct open_how how {};
+    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    long r = ::syscall(SYS_openat2, *m_root_fd, rel.c_str(), &how, sizeof how);
+    fd = r < 0 ? -1 : static_cast<int>(r);
+  }
+  if (fd < 0) {
+    std::string host = TRY(resolve(target_path, false));
+    fd = ::open(host.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return sys_error("cannot open", target_path, errno);
+  }
+  // readlinkat(fd, "") on anything but a link says ENOENT: ask first.
+  struct stat st;
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {
+    int err = errno;
+    ::close(fd);
+    return sys_error("cannot stat", target_path, err);
+  }
+  if (!S_ISLNK(st.st_mode)) {
+    ::close(fd);
+    return Error{"is not a symbolic link", std::string(target_path), 0, EINVAL};
+  }
+  std::string buf(4096, '\0');
+  ssize_t n = ::readlinkat(fd, "", buf.data(), buf.size());
+  int err = errno;
+  ::close(fd);
+  if (n < 0)
+    return sys_error("cannot read symlink", target_path, err);
+  if (static_cast<size_t>(n) >= buf.size())
+    return sys_error("cannot read symlink", target_path, ENAMETOOLONG);
+  buf.resize(static_cast<size_t>(n));
+  return buf;
 }
 
 bool RootFs::exists(std::string_view target_path) const {

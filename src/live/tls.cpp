@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
-#include <fstream>
 #include <ifaddrs.h>
 #include <memory>
 #include <net/if.h>
@@ -274,49 +273,6 @@ bool is_local_address(const std::string &address) {
   }
   ::freeifaddrs(ifs);
   return found;
-}
-
-std::vector<Listener> tcp_listeners() {
-  std::vector<Listener> out;
-  // Live facts of the running host (the audited root is "/"): /proc is read
-  // directly, as the brief allows for explicitly live probes.
-  for (const char *file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line); // header
-    while (std::getline(in, line)) {
-      std::istringstream ls(line);
-      std::string sl, local, remote, state;
-      ls >> sl >> local >> remote >> state;
-      if (state != "0A")
-        continue;
-      size_t c = local.find(':');
-      if (c == std::string::npos)
-        continue;
-      std::string hex = local.substr(0, c);
-      Listener l;
-      l.port = static_cast<int>(std::strtol(local.c_str() + c + 1, nullptr, 16));
-      char buf[INET6_ADDRSTRLEN] = {};
-      if (hex.size() == 8) {
-        in_addr a{};
-        a.s_addr = static_cast<uint32_t>(std::strtoul(hex.c_str(), nullptr, 16));
-        ::inet_ntop(AF_INET, &a, buf, sizeof buf);
-      } else if (hex.size() == 32) {
-        in6_addr a{};
-        for (int w = 0; w < 4; ++w) {
-          uint32_t word =
-              static_cast<uint32_t>(std::strtoul(hex.substr(w * 8, 8).c_str(), nullptr, 16));
-          std::memcpy(&a.s6_addr[w * 4], &word, 4);
-        }
-        ::inet_ntop(AF_INET6, &a, buf, sizeof buf);
-      } else {
-        continue;
-      }
-      l.address = buf;
-      out.push_back(l);
-    }
-  }
-  return out;
 }
 
 } // namespace bulwark::live

@@ -362,7 +362,7 @@ TEST(FirewallChecks, ProcNetListeners) {
       "2\n"
       "   2: 0F02000A:0016 0102000A:C350 01 00000000:00000000 00:00000000 00000000     0        0 "
       "3\n";
-  auto l = parse_proc_net(tcp, 6, fw::Family::v4, "/proc/net/tcp");
+  auto l = procnet::parse_proc_net(tcp, 6, fw::Family::v4, "/proc/net/tcp").listeners;
   ASSERT_EQ(l.size(), 2u);
   EXPECT_EQ(l[0].addr.str(), "127.0.0.1");
   EXPECT_EQ(l[0].port, 5432u);
@@ -372,7 +372,7 @@ TEST(FirewallChecks, ProcNetListeners) {
   std::string tcp6 =
       "  sl  local_address                         remote_address                        st\n"
       "   0: 00000000000000000000000001000000:1EBD 00000000000000000000000000000000:0000 0A\n";
-  auto l6 = parse_proc_net(tcp6, 6, fw::Family::v6, "/proc/net/tcp6");
+  auto l6 = procnet::parse_proc_net(tcp6, 6, fw::Family::v6, "/proc/net/tcp6").listeners;
   ASSERT_EQ(l6.size(), 1u);
   EXPECT_EQ(l6[0].addr.str(), "::1");
   EXPECT_EQ(l6[0].port, 7869u);

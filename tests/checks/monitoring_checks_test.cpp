@@ -507,18 +507,25 @@ TEST(MonitoringFail2ban, OfflineIsNotApplicableFakeProcIsRead) {
   TempRoot r;
   r.mkdir("/etc");
   EXPECT_EQ(audit(r, "monitoring.fail2ban-running").status, Status::not_applicable);
-  r.write("/proc/1/comm", "systemd\n");
-  r.write("/proc/1/cmdline", std::string("/sbin/init\0", 11));
-  r.write("/proc/77/comm", "bulwark\n");
-  r.write("/proc/77/cmdline", std::string("/usr/bin/bulwark\0audit\0", 23));
+  auto process = [&r](const std::string &pid, const std::string &comm, const std::string &argv) {
+    r.write("/proc/" + pid + "/comm", comm + "\n");
+    r.write("/proc/" + pid + "/cmdline", argv);
+    r.write("/proc/" + pid + "/status",
+            "Name:\t" + comm + "\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+  };
+  process("1", "systemd", std::string("/sbin/init\0", 11));
+  process("77", "bulwark", std::string("/usr/bin/bulwark\0audit\0", 23));
   RootFs fs(r.path());
-  EXPECT_TRUE(monitoring::find_guard_processes(fs).empty());
-  r.write("/proc/78/comm", "bulwark\n");
-  r.write("/proc/78/cmdline", std::string("/usr/bin/bulwark\0watch\0", 23));
-  r.write("/proc/812/comm", "fail2ban-server\n");
-  r.write("/proc/812/cmdline",
+  auto none = procfs::load_processes(fs);
+  ASSERT_TRUE(none.ok()) << none.error().to_string();
+  EXPECT_EQ(none->processes.size(), 2u);
+  EXPECT_TRUE(monitoring::find_guard_processes(*none).empty());
+  process("78", "bulwark", std::string("/usr/bin/bulwark\0watch\0", 23));
+  process("812", "fail2ban-server",
           std::string("/usr/bin/python3\0/usr/bin/fail2ban-server\0-xf\0start\0", 52));
-  auto found = monitoring::find_guard_processes(fs);
+  auto table = procfs::load_processes(fs);
+  ASSERT_TRUE(table.ok()) << table.error().to_string();
+  auto found = monitoring::find_guard_processes(*table);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].what, "bulwark watch");
   EXPECT_EQ(found[1].what, "fail2ban-server");
@@ -539,7 +546,9 @@ TEST(MonitoringFail2ban, LiveHostSeesARealProcess) {
   ::usleep(100 * 1000);
   RootFs host("/");
   bool seen = false;
-  for (auto &m : monitoring::find_guard_processes(host))
+  auto table = procfs::load_processes(host);
+  ASSERT_TRUE(table.ok()) << table.error().to_string();
+  for (auto &m : monitoring::find_guard_processes(*table))
     seen = seen || m.pid == pid;
   AuditRequest req;
   req.root = "/";

@@ -6,6 +6,7 @@
 #include <bulwark/core/walk.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fcntl.h>
@@ -410,4 +411,67 @@ TEST(RootFs, LstatNamesTheLinkStatFollowsItBothModes) {
     ::close(od->fd);
     EXPECT_EQ(od->target, "/etc");
   }
+}
+
+TEST(RootFs, ReadLinkGivesTheTextWithoutFollowing) {
+  HostSecret secret;
+  TempRoot r;
+  r.write("/etc/real.conf", "x\n");
+  r.symlink("/dev/null", "/etc/systemd/system/ufw.service");
+  r.symlink("../real.conf", "/etc/alt/conf");
+  r.symlink(secret.path, "/etc/hostile");
+  RootFs fs(r.path());
+  auto masked = fs.read_link("/etc/systemd/system/ufw.service");
+  ASSERT_TRUE(masked.ok()) << masked.error().to_string();
+  EXPECT_EQ(*masked, "/dev/null"); // the text, though /dev/null is absent in the root
+  EXPECT_EQ(*fs.read_link("/etc/alt/conf"), "../real.conf");
+  // The link's text is returned as it is; nothing it names is opened.
+  EXPECT_EQ(*fs.read_link("/etc/hostile"), secret.path);
+}
+
+TEST(RootFs, ReadLinkResolvesDirectoriesInsideTheRoot) {
+  HostSecret secret;
+  TempRoot r;
+  // /etc/d is a link to an absolute directory: re-rooted, so /etc/d/l is
+  // the root's /data/l, never the host's /data.
+  r.symlink("/data", "/etc/d");
+  r.symlink("inside", "/data/l");
+  r.symlink(secret.dir.path(), "/escape");
+  RootFs fs(r.path());
+  EXPECT_EQ(*fs.read_link("/etc/d/l"), "inside");
+  auto out = fs.read_link("/escape/secret");
+  ASSERT_FALSE(out.ok());
+  EXPECT_TRUE(out.error().not_found()) << out.error().to_string();
+  auto up = fs.read_link("/../../etc/d");
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ(*up, "/data");
+}
+
+TEST(RootFs, ReadLinkRefusesWhatIsNotALink) {
+  TempRoot r;
+  r.write("/etc/file", "x\n");
+  RootFs fs(r.path());
+  auto file = fs.read_link("/etc/file");
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().sys_errno, EINVAL);
+  auto dir = fs.read_link("/etc");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.error().sys_errno, EINVAL);
+  auto absent = fs.read_link("/etc/none");
+  ASSERT_FALSE(absent.ok());
+  EXPECT_TRUE(absent.error().not_found());
+}
+
+TEST(RootFs, StatTellsWhetherTwoPathsAreOneFile) {
+  TempRoot r;
+  r.write("/etc/a", "x\n");
+  r.write("/etc/b", "x\n");
+  ASSERT_EQ(::link(r.host("/etc/a").c_str(), r.host("/etc/hard").c_str()), 0);
+  RootFs fs(r.path());
+  auto a = fs.stat("/etc/a"), b = fs.stat("/etc/b"), hard = fs.stat("/etc/hard");
+  ASSERT_TRUE(a.ok() && b.ok() && hard.ok());
+  EXPECT_NE(a->ino, 0u);
+  EXPECT_EQ(a->dev, hard->dev);
+  EXPECT_EQ(a->ino, hard->ino);
+  EXPECT_NE(a->ino, b->ino);
 }

@@ -19,6 +19,10 @@
 
 namespace bulwark {
 
+namespace live {
+class Probes; // <bulwark/live/probes.hpp>
+}
+
 // The SSH server as the checks see it.
 struct SshModel {
   enum class State { ok, absent, unreadable };
@@ -47,6 +51,9 @@ struct TargetOptions {
   std::vector<std::string> env_files; // --env-file (host paths), in order
   std::string postgres_dsn;           // --postgres-dsn (live PostgreSQL probes)
   bool host_env = false; // --host-env: compose interpolation sees this process's environment
+  // The live probes. Null: the host's own (live::host_probes()). A test's
+  // fake stands for the host, so with it --live holds on any root.
+  std::shared_ptr<live::Probes> probes;
 };
 
 class Context {
@@ -55,8 +62,11 @@ public:
       : m_fs(fs), m_options(std::move(options)) {}
   const RootFs &fs() const { return m_fs; }
   const TargetOptions &options() const { return m_options; }
-  // Live probes run only for --live on the host's own root.
-  bool live() const { return m_options.live && m_fs.is_host_root(); }
+  // Live probes run only for --live on the host's own root (or on a test's
+  // root with fake probes).
+  bool live() const { return m_options.live && (m_fs.is_host_root() || m_options.probes); }
+  // Every look at the running system goes through these (live/probes.hpp).
+  live::Probes &probes();
 
   const SshModel &ssh();
   const accounts::AccountsModel &accounts();
@@ -123,6 +133,7 @@ private:
   std::unique_ptr<Result<sudoers::SudoersModel>> m_sudoers;
   std::unique_ptr<SysctlModel> m_sysctl;
   std::map<std::type_index, std::shared_ptr<void>> m_models;
+  std::shared_ptr<live::Probes> m_probes; // options.probes, or the host's on first use
   std::vector<PerfEntry> m_perf;
   int m_depth = 0;
 };

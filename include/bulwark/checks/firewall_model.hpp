@@ -7,6 +7,7 @@
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/firewall.hpp>
 #include <bulwark/parse/systemd_units.hpp>
+#include <bulwark/parse/proc_net.hpp>
 
 #include <string>
 #include <vector>
@@ -55,17 +56,11 @@ struct FirewallModel {
                       std::optional<std::string> iif = {}, uint8_t ct = fw::ct_new) const;
 };
 
-FirewallModel load_firewall_model(const RootFs &fs, bool live, const systemd::UnitFiles &units);
-
-// Listening sockets of /proc/net/{tcp,tcp6,udp,udp6} text.
-struct Listener {
-  int proto = 6;
-  fw::Family family = fw::Family::v4;
-  fw::Addr addr;
-  uint32_t port = 0;
-  std::string source; // "/proc/net/tcp:3"
-};
-std::vector<Listener> parse_proc_net(std::string_view text, int proto, fw::Family family,
-                                     const std::string &path);
+namespace live {
+class Probes;
+}
+// probes: the live ruleset (`nft list ruleset`) decides; null offline.
+FirewallModel load_firewall_model(const RootFs &fs, live::Probes *probes,
+                                  const systemd::UnitFiles &units);
 
 } // namespace bulwark

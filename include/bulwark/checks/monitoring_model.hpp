@@ -8,6 +8,7 @@
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/dotenv.hpp>
+#include <bulwark/parse/procfs.hpp>
 #include <bulwark/parse/promrules.hpp>
 
 #include <optional>
@@ -54,14 +55,13 @@ bool is_reference(std::string_view value);
 // when it is long enough that they give little away) and its length.
 std::string mask(std::string_view value);
 
-// Processes of the live host, from proc_dir (a /proc).
+// The processes of a process table that guard against brute force.
 struct ProcessMatch {
   int pid = 0;
   std::string what; // "fail2ban-server", "bulwark watch"
   std::string path; // proc_dir/PID/cmdline
 };
-std::vector<ProcessMatch> find_guard_processes(const RootFs &fs,
-                                               const std::string &proc_dir = "/proc");
+std::vector<ProcessMatch> find_guard_processes(const procfs::ProcessTable &t);
 
 // Where a database directory's data lives, and whether that is encrypted.
 struct DataVolume {

@@ -40,6 +40,8 @@ struct FileInfo {
   uint32_t gid = 0;
   uint64_t size = 0;
   int64_t mtime = 0; // seconds since the epoch
+  uint64_t dev = 0;  // st_dev and st_ino: whether two paths name one file
+  uint64_t ino = 0;
 };
 
 class RootFs {
@@ -76,6 +78,12 @@ public:
 
   Result<FileInfo> stat(std::string_view target_path) const;  // follows
   Result<FileInfo> lstat(std::string_view target_path) const; // does not
+
+  // The text of the symbolic link at target_path, as readlink(2) gives it:
+  // the last component is not followed, the directories before it are
+  // resolved inside the root. Errors: not_found() when absent, EINVAL when
+  // the path is not a symbolic link, ENAMETOOLONG beyond 4095 bytes.
+  Result<std::string> read_link(std::string_view target_path) const;
 
   // Entry names of a directory, sorted bytewise, without "." and "..".
   Result<std::vector<std::string>> list_dir(std::string_view target_dir) const;

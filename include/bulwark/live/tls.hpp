@@ -47,11 +47,4 @@ TlsProbe probe_tls(const std::string &address, int port, const std::string &sni,
 // True for loopback and for the addresses of this host's interfaces.
 bool is_local_address(const std::string &address);
 
-struct Listener {
-  std::string address; // numeric, "0.0.0.0" / "::" for any
-  int port = 0;
-};
-// TCP sockets in LISTEN state from /proc/net/tcp and /proc/net/tcp6.
-std::vector<Listener> tcp_listeners();
-
 } // namespace bulwark::live

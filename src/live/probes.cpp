@@ -1,0 +1,79 @@
+// The host's probes: src/live's functions, /proc through RootFs("/"), the
+// kernel's ruleset through libnftables (see probes.hpp).
+#include <bulwark/live/probes.hpp>
+
+#include <nftables/libnftables.h>
+
+#include <optional>
+
+namespace bulwark::live {
+
+Result<std::string> nft_list_ruleset() {
+  nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (ctx == nullptr)
+    return Error{"libnftables: cannot create a context"};
+  nft_ctx_buffer_output(ctx);
+  nft_ctx_buffer_error(ctx);
+  // nft_run_cmd_from_buffer wants a writable, NUL-terminated buffer.
+  char cmd[] = "list ruleset";
+  int rc = nft_run_cmd_from_buffer(ctx, cmd);
+  std::string out = nft_ctx_get_output_buffer(ctx);
+  std::string err = nft_ctx_get_error_buffer(ctx);
+  nft_ctx_free(ctx);
+  if (rc != 0) {
+    while (!err.empty() && (err.back() == '\n' || err.back() == ' '))
+      err.pop_back();
+    return Error{"nft list ruleset: " + (err.empty() ? std::string("failed") : err)};
+  }
+  return out;
+}
+
+namespace {
+
+class HostProbes final : public Probes {
+public:
+  bool is_local_address(const std::string &address) override {
+    return live::is_local_address(address);
+  }
+  SshProbe ssh(const std::string &address, int port) override { return probe_ssh(address, port); }
+  TlsProbe tls(const std::string &address, int port, const std::string &sni) override {
+    return probe_tls(address, port, sni);
+  }
+  std::vector<PgProbeResult> pg_no_password(int port) override {
+    return pg_probe_no_password(port);
+  }
+  PgLiveInfo pg_query(const std::string &dsn) override { return live::pg_query(dsn); }
+  RedisProbeResult redis(const std::string &host, int port) override {
+    return redis_probe(host, port);
+  }
+  RedisProbeResult redis_tls(const std::string &host, int port) override {
+    return redis_probe_tls(host, port);
+  }
+  Result<std::string> nft_ruleset() override { return nft_list_ruleset(); }
+  const Result<procfs::ProcessTable> &processes() override {
+    if (!m_processes)
+      m_processes.emplace(procfs::load_processes(m_host, "/proc"));
+    return *m_processes;
+  }
+  const Result<std::vector<procnet::Listener>> &listeners() override {
+    if (!m_listeners)
+      m_listeners.emplace(procnet::read_listeners(m_host, "/proc"));
+    return *m_listeners;
+  }
+  Result<FileInfo> stat_in_process_root(int pid, const std::string &path) override {
+    return procfs::stat_in_process_root(m_host, "/proc", pid, path);
+  }
+
+private:
+  RootFs m_host{"/"};
+  std::optional<Result<procfs::ProcessTable>> m_processes;
+  std::optional<Result<std::vector<procnet::Listener>>> m_listeners;
+};
+
+} // namespace
+
+std::shared_ptr<Probes> host_probes() {
+  return std::make_shared<HostProbes>();
+}
+
+} // namespace bulwark::live

@@ -87,8 +87,9 @@ void verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
     return;
   }
   if (!errs.empty()) {
+    // Fail closed: redis-server refuses such a file, so what runs is not it.
     ev.insert(ev.end(), errs.begin(), errs.end());
-    run.emit(Status::warn, i.path,
+    run.emit(Status::error, i.path,
              msg + "; but " + errs.front().path + ":" + std::to_string(errs.front().line) + ": " +
                  errs.front().found,
              std::move(ev));

@@ -1,6 +1,7 @@
 // sysctl.network and sysctl.kernel on offline roots: systemd-sysctl's
 // precedence decides, the deciding line is cited, profiles change the rules.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -34,17 +35,8 @@ fs.protected_symlinks = 1
 fs.protected_hardlinks = 1
 )";
 
-std::map<std::string, Finding> audit(const TempRoot &r, const std::string &profile = "baseline") {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {"sysctl"};
-  req.profiles = {profile};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok());
-  std::map<std::string, Finding> out;
-  for (auto &f : rep->findings)
-    out[f.check] = f;
-  return out;
+test::Findings audit(const TempRoot &r, const std::string &profile = "baseline") {
+  return test::run_checks(r.path(), {.only = {"sysctl"}, .profiles = {profile}});
 }
 
 } // namespace

@@ -222,8 +222,8 @@ TEST(Cases, EveryParsedDomainHasAFailClosedCase) {
   for (auto &c : cases)
     if (c.name.rfind("broken-", 0) == 0)
       domains.insert(c.domain);
-  for (const char *d : {"ssh", "sysctl", "pam", "logging", "firewall", "fail2ban", "postgres",
-                        "redis", "tls", "vpn", "container"})
+  for (const char *d : {"ssh", "sysctl", "pam", "accounts", "logging", "firewall", "fail2ban",
+                        "postgres", "redis", "tls", "vpn", "container"})
     EXPECT_TRUE(domains.count(d)) << "no tests/cases/" << d << "/broken-* case";
 }
 

@@ -242,8 +242,8 @@ TEST(PostgresChecks, BrokenFilesAreReportedWithTheirLine) {
   Cluster none;
   std::filesystem::remove(none.r.host(k_dir + "/pg_hba.conf"));
   auto g = audit(none.r);
-  EXPECT_EQ(g["postgres.hba-no-trust"][0].status, Status::error);
-  EXPECT_EQ(g["postgres.ssl"][0].status, Status::pass);
+  EXPECT_EQ(g.each("postgres.hba-no-trust").at(0).status, Status::error);
+  EXPECT_EQ(g.each("postgres.ssl").at(0).status, Status::pass);
 }
 
 TEST(PostgresChecks, DebianDefaultCluster) {

@@ -172,18 +172,18 @@ TEST(TlsChecks, WeakCiphersNamedAndStrongOutsideListWarns) {
   strong_outside.replace(at, conf.find(';', at) - at,
                          "ECDHE-ECDSA-AES256-CCM:ECDHE-RSA-AES128-GCM-SHA256");
   r.write("/etc/nginx/nginx.conf", strong_outside);
-  EXPECT_EQ(audit(r)["tls.strong-ciphers"][0].status, Status::warn);
+  EXPECT_EQ(audit(r).each("tls.strong-ciphers").at(0).status, Status::warn);
   std::string weak = conf;
   weak.replace(at, conf.find(';', at) - at, "ECDHE-RSA-AES128-GCM-SHA256:NULL-SHA256:@SECLEVEL=0");
   r.write("/etc/nginx/nginx.conf", weak);
-  auto f = audit(r)["tls.strong-ciphers"][0];
+  auto f = audit(r).each("tls.strong-ciphers").at(0);
   EXPECT_EQ(f.status, Status::fail);
   EXPECT_NE(f.message.find("NULL encryption: NULL-SHA256"), std::string::npos) << f.message;
   EXPECT_EQ(f.evidence[0].line, 3);
   std::string broken = conf;
   broken.replace(at, conf.find(';', at) - at, "NOSUCHCIPHER");
   r.write("/etc/nginx/nginx.conf", broken);
-  EXPECT_EQ(audit(r)["tls.strong-ciphers"][0].status, Status::error);
+  EXPECT_EQ(audit(r).each("tls.strong-ciphers").at(0).status, Status::error);
 }
 
 TEST(TlsChecks, TlsOnlyThirteenIgnoresTheTwelveList) {
@@ -195,7 +195,7 @@ TEST(TlsChecks, TlsOnlyThirteenIgnoresTheTwelveList) {
                conf.find(';', conf.find("ssl_ciphers ")) - conf.find("ssl_ciphers ") - 12,
                "ALL:@SECLEVEL=0");
   r.write("/etc/nginx/nginx.conf", conf);
-  EXPECT_EQ(audit(r)["tls.strong-ciphers"][0].status, Status::pass);
+  EXPECT_EQ(audit(r).each("tls.strong-ciphers").at(0).status, Status::pass);
 }
 
 TEST(TlsChecks, ApacheDefaultsFail) {

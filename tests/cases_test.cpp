@@ -185,14 +185,17 @@ TEST_P(CaseTest, VerdictsAsExpected) {
       }
     const Finding &f = *pick;
     EXPECT_EQ(to_string(f.status), to_string(*status)) << f.message;
-    if (std::string m = scalar(e, "message"); !m.empty())
+    if (std::string m = scalar(e, "message"); !m.empty()) {
       EXPECT_NE(f.message.find(m), std::string::npos) << "message: " << f.message;
-    if (std::string ev = scalar(e, "evidence"); !ev.empty())
+    }
+    if (std::string ev = scalar(e, "evidence"); !ev.empty()) {
       EXPECT_TRUE(has_evidence(f, ev)) << "no evidence " << ev << " among:\n" << evidence_text(f);
+    }
   }
 
-  if (std::string n = scalar(*doc, "findings"); !n.empty())
+  if (std::string n = scalar(*doc, "findings"); !n.empty()) {
     EXPECT_EQ(got.all().size(), static_cast<size_t>(std::stoi(n))) << got.dump();
+  }
   const AuditReport &rep = got.report();
   if (std::string n = scalar(*doc, "score_below"); !n.empty()) {
     EXPECT_LT(compute_score(rep.findings), std::stoi(n)) << got.dump();

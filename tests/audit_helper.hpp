@@ -160,4 +160,14 @@ inline Findings run_checks(const std::string &root, const AuditOptions &opt = {}
   return Findings(std::move(*rep));
 }
 
+// The same for the checks `only` selects, with `profiles` (empty: baseline).
+inline Findings audit_only(const std::string &root, std::vector<std::string> only,
+                           std::vector<std::string> profiles = {}, bool live = false) {
+  AuditOptions opt;
+  opt.only = std::move(only);
+  opt.profiles = std::move(profiles);
+  opt.live = live;
+  return run_checks(root, opt);
+}
+
 } // namespace bulwark::test

@@ -14,7 +14,7 @@ using bulwark::test::TempRoot;
 namespace {
 
 test::Findings audit(const TempRoot &r, const std::string &profile = "baseline") {
-  return test::run_checks(r.path(), {.only = {"fail2ban"}, .profiles = {profile}});
+  return test::audit_only(r.path(), {"fail2ban"}, {profile});
 }
 
 const char *k_dpkg_fail2ban = "Package: fail2ban\nStatus: install ok installed\n"
@@ -185,9 +185,7 @@ TEST(Fail2banChecks, LiveLooksForAFail2banServerProcess) {
   r.write("/proc/77/cmdline",
           "vim\0-R\0/usr/bin/fail2ban-server\0"s);     // only argv[0], argv[1] count
   r.write("/proc/self/cmdline", "fail2ban-server\0"s); // not a pid
-  auto live = [&] {
-    return test::run_checks(r.path(), {.only = {"fail2ban.installed"}, .live = true});
-  };
+  auto live = [&] { return test::audit_only(r.path(), {"fail2ban.installed"}, {}, true); };
   {
     auto f = live();
     const Finding &x = f.one("fail2ban.installed");
@@ -206,7 +204,7 @@ TEST(Fail2banChecks, LiveLooksForAFail2banServerProcess) {
     EXPECT_EQ(x.evidence[1].found, "fail2ban-server (pid 4242)");
   }
   // Offline the process table is not read at all.
-  auto offline = test::run_checks(r.path(), {.only = {"fail2ban.installed"}});
+  auto offline = test::audit_only(r.path(), {"fail2ban.installed"});
   EXPECT_EQ(offline.one("fail2ban.installed").status, Status::pass);
   EXPECT_EQ(offline.one("fail2ban.installed").evidence.size(), 1u);
 }

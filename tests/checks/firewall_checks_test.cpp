@@ -18,7 +18,7 @@ using bulwark::test::TempRoot;
 namespace {
 
 test::Findings audit(const TempRoot &r, const std::string &profile = "baseline") {
-  return test::run_checks(r.path(), {.only = {"firewall"}, .profiles = {profile}});
+  return test::audit_only(r.path(), {"firewall"}, {profile});
 }
 
 bool cites(const Finding &f, const std::string &path, int line) {

@@ -19,7 +19,7 @@ std::string stanza(const std::string &pkg) {
 }
 
 test::Findings audit(const TempRoot &r) {
-  return test::run_checks(r.path(), {.only = {"logging"}});
+  return test::audit_only(r.path(), {"logging"});
 }
 
 const char *k_rules = R"(-D

@@ -33,7 +33,7 @@ std::vector<Finding> audit_all(const TempRoot &r, const std::string &only) {
 }
 
 Finding audit(const TempRoot &r, const std::string &id) {
-  return test::run_checks(r.path(), {.only = {id}}).one(id);
+  return test::audit_only(r.path(), {id}).one(id);
 }
 
 bool has_evidence(const Finding &f, const std::string &path, int line) {

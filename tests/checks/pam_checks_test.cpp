@@ -41,7 +41,7 @@ void with_pwquality(const TempRoot &r, const std::string &conf) {
 }
 
 Finding audit(const TempRoot &r, const std::string &id) {
-  return test::run_checks(r.path(), {.only = {id}}).one(id);
+  return test::audit_only(r.path(), {id}).one(id);
 }
 
 bool cites(const Finding &f, const std::string &path, int line) {

@@ -47,7 +47,7 @@ void debian_root(const TempRoot &r, bool with_uu = true) {
 }
 
 Finding audit_one(const TempRoot &r, const std::string &id) {
-  return test::run_checks(r.path(), {.only = {id}}).one(id);
+  return test::audit_only(r.path(), {id}).one(id);
 }
 
 const Evidence *evidence_at(const Finding &f, const std::string &path) {

@@ -62,7 +62,7 @@ std::string replace(std::string s, const std::string &from, const std::string &t
 }
 
 test::Findings audit(const TempRoot &r) {
-  return test::run_checks(r.path(), {.only = {"postgres"}});
+  return test::audit_only(r.path(), {"postgres"});
 }
 
 Finding one(const TempRoot &r, const std::string &id) {

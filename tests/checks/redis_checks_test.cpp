@@ -45,7 +45,7 @@ std::string replace(std::string s, const std::string &from, const std::string &t
 }
 
 test::Findings audit(const TempRoot &r) {
-  return test::run_checks(r.path(), {.only = {"redis"}});
+  return test::audit_only(r.path(), {"redis"});
 }
 
 // Every message and evidence text of the audit. A secret's absence from it

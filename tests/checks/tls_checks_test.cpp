@@ -20,7 +20,7 @@ using bulwark::test::TempRoot;
 namespace {
 
 test::Findings audit(const TempRoot &r, const std::string &only = "tls") {
-  return test::run_checks(r.path(), {.only = {only}});
+  return test::audit_only(r.path(), {only});
 }
 
 const char *k_good_server = R"(http {

@@ -20,7 +20,7 @@ using bulwark::test::TempRoot;
 namespace {
 
 test::Findings audit(const TempRoot &r) {
-  return test::run_checks(r.path(), {.only = {"vpn"}});
+  return test::audit_only(r.path(), {"vpn"});
 }
 
 const char *k_server = R"(# hardened

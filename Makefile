@@ -22,7 +22,7 @@ TEST_PACKAGES = libbenchmark-dev strace \
            file man-db groff-base lintian bash-completion zsh jq \
            fail2ban nftables iptables iproute2 postgresql redis-server nginx \
            sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl \
-           strongswan-starter prometheus curl systemd-journal-remote
+           strongswan-starter prometheus curl systemd-journal-remote openssl
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).
 TEST_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
@@ -30,11 +30,20 @@ PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# The test targets run with BULWARK_REQUIRE_ORACLES=1: a test whose oracle
+# (sshd, postgres, the SARIF Multitool, the Debian root, ...) is missing FAILS
+# instead of skipping, and so does a failed debootstrap or npm install. A
+# developer's quick `make unit REQUIRE_ORACLES=0` lets them skip.
+REQUIRE_ORACLES ?= 1
+TEST_ENV = BULWARK_REQUIRE_ORACLES=$(REQUIRE_ORACLES) BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) \
+           BULWARK_SARIF_MULTITOOL=$(SARIF_TOOL)
+
 # A debootstrapped Debian 12 root, for the tests that compare bulwark's
 # verdicts with the root's own programs (`chroot ROOT sshd -T`) and audit a
 # real system end to end (broken, then hardened). Built once and cached; the
 # stamp names the package list, so a new list rebuilds it. Where it cannot be
-# built (no root, no mirror) those tests skip.
+# built (no root, no mirror) this fails with REQUIRE_ORACLES=1, and the tests
+# that need it skip otherwise.
 DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
 DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate
@@ -106,10 +115,14 @@ debian-root:
 	      echo "$(DEBIAN_INCLUDE)" > $(DEBIAN_ROOT).tmp/.bulwark-stamp; \
 	      rm -rf $(DEBIAN_ROOT); mv $(DEBIAN_ROOT).tmp $(DEBIAN_ROOT); \
 	    else \
+	      rm -rf $(DEBIAN_ROOT).tmp; tail -20 /tmp/bulwark-debootstrap.log; \
+	      if [ "$(REQUIRE_ORACLES)" = 1 ]; then \
+	        echo "error: debootstrap failed (see /tmp/bulwark-debootstrap.log)"; exit 1; fi; \
 	      echo "warning: debootstrap failed (see /tmp/bulwark-debootstrap.log); the tests that need it will skip"; \
-	      rm -rf $(DEBIAN_ROOT).tmp; \
 	    fi; \
 	  else \
+	    if [ "$(REQUIRE_ORACLES)" = 1 ]; then \
+	      echo "error: not root or no debootstrap: no Debian root for the tests"; exit 1; fi; \
 	    echo "warning: not root or no debootstrap; the tests that need a Debian root will skip"; \
 	  fi; \
 	fi
@@ -120,11 +133,13 @@ SARIF_TOOL_VERSION = 5.7.0
 sarif-tool:
 	@if [ ! -d $(SARIF_TOOL)/node_modules/@microsoft/sarif-multitool ]; then \
 	  npm install --no-audit --no-fund --prefix $(SARIF_TOOL) @microsoft/sarif-multitool@$(SARIF_TOOL_VERSION) \
-	    || echo "warning: npm install of the SARIF Multitool failed; the SARIF validation test will skip"; \
+	    || { if [ "$(REQUIRE_ORACLES)" = 1 ]; then \
+	           echo "error: npm install of the SARIF Multitool failed"; exit 1; fi; \
+	         echo "warning: npm install of the SARIF Multitool failed; the SARIF validation test will skip"; }; \
 	fi
 
 unit: build debian-root sarif-tool
-	cd $(BUILD) && BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) BULWARK_SARIF_MULTITOOL=$(SARIF_TOOL) ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && $(TEST_ENV) ctest --output-on-failure -j$(JOBS)
 
 # -g1: line tables for the sanitizers' backtraces, without the full debug
 # information that costs a quarter of the compile time.
@@ -134,8 +149,7 @@ asan-test: debian-root sarif-tool
 	  -DBULWARK_FUZZ_REPLAY=ON -DBULWARK_WERROR=$(WERROR) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp BULWARK_DEBIAN_ROOT=$(DEBIAN_ROOT) \
-	  BULWARK_SARIF_MULTITOOL=$(SARIF_TOOL) \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(TEST_ENV) \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
 # The Debian root and the SARIF Multitool download while the build compiles

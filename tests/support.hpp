@@ -1,12 +1,15 @@
 #pragma once
-// Test helpers: a throwaway root directory built from strings, and running
-// the built bulwark binary.
+// Test helpers: a throwaway root directory built from strings, running the
+// built bulwark binary, and BULWARK_REQUIRE: what a test needs from the
+// machine (an oracle program, the Debian root, root privileges).
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <string>
+#include <string_view>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,9 +78,77 @@ inline RunResult run_command(const std::string &cmd) {
   return r;
 }
 
+// BULWARK_REQUIRE_ORACLES=1 (set by `make test`, `make unit`, `make
+// asan-test` and so by CI): a test whose oracle or environment is missing
+// fails instead of skipping. Without it (a developer's quick run) it skips.
+// The Debian-root tests once skipped for weeks with nobody noticing.
+inline bool oracles_required() {
+  const char *env = std::getenv("BULWARK_REQUIRE_ORACLES");
+  return env != nullptr && std::string_view(env) == "1";
+}
+
+inline ::testing::TestPartResult::Type missing_requirement_result() {
+  return oracles_required() ? ::testing::TestPartResult::kFatalFailure
+                            : ::testing::TestPartResult::kSkip;
+}
+
+inline const char *missing_requirement_prefix() {
+  return oracles_required() ? "BULWARK_REQUIRE_ORACLES=1 and a requirement of this test is missing"
+                            : "skipped (BULWARK_REQUIRE_ORACLES=1 makes this a failure)";
+}
+
+// Is `name` an executable program: an absolute path, or a name found on
+// PATH or in /usr/sbin, /sbin, /usr/bin, /bin (root's PATH has the sbin
+// directories, a user's may not)?
+inline bool have_program(const std::string &name) {
+  if (name.empty())
+    return false;
+  if (name.front() == '/')
+    return ::access(name.c_str(), X_OK) == 0;
+  std::string dirs = std::getenv("PATH") ? std::getenv("PATH") : "";
+  dirs += ":/usr/sbin:/sbin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos)
+      end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
+      return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+} // namespace bulwark::test
+
+// BULWARK_REQUIRE(condition) << "why";
+// In a test body or SetUp(): when `condition` is false the test stops there,
+// as skipped, or as failed under BULWARK_REQUIRE_ORACLES=1. Use it for what
+// the machine must provide (a program, the Debian root, root privileges,
+// network namespaces), never for the behaviour under test. The switch keeps
+// an enclosing if/else unambiguous (gtest's own idiom).
+#define BULWARK_REQUIRE(condition)                                                                 \
+  switch (0)                                                                                       \
+  case 0:                                                                                          \
+  default:                                                                                         \
+    if (condition)                                                                                 \
+      ;                                                                                            \
+    else                                                                                           \
+      return ::testing::internal::AssertHelper(                                                    \
+                 ::bulwark::test::missing_requirement_result(), __FILE__, __LINE__,                \
+                 ::bulwark::test::missing_requirement_prefix()) = ::testing::Message()
+
+// BULWARK_REQUIRE_TOOL("sshd") << "(Debian package openssh-server)";
+#define BULWARK_REQUIRE_TOOL(name)                                                                 \
+  BULWARK_REQUIRE(::bulwark::test::have_program(name)) << (name) << " is not installed "
+
+namespace bulwark::test {
+
 // The debootstrapped Debian 12 root the Makefile builds (`make debian-root`)
-// and names in BULWARK_DEBIAN_ROOT, or "" when there is none (the tests that
-// need it skip).
+// and names in BULWARK_DEBIAN_ROOT, or "" when there is none. Tests that need
+// it say BULWARK_REQUIRE_DEBIAN_ROOT(root), which fails under
+// BULWARK_REQUIRE_ORACLES=1.
 inline std::string debian_root() {
   const char *env = std::getenv("BULWARK_DEBIAN_ROOT");
   if (env == nullptr || *env == '\0')
@@ -86,6 +157,16 @@ inline std::string debian_root() {
   std::string etc = std::string(env) + "/etc/debian_version";
   return ::stat(etc.c_str(), &st) == 0 ? std::string(env) : "";
 }
+
+} // namespace bulwark::test
+
+// std::string root; BULWARK_REQUIRE_DEBIAN_ROOT(root); sets `root` to the
+// Debian root or stops the test (skipped, or failed when oracles are required).
+#define BULWARK_REQUIRE_DEBIAN_ROOT(var)                                                           \
+  BULWARK_REQUIRE(!((var) = ::bulwark::test::debian_root()).empty())                               \
+      << "BULWARK_DEBIAN_ROOT is not a debootstrapped Debian 12 root (run `make debian-root`)"
+
+namespace bulwark::test {
 
 // A wall-time bound for tests that guard against hangs and blow-ups on
 // hostile input (a regex that backtracks, an include loop, a probe that never

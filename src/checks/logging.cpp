@@ -234,6 +234,17 @@ void audit_rules(CheckRun &run) {
     run.emit(Status::fail, "", "audit rules do not watch " + missing_names, missing);
     return;
   }
+  if (!diags.empty()) {
+    // Fail closed: auditctl -R stops at the first rule it rejects (without
+    // -c), and an unreadable rules file may hold anything, so what the
+    // kernel ends up with is not what these files say.
+    diags.insert(diags.end(), good.begin(), good.end());
+    run.emit(Status::error, "",
+             "the audit rules have errors, first " + diags.front().path + ":" +
+                 std::to_string(diags.front().line) + ": " + diags.front().found,
+             diags);
+    return;
+  }
   if (rules.enabled && *rules.enabled == 2)
     good.push_back(
         Evidence{rules.enabled_loc.path, rules.enabled_loc.line, "-e 2", "-e 2", "immutable"});
@@ -406,9 +417,22 @@ void retention(CheckRun &run) {
       ev.push_back(v.evidence);
       msg += (msg.empty() ? "" : "; ") + v.message;
     }
+    std::optional<Evidence> first_error;
     for (const auto &d : lr.diagnostics)
-      if (d.level != logrotate::Diagnostic::Level::info)
+      if (d.level != logrotate::Diagnostic::Level::info) {
         ev.push_back(Evidence{d.loc.path, d.loc.line, d.message, "", "logrotate"});
+        if (d.level == logrotate::Diagnostic::Level::error && !first_error)
+          first_error = ev.back();
+      }
+    // Fail closed: a logrotate file with errors (unreadable, or one logrotate
+    // rejects) may hold the block that decides these logs' rotation.
+    if (first_error && worst != Status::fail) {
+      run.emit(Status::error, "rsyslog",
+               msg + "; but " + first_error->path + ":" + std::to_string(first_error->line) + ": " +
+                   first_error->found,
+               ev);
+      return;
+    }
     run.emit(worst, "rsyslog", msg, ev);
     return;
   }

@@ -233,7 +233,9 @@ std::vector<Evidence> hba_errors(const PgCluster &c) {
   return out;
 }
 
-// Emits pass/fail for one cluster; a pass over a file with errors is a warn.
+// Emits pass/fail for one cluster; a pass over a file with errors is an
+// error (fail closed: the server refuses to start, or a reload keeps rules
+// that are not in the file, so what runs is unknown).
 void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
              std::vector<Evidence> ev, const std::vector<Evidence> &errors) {
   if (!ok) {
@@ -243,7 +245,7 @@ void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
   }
   if (!errors.empty()) {
     ev.insert(ev.end(), errors.begin(), errors.end());
-    run.emit(Status::warn, c.subject,
+    run.emit(Status::error, c.subject,
              message + "; but " + errors.front().path + ":" + std::to_string(errors.front().line) +
                  ": " + errors.front().found,
              std::move(ev));

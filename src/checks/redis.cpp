@@ -33,10 +33,18 @@ RedisModel load_model(const RootFs &fs) {
   std::vector<std::string> candidates;
   for (const char *pattern : {"/etc/redis/redis.conf", "/etc/redis/redis-*.conf", "/etc/redis.conf",
                               "/usr/local/etc/redis.conf", "/usr/local/etc/redis/redis.conf"})
-    if (auto g = fs.glob(pattern))
-      for (auto &p : *g)
+    if (auto g = fs.glob(pattern)) {
+      std::vector<std::string> found = *g;
+      // glob() leaves out a name that cannot be resolved (a link loop, no
+      // permission); it is still a configuration, one that cannot be read,
+      // and load_redis_conf() says so (fail closed, not "no Redis").
+      if (found.empty() && std::string_view(pattern).find('*') == std::string_view::npos)
+        if (auto st = fs.stat(pattern); !st && !st.error().not_found() && fs.lstat(pattern))
+          found.push_back(pattern);
+      for (auto &p : found)
         if (std::find(candidates.begin(), candidates.end(), p) == candidates.end())
           candidates.push_back(p);
+    }
   std::set<std::string> included;
   for (auto &p : candidates) {
     if (included.count(p))
@@ -87,8 +95,9 @@ void verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
     return;
   }
   if (!errs.empty()) {
+    // Fail closed: redis-server refuses such a file, so what runs is not it.
     ev.insert(ev.end(), errs.begin(), errs.end());
-    run.emit(Status::warn, i.path,
+    run.emit(Status::error, i.path,
              msg + "; but " + errs.front().path + ":" + std::to_string(errs.front().line) + ": " +
                  errs.front().found,
              std::move(ev));

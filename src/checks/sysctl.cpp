@@ -109,10 +109,16 @@ void judge(CheckRun &run, std::span<const Rule> rules,
     bool parsed = !v.empty() && *end == '\0';
     (parsed && r.ok(n) ? good : bad).push_back(e);
   }
-  std::vector<Evidence> diags;
+  std::vector<Evidence> diags, unreadable;
   for (auto &d : m.diagnostics)
-    if (d.level == SysctlDiagnostic::Level::error)
+    if (d.level == SysctlDiagnostic::Level::error) {
       diags.push_back(Evidence{d.loc.path, d.loc.line, d.message, "", "parse"});
+      // Line 0: the whole file could not be read, so whatever it sets is
+      // unknown (systemd-sysctl fails on it too). A bad line is skipped by
+      // systemd-sysctl as well, and the values that count are still known.
+      if (d.loc.line == 0)
+        unreadable.push_back(diags.back());
+    }
   if (!bad.empty()) {
     std::string what;
     for (auto &b : bad)
@@ -120,6 +126,15 @@ void judge(CheckRun &run, std::span<const Rule> rules,
     bad.insert(bad.end(), unknown.begin(), unknown.end());
     bad.insert(bad.end(), diags.begin(), diags.end());
     run.emit(Status::fail, "", what, bad);
+    return;
+  }
+  if (!unreadable.empty()) {
+    // Fail closed: the file that cannot be read may set any of these keys.
+    unreadable.insert(unreadable.end(), good.begin(), good.end());
+    run.emit(Status::error, "",
+             "cannot read " + unreadable.front().path + " (" + unreadable.front().found +
+                 "): the values it sets are unknown",
+             unreadable);
     return;
   }
   if (!unknown.empty() || !diags.empty()) {

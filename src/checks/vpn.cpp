@@ -82,14 +82,21 @@ std::string where(const SourceLocation &l) {
 // The server configurations to judge; emits not_applicable when none.
 std::vector<const openvpn::Config *> servers(CheckRun &run, const VpnModel &m) {
   std::vector<const openvpn::Config *> out;
+  bool unreadable = false;
   for (auto &c : m.openvpn) {
     for (auto &d : c.diagnostics)
       run.emit(Status::error, c.path, where(d.loc) + ": " + d.message,
                {{d.loc.path, d.loc.line, d.message, "", "parse"}});
+    // A file that could not be read at all has nothing to judge: its error
+    // is the verdict, never a pass on built-in defaults.
+    if (c.options.empty() && !c.diagnostics.empty()) {
+      unreadable = true;
+      continue;
+    }
     if (!c.is_client())
       out.push_back(&c);
   }
-  if (out.empty())
+  if (out.empty() && !unreadable)
     run.emit(Status::not_applicable, "",
              m.openvpn.empty() ? "no OpenVPN configuration in /etc/openvpn/server or /etc/openvpn"
                                : "the OpenVPN configurations are client configurations");

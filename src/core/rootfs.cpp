@@ -523,7 +523,13 @@ Result<std::vector<std::string>> RootFs::glob(std::string_view pattern) const {
       std::string prefix = dir == "/" ? "" : dir;
       if (!has_glob_magic(comp)) {
         std::string p = prefix + "/" + comp;
+        // As glob(3), a name that is there matches even when it cannot be
+        // resolved (a link loop, no permission): the caller's read then
+        // fails with the reason, instead of the file silently not existing.
+        // A dangling link is still no match.
         if (exists(p))
+          next.push_back(p);
+        else if (auto st = stat(p); !st && !st.error().not_found() && lstat(p))
           next.push_back(p);
         continue;
       }

@@ -182,6 +182,12 @@ struct Reader {
       return;
     }
     auto st = fs.stat(path);
+    if (!st && !st.error().not_found()) {
+      // Not "not a regular file": it cannot be looked at (a symbolic link
+      // loop, no permission), so what it holds is unknown.
+      diag(Diagnostic::Level::error, st.error().message, path, 0);
+      return;
+    }
     if (!st || st->type != FileInfo::Type::regular)
       return; // logrotate ignores what is not a regular file
     if ((st->mode & 022) != 0) {

@@ -537,7 +537,10 @@ ConfTree load(const RootFs &fs, const std::string &main) {
   ConfTree tree;
   tree.main_path = main;
   auto st = fs.stat(main);
-  if (!st)
+  // Absent: no nginx. Present but unresolvable (a link loop, no permission):
+  // an nginx whose configuration cannot be read, which the read below
+  // reports as a diagnostic (fail closed, not "nginx is not configured").
+  if (!st && st.error().not_found())
     return tree;
   tree.present = true;
   Loader l;

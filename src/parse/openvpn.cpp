@@ -231,7 +231,12 @@ std::vector<Config> load_all(const RootFs &fs) {
       continue;
     for (auto &p : *g) {
       auto st = fs.stat(p);
-      if (!st || st->type != FileInfo::Type::regular)
+      // A dangling link or a directory is no configuration; a file that
+      // cannot be looked at (a link loop, no permission) is one that cannot
+      // be read, and load() says so (fail closed, not "no OpenVPN").
+      if (!st && st.error().not_found())
+        continue;
+      if (st && st->type != FileInfo::Type::regular)
         continue;
       out.push_back(load(fs, p));
     }

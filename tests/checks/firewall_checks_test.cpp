@@ -2,6 +2,7 @@
 // files (ufw, iptables-persistent, nftables), and names the line that
 // decided. Guide values come from profile files written by the test.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -16,18 +17,8 @@ using bulwark::test::TempRoot;
 
 namespace {
 
-std::map<std::string, Finding> audit(const TempRoot &r, const std::string &profile = "baseline") {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {"firewall"};
-  req.profiles = {profile};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok()) << (rep.ok() ? "" : rep.error().to_string());
-  std::map<std::string, Finding> out;
-  if (rep.ok())
-    for (auto &f : rep->findings)
-      out[f.check] = f;
-  return out;
+test::Findings audit(const TempRoot &r, const std::string &profile = "baseline") {
+  return test::audit_only(r.path(), {"firewall"}, {profile});
 }
 
 bool cites(const Finding &f, const std::string &path, int line) {
@@ -400,7 +391,7 @@ TEST(FirewallChecks, FixturesPassTheRealLoaders) {
     EXPECT_EQ(res.exit_code, 0) << t.cmd << ": " << res.err;
     ++ran;
   }
-  if (ran == 0)
-    GTEST_SKIP() << "neither iptables-restore nor nft can run here (packages iptables, nftables; "
-                    "CAP_NET_ADMIN)";
+  BULWARK_REQUIRE(ran > 0)
+      << "neither iptables-restore nor nft can run here (packages iptables, nftables; "
+         "CAP_NET_ADMIN)";
 }

@@ -475,9 +475,8 @@ void run_differential(bool nft) {
   Backend b = nft ? Backend{"nft", "nft -c -f", "nft -f", "/usr/sbin/nft"}
                   : Backend{"iptables", "iptables-restore --test", "iptables-restore",
                             "/usr/sbin/iptables-restore"};
-  if (::access(b.program, X_OK) != 0)
-    GTEST_SKIP() << b.program << " is not installed (Debian: " << (nft ? "nftables" : "iptables")
-                 << ")";
+  BULWARK_REQUIRE(::access(b.program, X_OK) == 0)
+      << b.program << " is not installed (Debian: " << (nft ? "nftables" : "iptables") << ")";
   auto t0 = std::chrono::steady_clock::now();
   TempRoot tmp;
   RootFs fs(tmp.path());
@@ -538,9 +537,9 @@ void run_differential(bool nft) {
         auto r = run_command(std::string(b.check) + " " + tmp.path() + "/r" + std::to_string(i));
         ASSERT_EQ(r.exit_code, 0) << texts[i] << r.err;
       }
-      GTEST_SKIP() << "network namespaces unavailable (" << n->why
-                   << "): every generated ruleset was validated by `" << b.check
-                   << "`, none was loaded";
+      BULWARK_REQUIRE(false) << "network namespaces unavailable (" << n->why
+                             << "): every generated ruleset was validated by `" << b.check
+                             << "`, none was loaded";
     }
   std::mutex mu;
   std::vector<std::string> failures;
@@ -640,11 +639,10 @@ TEST(FirewallKernel, NftRulesetsAgreeWithTheKernel) {
 // Live: bulwark --live run inside the server namespace reads that
 // namespace's /proc/net/tcp and its kernel ruleset (nft list ruleset).
 TEST(FirewallKernel, LiveExposedListenersInANamespace) {
-  if (::access("/usr/sbin/nft", X_OK) != 0)
-    GTEST_SKIP() << "nft is not installed (Debian: nftables)";
+  BULWARK_REQUIRE(::access("/usr/sbin/nft", X_OK) == 0)
+      << "nft is not installed (Debian: nftables)";
   Net net;
-  if (!net.up)
-    GTEST_SKIP() << "network namespaces unavailable: " << net.why;
+  BULWARK_REQUIRE(net.up) << "network namespaces unavailable: " << net.why;
   Listeners ls;
   ASSERT_TRUE(in_ns(net.ns_s, [&] {
     for (uint32_t p : {443u, 5432u}) {

@@ -157,8 +157,7 @@ TEST(FsChecksWorldWritable, HostileNamesAreEscapedInFindings) {
 // As nobody, a root-only directory cannot be read: an error finding names
 // it, and the verdict still covers the rest (the built binary, black box).
 TEST(FsChecksWorldWritable, UnreadableDirectoryIsReportedAndTheRestJudged) {
-  if (::access("/usr/bin/setpriv", X_OK) != 0)
-    GTEST_SKIP() << "setpriv (util-linux) is missing";
+  BULWARK_REQUIRE(::access("/usr/bin/setpriv", X_OK) == 0) << "setpriv (util-linux) is missing";
   TempRoot r;
   ::chmod(r.path().c_str(), 0755);
   r.write("/root/.ssh/authorized_keys", "", 0600);
@@ -337,8 +336,8 @@ TEST(FsChecksSuid, DpkgFileParsersFollowDpkg) {
 // and the whole fs domain runs clean.
 TEST(FsChecksSuid, DebianRootIsWithinTheKnownSet) {
   std::string root = bulwark::test::debian_root();
-  if (root.empty())
-    GTEST_SKIP() << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
+  BULWARK_REQUIRE(!root.empty())
+      << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
   AuditRequest req;
   req.root = root;
   req.only = {"fs"};

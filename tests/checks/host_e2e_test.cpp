@@ -32,12 +32,12 @@ class HostE2e : public ::testing::Test {
 protected:
   void SetUp() override {
     const char *src = std::getenv("BULWARK_DEBIAN_ROOT");
-    if (src == nullptr || !std::filesystem::exists(std::string(src) + "/etc/pam.d/sshd"))
-      GTEST_SKIP() << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
-    if (!std::filesystem::exists(std::string(src) +
-                                 "/usr/lib/x86_64-linux-gnu/security/pam_google_authenticator.so"))
-      GTEST_SKIP()
-          << "the Debian root predates libpam-google-authenticator (run `make debian-root`)";
+    BULWARK_REQUIRE(
+        !(src == nullptr || !std::filesystem::exists(std::string(src) + "/etc/pam.d/sshd")))
+        << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
+    BULWARK_REQUIRE(std::filesystem::exists(
+        std::string(src) + "/usr/lib/x86_64-linux-gnu/security/pam_google_authenticator.so"))
+        << "the Debian root predates libpam-google-authenticator (run `make debian-root`)";
     auto cp =
         run_command("cp -a --reflink=auto '" + std::string(src) + "/.' '" + root.path() + "/'");
     ASSERT_EQ(cp.exit_code, 0) << cp.err;

@@ -1,6 +1,7 @@
 // logging.* on fake roots: each check passes and fails, citing the deciding
 // file and line.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -17,17 +18,8 @@ std::string stanza(const std::string &pkg) {
          "\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\n";
 }
 
-std::map<std::string, Finding> audit(const TempRoot &r) {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {"logging"};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok());
-  std::map<std::string, Finding> out;
-  if (rep.ok())
-    for (auto &f : rep->findings)
-      out[f.check] = f;
-  return out;
+test::Findings audit(const TempRoot &r) {
+  return test::audit_only(r.path(), {"logging"});
 }
 
 const char *k_rules = R"(-D

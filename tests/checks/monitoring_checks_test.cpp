@@ -3,6 +3,7 @@
 // deciding file and line; secrets never reach the output; live facts read
 // from a fake /proc and /sys, and from a real process of this host.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -32,9 +33,7 @@ std::vector<Finding> audit_all(const TempRoot &r, const std::string &only) {
 }
 
 Finding audit(const TempRoot &r, const std::string &id) {
-  auto all = audit_all(r, id);
-  EXPECT_EQ(all.size(), 1u) << id;
-  return all.empty() ? Finding{} : all.front();
+  return test::audit_only(r.path(), {id}).one(id);
 }
 
 bool has_evidence(const Finding &f, const std::string &path, int line) {
@@ -205,8 +204,7 @@ TEST(SecretsFilePermissions, EnvSecretFilesAndKeys) {
 }
 
 TEST(SecretsFilePermissions, OwnerMustBeRootOrTheDirectoryOwner) {
-  if (::geteuid() != 0)
-    GTEST_SKIP() << "needs root to chown";
+  BULWARK_REQUIRE(::geteuid() == 0) << "needs root to chown";
   TempRoot r;
   r.write("/home/deploy/app/.env", "A=1\n", 0600);
   ASSERT_EQ(::chown(r.host("/home/deploy/app/.env").c_str(), 1234, 1234), 0);

@@ -2,6 +2,7 @@
 // from Debian 12's real /etc/pam.d: each passes and fails, and the deciding
 // file and line are asserted.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -40,13 +41,7 @@ void with_pwquality(const TempRoot &r, const std::string &conf) {
 }
 
 Finding audit(const TempRoot &r, const std::string &id) {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {id};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok());
-  EXPECT_EQ(rep->findings.size(), 1u);
-  return rep->findings.empty() ? Finding{} : rep->findings[0];
+  return test::audit_only(r.path(), {id}).one(id);
 }
 
 bool cites(const Finding &f, const std::string &path, int line) {

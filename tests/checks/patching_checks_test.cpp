@@ -2,6 +2,7 @@
 // fake Debian 12 roots built from the real files unattended-upgrades
 // 2.9.1+nmu3 ships (tests/data/apt/), each link of the chain broken in turn.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -46,15 +47,7 @@ void debian_root(const TempRoot &r, bool with_uu = true) {
 }
 
 Finding audit_one(const TempRoot &r, const std::string &id) {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {id};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok());
-  if (!rep.ok() || rep->findings.empty())
-    return {};
-  EXPECT_EQ(rep->findings.size(), 1u);
-  return rep->findings[0];
+  return test::audit_only(r.path(), {id}).one(id);
 }
 
 const Evidence *evidence_at(const Finding &f, const std::string &path) {

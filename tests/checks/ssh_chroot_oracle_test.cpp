@@ -176,12 +176,10 @@ Arrangement arrange(std::mt19937 &g, const std::string &debian_main) {
 
 TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
   const char *env = std::getenv("BULWARK_DEBIAN_ROOT");
-  if (env == nullptr || !fs::exists(std::string(env) + "/usr/sbin/sshd"))
-    GTEST_SKIP()
-        << "set BULWARK_DEBIAN_ROOT to a debootstrapped Debian 12 root with openssh-server "
-           "(make test does when debootstrap can reach a mirror)";
-  if (::geteuid() != 0)
-    GTEST_SKIP() << "chroot needs root";
+  BULWARK_REQUIRE(!(env == nullptr || !fs::exists(std::string(env) + "/usr/sbin/sshd")))
+      << "set BULWARK_DEBIAN_ROOT to a debootstrapped Debian 12 root with openssh-server "
+         "(make test does when debootstrap can reach a mirror)";
+  BULWARK_REQUIRE(::geteuid() == 0) << "chroot needs root";
   // Work on a copy: the cached root is shared with other tests that may run
   // at the same time (ctest -j), and must never see our generated configs.
   bulwark::test::TempRoot copy;

@@ -2,6 +2,7 @@
 // configurations and generated certificates, naming the deciding file and
 // line (line 0 for defaults and absences).
 
+#include "../audit_helper.hpp"
 #include "../parse/x509_gen.hpp"
 #include "../support.hpp"
 
@@ -18,17 +19,8 @@ using bulwark::test::TempRoot;
 
 namespace {
 
-std::map<std::string, std::vector<Finding>> audit(const TempRoot &r,
-                                                  const std::string &only = "tls") {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {only};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok());
-  std::map<std::string, std::vector<Finding>> out;
-  for (auto &f : rep->findings)
-    out[f.check].push_back(f);
-  return out;
+test::Findings audit(const TempRoot &r, const std::string &only = "tls") {
+  return test::audit_only(r.path(), {only});
 }
 
 const char *k_good_server = R"(http {
@@ -59,8 +51,8 @@ TEST(TlsChecks, NotApplicableWithoutWebServer) {
   r.mkdir("/etc");
   auto f = audit(r);
   for (const char *id : {"tls.min-version", "tls.strong-ciphers", "tls.hsts", "tls.cert-expiry"}) {
-    ASSERT_EQ(f[id].size(), 1u) << id;
-    EXPECT_EQ(f[id][0].status, Status::not_applicable) << id;
+    ASSERT_EQ(f.each(id).size(), 1u) << id;
+    EXPECT_EQ(f.one(id).status, Status::not_applicable) << id;
   }
 }
 
@@ -70,14 +62,14 @@ TEST(TlsChecks, HardenedNginxPasses) {
   auto f = audit(r);
   for (const char *id : {"tls.min-version", "tls.strong-ciphers", "tls.hsts", "tls.cert-rotation",
                          "tls.cert-expiry", "tls.key-strength"}) {
-    ASSERT_FALSE(f[id].empty()) << id;
-    for (auto &x : f[id])
+    ASSERT_FALSE(f.each(id).empty()) << id;
+    for (auto &x : f.each(id))
       EXPECT_EQ(x.status, Status::pass) << id << ": " << x.message;
   }
-  EXPECT_EQ(f["tls.min-version"][0].evidence[0].path, "/etc/nginx/nginx.conf");
-  EXPECT_EQ(f["tls.min-version"][0].evidence[0].line, 2);
-  EXPECT_EQ(f["tls.strong-ciphers"][0].evidence[0].line, 3);
-  EXPECT_EQ(f["tls.hsts"][0].evidence[0].line, 9);
+  EXPECT_EQ(f.one("tls.min-version").evidence[0].path, "/etc/nginx/nginx.conf");
+  EXPECT_EQ(f.one("tls.min-version").evidence[0].line, 2);
+  EXPECT_EQ(f.one("tls.strong-ciphers").evidence[0].line, 3);
+  EXPECT_EQ(f.one("tls.hsts").evidence[0].line, 9);
 }
 
 TEST(TlsChecks, DebianDefaultNginxWithTlsFails) {
@@ -94,21 +86,21 @@ TEST(TlsChecks, DebianDefaultNginxWithTlsFails) {
   r.write("/etc/ssl/c.pem", g.cert_pem);
   r.write("/etc/ssl/k.pem", g.key_pem, 0600);
   auto f = audit(r);
-  ASSERT_EQ(f["tls.min-version"].size(), 1u);
+  ASSERT_EQ(f.each("tls.min-version").size(), 1u);
   // Listed, but OpenSSL 3 at Debian's security level 2 refuses them: warn.
-  auto &mv = f["tls.min-version"][0];
+  auto &mv = f.one("tls.min-version");
   EXPECT_EQ(mv.status, Status::warn) << mv.message;
   EXPECT_EQ(mv.evidence[0].path, "/etc/nginx/nginx.conf");
   EXPECT_EQ(mv.evidence[0].line, 3);
   EXPECT_NE(mv.message.find("TLSv1, TLSv1.1"), std::string::npos) << mv.message;
   EXPECT_NE(mv.message.find("security level 2"), std::string::npos) << mv.message;
   // ssl_ciphers unset: nginx's HIGH:!aNULL:!MD5 has CBC and static-RSA suites.
-  auto &sc = f["tls.strong-ciphers"][0];
+  auto &sc = f.one("tls.strong-ciphers");
   EXPECT_EQ(sc.status, Status::fail);
   EXPECT_EQ(sc.evidence[0].line, 0);
   EXPECT_NE(sc.evidence[0].found.find("nginx default"), std::string::npos);
   EXPECT_NE(sc.message.find("no forward secrecy"), std::string::npos) << sc.message;
-  auto &h = f["tls.hsts"][0];
+  auto &h = f.one("tls.hsts");
   EXPECT_EQ(h.status, Status::fail);
   EXPECT_EQ(h.evidence[0].path, "/etc/nginx/sites-enabled/default");
   EXPECT_EQ(h.evidence[0].line, 1);
@@ -123,7 +115,7 @@ TEST(TlsChecks, SeclevelZeroLetsOldVersionsThrough) {
                "DHE-RSA-CHACHA20-POLY1305:@SECLEVEL=0;");
   r.write("/etc/nginx/nginx.conf", conf);
   auto findings = audit(r); // the findings must outlive the reference
-  auto &mv = findings["tls.min-version"][0];
+  auto &mv = findings.one("tls.min-version");
   EXPECT_EQ(mv.status, Status::fail) << mv.message;
   EXPECT_EQ(mv.evidence[0].line, 2);
   EXPECT_NE(mv.message.find("@SECLEVEL=0"), std::string::npos) << mv.message;
@@ -137,7 +129,7 @@ TEST(TlsChecks, LocationAddHeaderDropsHsts) {
                "location /api {\n      add_header X-Frame-Options DENY;\n    }");
   r.write("/etc/nginx/nginx.conf", conf);
   auto f = audit(r);
-  auto &h = f["tls.hsts"][0];
+  auto &h = f.one("tls.hsts");
   ASSERT_EQ(h.status, Status::fail) << h.message;
   ASSERT_EQ(h.evidence.size(), 1u);
   EXPECT_EQ(h.evidence[0].line, 10);
@@ -165,8 +157,9 @@ TEST(TlsChecks, HstsValues) {
     conf.replace(at, conf.find(";\n", at) - at, c.header);
     r.write("/etc/nginx/nginx.conf", conf);
     auto f = audit(r);
-    EXPECT_EQ(f["tls.hsts"][0].status, c.expected) << c.header << ": " << f["tls.hsts"][0].message;
-    EXPECT_EQ(f["tls.hsts"][0].evidence[0].line, 9);
+    EXPECT_EQ(f.one("tls.hsts").status, c.expected)
+        << c.header << ": " << f.one("tls.hsts").message;
+    EXPECT_EQ(f.one("tls.hsts").evidence[0].line, 9);
   }
 }
 
@@ -179,18 +172,18 @@ TEST(TlsChecks, WeakCiphersNamedAndStrongOutsideListWarns) {
   strong_outside.replace(at, conf.find(';', at) - at,
                          "ECDHE-ECDSA-AES256-CCM:ECDHE-RSA-AES128-GCM-SHA256");
   r.write("/etc/nginx/nginx.conf", strong_outside);
-  EXPECT_EQ(audit(r)["tls.strong-ciphers"][0].status, Status::warn);
+  EXPECT_EQ(audit(r).each("tls.strong-ciphers").at(0).status, Status::warn);
   std::string weak = conf;
   weak.replace(at, conf.find(';', at) - at, "ECDHE-RSA-AES128-GCM-SHA256:NULL-SHA256:@SECLEVEL=0");
   r.write("/etc/nginx/nginx.conf", weak);
-  auto f = audit(r)["tls.strong-ciphers"][0];
+  auto f = audit(r).each("tls.strong-ciphers").at(0);
   EXPECT_EQ(f.status, Status::fail);
   EXPECT_NE(f.message.find("NULL encryption: NULL-SHA256"), std::string::npos) << f.message;
   EXPECT_EQ(f.evidence[0].line, 3);
   std::string broken = conf;
   broken.replace(at, conf.find(';', at) - at, "NOSUCHCIPHER");
   r.write("/etc/nginx/nginx.conf", broken);
-  EXPECT_EQ(audit(r)["tls.strong-ciphers"][0].status, Status::error);
+  EXPECT_EQ(audit(r).each("tls.strong-ciphers").at(0).status, Status::error);
 }
 
 TEST(TlsChecks, TlsOnlyThirteenIgnoresTheTwelveList) {
@@ -202,7 +195,7 @@ TEST(TlsChecks, TlsOnlyThirteenIgnoresTheTwelveList) {
                conf.find(';', conf.find("ssl_ciphers ")) - conf.find("ssl_ciphers ") - 12,
                "ALL:@SECLEVEL=0");
   r.write("/etc/nginx/nginx.conf", conf);
-  EXPECT_EQ(audit(r)["tls.strong-ciphers"][0].status, Status::pass);
+  EXPECT_EQ(audit(r).each("tls.strong-ciphers").at(0).status, Status::pass);
 }
 
 TEST(TlsChecks, ApacheDefaultsFail) {
@@ -211,12 +204,12 @@ TEST(TlsChecks, ApacheDefaultsFail) {
   r.write("/etc/apache2/sites-enabled/s.conf",
           "<VirtualHost *:443>\nServerName a\nSSLEngine on\n</VirtualHost>\n");
   auto f = audit(r);
-  auto &mv = f["tls.min-version"][0];
+  auto &mv = f.one("tls.min-version");
   EXPECT_EQ(mv.status, Status::warn);
   EXPECT_EQ(mv.evidence[0].path, "/etc/apache2/apache2.conf");
   EXPECT_EQ(mv.evidence[0].line, 0);
   EXPECT_NE(mv.evidence[0].found.find("apache default"), std::string::npos);
-  EXPECT_EQ(f["tls.hsts"][0].status, Status::fail);
+  EXPECT_EQ(f.one("tls.hsts").status, Status::fail);
 }
 
 TEST(TlsChecks, CertificateRules) {
@@ -240,15 +233,16 @@ TEST(TlsChecks, CertificateRules) {
     std::string label = c.spec.key + std::to_string(c.spec.bits) + " " +
                         std::to_string(c.spec.not_before_days) + ".." +
                         std::to_string(c.spec.not_after_days) + " " + c.spec.digest;
-    ASSERT_EQ(f["tls.cert-rotation"].size(), 1u) << label;
-    EXPECT_EQ(f["tls.cert-rotation"][0].status, c.rotation)
-        << label << f["tls.cert-rotation"][0].message;
-    EXPECT_EQ(f["tls.cert-rotation"][0].evidence[0].path, "/etc/nginx/certs/www.pem");
-    EXPECT_NE(f["tls.cert-rotation"][0].evidence[0].context.find("/etc/nginx/nginx.conf:7"),
+    ASSERT_EQ(f.each("tls.cert-rotation").size(), 1u) << label;
+    EXPECT_EQ(f.one("tls.cert-rotation").status, c.rotation)
+        << label << f.one("tls.cert-rotation").message;
+    EXPECT_EQ(f.one("tls.cert-rotation").evidence[0].path, "/etc/nginx/certs/www.pem");
+    EXPECT_NE(f.one("tls.cert-rotation").evidence[0].context.find("/etc/nginx/nginx.conf:7"),
               std::string::npos);
-    EXPECT_EQ(f["tls.cert-expiry"][0].status, c.expiry) << label << f["tls.cert-expiry"][0].message;
+    EXPECT_EQ(f.one("tls.cert-expiry").status, c.expiry)
+        << label << f.one("tls.cert-expiry").message;
     Status key = Status::pass;
-    for (auto &k : f["tls.key-strength"])
+    for (auto &k : f.each("tls.key-strength"))
       if (k.status == Status::fail)
         key = Status::fail;
     EXPECT_EQ(key, c.key) << label;
@@ -266,14 +260,14 @@ TEST(TlsChecks, LetsencryptLiveAndBadFiles) {
   r.write("/etc/letsencrypt/live/bad/privkey.pem", g.key_pem.substr(0, 80));
   auto f = audit(r);
   bool expired = false, not_pem = false, bad_key = false;
-  for (auto &x : f["tls.cert-expiry"]) {
+  for (auto &x : f.each("tls.cert-expiry")) {
     expired = expired ||
               (x.status == Status::fail && x.subject == "/etc/letsencrypt/live/ex/fullchain.pem" &&
                x.message.find("expired") != std::string::npos);
     not_pem = not_pem ||
               (x.status == Status::error && x.subject == "/etc/letsencrypt/live/bad/fullchain.pem");
   }
-  for (auto &x : f["tls.key-strength"])
+  for (auto &x : f.each("tls.key-strength"))
     bad_key = bad_key || (x.status == Status::error &&
                           x.evidence[0].path == "/etc/letsencrypt/live/bad/privkey.pem");
   EXPECT_TRUE(expired);
@@ -288,7 +282,7 @@ TEST(TlsChecks, ParseErrorsAreReportedAndTheRestGoesOn) {
   r.write("/etc/nginx/broken.conf", "server {\n  listen 8443 ssl\n");
   auto f = audit(r);
   bool err = false, pass = false;
-  for (auto &x : f["tls.min-version"]) {
+  for (auto &x : f.each("tls.min-version")) {
     err = err || (x.status == Status::error && x.evidence[0].path == "/etc/nginx/broken.conf");
     pass = pass || x.status == Status::pass;
   }

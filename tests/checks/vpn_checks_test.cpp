@@ -2,6 +2,7 @@
 // blocks, `config`), WireGuard modes and owners, strongSwan proposals in
 // swanctl.conf and ipsec.conf; each check passes and fails with file:line.
 
+#include "../audit_helper.hpp"
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -18,16 +19,8 @@ using bulwark::test::TempRoot;
 
 namespace {
 
-std::map<std::string, std::vector<Finding>> audit(const TempRoot &r) {
-  AuditRequest req;
-  req.root = r.path();
-  req.only = {"vpn"};
-  auto rep = run_audit(req);
-  EXPECT_TRUE(rep.ok());
-  std::map<std::string, std::vector<Finding>> out;
-  for (auto &f : rep->findings)
-    out[f.check].push_back(f);
-  return out;
+test::Findings audit(const TempRoot &r) {
+  return test::audit_only(r.path(), {"vpn"});
 }
 
 const char *k_server = R"(# hardened
@@ -94,11 +87,11 @@ TEST(VpnChecks, NotApplicableWhenAbsent) {
   TempRoot r;
   r.mkdir("/etc");
   auto f = audit(r);
-  for (auto &[id, v] : f) {
+  ASSERT_EQ(f.by_check().size(), 5u) << f.dump();
+  for (auto &[id, v] : f.by_check()) {
     ASSERT_EQ(v.size(), 1u) << id;
     EXPECT_EQ(v[0].status, Status::not_applicable) << id;
   }
-  EXPECT_EQ(f.size(), 5u);
 }
 
 TEST(VpnChecks, HardenedOpenvpnPasses) {
@@ -108,11 +101,11 @@ TEST(VpnChecks, HardenedOpenvpnPasses) {
   auto f = audit(r);
   for (const char *id :
        {"vpn.openvpn-tls", "vpn.openvpn-hmac-firewall", "vpn.openvpn-privileges"}) {
-    ASSERT_EQ(f[id].size(), 1u) << id;
-    EXPECT_EQ(f[id][0].status, Status::pass) << id << ": " << f[id][0].message;
-    EXPECT_EQ(f[id][0].subject, "/etc/openvpn/server/server.conf");
+    ASSERT_EQ(f.each(id).size(), 1u) << id;
+    EXPECT_EQ(f.one(id).status, Status::pass) << id << ": " << f.one(id).message;
+    EXPECT_EQ(f.one(id).subject, "/etc/openvpn/server/server.conf");
   }
-  EXPECT_EQ(f["vpn.openvpn-hmac-firewall"][0].evidence[0].line, 16);
+  EXPECT_EQ(f.one("vpn.openvpn-hmac-firewall").evidence[0].line, 16);
 }
 
 TEST(VpnChecks, WeakOpenvpnFailsWithLines) {
@@ -121,7 +114,7 @@ TEST(VpnChecks, WeakOpenvpnFailsWithLines) {
           "mode server\ntls-server\n--tls-version-min 1.0\ncipher BF-CBC\n"
           "data-ciphers AES-128-GCM:AES-256-CBC\nuser root\n");
   auto f = audit(r);
-  auto &t = f["vpn.openvpn-tls"][0];
+  auto &t = f.one("vpn.openvpn-tls");
   EXPECT_EQ(t.status, Status::fail);
   std::set<int> lines;
   for (auto &e : t.evidence)
@@ -131,10 +124,10 @@ TEST(VpnChecks, WeakOpenvpnFailsWithLines) {
   EXPECT_TRUE(lines.count(5));
   EXPECT_NE(t.message.find("BF-CBC"), std::string::npos);
   EXPECT_NE(t.message.find("neither AES-256-GCM"), std::string::npos);
-  auto &h = f["vpn.openvpn-hmac-firewall"][0];
+  auto &h = f.one("vpn.openvpn-hmac-firewall");
   EXPECT_EQ(h.status, Status::fail);
   EXPECT_EQ(h.evidence[0].line, 0);
-  auto &p = f["vpn.openvpn-privileges"][0];
+  auto &p = f.one("vpn.openvpn-privileges");
   EXPECT_EQ(p.status, Status::fail);
   EXPECT_EQ(p.evidence[0].line, 6);
   EXPECT_NE(p.message.find("group not set"), std::string::npos);
@@ -145,10 +138,10 @@ TEST(VpnChecks, OpenvpnDefaultsAndStaticKey) {
   TempRoot r;
   r.write("/etc/openvpn/server/s.conf", "server 10.8.0.0 255.255.255.0\n");
   auto f = audit(r);
-  EXPECT_EQ(f["vpn.openvpn-tls"][0].status, Status::pass);
-  EXPECT_EQ(f["vpn.openvpn-tls"][0].evidence[0].line, 0);
+  EXPECT_EQ(f.one("vpn.openvpn-tls").status, Status::pass);
+  EXPECT_EQ(f.one("vpn.openvpn-tls").evidence[0].line, 0);
   r.write("/etc/openvpn/server/s.conf", "server 10.8.0.0 255.255.255.0\nsecret static.key\n");
-  EXPECT_EQ(audit(r)["vpn.openvpn-tls"][0].status, Status::fail);
+  EXPECT_EQ(audit(r).each("vpn.openvpn-tls").at(0).status, Status::fail);
 }
 
 TEST(VpnChecks, WireguardModesAndOwners) {
@@ -157,14 +150,14 @@ TEST(VpnChecks, WireguardModesAndOwners) {
   r.write("/etc/wireguard/private.key", "x\n", 0600);
   r.write("/etc/wireguard/public.key", "y\n", 0644);
   auto f = audit(r);
-  ASSERT_EQ(f["vpn.wireguard-key-permissions"].size(), 2u);
+  ASSERT_EQ(f.each("vpn.wireguard-key-permissions").size(), 2u);
   bool running_as_root = ::geteuid() == 0;
-  for (auto &x : f["vpn.wireguard-key-permissions"])
+  for (auto &x : f.each("vpn.wireguard-key-permissions"))
     EXPECT_EQ(x.status, running_as_root ? Status::pass : Status::fail) << x.message;
   ::chmod(r.host("/etc/wireguard/wg0.conf").c_str(), 0644);
   f = audit(r);
   bool failed = false;
-  for (auto &x : f["vpn.wireguard-key-permissions"])
+  for (auto &x : f.each("vpn.wireguard-key-permissions"))
     if (x.subject == "/etc/wireguard/wg0.conf") {
       failed = x.status == Status::fail;
       EXPECT_NE(x.message.find("0644"), std::string::npos);
@@ -175,7 +168,7 @@ TEST(VpnChecks, WireguardModesAndOwners) {
     ::chmod(r.host("/etc/wireguard/wg0.conf").c_str(), 0600);
     ASSERT_EQ(::chown(r.host("/etc/wireguard/private.key").c_str(), 1000, 1000), 0);
     f = audit(r);
-    for (auto &x : f["vpn.wireguard-key-permissions"])
+    for (auto &x : f.each("vpn.wireguard-key-permissions"))
       if (x.subject == "/etc/wireguard/private.key") {
         EXPECT_EQ(x.status, Status::fail);
         EXPECT_NE(x.message.find("uid 1000"), std::string::npos);
@@ -217,19 +210,21 @@ include conf.d/*.conf
   r.write("/etc/swanctl/conf.d/extra.conf",
           "connections {\n  dflt {\n    children {\n      c { }\n    }\n  }\n}\n");
   auto f = audit(r);
-  std::map<std::string, Finding> by;
-  for (auto &x : f["vpn.ipsec-proposals"])
-    by[x.subject] = x;
-  EXPECT_EQ(by["connections.good (IKE)"].status, Status::pass);
-  EXPECT_EQ(by["connections.good.children.net (ESP)"].status, Status::pass);
-  EXPECT_EQ(by["connections.good.children.net (ESP)"].evidence[0].line, 6);
-  EXPECT_EQ(by["connections.bad (IKE)"].status, Status::fail);
-  EXPECT_EQ(by["connections.bad (IKE)"].evidence[0].line, 10);
-  EXPECT_EQ(by["connections.bad.children.net (ESP)"].status, Status::fail);
-  EXPECT_EQ(by["connections.bad.children.net (ESP)"].evidence[0].line, 13);
-  EXPECT_EQ(by["connections.dflt (IKE)"].status, Status::pass);
-  EXPECT_EQ(by["connections.dflt (IKE)"].evidence[0].line, 0);
-  EXPECT_EQ(by["connections.dflt (IKE)"].evidence[0].path, "/etc/swanctl/conf.d/extra.conf");
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.good (IKE)").status, Status::pass);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.good.children.net (ESP)").status,
+            Status::pass);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.good.children.net (ESP)").evidence[0].line,
+            6);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.bad (IKE)").status, Status::fail);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.bad (IKE)").evidence[0].line, 10);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.bad.children.net (ESP)").status,
+            Status::fail);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.bad.children.net (ESP)").evidence[0].line,
+            13);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.dflt (IKE)").status, Status::pass);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.dflt (IKE)").evidence[0].line, 0);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "connections.dflt (IKE)").evidence[0].path,
+            "/etc/swanctl/conf.d/extra.conf");
 }
 
 TEST(VpnChecks, IpsecConfProposalsWithAlsoAndDefault) {
@@ -252,15 +247,12 @@ conn modern
     esp=aes256gcm16!
 )");
   auto f = audit(r);
-  std::map<std::string, Finding> by;
-  for (auto &x : f["vpn.ipsec-proposals"])
-    by[x.subject] = x;
-  EXPECT_EQ(by["conn site ike"].status, Status::pass);
-  EXPECT_EQ(by["conn site ike"].evidence[0].line, 5);
-  EXPECT_EQ(by["conn site esp"].status, Status::fail);
-  EXPECT_EQ(by["conn site esp"].evidence[0].line, 8);
-  EXPECT_EQ(by["conn modern esp"].status, Status::pass);
-  EXPECT_EQ(by["conn modern esp"].evidence[0].line, 16);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "conn site ike").status, Status::pass);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "conn site ike").evidence[0].line, 5);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "conn site esp").status, Status::fail);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "conn site esp").evidence[0].line, 8);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "conn modern esp").status, Status::pass);
+  EXPECT_EQ(f.get("vpn.ipsec-proposals", "conn modern esp").evidence[0].line, 16);
 }
 
 TEST(VpnChecks, FactsCarryFileAndLine) {

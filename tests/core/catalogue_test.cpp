@@ -17,12 +17,11 @@ using namespace bulwark;
 
 namespace {
 
-// Ids of CHECKS.md: the first cell of each table row that looks like an id.
+// Ids of docs/CHECKS.md (the repository's copy of the public list): the
+// first cell of each table row that looks like an id. Only the repository is
+// read, never a file beside it.
 std::vector<std::string> public_ids() {
-  std::string path = std::string(BULWARK_SOURCE_DIR) + "/../shared/CHECKS.md";
-  std::ifstream in(path);
-  if (!in)
-    in.open(std::string(BULWARK_SOURCE_DIR) + "/docs/CHECKS.md");
+  std::ifstream in(std::string(BULWARK_SOURCE_DIR) + "/docs/CHECKS.md");
   std::vector<std::string> ids;
   std::regex row(R"(^\| ([a-z0-9]+\.[a-z0-9.-]+) \|)");
   std::string line;

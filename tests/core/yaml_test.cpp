@@ -29,8 +29,8 @@ TEST(Yaml, SingleQuotedRunsOfQuotes) {
 }
 
 TEST(Yaml, SingleQuotedScalarsAgreeWithPyYaml) {
-  if (run_command("python3 -c 'import yaml'").exit_code != 0)
-    GTEST_SKIP() << "python3-yaml is not installed";
+  BULWARK_REQUIRE(run_command("python3 -c 'import yaml'").exit_code == 0)
+      << "python3-yaml is not installed";
   std::mt19937 rng(20261123);
   const char *pieces[] = {"a",    "b",      "xyz",   " ",        "  ", "''", "''''", "\t",
                           "\n  ", "\n\n  ", " \n  ", "\n  \n  ", "#",  ":",  "\"",   "\\"};
@@ -355,8 +355,8 @@ TEST(Yaml, EventBuilderAliasesFollowTheirAnchorsAndEmptyStreamsAreNull) {
 // on generated scalars (indentation and chomping indicators, leading,
 // trailing and more-indented lines, comments, nesting under keys and dashes).
 TEST(Yaml, BlockScalarsAgreeWithPyYaml) {
-  if (run_command("python3 -c 'import yaml'").exit_code != 0)
-    GTEST_SKIP() << "python3-yaml is not installed";
+  BULWARK_REQUIRE(run_command("python3 -c 'import yaml'").exit_code == 0)
+      << "python3-yaml is not installed";
   std::mt19937 rng(20261203);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   const char *words[] = {"a", "fold", "x y", "z:", "#no", "'q'", "\"d\"", "é", "t\tab"};

@@ -60,8 +60,8 @@ bool evidence_mentions(const nlohmann::json &f, const std::string &needle) {
 } // namespace
 
 TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
-  if (std::string why = why_not(); !why.empty())
-    GTEST_SKIP() << why;
+  const std::string why = why_not();
+  BULWARK_REQUIRE(why.empty()) << why;
   TempRoot t;
   const std::string T = t.path();
   const int redis_port = bulwark::test::free_port();
@@ -223,10 +223,10 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
 // clients from loopback (a data directory's own pg_hba.conf, as when the file
 // was edited without a reload or the server runs from another directory).
 TEST(LiveAuditE2E, RunningPostgresTrustsWhatItsFileDoesNot) {
-  if (std::string why = why_not(); !why.empty())
-    GTEST_SKIP() << why;
-  if (std::string why = bulwark::test::postgres_unavailable(); !why.empty())
-    GTEST_SKIP() << why;
+  const std::string why = why_not();
+  BULWARK_REQUIRE(why.empty()) << why;
+  const std::string why_pg = bulwark::test::postgres_unavailable();
+  BULWARK_REQUIRE(why_pg.empty()) << why_pg;
   bulwark::test::PgServer pg;
   ASSERT_EQ(pg.error(), "");
   pg.dir().write("data/pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n"
@@ -278,13 +278,14 @@ TEST(LiveAuditE2E, RunningPostgresTrustsWhatItsFileDoesNot) {
 // then hardened but the daemon is not restarted. Offline the file passes;
 // live, the daemon still runs as root and the check says the two disagree.
 TEST(LiveAuditE2E, RunningOpenVpnStillRootAfterItsFileWasHardened) {
-  if (std::string why = why_not(); !why.empty())
-    GTEST_SKIP() << why;
-  if (!std::filesystem::exists("/usr/sbin/openvpn") || !std::filesystem::exists("/dev/net/tun"))
-    GTEST_SKIP() << "needs /usr/sbin/openvpn (Debian package openvpn) and /dev/net/tun";
+  const std::string why = why_not();
+  BULWARK_REQUIRE(why.empty()) << why;
+  BULWARK_REQUIRE(
+      !(!std::filesystem::exists("/usr/sbin/openvpn") || !std::filesystem::exists("/dev/net/tun")))
+      << "needs /usr/sbin/openvpn (Debian package openvpn) and /dev/net/tun";
   const std::string ns = "bw-e2e-" + std::to_string(::getpid());
-  if (run_command("ip netns add " + ns).exit_code != 0)
-    GTEST_SKIP() << "cannot create a network namespace here (ip netns add failed)";
+  BULWARK_REQUIRE(run_command("ip netns add " + ns).exit_code == 0)
+      << "cannot create a network namespace here (ip netns add failed)";
   struct NetnsGuard {
     std::string name;
     ~NetnsGuard() { (void)run_command("ip netns del " + name); }

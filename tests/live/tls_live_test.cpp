@@ -104,10 +104,9 @@ std::map<std::string, Status> config_verdicts(const TempRoot &r) {
 class NginxLive : public ::testing::Test {
 protected:
   void SetUp() override {
-    if (!have("/usr/sbin/nginx"))
-      GTEST_SKIP() << "nginx is not installed (apt-get install nginx)";
-    if (!have("/usr/bin/sslscan"))
-      GTEST_SKIP() << "sslscan is not installed (apt-get install sslscan)";
+    BULWARK_REQUIRE(have("/usr/sbin/nginx")) << "nginx is not installed (apt-get install nginx)";
+    BULWARK_REQUIRE(have("/usr/bin/sslscan"))
+        << "sslscan is not installed (apt-get install sslscan)";
   }
 };
 
@@ -183,8 +182,7 @@ TEST_F(NginxLive, ProbeAgreesWithSslscanAndConfiguration) {
 }
 
 TEST_F(NginxLive, HstsPerLocationAgreesWithNginx) {
-  if (!have("/usr/bin/curl"))
-    GTEST_SKIP() << "curl is not installed";
+  BULWARK_REQUIRE(have("/usr/bin/curl")) << "curl is not installed";
   auto n = start_nginx("    add_header Strict-Transport-Security \"max-age=63072000; "
                        "includeSubDomains; preload\" always;\n"
                        "    location / { return 200 ok; }\n"
@@ -306,12 +304,11 @@ TEST(LiveProbes, KexinitParserRejectsTruncation) {
 }
 
 TEST(SshLive, KexinitAgreesWithSshAudit) {
-  if (!have("/usr/sbin/sshd") || !have("/usr/bin/ssh-keygen"))
-    GTEST_SKIP() << "sshd is not installed (apt-get install openssh-server)";
-  if (!have("/usr/bin/ssh-audit"))
-    GTEST_SKIP() << "ssh-audit is not installed (apt-get install ssh-audit)";
-  if (::geteuid() != 0)
-    GTEST_SKIP() << "sshd needs root to start (privilege separation)";
+  BULWARK_REQUIRE(have("/usr/sbin/sshd") && have("/usr/bin/ssh-keygen"))
+      << "sshd is not installed (apt-get install openssh-server)";
+  BULWARK_REQUIRE(have("/usr/bin/ssh-audit"))
+      << "ssh-audit is not installed (apt-get install ssh-audit)";
+  BULWARK_REQUIRE(::geteuid() == 0) << "sshd needs root to start (privilege separation)";
   ::mkdir("/run/sshd", 0755);
   TempRoot r;
   std::string key = r.host("/hostkey");

@@ -178,8 +178,7 @@ TEST(Sudoers, FixturesAgreeWithVisudoAndTheCheck) {
       EXPECT_GE(rep.findings[0].evidence[0].line, 1) << c.name;
     }
   }
-  if (!have_visudo)
-    GTEST_SKIP() << "visudo not installed: fixtures checked by bulwark only";
+  BULWARK_REQUIRE(have_visudo) << "visudo not installed: fixtures checked by bulwark only";
 }
 
 TEST(Sudoers, IncludesIncludeDirsLoopsAndHostileLinks) {

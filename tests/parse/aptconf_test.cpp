@@ -297,8 +297,8 @@ struct Gen {
 } // namespace
 
 TEST(AptConf, DifferentialAgainstAptConfigDump) {
-  if (test::run_command("command -v apt-config").exit_code != 0)
-    GTEST_SKIP() << "apt-config (Debian package apt) is not installed";
+  BULWARK_REQUIRE(test::run_command("command -v apt-config").exit_code == 0)
+      << "apt-config (Debian package apt) is not installed";
   constexpr int k_cases = 400;
   int compared = 0, errors_agreed = 0;
   for (int seed = 1; seed <= k_cases; ++seed) {

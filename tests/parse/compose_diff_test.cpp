@@ -293,8 +293,8 @@ std::map<std::string, std::string> theirs(const nlohmann::json &svc) {
 } // namespace
 
 TEST(ComposeDiff, AgreesWithDockerCompose129) {
-  if (run_command("/usr/bin/python3 -c 'import compose.config.config'").exit_code != 0)
-    GTEST_SKIP() << "Debian's docker-compose (1.29) is not installed";
+  BULWARK_REQUIRE(run_command("/usr/bin/python3 -c 'import compose.config.config'").exit_code == 0)
+      << "Debian's docker-compose (1.29) is not installed";
   TempRoot dir;
   Gen g(20261123);
   std::ostringstream manifest;

@@ -303,8 +303,8 @@ Case generate(std::mt19937 &rng, int i) {
 } // namespace
 
 TEST(DotenvDifferential, AgainstDockerCompose129) {
-  if (!have_compose())
-    GTEST_SKIP() << "docker-compose (Debian package docker-compose, 1.29) is not installed";
+  BULWARK_REQUIRE(have_compose())
+      << "docker-compose (Debian package docker-compose, 1.29) is not installed";
   std::mt19937 rng(20240607);
   int compared = 0;
   for (int file = 0; file < 6; ++file) {
@@ -340,8 +340,8 @@ TEST(DotenvDifferential, KnownDifferences) {
   EXPECT_EQ(value(f, "SQ"), "a\\\\b");
   EXPECT_EQ(value(f, "TABHASH"), "a\t#b");
   EXPECT_EQ(value(f, "B"), "y");
-  if (!have_compose())
-    GTEST_SKIP() << "docker-compose (Debian package docker-compose, 1.29) is not installed";
+  BULWARK_REQUIRE(have_compose())
+      << "docker-compose (Debian package docker-compose, 1.29) is not installed";
   TempRoot dir;
   dir.write("/test.env", "YAMLISH: v\nSQ='a\\\\b'\nTABHASH=a\t#b\nA=\"x\" B=y\n");
   dir.write("/compose.yml",

@@ -53,8 +53,7 @@ TEST(JournaldTimespan, KnownValues) {
 }
 
 TEST(JournaldTimespan, DifferentialAgainstSystemdAnalyze) {
-  if (!have("systemd-analyze"))
-    GTEST_SKIP() << "systemd-analyze not installed (package systemd)";
+  BULWARK_REQUIRE(have("systemd-analyze")) << "systemd-analyze not installed (package systemd)";
   const char *units[] = {"",       "s",   "sec",   "min", "m",     "h",     "hr",
                          "d",      "day", "days",  "w",   "weeks", "M",     "month",
                          "months", "y",   "years", "ms",  "us",    "minute"};
@@ -184,16 +183,16 @@ TEST(AuditRules, FilevercmpMatchesLsV) {
 
 // The Debian 12 augenrules script itself, pointed at a temporary rules.d.
 TEST(AuditRules, DifferentialAgainstAugenrulesScript) {
+  // This machine's (make deps installs auditd), else the Debian root's.
   std::string script;
-  for (const char *p :
-       {"/sbin/augenrules", "/usr/sbin/augenrules", "/work/bench-root/sbin/augenrules",
-        "/var/tmp/bulwark-debian-root/sbin/augenrules"})
-    if (std::filesystem::exists(p)) {
+  std::string droot = bulwark::test::debian_root();
+  for (std::string p : {std::string("/sbin/augenrules"), std::string("/usr/sbin/augenrules"),
+                        droot.empty() ? std::string() : droot + "/sbin/augenrules"})
+    if (!p.empty() && std::filesystem::exists(p)) {
       script = p;
       break;
     }
-  if (script.empty())
-    GTEST_SKIP() << "augenrules not found (package auditd)";
+  BULWARK_REQUIRE(!script.empty()) << "augenrules not found (package auditd)";
   TempRoot t;
   std::string s = slurp(script);
   auto repl = [&](const std::string &from, const std::string &to) {
@@ -363,8 +362,7 @@ std::map<std::string, Applied> logrotate_debug(const std::string &out) {
 } // namespace
 
 TEST(LogRotate, DifferentialAgainstLogrotate) {
-  if (!have("logrotate"))
-    GTEST_SKIP() << "logrotate not installed (apt-get install logrotate)";
+  BULWARK_REQUIRE(have("logrotate")) << "logrotate not installed (apt-get install logrotate)";
   std::mt19937 rng(2024);
   const char *freqs[] = {"daily", "weekly", "monthly", "yearly", "hourly", "size 10k", ""};
   for (int round = 0; round < 120; ++round) {

@@ -68,8 +68,8 @@ TEST(NginxParse, SyntaxErrorsCarryTheLine) {
 // nginx -t on the same files decides what parses; bulwark's diagnostics
 // agree (syntax only: the configurations use only known directives).
 TEST(NginxParse, AgreesWithNginxTestOnSyntax) {
-  if (::access("/usr/sbin/nginx", X_OK) != 0)
-    GTEST_SKIP() << "nginx is not installed (apt-get install nginx)";
+  BULWARK_REQUIRE(::access("/usr/sbin/nginx", X_OK) == 0)
+      << "nginx is not installed (apt-get install nginx)";
   const char *cases[] = {
       "events {}\nhttp { server { listen 127.0.0.1:1; add_header X \"a b\"; } }\n",
       "events {}\nhttp { server { listen 127.0.0.1:1; add_header X 'a;b'; } }\n",

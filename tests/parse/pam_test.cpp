@@ -333,8 +333,8 @@ TEST(PamPwquality, CreditsLowerTheShortestPassword) {
 // reads our generated /etc/security/pwquality.conf{,.d}) against
 // load_pwquality() + accepts_length_and_classes().
 TEST(PamPwquality, DifferentialAgainstPwscore) {
-  if (::geteuid() != 0 || !std::filesystem::exists("/usr/bin/pwscore"))
-    GTEST_SKIP() << "needs root (chroot) and pwscore (Debian package libpwquality-tools)";
+  BULWARK_REQUIRE(::geteuid() == 0 && std::filesystem::exists("/usr/bin/pwscore"))
+      << "needs root (chroot) and pwscore (Debian package libpwquality-tools)";
   TempRoot r;
   auto ldd = test::run_command("ldd /usr/bin/pwscore");
   ASSERT_EQ(ldd.exit_code, 0);

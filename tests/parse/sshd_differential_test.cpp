@@ -1062,16 +1062,16 @@ protected:
     s_key_dir = nullptr;
   }
   void SetUp() override {
-    if (::access(k_sshd, X_OK) != 0)
-      GTEST_SKIP() << k_sshd << " is not executable: the sshd differential test needs "
-                   << "OpenSSH's sshd (apt-get install openssh-server)";
-    if (::access(k_ssh_keygen, X_OK) != 0)
-      GTEST_SKIP() << k_ssh_keygen << " is not executable (needed for a throwaway host key)";
+    BULWARK_REQUIRE(::access(k_sshd, X_OK) == 0)
+        << k_sshd << " is not executable: the sshd differential test needs "
+        << "OpenSSH's sshd (apt-get install openssh-server)";
+    BULWARK_REQUIRE(::access(k_ssh_keygen, X_OK) == 0)
+        << k_ssh_keygen << " is not executable (needed for a throwaway host key)";
     ASSERT_FALSE(s_key.empty()) << "could not create a throwaway host key";
     struct stat st {};
-    if (::stat("/run/sshd", &st) != 0)
-      GTEST_SKIP() << "/run/sshd is missing and could not be created (sshd -T refuses to run "
-                   << "without its privilege separation directory; run as root)";
+    BULWARK_REQUIRE(::stat("/run/sshd", &st) == 0)
+        << "/run/sshd is missing and could not be created (sshd -T refuses to run "
+        << "without its privilege separation directory; run as root)";
   }
 
   static ProcResult sshd(const std::vector<std::string> &extra) {

@@ -449,26 +449,9 @@ std::map<std::string, std::string> configured_values(const SysctlModel &m) {
 
 } // namespace
 
-TEST(SysctlDifferential, CatConfigOfThisMachineMatches) {
-  std::string tool = find_systemd_sysctl();
-  if (tool.empty())
-    GTEST_SKIP() << "systemd-sysctl is not installed";
-  // systemd-sysctl 252 has no --root, so compare on the live configuration.
-  auto r = test::run_command(tool + " --cat-config --no-pager");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto printed = split_cat_config(r.out);
-  auto model = load_sysctl(RootFs("/"));
-  std::vector<std::string> printed_paths;
-  for (const auto &f : printed)
-    printed_paths.push_back(f.first);
-  EXPECT_EQ(model.files, printed_paths);
-  EXPECT_EQ(configured_values(model), reference_effective(printed));
-  EXPECT_FALSE(model.has_errors());
-}
-
 TEST(SysctlDifferential, LiveValuesMatchSysctlN) {
-  if (::access("/usr/sbin/sysctl", X_OK) != 0 && ::access("/sbin/sysctl", X_OK) != 0)
-    GTEST_SKIP() << "sysctl(8) is not installed";
+  BULWARK_REQUIRE(::access("/usr/sbin/sysctl", X_OK) == 0 || ::access("/sbin/sysctl", X_OK) == 0)
+      << "sysctl(8) is not installed";
   RootFs fs("/");
   auto model = load_sysctl(fs);
   std::vector<std::string> keys = {"net.ipv4.ip_forward", "kernel.randomize_va_space",
@@ -505,12 +488,11 @@ TEST(SysctlDifferential, LiveValuesMatchSysctlN) {
 // the first file it cannot print.
 TEST(SysctlDifferential, GeneratedRootsInAMountNamespace) {
   std::string tool = find_systemd_sysctl();
-  if (tool.empty())
-    GTEST_SKIP() << "systemd-sysctl is not installed";
-  if (::geteuid() != 0 || test::run_command("unshare -m true").exit_code != 0 ||
-      ::access("/usr/local/lib", F_OK) != 0 || ::access("/etc/sysctl.d", F_OK) != 0 ||
-      ::access("/usr/lib/sysctl.d", F_OK) != 0)
-    GTEST_SKIP() << "needs root, unshare -m and the standard directories";
+  BULWARK_REQUIRE(!tool.empty()) << "systemd-sysctl is not installed";
+  BULWARK_REQUIRE(!(::geteuid() != 0 || test::run_command("unshare -m true").exit_code != 0 ||
+                    ::access("/usr/local/lib", F_OK) != 0 || ::access("/etc/sysctl.d", F_OK) != 0 ||
+                    ::access("/usr/lib/sysctl.d", F_OK) != 0))
+      << "needs root, unshare -m and the standard directories";
 
   const std::vector<std::string> dirs = {"/etc/sysctl.d", "/run/sysctl.d",
                                          "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d"};

@@ -105,8 +105,7 @@ TEST(Html, SelfContainedWithAStrictCsp) {
 }
 
 TEST(Html, RendersInChromiumAndFiltersWork) {
-  if (chromium().empty())
-    GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
+  BULWARK_REQUIRE(!chromium().empty()) << "chromium not installed (apt-get install chromium)";
   TempRoot r;
   failing_root(r);
   std::string path = r.host("/report.html");
@@ -155,8 +154,7 @@ TEST(Html, RendersInChromiumAndFiltersWork) {
 }
 
 TEST(Html, HostileTextIsEscapedInTheBrowser) {
-  if (chromium().empty())
-    GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
+  BULWARK_REQUIRE(!chromium().empty()) << "chromium not installed (apt-get install chromium)";
   TempRoot t;
   t.write("/h.html", report::render_html(test::hostile_report()));
   Dom dom = dump(t, t.host("/h.html"), "");

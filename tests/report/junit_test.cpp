@@ -15,12 +15,17 @@ namespace {
 
 const std::string k_bin = BULWARK_BINARY;
 
-// junit-10.xsd from jenkinsci/xunit-plugin (MIT), fetched by the Makefile
-// into /var/tmp, or wherever BULWARK_JUNIT_XSD points.
+// junit-10.xsd from jenkinsci/xunit-plugin (MIT) where BULWARK_JUNIT_XSD
+// names it. No Debian package ships it and the build fetches nothing else,
+// so schema validation is an extra a developer opts into; the structural
+// checks (xmllint's well-formedness, ElementTree's counts) always run.
+// "" when not asked for; a named file that is missing fails the test.
 std::string junit_xsd() {
   const char *env = std::getenv("BULWARK_JUNIT_XSD");
-  std::string p = env ? env : "/var/tmp/bulwark-junit-10.xsd";
-  return ::access(p.c_str(), R_OK) == 0 ? p : "";
+  if (env == nullptr || *env == '\0')
+    return "";
+  EXPECT_EQ(::access(env, R_OK), 0) << "BULWARK_JUNIT_XSD=" << env << " cannot be read";
+  return env;
 }
 
 bool have(const std::string &prog) {
@@ -48,8 +53,8 @@ for s in root.findall("testsuite"):
 } // namespace
 
 TEST(Junit, HostileTextStaysWellFormedXml) {
-  if (!have("xmllint") || !have("python3"))
-    GTEST_SKIP() << "needs xmllint (libxml2-utils) and python3";
+  BULWARK_REQUIRE(have("xmllint") && have("python3"))
+      << "needs xmllint (libxml2-utils) and python3";
   TempRoot t;
   std::string xml = report::render_junit(test::hostile_report());
   t.write("/r.xml", xml);
@@ -69,14 +74,13 @@ TEST(Junit, HostileTextStaysWellFormedXml) {
   EXPECT_NE(py.out.find("suite|ssh|6|1|1|2"), std::string::npos) << py.out;
   std::string xsd = junit_xsd();
   if (xsd.empty())
-    GTEST_SKIP() << "junit-10.xsd not found (set BULWARK_JUNIT_XSD)";
+    return; // schema validation not asked for (see junit_xsd()); all else was checked
   auto valid = run_command("xmllint --noout --schema " + xsd + " " + t.host("/r.xml"));
   EXPECT_EQ(valid.exit_code, 0) << valid.err;
 }
 
 TEST(Junit, SuitesCasesAndOutcomesFromARealAudit) {
-  if (!have("python3"))
-    GTEST_SKIP() << "needs python3";
+  BULWARK_REQUIRE(have("python3")) << "needs python3";
   TempRoot r;
   r.write("/etc/hostname", "junit-host\n");
   r.write("/etc/ssh/sshd_config", "PermitRootLogin yes\nX11Forwarding yes\n");
@@ -106,7 +110,7 @@ TEST(Junit, SuitesCasesAndOutcomesFromARealAudit) {
   std::string xml = slurp(r.host("/r.xml"));
   EXPECT_NE(xml.find("/etc/ssh/sshd_config:1  found: permitrootlogin yes"), std::string::npos);
   std::string xsd = junit_xsd();
-  if (!xsd.empty() && have("xmllint")) {
+  if (!xsd.empty()) { // (xmllint is required by HostileTextStaysWellFormedXml)
     auto valid = run_command("xmllint --noout --schema " + xsd + " " + r.host("/r.xml"));
     EXPECT_EQ(valid.exit_code, 0) << valid.err;
   }

@@ -39,8 +39,7 @@ size_t count(const std::string &s, const std::string &needle) {
 } // namespace
 
 TEST(Markdown, HostileTextCannotInjectLinksHtmlOrBlocks) {
-  if (!have_cmark())
-    GTEST_SKIP() << "cmark-gfm not installed (apt-get install cmark-gfm)";
+  BULWARK_REQUIRE(have_cmark()) << "cmark-gfm not installed (apt-get install cmark-gfm)";
   TempRoot t;
   std::string md = report::render_markdown(test::hostile_report());
   // --unsafe: raw HTML would pass through, so any tag below would be ours.

@@ -56,10 +56,10 @@ nlohmann::json audit_sarif(const TempRoot &r, const std::string &extra = "") {
 
 TEST(Sarif, ValidatesWithTheSarifMultitool) {
   std::string tool = multitool();
-  if (tool.empty())
-    GTEST_SKIP() << "SARIF Multitool not installed: npm install --prefix "
-                    "/var/tmp/bulwark-sarif-multitool @microsoft/sarif-multitool (or set "
-                    "BULWARK_SARIF_MULTITOOL to its prefix)";
+  BULWARK_REQUIRE(!tool.empty())
+      << "SARIF Multitool not installed: npm install --prefix "
+         "/var/tmp/bulwark-sarif-multitool @microsoft/sarif-multitool (or set "
+         "BULWARK_SARIF_MULTITOOL to its prefix)";
   TempRoot r;
   failing_root(r);
   r.write("/waivers.yaml", "waivers:\n  - check: ssh.x11-forwarding\n    justification: lab "

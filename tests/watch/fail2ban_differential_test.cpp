@@ -18,10 +18,11 @@ using bulwark::test::TempRoot;
 
 TEST(WatchFail2banDifferential, SshdAddressesAgree) {
   const char *filter = "/etc/fail2ban/filter.d/sshd.conf";
-  if (run_command("command -v fail2ban-regex").exit_code != 0 || ::access(filter, R_OK) != 0)
-    GTEST_SKIP() << "fail2ban-regex and its sshd filter are needed (Debian package fail2ban)";
-  if (run_command("command -v python3").exit_code != 0)
-    GTEST_SKIP() << "python3 is needed to generate the log";
+  BULWARK_REQUIRE(
+      !(run_command("command -v fail2ban-regex").exit_code != 0 || ::access(filter, R_OK) != 0))
+      << "fail2ban-regex and its sshd filter are needed (Debian package fail2ban)";
+  BULWARK_REQUIRE(run_command("command -v python3").exit_code == 0)
+      << "python3 is needed to generate the log";
   TempRoot t;
   std::string log = t.host("/auth.log");
   auto gen = run_command(std::string("{ python3 ") + BULWARK_SOURCE_DIR +

@@ -79,15 +79,12 @@ bool wait_for(const std::function<bool()> &cond, int ms) {
 } // namespace
 
 TEST(WatchNftE2E, BanBlocksPeerAThenExpires) {
-  if (::geteuid() != 0)
-    GTEST_SKIP() << "needs root for network namespaces and nftables";
-  if (run_command("{ command -v ip && command -v nft && command -v curl && command -v python3; }")
-          .exit_code != 0)
-    GTEST_SKIP() << "needs ip (iproute2), nft (nftables), curl and python3";
+  BULWARK_REQUIRE(::geteuid() == 0) << "needs root for network namespaces and nftables";
+  for (const char *tool : {"ip", "nft", "curl", "python3"})
+    BULWARK_REQUIRE_TOOL(tool) << "(Debian packages iproute2, nftables, curl, python3)";
   Namespaces ns;
   std::string why;
-  if (!ns.setup(why))
-    GTEST_SKIP() << "cannot create network namespaces with nftables here: " << why;
+  BULWARK_REQUIRE(ns.setup(why)) << "cannot create network namespaces with nftables here: " << why;
   TempRoot t;
   t.write("/auth.log", "");
   t.write("/watch.yaml", fmt::format(R"(state_dir: {}/state

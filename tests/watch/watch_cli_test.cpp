@@ -94,8 +94,7 @@ TEST(WatchCli, CheckConfigReportsFileAndLine) {
 }
 
 TEST(WatchCli, MetricsPassPromtool) {
-  if (!have("promtool"))
-    GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  BULWARK_REQUIRE(have("promtool")) << "promtool not installed (Debian package prometheus)";
   TempRoot t;
   t.write("/auth.log", sample_log());
   auto r = run_command(k_bin +
@@ -116,8 +115,7 @@ TEST(WatchCli, MetricsPassPromtool) {
 }
 
 TEST(WatchCli, AlertRulesPassPromtool) {
-  if (!have("promtool"))
-    GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  BULWARK_REQUIRE(have("promtool")) << "promtool not installed (Debian package prometheus)";
   TempRoot t;
   auto r = run_command(k_bin + " watch --print-alert-rules > " + t.host("/rules.yml") +
                        " && promtool check rules " + t.host("/rules.yml"));

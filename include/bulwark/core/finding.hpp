@@ -86,7 +86,9 @@ struct Finding {
   std::string check;
   SharedText title;
   Severity severity = Severity::info;
-  Status status = Status::pass;
+  // error until a check sets it: a Finding nobody filled in must never read
+  // as a pass (fail closed).
+  Status status = Status::error;
   std::string subject;
   std::string message;
   std::vector<Evidence> evidence;

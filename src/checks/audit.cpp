@@ -90,11 +90,10 @@ constexpr size_t k_max_evidence = 50;
 
 void cap_evidence(std::vector<Finding> &findings) {
   for (auto &f : findings)
-    if (f.evidence.size() > k_max_evidence) {
-      size_t more = f.evidence.size() - (k_max_evidence - 1);
-      f.evidence.resize(k_max_evidence - 1);
-      f.evidence.push_back(
-          Evidence{"", 0, "and " + std::to_string(more) + " more (not shown)", "", ""});
+    if (f.evidence.size() > k_max_evidence + 1) {
+      size_t more = f.evidence.size() - k_max_evidence;
+      f.evidence.resize(k_max_evidence);
+      f.evidence.push_back(Evidence{"", 0, "and " + std::to_string(more) + " more", "", ""});
     }
 }
 

@@ -203,7 +203,7 @@ Project unloadable(const std::vector<std::string> &files, std::string message) {
   Project p;
   p.files = files;
   p.main_files = files.size();
-  p.diagnostics.push_back({compose::Diagnostic::Level::error, std::move(message), Loc{0, 0}});
+  p.diagnostics.push_back({compose::Diagnostic::Level::error, std::move(message), SourceLocation{files.empty() ? std::string() : files.front(), 0}});
   return p;
 }
 

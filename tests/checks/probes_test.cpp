@@ -281,12 +281,10 @@ TEST(FakeProbes, SshKexinitOfTheRunningServerDecidesAgainstACleanFile) {
 // The host's ruleset comes through libnftables, not a child `nft`: the same
 // text the command prints, in a network namespace of the test's own.
 TEST(HostProbes, NftRulesetEqualsTheNftCommand) {
-  if (test::run_command("command -v nft").exit_code != 0)
-    GTEST_SKIP() << "nft is not installed (Debian: nftables)";
+  BULWARK_REQUIRE_TOOL("nft") << "(Debian: nftables)";
   std::string ns = "bw-probes-" + std::to_string(::getpid());
   auto add = test::run_command("ip netns add " + ns);
-  if (add.exit_code != 0)
-    GTEST_SKIP() << "network namespaces unavailable: " << add.err;
+  BULWARK_REQUIRE(add.exit_code == 0) << "network namespaces unavailable: " << add.err;
   TempRoot t;
   t.write("/r.nft", "table inet filter {\n"
                     "  set allowed { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 } }\n"

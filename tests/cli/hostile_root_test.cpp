@@ -203,11 +203,7 @@ TEST(HostileRoot, ProfileWaiversAndBaselineRefuseFifosAndDevices) {
 // names a path outside the root, except the ancestors of the root itself
 // (realpath) and what the C++ runtime and loader read.
 TEST(HostileRoot, StraceSeesNoOpenOrStatOutsideTheRoot) {
-  if (::system("command -v strace >/dev/null 2>&1") != 0) {
-    if (std::getenv("BULWARK_REQUIRE_ORACLES"))
-      FAIL() << "strace is not installed";
-    GTEST_SKIP() << "strace is not installed (make deps)";
-  }
+  BULWARK_REQUIRE_TOOL("strace") << "(make deps)";
   Canaries c;
   TempRoot r;
   hostile_root(r, c);

@@ -25,15 +25,7 @@ bool have_systemctl() {
 
 // The oracle is required: with BULWARK_REQUIRE_ORACLES=1 its absence fails.
 #define REQUIRE_SYSTEMCTL()                                                                        \
-  do {                                                                                             \
-    if (!have_systemctl()) {                                                                       \
-      const char *req = std::getenv("BULWARK_REQUIRE_ORACLES");                                    \
-      if (req && std::string(req) == "1")                                                          \
-        FAIL() << "systemctl (Debian package systemd) is not installed";                           \
-      GTEST_SKIP() << "systemctl (Debian package systemd) is not installed: the oracle did not "   \
-                      "run";                                                                       \
-    }                                                                                              \
-  } while (0)
+  BULWARK_REQUIRE(have_systemctl()) << "systemctl (Debian package systemd) is not installed"
 
 // systemctl's answer: its state word, or "failed: <strerror>".
 std::string systemctl_state(const std::string &root, const std::string &unit) {

@@ -323,6 +323,9 @@ struct Loader {
   Service &svc;
   std::vector<std::string> chain; // files being read, for loop detection
   std::vector<SourceLocation> via;
+  size_t included_files = 0;
+  size_t total_bytes = 0;
+  bool budget_spent = false; // every include fails from here on, silently
 
   void diag(Diagnostic::Level l, std::string msg, const std::string &path, int line) {
     svc.diagnostics.push_back(Diagnostic{l, std::move(msg), {path, line}});
@@ -365,6 +368,16 @@ struct Loader {
     return Parse::ok;
   }
 
+  // The budget ran out at the include `from`: one error, and the service
+  // aborts (the top level sees the abort through budget_spent).
+  Parse spend(const std::string &what, const SourceLocation &from) {
+    budget_spent = true;
+    diag(Diagnostic::Level::error,
+         "the service " + what + " (an include fan-out?); the rest is not read", from.path,
+         from.line);
+    return Parse::abort;
+  }
+
   // _pam_load_conf_file(): true when the file was read without abort.
   Parse load(const std::string &path, bool other, int type, int level, const SourceLocation &from) {
     if (level >= k_substack_max_level) {
@@ -381,6 +394,11 @@ struct Loader {
            from.path, from.line);
       return Parse::abort;
     }
+    if (budget_spent)
+      return Parse::abort;
+    if (++included_files > opts.max_included_files)
+      return spend("includes more than " + std::to_string(opts.max_included_files) + " files",
+                   from);
     auto data = read(path);
     if (!data) {
       diag(Diagnostic::Level::error,
@@ -388,6 +406,11 @@ struct Loader {
            from.path, from.line);
       return Parse::abort;
     }
+    total_bytes += data->size();
+    if (total_bytes > opts.max_total_bytes)
+      return spend("reads more than " + std::to_string(opts.max_total_bytes) +
+                       " bytes through its includes",
+                   from);
     chain.push_back(path);
     Parse r = parse(path, *data, other, type, level);
     chain.pop_back();
@@ -509,6 +532,8 @@ struct Loader {
         via.push_back(loc);
         Parse r = load(file, other, type, level + (substack ? 1 : 0), loc);
         via.pop_back();
+        if (budget_spent)
+          return Parse::abort;
         if (r == Parse::ok)
           continue;
         set_default(h.actions, act::bad);

@@ -117,6 +117,13 @@ struct LoadOptions {
   size_t max_file_bytes = 16 * 1024 * 1024;
   // Our own cap: libpam 1.5.2 recurses until it runs out of descriptors.
   int max_include_depth = 32;
+  // The work budget of one service, its includes, substacks and "other":
+  // the depth cap alone lets 32 spellings of one file (/etc/pam.d/./x,
+  // /etc/pam.d//x, ...) each including all the others read 32! files. Past
+  // either limit one error names the include line and the service aborts
+  // (fail closed: its stacks are not known).
+  size_t max_included_files = 4096;
+  size_t max_total_bytes = 16 * 1024 * 1024;
 };
 
 // The service as libpam loads it from `files` (reader) and /etc/pam.d.

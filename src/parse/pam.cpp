@@ -325,6 +325,7 @@ struct Loader {
   std::vector<SourceLocation> via;
   size_t included_files = 0;
   size_t total_bytes = 0;
+  size_t included_lines = 0;
   bool budget_spent = false; // every include fails from here on, silently
 
   void diag(Diagnostic::Level l, std::string msg, const std::string &path, int line) {
@@ -368,8 +369,9 @@ struct Loader {
     return Parse::ok;
   }
 
-  // The budget ran out at the include `from`: one error, and the service
-  // aborts (the top level sees the abort through budget_spent).
+  // The budget ran out at `from` (an include line, or the line past the
+  // limit): one error, and the service aborts (every caller up the include
+  // chain sees the abort through budget_spent).
   Parse spend(const std::string &what, const SourceLocation &from) {
     budget_spent = true;
     diag(Diagnostic::Level::error,
@@ -437,6 +439,12 @@ struct Loader {
         return Parse::abort;
       }
       SourceLocation loc{path, lineno};
+      // Only included lines count: a top-level file is bounded by its size,
+      // and each handler of an include carries its chain (`via`).
+      if (!via.empty() && ++included_lines > opts.max_included_lines)
+        return spend("has more than " + std::to_string(opts.max_included_lines) +
+                         " lines in included files",
+                     loc);
       Handler h;
       h.loc = loc;
       h.stack_level = level;

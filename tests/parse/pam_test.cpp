@@ -457,7 +457,7 @@ TEST(PamParse, IncludeFanOutStopsAtTheBudgetWithOneError) {
   ASSERT_TRUE(s.aborted); // fail closed: the stacks are not known
   size_t budget = 0;
   for (auto &d : s.diagnostics)
-    if (d.message.find("more than 4096 files") != std::string::npos) {
+    if (d.message.find("include fan-out") != std::string::npos) {
       budget++;
       EXPECT_EQ(d.level, Diagnostic::Level::error);
       EXPECT_NE(d.loc.path.find("common"), std::string::npos) << d.loc.path;
@@ -465,7 +465,9 @@ TEST(PamParse, IncludeFanOutStopsAtTheBudgetWithOneError) {
       EXPECT_LE(d.loc.line, 12);
     }
   EXPECT_EQ(budget, 1u);
-  EXPECT_NE(s.abort_reason.message.find("more than 4096 files"), std::string::npos);
+  // 12 lines a file: the 20000 lines run out before the 4096 files.
+  EXPECT_NE(s.abort_reason.message.find("more than 20000 lines"), std::string::npos)
+      << s.abort_reason.message;
   EXPECT_LE(s.files.size(), 4098u);
   // What was read before the budget ran out is kept.
   ASSERT_FALSE(s.conf[static_cast<size_t>(Type::auth)].empty());
@@ -490,4 +492,26 @@ TEST(PamParse, IncludedBytesBudgetIsAnErrorAtTheIncludeLine) {
   opts.max_total_bytes = 400;
   Service ok = load_service(RootFs(r.path()), "svc", opts);
   EXPECT_FALSE(ok.aborted) << ok.abort_reason.message;
+  // The count of files, likewise.
+  opts.max_included_files = 1;
+  Service files = load_service(RootFs(r.path()), "svc", opts);
+  ASSERT_TRUE(files.aborted);
+  EXPECT_EQ(files.abort_reason.loc.line, 2);
+  EXPECT_NE(files.abort_reason.message.find("more than 1 files"), std::string::npos);
+}
+
+TEST(PamParse, LinesBudgetIsAnErrorAtTheLineReached) {
+  TempRoot r;
+  r.write("/etc/pam.d/svc", "auth required pam_unix.so\n@include common\n");
+  r.write("/etc/pam.d/common", "auth required pam_env.so\nauth required pam_deny.so\n");
+  LoadOptions opts;
+  opts.max_included_lines = 1;
+  Service s = load_service(RootFs(r.path()), "svc", opts);
+  ASSERT_TRUE(s.aborted);
+  EXPECT_EQ(s.abort_reason.level, Diagnostic::Level::error);
+  EXPECT_EQ(s.abort_reason.loc.path, "/etc/pam.d/common");
+  EXPECT_EQ(s.abort_reason.loc.line, 2);
+  EXPECT_NE(s.abort_reason.message.find("more than 1 lines"), std::string::npos);
+  EXPECT_EQ(names(s.conf[static_cast<size_t>(Type::auth)]),
+            (std::vector<std::string>{"pam_unix", "pam_env"}));
 }

@@ -306,7 +306,7 @@ TEST(PgHba, ShadowingOfManyDistinctRulesIsFastAndItsBudgetAnError) {
 
   // Rules built to share every candidate list of the later ones without
   // covering them (user all / database all / address all, two at a time):
-  // each later rule is tested against two thirds of them.
+  // each is tested against two thirds of those before it, quadratic again.
   std::string adv;
   for (int i = 0; i < 100; i++)
     adv += "host all all 10.8." + std::to_string(i) +
@@ -333,8 +333,8 @@ TEST(PgHba, ShadowingOfManyDistinctRulesIsFastAndItsBudgetAnError) {
   EXPECT_EQ(cut.exhausted->level, pg::Diagnostic::Level::error);
   EXPECT_EQ(cut.exhausted->loc.path, "/etc/pg_hba.conf");
   int at = cut.exhausted->loc.line;
-  EXPECT_GT(at, 300);
-  EXPECT_LT(at, 352);
+  EXPECT_GT(at, 10); // the budget is spent within the 300, not at once
+  EXPECT_LT(at, 300);
   // What was decided before the budget ran out stands; the rest counts as
   // reachable, so a check judges every one of them.
   size_t decided = 0;
@@ -345,6 +345,6 @@ TEST(PgHba, ShadowingOfManyDistinctRulesIsFastAndItsBudgetAnError) {
     } else {
       EXPECT_EQ(cut.by[i], -1) << i;
     }
-  EXPECT_GT(decided, 300u);
-  EXPECT_EQ(cut.by[351], -1);
+  EXPECT_GT(decided, 10u);
+  EXPECT_EQ(cut.by[351], -1); // shadowed (by 309), but not decided: judged as reachable
 }

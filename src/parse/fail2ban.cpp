@@ -61,7 +61,7 @@ constexpr size_t k_max_include_entries = 4096;
 // values substituted plus the names in scope at each substitution): the
 // depth limit alone lets b = %(a)s%(a)s%(a)s%(a)s, c = four b, ... ten deep
 // make 4^10 substitutions per option, for every option of every jail.
-constexpr size_t k_max_interpolation_work = 64 * 1024 * 1024;
+constexpr size_t k_max_interpolation_work = 32 * 1024 * 1024;
 constexpr const char *k_version = "1.0.2";
 
 // --- Python's notion of whitespace (str.isspace / str.strip) over UTF-8 -----

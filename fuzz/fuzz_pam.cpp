@@ -1,5 +1,7 @@
 // libFuzzer: a PAM service file that includes a second file, plus the same
 // bytes as pwquality.conf and faillock.conf; the stacks are then analysed.
+// The reader resolves "/./" and "//" as a file system does, so one file has
+// many spellings (an include fan-out that loop detection does not catch).
 
 #include <bulwark/parse/pam.hpp>
 
@@ -15,7 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       {"/etc/security/pwquality.conf", text},
       {"/etc/security/faillock.conf", text}};
   bulwark::pam::FileReader rd = [&](const std::string &p) -> bulwark::Result<std::string> {
-    auto it = files.find(p);
+    std::string n = p;
+    for (size_t at; (at = n.find("/./")) != std::string::npos;)
+      n.erase(at, 2);
+    for (size_t at; (at = n.find("//")) != std::string::npos;)
+      n.erase(at, 1);
+    auto it = files.find(n);
     if (it == files.end())
       return bulwark::Error{"absent", p, 0, 2};
     return it->second;

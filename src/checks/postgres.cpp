@@ -31,6 +31,9 @@ struct PgCluster {
   pg::Config conf;
   pg::HbaFile hba;
   pg::HbaOptions hba_opts;
+  // pg::shadowed_by() of each rule, computed once (near-linear); when the
+  // analysis ran out of budget its error is among hba.diagnostics.
+  std::vector<int> hba_shadowed_by;
 };
 
 struct PgModel {
@@ -95,6 +98,10 @@ PgCluster load_cluster(const RootFs &fs, const std::string &conf_path, std::stri
   const pg::Setting *ssl = c.conf.get("ssl");
   c.hba_opts.ssl_enabled = ssl && pg::parse_bool(ssl->value).value_or(false);
   c.hba = pg::load_pg_hba(fs, c.hba_path, c.hba_opts);
+  pg::HbaShadowing sh = pg::shadowing(c.hba, c.hba_opts);
+  c.hba_shadowed_by = std::move(sh.by);
+  if (sh.exhausted)
+    c.hba.diagnostics.push_back(std::move(*sh.exhausted));
   return c;
 }
 
@@ -354,7 +361,7 @@ template <class F> HbaVerdict walk_hba(const PgCluster &c, const std::string &ex
     std::string j = judge(r);
     if (j.empty())
       continue;
-    int by = pg::shadowed_by(c.hba, i, c.hba_opts);
+    int by = c.hba_shadowed_by[i];
     if (by == -1) {
       (j == "fail" ? v.fails : v.warns).push_back(rule_evidence(r, expected));
     } else {
@@ -685,7 +692,7 @@ nlohmann::ordered_json facts_postgres(Context &ctx) {
       for (auto &[k, v] : r.options)
         opts[k] = v;
       rj["options"] = opts;
-      int by = pg::shadowed_by(c.hba, i, c.hba_opts);
+      int by = c.hba_shadowed_by[i];
       rj["reachable"] = by == -1;
       if (by >= 0)
         rj["shadowed_by"] = c.hba.rules[static_cast<size_t>(by)].loc.path + ":" +

@@ -276,6 +276,31 @@ public:
   }
   void error(std::string msg, Loc loc) { diag(Diagnostic::Level::error, std::move(msg), loc); }
 
+  // interpolate() within what is left of the project's budget. Running out
+  // is one error, at `loc`, recorded even past the diagnostics cap; after it
+  // nothing more is interpolated (nullopt: the project is not known).
+  std::optional<Result<std::string>>
+  interpolate_budgeted(const std::string &text, const std::map<std::string, std::string> &vars,
+                       std::vector<std::string> *unset, Loc loc) {
+    if (m_interpolation_spent)
+      return std::nullopt;
+    auto r = interpolate(text, vars, unset, m_interpolation_left);
+    if (r.ok()) {
+      m_interpolation_left -= r->size();
+      return r;
+    }
+    if (r.error().message.find("work budget") == std::string::npos)
+      return r;
+    m_interpolation_spent = true;
+    m_p.diagnostics.push_back({Diagnostic::Level::error,
+                               "variables expand to more than " +
+                                   std::to_string(k_max_interpolated_bytes / (1024 * 1024)) +
+                                   " MiB in all (a chain of variables that double?); the rest is "
+                                   "not interpolated",
+                               loc});
+    return std::nullopt;
+  }
+
   int file_index(const std::string &path) {
     for (size_t i = 0; i < m_p.files.size(); ++i)
       if (m_p.files[i] == path)
@@ -392,8 +417,11 @@ public:
       if (v.scalar.find('$') == std::string::npos)
         return;
       std::vector<std::string> unset;
-      auto r = interpolate(v.scalar, m_p.variables, &unset);
       Loc at{fi, v.where().line};
+      auto budgeted = interpolate_budgeted(v.scalar, m_p.variables, &unset, at);
+      if (!budgeted)
+        return;
+      auto &r = *budgeted;
       if (!r.ok()) {
         error(r.error().message, at);
         return;
@@ -777,6 +805,8 @@ private:
   Project &m_p;
   std::map<std::string, Value> m_extends_cache;
   std::vector<std::string> m_include_stack;
+  size_t m_interpolation_left = k_max_interpolated_bytes;
+  bool m_interpolation_spent = false;
 };
 
 std::string project_name_from(std::string s) {
@@ -825,6 +855,9 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
   bool implicit = env_files.empty();
   if (implicit)
     env_files.push_back(join_path(p.directory, ".env"));
+  // What a .env value sees: the values before it, the environment over them
+  // (kept up to date, not copied per entry: that was quadratic).
+  std::map<std::string, std::string> scope = env;
   for (auto &ef : env_files) {
     auto text = reader.read(ef, dotenv::k_max_dotenv_bytes);
     if (!text.ok() && implicit && text.error().not_found())
@@ -844,15 +877,17 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
           p.variables[e.key] = it->second;
         continue;
       }
-      if (e.quoting == dotenv::Quoting::single) {
-        p.variables[e.key] = e.value;
-        continue;
+      std::string value = e.value;
+      if (e.quoting != dotenv::Quoting::single) {
+        auto r = ld.interpolate_budgeted(e.value, scope, nullptr, {fi, e.loc.line});
+        if (!r)
+          break; // the budget is spent: one error says where
+        if (r->ok())
+          value = std::move(**r);
       }
-      std::map<std::string, std::string> scope = p.variables;
-      for (auto &[k, v] : env)
-        scope[k] = v;
-      auto r = interpolate(e.value, scope);
-      p.variables[e.key] = r.ok() ? *r : e.value;
+      if (!env.count(e.key))
+        scope[e.key] = value;
+      p.variables[e.key] = std::move(value);
     }
   }
   for (auto &[k, v] : env)

@@ -9,6 +9,8 @@
 
 #include <bulwark/parse/compose.hpp>
 
+#include <cstdint>
+
 namespace bulwark::compose {
 
 namespace {
@@ -22,10 +24,17 @@ bool name_char(char c) {
 
 constexpr int k_max_nesting = 32;
 
+Error too_long(size_t max_bytes) {
+  return Error{"variable substitution produces more than " + std::to_string(max_bytes) +
+               " bytes (the work budget of the project's interpolation is spent)"};
+}
+
 Result<std::string> expand(std::string_view t, const std::map<std::string, std::string> &vars,
-                           std::vector<std::string> *unset, int depth) {
+                           std::vector<std::string> *unset, int depth, size_t max_bytes) {
   if (depth > k_max_nesting)
     return Error{"variable substitution nested too deeply"};
+  if (t.size() > max_bytes)
+    return too_long(max_bytes);
   std::string out;
   out.reserve(t.size());
   size_t i = 0;
@@ -53,10 +62,13 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
       while (e < t.size() && name_char(t[e]))
         ++e;
       std::string name(t.substr(d + 1, e - d - 1));
-      if (const std::string *v = lookup(name))
+      if (const std::string *v = lookup(name)) {
+        if (out.size() + v->size() > max_bytes)
+          return too_long(max_bytes);
         out += *v;
-      else if (unset)
+      } else if (unset) {
         unset->push_back(name);
+      }
       i = e;
       continue;
     }
@@ -92,6 +104,8 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
       return Error{"invalid interpolation format: '${" + std::string(body.substr(0, 40)) + "}'"};
     std::string_view rest = body.substr(k);
     const std::string *v = lookup(name);
+    if (out.size() + (v ? v->size() : 0) > max_bytes)
+      return too_long(max_bytes);
     if (rest.empty()) {
       if (v)
         out += *v;
@@ -114,11 +128,11 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
       if (present)
         out += *v;
       else
-        out += TRY(expand(word, vars, unset, depth + 1));
+        out += TRY(expand(word, vars, unset, depth + 1, max_bytes));
       break;
     case '?':
       if (!present) {
-        std::string msg = TRY(expand(word, vars, unset, depth + 1));
+        std::string msg = TRY(expand(word, vars, unset, depth + 1, max_bytes));
         return Error{"required variable " + name + " is missing a value" +
                      (msg.empty() ? std::string() : ": " + msg)};
       }
@@ -126,11 +140,13 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
       break;
     case '+':
       if (present)
-        out += TRY(expand(word, vars, unset, depth + 1));
+        out += TRY(expand(word, vars, unset, depth + 1, max_bytes));
       break;
     default:
       return Error{"invalid interpolation format: '${" + std::string(body.substr(0, 40)) + "}'"};
     }
+    if (out.size() > max_bytes)
+      return too_long(max_bytes);
   }
   return out;
 }
@@ -140,7 +156,13 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
 Result<std::string> interpolate(std::string_view text,
                                 const std::map<std::string, std::string> &vars,
                                 std::vector<std::string> *unset) {
-  return expand(text, vars, unset, 0);
+  return expand(text, vars, unset, 0, SIZE_MAX);
+}
+
+Result<std::string> interpolate(std::string_view text,
+                                const std::map<std::string, std::string> &vars,
+                                std::vector<std::string> *unset, size_t max_bytes) {
+  return expand(text, vars, unset, 0, max_bytes);
 }
 
 } // namespace bulwark::compose

@@ -48,6 +48,7 @@
 #include <deque>
 #include <fnmatch.h>
 #include <set>
+#include <utility>
 
 namespace bulwark::f2b {
 
@@ -56,6 +57,11 @@ namespace {
 constexpr int k_max_interpolation_depth = 10; // configparser.MAX_INTERPOLATION_DEPTH
 constexpr int k_max_include_depth = 32;
 constexpr size_t k_max_include_entries = 4096;
+// Our own cap on interpolation work for the whole configuration (bytes of
+// values substituted plus the names in scope at each substitution): the
+// depth limit alone lets b = %(a)s%(a)s%(a)s%(a)s, c = four b, ... ten deep
+// make 4^10 substitutions per option, for every option of every jail.
+constexpr size_t k_max_interpolation_work = 32 * 1024 * 1024;
 constexpr const char *k_version = "1.0.2";
 
 // --- Python's notion of whitespace (str.isspace / str.strip) over UTF-8 -----
@@ -407,7 +413,9 @@ struct Entry {
 
 class Interpolator {
 public:
-  explicit Interpolator(const Merged &m) : m_m(m) {}
+  // `budget` (optional) is the work left, shared by every interpolation of
+  // one configuration; running out is an error of the option being read.
+  explicit Interpolator(const Merged &m, size_t *budget = nullptr) : m_m(m), m_budget(budget) {}
 
   // configparser's get(section, option): NoOption -> nullopt.
   std::optional<Result<std::string>> get(const std::string &section, const std::string &option,
@@ -539,6 +547,16 @@ private:
         }
         if (!e)
           return where("%(" + text::printable(var) + ")s is not defined");
+        if (m_budget) {
+          size_t cost = 1 + overlay.size() + e->value.size();
+          if (cost > *m_budget) {
+            *m_budget = 0;
+            return where("interpolation needs more than " +
+                         std::to_string(k_max_interpolation_work / (1024 * 1024)) +
+                         " MiB of substitutions in all (a %(name)s chain?)");
+          }
+          *m_budget -= cost;
+        }
         if (e->loc && m_via && m_via->size() < 64)
           m_via->push_back(*e->loc);
         if (e->value.find('%') != std::string::npos) {
@@ -557,6 +575,7 @@ private:
   }
 
   const Merged &m_m;
+  size_t *m_budget = nullptr;
   std::vector<SourceLocation> *m_via = nullptr;
 };
 
@@ -750,13 +769,15 @@ private:
     if (sec != ini->sections.end()) {
       Merged single;
       merge_file(single, *ini);
-      Interpolator interp(single);
+      Interpolator interp(single, &m_interpolation_left);
       for (auto [name, list] : {std::pair{"before", &before}, std::pair{"after", &after}}) {
         const Opt *o = nullptr;
         auto v = interp.get("INCLUDES", name, &o, nullptr);
         if (!v)
           continue;
         if (!*v) {
+          if (m_interpolation_left == 0 && std::exchange(m_budget_reported, true))
+            return {}; // the budget's one diagnostic is out already
           fatal(v->error().message, v->error().path, v->error().line);
           return {};
         }
@@ -796,10 +817,16 @@ private:
   // One option of a jail: its raw definition and interpolated value.
   std::optional<Setting> read(const std::string &jail, const std::string &opt, Jail &j,
                               bool enabled_jail) {
-    Interpolator interp(m_merged);
+    Interpolator interp(m_merged, &m_interpolation_left);
     const Opt *o = nullptr;
     Setting s;
     auto v = interp.get(jail, opt, &o, &s.via);
+    if (v && !*v && m_interpolation_left == 0 && !m_budget_reported) {
+      // Fail closed whether or not the jail is enabled: past the budget no
+      // option is known. One diagnostic, at the option that ran it out.
+      m_budget_reported = true;
+      fatal(v->error().message, v->error().path, v->error().line);
+    }
     if (!v)
       return std::nullopt;
     s.defined = true;
@@ -898,6 +925,8 @@ private:
   std::map<std::string, std::optional<IniFile>> m_files;
   std::map<std::string, std::vector<std::string>> m_inc_cache;
   Merged m_merged;
+  size_t m_interpolation_left = k_max_interpolation_work;
+  bool m_budget_reported = false;
 };
 
 // --- str2seconds ------------------------------------------------------------

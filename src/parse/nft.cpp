@@ -188,6 +188,8 @@ struct Parser {
   std::vector<Tok> toks;
   size_t pos = 0;
   int depth_expansions = 0;
+  size_t expanded_tokens = 0;
+  bool budget_spent = false; // stop reading: every file, every statement
 
   const std::string &file_of(const Tok &t) const { return rs.files[static_cast<size_t>(t.file)]; }
   SourceLocation loc(const Tok &t) const { return {file_of(t), t.line}; }
@@ -233,6 +235,15 @@ struct Parser {
         if (it == vars.end()) {
           err(t, "undefined variable " + text::printable(t.s) + " (nft -f rejects the whole file)");
           continue;
+        }
+        expanded_tokens += it->second.size();
+        if (expanded_tokens > opts.max_expanded_tokens) {
+          budget_spent = true;
+          err(t, "variables expand to more than " + std::to_string(opts.max_expanded_tokens) +
+                     " tokens in all (a define chain?); the rest is not read");
+          pos = toks.size();
+          out.clear();
+          return out;
         }
         for (Tok v : it->second) {
           v.file = t.file;
@@ -312,7 +323,7 @@ struct Parser {
         continue;
       }
       load(f, *t, depth + 1);
-      if (files_read > opts.max_files)
+      if (files_read > opts.max_files || budget_spent)
         return;
     }
   }
@@ -352,7 +363,7 @@ struct Parser {
   void top_level(int depth, Table *in_table) {
     for (;;) {
       skip_eols();
-      if (at_end())
+      if (at_end() || budget_spent)
         return;
       if (is("}")) {
         if (!in_table) {
@@ -396,6 +407,8 @@ struct Parser {
         }
         ++pos;
         std::vector<Tok> v = statement();
+        if (budget_spent)
+          return;
         if (v.empty())
           err(head, "define " + text::printable(name) + " has no value");
         if (w == "define" && vars.count(name))
@@ -411,6 +424,8 @@ struct Parser {
         continue;
       }
       std::vector<Tok> st = statement();
+      if (budget_spent)
+        return;
       command(st, depth);
       if (is("{")) {
         // a block after a command that did not take it

@@ -323,6 +323,10 @@ struct Loader {
   Service &svc;
   std::vector<std::string> chain; // files being read, for loop detection
   std::vector<SourceLocation> via;
+  size_t included_files = 0;
+  size_t total_bytes = 0;
+  size_t included_lines = 0;
+  bool budget_spent = false; // every include fails from here on, silently
 
   void diag(Diagnostic::Level l, std::string msg, const std::string &path, int line) {
     svc.diagnostics.push_back(Diagnostic{l, std::move(msg), {path, line}});
@@ -365,6 +369,17 @@ struct Loader {
     return Parse::ok;
   }
 
+  // The budget ran out at `from` (an include line, or the line past the
+  // limit): one error, and the service aborts (every caller up the include
+  // chain sees the abort through budget_spent).
+  Parse spend(const std::string &what, const SourceLocation &from) {
+    budget_spent = true;
+    diag(Diagnostic::Level::error,
+         "the service " + what + " (an include fan-out?); the rest is not read", from.path,
+         from.line);
+    return Parse::abort;
+  }
+
   // _pam_load_conf_file(): true when the file was read without abort.
   Parse load(const std::string &path, bool other, int type, int level, const SourceLocation &from) {
     if (level >= k_substack_max_level) {
@@ -381,6 +396,11 @@ struct Loader {
            from.path, from.line);
       return Parse::abort;
     }
+    if (budget_spent)
+      return Parse::abort;
+    if (++included_files > opts.max_included_files)
+      return spend("includes more than " + std::to_string(opts.max_included_files) + " files",
+                   from);
     auto data = read(path);
     if (!data) {
       diag(Diagnostic::Level::error,
@@ -388,6 +408,11 @@ struct Loader {
            from.path, from.line);
       return Parse::abort;
     }
+    total_bytes += data->size();
+    if (total_bytes > opts.max_total_bytes)
+      return spend("reads more than " + std::to_string(opts.max_total_bytes) +
+                       " bytes through its includes",
+                   from);
     chain.push_back(path);
     Parse r = parse(path, *data, other, type, level);
     chain.pop_back();
@@ -414,6 +439,12 @@ struct Loader {
         return Parse::abort;
       }
       SourceLocation loc{path, lineno};
+      // Only included lines count: a top-level file is bounded by its size,
+      // and each handler of an include carries its chain (`via`).
+      if (!via.empty() && ++included_lines > opts.max_included_lines)
+        return spend("has more than " + std::to_string(opts.max_included_lines) +
+                         " lines in included files",
+                     loc);
       Handler h;
       h.loc = loc;
       h.stack_level = level;
@@ -509,6 +540,8 @@ struct Loader {
         via.push_back(loc);
         Parse r = load(file, other, type, level + (substack ? 1 : 0), loc);
         via.pop_back();
+        if (budget_spent)
+          return Parse::abort;
         if (r == Parse::ok)
           continue;
         set_default(h.actions, act::bad);

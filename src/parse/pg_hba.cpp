@@ -30,9 +30,12 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unordered_map>
 
 namespace bulwark::pg {
 
@@ -555,6 +558,17 @@ bool type_covers(ConnType o, ConnType i, bool ssl_enabled) {
   return false;
 }
 
+// Whether the earlier rule `e` matches every connection `r` matches.
+bool shadows(const HbaRule &e, const HbaRule &r, const HbaOptions &opts) {
+  if (!type_covers(e.type, r.type, opts.ssl_enabled))
+    return false;
+  if (e.type == ConnType::hostssl && !opts.ssl_enabled)
+    return false;
+  if (r.type != ConnType::local && !address_covers(e.address, r.address))
+    return false;
+  return dbs_cover(e.databases, r.databases) && users_cover(e.users, r.users);
+}
+
 } // namespace
 
 HbaFile load_pg_hba(const RootFs &fs, const std::string &path, const HbaOptions &opts) {
@@ -628,19 +642,175 @@ int shadowed_by(const HbaFile &file, size_t index, const HbaOptions &opts) {
   const HbaRule &r = file.rules[index];
   if (r.type == ConnType::hostssl && !opts.ssl_enabled)
     return -2;
-  for (size_t j = 0; j < index; j++) {
-    const HbaRule &e = file.rules[j];
-    if (!type_covers(e.type, r.type, opts.ssl_enabled))
-      continue;
-    if (e.type == ConnType::hostssl && !opts.ssl_enabled)
-      continue;
-    if (r.type != ConnType::local && !address_covers(e.address, r.address))
-      continue;
-    if (!dbs_cover(e.databases, r.databases) || !users_cover(e.users, r.users))
-      continue;
-    return static_cast<int>(j);
-  }
+  for (size_t j = 0; j < index; j++)
+    if (shadows(file.rules[j], r, opts))
+      return static_cast<int>(j);
   return -1;
+}
+
+namespace {
+
+// The earlier rules, indexed by what they can cover. A rule that shadows r
+// covers r's type, every user, every database and the address, so it is in
+// the list of each: the candidates for one of r's users (rules naming it, or
+// `all`), for one database, for r's type, or for r's address (`all`, the same
+// kind, and for a mask each of the <= 33/129 prefixes that contain it). Any
+// one dimension's lists hold every shadowing rule; the smallest is scanned.
+class ShadowIndex {
+public:
+  using List = std::vector<int>;
+  using Lists = std::vector<const List *>;
+
+  void add(const HbaRule &e, int j) {
+    push(m_type[static_cast<size_t>(e.type)], j);
+    if (std::any_of(e.users.begin(), e.users.end(), [](auto &t) { return t.is_keyword("all"); }))
+      push(m_user_all, j);
+    else
+      for (auto &t : e.users)
+        push(m_user[user_key(t)], j);
+    bool db_all = std::any_of(e.databases.begin(), e.databases.end(),
+                              [](auto &t) { return t.is_keyword("all"); });
+    if (db_all)
+      push(m_db_all, j);
+    for (auto &t : e.databases) {
+      if (t.is_keyword("replication"))
+        push(m_db_replication, j);
+      if (!db_all)
+        push(m_db[db_key(t)], j);
+    }
+    if (e.type == ConnType::local)
+      return;
+    const HbaAddress &a = e.address;
+    using K = HbaAddress::Kind;
+    if (a.kind == K::all)
+      push(m_addr_all, j);
+    else if (a.kind == K::hostname)
+      push(m_hostname[a.text], j);
+    else if (a.kind == K::mask && a.prefix >= 0)
+      push(m_prefix[prefix_key(a.family, a.prefix, a.addr)], j);
+    else if (a.kind == K::mask)
+      push(m_odd_mask, j);
+    else
+      push(m_kind[static_cast<size_t>(a.kind)], j);
+  }
+
+  // The lists holding every earlier rule that may shadow `r`: the smallest
+  // dimension's. Empty lists are left out; no dimension (an empty user and
+  // database list on a local rule cannot occur) means scan everything.
+  Lists candidates(const HbaRule &r, bool ssl_enabled) {
+    Lists best;
+    size_t best_size = SIZE_MAX;
+    auto consider = [&](Lists &&ls) {
+      size_t n = 0;
+      for (auto *l : ls)
+        n += l->size();
+      if (n < best_size) {
+        best_size = n;
+        best = std::move(ls);
+      }
+    };
+    Lists types;
+    for (size_t t = 0; t < m_type.size(); t++)
+      if (type_covers(static_cast<ConnType>(t), r.type, ssl_enabled))
+        types.push_back(&m_type[t]);
+    consider(std::move(types));
+    for (auto &t : r.users)
+      consider({&m_user_all, find(m_user, user_key(t))});
+    for (auto &t : r.databases)
+      consider(t.is_keyword("replication") ? Lists{&m_db_replication}
+                                           : Lists{&m_db_all, find(m_db, db_key(t))});
+    if (r.type != ConnType::local) {
+      const HbaAddress &a = r.address;
+      using K = HbaAddress::Kind;
+      Lists ls{&m_addr_all};
+      if (a.kind == K::hostname) {
+        ls.push_back(find(m_hostname, a.text));
+      } else if (a.kind == K::mask) {
+        ls.push_back(&m_odd_mask);
+        int bits = a.family == AF_INET ? 32 : 128;
+        int ones = 0;
+        while (ones < bits && (a.mask[static_cast<size_t>(ones / 8)] & (0x80 >> (ones % 8))))
+          ones++;
+        for (int p = 0; p <= ones; p++)
+          ls.push_back(find(m_prefix, prefix_key(a.family, p, a.addr)));
+      } else {
+        ls.push_back(&m_kind[static_cast<size_t>(a.kind)]);
+      }
+      consider(std::move(ls));
+    }
+    return best;
+  }
+
+private:
+  static void push(List &l, int j) {
+    if (l.empty() || l.back() != j)
+      l.push_back(j);
+  }
+  static std::string user_key(const HbaToken &t) {
+    bool group = !t.quoted && !t.text.empty() && t.text[0] == '+';
+    return (group ? "g" : "n") + t.text;
+  }
+  static std::string db_key(const HbaToken &t) { return (t.quoted ? "q" : "u") + t.text; }
+  // The family, the prefix length and the address's first `prefix` bits.
+  static std::string prefix_key(int family, int prefix, const std::array<uint8_t, 16> &addr) {
+    std::string k;
+    k += static_cast<char>(family);
+    k += static_cast<char>(prefix);
+    for (int b = 0; b * 8 < prefix; b++) {
+      int keep = std::min(8, prefix - b * 8);
+      k += static_cast<char>(addr[static_cast<size_t>(b)] & (0xff00 >> keep));
+    }
+    return k;
+  }
+  const List *find(const std::unordered_map<std::string, List> &m, const std::string &k) const {
+    auto it = m.find(k);
+    return it == m.end() ? &m_none : &it->second;
+  }
+
+  const List m_none;
+  std::array<List, 6> m_type;
+  List m_user_all, m_db_all, m_db_replication, m_addr_all, m_odd_mask;
+  std::array<List, 6> m_kind;
+  std::unordered_map<std::string, List> m_user, m_db, m_hostname, m_prefix;
+};
+
+} // namespace
+
+HbaShadowing shadowing(const HbaFile &file, const HbaOptions &opts) {
+  HbaShadowing out;
+  out.by.assign(file.rules.size(), -1);
+  ShadowIndex index;
+  size_t tests = 0;
+  for (size_t i = 0; i < file.rules.size(); i++) {
+    const HbaRule &r = file.rules[i];
+    if (r.type == ConnType::hostssl && !opts.ssl_enabled) {
+      out.by[i] = -2;
+      continue; // it never matches, so it shadows nothing either
+    }
+    int best = INT_MAX;
+    for (const auto *list : index.candidates(r, opts.ssl_enabled))
+      for (int j : *list) {
+        if (j >= best)
+          break;
+        if (++tests > opts.max_shadow_tests) {
+          out.by[i] = -1;
+          out.exhausted = Diagnostic{
+              Diagnostic::Level::error,
+              "reachability analysis stopped here after " + std::to_string(opts.max_shadow_tests) +
+                  " rule-against-rule tests: this rule and the ones after it are judged as "
+                  "reachable",
+              r.loc};
+          return out;
+        }
+        if (shadows(file.rules[static_cast<size_t>(j)], r, opts)) {
+          best = j;
+          break;
+        }
+      }
+    out.by[i] = best == INT_MAX ? -1 : best;
+    index.add(r, static_cast<int>(i));
+  }
+  return out;
 }
 
 bool address_is_local(const HbaAddress &a) {

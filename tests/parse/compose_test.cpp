@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 using namespace bulwark;
 using namespace bulwark::compose;
 
@@ -477,4 +479,52 @@ TEST(Compose, EnvFileOptionReplacesDotenvAndNamesTheProject) {
   EXPECT_EQ(p.name, "prod_vpn");
   o.env_files = {"/cfg/absent.env"};
   EXPECT_FALSE(load_project(m.reader(), {"/p/compose.yaml"}, o).valid()); // named, so required
+}
+
+// Issue 20: a .env whose every variable is four copies of the previous one,
+// 30 deep, is 16 * 4^30 bytes. The project's interpolation budget stops it
+// with one error at the .env line reached; the variables before it count,
+// and the project is not valid (fail closed).
+TEST(Compose, DotenvExpansionChainStopsAtTheBudgetWithOneError) {
+  Mem m;
+  std::string env = "V0=xxxxxxxxxxxxxxxx\n";
+  for (int i = 1; i <= 30; i++) {
+    std::string p = "${V" + std::to_string(i - 1) + "}";
+    env += "V" + std::to_string(i) + "=" + p + p + p + p + "\n";
+  }
+  m.files["/p/.env"] = env;
+  m.files["/p/compose.yaml"] = "services:\n  s:\n    image: \"x:${V1}\"\n";
+  auto t0 = std::chrono::steady_clock::now();
+  Project p = load(m, {"/p/compose.yaml"});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_FALSE(p.valid());
+  ASSERT_EQ(p.diagnostics.size(), 1u) << errors(p);
+  EXPECT_EQ(p.diagnostics[0].level, Diagnostic::Level::error);
+  EXPECT_NE(p.diagnostics[0].message.find("more than 64 MiB"), std::string::npos);
+  // V11 is 64 MiB by itself: with V0..V10 spent it passes the budget.
+  EXPECT_EQ(p.at(p.diagnostics[0].loc), "/p/.env:12");
+  ASSERT_TRUE(p.variables.count("V10"));
+  EXPECT_EQ(p.variables.at("V10").size(), 16u << 20);
+  EXPECT_FALSE(p.variables.count("V11"));
+}
+
+// The same budget covers the compose file's values: a 4 MiB variable used
+// on twenty lines stops at the line that passes 64 MiB in all.
+TEST(Compose, InterpolationBudgetCoversTheComposeFile) {
+  Mem m;
+  std::string env = "V0=xxxxxxxxxxxxxxxx\n";
+  for (int i = 1; i <= 9; i++) {
+    std::string p = "${V" + std::to_string(i - 1) + "}";
+    env += "V" + std::to_string(i) + "=" + p + p + p + p + "\n";
+  }
+  m.files["/p/.env"] = env;
+  std::string yaml = "services:\n  s:\n    image: x\n    environment:\n";
+  for (int i = 0; i < 20; i++)
+    yaml += "      - E" + std::to_string(i) + "=${V9}\n";
+  m.files["/p/compose.yaml"] = yaml;
+  Project p = load(m, {"/p/compose.yaml"});
+  EXPECT_FALSE(p.valid());
+  ASSERT_EQ(p.diagnostics.size(), 1u) << errors(p);
+  // 64 MiB less V0..V9 (5.3 MiB) leaves room for 14 copies of V9 (4 MiB).
+  EXPECT_EQ(p.at(p.diagnostics[0].loc), "/p/compose.yaml:19") << errors(p);
 }

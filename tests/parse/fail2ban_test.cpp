@@ -393,3 +393,38 @@ TEST(Fail2banParse, SymlinkLoopsAndEscapesStayInsideTheRoot) {
   std::vector<std::string> files{"/etc/fail2ban/jail.conf"};
   EXPECT_EQ(c.files, files);
 }
+
+// Issue 20: %(name)s chains ten deep, each level four copies of the one
+// below, read by every option of 64 jails: 4^9 substitutions per option.
+// The interpolation budget stops it with one error at the option reached,
+// and the configuration is refused (fail closed).
+TEST(Fail2banParse, InterpolationChainStopsAtTheBudgetWithOneError) {
+  TempRoot r;
+  std::string conf = "[DEFAULT]\nenabled = true\nv0 = xxxxxxxx\n";
+  for (int i = 1; i < 10; i++) {
+    std::string p = "%(v" + std::to_string(i - 1) + ")s";
+    conf += "v" + std::to_string(i) + " = " + p + p + p + p + "\n";
+  }
+  conf += "bantime = %(v9)s\nfindtime = %(v9)s\nlogpath = %(v9)s\nignoreip = %(v9)s\n";
+  conf += "[early]\nenabled = false\nmaxretry = 3\n";
+  for (int i = 0; i < 64; i++)
+    conf += "[j" + std::to_string(i) + "]\n";
+  r.write("/etc/fail2ban/jail.conf", conf);
+  auto t0 = std::chrono::steady_clock::now();
+  f2b::Config c = load(r);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  ASSERT_TRUE(c.fatal);
+  EXPECT_NE(c.fatal->message.find("MiB of substitutions"), std::string::npos) << c.fatal->message;
+  size_t budget = 0;
+  for (auto &d : c.diagnostics)
+    if (d.message.find("MiB of substitutions") != std::string::npos) {
+      budget++;
+      EXPECT_EQ(d.level, f2b::Diagnostic::Level::error);
+      EXPECT_EQ(d.loc.path, "/etc/fail2ban/jail.conf");
+      EXPECT_GE(d.loc.line, 13); // one of the four options that use v9
+      EXPECT_LE(d.loc.line, 16);
+    }
+  EXPECT_EQ(budget, 1u);
+  // What was read before the budget ran out counts.
+  EXPECT_FALSE(jail(c, "early").enabled);
+}

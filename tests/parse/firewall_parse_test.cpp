@@ -439,3 +439,33 @@ COMMIT
   EXPECT_EQ(o.decided.line, 1);
   EXPECT_EQ(evaluate(u2.ruleset, tcp4(3306)).verdict, Verdict::accept); // policy ACCEPT
 }
+
+// Issue 20: a define of four copies of the previous one, 30 deep, is 4^30
+// tokens in 1 KB; the expansion budget stops it with one error at the use
+// that crossed it, and the table read before it is kept.
+TEST(FirewallParse, NftDefineChainStopsAtTheBudgetWithOneError) {
+  TempRoot root;
+  RootFs fs(root.path());
+  std::string text = "table inet f {\n}\ndefine v0 = 1\n";
+  for (int i = 1; i <= 30; i++) {
+    std::string p = "$v" + std::to_string(i - 1);
+    text += "define v" + std::to_string(i) + " = " + p + " " + p + " " + p + " " + p + "\n";
+  }
+  text += "table inet g {\n  chain input {\n    tcp dport $v30 accept\n  }\n}\n";
+  auto t0 = std::chrono::steady_clock::now();
+  Ruleset rs = parse_nft_text(fs, "/etc/nftables.conf", text);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  std::string all;
+  for (auto &x : rs.diagnostics)
+    all += std::to_string(x.loc.line) + ": " + x.message + "\n";
+  ASSERT_EQ(rs.diagnostics.size(), 1u) << all;
+  const Diagnostic &d = rs.diagnostics[0];
+  EXPECT_EQ(d.level, Diagnostic::Level::error);
+  EXPECT_NE(d.message.find("more than 1048576 tokens"), std::string::npos) << d.message;
+  EXPECT_EQ(d.loc.path, "/etc/nftables.conf");
+  // v10 (line 13) is the define whose expansion passes 2^20 tokens in all.
+  EXPECT_EQ(d.loc.line, 13);
+  EXPECT_TRUE(rs.has_errors()); // the ruleset is not known
+  ASSERT_EQ(rs.tables.size(), 1u);
+  EXPECT_EQ(rs.tables[0].name, "f");
+}

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -434,4 +435,83 @@ TEST(PamFaillock, ConfThenArgsAndConfArgument) {
   EXPECT_TRUE(faillock_options(h, rd).conf_broken);
   h.args = {"deny=-1"}; // sscanf("%hu") wraps
   EXPECT_EQ(faillock_options(h, rd).deny.value, 65535);
+}
+
+// Issue 20: twelve spellings of one file (/etc/pam.d/./common, ...), each
+// including all twelve, escape loop detection and read 12! files; the
+// budget stops the service with one error at the include line.
+TEST(PamParse, IncludeFanOutStopsAtTheBudgetWithOneError) {
+  TempRoot r;
+  std::string fan;
+  for (int k = 0; k < 12; k++) {
+    std::string alias = "/etc/pam.d/";
+    for (int i = 0; i < k; i++)
+      alias += "./";
+    fan += "auth include " + alias + "common\n";
+  }
+  r.write("/etc/pam.d/svc", "auth required pam_unix.so\n@include common\n");
+  r.write("/etc/pam.d/common", fan);
+  auto t0 = std::chrono::steady_clock::now();
+  Service s = load(r, "svc");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  ASSERT_TRUE(s.aborted); // fail closed: the stacks are not known
+  size_t budget = 0;
+  for (auto &d : s.diagnostics)
+    if (d.message.find("include fan-out") != std::string::npos) {
+      budget++;
+      EXPECT_EQ(d.level, Diagnostic::Level::error);
+      EXPECT_NE(d.loc.path.find("common"), std::string::npos) << d.loc.path;
+      EXPECT_GE(d.loc.line, 1);
+      EXPECT_LE(d.loc.line, 12);
+    }
+  EXPECT_EQ(budget, 1u);
+  // 12 lines a file: the 20000 lines run out before the 4096 files.
+  EXPECT_NE(s.abort_reason.message.find("more than 20000 lines"), std::string::npos)
+      << s.abort_reason.message;
+  EXPECT_LE(s.files.size(), 4098u);
+  // What was read before the budget ran out is kept.
+  ASSERT_FALSE(s.conf[static_cast<size_t>(Type::auth)].empty());
+  EXPECT_EQ(s.conf[static_cast<size_t>(Type::auth)][0].name, "pam_unix");
+}
+
+TEST(PamParse, IncludedBytesBudgetIsAnErrorAtTheIncludeLine) {
+  TempRoot r;
+  r.write("/etc/pam.d/svc", "@include common-a\n@include common-b\n");
+  r.write("/etc/pam.d/common-a", "auth required pam_unix.so\n" + std::string(100, '#') + "\n");
+  r.write("/etc/pam.d/common-b", "auth required pam_deny.so\n" + std::string(100, '#') + "\n");
+  LoadOptions opts;
+  opts.max_total_bytes = 200;
+  Service s = load_service(RootFs(r.path()), "svc", opts);
+  ASSERT_TRUE(s.aborted);
+  EXPECT_EQ(s.abort_reason.level, Diagnostic::Level::error);
+  EXPECT_EQ(s.abort_reason.loc.path, "/etc/pam.d/svc");
+  EXPECT_EQ(s.abort_reason.loc.line, 2);
+  EXPECT_NE(s.abort_reason.message.find("more than 200 bytes"), std::string::npos);
+  EXPECT_EQ(names(s.conf[static_cast<size_t>(Type::auth)]), std::vector<std::string>{"pam_unix"});
+  // Within the budget the same files load.
+  opts.max_total_bytes = 400;
+  Service ok = load_service(RootFs(r.path()), "svc", opts);
+  EXPECT_FALSE(ok.aborted) << ok.abort_reason.message;
+  // The count of files, likewise.
+  opts.max_included_files = 1;
+  Service files = load_service(RootFs(r.path()), "svc", opts);
+  ASSERT_TRUE(files.aborted);
+  EXPECT_EQ(files.abort_reason.loc.line, 2);
+  EXPECT_NE(files.abort_reason.message.find("more than 1 files"), std::string::npos);
+}
+
+TEST(PamParse, LinesBudgetIsAnErrorAtTheLineReached) {
+  TempRoot r;
+  r.write("/etc/pam.d/svc", "auth required pam_unix.so\n@include common\n");
+  r.write("/etc/pam.d/common", "auth required pam_env.so\nauth required pam_deny.so\n");
+  LoadOptions opts;
+  opts.max_included_lines = 1;
+  Service s = load_service(RootFs(r.path()), "svc", opts);
+  ASSERT_TRUE(s.aborted);
+  EXPECT_EQ(s.abort_reason.level, Diagnostic::Level::error);
+  EXPECT_EQ(s.abort_reason.loc.path, "/etc/pam.d/common");
+  EXPECT_EQ(s.abort_reason.loc.line, 2);
+  EXPECT_NE(s.abort_reason.message.find("more than 1 lines"), std::string::npos);
+  EXPECT_EQ(names(s.conf[static_cast<size_t>(Type::auth)]),
+            (std::vector<std::string>{"pam_unix", "pam_env"}));
 }

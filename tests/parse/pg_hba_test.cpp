@@ -7,8 +7,11 @@
 
 #include <bulwark/parse/pg_hba.hpp>
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <chrono>
 #include <gtest/gtest.h>
+#include <random>
 
 using namespace bulwark;
 using bulwark::test::TempRoot;
@@ -205,4 +208,143 @@ TEST(PgHba, HostileInput) {
   auto f = pg::parse_pg_hba_text("/h", t);
   EXPECT_EQ(f.rules.size(), 1u);
   EXPECT_GE(f.diagnostics.size(), 2u);
+}
+
+namespace {
+
+// A random pg_hba.conf line from a small vocabulary, so rules often cover
+// one another (the interesting case) in every dimension.
+std::string random_rule(std::mt19937 &rng, int shape) {
+  auto pick = [&](std::initializer_list<const char *> l) {
+    return std::string(*(l.begin() + std::uniform_int_distribution<size_t>(0, l.size() - 1)(rng)));
+  };
+  auto num = [&](int n) { return std::to_string(std::uniform_int_distribution<int>(0, n)(rng)); };
+  std::string type =
+      pick({"local", "host", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"});
+  std::string users = pick({"all", "u1", "u2", "+g1", "\"all\"", "u1,u2", "+g1,u2", "\"+g1\""});
+  std::string dbs = pick(
+      {"all", "db1", "db2", "replication", "\"all\"", "db1,replication", "sameuser", "db1,db2"});
+  if (shape == 1) // many distinct users
+    users = "u" + num(5000);
+  if (shape == 3) // many distinct databases
+    dbs = "d" + num(5000);
+  std::string line = type + " " + dbs + " " + users;
+  if (type != "local") {
+    std::string addr;
+    switch (std::uniform_int_distribution<int>(0, shape == 2 ? 0 : 7)(rng)) {
+    case 0: // many distinct addresses when shape == 2
+      addr = "10." + num(shape == 2 ? 255 : 3) + "." + num(shape == 2 ? 255 : 3) + "." + num(3) +
+             "/" + pick({"8", "16", "24", "30", "32", "0"});
+      break;
+    case 1: addr = "all"; break;
+    case 2: addr = pick({"samehost", "samenet"}); break;
+    case 3: addr = pick({"db.example", ".example", "localhost"}); break;
+    case 4: addr = "fd00::" + num(3) + "/" + pick({"64", "127", "128", "0", "16"}); break;
+    case 5: addr = "10.0.0.0 255.0.255.0"; break; // a non-contiguous mask
+    case 6: addr = "10." + num(2) + ".0.0 255.255.0.0"; break;
+    default: addr = "0.0.0.0/0"; break;
+    }
+    line += " " + addr;
+  }
+  return line + " " + pick({"md5", "trust", "reject", "scram-sha-256"}) + "\n";
+}
+
+} // namespace
+
+// Issue 20: the reachability of 40k rules took 66 s (each rule against all
+// before it). shadowing() indexes them; its answer must be shadowed_by()'s.
+TEST(PgHba, ShadowingAgreesWithTheQuadraticAnalysisOnRandomFiles) {
+  std::mt19937 rng(20);
+  size_t shadowed = 0, reachable = 0;
+  for (int round = 0; round < 400; round++) {
+    int shape = round % 4;
+    std::string text;
+    int n = std::uniform_int_distribution<int>(1, shape == 0 ? 60 : 400)(rng);
+    for (int i = 0; i < n; i++)
+      text += random_rule(rng, shape);
+    for (bool ssl : {true, false}) {
+      pg::HbaOptions opts;
+      opts.ssl_enabled = ssl;
+      auto f = pg::parse_pg_hba_text("/etc/pg_hba.conf", text, opts);
+      ASSERT_EQ(f.rules.size(), static_cast<size_t>(n)) << text;
+      auto all = pg::shadowing(f, opts);
+      ASSERT_FALSE(all.exhausted);
+      ASSERT_EQ(all.by.size(), f.rules.size());
+      for (size_t i = 0; i < f.rules.size(); i++) {
+        ASSERT_EQ(all.by[i], pg::shadowed_by(f, i, opts))
+            << "rule " << i << " (" << f.rules[i].loc.line << ") of\n"
+            << text;
+        (all.by[i] >= 0 ? shadowed : reachable)++;
+      }
+    }
+  }
+  // Both answers occur often, or the comparison proves little.
+  EXPECT_GT(shadowed, 10000u);
+  EXPECT_GT(reachable, 10000u);
+}
+
+// 40k rules none of which covers another run in linear time; a budget too
+// small for the file stops with one error at the rule reached, and that
+// rule and the rest count as reachable.
+TEST(PgHba, ShadowingOfManyDistinctRulesIsFastAndItsBudgetAnError) {
+  std::string text;
+  for (int i = 0; i < 40000; i++)
+    text += "host all u" + std::to_string(i) + " 10." + std::to_string(i / 256) + "." +
+            std::to_string(i % 256) + ".0/24 md5\n";
+  text += "host all u7 10.0.7.0/24 trust\n"; // shadowed by line 8
+  auto f = pg::parse_pg_hba_text("/etc/pg_hba.conf", text);
+  ASSERT_EQ(f.rules.size(), 40001u);
+  auto t0 = std::chrono::steady_clock::now();
+  auto all = pg::shadowing(f, {});
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_LT(ms, 2000);
+  ASSERT_FALSE(all.exhausted);
+  EXPECT_EQ(all.by[40000], 7);
+  EXPECT_EQ(std::count(all.by.begin(), all.by.end(), -1), 40000);
+
+  // Rules built to share every candidate list of the later ones without
+  // covering them (user all / database all / address all, two at a time):
+  // each is tested against two thirds of those before it, quadratic again.
+  std::string adv;
+  for (int i = 0; i < 100; i++)
+    adv += "host all all 10.8." + std::to_string(i) +
+           ".0/24 md5\n" // users, databases
+           "host all uy" +
+           std::to_string(i) +
+           " all md5\n" // databases, addresses
+           "host dz" +
+           std::to_string(i) + " all all md5\n"; // users, addresses
+  for (int i = 0; i < 50; i++)
+    adv += "host dq uq 10.9.9." + std::to_string(i) + "/32 md5\n";
+  adv += "host all all all trust\nhost dq uq 10.9.9.9/32 trust\n";
+  auto g = pg::parse_pg_hba_text("/etc/pg_hba.conf", adv);
+  ASSERT_EQ(g.rules.size(), 352u);
+  auto whole = pg::shadowing(g, {});
+  ASSERT_FALSE(whole.exhausted);
+  for (size_t i = 0; i < g.rules.size(); i++)
+    ASSERT_EQ(whole.by[i], pg::shadowed_by(g, i, {})) << i;
+  EXPECT_EQ(whole.by[351], 309); // the second 10.9.9.9/32 is shadowed by the first
+  pg::HbaOptions small;
+  small.max_shadow_tests = 2000;
+  auto cut = pg::shadowing(g, small);
+  ASSERT_TRUE(cut.exhausted);
+  EXPECT_EQ(cut.exhausted->level, pg::Diagnostic::Level::error);
+  EXPECT_EQ(cut.exhausted->loc.path, "/etc/pg_hba.conf");
+  int at = cut.exhausted->loc.line;
+  EXPECT_GT(at, 10); // the budget is spent within the 300, not at once
+  EXPECT_LT(at, 300);
+  // What was decided before the budget ran out stands; the rest counts as
+  // reachable, so a check judges every one of them.
+  size_t decided = 0;
+  for (size_t i = 0; i < g.rules.size(); i++)
+    if (g.rules[i].loc.line < at) {
+      EXPECT_EQ(cut.by[i], whole.by[i]) << i;
+      decided++;
+    } else {
+      EXPECT_EQ(cut.by[i], -1) << i;
+    }
+  EXPECT_GT(decided, 10u);
+  EXPECT_EQ(cut.by[351], -1); // shadowed (by 309), but not decided: judged as reachable
 }

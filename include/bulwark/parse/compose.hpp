@@ -151,6 +151,13 @@ std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth =
 Result<std::string> interpolate(std::string_view text,
                                 const std::map<std::string, std::string> &vars,
                                 std::vector<std::string> *unset = nullptr);
+// The same, bounded: an error once the result (or a nested default) would
+// pass `max_bytes`, before it is built. load_project() passes what is left
+// of its budget of k_max_interpolated_bytes for the whole project.
+Result<std::string> interpolate(std::string_view text,
+                                const std::map<std::string, std::string> &vars,
+                                std::vector<std::string> *unset, size_t max_bytes);
+constexpr size_t k_max_interpolated_bytes = 64 * 1024 * 1024;
 
 // Short and long syntax, as the checks need them.
 struct Port {

@@ -174,6 +174,11 @@ struct NftOptions {
   int max_include_depth = 16; // nft's MAX_INCLUDE_DEPTH
   int max_files = 256;        // bounds include fan-out
   size_t max_file_bytes = 32 * 1024 * 1024;
+  // Tokens produced by $variable expansion in all: a define of four copies
+  // of the previous one, 30 deep, is 4^30 tokens in 1 KB of text. Past it
+  // one error names the use, and nothing more is read (the ruleset is not
+  // known: fail closed).
+  size_t max_expanded_tokens = 1024 * 1024;
 };
 Ruleset parse_nft_file(const RootFs &fs, const std::string &path, const NftOptions &opts = {});
 Ruleset parse_nft_text(const RootFs &fs, const std::string &path, std::string_view text,

@@ -113,6 +113,16 @@ struct LoadOptions {
   size_t max_file_bytes = 16 * 1024 * 1024;
   // Our own cap: libpam 1.5.2 recurses until it runs out of descriptors.
   int max_include_depth = 32;
+  // The work budget of one service, its includes, substacks and "other":
+  // the depth cap alone lets 32 spellings of one file (/etc/pam.d/./x,
+  // /etc/pam.d//x, ...) each including all the others read 32! files. Lines
+  // are the statements of included files (each may become a handler carrying
+  // its include chain); a Debian service has about 60. Past any limit one
+  // error names the line and the service aborts (fail closed: its stacks are
+  // not known).
+  size_t max_included_files = 4096;
+  size_t max_total_bytes = 16 * 1024 * 1024;
+  size_t max_included_lines = 20000;
 };
 
 // The service as libpam loads it from `files` (reader) and /etc/pam.d.

@@ -61,6 +61,10 @@ struct HbaOptions {
   bool ssl_enabled = true; // ssl = on: hostssl rules can match
   size_t max_file_bytes = 16 * 1024 * 1024;
   int max_depth = 10;
+  // The work budget of shadowing(): exact rule-against-rule tests. Its index
+  // makes realistic and most adversarial files near-linear; this stops the
+  // rest (rules crafted to share every bucket) from running quadratic.
+  size_t max_shadow_tests = 20'000'000;
 };
 
 // Reads the file (a target path). A missing file is an error diagnostic.
@@ -94,6 +98,18 @@ int first_match(const HbaFile &file, const HbaClient &c);
 // of the shadowing rule, -1 when the rule is reachable, -2 when it can never
 // match by itself (hostssl without ssl).
 int shadowed_by(const HbaFile &file, size_t index, const HbaOptions &opts);
+
+// shadowed_by() for every rule at once, in near-linear time: earlier rules
+// are indexed by the users, databases and addresses they can cover, and only
+// the smallest candidate list is tested. `by[i]` equals shadowed_by(file, i).
+// When opts.max_shadow_tests runs out, `exhausted` is an error naming the
+// rule reached, and that rule and the rest count as reachable (-1): a check
+// then judges them as if nothing shadowed them (fail closed).
+struct HbaShadowing {
+  std::vector<int> by;
+  std::optional<Diagnostic> exhausted;
+};
+HbaShadowing shadowing(const HbaFile &file, const HbaOptions &opts);
 
 // Whether the address can only be this host (loopback, samehost).
 bool address_is_local(const HbaAddress &a);

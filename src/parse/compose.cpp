@@ -297,7 +297,7 @@ public:
                                    std::to_string(k_max_interpolated_bytes / (1024 * 1024)) +
                                    " MiB in all (a chain of variables that double?); the rest is "
                                    "not interpolated",
-                               loc});
+                               m_p.where(loc)});
     return std::nullopt;
   }
 

@@ -329,7 +329,7 @@ std::string real_target_path(const RootFs &fs, const std::string &p) {
     return p;
   if (fs.host_root() == "/")
     return *host;
-  std::string prefix = fs.host_root();
+  const std::string &prefix = fs.host_root();
   if (host->size() <= prefix.size())
     return "/";
   return host->substr(prefix.size());

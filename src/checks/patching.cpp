@@ -432,6 +432,7 @@ void pending_security_updates(CheckRun &run) {
     return;
   }
   std::vector<Evidence> ev;
+  ev.reserve(sec.size() + unreadable.size());
   for (const apt::ListFile *f : sec)
     ev.push_back(Evidence{f->path, 0, "no newer version of an installed package",
                           "no newer version of an installed package", f->why_security});

@@ -333,7 +333,8 @@ void password_encryption(CheckRun &run) {
   });
 }
 
-Evidence rule_evidence(const pg::HbaRule &r, std::string expected, std::string context = "") {
+Evidence rule_evidence(const pg::HbaRule &r, std::string expected,
+                       const std::string &context = "") {
   std::string found = std::string(pg::to_string(r.type));
   auto list = [](const std::vector<pg::HbaToken> &ts) {
     std::string s;

@@ -11,7 +11,8 @@ std::string render_perf(const std::vector<PerfEntry> &entries, double total_ms) 
   out += "  models (load order; a nested load is part of its parent's time)\n";
   for (auto &e : entries)
     if (e.kind == PerfEntry::Kind::model) {
-      out += fmt::format("    {:>10.3f}  {}{}\n", e.ms, std::string(2 * e.depth, ' '), e.name);
+      out += fmt::format("    {:>10.3f}  {}{}\n", e.ms,
+                         std::string(2 * static_cast<size_t>(e.depth), ' '), e.name);
       if (e.depth == 0)
         models += e.ms;
     }

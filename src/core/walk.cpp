@@ -277,7 +277,6 @@ private:
     }
   }
 
-private:
   const WalkOptions &m_opt;
   dev_t m_root_dev;
   bool m_one_fs;

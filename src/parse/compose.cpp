@@ -15,7 +15,6 @@
 #include <set>
 #include <unordered_map>
 
-extern char **environ;
 
 namespace bulwark::compose {
 
@@ -809,7 +808,7 @@ private:
   bool m_interpolation_spent = false;
 };
 
-std::string project_name_from(std::string s) {
+std::string project_name_from(const std::string &s) {
   std::string out;
   for (char c : lower(s))
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')

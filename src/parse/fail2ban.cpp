@@ -511,7 +511,7 @@ private:
                const SourceLocation &at) {
     overlay["__name__"] = Entry{section, std::nullopt};
     map_section_options(section, rest, overlay);
-    auto where = [&](std::string msg) {
+    auto where = [&](const std::string &msg) {
       return Error{"option '" + text::printable(option) + "' of [" + text::printable(section) +
                        "]: " + msg + " (fail2ban-client stops)",
                    at.path, at.line};

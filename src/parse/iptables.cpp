@@ -659,7 +659,7 @@ struct Parser {
         while (j + 1 < w.size() && !is_general(w[j + 1]) && w[j + 1] != "!" &&
                w[j + 1].rfind("--", 0) == 0) {
           ++j;
-          while (j + 1 < w.size() && w[j + 1].rfind("-", 0) != 0 && w[j + 1] != "!")
+          while (j + 1 < w.size() && w[j + 1].rfind('-', 0) != 0 && w[j + 1] != "!")
             ++j;
         }
       } else if (t.rfind("--", 0) == 0) {

@@ -383,6 +383,7 @@ struct Reader {
             claim(block);
             cfg.blocks.push_back(std::move(block));
           }
+          block = Block{}; // moved from: the next block starts clean
           continue;
         }
         bool keyword = !tok.empty() && std::isalpha(static_cast<unsigned char>(tok[0])) &&

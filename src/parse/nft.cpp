@@ -1023,7 +1023,7 @@ struct Parser {
       r.conds.push_back(std::move(cond));
       return true;
     };
-    auto vmap_or_value = [&](Cond cond, bool is_port, bool is_addr, bool v6) {
+    auto vmap_or_value = [&](const Cond &cond, bool is_port, bool is_addr, bool v6) {
       if (c.s() == "vmap") {
         ++c.i;
         Value v = value(c);

@@ -175,7 +175,7 @@ public:
         }
       }
     }
-    line.assign(buf.c_str());
+    line.assign(buf, 0, buf.find('\0')); // a NUL ends the line, as in C
     return Status::line;
   }
 

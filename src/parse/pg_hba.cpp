@@ -767,7 +767,7 @@ private:
     return it == m.end() ? &m_none : &it->second;
   }
 
-  const List m_none;
+  const List m_none{};
   std::array<List, 6> m_type;
   List m_user_all, m_db_all, m_db_replication, m_addr_all, m_odd_mask;
   std::array<List, 6> m_kind;

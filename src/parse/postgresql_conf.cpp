@@ -348,7 +348,8 @@ struct Parser {
     }
   }
 
-  void handle(const std::string &path, int line, std::string name, std::string value, int depth) {
+  void handle(const std::string &path, int line, const std::string &name, std::string value,
+              int depth) {
     if (name == "include_dir") {
       include_dir(value, path, line, depth + 1);
     } else if (name == "include_if_exists") {

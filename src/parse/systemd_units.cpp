@@ -422,7 +422,7 @@ bool valid_alias(std::string_view src, std::string_view dst) {
 
 // unit_file_search() and install_info_traverse(): the file that defines
 // `name`, following aliases.
-Result<Found> discover(const RootFs &fs, std::string name, int depth) {
+Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
   if (depth > k_max_follow)
     return errno_error(ELOOP, "too many aliases", name);
   std::string tmpl = template_of(name);

@@ -122,8 +122,8 @@ std::vector<FilePosition> positions_from_json(std::string_view text) {
   return out;
 }
 
-Follower::Follower(std::vector<std::string> paths, std::vector<FilePosition> saved, size_t max_line,
-                   bool from_start)
+Follower::Follower(const std::vector<std::string> &paths, const std::vector<FilePosition> &saved,
+                   size_t max_line, bool from_start)
     : m_max_line(max_line) {
   std::set<std::string> seen;
   for (auto &p : paths) {

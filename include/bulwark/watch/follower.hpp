@@ -43,8 +43,8 @@ public:
   // `saved`: positions from a previous run (may be empty). A file without a
   // saved position is read from its end (live history is not replayed), or
   // from its start when `from_start`.
-  Follower(std::vector<std::string> paths, std::vector<FilePosition> saved, size_t max_line,
-           bool from_start = false);
+  Follower(const std::vector<std::string> &paths, const std::vector<FilePosition> &saved,
+           size_t max_line, bool from_start = false);
   ~Follower();
   Follower(const Follower &) = delete;
   Follower &operator=(const Follower &) = delete;

@@ -3,9 +3,12 @@
 // `$$` is a literal dollar, `$NAME` and `${NAME}` the variable, and inside
 // braces an operator may follow the name: `:-` / `-` (default when unset or
 // empty / unset), `:?` / `?` (error), `:+` / `+` (alternative when set).
-// The word after an operator is itself interpolated, so defaults nest. A
-// `$` followed by anything else is an invalid template, an error in compose
-// (and in Docker Compose 1.29).
+// The word after an operator is itself interpolated, so defaults nest.
+// A `$` followed by anything else (`$1`, `$(`, `$!`, a `$` at the end) is a
+// literal `$` in current Compose v2: compose-go's pattern puts its `invalid`
+// group inside the braces, so only a bad `${...}` is an error. Docker
+// Compose 1.29 rejected those too; we follow the newest (issue 15: traefik
+// rules and shell commands in 19 real projects use them).
 
 #include <bulwark/parse/compose.hpp>
 
@@ -45,8 +48,10 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
       break;
     }
     out.append(t.substr(i, d - i));
-    if (d + 1 >= t.size())
-      return Error{"invalid interpolation format: a '$' ends the value (write $$ for a dollar)"};
+    if (d + 1 >= t.size()) {
+      out += '$'; // a `$` at the end is itself
+      break;
+    }
     char n = t[d + 1];
     if (n == '$') {
       out += '$';
@@ -72,9 +77,11 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
       i = e;
       continue;
     }
-    if (n != '{')
-      return Error{"invalid interpolation format: '$" + std::string(1, n) +
-                   "' (write $$ for a dollar)"};
+    if (n != '{') {
+      out += '$'; // `$1`, `$(`: no substitution starts here
+      i = d + 1;
+      continue;
+    }
     // The closing brace, skipping nested ${...} in the word.
     size_t e = d + 2;
     int level = 1;

@@ -115,8 +115,15 @@ TEST(Compose, Interpolation) {
   EXPECT_NE(I("${EMPTY:?boom}").find("ERR:required variable EMPTY"), std::string::npos);
   EXPECT_EQ(I("${EMPTY?boom}"), "");
   EXPECT_NE(I("${UNSET?boom}").find("boom"), std::string::npos);
-  EXPECT_NE(I("price $5").find("ERR:invalid"), std::string::npos);
+  // Issue 15: a `$` that starts no substitution is itself in Compose v2
+  // (compose-go's `invalid` group is inside the braces); 1.29 refused it.
+  EXPECT_EQ(I("price $5"), "price $5");
+  EXPECT_EQ(I("Host(`a`) && PathRegexp(`^/x$`)"), "Host(`a`) && PathRegexp(`^/x$`)");
+  EXPECT_EQ(I("sh -c 'echo $(date) $! $1'"), "sh -c 'echo $(date) $! $1'");
+  EXPECT_EQ(I("trailing $"), "trailing $");
+  EXPECT_EQ(I("$5$SET"), "$5v");
   EXPECT_NE(I("${SET").find("ERR:invalid"), std::string::npos);
+  EXPECT_NE(I("${1x}").find("ERR:invalid"), std::string::npos);
   std::vector<std::string> unset;
   ASSERT_TRUE(interpolate("a${NOPE}b$ALSO_NOPE", vars, &unset).ok());
   EXPECT_EQ(unset, (std::vector<std::string>{"NOPE", "ALSO_NOPE"}));

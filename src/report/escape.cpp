@@ -42,6 +42,14 @@ template <typename F> void each_codepoint(std::string_view s, F cp) {
   }
 }
 
+// Characters a viewer acts on instead of showing: C1 controls and the
+// bidirectional formatting characters that make text read in another order
+// than it is stored (Trojan Source, CVE-2021-42574). Shown as \uXXXX.
+bool invisible_control(char32_t c) {
+  return (c >= 0x80 && c <= 0x9f) || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+         (c >= 0x2066 && c <= 0x2069) || c == 0x061c || c == 0x2028 || c == 0x2029;
+}
+
 } // namespace
 
 std::string valid_utf8(std::string_view s) {
@@ -73,7 +81,7 @@ std::string xml_escape(std::string_view s, bool keep_newlines) {
     }
     if (c < 0x20 || c == 0x7f)
       out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-    else if (c == 0xfffe || c == 0xffff)
+    else if (c == 0xfffe || c == 0xffff || invisible_control(c))
       out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
     else
       out.append(bytes);
@@ -101,6 +109,10 @@ std::string markdown_escape(std::string_view s) {
     }
     if (c < 0x20 || c == 0x7f) {
       out += fmt::format("\\\\x{:02x}", static_cast<unsigned>(c));
+      continue;
+    }
+    if (invisible_control(c)) {
+      out += fmt::format("\\\\u{:04X}", static_cast<unsigned>(c));
       continue;
     }
     bool escape = false;

@@ -197,7 +197,8 @@ tidy: configure
 TIDY_BASE ?= $(shell git rev-parse -q --verify HEAD~15 || git rev-list --max-parents=0 HEAD)
 tidy-changed: configure
 	@files=$$(git diff --name-only --diff-filter=AM $(TIDY_BASE) HEAD -- 'src/*.cpp'); \
-	if [ -n "$$files" ]; then echo "clang-tidy:" $$files; $(TIDY) $$files; else echo "clang-tidy: no changed sources"; fi
+	if [ -n "$$files" ]; then echo "clang-tidy:" $$files; \
+	  echo $$files | xargs -n4 -P$(JOBS) $(TIDY); else echo "clang-tidy: no changed sources"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

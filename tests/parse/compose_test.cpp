@@ -503,7 +503,8 @@ TEST(Compose, DotenvExpansionChainStopsAtTheBudgetWithOneError) {
   m.files["/p/compose.yaml"] = "services:\n  s:\n    image: \"x:${V1}\"\n";
   auto t0 = std::chrono::steady_clock::now();
   Project p = load(m, {"/p/compose.yaml"});
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0,
+            bulwark::test::hang_bound(std::chrono::seconds(10)));
   EXPECT_FALSE(p.valid());
   ASSERT_EQ(p.diagnostics.size(), 1u) << errors(p);
   EXPECT_EQ(p.diagnostics[0].level, Diagnostic::Level::error);

@@ -149,7 +149,7 @@ _bulwark() {
         audit)
             opts='--root --profile --only --skip --format --output --fail-on
                   --waivers --baseline --fail-on-new --live --compose --env-file
-                  --host-env --postgres-dsn --help' ;;
+                  --host-env --postgres-dsn --perf --help' ;;
         checks) opts='--profile --format --help' ;;
         explain)
             if [[ $cur != -* ]]; then

@@ -80,11 +80,7 @@ std::string first_few(const std::vector<Evidence> &items, size_t total) {
 
 // Caps the evidence list; the message carries the total.
 void cap(std::vector<Evidence> &ev, size_t total) {
-  if (ev.size() > k_max_listed)
-    ev.resize(k_max_listed);
-  if (total > ev.size())
-    ev.push_back(
-        Evidence{"", 0, "and " + std::to_string(total - ev.size()) + " more", "", "not listed"});
+  cap_evidence(ev, total, k_max_listed);
 }
 
 // Unreadable directories and failed stats under `scope`: an error finding,

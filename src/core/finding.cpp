@@ -93,6 +93,14 @@ std::string fingerprint(std::string_view check, std::string_view subject, std::s
   return out;
 }
 
+void cap_evidence(std::vector<Evidence> &ev, size_t total, size_t max) {
+  if (ev.size() > max)
+    ev.resize(max);
+  if (total > ev.size())
+    ev.push_back(
+        Evidence{"", 0, "and " + std::to_string(total - ev.size()) + " more", "", "not listed"});
+}
+
 std::string fingerprint(const Finding &f) {
   return fingerprint(f.check, f.subject, f.evidence.empty() ? "" : f.evidence.front().path);
 }

@@ -443,24 +443,9 @@ Result<FileInfo> RootFs::lstat(std::string_view target_path) const {
 
 Result<std::string> RootFs::read_link(std::string_view target_path) const {
   // An O_PATH|O_NOFOLLOW descriptor of the link itself, opened inside the
-  // root (openat2 returns the link, magic links included, rather than
-  // following it), then readlinkat(fd, ""). Whatever openat2 refuses takes
-  // the lstat walk, as read_file does.
-  int fd = -1;
-  if (m_root_fd && *m_root_fd >= 0) {
-    std::string rel(target_path);
-    struct open_how how {};
-    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    long r = ::syscall(SYS_openat2, *m_root_fd, rel.c_str(), &how, sizeof how);
-    fd = r < 0 ? -1 : static_cast<int>(r);
-  }
-  if (fd < 0) {
-    std::string host = TRY(resolve(target_path, false));
-    fd = ::open(host.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-      return sys_error("cannot open", target_path, errno);
-  }
+  // root as every other access is (openat2, else the descriptor walk; never
+  // a host path string), then readlinkat(fd, "").
+  int fd = TRY(open_at(target_path, O_PATH | O_NOFOLLOW, "cannot open"));
   // readlinkat(fd, "") on anything but a link says ENOENT: ask first.
   struct stat st;
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {

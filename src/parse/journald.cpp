@@ -314,12 +314,9 @@ SystemdConf load_systemd_conf(const RootFs &fs, const std::string &name, size_t 
   for (const auto &[n, path] : owners) {
     auto st = fs.lstat(path);
     if (st && st->type == FileInfo::Type::symlink) {
-      auto host = fs.resolve(path, false);
-      std::string buf(4096, '\0');
-      ssize_t len = host ? ::readlink(host->c_str(), buf.data(), buf.size()) : -1;
-      if (len > 0 &&
-          RootFs::join(path.substr(0, path.rfind('/')),
-                       std::string_view(buf.data(), static_cast<size_t>(len))) == "/dev/null") {
+      auto link = fs.read_link(path);
+      if (link && !link->empty() &&
+          RootFs::join(path.substr(0, path.rfind('/')), *link) == "/dev/null") {
         errors.masked.push_back(path);
         continue;
       }

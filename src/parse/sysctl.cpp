@@ -248,15 +248,10 @@ struct Applier {
 
 // The raw target of a symlink inside the root (not followed).
 std::optional<std::string> read_link(const RootFs &fs, const std::string &path) {
-  auto host = fs.resolve(path, false);
-  if (!host)
+  auto t = fs.read_link(path);
+  if (!t)
     return std::nullopt;
-  std::string buf(4096, '\0');
-  ssize_t n = ::readlink(host->c_str(), buf.data(), buf.size());
-  if (n < 0)
-    return std::nullopt;
-  buf.resize(static_cast<size_t>(n));
-  return buf;
+  return std::move(t).value();
 }
 
 // The path inside the root that a file finally lives at, following links.

@@ -342,16 +342,13 @@ bool valid_unit_name(std::string_view name) {
 
 namespace {
 
+// The text of a symlink inside the root (RootFs::read_link: opened by
+// descriptor, never by host path), or nullopt when it is not one.
 std::optional<std::string> read_link(const RootFs &fs, const std::string &path) {
-  auto host = fs.resolve(path, false);
-  if (!host)
+  auto t = fs.read_link(path);
+  if (!t)
     return std::nullopt;
-  std::string buf(4096, '\0');
-  ssize_t n = ::readlink(host->c_str(), buf.data(), buf.size());
-  if (n < 0 || static_cast<size_t>(n) >= buf.size())
-    return std::nullopt;
-  buf.resize(static_cast<size_t>(n));
-  return buf;
+  return std::move(t).value();
 }
 
 // A symlink's target as an absolute target path (relative: from its directory).
@@ -422,6 +419,18 @@ bool valid_alias(std::string_view src, std::string_view dst) {
 
 // unit_file_search() and install_info_traverse(): the file that defines
 // `name`, following aliases.
+// A unit linked to a file elsewhere: its own name, the [Install] section of
+// the file the link ends at (`real`, already checked to be regular).
+Result<Found> linked_unit(const RootFs &fs, const std::string &name, const std::string &dest,
+                          const std::string &real) {
+  Found f{false, name, dest, {}};
+  auto text = fs.read_file(real, k_max_unit_bytes);
+  if (!text)
+    return text.error();
+  TRY(parse_install_section(dest, *text, f.install));
+  return f;
+}
+
 Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
   if (depth > k_max_follow)
     return errno_error(ELOOP, "too many aliases", name);
@@ -462,12 +471,7 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
             return errno_error(EISDIR, "unit file is a directory", *dest);
           if (end.info->type != FileInfo::Type::regular)
             return errno_error(EINVAL, "unit file is not a regular file", *dest);
-          Found f{false, name, *dest, {}};
-          auto text = fs.read_file(end.path, k_max_unit_bytes);
-          if (!text)
-            return text.error();
-          TRY(parse_install_section(*dest, *text, f.install));
-          return f;
+          return linked_unit(fs, name, *dest, end.path);
         }
         // The alias is looked up again by the target's name, anywhere on the
         // search path; an alias of a template serves the instance asked for.
@@ -480,12 +484,7 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
               return errno_error(ENOENT, "dangling symlink", p);
             if (end.info->type != FileInfo::Type::regular)
               return errno_error(EISDIR, "unit file is not a regular file", *dest);
-            Found f{false, name, *dest, {}};
-            auto text = fs.read_file(end.path, k_max_unit_bytes);
-            if (!text)
-              return text.error();
-            TRY(parse_install_section(*dest, *text, f.install));
-            return f;
+            return linked_unit(fs, name, *dest, end.path);
           }
         }
         auto r = discover(fs, target, depth + 1);

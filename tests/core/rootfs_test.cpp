@@ -460,13 +460,17 @@ TEST(RootFs, ReadLinkResolvesDirectoriesInsideTheRoot) {
   r.symlink("inside", "/data/l");
   r.symlink(secret.dir.path(), "/escape");
   RootFs fs(r.path());
-  EXPECT_EQ(*fs.read_link("/etc/d/l"), "inside");
-  auto out = fs.read_link("/escape/secret");
-  ASSERT_FALSE(out.ok());
-  EXPECT_TRUE(out.error().not_found()) << out.error().to_string();
-  auto up = fs.read_link("/../../etc/d");
-  ASSERT_TRUE(up.ok());
-  EXPECT_EQ(*up, "/data");
+  for (bool openat2 : {true, false}) {
+    SCOPED_TRACE(openat2 ? "openat2" : "descriptor walk");
+    ResolveMode mode(openat2);
+    EXPECT_EQ(*fs.read_link("/etc/d/l"), "inside");
+    auto out = fs.read_link("/escape/secret");
+    ASSERT_FALSE(out.ok());
+    EXPECT_TRUE(out.error().not_found()) << out.error().to_string();
+    auto up = fs.read_link("/../../etc/d");
+    ASSERT_TRUE(up.ok());
+    EXPECT_EQ(*up, "/data");
+  }
 }
 
 TEST(RootFs, ReadLinkRefusesWhatIsNotALink) {

@@ -107,4 +107,12 @@ struct Finding {
 std::string fingerprint(std::string_view check, std::string_view subject, std::string_view path);
 std::string fingerprint(const Finding &f);
 
+// A finding names at most this many places; the rest are counted.
+constexpr size_t k_max_evidence = 50;
+
+// Keeps the first `max` entries of `ev` and, when `total` (what the check
+// found, which may be more than it collected) exceeds them, one last entry
+// "and N more" (context "not listed"). Every format shows the same list.
+void cap_evidence(std::vector<Evidence> &ev, size_t total, size_t max = k_max_evidence);
+
 } // namespace bulwark

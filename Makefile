@@ -4,7 +4,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
-JOBS       ?= 2
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # The Debian 12 packages the build needs (`make audit` installs only these),
@@ -48,7 +48,7 @@ DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
 DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate
 
-.PHONY: deps deps-build configure bulwark build audit test unit asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy tidy-changed clean
+.PHONY: deps deps-build configure bulwark build audit test unit asan-build asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy tidy-changed clean
 
 # Installs whichever of $(1) are missing. The tests need the servers'
 # programs (sshd, postgres, redis-server, nginx), never their system services:
@@ -143,31 +143,38 @@ unit: build debian-root sarif-tool
 
 # -g1: line tables for the sanitizers' backtraces, without the full debug
 # information that costs a quarter of the compile time.
-asan-test: debian-root sarif-tool
+asan-build:
 	cmake -S . -B $(ASAN_BUILD) $(if $(wildcard $(ASAN_BUILD)/CMakeCache.txt),,$(GENERATOR)) \
 	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DBULWARK_SANITIZE=ON \
 	  -DBULWARK_FUZZ_REPLAY=ON -DBULWARK_WERROR=$(WERROR) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+asan-test: asan-build debian-root sarif-tool
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(TEST_ENV) \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
-# The Debian root and the SARIF Multitool download while the build compiles
-# (they wait on the network and the disk, the build on the two cores).
+# Every test runs once, under ASan+UBSan (the fuzz seeds replayed too); the
+# Debian root and the SARIF Multitool download while that build compiles (they
+# wait on the network and the disk, the build on the cores). Then the .deb,
+# from a release build of the binary alone (no tests: they ran above).
+# `make unit` runs the same suite on the release build, for a quick local run.
 test: deps
-	$(MAKE) -j3 build debian-root sarif-tool
-	$(MAKE) unit
+	$(MAKE) -j3 asan-build debian-root sarif-tool
 	$(MAKE) asan-test
 	$(MAKE) package-test
 
 # The .deb, built by CPack from the build above, then: lint, dpkg -i, run the
 # installed bulwark, man page and completions, purge, and check nothing is
 # left behind.
-package: deps build
-	JOBS=$(JOBS) tests/package/deb_test.sh --build-only $(BUILD)
+# The package's own build directory: release flags, Debian's hardening flags,
+# no tests (deb_test.sh configures it so when it is new).
+PKG_BUILD ?= build-pkg
+package: deps
+	JOBS=$(JOBS) tests/package/deb_test.sh --build-only $(PKG_BUILD)
 
-package-test: deps build
-	JOBS=$(JOBS) tests/package/deb_test.sh $(BUILD)
+package-test: deps
+	JOBS=$(JOBS) tests/package/deb_test.sh $(PKG_BUILD)
 
 fuzz: deps
 	CXX=clang++ cmake -S . -B build-fuzz -DBULWARK_FUZZ=ON -DBULWARK_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -201,4 +208,4 @@ tidy-changed: configure
 	  echo $$files | xargs -n4 -P$(JOBS) $(TIDY); else echo "clang-tidy: no changed sources"; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(PKG_BUILD) build-fuzz

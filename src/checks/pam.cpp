@@ -32,6 +32,23 @@ const PamModel &model(CheckRun &run) {
   return run.ctx().get<PamModel>();
 }
 
+// Fail closed: a PAM file that exists but cannot be read (EACCES, ELOOP, EIO)
+// is one `error` finding naming it. libpam would fall back to "other"; the
+// auditor cannot know what the unread file says. True when it emitted.
+bool unreadable(CheckRun &run, const PamModel &m, std::initializer_list<const char *> names) {
+  std::vector<Evidence> ev;
+  for (const char *name : names) {
+    const Service &svc = m.service(name);
+    if (svc.read_error)
+      ev.push_back(Evidence{svc.read_error->loc.path, 0, svc.read_error->message,
+                            "a PAM file bulwark can read", svc.name});
+  }
+  if (ev.empty())
+    return false;
+  run.emit(Status::error, "pam", ev.front().path + ": " + ev.front().found, ev);
+  return true;
+}
+
 std::string where(const SourceLocation &l) {
   return l.path + ":" + std::to_string(l.line);
 }
@@ -224,6 +241,8 @@ void judge_password(const PamModel &m, const Service &svc, long min_len, long mi
 
 void password_policy(CheckRun &run) {
   const PamModel &m = model(run);
+  if (unreadable(run, m, {"passwd", "login", "sshd", "su", "sudo"}))
+    return;
   long min_len = run.param_int("min-length");
   long min_classes = run.param_int("min-classes");
   std::vector<Evidence> bad, good, warn;
@@ -416,6 +435,8 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
 
 void lockout(CheckRun &run) {
   const PamModel &m = model(run);
+  if (unreadable(run, m, {"sshd", "login"}))
+    return;
   long max = run.param_int("max-failures");
   std::vector<Evidence> bad, warn, good;
   std::vector<std::string> skipped;
@@ -490,6 +511,8 @@ void mfa(CheckRun &run) {
     return;
   }
   const PamModel &m = model(run);
+  if (unreadable(run, m, {"sshd"}))
+    return;
   const Service &svc = m.stacks.at("sshd");
   auto first = [](const ssh::Value &v) { return v.args.empty() ? "" : v.args[0]; };
   auto ev = [&](const SshModel::Scope &s, const std::string &kw, const std::string &expected) {

@@ -628,6 +628,8 @@ Service load_service(std::string_view name, const FileReader &read, const Module
   } else if (!own.error().not_found()) {
     // libpam falls back to "other" when fopen() fails for any reason.
     ld.diag(Diagnostic::Level::warning, "cannot read: " + own.error().message, svc.path, 0);
+    svc.read_error =
+        Diagnostic{Diagnostic::Level::error, "cannot read: " + own.error().message, {svc.path, 0}};
   }
   const std::string other_path = "/etc/pam.d/other";
   if (name != "other") {
@@ -641,6 +643,9 @@ Service load_service(std::string_view name, const FileReader &read, const Module
       }
       ld.chain.pop_back();
       read_something = true;
+    } else if (!oth.error().not_found() && !svc.read_error) {
+      svc.read_error = Diagnostic{
+          Diagnostic::Level::error, "cannot read: " + oth.error().message, {other_path, 0}};
     }
   }
   if (!read_something) {

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <string>
 #include <sys/socket.h>
@@ -204,13 +205,20 @@ public:
       a.sin_port = htons(static_cast<uint16_t>(m_port));
       a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       bool up = ::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (up) {
-        // The ACL load happens after listening; give it a moment to fail.
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
-        if (alive(pid))
-          return;
+      // The ACL load happens after listening, before the event loop serves
+      // anyone: any reply (+PONG, or -NOAUTH with requirepass) means startup
+      // is over (a fixed pause was a race on a loaded machine); a close means
+      // it exited.
+      bool pong = false;
+      if (up && ::write(fd, "PING\r\n", 6) == 6) {
+        pollfd p{fd, POLLIN, 0};
+        char buf[16] = {};
+        if (::poll(&p, 1, 10000) == 1 && ::read(fd, buf, sizeof buf - 1) > 0)
+          pong = buf[0] == '+' || buf[0] == '-';
       }
+      ::close(fd);
+      if (pong)
+        return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }

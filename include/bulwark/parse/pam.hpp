@@ -98,6 +98,10 @@ struct Service {
   std::array<std::vector<Handler>, 4> other; // /etc/pam.d/other's
   std::vector<Diagnostic> diagnostics;
   std::vector<std::string> files; // every file read, in order
+  // The service's own file (or /etc/pam.d/other) exists but cannot be read
+  // (EACCES, ELOOP, EIO, ...): libpam would fall back to "other", but the
+  // auditor cannot know what the file says, so the checks fail closed on it.
+  std::optional<Diagnostic> read_error;
 
   // The stack libpam runs for `t`: the service's own, else "other"'s.
   const std::vector<Handler> &stack(Type t) const;

@@ -245,6 +245,18 @@ std::vector<Evidence> hba_errors(const PgCluster &c) {
 // that are not in the file, so what runs is unknown).
 void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
              std::vector<Evidence> ev, const std::vector<Evidence> &errors) {
+  // A file that could not be opened (as the server words it) leaves every
+  // value unknown: judging PostgreSQL's defaults would be a guess, so it is
+  // an error whatever the defaults say.
+  auto unread = std::find_if(errors.begin(), errors.end(), [](const Evidence &e) {
+    return e.found.rfind("could not open", 0) == 0;
+  });
+  if (unread != errors.end()) {
+    ev.insert(ev.end(), errors.begin(), errors.end());
+    run.emit(Status::error, c.subject, "cannot read " + unread->path + ": " + unread->found,
+             std::move(ev));
+    return;
+  }
   if (!ok) {
     ev.insert(ev.end(), errors.begin(), errors.end());
     run.emit(Status::fail, c.subject, std::move(message), std::move(ev));

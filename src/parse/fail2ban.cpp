@@ -661,9 +661,27 @@ public:
     for (auto &p : m_src.glob(base + ".d/*.local"))
       candidates.push_back(p);
     std::vector<std::string> files;
-    for (auto &c : candidates)
-      if (m_src.exists(c))
+    std::optional<Error> unreadable;
+    for (auto &c : candidates) {
+      if (m_src.exists(c)) {
         files.push_back(c);
+        continue;
+      }
+      // Fail closed: a jail file that is there but cannot be opened (a
+      // symlink loop, EACCES, EIO) is not an absent one. fail2ban would skip
+      // it; the auditor cannot know what it says, so the configuration is
+      // unknown: present, and fatal (every jail check says error).
+      auto r = m_src.read(c);
+      if (!r && !r.error().not_found() && !unreadable)
+        unreadable = Error{"cannot read " + RootFs::join("/", c) + ": " + r.error().message,
+                           RootFs::join("/", c), 0};
+    }
+    if (unreadable) {
+      m_cfg.present = true;
+      diag(Diagnostic::Level::error, unreadable->message, unreadable->path, 0);
+      m_cfg.fatal = std::move(unreadable);
+      return;
+    }
     if (files.empty())
       return;
     m_cfg.present = true;

@@ -634,7 +634,9 @@ TmpMounts load_tmp_mounts(Context &ctx) {
     for (auto &e : tab.entries)
       if (e.mount_point == dir)
         fe = &e;
-    if (!st.fragment.empty() && (admin_unit || (!fe && st.is_enabled()))) {
+    // An admin unit replaces the fstab line (or mounts when enabled).
+    if (!st.fragment.empty() &&
+        ((admin_unit && (fe || st.is_enabled())) || (!fe && st.is_enabled()))) {
       auto o = unit_options(fs, st.fragment, unit, s.error);
       s.separate = true;
       s.options = o ? o->first : "";

@@ -657,6 +657,7 @@ void forwarding(CheckRun &run) {
           return;
         }
         std::string tcp = lower_first(s.effective.get("allowtcpforwarding"));
+        size_t bad_before = bad.size();
         for (const char *k : k_keys) {
           ssh::Value v = s.effective.get(k);
           std::string val = lower_first(v);
@@ -664,6 +665,9 @@ void forwarding(CheckRun &run) {
           auto e = evidence_for(*m, s, k, v, std::string(k) + " no (or disableforwarding yes)");
           (val == "no" || moot ? good : bad).push_back(e);
         }
+        // The line that turned DisableForwarding off is part of the cause.
+        if (bad.size() > bad_before && !df.is_default())
+          bad.push_back(evidence_for(*m, s, "disableforwarding", df, "disableforwarding yes"));
       });
   verdict(run, *m, bad, good, "no forwarding is allowed (DisableForwarding, or each keyword no)",
           "forwarding is allowed: ");

@@ -1,5 +1,5 @@
 // The fs domain: permissions seen by one walk of the target's tree
-// (core/walk.cpp), shared by the three checks.
+// (core/walk.cpp), shared by the checks that judge modes and owners.
 //
 // - fs.world-writable: what CIS Debian 12 §7.1 finds with
 //   `find / -xdev -type f -perm -0002` and `-type d -perm -0002 ! -perm -1000`
@@ -16,8 +16,11 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/models.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/core/walk.hpp>
 #include <bulwark/parse/dpkg_files.hpp>
+#include <bulwark/parse/mounts.hpp>
+#include <bulwark/parse/systemd_units.hpp>
 
 #include <algorithm>
 #include <fnmatch.h>
@@ -49,7 +52,8 @@ bool is_setid_file(uint32_t mode) {
 // shared WalkModel keys walks by these inputs, and fs.app-permissions comes
 // first in the catalogue so that one walk serves all three checks.
 const TreeWalk &tree(CheckRun &run, const std::string &collect = "") {
-  return run.ctx().get<WalkModel>().walk(run.ctx(), WalkKey{"/", true, collect});
+  // Unowned entries too, so that fs.unowned-files rides the same walk.
+  return run.ctx().get<WalkModel>().walk(run.ctx(), WalkKey{"/", true, collect, true});
 }
 
 std::string octal(uint32_t mode) {
@@ -438,10 +442,336 @@ void suid_files(CheckRun &run) {
            good);
 }
 
+// ---- second wave -------------------------------------------------------------
+
+// fs.critical-file-permissions: CIS Debian 12 §7.1.1-7.1.10. Each file's
+// owner is root; its group root, or shadow for the hash databases; its mode
+// within the maximum ("or stricter": no bit beyond it).
+void critical_file_permissions(CheckRun &run) {
+  struct Want {
+    const char *path;
+    uint32_t max_mode;
+    bool shadow_group; // group root or shadow
+  };
+  static constexpr Want k_files[] = {{"/etc/passwd", 0644, false},
+                                     {"/etc/passwd-", 0644, false},
+                                     {"/etc/group", 0644, false},
+                                     {"/etc/group-", 0644, false},
+                                     {"/etc/shadow", 0640, true},
+                                     {"/etc/shadow-", 0640, true},
+                                     {"/etc/gshadow", 0640, true},
+                                     {"/etc/gshadow-", 0640, true},
+                                     {"/etc/shells", 0644, false},
+                                     {"/etc/security/opasswd", 0600, false},
+                                     {"/etc/security/opasswd.old", 0600, false}};
+  const RootFs &fs = run.ctx().fs();
+  const auto &acc = run.ctx().accounts();
+  std::optional<long long> shadow_gid;
+  if (acc.group)
+    for (auto &g : *acc.group)
+      if (g.name == "shadow")
+        shadow_gid = g.gid;
+  std::vector<Evidence> bad, good, errors;
+  for (const Want &w : k_files) {
+    auto st = fs.lstat(w.path);
+    if (!st) {
+      if (!st.error().not_found())
+        errors.push_back(Evidence{w.path, 0, st.error().message, "readable", ""});
+      continue;
+    }
+    std::string expected = "owner root, group " +
+                           std::string(w.shadow_group ? "root or shadow" : "root") + ", mode " +
+                           octal(w.max_mode) + " or stricter";
+    Evidence e{w.path, 0, "", expected, ""};
+    e.found = "mode " + octal(st->mode) + " uid " + std::to_string(st->uid) + " gid " +
+              std::to_string(st->gid);
+    if (st->type != FileInfo::Type::regular) {
+      e.found += st->type == FileInfo::Type::symlink ? " (a symbolic link)" : " (not a file)";
+      bad.push_back(e);
+      continue;
+    }
+    bool group_ok = st->gid == 0 || (w.shadow_group && shadow_gid &&
+                                     static_cast<long long>(st->gid) == *shadow_gid);
+    bool ok = st->uid == 0 && group_ok && (st->mode & 07777 & ~w.max_mode) == 0;
+    (ok ? good : bad).push_back(e);
+  }
+  if (!errors.empty()) {
+    errors.insert(errors.end(), bad.begin(), bad.end());
+    run.emit(Status::error, "",
+             "cannot inspect " + errors.front().path + ": " + errors.front().found, errors);
+    return;
+  }
+  if (good.empty() && bad.empty()) {
+    run.emit(Status::not_applicable, "", "none of the account databases exists in the target");
+    return;
+  }
+  if (bad.empty()) {
+    run.emit(Status::pass, "",
+             plural(good.size(), "account file has", "account files have") +
+                 " root's ownership and the expected mode",
+             good);
+    return;
+  }
+  std::string what;
+  for (auto &b : bad)
+    what += (what.empty() ? "" : "; ") + b.path + " " + b.found;
+  run.emit(Status::fail, "", what, bad);
+}
+
+// ---- fs.tmp-mount-options ------------------------------------------------------
+//
+// Where /tmp, /dev/shm and /var/tmp come from at boot (systemd 252): a mount
+// unit in /etc/systemd/system or /run/systemd/system overrides the one
+// systemd-fstab-generator makes from /etc/fstab, which overrides a vendor
+// unit (/usr/lib/systemd/system/tmp.mount, when enabled). /dev/shm is
+// mounted by systemd itself with nosuid,nodev (mount-setup.c) unless fstab
+// says otherwise. A directory without its own mount has the options of the
+// file system that holds it. On the live host /proc/self/mountinfo decides.
+struct TmpMounts {
+  struct Source {
+    std::string dir;
+    std::string options;
+    Evidence where;
+    bool separate = false; // a mount of its own
+    std::optional<Error> error;
+  };
+  std::vector<Source> dirs;
+};
+
+// [Mount] Options= of a mount unit and its drop-ins (the last assignment
+// wins; an empty one resets).
+std::optional<std::pair<std::string, SourceLocation>> unit_options(const RootFs &fs,
+                                                                   const std::string &fragment,
+                                                                   const std::string &unit,
+                                                                   std::optional<Error> &error) {
+  std::optional<std::pair<std::string, SourceLocation>> out;
+  auto scan = [&](const std::string &path) {
+    auto t = fs.read_file(path, 1024 * 1024);
+    if (!t) {
+      if (!t.error().not_found())
+        error = t.error();
+      return;
+    }
+    int n = 0;
+    bool in_mount = false;
+    for (auto &raw : text::split(*t, '\n', true)) {
+      ++n;
+      std::string_view l = text::trim(raw);
+      if (l.empty() || l[0] == '#' || l[0] == ';')
+        continue;
+      if (l[0] == '[') {
+        in_mount = l == "[Mount]";
+        continue;
+      }
+      if (!in_mount || l.substr(0, 7) != "Options")
+        continue;
+      auto eq = l.find('=');
+      if (eq == std::string_view::npos || text::trim(l.substr(0, eq)) != "Options")
+        continue;
+      out = std::make_pair(std::string(text::trim(l.substr(eq + 1))), SourceLocation{path, n});
+    }
+  };
+  scan(fragment);
+  std::map<std::string, std::string> dropins; // name -> path (earlier directories win)
+  for (const std::string &dir : systemd::UnitFiles::search_path()) {
+    auto names = fs.list_dir(dir + "/" + unit + ".d");
+    if (!names)
+      continue;
+    for (auto &n : *names)
+      if (n.size() > 5 && n.substr(n.size() - 5) == ".conf")
+        dropins.emplace(n, dir + "/" + unit + ".d/" + n);
+  }
+  for (auto &[n, p] : dropins)
+    scan(p);
+  return out;
+}
+
+TmpMounts load_tmp_mounts(Context &ctx) {
+  const RootFs &fs = ctx.fs();
+  TmpMounts out;
+  static constexpr std::pair<const char *, const char *> k_dirs[] = {
+      {"/tmp", "tmp.mount"}, {"/dev/shm", "dev-shm.mount"}, {"/var/tmp", "var-tmp.mount"}};
+  if (fs.is_host_root()) {
+    auto t = fs.read_file("/proc/self/mountinfo", 16 * 1024 * 1024);
+    mounts::MountInfo mi;
+    std::optional<Error> err;
+    if (t)
+      mi = mounts::parse_mountinfo_text("/proc/self/mountinfo", *t);
+    else
+      err = t.error();
+    for (auto [dir, unit] : k_dirs) {
+      TmpMounts::Source s;
+      s.dir = dir;
+      s.error = err;
+      if (const mounts::MountEntry *e = err ? nullptr : mounts::covering(mi, dir)) {
+        s.options = e->options;
+        s.separate = e->mount_point == dir;
+        s.where = Evidence{"/proc/self/mountinfo", e->line,
+                           text::printable(e->mount_point, 80) + " " + e->fstype + " " + e->options,
+                           "", "running system"};
+      } else if (!err) {
+        s.error = Error{"no mount holds " + std::string(dir), "/proc/self/mountinfo"};
+      }
+      out.dirs.push_back(std::move(s));
+    }
+    return out;
+  }
+  mounts::Fstab tab;
+  std::optional<Error> fstab_error;
+  if (auto t = fs.read_file("/etc/fstab", 1024 * 1024))
+    tab = mounts::parse_fstab_text("/etc/fstab", *t);
+  else if (!t.error().not_found())
+    fstab_error = t.error();
+  const SystemdModel &sd = ctx.get<SystemdModel>();
+  for (auto [dir, unit] : k_dirs) {
+    TmpMounts::Source s;
+    s.dir = dir;
+    s.error = fstab_error;
+    const systemd::UnitState &st = sd.state(unit);
+    bool admin_unit = !st.fragment.empty() && (st.fragment.rfind("/etc/systemd/system/", 0) == 0 ||
+                                               st.fragment.rfind("/run/systemd/system/", 0) == 0);
+    const mounts::FstabEntry *fe = nullptr;
+    for (auto &e : tab.entries)
+      if (e.mount_point == dir)
+        fe = &e;
+    // An admin unit replaces the fstab line (or mounts when enabled).
+    if (!st.fragment.empty() &&
+        ((admin_unit && (fe || st.is_enabled())) || (!fe && st.is_enabled()))) {
+      auto o = unit_options(fs, st.fragment, unit, s.error);
+      s.separate = true;
+      s.options = o ? o->first : "";
+      SourceLocation at = o ? o->second : SourceLocation{st.fragment, 0};
+      s.where = Evidence{at.path, at.line, std::string(unit) + " Options=" + s.options, "",
+                         "systemd unit"};
+    } else if (fe) {
+      s.separate = true;
+      s.options = fe->options;
+      s.where = Evidence{
+          fe->loc.path, fe->loc.line,
+          text::printable(fe->mount_point, 80) + " " + fe->fstype + " " + fe->options, "", "fstab"};
+    } else if (std::string_view(dir) == "/dev/shm") {
+      s.separate = true;
+      s.options = "rw,nosuid,nodev";
+      s.where = Evidence{"/etc/fstab", 0, "/dev/shm tmpfs rw,nosuid,nodev (systemd's default)", "",
+                         "systemd"};
+    } else {
+      const mounts::FstabEntry *c = mounts::covering(tab, dir);
+      s.options = c ? c->options : "defaults";
+      s.where = Evidence{c ? c->loc.path : "/etc/fstab", c ? c->loc.line : 0,
+                         std::string(dir) + " has no mount of its own" +
+                             (c ? " (on " + c->mount_point + ": " + c->options + ")" : ""),
+                         "", "fstab"};
+    }
+    out.dirs.push_back(std::move(s));
+  }
+  return out;
+}
+
+void tmp_mount_options(CheckRun &run) {
+  const TmpMounts &t =
+      run.ctx().model<TmpMounts>([&] { return load_tmp_mounts(run.ctx()); }, "temporary mounts");
+  std::vector<Evidence> bad, good, errors;
+  for (auto &s : t.dirs) {
+    if (s.error) {
+      errors.push_back(Evidence{s.error->path, s.error->line, s.error->message, "readable", s.dir});
+      continue;
+    }
+    mounts::MountFlags f = mounts::mount_flags(s.options);
+    std::vector<std::string> missing;
+    if (!f.nodev)
+      missing.push_back("nodev");
+    if (!f.nosuid)
+      missing.push_back("nosuid");
+    if (!f.noexec)
+      missing.push_back("noexec");
+    Evidence e = s.where;
+    e.expected = s.dir + " mounted nodev,nosuid,noexec";
+    e.context = s.dir + " (" + e.context + ")";
+    if (missing.empty()) {
+      good.push_back(e);
+    } else {
+      e.found += ": without " + text::join(missing, ",");
+      bad.push_back(e);
+    }
+  }
+  if (!errors.empty()) {
+    errors.insert(errors.end(), bad.begin(), bad.end());
+    run.emit(Status::error, "",
+             "cannot tell how " + errors.front().context + " is mounted: " + errors.front().found,
+             errors);
+    return;
+  }
+  if (bad.empty()) {
+    run.emit(Status::pass, "", "/tmp, /dev/shm and /var/tmp are mounted nodev,nosuid,noexec", good);
+    return;
+  }
+  std::string what;
+  for (auto &b : bad)
+    what += (what.empty() ? "" : "; ") + b.found;
+  run.emit(Status::fail, "", what, bad);
+}
+
+// fs.unowned-files: `find / -xdev \( -nouser -o -nogroup \)` (CIS Debian 12
+// §7.1.12), from the shared walk: it keeps such entries when an fs check
+// asks for it (WalkKey::unowned), judged against the target's own passwd and
+// group. Symlinks are not stat'ed by the walk and are not judged.
+void unowned_files(CheckRun &run) {
+  const TreeWalk &t = tree(run);
+  if (!walk_started(run, t))
+    return;
+  if (t.owners_error) {
+    run.emit(Status::error, "", "cannot tell which owners exist: " + t.owners_error->to_string(),
+             {Evidence{t.owners_error->path, 0, t.owners_error->message, "readable", ""}});
+    return;
+  }
+  const auto &acc = run.ctx().accounts();
+  std::unordered_set<long long> uids, gids;
+  for (auto &p : acc.passwd)
+    uids.insert(p.uid);
+  for (auto &g : *acc.group)
+    gids.insert(g.gid);
+  std::vector<std::string> ignore;
+  for (auto &p : run.param_list("ignore"))
+    ignore.push_back(RootFs::join("/", p));
+  std::vector<Evidence> bad;
+  size_t total = 0;
+  for (const WalkEntry &e : t.walk.entries) {
+    bool no_user = !uids.count(e.uid), no_group = !gids.count(e.gid);
+    if (S_ISLNK(e.mode) || (!no_user && !no_group))
+      continue;
+    if (std::any_of(ignore.begin(), ignore.end(),
+                    [&](const std::string &d) { return e.path == d || under(e.path, d); }))
+      continue;
+    if (++total <= k_max_listed)
+      bad.push_back(Evidence{display_path(e.path), 0, describe(e),
+                             "an owner in /etc/passwd and a group in /etc/group",
+                             no_user && no_group ? "no such user or group"
+                             : no_user           ? "no such user"
+                                                 : "no such group"});
+  }
+  report_walk_errors(run, t.walk, "/");
+  if (total > 0) {
+    std::string msg = plural(total, "entry has", "entries have") +
+                      " an owner or group without an account: " + first_few(bad, total);
+    cap(bad, total);
+    run.emit(Status::fail, "", msg, bad);
+    return;
+  }
+  std::string seen = std::to_string(t.walk.directories) + " directories and " +
+                     std::to_string(t.walk.others) + " other entries";
+  run.emit(Status::pass, "",
+           "every file has an owner and a group with an account, among " + seen +
+               " (absence: line 0)",
+           {Evidence{"/", 0, seen + " walked", "owners in /etc/passwd, groups in /etc/group", ""}});
+}
+
 constexpr CheckImpl k_checks[] = {
     {"fs.app-permissions", app_permissions},
     {"fs.world-writable", world_writable},
     {"fs.suid-files", suid_files},
+    {"fs.critical-file-permissions", critical_file_permissions},
+    {"fs.tmp-mount-options", tmp_mount_options},
+    {"fs.unowned-files", unowned_files},
 };
 
 } // namespace

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <sys/stat.h>
+#include <unordered_set>
 
 namespace bulwark {
 
@@ -158,13 +160,39 @@ bool under_dir(std::string_view path, std::string_view dir) {
 
 bool serves(const WalkKey &have, const WalkKey &want) {
   return have.start == want.start && (have.special || !want.special) &&
-         (want.collect.empty() || have.collect == want.collect);
+         (want.collect.empty() || have.collect == want.collect) && (have.unowned || !want.unowned);
 }
 
-TreeWalk run_walk(const RootFs &fs, const WalkKey &key) {
+// The uids and gids that have an account (find -nouser/-nogroup ask
+// getpwuid/getgrgid, which read these files through nss_files).
+struct KnownIds {
+  std::unordered_set<uint32_t> uids, gids;
+};
+
+TreeWalk run_walk(Context &ctx, const WalkKey &key) {
+  const RootFs &fs = ctx.fs();
   TreeWalk t;
   t.key = key;
   WalkOptions opt;
+  auto known = std::make_shared<KnownIds>();
+  if (key.unowned) {
+    const accounts::AccountsModel &a = ctx.accounts();
+    if (a.passwd_error)
+      t.owners_error = *a.passwd_error;
+    else if (a.group_error)
+      t.owners_error = *a.group_error;
+    else {
+      for (auto &p : a.passwd)
+        if (p.uid >= 0 && p.uid <= UINT32_MAX)
+          known->uids.insert(static_cast<uint32_t>(p.uid));
+      for (auto &g : *a.group)
+        if (g.gid >= 0 && g.gid <= UINT32_MAX)
+          known->gids.insert(static_cast<uint32_t>(g.gid));
+      opt.keep_owner = [known](uint32_t uid, uint32_t gid) {
+        return !known->uids.count(uid) || !known->gids.count(gid);
+      };
+    }
+  }
   const WalkKey &k = t.key;
   opt.keep = [&k](std::string_view dir, std::string_view name, uint32_t mode) {
     if (S_ISLNK(mode))
@@ -202,8 +230,7 @@ const TreeWalk &WalkModel::walk(Context &ctx, const WalkKey &key) const {
   std::string name = "tree walk " + key.start;
   if (!key.collect.empty())
     name += " (collecting " + key.collect + ")";
-  auto w =
-      ctx.timed_load(name, [&] { return std::make_unique<TreeWalk>(run_walk(ctx.fs(), key)); });
+  auto w = ctx.timed_load(name, [&] { return std::make_unique<TreeWalk>(run_walk(ctx, key)); });
   return *m_cache->walks.emplace(key, std::move(w)).first->second;
 }
 

@@ -623,10 +623,183 @@ void mfa(CheckRun &run) {
   }
 }
 
+// ---- second wave: accounts.su-restricted, password-history, central-auth ---
+
+// The group pam_wheel checks (Linux-PAM 1.5.2 pam_wheel.c): group=NAME, else
+// "wheel" when that group exists, else the group with gid 0.
+std::string wheel_group(CheckRun &run, const Handler &h) {
+  if (auto g = h.arg("group"))
+    return *g;
+  const auto &acc = run.ctx().accounts();
+  if (acc.group)
+    for (auto &g : *acc.group)
+      if (g.name == "wheel")
+        return "wheel";
+  return "root (gid 0: no group named wheel)";
+}
+
+void su_restricted(CheckRun &run) {
+  const PamModel &m = model(run);
+  const Service &svc = m.service("su");
+  std::vector<Evidence> bad;
+  if (aborted(svc, bad)) {
+    run.emit(Status::error, "su", "the su PAM service cannot be loaded: " + bad.front().found, bad);
+    return;
+  }
+  const auto &stack = svc.stack(Type::auth);
+  auto a = pam::analyse(stack);
+  std::vector<Evidence> seen;
+  for (size_t i = 0; i < stack.size(); ++i) {
+    const Handler &h = stack[i];
+    if (h.name != "pam_wheel")
+      continue;
+    if (h.has_arg("deny")) {
+      seen.push_back(at(h, describe(h) + ": deny refuses the group's members instead",
+                        "auth required pam_wheel.so use_uid group=GROUP", "su"));
+      continue;
+    }
+    if (!a.reached[i]) {
+      seen.push_back(at(h, describe(h) + " is never reached", "reached", "su"));
+      continue;
+    }
+    if (!pam::required_for_success(stack, i)) {
+      seen.push_back(at(h, describe(h) + ": su succeeds without it (" + h.control + ")",
+                        "auth required pam_wheel.so use_uid group=GROUP", "su"));
+      continue;
+    }
+    run.emit(Status::pass, "su",
+             "su needs membership of " + wheel_group(run, h) + " (" + where(h.loc) + ")",
+             {at(h, describe(h), "auth required pam_wheel.so", "su")});
+    return;
+  }
+  if (seen.empty())
+    seen.push_back(Evidence{svc.exists ? svc.path : "/etc/pam.d/su", 0,
+                            "no pam_wheel in the su auth stack",
+                            "auth required pam_wheel.so use_uid group=GROUP", "su"});
+  run.emit(Status::fail, "su",
+           "any account that knows the target's password can use su: " + summary(seen), seen);
+}
+
+// pam_pwhistory of Linux-PAM 1.5.2 (no pwhistory.conf before 1.5.3): the
+// arguments remember=N (default 10; 0 turns it off) and enforce_for_root.
+// It rejects a reused password only where it runs before the module that
+// sets the password and every successful run passes through it.
+void password_history(CheckRun &run) {
+  const PamModel &m = model(run);
+  long min = static_cast<long>(run.param_int("remember"));
+  const Service &svc = m.service("passwd");
+  std::vector<Evidence> bad;
+  if (aborted(svc, bad)) {
+    run.emit(Status::error, "pam", "the passwd PAM service cannot be loaded: " + bad.front().found,
+             bad);
+    return;
+  }
+  const auto &stack = svc.stack(Type::password);
+  auto a = pam::analyse(stack);
+  std::optional<size_t> updater;
+  for (size_t i = 0; i < stack.size(); ++i)
+    if (is_updater(stack[i]) && a.reached[i] && !updater)
+      updater = i;
+  std::vector<Evidence> seen;
+  for (size_t i = 0; i < stack.size(); ++i) {
+    const Handler &h = stack[i];
+    if (h.name != "pam_pwhistory")
+      continue;
+    std::string expected = "password requisite pam_pwhistory.so remember=" + std::to_string(min) +
+                           " enforce_for_root use_authtok, before " +
+                           (updater ? stack[*updater].name : std::string("pam_unix"));
+    if (!a.reached[i] || !pam::required_for_success(stack, i) || (updater && *updater < i)) {
+      seen.push_back(
+          at(h,
+             describe(h) + (!a.reached[i] ? " is never reached"
+                            : updater && *updater < i
+                                ? " runs after " + stack[*updater].name + " has set the password"
+                                : ": a password change succeeds without it"),
+             expected, "passwd"));
+      continue;
+    }
+    long remember = 10;
+    if (auto r = h.arg("remember")) {
+      char *end = nullptr;
+      remember = std::strtol(r->c_str(), &end, 10);
+      if (r->empty() || *end != '\0')
+        remember = -1;
+    }
+    std::vector<std::string> problems;
+    if (remember < min)
+      problems.push_back(
+          "remembers " +
+          (remember < 0 ? std::string("an unparsable number of") : std::to_string(remember)) +
+          " passwords");
+    if (!h.has_arg("enforce_for_root"))
+      problems.push_back("root is exempt (no enforce_for_root)");
+    if (problems.empty()) {
+      run.emit(Status::pass, "pam",
+               "pam_pwhistory refuses the last " + std::to_string(remember) +
+                   " passwords, for root too",
+               {at(h, describe(h), expected, "passwd")});
+      return;
+    }
+    seen.push_back(at(h, describe(h) + ": " + text::join(problems, "; "), expected, "passwd"));
+  }
+  if (seen.empty())
+    seen.push_back(Evidence{svc.exists ? svc.path : "/etc/pam.d/passwd", 0,
+                            "no pam_pwhistory in the password stack",
+                            "password requisite pam_pwhistory.so remember=" + std::to_string(min) +
+                                " enforce_for_root use_authtok",
+                            "passwd"});
+  run.emit(Status::fail, "pam", "old passwords can be reused: " + summary(seen), seen);
+}
+
+bool is_central(const Handler &h) {
+  static const std::set<std::string> k{"pam_sss",     "pam_ldap",   "pam_krb5",
+                                       "pam_winbind", "pam_oauth2", "pam_oauth2_device",
+                                       "pam_aad",     "pam_oidc",   "pam_keycloak"};
+  return k.count(h.name) > 0;
+}
+
+void central_auth(CheckRun &run) {
+  const PamModel &m = model(run);
+  bool required = run.param_str("required") == "yes";
+  std::vector<Evidence> found, broken;
+  for (const std::string name : {"sshd", "login"}) {
+    const Service &svc = m.service(name);
+    if (aborted(svc, broken))
+      continue;
+    const auto &stack = svc.stack(Type::auth);
+    auto a = pam::analyse(stack);
+    for (size_t i = 0; i < stack.size(); ++i)
+      if (is_central(stack[i]) && a.reached[i])
+        add_merged(found,
+                   at(stack[i], describe(stack[i]), "a central authentication module", name));
+  }
+  if (!found.empty()) {
+    run.emit(Status::pass, "pam",
+             "logins authenticate against a central directory: " + found.front().found, found);
+    return;
+  }
+  if (!broken.empty()) {
+    run.emit(Status::error, "pam", "cannot tell: " + summary(broken), broken);
+    return;
+  }
+  Evidence e{"/etc/pam.d/sshd", 0,
+             "no central module (pam_sss, pam_ldap, pam_krb5, pam_winbind, an OIDC/OAuth2 module) "
+             "in the sshd or login auth stack",
+             "e.g. auth [success=end default=ignore] pam_sss.so (sssd)", "sshd, login"};
+  if (required)
+    run.emit(Status::fail, "pam", "central authentication is required but not configured", {e});
+  else
+    run.emit(Status::not_applicable, "pam",
+             "central authentication is not configured and this profile does not require it", {e});
+}
+
 constexpr CheckImpl k_checks[] = {
     {"accounts.password-policy", password_policy},
     {"accounts.lockout", lockout},
     {"accounts.mfa", mfa},
+    {"accounts.su-restricted", su_restricted},
+    {"accounts.password-history", password_history},
+    {"accounts.central-auth", central_auth},
 };
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/probes.hpp>
 #include <bulwark/parse/pam.hpp>
+#include <bulwark/parse/ssh_keys.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -546,6 +547,350 @@ void config_valid(CheckRun &run) {
            {Evidence{m->config_path, 0, files + " read", "", ""}});
 }
 
+// The files around sshd_config that the second-wave checks judge, read once
+// per run: the owner and mode of each configuration file and public host
+// key, each host key's type and size, and /etc/ssh/moduli.
+struct SshFiles {
+  struct Stat {
+    std::string path;
+    std::string role; // "sshd_config", "drop-in directory", "public host key", ...
+    bool public_key = false;
+    Result<FileInfo> info = Error{"not inspected"};
+  };
+  struct HostKey {
+    std::string path; // as HostKey names it
+    std::string from; // the file the size was read from
+    Result<sshkeys::KeyInfo> info = Error{"not inspected"};
+  };
+  std::vector<Stat> stats;
+  std::vector<HostKey> keys;
+  std::vector<std::pair<int, long>> moduli; // (line, SIZE)
+  std::optional<Error> moduli_error;
+};
+
+constexpr size_t k_max_key_bytes = 1024 * 1024;
+
+SshFiles load_ssh_files(const RootFs &fs, const SshModel &m) {
+  SshFiles out;
+  auto add = [&](const std::string &path, const std::string &role, bool pub) {
+    for (auto &s : out.stats)
+      if (s.path == path)
+        return;
+    out.stats.push_back(SshFiles::Stat{path, role, pub, fs.stat(path)});
+  };
+  add("/etc/ssh", "configuration directory", false);
+  for (auto &f : m.config.files)
+    add(f, f == m.config_path ? "sshd_config" : "included file", false);
+  if (fs.exists("/etc/ssh/sshd_config.d"))
+    add("/etc/ssh/sshd_config.d", "drop-in directory", false);
+  ssh::Value keys = m.scopes.front().effective.get("hostkey");
+  for (auto &k : keys.args) {
+    add(k + ".pub", "public host key", true);
+    SshFiles::HostKey hk{k, k, Error{""}};
+    auto priv = fs.read_file(k, k_max_key_bytes);
+    if (priv) {
+      hk.info = sshkeys::parse_private_key(*priv);
+    } else if (priv.error().not_found()) {
+      hk.info = priv.error();
+    } else {
+      // Unreadable (not root): the public half says what the key is.
+      auto pub = fs.read_file(k + ".pub", k_max_key_bytes);
+      hk.from = k + ".pub";
+      hk.info = pub ? sshkeys::parse_public_key(*pub) : Result<sshkeys::KeyInfo>(priv.error());
+    }
+    if (!hk.info && !hk.info.error().not_found() && hk.info.error().path.empty())
+      hk.info = Error{hk.info.error().message, hk.from};
+    out.keys.push_back(std::move(hk));
+  }
+  auto moduli = fs.read_file("/etc/ssh/moduli", 16 * 1024 * 1024);
+  if (!moduli)
+    out.moduli_error = moduli.error();
+  else
+    out.moduli = sshkeys::parse_moduli(*moduli, "/etc/ssh/moduli").groups;
+  return out;
+}
+
+const SshFiles &ssh_files(Context &ctx, const SshModel &m) {
+  return ctx.model<SshFiles>([&] { return load_ssh_files(ctx.fs(), m); }, "ssh files");
+}
+
+// ---- second wave -----------------------------------------------------------
+
+// The scopes where any of `keywords` is decided: the global scope, and each
+// Match block that sets one of them (elsewhere the global verdict holds).
+template <typename Fn>
+void for_each_scope_setting(const SshModel &m, std::initializer_list<const char *> keywords,
+                            Fn fn) {
+  for (const Scope &s : m.scopes) {
+    bool own = s.match_line < 0;
+    for (const char *k : keywords)
+      own = own || s.effective.get(k).match_line == s.match_line;
+    if (own)
+      fn(s);
+  }
+}
+
+std::string lower_first(const ssh::Value &v) {
+  return text::lower(first(v));
+}
+
+// DisableForwarding yes overrides every other forwarding keyword
+// (OpenSSH 9.2 session.c, serverloop.c: each forwarding path tests
+// options.disable_forwarding first). GatewayPorts only concerns remote
+// forwardings, so it is moot where AllowTcpForwarding admits none.
+void forwarding(CheckRun &run) {
+  const SshModel *m = usable(run);
+  if (!m)
+    return;
+  static constexpr const char *k_keys[] = {"allowtcpforwarding", "allowagentforwarding",
+                                           "allowstreamlocalforwarding", "gatewayports",
+                                           "permittunnel"};
+  std::vector<Evidence> bad, good;
+  for_each_scope_setting(
+      *m,
+      {"disableforwarding", "allowtcpforwarding", "allowagentforwarding",
+       "allowstreamlocalforwarding", "gatewayports", "permittunnel"},
+      [&](const Scope &s) {
+        ssh::Value df = s.effective.get("disableforwarding");
+        if (lower_first(df) == "yes") {
+          good.push_back(evidence_for(*m, s, "disableforwarding", df, "disableforwarding yes"));
+          return;
+        }
+        std::string tcp = lower_first(s.effective.get("allowtcpforwarding"));
+        size_t bad_before = bad.size();
+        for (const char *k : k_keys) {
+          ssh::Value v = s.effective.get(k);
+          std::string val = lower_first(v);
+          bool moot = std::string_view(k) == "gatewayports" && (tcp == "no" || tcp == "local");
+          auto e = evidence_for(*m, s, k, v, std::string(k) + " no (or disableforwarding yes)");
+          (val == "no" || moot ? good : bad).push_back(e);
+        }
+        // The line that turned DisableForwarding off is part of the cause.
+        if (bad.size() > bad_before && !df.is_default())
+          bad.push_back(evidence_for(*m, s, "disableforwarding", df, "disableforwarding yes"));
+      });
+  verdict(run, *m, bad, good, "no forwarding is allowed (DisableForwarding, or each keyword no)",
+          "forwarding is allowed: ");
+}
+
+void log_level(CheckRun &run) {
+  require_every_scope(
+      run, "loglevel", "loglevel INFO or VERBOSE",
+      [](const ssh::Value &v) {
+        return text::iequals(first(v), "info") || text::iequals(first(v), "verbose");
+      },
+      "LogLevel is INFO or VERBOSE");
+}
+
+// MaxStartups as sshd reads it (servconf.c): "start:rate:full", or "start"
+// alone, which makes full equal to start (the rate keeps its default 30).
+struct Startups {
+  long long begin = 0, rate = 0, full = 0;
+};
+std::optional<Startups> parse_startups(std::string_view s) {
+  auto parts = text::split(s, ':', true);
+  auto num = [](const std::string &p) -> std::optional<long long> {
+    if (p.empty() || p.size() > 9 || p.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoll(p);
+  };
+  if (parts.size() == 1) {
+    auto b = num(parts[0]);
+    if (!b)
+      return std::nullopt;
+    return Startups{*b, 30, *b};
+  }
+  if (parts.size() != 3)
+    return std::nullopt;
+  auto b = num(parts[0]), r = num(parts[1]), f = num(parts[2]);
+  if (!b || !r || !f)
+    return std::nullopt;
+  return Startups{*b, *r, *f};
+}
+
+void login_limits(CheckRun &run) {
+  const SshModel *m = usable(run);
+  if (!m)
+    return;
+  long long grace_max = run.param_int("grace-time-max");
+  long long sessions_max = run.param_int("max-sessions");
+  auto limit = parse_startups(run.param_str("max-startups"));
+  if (!limit) {
+    run.emit(Status::error, "sshd",
+             "parameter max-startups must be start:rate:full, got \"" +
+                 run.param_str("max-startups") + "\"");
+    return;
+  }
+  std::vector<Evidence> bad, good;
+  const Scope &g = m->scopes.front();
+  // LoginGraceTime and MaxStartups are global-only keywords.
+  ssh::Value grace = g.effective.get("logingracetime");
+  long long gt = as_int(grace);
+  auto eg = evidence_for(*m, g, "logingracetime", grace,
+                         "0 < logingracetime <= " + std::to_string(grace_max));
+  (gt > 0 && gt <= grace_max ? good : bad).push_back(eg);
+  ssh::Value st = g.effective.get("maxstartups");
+  auto es = evidence_for(*m, g, "maxstartups", st,
+                         "maxstartups start <= " + std::to_string(limit->begin) +
+                             " and full <= " + std::to_string(limit->full));
+  auto have = parse_startups(first(st));
+  if (have)
+    es.found += " (sshd -T: " + std::to_string(have->begin) + ":" + std::to_string(have->rate) +
+                ":" + std::to_string(have->full) + ")";
+  // The rate is the chance of dropping a connection between start and full:
+  // a higher rate admits fewer, so it is not capped.
+  (have && have->begin <= limit->begin && have->full <= limit->full ? good : bad).push_back(es);
+  for_each_deciding_scope(*m, "maxsessions", [&](const Scope &s, const ssh::Value &v) {
+    auto e =
+        evidence_for(*m, s, "maxsessions", v, "maxsessions <= " + std::to_string(sessions_max));
+    (as_int(v) <= sessions_max ? good : bad).push_back(e);
+  });
+  verdict(run, *m, bad, good,
+          "unauthenticated connections and sessions are limited (LoginGraceTime, MaxStartups, "
+          "MaxSessions)");
+}
+
+void legacy_auth(CheckRun &run) {
+  const SshModel *m = usable(run);
+  if (!m)
+    return;
+  struct Want {
+    const char *keyword;
+    const char *value;
+  };
+  static constexpr Want k_want[] = {{"hostbasedauthentication", "no"},
+                                    {"ignorerhosts", "yes"},
+                                    {"permituserenvironment", "no"},
+                                    {"gssapiauthentication", "no"},
+                                    {"kerberosauthentication", "no"}};
+  std::vector<Evidence> bad, good;
+  for (const Want &w : k_want)
+    for_each_deciding_scope(*m, w.keyword, [&](const Scope &s, const ssh::Value &v) {
+      auto e = evidence_for(*m, s, w.keyword, v, std::string(w.keyword) + " " + w.value);
+      (lower_first(v) == w.value ? good : bad).push_back(e);
+    });
+  verdict(run, *m, bad, good,
+          "host-based, rhosts, GSSAPI and Kerberos authentication are off and users cannot set "
+          "the environment sshd passes");
+}
+
+void use_pam(CheckRun &run) {
+  require_every_scope(
+      run, "usepam", "usepam yes", [](const ssh::Value &v) { return lower_first(v) == "yes"; },
+      "UsePAM is yes: sshd runs the PAM account and session stacks (faillock, MFA)");
+}
+
+// A file sshd reads for its configuration: owned by root and writable by
+// nobody else (mode & 022 == 0); a public host key at most 0644.
+void config_permissions(CheckRun &run) {
+  const SshModel *m = usable(run);
+  if (!m)
+    return;
+  const SshFiles &f = ssh_files(run.ctx(), *m);
+  std::vector<Evidence> bad, good, errors;
+  for (const SshFiles::Stat &s : f.stats) {
+    if (!s.info) {
+      if (s.info.error().not_found())
+        continue; // a missing Include or key: ssh.config-valid / host-key-permissions say so
+      errors.push_back(Evidence{s.path, 0, s.info.error().message, "readable", s.role});
+      continue;
+    }
+    const FileInfo &st = *s.info;
+    uint32_t forbidden = s.public_key ? 0133 : 022;
+    Evidence e{s.path, 0,
+               "mode " + octal(st.mode) + ", uid " + std::to_string(st.uid) + ", gid " +
+                   std::to_string(st.gid),
+               s.public_key ? "owner root, mode 0644 or stricter"
+                            : "owner root, not writable by group or others",
+               s.role};
+    ((st.mode & forbidden) == 0 && st.uid == 0 ? good : bad).push_back(e);
+  }
+  if (!errors.empty()) {
+    errors.insert(errors.end(), bad.begin(), bad.end());
+    run.emit(Status::error, "sshd",
+             "cannot inspect " + errors.front().path + ": " + errors.front().found, errors);
+    return;
+  }
+  if (bad.empty()) {
+    run.emit(Status::pass, "sshd",
+             std::to_string(good.size()) +
+                 " configuration files, directories and public keys are root's and not writable "
+                 "by others",
+             good);
+    return;
+  }
+  std::string what;
+  for (auto &b : bad)
+    what += (what.empty() ? "" : "; ") + b.path + " " + b.found;
+  run.emit(Status::fail, "sshd", "files that configure sshd can be changed by others: " + what,
+           bad);
+}
+
+void host_key_strength(CheckRun &run) {
+  const SshModel *m = usable(run);
+  if (!m)
+    return;
+  long long rsa_min = run.param_int("rsa-min-bits");
+  const SshFiles &f = ssh_files(run.ctx(), *m);
+  std::vector<Evidence> bad, good, errors;
+  for (const SshFiles::HostKey &k : f.keys) {
+    if (!k.info) {
+      if (!k.info.error().not_found())
+        errors.push_back(Evidence{k.path, 0, k.info.error().message, "a readable key", "HostKey"});
+      continue; // absent: ssh.host-key-permissions reports it
+    }
+    Evidence e{k.from, 0, std::to_string(k.info->bits) + " bits " + k.info->type,
+               "RSA >= " + std::to_string(rsa_min) + " bits, ECDSA, Ed25519; no DSA",
+               "HostKey " + k.path};
+    bool ok = k.info->family == "rsa"   ? k.info->bits >= rsa_min
+              : k.info->family == "dsa" ? false
+                                        : true;
+    (ok ? good : bad).push_back(e);
+  }
+  const Scope &g = m->scopes.front();
+  std::string kex = first(g.effective.get("kexalgorithms"));
+  bool gex = kex.find("diffie-hellman-group-exchange-") != std::string::npos;
+  if (gex) {
+    if (f.moduli_error && !f.moduli_error->not_found()) {
+      errors.push_back(Evidence{"/etc/ssh/moduli", f.moduli_error->line, f.moduli_error->message,
+                                "readable", "moduli"});
+    } else if (f.moduli_error) {
+      good.push_back(Evidence{"/etc/ssh/moduli", 0,
+                              "absent: sshd uses its built-in groups (2048-8192 bits)", "",
+                              "moduli"});
+    } else {
+      size_t weak = 0;
+      Evidence first_weak;
+      for (auto &[line, size] : f.moduli)
+        if (size < 3071 && weak++ == 0)
+          first_weak =
+              Evidence{"/etc/ssh/moduli", line, "group of " + std::to_string(size + 1) + " bits",
+                       "no group under 3072 bits (size field >= 3071)", "moduli"};
+      if (weak > 0) {
+        first_weak.found += " (" + std::to_string(weak) + " such groups)";
+        bad.push_back(first_weak);
+      } else {
+        good.push_back(Evidence{"/etc/ssh/moduli", 0,
+                                std::to_string(f.moduli.size()) + " groups, none under 3072 bits",
+                                "", "moduli"});
+      }
+    }
+  } else {
+    good.push_back(Evidence{m->config_path, 0,
+                            "no diffie-hellman-group-exchange key exchange: /etc/ssh/moduli is "
+                            "not used",
+                            "", "moduli"});
+  }
+  if (!errors.empty()) {
+    errors.insert(errors.end(), bad.begin(), bad.end());
+    run.emit(Status::error, "sshd",
+             "cannot read " + errors.front().path + ": " + errors.front().found, errors);
+    return;
+  }
+  verdict(run, *m, bad, good, "host keys and Diffie-Hellman groups are strong",
+          "weak host keys or groups: ", false);
+}
+
 constexpr CheckImpl k_checks[] = {
     {"ssh.permit-root-login", permit_root_login},
     {"ssh.password-authentication", password_authentication},
@@ -561,6 +906,13 @@ constexpr CheckImpl k_checks[] = {
     {"ssh.weak-algorithms", weak_algorithms},
     {"ssh.host-key-permissions", host_key_permissions},
     {"ssh.config-valid", config_valid},
+    {"ssh.forwarding", forwarding},
+    {"ssh.log-level", log_level},
+    {"ssh.config-permissions", config_permissions},
+    {"ssh.login-limits", login_limits},
+    {"ssh.legacy-auth", legacy_auth},
+    {"ssh.use-pam", use_pam},
+    {"ssh.host-key-strength", host_key_strength},
 };
 
 } // namespace

@@ -63,6 +63,31 @@ constexpr Rule k_kernel[] = {
     {"fs.protected_hardlinks", "1", one, "0"},
 };
 
+// CIS Debian 12 §3.3.3, 3.3.4, 3.3.6, 3.3.9, 3.3.11.
+constexpr Rule k_network_extra[] = {
+    {"net.ipv4.conf.all.log_martians", "1", one, "0"},
+    {"net.ipv4.conf.default.log_martians", "1", one, "0"},
+    {"net.ipv4.icmp_echo_ignore_broadcasts", "1", one, "1"},
+    {"net.ipv4.icmp_ignore_bogus_error_responses", "1", one, "1"},
+    {"net.ipv4.conf.all.secure_redirects", "0", zero, "1"},
+    {"net.ipv4.conf.default.secure_redirects", "0", zero, "1"},
+    {"net.ipv6.conf.all.accept_ra", "0", zero, "1"},
+    {"net.ipv6.conf.default.accept_ra", "0", zero, "1"},
+};
+
+// CIS Debian 12 §1.5.2 (ptrace), §1.5.3 (core dumps of set-id programs);
+// BPF and the fs.protected_* pair from the kernel self-protection project.
+// kernel.unprivileged_bpf_disabled 2 (Debian's CONFIG_BPF_UNPRIV_DEFAULT_OFF)
+// is disabled too: only root may set it back to 0.
+constexpr Rule k_process[] = {
+    {"kernel.yama.ptrace_scope", ">= 1", at_least_one, "0"}, // Debian patches Yama's default to 0
+    {"fs.suid_dumpable", "0", zero, "0"},
+    {"kernel.unprivileged_bpf_disabled", "1 (or 2)", nonzero, "2"},
+    {"net.core.bpf_jit_harden", "2", two, "0"},
+    {"fs.protected_fifos", ">= 1", at_least_one, "0"},
+    {"fs.protected_regular", ">= 1", at_least_one, "0"},
+};
+
 void judge(CheckRun &run, std::span<const Rule> rules,
            const std::function<bool(const Rule &)> &skip) {
   const SysctlModel &m = run.ctx().sysctl();
@@ -160,9 +185,29 @@ void kernel(CheckRun &run) {
   judge(run, k_kernel, [](const Rule &) { return false; });
 }
 
+void network_extra(CheckRun &run) {
+  // accept_ra only matters to a host that takes its IPv6 address by SLAAC
+  // on purpose (allow-accept-ra); a router (forwarding 1) ignores RAs at
+  // accept_ra 1 anyway.
+  bool allow_ra = run.param_str("allow-accept-ra") == "yes";
+  const SysctlModel &m = run.ctx().sysctl();
+  auto forwarding = m.value("net.ipv6.conf.all.forwarding");
+  bool router = forwarding && text::trim(*forwarding) == "1";
+  judge(run, k_network_extra, [&](const Rule &r) {
+    std::string_view k = r.key;
+    return (allow_ra || router) && k.find(".accept_ra") != std::string_view::npos;
+  });
+}
+
+void process_hardening(CheckRun &run) {
+  judge(run, k_process, [](const Rule &) { return false; });
+}
+
 constexpr CheckImpl k_checks[] = {
     {"sysctl.network", network},
     {"sysctl.kernel", kernel},
+    {"sysctl.network-extra", network_extra},
+    {"sysctl.process-hardening", process_hardening},
 };
 
 } // namespace

@@ -147,7 +147,9 @@ private:
       ++out.directories;
     else
       ++out.others;
-    if (m_opt.keep && !m_opt.keep(dir, name, st.st_mode))
+    bool by_owner =
+        m_opt.keep_owner && !S_ISLNK(st.st_mode) && m_opt.keep_owner(st.st_uid, st.st_gid);
+    if (!by_owner && m_opt.keep && !m_opt.keep(dir, name, st.st_mode))
       return;
     out.kept.push_back(WalkEntry{child_path(dir, name), st.st_mode, st.st_uid, st.st_gid,
                                  static_cast<uint64_t>(st.st_size)});
@@ -346,7 +348,8 @@ Result<WalkResult> walk_tree(const RootFs &fs, std::string_view start, const Wal
     std::string_view dir = t == "/" ? "" : slash == 0 ? "/" : t.substr(0, slash);
     std::string_view name = t == "/" ? "" : t.substr(slash + 1);
     ++outs[0].directories;
-    if (!options.keep || options.keep(dir, name, st.st_mode))
+    if (!options.keep || options.keep(dir, name, st.st_mode) ||
+        (options.keep_owner && options.keep_owner(st.st_uid, st.st_gid)))
       outs[0].kept.push_back(
           WalkEntry{target, st.st_mode, st.st_uid, st.st_gid, static_cast<uint64_t>(st.st_size)});
   }

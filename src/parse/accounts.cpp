@@ -92,6 +92,37 @@ std::vector<ShadowEntry> parse_shadow(std::string_view text, const std::string &
   return out;
 }
 
+std::vector<GroupEntry> parse_group(std::string_view text, const std::string &path,
+                                    std::vector<Diagnostic> &diags) {
+  std::vector<GroupEntry> out;
+  for_each_line(text, [&](int lineno, std::string_view line) {
+    if (line.empty() || line[0] == '+' || line[0] == '-' || line[0] == '#')
+      return;
+    auto f = text::split(line, ':', true);
+    SourceLocation loc{path, lineno};
+    if (f.size() != 4) {
+      diags.push_back(
+          {"group record has " + std::to_string(f.size()) +
+               " fields instead of 4 (ignored, as glibc does): " + text::printable(line, 80),
+           loc});
+      return;
+    }
+    auto gid = parse_number(f[2]);
+    if (f[0].empty() || !gid) {
+      diags.push_back({"group record with an empty name or a non-numeric gid (ignored): " +
+                           text::printable(line, 80),
+                       loc});
+      return;
+    }
+    GroupEntry g{f[0], *gid, {}, loc};
+    for (auto &m : text::split(f[3], ','))
+      if (!m.empty())
+        g.members.push_back(m);
+    out.push_back(std::move(g));
+  });
+  return out;
+}
+
 std::map<std::string, LoginDef> parse_login_defs(std::string_view text, const std::string &path) {
   std::map<std::string, LoginDef> out;
   for_each_line(text, [&](int lineno, std::string_view raw) {
@@ -118,6 +149,10 @@ AccountsModel load_accounts(const RootFs &fs) {
     m.shadow = parse_shadow(*s, "/etc/shadow", m.diagnostics);
   else
     m.shadow_error = s.error();
+  if (auto g = fs.read_file("/etc/group", k_max_db_bytes))
+    m.group = parse_group(*g, "/etc/group", m.diagnostics);
+  else
+    m.group_error = g.error();
   if (auto d = fs.read_file("/etc/login.defs", 4 * 1024 * 1024)) {
     m.login_defs_present = true;
     m.login_defs = parse_login_defs(*d, "/etc/login.defs");

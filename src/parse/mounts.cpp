@@ -115,9 +115,28 @@ MountInfo parse_mountinfo_text(const std::string &path, std::string_view text) {
       out.diagnostics.push_back({"malformed mountinfo line", {path, n}});
       continue;
     }
-    out.entries.push_back(MountEntry{maj, min, f[3], f[4], f[dash + 1], f[dash + 2], n});
+    out.entries.push_back(MountEntry{maj, min, f[3], f[4], f[dash + 1], f[dash + 2], n, f[5]});
   }
   return out;
+}
+
+MountFlags mount_flags(std::string_view options) {
+  MountFlags m;
+  for (auto &o : text::split(options, ',')) {
+    if (o == "defaults" || o == "dev")
+      m.nodev = false;
+    if (o == "defaults" || o == "suid")
+      m.nosuid = false;
+    if (o == "defaults" || o == "exec")
+      m.noexec = false;
+    if (o == "nodev" || o == "user" || o == "users")
+      m.nodev = true;
+    if (o == "nosuid" || o == "user" || o == "users")
+      m.nosuid = true;
+    if (o == "noexec" || o == "user" || o == "users")
+      m.noexec = true;
+  }
+  return m;
 }
 
 const CrypttabEntry *Crypttab::find(std::string_view name) const {

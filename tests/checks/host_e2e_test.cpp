@@ -83,6 +83,8 @@ protected:
         "AllowAgentForwarding no\n"
         "LogLevel VERBOSE\n"
         "LoginGraceTime 30\n"
+        "DisableForwarding yes\n"
+        "MaxStartups 10:30:60\n"
         "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com\n"
         "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com\n"
         "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org\n");
@@ -139,6 +141,30 @@ protected:
                "privileged\n");
     root.write("/etc/rsyslog.d/90-forward.conf", "*.* @@logs.example.internal:6514\n");
     edit("/etc/logrotate.d/rsyslog", "rotate 4", "rotate 13");
+    // The second wave (CIS Debian 12 as the guides' OS hardening, 003 §2;
+    // 000 "noexec,nosuid" temporary file systems): su for an empty group,
+    // password history, an idle-shell timeout, /tmp-like mounts, and the
+    // remaining kernel parameters.
+    append("/etc/group", "sugroup:x:1990:\n");
+    edit("/etc/pam.d/su", "# auth       required   pam_wheel.so\n",
+         "auth       required   pam_wheel.so use_uid group=sugroup\n");
+    edit("/etc/pam.d/common-password", "password\t[success=1 default=ignore]\tpam_unix.so",
+         "password\trequisite\t\t\tpam_pwhistory.so remember=5 enforce_for_root "
+         "use_authtok\npassword\t[success=1 default=ignore]\tpam_unix.so");
+    root.write("/etc/profile.d/99-tmout.sh", "readonly TMOUT=900\nexport TMOUT\n");
+    append("/etc/fstab", "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,size=2G,mode=1777 0 0\n"
+                         "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n"
+                         "/tmp /var/tmp none rw,bind,nosuid,nodev,noexec 0 0\n");
+    root.write("/etc/sysctl.d/61-hardening.conf", "net.ipv4.conf.all.log_martians = 1\n"
+                                                  "net.ipv4.conf.default.log_martians = 1\n"
+                                                  "net.ipv4.conf.all.secure_redirects = 0\n"
+                                                  "net.ipv4.conf.default.secure_redirects = 0\n"
+                                                  "net.ipv6.conf.all.accept_ra = 0\n"
+                                                  "net.ipv6.conf.default.accept_ra = 0\n"
+                                                  "kernel.yama.ptrace_scope = 1\n"
+                                                  "fs.suid_dumpable = 0\n"
+                                                  "kernel.unprivileged_bpf_disabled = 1\n"
+                                                  "net.core.bpf_jit_harden = 2\n");
   }
 
   AuditReport audit() const {
@@ -204,7 +230,10 @@ TEST_F(HostE2e, EachBreakIsNamedWithItsFileAndLine) {
   append("/etc/security/pwquality.conf", "minlen = 8\n");
   int pwq_line = line_count("/etc/security/pwquality.conf");
   // ssh: a drop-in that sorts first sets the value sshd keeps (first wins).
-  root.write("/etc/ssh/sshd_config.d/10-debug.conf", "PermitRootLogin yes\n");
+  root.write("/etc/ssh/sshd_config.d/10-debug.conf", "PermitRootLogin yes\nDisableForwarding no\n");
+  // an archive unpacked with its foreign owner.
+  root.write("/srv/import/report.csv", "a,b\n");
+  ASSERT_EQ(::chown(root.host("/srv/import/report.csv").c_str(), 4242, 4242), 0);
   // permissions: a world-writable file and an unpackaged SUID binary.
   root.write("/usr/local/bin/deploy.sh", "#!/bin/sh\n", 0777);
   ASSERT_EQ(run_command("cp -a '" + root.host("/usr/bin/ls") + "' '" +
@@ -223,6 +252,12 @@ TEST_F(HostE2e, EachBreakIsNamedWithItsFileAndLine) {
 
   AuditReport rep = audit();
   expect_break(rep, "accounts.uid0", "/etc/passwd", passwd_line);
+  // toor is also a duplicate uid 0, a second primary gid 0 and a system
+  // account with a shell.
+  expect_break(rep, "accounts.unique-ids", "/etc/passwd", passwd_line);
+  expect_break(rep, "accounts.system-accounts", "/etc/passwd", passwd_line);
+  expect_break(rep, "ssh.forwarding", "/etc/ssh/sshd_config.d/10-debug.conf", 2);
+  expect_break(rep, "fs.unowned-files", "/srv/import/report.csv", 0);
   expect_break(rep, "accounts.sudo-nopasswd", "/etc/sudoers.d/90-ops", 2);
   expect_break(rep, "accounts.password-policy", "/etc/security/pwquality.conf", pwq_line);
   expect_break(rep, "ssh.permit-root-login", "/etc/ssh/sshd_config.d/10-debug.conf", 1);
@@ -235,6 +270,10 @@ TEST_F(HostE2e, EachBreakIsNamedWithItsFileAndLine) {
 
   // Nothing else broke: the checks not touched above still pass.
   const std::set<std::string> broken = {"accounts.uid0",
+                                        "accounts.unique-ids",
+                                        "accounts.system-accounts",
+                                        "ssh.forwarding",
+                                        "fs.unowned-files",
                                         "accounts.sudo-nopasswd",
                                         "accounts.password-policy",
                                         "ssh.permit-root-login",

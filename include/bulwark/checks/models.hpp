@@ -115,14 +115,21 @@ struct WalkKey {
   bool special = true;
   // Everything (but symlinks) at or under this directory; "" for nothing.
   std::string collect;
+  // Also entries whose owner or group has no account (find -nouser -o
+  // -nogroup), judged against /etc/passwd and /etc/group of the target.
+  bool unowned = false;
   bool operator<(const WalkKey &o) const {
-    return std::tie(start, special, collect) < std::tie(o.start, o.special, o.collect);
+    return std::tie(start, special, collect, unowned) <
+           std::tie(o.start, o.special, o.collect, o.unowned);
   }
 };
 
 struct TreeWalk {
   WalkKey key;
   std::optional<Error> error; // the walk could not start
+  // key.unowned: why owners were not judged (passwd or group unreadable;
+  // then no entry was kept for its owner).
+  std::optional<Error> owners_error;
   WalkResult walk;
 };
 

@@ -41,6 +41,10 @@ struct WalkOptions {
   // with the parent's target path, the entry's name and its st_mode
   // (symlinks are never stat'ed: S_IFLNK|0777). nullptr keeps everything.
   std::function<bool(std::string_view dir, std::string_view name, uint32_t mode)> keep;
+  // Also keeps an entry (never a symlink: symlinks are not stat'ed) for
+  // which this returns true given its owner and group (find -nouser /
+  // -nogroup). Called concurrently; nullptr keeps nothing more.
+  std::function<bool(uint32_t uid, uint32_t gid)> keep_owner;
 };
 
 struct WalkResult {

@@ -45,6 +45,14 @@ struct ShadowEntry {
   bool locked() const { return !hash.empty() && (hash[0] == '!' || hash[0] == '*'); }
 };
 
+// /etc/group: name:password:gid:members (group(5)).
+struct GroupEntry {
+  std::string name;
+  long long gid = -1;
+  std::vector<std::string> members; // the fourth field, split at commas
+  SourceLocation loc;
+};
+
 struct LoginDef {
   std::string value;
   SourceLocation loc;
@@ -55,6 +63,8 @@ struct AccountsModel {
   std::optional<std::vector<ShadowEntry>> shadow; // nullopt: absent or unreadable
   std::optional<Error> shadow_error;
   std::optional<Error> passwd_error;
+  std::optional<std::vector<GroupEntry>> group; // nullopt: absent or unreadable
+  std::optional<Error> group_error;
   std::map<std::string, LoginDef> login_defs; // absent file: empty
   bool login_defs_present = false;
   std::vector<Diagnostic> diagnostics;
@@ -69,6 +79,8 @@ std::vector<PasswdEntry> parse_passwd(std::string_view text, const std::string &
                                       std::vector<Diagnostic> &diags);
 std::vector<ShadowEntry> parse_shadow(std::string_view text, const std::string &path,
                                       std::vector<Diagnostic> &diags);
+std::vector<GroupEntry> parse_group(std::string_view text, const std::string &path,
+                                    std::vector<Diagnostic> &diags);
 std::map<std::string, LoginDef> parse_login_defs(std::string_view text, const std::string &path);
 
 } // namespace bulwark::accounts

@@ -42,6 +42,7 @@ struct MountEntry {
   unsigned major = 0, minor = 0;
   std::string root, mount_point, fstype, source;
   int line = 0;
+  std::string options; // the per-mount options (field 6: rw,nosuid,nodev,...)
 };
 
 struct Fstab {
@@ -63,6 +64,15 @@ struct MountInfo {
 Fstab parse_fstab_text(const std::string &path, std::string_view text);
 Crypttab parse_crypttab_text(const std::string &path, std::string_view text);
 MountInfo parse_mountinfo_text(const std::string &path, std::string_view text);
+
+// The per-mount flags an option list leaves in force, read left to right as
+// mount(8) of util-linux 2.38 does: "defaults" is rw,suid,dev,exec; "user"
+// and "users" imply noexec,nosuid,nodev; a later option overrides an earlier
+// one ("noexec,exec" is exec).
+struct MountFlags {
+  bool nodev = false, nosuid = false, noexec = false;
+};
+MountFlags mount_flags(std::string_view options);
 
 // Decodes getmntent's octal escapes (\040 space, \011 tab, \012, \134).
 std::string unescape_octal(std::string_view field);

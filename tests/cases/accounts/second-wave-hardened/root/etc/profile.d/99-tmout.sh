@@ -1,0 +1,3 @@
+# 15 minutes, and users cannot unset it
+readonly TMOUT=900
+export TMOUT

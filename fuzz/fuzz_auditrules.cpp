@@ -15,5 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (auto &r : a.rules)
     (void)r.field("arch");
   (void)b;
+  auto conf = bulwark::audit::parse_auditd_conf_text("/etc/audit/auditd.conf", text);
+  (void)conf.get("max_log_file_action");
   return 0;
 }

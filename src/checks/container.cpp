@@ -41,6 +41,7 @@ struct ProjectExtras {
   std::map<std::string, dockerfile::Dockerfile> dockerfiles; // by service
   std::map<std::string, dotenv::DotenvFile> env_files;       // env_file: and .env, by path
   std::optional<Evidence> content_trust;                     // where DOCKER_CONTENT_TRUST=1 is
+  std::vector<std::pair<std::string, std::string>> ci_files; // deploy scripts, CI files: path, text
 };
 
 struct ComposeModel {
@@ -93,6 +94,22 @@ std::optional<Evidence> host_content_trust(const RootFs &fs) {
   return std::nullopt;
 }
 
+// Deploy scripts and CI definitions a project directory usually holds,
+// read for docker.image-vulnerability-scan.
+constexpr const char *k_ci_files[] = {"deploy.sh",
+                                      "secure-deploy.sh",
+                                      "Makefile",
+                                      ".gitlab-ci.yml",
+                                      "Jenkinsfile",
+                                      ".drone.yml",
+                                      "bitbucket-pipelines.yml",
+                                      ".github/workflows/deploy.yml",
+                                      ".github/workflows/ci.yml",
+                                      ".github/workflows/main.yml",
+                                      ".github/workflows/build.yml",
+                                      ".github/workflows/docker.yml",
+                                      ".github/workflows/release.yml"};
+
 ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
                           const std::optional<Evidence> &host_trust) {
   ProjectExtras x;
@@ -141,6 +158,9 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
     if (text.ok())
       x.env_files.emplace(ef, dotenv::parse_dotenv_text(ef, *text));
   }
+  for (const char *f : k_ci_files)
+    if (auto text = reader.read(join_path(p.directory, f), 1024 * 1024); text.ok())
+      x.ci_files.emplace_back(join_path(p.directory, f), *text);
   // DOCKER_CONTENT_TRUST=1 where a deployment sets it: the project's env
   // files, its deploy scripts, the host's environment and dockerd's unit.
   for (auto &ef : p.env_files)
@@ -1313,6 +1333,108 @@ void daemon_hardening(CheckRun &run) {
   run.emit(Status::pass, "dockerd", "daemon.json is hardened", good);
 }
 
+// --- docker.image-vulnerability-scan ---------------------------------------
+
+struct ScanFinding {
+  Evidence evidence;
+  bool gates = false; // a failing severity threshold
+};
+
+// The first image scanner a file runs, and whether it fails the run on
+// findings: trivy with --exit-code N (N != 0) or the trivy action's
+// exit-code, grype with --fail-on/-f, docker scout with --exit-code, snyk
+// container test (fails by default), anchore's scan-action (fail-build
+// defaults to true).
+std::optional<ScanFinding> find_scanner(const std::string &path, std::string_view text) {
+  std::optional<ScanFinding> out;
+  bool action_gate = false;
+  int line = 0;
+  for (auto &raw : split(text, '\n', true)) {
+    ++line;
+    std::string l = lower(trim(raw));
+    if (l.empty() || l[0] == '#')
+      continue;
+    bool trivy = l.find("trivy ") != std::string::npos &&
+                 (l.find(" image") != std::string::npos || l.find("trivy i ") != std::string::npos);
+    bool trivy_action = l.find("aquasecurity/trivy-action") != std::string::npos;
+    bool grype =
+        l.find("grype ") != std::string::npos || l.find("anchore/scan-action") != std::string::npos;
+    bool scout = l.find("docker scout cves") != std::string::npos ||
+                 l.find("docker scout quickview") != std::string::npos;
+    bool snyk = l.find("snyk container test") != std::string::npos;
+    if (l.find("exit-code: '1'") != std::string::npos ||
+        l.find("exit-code: \"1\"") != std::string::npos ||
+        l.find("exit-code: 1") != std::string::npos ||
+        l.find("fail-build: true") != std::string::npos)
+      action_gate = true;
+    if (!(trivy || trivy_action || grype || scout || snyk) || out)
+      continue;
+    bool gates = false;
+    if (trivy || scout) {
+      auto k = l.find("--exit-code");
+      if (k != std::string::npos) {
+        std::string rest = l.substr(k + 11);
+        rest.erase(0, rest.find_first_not_of(" ="));
+        gates = !rest.empty() && rest[0] >= '1' && rest[0] <= '9';
+      }
+    }
+    if (grype)
+      gates = l.find("--fail-on") != std::string::npos || l.find(" -f ") != std::string::npos ||
+              l.find("anchore/scan-action") != std::string::npos;
+    if (snyk)
+      gates = true;
+    out = ScanFinding{Evidence{path, line, std::string(trim(raw)).substr(0, 160),
+                               "an image scan with a failing severity threshold", ""},
+                      gates};
+  }
+  if (out && action_gate && !out->gates)
+    out->gates = out->evidence.found.find("action") != std::string::npos;
+  return out;
+}
+
+void image_vulnerability_scan(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  const RootFs &fs = run.ctx().fs();
+  if (m.projects.empty()) {
+    run.emit(Status::not_applicable, "compose",
+             "no compose project: nothing is deployed as images");
+    return;
+  }
+  for (size_t i = 0; i < m.projects.size(); ++i) {
+    const Project &p = m.projects[i];
+    std::vector<std::pair<std::string, std::string>> files = m.extras[i].ci_files;
+    // In the target, any script and workflow of the project directory.
+    for (const std::string pat : {"/*.sh", "/.github/workflows/*.yml", "/.github/workflows/*.yaml"})
+      if (auto g = fs.glob(p.directory + pat))
+        for (auto &f : *g)
+          if (std::none_of(files.begin(), files.end(), [&](auto &x) { return x.first == f; }))
+            if (auto t = fs.read_file(f, 1024 * 1024))
+              files.emplace_back(f, *t);
+    std::optional<ScanFinding> best;
+    for (auto &[path, text] : files)
+      if (auto s = find_scanner(path, text); s && (!best || (s->gates && !best->gates)))
+        best = s;
+    if (best && best->gates) {
+      best->evidence.context = p.name;
+      run.emit(Status::pass, p.name, "images are scanned before deploying and findings stop it",
+               {best->evidence});
+    } else if (best) {
+      best->evidence.context = p.name;
+      run.emit(Status::warn, p.name,
+               "an image scanner runs but never fails the deployment (no --exit-code 1 / "
+               "--fail-on)",
+               {best->evidence});
+    } else {
+      run.emit(Status::fail, p.name,
+               "no deploy script or CI file of the project runs an image scanner (trivy, grype, "
+               "docker scout)",
+               {Evidence{p.directory + "/deploy.sh", 0,
+                         "no scanner in " + std::to_string(files.size()) + " deploy/CI files",
+                         "trivy image --exit-code 1 --severity HIGH,CRITICAL IMAGE", p.name}});
+    }
+  }
+}
+
 constexpr CheckImpl k_checks[] = {
     {"container.compose-valid", compose_valid},
     {"container.non-root-user", non_root_user},
@@ -1337,6 +1459,7 @@ constexpr CheckImpl k_checks[] = {
     {"network.segmentation", network_segmentation},
     {"network.encrypted-overlay", encrypted_overlay},
     {"docker.daemon-hardening", daemon_hardening},
+    {"docker.image-vulnerability-scan", image_vulnerability_scan},
 };
 
 nlohmann::ordered_json value_json(const Project &p, const Value &v) {

@@ -11,7 +11,9 @@
 #include <bulwark/parse/dpkg_status.hpp>
 #include <bulwark/parse/fail2ban.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace bulwark {
 
@@ -335,10 +337,205 @@ void check_log_source(CheckRun &run) {
   run.emit(Status::fail, k_jail, msg, {le, be});
 }
 
+// --- fail2ban.port-matches-sshd -------------------------------------------
+
+// /etc/services of the target: service name (and alias) -> tcp port, as
+// getservbyname(3) resolves the names fail2ban's actions hand to iptables
+// and nftables.
+std::map<std::string, int> services_of(const RootFs &fs) {
+  std::map<std::string, int> out;
+  auto t = fs.read_file("/etc/services", 4 * 1024 * 1024);
+  if (!t)
+    return out;
+  for (auto &line : text::split(*t, '\n')) {
+    std::string l = line.substr(0, line.find('#'));
+    std::vector<std::string> w;
+    for (auto &x : text::split(l, ' '))
+      for (auto &y : text::split(x, '\t'))
+        if (!y.empty())
+          w.push_back(y);
+    if (w.size() < 2)
+      continue;
+    auto slash = w[1].find('/');
+    if (slash == std::string::npos || w[1].substr(slash + 1) != "tcp")
+      continue;
+    int port = std::atoi(w[1].substr(0, slash).c_str());
+    for (size_t i = 0; i < w.size(); ++i)
+      if (i != 1)
+        out.emplace(w[i], port);
+  }
+  return out;
+}
+
+// The TCP ports sshd listens on (sshd -T's port and listenaddress): a
+// ListenAddress with a port listens there, one without it on every Port.
+std::vector<std::pair<int, Evidence>> sshd_ports(const SshModel &ssh) {
+  std::vector<std::pair<int, Evidence>> out;
+  const auto &eff = ssh.scopes.front().effective;
+  ssh::Value ports = eff.get("port");
+  ssh::Value la = eff.get("listenaddress");
+  auto loc_of = [&](const ssh::Value &v, size_t i) {
+    if (v.locations.empty())
+      return SourceLocation{ssh.config_path, 0};
+    return v.locations[std::min(i, v.locations.size() - 1)];
+  };
+  bool bare = la.is_default() || la.args.empty();
+  for (size_t i = 0; !bare && i < la.args.size(); ++i) {
+    const std::string &a = la.args[i];
+    std::string port;
+    if (!a.empty() && a[0] == '[') {
+      auto close = a.find("]:");
+      if (close != std::string::npos)
+        port = a.substr(close + 2);
+    } else if (std::count(a.begin(), a.end(), ':') == 1) {
+      port = a.substr(a.find(':') + 1);
+    }
+    if (port.empty()) {
+      bare = true;
+      continue;
+    }
+    SourceLocation l = loc_of(la, i);
+    out.push_back({std::atoi(port.c_str()),
+                   Evidence{l.path, l.line, "ListenAddress " + text::printable(a), "", "sshd"}});
+  }
+  if (bare)
+    for (size_t i = 0; i < ports.args.size(); ++i) {
+      SourceLocation l = loc_of(ports, i);
+      out.push_back({std::atoi(ports.args[i].c_str()),
+                     Evidence{l.path, l.line,
+                              "Port " + ports.args[i] + (ports.is_default() ? " (default)" : ""),
+                              "", "sshd"}});
+    }
+  return out;
+}
+
+void check_port_matches_sshd(CheckRun &run) {
+  const f2b::Jail *j = sshd_jail(run, false);
+  if (!j)
+    return;
+  const SshModel &ssh = run.ctx().ssh();
+  if (ssh.state == SshModel::State::absent || ssh.scopes.empty()) {
+    run.emit(Status::not_applicable, k_jail, "no sshd configuration");
+    return;
+  }
+  if (ssh.state == SshModel::State::unreadable) {
+    run.emit(Status::error, k_jail,
+             "cannot read the sshd configuration: " + (ssh.error ? ssh.error->to_string() : ""));
+    return;
+  }
+  // An all-ports ban action blocks the address whatever `port` says.
+  if (j->action && j->action->value.find("allports") != std::string::npos) {
+    run.emit(
+        Status::pass, k_jail,
+        "the sshd jail bans on every port (" + text::printable(j->action->value, 80) + ")",
+        {evidence_of(*j->action, "action", "an allports action or a port list covering sshd")});
+    return;
+  }
+  std::string spec = j->port ? j->port->value : "0:65535";
+  Evidence pe = j->port ? evidence_of(*j->port, "port", "every port sshd listens on")
+                        : Evidence{j->loc.path, j->loc.line, "port not set (0:65535)",
+                                   "every port sshd listens on", "jail sshd"};
+  auto services = services_of(run.ctx().fs());
+  struct Range {
+    int lo, hi;
+  };
+  std::vector<Range> ranges;
+  std::vector<std::string> unknown;
+  for (auto &raw : text::split(spec, ',')) {
+    std::string p(text::trim(raw));
+    if (p.empty())
+      continue;
+    auto colon = p.find(':');
+    auto num = [&](const std::string &s) -> int {
+      if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit))
+        return std::atoi(s.c_str());
+      auto it = services.find(s);
+      return it == services.end() ? -1 : it->second;
+    };
+    int lo = num(colon == std::string::npos ? p : p.substr(0, colon));
+    int hi = colon == std::string::npos ? lo : num(p.substr(colon + 1));
+    if (lo < 0 || hi < 0)
+      unknown.push_back(p);
+    else
+      ranges.push_back({lo, hi});
+  }
+  std::vector<Evidence> bad, good{pe};
+  for (auto &[port, e] : sshd_ports(ssh)) {
+    bool covered = std::any_of(ranges.begin(), ranges.end(),
+                               [&](const Range &r) { return port >= r.lo && port <= r.hi; });
+    e.expected = "covered by the jail's port " + text::printable(spec);
+    (covered ? good : bad).push_back(e);
+  }
+  if (!unknown.empty()) {
+    run.emit(Status::error, k_jail,
+             "the jail's port names " + text::join(unknown, ", ") +
+                 ", which /etc/services does not define: the ban action fails",
+             {pe});
+    return;
+  }
+  if (!bad.empty()) {
+    bad.push_back(pe);
+    run.emit(Status::fail, k_jail,
+             "sshd listens on " + bad.front().found + " but the sshd jail bans port " +
+                 text::printable(spec) + ": banned addresses keep reaching sshd" +
+                 disabled_note(*j),
+             bad);
+    return;
+  }
+  run.emit(Status::pass, k_jail,
+           "the sshd jail's port " + text::printable(spec) + " covers every port sshd listens on" +
+               disabled_note(*j),
+           good);
+}
+
+// --- fail2ban.enabled-at-boot ---------------------------------------------
+
+void check_enabled_at_boot(CheckRun &run) {
+  const Fail2banModel &m = model(run.ctx());
+  if (m.package.error) {
+    run.emit(Status::error, "", m.package.error->message, {m.package.evidence});
+    return;
+  }
+  if (!m.package.yes) {
+    run.emit(Status::not_applicable, "",
+             "fail2ban is not installed (fail2ban.installed reports it)", {m.package.evidence});
+    return;
+  }
+  const systemd::UnitState &st = run.ctx().get<SystemdModel>().state("fail2ban.service");
+  Evidence e{st.path.empty() ? "/etc/systemd/system/multi-user.target.wants/fail2ban.service"
+                             : st.path,
+             0, "fail2ban.service " + std::string(systemd::to_string(st.state)),
+             "enabled, not masked", "systemd"};
+  if (st.state == systemd::UnitFileState::error) {
+    run.emit(Status::error, "",
+             "cannot tell whether fail2ban.service is enabled: " +
+                 (st.error ? st.error->to_string() : std::string("error")),
+             {e});
+    return;
+  }
+  if (st.is_masked()) {
+    run.emit(Status::fail, "", "fail2ban.service is masked: it never starts", {e});
+    return;
+  }
+  if (!st.is_enabled_by_link()) {
+    run.emit(Status::fail, "",
+             "fail2ban.service is " + std::string(systemd::to_string(st.state)) +
+                 ": fail2ban does not start at boot",
+             {e});
+    return;
+  }
+  run.emit(Status::pass, "", "fail2ban.service is enabled (" + st.path + ")", {e});
+}
+
 constexpr CheckImpl k_checks[] = {
-    {"fail2ban.installed", check_installed}, {"fail2ban.sshd-jail", check_sshd_jail},
-    {"fail2ban.maxretry", check_maxretry},   {"fail2ban.bantime", check_bantime},
-    {"fail2ban.findtime", check_findtime},   {"fail2ban.log-source", check_log_source},
+    {"fail2ban.installed", check_installed},
+    {"fail2ban.sshd-jail", check_sshd_jail},
+    {"fail2ban.maxretry", check_maxretry},
+    {"fail2ban.bantime", check_bantime},
+    {"fail2ban.findtime", check_findtime},
+    {"fail2ban.log-source", check_log_source},
+    {"fail2ban.port-matches-sshd", check_port_matches_sshd},
+    {"fail2ban.enabled-at-boot", check_enabled_at_boot},
 };
 
 nlohmann::ordered_json loc_json(const SourceLocation &l) {

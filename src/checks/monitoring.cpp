@@ -6,9 +6,13 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/checks/monitoring_model.hpp>
+#include <bulwark/checks/schedule_model.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/core/yaml.hpp>
 #include <bulwark/live/probes.hpp>
+#include <bulwark/parse/procfs.hpp>
 
 #include <algorithm>
 #include <ctime>
@@ -224,6 +228,368 @@ void fail2ban_running(CheckRun &run) {
   run.emit(Status::fail, "", "neither fail2ban-server nor bulwark watch is running",
            {Evidence{"/proc", 0, "no fail2ban-server or bulwark watch process",
                      "fail2ban-server (systemctl enable --now fail2ban)", "live"}});
+}
+
+// --- second wave: scheduled integrity checks, IDS at boot, alert routing --
+
+bool is_fim_job(const ScheduledJob &j) {
+  if (j.runs("aide") || j.runs("aide.wrapper") || j.runs("dailyaidecheck") ||
+      j.name.find("aide") != std::string::npos)
+    return true;
+  for (auto &s : j.steps)
+    if (s.text.find("bulwark") != std::string::npos && s.text.find("fim") != std::string::npos &&
+        s.text.find("check") != std::string::npos)
+      return true;
+  return false;
+}
+
+void file_integrity_scheduled(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  const ScheduleModel &sched = run.ctx().get<ScheduleModel>();
+  int64_t days = run.param_int("days");
+  std::vector<Evidence> good, bad;
+  const ScheduledJob *job = nullptr;
+  for (auto &j : sched.jobs)
+    if (is_fim_job(j)) {
+      job = &j;
+      break;
+    }
+  // Wazuh/OSSEC's syscheck runs inside the agent on its own schedule.
+  std::optional<Evidence> syscheck;
+  if (auto t = fs.read_file("/var/ossec/etc/ossec.conf", 4 * 1024 * 1024)) {
+    int lineno = 0;
+    bool in_comment = false;
+    for (auto &l : text::split(*t, '\n', true)) {
+      ++lineno;
+      if (l.find("<!--") != std::string::npos)
+        in_comment = l.find("-->") == std::string::npos;
+      else if (in_comment && l.find("-->") != std::string::npos)
+        in_comment = false;
+      else if (!in_comment && l.find("<syscheck>") != std::string::npos && !syscheck)
+        syscheck = Evidence{"/var/ossec/etc/ossec.conf", lineno, "<syscheck>", "", "Wazuh/OSSEC"};
+      if (syscheck && !in_comment && l.find("<disabled>yes</disabled>") != std::string::npos) {
+        syscheck.reset();
+        break;
+      }
+    }
+  } else if (!t.error().not_found()) {
+    bad.push_back(Evidence{"/var/ossec/etc/ossec.conf", 0, "cannot read: " + t.error().message,
+                           "a readable file", "Wazuh/OSSEC"});
+  }
+  if (!job && !syscheck) {
+    std::vector<Evidence> ev{Evidence{"/etc/systemd/system/timers.target.wants", 0,
+                                      "no enabled dailyaidecheck.timer, cron.daily/aide, bulwark "
+                                      "fim timer or Wazuh syscheck",
+                                      "systemctl enable --now dailyaidecheck.timer", ""}};
+    ev.insert(ev.end(), bad.begin(), bad.end());
+    ev.insert(ev.end(), sched.errors.begin(), sched.errors.end());
+    if (!bad.empty() || !sched.errors.empty()) {
+      run.emit(Status::error, "",
+               "no periodic integrity check found, but some inputs could not be read", ev);
+      return;
+    }
+    run.emit(Status::fail, "", "file integrity is never checked on a schedule", ev);
+    return;
+  }
+  if (job)
+    good.push_back(Evidence{job->where.path, job->where.line, job->kind + " " + job->name,
+                            "a periodic integrity check", job->schedule});
+  if (syscheck)
+    good.push_back(*syscheck);
+  // The baseline the check compares against must be recent.
+  auto f = monitoring::load_fim(fs, run.ctx().get<DpkgModel>());
+  std::optional<std::string> baseline;
+  if (f.aide_db_present)
+    baseline = f.aide_db;
+  else if (!f.bulwark_baselines.empty())
+    baseline = f.bulwark_baselines.front();
+  if (!baseline && !syscheck) {
+    good.push_back(Evidence{f.aide_db, 0, "absent", "an initialised database (aideinit)", "AIDE"});
+    run.emit(Status::fail, "",
+             "an integrity check is scheduled but has no baseline to compare with (" + f.aide_db +
+                 " is absent)",
+             good);
+    return;
+  }
+  if (baseline) {
+    auto st = fs.stat(*baseline);
+    if (!st) {
+      run.emit(Status::error, "", "cannot stat " + *baseline + ": " + st.error().message, good);
+      return;
+    }
+    int64_t age = (static_cast<int64_t>(std::time(nullptr)) - st->mtime) / 86400;
+    Evidence e{*baseline, 0, "baseline " + std::to_string(age) + " days old",
+               "<= " + std::to_string(days) + " days", "baseline"};
+    if (age > days) {
+      good.insert(good.begin(), e);
+      run.emit(Status::fail, "",
+               "the integrity baseline " + *baseline + " is " + std::to_string(age) +
+                   " days old: changes since then are accepted as normal",
+               good);
+      return;
+    }
+    good.push_back(e);
+  }
+  run.emit(Status::pass, "", "file integrity is checked periodically (" + good.front().found + ")",
+           good);
+}
+
+void ids_running(CheckRun &run) {
+  const SystemdModel &sd = run.ctx().get<SystemdModel>();
+  std::vector<Evidence> good, seen;
+  for (const char *unit :
+       {"wazuh-agent.service", "ossec.service", "ossec-hids.service", "bulwark-watch.service"}) {
+    const systemd::UnitState &st = sd.state(unit);
+    if (st.state == systemd::UnitFileState::not_found)
+      continue;
+    if (st.state == systemd::UnitFileState::error) {
+      run.emit(Status::error, "",
+               std::string("cannot tell whether ") + unit +
+                   " is enabled: " + (st.error ? st.error->to_string() : "error"),
+               {Evidence{st.error ? st.error->path : st.path, st.error ? st.error->line : 0,
+                         "error", "enabled", unit}});
+      return;
+    }
+    Evidence e{st.path.empty() ? "/etc/systemd/system/" + std::string(unit) : st.path, 0,
+               std::string(unit) + " " + std::string(systemd::to_string(st.state)), "enabled",
+               "systemd"};
+    (st.is_enabled_by_link() ? good : seen).push_back(e);
+  }
+  if (good.empty()) {
+    if (seen.empty())
+      seen.push_back(Evidence{"/etc/systemd/system", 0,
+                              "no wazuh-agent, ossec or bulwark-watch unit",
+                              "wazuh-agent.service or bulwark-watch.service enabled", "systemd"});
+    run.emit(Status::fail, "",
+             "no intrusion detection agent starts at boot (" + seen.front().found + ")", seen);
+    return;
+  }
+  if (run.ctx().live()) {
+    const auto &procs = run.ctx().probes().processes();
+    if (!procs) {
+      run.emit(Status::error, "",
+               "the running processes cannot be read: " + procs.error().to_string(), good);
+      return;
+    }
+    for (const procfs::Process &p : procs->processes)
+      for (size_t i = 0; i < p.argv.size() && i < 2; ++i) {
+        std::string_view b = procfs::base_name(p.argv[i]);
+        bool watch = b == "bulwark" && p.argv.size() > i + 1 && p.argv[i + 1] == "watch";
+        if (b == "wazuh-agentd" || b == "ossec-agentd" || b == "wazuh-syscheckd" || watch) {
+          good.push_back(Evidence{p.dir + "/cmdline", 0,
+                                  std::string(b) + " (pid " + std::to_string(p.pid) + ")",
+                                  "running", "live"});
+          run.emit(Status::pass, "", good.front().found + " and running", good);
+          return;
+        }
+      }
+    run.emit(Status::fail, "",
+             good.front().found + " but no wazuh-agentd, ossec-agentd or bulwark watch is running",
+             good);
+    return;
+  }
+  run.emit(Status::pass, "",
+           "the intrusion detection agent starts at boot (" + good.front().found + ")", good);
+}
+
+// The prometheus.yml files of the host (the ones AlertFacts found), parsed.
+struct PromConfigs {
+  struct One {
+    std::string path;
+    std::optional<yaml::Node> root;
+    std::optional<Error> error;
+  };
+  std::vector<One> files;
+};
+
+const PromConfigs &prom_configs(CheckRun &run, const monitoring::AlertFacts &f) {
+  return run.ctx().model<PromConfigs>([&] {
+    PromConfigs out;
+    for (auto &p : f.configs) {
+      PromConfigs::One o{p, {}, {}};
+      auto t = run.ctx().fs().read_file(p, 16 * 1024 * 1024);
+      if (!t)
+        o.error = t.error();
+      else if (auto n = yaml::parse(*t, p))
+        o.root = std::move(*n);
+      else
+        o.error = n.error();
+      out.files.push_back(std::move(o));
+    }
+    return out;
+  });
+}
+
+const monitoring::AlertFacts &alert_facts(CheckRun &run) {
+  return run.ctx().model<monitoring::AlertFacts>(
+      [&] { return monitoring::load_alerts(run.ctx().fs(), deployments(run)); },
+      "prometheus rules");
+}
+
+void alert_routing(CheckRun &run) {
+  const auto &f = alert_facts(run);
+  if (f.configs.empty()) {
+    run.emit(Status::not_applicable, "",
+             "no prometheus.yml on this host (/etc/prometheus, application directories)");
+    return;
+  }
+  const RootFs &fs = run.ctx().fs();
+  const auto &pc = prom_configs(run, f);
+  std::vector<Evidence> good, bad;
+  std::vector<std::string> targets;
+  for (auto &o : pc.files) {
+    if (o.error) {
+      run.emit(Status::error, o.path, "cannot read " + o.path + ": " + o.error->to_string(),
+               {Evidence{o.error->path, o.error->line, o.error->message, "valid YAML", "parse"}});
+      return;
+    }
+    const yaml::Node *am = o.root->find("alerting");
+    am = am ? am->find("alertmanagers") : nullptr;
+    bool any = false;
+    if (am && am->is_sequence())
+      for (auto &m : am->items) {
+        const yaml::Node *sc = m.find("static_configs");
+        if (sc && sc->is_sequence())
+          for (auto &s : sc->items)
+            if (const yaml::Node *t = s.find("targets"); t && t->is_sequence())
+              for (auto &x : t->items)
+                if (x.is_scalar() && !x.scalar.empty()) {
+                  any = true;
+                  targets.push_back(x.scalar);
+                  good.push_back(Evidence{o.path, x.line,
+                                          "alertmanager " + text::printable(x.scalar),
+                                          "an Alertmanager", "prometheus.yml"});
+                }
+        // Service discovery (dns_sd_configs, file_sd_configs, ...) also names one.
+        for (auto &[k, v] : m.entries)
+          if (k.size() > 11 && k.compare(k.size() - 11, 11, "_sd_configs") == 0) {
+            any = true;
+            good.push_back(Evidence{o.path, v.key_line, k, "an Alertmanager", "prometheus.yml"});
+          }
+      }
+    if (!any)
+      bad.push_back(Evidence{o.path, am ? am->key_line : 0, "no alerting.alertmanagers target",
+                             "alerting: {alertmanagers: [{static_configs: [{targets: "
+                             "['alertmanager:9093']}]}]}",
+                             "prometheus.yml"});
+  }
+  if (!bad.empty()) {
+    run.emit(Status::fail, "", "Prometheus evaluates alerts but sends them nowhere", bad);
+    return;
+  }
+  // An Alertmanager configured on this host must have a receiver that sends.
+  for (const char *p : {"/etc/prometheus/alertmanager.yml", "/etc/alertmanager/alertmanager.yml"}) {
+    auto t = fs.read_file(p, 16 * 1024 * 1024);
+    if (!t) {
+      if (!t.error().not_found()) {
+        run.emit(Status::error, "", "cannot read " + std::string(p) + ": " + t.error().message);
+        return;
+      }
+      continue;
+    }
+    auto n = yaml::parse(*t, p);
+    if (!n) {
+      run.emit(Status::error, "", "cannot parse " + std::string(p) + ": " + n.error().to_string(),
+               {Evidence{p, n.error().line, n.error().message, "valid YAML", "parse"}});
+      return;
+    }
+    const yaml::Node *recv = n->find("receivers");
+    std::optional<Evidence> sender;
+    if (recv && recv->is_sequence())
+      for (auto &r : recv->items)
+        for (auto &[k, v] : r.entries)
+          if (k.size() > 8 && k.compare(k.size() - 8, 8, "_configs") == 0 && v.is_sequence() &&
+              !v.items.empty() && !sender)
+            sender = Evidence{p, v.key_line, k, "a receiver that notifies someone", "alertmanager"};
+    if (!sender) {
+      good.insert(good.begin(), Evidence{p, recv ? recv->key_line : 0,
+                                         "no receiver with email/webhook/slack/pagerduty configs",
+                                         "a receiver that notifies someone", "alertmanager"});
+      run.emit(Status::fail, "", "Alertmanager on this host has no receiver that notifies anyone",
+               good);
+      return;
+    }
+    good.push_back(*sender);
+  }
+  run.emit(Status::pass, "", "alerts go to " + good.front().found, good);
+}
+
+void resource_alerts(CheckRun &run) {
+  const auto &f = alert_facts(run);
+  if (f.configs.empty() && f.rule_files.empty()) {
+    run.emit(Status::not_applicable, "",
+             "no Prometheus configuration or rule files on this host; audit the monitoring server");
+    return;
+  }
+  std::vector<Evidence> good, bad;
+  // Node metrics are scraped: a job named node* or a target on port 9100.
+  std::optional<Evidence> scrape;
+  for (auto &o : prom_configs(run, f).files) {
+    if (o.error || !o.root)
+      continue;
+    const yaml::Node *sc = o.root->find("scrape_configs");
+    if (sc && sc->is_sequence())
+      for (auto &job : sc->items) {
+        const yaml::Node *name = job.find("job_name");
+        bool node = name && name->is_scalar() &&
+                    text::lower(name->scalar).find("node") != std::string::npos;
+        if (const yaml::Node *st = job.find("static_configs"); st && st->is_sequence())
+          for (auto &s : st->items)
+            if (const yaml::Node *t = s.find("targets"); t && t->is_sequence())
+              for (auto &x : t->items)
+                node |= x.is_scalar() && x.scalar.size() > 5 &&
+                        x.scalar.compare(x.scalar.size() - 5, 5, ":9100") == 0;
+        if (node && !scrape)
+          scrape = Evidence{o.path, name ? name->line : 0,
+                            "job_name " + (name ? text::printable(name->scalar) : std::string()),
+                            "node_exporter scraped", "prometheus.yml"};
+      }
+  }
+  if (scrape)
+    good.push_back(*scrape);
+  else
+    bad.push_back(Evidence{f.configs.empty() ? "/etc/prometheus/prometheus.yml" : f.configs.front(),
+                           0, "no scrape job for node_exporter",
+                           "scrape_configs: [{job_name: node, static_configs: [{targets: "
+                           "['localhost:9100']}]}]",
+                           "prometheus.yml"});
+  struct Want {
+    const char *what;
+    std::vector<const char *> prefixes;
+  };
+  const Want wants[] = {
+      {"CPU", {"node_cpu_seconds_total", "node_load1", "node_load5", "node_load15"}},
+      {"memory", {"node_memory_"}},
+      {"disk", {"node_filesystem_avail", "node_filesystem_free", "node_filesystem_size"}}};
+  for (const Want &w : wants) {
+    std::optional<Evidence> hit;
+    for (auto &rf : f.rule_files)
+      for (auto &r : rf.rules) {
+        if (hit || r.kind != prom::Rule::Kind::alert)
+          continue;
+        for (auto &ref : prom::metric_refs(r.expr))
+          for (auto *p : w.prefixes)
+            if (!hit && text::starts_with(ref.name, p))
+              hit = Evidence{r.loc.path, r.loc.line, "alert " + text::printable(r.name), w.what,
+                             "group " + text::printable(r.group)};
+      }
+    if (hit)
+      good.push_back(*hit);
+    else
+      bad.push_back(Evidence{f.configs.empty() ? "/etc/prometheus" : f.configs.front(), 0,
+                             std::string("no alert on ") + w.what,
+                             std::string("an alert on ") + w.prefixes.front() + "...", w.what});
+  }
+  if (!bad.empty()) {
+    std::string what;
+    for (auto &b : bad)
+      what += (what.empty() ? "" : "; ") + b.found;
+    bad.insert(bad.end(), good.begin(), good.end());
+    run.emit(Status::fail, "", what, bad);
+    return;
+  }
+  run.emit(Status::pass, "", "node metrics are scraped and CPU, memory and disk alerts exist",
+           good);
 }
 
 // --- secrets.* -------------------------------------------------------------
@@ -528,6 +894,10 @@ constexpr CheckImpl k_checks[] = {
     {"monitoring.file-integrity", file_integrity},
     {"monitoring.security-alerts", security_alerts},
     {"monitoring.fail2ban-running", fail2ban_running},
+    {"monitoring.file-integrity-scheduled", file_integrity_scheduled},
+    {"monitoring.ids-running", ids_running},
+    {"monitoring.alert-routing", alert_routing},
+    {"monitoring.resource-alerts", resource_alerts},
 };
 
 } // namespace

@@ -12,6 +12,7 @@
 #include <bulwark/live/probes.hpp>
 #include <bulwark/parse/pg_hba.hpp>
 #include <bulwark/parse/postgresql_conf.hpp>
+#include <bulwark/parse/tls_policy.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -637,6 +638,166 @@ void audit_logging(CheckRun &run) {
   });
 }
 
+// --- second wave ----------------------------------------------------------
+
+std::string octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+std::optional<long long> uid_of(Context &ctx, const std::string &user) {
+  for (auto &p : ctx.accounts().passwd)
+    if (p.name == user)
+      return p.uid;
+  return std::nullopt;
+}
+
+void config_permissions(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    const RootFs &fs = run.ctx().fs();
+    std::optional<long long> pg_uid = uid_of(run.ctx(), "postgres");
+    std::vector<Evidence> bad, good, errs;
+    auto judge_file = [&](const std::string &path, const std::string &what) {
+      auto st = fs.stat(path);
+      if (!st) {
+        if (!st.error().not_found())
+          errs.push_back(Evidence{path, 0, "cannot stat: " + st.error().message,
+                                  "not readable by others", what});
+        return;
+      }
+      Evidence e{path, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+                 "not readable by others (0640 or stricter)", what};
+      ((st->mode & 0007) ? bad : good).push_back(e);
+    };
+    judge_file(c.conf_path, "postgresql.conf");
+    judge_file(c.hba_path, "pg_hba.conf");
+    // The key: PostgreSQL's own rule (be-secure-common.c,
+    // check_ssl_key_file_permissions): owned by the server's user and 0600,
+    // or owned by root and 0640 at most (Debian's ssl-cert group).
+    Value ssl = value_of(c, "ssl");
+    if (pg::parse_bool(ssl.value).value_or(false)) {
+      Value kf = value_of(c, "ssl_key_file");
+      std::string key = RootFs::join(c.data_dir, kf.value.empty() ? "server.key" : kf.value);
+      auto st = fs.stat(key);
+      if (!st) {
+        errs.push_back(Evidence{key, 0, "cannot stat: " + st.error().message,
+                                "0600 postgres or 0640 root:ssl-cert", "ssl_key_file"});
+      } else {
+        bool by_pg = pg_uid && static_cast<long long>(st->uid) == *pg_uid;
+        bool ok = (by_pg && (st->mode & 0077) == 0) || (st->uid == 0 && (st->mode & 0037) == 0);
+        Evidence e{key, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+                   "0600 owned by postgres, or 0640 owned by root (group ssl-cert)",
+                   "ssl_key_file" + (kf.is_default ? std::string(" (default)")
+                                                   : " (" + kf.loc.path + ":" +
+                                                         std::to_string(kf.loc.line) + ")")};
+        (ok ? good : bad).push_back(e);
+      }
+    }
+    if (!errs.empty()) {
+      errs.insert(errs.end(), bad.begin(), bad.end());
+      run.emit(Status::error, c.subject, errs.front().path + ": " + errs.front().found, errs);
+      return;
+    }
+    if (!bad.empty()) {
+      std::string what;
+      for (auto &b : bad)
+        what += (what.empty() ? "" : ", ") + b.path + " (" + b.found + ")";
+      bad.insert(bad.end(), good.begin(), good.end());
+      run.emit(Status::fail, c.subject, "readable by others or refused by the server: " + what,
+               bad);
+      return;
+    }
+    run.emit(Status::pass, c.subject,
+             "postgresql.conf, pg_hba.conf" +
+                 std::string(good.size() > 2 ? " and the server key" : "") +
+                 " are not readable by others",
+             good);
+  });
+}
+
+void ssl_ciphers(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value ssl = value_of(c, "ssl");
+    if (!pg::parse_bool(ssl.value).value_or(false)) {
+      run.emit(Status::not_applicable, c.subject, "ssl is off (postgres.ssl reports it)",
+               {evidence(ssl, "ssl", "on", "postgresql.conf")});
+      return;
+    }
+    Value v = value_of(c, "ssl_ciphers");
+    if (v.is_default)
+      v.value = "HIGH:MEDIUM:+3DES:!aNULL"; // PostgreSQL 15's built-in value
+    Evidence e =
+        evidence(v, "ssl_ciphers", "only forward-secret AEAD suites (Mozilla intermediate)",
+                 "postgresql.conf");
+    auto cs = tls::expand_cipher_string(v.value);
+    if (!cs) {
+      run.emit(Status::error, c.subject,
+               "OpenSSL rejects ssl_ciphers (the server refuses to start): " + cs.error().message,
+               {e});
+      return;
+    }
+    const tls::Guideline &g = tls::mozilla();
+    std::vector<std::string> weak, advice;
+    for (auto &ci : *cs) {
+      std::string w = tls::weakness(ci, g);
+      if (w.empty())
+        continue;
+      (tls::weakness_is_advice(ci, g) ? advice : weak).push_back(ci.name + " (" + w + ")");
+    }
+    if (!weak.empty()) {
+      e.found += " -> " + text::join(weak, ", ");
+      verdict(run, c, false, "ssl_ciphers enables " + std::to_string(weak.size()) + " weak suites",
+              {e}, conf_errors(c));
+      return;
+    }
+    if (!advice.empty()) {
+      e.found += " -> " + text::join(advice, ", ");
+      run.emit(Status::warn, c.subject, "ssl_ciphers enables suites outside Mozilla " + g.level,
+               {e});
+      return;
+    }
+    e.found += " -> " + std::to_string(cs->size()) + " suites, all in Mozilla " + g.level;
+    verdict(run, c, true, "ssl_ciphers enables only strong suites", {e}, conf_errors(c));
+  });
+}
+
+void data_access_logging(CheckRun &run) {
+  for_clusters(run, [](CheckRun &run, const PgCluster &c) {
+    Value st = value_of(c, "log_statement");
+    Evidence se = evidence(st, "log_statement", "all (or pgaudit.log covering read and write)",
+                           "postgresql.conf");
+    if (text::lower(st.value) == "all") {
+      verdict(run, c, true, "every statement is logged (log_statement = all)", {se},
+              conf_errors(c));
+      return;
+    }
+    Value pl = value_of(c, "pgaudit.log");
+    Value spl = value_of(c, "shared_preload_libraries");
+    bool loaded = false;
+    for (auto &lib : text::split(spl.value, ','))
+      loaded |= text::lower(text::trim(lib)) == "pgaudit";
+    auto classes = text::split(text::lower(pl.value), ',');
+    bool read = false, write = false;
+    for (auto &cl : classes) {
+      std::string x(text::trim(cl));
+      read |= x == "read" || x == "all";
+      write |= x == "write" || x == "all";
+    }
+    Evidence pe = evidence(pl, "pgaudit.log", "read, write (or all)", "postgresql.conf");
+    Evidence le = evidence(spl, "shared_preload_libraries", "includes pgaudit", "postgresql.conf");
+    if (loaded && read && write) {
+      verdict(run, c, true, "pgaudit logs reads and writes (pgaudit.log = " + pl.value + ")",
+              {pe, le}, conf_errors(c));
+      return;
+    }
+    verdict(run, c, false,
+            "data access is not logged: " + se.found +
+                (loaded ? "; " + pe.found : "; pgaudit is not in shared_preload_libraries"),
+            {se, pe, le}, conf_errors(c));
+  });
+}
+
 constexpr CheckImpl k_checks[] = {
     {"postgres.ssl", ssl},
     {"postgres.ssl-min-version", ssl_min_version},
@@ -648,6 +809,9 @@ constexpr CheckImpl k_checks[] = {
     {"postgres.listen-addresses", listen_addresses},
     {"postgres.connection-limits", connection_limits},
     {"postgres.audit-logging", audit_logging},
+    {"postgres.config-permissions", config_permissions},
+    {"postgres.ssl-ciphers", ssl_ciphers},
+    {"postgres.data-access-logging", data_access_logging},
 };
 
 nlohmann::ordered_json diag_json(const std::vector<pg::Diagnostic> &ds) {

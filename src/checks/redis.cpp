@@ -10,6 +10,7 @@
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/probes.hpp>
 #include <bulwark/parse/redis_conf.hpp>
+#include <bulwark/parse/tls_policy.hpp>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -451,6 +452,111 @@ void tls(CheckRun &run) {
   });
 }
 
+// --- second wave ----------------------------------------------------------
+
+std::string octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+void config_permissions(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    const RootFs &fs = run.ctx().fs();
+    std::optional<long long> redis_uid;
+    for (auto &p : run.ctx().accounts().passwd)
+      if (p.name == "redis")
+        redis_uid = p.uid;
+    std::vector<std::string> files{i.path};
+    if (!i.cfg.aclfile.empty())
+      files.push_back(i.cfg.aclfile);
+    std::vector<Evidence> bad, good;
+    for (auto &f : files) {
+      auto st = fs.stat(f);
+      if (!st) {
+        run.emit(Status::error, i.path, "cannot stat " + f + ": " + st.error().message,
+                 {Evidence{f, 0, st.error().message, "0640 owned by redis", "redis"}});
+        return;
+      }
+      bool owner_ok = (redis_uid && static_cast<long long>(st->uid) == *redis_uid) || st->uid == 0;
+      bool mode_ok = (st->mode & 0027) == 0;
+      Evidence e{f, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+                 "0640 or stricter, owned by redis (or root)", "redis"};
+      (owner_ok && mode_ok ? good : bad).push_back(e);
+    }
+    if (!bad.empty()) {
+      run.emit(Status::fail, i.path,
+               bad.front().path + " is " + bad.front().found +
+                   ": others can read the passwords in it, or a non-root user can change it",
+               bad);
+      return;
+    }
+    run.emit(Status::pass, i.path,
+             "redis.conf" + std::string(files.size() > 1 ? " and the ACL file" : "") +
+                 " are 0640 or stricter",
+             good);
+  });
+}
+
+void tls_protocols(CheckRun &run) {
+  for_instances(run, [](CheckRun &run, const RedisInstance &i) {
+    Setting tp = setting(i, "tls-port", {"0"});
+    if (port_of(tp) <= 0) {
+      run.emit(Status::not_applicable, i.path, "TLS is off (redis.tls reports it)",
+               {Evidence{tp.loc.path, tp.loc.line, shown(tp, "tls-port"), "", "redis.conf"}});
+      return;
+    }
+    // Redis 7.0's default protocols: TLSv1.2 and TLSv1.3.
+    Setting pr = setting(i, "tls-protocols", {"TLSv1.2 TLSv1.3"});
+    Setting ci = setting(i, "tls-ciphers", {"DEFAULT"});
+    Setting cs = setting(i, "tls-ciphersuites", {""});
+    std::vector<Evidence> bad, good;
+    Evidence pe{pr.loc.path, pr.loc.line, shown(pr, "tls-protocols"), "TLSv1.2 TLSv1.3",
+                "redis.conf"};
+    bool old = false;
+    for (auto &a : pr.args)
+      for (auto &w : text::split(a, ' ')) {
+        std::string l = text::lower(w);
+        old |= l == "tlsv1" || l == "tlsv1.1" || l == "sslv3";
+      }
+    (old ? bad : good).push_back(pe);
+    const tls::Guideline &g = tls::mozilla();
+    Evidence ce{ci.loc.path, ci.loc.line, shown(ci, "tls-ciphers"),
+                "forward-secret AEAD suites (Mozilla intermediate)", "redis.conf"};
+    auto expanded = tls::expand_cipher_string(text::join(ci.args, " "));
+    if (!expanded) {
+      verdict(run, i, false, "OpenSSL rejects tls-ciphers: " + expanded.error().message, {ce});
+      return;
+    }
+    std::vector<std::string> weak;
+    for (auto &c : *expanded)
+      if (std::string w = tls::weakness(c, g); !w.empty() && !tls::weakness_is_advice(c, g))
+        weak.push_back(c.name + " (" + w + ")");
+    if (!weak.empty())
+      ce.found += " -> " + text::join(weak, ", ");
+    (weak.empty() ? good : bad).push_back(ce);
+    if (!cs.is_default) {
+      Evidence se{cs.loc.path, cs.loc.line, shown(cs, "tls-ciphersuites"), "TLS 1.3 suites",
+                  "redis.conf"};
+      auto x = tls::expand_ciphersuites(text::join(cs.args, " "));
+      if (!x) {
+        se.found += ": " + x.error().message;
+        bad.push_back(se);
+      } else {
+        good.push_back(se);
+      }
+    }
+    if (!bad.empty()) {
+      std::string what;
+      for (auto &b : bad)
+        what += (what.empty() ? "" : "; ") + b.found;
+      verdict(run, i, false, what, bad);
+      return;
+    }
+    verdict(run, i, true, "TLS 1.2 and 1.3 only, with strong suites", good);
+  });
+}
+
 constexpr CheckImpl k_checks[] = {
     {"redis.authentication", authentication},
     {"redis.bind", bind},
@@ -458,6 +564,8 @@ constexpr CheckImpl k_checks[] = {
     {"redis.dangerous-commands", dangerous_commands},
     {"redis.acl", acl},
     {"redis.tls", tls},
+    {"redis.config-permissions", config_permissions},
+    {"redis.tls-protocols", tls_protocols},
 };
 
 // Settings whose values are secrets.

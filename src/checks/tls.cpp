@@ -13,7 +13,11 @@
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/probes.hpp>
 #include <bulwark/parse/apache.hpp>
+#include <bulwark/parse/docker_daemon.hpp>
 #include <bulwark/parse/nginx.hpp>
+#include <bulwark/parse/openvpn.hpp>
+#include <bulwark/parse/postgresql_conf.hpp>
+#include <bulwark/parse/redis_conf.hpp>
 #include <bulwark/parse/tls_policy.hpp>
 #include <bulwark/parse/x509.hpp>
 
@@ -753,6 +757,146 @@ void key_strength(CheckRun &run) {
     judge_chain(label, Evidence{"", 0, "", "", "live"}, chain);
 }
 
+// --- tls.service-certificates ---------------------------------------------
+
+// A certificate a service other than the web server presents: where it is
+// configured and the file (or inline text) it names.
+struct ServiceCert {
+  std::string service; // "postgresql 15/main", "openvpn /etc/openvpn/server/s.conf"
+  std::string path;    // the certificate file ("" for inline)
+  std::string inline_pem;
+  SourceLocation setting; // the line that names it (line 0: a default or a directory)
+};
+
+struct ServiceCerts {
+  std::vector<ServiceCert> certs;
+  std::vector<Evidence> errors; // configurations that could not be read
+};
+
+ServiceCerts load_service_certs(const RootFs &fs) {
+  ServiceCerts out;
+  // PostgreSQL (Debian's layout): ssl_cert_file when ssl is on.
+  if (auto confs = fs.glob("/etc/postgresql/*/*/postgresql.conf"))
+    for (auto &p : *confs) {
+      auto parts = text::split(p, '/');
+      if (parts.size() < 5)
+        continue;
+      std::string data = "/var/lib/postgresql/" + parts[2] + "/" + parts[3];
+      pg::Config c = pg::load_postgresql_conf(fs, p, data);
+      for (auto &d : c.diagnostics)
+        if (d.level == Diagnostic::Level::error)
+          out.errors.push_back(Evidence{d.loc.path, d.loc.line, d.message, "", "postgresql"});
+      const pg::Setting *ssl = c.get("ssl");
+      if (!ssl || !pg::parse_bool(ssl->value).value_or(false))
+        continue;
+      const pg::Setting *cf = c.get("ssl_cert_file");
+      std::string file = cf ? cf->value : "server.crt";
+      out.certs.push_back({"postgresql " + parts[2] + "/" + parts[3], RootFs::join(data, file), "",
+                           cf ? cf->loc : SourceLocation{p, 0}});
+    }
+  // Redis: tls-cert-file.
+  for (const char *pattern : {"/etc/redis/redis.conf", "/etc/redis/redis-*.conf"})
+    if (auto g = fs.glob(pattern))
+      for (auto &p : *g) {
+        redis::RedisConfig c = redis::load_redis_conf(fs, p);
+        if (const redis::Directive *d = c.get("tls-cert-file"); d && !d->args.empty())
+          out.certs.push_back({"redis " + p, RootFs::join("/", d->args[0]), "", d->loc});
+      }
+  // OpenVPN servers: cert (relative to the unit's working directory, the
+  // configuration's own directory on Debian), or inline <cert>.
+  for (auto &c : openvpn::load_all(fs)) {
+    if (c.options.empty() && !c.diagnostics.empty()) {
+      out.errors.push_back(Evidence{c.path, 0, c.diagnostics.front().message, "", "openvpn"});
+      continue;
+    }
+    if (c.is_client())
+      continue;
+    const openvpn::Option *o = c.last("cert");
+    if (!o)
+      continue;
+    std::string dir = c.path.substr(0, c.path.rfind('/'));
+    if (o->is_inline)
+      out.certs.push_back({"openvpn " + c.path, "", o->inline_text, o->loc});
+    else if (!o->args.empty())
+      out.certs.push_back({"openvpn " + c.path, RootFs::join(dir, o->args[0]), "", o->loc});
+  }
+  // strongSwan: the certificates swanctl and ipsec load from their folders.
+  for (const char *pattern : {"/etc/swanctl/x509/*", "/etc/ipsec.d/certs/*"})
+    if (auto g = fs.glob(pattern))
+      for (auto &p : *g)
+        out.certs.push_back({"strongswan", p, "", {p, 0}});
+  // dockerd's TLS socket.
+  if (auto d = docker::load_daemon_json(fs)) {
+    if (auto it = d->options.find("tlscert"); it != d->options.end() && it->is_string())
+      out.certs.push_back({"dockerd",
+                           RootFs::join("/", it->get<std::string>()),
+                           "",
+                           {d->path, d->line_of("tlscert")}});
+  } else if (!d.error().not_found()) {
+    out.errors.push_back(
+        Evidence{d.error().path, d.error().line, d.error().message, "", "dockerd"});
+  }
+  return out;
+}
+
+void service_certificates(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  const auto &m =
+      run.ctx().model<ServiceCerts>([&] { return load_service_certs(fs); }, "service certificates");
+  for (auto &e : m.errors)
+    run.emit(Status::error, e.context,
+             "cannot read the " + e.context + " configuration: " + e.found, {e});
+  if (m.certs.empty()) {
+    if (m.errors.empty())
+      run.emit(Status::not_applicable, "",
+               "no PostgreSQL, Redis, OpenVPN, strongSwan or dockerd certificate is configured");
+    return;
+  }
+  x509::Limits lim;
+  lim.max_age_days = static_cast<int>(run.param_int("days"));
+  int64_t now = std::time(nullptr);
+  for (auto &sc : m.certs) {
+    Evidence setting{sc.setting.path, sc.setting.line,
+                     sc.path.empty() ? "inline certificate" : sc.path, "", sc.service};
+    auto certs = sc.path.empty() ? x509::parse_certificates(sc.inline_pem, sc.setting.path)
+                                 : x509::read_certificates(fs, sc.path);
+    if (!certs) {
+      run.emit(Status::error, sc.service,
+               sc.service + ": cannot read its certificate " + certs.error().to_string(),
+               {setting, Evidence{certs.error().path, certs.error().line, certs.error().message,
+                                  "a PEM certificate", sc.service}});
+      continue;
+    }
+    const x509::Certificate &c = certs->front();
+    Evidence ev{sc.path.empty() ? sc.setting.path : sc.path, sc.path.empty() ? sc.setting.line : 0,
+                "notBefore " + x509::format_time(c.not_before) + ", notAfter " +
+                    x509::format_time(c.not_after) + ", " + c.key_type + " " +
+                    std::to_string(c.key_bits) + " bits, " + c.signature_algorithm,
+                "valid, issued within " + std::to_string(lim.max_age_days) +
+                    " days, RSA >= 2048 / EC >= 256 bits, no SHA-1",
+                sc.service};
+    std::vector<std::string> why;
+    if (c.not_after < now)
+      why.push_back("expired on " + x509::format_time(c.not_after));
+    if (auto old = x509::too_old(c, now, lim); !old.empty())
+      why.push_back(old);
+    if (auto weak = x509::weak_key(c.key_type, c.key_bits, lim); !weak.empty())
+      why.push_back(weak);
+    if (auto sig = x509::weak_signature(c); !sig.empty())
+      why.push_back(sig);
+    if (!why.empty()) {
+      run.emit(Status::fail, sc.service,
+               sc.service + ": " + text::printable(c.subject, 80) + " " + text::join(why, "; "),
+               {ev, setting});
+      continue;
+    }
+    run.emit(Status::pass, sc.service,
+             sc.service + ": the certificate is valid, " +
+                 std::to_string((now - c.not_before) / 86400) + " days old, with a strong key",
+             {ev, setting});
+  }
+}
+
 constexpr CheckImpl k_checks[] = {
     {"tls.min-version", min_version},
     {"tls.strong-ciphers", strong_ciphers},
@@ -760,6 +904,7 @@ constexpr CheckImpl k_checks[] = {
     {"tls.cert-rotation", cert_rotation},
     {"tls.cert-expiry", cert_expiry},
     {"tls.key-strength", key_strength},
+    {"tls.service-certificates", service_certificates},
 };
 
 std::string loc_str(const SourceLocation &l) {

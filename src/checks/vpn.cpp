@@ -11,6 +11,9 @@
 #include <bulwark/parse/openvpn.hpp>
 #include <bulwark/parse/sshd_config.hpp>
 #include <bulwark/parse/strongswan.hpp>
+#include <bulwark/parse/x509.hpp>
+
+#include <ctime>
 
 #include <algorithm>
 
@@ -468,12 +471,83 @@ void ipsec_proposals(CheckRun &run) {
   }
 }
 
+// --- vpn.openvpn-revocation -----------------------------------------------
+
+void openvpn_revocation(CheckRun &run) {
+  const RootFs &fs = run.ctx().fs();
+  bool c2c_allowed = text::lower(run.param_str("allow-client-to-client")) == "yes";
+  int64_t now = std::time(nullptr);
+  for (const openvpn::Config *c : servers(run, model(run))) {
+    std::vector<Evidence> bad, good;
+    std::vector<std::string> why;
+    const openvpn::Option *crl = c->last("crl-verify");
+    if (!crl || crl->args.empty()) {
+      bad.push_back(
+          option_evidence(*c, crl, "no crl-verify", "crl-verify /etc/openvpn/server/crl.pem"));
+      why.push_back("no crl-verify: a revoked client certificate still connects");
+    } else if (crl->args.size() > 1 && crl->args[1] == "dir") {
+      // A directory of revoked serials: nothing expires.
+      good.push_back(option_evidence(*c, crl, "", "a CRL that is current"));
+    } else {
+      std::string dir = c->path.substr(0, c->path.rfind('/'));
+      std::string path = RootFs::join(dir, crl->args[0]);
+      Evidence oe = option_evidence(*c, crl, "", "a CRL that is current");
+      auto r = x509::read_crl(fs, path);
+      if (!r) {
+        // OpenVPN refuses every client when it cannot load the CRL.
+        run.emit(Status::error, c->path, "cannot read the CRL " + path + ": " + r.error().message,
+                 {oe, Evidence{path, 0, r.error().message, "a PEM or DER CRL", c->path}});
+        continue;
+      }
+      Evidence ce{path, 0,
+                  "CRL of " + text::printable(r->issuer, 80) + ", " + std::to_string(r->revoked) +
+                      " revoked, nextUpdate " +
+                      (r->next_update ? x509::format_time(r->next_update) : std::string("none")),
+                  "nextUpdate in the future", c->path};
+      if (r->next_update && r->next_update < now) {
+        bad.push_back(oe);
+        bad.push_back(ce);
+        why.push_back("the CRL expired on " + x509::format_time(r->next_update) +
+                      " (OpenVPN then refuses every client; regenerate it with easyrsa gen-crl)");
+      } else {
+        good.push_back(oe);
+        good.push_back(ce);
+      }
+    }
+    if (const openvpn::Option *d = c->last("duplicate-cn")) {
+      bad.push_back(option_evidence(*c, d, "", "no duplicate-cn"));
+      why.push_back("duplicate-cn lets one certificate connect many times at once");
+    }
+    if (const openvpn::Option *d = c->last("client-to-client")) {
+      Evidence e = option_evidence(*c, d, "", "no client-to-client");
+      if (c2c_allowed) {
+        e.context += " (allowed by the profile)";
+        good.push_back(e);
+      } else {
+        bad.push_back(e);
+        why.push_back("client-to-client routes clients to each other inside OpenVPN, past the "
+                      "host firewall");
+      }
+    }
+    if (!bad.empty()) {
+      bad.insert(bad.end(), good.begin(), good.end());
+      run.emit(Status::fail, c->path, text::join(why, "; "), bad);
+      continue;
+    }
+    run.emit(Status::pass, c->path,
+             "revoked certificates are refused (crl-verify current); no duplicate-cn or "
+             "client-to-client",
+             good);
+  }
+}
+
 constexpr CheckImpl k_checks[] = {
     {"vpn.openvpn-tls", openvpn_tls},
     {"vpn.openvpn-hmac-firewall", openvpn_hmac_firewall},
     {"vpn.openvpn-privileges", openvpn_privileges},
     {"vpn.wireguard-key-permissions", wireguard_key_permissions},
     {"vpn.ipsec-proposals", ipsec_proposals},
+    {"vpn.openvpn-revocation", openvpn_revocation},
 };
 
 std::string at(const SourceLocation &l) {

@@ -380,4 +380,96 @@ AuditRules load_audit_rules(const RootFs &fs, size_t max_file_bytes) {
   return out;
 }
 
+// --- auditd.conf ------------------------------------------------------------
+
+namespace {
+
+// auditd 3.0.9's keyword table (auditd-config.c, kw_table).
+constexpr std::string_view k_auditd_keywords[] = {
+    "local_events",
+    "write_logs",
+    "log_file",
+    "log_group",
+    "log_format",
+    "flush",
+    "freq",
+    "num_logs",
+    "name_format",
+    "name",
+    "max_log_file",
+    "max_log_file_action",
+    "verify_email",
+    "action_mail_acct",
+    "space_left",
+    "space_left_action",
+    "admin_space_left",
+    "admin_space_left_action",
+    "disk_full_action",
+    "disk_error_action",
+    "tcp_listen_port",
+    "tcp_listen_queue",
+    "tcp_max_per_addr",
+    "use_libwrap",
+    "tcp_client_ports",
+    "tcp_client_max_idle",
+    "transport",
+    "enable_krb5",
+    "krb5_principal",
+    "krb5_key_file",
+    "distribute_network",
+    "q_depth",
+    "overflow_action",
+    "max_restarts",
+    "plugin_dir",
+    "end_of_event_timeout",
+    "dispatcher",
+    "disp_qos",
+    "priority_boost",
+};
+
+} // namespace
+
+AuditdConf parse_auditd_conf_text(const std::string &path, std::string_view text) {
+  AuditdConf c;
+  c.path = path;
+  c.present = true;
+  int lineno = 0;
+  for (auto &raw : text::split(text, '\n', true)) {
+    ++lineno;
+    std::string_view line = text::trim(raw);
+    if (line.empty() || line[0] == '#')
+      continue;
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      c.diagnostics.push_back(
+          AuditDiagnostic{"missing equal sign: auditd refuses the file", {path, lineno}});
+      continue;
+    }
+    std::string key(text::trim(line.substr(0, eq)));
+    std::string value(text::trim(line.substr(eq + 1)));
+    if (std::find(std::begin(k_auditd_keywords), std::end(k_auditd_keywords), key) ==
+        std::end(k_auditd_keywords)) {
+      c.diagnostics.push_back(AuditDiagnostic{
+          "unknown keyword " + text::printable(key) + ": auditd refuses the file", {path, lineno}});
+      continue;
+    }
+    c.values[key] = AuditdSetting{value, {path, lineno}};
+  }
+  return c;
+}
+
+AuditdConf load_auditd_conf(const RootFs &fs) {
+  const std::string path = "/etc/audit/auditd.conf";
+  auto t = fs.read_file(path, 1024 * 1024);
+  if (!t) {
+    AuditdConf c;
+    if (!t.error().not_found()) {
+      c.present = true;
+      c.diagnostics.push_back(AuditDiagnostic{"cannot read: " + t.error().message, {path, 0}});
+    }
+    return c;
+  }
+  return parse_auditd_conf_text(path, *t);
+}
+
 } // namespace bulwark::audit

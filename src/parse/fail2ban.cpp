@@ -920,8 +920,13 @@ private:
           j.bantime_s = str2seconds(s->value);
         } else if (o == "logpath") {
           j.logpath = s;
+        } else if (o == "action") {
+          j.action = s;
         }
       }
+      // `port` is an action parameter, read when the actions are built;
+      // an interpolation problem in it is not one of jailreader's options.
+      j.port = read(name, "port", j, false);
       if (j.logpath && j.backend.value.rfind("systemd", 0) != 0)
         for (auto &line : text::split(j.logpath->value, '\n', true)) {
           LogPath lp;

@@ -70,6 +70,7 @@ private:
     return m_legacy_ruleset;
   }
 
+  std::string m_legacy_driver, m_legacy_driver_mode; // $ActionSendStreamDriver[Mode]
   Loader &m_loader;
   std::string m_path;
   std::string_view m_text;
@@ -335,6 +336,8 @@ void Scanner::legacy_action(const std::string &selector, std::string_view act, s
     f.selector = selector;
     f.ruleset = current_ruleset();
     f.loc = loc(at);
+    f.stream_driver = m_legacy_driver;
+    f.stream_driver_mode = m_legacy_driver_mode;
     if (f.target.empty())
       diag(at, "forwarding action without a host", true);
     else
@@ -377,6 +380,13 @@ void Scanner::object_action(const std::string &selector, size_t at) {
       }
     if (auto it = params.find("port"); it != params.end() && !f.target.empty())
       f.target += ":" + it->second;
+    if (auto it = params.find("streamdriver"); it != params.end())
+      f.stream_driver = text::lower(it->second);
+    if (auto it = params.find("streamdrivermode"); it != params.end())
+      f.stream_driver_mode = it->second;
+    for (const char *k : {"tls", "usehttps"})
+      if (auto it = params.find(k); it != params.end())
+        f.tls_param = text::lower(it->second);
     f.selector = selector;
     f.ruleset = current_ruleset();
     f.loc = loc(at);
@@ -430,6 +440,13 @@ void Scanner::statement(const std::string &selector) {
     std::string value(sp == std::string_view::npos ? "" : text::trim(line.substr(sp)));
     if (name == "$includeconfig")
       m_loader.include(value, m_depth, loc(at), false);
+    else if (name == "$defaultnetstreamdriver") {
+      m_loader.cfg.default_netstream_driver = text::lower(value);
+      m_loader.cfg.default_netstream_driver_loc = loc(at);
+    } else if (name == "$actionsendstreamdriver")
+      m_legacy_driver = text::lower(value);
+    else if (name == "$actionsendstreamdrivermode")
+      m_legacy_driver_mode = value;
     else if (name == "$ruleset")
       m_legacy_ruleset = value == "RSYSLOG_DefaultRuleset" ? "" : value;
     return;
@@ -506,8 +523,14 @@ void Scanner::statement(const std::string &selector) {
     return;
   }
   if (object) {
-    // module(), input(), template(), global(), ...: nothing forwards here.
-    read_params();
+    // module(), input(), template(), global(), ...: nothing forwards here;
+    // global() may set the default stream driver.
+    auto params = read_params();
+    if (lw == "global")
+      if (auto it = params.find("defaultnetstreamdriver"); it != params.end()) {
+        m_loader.cfg.default_netstream_driver = text::lower(it->second);
+        m_loader.cfg.default_netstream_driver_loc = loc(at);
+      }
     skip_blanks_and_comments();
     if (lw == "template" && peek() == '{')
       skip_balanced_braces();
@@ -553,6 +576,18 @@ void Scanner::run() {
 }
 
 } // namespace
+
+bool uses_tls(const Config &cfg, const Forward &f) {
+  if (f.type == "@")
+    return false;
+  if (f.type == "@@" || f.type == "omfwd") {
+    std::string driver = f.stream_driver.empty() ? cfg.default_netstream_driver : f.stream_driver;
+    return (driver == "gtls" || driver == "ossl") && text::trim(f.stream_driver_mode) == "1";
+  }
+  if (f.tls_param == "on" || f.tls_param == "1" || f.tls_param == "yes")
+    return true;
+  return text::starts_with(text::lower(f.target), "https://");
+}
 
 bool selector_takes(std::string_view selector, std::string_view facility) {
   // Items apply left to right: "*.*;auth.none" takes everything but auth.

@@ -173,6 +173,38 @@ Result<PrivateKey> read_private_key(const RootFs &fs, const std::string &path) {
   return parse_private_key(*text, path);
 }
 
+Result<Crl> parse_crl(std::string_view data, const std::string &path) {
+  if (data.size() > static_cast<size_t>(INT32_MAX))
+    return Error{"file too large", path};
+  ERR_clear_error();
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  X509_CRL *raw = nullptr;
+  if (data.find("-----BEGIN ") != std::string_view::npos) {
+    raw = PEM_read_bio_X509_CRL(bio.get(), nullptr, no_passphrase, nullptr);
+  } else {
+    const auto *p = reinterpret_cast<const unsigned char *>(data.data());
+    raw = d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size()));
+  }
+  if (!raw)
+    return Error{"not a certificate revocation list (" + ssl_error() + "; truncated?)", path};
+  std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(raw, X509_CRL_free);
+  Crl c;
+  c.path = path;
+  c.issuer = name_of(X509_CRL_get_issuer(crl.get()));
+  c.last_update = to_epoch(X509_CRL_get0_lastUpdate(crl.get()));
+  c.next_update = to_epoch(X509_CRL_get0_nextUpdate(crl.get()));
+  STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl.get());
+  c.revoked = rev ? sk_X509_REVOKED_num(rev) : 0;
+  return c;
+}
+
+Result<Crl> read_crl(const RootFs &fs, const std::string &path) {
+  auto text = fs.read_file(path, 64 * 1024 * 1024);
+  if (!text)
+    return text.error();
+  return parse_crl(*text, path);
+}
+
 std::string format_time(int64_t t) {
   time_t tt = static_cast<time_t>(t);
   struct tm tm {};

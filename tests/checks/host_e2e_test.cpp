@@ -25,8 +25,8 @@ using bulwark::test::TempRoot;
 
 namespace {
 
-const std::vector<std::string> k_host_domains = {"ssh",    "accounts", "fs",     "os",
-                                                 "sysctl", "mac",      "logging"};
+const std::vector<std::string> k_host_domains = {"ssh",    "accounts", "fs",      "os",
+                                                 "sysctl", "mac",      "logging", "backup"};
 
 class HostE2e : public ::testing::Test {
 protected:
@@ -139,7 +139,11 @@ protected:
                "privileged\n"
                "-a always,exit -F arch=b32 -S execve -F euid=0 -F auid>=1000 -F auid!=unset -k "
                "privileged\n");
-    root.write("/etc/rsyslog.d/90-forward.conf", "*.* @@logs.example.internal:6514\n");
+    // Guide 000 asks for encryption in transit: the forward uses TLS.
+    root.write("/etc/rsyslog.d/90-forward.conf",
+               "global(DefaultNetstreamDriver=\"gtls\")\n"
+               "*.* action(type=\"omfwd\" target=\"logs.example.internal\" port=\"6514\" "
+               "protocol=\"tcp\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\")\n");
     edit("/etc/logrotate.d/rsyslog", "rotate 4", "rotate 13");
     // The second wave (CIS Debian 12 as the guides' OS hardening, 003 §2;
     // 000 "noexec,nosuid" temporary file systems): su for an empty group,
@@ -165,6 +169,51 @@ protected:
                                                   "fs.suid_dumpable = 0\n"
                                                   "kernel.unprivileged_bpf_disabled = 1\n"
                                                   "net.core.bpf_jit_harden = 2\n");
+    // 003 §5.1 (90 days of logs): auditd keeps its logs.
+    edit("/etc/audit/auditd.conf", "max_log_file_action = ROTATE",
+         "max_log_file_action = keep_logs");
+    // CIS's event rules, and watches on the configurations the guides harden.
+    root.write("/etc/audit/rules.d/60-events.rules",
+               "-w /var/log/lastlog -p wa -k logins\n"
+               "-w /var/run/faillock -p wa -k logins\n"
+               "-w /var/run/utmp -p wa -k session\n"
+               "-w /var/log/wtmp -p wa -k session\n"
+               "-w /var/log/btmp -p wa -k session\n"
+               "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change\n"
+               "-a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale\n"
+               "-w /etc/hosts -p wa -k system-locale\n"
+               "-a always,exit -F arch=b64 -S chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown,"
+               "setxattr,lsetxattr,fsetxattr -F auid>=1000 -F auid!=unset -k perm_mod\n"
+               "-a always,exit -F arch=b64 -S creat,open,openat,truncate,ftruncate -F exit=-EACCES "
+               "-F auid>=1000 -F auid!=unset -k access\n"
+               "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k "
+               "kernel_modules\n"
+               "-w /etc/apparmor/ -p wa -k MAC-policy\n"
+               "-w /etc/apparmor.d/ -p wa -k MAC-policy\n"
+               "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -k mounts\n"
+               "-a always,exit -F arch=b64 -S unlink,unlinkat,rename,renameat -F auid>=1000 -F "
+               "auid!=unset -k delete\n"
+               "-w /etc/audit/ -p wa -k audit-config\n"
+               "-w /etc/pam.d/ -p wa -k pam\n"
+               "-w /etc/ufw/ -p wa -k firewall\n");
+    // 2.1: the security suite, where unattended-upgrades finds its updates.
+    append("/etc/apt/sources.list",
+           "deb http://security.debian.org/debian-security bookworm-security main\n");
+    // 003 §9.2: a nightly restic backup, encrypted, to a bucket.
+    root.write("/etc/restic/env",
+               "RESTIC_REPOSITORY=s3:s3.eu-central-1.amazonaws.com/acme-backups/lms\n"
+               "RESTIC_PASSWORD_FILE=/etc/restic/password\n",
+               0600);
+    root.write("/etc/restic/password", "a long random passphrase kept by the ops team\n", 0600);
+    root.write("/etc/systemd/system/restic-backup.service",
+               "[Unit]\nDescription=Nightly backup\n\n[Service]\nType=oneshot\n"
+               "EnvironmentFile=/etc/restic/env\n"
+               "ExecStart=/usr/bin/restic backup /etc /var/lib /home\n");
+    root.write("/etc/systemd/system/restic-backup.timer",
+               "[Unit]\nDescription=Nightly backup\n\n[Timer]\nOnCalendar=daily\n"
+               "Persistent=true\n\n[Install]\nWantedBy=timers.target\n");
+    root.symlink("/etc/systemd/system/restic-backup.timer",
+                 "/etc/systemd/system/timers.target.wants/restic-backup.timer");
   }
 
   AuditReport audit() const {

@@ -73,6 +73,7 @@ std::span<const CheckImpl> postgres_checks();   // postgres.*
 std::span<const CheckImpl> redis_checks();      // redis.*
 std::span<const CheckImpl> tls_checks();        // tls.*
 std::span<const CheckImpl> vpn_checks();        // vpn.*
+std::span<const CheckImpl> backup_checks();     // backup.*
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();

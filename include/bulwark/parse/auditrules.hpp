@@ -27,6 +27,7 @@
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -90,5 +91,29 @@ AuditRules parse_audit_rules_texts(const std::vector<std::pair<std::string, std:
 // Reads the target: rules.d when it exists (what augenrules would compile),
 // else /etc/audit/audit.rules. Never fails: problems become diagnostics.
 AuditRules load_audit_rules(const RootFs &fs, size_t max_file_bytes = 16 * 1024 * 1024);
+
+// /etc/audit/auditd.conf as auditd 3.0.9 reads it (auditd-config.c):
+// `keyword = value` lines, `#` comments, blank lines; keywords matched
+// exactly (lower case), values as written (their words are compared
+// case-insensitively by auditd). A keyword auditd does not know, or a line
+// without `=`, makes auditd refuse the file ("Unknown keyword", "Missing
+// equal sign"). The last assignment wins.
+struct AuditdSetting {
+  std::string value;
+  SourceLocation loc;
+};
+struct AuditdConf {
+  std::string path = "/etc/audit/auditd.conf";
+  bool present = false;
+  std::map<std::string, AuditdSetting> values;
+  std::vector<AuditDiagnostic> diagnostics;
+  const AuditdSetting *get(const std::string &name) const {
+    auto it = values.find(name);
+    return it == values.end() ? nullptr : &it->second;
+  }
+};
+AuditdConf parse_auditd_conf_text(const std::string &path, std::string_view text);
+// ENOENT: present false; other read errors are error diagnostics.
+AuditdConf load_auditd_conf(const RootFs &fs);
 
 } // namespace bulwark::audit

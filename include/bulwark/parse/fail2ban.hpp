@@ -63,7 +63,11 @@ struct Jail {
   Setting backend; // "auto" when unset
   Setting filter;
   std::optional<Setting> maxretry, findtime, bantime, logpath; // nullopt: unset
-  std::optional<long long> maxretry_value;                     // nullopt: unset or not an int
+  // `port`: the action parameter the ban applies to ("ssh", "22,2222",
+  // "1:65535"); jail.conf's [DEFAULT] sets "0:65535". nullopt: unset.
+  std::optional<Setting> port;
+  std::optional<Setting> action;           // interpolated: the ban actions with their parameters
+  std::optional<long long> maxretry_value; // nullopt: unset or not an int
   std::optional<double> findtime_s, bantime_s; // str2seconds, nullopt if invalid/unset
   std::vector<LogPath> logpaths;               // empty for backend systemd*, which ignores logpath
   // Why fail2ban-client would skip this enabled jail ("config-error"): its

@@ -35,6 +35,10 @@ struct Forward {
   std::string selector; // legacy selector, "" for an `if` or unknown filter
   std::string ruleset;  // "" for the default ruleset
   SourceLocation loc;
+  // Transport security: omfwd's StreamDriver / StreamDriverMode (legacy
+  // $ActionSendStreamDriver / $ActionSendStreamDriverMode in force at the
+  // action), omrelp's tls, omelasticsearch/omhttp's usehttps; "" when unset.
+  std::string stream_driver, stream_driver_mode, tls_param;
 };
 
 struct FileAction {
@@ -50,6 +54,10 @@ struct Config {
   std::vector<std::string> files;
   std::vector<Forward> forwards;
   std::vector<FileAction> file_actions;
+  // global(DefaultNetstreamDriver=...) or $DefaultNetstreamDriver, wherever
+  // it is written (it is global); "" when unset (ptcp, plain text).
+  std::string default_netstream_driver;
+  SourceLocation default_netstream_driver_loc;
   std::vector<Diagnostic> diagnostics;
 };
 
@@ -61,5 +69,11 @@ Config parse_rsyslog_text(const std::string &path, std::string_view text);
 // Whether a legacy selector ("auth,authpriv.*", "*.*;auth,authpriv.none")
 // takes messages of `facility` at some priority.
 bool selector_takes(std::string_view selector, std::string_view facility);
+
+// Whether a forward is sent over TLS as rsyslog 8.2302 would send it: omfwd
+// and @@ with the gtls or ossl driver in mode 1 (TLS; mode 0 is plain
+// text), :omrelp:/omrelp with tls="on", HTTP outputs with usehttps="on" or
+// an https:// server. UDP (@) never is.
+bool uses_tls(const Config &cfg, const Forward &f);
 
 } // namespace bulwark::rsyslog

@@ -49,6 +49,18 @@ Result<std::vector<Certificate>> parse_certificates(std::string_view pem, const 
 Result<PrivateKey> read_private_key(const RootFs &fs, const std::string &path);
 Result<PrivateKey> parse_private_key(std::string_view pem, const std::string &path);
 
+// A certificate revocation list (OpenVPN's crl-verify FILE): PEM
+// (X509 CRL) or DER, as OpenSSL's d2i_X509_CRL/PEM_read_bio_X509_CRL read it.
+struct Crl {
+  std::string path;
+  std::string issuer;
+  int64_t last_update = 0;
+  int64_t next_update = 0; // 0: the CRL names no next update
+  int revoked = 0;         // entries
+};
+Result<Crl> parse_crl(std::string_view data, const std::string &path);
+Result<Crl> read_crl(const RootFs &fs, const std::string &path);
+
 // The tls.* rules for one certificate, at time `now`. Each returns "" when the
 // rule holds, else why not.
 struct Limits {

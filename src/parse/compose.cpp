@@ -380,7 +380,7 @@ public:
     m_p.file_dirs.push_back(m_dir.empty() ? dirname_of(path) : m_dir);
     return static_cast<int>(m_p.files.size() - 1);
   }
-  const std::string &dir_of(int fi) const { return m_p.file_dirs[static_cast<size_t>(fi)]; }
+  std::string dir_of(int fi) const { return m_p.file_dirs[static_cast<size_t>(fi)]; }
   void set_dir(std::string d) { m_dir = std::move(d); }
 
   // Reads env files as compose-go's dotenv.GetEnvFromFile: each value
@@ -687,7 +687,8 @@ public:
     // project is its own project (its directory is its first file's unless
     // project_directory says otherwise, its .env is its own, under the
     // including project's variables, which win: types.Mapping.Merge).
-    const std::string &here = dir_of(file_index(path));
+    // A copy: loading the included files grows file_dirs.
+    const std::string here = dir_of(file_index(path));
     for (auto &item : inc.items) {
       std::vector<std::string> paths;
       const Value *p = item.is_mapping() ? item.find("path") : &item;

@@ -764,3 +764,20 @@ TEST(Compose, FlowSequenceClosedLeftOfItsItemsParsesAsGoYamlReadsIt) {
   Project q = load(m, {"/p/compose.yaml"});
   EXPECT_FALSE(q.valid());
 }
+
+TEST(Compose, SeveralIncludesKeepTheIncludersDirectory) {
+  // Regression: the includer's directory was held by reference into the
+  // file list while each include appended to it (a use after free).
+  Mem m;
+  std::string inc;
+  for (int i = 0; i < 20; ++i) {
+    inc += "  - i" + std::to_string(i) + "/compose.yaml\n";
+    m.files["/p/i" + std::to_string(i) + "/compose.yaml"] =
+        "services:\n  s" + std::to_string(i) + ":\n    image: x:1\n";
+  }
+  m.files["/p/compose.yaml"] = "include:\n" + inc + "services: {}\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  ASSERT_EQ(p.services()->entries.size(), 20u);
+  EXPECT_EQ(p.at(svc(p, "s19").find("image")->loc), "/p/i19/compose.yaml:3");
+}

@@ -1068,8 +1068,8 @@ void secrets_not_in_env(CheckRun &run) {
         }
         // A reference is judged by what fills it, not by its offline value:
         // a variable unset here is filled from the shell at deploy time.
-        bool reference = !v.raw.empty() && (!literal_default(v.raw).empty() ||
-                                             !sole_reference(v.raw).empty());
+        bool reference =
+            !v.raw.empty() && (!literal_default(v.raw).empty() || !sole_reference(v.raw).empty());
         if (harmless_value(v.str()) && !(reference && v.str().empty()))
           continue;
         if (std::string def = literal_default(v.raw); !def.empty() && !harmless_value(def))

@@ -12,6 +12,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
+#include <set>
 #include <tuple>
 
 using namespace bulwark;
@@ -689,4 +692,65 @@ TEST(ContainerChecks, MisspeltKeyIsAnErrorNotANotPrivilegedPass) {
   const Finding &v = a.get("container.compose-valid", "app");
   expect_at(v, Status::error, "/srv/app/compose.yaml", 4);
   EXPECT_EQ(a.get("container.no-privileged", "app").status, Status::error);
+}
+
+TEST(ContainerChecks, GeneratedServicesAgainstATableOfDockerSpellings) {
+  // Each item is written the way Docker accepts it, with the verdict Docker's
+  // meaning implies (docker/cli opts/security options, compose-spec ports,
+  // restart policies); random services combine them and every check of the
+  // table must give the verdict of its worst item.
+  struct Item {
+    const char *check;
+    std::string yaml; // under the service
+    bool bad;
+  };
+  const std::vector<Item> k_items = {
+      {"container.no-unconfined-seccomp", "security_opt: [\"seccomp:unconfined\"]", true},
+      {"container.no-unconfined-seccomp", "security_opt: [\"seccomp=unconfined\"]", true},
+      {"container.no-unconfined-seccomp", "security_opt: [\"seccomp=/etc/sc.json\"]", false},
+      {"container.no-unconfined-mac", "security_opt: [\"apparmor=unconfined\"]", true},
+      {"container.no-unconfined-mac", "security_opt: [\"label=disable\"]", true},
+      {"container.no-unconfined-mac", "security_opt: [\"label:level:s0:c100,c200\"]", false},
+      {"container.no-unconfined-mac", "security_opt: [\"apparmor:my-profile\"]", false},
+      {"container.ports-bound-to-interface", "ports: [\"0.0.0.0:8080:80\"]", true},
+      {"container.ports-bound-to-interface", "ports: [\"[::]:8080:80\"]", true},
+      {"container.ports-bound-to-interface", "ports: [\"3000\"]", true},
+      {"container.ports-bound-to-interface", "ports: [\"127.0.0.1:8080:80\"]", false},
+      {"container.ports-bound-to-interface", "ports: [\"443:443\"]", false},
+      {"container.ports-bound-to-interface",
+       "ports: [{target: 80, published: \"8081\", host_ip: \"10.1.2.3\"}]", false},
+      {"container.restart-policy", "restart: always", true},
+      {"container.restart-policy", "restart: on-failure:3", false},
+      {"container.restart-policy", "restart: unless-stopped", false},
+      {"container.mount-propagation", "volumes: [\"/srv/x:/x:rslave\"]", true},
+      {"container.mount-propagation", "volumes: [\"/srv/x:/x:ro,private\"]", false},
+      {"container.no-host-devices", "devices: [\"/dev/kvm:/dev/kvm\"]", true},
+      {"container.no-host-devices", "devices: [\"/dev/net/tun:/dev/net/tun:rwm\"]", false},
+  };
+  std::mt19937 rng(15);
+  for (int round = 0; round < 40; ++round) {
+    TempRoot r;
+    std::string yaml = "services:\n";
+    std::map<std::string, std::map<std::string, bool>> want; // service -> check -> bad
+    for (int s = 0; s < 3; ++s) {
+      std::string name = "s" + std::to_string(s);
+      yaml += "  " + name + ":\n    image: x:1\n";
+      std::set<std::string> keys;
+      for (int k = 0; k < 3; ++k) {
+        const Item &it = k_items[rng() % k_items.size()];
+        std::string key = it.yaml.substr(0, it.yaml.find(':'));
+        if (!keys.insert(key).second)
+          continue; // one of each key per service
+        yaml += "    " + it.yaml + "\n";
+        want[name][it.check] = want[name][it.check] || it.bad;
+      }
+    }
+    r.write("/srv/gen/compose.yaml", yaml);
+    Audit a = audit(r.path(), {}, "vpn-production");
+    for (auto &[svc, checks] : want)
+      for (auto &[check, bad] : checks)
+        EXPECT_EQ(a.get(check, "gen/" + svc).status, bad ? Status::fail : Status::pass)
+            << check << " " << svc << "\n"
+            << yaml;
+  }
 }

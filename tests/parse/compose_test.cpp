@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 
 using namespace bulwark;
 using namespace bulwark::compose;
@@ -780,4 +781,65 @@ TEST(Compose, SeveralIncludesKeepTheIncludersDirectory) {
   ASSERT_TRUE(p.valid()) << errors(p);
   ASSERT_EQ(p.services()->entries.size(), 20u);
   EXPECT_EQ(p.at(svc(p, "s19").find("image")->loc), "/p/i19/compose.yaml:3");
+}
+
+TEST(Compose, GeneratedNullOverridesNeverHideABaseValue) {
+  // compose-go semantics (Docker Compose 1.29 refuses a null where a
+  // boolean or list belongs, so it cannot be the oracle here): for random
+  // services and random keys, an override that sets the key to null leaves
+  // the merged value and its line exactly as the base wrote them; a key the
+  // override sets to a value takes the override's.
+  const std::vector<std::pair<std::string, std::string>> k_keys = {
+      {"privileged", "true"},       {"user", "\"0\""},
+      {"network_mode", "host"},     {"read_only", "false"},
+      {"ports", "[\"5432:5432\"]"}, {"volumes", "[\"/var/run/docker.sock:/var/run/docker.sock\"]"},
+      {"cap_add", "[SYS_ADMIN]"},   {"security_opt", "[\"seccomp:unconfined\"]"}};
+  std::mt19937 rng(2026);
+  for (int round = 0; round < 200; ++round) {
+    Mem m;
+    std::string base = "services:\n  s:\n    image: x:1\n";
+    std::string over = "services:\n  s:\n";
+    std::map<std::string, int> base_line;
+    std::map<std::string, bool> nulled, replaced;
+    int line = 4;
+    for (auto &[k, v] : k_keys) {
+      if (rng() % 2 == 0)
+        continue;
+      base += "    " + k + ": " + v + "\n";
+      base_line[k] = line++;
+      switch (rng() % 3) {
+      case 0:
+        over += "    " + k + ":\n";
+        nulled[k] = true;
+        break;
+      case 1:
+        over += "    " + k + ": ~\n";
+        nulled[k] = true;
+        break;
+      default:
+        if (k == "user") {
+          over += "    user: \"1000\"\n";
+          replaced[k] = true;
+        }
+      }
+    }
+    if (over == "services:\n  s:\n")
+      over += "    image: x:1\n";
+    m.files["/p/a.yaml"] = base;
+    m.files["/p/b.yaml"] = over;
+    Project p = load(m, {"/p/a.yaml", "/p/b.yaml"});
+    ASSERT_TRUE(p.valid()) << errors(p) << base << over;
+    const Value &s = svc(p, "s");
+    for (auto &[k, l] : base_line) {
+      const Value *v = s.find(k);
+      ASSERT_NE(v, nullptr) << k << "\n" << base << over;
+      ASSERT_FALSE(v->is_null()) << k << "\n" << base << over;
+      if (replaced.count(k)) {
+        EXPECT_EQ(v->str(), "1000");
+        continue;
+      }
+      Loc at = v->is_sequence() ? v->items.at(0).loc : v->loc;
+      EXPECT_EQ(p.at(at), "/p/a.yaml:" + std::to_string(l)) << k << "\n" << base << over;
+    }
+  }
 }

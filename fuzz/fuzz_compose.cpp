@@ -1,8 +1,9 @@
 // libFuzzer: the compose loader on two in-memory files (the input split at
 // its first "\n---8<---\n", else in half) with a .env, plus the Dockerfile
-// parser on the same bytes.
+// parser and the deploy-script reader (compose_commands) on the same bytes.
 
 #include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/compose_deploy.hpp>
 #include <bulwark/parse/dockerfile.hpp>
 
 #include <cerrno>
@@ -38,5 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           (void)bulwark::compose::parse_port(i);
   (void)bulwark::compose::interpolate(text, {{"A", "1"}});
   (void)bulwark::dockerfile::parse_dockerfile("/Dockerfile", text);
+  (void)bulwark::compose::compose_commands(text);
+  (void)bulwark::compose::split_compose_file(text, ";");
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/compose_deploy.hpp>
 #include <bulwark/parse/docker_daemon.hpp>
 #include <bulwark/parse/dockerfile.hpp>
 #include <bulwark/parse/dotenv.hpp>
@@ -44,9 +45,21 @@ struct ProjectExtras {
   std::vector<std::pair<std::string, std::string>> ci_files; // deploy scripts, CI files: path, text
 };
 
+// Where a project's file set comes from.
+struct ProjectOrigin {
+  enum class Kind { command_line, deployment, default_files } kind = Kind::default_files;
+  std::optional<compose::DeployFileSet> deploy; // kind == deployment
+  bool inside_root = false;                     // command_line: the files are the target's
+  std::vector<std::string> missing;             // main files that do not exist
+};
+
 struct ComposeModel {
   std::vector<Project> projects;
-  std::vector<ProjectExtras> extras; // parallel to projects
+  std::vector<ProjectExtras> extras;  // parallel to projects
+  std::vector<ProjectOrigin> origins; // parallel to projects
+  // Every file set the target's deploy scripts, units and .env name,
+  // including those not audited (a shell variable in a path).
+  std::vector<compose::DeployFileSet> deploy_sets;
 };
 
 using compose::dirname_of;
@@ -118,10 +131,10 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
     for (auto &[name, svc] : svcs->entries) {
       if (!svc.is_mapping())
         continue;
-      std::string file_dir = dirname_of(p.where(svc.key_loc).path);
       if (const Value *b = svc.find("build"); b && b->is_mapping()) {
         const Value *ctx = b->find("context");
-        std::string context = join_path(file_dir, ctx ? ctx->str() : ".");
+        std::string context =
+            ctx ? p.resolve(ctx->where(), ctx->str()) : p.resolve(b->where(), ".");
         // A remote context (git URL) cannot be read offline.
         if (context.find("://") == std::string::npos && !starts_with(context, "git@")) {
           const Value *df = b->find("dockerfile");
@@ -142,7 +155,7 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
           const Value *pv = i->is_mapping() ? i->find("path") : i;
           if (!pv || pv->str().empty())
             continue;
-          std::string path = join_path(dirname_of(p.where(pv->where()).path), pv->str());
+          std::string path = p.resolve(pv->where(), pv->str());
           if (x.env_files.count(path))
             continue;
           auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
@@ -223,7 +236,8 @@ Project unloadable(const std::vector<std::string> &files, std::string message) {
   Project p;
   p.files = files;
   p.main_files = files.size();
-  p.diagnostics.push_back({compose::Diagnostic::Level::error, std::move(message), SourceLocation{files.empty() ? std::string() : files.front(), 0}});
+  p.diagnostics.push_back({compose::Diagnostic::Level::error, std::move(message),
+                           SourceLocation{files.empty() ? std::string() : files.front(), 0}});
   return p;
 }
 
@@ -256,6 +270,7 @@ ComposeModel load_model(Context &ctx) {
           unloadable(opt.compose_files, "--compose files must all lie inside --root " +
                                             fs.host_root() + " or all outside it"));
       m.extras.emplace_back();
+      m.origins.push_back({ProjectOrigin::Kind::command_line, std::nullopt, false, {}});
       return m;
     }
     if (inside > 0) {
@@ -276,15 +291,49 @@ ComposeModel load_model(Context &ctx) {
     }
     m.projects.push_back(compose::load_project(reader, files, lo));
     m.extras.push_back(load_extras(m.projects.back(), reader, host_content_trust(fs)));
+    ProjectOrigin o{ProjectOrigin::Kind::command_line, std::nullopt, inside > 0, {}};
+    // The target's own deployment, to compare with what --compose names
+    // (only when those are the target's files: host paths are not).
+    if (o.inside_root)
+      m.deploy_sets = compose::find_deploy_file_sets(fs, {dirname_of(files.front())});
+    m.origins.push_back(std::move(o));
     return m;
   }
   compose::Reader reader = compose::root_reader(fs);
   auto trust = host_content_trust(fs);
-  for (auto &files : compose::discover(fs)) {
+  auto defaults = compose::discover(fs);
+  std::vector<std::string> dirs;
+  for (auto &d : defaults)
+    dirs.push_back(dirname_of(d.front()));
+  // The deployment's own file sets come first: guide 000 deploys three
+  // --compose-file files as one stack, and auditing docker-compose.yml
+  // alone would judge a project nobody runs. A default set is audited only
+  // when no deployment names its main file (or sets COMPOSE_FILE in its
+  // directory, which replaces Compose's default names there).
+  m.deploy_sets = compose::find_deploy_file_sets(fs, dirs);
+  std::set<std::string> covered_files, covered_dirs;
+  auto load = [&](const std::vector<std::string> &files, ProjectOrigin o) {
     compose::LoadOptions lo;
     lo.use_process_environment = process_env;
+    for (auto &f : files)
+      if (auto st = fs.stat(f); !st.ok() && st.error().not_found())
+        o.missing.push_back(f);
     m.projects.push_back(compose::load_project(reader, files, lo));
     m.extras.push_back(load_extras(m.projects.back(), reader, trust));
+    m.origins.push_back(std::move(o));
+  };
+  for (auto &s : m.deploy_sets) {
+    if (!s.unresolved.empty() || s.files.empty())
+      continue; // a path from a shell variable: the set is not known offline
+    covered_files.insert(s.files.begin(), s.files.end());
+    if (s.how == "COMPOSE_FILE")
+      covered_dirs.insert(dirname_of(s.source));
+    load(s.files, {ProjectOrigin::Kind::deployment, s, false, {}});
+  }
+  for (auto &files : defaults) {
+    if (covered_files.count(files.front()) || covered_dirs.count(dirname_of(files.front())))
+      continue;
+    load(files, {ProjectOrigin::Kind::default_files, std::nullopt, false, {}});
   }
   return m;
 }
@@ -583,6 +632,24 @@ void no_host_namespaces(CheckRun &run) {
           if (v && lower(v->str()) == "host")
             bad.push_back(ev(p, v->where(), std::string(k) + ": host", "not host", n));
         }
+        // network_mode: service:X shares X's namespace: X's host network too.
+        const Value *nm = svc.find("network_mode");
+        std::set<std::string> followed;
+        while (nm && starts_with(nm->str(), "service:") && p.services() && followed.size() < 8) {
+          std::string other = nm->str().substr(std::strlen("service:"));
+          if (!followed.insert(other).second)
+            break;
+          const Value *o = p.services()->find(other);
+          const Value *onm = o ? o->find("network_mode") : nullptr;
+          if (onm && lower(onm->str()) == "host") {
+            bad.push_back(ev(p, svc.find("network_mode")->where(),
+                             "network_mode: " + svc.find("network_mode")->str() + " (" + other +
+                                 " uses network_mode: host at " + p.at(onm->where()) + ")",
+                             "not host", n));
+            break;
+          }
+          nm = onm;
+        }
         if (!bad.empty())
           run.emit(Status::fail, subject(p, n), "service " + n + " shares a host namespace", bad);
         else
@@ -623,28 +690,73 @@ void no_docker_socket(CheckRun &run) {
   });
 }
 
+// The host path a bind's source names: relative sources resolve against
+// the project directory (or the including project's), so `../../etc` is
+// /etc; "" when the source is not a host path (a named volume, ~, $).
+std::string bind_source(const Project &p, const compose::Mount &m) {
+  if (m.type != "bind" || m.source.empty() || m.source[0] == '~' || m.source[0] == '$')
+    return "";
+  std::string abs = p.resolve(m.loc, m.source);
+  if (abs.empty() || abs[0] != '/')
+    return ""; // a --compose project in the current directory: a relative path stays relative
+  return norm_path(abs);
+}
+
+bool at_or_under(const std::string &path, const std::string &prefix) {
+  if (prefix == "/")
+    return path == "/";
+  return path == prefix || starts_with(path, prefix + "/");
+}
+
 void sensitive_mounts(CheckRun &run) {
-  static const std::set<std::string> k_sensitive = {"/",     "/etc",  "/proc",          "/sys",
-                                                    "/boot", "/root", "/var/lib/docker"};
-  each_service(
-      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
-        std::vector<Evidence> bad;
-        for (auto *i : items_of(svc.find("volumes"))) {
-          auto m = compose::parse_volume(*i);
-          if (!m || m->type != "bind" || m->source.empty() || m->source[0] != '/')
-            continue;
-          if (k_sensitive.count(norm_path(m->source)) && !m->read_only)
-            bad.push_back(ev(p, m->loc, m->source + ":" + m->target + " read-write",
-                             "read-only (:ro) or no mount", n));
-        }
-        if (!bad.empty())
-          run.emit(Status::fail, subject(p, n),
-                   "service " + n + " bind-mounts a sensitive host path read-write", bad);
-        else
-          run.emit(Status::pass, subject(p, n),
-                   "service " + n + " has no read-write bind mount of a sensitive host path",
-                   {ev(p, svc.key_loc, "none", "no read-write sensitive mount", n)});
-      });
+  static const char *k_sensitive[] = {"/",    "/etc",  "/root", "/boot",    "/proc",
+                                      "/sys", "/home", "/run",  "/var/run", "/var/lib/docker"};
+  std::vector<std::string> allowed = run.param_list("allowed");
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    std::string project_dir = norm_path(
+        p.directory.empty() || p.directory[0] != '/' ? "/nonexistent-project-dir" : p.directory);
+    for (auto *i : items_of(svc.find("volumes"))) {
+      auto m = compose::parse_volume(*i);
+      if (!m)
+        continue;
+      std::string src = bind_source(p, *m);
+      if (src.empty())
+        continue;
+      // The project's own folder (./data, ./config) is the project's, even
+      // when it lives under /home or /etc.
+      if (project_dir != "/" && at_or_under(src, project_dir))
+        continue;
+      const char *hit = nullptr;
+      for (const char *k : k_sensitive)
+        if (at_or_under(src, k))
+          hit = k;
+      if (!hit)
+        continue;
+      bool listed = false;
+      for (auto &a : allowed)
+        if (at_or_under(src, norm_path(a)))
+          listed = true;
+      // An allowed path passes read-only; read-write it is still a way in.
+      if (listed && m->read_only)
+        continue;
+      bad.push_back(ev(p, m->loc,
+                       m->source + ":" + m->target + (m->read_only ? " read-only" : " read-write") +
+                           (m->source != src ? " (" + src + ")" : std::string()) + ", under " + hit,
+                       listed ? "read-only (:ro)" : "no bind of a sensitive host path", n));
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n +
+                   " bind-mounts a sensitive host path (read-only binds count: they "
+                   "still disclose the host)",
+               bad);
+    else
+      run.emit(Status::pass, subject(p, n),
+               "service " + n + " has no bind mount of a sensitive host path",
+               {ev(p, svc.key_loc, "none", "no sensitive mount", n)});
+  });
 }
 
 void tmpfs_hardened(CheckRun &run) {
@@ -843,16 +955,60 @@ void minimal_base_image(CheckRun &run) {
 
 // --- secrets ----------------------------------------------------------------
 
+// Whether an environment key names a secret. Keys that name where a
+// secret is (*_FILE, *_PATH, *_DIR), how long one lives (lifetimes, TTLs,
+// expiry) or a policy about one (length, algorithm, rotation) do not.
 bool secret_key(const std::string &k) {
   std::string u = k;
   std::transform(u.begin(), u.end(), u.begin(), ::toupper);
-  if (u.size() > 5 && u.compare(u.size() - 5, 5, "_FILE") == 0)
-    return false;
+  for (const char *suffix : {"_FILE", "_PATH", "_DIR", "_LIFETIME", "_TTL", "_EXPIRY", "_EXPIRES",
+                             "_EXPIRATION", "_TIMEOUT", "_LENGTH", "_ALGORITHM", "_ALG", "_AGE",
+                             "_ROTATION", "_HEADER", "_NAME", "_USER", "_ENABLED"})
+    if (u.size() > std::strlen(suffix) && u.ends_with(suffix))
+      return false;
+  for (const char *s : {"LIFETIME", "EXPIR", "_TTL"})
+    if (u.find(s) != std::string::npos)
+      return false;
   for (const char *s : {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY",
-                        "ACCESS_KEY", "CREDENTIAL"})
+                        "ACCESS_KEY", "CREDENTIAL", "PASSPHRASE"})
     if (u.find(s) != std::string::npos)
       return true;
+  // *_PASS, *_PWD and a bare PASS as a word of the key (DB_PASS, SMTP_PASS_X).
+  for (auto &w : split(u, '_'))
+    if (w == "PASS" || w == "PWD" || w == "PW")
+      return true;
   return false;
+}
+
+// Values that are no secret whatever the key: booleans and flags
+// (MYSQL_RANDOM_ROOT_PASSWORD=yes, POSTGRES_HOST_AUTH_METHOD is not one
+// either but its key is not secret), and a path into Docker's secrets.
+bool harmless_value(const std::string &v) {
+  std::string l = lower(std::string(trim(v)));
+  static const std::set<std::string> k_flags = {"yes", "no", "true", "false", "1",
+                                                "0",   "on", "off",  "y",     "n"};
+  return l.empty() || k_flags.count(l) || starts_with(l, "/run/secrets/") ||
+         starts_with(l, "/var/run/secrets/");
+}
+
+// A URL or DSN with a password in it (scheme://user:password@host); the
+// password's length, or 0. A password that is a ${VAR} reference counts
+// (it lands in the environment all the same).
+size_t url_password(const std::string &v) {
+  size_t scheme = v.find("://");
+  if (scheme == std::string::npos)
+    return 0;
+  size_t start = scheme + 3;
+  size_t end = v.find_first_of("/?#", start);
+  std::string auth = v.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  size_t at = auth.rfind('@');
+  if (at == std::string::npos)
+    return 0;
+  std::string userinfo = auth.substr(0, at);
+  size_t colon = userinfo.find(':');
+  if (colon == std::string::npos)
+    return 0;
+  return userinfo.size() - colon - 1;
 }
 
 // The variable a value is nothing but a reference to ("${DB_PASS}",
@@ -874,43 +1030,90 @@ std::string sole_reference(const std::string &raw) {
   return s.substr(b, e - b);
 }
 
+// The literal default of "${VAR:-literal}" / "${VAR-literal}", or "".
+std::string literal_default(const std::string &raw) {
+  std::string s(trim(raw));
+  if (!starts_with(s, "${") || s.back() != '}')
+    return "";
+  size_t op = s.find_first_of(":-}", 2);
+  if (op == std::string::npos || s[op] == '}')
+    return "";
+  size_t d = s[op] == ':' ? op + 1 : op;
+  if (d >= s.size() || s[d] != '-')
+    return "";
+  std::string def = s.substr(d + 1, s.size() - d - 2);
+  return def.find('$') == std::string::npos ? def : "";
+}
+
 void secrets_not_in_env(CheckRun &run) {
   each_service(run, [&](const Project &p, const ProjectExtras &x, const std::string &n,
                         const Value &svc) {
     std::vector<Evidence> bad;
-    auto from_dotenv = [&](const std::string &var, const std::string &key) {
+    auto in_dotenv = [&](const std::string &var) -> std::optional<Evidence> {
       for (auto &ef : p.env_files) {
         auto it = x.env_files.find(ef);
         if (it == x.env_files.end())
           continue;
-        if (const auto *e = it->second.find(var);
-            e && !e->value.empty() && !dotenv::has_interpolation(e->value))
-          bad.push_back(Evidence{ef, e->loc.line,
-                                 key + " from " + var + " = a literal of " +
-                                     std::to_string(e->value.size()) + " characters",
-                                 "a Docker secret or " + key + "_FILE", n});
+        if (const auto *e = it->second.find(var); e && e->has_value && !harmless_value(e->value))
+          return Evidence{
+              ef, e->loc.line,
+              var + " = a literal of " + std::to_string(e->value.size()) + " characters", "", n};
       }
+      return std::nullopt;
     };
+    const std::string fix_for = "a Docker secret and ";
     if (const Value *env = svc.find("environment"); env && env->is_mapping())
       for (auto &[k, v] : env->entries) {
+        std::string expected = fix_for + k + "_FILE=/run/secrets/...";
+        // A URL or DSN with credentials leaks them whatever the key says.
+        if (size_t pw = url_password(v.str()); pw > 0 && !v.is_null()) {
+          bad.push_back(
+              ev(p, v.where(),
+                 k + " = a URL with an embedded password of " + std::to_string(pw) + " characters",
+                 "a URL without credentials, the password from a Docker secret", n));
+          continue;
+        }
         if (!secret_key(k))
           continue;
         if (v.is_null()) {
-          from_dotenv(k, k); // inherited from the environment compose runs in
+          // `- DB_PASSWORD`: compose copies it from the shell (or .env).
+          if (auto e = in_dotenv(k)) {
+            e->expected = expected;
+            bad.push_back(*e);
+          } else if (p.variables.count(k) && !harmless_value(p.variables.at(k)))
+            bad.push_back(ev(p, v.where(),
+                             k + " passed through from the environment compose runs in", expected,
+                             n));
           continue;
         }
-        std::string ref = sole_reference(v.raw);
-        if (!ref.empty()) {
-          from_dotenv(ref, k);
+        // A reference is judged by what fills it, not by its offline value:
+        // a variable unset here is filled from the shell at deploy time.
+        bool reference =
+            !v.raw.empty() && (!literal_default(v.raw).empty() || !sole_reference(v.raw).empty());
+        if (harmless_value(v.str()) && !(reference && v.str().empty()))
           continue;
-        }
-        if (!v.str().empty() && v.raw.empty())
+        if (std::string def = literal_default(v.raw); !def.empty() && !harmless_value(def))
+          bad.push_back(ev(p, v.where(),
+                           k + " has a literal default of " + std::to_string(def.size()) +
+                               " characters (${...:-literal})",
+                           expected, n));
+        else if (std::string ref = sole_reference(v.raw); !ref.empty()) {
+          if (auto e = in_dotenv(ref)) {
+            e->found = k + " from " + e->found;
+            e->expected = expected;
+            bad.push_back(*e);
+          } else
+            bad.push_back(ev(p, v.where(),
+                             k + " = ${" + ref +
+                                 "} from the shell compose runs in (it lands in "
+                                 "the container's environment all the same)",
+                             expected, n));
+        } else if (v.raw.empty())
           bad.push_back(ev(p, v.where(),
                            k + " = a literal of " + std::to_string(v.str().size()) + " characters",
-                           "a Docker secret or " + k + "_FILE", n));
-        else if (!v.str().empty())
-          bad.push_back(ev(p, v.where(), k + " = a value built from variables",
-                           "a Docker secret or " + k + "_FILE", n));
+                           expected, n));
+        else
+          bad.push_back(ev(p, v.where(), k + " = a value built from variables", expected, n));
       }
     // env_file: files hand every assignment to the container.
     std::set<std::string> seen;
@@ -918,26 +1121,33 @@ void secrets_not_in_env(CheckRun &run) {
       const Value *pv = i->is_mapping() ? i->find("path") : i;
       if (!pv)
         continue;
-      std::string path = join_path(dirname_of(p.where(pv->where()).path), pv->str());
+      std::string path = p.resolve(pv->where(), pv->str());
       auto it = x.env_files.find(path);
       if (it == x.env_files.end() || !seen.insert(path).second)
         continue;
-      for (auto &e : it->second.entries)
-        if (secret_key(e.key) && e.has_value && !e.value.empty() &&
-            !dotenv::has_interpolation(e.value))
+      for (auto &e : it->second.entries) {
+        if (!e.has_value)
+          continue;
+        if (size_t pw = url_password(e.value); pw > 0)
+          bad.push_back(Evidence{path, e.loc.line,
+                                 e.key + " = a URL with an embedded password of " +
+                                     std::to_string(pw) + " characters",
+                                 "a URL without credentials", n});
+        else if (secret_key(e.key) && !harmless_value(e.value))
           bad.push_back(
               Evidence{path, e.loc.line,
                        e.key + " = a literal of " + std::to_string(e.value.size()) + " characters",
-                       "a Docker secret or " + e.key + "_FILE", n});
+                       fix_for + e.key + "_FILE=/run/secrets/...", n});
+      }
     }
     if (!bad.empty())
       run.emit(Status::fail, subject(p, n),
                "service " + n + " receives a secret through its environment", bad);
     else
       run.emit(Status::pass, subject(p, n),
-               "service " + n + " receives no literal secret in its environment",
+               "service " + n + " receives no secret in its environment",
                {ev(p, svc.find("environment") ? svc.find("environment")->where() : svc.key_loc,
-                   "no literal secret", "secrets via Docker secrets or *_FILE", n)});
+                   "no secret", "secrets via Docker secrets or *_FILE", n)});
   });
 }
 
@@ -1025,13 +1235,22 @@ void healthcheck(CheckRun &run) {
         run.emit(Status::fail, subject(p, n), "service " + n + " disables its healthcheck",
                  {ev(p, (dis ? dis : test)->where(), dis ? "disable: true" : "test: NONE",
                      "a healthcheck test", n)});
-      else if (test)
+      if (test) {
         run.emit(Status::pass, subject(p, n), "service " + n + " defines a healthcheck",
                  {ev(p, test->where(), "healthcheck test", "a healthcheck test", n)});
-      else
-        run.emit(Status::fail, subject(p, n), "service " + n + "'s healthcheck has no test",
+        return;
+      }
+      // No test (`{disable: false}`, or only timings): the image's own
+      // HEALTHCHECK runs with these settings, so the Dockerfile decides.
+      if (auto it = x.dockerfiles.find(n); it == x.dockerfiles.end() || !it->second.final_stage() ||
+                                           !it->second.final_stage()->healthcheck) {
+        run.emit(Status::warn, subject(p, n),
+                 "service " + n +
+                     "'s healthcheck sets no test: the image's own HEALTHCHECK applies, and "
+                     "whether it has one is not known offline",
                  {ev(p, h->key_loc, "healthcheck without test", "a healthcheck test", n)});
-      return;
+        return;
+      }
     }
     if (auto it = x.dockerfiles.find(n); it != x.dockerfiles.end())
       if (const auto *st = it->second.final_stage(); st && st->healthcheck) {
@@ -1116,10 +1335,18 @@ bool is_data_service(const Project &p, const ProjectExtras &x, const std::string
 
 // The networks a service joins: (name, where it says so); "default" when
 // it names none.
-std::vector<std::pair<std::string, Loc>> networks_of(const Value &svc) {
+// `network_mode: service:X` joins X's network namespace, so X's networks
+// (followed a few steps; a loop joins none).
+std::vector<std::pair<std::string, Loc>> networks_of(const Project &p, const Value &svc,
+                                                     int depth = 0) {
   std::vector<std::pair<std::string, Loc>> out;
-  if (svc.find("network_mode"))
+  if (const Value *nm = svc.find("network_mode")) {
+    std::string mode = nm->str();
+    if (starts_with(mode, "service:") && depth < 8 && p.services())
+      if (const Value *other = p.services()->find(mode.substr(std::strlen("service:"))))
+        return networks_of(p, *other, depth + 1);
     return out;
+  }
   if (const Value *nw = svc.find("networks"); nw && nw->is_mapping() && !nw->entries.empty()) {
     for (auto &[k, v] : nw->entries)
       out.push_back({k, v.key_loc.line ? v.key_loc : v.loc});
@@ -1138,7 +1365,7 @@ void network_internal(CheckRun &run) {
     any = true;
     const Value *top = p.root.find("networks");
     std::vector<Evidence> bad, good;
-    for (auto &[net, at] : networks_of(svc)) {
+    for (auto &[net, at] : networks_of(p, svc)) {
       const Value *def = top ? top->find(net) : nullptr;
       const Value *internal = def ? def->find("internal") : nullptr;
       if (truthy(internal))
@@ -1149,7 +1376,7 @@ void network_internal(CheckRun &run) {
                                           : net + " is not internal",
                          "internal: true", n));
     }
-    if (networks_of(svc).empty())
+    if (networks_of(p, svc).empty())
       bad.push_back(ev(p, svc.find("network_mode")->where(),
                        "network_mode: " + svc.find("network_mode")->str(), "internal networks", n));
     if (!bad.empty())
@@ -1163,9 +1390,23 @@ void network_internal(CheckRun &run) {
     run.emit(Status::not_applicable, "compose", "no database or cache service");
 }
 
+// Whether a service publishes a port beyond loopback (a 127.0.0.1 or ::1
+// binding is reachable from the host alone: no front door).
 bool publishes(const Value &svc) {
-  const Value *p = svc.find("ports");
-  return p && p->is_sequence() && !p->items.empty();
+  for (auto *i : items_of(svc.find("ports")))
+    if (auto ps = compose::parse_port(*i))
+      for (auto &pt : *ps) {
+        std::string ip = pt.host_ip;
+        if (!(ip == "127.0.0.1" || ip == "::1" || ip == "localhost" || starts_with(ip, "127.")))
+          return true;
+      }
+  return false;
+}
+
+bool internal_network(const Project &p, const std::string &net) {
+  const Value *top = p.root.find("networks");
+  const Value *def = top ? top->find(net) : nullptr;
+  return def && truthy(def->find("internal"));
 }
 
 void network_segmentation(CheckRun &run) {
@@ -1189,7 +1430,7 @@ void network_segmentation(CheckRun &run) {
         continue;
       bool d = is_data_service(p, m.extras[i], n, svc);
       bool f = !d && publishes(svc);
-      for (auto &[net, at] : networks_of(svc)) {
+      for (auto &[net, at] : networks_of(p, svc)) {
         nets.insert(net);
         if (d) {
           data[net].push_back(n);
@@ -1200,8 +1441,11 @@ void network_segmentation(CheckRun &run) {
       }
     }
     std::vector<Evidence> bad;
+    // A published application that bridges a front network and an
+    // `internal` data network is the segmented three-tier layout: the
+    // internal network has no route out, so sharing it is the design.
     for (auto &[net, fs] : front)
-      if (data.count(net))
+      if (data.count(net) && !internal_network(p, net))
         bad.push_back(ev(p, where[net],
                          "network " + net + " joins " + join(fs, ", ") + " (published) and " +
                              join(data[net], ", ") + " (data)",
@@ -1230,32 +1474,385 @@ void network_segmentation(CheckRun &run) {
 void encrypted_overlay(CheckRun &run) {
   const ComposeModel &m = model(run);
   bool any = false;
-  for (auto &p : m.projects) {
+  for (size_t pi = 0; pi < m.projects.size(); ++pi) {
+    const Project &p = m.projects[pi];
     const Value *nets = p.root.find("networks");
     if (!judged(run, p)) {
       any = true;
       continue;
     }
-    if (!nets || !nets->is_mapping())
-      continue;
-    for (auto &[name, net] : nets->entries) {
-      const Value *drv = net.find("driver");
-      if (!drv || lower(drv->str()) != "overlay")
-        continue;
-      any = true;
-      const Value *opts = net.find("driver_opts");
-      const Value *enc = opts ? opts->find("encrypted") : nullptr;
-      bool ok = enc && lower(enc->str()) != "false" && enc->str() != "0";
-      run.emit(ok ? Status::pass : Status::fail, p.name + "/network " + name,
-               ok ? "overlay network " + name + " is encrypted"
-                  : "overlay network " + name + " does not set driver_opts.encrypted",
-               {ev(p, enc ? enc->where() : drv->where(),
-                   enc ? "encrypted: " + enc->str() : "driver: overlay, no encrypted option",
-                   "driver_opts: {encrypted: \"true\"}", name)});
+    // `docker stack deploy` creates every network of the stack as an
+    // overlay, `driver:` or not (docker/cli stack/loader: the default
+    // driver of a stack is overlay), the implicit default network included.
+    const ProjectOrigin &o = m.origins[pi];
+    bool stack = o.deploy && o.deploy->how == "docker stack deploy";
+    if (nets && nets->is_mapping())
+      for (auto &[name, net] : nets->entries) {
+        const Value *drv = net.is_mapping() ? net.find("driver") : nullptr;
+        bool overlay = drv ? lower(drv->str()) == "overlay" : stack;
+        if (!overlay || (net.is_mapping() && truthy(net.find("external"))))
+          continue;
+        any = true;
+        const Value *opts = net.is_mapping() ? net.find("driver_opts") : nullptr;
+        const Value *enc = opts ? opts->find("encrypted") : nullptr;
+        bool ok = enc && lower(enc->str()) != "false" && enc->str() != "0";
+        std::string kind = drv ? "overlay network " : "network (overlay in a swarm stack) ";
+        run.emit(ok ? Status::pass : Status::fail, p.name + "/network " + name,
+                 ok ? kind + name + " is encrypted"
+                    : kind + name + " does not set driver_opts.encrypted",
+                 {ev(p, enc ? enc->where() : (drv ? drv->where() : net.where()),
+                     enc ? "encrypted: " + enc->str()
+                         : (drv ? "driver: overlay" : "no driver (stack: overlay)") +
+                               std::string(", no encrypted option"),
+                     "driver_opts: {encrypted: \"true\"}", name)});
+      }
+    if (stack && p.services()) {
+      bool uses_default = false;
+      for (auto &[n, svc] : p.services()->entries)
+        if (svc.is_mapping())
+          for (auto &[net, at] : networks_of(p, svc))
+            if (net == "default" && !(nets && nets->find("default")))
+              uses_default = true;
+      if (uses_default) {
+        any = true;
+        run.emit(Status::fail, p.name + "/network default",
+                 "the stack's default network is an unencrypted overlay (services that name no "
+                 "network join it)",
+                 {ev(p, p.services()->key_loc, "default network, no encrypted option",
+                     "networks: {default: {driver_opts: {encrypted: \"true\"}}}", "default")});
+      }
     }
   }
   if (!any)
     run.emit(Status::not_applicable, "compose", "no overlay network");
+}
+
+// --- the deployment's file set ------------------------------------------------
+
+std::string files_text(const std::vector<std::string> &files) {
+  return join(files, " ");
+}
+
+void deploy_file_set(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  if (m.projects.empty() && m.deploy_sets.empty()) {
+    run.emit(Status::not_applicable, "compose",
+             "no compose project found (give --compose to name one)");
+    return;
+  }
+  // Sets that name files through shell variables cannot be followed
+  // offline: said once each, so the user can name the files with --compose.
+  for (auto &s : m.deploy_sets)
+    if (!s.unresolved.empty())
+      run.emit(Status::warn, s.source,
+               s.how + " at " + s.source + ":" + std::to_string(s.line) + " names " +
+                   join(s.unresolved, ", ") +
+                   " through shell variables: that file set is not known offline and was not "
+                   "audited as one project (name its files with --compose)",
+               {Evidence{s.source, s.line, join(s.unresolved, " "), "literal file paths", ""}});
+  for (size_t i = 0; i < m.projects.size(); ++i) {
+    const Project &p = m.projects[i];
+    const ProjectOrigin &o = m.origins[i];
+    std::vector<std::string> mains(p.files.begin(),
+                                   p.files.begin() + static_cast<long>(p.main_files));
+    if (o.kind == ProjectOrigin::Kind::command_line) {
+      if (!o.inside_root) {
+        run.emit(Status::not_applicable, p.name,
+                 "the files were named by --compose as host paths (" + files_text(mains) +
+                     "); the target's deployment cannot be compared with them",
+                 {Evidence{mains.empty() ? std::string() : mains.front(), 0, files_text(mains), "",
+                           p.name}});
+        continue;
+      }
+      const compose::DeployFileSet *other = nullptr;
+      const compose::DeployFileSet *same = nullptr;
+      for (auto &s : m.deploy_sets) {
+        if (s.files.empty() || mains.empty())
+          continue;
+        bool shares = std::find(s.files.begin(), s.files.end(), mains.front()) != s.files.end();
+        if (!shares)
+          continue;
+        if (s.files == mains)
+          same = &s;
+        else if (!other)
+          other = &s;
+      }
+      if (other && !same)
+        run.emit(Status::fail, p.name,
+                 "--compose names " + files_text(mains) + " but the deployment (" + other->how +
+                     " at " + other->source + ":" + std::to_string(other->line) + ") uses " +
+                     files_text(other->files) + ": the audit judges a project nobody runs",
+                 {Evidence{other->source, other->line, files_text(other->files), files_text(mains),
+                           p.name}});
+      else
+        run.emit(Status::pass, p.name,
+                 same ? "--compose names the files the deployment uses (" + same->source + ":" +
+                            std::to_string(same->line) + ")"
+                      : "--compose names " + files_text(mains) +
+                            "; no deploy script, unit or COMPOSE_FILE in the target names "
+                            "another set for them",
+                 {same ? Evidence{same->source, same->line, files_text(mains),
+                                  files_text(same->files), p.name}
+                       : Evidence{mains.front(), 0, files_text(mains), "", p.name}});
+      continue;
+    }
+    if (o.kind == ProjectOrigin::Kind::default_files) {
+      run.emit(Status::pass, p.name,
+               "no deploy script, systemd unit or COMPOSE_FILE names the files of " + p.directory +
+                   ": the files Compose picks there by default are audited (" + files_text(mains) +
+                   ")",
+               {Evidence{mains.front(), 0, files_text(mains), "", p.name}});
+      continue;
+    }
+    const compose::DeployFileSet &s = *o.deploy;
+    if (!o.missing.empty()) {
+      run.emit(Status::fail, p.name,
+               s.how + " at " + s.source + ":" + std::to_string(s.line) + " names " +
+                   join(o.missing, ", ") + ", which does not exist: the deployment fails",
+               {Evidence{s.source, s.line, files_text(s.files), "files that exist", p.name}});
+      continue;
+    }
+    if (!p.valid()) {
+      std::string first;
+      for (auto &d : p.diagnostics)
+        if (d.level == compose::Diagnostic::Level::error) {
+          first = p.at(d.loc) + ": " + d.message;
+          break;
+        }
+      run.emit(Status::fail, p.name,
+               "the files " + s.how + " at " + s.source + ":" + std::to_string(s.line) +
+                   " names do not merge into a valid project: " + first,
+               {Evidence{s.source, s.line, files_text(s.files), "a valid merged project", p.name}});
+      continue;
+    }
+    run.emit(Status::pass, p.name,
+             "audited as the deployment runs it: " + s.how + " at " + s.source + ":" +
+                 std::to_string(s.line) + " with " + files_text(s.files),
+             {Evidence{s.source, s.line, files_text(s.files), files_text(s.files), p.name}});
+  }
+}
+
+// --- security options, devices, ports, restarts, propagation ---------------------
+
+// security_opt items as (key, value): "seccomp:unconfined", "seccomp=x",
+// "label:type:spc_t" (docker/cli opts: the first ':' or '=' splits).
+std::pair<std::string, std::string> security_opt(const std::string &raw) {
+  std::string s(trim(raw));
+  size_t c = s.find_first_of(":=");
+  if (c == std::string::npos)
+    return {lower(s), ""};
+  return {lower(s.substr(0, c)), s.substr(c + 1)};
+}
+
+void no_unconfined_seccomp(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    for (auto *i : items_of(svc.find("security_opt"))) {
+      auto [k, v] = security_opt(i->str());
+      if (k == "seccomp" && lower(v) == "unconfined")
+        bad.push_back(
+            ev(p, i->where(), i->str(), "the default seccomp profile (or a custom one)", n));
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " runs without a seccomp filter (every system call reachable)",
+               bad);
+    else
+      run.emit(Status::pass, subject(p, n), "service " + n + " keeps a seccomp profile",
+               {ev(p, svc.find("security_opt") ? svc.find("security_opt")->where() : svc.key_loc,
+                   "no seccomp:unconfined", "no seccomp:unconfined", n)});
+  });
+}
+
+void no_unconfined_mac(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    for (auto *i : items_of(svc.find("security_opt"))) {
+      auto [k, v] = security_opt(i->str());
+      std::string lv = lower(v);
+      if ((k == "apparmor" && lv == "unconfined") || (k == "label" && lv == "disable") ||
+          (k == "label" && lv == "type:spc_t"))
+        bad.push_back(ev(p, i->where(), i->str(), "the default AppArmor/SELinux confinement", n));
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " turns off its AppArmor or SELinux confinement", bad);
+    else
+      run.emit(Status::pass, subject(p, n), "service " + n + " keeps its MAC confinement",
+               {ev(p, svc.find("security_opt") ? svc.find("security_opt")->where() : svc.key_loc,
+                   "no apparmor:unconfined / label:disable", "confined", n)});
+  });
+}
+
+void no_host_devices(CheckRun &run) {
+  std::set<std::string> allowed;
+  for (auto &d : run.param_list("allowed"))
+    allowed.insert(d);
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    for (auto *i : items_of(svc.find("devices"))) {
+      std::string src;
+      if (i->is_mapping())
+        src = i->find("source") ? i->find("source")->str() : "";
+      else
+        src = split(i->str(), ':', true).front();
+      if (!allowed.count(src))
+        bad.push_back(
+            ev(p, i->where(), "devices: " + (i->is_mapping() ? src : i->str()),
+               allowed.empty()
+                   ? "no host device"
+                   : "only " + join(std::vector<std::string>(allowed.begin(), allowed.end()), ", "),
+               n));
+    }
+    for (auto *i : items_of(svc.find("device_cgroup_rules")))
+      if (!allowed.count(i->str()))
+        bad.push_back(
+            ev(p, i->where(), "device_cgroup_rules: " + i->str(), "no device cgroup rule", n));
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " is given host devices beyond the allowed list", bad);
+    else
+      run.emit(Status::pass, subject(p, n),
+               svc.find("devices") ? "service " + n + " is given only allowed devices"
+                                   : "service " + n + " is given no host device",
+               {ev(p, svc.find("devices") ? svc.find("devices")->where() : svc.key_loc,
+                   "no device beyond the list", "no host devices", n)});
+  });
+}
+
+// "443/tcp" or "443" (any protocol) in the list.
+bool public_port_allowed(const std::vector<std::string> &list, const compose::Port &pt) {
+  std::string port = pt.published.empty() ? pt.target : pt.published;
+  for (auto &e : list) {
+    size_t sl = e.find('/');
+    std::string num = e.substr(0, sl);
+    std::string proto = sl == std::string::npos ? "" : lower(e.substr(sl + 1));
+    if (num == port && (proto.empty() || proto == pt.protocol))
+      return true;
+  }
+  return false;
+}
+
+void ports_bound_to_interface(CheckRun &run) {
+  std::vector<std::string> public_ports = run.param_list("public-ports");
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    std::vector<Evidence> bad;
+    size_t count = 0;
+    for (auto *i : items_of(svc.find("ports"))) {
+      auto ps = compose::parse_port(*i);
+      if (!ps)
+        continue;
+      for (auto &pt : *ps) {
+        ++count;
+        if (!all_interfaces(pt.host_ip) || public_port_allowed(public_ports, pt))
+          continue;
+        bad.push_back(
+            ev(p, pt.loc,
+               (pt.published.empty() ? "an ephemeral host port" : pt.published) +
+                   std::string(" -> ") + pt.target + "/" + pt.protocol + " on every interface",
+               "a host address (\"127.0.0.1:" + (pt.published.empty() ? pt.target : pt.published) +
+                   ":" + pt.target + "\") or a port of the public list",
+               n));
+      }
+    }
+    if (!bad.empty())
+      run.emit(Status::fail, subject(p, n),
+               "service " + n + " publishes ports on every interface that are not public by design",
+               bad);
+    else
+      run.emit(count ? Status::pass : Status::not_applicable, subject(p, n),
+               count ? "service " + n +
+                           "'s published ports name a host address or are public by design"
+                     : "service " + n + " publishes no port",
+               {ev(p, svc.find("ports") ? svc.find("ports")->where() : svc.key_loc,
+                   count ? "ports bound" : "no ports", "ports bound to an interface", n)});
+  });
+}
+
+void restart_policy(CheckRun &run) {
+  each_service(run, [&](const Project &p, const ProjectExtras &, const std::string &n,
+                        const Value &svc) {
+    // A swarm stack ignores `restart:` and applies deploy.restart_policy
+    // (default: any condition, unlimited attempts).
+    if (const Value *d = svc.find("deploy"))
+      if (const Value *rp = d->find("restart_policy"); rp && rp->is_mapping()) {
+        const Value *ma = rp->find("max_attempts");
+        const Value *cond = rp->find("condition");
+        bool none = cond && lower(cond->str()) == "none";
+        bool ok = (ma && !ma->str().empty() && ma->str() != "0") && !none;
+        run.emit(ok ? Status::pass : Status::fail, subject(p, n),
+                 ok ? "service " + n + " restarts at most " + ma->str() +
+                          " times (deploy.restart_policy)"
+                 : none ? "service " + n + "'s deploy.restart_policy never restarts it"
+                        : "service " + n +
+                              "'s deploy.restart_policy sets no max_attempts (restarts forever)",
+                 {ev(p, ma ? ma->where() : (cond ? cond->where() : rp->key_loc),
+                     ma ? "max_attempts: " + ma->str() : "max_attempts: not set",
+                     "deploy.restart_policy: {condition: on-failure, max_attempts: 5}", n)});
+        return;
+      }
+    const Value *r = svc.find("restart");
+    std::string v = r ? lower(std::string(trim(r->str()))) : "";
+    bool ok = v == "unless-stopped";
+    std::string why;
+    if (starts_with(v, "on-failure:")) {
+      std::string count = v.substr(std::strlen("on-failure:"));
+      ok = !count.empty() && count != "0" &&
+           count.find_first_not_of("0123456789") == std::string::npos;
+      why = ok ? "" : "on-failure with an unusable count";
+    } else if (v == "on-failure")
+      why = "on-failure without a limit restarts a crashing container forever";
+    else if (v == "always")
+      why = "always restarts even a container stopped on purpose, without a limit";
+    else if (v.empty() || v == "no")
+      why = "it is not restarted after a failure or a reboot";
+    else if (!ok)
+      why = "restart: " + v + " is not a restart policy";
+    run.emit(ok ? Status::pass : Status::fail, subject(p, n),
+             ok ? "service " + n + " restarts with " + r->str()
+                : "service " + n +
+                      (r ? " sets restart: " + r->str() : std::string(" sets no restart policy")) +
+                      ": " + why + (r ? "" : "; the line is where the service is defined"),
+             {ev(p, r ? r->where() : svc.key_loc, r ? "restart: " + r->str() : "restart: not set",
+                 "restart: on-failure:5 or unless-stopped", n)});
+  });
+}
+
+void mount_propagation(CheckRun &run) {
+  static const std::set<std::string> k_shared = {"shared", "rshared", "slave", "rslave"};
+  each_service(
+      run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        std::vector<Evidence> bad;
+        for (auto *i : items_of(svc.find("volumes"))) {
+          std::string prop;
+          if (i->is_mapping()) {
+            if (const Value *b = i->find("bind"))
+              if (const Value *pr = b->find("propagation"))
+                prop = lower(pr->str());
+          } else if (auto m = compose::parse_volume(*i)) {
+            for (auto &o : split(m->options, ','))
+              if (k_shared.count(lower(o)))
+                prop = lower(o);
+          }
+          if (k_shared.count(prop))
+            bad.push_back(ev(p, i->where(),
+                             (i->is_mapping() ? "bind.propagation: " : "volume ") +
+                                 (i->is_mapping() ? prop : i->str()),
+                             "private or rprivate (the default)", n));
+        }
+        if (!bad.empty())
+          run.emit(Status::fail, subject(p, n),
+                   "service " + n + " shares mount events with the host (shared/slave propagation)",
+                   bad);
+        else
+          run.emit(Status::pass, subject(p, n), "service " + n + " has no shared mount propagation",
+                   {ev(p, svc.find("volumes") ? svc.find("volumes")->where() : svc.key_loc,
+                       "private propagation", "private propagation", n)});
+      });
 }
 
 // --- dockerd
@@ -1460,6 +2057,13 @@ constexpr CheckImpl k_checks[] = {
     {"network.encrypted-overlay", encrypted_overlay},
     {"docker.daemon-hardening", daemon_hardening},
     {"docker.image-vulnerability-scan", image_vulnerability_scan},
+    {"container.deploy-file-set", deploy_file_set},
+    {"container.no-unconfined-seccomp", no_unconfined_seccomp},
+    {"container.no-unconfined-mac", no_unconfined_mac},
+    {"container.no-host-devices", no_host_devices},
+    {"container.ports-bound-to-interface", ports_bound_to_interface},
+    {"container.restart-policy", restart_policy},
+    {"container.mount-propagation", mount_propagation},
 };
 
 nlohmann::ordered_json value_json(const Project &p, const Value &v) {

@@ -12,9 +12,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
+namespace bulwark::embedded {
+std::string_view compose_spec_keys(); // data/compose/spec-keys.yaml
+}
 
 namespace bulwark::compose {
 
@@ -60,6 +64,14 @@ std::string Project::at(Loc l) const {
 }
 std::string Project::at(const SourceLocation &s) const {
   return s.path + ":" + std::to_string(s.line);
+}
+std::string Project::resolve(Loc l, const std::string &path) const {
+  if (path.empty() || path[0] == '/')
+    return path;
+  std::string dir = l.file >= 0 && static_cast<size_t>(l.file) < file_dirs.size()
+                        ? file_dirs[static_cast<size_t>(l.file)]
+                        : directory;
+  return join_path(dir, path);
 }
 const Value *Project::services() const {
   const Value *s = root.find("services");
@@ -264,9 +276,67 @@ std::string merge_key(std::string_view field, const Value &item) {
 
 namespace {
 
+// The text with every line that starts (after blanks) with `]` or `}`
+// while a flow collection is open indented one column deeper than the line
+// that opened the outermost collection; nullopt when there is none. Quotes
+// and comments are skipped as YAML's flow context has them.
+std::optional<std::string> indent_flow_closers(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  int depth = 0;
+  size_t open_indent = 0;
+  bool changed = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+    size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string_view::npos)
+      indent = line.size();
+    if (depth > 0 && indent < line.size() && (line[indent] == ']' || line[indent] == '}') &&
+        indent <= open_indent) {
+      out.append(open_indent + 1 - indent, ' ');
+      changed = true;
+    }
+    char quote = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (quote) {
+        if (c == quote) {
+          if (quote == '\'' && i + 1 < line.size() && line[i + 1] == '\'')
+            ++i;
+          else
+            quote = 0;
+        } else if (c == '\\' && quote == '"')
+          ++i;
+        continue;
+      }
+      if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t'))
+        break;
+      if ((c == '"' || c == '\'') && (depth > 0 || i == 0 || line[i - 1] == ' '))
+        quote = c;
+      else if (c == '[' || c == '{') {
+        if (depth == 0)
+          open_indent = indent;
+        ++depth;
+      } else if ((c == ']' || c == '}') && depth > 0)
+        --depth;
+    }
+    out.append(line);
+    if (nl == std::string_view::npos)
+      break;
+    out += '\n';
+    pos = nl + 1;
+  }
+  if (!changed)
+    return std::nullopt;
+  return out;
+}
+
 class Loader {
 public:
-  Loader(const Reader &reader, Project &p) : m_reader(reader), m_p(p) {}
+  Loader(const Reader &reader, Project &p) : m_reader(reader), m_p(p), m_vars(&p.variables) {}
 
   void diag(Diagnostic::Level lv, std::string msg, Loc loc) {
     // Bounded: a hostile file must not grow the list without end.
@@ -300,12 +370,60 @@ public:
     return std::nullopt;
   }
 
+  // The index of `path` in Project::files; a new file resolves its
+  // relative paths against the directory being loaded (m_dir).
   int file_index(const std::string &path) {
     for (size_t i = 0; i < m_p.files.size(); ++i)
       if (m_p.files[i] == path)
         return static_cast<int>(i);
     m_p.files.push_back(path);
+    m_p.file_dirs.push_back(m_dir.empty() ? dirname_of(path) : m_dir);
     return static_cast<int>(m_p.files.size() - 1);
+  }
+  std::string dir_of(int fi) const { return m_p.file_dirs[static_cast<size_t>(fi)]; }
+  void set_dir(std::string d) { m_dir = std::move(d); }
+
+  // Reads env files as compose-go's dotenv.GetEnvFromFile: each value
+  // interpolated with the values before it and `env` over them. Entries
+  // already in `env` are not replaced (`env` wins). `implicit`: a missing
+  // file is no error (a project's own .env).
+  void read_env_files(const std::vector<std::string> &files, bool implicit,
+                      const std::map<std::string, std::string> &env,
+                      std::map<std::string, std::string> &out, std::vector<std::string> *read) {
+    std::map<std::string, std::string> scope = env;
+    for (auto &ef : files) {
+      auto text = m_reader.read(ef, dotenv::k_max_dotenv_bytes);
+      if (!text.ok() && implicit && text.error().not_found())
+        continue; // no .env: nothing to read
+      int fi = file_index(ef);
+      if (!text.ok()) {
+        error("cannot read env file: " + text.error().message, {fi, 0});
+        continue;
+      }
+      if (read)
+        read->push_back(ef);
+      dotenv::DotenvFile df = dotenv::parse_dotenv_text(ef, *text);
+      for (auto &d : df.diagnostics)
+        diag(Diagnostic::Level::warning, d.message, {fi, d.loc.line});
+      for (auto &e : df.entries) {
+        if (!e.has_value) {
+          if (auto it = env.find(e.key); it != env.end())
+            out[e.key] = it->second;
+          continue;
+        }
+        std::string value = e.value;
+        if (e.quoting != dotenv::Quoting::single) {
+          auto r = interpolate_budgeted(e.value, scope, nullptr, {fi, e.loc.line});
+          if (!r)
+            return; // the budget is spent: one error says where
+          if (r->ok())
+            value = std::move(**r);
+        }
+        if (!env.count(e.key))
+          scope[e.key] = value;
+        out[e.key] = std::move(value);
+      }
+    }
   }
 
   // One file through steps 1-3: nullopt when it cannot be read or parsed.
@@ -319,6 +437,15 @@ public:
     yaml::ParseOptions po;
     po.max_nodes = k_max_nodes;
     auto docs = yaml::parse_documents(*text, path, po);
+    if (!docs.ok()) {
+      // go-yaml (and libyaml) accept a flow collection whose closing
+      // bracket sits left of its items; libfyaml does not. Retry once with
+      // such closers moved right: lines keep their numbers, and a file
+      // that fails for another reason fails with its first error.
+      if (auto fixed = indent_flow_closers(*text))
+        if (auto again = yaml::parse_documents(*fixed, path, po); again.ok())
+          docs = std::move(again);
+    }
     if (!docs.ok()) {
       error(docs.error().message, {fi, docs.error().line});
       return std::nullopt;
@@ -417,7 +544,7 @@ public:
         return;
       std::vector<std::string> unset;
       Loc at{fi, v.where().line};
-      auto budgeted = interpolate_budgeted(v.scalar, m_p.variables, &unset, at);
+      auto budgeted = interpolate_budgeted(v.scalar, *m_vars, &unset, at);
       if (!budgeted)
         return;
       auto &r = *budgeted;
@@ -555,14 +682,21 @@ public:
       error("include must be a list", at);
       return;
     }
+    // compose-go loader/include.go: paths, project_directory and env_file
+    // are relative to the including project's directory; the included
+    // project is its own project (its directory is its first file's unless
+    // project_directory says otherwise, its .env is its own, under the
+    // including project's variables, which win: types.Mapping.Merge).
+    // A copy: loading the included files grows file_dirs.
+    const std::string here = dir_of(file_index(path));
     for (auto &item : inc.items) {
       std::vector<std::string> paths;
       const Value *p = item.is_mapping() ? item.find("path") : &item;
       if (p && p->is_scalar())
-        paths.push_back(join_path(dirname_of(path), p->scalar));
+        paths.push_back(join_path(here, p->scalar));
       else if (p && p->is_sequence())
         for (auto &s : p->items)
-          paths.push_back(join_path(dirname_of(path), s.str()));
+          paths.push_back(join_path(here, s.str()));
       if (paths.empty()) {
         error("include entry without a path", item.where());
         continue;
@@ -575,9 +709,38 @@ public:
         error("include loop: " + paths.front() + " includes itself", item.where());
         continue;
       }
+      std::string project_dir = dirname_of(paths.front());
+      std::vector<std::string> env_files;
+      if (item.is_mapping()) {
+        if (const Value *pd = item.find("project_directory"); pd && !pd->str().empty())
+          project_dir = join_path(here, pd->str());
+        if (const Value *ef = item.find("env_file")) {
+          if (ef->is_scalar())
+            env_files.push_back(join_path(here, ef->scalar));
+          for (auto &e : ef->items)
+            if (e.str() != "/dev/null")
+              env_files.push_back(join_path(here, e.str()));
+        }
+      }
+      bool implicit = env_files.empty();
+      if (implicit)
+        env_files.push_back(join_path(project_dir, ".env"));
+      // m_vars is the including project's scope; it wins over the .env.
+      auto vars = std::make_unique<std::map<std::string, std::string>>();
+      std::map<std::string, std::string> own;
+      read_env_files(env_files, implicit, *m_vars, own, nullptr);
+      *vars = *m_vars;
+      for (auto &[k, v] : own)
+        vars->emplace(k, v);
+      const auto *saved_vars = m_vars;
+      std::string saved_dir = m_dir;
+      m_vars = vars.get();
+      m_dir = project_dir;
       m_include_stack.push_back(path);
       Value sub = load_files(paths, depth + 1);
       m_include_stack.pop_back();
+      m_vars = saved_vars;
+      m_dir = saved_dir;
       for (const char *kind : {"services", "networks", "volumes", "secrets", "configs"}) {
         Value *from = sub.find(kind);
         if (!from || !from->is_mapping())
@@ -590,15 +753,28 @@ public:
         }
         if (!to->is_mapping())
           continue;
+        std::string singular = std::string(kind).substr(0, std::strlen(kind) - 1);
         for (auto &[n, v] : from->entries) {
-          if (const Value *mine = to->find(n)) {
-            error(std::string(kind).substr(0, std::strlen(kind) - 1) + " " + n +
-                      " imported by include conflicts with its definition at " +
-                      m_p.at(mine->key_loc),
-                  item.where());
+          Value *mine = to->find(n);
+          if (!mine) {
+            to->entries.emplace_back(n, std::move(v));
             continue;
           }
-          to->entries.emplace_back(n, std::move(v));
+          // compose-go >= 2.10 (Docker Compose v5) merges the local
+          // definition over the imported one (importResource); older
+          // releases rejected the file. We follow the newest and say so.
+          diag(Diagnostic::Level::warning,
+               singular + " " + n + " is defined at " + m_p.at(mine->key_loc) +
+                   " and imported by include: the local definition is merged over the "
+                   "imported one (compose-go >= 2.10, Docker Compose v5; older Compose "
+                   "releases reject this project)",
+               item.where());
+          Loc own_key = mine->key_loc;
+          Value merged = std::move(v);
+          merge(merged, std::move(*mine), std::string(kind) == "services" ? "services.*" : "",
+                std::string(kind) == "services" ? n : "");
+          merged.key_loc = own_key;
+          *mine = std::move(merged);
         }
       }
     }
@@ -632,10 +808,15 @@ public:
     const Value *base_root = &file_root;
     std::string base_path = path;
     if (!base_file.empty()) {
-      base_path = join_path(dirname_of(path), base_file);
+      base_path = join_path(dir_of(file_index(path)), base_file);
       auto it = m_extends_cache.find(base_path);
       if (it == m_extends_cache.end()) {
+        // compose-go loader/extends.go: the other file's relative paths
+        // resolve against its own directory.
+        std::string saved_dir = m_dir;
+        m_dir = dirname_of(base_path);
         auto loaded = load_file(base_path, k_max_include_depth);
+        m_dir = saved_dir;
         if (!loaded) {
           error("extends: cannot load " + base_path, at);
           return std::nullopt;
@@ -698,6 +879,12 @@ public:
       return;
     }
     over.tag.clear();
+    // compose-go override.MergeYaml: a null in the override keeps the base
+    // value (`privileged:` with no value does not undo `privileged: true`).
+    // Not in the KEY=VALUE maps, where a bare KEY means "from the shell"
+    // and merges as a sequence item (mergeToSequence).
+    if (over.is_null() && !base.is_null() && !in_key_value_map(path))
+      return;
     if (base.kind != over.kind || over.is_scalar() || over.is_null()) {
       base = std::move(over);
       return;
@@ -765,6 +952,19 @@ public:
     }
   }
 
+  // A key of environment, labels, sysctls, annotations or build.args.
+  static bool in_key_value_map(const std::string &path) {
+    size_t dot = path.rfind('.');
+    if (dot == std::string::npos)
+      return false;
+    std::string parent = path.substr(0, dot);
+    for (const char *m : {"services.*.environment", "services.*.labels", "services.*.sysctls",
+                          "services.*.annotations", "services.*.build.args"})
+      if (parent == m)
+        return true;
+    return false;
+  }
+
   static void strip_tags(Value &v) {
     v.tag.clear();
     for (auto &i : v.items)
@@ -802,6 +1002,10 @@ public:
 private:
   const Reader &m_reader;
   Project &m_p;
+  // The variables the file being loaded is interpolated with: the
+  // project's, or an included project's (its own .env under the parent's).
+  const std::map<std::string, std::string> *m_vars;
+  std::string m_dir; // the directory relative paths of new files resolve against
   std::map<std::string, Value> m_extends_cache;
   std::vector<std::string> m_include_stack;
   size_t m_interpolation_left = k_max_interpolated_bytes;
@@ -816,7 +1020,68 @@ std::string project_name_from(const std::string &s) {
   return out;
 }
 
-void validate(Loader &ld, Project &p) {
+// The compose specification's key sets (data/compose/spec-keys.yaml,
+// generated from compose-go's schema/compose-spec.json): path -> keys.
+const std::map<std::string, std::set<std::string>> &spec_keys() {
+  static const std::map<std::string, std::set<std::string>> keys = [] {
+    std::map<std::string, std::set<std::string>> out;
+    auto doc = yaml::parse(embedded::compose_spec_keys(), "data/compose/spec-keys.yaml");
+    if (!doc.ok())
+      throw FatalError("data/compose/spec-keys.yaml: " + doc.error().message, 3);
+    if (const yaml::Node *objs = doc->find("objects"))
+      for (auto &[path, list] : objs->entries)
+        for (auto &k : list.items)
+          out[path].insert(k.scalar);
+    return out;
+  }();
+  return keys;
+}
+
+// An unknown key is an error, as `docker compose config` rejects it
+// ("additional properties 'privilege' not allowed"): a misspelt
+// `privilege:` or `cap-add:` would otherwise be ignored and the service
+// judged by what it does not say. x- extensions are allowed everywhere the
+// specification allows them.
+void validate_keys(Loader &ld, const Value &v, const std::string &path, const std::string &shown) {
+  if (v.is_mapping()) {
+    const auto &keys = spec_keys();
+    auto it = keys.find(path);
+    for (auto &[k, c] : v.entries) {
+      std::string at = shown.empty() ? k : shown + "." + k;
+      if (it != keys.end() && !it->second.count(k) && !starts_with(k, "x-")) {
+        ld.error((shown.empty() ? std::string("the top level") : shown) + ": key '" + k +
+                     "' is not allowed by the compose specification (docker compose config "
+                     "rejects the file; a misspelt setting takes no effect)",
+                 c.key_loc.line ? c.key_loc : c.where());
+        continue;
+      }
+      if (starts_with(k, "x-"))
+        continue;
+      std::string sub = path.empty() ? k : path + "." + k;
+      // Names of services, networks, volumes... match "*" in the key sets.
+      if (path == "" && (k == "services" || k == "networks" || k == "volumes" || k == "secrets" ||
+                         k == "configs" || k == "models")) {
+        if (c.is_mapping())
+          for (auto &[n, d] : c.entries)
+            validate_keys(ld, d, k + ".*", k + "." + n);
+        continue;
+      }
+      if (keys.count(sub + ".*") && c.is_mapping()) {
+        for (auto &[n, d] : c.entries)
+          validate_keys(ld, d, sub + ".*", at + "." + n);
+        continue;
+      }
+      validate_keys(ld, c, sub, at);
+    }
+    return;
+  }
+  if (v.is_sequence())
+    for (size_t i = 0; i < v.items.size(); ++i)
+      validate_keys(ld, v.items[i], path + "[]", shown + "[" + std::to_string(i) + "]");
+}
+
+void validate(Loader &ld, Project &p, const Reader &reader) {
+  validate_keys(ld, p.root, "", "");
   const Value *svcs = p.root.find("services");
   if (!svcs)
     return;
@@ -825,6 +1090,37 @@ void validate(Loader &ld, Project &p) {
       continue;
     if (!svc.find("image") && !svc.find("build"))
       ld.error("service " + name + " has neither an image nor a build context", svc.key_loc);
+    // compose-go loader: a missing env_file is an error unless the entry
+    // says `required: false`.
+    if (const Value *ef = svc.find("env_file")) {
+      std::vector<const Value *> items;
+      if (ef->is_sequence())
+        for (auto &i : ef->items)
+          items.push_back(&i);
+      else
+        items.push_back(ef);
+      for (const Value *i : items) {
+        const Value *pv = i->is_mapping() ? i->find("path") : i;
+        if (!pv || !pv->is_scalar() || pv->scalar.empty())
+          continue;
+        bool required = true;
+        if (i->is_mapping())
+          if (const Value *r = i->find("required"); r && r->is_scalar())
+            required = !(lower(r->scalar) == "false" || r->scalar == "0" ||
+                         lower(r->scalar) == "no" || lower(r->scalar) == "off");
+        std::string path = p.resolve(pv->where(), pv->scalar);
+        auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
+        if (text.ok() || (!required && text.error().not_found()))
+          continue;
+        ld.error("service " + name + ": env_file " + path +
+                     (text.error().not_found() ? " does not exist"
+                                               : " cannot be read: " + text.error().message) +
+                     (text.error().not_found() ? " (compose refuses to start the service; "
+                                                 "`required: false` makes it optional)"
+                                               : ""),
+                 pv->where());
+      }
+    }
   }
 }
 
@@ -837,6 +1133,10 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
     return p;
   p.directory = dirname_of(files.front());
   Loader ld(reader, p);
+  // Every -f file resolves relative paths against the project directory
+  // (the first file's), not its own folder: compose-go's loader resolves
+  // the merged model against the working directory.
+  ld.set_dir(p.directory);
   p.main_files = files.size();
   for (auto &f : files)
     ld.file_index(f);
@@ -854,46 +1154,12 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
   bool implicit = env_files.empty();
   if (implicit)
     env_files.push_back(join_path(p.directory, ".env"));
-  // What a .env value sees: the values before it, the environment over them
-  // (kept up to date, not copied per entry: that was quadratic).
-  std::map<std::string, std::string> scope = env;
-  for (auto &ef : env_files) {
-    auto text = reader.read(ef, dotenv::k_max_dotenv_bytes);
-    if (!text.ok() && implicit && text.error().not_found())
-      continue; // no .env: nothing to read
-    int fi = ld.file_index(ef);
-    if (!text.ok()) {
-      ld.error("cannot read env file: " + text.error().message, {fi, 0});
-      continue;
-    }
-    p.env_files.push_back(ef);
-    dotenv::DotenvFile df = dotenv::parse_dotenv_text(ef, *text);
-    for (auto &d : df.diagnostics)
-      ld.diag(Diagnostic::Level::warning, d.message, {fi, d.loc.line});
-    for (auto &e : df.entries) {
-      if (!e.has_value) {
-        if (auto it = env.find(e.key); it != env.end())
-          p.variables[e.key] = it->second;
-        continue;
-      }
-      std::string value = e.value;
-      if (e.quoting != dotenv::Quoting::single) {
-        auto r = ld.interpolate_budgeted(e.value, scope, nullptr, {fi, e.loc.line});
-        if (!r)
-          break; // the budget is spent: one error says where
-        if (r->ok())
-          value = std::move(**r);
-      }
-      if (!env.count(e.key))
-        scope[e.key] = value;
-      p.variables[e.key] = std::move(value);
-    }
-  }
+  ld.read_env_files(env_files, implicit, env, p.variables, &p.env_files);
   for (auto &[k, v] : env)
     p.variables[k] = v;
 
   p.root = ld.load_files(files, 0);
-  validate(ld, p);
+  validate(ld, p, reader);
 
   std::string name;
   if (auto it = p.variables.find("COMPOSE_PROJECT_NAME"); it != p.variables.end())
@@ -918,6 +1184,9 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
 std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth) {
   static const char *k_names[] = {"compose.yaml", "compose.yml", "docker-compose.yml",
                                   "docker-compose.yaml"};
+  static const char *k_overrides[] = {"compose.override.yml", "compose.override.yaml",
+                                      "docker-compose.override.yml",
+                                      "docker-compose.override.yaml"};
   static const std::set<std::string> k_skip = {"node_modules",  ".git",        "proc",
                                                "sys",           "dev",         ".cache",
                                                "site-packages", "__pycache__", "vendor"};
@@ -950,17 +1219,17 @@ std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth) 
         if (!fst.ok() || fst->type != FileInfo::Type::regular)
           continue;
         std::vector<std::string> project = {f};
-        std::string base(n);
-        std::string ext = base.substr(base.rfind('.'));
-        std::string stem = base.substr(0, base.rfind('.'));
-        for (const char *e : {".yaml", ".yml"}) {
-          std::string o = stem + ".override" + e;
+        // compose-go cli/options.go WithDefaultConfigPath: the first
+        // override of DefaultOverrideFileNames that exists, whatever the
+        // main file is called (docker-compose.yaml + compose.override.yaml).
+        for (const char *o : k_overrides)
           if (have.count(o)) {
-            project.push_back(dir + "/" + o);
-            break;
+            auto ost = fs.stat(dir + "/" + o);
+            if (ost.ok() && ost->type == FileInfo::Type::regular) {
+              project.push_back(dir + "/" + o);
+              break;
+            }
           }
-        }
-        (void)ext;
         out.push_back(std::move(project));
         break;
       }

@@ -10,6 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
+
 using namespace bulwark;
 using bulwark::test::TempRoot;
 
@@ -249,10 +256,12 @@ TEST(ContainerChecks, HostNamespacesSocketAndSensitiveMounts) {
   EXPECT_EQ(a.get("container.no-host-namespaces", "app/s").evidence.size(), 2u);
   expect_at(a.get("container.no-docker-socket", "app/s"), Status::fail, "/srv/app/compose.yaml", 7);
   const Finding &sm = a.get("container.sensitive-mounts", "app/s");
-  expect_at(sm, Status::fail, "/srv/app/compose.yaml", 8);
-  EXPECT_EQ(sm.evidence.size(), 1u); // /proc is read-only
-  One ok("    image: x:1\n    volumes:\n      - type: bind\n        source: /etc\n"
-         "        target: /e\n        read_only: true\n");
+  // The socket is under /var/run; /proc read-only counts too: it still
+  // discloses the host.
+  expect_at(sm, Status::fail, "/srv/app/compose.yaml", 7);
+  EXPECT_EQ(sm.evidence.size(), 3u);
+  One ok("    image: x:1\n    volumes:\n      - type: bind\n        source: /etc/localtime\n"
+         "        target: /etc/localtime\n        read_only: true\n");
   Audit b = ok.run();
   expect_at(b.get("container.sensitive-mounts", "app/s"), Status::pass, "/srv/app/compose.yaml", 2);
   expect_at(b.get("container.no-docker-socket", "app/s"), Status::pass, "/srv/app/compose.yaml", 2);
@@ -385,8 +394,9 @@ networks:
   expect_at(b.get("network.internal", "app/db"), Status::pass, "/srv/app/compose.yaml", 12);
   expect_at(b.get("network.encrypted-overlay", "app/network mesh"), Status::pass,
             "/srv/app/compose.yaml", 16);
-  // web shares "back" with db, and web publishes: the tiers are not separated.
-  expect_at(b.get("network.segmentation", "app"), Status::fail, "/srv/app/compose.yaml", 8);
+  // web publishes and bridges front and the internal back network with db:
+  // the segmented three-tier layout (issue 15), which passes.
+  expect_at(b.get("network.segmentation", "app"), Status::pass, "/srv/app/compose.yaml", 9);
 }
 
 TEST(ContainerChecks, DaemonJson) {
@@ -435,4 +445,312 @@ TEST(ContainerChecks, FactsComposePrintsLocations) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("docker-compose.security.yml:8"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"read_only\""), std::string::npos);
+}
+
+TEST(ContainerChecks, SeccompAndMacUnconfined) {
+  One o("    image: x:1\n    security_opt:\n      - no-new-privileges:true\n"
+        "      - seccomp=unconfined\n      - apparmor:unconfined\n      - label=disable\n");
+  Audit a = o.run();
+  expect_at(a.get("container.no-unconfined-seccomp", "app/s"), Status::fail,
+            "/srv/app/compose.yaml", 6);
+  const Finding &mac = a.get("container.no-unconfined-mac", "app/s");
+  expect_at(mac, Status::fail, "/srv/app/compose.yaml", 7);
+  EXPECT_EQ(mac.evidence.size(), 2u);
+  // Right: the default profiles, or a custom seccomp profile file.
+  One ok("    image: x:1\n    security_opt:\n      - no-new-privileges:true\n"
+         "      - seccomp:/etc/docker/seccomp.json\n      - apparmor:docker-default\n"
+         "      - label:type:container_t\n");
+  Audit b = ok.run();
+  EXPECT_EQ(b.get("container.no-unconfined-seccomp", "app/s").status, Status::pass);
+  EXPECT_EQ(b.get("container.no-unconfined-mac", "app/s").status, Status::pass);
+  One spc("    image: x:1\n    security_opt: [\"label:type:spc_t\"]\n");
+  EXPECT_EQ(spc.run().get("container.no-unconfined-mac", "app/s").status, Status::fail);
+}
+
+TEST(ContainerChecks, HostDevicesAgainstTheProfileAllowList) {
+  One vpn("    image: x:1\n    devices:\n      - /dev/net/tun:/dev/net/tun\n");
+  // Guide 000's VPN server needs the tun device: vpn-production allows it.
+  EXPECT_EQ(vpn.run("vpn-production").get("container.no-host-devices", "app/s").status,
+            Status::pass);
+  expect_at(vpn.run("baseline").get("container.no-host-devices", "app/s"), Status::fail,
+            "/srv/app/compose.yaml", 5);
+  One disk("    image: x:1\n    devices:\n      - source: /dev/sda\n        target: /dev/sda\n"
+           "        permissions: rwm\n    device_cgroup_rules: ['b 8:* rmw']\n");
+  Audit disk_result = disk.run("vpn-production");
+  const Finding &f = disk_result.get("container.no-host-devices", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 5);
+  EXPECT_EQ(f.evidence.size(), 2u);
+  One none("    image: x:1\n");
+  EXPECT_EQ(none.run().get("container.no-host-devices", "app/s").status, Status::pass);
+}
+
+TEST(ContainerChecks, PortsBoundToAnInterface) {
+  One o("    image: x:1\n    ports:\n      - '443:443'\n      - '443:443/udp'\n"
+        "      - '8080:80'\n      - '127.0.0.1:9000:9000'\n      - '9090'\n");
+  // vpn-production: 443/tcp and 443/udp are public by design.
+  Audit o_result = o.run("vpn-production");
+  const Finding &f = o_result.get("container.ports-bound-to-interface", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 7);
+  ASSERT_EQ(f.evidence.size(), 2u); // 8080 and the ephemeral 9090
+  EXPECT_EQ(f.evidence[1].line, 9);
+  // lms-server: 80 and 443 whatever the protocol; 8080 is still not public.
+  One l("    image: x:1\n    ports:\n      - '80:80'\n      - '443:443'\n"
+        "      - '10.0.0.5:5432:5432'\n");
+  EXPECT_EQ(l.run("lms-server").get("container.ports-bound-to-interface", "app/s").status,
+            Status::pass);
+  One none("    image: x:1\n");
+  EXPECT_EQ(none.run().get("container.ports-bound-to-interface", "app/s").status,
+            Status::not_applicable);
+}
+
+TEST(ContainerChecks, RestartPolicies) {
+  for (auto [body, st, line] : std::vector<std::tuple<std::string, Status, int>>{
+           {"    restart: on-failure:5\n", Status::pass, 4},
+           {"    restart: unless-stopped\n", Status::pass, 4},
+           {"    restart: always\n", Status::fail, 4},
+           {"    restart: on-failure\n", Status::fail, 4},
+           {"    restart: \"no\"\n", Status::fail, 4},
+           {"", Status::fail, 2},
+           {"    restart: always\n    deploy:\n      restart_policy:\n        condition: "
+            "on-failure\n"
+            "        max_attempts: 3\n",
+            Status::pass, 8},
+           {"    deploy:\n      restart_policy:\n        condition: any\n", Status::fail, 6}}) {
+    One o("    image: x:1\n" + body);
+    expect_at(o.run().get("container.restart-policy", "app/s"), st, "/srv/app/compose.yaml", line);
+  }
+}
+
+TEST(ContainerChecks, MountPropagation) {
+  One o("    image: x:1\n    volumes:\n      - /srv/app/data:/data:rshared\n"
+        "      - type: bind\n        source: /srv/app/x\n        target: /x\n"
+        "        bind:\n          propagation: slave\n      - ./cfg:/cfg:ro,rprivate\n");
+  Audit o_result = o.run();
+  const Finding &f = o_result.get("container.mount-propagation", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 5);
+  EXPECT_EQ(f.evidence.size(), 2u);
+  One ok("    image: x:1\n    volumes:\n      - ./data:/data:z\n");
+  EXPECT_EQ(ok.run().get("container.mount-propagation", "app/s").status, Status::pass);
+}
+
+TEST(ContainerChecks, SensitiveMountPrefixesReadOnlyIncluded) {
+  One o("    image: x:1\n    volumes:\n      - /:/host:ro\n      - /var/run:/var/run:ro\n"
+        "      - /home/alice/.ssh:/keys:ro\n      - ../../etc/shadow:/s:ro\n"
+        "      - ./data:/data\n      - /etc/letsencrypt:/certs:ro\n"
+        "      - /etc/letsencrypt/live:/live\n      - dbdata:/var/lib/postgresql/data\n");
+  Audit o_result = o.run();
+  const Finding &f = o_result.get("container.sensitive-mounts", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 5);
+  ASSERT_EQ(f.evidence.size(), 5u);
+  EXPECT_EQ(f.evidence[3].line, 8); // ../../etc/shadow is /etc/shadow
+  EXPECT_NE(f.evidence[3].found.find("/etc/shadow"), std::string::npos);
+  EXPECT_EQ(f.evidence[4].line, 11); // an allowed path read-write
+  // The project's own folder under /home is the project's.
+  TempRoot r;
+  r.write("/home/deploy/app/compose.yaml",
+          "services:\n  s:\n    image: x:1\n    volumes:\n      - ./data:/data\n"
+          "      - /home/deploy/app/conf:/conf:ro\n      - /etc/localtime:/etc/localtime:ro\n");
+  EXPECT_EQ(audit(r.path()).get("container.sensitive-mounts", "app/s").status, Status::pass);
+}
+
+TEST(ContainerChecks, SecretsFalsePositivesAndMisses) {
+  // Right: none of these is a secret in the environment.
+  One ok("    image: mysql:8.0\n    environment:\n      MYSQL_RANDOM_ROOT_PASSWORD: 'yes'\n"
+         "      JWT_TOKEN_LIFETIME: 3600\n      ACCESS_TOKEN_TTL: 15m\n"
+         "      TLS_PRIVATE_KEY_PATH: /run/secrets/key\n"
+         "      DATABASE_PASSWORD: /run/secrets/db_password\n"
+         "      DB_PASSWORD_FILE: /run/secrets/db\n      PASSWORD_MIN_LENGTH: 12\n"
+         "      DATABASE_URL: postgres://app@db:5432/app\n");
+  Audit ok_result = ok.run();
+  const Finding &p = ok_result.get("container.secrets-not-in-env", "app/s");
+  EXPECT_EQ(p.status, Status::pass) << p.message << (p.evidence.empty() ? "" : p.evidence[0].found);
+  // Misses the check now catches.
+  One bad("    image: x:1\n    environment:\n      SMTP_PASS: hunter2hunter2\n"
+          "      DATABASE_URL: postgres://app:s3cret@db:5432/app\n"
+          "      REDIS_URL: redis://:pw@cache:6379/0\n"
+          "      API_TOKEN: ${API_TOKEN:-tok_live_abcdef}\n"
+          "      ADMIN_PASSWORD: ${ADMIN_PASSWORD}\n");
+  Audit bad_result = bad.run();
+  const Finding &f = bad_result.get("container.secrets-not-in-env", "app/s");
+  expect_at(f, Status::fail, "/srv/app/compose.yaml", 5);
+  ASSERT_EQ(f.evidence.size(), 5u);
+  EXPECT_NE(f.evidence[1].found.find("URL with an embedded password"), std::string::npos);
+  EXPECT_NE(f.evidence[3].found.find("literal default"), std::string::npos);
+  EXPECT_NE(f.evidence[4].found.find("from the shell"), std::string::npos);
+  for (auto &e : f.evidence) {
+    EXPECT_EQ(e.found.find("hunter2"), std::string::npos);
+    EXPECT_EQ(e.found.find("s3cret"), std::string::npos);
+    EXPECT_EQ(e.found.find("tok_live"), std::string::npos);
+  }
+}
+
+TEST(ContainerChecks, SegmentationIgnoresLoopbackPortsAndFollowsServiceNetworkMode) {
+  TempRoot r;
+  r.write("/srv/app/compose.yaml", R"(services:
+  web:
+    image: nginx:1.25
+    ports: ["127.0.0.1:8080:80"]
+    networks: [front, other]
+  db:
+    image: postgres:16
+    network_mode: service:web
+  sidecar:
+    image: x:1
+    network_mode: service:host-net
+  host-net:
+    image: x:1
+    network_mode: host
+networks:
+  front: {}
+  other: {}
+)");
+  Audit a = audit(r.path());
+  // web is reachable from the host alone: no front door shares with db.
+  EXPECT_EQ(a.get("network.segmentation", "app").status, Status::pass);
+  // db joins web's namespace: its networks are web's, which are not
+  // internal (the evidence is front's definition).
+  expect_at(a.get("network.internal", "app/db"), Status::fail, "/srv/app/compose.yaml", 16);
+  // sidecar shares host-net's namespace, which is the host's.
+  expect_at(a.get("container.no-host-namespaces", "app/sidecar"), Status::fail,
+            "/srv/app/compose.yaml", 11);
+}
+
+TEST(ContainerChecks, HealthcheckDisableFalseIsNotNoTest) {
+  One o("    image: x:1\n    healthcheck:\n      disable: false\n      interval: 10s\n");
+  Audit o_result = o.run();
+  const Finding &f = o_result.get("container.healthcheck", "app/s");
+  EXPECT_EQ(f.status, Status::warn) << f.message;
+  EXPECT_NE(f.message.find("the image's own HEALTHCHECK applies"), std::string::npos) << f.message;
+  // With a Dockerfile HEALTHCHECK the image's test runs with these timings.
+  One b("    build: .\n    healthcheck:\n      disable: false\n");
+  b.r.write("/srv/app/Dockerfile", "FROM alpine:3.19\nHEALTHCHECK CMD wget -q -O- localhost\n");
+  EXPECT_EQ(b.run().get("container.healthcheck", "app/s").status, Status::pass);
+}
+
+TEST(ContainerChecks, Guide000DeployLayoutIsAuditedAsOneMergedProjectByDefault) {
+  // Guide 000's files and deploy script inside a root, no --compose: the
+  // stack is what secure-deploy.sh deploys, not docker-compose.yml alone.
+  TempRoot r;
+  for (std::string f : {"docker-compose.yml", "docker-compose.security.yml",
+                        "environments/production.yml", ".env"}) {
+    std::ifstream in(k_guide + "/" + f);
+    r.write("/srv/vpn/" + f, std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  r.write(
+      "/srv/vpn/secure-deploy.sh",
+      "#!/bin/bash\n# secure-deploy.sh\n\nset -euo pipefail\n\n"
+      "# Verify security configurations\ndocker-compose -f docker-compose.yml \\\n"
+      "  -f docker-compose.security.yml \\\n  -f environments/production.yml \\\n"
+      "  config --quiet\n\n# Deploy with security overrides\ndocker stack deploy \\\n"
+      "  --compose-file docker-compose.yml \\\n  --compose-file docker-compose.security.yml \\\n"
+      "  --compose-file environments/production.yml \\\n  --with-registry-auth \\\n"
+      "  vpn-stack\n");
+  Audit a = audit(r.path(), {}, "vpn-production");
+  const Finding &set = a.get("container.deploy-file-set", "vpn");
+  // The config check (line 7) and the stack deploy (line 13) name the same
+  // files; the deployment is the stack.
+  expect_at(set, Status::pass, "/srv/vpn/secure-deploy.sh", 13);
+  size_t projects = 0;
+  for (auto &f : a.findings)
+    if (f.check == "container.deploy-file-set")
+      ++projects;
+  EXPECT_EQ(projects, 1u); // docker-compose.yml is not audited alone
+  // The merged settings count: the security override and production.yml.
+  EXPECT_EQ(a.get("container.no-new-privileges", "vpn/vpn-server").status, Status::pass);
+  EXPECT_EQ(a.get("container.cap-drop-all", "vpn/vpn-server").status, Status::pass);
+  EXPECT_EQ(a.get("container.auto-rollback", "vpn/vpn-server").status, Status::pass);
+  // A stack's networks are overlays, driver: or not.
+  EXPECT_EQ(a.get("network.encrypted-overlay", "vpn/network frontend").status, Status::fail);
+  // A named file that is absent fails.
+  std::filesystem::remove(r.host("/srv/vpn/environments/production.yml"));
+  Audit b = audit(r.path(), {}, "vpn-production");
+  const Finding &gone = b.get("container.deploy-file-set", "vpn");
+  expect_at(gone, Status::fail, "/srv/vpn/secure-deploy.sh", 13);
+  EXPECT_NE(gone.message.find("/srv/vpn/environments/production.yml"), std::string::npos);
+}
+
+TEST(ContainerChecks, ComposeOptionInsideTheRootIsComparedWithTheDeployment) {
+  TempRoot r;
+  r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n");
+  r.write("/srv/app/prod.yaml", "services:\n  s:\n    read_only: true\n");
+  r.write("/srv/app/deploy.sh", "docker compose -f compose.yaml -f prod.yaml up -d\n");
+  Audit a = audit(r.path(), {r.host("/srv/app/compose.yaml")});
+  expect_at(a.get("container.deploy-file-set", "app"), Status::fail, "/srv/app/deploy.sh", 1);
+  Audit b = audit(r.path(), {r.host("/srv/app/compose.yaml"), r.host("/srv/app/prod.yaml")});
+  expect_at(b.get("container.deploy-file-set", "app"), Status::pass, "/srv/app/deploy.sh", 1);
+  // Discovery: COMPOSE_FILE in the project's .env.
+  r.write("/srv/app/deploy.sh", "echo nothing\n");
+  r.write("/srv/app/.env", "COMPOSE_FILE=compose.yaml:prod.yaml\n");
+  Audit c = audit(r.path());
+  expect_at(c.get("container.deploy-file-set", "app"), Status::pass, "/srv/app/.env", 1);
+  EXPECT_EQ(c.get("container.read-only-rootfs", "app/s").status, Status::pass);
+}
+
+TEST(ContainerChecks, MisspeltKeyIsAnErrorNotANotPrivilegedPass) {
+  One o("    image: x:1\n    privilege: true\n");
+  Audit a = o.run();
+  const Finding &v = a.get("container.compose-valid", "app");
+  expect_at(v, Status::error, "/srv/app/compose.yaml", 4);
+  EXPECT_EQ(a.get("container.no-privileged", "app").status, Status::error);
+}
+
+TEST(ContainerChecks, GeneratedServicesAgainstATableOfDockerSpellings) {
+  // Each item is written the way Docker accepts it, with the verdict Docker's
+  // meaning implies (docker/cli opts/security options, compose-spec ports,
+  // restart policies); random services combine them and every check of the
+  // table must give the verdict of its worst item.
+  struct Item {
+    const char *check;
+    std::string yaml; // under the service
+    bool bad;
+  };
+  const std::vector<Item> k_items = {
+      {"container.no-unconfined-seccomp", "security_opt: [\"seccomp:unconfined\"]", true},
+      {"container.no-unconfined-seccomp", "security_opt: [\"seccomp=unconfined\"]", true},
+      {"container.no-unconfined-seccomp", "security_opt: [\"seccomp=/etc/sc.json\"]", false},
+      {"container.no-unconfined-mac", "security_opt: [\"apparmor=unconfined\"]", true},
+      {"container.no-unconfined-mac", "security_opt: [\"label=disable\"]", true},
+      {"container.no-unconfined-mac", "security_opt: [\"label:level:s0:c100,c200\"]", false},
+      {"container.no-unconfined-mac", "security_opt: [\"apparmor:my-profile\"]", false},
+      {"container.ports-bound-to-interface", "ports: [\"0.0.0.0:8080:80\"]", true},
+      {"container.ports-bound-to-interface", "ports: [\"[::]:8080:80\"]", true},
+      {"container.ports-bound-to-interface", "ports: [\"3000\"]", true},
+      {"container.ports-bound-to-interface", "ports: [\"127.0.0.1:8080:80\"]", false},
+      {"container.ports-bound-to-interface", "ports: [\"443:443\"]", false},
+      {"container.ports-bound-to-interface",
+       "ports: [{target: 80, published: \"8081\", host_ip: \"10.1.2.3\"}]", false},
+      {"container.restart-policy", "restart: always", true},
+      {"container.restart-policy", "restart: on-failure:3", false},
+      {"container.restart-policy", "restart: unless-stopped", false},
+      {"container.mount-propagation", "volumes: [\"/srv/x:/x:rslave\"]", true},
+      {"container.mount-propagation", "volumes: [\"/srv/x:/x:ro,private\"]", false},
+      {"container.no-host-devices", "devices: [\"/dev/kvm:/dev/kvm\"]", true},
+      {"container.no-host-devices", "devices: [\"/dev/net/tun:/dev/net/tun:rwm\"]", false},
+  };
+  std::mt19937 rng(15);
+  for (int round = 0; round < 40; ++round) {
+    TempRoot r;
+    std::string yaml = "services:\n";
+    std::map<std::string, std::map<std::string, bool>> want; // service -> check -> bad
+    for (int s = 0; s < 3; ++s) {
+      std::string name = "s" + std::to_string(s);
+      yaml += "  " + name + ":\n    image: x:1\n";
+      std::set<std::string> keys;
+      for (int k = 0; k < 3; ++k) {
+        const Item &it = k_items[rng() % k_items.size()];
+        std::string key = it.yaml.substr(0, it.yaml.find(':'));
+        if (!keys.insert(key).second)
+          continue; // one of each key per service
+        yaml += "    " + it.yaml + "\n";
+        want[name][it.check] = want[name][it.check] || it.bad;
+      }
+    }
+    r.write("/srv/gen/compose.yaml", yaml);
+    Audit a = audit(r.path(), {}, "vpn-production");
+    for (auto &[svc, checks] : want)
+      for (auto &[check, bad] : checks)
+        EXPECT_EQ(a.get(check, "gen/" + svc).status, bad ? Status::fail : Status::pass)
+            << check << " " << svc << "\n"
+            << yaml;
+  }
 }

@@ -375,3 +375,73 @@ TEST(ComposeDiff, AgreesWithDockerCompose129) {
   RecordProperty("projects", compared);
   RecordProperty("fields", fields);
 }
+
+// Where 1.29 and Compose v2 agree on refusing: a key the specification does
+// not know (a misspelling such as `privilege:` or `cap-add:`), and an
+// env_file that does not exist where Compose looks for it, which for every
+// -f file is the project directory (the first file's), not the override's
+// own folder. Generated projects, the verdict (refused or not) compared.
+TEST(ComposeDiff, AgreesWithDockerCompose129OnUnknownKeysAndEnvFilePaths) {
+  BULWARK_REQUIRE(run_command("/usr/bin/python3 -c 'import compose.config.config'").exit_code == 0)
+      << "Debian's docker-compose (1.29) is not installed";
+  TempRoot dir;
+  Gen g(15);
+  const std::vector<std::string> k_good = {"privileged: true", "read_only: true",
+                                           "user: \"1000\"",   "cap_add: [NET_ADMIN]",
+                                           "cap_drop: [ALL]",  "mem_limit: 256m"};
+  const std::vector<std::string> k_bad = {"privilege: true", "cap-add: [NET_ADMIN]",
+                                          "read-only: true", "capdrop: [ALL]",
+                                          "mem-limit: 256m", "users: \"1000\""};
+  constexpr int k_cases = 40;
+  std::ostringstream manifest;
+  std::vector<std::vector<std::string>> projects;
+  std::vector<bool> planted_bad;
+  for (int i = 0; i < k_cases; ++i) {
+    std::string d = "/q" + std::to_string(i);
+    bool bad_key = g.coin(35);
+    // env_file in the override (in a subfolder); the file lies in the
+    // project directory, in the override's folder, or nowhere.
+    size_t where = g.pick(3);
+    std::string base =
+        "version: '3.8'\nservices:\n  s:\n    image: alpine:3.19\n    " + g.one(k_good) + "\n";
+    std::string over = "version: '3.8'\nservices:\n  s:\n    env_file: ./app.env\n    " +
+                       (bad_key ? g.one(k_bad) : g.one(k_good)) + "\n";
+    dir.write(d + "/compose.yml", base);
+    dir.write(d + "/deploy/override.yml", over);
+    if (where == 0)
+      dir.write(d + "/app.env", "A=1\n");
+    else if (where == 1)
+      dir.write(d + "/deploy/app.env", "A=1\n");
+    planted_bad.push_back(bad_key || where != 0);
+    projects.push_back({dir.path() + d + "/compose.yml", dir.path() + d + "/deploy/override.yml"});
+    manifest << dir.path() + d << "\t" << projects.back()[0] << "\t" << projects.back()[1] << "\n";
+  }
+  dir.write("/manifest", manifest.str());
+  auto r =
+      run_command("env -i PATH=/usr/bin:/bin /usr/bin/python3 " + std::string(BULWARK_SOURCE_DIR) +
+                  "/tests/parse/compose129_config.py < " + dir.path() + "/manifest");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int refused = 0, accepted = 0;
+  for (int i = 0; i < k_cases; ++i) {
+    ASSERT_TRUE(std::getline(lines, line)) << "1.29 answered " << i << " of " << k_cases;
+    auto j = nlohmann::json::parse(line);
+    LoadOptions o;
+    o.use_process_environment = false;
+    Project p = load_project(host_reader(), projects[static_cast<size_t>(i)], o);
+    bool theirs_refused = j.contains("error");
+    std::string diags;
+    for (auto &dg : p.diagnostics)
+      diags += p.at(dg.loc) + ": " + dg.message + "\n";
+    EXPECT_EQ(!p.valid(), theirs_refused)
+        << "case q" << i << ": 1.29 says " << (theirs_refused ? j["error"].dump() : "ok")
+        << "; bulwark says\n"
+        << diags;
+    EXPECT_EQ(!p.valid(), planted_bad[static_cast<size_t>(i)]) << "case q" << i << "\n" << diags;
+    (theirs_refused ? refused : accepted)++;
+  }
+  // Both verdicts occur, so the comparison says something either way.
+  EXPECT_GT(refused, 5);
+  EXPECT_GT(accepted, 5);
+}

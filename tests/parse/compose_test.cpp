@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 
 using namespace bulwark;
 using namespace bulwark::compose;
@@ -347,8 +348,22 @@ TEST(Compose, IncludeBringsServicesAndDetectsConflicts) {
   Project p = load(m, {"/p/compose.yaml"});
   ASSERT_TRUE(p.valid()) << errors(p);
   EXPECT_EQ(p.at(svc(p, "db").find("image")->loc), "/p/db/compose.yaml:3");
-  m.files["/p/compose.yaml"] = "include:\n  - db/compose.yaml\nservices:\n  db:\n    image: x:1\n";
-  EXPECT_FALSE(load(m, {"/p/compose.yaml"}).valid());
+  // A service defined both locally and in the included file: compose-go
+  // >= 2.10 merges the local definition over the imported one (a warning
+  // says older Compose rejects it).
+  m.files["/p/compose.yaml"] =
+      "include:\n  - db/compose.yaml\nservices:\n  db:\n    user: \"999\"\n";
+  m.files["/p/db/compose.yaml"] =
+      "services:\n  db:\n    image: postgres:16\n    privileged: true\n    user: root\n";
+  Project merged = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(merged.valid()) << errors(merged);
+  EXPECT_EQ(svc(merged, "db").find("image")->str(), "postgres:16");
+  EXPECT_EQ(svc(merged, "db").find("privileged")->str(), "true");
+  EXPECT_EQ(merged.at(svc(merged, "db").find("privileged")->loc), "/p/db/compose.yaml:4");
+  EXPECT_EQ(svc(merged, "db").find("user")->str(), "999");
+  EXPECT_EQ(merged.at(svc(merged, "db").find("user")->loc), "/p/compose.yaml:5");
+  ASSERT_EQ(merged.diagnostics.size(), 1u) << errors(merged);
+  EXPECT_NE(merged.diagnostics[0].message.find("compose-go >= 2.10"), std::string::npos);
   m.files["/p/db/compose.yaml"] = "include: [../compose.yaml]\nservices: {}\n";
   EXPECT_FALSE(load(m, {"/p/compose.yaml"}).valid()); // include loop
 }
@@ -472,6 +487,25 @@ TEST(Compose, DiscoveryFindsProjectsAndOverridePartners) {
   EXPECT_EQ(got, want);
 }
 
+TEST(Compose, DiscoveryPicksTheOverrideComposeWouldWhateverTheMainName) {
+  // compose-go cli/options.go: the first of compose.override.yml,
+  // compose.override.yaml, docker-compose.override.yml,
+  // docker-compose.override.yaml, independent of the main file's name.
+  bulwark::test::TempRoot r;
+  r.write("/srv/a/docker-compose.yaml", "services: {}\n");
+  r.write("/srv/a/compose.override.yaml", "services: {}\n");
+  r.write("/srv/b/compose.yaml", "services: {}\n");
+  r.write("/srv/b/docker-compose.override.yml", "services: {}\n");
+  r.write("/srv/b/compose.override.yml", "services: {}\n"); // first in Compose's order
+  RootFs fs(r.path());
+  auto found = discover(fs);
+  std::set<std::vector<std::string>> got(found.begin(), found.end());
+  std::set<std::vector<std::string>> want = {
+      {"/srv/a/docker-compose.yaml", "/srv/a/compose.override.yaml"},
+      {"/srv/b/compose.yaml", "/srv/b/compose.override.yml"}};
+  EXPECT_EQ(got, want);
+}
+
 TEST(Compose, EnvFileOptionReplacesDotenvAndNamesTheProject) {
   Mem m;
   m.files["/p/compose.yaml"] = "services:\n  s:\n    image: \"x:${TAG}\"\n";
@@ -535,4 +569,277 @@ TEST(Compose, InterpolationBudgetCoversTheComposeFile) {
   ASSERT_EQ(p.diagnostics.size(), 1u) << errors(p);
   // 64 MiB less V0..V9 (5.3 MiB) leaves room for 14 copies of V9 (4 MiB).
   EXPECT_EQ(p.at(p.diagnostics[0].loc), "/p/compose.yaml:19") << errors(p);
+}
+
+TEST(Compose, NullInAnOverrideKeepsTheBaseValue) {
+  // compose-go override.MergeYaml: `if o == nil { return e }`. An override
+  // that says `privileged:` with no value hides nothing.
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(services:
+  db:
+    image: postgres:16
+    privileged: true
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+    ports:
+      - "5432:5432"
+    environment:
+      A: "1"
+)";
+  m.files["/p/override.yaml"] = R"(services:
+  db:
+    privileged:
+    volumes:
+    ports:
+    environment:
+      A:
+)";
+  Project p = load(m, {"/p/compose.yaml", "/p/override.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &db = svc(p, "db");
+  ASSERT_TRUE(db.find("privileged"));
+  EXPECT_EQ(db.find("privileged")->str(), "true");
+  EXPECT_EQ(p.at(db.find("privileged")->loc), "/p/compose.yaml:4");
+  ASSERT_TRUE(db.find("volumes") && db.find("volumes")->is_sequence());
+  EXPECT_EQ(db.find("volumes")->items.size(), 1u);
+  ASSERT_TRUE(db.find("ports") && db.find("ports")->is_sequence());
+  EXPECT_EQ(db.find("ports")->items.at(0).str(), "5432:5432");
+  // A bare KEY in environment means "from the shell": it replaces.
+  ASSERT_TRUE(db.find("environment")->find("A"));
+  EXPECT_TRUE(db.find("environment")->find("A")->is_null());
+  // !reset still removes.
+  m.files["/p/override.yaml"] = "services:\n  db:\n    privileged: !reset null\n";
+  Project r = load(m, {"/p/compose.yaml", "/p/override.yaml"});
+  ASSERT_TRUE(r.valid()) << errors(r);
+  EXPECT_EQ(svc(r, "db").find("privileged"), nullptr);
+}
+
+TEST(Compose, RelativePathsOfEveryFileResolveAgainstTheProjectDirectory) {
+  Mem m;
+  m.files["/p/compose.yaml"] = "services:\n  web:\n    image: nginx:1.25\n";
+  m.files["/p/deploy/prod.yaml"] = R"(services:
+  web:
+    env_file: ./prod.env
+    build: ./ctx
+    volumes:
+      - ./data:/data
+)";
+  m.files["/p/prod.env"] = "A=1\n";
+  Project p = load(m, {"/p/compose.yaml", "/p/deploy/prod.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &web = svc(p, "web");
+  EXPECT_EQ(p.resolve(web.find("env_file")->loc, "./prod.env"), "/p/prod.env");
+  EXPECT_EQ(p.resolve(web.find("build")->find("context")->loc, "./ctx"), "/p/ctx");
+  EXPECT_EQ(p.resolve(web.find("volumes")->items.at(0).loc, "./data"), "/p/data");
+  // The override's own folder is not where Compose looks: a file only there
+  // is missing.
+  m.files.erase("/p/prod.env");
+  m.files["/p/deploy/prod.env"] = "A=1\n";
+  Project q = load(m, {"/p/compose.yaml", "/p/deploy/prod.yaml"});
+  EXPECT_FALSE(q.valid());
+  EXPECT_NE(
+      errors(q).find("/p/deploy/prod.yaml:3: service web: env_file /p/prod.env does not exist"),
+      std::string::npos)
+      << errors(q);
+}
+
+TEST(Compose, IncludedProjectIsInterpolatedWithItsOwnDotenv) {
+  Mem m;
+  m.files["/p/compose.yaml"] =
+      "include:\n  - sub/compose.yaml\nservices:\n  web:\n    image: ${WEB}\n";
+  m.files["/p/.env"] = "WEB=nginx:1.25\nSHARED=parent\n";
+  m.files["/p/sub/compose.yaml"] = R"(services:
+  db:
+    image: ${DB_IMAGE}
+    env_file: db.env
+    labels:
+      shared: ${SHARED}
+)";
+  m.files["/p/sub/.env"] = "DB_IMAGE=postgres:16\nSHARED=child\n";
+  m.files["/p/sub/db.env"] = "X=1\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(svc(p, "web").find("image")->str(), "nginx:1.25");
+  EXPECT_EQ(svc(p, "db").find("image")->str(), "postgres:16");
+  // The including project's variables win (types.Mapping.Merge).
+  EXPECT_EQ(svc(p, "db").find("labels")->find("shared")->str(), "parent");
+  // The included project's relative paths are its own directory's.
+  EXPECT_EQ(p.resolve(svc(p, "db").find("env_file")->loc, "db.env"), "/p/sub/db.env");
+  // The parent project does not see the child's .env.
+  EXPECT_EQ(p.variables.count("DB_IMAGE"), 0u);
+}
+
+TEST(Compose, UnknownKeysAreErrorsWithFileAndLine) {
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(x-top: {a: 1}
+services:
+  web:
+    image: nginx:1.25
+    privilege: true
+    cap-add: [SYS_ADMIN]
+    x-mine: ok
+    deploy:
+      resources:
+        limit: {memory: 1g}
+    healthcheck:
+      disable: false
+    ports:
+      - target: 80
+        hostip: 0.0.0.0
+networks:
+  front:
+    internal: true
+    encrypted: true
+sevices: {}
+)";
+  Project p = load(m, {"/p/compose.yaml"});
+  EXPECT_FALSE(p.valid());
+  std::string e = errors(p);
+  EXPECT_NE(e.find("/p/compose.yaml:5: services.web: key 'privilege' is not allowed"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("/p/compose.yaml:6: services.web: key 'cap-add' is not allowed"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("/p/compose.yaml:10: services.web.deploy.resources: key 'limit'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("/p/compose.yaml:15: services.web.ports[0]: key 'hostip'"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("/p/compose.yaml:19: networks.front: key 'encrypted'"), std::string::npos) << e;
+  EXPECT_NE(e.find("/p/compose.yaml:20: the top level: key 'sevices'"), std::string::npos) << e;
+  EXPECT_EQ(e.find("x-mine"), std::string::npos) << e;
+  EXPECT_EQ(e.find("x-top"), std::string::npos) << e;
+  EXPECT_EQ(e.find("disable"), std::string::npos) << e;
+  EXPECT_EQ(p.diagnostics.size(), 6u) << e;
+}
+
+TEST(Compose, MissingEnvFileIsAnErrorUnlessNotRequired) {
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(services:
+  web:
+    image: nginx:1.25
+    env_file:
+      - path: ./optional.env
+        required: false
+      - ./present.env
+)";
+  m.files["/p/present.env"] = "A=1\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  EXPECT_TRUE(p.valid()) << errors(p);
+  m.files.erase("/p/present.env");
+  Project q = load(m, {"/p/compose.yaml"});
+  ASSERT_FALSE(q.valid());
+  EXPECT_NE(
+      errors(q).find("/p/compose.yaml:7: service web: env_file /p/present.env does not exist"),
+      std::string::npos)
+      << errors(q);
+}
+
+TEST(Compose, FlowSequenceClosedLeftOfItsItemsParsesAsGoYamlReadsIt) {
+  // Sentry's self-hosted compose file: libfyaml rejects the `]` at the key's
+  // column, go-yaml and libyaml accept it.
+  Mem m;
+  m.files["/p/compose.yaml"] = R"(services:
+  web:
+    image: nginx:1.25
+    command: [
+      "nginx",
+      "-g", "daemon off;",
+    ]
+    cap_drop: [
+      ALL
+    ]
+    user: "101"
+)";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  const Value &web = svc(p, "web");
+  ASSERT_TRUE(web.find("command") && web.find("command")->is_sequence());
+  EXPECT_EQ(web.find("command")->items.size(), 3u);
+  EXPECT_EQ(web.find("command")->items.at(2).str(), "daemon off;");
+  EXPECT_EQ(web.find("cap_drop")->items.at(0).str(), "ALL");
+  EXPECT_EQ(p.at(web.find("user")->loc), "/p/compose.yaml:11"); // lines unchanged
+  // Other errors still fail, with their own line.
+  m.files["/p/compose.yaml"] = "services:\n  web:\n    command: [\n      a,\n    ]\n  bad: [\n";
+  Project q = load(m, {"/p/compose.yaml"});
+  EXPECT_FALSE(q.valid());
+}
+
+TEST(Compose, SeveralIncludesKeepTheIncludersDirectory) {
+  // Regression: the includer's directory was held by reference into the
+  // file list while each include appended to it (a use after free).
+  Mem m;
+  std::string inc;
+  for (int i = 0; i < 20; ++i) {
+    inc += "  - i" + std::to_string(i) + "/compose.yaml\n";
+    m.files["/p/i" + std::to_string(i) + "/compose.yaml"] =
+        "services:\n  s" + std::to_string(i) + ":\n    image: x:1\n";
+  }
+  m.files["/p/compose.yaml"] = "include:\n" + inc + "services: {}\n";
+  Project p = load(m, {"/p/compose.yaml"});
+  ASSERT_TRUE(p.valid()) << errors(p);
+  ASSERT_EQ(p.services()->entries.size(), 20u);
+  EXPECT_EQ(p.at(svc(p, "s19").find("image")->loc), "/p/i19/compose.yaml:3");
+}
+
+TEST(Compose, GeneratedNullOverridesNeverHideABaseValue) {
+  // compose-go semantics (Docker Compose 1.29 refuses a null where a
+  // boolean or list belongs, so it cannot be the oracle here): for random
+  // services and random keys, an override that sets the key to null leaves
+  // the merged value and its line exactly as the base wrote them; a key the
+  // override sets to a value takes the override's.
+  const std::vector<std::pair<std::string, std::string>> k_keys = {
+      {"privileged", "true"},       {"user", "\"0\""},
+      {"network_mode", "host"},     {"read_only", "false"},
+      {"ports", "[\"5432:5432\"]"}, {"volumes", "[\"/var/run/docker.sock:/var/run/docker.sock\"]"},
+      {"cap_add", "[SYS_ADMIN]"},   {"security_opt", "[\"seccomp:unconfined\"]"}};
+  std::mt19937 rng(2026);
+  for (int round = 0; round < 200; ++round) {
+    Mem m;
+    std::string base = "services:\n  s:\n    image: x:1\n";
+    std::string over = "services:\n  s:\n";
+    std::map<std::string, int> base_line;
+    std::map<std::string, bool> nulled, replaced;
+    int line = 4;
+    for (auto &[k, v] : k_keys) {
+      if (rng() % 2 == 0)
+        continue;
+      base += "    " + k + ": " + v + "\n";
+      base_line[k] = line++;
+      switch (rng() % 3) {
+      case 0:
+        over += "    " + k + ":\n";
+        nulled[k] = true;
+        break;
+      case 1:
+        over += "    " + k + ": ~\n";
+        nulled[k] = true;
+        break;
+      default:
+        if (k == "user") {
+          over += "    user: \"1000\"\n";
+          replaced[k] = true;
+        }
+      }
+    }
+    if (over == "services:\n  s:\n")
+      over += "    image: x:1\n";
+    m.files["/p/a.yaml"] = base;
+    m.files["/p/b.yaml"] = over;
+    Project p = load(m, {"/p/a.yaml", "/p/b.yaml"});
+    ASSERT_TRUE(p.valid()) << errors(p) << base << over;
+    const Value &s = svc(p, "s");
+    for (auto &[k, l] : base_line) {
+      const Value *v = s.find(k);
+      ASSERT_NE(v, nullptr) << k << "\n" << base << over;
+      ASSERT_FALSE(v->is_null()) << k << "\n" << base << over;
+      if (replaced.count(k)) {
+        EXPECT_EQ(v->str(), "1000");
+        continue;
+      }
+      Loc at = v->is_sequence() ? v->items.at(0).loc : v->loc;
+      EXPECT_EQ(p.at(at), "/p/a.yaml:" + std::to_string(l)) << k << "\n" << base << over;
+    }
+  }
 }

@@ -16,9 +16,13 @@
 // 3. Short syntax is normalised where merging needs keys: environment,
 //    labels, sysctls, build.args, extra_hosts lists become mappings;
 //    networks and depends_on lists become mappings; `build: dir` becomes
-//    {context: dir}. Then `include` (the included project's resources come
-//    in, a name defined twice is an error) and `extends` (same file or
-//    another; volumes_from and depends_on are not inherited).
+//    {context: dir}. Then `include` (the included project is loaded as its
+//    own project: its directory, its own .env under the including project's
+//    variables; its resources come in, and a name also defined locally is
+//    the local definition merged over the imported one, as compose-go >=
+//    2.10 / Docker Compose v5 does, with a warning that older Compose
+//    rejects it) and `extends` (same file or another; volumes_from and
+//    depends_on are not inherited).
 // 4. The files merge in -f order: mappings key by key, scalars replaced,
 //    sequences appended, except command, entrypoint and healthcheck.test
 //    (replaced); cap_add, cap_drop, expose, profiles, dns*, tmpfs, env_file,
@@ -26,6 +30,17 @@
 //    secrets and configs by target; ports by host_ip (default 0.0.0.0) +
 //    published + target + protocol; logging merged only when the driver
 //    matches. `!reset` removes the value, `!override` replaces it whole.
+//    A null in an override keeps the base value (override.MergeYaml), except
+//    a bare KEY in environment-like maps (it means "from the shell").
+//    Relative paths resolve against the project directory for every -f file
+//    (Project::resolve), not against the override's own folder.
+// 5. The merged model is validated: a key the compose specification does
+//    not allow (data/compose/spec-keys.yaml, generated from compose-go's
+//    schema/compose-spec.json) is an error with its file and line; so is a
+//    missing env_file unless `required: false`.
+// A flow collection whose closing bracket sits left of its items (go-yaml
+// accepts it, libfyaml does not) is read by one retry with the closers
+// moved right (line numbers unchanged).
 // Docker Compose 1.29 (Debian's docker-compose) agrees on everything the
 // differential test generates (tests/parse/compose_diff_test.cpp).
 // Source: https://github.com/compose-spec/compose-go (v2), the compose
@@ -100,8 +115,13 @@ struct MergeNote {
 
 struct Project {
   std::string name;
-  std::string directory;                        // the project directory (of the first file)
-  std::vector<std::string> files;               // every file read; Loc::file indexes it
+  std::string directory;          // the project directory (of the first file)
+  std::vector<std::string> files; // every file read; Loc::file indexes it
+  // Parallel to files: the directory a relative path written in that file
+  // resolves against (compose-go paths.ResolveRelativePaths): the project
+  // directory for every -f file, an included project's own directory for
+  // its files, the file's own directory for a file only `extends` names.
+  std::vector<std::string> file_dirs;
   size_t main_files = 0;                        // the first main_files are the -f files
   std::map<std::string, std::string> variables; // for interpolation
   std::vector<std::string> env_files;           // .env or --env-file, as read
@@ -116,6 +136,10 @@ struct Project {
   // A diagnostic's location is already a file and line.
   const SourceLocation &where(const SourceLocation &l) const { return l; }
   const Value *services() const;
+  // A relative path written at `l` (env_file, build.context, a bind
+  // source) joined to the directory it resolves against; absolute paths
+  // and "" are returned as they are.
+  std::string resolve(Loc l, const std::string &path) const;
 };
 
 // How files are read. The target's files go through RootFs; --compose
@@ -142,7 +166,10 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
 // Compose files under the target: the directories /srv, /opt, /etc,
 // /home/*, /app, /root down to `max_depth`, one project per directory with
 // compose.yaml | compose.yml | docker-compose.yml | docker-compose.yaml (the
-// first that exists, as compose picks it) and its .override partner.
+// first that exists, as compose picks it) and the first of
+// compose.override.yml | compose.override.yaml | docker-compose.override.yml
+// | docker-compose.override.yaml that exists, whatever the main file's name
+// (compose-go cli/options.go WithDefaultConfigPath).
 std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth = 4);
 
 // Interpolates `text` with `vars`. Unset variables become "" and are

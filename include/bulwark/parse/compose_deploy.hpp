@@ -1,0 +1,51 @@
+#pragma once
+// The compose files a deployment uses, as its own commands name them:
+// deploy scripts (`docker stack deploy --compose-file a -c b`, `docker
+// compose -f a -f b`, `docker-compose --file=a`), systemd units' Exec*=
+// lines, and COMPOSE_FILE (split on COMPOSE_PATH_SEPARATOR, default ':')
+// in a project directory's .env, which compose-go's cli/options.go
+// WithConfigFileEnv reads when no -f is given. Relative paths resolve
+// against where the command runs: the last `cd DIR` before it in a script,
+// else the script's directory; a unit's WorkingDirectory=, else /; the
+// .env's directory.
+
+#include <bulwark/core/rootfs.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulwark::compose {
+
+struct DeployFileSet {
+  std::string source; // the script, unit or .env that names the files (target path)
+  int line = 0;       // the command's first line
+  std::string how;    // "docker stack deploy", "docker compose", "docker-compose", "COMPOSE_FILE"
+  std::vector<std::string> files;      // target paths, in -f order
+  std::vector<std::string> unresolved; // names with a shell variable, as written
+};
+
+// The -f / --file / -c / --compose-file arguments of every docker compose,
+// docker-compose and docker stack deploy command in `script` (shell text:
+// quotes, backslash continuations, `;`, `&&`, `||`, `|` separate commands),
+// as written, with the 1-based line each command starts on and its tool.
+struct ComposeCommand {
+  int line = 0;
+  std::string how;
+  std::string cwd; // the last `cd DIR` before it, "" when none
+  std::vector<std::string> files;
+};
+std::vector<ComposeCommand> compose_commands(std::string_view script);
+
+// COMPOSE_FILE split as compose-go splits it; "" entries dropped.
+std::vector<std::string> split_compose_file(const std::string &value, const std::string &separator);
+
+// File sets named inside the target: scripts (*.sh, Makefile, deploy/*,
+// scripts/*) in `project_dirs` and /usr/local/bin, systemd units under
+// /etc/systemd/system, and COMPOSE_FILE in each project directory's .env.
+// Sets that name the same files in the same order are one (the first, or
+// the `docker stack deploy` among them).
+std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
+                                                 const std::vector<std::string> &project_dirs);
+
+} // namespace bulwark::compose

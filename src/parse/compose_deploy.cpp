@@ -1,0 +1,380 @@
+// Which compose files a deployment uses (parse/compose_deploy.hpp). The
+// commands are read as a shell reads words: single quotes literal, double
+// quotes with backslash escapes, a backslash-newline joins lines, `#` at a
+// word's start comments to the end of the line. The options are the Docker
+// CLI's: `docker compose -f/--file`, `docker-compose -f/--file`, `docker
+// stack deploy -c/--compose-file` (docker/cli cli/command/stack/options.go),
+// each repeatable, `--opt=value` and `-fvalue` forms included.
+
+#include <bulwark/core/text.hpp>
+#include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/compose_deploy.hpp>
+#include <bulwark/parse/dotenv.hpp>
+
+#include <set>
+
+namespace bulwark::compose {
+
+using namespace bulwark::text;
+
+namespace {
+
+struct Word {
+  std::string text;
+  bool had_dollar = false; // an unquoted or double-quoted `$`: expanded by the shell
+};
+
+struct Command {
+  int line = 0;
+  std::vector<Word> words;
+};
+
+// Shell text into commands of words.
+std::vector<Command> shell_commands(std::string_view s) {
+  std::vector<Command> out;
+  Command cur;
+  Word w;
+  bool in_word = false;
+  int line = 1;
+  auto end_word = [&] {
+    if (in_word) {
+      if (cur.words.empty())
+        cur.line = line;
+      cur.words.push_back(std::move(w));
+      w = Word{};
+      in_word = false;
+    }
+  };
+  auto end_command = [&] {
+    end_word();
+    if (!cur.words.empty())
+      out.push_back(std::move(cur));
+    cur = Command{};
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < s.size() && s[i + 1] == '\n') {
+      i += 2;
+      ++line;
+      continue;
+    }
+    if (c == '\n') {
+      end_command();
+      ++line;
+      ++i;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      end_word();
+      ++i;
+      continue;
+    }
+    if (c == ';' || c == '&' || c == '|' || c == '(' || c == ')' || c == '`') {
+      end_command();
+      ++i;
+      continue;
+    }
+    if (c == '#' && !in_word) {
+      while (i < s.size() && s[i] != '\n')
+        ++i;
+      continue;
+    }
+    in_word = true;
+    if (c == '\'') {
+      size_t e = s.find('\'', i + 1);
+      if (e == std::string_view::npos)
+        e = s.size();
+      for (size_t k = i + 1; k < e; ++k)
+        line += s[k] == '\n';
+      w.text.append(s.substr(i + 1, e - i - 1));
+      i = e + 1;
+      continue;
+    }
+    if (c == '"') {
+      size_t k = i + 1;
+      while (k < s.size() && s[k] != '"') {
+        if (s[k] == '\\' && k + 1 < s.size()) {
+          if (s[k + 1] == '\n')
+            ++line;
+          else
+            w.text += s[k + 1];
+          k += 2;
+          continue;
+        }
+        if (s[k] == '$')
+          w.had_dollar = true;
+        if (s[k] == '\n')
+          ++line;
+        w.text += s[k++];
+      }
+      i = k + 1;
+      continue;
+    }
+    if (c == '\\' && i + 1 < s.size()) {
+      w.text += s[i + 1];
+      i += 2;
+      continue;
+    }
+    if (c == '$')
+      w.had_dollar = true;
+    w.text += c;
+    ++i;
+  }
+  end_command();
+  return out;
+}
+
+std::string base_name(const std::string &p) {
+  size_t s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+// The value of an option at words[i] (`-f X`, `-fX`, `--file=X`, `--file X`),
+// advancing i past it; nullopt when words[i] is not that option.
+std::optional<Word> option_value(const std::vector<Word> &words, size_t &i, const char *shrt,
+                                 const char *lng) {
+  const std::string &t = words[i].text;
+  std::string l = std::string("--") + lng;
+  std::string sh = std::string("-") + shrt;
+  if (t == l || t == sh) {
+    if (i + 1 >= words.size())
+      return std::nullopt;
+    ++i;
+    return words[i];
+  }
+  if (starts_with(t, l + "=")) {
+    Word w = words[i];
+    w.text = t.substr(l.size() + 1);
+    return w;
+  }
+  if (starts_with(t, sh) && t.size() > 2 && t[1] != '-') {
+    Word w = words[i];
+    w.text = t.substr(2);
+    if (starts_with(w.text, "="))
+      w.text = w.text.substr(1);
+    return w;
+  }
+  return std::nullopt;
+}
+
+std::string normalise(const std::string &p) {
+  return RootFs::join("/", p);
+}
+
+} // namespace
+
+std::vector<ComposeCommand> compose_commands(std::string_view script) {
+  std::vector<ComposeCommand> out;
+  std::string cwd;
+  for (auto &cmd : shell_commands(script)) {
+    const auto &w = cmd.words;
+    if (w.empty())
+      continue;
+    if (w[0].text == "cd" || w[0].text == "pushd") {
+      cwd = w.size() > 1 && !w[1].had_dollar ? w[1].text : "";
+      continue;
+    }
+    size_t d = 0;
+    while (d < w.size() && base_name(w[d].text) != "docker" &&
+           base_name(w[d].text) != "docker-compose")
+      ++d;
+    if (d == w.size())
+      continue;
+    ComposeCommand cc;
+    cc.line = cmd.line;
+    cc.cwd = cwd;
+    size_t i = d + 1;
+    const char *shrt = "f";
+    const char *lng = "file";
+    if (base_name(w[d].text) == "docker-compose")
+      cc.how = "docker-compose";
+    else {
+      // docker [global options] compose|stack deploy; these global
+      // options take a value (docker/cli cli/flags/options.go).
+      static const std::set<std::string> k_valued = {
+          "--context", "-c",          "--config",    "-H",        "--host",
+          "-l",        "--log-level", "--tlscacert", "--tlscert", "--tlskey"};
+      while (i < w.size() && starts_with(w[i].text, "-"))
+        i += k_valued.count(w[i].text) && i + 1 < w.size() ? 2 : 1;
+      if (i < w.size() && w[i].text == "compose")
+        cc.how = "docker compose";
+      else if (i + 1 < w.size() && w[i].text == "stack" &&
+               (w[i + 1].text == "deploy" || w[i + 1].text == "up")) {
+        cc.how = "docker stack deploy";
+        shrt = "c";
+        lng = "compose-file";
+        ++i;
+      } else
+        continue;
+      ++i;
+    }
+    for (; i < w.size(); ++i)
+      if (auto v = option_value(w, i, shrt, lng))
+        cc.files.push_back(v->text);
+    if (!cc.files.empty())
+      out.push_back(std::move(cc));
+  }
+  return out;
+}
+
+std::vector<std::string> split_compose_file(const std::string &value,
+                                            const std::string &separator) {
+  std::vector<std::string> out;
+  std::string sep = separator.empty() ? ":" : separator;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t e = value.find(sep, start);
+    std::string part = value.substr(start, e == std::string::npos ? std::string::npos : e - start);
+    if (!part.empty())
+      out.push_back(part);
+    if (e == std::string::npos)
+      break;
+    start = e + sep.size();
+  }
+  return out;
+}
+
+std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
+                                                 const std::vector<std::string> &project_dirs) {
+  constexpr size_t k_max_script = 1024 * 1024;
+  std::vector<DeployFileSet> out;
+  std::set<std::vector<std::string>> seen;
+  // One set per file list; `docker stack deploy` wins over a `config`
+  // check of the same files (the stack is what runs).
+  auto add = [&](DeployFileSet s) {
+    if (s.files.empty() && s.unresolved.empty())
+      return;
+    if (!s.unresolved.empty() || seen.insert(s.files).second) {
+      out.push_back(std::move(s));
+      return;
+    }
+    if (s.how != "docker stack deploy")
+      return;
+    for (auto &o : out)
+      if (o.files == s.files && o.unresolved.empty() && o.how != "docker stack deploy") {
+        o = std::move(s);
+        return;
+      }
+  };
+  auto from_commands = [&](const std::string &source, std::string_view text,
+                           const std::string &default_dir, int line_offset) {
+    for (auto &c : compose_commands(text)) {
+      std::string dir = default_dir;
+      if (!c.cwd.empty())
+        dir = c.cwd[0] == '/' ? c.cwd : join_path(default_dir, c.cwd);
+      DeployFileSet s;
+      s.source = source;
+      s.line = c.line + line_offset;
+      s.how = c.how;
+      for (auto &f : c.files) {
+        if (f.find('$') != std::string::npos || starts_with(f, "~") || f == "-")
+          s.unresolved.push_back(f);
+        else
+          s.files.push_back(normalise(join_path(dir, f)));
+      }
+      add(std::move(s));
+    }
+  };
+  std::vector<std::string> scripts;
+  std::set<std::string> dirs(project_dirs.begin(), project_dirs.end());
+  for (auto &d : dirs) {
+    for (std::string sub : {"", "/deploy", "/scripts", "/bin"}) {
+      auto names = fs.list_dir(d + sub);
+      if (!names.ok())
+        continue;
+      for (auto &n : *names)
+        if (n.ends_with(".sh") || n == "Makefile" || n == "makefile" || n == "GNUmakefile")
+          scripts.push_back(d + sub + "/" + n);
+    }
+  }
+  if (auto names = fs.list_dir("/usr/local/bin"); names.ok())
+    for (auto &n : *names)
+      scripts.push_back("/usr/local/bin/" + n);
+  for (auto &path : scripts) {
+    auto st = fs.stat(path);
+    if (!st.ok() || st->type != FileInfo::Type::regular || st->size > k_max_script)
+      continue;
+    auto text = fs.read_file(path, k_max_script);
+    if (!text.ok() || text->find("docker") == std::string::npos)
+      continue;
+    from_commands(path, *text, dirname_of(path), 0);
+  }
+  // systemd units: Exec*= lines, relative to WorkingDirectory= (else /).
+  for (const char *g :
+       {"/etc/systemd/system/*.service", "/usr/local/lib/systemd/system/*.service"}) {
+    auto units = fs.glob(g);
+    if (!units.ok())
+      continue;
+    for (auto &u : *units) {
+      auto text = fs.read_file(u, k_max_script);
+      if (!text.ok() || text->find("docker") == std::string::npos)
+        continue;
+      std::string wd = "/";
+      std::vector<std::pair<int, std::string>> execs;
+      int ln = 0;
+      std::string pending;
+      int pending_line = 0;
+      for (auto raw : split(*text, '\n', true)) {
+        ++ln;
+        std::string l(trim(raw));
+        if (!pending.empty()) {
+          pending += " " + l;
+        } else {
+          pending = l;
+          pending_line = ln;
+        }
+        if (!pending.empty() && pending.back() == '\\') {
+          pending.pop_back();
+          continue;
+        }
+        std::string entry = std::move(pending);
+        pending.clear();
+        size_t eq = entry.find('=');
+        if (eq == std::string::npos || entry[0] == '#' || entry[0] == ';')
+          continue;
+        std::string key(trim(entry.substr(0, eq)));
+        std::string value(trim(entry.substr(eq + 1)));
+        if (key == "WorkingDirectory") {
+          while (!value.empty() && value[0] == '-')
+            value = value.substr(1);
+          if (!value.empty() && value[0] == '/')
+            wd = value;
+        } else if (starts_with(key, "ExecStart") || key == "ExecReload") {
+          while (!value.empty() && std::string_view("-@:+!").find(value[0]) != std::string::npos)
+            value = value.substr(1);
+          execs.push_back({pending_line, value});
+        }
+      }
+      for (auto &[line, cmd] : execs)
+        from_commands(u, cmd, wd, line - 1);
+    }
+  }
+  // COMPOSE_FILE in a project directory's .env: `docker compose` run there
+  // without -f uses it.
+  for (auto &d : dirs) {
+    std::string env = join_path(d, ".env");
+    auto text = fs.read_file(env, dotenv::k_max_dotenv_bytes);
+    if (!text.ok())
+      continue;
+    auto df = dotenv::parse_dotenv_text(env, *text);
+    const auto *cf = df.find("COMPOSE_FILE");
+    if (!cf || !cf->has_value)
+      continue;
+    const auto *sep = df.find("COMPOSE_PATH_SEPARATOR");
+    DeployFileSet s;
+    s.source = env;
+    s.line = cf->loc.line;
+    s.how = "COMPOSE_FILE";
+    for (auto &f : split_compose_file(cf->value, sep && sep->has_value ? sep->value : ":")) {
+      if (f.find('$') != std::string::npos || starts_with(f, "~"))
+        s.unresolved.push_back(f);
+      else
+        s.files.push_back(normalise(join_path(d, f)));
+    }
+    add(std::move(s));
+  }
+  return out;
+}
+
+} // namespace bulwark::compose

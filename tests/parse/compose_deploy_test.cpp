@@ -1,0 +1,172 @@
+// The compose file sets a deployment names: shell words of deploy scripts
+// (quotes, continuations, several commands a line), every spelling of the
+// Docker CLI's file options, systemd units' Exec*= with WorkingDirectory=,
+// COMPOSE_FILE with COMPOSE_PATH_SEPARATOR, generated option spellings, and
+// hostile scripts.
+
+#include "../support.hpp"
+
+#include <bulwark/parse/compose_deploy.hpp>
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace bulwark;
+using namespace bulwark::compose;
+
+TEST(ComposeDeploy, Guide000DeployScript) {
+  // seeds/000 "3. Deploy Script", verbatim.
+  const char *script = R"(#!/bin/bash
+# secure-deploy.sh
+
+set -euo pipefail
+
+# Verify security configurations
+docker-compose -f docker-compose.yml \
+  -f docker-compose.security.yml \
+  -f environments/production.yml \
+  config --quiet
+
+# Deploy with security overrides
+docker stack deploy \
+  --compose-file docker-compose.yml \
+  --compose-file docker-compose.security.yml \
+  --compose-file environments/production.yml \
+  --with-registry-auth \
+  vpn-stack
+)";
+  auto cmds = compose_commands(script);
+  ASSERT_EQ(cmds.size(), 2u);
+  std::vector<std::string> want = {"docker-compose.yml", "docker-compose.security.yml",
+                                   "environments/production.yml"};
+  EXPECT_EQ(cmds[0].how, "docker-compose");
+  EXPECT_EQ(cmds[0].line, 7);
+  EXPECT_EQ(cmds[0].files, want);
+  EXPECT_EQ(cmds[1].how, "docker stack deploy");
+  EXPECT_EQ(cmds[1].line, 13);
+  EXPECT_EQ(cmds[1].files, want);
+}
+
+TEST(ComposeDeploy, EverySpellingOfTheFileOptions) {
+  auto one = [](const std::string &s) {
+    auto c = compose_commands(s);
+    return c.size() == 1 ? c[0].files
+                         : std::vector<std::string>{"<" + std::to_string(c.size()) + " commands>"};
+  };
+  std::vector<std::string> ab = {"a.yml", "b.yml"};
+  EXPECT_EQ(one("docker compose -f a.yml -f b.yml up -d"), ab);
+  EXPECT_EQ(one("docker compose --file a.yml --file=b.yml up"), ab);
+  EXPECT_EQ(one("docker compose -fa.yml -f=b.yml up"), ab);
+  EXPECT_EQ(one("sudo /usr/bin/docker --context prod compose -f 'a.yml' -f \"b.yml\" up"), ab);
+  EXPECT_EQ(one("docker stack deploy -c a.yml --compose-file=b.yml stack"), ab);
+  EXPECT_EQ(one("docker stack up -c a.yml -c b.yml stack"), ab);
+  EXPECT_EQ(one("cd /srv && docker-compose -f a.yml -f b.yml pull"), ab);
+  // -f of another docker command is not a compose file.
+  EXPECT_TRUE(compose_commands("docker build -f Dockerfile .").empty());
+  EXPECT_TRUE(compose_commands("docker logs -f web").empty());
+  EXPECT_TRUE(compose_commands("docker compose up -d").empty()); // default files
+  // A comment is not a command; an escaped newline joins lines.
+  EXPECT_TRUE(compose_commands("# docker compose -f x.yml up\n").empty());
+  // A variable is kept as written, marked by `$`.
+  auto v = compose_commands("docker compose -f \"$DIR/a.yml\" up");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].files.at(0), "$DIR/a.yml");
+  // cd before the command is where relative paths resolve.
+  auto c = compose_commands("cd /opt/vpn\ndocker compose -f a.yml up\n");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].cwd, "/opt/vpn");
+}
+
+TEST(ComposeDeploy, GeneratedOptionSpellingsAgree) {
+  // Random file lists written with random option spellings, quotes and
+  // continuations: the list read back is the list written.
+  std::mt19937 rng(15);
+  for (int round = 0; round < 300; ++round) {
+    bool stack = rng() % 2;
+    int n = 1 + static_cast<int>(rng() % 4);
+    std::vector<std::string> files;
+    std::string cmd =
+        stack ? "docker stack deploy" : (rng() % 2 ? "docker compose" : "docker-compose");
+    for (int i = 0; i < n; ++i) {
+      std::string f = "dir" + std::to_string(rng() % 3) + "/f" + std::to_string(i) + ".yml";
+      files.push_back(f);
+      std::string q = rng() % 3 == 0 ? "'" + f + "'" : (rng() % 2 ? "\"" + f + "\"" : f);
+      std::string sep = rng() % 3 == 0 ? " \\\n  " : " ";
+      switch (rng() % 3) {
+      case 0: cmd += sep + (stack ? "-c " : "-f ") + q; break;
+      case 1: cmd += sep + (stack ? "--compose-file " : "--file ") + q; break;
+      default: cmd += sep + (stack ? "--compose-file=" : "--file=") + q; break;
+      }
+    }
+    cmd += stack ? " mystack" : " up -d";
+    auto c = compose_commands("#!/bin/sh\nset -e\n" + cmd + "\necho done\n");
+    ASSERT_EQ(c.size(), 1u) << cmd;
+    EXPECT_EQ(c[0].files, files) << cmd;
+    EXPECT_EQ(c[0].line, 3) << cmd;
+  }
+}
+
+TEST(ComposeDeploy, ComposeFileSplitsOnTheSeparator) {
+  EXPECT_EQ(split_compose_file("a.yml:b.yml", ""), (std::vector<std::string>{"a.yml", "b.yml"}));
+  EXPECT_EQ(split_compose_file("a.yml;b.yml", ";"), (std::vector<std::string>{"a.yml", "b.yml"}));
+  EXPECT_EQ(split_compose_file("a.yml::b.yml:", ":"), (std::vector<std::string>{"a.yml", "b.yml"}));
+}
+
+TEST(ComposeDeploy, FindsSetsInScriptsUnitsAndDotenv) {
+  bulwark::test::TempRoot r;
+  r.write("/srv/vpn/docker-compose.yml", "services: {}\n");
+  r.write("/srv/vpn/secure-deploy.sh",
+          "#!/bin/bash\ndocker stack deploy --compose-file docker-compose.yml "
+          "--compose-file docker-compose.security.yml --compose-file environments/production.yml "
+          "vpn\n");
+  r.write("/srv/lms/compose.yaml", "services: {}\n");
+  r.write("/srv/lms/.env",
+          "COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=compose.yaml;compose.prod.yaml\n");
+  r.write("/etc/systemd/system/app.service",
+          "[Service]\nWorkingDirectory=/opt/app\nExecStart=/usr/bin/docker compose \\\n"
+          "  -f base.yml -f prod.yml up\nExecStop=/usr/bin/docker compose -f x.yml down\n");
+  r.write("/srv/vpn/scripts/up.sh",
+          "cd \"$(dirname \"$0\")/..\"\ndocker compose -f \"$STACK\" up\n");
+  RootFs fs(r.path());
+  auto sets = find_deploy_file_sets(fs, {"/srv/vpn", "/srv/lms"});
+  auto find = [&](const std::string &source) -> const DeployFileSet * {
+    for (auto &s : sets)
+      if (s.source == source)
+        return &s;
+    return nullptr;
+  };
+  const DeployFileSet *vpn = find("/srv/vpn/secure-deploy.sh");
+  ASSERT_TRUE(vpn);
+  EXPECT_EQ(vpn->files, (std::vector<std::string>{"/srv/vpn/docker-compose.yml",
+                                                  "/srv/vpn/docker-compose.security.yml",
+                                                  "/srv/vpn/environments/production.yml"}));
+  EXPECT_EQ(vpn->line, 2);
+  const DeployFileSet *lms = find("/srv/lms/.env");
+  ASSERT_TRUE(lms);
+  EXPECT_EQ(lms->how, "COMPOSE_FILE");
+  EXPECT_EQ(lms->files,
+            (std::vector<std::string>{"/srv/lms/compose.yaml", "/srv/lms/compose.prod.yaml"}));
+  const DeployFileSet *unit = find("/etc/systemd/system/app.service");
+  ASSERT_TRUE(unit);
+  EXPECT_EQ(unit->files, (std::vector<std::string>{"/opt/app/base.yml", "/opt/app/prod.yml"}));
+  EXPECT_EQ(unit->line, 3);
+  const DeployFileSet *up = find("/srv/vpn/scripts/up.sh");
+  ASSERT_TRUE(up);
+  EXPECT_TRUE(up->files.empty());
+  EXPECT_EQ(up->unresolved, (std::vector<std::string>{"$STACK"}));
+}
+
+TEST(ComposeDeploy, HostileScriptsEndWithoutCrashing) {
+  // Unclosed quotes, a lone backslash, options without values, a huge
+  // line of -f: bounded, no crash, no hang.
+  for (const char *s : {"docker compose -f", "docker compose -f 'a.yml", "docker compose -f \"a\\",
+                        "docker stack deploy -c", "\\", "'", "docker", "docker compose --file="})
+    (void)compose_commands(s);
+  std::string big = "docker compose";
+  for (int i = 0; i < 100000; ++i)
+    big += " -f f" + std::to_string(i) + ".yml";
+  auto c = compose_commands(big);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].files.size(), 100000u);
+}

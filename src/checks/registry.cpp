@@ -17,6 +17,7 @@ constexpr DomainTable k_domains[] = {
     pam_checks,        fs_checks,        patching_checks, logging_checks,
     monitoring_checks, container_checks, firewall_checks, fail2ban_checks,
     postgres_checks,   redis_checks,     tls_checks,      vpn_checks,
+    docker_checks, // issue 15: the engine, docker.*, Docker's firewall path
 };
 
 } // namespace

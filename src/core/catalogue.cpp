@@ -15,6 +15,7 @@ std::string_view checks_firewall();
 std::string_view checks_fail2ban();
 std::string_view checks_services();
 std::string_view checks_tls();
+std::string_view checks_docker();
 } // namespace embedded
 
 namespace {
@@ -143,6 +144,7 @@ const Catalogue &Catalogue::builtin() {
         {embedded::checks_fail2ban, "data/checks/fail2ban.yaml"},
         {embedded::checks_services, "data/checks/services.yaml"},
         {embedded::checks_tls, "data/checks/tls.yaml"},
+        {embedded::checks_docker, "data/checks/docker.yaml"},
     };
     Catalogue all;
     for (auto &part : parts) {

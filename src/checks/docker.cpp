@@ -936,7 +936,8 @@ std::string dockerd_rules(const std::vector<Published> &pubs, bool docker_user_e
   std::set<std::string> bridges;
   for (auto &p : pubs)
     bridges.insert(p.bridge);
-  std::string t = "*filter\n:DOCKER - [0:0]\n:DOCKER-ISOLATION-STAGE-1 - [0:0]\n"
+  std::string t = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                  ":DOCKER - [0:0]\n:DOCKER-ISOLATION-STAGE-1 - [0:0]\n"
                   ":DOCKER-ISOLATION-STAGE-2 - [0:0]\n";
   if (!docker_user_exists)
     t += ":DOCKER-USER - [0:0]\n";
@@ -989,8 +990,8 @@ fw::Ruleset with_dockerd(const fw::Ruleset &boot, const std::vector<Published> &
         continue;
       }
       fwd.rules.insert(fwd.rules.begin(), c.rules.begin(), c.rules.end());
-    } else if (!filter->chains.count(name))
-      filter->chains[name] = c;
+    } else if (name != "DOCKER-USER" || !filter->chains.count(name))
+      filter->chains[name] = c; // dockerd flushes and rewrites its own chains at start
   }
   return rs;
 }

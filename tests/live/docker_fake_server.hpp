@@ -100,10 +100,11 @@ private:
       {
         std::lock_guard lock(m_mutex);
         auto it = m_routes.find(target);
+        static const std::string k_404 = "{\"message\":\"page not found\"}";
         raw = it != m_routes.end()
                   ? it->second
-                  : "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: "
-                    "29\r\n\r\n{\"message\":\"page not found\"}";
+                  : "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(k_404.size()) + "\r\n\r\n" + k_404;
       }
       if (delay_ms > 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));

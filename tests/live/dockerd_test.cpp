@@ -13,6 +13,7 @@
 #include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/probes.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -248,17 +249,118 @@ TEST_F(RealDockerd, RuntimeDriftComparesLabelledContainersWithTheirComposeServic
   d.docker("rm -f demo-db-1 demo-web-1");
 }
 
-TEST_F(RealDockerd, FirewallRulesOfThisDockerdPublishWhatTheEngineSays) {
+namespace {
+
+// Live probes that answer with dockerd's network namespace's ruleset.
+class NsProbes : public live::Probes {
+public:
+  Result<std::string> nft = Error{"not read"};
+  Result<procfs::ProcessTable> procs = procfs::ProcessTable{};
+  Result<std::vector<procnet::Listener>> sockets = std::vector<procnet::Listener>{};
+  bool is_local_address(const std::string &) override { return true; }
+  live::SshProbe ssh(const std::string &, int) override { return {}; }
+  live::TlsProbe tls(const std::string &, int, const std::string &) override { return {}; }
+  std::vector<live::PgProbeResult> pg_no_password(int) override { return {}; }
+  live::PgLiveInfo pg_query(const std::string &) override { return {}; }
+  live::RedisProbeResult redis(const std::string &, int) override { return {}; }
+  live::RedisProbeResult redis_tls(const std::string &, int) override { return {}; }
+  Result<std::string> nft_ruleset() override { return nft; }
+  const Result<procfs::ProcessTable> &processes() override { return procs; }
+  const Result<std::vector<procnet::Listener>> &listeners() override { return sockets; }
+  Result<FileInfo> stat_in_process_root(int, const std::string &path) override {
+    return Error{"fake", path, 0, ENOENT};
+  }
+};
+
+// A client namespace joined to dockerd's by a veth pair: 10.201.N.2 -> .1.
+struct ClientNet {
+  std::string ns, host_ip, client_ip, why;
+  bool up = false;
+  ClientNet(const std::string &dockerd_pid) {
+    int pid = static_cast<int>(::getpid());
+    ns = "bw-docker-" + std::to_string(pid);
+    std::string n = std::to_string(pid % 250);
+    host_ip = "10.201." + n + ".1";
+    client_ip = "10.201." + n + ".2";
+    std::string h = "bwdk" + std::to_string(pid % 100000) + "h";
+    std::string c = "bwdk" + std::to_string(pid % 100000) + "c";
+    std::string in_d = "nsenter --net=/proc/" + dockerd_pid + "/ns/net ";
+    for (std::string cmd :
+         {"ip netns add " + ns, "ip link add " + h + " type veth peer name " + c,
+          "ip link set " + h + " netns " + dockerd_pid, "ip link set " + c + " netns " + ns,
+          in_d + "ip addr add " + host_ip + "/24 dev " + h, in_d + "ip link set " + h + " up",
+          "ip netns exec " + ns + " ip addr add " + client_ip + "/24 dev " + c,
+          "ip netns exec " + ns + " ip link set " + c + " up",
+          "ip netns exec " + ns + " ip link set lo up"}) {
+      auto r = run_command(cmd);
+      if (r.exit_code != 0) {
+        why = cmd + ": " + r.err;
+        return;
+      }
+    }
+    up = true;
+  }
+  ~ClientNet() { run_command("ip netns del " + ns); }
+  // "refused" (the SYN reached the container and its kernel answered),
+  // "timeout" (dropped on the way), or what else happened.
+  std::string connect(uint32_t port) const {
+    auto r = run_command("ip netns exec " + ns + " timeout 3 bash -c 'echo > /dev/tcp/" + host_ip +
+                         "/" + std::to_string(port) + "'");
+    if (r.exit_code == 124)
+      return "timeout";
+    if (r.err.find("refused") != std::string::npos)
+      return "refused";
+    return r.exit_code == 0 ? "connected" : "other: " + r.err;
+  }
+};
+
+} // namespace
+
+// The kernel decides: a port dockerd published is reachable from another
+// namespace although INPUT drops everything (as ufw's default does), and
+// bulwark, reading dockerd's own ruleset, fails it; a DOCKER-USER rule that
+// drops it makes the kernel drop the SYN, and bulwark pass it.
+TEST_F(RealDockerd, PublishedPortBypassesInputUntilDockerUserDropsItAsTheKernelDoes) {
   Dockerd &d = Dockerd::get();
   d.docker("rm -f pub");
-  ASSERT_EQ(d.docker("run -d --name pub -p 8443:443 tiny:1 /bin/sleep 300").exit_code, 0);
-  // dockerd's own rules, from its network namespace.
-  auto pid =
-      run_command("cat " + std::filesystem::path(d.sock()).parent_path().string() + "/docker.pid");
-  auto rules = run_command("nsenter --net=/proc/" + std::string(text::trim(pid.out)) +
-                           "/ns/net iptables-save -t nat");
-  ASSERT_EQ(rules.exit_code, 0) << rules.err;
-  EXPECT_NE(rules.out.find("--dport 8443 -j DNAT --to-destination"), std::string::npos)
-      << rules.out;
+  auto run = d.docker("run -d --name pub -p 8443:443 tiny:1 /bin/sleep 300");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string pid(text::trim(
+      run_command("cat " + std::filesystem::path(d.sock()).parent_path().string() + "/docker.pid")
+          .out));
+  std::string in_d = "nsenter --net=/proc/" + pid + "/ns/net ";
+  ClientNet net(pid);
+  BULWARK_REQUIRE(net.up) << "network namespaces: " << net.why;
+  // INPUT drops everything but the loopback: ufw's default deny.
+  ASSERT_EQ(run_command(in_d + "iptables -P INPUT DROP").exit_code, 0);
+  TempRoot root;
+  root.mkdir("/etc");
+  auto probes = std::make_shared<NsProbes>();
+  auto judge = [&] {
+    auto nft = run_command(in_d + "nft list ruleset");
+    EXPECT_EQ(nft.exit_code, 0) << nft.err;
+    probes->nft = nft.out;
+    RootFs fs(root.path());
+    TargetOptions options;
+    options.live = true;
+    options.probes = probes;
+    Context ctx(fs, options);
+    const Catalogue &cat = Catalogue::builtin();
+    auto profile = apply_profile(cat, Profile{}, "baseline");
+    CheckRun cr(ctx, *cat.find("firewall.docker-published-ports"), *profile);
+    find_check("firewall.docker-published-ports")->run(cr);
+    for (auto &f : cr.findings())
+      if (f.message.find("8443/tcp") != std::string::npos)
+        return f.status;
+    ADD_FAILURE() << "no finding for 8443/tcp\n" << dump(cr.findings());
+    return Status::error;
+  };
+  EXPECT_EQ(net.connect(8443), "refused") << "the SYN reached the container past INPUT DROP";
+  EXPECT_EQ(judge(), Status::fail);
+  ASSERT_EQ(run_command(in_d + "iptables -I DOCKER-USER -p tcp --dport 443 -j DROP").exit_code, 0);
+  EXPECT_EQ(net.connect(8443), "timeout");
+  EXPECT_EQ(judge(), Status::pass);
+  run_command(in_d + "iptables -D DOCKER-USER -p tcp --dport 443 -j DROP");
+  run_command(in_d + "iptables -P INPUT ACCEPT");
   d.docker("rm -f pub");
 }

@@ -13,7 +13,6 @@ import re
 import socketserver
 import sys
 import time
-from http.server import BaseHTTPRequestHandler
 
 sock, n = sys.argv[1], int(sys.argv[2])
 now = int(time.time())
@@ -67,39 +66,42 @@ for c in containers:
     routes["/containers/%s/json" % c["Id"]] = ("application/json", json.dumps(c))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+def chunked(status, ctype, body):
+    """The whole response, rendered once: chunked as Go's net/http sends it."""
+    data = body.encode()
+    out = [b"HTTP/1.1 %s\r\nApi-Version: 1.41\r\nContent-Type: %s\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n" % (status.encode(), ctype.encode())]
+    for i in range(0, len(data), 4096):
+        part = data[i:i + 4096]
+        out.append(b"%x\r\n%s\r\n" % (len(part), part))
+    out.append(b"0\r\n\r\n")
+    return b"".join(out)
 
-    def address_string(self):
-        return "unix"
 
-    def log_message(self, *a):
-        pass
+rendered = {path: chunked("200 OK", ctype, body) for path, (ctype, body) in routes.items()}
+not_found = chunked("404 Not Found", "application/json", '{"message":"page not found"}')
 
-    def do_HEAD(self):
-        self.do_GET()
 
-    def do_GET(self):
-        path = re.sub(r"^/v1\.\d+", "", self.path)
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        req = b""
+        while b"\r\n\r\n" not in req:
+            part = self.request.recv(65536)
+            if not part:
+                return
+            req += part
+        target = req.split(b" ", 2)[1].decode()
+        path = re.sub(r"^/v1\.\d+", "", target)
         if path.startswith("/containers/json"):
             path = "/containers/json?all=1"
-        ctype, body = routes.get(path, ("application/json", None))
-        if body is None:
-            body, status = '{"message":"page not found"}', 404
-        else:
-            status = 200
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Api-Version", "1.41")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        step = 4096
-        for i in range(0, len(data), step):
-            part = data[i:i + step]
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
-        self.wfile.write(b"0\r\n\r\n")
-        self.close_connection = True
+        head = req.startswith(b"HEAD ")
+        resp = rendered.get(path, not_found)
+        if head:
+            resp = resp.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+        try:
+            self.request.sendall(resp)
+        except OSError:
+            pass
 
 
 if os.path.exists(sock):
@@ -108,6 +110,7 @@ if os.path.exists(sock):
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 128  # Go's net.Listen uses somaxconn; Python's default is 5
 
 
 Server(sock, Handler).serve_forever()

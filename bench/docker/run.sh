@@ -40,7 +40,11 @@ ms() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%
 found=$(python3 -c "import json,sys; r=json.load(open('$tmp/report.json')); print(len({f['subject'] for f in r['findings'] if f['subject'].startswith('container ')}))")
 echo "containers judged: $found of $n"
 b=$(for _ in $(seq "$runs"); do ms "$bulwark" audit --root "$tmp/root" --docker "unix://$tmp/docker.sock" --only container,docker --format json --output /dev/null; done | median)
-echo "bulwark audit (container,docker) of $n containers: ${b} ms (median of $runs)"
+echo "bulwark audit (container,docker) of $n containers: ${b} ms wall (median of $runs)"
+if [ -x /usr/bin/time ]; then
+  cpu=$(for _ in $(seq "$runs"); do /usr/bin/time -f "%U %S" "$bulwark" audit --root "$tmp/root" --docker "unix://$tmp/docker.sock" --only container,docker --format json --output /dev/null 2>&1 >/dev/null | tail -1 | awk '{printf "%d\n", ($1 + $2) * 1000}'; done | median)
+  echo "bulwark CPU time (user + system): ${cpu} ms (median of $runs); load average: $(cut -d' ' -f1 /proc/loadavg)"
+fi
 if command -v docker >/dev/null; then
   d=$(for _ in $(seq "$runs"); do ms sh -c "docker -H unix://$tmp/docker.sock inspect \$(docker -H unix://$tmp/docker.sock ps -aq)"; done | median)
   echo "docker ps -aq + docker inspect (same server): ${d} ms (median of $runs)"

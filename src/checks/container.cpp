@@ -1079,6 +1079,8 @@ void auto_rollback(CheckRun &run) {
                      fa ? "failure_action: " + fa->str() : "failure_action: not set",
                      "deploy.update_config.failure_action: rollback", n)});
       });
+  if (run.findings().empty()) // running containers only: none is a swarm service's definition
+    run.emit(Status::not_applicable, "compose", "no compose service to judge");
 }
 
 void content_trust(CheckRun &run) {

@@ -674,7 +674,7 @@ void runtime_drift(CheckRun &run) {
   if (!engine_judged(run, e))
     return;
   const auto &projects = audited_compose_projects(run);
-  compose::Project rt = engine_project(e);
+  const compose::Project &rt = engine_project(e);
   const compose::Value *rsvcs = rt.services();
   bool any = false;
   for (auto &c : e.containers) {

@@ -8,7 +8,9 @@
 #include <bulwark/live/probes.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 namespace bulwark {
 
@@ -63,6 +65,8 @@ Result<json> get_json(const DockerGet &get, const std::string &socket, const std
   return j;
 }
 
+constexpr size_t k_parallel = 8;
+
 // Container ids go into a URL path: only what dockerd makes (64 hex digits).
 bool plausible_id(const std::string &id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -74,11 +78,36 @@ Result<Unit> fill(DockerEngineModel &m, const DockerGet &get) {
   const std::string &s = m.socket;
   m.info = TRY(get_json(get, s, "/info", json::value_t::object));
   json list = TRY(get_json(get, s, "/containers/json?all=1", json::value_t::array));
+  std::vector<std::string> ids;
   for (auto &c : list) {
     std::string id = str_of(c, "Id");
     if (!plausible_id(id))
       return Error{"GET /containers/json: a container without a valid Id", s};
-    json in = TRY(get_json(get, s, "/containers/" + id + "/json", json::value_t::object));
+    ids.push_back(id);
+  }
+  // One inspect per container, k_parallel at a time (dockerd serves
+  // concurrent requests; a host with hundreds of containers would otherwise
+  // wait for each round trip in turn). The first error, in list order, wins.
+  std::vector<std::optional<Result<json>>> inspected(ids.size());
+  {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next++) < ids.size();)
+        inspected[i] = get_json(get, s, "/containers/" + ids[i] + "/json", json::value_t::object);
+    };
+    std::vector<std::thread> pool;
+    size_t n = std::min<size_t>(k_parallel, ids.size());
+    for (size_t t = 1; t < n; ++t)
+      pool.emplace_back(worker);
+    worker();
+    for (auto &t : pool)
+      t.join();
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string &id = ids[i];
+    if (!*inspected[i])
+      return inspected[i]->error();
+    json in = std::move(inspected[i]->value());
     DockerContainer dc;
     dc.id = id;
     dc.name = str_of(in, "Name");
@@ -148,9 +177,11 @@ DockerEngineModel load_docker_engine(const std::string &socket, const DockerGet 
     if (m.error->path.empty())
       m.error->path = socket;
     m.containers.clear();
+    m.project = make_engine_project(m);
     return m;
   }
   m.state = DockerEngineModel::State::ok;
+  m.project = make_engine_project(m);
   return m;
 }
 
@@ -163,6 +194,7 @@ DockerEngineModel DockerEngineModel::load(Context &ctx) {
       DockerEngineModel m;
       m.state = State::error;
       m.error = p.error();
+      m.project = make_engine_project(m);
       return m;
     }
     socket = p.value();
@@ -399,7 +431,7 @@ Value service_of(const DockerContainer &c, const Builder &b) {
 
 } // namespace
 
-compose::Project engine_project(const DockerEngineModel &m) {
+compose::Project make_engine_project(const DockerEngineModel &m) {
   compose::Project p;
   p.name = k_engine_project;
   p.root.kind = Value::Kind::mapping;

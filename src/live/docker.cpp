@@ -207,9 +207,19 @@ Result<HttpResponse> unix_http_get(const std::string &socket_path, const std::st
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  if (::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0) {
+  // A unix socket whose listen backlog is full refuses a non-blocking
+  // connect with EAGAIN (nothing is queued, unlike TCP): try again until
+  // the deadline.
+  int rc;
+  while ((rc = ::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa))) != 0 &&
+         (errno == EAGAIN || errno == EINTR) && net::remaining_ms(deadline) > 0)
+    ::usleep(2000);
+  if (rc != 0) {
     int e = errno;
-    if (e != EINPROGRESS && e != EAGAIN)
+    if (e == EAGAIN)
+      return Error{"cannot connect to " + socket_path + ": its backlog stayed full (timed out)",
+                   socket_path};
+    if (e != EINPROGRESS)
       return Error{"cannot connect to " + socket_path + ": " + std::strerror(e), socket_path, 0, e};
     if (!net::wait_fd(fd, POLLOUT, deadline))
       return Error{"cannot connect to " + socket_path + ": timed out", socket_path};

@@ -73,6 +73,7 @@ struct DockerEngineModel {
   bool swarm_active = false;
   nlohmann::json services = nlohmann::json::array();
   nlohmann::json secrets = nlohmann::json::array();
+  compose::Project project; // the containers as a compose project (engine_project())
 
   const DockerImage *image(const std::string &id) const;
   // "docker:/containers/NAME/json": the evidence path of a container's fields.
@@ -80,6 +81,9 @@ struct DockerEngineModel {
 };
 
 // Builds the model from the answers of `get` (the probe, or a test's fake).
+// REQUIRES: `get` may be called from several threads at once (the
+// per-container inspects run eight at a time; Probes::docker_get opens one
+// connection per call: the host's probes allow it).
 using DockerGet = std::function<Result<std::string>(const std::string &target)>;
 DockerEngineModel load_docker_engine(const std::string &socket, const DockerGet &get);
 
@@ -92,7 +96,11 @@ DockerEngineModel load_docker_engine(const std::string &socket, const DockerGet 
 // value's file is the container's evidence_path, line 0. An engine in error
 // gives a project whose one diagnostic is that error.
 inline constexpr const char *k_engine_project = "docker engine";
-compose::Project engine_project(const DockerEngineModel &m);
+compose::Project make_engine_project(const DockerEngineModel &m);
+// The model's own, built once by load_docker_engine().
+inline const compose::Project &engine_project(const DockerEngineModel &m) {
+  return m.project;
+}
 
 class CheckRun;
 // The compose projects the container checks audit (container.cpp's model),

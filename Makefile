@@ -26,6 +26,9 @@ TEST_PACKAGES = libbenchmark-dev strace \
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).
 TEST_PACKAGES += $(if $(shell command -v npm),,nodejs npm)
+# A real dockerd for the engine tests (tests/live/dockerd_test.cpp):
+# Debian's /usr/sbin/dockerd and /usr/bin/docker.
+TEST_PACKAGES += docker.io
 PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

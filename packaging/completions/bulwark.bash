@@ -134,7 +134,7 @@ _bulwark() {
         --env-file)
             _bulwark_files "$cur"
             return ;;
-        --postgres-dsn | --reference-time)
+        --postgres-dsn | --docker | --reference-time)
             return ;;
         --config)
             _bulwark_files "$cur" .yaml .yml
@@ -149,7 +149,7 @@ _bulwark() {
         audit)
             opts='--root --profile --only --skip --format --output --fail-on
                   --waivers --baseline --fail-on-new --live --compose --env-file
-                  --host-env --postgres-dsn --perf --help' ;;
+                  --host-env --postgres-dsn --docker --perf --help' ;;
         checks) opts='--profile --format --help' ;;
         explain)
             if [[ $cur != -* ]]; then
@@ -163,7 +163,7 @@ _bulwark() {
                 COMPREPLY=($(compgen -W 'ssh sysctl compose firewall fail2ban postgres redis tls vpn' -- "$cur"))
                 return
             fi
-            opts='--root --live --compose --env-file --host-env --postgres-dsn --help' ;;
+            opts='--root --live --compose --env-file --host-env --postgres-dsn --docker --help' ;;
         watch)
             opts='--config --replay --check-config --dry-run --print-alert-rules
                   --metrics --quiet --from-start --reference-time --help' ;;

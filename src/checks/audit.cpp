@@ -290,6 +290,7 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   options.env_files = req.env_files;
   options.postgres_dsn = req.postgres_dsn;
   options.host_env = req.host_env;
+  options.docker_host = req.docker_host;
   Context ctx(fs, std::move(options));
   AuditReport report;
   report.root = fs.host_root();

@@ -13,6 +13,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/docker_engine.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/text.hpp>
@@ -60,6 +61,10 @@ struct ComposeModel {
   // Every file set the target's deploy scripts, units and .env name,
   // including those not audited (a shell variable in a path).
   std::vector<compose::DeployFileSet> deploy_sets;
+  // The running containers (--live, --docker) as one more project whose
+  // services are containers (checks/docker_engine.hpp); judged by the
+  // per-service checks, with subject "container NAME".
+  std::optional<Project> engine;
 };
 
 using compose::dirname_of;
@@ -339,7 +344,13 @@ ComposeModel load_model(Context &ctx) {
 }
 
 const ComposeModel &model(CheckRun &run) {
-  return run.ctx().model<ComposeModel>([&] { return load_model(run.ctx()); });
+  return run.ctx().model<ComposeModel>([&] {
+    ComposeModel m = load_model(run.ctx());
+    const auto &engine = run.ctx().get<DockerEngineModel>();
+    if (engine.state != DockerEngineModel::State::absent)
+      m.engine = engine_project(engine);
+    return m;
+  });
 }
 
 Evidence ev(const Project &p, Loc l, std::string found, std::string expected, std::string context) {
@@ -370,18 +381,33 @@ bool judged(CheckRun &run, const Project &p) {
     first = f + ": the project could not be loaded";
     evidence.push_back(Evidence{f, 0, "not loaded", "a valid compose file", p.name});
   }
-  run.emit(Status::error, p.name,
-           "the compose project could not be read, so its services could not be checked: " + first,
-           std::move(evidence));
+  if (p.name == k_engine_project)
+    run.emit(Status::error, "docker engine",
+             "the running containers could not be checked: " + first, std::move(evidence));
+  else
+    run.emit(Status::error, p.name,
+             "the compose project could not be read, so its services could not be checked: " +
+                 first,
+             std::move(evidence));
   return false;
 }
 
 // Runs `f(project, extras, name, service)` for each service of each valid
-// project; an invalid project is an error (judged()); a run with no project
-// at all says not_applicable once.
+// project and each running container (the engine project, first); an invalid
+// project or an unreadable engine is an error (judged()); a run with no
+// project at all says not_applicable once.
 template <class F> void each_service(CheckRun &run, F f) {
   const ComposeModel &m = model(run);
   bool any = false;
+  if (m.engine) {
+    static const ProjectExtras k_none;
+    const Project &p = *m.engine;
+    any = true;
+    if (judged(run, p))
+      if (const Value *svcs = p.services())
+        for (auto &[name, svc] : svcs->entries)
+          f(p, k_none, name, svc);
+  }
   for (size_t i = 0; i < m.projects.size(); ++i) {
     const Project &p = m.projects[i];
     if (!judged(run, p)) {
@@ -405,6 +431,8 @@ template <class F> void each_service(CheckRun &run, F f) {
 }
 
 std::string subject(const Project &p, const std::string &service) {
+  if (p.name == k_engine_project)
+    return "container " + service;
   return p.name + "/" + service;
 }
 
@@ -1271,6 +1299,8 @@ void healthcheck(CheckRun &run) {
 void auto_rollback(CheckRun &run) {
   each_service(
       run, [&](const Project &p, const ProjectExtras &, const std::string &n, const Value &svc) {
+        if (p.name == k_engine_project)
+          return; // a container is no swarm service: the API's container has no deploy:
         const Value *d = svc.find("deploy");
         if (!d || !d->is_mapping()) {
           run.emit(Status::not_applicable, subject(p, n),
@@ -1288,6 +1318,8 @@ void auto_rollback(CheckRun &run) {
                      fa ? "failure_action: " + fa->str() : "failure_action: not set",
                      "deploy.update_config.failure_action: rollback", n)});
       });
+  if (run.findings().empty()) // running containers only: none is a swarm service's definition
+    run.emit(Status::not_applicable, "compose", "no compose service to judge");
 }
 
 void content_trust(CheckRun &run) {
@@ -1360,8 +1392,8 @@ void network_internal(CheckRun &run) {
   bool any = false;
   each_service(run, [&](const Project &p, const ProjectExtras &x, const std::string &n,
                         const Value &svc) {
-    if (!is_data_service(p, x, n, svc))
-      return;
+    if (p.name == k_engine_project || !is_data_service(p, x, n, svc))
+      return; // a container has no networks: section; the project's decides
     any = true;
     const Value *top = p.root.find("networks");
     std::vector<Evidence> bad, good;
@@ -2087,6 +2119,10 @@ nlohmann::ordered_json value_json(const Project &p, const Value &v) {
 }
 
 } // namespace
+
+const std::vector<compose::Project> &audited_compose_projects(CheckRun &run) {
+  return model(run).projects;
+}
 
 std::span<const CheckImpl> container_checks() {
   return k_checks;

@@ -18,6 +18,7 @@ constexpr DomainTable k_domains[] = {
     monitoring_checks, container_checks, firewall_checks, fail2ban_checks,
     postgres_checks,   redis_checks,     tls_checks,      vpn_checks,
     backup_checks,
+    docker_checks, // issue 15: the engine, docker.*, Docker's firewall path
 };
 
 } // namespace

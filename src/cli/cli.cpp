@@ -7,6 +7,7 @@
 #include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/live/docker.hpp>
 #include <bulwark/report/report.hpp>
 #include <bulwark/watch/cli.hpp>
 
@@ -255,6 +256,10 @@ void add_target_options(CLI::App *cmd, TargetOptions &t) {
   cmd->add_flag("--host-env", t.host_env,
                 "interpolate compose files with this process's environment even when the root "
                 "is not / (by default only .env and --env-file are used for an offline root)");
+  cmd->add_option("--docker", t.docker_host,
+                  "the Docker Engine API to read running containers, images and networks from "
+                  "(unix:///path/to/docker.sock); default with --live: /var/run/docker.sock "
+                  "when it exists");
   cmd->add_option("--postgres-dsn", t.postgres_dsn,
                   "with --live: a libpq connection string for reading pg_settings, "
                   "pg_hba_file_rules and roles (default: the PG* environment variables)");
@@ -471,6 +476,12 @@ int run(int argc, char **argv) {
         std::cerr << "bulwark: " << flag << " with an empty check id\n";
         return exit_code::k_usage;
       }
+    if (!target.docker_host.empty()) {
+      if (auto sock = live::docker_socket_path(target.docker_host); !sock) {
+        std::cerr << "bulwark: " << text::printable(sock.error().message) << "\n";
+        return exit_code::k_usage;
+      }
+    }
     if (!target.env_files.empty() && target.compose_files.empty()) {
       std::cerr << "bulwark: --env-file applies to the project named with --compose; "
                    "give --compose too\n";
@@ -507,6 +518,7 @@ int run(int argc, char **argv) {
     req.env_files = target.env_files;
     req.postgres_dsn = target.postgres_dsn;
     req.host_env = target.host_env;
+    req.docker_host = target.docker_host;
     if (!waivers_file.empty()) {
       auto w = load_waivers(waivers_file);
       if (!w) {

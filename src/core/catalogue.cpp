@@ -16,6 +16,7 @@ std::string_view checks_fail2ban();
 std::string_view checks_services();
 std::string_view checks_tls();
 std::string_view checks_backup();
+std::string_view checks_docker();
 } // namespace embedded
 
 namespace {
@@ -145,6 +146,7 @@ const Catalogue &Catalogue::builtin() {
         {embedded::checks_services, "data/checks/services.yaml"},
         {embedded::checks_tls, "data/checks/tls.yaml"},
         {embedded::checks_backup, "data/checks/backup.yaml"},
+        {embedded::checks_docker, "data/checks/docker.yaml"},
     };
     Catalogue all;
     for (auto &part : parts) {

@@ -2,6 +2,8 @@
 // kernel's ruleset through libnftables (see probes.hpp).
 #include <bulwark/live/probes.hpp>
 
+#include <bulwark/live/docker.hpp>
+
 #include <nftables/libnftables.h>
 
 #include <optional>
@@ -26,6 +28,14 @@ Result<std::string> nft_list_ruleset() {
     return Error{"nft list ruleset: " + (err.empty() ? std::string("failed") : err)};
   }
   return out;
+}
+
+Result<std::string> Probes::docker_get(const std::string &socket, const std::string &) {
+  return Error{"no Docker engine in these probes", socket};
+}
+
+bool Probes::socket_exists(const std::string &) {
+  return false;
 }
 
 namespace {
@@ -62,6 +72,24 @@ public:
   }
   Result<FileInfo> stat_in_process_root(int pid, const std::string &path) override {
     return procfs::stat_in_process_root(m_host, "/proc", pid, path);
+  }
+  Result<std::string> docker_get(const std::string &socket, const std::string &target) override {
+    auto r = unix_http_get(socket, target);
+    if (!r)
+      return r.error();
+    if (r.value().status / 100 != 2) {
+      std::string body = r.value().body.substr(0, 200);
+      return Error{"GET " + target + " on " + socket + ": HTTP " +
+                       std::to_string(r.value().status) + " " + body,
+                   socket};
+    }
+    return std::move(r.value().body);
+  }
+  bool socket_exists(const std::string &path) override {
+    // Through the host's RootFs like every other look at it; /var/run is
+    // a link to /run on Debian, so the last component's links are followed.
+    auto st = m_host.stat(path);
+    return st && st.value().type == FileInfo::Type::other;
   }
 
 private:

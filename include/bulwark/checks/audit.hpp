@@ -66,6 +66,7 @@ struct AuditRequest {
   std::vector<std::string> env_files;         // --env-file
   std::string postgres_dsn;                   // --postgres-dsn
   bool host_env = false;                      // --host-env
+  std::string docker_host;                    // --docker unix:///path
 };
 
 struct AuditReport {

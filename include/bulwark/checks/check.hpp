@@ -74,6 +74,9 @@ std::span<const CheckImpl> redis_checks();      // redis.*
 std::span<const CheckImpl> tls_checks();        // tls.*
 std::span<const CheckImpl> vpn_checks();        // vpn.*
 std::span<const CheckImpl> backup_checks();     // backup.*
+// container.runtime-drift, docker.* of the running engine, firewall.docker-*,
+// firewall.forward-policy, accounts.root-equivalent-groups (docker.cpp)
+std::span<const CheckImpl> docker_checks();
 
 // Every implemented check, in catalogue order of domains (registry.cpp).
 std::span<const CheckImpl> all_checks();

@@ -51,6 +51,9 @@ struct TargetOptions {
   std::vector<std::string> env_files; // --env-file (host paths), in order
   std::string postgres_dsn;           // --postgres-dsn (live PostgreSQL probes)
   bool host_env = false; // --host-env: compose interpolation sees this process's environment
+  // --docker unix:///path: the Docker Engine API to read (with or without
+  // --live). Empty: /var/run/docker.sock under --live when it exists.
+  std::string docker_host;
   // The live probes. Null: the host's own (live::host_probes()). A test's
   // fake stands for the host, so with it --live holds on any root.
   std::shared_ptr<live::Probes> probes;

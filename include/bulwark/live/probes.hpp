@@ -51,6 +51,14 @@ public:
   virtual const Result<std::vector<procnet::Listener>> &listeners() = 0;
   // `path` as process `pid` sees it, through its own root.
   virtual Result<FileInfo> stat_in_process_root(int pid, const std::string &path) = 0;
+  // The body of GET `target` from the Docker Engine API on the unix socket
+  // `socket` (live/docker.hpp); an error for a failed exchange or a status
+  // other than 2xx. The default stands for a host without an engine.
+  virtual Result<std::string> docker_get(const std::string &socket, const std::string &target);
+  // Whether the socket at `path` exists on this host (lstat; the default
+  // /var/run/docker.sock decides whether --live reads the engine). The
+  // default: no.
+  virtual bool socket_exists(const std::string &path);
 };
 
 // The probes of this host: src/live's functions, /proc through RootFs("/"),

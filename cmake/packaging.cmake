@@ -74,6 +74,10 @@ install(FILES ${BULWARK_PACKAGING_DIR}/lintian-overrides
 install(FILES ${BULWARK_PACKAGING_DIR}/bulwark-watch.service
         DESTINATION lib/systemd/system
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# The daily fim check (issue 17), not enabled on install either.
+install(FILES ${BULWARK_PACKAGING_DIR}/bulwark-fim.service ${BULWARK_PACKAGING_DIR}/bulwark-fim.timer
+        DESTINATION lib/systemd/system
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/watch.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(DIRECTORY ${BULWARK_PACKAGING_DIR}/examples/

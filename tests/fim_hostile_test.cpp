@@ -78,7 +78,8 @@ TEST(FimHostile, NamesWithNewlinesAreRecordedAndReportedEscaped) {
   auto j = nlohmann::json::parse(check.out);
   ASSERT_EQ(j["changes"].size(), 1u) << check.out;
   EXPECT_EQ(j["changes"][0]["path"], "/etc/evil\\x0achanged /etc/passwd");
-  EXPECT_EQ(j["changes"][0]["attributes"], nlohmann::json::array({"sha256"}));
+  auto attrs = j["changes"][0]["attributes"];
+  EXPECT_NE(std::find(attrs.begin(), attrs.end(), "sha256"), attrs.end()) << attrs.dump();
   // The text report cannot be made to show a forged line either.
   auto text = run_command(k_bin + " fim check --root " + root.path() + " --config " + conf +
                           " --db " + db + " --allow-unsigned");
@@ -86,10 +87,23 @@ TEST(FimHostile, NamesWithNewlinesAreRecordedAndReportedEscaped) {
 }
 
 TEST(FimHostile, TenThousandDeepDirectories) {
-  TempRoot root;
+  // On tmpfs when there is one: removing 10,000 nested directories from
+  // ext4 takes a minute of journal writes, the scan itself a second.
+  std::string base = "/dev/shm/bulwark-fim-deep-XXXXXX";
+  if (::mkdtemp(base.data()) == nullptr)
+    base.clear();
+  TempRoot fallback;
+  std::string top = base.empty() ? fallback.path() : base;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty())
+        run_command("rm -rf " + dir);
+    }
+  } cleanup{base.empty() ? fallback.path() + "/d" : base};
   constexpr int k_depth = 10000;
   {
-    int fd = ::open(root.path().c_str(), O_RDONLY | O_DIRECTORY);
+    int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY);
     ASSERT_GE(fd, 0);
     for (int i = 0; i < k_depth; ++i) {
       ASSERT_EQ(::mkdirat(fd, "d", 0755), 0);
@@ -104,7 +118,7 @@ TEST(FimHostile, TenThousandDeepDirectories) {
     ::close(f);
     ::close(fd);
   }
-  auto r = fim::scan(RootFs(root.path()), everything());
+  auto r = fim::scan(RootFs(top), everything());
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->records.size(), static_cast<size_t>(k_depth) + 2); // "/", the dirs, bottom
   EXPECT_TRUE(r->errors.empty());
@@ -113,8 +127,6 @@ TEST(FimHostile, TenThousandDeepDirectories) {
     bottom = bottom || (rec.path.size() == 2 * k_depth + 7 && rec.type == fim::FileType::regular &&
                         !rec.hashes.empty());
   EXPECT_TRUE(bottom);
-  // std::filesystem::remove_all would hold a descriptor per level.
-  run_command("rm -rf " + root.path() + "/d");
 }
 
 TEST(FimHostile, UnreadableFilesAreReportedNotSkipped) {
@@ -164,8 +176,9 @@ TEST(FimHostile, AFileThatChangesWhileItIsReadIsReported) {
                (e.path == "/var/grows" && e.message.find("changed while") != std::string::npos);
   EXPECT_TRUE(reported);
   for (auto &rec : r->records)
-    if (rec.path == "/var/grows")
+    if (rec.path == "/var/grows") {
       EXPECT_TRUE(rec.hashes.empty()) << "a hash of a moving file is not a baseline";
+    }
 }
 
 TEST(FimHostile, TruncatedOrFlippedDatabaseExitsThree) {
@@ -251,7 +264,12 @@ TEST(FimCli, UsageErrorsExitTwoAndMetricsAreWritten) {
       run_command(k_bin + " fim check --allow-unsigned --format sarif --metrics " + prom + common);
   EXPECT_EQ(r.exit_code, 1);
   auto sarif = nlohmann::json::parse(r.out);
-  EXPECT_EQ(sarif["runs"][0]["results"][0]["ruleId"], "fim.added");
+  bool added = false;
+  for (auto &res : sarif["runs"][0]["results"])
+    added =
+        added || (res["ruleId"] == "fim.added" &&
+                  res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "etc/y");
+  EXPECT_TRUE(added) << r.out;
   std::ifstream in(prom);
   std::string metrics((std::istreambuf_iterator<char>(in)), {});
   EXPECT_NE(metrics.find("bulwark_fim_changes{change=\"added\"} 1\n"), std::string::npos)

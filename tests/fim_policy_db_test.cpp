@@ -49,9 +49,9 @@ TEST(FimPolicy, DeepestNodeThenFirstMatchAndNegativesWin) {
 }
 
 TEST(FimPolicy, GroupsMacrosAndConditions) {
-  Policy p = parse("G = p+u+g+sha256\nH2 = G-sha256+n\n@@define D /opt\n"
-                   "@@if not defined NOPE\n@@{D}/a H2\n@@else\n@@{D}/b G\n@@endif\n"
-                   "@@ifdef D\n@@{D}/c$ d G\n@@endif\n");
+  Policy p = parse("G = p+u+g+sha256\nH2 = G-sha256+n\n@@define D opt\n"
+                   "@@if not defined NOPE\n/@@{D}/a H2\n@@else\n/@@{D}/b G\n@@endif\n"
+                   "@@ifdef D\n/@@{D}/c$ d G\n@@endif\n");
   auto a = p.match("/opt/a", FileType::regular);
   ASSERT_TRUE(a.selected);
   EXPECT_EQ(a.attrs, fim::k_perm | fim::k_uid | fim::k_gid | fim::k_nlink);
@@ -73,6 +73,8 @@ TEST(FimPolicy, MalformedConfigurationsAreErrorsWithTheirLine) {
       {"/etc/x q p\n", 1, "restriction"},
       {"etc p\n", 1, "expected a rule"},
       {"@@include /etc/passwd\n", 1, "not allowed"},
+      {"@@define D /x\n@@{D} p\n", 2, "cannot start with a variable"},
+      {"//etc/ p\n", 1, "double slash"},
       {"/a(?=b) p\n", 1, "rule"}, // lookahead: PCRE has it, RE2 does not
   };
   for (auto &c : cases) {

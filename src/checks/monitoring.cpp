@@ -124,8 +124,8 @@ void file_integrity(CheckRun &run) {
       }
     std::vector<Evidence> ev;
     for (auto &b : f.bulwark_checked)
-      ev.push_back(Evidence{b.path, 0, b.error->message, "a valid bulwark fim database",
-                            "bulwark fim"});
+      ev.push_back(
+          Evidence{b.path, 0, b.error->message, "a valid bulwark fim database", "bulwark fim"});
     run.emit(Status::fail, "",
              "bulwark's file-integrity baseline " + f.bulwark_checked.front().path +
                  " is not a valid database (truncated or modified); run `bulwark fim init`",

@@ -12,9 +12,9 @@
 // skips dependency trees (node_modules, .git).
 
 #include <bulwark/checks/monitoring_model.hpp>
-#include <bulwark/fim/database.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/core/yaml.hpp>
+#include <bulwark/fim/database.hpp>
 #include <bulwark/parse/dpkg_status.hpp>
 #include <bulwark/parse/mounts.hpp>
 

@@ -9,7 +9,9 @@
 //   (`database_in=...`: not ours, ignored), a group (`NAME = p+u+g-n`), or a
 //   rule: `[!|=]REGEX [TYPES] [ATTRIBUTES]`. `@@{VAR}` is replaced everywhere
 //   (an undefined variable is the empty string); `\` escapes a space, `@` and
-//   itself; `%XX` in a rule is a byte.
+//   itself. aide.conf(5) says `%XX` is a byte; AIDE 0.18.3 matches it
+//   literally (a rule `/x/a%20b$` selects the file "a%20b", not "a b", and
+//   Debian's 31_aide_apt-listbugs relies on it), and so does bulwark.
 // - A rule is stored in the tree node of its regex's literal directory part
 //   (strrxtok: up to the last '/' before the first of `(^$?*[`). An entry is
 //   judged (check_seltree) from the node of its own directory upwards: the
@@ -68,7 +70,11 @@ struct Policy::Impl {
   std::vector<std::string> warnings;
   // The literal prefixes of the selective and equals rules, for descent.
   std::vector<std::string> prefixes;
+  // prefixes[i] is the whole of what the rule matches (a literal then `$`):
+  // nothing below it can match.
+  std::vector<bool> exact;
   bool match_anything_below_root = false;
+  size_t max_node_len = 1; // the longest key of `nodes`
 
   bool matches(size_t i, std::string_view path, FileType type) const {
     const PolicyRule &r = rules[i];
@@ -93,32 +99,33 @@ const std::vector<std::string> &Policy::warnings() const {
   return m->warnings;
 }
 
-namespace {
-
-std::string parent_dir(std::string_view p) {
-  size_t slash = p.rfind('/');
-  if (slash == std::string_view::npos || slash == 0)
-    return "/";
-  return std::string(p.substr(0, slash));
-}
-
-} // namespace
-
 Policy::Match Policy::match(std::string_view path, FileType type) const {
   Match out;
   // The nodes that hold rules, from the entry's directory up to "/".
-  std::string dir = path == "/" ? std::string("/") : parent_dir(path);
+  // Ancestors longer than the longest node cannot be one: skipping them
+  // keeps a 10,000-deep path linear.
+  std::string_view dir = path;
+  if (size_t slash = path.rfind('/'); slash == std::string_view::npos || slash == 0)
+    dir = "/";
+  else
+    dir = path.substr(0, slash);
+  auto parent = [](std::string_view p) {
+    size_t slash = p.rfind('/');
+    return slash == std::string_view::npos || slash == 0 ? std::string_view("/")
+                                                         : p.substr(0, slash);
+  };
   std::vector<const NodeRules *> chain;
   const NodeRules *top = nullptr;
-  for (std::string p = dir;;) {
-    if (auto it = m->nodes.find(p); it != m->nodes.end()) {
-      if (p == dir)
-        top = &it->second;
-      chain.push_back(&it->second);
+  for (std::string_view p = dir;; p = parent(p)) {
+    if (p.size() <= m->max_node_len) {
+      if (auto it = m->nodes.find(std::string(p)); it != m->nodes.end()) {
+        if (p.size() == dir.size())
+          top = &it->second;
+        chain.push_back(&it->second);
+      }
     }
     if (p == "/")
       break;
-    p = parent_dir(p);
   }
   const PolicyRule *rule = nullptr;
   if (top != nullptr)
@@ -155,7 +162,10 @@ bool Policy::could_match_below(std::string_view dir) const {
   std::string d(dir);
   if (d != "/")
     d += '/';
-  for (auto &l : m->prefixes) {
+  for (size_t i = 0; i < m->prefixes.size(); ++i) {
+    const std::string &l = m->prefixes[i];
+    if (m->exact[i] && l.size() < d.size())
+      continue; // `/etc/ssh/sshd_config$` matches nothing below that file
     size_t n = std::min(l.size(), d.size());
     if (l.compare(0, n, d, 0, n) == 0)
       return true; // one is a prefix of the other
@@ -300,6 +310,25 @@ std::string literal_prefix(std::string_view rx) {
   return out;
 }
 
+// Whether `rx` is literal characters (escapes of non-alphanumerics
+// included) followed by one final `$`.
+bool is_exact_literal(std::string_view rx) {
+  if (rx.size() < 2 || rx.back() != '$')
+    return false;
+  for (size_t i = 0; i + 1 < rx.size(); ++i) {
+    char c = rx[i];
+    if (c == '\\') {
+      if (i + 2 >= rx.size() || std::isalnum(static_cast<unsigned char>(rx[i + 1])))
+        return false;
+      ++i;
+      continue;
+    }
+    if (std::string_view(".[]()?*+{}|^$").find(c) != std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
 // strrxtok(): the literal directory part of a rule's regex.
 std::string rx_node(std::string_view rx) {
   std::string p(rx);
@@ -319,32 +348,6 @@ std::string rx_node(std::string_view rx) {
   }
   p.resize(std::min(lastslash, p.size()));
   return p.empty() ? "/" : p;
-}
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-      if (h >= 0 && l >= 0) {
-        out += static_cast<char>(h * 16 + l);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 std::string local_hostname() {
@@ -434,7 +437,8 @@ private:
   // as it is: AIDE unescapes a line before it substitutes, so a value
   // defined as `[-a-z\\\\]+` reaches the regex as `[-a-z\\]+`.
   static std::vector<std::string> tokens(std::string_view s,
-                                         const std::map<std::string, std::string> *vars = nullptr) {
+                                         const std::map<std::string, std::string> *vars = nullptr,
+                                         std::string *undefined = nullptr) {
     std::vector<std::string> out;
     std::string cur;
     bool have = false;
@@ -447,8 +451,11 @@ private:
       } else if (vars != nullptr && s.substr(i, 3) == "@@{" &&
                  s.find('}', i + 3) != std::string_view::npos) {
         size_t close = s.find('}', i + 3);
-        if (auto it = vars->find(std::string(s.substr(i + 3, close - i - 3))); it != vars->end())
+        std::string name(s.substr(i + 3, close - i - 3));
+        if (auto it = vars->find(name); it != vars->end())
           cur += it->second;
+        else if (undefined != nullptr && undefined->empty())
+          *undefined = name;
         have = true;
         i = close;
       } else if (c == ' ' || c == '\t') {
@@ -563,7 +570,7 @@ private:
     }
     if (tok.empty() || tok[0].empty() || (tok[0][0] != '/' && prefix.empty()))
       return err("a rule's regular expression must start with '/'", file, line_no);
-    r.regex = url_decode(prefix + tok[0]);
+    r.regex = prefix + tok[0];
     size_t next = 1;
     if (r.kind == PolicyRule::Kind::negative) {
       if (tok.size() > 2)
@@ -587,13 +594,17 @@ private:
     if (!re->ok())
       return err("rule '" + r.regex + "': " + re->error(), file, line_no);
     std::string node = rx_node(r.regex);
+    if (node.find("//") != std::string::npos) // AIDE 0.18 refuses it too
+      return err("rule '" + r.regex + "': invalid double slash", file, line_no);
     if (r.kind != PolicyRule::Kind::negative) {
       std::string lp = literal_prefix(r.regex);
       if (lp.size() <= 1)
         m_impl.match_anything_below_root = true;
+      m_impl.exact.push_back(is_exact_literal(r.regex));
       m_impl.prefixes.push_back(std::move(lp));
     }
     size_t index = m_impl.rules.size();
+    m_impl.max_node_len = std::max(m_impl.max_node_len, node.size());
     NodeRules &n = m_impl.nodes[node];
     (r.kind == PolicyRule::Kind::negative ? n.neg
      : r.kind == PolicyRule::Kind::equals ? n.equ
@@ -683,7 +694,10 @@ private:
 
   Result<Unit> parse_line(std::string_view line, const std::string &file, int line_no, int depth,
                           const std::string &prefix, bool allow_includes) {
-    if (line.substr(0, 2) == "@@" && line.substr(0, 3) != "@@{") {
+    if (line.substr(0, 3) == "@@{") // AIDE: "unexpected character: '@'"
+      return err("a line cannot start with a variable; a rule starts with '/', '!' or '='", file,
+                 line_no);
+    if (line.substr(0, 2) == "@@") {
       auto words = tokens(line);
       std::string kw = words[0].substr(2);
       std::vector<std::string> args(words.begin() + 1, words.end());
@@ -747,12 +761,22 @@ private:
     }
     if (!active())
       return Unit{};
-    auto tok = tokens(line, &m_vars);
+    std::string undefined;
+    auto tok = tokens(line, &m_vars, &undefined);
     if (tok.empty())
       return Unit{};
     char first = tok[0].empty() ? '\0' : tok[0].front();
-    if (first == '/' || first == '!' || first == '=')
+    if (first == '/' || first == '!' || first == '=') {
+      // AIDE expands an undefined variable to "". Here a variable is
+      // mostly undefined because the executable include that defines it
+      // was not run, and the rule would be a different one: say so.
+      if (!undefined.empty()) {
+        m_impl.warnings.push_back(file + ":" + std::to_string(line_no) + ": rule uses @@{" +
+                                  undefined + "}, which is not defined; rule skipped");
+        return Unit{};
+      }
       return rule(std::move(tok), file, line_no, prefix);
+    }
     std::string expanded = expand(line);
     std::string_view l = text::trim(expanded);
     size_t eq = l.find('=');

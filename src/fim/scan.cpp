@@ -517,7 +517,7 @@ private:
   void regular(const Dir &dir, const std::string &name, const struct stat &st, Record &r,
                Output &out, std::vector<char> &data) {
     AttrSet want = r.attrs & k_hashes;
-    if (m_opt.trust != nullptr && want != 0 && !(r.attrs & k_extended)) {
+    if (m_opt.trust != nullptr && want != 0) {
       auto it = m_opt.trust->find(r.path);
       if (it != m_opt.trust->end()) {
         const Record &o = *it->second;
@@ -532,6 +532,16 @@ private:
             if (want & h.first)
               r.hashes.push_back(h);
           ++out.trusted_files;
+          // Extended attributes change ctime too, but they are cheap to
+          // read without opening the file: read them anyway.
+          if (r.attrs & k_extended) {
+            std::string via = "/proc/self/fd/" + std::to_string(dir.fd) + "/" + name;
+            r.error = read_xattrs(
+                r, [&](char *b, size_t n) { return ::llistxattr(via.c_str(), b, n); },
+                [&](const char *xn, char *b, size_t n) {
+                  return ::lgetxattr(via.c_str(), xn, b, n);
+                });
+          }
           return;
         }
       }

@@ -86,7 +86,7 @@ _bulwark() {
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'audit checks explain facts watch bans version' -- "$cur"))
+            COMPREPLY=($(compgen -W 'audit checks explain facts watch bans fim version' -- "$cur"))
         fi
         return
     fi
@@ -107,6 +107,8 @@ _bulwark() {
         --format)
             if [[ $cmd == checks ]]; then
                 COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+            elif [[ $cmd == fim ]]; then
+                COMPREPLY=($(compgen -W 'text json sarif' -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "$formats" -- "$cur"))
             fi
@@ -137,7 +139,16 @@ _bulwark() {
         --postgres-dsn | --docker | --reference-time)
             return ;;
         --config)
-            _bulwark_files "$cur" .yaml .yml
+            if [[ $cmd == fim ]]; then
+                _bulwark_files "$cur"
+            else
+                _bulwark_files "$cur" .yaml .yml
+            fi
+            return ;;
+        --aide-config | --db | --key | --pubkey | --metrics)
+            _bulwark_files "$cur"
+            return ;;
+        --threads)
             return ;;
         --replay)
             _bulwark_files "$cur"
@@ -173,6 +184,19 @@ _bulwark() {
                 return
             fi
             opts='--config --help' ;;
+        fim)
+            if [[ $cur != -* ]]; then
+                local w seen=
+                for w in "${COMP_WORDS[@]:1:cword-1}"; do
+                    [[ $w == init || $w == check || $w == update ]] && seen=1
+                done
+                if [[ -z $seen ]]; then
+                    COMPREPLY=($(compgen -W 'init check update' -- "$cur"))
+                    return
+                fi
+            fi
+            opts='--root --config --aide-config --db --key --pubkey --allow-unsigned
+                  --fast --format --output --metrics --threads --help' ;;
         version) opts='--help' ;;
         *) return ;;
     esac

@@ -110,10 +110,30 @@ void file_integrity(CheckRun &run) {
                        f.aide_db_setting.line == 0 ? "AIDE default" : "aide.conf"}});
     return;
   }
-  if (!f.bulwark_baselines.empty()) {
-    run.emit(Status::pass, "",
-             "bulwark's file-integrity baseline " + f.bulwark_baselines.front() + " exists",
-             {Evidence{f.bulwark_baselines.front(), 0, "present", "", "bulwark"}});
+  if (!f.bulwark_checked.empty()) {
+    // A baseline counts when `bulwark fim check` could use it: a truncated
+    // or modified file is no baseline (fail closed).
+    for (auto &b : f.bulwark_checked)
+      if (!b.error) {
+        char when[32] = "?";
+        time_t t = static_cast<time_t>(b.created);
+        struct tm tm {};
+        if (gmtime_r(&t, &tm) != nullptr)
+          std::strftime(when, sizeof when, "%Y-%m-%d", &tm);
+        run.emit(Status::pass, "",
+                 "bulwark's file-integrity baseline " + b.path + " is valid (" +
+                     std::to_string(b.entries) + " entries, written " + when + ")",
+                 {Evidence{b.path, 0, "valid, written " + std::string(when), "", "bulwark fim"}});
+        return;
+      }
+    std::vector<Evidence> ev;
+    for (auto &b : f.bulwark_checked)
+      ev.push_back(
+          Evidence{b.path, 0, b.error->message, "a valid bulwark fim database", "bulwark fim"});
+    run.emit(Status::fail, "",
+             "bulwark's file-integrity baseline " + f.bulwark_checked.front().path +
+                 " is not a valid database (truncated or modified); run `bulwark fim init`",
+             ev);
     return;
   }
   if (!f.tripwire_dbs.empty()) {

@@ -14,6 +14,7 @@
 #include <bulwark/checks/monitoring_model.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/core/yaml.hpp>
+#include <bulwark/fim/database.hpp>
 #include <bulwark/parse/dpkg_status.hpp>
 #include <bulwark/parse/mounts.hpp>
 
@@ -597,6 +598,20 @@ FimFacts load_fim(const RootFs &fs, const DpkgModel &dpkg) {
     f.tripwire_dbs = *g;
   if (auto g = fs.glob("/var/lib/bulwark/fim/baseline*"))
     f.bulwark_baselines = *g;
+  for (auto &path : f.bulwark_baselines) {
+    FimFacts::Baseline b;
+    b.path = path;
+    auto bytes = fs.read_file(path, size_t{1} << 30);
+    if (!bytes) {
+      b.error = bytes.error();
+    } else if (auto db = fim::decode(*bytes, path, fim::DecodeOptions{nullptr, true}); !db) {
+      b.error = db.error();
+    } else {
+      b.created = db->created;
+      b.entries = db->records.size();
+    }
+    f.bulwark_checked.push_back(std::move(b));
+  }
   return f;
 }
 

@@ -8,6 +8,7 @@
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/docker.hpp>
+#include <bulwark/fim/cli.hpp>
 #include <bulwark/report/report.hpp>
 #include <bulwark/watch/cli.hpp>
 
@@ -342,6 +343,7 @@ int run(int argc, char **argv) {
 
     app.add_subcommand("version", "print the version");
     watch::add_commands(app);
+    fim::add_commands(app);
 
     try {
       app.parse(argc, argv);
@@ -424,6 +426,8 @@ int run(int argc, char **argv) {
     }
 
     if (auto rc = watch::run_commands(app))
+      return *rc;
+    if (auto rc = fim::run_commands(app))
       return *rc;
 
     if (app.got_subcommand("facts")) {

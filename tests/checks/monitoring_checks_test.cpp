@@ -8,6 +8,7 @@
 
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/checks/monitoring_model.hpp>
+#include <bulwark/fim/database.hpp>
 #include <bulwark/report/report.hpp>
 
 #include <gtest/gtest.h>
@@ -419,8 +420,25 @@ TEST(MonitoringFim, BulwarkBaselineCounts) {
   TempRoot r;
   r.mkdir("/var/lib");
   EXPECT_EQ(audit(r, "monitoring.file-integrity").status, Status::fail);
-  r.write("/var/lib/bulwark/fim/baseline.json", "{}\n");
-  EXPECT_EQ(audit(r, "monitoring.file-integrity").status, Status::pass);
+  // Only a database `bulwark fim check` could use counts (fail closed).
+  r.write("/var/lib/bulwark/fim/baseline.db", "{}\n");
+  auto bad = audit(r, "monitoring.file-integrity");
+  EXPECT_EQ(bad.status, Status::fail) << dump(bad);
+  EXPECT_NE(bad.message.find("not a valid database"), std::string::npos) << dump(bad);
+  fim::Database db;
+  db.created = 1764979200; // 2025-12-06
+  fim::Record rec;
+  rec.path = "/etc/passwd";
+  db.records.push_back(rec);
+  auto bytes = fim::encode(db, nullptr);
+  ASSERT_TRUE(bytes);
+  r.write("/var/lib/bulwark/fim/baseline.db", *bytes);
+  auto good = audit(r, "monitoring.file-integrity");
+  EXPECT_EQ(good.status, Status::pass) << dump(good);
+  EXPECT_NE(good.message.find("1 entries, written 2025-12-06"), std::string::npos) << dump(good);
+  // Truncated: no longer a baseline.
+  r.write("/var/lib/bulwark/fim/baseline.db", bytes->substr(0, bytes->size() - 1));
+  EXPECT_EQ(audit(r, "monitoring.file-integrity").status, Status::fail);
 }
 
 // --- monitoring.security-alerts --------------------------------------------------

@@ -110,6 +110,16 @@ struct FimFacts {
   bool aide_db_present = false;
   std::vector<std::string> tripwire_dbs;
   std::vector<std::string> bulwark_baselines;
+  // Each of bulwark_baselines read as a `bulwark fim` database (structure
+  // and checksum; the signature needs the key, which `fim check` has):
+  // when it is one, when it was written and how many entries it holds.
+  struct Baseline {
+    std::string path;
+    int64_t created = 0;
+    size_t entries = 0;
+    std::optional<Error> error; // not a valid database: why
+  };
+  std::vector<Baseline> bulwark_checked;
 };
 FimFacts load_fim(const RootFs &fs, const DpkgModel &dpkg);
 

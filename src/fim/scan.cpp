@@ -1,0 +1,677 @@
+// The fim scan (see fim.hpp). Cost model: one fstatat per entry, one
+// openat + getdents64 per directory, one open + read per selected regular
+// file with a hash attribute, and for the extended attributes one
+// flistxattr (regular files and directories, on the descriptor already
+// open) or llistxattr through /proc/self/fd/<dir>/<name> (other types, so
+// that a FIFO or a device is never opened). The work is a LIFO stack shared
+// by every core: a directory task lists its directory and cuts its
+// non-directory entries into batches that any thread stats and hashes, so
+// one directory of large files still spreads over the cores. Reads are
+// 1 MiB, with POSIX_FADV_SEQUENTIAL so the kernel reads ahead.
+//
+// A file that changes while it is read (its inode, size, mtime or ctime
+// differ between the stat before and the fstat after, or fewer bytes come
+// than its size) is recorded with Record::error and reported; so is one that
+// cannot be opened. Nothing selected is skipped silently.
+
+#include <bulwark/fim/fim.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <mutex>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+
+namespace bulwark::fim {
+
+std::string hex(std::string_view bytes) {
+  static constexpr char k[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += k[c >> 4];
+    out += k[c & 15];
+  }
+  return out;
+}
+
+std::string_view type_name(FileType t) {
+  switch (t) {
+  case FileType::regular: return "file";
+  case FileType::directory: return "directory";
+  case FileType::symlink: return "symlink";
+  case FileType::fifo: return "fifo";
+  case FileType::socket: return "socket";
+  case FileType::chardev: return "character device";
+  case FileType::blockdev: return "block device";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr size_t k_batch = 32;        // names per stat-and-hash batch
+constexpr size_t k_read = 1 << 20;    // bytes per read
+constexpr size_t k_dirent = 64 << 10; // bytes per getdents64
+constexpr unsigned k_max_threads = 64;
+constexpr size_t k_max_xattr_list = 1 << 20;
+
+FileType type_of(mode_t m) {
+  switch (m & S_IFMT) {
+  case S_IFDIR: return FileType::directory;
+  case S_IFLNK: return FileType::symlink;
+  case S_IFIFO: return FileType::fifo;
+  case S_IFSOCK: return FileType::socket;
+  case S_IFCHR: return FileType::chardev;
+  case S_IFBLK: return FileType::blockdev;
+  default: return FileType::regular;
+  }
+}
+
+const char *openssl_name(Attr a) {
+  switch (a) {
+  case k_md5: return "MD5";
+  case k_sha1: return "SHA1";
+  case k_sha256: return "SHA256";
+  case k_sha512: return "SHA512";
+  case k_rmd160: return "RIPEMD160";
+  case k_blake2b512: return "BLAKE2B-512";
+  case k_blake2s256: return "BLAKE2S-256";
+  default: return nullptr;
+  }
+}
+
+// Fetched once: EVP_get_digestbyname would fetch on every init.
+struct Digests {
+  std::vector<std::pair<Attr, EVP_MD *>> mds;
+  Digests() {
+    for (Attr a : attr_list(k_hashes))
+      mds.emplace_back(a, EVP_MD_fetch(nullptr, openssl_name(a), nullptr));
+  }
+  ~Digests() {
+    for (auto &[a, md] : mds)
+      EVP_MD_free(md);
+  }
+  const EVP_MD *get(Attr a) const {
+    for (auto &[x, md] : mds)
+      if (x == a)
+        return md;
+    return nullptr;
+  }
+};
+
+const Digests &digests() {
+  static const Digests d;
+  return d;
+}
+
+std::string sys_message(const char *what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
+
+std::string child_path(std::string_view dir, std::string_view name) {
+  std::string p;
+  p.reserve(dir.size() + 1 + name.size());
+  if (dir != "/")
+    p += dir;
+  p += '/';
+  p += name;
+  return p;
+}
+
+void fill_stat(Record &r, const struct stat &st) {
+  r.type = type_of(st.st_mode);
+  r.mode = st.st_mode;
+  r.uid = st.st_uid;
+  r.gid = st.st_gid;
+  r.dev = st.st_dev;
+  r.ino = st.st_ino;
+  r.nlink = st.st_nlink;
+  r.size = static_cast<uint64_t>(st.st_size);
+  r.blocks = static_cast<uint64_t>(st.st_blocks);
+  r.mtime_s = st.st_mtim.tv_sec;
+  r.mtime_ns = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  r.ctime_s = st.st_ctim.tv_sec;
+  r.ctime_ns = static_cast<uint32_t>(st.st_ctim.tv_nsec);
+}
+
+bool same_file_state(const struct stat &a, const struct stat &b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// Which extended attributes a record keeps, by the attributes it asks for.
+bool keep_xattr(std::string_view name, AttrSet attrs) {
+  bool acl = name == "system.posix_acl_access" || name == "system.posix_acl_default";
+  if (acl)
+    return (attrs & k_acl) != 0;
+  if (name == "security.selinux" && (attrs & k_selinux))
+    return true;
+  if (name == "security.capability" && (attrs & k_caps))
+    return true;
+  if (attrs & k_xattrs)
+    return name.substr(0, 5) == "user." || name.substr(0, 9) == "security." ||
+           name.substr(0, 8) == "trusted.";
+  return false;
+}
+
+// Lists and reads the extended attributes through `list`/`get` (the f* or
+// l* calls), keeping those `attrs` asks for. Returns "" or an error text.
+template <typename List, typename Get> std::string read_xattrs(Record &r, List list, Get get) {
+  std::string names(4096, '\0');
+  ssize_t n;
+  for (;;) {
+    n = list(names.data(), names.size());
+    if (n >= 0)
+      break;
+    if (errno == ERANGE && names.size() < k_max_xattr_list) {
+      names.resize(names.size() * 4);
+      continue;
+    }
+    if (errno == ENOTSUP || errno == EOPNOTSUPP)
+      return ""; // the file system has none
+    return sys_message("cannot list extended attributes", errno);
+  }
+  names.resize(static_cast<size_t>(n));
+  std::string value(256, '\0');
+  for (size_t i = 0; i < names.size();) {
+    size_t end = names.find('\0', i);
+    if (end == std::string::npos)
+      end = names.size();
+    std::string name = names.substr(i, end - i);
+    i = end + 1;
+    if (name.empty() || !keep_xattr(name, r.attrs))
+      continue;
+    ssize_t v;
+    for (;;) {
+      v = get(name.c_str(), value.data(), value.size());
+      if (v >= 0)
+        break;
+      if (errno == ERANGE && value.size() < (64u << 10)) {
+        value.resize(value.size() * 4);
+        continue;
+      }
+      if (errno == ENODATA)
+        break; // removed since it was listed: the next scan sees it
+      return sys_message(("cannot read extended attribute " + name).c_str(), errno);
+    }
+    if (v < 0)
+      continue;
+    r.xattrs.emplace_back(name, value.substr(0, static_cast<size_t>(v)));
+  }
+  std::sort(r.xattrs.begin(), r.xattrs.end());
+  return "";
+}
+
+struct Dir {
+  int fd;
+  std::string path;
+  Dir(int f, std::string p) : fd(f), path(std::move(p)) {}
+  ~Dir() { ::close(fd); }
+  Dir(const Dir &) = delete;
+  Dir &operator=(const Dir &) = delete;
+};
+using DirPtr = std::shared_ptr<const Dir>;
+
+struct Task {
+  DirPtr parent;
+  std::string name;  // a directory to open and list, or
+  std::string names; // NUL-separated entries of `parent` to stat and hash
+  AttrSet attrs = 0; // for a directory: its rule's attributes
+  bool selected = false;
+};
+
+struct Output {
+  std::vector<Record> records;
+  std::vector<Error> errors;
+  uint64_t hashed_bytes = 0;
+  uint64_t hashed_files = 0;
+  uint64_t trusted_files = 0;
+};
+
+class Scanner {
+public:
+  Scanner(const Policy &p, const ScanOptions &o) : m_policy(p), m_opt(o) {}
+
+  void run(std::vector<Task> starts, unsigned threads, std::vector<Output> &outs) {
+    outs.resize(threads);
+    for (auto &t : starts)
+      m_stack.push_back(std::move(t));
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) {
+      try {
+        pool.emplace_back([this, &outs, i] { work(outs[i]); });
+      } catch (const std::system_error &) {
+        break;
+      }
+    }
+    work(outs[0]);
+    for (auto &t : pool)
+      t.join();
+  }
+
+  // The start directory itself: recorded if selected, then listed.
+  void start(DirPtr dir, const struct stat &st, Output &out, std::vector<char> &buf) {
+    auto m = m_policy.match(dir->path, FileType::directory);
+    if (m.negative)
+      return;
+    if (m.selected && in_scope(dir->path))
+      record_dir(*dir, st, m.attrs, out);
+    read_dir(dir, out, buf);
+  }
+
+private:
+  bool in_scope(std::string_view path) const {
+    if (m_opt.only.empty())
+      return true;
+    for (auto &o : m_opt.only) {
+      if (o == "/" || path == o)
+        return true;
+      // below `o`, or an ancestor of `o` that must be walked through
+      if (path.size() > o.size() && path.compare(0, o.size(), o) == 0 && path[o.size()] == '/')
+        return true;
+    }
+    return false;
+  }
+  bool on_the_way(std::string_view dir) const {
+    if (m_opt.only.empty())
+      return true;
+    for (auto &o : m_opt.only)
+      if (dir == "/" ||
+          (o.size() > dir.size() && o.compare(0, dir.size(), dir) == 0 && o[dir.size()] == '/'))
+        return true;
+    return in_scope(dir);
+  }
+
+  void work(Output &out) {
+    std::vector<char> buf(k_dirent);
+    std::vector<char> data(k_read);
+    std::unique_lock lock(m_mu);
+    for (;;) {
+      while (m_stack.empty() && m_active > 0)
+        m_cv.wait(lock);
+      if (m_stack.empty()) {
+        m_cv.notify_all();
+        return;
+      }
+      Task t = std::move(m_stack.back());
+      m_stack.pop_back();
+      ++m_active;
+      lock.unlock();
+      if (t.names.empty())
+        list_dir(t, out, buf);
+      else
+        stat_batch(t.parent, t.names, out, data);
+      t = Task{};
+      lock.lock();
+      --m_active;
+      if (m_active == 0 && m_stack.empty())
+        m_cv.notify_all();
+    }
+  }
+
+  void push(Task t) {
+    std::lock_guard lock(m_mu);
+    m_stack.push_back(std::move(t));
+    m_cv.notify_one();
+  }
+
+  void record_dir(const Dir &dir, const struct stat &st, AttrSet attrs, Output &out) {
+    Record r;
+    r.path = dir.path;
+    r.attrs = attrs;
+    fill_stat(r, st);
+    if (attrs & k_extended) {
+      int fd = dir.fd;
+      r.error = read_xattrs(
+          r, [fd](char *b, size_t n) { return ::flistxattr(fd, b, n); },
+          [fd](const char *name, char *b, size_t n) { return ::fgetxattr(fd, name, b, n); });
+    }
+    if (!r.error.empty())
+      out.errors.push_back(Error{r.error, r.path});
+    out.records.push_back(std::move(r));
+  }
+
+  void list_dir(const Task &t, Output &out, std::vector<char> &buf) {
+    const Dir &parent = *t.parent;
+    std::string path = child_path(parent.path, t.name);
+    int fd = ::openat(parent.fd, t.name.c_str(),
+                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+      int err = errno;
+      if (err == ENOENT) {
+        out.errors.push_back(Error{"removed while the scan ran", path, 0, err});
+        return;
+      }
+      struct stat st;
+      if (::fstatat(parent.fd, t.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          !S_ISDIR(st.st_mode)) {
+        out.errors.push_back(Error{"replaced while the scan ran", path, 0, 0});
+        entry(t.parent, t.name, st, out, nullptr);
+        return;
+      }
+      out.errors.push_back(Error{sys_message("cannot open directory", err), path, 0, err});
+      return;
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      out.errors.push_back(Error{sys_message("cannot stat", errno), path, 0, errno});
+      ::close(fd);
+      return;
+    }
+    auto dir = std::make_shared<const Dir>(fd, std::move(path));
+    if (t.selected)
+      record_dir(*dir, st, t.attrs, out);
+    read_dir(dir, out, buf);
+  }
+
+  void read_dir(const DirPtr &dir, Output &out, std::vector<char> &buf) {
+    std::string batch;
+    size_t in_batch = 0;
+    for (;;) {
+      ssize_t n = ::getdents64(dir->fd, buf.data(), buf.size());
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        out.errors.push_back(
+            Error{sys_message("cannot read directory", errno), dir->path, 0, errno});
+        break;
+      }
+      if (n == 0)
+        break;
+      for (ssize_t off = 0; off < n;) {
+        auto *de = reinterpret_cast<const struct dirent64 *>(buf.data() + off);
+        off += de->d_reclen;
+        std::string_view name = de->d_name;
+        if (name == "." || name == "..")
+          continue;
+        if (de->d_type == DT_DIR) {
+          directory(dir, name, out);
+          continue;
+        }
+        batch.append(name);
+        batch.push_back('\0');
+        if (++in_batch == k_batch) {
+          push(Task{dir, {}, std::move(batch)});
+          batch.clear();
+          in_batch = 0;
+        }
+      }
+    }
+    if (!batch.empty())
+      push(Task{dir, {}, std::move(batch)});
+  }
+
+  void directory(const DirPtr &parent, std::string_view name, Output &out) {
+    std::string path = child_path(parent->path, name);
+    for (auto &p : m_opt.prune)
+      if (path == p)
+        return;
+    if (!on_the_way(path))
+      return;
+    auto m = m_policy.match(path, FileType::directory);
+    if (m.negative)
+      return;
+    if (!m_policy.could_match_below(path)) {
+      if (m.selected && in_scope(path)) { // recorded, not entered
+        struct stat st;
+        if (::fstatat(parent->fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode)) {
+          Record r;
+          r.path = path;
+          r.attrs = m.attrs;
+          fill_stat(r, st);
+          if (m.attrs & k_extended) {
+            std::string via =
+                "/proc/self/fd/" + std::to_string(parent->fd) + "/" + std::string(name);
+            r.error = read_xattrs(
+                r, [&](char *b, size_t n) { return ::llistxattr(via.c_str(), b, n); },
+                [&](const char *xn, char *b, size_t n) {
+                  return ::lgetxattr(via.c_str(), xn, b, n);
+                });
+          }
+          if (!r.error.empty())
+            out.errors.push_back(Error{r.error, r.path});
+          out.records.push_back(std::move(r));
+        }
+      }
+      return;
+    }
+    Task t{parent, std::string(name), {}};
+    t.selected = m.selected && in_scope(path);
+    t.attrs = m.attrs;
+    push(std::move(t));
+  }
+
+  void stat_batch(const DirPtr &dir, std::string_view names, Output &out, std::vector<char> &data) {
+    while (!names.empty()) {
+      size_t end = names.find('\0');
+      std::string name(names.substr(0, end));
+      names.remove_prefix(end + 1);
+      struct stat st;
+      if (::fstatat(dir->fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        int err = errno;
+        std::string path = child_path(dir->path, name);
+        out.errors.push_back(Error{err == ENOENT ? std::string("removed while the scan ran")
+                                                 : sys_message("cannot stat", err),
+                                   path, 0, err});
+        continue;
+      }
+      if (S_ISDIR(st.st_mode)) { // d_type was DT_UNKNOWN
+        directory(dir, name, out);
+        continue;
+      }
+      entry(dir, name, st, out, &data);
+    }
+  }
+
+  void entry(const DirPtr &dir, const std::string &name, const struct stat &st, Output &out,
+             std::vector<char> *data) {
+    std::string path = child_path(dir->path, name);
+    if (!in_scope(path))
+      return;
+    FileType type = type_of(st.st_mode);
+    auto m = m_policy.match(path, type);
+    if (!m.selected)
+      return;
+    Record r;
+    r.path = std::move(path);
+    r.attrs = m.attrs;
+    fill_stat(r, st);
+    if (type == FileType::symlink) {
+      std::string target(4096, '\0');
+      ssize_t n = ::readlinkat(dir->fd, name.c_str(), target.data(), target.size());
+      if (n < 0)
+        r.error = sys_message("cannot read link", errno);
+      else
+        r.link.assign(target.data(), static_cast<size_t>(n));
+    }
+    if (type == FileType::regular && (r.attrs & (k_hashes | k_extended)) && data != nullptr)
+      regular(*dir, name, st, r, out, *data);
+    else if (r.attrs & k_extended) {
+      // Never opened (a FIFO would block, a device would do something):
+      // the l* calls on the name, through the directory's descriptor.
+      std::string via = "/proc/self/fd/" + std::to_string(dir->fd) + "/" + name;
+      std::string e = read_xattrs(
+          r, [&](char *b, size_t n) { return ::llistxattr(via.c_str(), b, n); },
+          [&](const char *xn, char *b, size_t n) { return ::lgetxattr(via.c_str(), xn, b, n); });
+      if (r.error.empty())
+        r.error = e;
+    }
+    if (!r.error.empty())
+      out.errors.push_back(Error{r.error, r.path});
+    out.records.push_back(std::move(r));
+  }
+
+  void regular(const Dir &dir, const std::string &name, const struct stat &st, Record &r,
+               Output &out, std::vector<char> &data) {
+    AttrSet want = r.attrs & k_hashes;
+    if (m_opt.trust != nullptr && want != 0) {
+      auto it = m_opt.trust->find(r.path);
+      if (it != m_opt.trust->end()) {
+        const Record &o = *it->second;
+        bool have_all = true;
+        for (Attr a : attr_list(want))
+          have_all = have_all && std::any_of(o.hashes.begin(), o.hashes.end(),
+                                             [a](auto &h) { return h.first == a; });
+        if (o.error.empty() && have_all && o.type == FileType::regular && o.dev == r.dev &&
+            o.ino == r.ino && o.size == r.size && o.mtime_s == r.mtime_s &&
+            o.mtime_ns == r.mtime_ns && o.ctime_s == r.ctime_s && o.ctime_ns == r.ctime_ns) {
+          for (auto &h : o.hashes)
+            if (want & h.first)
+              r.hashes.push_back(h);
+          ++out.trusted_files;
+          // Extended attributes change ctime too, but they are cheap to
+          // read without opening the file: read them anyway.
+          if (r.attrs & k_extended) {
+            std::string via = "/proc/self/fd/" + std::to_string(dir.fd) + "/" + name;
+            r.error = read_xattrs(
+                r, [&](char *b, size_t n) { return ::llistxattr(via.c_str(), b, n); },
+                [&](const char *xn, char *b, size_t n) {
+                  return ::lgetxattr(via.c_str(), xn, b, n);
+                });
+          }
+          return;
+        }
+      }
+    }
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    int fd = ::openat(dir.fd, name.c_str(), flags | O_NOATIME);
+    if (fd < 0 && errno == EPERM) // O_NOATIME needs ownership or CAP_FOWNER
+      fd = ::openat(dir.fd, name.c_str(), flags);
+    if (fd < 0) {
+      r.error = sys_message("cannot open", errno);
+      return;
+    }
+    struct stat before;
+    if (::fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) || !same_file_state(st, before)) {
+      r.error = "changed while the scan ran (replaced before it was read)";
+      ::close(fd);
+      return;
+    }
+    if (r.attrs & k_extended) {
+      r.error = read_xattrs(
+          r, [fd](char *b, size_t n) { return ::flistxattr(fd, b, n); },
+          [fd](const char *xn, char *b, size_t n) { return ::fgetxattr(fd, xn, b, n); });
+    }
+    if (want != 0) {
+      std::vector<std::pair<Attr, EVP_MD_CTX *>> ctxs;
+      bool ok = true;
+      for (Attr a : attr_list(want)) {
+        const EVP_MD *md = digests().get(a);
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        if (md == nullptr || c == nullptr || EVP_DigestInit_ex(c, md, nullptr) != 1) {
+          EVP_MD_CTX_free(c);
+          r.error = std::string("OpenSSL cannot compute ") + std::string(attr_name(a));
+          ok = false;
+          break;
+        }
+        ctxs.emplace_back(a, c);
+      }
+      if (ok && st.st_size > static_cast<off_t>(k_read))
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+      uint64_t total = 0;
+      while (ok) {
+        ssize_t n = ::read(fd, data.data(), data.size());
+        if (n < 0) {
+          if (errno == EINTR)
+            continue;
+          r.error = sys_message("cannot read", errno);
+          ok = false;
+          break;
+        }
+        if (n == 0)
+          break;
+        total += static_cast<uint64_t>(n);
+        for (auto &[a, c] : ctxs)
+          EVP_DigestUpdate(c, data.data(), static_cast<size_t>(n));
+      }
+      if (ok) {
+        for (auto &[a, c] : ctxs) {
+          unsigned char md[EVP_MAX_MD_SIZE];
+          unsigned int len = 0;
+          EVP_DigestFinal_ex(c, md, &len);
+          r.hashes.emplace_back(a, std::string(reinterpret_cast<char *>(md), len));
+        }
+        out.hashed_bytes += total;
+        ++out.hashed_files;
+        struct stat after;
+        if (::fstat(fd, &after) != 0 || !same_file_state(before, after) ||
+            total != static_cast<uint64_t>(before.st_size)) {
+          r.error = "changed while it was read";
+          r.hashes.clear();
+        }
+      }
+      for (auto &[a, c] : ctxs)
+        EVP_MD_CTX_free(c);
+      if (st.st_size > static_cast<off_t>(k_read))
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); // do not evict the working set
+    }
+    ::close(fd);
+  }
+
+  const Policy &m_policy;
+  const ScanOptions &m_opt;
+  std::mutex m_mu;
+  std::condition_variable m_cv;
+  std::vector<Task> m_stack;
+  unsigned m_active = 0;
+};
+
+} // namespace
+
+Result<ScanResult> scan(const RootFs &fs, const Policy &policy, const ScanOptions &options) {
+  TRY(fs.root_status());
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  threads = std::clamp(threads, 1u, k_max_threads);
+  Scanner scanner(policy, options);
+  std::vector<Output> outs(1);
+  ScanResult result;
+
+  // AIDE walks from "/" and descends where a rule could still match; so
+  // does this (Policy::could_match_below), so that a rule's own directory
+  // being a symbolic link (/bin -> usr/bin) records the link, as AIDE does.
+  auto opened = fs.open_dir("/");
+  if (!opened)
+    return opened.error();
+  struct stat st;
+  if (::fstat(opened->fd, &st) != 0) {
+    int err = errno;
+    ::close(opened->fd);
+    return Error{sys_message("cannot stat", err), "/", 0, err};
+  }
+  std::vector<char> buf(k_dirent);
+  scanner.start(std::make_shared<const Dir>(opened->fd, "/"), st, outs[0], buf);
+  scanner.run({}, threads, outs);
+
+  size_t total = 0;
+  for (auto &o : outs)
+    total += o.records.size();
+  result.records.reserve(total);
+  for (auto &o : outs) {
+    std::move(o.records.begin(), o.records.end(), std::back_inserter(result.records));
+    std::move(o.errors.begin(), o.errors.end(), std::back_inserter(result.errors));
+    result.hashed_bytes += o.hashed_bytes;
+    result.hashed_files += o.hashed_files;
+    result.trusted_files += o.trusted_files;
+  }
+  std::sort(result.records.begin(), result.records.end(),
+            [](const Record &a, const Record &b) { return a.path < b.path; });
+  std::sort(result.errors.begin(), result.errors.end(), [](const Error &a, const Error &b) {
+    return a.path != b.path ? a.path < b.path : a.message < b.message;
+  });
+  return result;
+}
+
+} // namespace bulwark::fim

@@ -227,6 +227,21 @@ jails:
   EXPECT_NE(slurp("/out").find("ban sshd 192.0.2.7/32"), std::string::npos) << slurp("/out");
   std::string set = run_command(set_cmd).out;
   EXPECT_NE(set.find("192.0.2.7 timeout 1h"), std::string::npos) << set;
+  // Each ban records its jail, reason and lines.
+  auto js = run_command("ip netns exec " + ns.s + " " + k_bin + " bans list --json --config " +
+                        t.host("/watch.yaml"));
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  EXPECT_NE(js.out.find("\"jail\": \"sshd\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("\"jail\": \"short\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("\"reason\": \"failed_password\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("sshd[2]: Failed password for root from 192.0.2.7 port 22 ssh2\""),
+            std::string::npos)
+      << js.out;
+  auto verbose = run_command("ip netns exec " + ns.s + " " + k_bin +
+                             " bans list --verbose --config " + t.host("/watch.yaml"));
+  EXPECT_NE(verbose.out.find("    reason: failed_password\n"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("    | Dec  6 10:00:00 s sshd[0]: Failed password"), std::string::npos)
+      << verbose.out;
 
   // nftables.service restarts: the ruleset is flushed.
   ASSERT_EQ(run_command(nft + "flush ruleset").exit_code, 0);

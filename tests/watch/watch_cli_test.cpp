@@ -297,3 +297,46 @@ TEST(WatchCli, LiveDryRunMetricsAndRestart) {
   EXPECT_NE(slurp("/bulwark.prom").find("bulwark_lines_read_total 2\n"), std::string::npos)
       << slurp("/bulwark.prom");
 }
+
+// A jail the configuration names whose log does not exist is a startup
+// error with its line (fail2ban refuses too); --allow-missing starts and
+// follows the file once it appears.
+TEST(WatchCli, ConfiguredJailWithoutItsLogRefusesToStart) {
+  TempRoot t;
+  t.write("/watch.yaml", fmt::format("state_dir: {0}/state\nmetrics:\n  listen: ''\njails:\n"
+                                     "  sshd:\n    logs: [{0}/later.log]\n",
+                                     t.path()));
+  auto r = run_command(k_bin + " watch --dry-run --config " + t.host("/watch.yaml"));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(t.host("/watch.yaml") + ":6: jail sshd: " + t.host("/later.log") +
+                       " does not exist"),
+            std::string::npos)
+      << r.err;
+
+  auto slurp = [&](const std::string &f) {
+    std::ifstream in(t.host(f));
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  run_command(
+      fmt::format("{{ {} watch --dry-run --allow-missing --config {} > {} 2> {} & echo $! > {}; }}",
+                  k_bin, t.host("/watch.yaml"), t.host("/out"), t.host("/err"), t.host("/pid")));
+  for (int i = 0; i < 100 && slurp("/err").find("watching") == std::string::npos; ++i)
+    ::usleep(50000);
+  EXPECT_NE(slurp("/err").find("does not exist; waiting for it (--allow-missing)"),
+            std::string::npos)
+      << slurp("/err");
+  std::string three;
+  for (int i = 0; i < 3; ++i)
+    three += "May  1 10:00:0" + std::to_string(i) + " h sshd[" + std::to_string(i) +
+             "]: Failed password for root from 198.51.100.9 port 2 ssh2\n";
+  t.write("/later.log", three);
+  for (int i = 0; i < 60 && slurp("/out").find("ban sshd") == std::string::npos; ++i)
+    ::usleep(50000);
+  std::string pid = slurp("/pid");
+  while (!pid.empty() && pid.back() == '\n')
+    pid.pop_back();
+  ASSERT_FALSE(pid.empty());
+  run_command("kill -TERM " + pid);
+  EXPECT_NE(slurp("/out").find("ban sshd 198.51.100.9/32"), std::string::npos)
+      << slurp("/out") << slurp("/err");
+}

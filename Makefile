@@ -22,7 +22,7 @@ TEST_PACKAGES = libbenchmark-dev strace \
            file man-db groff-base lintian bash-completion zsh jq \
            fail2ban nftables iptables iproute2 postgresql redis-server nginx \
            sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl \
-           strongswan-starter prometheus curl systemd-journal-remote openssl \
+           strongswan-starter prometheus curl systemd-journal-remote openssl sshpass \
            aide acl attr libcap2-bin
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).

@@ -177,13 +177,13 @@ _bulwark() {
             opts='--root --live --compose --env-file --host-env --postgres-dsn --docker --help' ;;
         watch)
             opts='--config --replay --check-config --dry-run --print-alert-rules
-                  --metrics --quiet --from-start --reference-time --help' ;;
+                  --metrics --quiet --from-start --allow-missing --reference-time --help' ;;
         bans)
             if [[ $cur != -* && $prev != list && $prev != remove ]]; then
                 COMPREPLY=($(compgen -W 'list remove' -- "$cur"))
                 return
             fi
-            opts='--config --help' ;;
+            opts='--config --verbose --json --help' ;;
         fim)
             if [[ $cur != -* ]]; then
                 local w seen=

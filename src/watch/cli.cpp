@@ -12,12 +12,14 @@
 #include <bulwark/watch/nft.hpp>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace bulwark::watch {
@@ -35,9 +37,12 @@ struct Options {
   bool print_metrics = false;
   bool quiet = false;
   bool from_start = false;
+  bool allow_missing = false;
   int64_t reference_time = 0;
   std::string bans_config;
   std::string remove_addr;
+  bool bans_verbose = false;
+  bool bans_json = false;
 };
 
 Options g_opts;
@@ -142,6 +147,7 @@ int run_replay(const Config &cfg) {
       return exit_code::k_cannot_run;
     }
   }
+  engine.finish();
   int64_t end = engine.last_time();
   if (g_opts.print_metrics) {
     std::cout << render_metrics(engine, end);
@@ -188,15 +194,35 @@ int run_bans(CLI::App &bans) {
   }
   if (bans.got_subcommand("list")) {
     size_t n = 0;
+    nlohmann::ordered_json js = nlohmann::ordered_json::array();
     for (auto &b : *all) {
       if (b.until <= now)
         continue;
       ++n;
+      if (g_opts.bans_json) {
+        js.push_back({{"address", format_address(b.source)},
+                      {"prefix", b.prefix},
+                      {"jail", b.jail},
+                      {"reason", b.reason},
+                      {"banned_at", iso_time(b.banned_at)},
+                      {"until", iso_time(b.until)},
+                      {"ban", b.nth},
+                      {"lines", b.lines}});
+        continue;
+      }
       std::cout << fmt::format("{}/{}  {}  since {}  until {} ({} left)  ban #{}\n",
                                format_address(b.source), b.prefix, b.jail, iso_time(b.banned_at),
                                iso_time(b.until), human_duration(b.until - now), b.nth);
+      if (g_opts.bans_verbose) {
+        std::cout << "    reason: " << (b.reason.empty() ? "-" : b.reason) << "\n";
+        for (auto &l : b.lines)
+          std::cout << "    | " << text::printable(l) << "\n";
+      }
     }
-    std::cout << n << " active bans\n";
+    if (g_opts.bans_json)
+      std::cout << js.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    else
+      std::cout << n << " active bans\n";
     return 0;
   }
   Cidr want;
@@ -206,6 +232,7 @@ int run_bans(CLI::App &bans) {
     return exit_code::k_usage;
   }
   std::unique_ptr<Nft> nft;
+  std::vector<std::string> lifted;
   int removed = 0;
   for (auto &b : *all) {
     if (b.until <= now || b.source.family != want.net.family)
@@ -222,8 +249,14 @@ int run_bans(CLI::App &bans) {
       }
       nft = std::move(*n);
     }
-    if (auto r = nft->remove(b.source, b.prefix); !r)
-      std::cerr << "bulwark: " << r.error().to_string() << " (ending it in the database anyway)\n";
+    // One element per address whatever the number of jails banning it.
+    std::string element = format_address(b.source) + "/" + std::to_string(b.prefix);
+    if (std::find(lifted.begin(), lifted.end(), element) == lifted.end()) {
+      lifted.push_back(element);
+      if (auto r = nft->remove(b.source, b.prefix); !r)
+        std::cerr << "bulwark: " << r.error().to_string()
+                  << " (ending it in the database anyway)\n";
+    }
     (void)(*store)->end(b.source, b.prefix, now);
     std::cout << "removed " << format_address(b.source) << "/" << b.prefix << " (" << b.jail
               << ")\n";
@@ -253,6 +286,9 @@ void add_commands(CLI::App &app) {
   w->add_flag("--quiet", g_opts.quiet, "with --replay: do not list the bans");
   w->add_flag("--from-start", g_opts.from_start,
               "live: read files without a saved position from their start, not their end");
+  w->add_flag("--allow-missing", g_opts.allow_missing,
+              "live: start although a configured jail's log does not exist (follow it once it "
+              "appears)");
   w->add_option("--reference-time", g_opts.reference_time,
                 "with --replay: seconds since the epoch taken as 'now' for the year of "
                 "RFC 3164 timestamps (default: now)");
@@ -262,7 +298,11 @@ void add_commands(CLI::App &app) {
                 "configuration file (default /etc/bulwark/watch.yaml)");
   b->require_subcommand(1);
   b->fallthrough();
-  b->add_subcommand("list", "the bans in force");
+  auto *ls = b->add_subcommand("list", "the bans in force");
+  ls->add_flag("--verbose,-v", g_opts.bans_verbose,
+               "also each ban's reason and the log lines that caused it");
+  ls->add_flag("--json", g_opts.bans_json,
+               "as JSON: address, prefix, jail, reason, banned_at, until, ban, lines");
   auto *rm = b->add_subcommand("remove", "lift a ban now (nftables element and record)");
   rm->add_option("ADDR", g_opts.remove_addr, "address or CIDR")->required();
 }
@@ -292,19 +332,49 @@ std::optional<int> run_commands(CLI::App &app) {
   }
   if (!g_opts.replay.empty())
     return run_replay(*cfg);
+  std::vector<std::string> notes;
+  auto resolved = resolve_sources(*cfg, g_opts.allow_missing, notes);
+  for (auto &n : notes)
+    std::cerr << "bulwark: " << n << "\n";
+  if (!resolved) {
+    std::cerr << "bulwark: " << resolved.error().to_string() << "\n";
+    return exit_code::k_usage;
+  }
+  Config running = std::move(*resolved);
   LiveOptions lo;
   lo.dry_run = g_opts.dry_run;
   lo.from_start = g_opts.from_start;
-  std::unique_ptr<Banner> banner;
-  if (!g_opts.dry_run) {
-    auto b = make_nft_banner(*cfg);
-    if (!b) {
-      std::cerr << "bulwark: " << b.error().to_string() << " (use --dry-run to only log bans)\n";
-      return exit_code::k_cannot_run;
+  for (;;) {
+    std::unique_ptr<Banner> banner;
+    if (!g_opts.dry_run) {
+      auto b = make_nft_banner(running);
+      if (!b) {
+        std::cerr << "bulwark: " << b.error().to_string() << " (use --dry-run to only log bans)\n";
+        return exit_code::k_cannot_run;
+      }
+      banner = std::move(*b);
     }
-    banner = std::move(*b);
+    int rc = run_live(running, lo, banner.get());
+    if (rc != k_live_reload)
+      return rc;
+    // SIGHUP: the new configuration, or the running one when the new one
+    // is invalid (a typo must not stop the bans).
+    banner.reset();
+    lo.from_start = false;
+    std::vector<std::string> reload_notes;
+    auto next = load_config(g_opts.config);
+    Result<Config> checked =
+        next ? resolve_sources(*next, g_opts.allow_missing, reload_notes) : next.error();
+    for (auto &n : reload_notes)
+      std::cerr << "bulwark: " << n << "\n";
+    if (checked) {
+      running = std::move(*checked);
+      std::cerr << "bulwark: configuration reloaded\n";
+    } else {
+      std::cerr << "bulwark: reload refused, keeping the running configuration: "
+                << checked.error().to_string() << "\n";
+    }
   }
-  return run_live(*cfg, lo, banner.get());
 }
 
 } // namespace bulwark::watch

@@ -100,8 +100,10 @@ struct Parser {
           j.escalation_factor = f;
         } else if (ek == "max") {
           j.escalation_max = TRY(duration(ev, ek));
+        } else if (ek == "forget") {
+          j.escalation_forget = TRY(duration(ev, ek));
         } else {
-          return error(ev, "escalation: unknown key \"" + ek + "\" (factor, max)");
+          return error(ev, "escalation: unknown key \"" + ek + "\" (factor, max, forget)");
         }
       }
     } else {
@@ -184,10 +186,12 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
     std::string name = j.name;
     auto services = j.services;
     auto logs = j.logs;
+    auto units = j.units;
     j = defaults;
     j.name = name;
     j.services = services;
     j.logs = logs;
+    j.units = units;
   }
   for (auto &[k, v] : root.entries) {
     if (k == "defaults") {
@@ -235,8 +239,12 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
       if (!v.is_mapping())
         return p.error(v, "nftables: expected a mapping");
       for (auto &[nk, nv] : v.entries) {
+        if (nk == "check_interval") {
+          c.nft_check_interval = TRY(p.duration(nv, nk));
+          continue;
+        }
         if (nk != "table")
-          return p.error(nv, "nftables: unknown key \"" + nk + "\"");
+          return p.error(nv, "nftables: unknown key \"" + nk + "\" (table, check_interval)");
         c.nft_table = TRY(p.scalar(nv, nk));
         if (c.nft_table.empty() || c.nft_table.size() > 32 ||
             c.nft_table.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
@@ -247,8 +255,18 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
       if (!v.is_mapping())
         return p.error(v, "nginx: expected a mapping");
       for (auto &[nk, nv] : v.entries) {
+        if (nk == "failures_from") {
+          std::string f = TRY(p.scalar(nv, nk));
+          if (f == "access_log")
+            c.matchers.nginx_failures = NginxFailures::access_log;
+          else if (f == "error_log")
+            c.matchers.nginx_failures = NginxFailures::error_log;
+          else
+            return p.error(nv, "nginx.failures_from: \"" + f + "\" is not access_log or error_log");
+          continue;
+        }
         if (nk != "statuses")
-          return p.error(nv, "nginx: unknown key \"" + nk + "\" (statuses)");
+          return p.error(nv, "nginx: unknown key \"" + nk + "\" (statuses, failures_from)");
         c.matchers.nginx_statuses.clear();
         if (!nv.is_sequence())
           return p.error(nv, "nginx.statuses: expected a list of HTTP statuses");
@@ -271,6 +289,7 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
           j->name = name;
         }
         j->line = jv.line;
+        j->configured = true;
         for (auto &[jk, jvv] : jv.entries) {
           if (TRY(p.jail_key(jk, jvv, *j)))
             continue;
@@ -281,6 +300,10 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
             j->enabled = s == "true";
           } else if (jk == "logs") {
             j->logs = TRY(p.list(jvv, jk));
+          } else if (jk == "units") {
+            j->units = TRY(p.list(jvv, jk));
+          } else if (jk == "identifiers") {
+            j->identifiers = TRY(p.list(jvv, jk));
           } else if (jk == "programs") {
             j->programs = TRY(p.list(jvv, jk));
           } else if (jk == "services") {

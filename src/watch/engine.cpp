@@ -5,6 +5,7 @@
 #include <bulwark/watch/engine.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -117,14 +118,16 @@ SourceTable::Slot *SourceTable::find(const Address &key, bool create) {
   return victim;
 }
 
-int SourceTable::hit(const Address &key, int64_t t, int64_t findtime) {
+int SourceTable::hit(const Address &key, int64_t t, int64_t findtime, int weight) {
   Slot *s = find(key, true);
   s->last = t;
   int64_t *times = m_times + static_cast<size_t>(s - m_slots) * static_cast<size_t>(m_maxretry);
-  times[s->head] = t;
-  s->head = static_cast<uint8_t>((s->head + 1) % m_maxretry);
-  if (s->n < m_maxretry)
-    ++s->n;
+  for (int w = 0; w < std::min(weight, m_maxretry); ++w) {
+    times[s->head] = t;
+    s->head = static_cast<uint8_t>((s->head + 1) % m_maxretry);
+    if (s->n < m_maxretry)
+      ++s->n;
+  }
   int within = 0;
   for (int i = 0; i < s->n; ++i)
     if (times[i] > t - findtime && times[i] <= t)
@@ -141,11 +144,19 @@ void SourceTable::forget(const Address &key) {
 }
 
 // --- Engine -----------------------------------------------------------------
+// The last counted lines of a jail, for the record of a ban.
+constexpr size_t k_recent_lines = 1024;
+constexpr size_t k_evidence_lines = 10;
+constexpr size_t k_evidence_line = 1024;
+
 struct Engine::Jail {
   const JailConfig *cfg;
   SourceTable table;
+  std::vector<std::pair<Address, std::string>> recent; // ring
+  size_t recent_next = 0;
   std::vector<std::unique_ptr<RE2>> regexes;
-  Jail(const JailConfig &c, size_t cap) : cfg(&c), table(cap, c.maxretry) {}
+  // The window counts half attempts: an attempt weighs 2, an sshd probe 1.
+  Jail(const JailConfig &c, size_t cap) : cfg(&c), table(cap, 2 * c.maxretry) {}
 };
 
 size_t Engine::BanKeyHash::operator()(const BanKey &k) const {
@@ -205,22 +216,34 @@ size_t Engine::active_bans(int64_t now) const {
   return n;
 }
 
-void Engine::count(std::string_view service, std::string_view reason, Kind kind) {
+void Engine::count(std::string_view service, std::string_view reason, Kind kind, uint64_t n) {
   for (auto &[k, v] : m_counters.by_reason)
     if (k.kind == kind && k.reason == reason && k.service == service) {
-      ++v;
+      v += n;
       return;
     }
-  m_counters.by_reason.push_back({{std::string(service), std::string(reason), kind}, 1});
+  m_counters.by_reason.push_back({{std::string(service), std::string(reason), kind}, n});
+}
+
+void Engine::lift(std::string_view jail, const Address &source, int64_t now) {
+  size_t ji = jail_index(jail);
+  if (ji == SIZE_MAX)
+    return;
+  auto it = m_bans.find(BanKey{static_cast<uint32_t>(ji), source});
+  if (it != m_bans.end() && it->second.until > now)
+    it->second.until = now;
+  m_jails[ji]->table.forget(source);
 }
 
 void Engine::restore_ban(size_t jail, const Address &source, int64_t until, uint32_t nth) {
   if (jail >= m_jails.size())
     return;
   m_bans[BanKey{static_cast<uint32_t>(jail), source}] = BanState{until, nth};
+  m_next_purge = std::min(m_next_purge, until);
 }
 
-void Engine::event(Jail &j, size_t ji, const Address &addr, int64_t t) {
+void Engine::event(Jail &j, size_t ji, const Address &addr, int64_t t, int64_t wall, int weight,
+                   std::string_view reason, std::string_view line) {
   const JailConfig &c = *j.cfg;
   if (is_loopback(addr)) {
     ++m_counters.events_ignored;
@@ -235,66 +258,182 @@ void Engine::event(Jail &j, size_t ji, const Address &addr, int64_t t) {
   Address key = mask_address(addr, prefix);
   BanKey bk{static_cast<uint32_t>(ji), key};
   auto it = m_bans.find(bk);
-  if (it != m_bans.end() && it->second.until > t) {
+  if (it != m_bans.end() && it->second.until > wall) {
     ++m_counters.events_while_banned;
     return;
   }
-  int n = j.table.hit(key, t, c.findtime);
-  if (n < c.maxretry)
+  int n = j.table.hit(key, t, c.findtime, weight);
+  // The jail's recent counted lines, for the ban's record.
+  if (j.recent.size() < k_recent_lines)
+    j.recent.push_back({key, std::string(line.substr(0, k_evidence_line))});
+  else
+    j.recent[j.recent_next] = {key, std::string(line.substr(0, k_evidence_line))};
+  j.recent_next = (j.recent_next + 1) % k_recent_lines;
+  if (n < 2 * c.maxretry)
     return;
   j.table.forget(key);
-  uint32_t nth = it != m_bans.end() ? it->second.nth + 1 : 1;
+  // The lines of this source still in the ring, oldest first (under a wide
+  // attack the ring may have moved past the earliest).
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < j.recent.size() && lines.size() < k_evidence_lines; ++i) {
+    size_t idx = (j.recent_next + j.recent.size() - 1 - i) % j.recent.size();
+    if (j.recent[idx].first == key)
+      lines.push_back(j.recent[idx].second);
+  }
+  std::reverse(lines.begin(), lines.end());
+  // Escalation remembers a source until escalation.forget after its last
+  // ban ended; then it starts again at the first ban.
+  uint32_t nth =
+      it != m_bans.end() && wall - it->second.until < c.escalation_forget ? it->second.nth + 1 : 1;
   double d = static_cast<double>(c.bantime) * std::pow(c.escalation_factor, nth - 1);
   int64_t duration = c.escalation_factor > 1.0
                          ? static_cast<int64_t>(std::min(d, static_cast<double>(c.escalation_max)))
                          : c.bantime;
   if (it == m_bans.end() && m_bans.size() >= m_cfg.max_bans) {
-    // Make room: expired records only keep escalation history.
-    for (auto e = m_bans.begin(); e != m_bans.end();)
-      e = e->second.until <= t ? m_bans.erase(e) : std::next(e);
+    // Make room: expired records only keep escalation history. One scan
+    // finds the earliest expiry of what stays; until then a full table has
+    // nothing to purge, so a decision never scans every ban (65,536 active
+    // bans under attack cost one scan per expiry, not one per decision).
+    if (wall >= m_next_purge) {
+      m_next_purge = INT64_MAX;
+      for (auto e = m_bans.begin(); e != m_bans.end();) {
+        if (e->second.until <= wall) {
+          e = m_bans.erase(e);
+        } else {
+          m_next_purge = std::min(m_next_purge, e->second.until);
+          ++e;
+        }
+      }
+    }
     if (m_bans.size() >= m_cfg.max_bans) {
       ++m_counters.bans_dropped;
       return;
     }
   }
-  m_bans[bk] = BanState{t + duration, nth};
+  m_bans[bk] = BanState{wall + duration, nth};
+  m_next_purge = std::min(m_next_purge, wall + duration);
   ++m_counters.bans;
   if (on_ban)
-    on_ban(BanDecision{c.name, key, prefix, t, duration, nth, n});
+    on_ban(BanDecision{c.name, key, prefix, wall, duration, nth, (n + 1) / 2, std::string(reason),
+                       std::move(lines)});
 }
 
-void Engine::process(std::string_view line, int64_t now) {
-  ++m_counters.lines;
-  m_counters.bytes += line.size() + 1;
-  LogLine l = parse_log_line(line, m_years);
-  int64_t t = now;
-  if (t == 0) {
-    if (l.time != 0)
-      m_last_time = l.time;
-    t = m_last_time;
+namespace {
+
+bool contains(const std::vector<std::string> &v, std::string_view s) {
+  for (auto &e : v)
+    if (e == s)
+      return true;
+  return false;
+}
+
+// The matchers' connection key of an origin, and back (expired probes are
+// routed by it): "a" anywhere, "f" + file, "j" + unit + NUL + identifier.
+void origin_key(const Origin &o, std::string &out) {
+  out.clear();
+  if (o.any) {
+    out = "a";
+  } else if (!o.file.empty()) {
+    out.append("f").append(o.file);
   } else {
-    m_last_time = now;
+    out.append("j").append(o.unit).append(1, '\0').append(o.ident);
   }
-  Event ev;
-  if (m_matchers.match(l, ev)) {
-    ++m_counters.events;
-    count(service_name(ev.service), ev.reason, ev.kind);
-    if (ev.ambiguous)
-      ++m_counters.events_ambiguous;
-    if (ev.addr.family == 0) {
-      ++m_counters.events_without_address;
-      return;
-    }
-    for (size_t ji : m_by_service[static_cast<size_t>(ev.service)])
-      event(*m_jails[ji], ji, ev.addr, t);
+}
+
+Origin origin_from_key(std::string_view k) {
+  Origin o;
+  if (k.empty() || k[0] == 'a') {
+    o.any = true;
+  } else if (k[0] == 'f') {
+    o.file = k.substr(1);
+  } else {
+    k.remove_prefix(1);
+    size_t z = k.find('\0');
+    o.unit = k.substr(0, z);
+    o.ident = z == std::string_view::npos ? std::string_view{} : k.substr(z + 1);
+  }
+  return o;
+}
+
+// rsyslog's repeated-message reduction: "message repeated N times: [ MSG]".
+bool repeated(std::string_view msg, uint32_t &n, std::string_view &inner) {
+  static constexpr std::string_view k_head = "message repeated ";
+  if (msg.substr(0, k_head.size()) != k_head)
+    return false;
+  msg.remove_prefix(k_head.size());
+  size_t i = 0;
+  uint64_t v = 0;
+  while (i < msg.size() && i < 10 && msg[i] >= '0' && msg[i] <= '9')
+    v = v * 10 + static_cast<uint64_t>(msg[i++] - '0');
+  msg.remove_prefix(i);
+  if (i == 0 || v == 0 || msg.size() < 10 || msg.substr(0, 9) != " times: [" || msg.back() != ']')
+    return false;
+  inner = msg.substr(9, msg.size() - 10);
+  if (!inner.empty() && inner[0] == ' ')
+    inner.remove_prefix(1);
+  n = static_cast<uint32_t>(v);
+  return true;
+}
+
+} // namespace
+
+bool Engine::accepts(const Jail &j, const Origin &o) const {
+  if (o.any)
+    return true;
+  const JailConfig &c = *j.cfg;
+  if (!o.file.empty())
+    return contains(c.logs, o.file);
+  if (!o.unit.empty() && (contains(c.units, o.unit) || contains(m_cfg.journal.units, o.unit)))
+    return true;
+  return !o.ident.empty() &&
+         (contains(c.identifiers, o.ident) || contains(m_cfg.journal.identifiers, o.ident));
+}
+
+void Engine::dispatch(const Event &ev, const Origin &origin, int64_t t, int64_t wall,
+                      std::string_view line) {
+  ++m_counters.events;
+  if (ev.attempts == 0 && !ev.probe) {
+    ++m_counters.events_no_attempt;
     return;
   }
+  const auto &jails = m_by_service[static_cast<size_t>(ev.service)];
+  bool accepted = false;
+  for (size_t ji : jails)
+    accepted |= accepts(*m_jails[ji], origin);
+  if (!accepted) {
+    // No jail of this service reads where the line came from (`logger -t
+    // sshd` into /var/log/syslog): it is not sshd's.
+    ++m_counters.events_outside_sources;
+    return;
+  }
+  count(service_name(ev.service), ev.reason, ev.kind, ev.probe ? 1 : ev.attempts);
+  if (ev.ambiguous)
+    ++m_counters.events_ambiguous;
+  if (ev.addr.family == 0) {
+    ++m_counters.events_without_address;
+    return;
+  }
+  int weight = static_cast<int>(std::min<uint32_t>(event_weight(ev), 1u << 16));
+  for (size_t ji : jails)
+    if (accepts(*m_jails[ji], origin))
+      event(*m_jails[ji], ji, ev.addr, t, wall, weight, ev.reason, line);
+}
+
+void Engine::handle(const LogLine &l, std::string_view line, int64_t t, int64_t wall,
+                    const Origin &origin) {
+  Event ev;
+  origin_key(origin, m_origin_key);
+  if (m_matchers.match(l, ev, t, m_origin_key))
+    dispatch(ev, origin, t, wall, line);
+  for (auto &x : m_matchers.take_expired(t))
+    dispatch(x.event, origin_from_key(x.origin), t, wall,
+             "(probe of a connection without a close line)");
   if (!m_any_custom)
     return;
   std::string_view text = l.format == LineFormat::unknown ? line : l.msg;
   for (size_t ji = 0; ji < m_jails.size(); ++ji) {
     Jail &j = *m_jails[ji];
-    if (j.regexes.empty())
+    if (j.regexes.empty() || !accepts(j, origin))
       continue;
     if (!j.cfg->programs.empty() &&
         std::find(j.cfg->programs.begin(), j.cfg->programs.end(), l.prog) == j.cfg->programs.end())
@@ -311,15 +450,44 @@ void Engine::process(std::string_view line, int64_t now) {
         continue;
       re2::StringPiece host = subs[g->second];
       ++m_counters.events;
-      count(j.cfg->name, "custom", Kind::auth_failed);
+      count(j.cfg->name, "custom", Kind::auth_failed, 1);
       Address a;
       if (parse_address(std::string_view(host.data(), host.size()), a))
-        event(j, ji, a, t);
+        event(j, ji, a, t, wall, 2, "custom", line);
       else
         ++m_counters.events_without_address;
       break;
     }
   }
+}
+
+void Engine::finish() {
+  for (auto &x : m_matchers.take_expired(m_last_time, true))
+    dispatch(x.event, origin_from_key(x.origin), m_last_time, m_last_time,
+             "(probe of a connection without a close line)");
+}
+
+void Engine::process(std::string_view line, int64_t now, Origin origin) {
+  ++m_counters.lines;
+  m_counters.bytes += line.size() + 1;
+  LogLine l = parse_log_line(line, m_years);
+  // The log's own time windows the line (a backlog read after a restart is
+  // as far apart as it was written); arrival time only when it has none.
+  int64_t t = l.time != 0 ? l.time : now != 0 ? now : m_last_time;
+  m_last_time = t;
+  int64_t wall = now != 0 ? now : t;
+  uint32_t n = 0;
+  std::string_view inner;
+  if (l.format == LineFormat::syslog && repeated(l.msg, n, inner)) {
+    // Each repetition is the line again (capped: a forged count must not
+    // cost unbounded work; beyond maxretry more changes no decision).
+    LogLine r = l;
+    r.msg = inner;
+    for (uint32_t i = 0; i < std::min<uint32_t>(n, 1000); ++i)
+      handle(r, inner, t, wall, origin);
+    return;
+  }
+  handle(l, line, t, wall, origin);
 }
 
 } // namespace bulwark::watch

@@ -276,6 +276,7 @@ size_t Follower::poll(const LineFn &line) {
   size_t lines = 0;
   for (auto &fp : m_files) {
     File &f = *fp;
+    m_current = f.path;
     // 1. The previous file of a rotation: lines written to it before the
     //    writer reopened come before the new file's.
     if (f.old_fd >= 0) {

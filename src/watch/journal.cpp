@@ -74,7 +74,7 @@ JournalSource::~JournalSource() {
   sd_journal_close(m_j);
 }
 
-size_t JournalSource::read(const std::function<void(std::string_view)> &line) {
+size_t JournalSource::read(const LineFn &line) {
   if (m_fd >= 0)
     sd_journal_process(m_j);
   size_t n = 0;
@@ -87,14 +87,16 @@ size_t JournalSource::read(const std::function<void(std::string_view)> &line) {
     gmtime_r(&t, &tm);
     char ts[32];
     std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::string_view host = field(m_j, "_HOSTNAME"), ident = field(m_j, "SYSLOG_IDENTIFIER"),
-                     pid = field(m_j, "_PID");
+    // Copies: a field's data may be a decompression buffer the next
+    // sd_journal_get_data() reuses.
+    std::string host(field(m_j, "_HOSTNAME")), ident(field(m_j, "SYSLOG_IDENTIFIER")),
+        pid(field(m_j, "_PID")), unit(field(m_j, "_SYSTEMD_UNIT"));
     std::string_view msg = field(m_j, "MESSAGE");
     buf.assign(ts);
     buf += ' ';
-    buf.append(host.empty() ? std::string_view("-") : host);
+    buf.append(host.empty() ? std::string_view("-") : std::string_view(host));
     buf += ' ';
-    buf.append(ident.empty() ? std::string_view("-") : ident);
+    buf.append(ident.empty() ? std::string_view("-") : std::string_view(ident));
     if (!pid.empty()) {
       buf += '[';
       buf.append(pid);
@@ -102,7 +104,7 @@ size_t JournalSource::read(const std::function<void(std::string_view)> &line) {
     }
     buf += ": ";
     buf.append(msg);
-    line(buf);
+    line(buf, unit, ident);
     ++n;
     char *c = nullptr;
     if (sd_journal_get_cursor(m_j, &c) >= 0) {

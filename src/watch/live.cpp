@@ -9,6 +9,7 @@
 #include <bulwark/watch/metrics.hpp>
 #include <bulwark/watch/nft.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -49,6 +50,57 @@ std::string iso_now(int64_t t) {
 
 } // namespace
 
+Result<Config> resolve_sources(Config cfg, bool allow_missing, std::vector<std::string> &notes) {
+  auto exists = [](const std::string &p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0;
+  };
+  const bool global_journal = cfg.journal.enabled();
+  size_t active = 0;
+  for (auto &j : cfg.jails) {
+    if (!j.enabled)
+      continue;
+    std::vector<std::string> missing;
+    for (auto &l : j.logs)
+      if (!exists(l))
+        missing.push_back(l);
+    const bool journal = global_journal || !j.units.empty() || !j.identifiers.empty();
+    const bool none = j.logs.empty() && !journal;
+    if (!j.configured && !missing.empty()) {
+      // A built-in jail the configuration does not name, for a daemon this
+      // host does not log to that file: its missing files are not watched,
+      // nor the jail when nothing is left (fail2ban's jails are off until
+      // enabled; ours are on where their logs are).
+      for (auto &m : missing)
+        std::erase(j.logs, m);
+      if (j.logs.empty() && !journal) {
+        notes.push_back("jail " + j.name + ": not watched, " + missing.front() +
+                        " does not exist");
+        j.enabled = false;
+        continue;
+      }
+      missing.clear();
+    }
+    if (none)
+      return Error{"jail " + j.name + " has no sources (logs, units or identifiers)", cfg.path,
+                   j.line};
+    if (!missing.empty()) {
+      std::string what = "jail " + j.name + ": " + missing.front() + " does not exist";
+      if (!allow_missing)
+        return Error{what + " (without rsyslog, read the journal: units: [ssh.service]; "
+                            "--allow-missing waits for it)",
+                     cfg.path, j.line};
+      notes.push_back(what + "; waiting for it (--allow-missing)");
+    }
+    ++active;
+  }
+  if (active == 0)
+    return Error{"no jail has a log to watch (Debian 12 without rsyslog has no /var/log/auth.log: "
+                 "give the sshd jail units: [ssh.service])",
+                 cfg.path, 0};
+  return cfg;
+}
+
 int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
   std::vector<std::string> paths;
   for (auto &j : cfg.jails)
@@ -73,16 +125,29 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
     std::fflush(stdout);
     if (!opts.dry_run && banner != nullptr)
       if (auto r = banner->ban(b); !r)
-        std::cerr << "bulwark: ban failed: " << r.error().to_string() << "\n";
+        std::cerr << "bulwark: ban not recorded: " << r.error().to_string() << "\n";
   };
 
   const std::string cursor_path = cfg.state_dir + "/journal.cursor";
   std::unique_ptr<JournalSource> journal;
-  if (cfg.journal.enabled()) {
+  // The journal is read for the union of the jails' units and identifiers;
+  // each entry then reaches only the jails that name its unit or identifier.
+  JournalConfig jcfg = cfg.journal;
+  for (auto &j : cfg.jails) {
+    if (!j.enabled)
+      continue;
+    for (auto &u : j.units)
+      if (std::find(jcfg.units.begin(), jcfg.units.end(), u) == jcfg.units.end())
+        jcfg.units.push_back(u);
+    for (auto &i : j.identifiers)
+      if (std::find(jcfg.identifiers.begin(), jcfg.identifiers.end(), i) == jcfg.identifiers.end())
+        jcfg.identifiers.push_back(i);
+  }
+  if (jcfg.enabled()) {
     std::string cursor = slurp(cursor_path);
     while (!cursor.empty() && cursor.back() == '\n')
       cursor.pop_back();
-    auto j = JournalSource::open(cfg.journal, cursor, opts.from_start);
+    auto j = JournalSource::open(jcfg, cursor, opts.from_start);
     if (!j) {
       std::cerr << "bulwark: " << j.error().to_string() << "\n";
       return exit_code::k_cannot_run;
@@ -104,6 +169,7 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
@@ -114,6 +180,7 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
             << "\n";
 
   bool dirty = true;
+  bool reload = false;
   int64_t last_save = 0;
   auto save = [&](int64_t now) {
     if (auto r = write_file_atomic(pos_path, positions_to_json(follower.positions())); !r)
@@ -129,18 +196,39 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
   };
   auto feed = [&] {
     int64_t now = ::time(nullptr);
-    size_t n = follower.poll([&](std::string_view l) { engine.process(l, now); });
+    size_t n = follower.poll([&](std::string_view l) {
+      Origin o;
+      o.file = follower.current();
+      engine.process(l, now, o);
+    });
     for (uint64_t i = engine.counters().lines_too_long; i < follower.lines_too_long(); ++i)
       engine.skip_too_long();
     if (journal)
-      n += journal->read([&](std::string_view l) {
+      n += journal->read([&](std::string_view l, std::string_view unit, std::string_view ident) {
+        Origin o;
+        o.unit = unit;
+        o.ident = ident;
         if (l.size() > cfg.max_line)
           engine.skip_too_long();
         else
-          engine.process(l, now);
+          engine.process(l, now, o);
       });
     if (n > 0)
       dirty = true;
+    if (banner != nullptr && !opts.dry_run) {
+      // The bans of this tick in one transaction; the firewall checked
+      // every 30 s; bans lifted by `bulwark bans remove` forgotten.
+      if (size_t failed = banner->flush(now); failed > 0) {
+        engine.ban_failed(failed);
+        std::cerr << "bulwark: " << failed << " bans could not be applied\n";
+        dirty = true;
+      }
+      for (auto &b : banner->lifted(now)) {
+        engine.lift(b.jail, b.source, now);
+        std::cerr << "bulwark: ban of " << format_address(b.source) << "/" << b.prefix << " ("
+                  << b.jail << ") lifted by hand: its failures count again\n";
+      }
+    }
   };
   feed();
   for (;;) {
@@ -153,7 +241,11 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
       fds[nfds++] = {server->fd(), POLLIN, 0};
     if (journal && journal->fd() >= 0)
       fds[nfds++] = {journal->fd(), POLLIN, 0};
-    int timeout = (dirty || follower.wait_fd() < 0 || (journal && journal->fd() < 0)) ? 1000 : -1;
+    // With nftables the loop wakes every 2 s (a `bans remove` to notice,
+    // the firewall to check every 30 s); idle without, it sleeps.
+    int timeout = (dirty || follower.wait_fd() < 0 || (journal && journal->fd() < 0)) ? 1000
+                  : (banner != nullptr && !opts.dry_run)                              ? 2000
+                                                                                      : -1;
     int r = ::poll(fds, nfds, timeout);
     if (r < 0 && errno != EINTR)
       break;
@@ -164,8 +256,10 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
         continue;
       if (fds[i].fd == sfd) {
         signalfd_siginfo si;
-        while (::read(sfd, &si, sizeof si) == sizeof si)
+        while (::read(sfd, &si, sizeof si) == sizeof si) {
           stop = true;
+          reload = reload || si.ssi_signo == SIGHUP;
+        }
       } else if (fds[i].fd == follower.wait_fd()) {
         follower.drain_events();
         feed();
@@ -175,7 +269,7 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
         server->serve_one([&] { return render_metrics(engine, ::time(nullptr)); });
       }
     }
-    if (follower.wait_fd() < 0 || (journal && journal->fd() < 0))
+    if (follower.wait_fd() < 0 || (journal && journal->fd() < 0) || r == 0)
       feed();
     if (stop)
       break;
@@ -185,7 +279,7 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
   feed();
   save(::time(nullptr));
   ::close(sfd);
-  return 0;
+  return reload ? k_live_reload : 0;
 }
 
 } // namespace bulwark::watch

@@ -7,7 +7,9 @@
 // daemon put it; see matchers.hpp for the rules and docs/watch.md for lines.
 #include <bulwark/watch/matchers.hpp>
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <climits>
 #include <cstring>
 
 namespace bulwark::watch {
@@ -20,6 +22,10 @@ constexpr size_t k_recent = 4096;
 // have been cut, and a cut line's tail could be text the client chose.
 constexpr size_t k_sshd_max_msg = 1000;
 constexpr size_t k_nginx_max_line = 2000;
+// sshd connections kept for correlation; LoginGraceTime is 2 minutes by
+// default, so a preauth connection idle for 10 minutes of log time is over.
+constexpr size_t k_ssh_conns = 65536;
+constexpr int64_t k_ssh_idle = 600;
 
 bool digit(char c) {
   return c >= '0' && c <= '9';
@@ -258,15 +264,19 @@ const Address *BuiltinMatchers::recall(std::string_view key) const {
   return nullptr;
 }
 
-bool BuiltinMatchers::match(const LogLine &l, Event &out) {
+bool BuiltinMatchers::match(const LogLine &l, Event &out, int64_t t, std::string_view origin) {
   switch (l.format) {
   case LineFormat::syslog:
     if (l.prog.empty())
       return false;
     switch (l.prog[0]) {
     case 's':
-      if (is_sshd_tag(l.prog))
-        return sshd(l.msg, out);
+      if (is_sshd_tag(l.prog)) {
+        if (!sshd(l.msg, out))
+          return false;
+        correlate_sshd(l, origin, t, out);
+        return true;
+      }
       if (l.prog == "sudo")
         return sudo(l.msg, out);
       return false;
@@ -292,6 +302,123 @@ bool BuiltinMatchers::match(const LogLine &l, Event &out) {
       return postgres(l.pid, l.msg, out);
     return openvpn(l.msg, out);
   default: return false;
+  }
+}
+
+// --- sshd connections -------------------------------------------------------
+void BuiltinMatchers::expire(int64_t cutoff) {
+  for (auto it = m_ssh.begin(); it != m_ssh.end();) {
+    if (it->second.last >= cutoff) {
+      ++it;
+      continue;
+    }
+    if (it->second.probe) {
+      Event e;
+      e.service = Service::sshd;
+      e.reason = it->second.reason;
+      e.addr = it->second.addr;
+      e.probe = true;
+      e.attempts = 0;
+      m_expired.push_back({e, std::move(it->second.origin)});
+    }
+    it = m_ssh.erase(it);
+  }
+}
+
+std::vector<BuiltinMatchers::Expired> BuiltinMatchers::take_expired(int64_t t, bool all) {
+  if (all)
+    expire(INT64_MAX);
+  else if (t > 0 && t - m_last_sweep >= 60) {
+    m_last_sweep = t;
+    expire(t - k_ssh_idle);
+  }
+  std::vector<Expired> out;
+  out.swap(m_expired);
+  return out;
+}
+
+void BuiltinMatchers::correlate_sshd(const LogLine &l, std::string_view origin, int64_t t,
+                                     Event &out) {
+  std::string_view r = out.reason;
+  std::string_view msg = l.msg;
+  const bool probe_line = r == "invalid_user" || r == "not_allowed";
+  const bool pam_error = r == "pam_failure" && msg.substr(0, 4) != "pam_";
+  const bool failed = r.substr(0, 7) == "failed_";
+  const bool failed_none = failed && msg.substr(0, 12) == "Failed none ";
+  const bool failed_kbd = failed && msg.substr(0, 28) == "Failed keyboard-interactive/";
+  // Lines that never are an attempt of their own.
+  out.attempts = (failed && !failed_none) || pam_error ? 1 : 0;
+  if (l.pid.empty() || out.addr.family == 0) {
+    // Nothing to correlate by: each line alone ("Invalid user" is a probe now).
+    if (probe_line) {
+      out.probe = true;
+      out.attempts = 0;
+    }
+    return;
+  }
+  std::string key;
+  key.reserve(origin.size() + l.host.size() + l.pid.size() + 2);
+  key.append(origin).append(1, '\0').append(l.host).append(1, '\0').append(l.pid);
+  auto it = m_ssh.find(key);
+  if (it != m_ssh.end() && !(it->second.addr == out.addr)) {
+    // A reused pid: the earlier connection ended without a close line.
+    if (it->second.probe) {
+      Event e;
+      e.service = Service::sshd;
+      e.reason = it->second.reason;
+      e.addr = it->second.addr;
+      e.probe = true;
+      e.attempts = 0;
+      m_expired.push_back({e, std::move(it->second.origin)});
+    }
+    m_ssh.erase(it);
+    it = m_ssh.end();
+  }
+  const bool close = r == "preauth_disconnect";
+  if (close) {
+    if (it != m_ssh.end()) {
+      if (it->second.probe) {
+        out.probe = true;
+        out.reason = it->second.reason;
+      }
+      m_ssh.erase(it);
+    }
+    return;
+  }
+  if (!probe_line && !pam_error && !(failed_kbd && it != m_ssh.end())) {
+    if (it != m_ssh.end()) {
+      it->second.last = t;
+      if (out.attempts > 0)
+        it->second.probe = false;
+    }
+    return;
+  }
+  if (it == m_ssh.end()) {
+    if (m_ssh.size() >= k_ssh_conns) {
+      expire(t - 60);
+      if (m_ssh.size() >= k_ssh_conns)
+        expire(INT64_MAX);
+    }
+    SshConn c;
+    c.addr = out.addr;
+    c.origin = std::string(origin);
+    it = m_ssh.emplace(std::move(key), std::move(c)).first;
+  }
+  SshConn &c = it->second;
+  c.last = t;
+  if (probe_line) {
+    c.probe = true;
+    c.reason = r;
+    out.attempts = 0;
+  } else if (pam_error) {
+    c.probe = false;
+    ++c.pam_unpaired;
+  } else if (failed_kbd) {
+    c.probe = false;
+    if (c.pam_unpaired > 0) {
+      --c.pam_unpaired;
+      out.attempts = 0; // the "error: PAM" line before it was this attempt
+    }
   }
 }
 
@@ -407,6 +534,12 @@ bool BuiltinMatchers::sudo(std::string_view m, Event &out) {
                 s.substr(d, 27) == " incorrect password attempt")) {
     out.kind = Kind::auth_failed;
     out.reason = "incorrect_password";
+    // sudo's passwd_tries is 3 by default; a larger count is still N
+    // attempts, capped so that a forged line cannot cost unbounded work.
+    uint32_t n = 0;
+    for (size_t i = 0; i < d && n < 1000; ++i)
+      n = n * 10 + static_cast<uint32_t>(s[i] - '0');
+    out.attempts = std::min<uint32_t>(n, 1000);
     return true;
   }
   if (consume(s, "user NOT in sudoers") && next_is_field(s)) {
@@ -450,19 +583,17 @@ bool BuiltinMatchers::nginx_error(std::string_view m, size_t line_size, Event &o
   out = Event{};
   out.service = Service::nginx;
   out.kind = Kind::auth_failed;
-  if (consume(s, "user \"")) {
-    // The name is the client's, unescaped: it may contain '"' and ", client:".
-    if (s.find("\": password mismatch, client: ") != std::string_view::npos)
-      out.reason = "basic_auth_mismatch";
-    else if (s.find("\" was not found in \"") != std::string_view::npos)
-      out.reason = "basic_auth_unknown_user";
-    else
-      return false;
-  } else if (consume(s, "no user/password was provided for basic authentication, client: ")) {
-    out.reason = "basic_auth_missing";
-  } else {
+  // "no user/password was provided for basic authentication" is the
+  // challenge every client gets before it sends credentials: not a failure.
+  if (m_opts.nginx_failures != NginxFailures::error_log || !consume(s, "user \""))
     return false;
-  }
+  // The name is the client's, unescaped: it may contain '"' and ", client:".
+  if (s.find("\": password mismatch, client: ") != std::string_view::npos)
+    out.reason = "basic_auth_mismatch";
+  else if (s.find("\" was not found in \"") != std::string_view::npos)
+    out.reason = "basic_auth_unknown_user";
+  else
+    return false;
   Address a;
   bool ambiguous = false;
   if (unique_candidate(m, ", client: ", ',', ',', a, ambiguous) && line_size < k_nginx_max_line)
@@ -488,6 +619,15 @@ bool BuiltinMatchers::nginx_access(std::string_view line, Event &out) {
   if (!all_digits(st) || (q2 + 5 < line.size() && line[q2 + 5] != ' '))
     return false;
   int status = (st[0] - '0') * 100 + (st[1] - '0') * 10 + (st[2] - '0');
+  if (status == 401) {
+    // A 401 is a failure only when the request carried credentials
+    // ($remote_user, between "ADDR - " and " ["), and only when the access
+    // log is the one that counts them.
+    std::string_view user = line.substr(sp);
+    if (m_opts.nginx_failures != NginxFailures::access_log || !consume(user, " - ") ||
+        user.substr(0, 3) == "- [")
+      return false;
+  }
   bool counted = false;
   for (int s : m_opts.nginx_statuses)
     counted |= s == status;

@@ -38,7 +38,7 @@ std::string render_metrics(const Engine &e, int64_t now) {
   const Counters &c = e.counters();
   std::string out;
   family(out, "auth_failed_total", "counter",
-         "Failed authentication attempts seen in the logs, by service and reason.");
+         "Failed authentication attempts (not lines) seen in the logs, by service and reason.");
   std::map<std::string, uint64_t> unauthorized;
   for (auto &[k, v] : c.by_reason) {
     if (k.kind == Kind::auth_failed)
@@ -72,9 +72,19 @@ std::string render_metrics(const Engine &e, int64_t now) {
           c.events_ambiguous);
   counter("bulwark_events_ignored_total", "Failures from loopback or ignoreip sources.",
           c.events_ignored);
+  counter("bulwark_events_without_attempt_total",
+          "Recognised lines that repeat an attempt another line of the connection counted "
+          "(sshd's PAM, preauth-close and maximum-attempts lines).",
+          c.events_no_attempt);
+  counter("bulwark_events_outside_sources_total",
+          "Failure lines from a file or journal unit no jail of their service reads (ignored).",
+          c.events_outside_sources);
   counter("bulwark_bans_total", "Ban decisions.", c.bans);
   counter("bulwark_bans_dropped_total", "Bans not made because the ban table was full.",
           c.bans_dropped);
+  counter("bulwark_bans_failed_total",
+          "Bans decided but not applied: nftables refused them (retried by the reconciler).",
+          c.bans_failed);
   counter("bulwark_evicted_sources_total",
           "Sources dropped from the full tracking table (least recently seen first).", e.evicted());
   gauge("bulwark_active_bans", "Bans in force.", e.active_bans(now));
@@ -109,6 +119,13 @@ groups:
         annotations:
           summary: "bulwark is banning more than 5 sources a minute"
           description: "A distributed attack, or a matcher banning legitimate clients."
+      - alert: BulwarkBanFailed
+        expr: increase(bulwark_bans_failed_total[15m]) > 0
+        labels:
+          severity: critical
+        annotations:
+          summary: "bulwark decided bans it could not apply"
+          description: "nftables refused the ban (table deleted, nftables restarted, no CAP_NET_ADMIN): attackers are not blocked."
       - alert: BulwarkSourcesEvicted
         expr: increase(bulwark_evicted_sources_total[15m]) > 0
         labels:

@@ -110,3 +110,49 @@ TEST(WatchConfig, Durations) {
   EXPECT_FALSE(parse_duration("m", v));
   EXPECT_FALSE(parse_duration("99999999999d", v));
 }
+
+TEST(WatchConfig, SourcesNginxCountingNftablesAndEscalationDecay) {
+  auto c = parse_config(R"(defaults:
+  escalation: {factor: 2, max: 1w, forget: 3d}
+jails:
+  sshd:
+    logs: []
+    units: [ssh.service]
+  myapp:
+    failregex: ['^bad login from <HOST>$']
+    identifiers: [myapp]
+nginx:
+  failures_from: error_log
+nftables:
+  table: bw
+  check_interval: 10s
+)",
+                        "w.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const JailConfig *sshd = nullptr, *myapp = nullptr, *sudo = nullptr;
+  for (auto &j : c->jails) {
+    if (j.name == "sshd")
+      sshd = &j;
+    if (j.name == "myapp")
+      myapp = &j;
+    if (j.name == "sudo")
+      sudo = &j;
+  }
+  ASSERT_TRUE(sshd && myapp && sudo);
+  EXPECT_TRUE(sshd->logs.empty());
+  EXPECT_EQ(sshd->units, std::vector<std::string>{"ssh.service"});
+  EXPECT_TRUE(sshd->identifiers.empty());
+  EXPECT_TRUE(sshd->configured);
+  EXPECT_EQ(myapp->identifiers, std::vector<std::string>{"myapp"});
+  EXPECT_FALSE(sudo->configured); // a built-in default the file does not name
+  EXPECT_EQ(sshd->escalation_forget, 3 * 86400);
+  EXPECT_EQ(sudo->escalation_forget, 3 * 86400);
+  EXPECT_EQ(c->matchers.nginx_failures, NginxFailures::error_log);
+  EXPECT_EQ(c->nft_check_interval, 10);
+  EXPECT_EQ(default_config().matchers.nginx_failures, NginxFailures::access_log);
+
+  auto bad = parse_config("nginx:\n  failures_from: both\n", "b.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().line, 2);
+  EXPECT_NE(bad.error().message.find("failures_from"), std::string::npos);
+}

@@ -189,3 +189,29 @@ TEST(WatchEngine, LineTimeWindowsReplay) {
   r.line(1000, fail("203.0.113.9"));
   EXPECT_TRUE(r.bans.empty());
 }
+
+TEST(WatchEngine, EscalationForgetsAfterItsDecay) {
+  Harness r;
+  for (auto &j : r.cfg.jails) {
+    j.escalation_factor = 2;
+    j.escalation_forget = 86400;
+  }
+  r.start();
+  for (int i = 0; i < 3; ++i)
+    r.line(i, fail("203.0.113.9"));
+  ASSERT_EQ(r.bans.size(), 1u);
+  // Banned again within a day of the first ban's end: the second ban.
+  int64_t t = 3600 + 3600;
+  for (int i = 0; i < 3; ++i)
+    r.line(t + i, fail("203.0.113.9"));
+  ASSERT_EQ(r.bans.size(), 2u);
+  EXPECT_EQ(r.bans[1].nth, 2u);
+  EXPECT_EQ(r.bans[1].duration, 7200);
+  // More than a day after the second ban ended: the first ban again.
+  t += 2 + 7200 + 86400 + 60;
+  for (int i = 0; i < 3; ++i)
+    r.line(t + i, fail("203.0.113.9"));
+  ASSERT_EQ(r.bans.size(), 3u);
+  EXPECT_EQ(r.bans[2].nth, 1u);
+  EXPECT_EQ(r.bans[2].duration, 3600);
+}

@@ -178,17 +178,41 @@ TEST(WatchMatchers, SudoLines) {
 }
 
 TEST(WatchMatchers, NginxLines) {
-  expect("2024/05/01 12:00:00 [error] 812#812: *7 user \"admin\": password mismatch, client: "
-         "203.0.113.20, server: example.org, request: \"GET / HTTP/1.1\", host: \"example.org\"",
-         Service::nginx, "basic_auth_mismatch", "203.0.113.20");
-  expect("2024/05/01 12:00:00 [error] 812#812: *7 user \"zz\" was not found in "
-         "\"/etc/nginx/.htpasswd\", client: 2001:db8::20, server: _, request: \"GET / HTTP/1.1\"",
-         Service::nginx, "basic_auth_unknown_user", "2001:db8::20");
-  expect("2024/05/01 12:00:00 [info] 812#812: *7 no user/password was provided for basic "
-         "authentication, client: 203.0.113.20, server: _, request: \"GET / HTTP/1.1\"",
-         Service::nginx, "basic_auth_missing", "203.0.113.20");
-  expect(R"(203.0.113.21 - - [01/May/2024:12:00:00 +0000] "GET /admin HTTP/1.1" 401 179 "-" "x")",
-         Service::nginx, "http_401", "203.0.113.21");
+  const std::string mismatch =
+      "2024/05/01 12:00:00 [error] 812#812: *7 user \"admin\": password mismatch, client: "
+      "203.0.113.20, server: example.org, request: \"GET / HTTP/1.1\", host: \"example.org\"";
+  const std::string unknown =
+      "2024/05/01 12:00:00 [error] 812#812: *7 user \"zz\" was not found in "
+      "\"/etc/nginx/.htpasswd\", client: 2001:db8::20, server: _, request: \"GET / HTTP/1.1\"";
+  const std::string challenge =
+      "2024/05/01 12:00:00 [info] 812#812: *7 no user/password was provided for basic "
+      "authentication, client: 203.0.113.20, server: _, request: \"GET / HTTP/1.1\"";
+  const std::string no_user =
+      R"(203.0.113.21 - - [01/May/2024:12:00:00 +0000] "GET /admin HTTP/1.1" 401 179 "-" "x")";
+  const std::string with_user =
+      R"(203.0.113.21 - bob [01/May/2024:12:00:00 +0000] "GET /admin HTTP/1.1" 401 179 "-" "x")";
+  // Default (failures_from: access_log): a 401 that carried a user counts;
+  // error.log's lines of the same failure and the challenge do not.
+  expect(with_user, Service::nginx, "http_401", "203.0.113.21");
+  EXPECT_FALSE(run(no_user).matched);
+  EXPECT_FALSE(run(mismatch).matched);
+  EXPECT_FALSE(run(unknown).matched);
+  EXPECT_FALSE(run(challenge).matched);
+  // failures_from: error_log: the other way round.
+  MatcherOptions eo;
+  eo.nginx_failures = NginxFailures::error_log;
+  BuiltinMatchers em(eo);
+  Got g = run(em, mismatch);
+  ASSERT_TRUE(g.matched);
+  EXPECT_EQ(g.ev.reason, "basic_auth_mismatch");
+  EXPECT_EQ(g.addr(), "203.0.113.20");
+  g = run(em, unknown);
+  ASSERT_TRUE(g.matched);
+  EXPECT_EQ(g.ev.reason, "basic_auth_unknown_user");
+  EXPECT_EQ(g.addr(), "2001:db8::20");
+  EXPECT_FALSE(run(em, challenge).matched);
+  EXPECT_FALSE(run(em, with_user).matched);
+  EXPECT_FALSE(run(em, no_user).matched);
   expect(R"(203.0.113.22 - - [01/May/2024:12:00:00 +0000] "GET /.env HTTP/1.1" 403 0 "-" "x")",
          Service::nginx, "http_403", "203.0.113.22", Kind::unauthorized);
   EXPECT_FALSE(
@@ -206,9 +230,12 @@ TEST(WatchMatchers, NginxLines) {
 TEST(WatchMatchers, NginxForgedFieldsMakeTheLineAmbiguous) {
   // nginx logs the basic-auth user name unescaped: a forged ", client:" in it
   // competes with the real one, so the line names nobody.
-  Got g = run("2024/05/01 12:00:00 [error] 1#1: *7 user \"x\": password mismatch, client: "
-              "203.0.113.9, server: a\": password mismatch, client: 192.0.2.60, server: _, "
-              "request: \"GET / HTTP/1.1\"");
+  MatcherOptions eo;
+  eo.nginx_failures = NginxFailures::error_log;
+  BuiltinMatchers em(eo);
+  Got g = run(em, "2024/05/01 12:00:00 [error] 1#1: *7 user \"x\": password mismatch, client: "
+                  "203.0.113.9, server: a\": password mismatch, client: 192.0.2.60, server: _, "
+                  "request: \"GET / HTTP/1.1\"");
   ASSERT_TRUE(g.matched);
   EXPECT_EQ(g.ev.addr.family, 0);
   EXPECT_TRUE(g.ev.ambiguous);

@@ -129,9 +129,10 @@ jails:
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(2)), std::string::npos) << "banned too early";
   auto t0 = std::chrono::steady_clock::now();
-  std::ofstream(t.host("/auth.log"), std::ios::app)
-      << fmt::format("May  1 10:00:03 s sshd[7]: Invalid user x from {} port 22 from {} port 43\n",
-                     ns.ip(6), ns.ip(2));
+  std::ofstream(t.host("/auth.log"), std::ios::app) << fmt::format(
+      "May  1 10:00:03 s sshd[7]: Failed password for x from {} port 22 ssh2 from {} "
+      "port 43 ssh2\n",
+      ns.ip(6), ns.ip(2));
   ASSERT_TRUE(
       wait_for([&] { return run_command(set_cmd).out.find(ns.ip(2)) != std::string::npos; }, 3000))
       << run_command(set_cmd).out << slurp("/out") << slurp("/err");
@@ -155,8 +156,8 @@ jails:
   // bans remove: ban again, lift it by hand.
   std::string again;
   for (int i = 0; i < 3; ++i)
-    again +=
-        fmt::format("May  1 10:01:0{} s sshd[7]: Invalid user y from {} port 5\n", i, ns.ip(2));
+    again += fmt::format("May  1 10:01:0{} s sshd[7]: Failed password for y from {} port 5 ssh2\n",
+                         i, ns.ip(2));
   std::ofstream(t.host("/auth.log"), std::ios::app) << again;
   ASSERT_TRUE(
       wait_for([&] { return run_command(set_cmd).out.find(ns.ip(2)) != std::string::npos; }, 3000));
@@ -166,4 +167,114 @@ jails:
   EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(2)), std::string::npos);
   EXPECT_TRUE(ns.connects(ns.a, ns.ip(1)));
   EXPECT_NE(slurp("/out").find("ban #2"), std::string::npos) << slurp("/out");
+}
+
+// The firewall and the bans stay in step (issue 19): two jails banning one
+// address keep the longer timeout; `nft flush ruleset` (a restart of
+// nftables.service) and `nft delete table` are noticed and the bans put
+// back; `bulwark bans remove` reaches the running daemon, which counts the
+// address's failures again at once; SIGHUP reloads instead of killing.
+TEST(WatchNftE2E, FirewallFaultsAreRepairedAndBansStayInStep) {
+  BULWARK_REQUIRE(::geteuid() == 0) << "needs root for network namespaces and nftables";
+  for (const char *tool : {"ip", "nft"})
+    BULWARK_REQUIRE_TOOL(tool) << "(Debian packages iproute2, nftables)";
+  Namespaces ns;
+  std::string why;
+  BULWARK_REQUIRE(ns.setup(why)) << "cannot create network namespaces with nftables here: " << why;
+  TempRoot t;
+  t.write("/auth.log", "");
+  t.write("/watch.yaml", fmt::format(R"(state_dir: {0}/state
+metrics:
+  listen: ''
+nftables:
+  check_interval: 1s
+jails:
+  sshd:
+    logs: [{0}/auth.log]
+  short:
+    bantime: 2m
+    failregex: ['^Failed password for \S+ from <HOST> port']
+    logs: [{0}/auth.log]
+)",
+                                     t.path()));
+  ns.pidfiles.push_back(t.host("/bulwark.pid"));
+  run_command(fmt::format("{{ ip netns exec {} {} watch --config {} > {} 2> {} & echo $! > {}; }}",
+                          ns.s, k_bin, t.host("/watch.yaml"), t.host("/out"), t.host("/err"),
+                          t.host("/bulwark.pid")));
+  auto slurp = [&](const char *f) {
+    std::ifstream in(t.host(f));
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  ASSERT_TRUE(wait_for([&] { return slurp("/err").find("watching") != std::string::npos; }, 5000))
+      << slurp("/err");
+  const std::string nft = "ip netns exec " + ns.s + " nft ";
+  const std::string set_cmd = nft + "list set inet bulwark v4";
+  auto fail3 = [&](int minute) {
+    std::string lines;
+    for (int i = 0; i < 3; ++i)
+      lines += fmt::format("Dec  6 10:{:02}:0{} s sshd[{}]: Failed password for root from "
+                           "192.0.2.7 port 22 ssh2\n",
+                           minute, i, minute * 10 + i);
+    std::ofstream(t.host("/auth.log"), std::ios::app) << lines;
+  };
+  auto banned = [&] { return run_command(set_cmd).out.find("192.0.2.7") != std::string::npos; };
+
+  // Two jails, one address: one element, the longer (1 h) timeout.
+  fail3(0);
+  ASSERT_TRUE(wait_for(banned, 3000)) << slurp("/out") << slurp("/err");
+  ASSERT_TRUE(wait_for([&] { return slurp("/out").find("ban short") != std::string::npos; }, 3000))
+      << slurp("/out");
+  EXPECT_NE(slurp("/out").find("ban sshd 192.0.2.7/32"), std::string::npos) << slurp("/out");
+  std::string set = run_command(set_cmd).out;
+  EXPECT_NE(set.find("192.0.2.7 timeout 1h"), std::string::npos) << set;
+  // Each ban records its jail, reason and lines.
+  auto js = run_command("ip netns exec " + ns.s + " " + k_bin + " bans list --json --config " +
+                        t.host("/watch.yaml"));
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  EXPECT_NE(js.out.find("\"jail\": \"sshd\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("\"jail\": \"short\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("\"reason\": \"failed_password\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("sshd[2]: Failed password for root from 192.0.2.7 port 22 ssh2\""),
+            std::string::npos)
+      << js.out;
+  auto verbose = run_command("ip netns exec " + ns.s + " " + k_bin +
+                             " bans list --verbose --config " + t.host("/watch.yaml"));
+  EXPECT_NE(verbose.out.find("    reason: failed_password\n"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("    | Dec  6 10:00:00 s sshd[0]: Failed password"), std::string::npos)
+      << verbose.out;
+
+  // nftables.service restarts: the ruleset is flushed.
+  ASSERT_EQ(run_command(nft + "flush ruleset").exit_code, 0);
+  EXPECT_FALSE(banned());
+  EXPECT_TRUE(wait_for(banned, 5000)) << "not restored after a flush: " << slurp("/err");
+  EXPECT_NE(run_command(nft + "list chain inet bulwark input").out.find("ip saddr @v4 drop"),
+            std::string::npos);
+  // The table deleted.
+  ASSERT_EQ(run_command(nft + "delete table inet bulwark").exit_code, 0);
+  EXPECT_TRUE(wait_for(banned, 5000)) << "not restored after a delete: " << slurp("/err");
+  EXPECT_NE(slurp("/err").find("was flushed or deleted: restored"), std::string::npos);
+
+  // bans remove while running: the daemon forgets the window, and three
+  // new failures ban again at once (not after the lifted ban's hour).
+  auto rm = run_command("ip netns exec " + ns.s + " " + k_bin + " bans remove 192.0.2.7 --config " +
+                        t.host("/watch.yaml"));
+  ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+  EXPECT_FALSE(banned());
+  ASSERT_TRUE(
+      wait_for([&] { return slurp("/err").find("lifted by hand") != std::string::npos; }, 5000))
+      << slurp("/err");
+  fail3(1);
+  EXPECT_TRUE(wait_for(banned, 3000)) << slurp("/out") << slurp("/err");
+  EXPECT_NE(slurp("/out").find("ban #2"), std::string::npos) << slurp("/out");
+
+  // SIGHUP reloads: the daemon keeps running and still bans.
+  std::string pid = slurp("/bulwark.pid");
+  while (!pid.empty() && pid.back() == '\n')
+    pid.pop_back();
+  ASSERT_EQ(run_command("kill -HUP " + pid).exit_code, 0);
+  EXPECT_TRUE(wait_for(
+      [&] { return slurp("/err").find("configuration reloaded") != std::string::npos; }, 5000))
+      << slurp("/err");
+  EXPECT_EQ(run_command("kill -0 " + pid).exit_code, 0) << "SIGHUP killed the daemon";
+  EXPECT_TRUE(banned()) << "the ban did not survive the reload";
 }

@@ -24,14 +24,22 @@ bool have(const char *prog) {
 
 std::string sample_log() {
   std::string s;
-  // Three failures from one address within a minute: one ban.
+  // Three attempts from one address within a minute (the third from a
+  // connection that named an unknown user: two lines, one attempt): one ban.
   s += "May  1 10:00:00 web sshd[10]: Failed password for root from 203.0.113.9 port 1 ssh2\n";
   s += "May  1 10:00:10 web sshd[10]: Failed password for root from 203.0.113.9 port 1 ssh2\n";
   s += "May  1 10:00:20 web sshd[11]: Invalid user admin from 203.0.113.9 port 2\n";
+  s += "May  1 10:00:20 web sshd[11]: Failed password for invalid user admin from 203.0.113.9 "
+       "port 2 ssh2\n";
   // A forged user name: 192.0.2.66 is the attacker, 198.51.100.1 an innocent.
   for (int i = 0; i < 5; ++i)
-    s += "May  1 10:01:00 web sshd[12]: Invalid user x from 198.51.100.1 port 22 from "
-         "192.0.2.66 port 4000\n";
+    s += fmt::format("May  1 10:01:00 web sshd[{}]: Failed password for invalid user x from "
+                     "198.51.100.1 port 22 ssh2 from 192.0.2.66 port 4000 ssh2\n",
+                     12 + i);
+  // A probe: an unknown user, nothing tried.
+  s += "May  1 10:01:30 web sshd[30]: Invalid user guest from 198.51.100.77 port 9\n";
+  s += "May  1 10:01:31 web sshd[30]: Connection closed by invalid user guest 198.51.100.77 port 9 "
+       "[preauth]\n";
   s += "May  1 10:02:00 web sudo:      bob : user NOT in sudoers ; TTY=pts/0 ; PWD=/ ; "
        "USER=root ; COMMAND=/bin/sh\n";
   s += "May  1 10:03:00 web CRON[99]: pam_unix(cron:session): session opened for user root\n";
@@ -46,12 +54,13 @@ TEST(WatchCli, ReplayCountsAndBans) {
   auto r = run_command(k_bin + " watch --config /dev/null --reference-time 1714557600 --replay " +
                        t.host("/auth.log"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("lines read: 10 "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("auth_failed_total{service=\"sshd\",reason=\"failed_password\"} 2"),
+  EXPECT_NE(r.out.find("lines read: 13 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("auth_failed_total{service=\"sshd\",reason=\"failed_password\"} 8\n"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("auth_failed_total{service=\"sshd\",reason=\"invalid_user\"} 6"),
-            std::string::npos);
+  EXPECT_NE(r.out.find("auth_failed_total{service=\"sshd\",reason=\"invalid_user\"} 1\n"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("unauthorized_access_total{service=\"sudo\",reason=\"not_in_sudoers\"} 1"),
             std::string::npos);
   EXPECT_NE(r.out.find("would have banned: 2"), std::string::npos) << r.out;
@@ -105,12 +114,12 @@ TEST(WatchCli, MetricsPassPromtool) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   std::ifstream in(t.host("/m.prom"));
   std::string m((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_NE(m.find("auth_failed_total{service=\"sshd\",reason=\"invalid_user\"} 6\n"),
+  EXPECT_NE(m.find("auth_failed_total{service=\"sshd\",reason=\"invalid_user\"} 1\n"),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("unauthorized_access_total{service=\"sudo\"} 1\n"), std::string::npos);
   EXPECT_NE(m.find("bulwark_bans_total 2\n"), std::string::npos);
-  EXPECT_NE(m.find("bulwark_lines_read_total 10\n"), std::string::npos);
+  EXPECT_NE(m.find("bulwark_lines_read_total 13\n"), std::string::npos);
   EXPECT_EQ(m.find("203.0.113.9"), std::string::npos) << "no per-address labels";
 }
 
@@ -120,7 +129,7 @@ TEST(WatchCli, AlertRulesPassPromtool) {
   auto r = run_command(k_bin + " watch --print-alert-rules > " + t.host("/rules.yml") +
                        " && promtool check rules " + t.host("/rules.yml"));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("SUCCESS: 4 rules found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SUCCESS: 5 rules found"), std::string::npos) << r.out;
 }
 
 TEST(WatchCli, HugeLinesAndNulBytes) {
@@ -287,4 +296,47 @@ TEST(WatchCli, LiveDryRunMetricsAndRestart) {
   // Exactly the two lines written after the first run's last position.
   EXPECT_NE(slurp("/bulwark.prom").find("bulwark_lines_read_total 2\n"), std::string::npos)
       << slurp("/bulwark.prom");
+}
+
+// A jail the configuration names whose log does not exist is a startup
+// error with its line (fail2ban refuses too); --allow-missing starts and
+// follows the file once it appears.
+TEST(WatchCli, ConfiguredJailWithoutItsLogRefusesToStart) {
+  TempRoot t;
+  t.write("/watch.yaml", fmt::format("state_dir: {0}/state\nmetrics:\n  listen: ''\njails:\n"
+                                     "  sshd:\n    logs: [{0}/later.log]\n",
+                                     t.path()));
+  auto r = run_command(k_bin + " watch --dry-run --config " + t.host("/watch.yaml"));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(t.host("/watch.yaml") + ":6: jail sshd: " + t.host("/later.log") +
+                       " does not exist"),
+            std::string::npos)
+      << r.err;
+
+  auto slurp = [&](const std::string &f) {
+    std::ifstream in(t.host(f));
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  run_command(
+      fmt::format("{{ {} watch --dry-run --allow-missing --config {} > {} 2> {} & echo $! > {}; }}",
+                  k_bin, t.host("/watch.yaml"), t.host("/out"), t.host("/err"), t.host("/pid")));
+  for (int i = 0; i < 100 && slurp("/err").find("watching") == std::string::npos; ++i)
+    ::usleep(50000);
+  EXPECT_NE(slurp("/err").find("does not exist; waiting for it (--allow-missing)"),
+            std::string::npos)
+      << slurp("/err");
+  std::string three;
+  for (int i = 0; i < 3; ++i)
+    three += "May  1 10:00:0" + std::to_string(i) + " h sshd[" + std::to_string(i) +
+             "]: Failed password for root from 198.51.100.9 port 2 ssh2\n";
+  t.write("/later.log", three);
+  for (int i = 0; i < 60 && slurp("/out").find("ban sshd") == std::string::npos; ++i)
+    ::usleep(50000);
+  std::string pid = slurp("/pid");
+  while (!pid.empty() && pid.back() == '\n')
+    pid.pop_back();
+  ASSERT_FALSE(pid.empty());
+  run_command("kill -TERM " + pid);
+  EXPECT_NE(slurp("/out").find("ban sshd 198.51.100.9/32"), std::string::npos)
+      << slurp("/out") << slurp("/err");
 }

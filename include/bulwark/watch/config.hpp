@@ -26,11 +26,20 @@ struct JailConfig {
   std::vector<CustomMatcher> failregex; // user-defined, <HOST> placeholder
   std::vector<std::string> programs;    // failregex only for these syslog tags ("" = any)
   std::vector<std::string> logs;        // files followed live
+  // Journal entries this jail reads: by _SYSTEMD_UNIT (set by journald:
+  // trustworthy) and, only when asked, by SYSLOG_IDENTIFIER (chosen by the
+  // sender: any local process can claim "sshd").
+  std::vector<std::string> units;
+  std::vector<std::string> identifiers;
+  bool configured = false; // named in the configuration file (not only a built-in default)
   int maxretry = 3;
   int64_t findtime = 600;
   int64_t bantime = 3600;
   double escalation_factor = 1.0; // bantime * factor^(n-1) for the n-th ban
   int64_t escalation_max = 7 * 86400;
+  // A source whose last ban ended longer ago than this starts again at the
+  // first ban (escalation history decays).
+  int64_t escalation_forget = 7 * 86400;
   int ipv4_prefix = 32;
   int ipv6_prefix = 64;
   std::vector<Cidr> ignoreip; // loopback is always ignored in addition
@@ -47,7 +56,8 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9617"; // "" = no HTTP endpoint
   std::string textfile;                          // node_exporter textfile path
   std::string nft_table = "bulwark";
-  JournalConfig journal; // off unless units or identifiers are given
+  int64_t nft_check_interval = 30; // seconds between checks that the table holds the bans
+  JournalConfig journal;           // off unless units or identifiers are given
 };
 
 // The defaults: jails sshd, nginx, postgresql, openvpn, strongswan (each

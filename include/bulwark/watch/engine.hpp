@@ -33,9 +33,10 @@ public:
   SourceTable(const SourceTable &) = delete;
   SourceTable &operator=(const SourceTable &) = delete;
 
-  // Records a failure of `key` at time t; returns how many of its recorded
-  // failures (at most maxretry) lie within (t - findtime, t].
-  int hit(const Address &key, int64_t t, int64_t findtime);
+  // Records `weight` units of failure of `key` at time t (an attempt is 2,
+  // a probe 1); returns how many of its recorded units (at most the
+  // capacity given as `maxretry`) lie within (t - findtime, t].
+  int hit(const Address &key, int64_t t, int64_t findtime, int weight = 1);
   void forget(const Address &key);
   size_t size() const { return m_used; }
   size_t capacity() const { return m_sets * k_ways; }
@@ -65,10 +66,26 @@ struct BanDecision {
   std::string jail;
   Address source; // masked to the prefix
   int prefix = 32;
-  int64_t time = 0;     // when it was decided (line time in replay)
-  int64_t duration = 0; // seconds
-  uint32_t nth = 1;     // 1 = first ban of this source in memory
-  int failures = 0;
+  int64_t time = 0;               // when it was decided (line time in replay, arrival time live)
+  int64_t duration = 0;           // seconds
+  uint32_t nth = 1;               // 1 = first ban of this source in memory
+  int failures = 0;               // attempts in the window (probes count half, rounded up)
+  std::string reason;             // of the event that completed the window
+  std::vector<std::string> lines; // the source's counted lines (at most 10, oldest first)
+};
+
+// Where a line comes from. A jail's matchers see a line only when it comes
+// from one of the jail's own sources; `any` (replay) reaches every jail.
+struct Origin {
+  std::string_view file;  // a followed file (its configured path)
+  std::string_view unit;  // journal: _SYSTEMD_UNIT
+  std::string_view ident; // journal: SYSLOG_IDENTIFIER
+  bool any = false;
+  static Origin anywhere() {
+    Origin o;
+    o.any = true;
+    return o;
+  }
 };
 
 struct CounterKey {
@@ -86,8 +103,11 @@ struct Counters {
   uint64_t events_ambiguous = 0;
   uint64_t events_ignored = 0; // ignoreip / loopback
   uint64_t events_while_banned = 0;
+  uint64_t events_no_attempt = 0;      // recognised lines that repeat an attempt counted elsewhere
+  uint64_t events_outside_sources = 0; // from a source no jail of their service reads
   uint64_t bans = 0;
   uint64_t bans_dropped = 0; // ban table full of active bans
+  uint64_t bans_failed = 0;  // decided, but the firewall refused them
   std::vector<std::pair<CounterKey, uint64_t>> by_reason;
 };
 
@@ -97,12 +117,21 @@ public:
   Engine(const Config &cfg, int64_t reference_time);
   ~Engine();
 
-  // One line without its newline. `now` is the arrival time when following
-  // live; 0 in replay, where the line's own time windows it.
-  void process(std::string_view line, int64_t now = 0);
+  // One line without its newline. Windows use the line's own time; `now` is
+  // the arrival time when following live (used for a line without a time,
+  // and for ban records), 0 in replay. `origin`: where the line came from.
+  void process(std::string_view line, int64_t now = 0, Origin origin = Origin::anywhere());
+  // End of input (replay): sshd probes of connections without a close line
+  // are counted now.
+  void finish();
   // A line longer than the limit: skipped whole (its tail may be the
   // client's text), only counted.
   void skip_too_long() { ++m_counters.lines_too_long; }
+  // A ban the firewall refused (counted for bulwark_bans_failed_total).
+  void ban_failed(uint64_t n = 1) { m_counters.bans_failed += n; }
+  // A ban lifted by hand (`bulwark bans remove`): it ends now (its history
+  // stays for escalation) and the source's window starts empty.
+  void lift(std::string_view jail, const Address &source, int64_t now);
 
   std::function<void(const BanDecision &)> on_ban;
 
@@ -133,8 +162,14 @@ private:
     uint32_t nth;
   };
 
-  void count(std::string_view service, std::string_view reason, Kind kind);
-  void event(Jail &j, size_t ji, const Address &addr, int64_t t);
+  void count(std::string_view service, std::string_view reason, Kind kind, uint64_t n);
+  void handle(const LogLine &l, std::string_view line, int64_t t, int64_t wall,
+              const Origin &origin);
+  void dispatch(const Event &ev, const Origin &origin, int64_t t, int64_t wall,
+                std::string_view line);
+  void event(Jail &j, size_t ji, const Address &addr, int64_t t, int64_t wall, int weight,
+             std::string_view reason, std::string_view line);
+  bool accepts(const Jail &j, const Origin &o) const;
 
   Config m_cfg;
   std::vector<std::unique_ptr<Jail>> m_jails;
@@ -143,7 +178,9 @@ private:
   YearInference m_years;
   Counters m_counters;
   int64_t m_last_time = 0;
+  std::string m_origin_key; // scratch: the origin as the matchers' connection key
   std::unordered_map<BanKey, BanState, BanKeyHash> m_bans;
+  int64_t m_next_purge = 0; // no expired ban record before this time
   bool m_any_custom = false;
 };
 

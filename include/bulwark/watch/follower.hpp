@@ -52,6 +52,10 @@ public:
   // Reads everything new in every file and calls `line` for each complete
   // line. Non-blocking; returns the number of lines delivered.
   size_t poll(const LineFn &line);
+  // Inside poll's callback: the configured path of the file the line comes
+  // from (its rotated predecessor included), so that a line reaches only the
+  // jails that read that file.
+  std::string_view current() const { return m_current; }
   // Positions to persist: only whole lines count as read.
   std::vector<FilePosition> positions() const;
 
@@ -73,6 +77,7 @@ private:
   size_t m_max_line;
   int m_inotify = -1;
   uint64_t m_too_long = 0;
+  std::string_view m_current;
 };
 
 } // namespace bulwark::watch

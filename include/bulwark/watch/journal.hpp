@@ -34,8 +34,12 @@ public:
   ~JournalSource();
   // Readable when new entries may have arrived.
   int fd() const { return m_fd; }
-  // Reads every new entry; returns the number delivered.
-  size_t read(const std::function<void(std::string_view line)> &line);
+  // Reads every new entry; returns the number delivered. `unit` is the
+  // entry's _SYSTEMD_UNIT (set by journald), `ident` its SYSLOG_IDENTIFIER
+  // (set by the sender), for routing the line to the jails that read them.
+  using LineFn =
+      std::function<void(std::string_view line, std::string_view unit, std::string_view ident)>;
+  size_t read(const LineFn &line);
   const std::string &cursor() const { return m_cursor; }
 
 private:

@@ -122,7 +122,7 @@ TEST(SshChecks, MatchBlockThatReEnablesRootLoginFailsAndIsNamed) {
   EXPECT_EQ(f[0]->status, Status::fail);
   ASSERT_EQ(f[0]->evidence.size(), 1u);
   EXPECT_EQ(f[0]->evidence[0].context, "Match Address 192.168.0.0/16 User admin");
-  EXPECT_EQ(f[0]->evidence[0].line, 21);
+  EXPECT_EQ(f[0]->evidence[0].line, 24);
   EXPECT_EQ(a.status("ssh.password-authentication"), Status::fail);
 }
 

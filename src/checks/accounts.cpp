@@ -482,14 +482,17 @@ void password_hashing(CheckRun &run) {
   // ENCRYPT_METHOD (Linux-PAM 1.5.2 pam_unix support.c).
   const PamModel &pm = run.ctx().get<PamModel>();
   const pam::Service &svc = pm.service("passwd");
-  if (svc.aborted) {
+  // No /etc/pam.d/passwd: nothing sets passwords through PAM (only
+  // login.defs' tools, judged above).
+  if (svc.exists && svc.aborted) {
     run.emit(Status::error, "",
              "the passwd PAM service cannot be loaded: " + svc.abort_reason.message,
              {Evidence{svc.abort_reason.loc.path, svc.abort_reason.loc.line,
                        svc.abort_reason.message, "", "passwd"}});
     return;
   }
-  const auto &stack = svc.stack(pam::Type::password);
+  static const std::vector<pam::Handler> k_none;
+  const auto &stack = svc.exists ? svc.stack(pam::Type::password) : k_none;
   auto a = pam::analyse(stack);
   static const std::map<std::string, bool> k_options = {
       {"yescrypt", true}, {"gost_yescrypt", true}, {"sha512", true},   {"blowfish", true},

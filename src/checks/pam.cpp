@@ -625,6 +625,22 @@ void mfa(CheckRun &run) {
 
 // ---- second wave: accounts.su-restricted, password-history, central-auth ---
 
+// Whether a failure of the handler at `index` stops the stack: it is
+// reached, and no successful run passes through one of its failing returns.
+// (pam_wheel answers a member with PAM_IGNORE, not PAM_SUCCESS, so "every
+// success passes through its success" is the wrong test.)
+bool failure_stops(const std::vector<Handler> &stack, size_t index) {
+  auto a = pam::analyse(stack, [index](size_t i, int r, uint32_t) -> uint32_t {
+    return i == index && r != pam::ret::success && r != pam::ret::ignore ? 1u : 0u;
+  });
+  if (!a.reached[index])
+    return false;
+  for (auto &e : a.endings)
+    if (e.success && (e.marks & 1u))
+      return false;
+  return true;
+}
+
 // The group pam_wheel checks (Linux-PAM 1.5.2 pam_wheel.c): group=NAME, else
 // "wheel" when that group exists, else the group with gid 0.
 std::string wheel_group(CheckRun &run, const Handler &h) {
@@ -662,8 +678,8 @@ void su_restricted(CheckRun &run) {
       seen.push_back(at(h, describe(h) + " is never reached", "reached", "su"));
       continue;
     }
-    if (!pam::required_for_success(stack, i)) {
-      seen.push_back(at(h, describe(h) + ": su succeeds without it (" + h.control + ")",
+    if (!failure_stops(stack, i)) {
+      seen.push_back(at(h, describe(h) + ": su succeeds when it fails (" + h.control + ")",
                         "auth required pam_wheel.so use_uid group=GROUP", "su"));
       continue;
     }
@@ -708,7 +724,7 @@ void password_history(CheckRun &run) {
     std::string expected = "password requisite pam_pwhistory.so remember=" + std::to_string(min) +
                            " enforce_for_root use_authtok, before " +
                            (updater ? stack[*updater].name : std::string("pam_unix"));
-    if (!a.reached[i] || !pam::required_for_success(stack, i) || (updater && *updater < i)) {
+    if (!a.reached[i] || !failure_stops(stack, i) || (updater && *updater < i)) {
       seen.push_back(
           at(h,
              describe(h) + (!a.reached[i] ? " is never reached"
@@ -764,8 +780,8 @@ void central_auth(CheckRun &run) {
   std::vector<Evidence> found, broken;
   for (const std::string name : {"sshd", "login"}) {
     const Service &svc = m.service(name);
-    if (aborted(svc, broken))
-      continue;
+    if (!svc.exists || aborted(svc, broken))
+      continue; // a service without its own file is not the way in judged here
     const auto &stack = svc.stack(Type::auth);
     auto a = pam::analyse(stack);
     for (size_t i = 0; i < stack.size(); ++i)

@@ -31,6 +31,9 @@ Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.
 MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com
 KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org
 HostKey /etc/ssh/ssh_host_ed25519_key
+DisableForwarding yes
+LoginGraceTime 60
+MaxStartups 10:30:60
 )";
 
 struct Audit {
@@ -78,6 +81,9 @@ TEST(SshChecks, CompliantConfigurationPassesEveryCheck) {
   for (auto &f : a.report.findings) {
     if (f.check == "ssh.host-key-permissions" && ::getuid() != 0)
       continue; // owner is the test user
+    if (f.check == "ssh.host-key-strength" ||
+        (f.check == "ssh.config-permissions" && ::getuid() != 0))
+      continue; // a placeholder key; the test user's files (SshWave2 tests both)
     EXPECT_EQ(f.status, Status::pass) << f.check << ": " << f.message;
   }
 }
@@ -116,7 +122,7 @@ TEST(SshChecks, MatchBlockThatReEnablesRootLoginFailsAndIsNamed) {
   EXPECT_EQ(f[0]->status, Status::fail);
   ASSERT_EQ(f[0]->evidence.size(), 1u);
   EXPECT_EQ(f[0]->evidence[0].context, "Match Address 192.168.0.0/16 User admin");
-  EXPECT_EQ(f[0]->evidence[0].line, 21);
+  EXPECT_EQ(f[0]->evidence[0].line, 24);
   EXPECT_EQ(a.status("ssh.password-authentication"), Status::fail);
 }
 

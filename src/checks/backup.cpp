@@ -102,7 +102,6 @@ void configured(CheckRun &run) {
     return;
   }
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  bool any_pass = false;
   for (auto &b : jobs) {
     const ScheduledJob &j = *b.job;
     std::vector<Evidence> ev{
@@ -128,13 +127,11 @@ void configured(CheckRun &run) {
         continue;
       }
     }
-    any_pass = true;
     run.emit(Status::pass, j.name,
              j.name + " runs " + tools_of(b) + " (" + j.schedule + ")" +
                  (last ? "" : "; when it last ran is not recorded on the host"),
              ev);
   }
-  (void)any_pass;
 }
 
 // --- backup.encrypted -----------------------------------------------------
@@ -314,8 +311,19 @@ void offsite(CheckRun &run) {
       const ScheduledJob::Step *step;
     };
     std::vector<Dest> dests;
+    // Positional targets count only on lines that run a program that sends
+    // backups somewhere (a health-check `curl https://...` is not one).
+    static constexpr std::string_view k_senders[] = {"restic", "borg",   "duplicity", "rclone",
+                                                     "aws",    "gsutil", "s3cmd",     "scp",
+                                                     "rsync",  "azcopy", "wal-g"};
     for (auto &s : j.steps) {
       auto words = shell_words(s.text);
+      bool sender = false, restic = false;
+      for (auto &w : words) {
+        std::string_view b = std::string_view(w).substr(w.rfind('/') + 1);
+        sender |= std::find(std::begin(k_senders), std::end(k_senders), b) != std::end(k_senders);
+        restic |= b == "restic";
+      }
       for (size_t i = 0; i < words.size(); ++i) {
         const std::string &w = words[i];
         for (auto v :
@@ -329,10 +337,12 @@ void offsite(CheckRun &run) {
               val = text::lower(std::string_view(v).substr(5, 2)) + ":" + val;
             dests.push_back({val, &s});
           }
-        if ((w == "-r" || w == "--repo") && i + 1 < words.size())
+        if (restic && (w == "-r" || w == "--repo") && i + 1 < words.size())
           dests.push_back({words[i + 1], &s});
-        if (text::starts_with(w, "--repo="))
+        if (restic && text::starts_with(w, "--repo="))
           dests.push_back({w.substr(7), &s});
+        if (!sender)
+          continue;
         if (text::starts_with(w, "repo") && w.find("-type=") != std::string::npos)
           dests.push_back({w.substr(w.find('=') + 1) == "posix" ? "/" : "s3:", &s});
         // borg REPO::ARCHIVE, duplicity/rclone/aws/gsutil/scp/rsync targets

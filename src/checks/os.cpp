@@ -6,6 +6,7 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/models.hpp>
+#include <bulwark/core/change_time.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/parse/apt_sources.hpp>
 #include <bulwark/parse/dpkg_files.hpp>
@@ -192,7 +193,7 @@ void package_integrity(CheckRun &run) {
   size_t by_ctime = 0;
   for (auto &it : items) {
     if (!hash_all && it.installed_at > 0)
-      if (auto st = fs.stat(it.actual); st && st->ctime <= it.installed_at) {
+      if (auto ct = change_time(fs, it.actual); ct && *ct <= it.installed_at) {
         ++by_ctime;
         ++checked;
         continue;

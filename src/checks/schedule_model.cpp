@@ -80,7 +80,7 @@ void note_assignments(ScheduledJob &job, std::string_view line) {
 // Reads a text file the job uses (a script, an environment file): its lines
 // become steps. Binaries, directories and large files are left alone.
 void read_into(const RootFs &fs, ScheduledJob &job, const std::string &path,
-               std::vector<Evidence> &errors, std::set<std::string> &seen) {
+               std::vector<Evidence> &errors, std::set<std::string> &seen, bool env_file = false) {
   if (seen.size() >= k_max_files_per_job || !seen.insert(path).second)
     return;
   auto st = fs.stat(path);
@@ -107,25 +107,46 @@ void read_into(const RootFs &fs, ScheduledJob &job, const std::string &path,
     std::string_view l = text::trim(raw);
     if (l.empty() || l[0] == '#')
       continue;
-    job.steps.push_back({std::string(l), {path, lineno}});
+    job.steps.push_back({std::string(l), {path, lineno}, env_file});
     note_assignments(job, l);
   }
 }
 
 // Follows the absolute paths a job's own lines name (its scripts, the files
 // they source), one level deep.
+// A script is a word in command position (the first word, or after
+// sh/bash/dash, `.` or `source`) that names an executable text file; data
+// files, key files and the backups themselves are arguments, never read.
 void follow_scripts(const RootFs &fs, ScheduledJob &job, std::vector<Evidence> &errors) {
   std::set<std::string> seen;
   size_t own = job.steps.size();
-  for (size_t i = 0; i < own; ++i)
-    for (auto &w : shell_words(job.steps[i].text)) {
+  for (size_t i = 0; i < own; ++i) {
+    if (job.steps[i].assignment || text::starts_with(job.steps[i].text, "Environment"))
+      continue;
+    auto words = shell_words(job.steps[i].text);
+    std::string prev;
+    bool command_position = true;
+    for (auto &w : words) {
       std::string p = job.expand(w);
-      if (size_t eq = p.find('='); eq != std::string::npos && p[0] != '/')
-        p = p.substr(eq + 1); // --password-file=/etc/x is not a script
-      if (p.size() > 1 && p[0] == '/' && p.find("..") == std::string::npos &&
-          !text::starts_with(p, "/dev/") && !text::starts_with(p, "/proc/"))
-        read_into(fs, job, p, errors, seen);
+      bool sourced = prev == "." || prev == "source" || prev == "sh" || prev == "bash" ||
+                     prev == "dash" || prev == "/bin/sh" || prev == "/bin/bash";
+      bool assignment = p.find('=') != std::string::npos && p[0] != '/';
+      if ((command_position || sourced) && p.size() > 1 && p[0] == '/' &&
+          p.find("..") == std::string::npos && !text::starts_with(p, "/dev/") &&
+          !text::starts_with(p, "/proc/")) {
+        auto st = fs.stat(p);
+        if (sourced || (st && (st->mode & 0111)))
+          read_into(fs, job, p, errors, seen);
+      }
+      // After a prefix assignment (VAR=x cmd), `exec`, `nice` or `env` the
+      // next word is still a command.
+      command_position = assignment && command_position;
+      if (p == "exec" || p == "nice" || p == "env" || p == "ionice" || p == "sudo" ||
+          p == "/usr/bin/env" || p == "flock")
+        command_position = true;
+      prev = p;
     }
+  }
 }
 
 void load_timers(Context &ctx, ScheduleModel &m) {
@@ -219,7 +240,7 @@ void load_timers(Context &ctx, ScheduleModel &m) {
     }
     std::set<std::string> seen;
     for (auto &f : env_files)
-      read_into(fs, job, f, m.errors, seen);
+      read_into(fs, job, f, m.errors, seen, true);
     follow_scripts(fs, job, m.errors);
     m.jobs.push_back(std::move(job));
   }
@@ -292,7 +313,7 @@ std::vector<std::string> shell_words(std::string_view line) {
 
 const ScheduledJob::Step *ScheduledJob::runs(std::string_view program) const {
   for (auto &s : steps) {
-    if (text::starts_with(s.text, "Environment"))
+    if (s.assignment || text::starts_with(s.text, "Environment"))
       continue;
     for (auto &w : shell_words(s.text))
       if (base_name(w) == program)

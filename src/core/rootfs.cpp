@@ -56,7 +56,6 @@ FileInfo to_info(const struct stat &st) {
   fi.gid = st.st_gid;
   fi.size = static_cast<uint64_t>(st.st_size);
   fi.mtime = st.st_mtime;
-  fi.ctime = st.st_ctime;
   fi.dev = static_cast<uint64_t>(st.st_dev);
   fi.ino = static_cast<uint64_t>(st.st_ino);
   return fi;

@@ -29,6 +29,9 @@ log_connections = on
 log_disconnections = on
 log_statement = 'ddl'
 include_dir = 'conf.d'
+ssl_ciphers = 'ECDHE+AESGCM:ECDHE+CHACHA20'
+shared_preload_libraries = 'pgaudit'
+pgaudit.log = 'read, write, ddl, role'
 )";
 
 const char *k_hba = R"(# TYPE DATABASE USER ADDRESS METHOD
@@ -45,8 +48,9 @@ const std::string k_dir = "/etc/postgresql/15/main";
 struct Cluster {
   TempRoot r;
   Cluster(const std::string &conf = k_conf, const std::string &hba = k_hba) {
-    r.write(k_dir + "/postgresql.conf", conf);
-    r.write(k_dir + "/pg_hba.conf", hba);
+    r.write(k_dir + "/postgresql.conf", conf, 0640);
+    r.write(k_dir + "/pg_hba.conf", hba, 0640);
+    r.write("/var/lib/postgresql/15/main/server.key", "key", 0600);
     r.mkdir(k_dir + "/conf.d");
     r.write("/var/lib/postgresql/15/main/PG_VERSION", "15\n");
   }
@@ -74,7 +78,7 @@ Finding one(const TempRoot &r, const std::string &id) {
 TEST(PostgresChecks, HardenedClusterPassesEveryCheck) {
   Cluster c;
   auto f = audit(c.r);
-  EXPECT_EQ(f.by_check().size(), 10u);
+  EXPECT_EQ(f.by_check().size(), 13u);
   for (auto &[id, fs] : f.by_check()) {
     ASSERT_EQ(fs.size(), 1u) << id;
     EXPECT_EQ(fs[0].status, Status::pass) << id << ": " << fs[0].message;
@@ -90,7 +94,7 @@ TEST(PostgresChecks, NoClusterIsNotApplicable) {
   TempRoot r;
   r.mkdir("/etc");
   auto f = audit(r);
-  ASSERT_EQ(f.by_check().size(), 10u) << f.dump();
+  ASSERT_EQ(f.by_check().size(), 13u) << f.dump();
   for (auto &[id, fs] : f.by_check())
     for (auto &x : fs)
       EXPECT_EQ(x.status, Status::not_applicable) << id;
@@ -233,8 +237,8 @@ TEST(PostgresChecks, BrokenFilesAreReportedWithTheirLine) {
             std::string(k_hba) + "host all all 10.0.0.0/33 md5\n");
   auto f = audit(c.r);
   Finding ssl = f.one("postgres.ssl");
-  EXPECT_EQ(ssl.status, Status::error); // a pass over a broken file: fail closed
-  EXPECT_EQ(ssl.evidence.back().line, 14);
+  EXPECT_EQ(ssl.status, Status::error);    // a pass over a broken file: fail closed
+  EXPECT_EQ(ssl.evidence.back().line, 17); // the line appended after k_conf's 16
   Finding hba = f.one("postgres.hba-no-trust");
   EXPECT_EQ(hba.status, Status::error);
   EXPECT_EQ(hba.evidence.back().line, 8);

@@ -32,7 +32,10 @@ std::string hardened() {
          k_strong +
          " ~app:* +@all -@dangerous\n" // 11
          "user admin on #" +
-         std::string(64, 'a') + " ~* +@all -@dangerous\n"; // 12
+         std::string(64, 'a') +
+         " ~* +@all -@dangerous\n"                    // 12
+         "tls-protocols \"TLSv1.2 TLSv1.3\"\n"        // 13
+         "tls-ciphers ECDHE+AESGCM:ECDHE+CHACHA20\n"; // 14
 }
 
 std::string replace(std::string s, const std::string &from, const std::string &to) {
@@ -65,9 +68,9 @@ std::string all_text(const test::Findings &f) {
 
 TEST(RedisChecks, HardenedConfigPassesEveryCheck) {
   TempRoot r;
-  r.write("/etc/redis/redis.conf", hardened());
+  r.write("/etc/redis/redis.conf", hardened(), 0640);
   auto f = audit(r);
-  ASSERT_EQ(f.all().size(), 6u) << f.dump();
+  ASSERT_EQ(f.all().size(), 8u) << f.dump();
   for (auto &x : f.all()) {
     EXPECT_EQ(x.status, Status::pass) << x.check << ": " << x.message;
     EXPECT_EQ(x.subject, "/etc/redis/redis.conf");
@@ -80,7 +83,7 @@ TEST(RedisChecks, NoRedisIsNotApplicable) {
   TempRoot r;
   r.mkdir("/etc");
   auto f = audit(r);
-  ASSERT_EQ(f.all().size(), 6u) << f.dump();
+  ASSERT_EQ(f.all().size(), 8u) << f.dump();
   for (auto &x : f.all())
     EXPECT_EQ(x.status, Status::not_applicable) << x.check;
 }
@@ -182,6 +185,6 @@ TEST(RedisChecks, BrokenConfigIsReportedWithItsLine) {
   TempRoot r;
   r.write("/etc/redis/redis.conf", hardened() + "requirepass \"unbalanced\n");
   auto f = audit(r);
-  EXPECT_EQ(f["redis.bind"].status, Status::error); // redis-server refuses the file: fail closed
-  EXPECT_EQ(f["redis.bind"].evidence.back().line, 13);
+  EXPECT_EQ(f["redis.bind"].status, Status::error);    // redis-server refuses the file: fail closed
+  EXPECT_EQ(f["redis.bind"].evidence.back().line, 15); // after hardened()'s 14 lines
 }

@@ -11,6 +11,7 @@
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/parse/apt_sources.hpp>
 #include <bulwark/parse/auditrules.hpp>
 #include <bulwark/parse/crontab.hpp>
@@ -21,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
 #include <fstream>
 #include <set>
 #include <sys/stat.h>
@@ -96,7 +98,7 @@ TEST(BackupChecks, ResticTimerToS3PassesAllThree) {
   auto f = audit(r, {"backup"});
   const Finding &c = f.get("backup.configured", "backup.timer");
   EXPECT_EQ(c.status, Status::pass) << c.message;
-  EXPECT_CITES(c, "/usr/local/sbin/backup.sh", 3); // pg_dump, the first backup program
+  EXPECT_CITES(c, "/usr/local/sbin/backup.sh", 4); // restic backup
   const Finding &e = f.get("backup.encrypted", "backup.timer");
   EXPECT_EQ(e.status, Status::pass) << e.message << evidence_of(e);
   EXPECT_CITES(e, "/etc/restic/password", 0);
@@ -333,11 +335,16 @@ TEST(Fail2banChecks, PortMustCoverSshdPorts) {
 TEST(Fail2banChecks, PortValueMatchesFail2banClient) {
   BULWARK_REQUIRE_TOOL("fail2ban-client");
   TempRoot r;
+  r.mkdir("/etc/fail2ban");
+  // fail2ban-client -d needs the whole configuration (action.d too).
+  auto cp = test::run_command("cp -a /etc/fail2ban/. '" + r.host("/etc/fail2ban") + "/'");
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
   fail2ban_root(r, "[DEFAULT]\nsshport = 2222\n[sshd]\nenabled = true\nport = ssh,%(sshport)s\n"
                    "backend = systemd\n");
   r.write("/etc/ssh/sshd_config", "Port 22\nPort 2222\n");
   auto d = test::run_command("fail2ban-client -c '" + r.host("/etc/fail2ban") + "' -d 2>&1");
-  EXPECT_NE(d.out.find("port=ssh,2222"), std::string::npos) << d.out.substr(0, 2000);
+  // The action gets port = ssh,2222 ("['port', 'ssh,2222']" in the dump).
+  EXPECT_NE(d.out.find("['port', 'ssh,2222']"), std::string::npos) << d.out.substr(0, 2000);
   auto f = audit(r, {"fail2ban.port-matches-sshd"});
   const Finding &g = f.get("fail2ban.port-matches-sshd", "sshd");
   EXPECT_EQ(g.status, Status::pass) << g.message;

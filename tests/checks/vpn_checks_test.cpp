@@ -87,7 +87,7 @@ TEST(VpnChecks, NotApplicableWhenAbsent) {
   TempRoot r;
   r.mkdir("/etc");
   auto f = audit(r);
-  ASSERT_EQ(f.by_check().size(), 5u) << f.dump();
+  ASSERT_EQ(f.by_check().size(), 6u) << f.dump();
   for (auto &[id, v] : f.by_check()) {
     ASSERT_EQ(v.size(), 1u) << id;
     EXPECT_EQ(v[0].status, Status::not_applicable) << id;

@@ -90,7 +90,7 @@ TEST(Markdown, ChecklistFromARealAuditGroupedByGuideSection) {
   // §6: SSH hardening is not confirmed while an ssh check fails.
   EXPECT_NE(md.find("- [ ] Confirm SSH hardening settings: "), std::string::npos);
   // No fail2ban in the root: the item stays open on fail2ban.installed.
-  EXPECT_NE(md.find("- [ ] Validate fail2ban is running and configured: 1 of 6 findings open "
+  EXPECT_NE(md.find("- [ ] Validate fail2ban is running and configured: 1 of 8 findings open "
                     "(fail2ban.installed)"),
             std::string::npos)
       << md;

@@ -24,6 +24,7 @@ struct ScheduledJob {
   struct Step {
     std::string text;
     SourceLocation loc;
+    bool assignment = false; // a line of an EnvironmentFile: NAME=value, never run
   };
   std::string name;                       // "restic-backup.timer", "/etc/cron.d/backup:3"
   std::string kind;                       // "systemd timer", "cron"

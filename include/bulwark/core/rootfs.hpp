@@ -40,7 +40,6 @@ struct FileInfo {
   uint32_t gid = 0;
   uint64_t size = 0;
   int64_t mtime = 0; // seconds since the epoch
-  int64_t ctime = 0; // inode change time: set by the kernel on every write, chmod, rename
   uint64_t dev = 0;  // st_dev and st_ino: whether two paths name one file
   uint64_t ino = 0;
 };

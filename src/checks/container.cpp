@@ -2131,9 +2131,19 @@ std::span<const CheckImpl> container_checks() {
 nlohmann::ordered_json facts_compose(Context &ctx) {
   const ComposeModel &m = ctx.model<ComposeModel>([&] { return load_model(ctx); });
   auto projects = nlohmann::ordered_json::array();
-  for (auto &p : m.projects) {
+  for (size_t i = 0; i < m.projects.size(); ++i) {
+    const Project &p = m.projects[i];
     nlohmann::ordered_json j;
     j["name"] = p.name;
+    // Why these files: the deployment that names them, --compose, or
+    // Compose's default names.
+    const ProjectOrigin &o = m.origins[i];
+    if (o.deploy)
+      j["origin"] = {{"how", o.deploy->how},
+                     {"at", o.deploy->source + ":" + std::to_string(o.deploy->line)}};
+    else
+      j["origin"] = {
+          {"how", o.kind == ProjectOrigin::Kind::command_line ? "--compose" : "default files"}};
     j["directory"] = p.directory;
     j["files"] = std::vector<std::string>(p.files.begin(),
                                           p.files.begin() + static_cast<long>(p.main_files));

@@ -279,5 +279,36 @@ TEST(FimCli, UsageErrorsExitTwoAndMetricsAreWritten) {
   EXPECT_EQ(run_command(k_bin + " fim check --allow-unsigned" + common).exit_code, 0);
 }
 
+// The SARIF Multitool, where the report tests install it
+// (tests/report/sarif_test.cpp): no error; the one warning accepted is
+// SARIF2017, a location without a region (a change is about a whole file).
+TEST(FimCli, SarifValidatesWithTheSarifMultitool) {
+  const char *env = std::getenv("BULWARK_SARIF_MULTITOOL");
+  std::string tool = std::string(env ? env : "/var/tmp/bulwark-sarif-multitool") +
+                     "/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool";
+  BULWARK_REQUIRE(::access(tool.c_str(), X_OK) == 0)
+      << "SARIF Multitool not installed (see tests/report/sarif_test.cpp)";
+  TempRoot root, work;
+  root.write("/etc/a", "1");
+  root.write("/etc/b 100%", "2");
+  std::string conf = everything_conf(work), db = work.path() + "/db";
+  std::string common = " --root " + root.path() + " --config " + conf + " --db " + db;
+  ASSERT_EQ(run_command(k_bin + " fim init" + common).exit_code, 0);
+  root.write("/etc/a", "changed");
+  root.write("/etc/new", "3");
+  std::string out = work.path() + "/fim.sarif";
+  auto r =
+      run_command(k_bin + " fim check --allow-unsigned --format sarif --output " + out + common);
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  auto v = run_command(tool + " validate -o " + work.path() + "/v.sarif " + out);
+  ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+  std::ifstream in(work.path() + "/v.sarif");
+  auto log = nlohmann::json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+  for (auto &res : log["runs"][0]["results"]) {
+    EXPECT_NE(res.value("level", "warning"), "error") << res.dump();
+    EXPECT_EQ(res["ruleId"], "SARIF2017") << res.dump();
+  }
+}
+
 } // namespace
 } // namespace bulwark::test

@@ -106,7 +106,12 @@ Result<Unit> write_db(const Database &db, const SigningKey *key) {
       return Error{std::string("cannot create the database's directory: ") + std::strerror(errno),
                    dir, 0, errno};
   }
-  return write_file_atomic(g_opts.db, bytes);
+  // Private: the baseline lists what is in /root/.ssh and the hashes of
+  // secrets. (Single-threaded here: the scan has ended.)
+  mode_t old_mask = ::umask(077);
+  auto written = write_file_atomic(g_opts.db, bytes);
+  ::umask(old_mask);
+  return written;
 }
 
 int run_fim() {

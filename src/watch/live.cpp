@@ -74,8 +74,7 @@ Result<Config> resolve_sources(Config cfg, bool allow_missing, std::vector<std::
       for (auto &m : missing)
         std::erase(j.logs, m);
       if (j.logs.empty() && !journal) {
-        notes.push_back("jail " + j.name + ": not watched, " + missing.front() +
-                        " does not exist");
+        notes.push_back("jail " + j.name + ": not watched, " + missing.front() + " does not exist");
         j.enabled = false;
         continue;
       }

@@ -412,3 +412,20 @@ TEST(DockerFirewall, OfflineComposePortsAreWhatDockerdWillPublish) {
   auto lo = run_check(root.path(), "firewall.docker-published-ports", "");
   EXPECT_EQ(status_of(lo, "app/db"), Status::pass) << dump(lo);
 }
+
+TEST(DockerCli, DockerOptionTakesOnlyAUnixSocketAndAnUnreachableOneFailsTheRun) {
+  TempRoot root;
+  root.mkdir("/etc");
+  auto tcp = bulwark::test::run_command(std::string(BULWARK_BINARY) + " audit --root " +
+                                        root.path() + " --docker tcp://10.0.0.1:2375");
+  EXPECT_EQ(tcp.exit_code, 2) << tcp.err;
+  EXPECT_NE(tcp.err.find("only unix:///path/to/docker.sock"), std::string::npos) << tcp.err;
+  auto gone = bulwark::test::run_command(
+      std::string(BULWARK_BINARY) + " audit --root " + root.path() + " --docker unix://" +
+      root.path() + "/absent.sock --only container.no-privileged --format json --fail-on high");
+  EXPECT_EQ(gone.exit_code, 1) << gone.out << gone.err; // the error counts as a failure
+  auto j = json::parse(gone.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << gone.out;
+  ASSERT_EQ(j["summary"]["error"], 1) << gone.out;
+  EXPECT_EQ(j["summary"]["pass"], 0);
+}

@@ -429,3 +429,18 @@ TEST(DockerCli, DockerOptionTakesOnlyAUnixSocketAndAnUnreachableOneFailsTheRun) 
   ASSERT_EQ(j["summary"]["error"], 1) << gone.out;
   EXPECT_EQ(j["summary"]["pass"], 0);
 }
+
+TEST(DockerFirewall, ForwardPolicyPassesAHostThatForwardsNothing) {
+  TempRoot root;
+  root.mkdir("/etc");
+  // No firewall, no forwarding (the kernel's default), no dockerd: nothing is routed.
+  auto quiet = run_check(root.path(), "firewall.forward-policy", "");
+  EXPECT_EQ(status_of(quiet, "IPv4"), Status::pass) << dump(quiet);
+  root.write("/etc/sysctl.d/99-forward.conf", "net.ipv4.ip_forward = 1\n");
+  auto routing = run_check(root.path(), "firewall.forward-policy", "");
+  EXPECT_EQ(status_of(routing, "IPv4"), Status::fail) << dump(routing);
+  root.write("/etc/sysctl.d/99-forward.conf", "net.ipv4.ip_forward = 0\n");
+  root.write("/etc/docker/daemon.json", "{}\n"); // dockerd turns forwarding on at start
+  auto docker = run_check(root.path(), "firewall.forward-policy", "");
+  EXPECT_EQ(status_of(docker, "IPv4"), Status::fail) << dump(docker);
+}

@@ -1179,7 +1179,9 @@ void forward_policy(CheckRun &run) {
     // kernel's default 0), unless dockerd is there to turn it on.
     const char *key = f == fw::Family::v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
     auto fwd = run.ctx().sysctl().value(key);
-    bool forwarding_off = (!fwd || std::string(trim(*fwd)) == "0") && !docker_host(run).installed;
+    // dockerd's chains in the ruleset: it ran, and turned forwarding on.
+    bool dockerd = docker_host(run).installed || has_docker_chain(m.ruleset);
+    bool forwarding_off = (!fwd || std::string(trim(*fwd)) == "0") && !dockerd;
     if (out.accepted() && forwarding_off) {
       const SysctlSetting *set = run.ctx().sysctl().effective(key);
       run.emit(Status::pass, fam,

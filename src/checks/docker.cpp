@@ -1174,6 +1174,25 @@ void forward_policy(CheckRun &run) {
                                  (out.by_policy ? " by policy: " : " by: ") +
                                  text::printable(out.decided_text, 160);
     any = true;
+    // A kernel that forwards nothing has nothing to filter there: the
+    // forwarding switch (live /proc/sys, else what sysctl.d sets, else the
+    // kernel's default 0), unless dockerd is there to turn it on.
+    const char *key = f == fw::Family::v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
+    auto fwd = run.ctx().sysctl().value(key);
+    // dockerd's chains in the ruleset: it ran, and turned forwarding on.
+    bool dockerd = docker_host(run).installed || has_docker_chain(m.ruleset);
+    bool forwarding_off = (!fwd || std::string(trim(*fwd)) == "0") && !dockerd;
+    if (out.accepted() && forwarding_off) {
+      const SysctlSetting *set = run.ctx().sysctl().effective(key);
+      run.emit(Status::pass, fam,
+               "the host does not forward " + fam + " (" + key + " = " +
+                   (fwd ? *fwd : "0, the default") + ") and dockerd is not installed",
+               {Evidence{set ? set->loc.path : "/etc/sysctl.conf", set ? set->loc.line : 0,
+                         std::string(key) + " = " + (fwd ? *fwd : "not set (0)"),
+                         "0, or a drop policy", fam + " forward"},
+                e});
+      continue;
+    }
     if (out.no_chain && !m.any_loaded())
       run.emit(Status::fail, fam,
                "no firewall is loaded: forwarded " + fam + " traffic is not filtered", {e});

@@ -412,3 +412,35 @@ TEST(DockerFirewall, OfflineComposePortsAreWhatDockerdWillPublish) {
   auto lo = run_check(root.path(), "firewall.docker-published-ports", "");
   EXPECT_EQ(status_of(lo, "app/db"), Status::pass) << dump(lo);
 }
+
+TEST(DockerCli, DockerOptionTakesOnlyAUnixSocketAndAnUnreachableOneFailsTheRun) {
+  TempRoot root;
+  root.mkdir("/etc");
+  auto tcp = bulwark::test::run_command(std::string(BULWARK_BINARY) + " audit --root " +
+                                        root.path() + " --docker tcp://10.0.0.1:2375");
+  EXPECT_EQ(tcp.exit_code, 2) << tcp.err;
+  EXPECT_NE(tcp.err.find("only unix:///path/to/docker.sock"), std::string::npos) << tcp.err;
+  auto gone = bulwark::test::run_command(
+      std::string(BULWARK_BINARY) + " audit --root " + root.path() + " --docker unix://" +
+      root.path() + "/absent.sock --only container.no-privileged --format json --fail-on high");
+  EXPECT_EQ(gone.exit_code, 1) << gone.out << gone.err; // the error counts as a failure
+  auto j = json::parse(gone.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << gone.out;
+  ASSERT_EQ(j["summary"]["error"], 1) << gone.out;
+  EXPECT_EQ(j["summary"]["pass"], 0);
+}
+
+TEST(DockerFirewall, ForwardPolicyPassesAHostThatForwardsNothing) {
+  TempRoot root;
+  root.mkdir("/etc");
+  // No firewall, no forwarding (the kernel's default), no dockerd: nothing is routed.
+  auto quiet = run_check(root.path(), "firewall.forward-policy", "");
+  EXPECT_EQ(status_of(quiet, "IPv4"), Status::pass) << dump(quiet);
+  root.write("/etc/sysctl.d/99-forward.conf", "net.ipv4.ip_forward = 1\n");
+  auto routing = run_check(root.path(), "firewall.forward-policy", "");
+  EXPECT_EQ(status_of(routing, "IPv4"), Status::fail) << dump(routing);
+  root.write("/etc/sysctl.d/99-forward.conf", "net.ipv4.ip_forward = 0\n");
+  root.write("/etc/docker/daemon.json", "{}\n"); // dockerd turns forwarding on at start
+  auto docker = run_check(root.path(), "firewall.forward-policy", "");
+  EXPECT_EQ(status_of(docker, "IPv4"), Status::fail) << dump(docker);
+}

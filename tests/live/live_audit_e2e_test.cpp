@@ -322,7 +322,10 @@ TEST(LiveAuditE2E, RunningOpenVpnStillRootAfterItsFileWasHardened) {
       "ip netns exec " + ns + " openvpn --daemon --writepid " + T + "/ovpn.pid --log " + T +
       "/ovpn.log --cd /etc/openvpn/server --config server.conf || exit 92\n"
       "for i in $(seq 200); do grep -q 'Initialization Sequence Completed' " +
-      T + "/ovpn.log 2>/dev/null && break; sleep 0.05; done\n" + "cp " + T +
+      T + "/ovpn.log 2>/dev/null && break; sleep 0.05; done\n" +
+      // OpenVPN 2.6 removes its pid file when it exits: keep a copy for the
+      // check below that it is gone (reading the original raced the exit).
+      "cp " + T + "/ovpn.pid " + T + "/ovpn.pid.kept\n" + "cp " + T +
       "/hardened.conf /etc/openvpn/server/server.conf\n" + bin + " audit --live" + only + T +
       "/live.json\n" + bin + " audit" + only + T + "/offline.json\nexit 0\n";
   t.write("/script.sh", script);
@@ -331,7 +334,7 @@ TEST(LiveAuditE2E, RunningOpenVpnStillRootAfterItsFileWasHardened) {
   ASSERT_NE(slurp(T + "/ovpn.log").find("Initialization Sequence Completed"), std::string::npos)
       << slurp(T + "/ovpn.log");
   {
-    std::ifstream in(T + "/ovpn.pid");
+    std::ifstream in(T + "/ovpn.pid.kept");
     pid_t pid = 0;
     in >> pid;
     ASSERT_GT(pid, 0);

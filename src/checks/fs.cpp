@@ -372,9 +372,15 @@ constexpr ShippedSetid k_shipped_setid[] = {
     {"/usr/bin/lockfile", 02755},                 // procmail
 };
 
+// Packages of Debian 12 still ship /bin/su, /bin/mount: on a root without
+// merged /usr they stay there, so /bin, /sbin and /lib name their /usr twin.
 const ShippedSetid *shipped_setid(std::string_view path) {
+  std::string merged;
+  for (std::string_view top : {"/bin/", "/sbin/", "/lib/"})
+    if (path.substr(0, top.size()) == top)
+      merged = "/usr" + std::string(path);
   for (auto &s : k_shipped_setid)
-    if (path == s.path)
+    if (path == s.path || (!merged.empty() && merged == s.path))
       return &s;
   return nullptr;
 }

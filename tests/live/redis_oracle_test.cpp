@@ -384,8 +384,9 @@ TEST(RedisLive, TlsKeyTheRedisAccountCannotReadFailsRedisTls) {
     // Still running after 1.5 s (timeout's 124): it started.
     auto run = run_command("timeout 1.5 runuser -u redis -- redis-server " + r.host("/run.conf"));
     bool started = run.exit_code == 124;
-    if (!started)
+    if (!started) {
       EXPECT_NE(run.out.find("Failed to configure TLS"), std::string::npos) << run.out << run.err;
+    }
     AuditRequest req;
     req.root = r.path();
     req.only = {"redis.tls"};
@@ -394,9 +395,11 @@ TEST(RedisLive, TlsKeyTheRedisAccountCannotReadFailsRedisTls) {
     ASSERT_EQ(rep->findings.size(), 1u);
     EXPECT_EQ(rep->findings[0].status, started ? Status::pass : Status::fail)
         << rep->findings[0].message;
-    if (std::string(c.name) == "root:root 0600")
+    if (std::string(c.name) == "root:root 0600") {
       EXPECT_FALSE(started) << "redis-server read a key its account cannot read";
-    if (std::string(c.name) == "root:redis 0640")
+    }
+    if (std::string(c.name) == "root:redis 0640") {
       EXPECT_TRUE(started) << run.out << run.err;
+    }
   }
 }

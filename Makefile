@@ -21,7 +21,7 @@ TEST_PACKAGES = libbenchmark-dev strace \
            chromium cmark-gfm libxml2-utils python3 python3-yaml \
            file man-db groff-base lintian bash-completion zsh jq \
            fail2ban nftables iptables iproute2 postgresql redis-server nginx \
-           sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl \
+           sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl ufw \
            strongswan-starter prometheus curl systemd-journal-remote openssl sshpass \
            aide acl attr libcap2-bin
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm

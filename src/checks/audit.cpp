@@ -215,6 +215,19 @@ std::string today_utc() {
   return buf;
 }
 
+void cap_beyond_guide(std::vector<Finding> &findings, const std::string &guide) {
+  for (auto &f : findings) {
+    f.beyond_guide = guide;
+    // An error is capped too: the guide's sign-off does not depend on what
+    // it never asked for, and the message still says what could not be read.
+    if (f.status == Status::fail || f.status == Status::error) {
+      f.message = "beyond guide " + guide + " (" + std::string(to_string(f.status)) +
+                  " under baseline, a warning here): " + f.message;
+      f.status = Status::warn;
+    }
+  }
+}
+
 bool selector_matches(std::string_view selector, std::string_view id) {
   if (selector == id)
     return true;
@@ -297,6 +310,7 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   report.live = ctx.live();
   report.hostname = target_hostname(fs);
   report.profiles = profile.names;
+  report.guide = profile.guide;
   std::vector<std::vector<Finding>> per_check;
   std::vector<PerfEntry> check_times;
   for (const CheckSpec &spec : cat.checks()) {
@@ -330,6 +344,8 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
     for (auto &f : run.findings())
       if (f.evidence.size() > k_max_evidence + 1)
         cap_evidence(f.evidence, f.evidence.size());
+    if (beyond_guide(profile, spec))
+      cap_beyond_guide(run.findings(), profile.guide);
     per_check.push_back(std::move(run.findings()));
   }
   // One allocation and one move per finding: growing the report's vector

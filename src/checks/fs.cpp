@@ -9,9 +9,15 @@
 //   `-type d ! -perm 755`, read as "no bit beyond 0644 / 0755".
 // - fs.suid-files: `find / -perm /6000 -type f`, each file judged against
 //   dpkg's own database: listed in some package's .list (directories
-//   resolved, for merged /usr), and its MD5 equal to the package's .md5sums.
-//   dpkg does not record the mode it shipped, so a packaged binary made
-//   set-id later (chmod u+s, dpkg-statoverride) is within the known set.
+//   resolved, for merged /usr), its MD5 equal to the package's .md5sums,
+//   and its set-id bits ones the package ships. dpkg does not record the
+//   modes it unpacked (they are in the .deb's data.tar, not on disk), so the
+//   modes come from k_shipped_setid, the set-id files of Debian 12's
+//   packages, or from dpkg-statoverride's database (an override the admin
+//   recorded). A packaged file with a set-id bit neither names is a failure:
+//   chmod u+s on an unmodified binary is the classic backdoor. The limit: a
+//   package outside Debian 12's main archive that ships a set-id file needs
+//   the `allow` parameter.
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
@@ -318,6 +324,103 @@ std::map<std::string, std::vector<Owner>> owners_of(const RootFs &fs, const Dpkg
   return owners;
 }
 
+// Set-id files that Debian 12 (bookworm) packages ship, with their modes as
+// the .deb's data.tar has them (dpkg -c). Merged /usr: the /usr path.
+struct ShippedSetid {
+  const char *path;
+  uint32_t mode;
+};
+constexpr ShippedSetid k_shipped_setid[] = {
+    {"/usr/bin/chfn", 04755},                               // passwd
+    {"/usr/bin/chsh", 04755},                               // passwd
+    {"/usr/bin/gpasswd", 04755},                            // passwd
+    {"/usr/bin/passwd", 04755},                             // passwd
+    {"/usr/bin/chage", 02755},                              // passwd
+    {"/usr/bin/expiry", 02755},                             // passwd
+    {"/usr/bin/newgrp", 04755},                             // login
+    {"/usr/bin/su", 04755},                                 // util-linux
+    {"/usr/bin/mount", 04755},                              // mount
+    {"/usr/bin/umount", 04755},                             // mount
+    {"/usr/bin/sudo", 04755},                               // sudo, sudo-ldap
+    {"/usr/sbin/unix_chkpwd", 02755},                       // libpam-modules-bin
+    {"/usr/lib/openssh/ssh-keysign", 04755},                // openssh-client
+    {"/usr/bin/ssh-agent", 02755},                          // openssh-client
+    {"/usr/bin/crontab", 02755},                            // cron
+    {"/usr/lib/dbus-1.0/dbus-daemon-launch-helper", 04754}, // dbus-daemon
+    {"/usr/lib/polkit-1/polkit-agent-helper-1", 04755},     // polkitd
+    {"/usr/bin/pkexec", 04755},                             // pkexec
+    {"/usr/sbin/exim4", 04755},                             // exim4-daemon-light, -heavy
+    {"/usr/bin/dotlockfile", 02755},                        // liblockfile-bin
+    {"/usr/lib/x86_64-linux-gnu/utempter/utempter", 02755}, // libutempter0
+    {"/usr/lib/aarch64-linux-gnu/utempter/utempter", 02755},
+    {"/usr/bin/fusermount", 04755},               // fuse
+    {"/usr/bin/fusermount3", 04755},              // fuse3
+    {"/usr/bin/newuidmap", 04755},                // uidmap (rootless Docker)
+    {"/usr/bin/newgidmap", 04755},                // uidmap
+    {"/usr/bin/ntfs-3g", 04755},                  // ntfs-3g
+    {"/usr/lib/xorg/Xorg.wrap", 04755},           // xserver-xorg-legacy
+    {"/usr/bin/at", 06755},                       // at
+    {"/usr/bin/wall", 02755},                     // bsdextrautils
+    {"/usr/bin/write.ul", 02755},                 // bsdextrautils
+    {"/usr/bin/plocate", 02755},                  // plocate
+    {"/usr/sbin/postdrop", 02555},                // postfix
+    {"/usr/sbin/postqueue", 02555},               // postfix
+    {"/usr/sbin/pppd", 04754},                    // ppp
+    {"/usr/sbin/mount.nfs", 04755},               // nfs-common
+    {"/usr/sbin/mount.cifs", 04755},              // cifs-utils
+    {"/usr/lib/eject/dmcrypt-get-device", 04755}, // eject
+    {"/usr/lib/chromium/chrome-sandbox", 04755},  // chromium-sandbox
+    {"/usr/bin/vmware-user-suid-wrapper", 04755}, // open-vm-tools-desktop
+    {"/usr/bin/procmail", 06755},                 // procmail
+    {"/usr/bin/lockfile", 02755},                 // procmail
+};
+
+// Packages of Debian 12 still ship /bin/su, /bin/mount: on a root without
+// merged /usr they stay there, so /bin, /sbin and /lib name their /usr twin.
+const ShippedSetid *shipped_setid(std::string_view path) {
+  std::string merged;
+  for (std::string_view top : {"/bin/", "/sbin/", "/lib/"})
+    if (path.substr(0, top.size()) == top)
+      merged = "/usr" + std::string(path);
+  for (auto &s : k_shipped_setid)
+    if (path == s.path || (!merged.empty() && merged == s.path))
+      return &s;
+  return nullptr;
+}
+
+// dpkg-statoverride's database, /var/lib/dpkg/statoverride: "user group
+// mode path" per line (mode in octal). Path -> (mode, line).
+struct StatOverrides {
+  std::map<std::string, std::pair<uint32_t, int>> modes;
+  std::optional<Error> error; // unreadable (not absent), or a malformed line
+};
+StatOverrides read_statoverrides(const RootFs &fs) {
+  constexpr const char *k_path = "/var/lib/dpkg/statoverride";
+  StatOverrides out;
+  auto text = fs.read_file(k_path, 16 * 1024 * 1024);
+  if (!text) {
+    if (!text.error().not_found())
+      out.error = text.error();
+    return out;
+  }
+  int n = 0;
+  for (auto &line : text::split(*text, '\n', true)) {
+    ++n;
+    if (text::trim(line).empty())
+      continue;
+    auto f = text::split(line, ' ');
+    char *end = nullptr;
+    unsigned long mode = f.size() == 4 ? std::strtoul(f[2].c_str(), &end, 8) : 0;
+    if (f.size() != 4 || end == nullptr || *end != '\0' || mode > 07777) {
+      // dpkg-statoverride refuses the whole database on such a line.
+      out.error = Error{"not \"user group mode path\"", k_path, n};
+      return out;
+    }
+    out.modes[f[3]] = {static_cast<uint32_t>(mode), n};
+  }
+  return out;
+}
+
 void suid_files(CheckRun &run) {
   const TreeWalk &t = tree(run);
   if (!walk_started(run, t))
@@ -377,6 +480,8 @@ void suid_files(CheckRun &run) {
 
   std::vector<Evidence> bad, good;
   size_t total_bad = 0;
+  StatOverrides overrides;
+  bool overrides_read = false;
   for (const WalkEntry *e : setid) {
     std::string shown = display_path(e->path);
     std::string found = describe(*e);
@@ -417,6 +522,40 @@ void suid_files(CheckRun &run) {
             Evidence{shown, 0, found + "; MD5 " + *md5,
                      "MD5 " + rec->md5 + " (" + sums->path + ":" + std::to_string(rec->line) + ")",
                      "modified since package " + o.package + " installed it"});
+      continue;
+    }
+    // The content is the package's; is the set-id bit? A recorded
+    // statoverride, else the mode Debian ships.
+    uint32_t bits = e->mode & 06000;
+    if (!overrides_read) {
+      overrides = read_statoverrides(fs);
+      overrides_read = true;
+    }
+    if (overrides.error) {
+      run.emit(Status::error, "",
+               "cannot read dpkg's stat overrides: " + overrides.error->to_string());
+      return;
+    }
+    auto so = overrides.modes.find(e->path);
+    if (so == overrides.modes.end())
+      so = overrides.modes.find(o.shipped_path);
+    if (so != overrides.modes.end() && (bits & ~so->second.first) == 0) {
+      good.push_back(Evidence{"/var/lib/dpkg/statoverride", so->second.second,
+                              shown + ": " + found + "; MD5 matches", "",
+                              "package " + o.package + ", mode " + octal(so->second.first) +
+                                  " recorded by dpkg-statoverride"});
+      continue;
+    }
+    const ShippedSetid *ship = shipped_setid(e->path);
+    if (ship == nullptr)
+      ship = shipped_setid(o.shipped_path);
+    if (ship == nullptr || (bits & ~ship->mode) != 0) {
+      if (++total_bad <= k_max_listed)
+        bad.push_back(
+            Evidence{shown, 0, found + "; MD5 matches package " + o.package,
+                     ship ? "mode " + octal(ship->mode) + " as the package ships it"
+                          : "no set-id bit: Debian 12's " + o.package + " does not ship it set-id",
+                     "set-id bit added after installation (no dpkg-statoverride records it)"});
       continue;
     }
     good.push_back(Evidence{sums->path, rec->line, shown + ": " + found + "; MD5 matches", "",

@@ -2,9 +2,13 @@
 
 #include <bulwark/checks/models.hpp>
 
+#include <bulwark/core/text.hpp>
+#include <bulwark/parse/accounts.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <set>
 #include <sys/stat.h>
 #include <unordered_set>
 
@@ -232,6 +236,94 @@ const TreeWalk &WalkModel::walk(Context &ctx, const WalkKey &key) const {
     name += " (collecting " + key.collect + ")";
   auto w = ctx.timed_load(name, [&] { return std::make_unique<TreeWalk>(run_walk(ctx, key)); });
   return *m_cache->walks.emplace(key, std::move(w)).first->second;
+}
+
+namespace {
+
+std::string mode_octal(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+} // namespace
+
+ReadAccess read_access(const RootFs &fs, const std::string &path, const std::string &user) {
+  ReadAccess a;
+  a.user = user;
+  auto passwd = fs.read_file("/etc/passwd", 16 * 1024 * 1024);
+  if (!passwd) {
+    a.error = passwd.error();
+    return a;
+  }
+  std::vector<Diagnostic> diags;
+  std::optional<uint32_t> gid;
+  for (auto &e : accounts::parse_passwd(*passwd, "/etc/passwd", diags))
+    if (e.name == user && e.uid >= 0 && e.gid >= 0) {
+      a.uid = static_cast<uint32_t>(e.uid);
+      gid = static_cast<uint32_t>(e.gid);
+      break;
+    }
+  if (!a.uid) {
+    a.why = "no account " + user + " in /etc/passwd";
+    return a;
+  }
+  std::set<uint32_t> groups{*gid};
+  auto group = fs.read_file("/etc/group", 16 * 1024 * 1024);
+  if (!group && !group.error().not_found()) {
+    a.error = group.error();
+    return a;
+  }
+  if (group)
+    for (auto &line : text::split(*group, '\n')) {
+      // name:password:gid:member,member
+      auto f = text::split(line, ':', true);
+      if (f.size() < 4)
+        continue;
+      char *end = nullptr;
+      unsigned long g = std::strtoul(f[2].c_str(), &end, 10);
+      if (f[2].empty() || *end != '\0')
+        continue;
+      for (auto &m : text::split(f[3], ','))
+        if (m == user)
+          groups.insert(static_cast<uint32_t>(g));
+    }
+  // `bit` (4 read, 1 search) of `info` for this user.
+  auto allows = [&](const FileInfo &i, uint32_t bit) {
+    if (*a.uid == 0)
+      return true;
+    if (i.uid == *a.uid)
+      return (i.mode & (bit << 6)) != 0;
+    if (groups.count(i.gid))
+      return (i.mode & (bit << 3)) != 0;
+    return (i.mode & bit) != 0;
+  };
+  auto describe = [&](const FileInfo &i) {
+    return std::to_string(i.uid) + ":" + std::to_string(i.gid) + " " + mode_octal(i.mode);
+  };
+  auto st = fs.stat(path);
+  if (!st) {
+    a.error = st.error();
+    return a;
+  }
+  a.info = *st;
+  // The directories on the way, as the daemon's open() walks them.
+  std::string dir;
+  for (auto &part : text::split(RootFs::join("/", path), '/')) {
+    if (dir.size() + part.size() + 1 >= RootFs::join("/", path).size())
+      break;
+    dir += "/" + part;
+    auto d = fs.stat(dir);
+    if (d && !allows(*d, 1)) {
+      a.why = dir + " (uid:gid " + describe(*d) + ") is not searchable by " + user + " (uid " +
+              std::to_string(*a.uid) + ")";
+      return a;
+    }
+  }
+  a.readable = allows(*st, 4);
+  a.why = path + " (uid:gid " + describe(*st) + ") is " + (a.readable ? "" : "not ") +
+          "readable by " + user + " (uid " + std::to_string(*a.uid) + ")";
+  return a;
 }
 
 } // namespace bulwark

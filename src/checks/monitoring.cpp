@@ -707,9 +707,14 @@ void rotation_age(CheckRun &run) {
   const int64_t max_days = run.param_int("max-days");
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::vector<Evidence> old, young;
+  size_t superseded = 0;
   for (auto &f : d.files) {
     if (!f.info)
       continue;
+    if (!f.superseded_by.empty()) {
+      ++superseded; // certbot's history: what live/ points to is the key in use
+      continue;
+    }
     if (f.kind == SecretFile::Kind::env && (!f.env || plaintext_secrets(*f.env).empty()))
       continue; // no secret in it to rotate
     int64_t days = std::max<int64_t>(0, (now - f.info->mtime) / 86400);
@@ -735,7 +740,10 @@ void rotation_age(CheckRun &run) {
   }
   run.emit(Status::pass, "",
            std::to_string(young.size()) + " secret file(s), all changed within " +
-               std::to_string(max_days) + " days (by modification time)",
+               std::to_string(max_days) + " days (by modification time)" +
+               (superseded ? "; " + std::to_string(superseded) +
+                                 " superseded certbot key(s) in /etc/letsencrypt/archive not judged"
+                           : ""),
            young);
 }
 

@@ -94,6 +94,7 @@ public:
     std::sort(m_out.compose_files.begin(), m_out.compose_files.end());
     for (auto &c : m_out.compose_files)
       read_compose(c);
+    mark_superseded_certbot_keys();
     for (auto &[path, f] : m_files)
       finish(f);
     for (auto &[path, f] : m_files)
@@ -133,6 +134,47 @@ private:
       } else if (is_key_candidate(n) && holds_private_key(p)) {
         add(p, SecretFile::Kind::private_key, {});
       }
+    }
+  }
+
+  // certbot keeps every key it ever issued in archive/NAME/privkeyN.pem and
+  // points live/NAME/privkey.pem (a relative symlink) at the current one; the
+  // server reads live/. A key of archive/ that no live/NAME/ link names is
+  // superseded. When a live link cannot be read, nothing of that NAME is
+  // marked (its keys stay judged: fail closed).
+  void mark_superseded_certbot_keys() {
+    constexpr std::string_view k_archive = "/etc/letsencrypt/archive/";
+    std::map<std::string, std::set<std::string>> current; // NAME -> targets
+    std::set<std::string> unreadable;
+    auto names = m_fs.list_dir("/etc/letsencrypt/live");
+    if (!names)
+      return;
+    for (auto &name : *names) {
+      std::string dir = "/etc/letsencrypt/live/" + name;
+      auto links = m_fs.list_dir(dir);
+      if (!links)
+        continue;
+      for (auto &l : *links) {
+        auto st = m_fs.lstat(dir + "/" + l);
+        if (!st || st->type != FileInfo::Type::symlink)
+          continue;
+        auto to = m_fs.read_link(dir + "/" + l);
+        if (!to) {
+          unreadable.insert(name);
+          continue;
+        }
+        current[name].insert(RootFs::join(dir, *to));
+      }
+    }
+    for (auto &[path, f] : m_files) {
+      if (path.rfind(k_archive, 0) != 0 || f.kind != SecretFile::Kind::private_key)
+        continue;
+      std::string rest = path.substr(k_archive.size());
+      std::string name = rest.substr(0, rest.find('/'));
+      auto it = current.find(name);
+      if (it == current.end() || unreadable.count(name) || it->second.count(path))
+        continue;
+      f.superseded_by = "/etc/letsencrypt/live/" + name + "/privkey.pem";
     }
   }
 

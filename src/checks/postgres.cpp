@@ -8,6 +8,7 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/probes.hpp>
 #include <bulwark/parse/pg_hba.hpp>
@@ -35,6 +36,10 @@ struct PgCluster {
   // pg::shadowed_by() of each rule, computed once (near-linear); when the
   // analysis ran out of budget its error is among hba.diagnostics.
   std::vector<int> hba_shadowed_by;
+  // With ssl on: the server key (ssl_key_file, relative to the data
+  // directory) as the postgres account can open it.
+  std::string key_path;
+  std::optional<ReadAccess> key_access;
 };
 
 struct PgModel {
@@ -98,6 +103,13 @@ PgCluster load_cluster(const RootFs &fs, const std::string &conf_path, std::stri
   c.hba_opts.major_version = c.major;
   const pg::Setting *ssl = c.conf.get("ssl");
   c.hba_opts.ssl_enabled = ssl && pg::parse_bool(ssl->value).value_or(false);
+  if (c.hba_opts.ssl_enabled) {
+    const pg::Setting *k = c.conf.get("ssl_key_file");
+    c.key_path = RootFs::join(data_dir, k && !k->value.empty() ? k->value : "server.key");
+    // Debian's clusters run as the postgres account (pg_ctlcluster: the
+    // owner of the data directory, which the packages make postgres).
+    c.key_access = read_access(fs, c.key_path, "postgres");
+  }
   c.hba = pg::load_pg_hba(fs, c.hba_path, c.hba_opts);
   pg::HbaShadowing sh = pg::shadowing(c.hba, c.hba_opts);
   c.hba_shadowed_by = std::move(sh.by);
@@ -286,6 +298,40 @@ bool for_clusters(CheckRun &run, void (*f)(CheckRun &, const PgCluster &)) {
   return true;
 }
 
+// Why PostgreSQL 15 would refuse its ssl_key_file, or nullopt: the postgres
+// account must be able to read it, and check_ssl_key_file_permissions()
+// (src/backend/libpq/be-secure-common.c) wants a regular file owned by the
+// database user with no group or other bits, or owned by root with at most
+// group read. Either refusal stops the server at start.
+std::optional<Evidence> key_refused(const PgCluster &c) {
+  const ReadAccess &a = *c.key_access;
+  auto ev = [&](std::string found, std::string expected) {
+    return Evidence{c.key_path, 0, std::move(found), std::move(expected), "ssl_key_file"};
+  };
+  const std::string want =
+      "0600 owned by postgres, or 0640 root:ssl-cert with postgres in ssl-cert";
+  // An absent key is not judged here: images and CI roots often get theirs
+  // mounted at deployment.
+  if (a.error && a.error->not_found() && !a.info)
+    return std::nullopt;
+  if (a.error)
+    return ev("cannot check the key: " + a.error->to_string(), want);
+  if (!a.uid)
+    return std::nullopt; // no postgres account: another layout; nothing to judge by
+  const FileInfo &i = *a.info;
+  if (i.type != FileInfo::Type::regular)
+    return ev(c.key_path + " is not a regular file", want);
+  if (!a.readable)
+    return ev(a.why, want);
+  if (i.uid == *a.uid && (i.mode & 077) != 0)
+    return ev(a.why + ", but has group or world access (PostgreSQL refuses it)", want);
+  if (i.uid == 0 && (i.mode & 037) != 0)
+    return ev(a.why + ", but root-owned with more than group read (PostgreSQL refuses it)", want);
+  if (i.uid != 0 && i.uid != *a.uid)
+    return ev(a.why + ", but owned by neither postgres nor root (PostgreSQL refuses it)", want);
+  return std::nullopt;
+}
+
 void ssl(CheckRun &run) {
   for_clusters(run, [](CheckRun &run, const PgCluster &c) {
     Value v = value_of(c, "ssl");
@@ -301,6 +347,15 @@ void ssl(CheckRun &run) {
     bool good = *b;
     if (auto r = running(run, c, "ssl", v.value, ev))
       good = good && pg::parse_bool(*r).value_or(false);
+    if (good && c.key_access) {
+      if (auto bad = key_refused(c)) {
+        ev.push_back(*bad);
+        verdict(run, c, false,
+                "ssl is on, but the server cannot load its key and refuses to start: " + bad->found,
+                ev, conf_errors(c));
+        return;
+      }
+    }
     verdict(run, c, good,
             good ? "ssl is on"
                  : (*b ? ev.back().found : e.found + ": connections are not encrypted"),

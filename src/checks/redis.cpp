@@ -7,6 +7,7 @@
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/probes.hpp>
 #include <bulwark/parse/redis_conf.hpp>
@@ -24,6 +25,10 @@ namespace {
 struct RedisInstance {
   std::string path;
   redis::RedisConfig cfg;
+  // tls-key-file as the redis account can open it (Debian's
+  // redis-server.service runs User=redis), when one is set.
+  std::string key_path;
+  std::optional<ReadAccess> key_access;
 };
 struct RedisModel {
   std::vector<RedisInstance> instances;
@@ -50,9 +55,16 @@ RedisModel load_model(const RootFs &fs) {
   for (auto &p : candidates) {
     if (included.count(p))
       continue;
-    RedisInstance i{p, redis::load_redis_conf(fs, p)};
+    RedisInstance i{p, redis::load_redis_conf(fs, p), "", std::nullopt};
     for (size_t k = 1; k < i.cfg.files.size(); k++)
       included.insert(i.cfg.files[k]);
+    if (const redis::Directive *k = i.cfg.get("tls-key-file"); k && !k->args.empty()) {
+      // A relative name is opened from redis-server's working directory,
+      // which Debian's unit does not set: the configuration's own folder is
+      // the closest guess.
+      i.key_path = RootFs::join(p.substr(0, p.rfind('/') + 1), k->args[0]);
+      i.key_access = read_access(fs, i.key_path, "redis");
+    }
     m.instances.push_back(std::move(i));
   }
   // A file another instance includes is a fragment, not an instance.
@@ -447,6 +459,24 @@ void tls(CheckRun &run) {
       verdict(run, i, false, ep.found + ": the plain-text port stays open next to tls-port",
               {ep, et});
       return;
+    }
+    // redis-server reads tls-key-file as its own user at start; a key it
+    // cannot read ends it with "Failed to configure TLS".
+    // An absent key is not judged (images get theirs mounted at deployment).
+    if (i.key_access && i.key_access->uid &&
+        !(i.key_access->error && i.key_access->error->not_found())) {
+      const ReadAccess &a = *i.key_access;
+      const redis::Directive *k = i.cfg.get("tls-key-file");
+      Evidence ek{k->loc.path, k->loc.line,
+                  a.error ? "cannot check " + i.key_path + ": " + a.error->to_string() : a.why,
+                  "readable by redis (0640 root:redis or 0600 redis)", "tls-key-file"};
+      if (a.error || !a.readable) {
+        verdict(run, i, false,
+                "TLS is configured, but redis-server cannot read its key and does not start: " +
+                    ek.found,
+                {ek, et, ep});
+        return;
+      }
     }
     verdict(run, i, true, "TLS only (" + et.found + ", port 0)", {et, ep});
   });

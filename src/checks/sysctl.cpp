@@ -4,6 +4,7 @@
 
 #include <bulwark/checks/check.hpp>
 #include <bulwark/checks/context.hpp>
+#include <bulwark/checks/models.hpp>
 #include <bulwark/core/text.hpp>
 
 #include <functional>
@@ -173,12 +174,58 @@ void judge(CheckRun &run, std::span<const Rule> rules,
   run.emit(Status::pass, "", "every parameter holds", good);
 }
 
+// Who turns ip_forward on by design: dockerd sets it at start (its bridge
+// networks route), and a VPN server routes its clients. Each is recognised
+// by its package (or, without a dpkg database, by its binary).
+struct Router {
+  const char *kind; // the allow-ip-forward word that admits it
+  const char *package;
+  const char *binary;
+};
+constexpr Router k_routers[] = {
+    {"docker", "docker.io", "/usr/sbin/dockerd"},
+    {"docker", "docker-ce", "/usr/bin/dockerd"},
+    {"docker", "moby-engine", "/usr/bin/dockerd"},
+    {"vpn", "openvpn", "/usr/sbin/openvpn"},
+    {"vpn", "wireguard-tools", "/usr/bin/wg"},
+    {"vpn", "strongswan-charon", "/usr/lib/ipsec/charon"},
+    {"vpn", "strongswan-swanctl", "/usr/sbin/swanctl"},
+};
+
 void network(CheckRun &run) {
-  bool allow_forward = run.param_str("allow-ip-forward") == "yes";
+  // allow-ip-forward: "no"; "yes" (the host routes, whatever runs);
+  // "docker", "vpn" or "docker-or-vpn": allowed when such a router is
+  // installed, since it needs forwarding to work.
+  std::string allow = run.param_str("allow-ip-forward");
+  bool allow_forward = allow == "yes";
+  std::string why;
+  if (!allow_forward && allow != "no") {
+    for (const Router &r : k_routers) {
+      if (allow != r.kind && allow != "docker-or-vpn")
+        continue;
+      PackageInstalled p = package_installed(run.ctx(), r.package, {r.binary});
+      if (p.error) {
+        // Fail closed: whether forwarding is allowed cannot be decided.
+        run.emit(Status::error, "",
+                 "cannot tell whether " + std::string(r.package) +
+                     " is installed: " + p.error->to_string());
+        return;
+      }
+      if (p.yes) {
+        allow_forward = true;
+        why = r.package;
+        break;
+      }
+    }
+  }
   judge(run, k_network, [allow_forward](const Rule &r) {
     std::string_view k = r.key;
     return allow_forward && (k == "net.ipv4.ip_forward" || k == "net.ipv6.conf.all.forwarding");
   });
+  if (!why.empty())
+    for (auto &f : run.findings())
+      if (f.status == Status::pass)
+        f.message += " (ip_forward not judged: " + why + " is installed and routes by design)";
 }
 
 void kernel(CheckRun &run) {

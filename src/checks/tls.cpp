@@ -292,6 +292,9 @@ void min_version(CheckRun &run) {
     }
     if (m.live && !old_effective.empty() && live_old.empty() && evs.size() > 1)
       msg += "; live the server refuses them (the running configuration differs)";
+    if (!e.protocols_from.empty())
+      msg += "; it negotiates the versions of " + e.protocols_from +
+             ", whatever its own ssl_protocols says";
     run.emit(st, e.subject, msg, evs);
   }
   // A listener that accepts TCP and then says nothing, or says something

@@ -369,6 +369,15 @@ int run(int argc, char **argv) {
                 << c->rationale << "\n\nFix:\n  " << c->fix << "\n\nReferences:\n";
       for (auto &r : c->references)
         std::cout << "  - " << r << "\n";
+      std::cout << "\nUnder the guides' profiles:\n";
+      for (auto &name : builtin_profile_names()) {
+        auto prof = apply_profile(cat, Profile{}, name);
+        if (prof && !prof->guide.empty())
+          std::cout << "  " << name << " (guide " << prof->guide << "): "
+                    << (beyond_guide(*prof, *c) ? "beyond the guide, reported as warn at most"
+                                                : "the guide asks for it; it can fail")
+                    << "\n";
+      }
       if (!c->parameters.empty()) {
         std::cout << "\nParameters (profiles may set them):\n";
         for (auto &p : c->parameters) {
@@ -387,9 +396,12 @@ int run(int argc, char **argv) {
     }
 
     if (app.got_subcommand("checks")) {
-      Profile prof = default_profile(cat);
-      if (!checks_profile.empty()) {
-        auto p = apply_profile(cat, Profile{}, checks_profile);
+      // Without --profile, the values an audit without --profile uses: the
+      // baseline's, not the catalogue's bare defaults.
+      Profile prof;
+      {
+        auto p = apply_profile(cat, Profile{},
+                               checks_profile.empty() ? std::string("baseline") : checks_profile);
         if (!p) {
           std::cerr << "bulwark: " << p.error().to_string() << "\n";
           return exit_code::k_usage;
@@ -403,12 +415,15 @@ int run(int argc, char **argv) {
           for (auto &p : c.parameters)
             if (const ParamValue *v = prof.param(c.id, p.name))
               params[p.name] = param_to_string(*v);
-          j.push_back({{"id", c.id},
-                       {"title", c.title},
-                       {"severity", to_string(c.severity)},
-                       {"enabled", prof.disabled.count(c.id) == 0},
-                       {"parameters", params},
-                       {"references", c.references}});
+          nlohmann::ordered_json entry = {{"id", c.id},
+                                          {"title", c.title},
+                                          {"severity", to_string(c.severity)},
+                                          {"enabled", prof.disabled.count(c.id) == 0},
+                                          {"parameters", params},
+                                          {"references", c.references}};
+          if (beyond_guide(prof, c))
+            entry["beyond_guide"] = prof.guide;
+          j.push_back(std::move(entry));
         }
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -418,9 +433,11 @@ int run(int argc, char **argv) {
         for (auto &p : c.parameters)
           if (const ParamValue *v = prof.param(c.id, p.name))
             params += " " + p.name + "=" + param_to_string(*v);
-        std::cout << fmt::format("{:<32} {:<8} {}{}{}\n", c.id, to_string(c.severity), c.title,
-                                 params.empty() ? "" : "  [" + params.substr(1) + "]",
-                                 prof.disabled.count(c.id) ? "  (disabled)" : "");
+        std::cout << fmt::format(
+            "{:<32} {:<8} {}{}{}{}\n", c.id, to_string(c.severity), c.title,
+            params.empty() ? "" : "  [" + params.substr(1) + "]",
+            prof.disabled.count(c.id) ? "  (disabled)" : "",
+            beyond_guide(prof, c) ? "  (beyond guide " + prof.guide + ": at most warn)" : "");
       }
       return 0;
     }

@@ -1,6 +1,8 @@
 #include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/yaml.hpp>
 
+#include <cctype>
+
 namespace bulwark {
 
 namespace embedded {
@@ -62,6 +64,135 @@ std::string param_to_string(const ParamValue &v) {
   return out;
 }
 
+Result<std::optional<GuideRef>> parse_guide_ref(std::string_view ref) {
+  if (ref.size() < 4 || (ref.substr(0, 4) != "000 " && ref.substr(0, 4) != "003 "))
+    return std::optional<GuideRef>{};
+  GuideRef g;
+  g.guide = std::string(ref.substr(0, 3));
+  std::string_view rest = ref.substr(4);
+  if (auto open = rest.find(" ("); open != std::string_view::npos) {
+    if (rest.back() != ')')
+      return Error{"guide reference '" + std::string(ref) + "': a note ends with ')'"};
+    g.note = std::string(rest.substr(open + 2, rest.size() - open - 3));
+    rest = rest.substr(0, open);
+  }
+  if (g.guide == "003") {
+    // "§N" or "§N.N": guide 003 numbers its sections.
+    constexpr std::string_view k_sect = "§";
+    bool ok = rest.substr(0, k_sect.size()) == k_sect;
+    std::string_view num = ok ? rest.substr(k_sect.size()) : rest;
+    ok = ok && !num.empty() && std::isdigit(static_cast<unsigned char>(num.front())) &&
+         std::isdigit(static_cast<unsigned char>(num.back())) &&
+         num.find_first_not_of("0123456789.") == std::string_view::npos &&
+         num.find("..") == std::string_view::npos;
+    if (!ok)
+      return Error{"guide reference '" + std::string(ref) +
+                   "': guide 003 is cited by section number, as \"003 §4.2\""};
+    g.section = std::string(num);
+  } else {
+    // Guide 000 has no numbers: a heading title, without '/' paths or '§'.
+    if (rest.empty() || rest.find('/') != std::string_view::npos ||
+        rest.find("§") != std::string_view::npos || rest.find('(') != std::string_view::npos)
+      return Error{"guide reference '" + std::string(ref) +
+                   "': guide 000 is cited by one heading title, as \"000 SSH Hardening\""};
+    g.section = std::string(rest);
+  }
+  return std::optional<GuideRef>{std::move(g)};
+}
+
+namespace {
+
+// seeds/003_a4ae804f704a6773.txt
+constexpr GuideSection k_003[] = {
+    {"1", "Overview", 2},
+    {"2", "Operating System Hardening", 2},
+    {"2.1", "Patch Management", 3},
+    {"2.2", "User Account Management", 3},
+    {"2.3", "File System Security", 3},
+    {"3", "Network Security", 2},
+    {"3.1", "Firewall Configuration", 3},
+    {"3.2", "SSH Hardening", 3},
+    {"3.3", "Fail2Ban Configuration", 3},
+    {"4", "Service Hardening", 2},
+    {"4.1", "Docker Security", 3},
+    {"4.2", "PostgreSQL Hardening", 3},
+    {"4.3", "Redis Hardening", 3},
+    {"5", "Monitoring and Logging", 2},
+    {"5.1", "Log Collection", 3},
+    {"5.2", "Security Monitoring", 3},
+    {"6", "Production Deployment Checklist", 2},
+    {"6.1", "Pre-deployment", 3},
+    {"6.2", "Post-deployment", 3},
+    {"7", "Compliance Requirements", 2},
+    {"7.1", "GDPR/Privacy Compliance", 3},
+    {"7.2", "ISO 27001 Controls", 3},
+    {"8", "Verification Commands", 2},
+    {"9", "Emergency Response", 2},
+    {"9.1", "Incident Response Plan", 3},
+    {"9.2", "Backup Security", 3},
+    {"10", "Documentation Requirements", 2},
+};
+
+// seeds/000_7e7611aba1e6ff40.txt (its "Table of Contents" heading left out)
+constexpr GuideSection k_000[] = {
+    {"Container Security", "Container Security", 2},
+    {"Base Image Security", "Base Image Security", 3},
+    {"Container Runtime Security", "Container Runtime Security", 3},
+    {"Example Configuration", "Example Configuration", 3},
+    {"Network Security", "Network Security", 2},
+    {"Network Isolation", "Network Isolation", 3},
+    {"TLS Configuration", "TLS Configuration", 3},
+    {"Firewall Rules", "Firewall Rules", 3},
+    {"Data Security", "Data Security", 2},
+    {"Secrets Management", "Secrets Management", 3},
+    {"Data Encryption", "Data Encryption", 3},
+    {"Database Security", "Database Security", 3},
+    {"Access Control", "Access Control", 2},
+    {"Authentication", "Authentication", 3},
+    {"Authorization", "Authorization", 3},
+    {"SSH Hardening", "SSH Hardening", 3},
+    {"Monitoring & Auditing", "Monitoring & Auditing", 2},
+    {"Security Monitoring", "Security Monitoring", 3},
+    {"Audit Requirements", "Audit Requirements", 3},
+    {"Security Metrics", "Security Metrics", 3},
+    {"Deployment Checklist", "Deployment Checklist", 2},
+    {"Pre-Deployment", "Pre-Deployment", 3},
+    {"Deployment", "Deployment", 3},
+    {"Post-Deployment", "Post-Deployment", 3},
+    {"Security Configuration Files", "Security Configuration Files", 2},
+    {"Docker Compose Security Override", "Docker Compose Security Override", 3},
+    {"Environment Variables", "Environment Variables", 3},
+    {"Deploy Script", "Deploy Script", 3},
+    {"Compliance Considerations", "Compliance Considerations", 2},
+    {"GDPR Compliance", "GDPR Compliance", 3},
+    {"SOC 2 Requirements", "SOC 2 Requirements", 3},
+    {"Incident Response", "Incident Response", 2},
+    {"Security Incident Checklist", "Security Incident Checklist", 3},
+    {"Security Resources", "Security Resources", 2},
+    {"Regular Security Tasks", "Regular Security Tasks", 2},
+    {"Daily", "Daily", 3},
+    {"Weekly", "Weekly", 3},
+    {"Monthly", "Monthly", 3},
+    {"Quarterly", "Quarterly", 3},
+};
+
+} // namespace
+
+std::span<const GuideSection> guide_sections(std::string_view guide) {
+  if (guide == "003")
+    return k_003;
+  if (guide == "000")
+    return k_000;
+  return {};
+}
+
+bool CheckSpec::cites_guide(std::string_view guide) const {
+  for (auto &r : references)
+    if (r.size() > 4 && std::string_view(r).substr(0, 3) == guide && r[3] == ' ')
+      return true;
+  return false;
+}
+
 const ParamSpec *CheckSpec::find_param(std::string_view n) const {
   for (auto &p : parameters)
     if (p.name == n)
@@ -104,8 +235,23 @@ Result<Catalogue> Catalogue::parse(std::string_view text, const std::string &nam
     const yaml::Node *refs = n.find("references");
     if (refs == nullptr || !refs->is_sequence() || refs->items.empty())
       return Error{"check '" + c.id + "': needs references", name, n.line};
-    for (auto &r : refs->items)
+    for (auto &r : refs->items) {
+      // A guide reference must be one the references test (and the sign-off
+      // checklist) can read: a malformed one is a catalogue bug.
+      auto g = parse_guide_ref(r.scalar);
+      if (!g)
+        return Error{"check '" + c.id + "': " + g.error().message, name, r.line};
+      if (*g) {
+        bool known = false;
+        for (auto &sec : guide_sections((*g)->guide))
+          known = known || sec.id == (*g)->section;
+        if (!known)
+          return Error{"check '" + c.id + "': guide " + (*g)->guide + " has no section '" +
+                           (*g)->section + "'",
+                       name, r.line};
+      }
       c.references.push_back(r.scalar);
+    }
     if (const yaml::Node *params = n.find("parameters")) {
       if (!params->is_mapping())
         return Error{"check '" + c.id + "': parameters is a mapping", name, params->line};

@@ -66,6 +66,13 @@ Result<Profile> apply_document(const Catalogue &cat, Profile p, const yaml::Node
   for (auto &[key, node] : root.entries) {
     if (key == "name" || key == "description")
       continue;
+    if (key == "guide") {
+      if (!node.is_scalar() ||
+          (node.scalar != "000" && node.scalar != "003" && node.scalar != "none"))
+        return Error{"'guide' is \"000\", \"003\" or \"none\"", file, node.line};
+      p.guide = node.scalar == "none" ? "" : node.scalar;
+      continue;
+    }
     if (key == "extends") {
       if (!allow_extends)
         return Error{"built-in profiles do not extend", file, node.line};
@@ -110,7 +117,7 @@ Result<Profile> apply_document(const Catalogue &cat, Profile p, const yaml::Node
       continue;
     }
     return Error{"unknown profile key '" + key +
-                     "' (expected extends, name, description, parameters, disable, enable)",
+                     "' (expected extends, name, description, guide, parameters, disable, enable)",
                  file, node.line};
   }
   return p;
@@ -139,6 +146,10 @@ const ParamValue *Profile::param(std::string_view check, std::string_view name) 
     return nullptr;
   auto jt = it->second.find(std::string(name));
   return jt == it->second.end() ? nullptr : &jt->second;
+}
+
+bool beyond_guide(const Profile &p, const CheckSpec &check) {
+  return !p.guide.empty() && !check.cites_guide(p.guide);
 }
 
 std::vector<std::string> builtin_profile_names() {

@@ -422,9 +422,12 @@ TlsListen parse_listen(const ConfNode &n) {
     l.address = a == "*" ? "" : a;
     l.port = 80;
   }
-  for (size_t i = 1; i < n.args.size(); ++i)
+  for (size_t i = 1; i < n.args.size(); ++i) {
     if (n.args[i] == "ssl")
       l.ssl = true;
+    else if (n.args[i] == "default_server" || n.args[i] == "default")
+      l.default_server = true;
+  }
   return l;
 }
 
@@ -520,6 +523,71 @@ void add_servers(const ConfNode &top, bool http, std::vector<TlsEndpoint> &out) 
   }
 }
 
+// The TLS handshake of a connection is made with the SSL_CTX of the default
+// server of the address:port it arrived on (the server whose listen has
+// `default_server`, else the first server listening there). SNI then selects
+// the name-based server's certificate (ngx_http_ssl_servername() calls
+// SSL_set_SSL_CTX), but the protocol version is negotiated before, from the
+// default server's ssl_protocols: a name-based server's own ssl_protocols
+// line has no effect. Each TLS server's protocols and versions become those
+// of the default servers of its listeners (all versions any of them allows).
+// Source: src/http/ngx_http.c (ngx_http_add_addresses: default_server),
+// src/http/ngx_http_request.c (ngx_http_ssl_servername), and nginx's ticket
+// #844; tests/parse/nginx_default_server_test.cpp checks it against nginx.
+void negotiate_from_default_servers(std::vector<TlsEndpoint> &eps, size_t first) {
+  auto same_socket = [](const TlsListen &a, const TlsListen &b) {
+    auto norm = [](const std::string &addr) {
+      return addr == "0.0.0.0" || addr == "*" ? std::string() : addr;
+    };
+    return a.port == b.port && norm(a.address) == norm(b.address);
+  };
+  auto default_of = [&](const TlsListen &l) -> size_t {
+    size_t first_server = SIZE_MAX;
+    for (size_t i = first; i < eps.size(); ++i)
+      for (auto &o : eps[i].listens)
+        if (same_socket(o, l)) {
+          if (o.default_server)
+            return i;
+          if (first_server == SIZE_MAX)
+            first_server = i;
+        }
+    return first_server;
+  };
+  std::vector<std::pair<TlsSetting, std::vector<std::string>>> decided(eps.size());
+  std::vector<std::string> from(eps.size());
+  for (size_t i = first; i < eps.size(); ++i) {
+    TlsEndpoint &e = eps[i];
+    std::vector<size_t> defaults;
+    for (auto &l : e.listens)
+      if (l.ssl)
+        if (size_t d = default_of(l);
+            d != SIZE_MAX && std::find(defaults.begin(), defaults.end(), d) == defaults.end())
+          defaults.push_back(d);
+    decided[i] = {e.protocols, e.versions};
+    if (defaults.empty() || (defaults.size() == 1 && defaults.front() == i))
+      continue;
+    // The versions a client can get on any of its sockets.
+    std::vector<std::string> versions;
+    const TlsEndpoint *widest = nullptr;
+    for (size_t d : defaults) {
+      for (auto &v : eps[d].versions)
+        if (std::find(versions.begin(), versions.end(), v) == versions.end())
+          versions.push_back(v);
+      if (widest == nullptr || eps[d].versions.size() > widest->versions.size())
+        widest = &eps[d];
+    }
+    decided[i] = {widest->protocols, versions};
+    if (widest != &e)
+      from[i] = widest->subject + " (the default server of its address and port, " +
+                widest->loc.path + ":" + std::to_string(widest->loc.line) + ")";
+  }
+  for (size_t i = first; i < eps.size(); ++i) {
+    eps[i].protocols = decided[i].first;
+    eps[i].versions = decided[i].second;
+    eps[i].protocols_from = from[i];
+  }
+}
+
 } // namespace
 
 ConfTree parse_text(std::string_view text, const std::string &path) {
@@ -553,9 +621,11 @@ ConfTree load(const RootFs &fs, const std::string &main) {
 std::vector<TlsEndpoint> endpoints(const ConfTree &tree) {
   std::vector<TlsEndpoint> out;
   for (auto &n : tree.nodes) {
-    if (n.block && n.name == "http")
+    if (n.block && n.name == "http") {
+      size_t first = out.size();
       add_servers(n, true, out);
-    else if (n.block && n.name == "stream")
+      negotiate_from_default_servers(out, first);
+    } else if (n.block && n.name == "stream")
       add_servers(n, false, out);
   }
   return out;

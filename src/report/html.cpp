@@ -296,6 +296,26 @@ std::string render_html(const AuditReport &r) {
     out += finding_html(r.findings[i], i);
   out += "</section>\n";
 
+  // The sign-off checklist (guide 003 §10): every finding under the guide
+  // section its check cites.
+  out += "<section id=\"signoff\">\n<h2>Sign-off checklist by guide section</h2>\n";
+  for (auto &g : signoff_groups(r)) {
+    out += "<h3>" + h(g.title) + "</h3>\n<ul class=\"checklist\">\n";
+    for (const Finding *f : g.findings) {
+      bool done = f->status == Status::pass || f->status == Status::not_applicable ||
+                  f->status == Status::waived;
+      // No links: the report loads and points at nothing (the CSP tests
+      // forbid href=); the finding's number names its <details> above.
+      out += fmt::format("<li data-status=\"{}\">{} <span class=\"id\">{}</span>{} <span "
+                         "class=\"s-{}\">{}</span> (finding {})</li>\n",
+                         to_string(f->status), done ? "&#9745;" : "&#9744;", h(f->check),
+                         f->subject.empty() ? "" : " [" + h(f->subject) + "]", to_string(f->status),
+                         status_label(f->status), static_cast<size_t>(f - r.findings.data()));
+    }
+    out += "</ul>\n";
+  }
+  out += "</section>\n";
+
   if (r.waivers) {
     out += "<section id=\"waivers\">\n<h2>Waivers</h2>\n<table><tr><th>check</th><th>subject</th>"
            "<th>state</th><th>justification</th><th>owner</th><th>expires</th><th>source</th>"

@@ -186,6 +186,12 @@ void put_finding(std::string &out, const Finding &f) {
   out += ",\n";
   put_key(out, 6, "fingerprint");
   put_string(out, fingerprint(f));
+  if (!f.beyond_guide.empty()) {
+    // Only under a guide's profile, for the checks that guide does not ask for.
+    out += ",\n";
+    put_key(out, 6, "beyond_guide");
+    put_string(out, f.beyond_guide);
+  }
   if (f.waiver) {
     out += ",\n";
     put_key(out, 6, "waiver");

@@ -3,13 +3,15 @@
 // tables, as GitHub, GitLab and cmark-gfm render it).
 // Layout: header table, summary, the deployment checklist of 003 §6 judged
 // from the domains that cover each item, then every check grouped by the
-// guide section it cites first (003 before 000), [x] for pass (also
+// guide section it cites first (signoff_groups(): the profile's guide, or
+// 003 before 000 under baseline; the checks beyond the guide last), [x] for pass (also
 // not_applicable and waived, said in words), [ ] otherwise, evidence under
 // each item, and a sign-off block. Everything that comes from the target
 // (paths, found values, host name, subjects, messages) goes through
 // markdown_escape(): no code spans, because a backtick inside one cannot be
 // escaped.
 
+#include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/report/escape.hpp>
 #include <bulwark/report/report.hpp>
@@ -24,33 +26,6 @@ namespace {
 
 using E = std::string (*)(std::string_view);
 const E md = markdown_escape;
-
-// Section titles of guide 003 (seeds/003_a4ae804f704a6773.txt).
-constexpr std::pair<std::string_view, std::string_view> k_003_sections[] = {
-    {"1", "Overview"},
-    {"2", "Operating System Hardening"},
-    {"2.1", "Patch Management"},
-    {"2.2", "User Account Management"},
-    {"2.3", "File System Security"},
-    {"3", "Network Security"},
-    {"3.1", "Firewall Configuration"},
-    {"3.2", "SSH Hardening"},
-    {"3.3", "Fail2Ban Configuration"},
-    {"4", "Service Hardening"},
-    {"4.1", "Docker Security"},
-    {"4.2", "PostgreSQL Hardening"},
-    {"4.3", "Redis Hardening"},
-    {"5", "Monitoring and Logging"},
-    {"5.1", "Log Collection"},
-    {"5.2", "Security Monitoring"},
-    {"6", "Production Deployment Checklist"},
-    {"7", "Compliance Requirements"},
-    {"7.1", "GDPR/Privacy Compliance"},
-    {"7.2", "ISO 27001 Controls"},
-    {"8", "Verification Commands"},
-    {"9", "Emergency Response"},
-    {"10", "Documentation Requirements"},
-};
 
 // 003 §6, item by item, with the domains whose checks decide it; items no
 // check can decide are left to the reviewer.
@@ -70,49 +45,6 @@ const DeployItem k_deploy[] = {
     {"6.2", "Run vulnerability scan", {}},
     {"6.2", "Document security configuration", {}},
 };
-
-struct Section {
-  int guide = 0;           // 3 for 003, 0 for 000, 99 for none
-  std::vector<int> number; // 003: {3, 2}
-  std::string title;
-  bool operator<(const Section &o) const {
-    if (guide != o.guide)
-      return guide == 3 ? true : o.guide == 3 ? false : guide < o.guide;
-    if (number != o.number)
-      return number < o.number;
-    return title < o.title;
-  }
-};
-
-Section section_of(const Finding &f) {
-  for (auto &ref : f.references) {
-    if (ref.rfind("003 §", 0) != 0)
-      continue;
-    std::string num;
-    for (size_t i = std::string_view("003 §").size();
-         i < ref.size() && (std::isdigit(static_cast<unsigned char>(ref[i])) || ref[i] == '.'); ++i)
-      num += ref[i];
-    while (!num.empty() && num.back() == '.')
-      num.pop_back();
-    Section s{3, {}, ""};
-    for (auto &part : text::split(num, '.'))
-      s.number.push_back(std::atoi(part.c_str()));
-    std::string title;
-    for (auto &[n, t] : k_003_sections)
-      if (n == num)
-        title = t;
-    s.title = "003 §" + num + (title.empty() ? "" : " " + title);
-    return s;
-  }
-  for (auto &ref : f.references) {
-    if (ref.rfind("000 ", 0) != 0)
-      continue;
-    std::string t = ref.substr(4);
-    t = t.substr(0, std::min(t.find(" /"), t.find(" (")));
-    return Section{0, {}, "000 " + t};
-  }
-  return Section{99, {}, "Other checks"};
-}
 
 std::string box(Status s) {
   return s == Status::pass || s == Status::not_applicable || s == Status::waived ? "[x]" : "[ ]";
@@ -159,6 +91,48 @@ std::string item(const Finding &f) {
 }
 
 } // namespace
+
+std::vector<SignoffGroup> signoff_groups(const AuditReport &r) {
+  // Index of a guide section in the order of the guides: 003's sections,
+  // then 000's (under a guide's profile only that guide's are used).
+  std::vector<std::string> guides =
+      r.guide.empty() ? std::vector<std::string>{"003", "000"} : std::vector<std::string>{r.guide};
+  std::vector<std::string> titles;
+  std::map<std::pair<std::string, std::string>, size_t> index; // (guide, section) -> group
+  for (auto &g : guides)
+    for (auto &sec : guide_sections(g)) {
+      index[{g, std::string(sec.id)}] = titles.size();
+      titles.push_back(g == "003" ? fmt::format("003 §{} {}", sec.id, sec.title)
+                                  : fmt::format("000 {}", sec.title));
+    }
+  size_t beyond = titles.size();
+  titles.push_back(r.guide.empty() ? "Beyond both guides"
+                                   : "Beyond guide " + r.guide + " (reported as warn at most)");
+  std::vector<std::vector<const Finding *>> groups(titles.size());
+  for (auto &f : r.findings) {
+    size_t at = beyond;
+    if (f.beyond_guide.empty())
+      for (auto &g : guides) {
+        for (auto &ref : f.references) {
+          auto parsed = parse_guide_ref(ref);
+          if (!parsed || !*parsed || (*parsed)->guide != g)
+            continue;
+          if (auto it = index.find({g, (*parsed)->section}); it != index.end()) {
+            at = it->second;
+            break;
+          }
+        }
+        if (at != beyond)
+          break;
+      }
+    groups[at].push_back(&f);
+  }
+  std::vector<SignoffGroup> out;
+  for (size_t i = 0; i < titles.size(); ++i)
+    if (!groups[i].empty())
+      out.push_back(SignoffGroup{titles[i], std::move(groups[i])});
+  return out;
+}
 
 std::string render_markdown(const AuditReport &r) {
   auto count = [&](Status s) {
@@ -249,12 +223,9 @@ std::string render_markdown(const AuditReport &r) {
   }
 
   out += "\n## Checks by guide section\n";
-  std::map<Section, std::vector<const Finding *>> sections;
-  for (auto &f : r.findings)
-    sections[section_of(f)].push_back(&f);
-  for (auto &[sec, list] : sections) {
-    out += "\n### " + md(sec.title) + "\n\n";
-    for (auto *f : list)
+  for (auto &g : signoff_groups(r)) {
+    out += "\n### " + md(g.title) + "\n\n";
+    for (auto *f : g.findings)
       out += item(*f);
   }
 

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <netinet/in.h>
@@ -686,4 +687,141 @@ TEST(FirewallKernel, LiveExposedListenersInANamespace) {
   EXPECT_TRUE(cited) << f.dump(2);
   f = audit("flush ruleset\n");
   EXPECT_EQ(f["status"], "fail") << f.dump(2); // no firewall: 5432 open to the world
+}
+
+namespace {
+
+// A TCP listener of family `af` on `addr`:`port`, made in namespace `ns`.
+int listen_in(const std::string &ns, int af, const std::string &addr, uint16_t port) {
+  int out = -1;
+  in_ns(ns, [&] {
+    int fd = ::socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (af == AF_INET6) {
+      auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      ::inet_pton(AF_INET6, addr.c_str(), &a->sin6_addr);
+      len = sizeof *a;
+    } else {
+      auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      ::inet_pton(AF_INET, addr.c_str(), &a->sin_addr);
+      len = sizeof *a;
+    }
+    if (::bind(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0 && ::listen(fd, 8) == 0)
+      out = fd;
+    else
+      ::close(fd);
+  });
+  return out;
+}
+
+// Does a TCP connection from namespace `ns` to addr:port complete within a second?
+bool connects_from(const std::string &ns, int af, const std::string &addr, uint16_t port) {
+  bool ok = false;
+  in_ns(ns, [&] {
+    int fd = ::socket(af, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (af == AF_INET6) {
+      auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      ::inet_pton(AF_INET6, addr.c_str(), &a->sin6_addr);
+      len = sizeof *a;
+    } else {
+      auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      ::inet_pton(AF_INET, addr.c_str(), &a->sin_addr);
+      len = sizeof *a;
+    }
+    int rc = ::connect(fd, reinterpret_cast<sockaddr *>(&ss), len);
+    if (rc == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t el = sizeof err;
+      ok = ::poll(&p, 1, 1000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+           err == 0;
+    }
+    ::close(fd);
+  });
+  return ok;
+}
+
+} // namespace
+
+// Issue 16: with ufw's IPV6=no, ufw-init drops IPv6 both ways except on lo,
+// so there is no IPv6 reply to allow: firewall.established-allowed must not
+// fail for IPv6. The real ufw-init (ufw 0.36.2) loads the rules into a
+// namespace, and the kernel decides what connects.
+TEST(FirewallKernel, UfwIpv6NoDropsIpv6BothWaysAndEstablishedPasses) {
+  std::string init = ::access("/usr/lib/ufw/ufw-init", X_OK) == 0 ? "/usr/lib/ufw" : "/lib/ufw";
+  BULWARK_REQUIRE(::access((init + "/ufw-init").c_str(), X_OK) == 0)
+      << "ufw is not installed (Debian: ufw)";
+  BULWARK_REQUIRE_TOOL("ip6tables");
+  Net net;
+  BULWARK_REQUIRE(net.up) << "network namespaces unavailable: " << net.why;
+  for (auto &c : {"ip -n " + net.ns_s + " addr add fd00:b0::1/64 dev " + net.veth_s + " nodad",
+                  "ip -n " + net.ns_c + " addr add fd00:b0::2/64 dev " + net.veth_c + " nodad"})
+    ASSERT_EQ(run_command(c).exit_code, 0) << c;
+  TempRoot r;
+  const std::string fx = std::string(BULWARK_SOURCE_DIR) + "/tests/data/firewall/ufw-debian12/";
+  auto read = [](const std::string &p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (const char *f : {"before.rules", "after.rules", "before6.rules", "after6.rules",
+                        "user.rules", "user6.rules"})
+    r.write(std::string("/etc/ufw/") + f, read(fx + f));
+  std::string def = read(fx + "default-ufw");
+  ASSERT_NE(def.find("IPV6=yes"), std::string::npos);
+  def.replace(def.find("IPV6=yes"), 8, "IPV6=no");
+  r.write("/etc/default/ufw", def);
+  r.write("/etc/ufw/ufw.conf", "ENABLED=yes\nLOGLEVEL=off\n");
+  r.write("/lib/ufw/ufw-init-functions", read(init + "/ufw-init-functions"));
+  auto start = run_command("ip netns exec " + net.ns_s + " sh " + init + "/ufw-init --rootdir " +
+                           r.path() + " --datadir " + r.path() + " start");
+  ASSERT_EQ(start.exit_code, 0) << start.out << start.err;
+  auto saved = run_command("ip netns exec " + net.ns_s + " ip6tables-save");
+  ASSERT_NE(saved.out.find(":OUTPUT DROP"), std::string::npos) << saved.out;
+
+  // The kernel: IPv6 neither out nor in, but on lo; IPv4 out works (and so its replies).
+  int c6 = listen_in(net.ns_c, AF_INET6, "fd00:b0::2", 2000);
+  int s6 = listen_in(net.ns_s, AF_INET6, "fd00:b0::1", 2000);
+  int lo6 = listen_in(net.ns_s, AF_INET6, "::1", 2001);
+  int c4 = listen_in(net.ns_c, AF_INET, net.ip_c, 2000);
+  ASSERT_TRUE(c6 >= 0 && s6 >= 0 && lo6 >= 0 && c4 >= 0);
+  EXPECT_FALSE(connects_from(net.ns_s, AF_INET6, "fd00:b0::2", 2000)) << "IPv6 out";
+  EXPECT_FALSE(connects_from(net.ns_c, AF_INET6, "fd00:b0::1", 2000)) << "IPv6 in";
+  EXPECT_TRUE(connects_from(net.ns_s, AF_INET6, "::1", 2001)) << "IPv6 on lo";
+  EXPECT_TRUE(connects_from(net.ns_s, AF_INET, net.ip_c, 2000)) << "IPv4 out and its reply";
+  for (int fd : {c6, s6, lo6, c4})
+    ::close(fd);
+
+  // bulwark on the same files: replies are allowed where the host makes
+  // connections (IPv4), and IPv6 has none to allow.
+  auto rep = run_command(std::string(BULWARK_BINARY) + " audit --root " + r.path() +
+                         " --only firewall.established-allowed,firewall.default-deny-incoming "
+                         "--format json");
+  auto j = nlohmann::json::parse(rep.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << rep.out << rep.err;
+  int seen = 0;
+  for (auto &f : j["findings"]) {
+    ++seen;
+    EXPECT_EQ(f["status"], "pass") << f.dump(2);
+    if (f["check"] == "firewall.established-allowed") {
+      bool v6_silent = false;
+      for (auto &e : f["evidence"])
+        v6_silent = v6_silent ||
+                    e["found"].get<std::string>().find("no reply to allow") != std::string::npos;
+      EXPECT_TRUE(v6_silent) << f.dump(2);
+    }
+  }
+  EXPECT_EQ(seen, 2);
 }

@@ -9,6 +9,8 @@
 #include <bulwark/parse/dpkg_files.hpp>
 
 #include <gtest/gtest.h>
+#include <map>
+#include <sstream>
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -356,4 +358,125 @@ TEST(FsChecksSuid, DebianRootIsWithinTheKnownSet) {
   EXPECT_EQ(got["fs.app-permissions"], Status::not_applicable);
   auto find = run_command("find " + root + " -perm /6000 -type f | wc -l");
   EXPECT_EQ(verified, std::stoul(find.out));
+}
+
+// Issue 16: a set-id bit added to a packaged binary whose content is
+// unchanged. The MD5 matches, so only the mode tells.
+TEST(FsChecksSuid, SetidBitAddedToAnUnmodifiedPackagedBinaryFails) {
+  Audit a;
+  a.root.write("/usr/bin/find", "ELF find", 0755);
+  a.root.write("/usr/bin/passwd", "ELF passwd", 04755);
+  install_package(a.root, "findutils", {"/usr/bin/find"});
+  install_package(a.root, "passwd", {"/usr/bin/passwd"});
+  a.run("fs.suid-files");
+  ASSERT_EQ(a.verdict("fs.suid-files").status, Status::pass) << a.verdict("fs.suid-files").message;
+  // chmod u+s after installation: same bytes, same MD5.
+  a.root.write("/usr/bin/find", "ELF find", 04755);
+  a.run("fs.suid-files");
+  const Finding &f = a.verdict("fs.suid-files");
+  ASSERT_EQ(f.status, Status::fail) << f.message;
+  ASSERT_EQ(f.evidence.at(0).path, "/usr/bin/find");
+  EXPECT_EQ(f.evidence[0].context,
+            "set-id bit added after installation (no dpkg-statoverride records it)");
+  EXPECT_NE(f.evidence[0].found.find("MD5 matches package findutils"), std::string::npos);
+  // A set-gid bit on a binary shipped set-uid only is a bit beyond it as well.
+  a.root.write("/usr/bin/find", "ELF find", 0755);
+  a.root.write("/usr/bin/passwd", "ELF passwd", 06755);
+  a.run("fs.suid-files");
+  EXPECT_EQ(a.verdict("fs.suid-files").status, Status::fail);
+  EXPECT_EQ(a.verdict("fs.suid-files").evidence.at(0).expected,
+            "mode 4755 as the package ships it");
+}
+
+TEST(FsChecksSuid, StatOverrideRecordsTheAdminsMode) {
+  Audit a;
+  a.root.write("/usr/bin/find", "ELF find", 04750);
+  install_package(a.root, "findutils", {"/usr/bin/find"});
+  a.root.write("/var/lib/dpkg/statoverride", "root staff 4750 /usr/bin/find\n");
+  a.run("fs.suid-files");
+  const Finding &f = a.verdict("fs.suid-files");
+  ASSERT_EQ(f.status, Status::pass) << f.message;
+  EXPECT_EQ(f.evidence.at(0).path, "/var/lib/dpkg/statoverride");
+  EXPECT_EQ(f.evidence.at(0).line, 1);
+  // A malformed database: dpkg refuses it, and so the mode is unknown (fail closed).
+  a.root.write("/var/lib/dpkg/statoverride", "root staff 4750 /usr/bin/find\nroot 4750\n");
+  a.run("fs.suid-files");
+  const Finding *e = a.error("fs.suid-files");
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->message.find("/var/lib/dpkg/statoverride:2"), std::string::npos) << e->message;
+}
+
+// The table of shipped set-id modes against dpkg's own data: every set-id
+// entry of the .debs the Debian root was built from (dpkg-deb -c), written
+// with the mode the .deb has, passes; the same files one set-id bit higher,
+// and a non-set-id binary of those packages made set-uid, fail.
+TEST(FsChecksSuid, ShippedModesAgreeWithDpkgDeb) {
+  std::string debian;
+  BULWARK_REQUIRE_DEBIAN_ROOT(debian);
+  BULWARK_REQUIRE_TOOL("dpkg-deb");
+  auto listing = run_command("for d in " + debian +
+                             "/var/cache/apt/archives/*.deb; do p=$(dpkg-deb -f \"$d\" Package); "
+                             "dpkg-deb -c \"$d\" | sed \"s|^|$p |\"; done");
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  struct Entry {
+    std::string pkg, path;
+    uint32_t mode;
+  };
+  std::vector<Entry> setid;
+  Entry plain{"", "", 0};
+  std::istringstream in(listing.out);
+  std::string line;
+  auto mode_of = [](const std::string &perm) {
+    uint32_t m = 0;
+    for (int i = 0; i < 9; ++i)
+      if (perm[1 + i] != '-')
+        m |= 1u << (8 - i);
+    if (perm[3] == 's' || perm[3] == 'S')
+      m |= 04000;
+    if (perm[6] == 's' || perm[6] == 'S')
+      m |= 02000;
+    return m;
+  };
+  while (std::getline(in, line)) {
+    std::istringstream w(line);
+    std::string pkg, perm, owner, size, date, time, path;
+    w >> pkg >> perm >> owner >> size >> date >> time >> path;
+    if (perm.size() != 10 || perm[0] != '-' || path.size() < 2)
+      continue;
+    path = path.substr(1); // "./usr/bin/su"
+    uint32_t m = mode_of(perm);
+    if (m & 06000)
+      setid.push_back({pkg, path, m});
+    else if (plain.path.empty() && path == "/usr/bin/find")
+      plain = {pkg, path, m};
+  }
+  ASSERT_GE(setid.size(), 10u) << "dpkg-deb listed too few set-id files";
+  ASSERT_EQ(plain.pkg, "findutils");
+  Audit a;
+  std::map<std::string, std::vector<std::string>> by_pkg;
+  for (auto &e : setid) {
+    a.root.write(e.path, "ELF " + e.path, e.mode);
+    by_pkg[e.pkg].push_back(e.path);
+  }
+  a.root.write(plain.path, "ELF find", plain.mode);
+  by_pkg[plain.pkg].push_back(plain.path);
+  for (auto &[pkg, files] : by_pkg)
+    install_package(a.root, pkg, files);
+  a.run("fs.suid-files");
+  ASSERT_EQ(a.verdict("fs.suid-files").status, Status::pass) << a.verdict("fs.suid-files").message;
+  for (auto &e : setid) {
+    SCOPED_TRACE(e.path);
+    if ((e.mode & 06000) == 06000)
+      continue; // no set-id bit left to add
+    uint32_t more = (e.mode & 04000) ? 02000 : 04000;
+    a.root.write(e.path, "ELF " + e.path, e.mode | more);
+    a.run("fs.suid-files");
+    const Finding &f = a.verdict("fs.suid-files");
+    EXPECT_EQ(f.status, Status::fail);
+    EXPECT_EQ(f.evidence.at(0).path, e.path);
+    a.root.write(e.path, "ELF " + e.path, e.mode);
+  }
+  a.root.write(plain.path, "ELF find", plain.mode | 04000);
+  a.run("fs.suid-files");
+  EXPECT_EQ(a.verdict("fs.suid-files").status, Status::fail);
 }

@@ -12,6 +12,7 @@
 #include "../support.hpp"
 
 #include <bulwark/checks/audit.hpp>
+#include <bulwark/core/catalogue.hpp>
 
 #include <gtest/gtest.h>
 
@@ -337,6 +338,264 @@ TEST_F(HostE2e, EachBreakIsNamedWithItsFileAndLine) {
       EXPECT_NE(f.status, Status::fail) << f.check << ": " << f.message;
     }
   }
+}
+
+// Issue 16: a guide's profile is the guide. A root that does what one guide
+// asks, to the letter and no more, fails nothing under that guide's profile
+// (every check runs, not only the host domains); the checks that guide does
+// not ask for report at most warn, marked beyond it. Under baseline the same
+// root fails (the stricter union of both guides).
+class GuideRootE2e : public HostE2e {
+protected:
+  void SetUp() override {
+    const char *src = std::getenv("BULWARK_DEBIAN_ROOT");
+    BULWARK_REQUIRE(
+        !(src == nullptr || !std::filesystem::exists(std::string(src) + "/etc/pam.d/sshd")))
+        << "BULWARK_DEBIAN_ROOT is not a debootstrapped root (run `make debian-root`)";
+    BULWARK_REQUIRE(std::filesystem::exists(
+        std::string(src) + "/usr/lib/x86_64-linux-gnu/security/pam_google_authenticator.so"))
+        << "the Debian root predates libpam-google-authenticator (run `make debian-root`)";
+    auto cp =
+        run_command("cp -a --reflink=auto '" + std::string(src) + "/.' '" + root.path() + "/'");
+    ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  }
+
+  AuditReport audit_as(const std::string &profile) const {
+    AuditRequest req;
+    req.root = root.path();
+    req.profiles = {profile};
+    auto r = run_audit(req);
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    return r.ok() ? *r : AuditReport{};
+  }
+
+  // Both guides: auditd watching what they ask (000 Audit Requirements, 003
+  // §5.2), logs forwarded and kept 90 days (000 Security Monitoring and
+  // Audit Requirements, 003 §5.1), a Wazuh agent (003 §5.2; 000 anomaly
+  // detection) and an AIDE baseline (003 §5.2; 000 verify integrity).
+  void common_letter() {
+    root.write("/etc/audit/rules.d/50-guide.rules",
+               "-w /etc/passwd -p wa -k identity\n"
+               "-w /etc/shadow -p wa -k identity\n"
+               "-w /etc/group -p wa -k identity\n"
+               "-w /etc/gshadow -p wa -k identity\n"
+               "-w /etc/sudoers -p wa -k sudoers\n"
+               "-w /etc/sudoers.d -p wa -k sudoers\n"
+               "-w /etc/ssh/sshd_config -p wa -k sshd\n"
+               "-w /etc/ssh/sshd_config.d -p wa -k sshd\n"
+               "-a always,exit -F arch=b64 -S execve -F euid=0 -F auid>=1000 -F auid!=unset -k "
+               "privileged\n");
+    root.write("/etc/rsyslog.d/90-forward.conf", "*.* @@logs.example.internal:6514\n");
+    edit("/etc/logrotate.d/rsyslog", "rotate 4", "rotate 13");
+    root.write("/var/ossec/etc/ossec.conf", "<ossec_config>\n  <client>\n    <server>\n"
+                                            "      <address>wazuh.example.internal</address>\n"
+                                            "    </server>\n  </client>\n</ossec_config>\n");
+    root.write("/var/lib/aide/aide.db", "AIDE database\n", 0600);
+  }
+
+  // Guide 003, to the letter: §2.2 (root login off, 12+ characters with
+  // complexity), §3.1 (ufw: deny incoming, allow outgoing, ssh, 80, 443,
+  // limit ssh), §3.2 (its sshd_config, verbatim), §3.3 (its jail.local,
+  // verbatim, with fail2ban installed).
+  void letter_003() {
+    common_letter();
+    root.write("/etc/ssh/sshd_config.d/90-guide-003.conf",
+               "# Disable root login\nPermitRootLogin no\n\n"
+               "# Use key-based authentication only\nPasswordAuthentication no\n"
+               "PubkeyAuthentication yes\n\n# Restrict protocols\nProtocol 2\n\n"
+               "# Timeout settings\nClientAliveInterval 300\nClientAliveCountMax 3\n\n"
+               "# Limit users\nAllowGroups ssh-users\n# Or: AllowUsers deploy,admin\n\n"
+               "# Disable unused features\nX11Forwarding no\nTCPKeepAlive yes\nUseDNS no\n");
+    root.write("/etc/security/pwquality.conf.d/50-guide.conf", "minlen = 12\nminclass = 3\n");
+    const std::string fx = std::string(BULWARK_SOURCE_DIR) + "/tests/data/firewall/ufw-debian12/";
+    for (const char *f : {"before.rules", "after.rules", "before6.rules", "after6.rules"}) {
+      std::ifstream in(fx + f);
+      root.write(std::string("/etc/ufw/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    std::ifstream def(fx + "default-ufw");
+    root.write("/etc/default/ufw", std::string(std::istreambuf_iterator<char>(def), {}));
+    // What `ufw allow ssh; ufw allow 80/tcp; ufw allow 443/tcp; ufw allow
+    // 22/tcp; ufw limit ssh` leave in user.rules (the ssh rule updated to limit).
+    std::string rules = "*filter\n:ufw-user-input - [0:0]\n:ufw-user-output - [0:0]\n"
+                        ":ufw-user-forward - [0:0]\n:ufw-user-limit - [0:0]\n"
+                        ":ufw-user-limit-accept - [0:0]\n### RULES ###\n\n"
+                        "### tuple ### limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
+                        "-A ufw-user-input -p tcp --dport 22 -m conntrack --ctstate NEW -m recent "
+                        "--set\n"
+                        "-A ufw-user-input -p tcp --dport 22 -m conntrack --ctstate NEW -m recent "
+                        "--update --seconds 30 --hitcount 6 -j ufw-user-limit\n"
+                        "-A ufw-user-input -p tcp --dport 22 -j ufw-user-limit-accept\n\n"
+                        "### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n"
+                        "-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n\n"
+                        "### tuple ### allow tcp 443 0.0.0.0/0 any 0.0.0.0/0 in\n"
+                        "-A ufw-user-input -p tcp --dport 443 -j ACCEPT\n\n"
+                        "### END RULES ###\n"
+                        "-A ufw-user-limit -m limit --limit 3/minute -j LOG --log-prefix \"[UFW "
+                        "LIMIT BLOCK] \"\n-A ufw-user-limit -j REJECT\n"
+                        "-A ufw-user-limit-accept -j ACCEPT\nCOMMIT\n";
+    root.write("/etc/ufw/user.rules", rules);
+    root.write("/etc/ufw/user6.rules", rules);
+    root.write("/etc/ufw/ufw.conf", "ENABLED=yes\nLOGLEVEL=low\n");
+    install_fail2ban();
+    root.write("/etc/fail2ban/jail.local", "[sshd]\nenabled = true\nport = ssh\nfilter = sshd\n"
+                                           "logpath = /var/log/auth.log\nmaxretry = 3\n"
+                                           "bantime = 1h\nfindtime = 10m\n");
+    root.write("/var/log/auth.log", "", 0640);
+  }
+
+  // Guide 000, to the letter: SSH Hardening (its sshd_config, verbatim),
+  // Data Encryption (strong algorithms), Authentication (MFA, strong
+  // passwords, lockout, rotation), Audit Requirements (sudo logs
+  // administrative actions), Firewall Rules (its iptables rules, for IPv4
+  // and IPv6, restored at boot) with egress filtering (Network Isolation),
+  // Security Metrics (its Prometheus alerts).
+  void letter_000() {
+    common_letter();
+    root.write("/etc/ssh/sshd_config.d/90-guide-000.conf",
+               "# /etc/ssh/sshd_config\nProtocol 2\nPort 22\nPermitRootLogin no\n"
+               "PasswordAuthentication no\nPubkeyAuthentication yes\nPermitEmptyPasswords no\n"
+               "MaxAuthTries 3\nClientAliveInterval 300\nClientAliveCountMax 2\n"
+               "AllowUsers vpnadmin\n"
+               // Authentication: MFA (a TOTP code after the key).
+               "KbdInteractiveAuthentication yes\n"
+               "AuthenticationMethods publickey,keyboard-interactive\n"
+               // Data Encryption: strong algorithms only.
+               "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n"
+               "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com\n"
+               "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org\n");
+    edit("/etc/pam.d/sshd", "@include common-auth\n",
+         "auth\trequisite\tpam_faillock.so preauth\n"
+         "auth\t[success=1 default=ignore]\tpam_google_authenticator.so\n"
+         "auth\t[default=die]\tpam_faillock.so authfail\n"
+         "auth\trequired\tpam_permit.so\n");
+    root.write("/etc/pam.d/common-auth", "auth\trequisite\t\t\tpam_faillock.so preauth\n"
+                                         "auth\t[success=2 default=ignore]\tpam_unix.so nullok\n"
+                                         "auth\t[default=die]\t\t\tpam_faillock.so authfail\n"
+                                         "auth\trequisite\t\t\tpam_deny.so\n"
+                                         "auth\trequired\t\t\tpam_permit.so\n");
+    append("/etc/pam.d/common-account", "account\trequired\t\t\tpam_faillock.so\n");
+    append("/etc/security/faillock.conf", "deny = 5\nunlock_time = 900\n");
+    root.write("/etc/security/pwquality.conf.d/50-guide.conf", "minlen = 12\nminclass = 3\n");
+    edit("/etc/login.defs", "PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t90");
+    root.write("/etc/sudoers.d/50-logging",
+               "Defaults\tuse_pty\nDefaults\tlogfile=\"/var/log/sudo.log\"\n", 0440);
+    auto rules = [](bool v6) {
+      std::string s = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n"
+                      "-A INPUT -i lo -j ACCEPT\n"
+                      "-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT\n"
+                      "-A INPUT -p tcp --dport 443 -j ACCEPT\n"
+                      "-A INPUT -p udp --dport 443 -j ACCEPT\n";
+      if (!v6)
+        s += "-A INPUT -p tcp --dport 22 -s 10.0.0.0/8 -j ACCEPT\n";
+      s += "-A INPUT -j DROP\n"
+           // Egress filtering: replies, DNS, HTTPS.
+           "-A OUTPUT -o lo -j ACCEPT\n"
+           "-A OUTPUT -m state --state ESTABLISHED,RELATED -j ACCEPT\n"
+           "-A OUTPUT -p udp --dport 53 -j ACCEPT\n"
+           "-A OUTPUT -p tcp --dport 443 -j ACCEPT\n"
+           "COMMIT\n";
+      return s;
+    };
+    root.write("/etc/iptables/rules.v4", rules(false));
+    root.write("/etc/iptables/rules.v6", rules(true));
+    root.write("/usr/lib/systemd/system/netfilter-persistent.service",
+               "[Unit]\nDescription=netfilter persistent configuration\n\n[Service]\n"
+               "Type=oneshot\nExecStart=/usr/sbin/netfilter-persistent start\n\n"
+               "[Install]\nWantedBy=multi-user.target\n");
+    root.symlink("/lib/systemd/system/netfilter-persistent.service",
+                 "/etc/systemd/system/multi-user.target.wants/netfilter-persistent.service");
+    root.write("/etc/prometheus/security.rules.yml",
+               "groups:\n  - name: security\n    rules:\n      - alert: TooManyFailedLogins\n"
+               "        expr: rate(auth_failed_total[5m]) > 10\n        annotations:\n"
+               "          summary: \"High rate of failed authentication attempts\"\n\n"
+               "      - alert: UnauthorizedAccess\n        expr: unauthorized_access_total > 0\n"
+               "        annotations:\n"
+               "          summary: \"Unauthorized access attempt detected\"\n");
+  }
+
+  // fail2ban as its package installs it: dpkg's stanza and the
+  // configuration of the host's own fail2ban (Debian 12's), its local
+  // additions left out.
+  void install_fail2ban() {
+    std::ifstream st("/var/lib/dpkg/status");
+    std::string status(std::istreambuf_iterator<char>(st), {});
+    size_t at = status.find("Package: fail2ban\n");
+    BULWARK_REQUIRE(at != std::string::npos && std::filesystem::exists("/etc/fail2ban/jail.conf"))
+        << "fail2ban is not installed on this host (Debian package fail2ban)";
+    size_t end = status.find("\n\n", at);
+    append("/var/lib/dpkg/status", "\n" + status.substr(at, end - at) + "\n");
+    auto cp = run_command("cp -a /etc/fail2ban '" + root.host("/etc/") + "' && rm -f '" +
+                          root.host("/etc/fail2ban/jail.local") + "' && find '" +
+                          root.host("/etc/fail2ban/jail.d") +
+                          "' -type f ! -name defaults-debian.conf -delete");
+    ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  }
+
+  // No failure, no error; every warning of a check the guide asks for is
+  // shown, and every check beyond the guide is marked.
+  static void expect_guide_holds(const AuditReport &rep, const std::string &guide) {
+    const Catalogue &cat = Catalogue::builtin();
+    int beyond = 0, own = 0;
+    for (auto &f : rep.findings) {
+      EXPECT_FALSE(counts_as_failure(f))
+          << f.check << " " << to_string(f.status) << ": " << f.message;
+      const CheckSpec *spec = cat.find(f.check);
+      ASSERT_NE(spec, nullptr) << f.check;
+      if (spec->cites_guide(guide)) {
+        ++own;
+        EXPECT_EQ(f.beyond_guide, "") << f.check;
+      } else {
+        ++beyond;
+        EXPECT_EQ(f.beyond_guide, guide) << f.check;
+      }
+    }
+    EXPECT_GT(own, 40) << "the guide's own checks ran";
+    EXPECT_GT(beyond, 10) << "the checks beyond the guide ran too";
+  }
+};
+
+TEST_F(GuideRootE2e, Guide003RootFailsNothingUnderLmsServer) {
+  letter_003();
+  AuditReport rep = audit_as("lms-server");
+  EXPECT_EQ(rep.guide, "003");
+  expect_guide_holds(rep, "003");
+  // The guide's own checks judged this root, and passed.
+  for (const char *id :
+       {"ssh.permit-root-login", "ssh.x11-forwarding", "fail2ban.sshd-jail", "fail2ban.bantime",
+        "firewall.ssh-rate-limited", "logging.retention", "accounts.password-policy"}) {
+    const Finding *f = find(rep, id);
+    ASSERT_NE(f, nullptr) << id;
+    EXPECT_EQ(f->status, Status::pass) << id << ": " << f->message;
+  }
+  // 003 asks for no second factor: a warning, marked, never a failure.
+  const Finding *mfa = find(rep, "accounts.mfa");
+  ASSERT_NE(mfa, nullptr);
+  EXPECT_EQ(mfa->status, Status::warn) << mfa->message;
+  EXPECT_NE(mfa->message.find("beyond guide 003"), std::string::npos) << mfa->message;
+  // The same root under baseline: what 000 adds fails.
+  AuditReport base = audit_as("baseline");
+  EXPECT_EQ(find(base, "accounts.mfa")->status, Status::fail);
+  EXPECT_TRUE(fails_at(base, Severity::low));
+}
+
+TEST_F(GuideRootE2e, Guide000RootFailsNothingUnderVpnProduction) {
+  letter_000();
+  AuditReport rep = audit_as("vpn-production");
+  EXPECT_EQ(rep.guide, "000");
+  expect_guide_holds(rep, "000");
+  for (const char *id : {"ssh.allow-users-groups", "ssh.max-auth-tries", "accounts.mfa",
+                         "accounts.lockout", "firewall.ssh-restricted", "firewall.egress-filtering",
+                         "firewall.default-deny-incoming", "monitoring.security-alerts"}) {
+    const Finding *f = find(rep, id);
+    ASSERT_NE(f, nullptr) << id;
+    EXPECT_EQ(f->status, Status::pass) << id << ": " << f->message;
+  }
+  // 003's X11Forwarding is beyond 000 (its default, yes, is only a warning).
+  const Finding *x11 = find(rep, "ssh.x11-forwarding");
+  ASSERT_NE(x11, nullptr);
+  EXPECT_EQ(x11->beyond_guide, "000");
+  AuditReport base = audit_as("baseline");
+  EXPECT_TRUE(fails_at(base, Severity::low));
 }
 
 } // namespace

@@ -249,6 +249,46 @@ TEST(SecretsRotationAge, OldSecretFilesFail) {
   EXPECT_NE(f.evidence[0].found.find("91 days ago"), std::string::npos);
 }
 
+// Issue 16: certbot keeps every key it issued in archive/; the server reads
+// live/, whose links point at the current one. Only that one is judged.
+// The oracle for "the current one" is the kernel's resolution of the link
+// (realpath(1) in the built root), for certbot's relative links and for an
+// absolute one.
+TEST(SecretsRotationAge, CertbotLiveDecidesNotTheSupersededArchive) {
+  TempRoot r;
+  const std::string key = "-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n";
+  for (int i = 1; i <= 3; ++i)
+    r.write("/etc/letsencrypt/archive/lms.example/privkey" + std::to_string(i) + ".pem", key, 0600);
+  set_age_days(r, "/etc/letsencrypt/archive/lms.example/privkey1.pem", 400);
+  set_age_days(r, "/etc/letsencrypt/archive/lms.example/privkey2.pem", 200);
+  set_age_days(r, "/etc/letsencrypt/archive/lms.example/privkey3.pem", 20);
+  r.symlink("../../archive/lms.example/privkey3.pem",
+            "/etc/letsencrypt/live/lms.example/privkey.pem");
+  auto real =
+      test::run_command("realpath " + r.host("/etc/letsencrypt/live/lms.example/privkey.pem"));
+  ASSERT_EQ(real.exit_code, 0);
+  EXPECT_EQ(real.out, r.host("/etc/letsencrypt/archive/lms.example/privkey3.pem") + "\n");
+  auto f = audit(r, "secrets.rotation-age");
+  ASSERT_EQ(f.status, Status::pass) << dump(f);
+  EXPECT_NE(f.message.find("2 superseded certbot key(s)"), std::string::npos) << f.message;
+  for (auto &e : f.evidence)
+    EXPECT_EQ(e.path.find("privkey1"), std::string::npos) << dump(f);
+  // Renewal failed for months: live/ points at the 200-day-old key.
+  ::unlink(r.host("/etc/letsencrypt/live/lms.example/privkey.pem").c_str());
+  r.symlink("/etc/letsencrypt/archive/lms.example/privkey2.pem",
+            "/etc/letsencrypt/live/lms.example/privkey.pem");
+  f = audit(r, "secrets.rotation-age");
+  ASSERT_EQ(f.status, Status::fail) << dump(f);
+  bool named_current = false;
+  for (auto &e : f.evidence) {
+    EXPECT_EQ(e.path.find("privkey1"), std::string::npos) << dump(f);
+    EXPECT_EQ(e.path.find("privkey3"), std::string::npos) << dump(f);
+    named_current = named_current || e.path.find("privkey2") != std::string::npos ||
+                    e.path == "/etc/letsencrypt/live/lms.example/privkey.pem";
+  }
+  EXPECT_TRUE(named_current) << dump(f);
+}
+
 // --- env.security-flags ------------------------------------------------------
 
 TEST(EnvFlags, GuideFilePassesEachDeviationFailsAtItsLine) {

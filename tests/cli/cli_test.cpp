@@ -378,3 +378,43 @@ TEST(Cli, TextReportEscapesWhatTheTargetControls) {
   EXPECT_EQ(res.out.find("\xe2\x80\xae"), std::string::npos);
   EXPECT_NE(res.out.find("evil\\x1b]0;owned\\x07\\u202ehost"), std::string::npos) << res.out;
 }
+
+// Issue 16: without --profile, `bulwark checks` shows the values an audit
+// without --profile uses (the baseline's), and a guide's profile marks the
+// checks beyond its guide.
+TEST(Cli, ChecksShowBaselineValuesAndWhatIsBeyondAGuide) {
+  auto line_of = [](const std::string &out, const std::string &id) {
+    size_t at = out.find(id + " ");
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+  };
+  auto plain = run_command(k_bin + " checks");
+  ASSERT_EQ(plain.exit_code, 0);
+  // The catalogue's default is "yes" (003's); baseline takes 000's stricter "no".
+  EXPECT_NE(line_of(plain.out, "firewall.ssh-restricted").find("rate-limit-suffices=no"),
+            std::string::npos)
+      << line_of(plain.out, "firewall.ssh-restricted");
+  EXPECT_EQ(plain.out.find("beyond guide"), std::string::npos);
+  auto lms = run_command(k_bin + " checks --profile lms-server --format json");
+  ASSERT_EQ(lms.exit_code, 0);
+  auto j = nlohmann::json::parse(lms.out);
+  int beyond = 0, own = 0;
+  for (auto &c : j) {
+    if (c["id"] == "accounts.mfa") {
+      EXPECT_EQ(c["beyond_guide"], "003");
+    }
+    if (c["id"] == "ssh.x11-forwarding") {
+      EXPECT_FALSE(c.contains("beyond_guide"));
+    }
+    (c.contains("beyond_guide") ? beyond : own)++;
+  }
+  EXPECT_GT(beyond, 20);
+  EXPECT_GT(own, 50);
+  auto vpn = run_command(k_bin + " checks --profile vpn-production");
+  EXPECT_NE(line_of(vpn.out, "ssh.x11-forwarding").find("(beyond guide 000: at most warn)"),
+            std::string::npos);
+  auto explain = run_command(k_bin + " explain accounts.mfa");
+  EXPECT_NE(explain.out.find("lms-server (guide 003): beyond the guide"), std::string::npos)
+      << explain.out;
+  EXPECT_NE(explain.out.find("vpn-production (guide 000): the guide asks for it"),
+            std::string::npos);
+}

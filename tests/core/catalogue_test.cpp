@@ -38,13 +38,11 @@ std::vector<std::string> public_ids() {
 TEST(Catalogue, EmbeddedCatalogueParses) {
   const Catalogue &cat = Catalogue::builtin();
   EXPECT_FALSE(cat.checks().empty());
-  for (auto &c : cat.checks()) {
+  // A check may be beyond both guides (sysctl.*, the peers' best practices):
+  // it then cites the peer it comes from. Whether a guide reference is true
+  // is tests/core/references_test.cpp's.
+  for (auto &c : cat.checks())
     EXPECT_FALSE(c.references.empty()) << c.id;
-    bool cites_guide = false;
-    for (auto &r : c.references)
-      cites_guide = cites_guide || r.rfind("000", 0) == 0 || r.rfind("003", 0) == 0;
-    EXPECT_TRUE(cites_guide) << c.id << " cites neither guide";
-  }
 }
 
 TEST(Catalogue, EveryEntryIsImplementedAndEveryImplementationListed) {

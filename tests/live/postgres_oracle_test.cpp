@@ -12,6 +12,7 @@
 
 #include "db_servers.hpp"
 
+#include <bulwark/checks/audit.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/postgres.hpp>
 #include <bulwark/parse/pg_hba.hpp>
@@ -19,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <atomic>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <random>
@@ -465,4 +467,76 @@ TEST(PostgresLive, SilentAndGarbageServersAreBoundedAndNamed) {
     auto r = live::pg_try_without_password("127.0.0.1", port);
     EXPECT_EQ(r.result, live::PgProbeResult::Outcome::unreachable) << r.detail;
   }
+}
+
+// Issue 16: with ssl = on, a key the postgres account cannot read, or one
+// whose mode PostgreSQL refuses (check_ssl_key_file_permissions), stops the
+// server at start; postgres.ssl must fail those and pass the keys the server
+// loads. A real PostgreSQL 15, restarted with each key, is the judge.
+TEST(PostgresOracle, SslKeyThePostgresAccountCannotLoadFailsPostgresSsl) {
+  const std::string why = postgres_unavailable();
+  BULWARK_REQUIRE(why.empty()) << why;
+  BULWARK_REQUIRE(::geteuid() == 0) << "needs root to give the key each owner";
+  PgServer pg;
+  ASSERT_EQ(pg.error(), "");
+  struct passwd *pw = ::getpwnam("postgres");
+  ASSERT_NE(pw, nullptr);
+  struct group *sc = ::getgrnam("ssl-cert");
+  BULWARK_REQUIRE(sc != nullptr) << "no ssl-cert group (Debian package ssl-cert)";
+  struct Case {
+    const char *name;
+    uid_t uid;
+    gid_t gid;
+    mode_t mode;
+  } cases[] = {
+      {"root:root 0600", 0, 0, 0600},
+      {"root:ssl-cert 0640", 0, sc->gr_gid, 0640},
+      {"postgres 0600", pw->pw_uid, pw->pw_gid, 0600},
+      {"postgres 0640", pw->pw_uid, pw->pw_gid, 0640},
+      {"root:root 0644", 0, 0, 0644},
+  };
+  int started_count = 0;
+  for (auto &c : cases) {
+    SCOPED_TRACE(c.name);
+    TempRoot r;
+    ASSERT_EQ(::chmod(r.path().c_str(), 0755), 0);
+    auto made = run_command("mkdir -p " + r.host("/etc/pgkey") + " && cd " + r.host("/etc/pgkey") +
+                            " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                            "-nodes -days 30 -subj /CN=bw-pg -keyout key.pem -out cert.pem "
+                            "&& chmod 755 . .. && chmod 644 cert.pem");
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    ASSERT_EQ(::chown(r.host("/etc/pgkey/key.pem").c_str(), c.uid, c.gid), 0);
+    ASSERT_EQ(::chmod(r.host("/etc/pgkey/key.pem").c_str(), c.mode), 0);
+    for (const char *f : {"/etc/passwd", "/etc/group"}) {
+      std::ifstream in(f);
+      r.write(f, std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    r.write(
+        "/etc/postgresql/15/main/postgresql.conf",
+        "ssl = on\nssl_cert_file = '/etc/pgkey/cert.pem'\nssl_key_file = '/etc/pgkey/key.pem'\n");
+    auto restart = run_command(
+        as_postgres() + k_pg_bin + "/pg_ctl -D " + pg.data() + " -l " + pg.socket_dir() +
+        "/log -w -t 20 -o \"-p " + std::to_string(pg.port()) + " -k " + pg.socket_dir() +
+        " -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on -c ssl_cert_file=" +
+        r.host("/etc/pgkey/cert.pem") + " -c ssl_key_file=" + r.host("/etc/pgkey/key.pem") +
+        "\" restart");
+    bool started = restart.exit_code == 0;
+    started_count += started;
+    AuditRequest req;
+    req.root = r.path();
+    req.only = {"postgres.ssl"};
+    auto rep = run_audit(req);
+    ASSERT_TRUE(rep.ok());
+    ASSERT_EQ(rep->findings.size(), 1u);
+    EXPECT_EQ(rep->findings[0].status, started ? Status::pass : Status::fail)
+        << rep->findings[0].message << "\n"
+        << restart.out << restart.err;
+  }
+  // Both outcomes were seen: the cases test something.
+  EXPECT_GE(started_count, 1);
+  EXPECT_LE(started_count, 3);
+  // Leave it running for the destructor's stop.
+  (void)run_command(as_postgres() + k_pg_bin + "/pg_ctl -D " + pg.data() + " -l " +
+                    pg.socket_dir() + "/log -w -t 20 -o \"-p " + std::to_string(pg.port()) +
+                    " -k " + pg.socket_dir() + " -c listen_addresses=127.0.0.1\" restart");
 }

@@ -8,6 +8,7 @@
 
 #include "db_servers.hpp"
 
+#include <bulwark/checks/audit.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/redis.hpp>
 #include <bulwark/parse/redis_conf.hpp>
@@ -325,5 +326,80 @@ TEST(RedisLive, TlsPortIsProbedOverTls) {
     // The plain port is not TLS: the TLS probe says so and does not hang.
     auto plain = live::redis_probe_tls("127.0.0.1", s.port(), 1000);
     EXPECT_NE(plain.result, live::RedisProbeResult::Outcome::pong) << plain.detail;
+  }
+}
+
+// Issue 16: a tls-key-file the redis account cannot read stops redis-server
+// at start ("Failed to configure TLS"); redis.tls must fail it, and pass the
+// keys the server does load. redis-server, run as the redis account as
+// Debian's unit runs it, is the judge.
+TEST(RedisLive, TlsKeyTheRedisAccountCannotReadFailsRedisTls) {
+  const std::string why = redis_unavailable();
+  BULWARK_REQUIRE(why.empty()) << why;
+  BULWARK_REQUIRE(::geteuid() == 0) << "needs root to run redis-server as the redis account";
+  BULWARK_REQUIRE(::getpwnam("redis") != nullptr) << "no redis account";
+  BULWARK_REQUIRE_TOOL("runuser");
+  struct passwd *pw = ::getpwnam("redis");
+  uid_t ruid = pw->pw_uid;
+  gid_t rgid = pw->pw_gid;
+  struct Case {
+    const char *name;
+    uid_t uid;
+    gid_t gid;
+    mode_t mode;
+  } cases[] = {
+      {"root:root 0600", 0, 0, 0600},
+      {"root:redis 0640", 0, rgid, 0640},
+      {"redis:redis 0600", ruid, rgid, 0600},
+      {"root:root 0640", 0, 0, 0640},
+  };
+  for (auto &c : cases) {
+    SCOPED_TRACE(c.name);
+    TempRoot r;
+    ASSERT_EQ(::chmod(r.path().c_str(), 0755), 0);
+    auto made = run_command("mkdir -p " + r.host("/etc/redis") + " && cd " + r.host("/etc/redis") +
+                            " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                            "-nodes -days 30 -subj /CN=bw-redis -keyout key.pem -out cert.pem "
+                            "&& chmod 755 . && chmod 644 cert.pem");
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    ASSERT_EQ(::chown(r.host("/etc/redis/key.pem").c_str(), c.uid, c.gid), 0);
+    ASSERT_EQ(::chmod(r.host("/etc/redis/key.pem").c_str(), c.mode), 0);
+    for (const char *f : {"/etc/passwd", "/etc/group"}) {
+      std::ifstream in(f);
+      r.write(f, std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    r.mkdir("/etc/ssl"); // chmod of /etc: searchable, as on a real host
+    ASSERT_EQ(::chmod(r.host("/etc").c_str(), 0755), 0);
+    int tls_port = free_port();
+    std::string common = "port 0\ntls-port " + std::to_string(tls_port) +
+                         "\ntls-auth-clients no\nsave \"\"\nappendonly no\ndaemonize no\n";
+    // What bulwark reads: paths inside the root.
+    r.write("/etc/redis/redis.conf",
+            common + "tls-cert-file /etc/redis/cert.pem\ntls-key-file /etc/redis/key.pem\n");
+    // What redis-server runs: the same files by host path.
+    r.write("/run.conf", common + "dir " + r.path() + "\ntls-cert-file " +
+                             r.host("/etc/redis/cert.pem") + "\ntls-key-file " +
+                             r.host("/etc/redis/key.pem") + "\n");
+    ASSERT_EQ(::chmod(r.host("/run.conf").c_str(), 0644), 0);
+    // Still running after 1.5 s (timeout's 124): it started.
+    auto run = run_command("timeout 1.5 runuser -u redis -- redis-server " + r.host("/run.conf"));
+    bool started = run.exit_code == 124;
+    if (!started) {
+      EXPECT_NE(run.out.find("Failed to configure TLS"), std::string::npos) << run.out << run.err;
+    }
+    AuditRequest req;
+    req.root = r.path();
+    req.only = {"redis.tls"};
+    auto rep = run_audit(req);
+    ASSERT_TRUE(rep.ok());
+    ASSERT_EQ(rep->findings.size(), 1u);
+    EXPECT_EQ(rep->findings[0].status, started ? Status::pass : Status::fail)
+        << rep->findings[0].message;
+    if (std::string(c.name) == "root:root 0600") {
+      EXPECT_FALSE(started) << "redis-server read a key its account cannot read";
+    }
+    if (std::string(c.name) == "root:redis 0640") {
+      EXPECT_TRUE(started) << run.out << run.err;
+    }
   }
 }

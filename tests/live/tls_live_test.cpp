@@ -62,9 +62,13 @@ bool have(const char *p) {
   return ::access(p, X_OK) == 0;
 }
 
-std::unique_ptr<Nginx> start_nginx(const std::string &server_body) {
+// nginx on 127.0.0.1:<port> with `servers` (server blocks; "PORT" in them is
+// replaced by the port) in its http block, certificates cert.pem/key.pem.
+std::unique_ptr<Nginx> start_nginx_servers(std::string servers) {
   auto n = std::make_unique<Nginx>();
   n->port = test::free_port();
+  for (size_t at; (at = servers.find("PORT")) != std::string::npos;)
+    servers.replace(at, 4, std::to_string(n->port));
   std::string dir = n->root.host("/etc/nginx");
   auto g = test::make_cert({"rsa", 2048, -1, 60, "sha256", "localhost"});
   n->root.write("/etc/nginx/cert.pem", g.cert_pem);
@@ -75,17 +79,21 @@ std::unique_ptr<Nginx> start_nginx(const std::string &server_body) {
                 "daemon off;\nmaster_process off;\npid " + tmp + "/nginx.pid;\nerror_log " + tmp +
                     "/error.log;\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path " +
                     tmp + "/b;\n  proxy_temp_path " + tmp + "/p;\n  fastcgi_temp_path " + tmp +
-                    "/f;\n  uwsgi_temp_path " + tmp + "/u;\n  scgi_temp_path " + tmp +
-                    "/s;\n  server {\n    listen 127.0.0.1:" + std::to_string(n->port) +
-                    " ssl;\n    server_name localhost;\n    ssl_certificate cert.pem;\n"
-                    "    ssl_certificate_key key.pem;\n" +
-                    server_body + "  }\n}\n");
+                    "/f;\n  uwsgi_temp_path " + tmp + "/u;\n  scgi_temp_path " + tmp + "/s;\n" +
+                    servers + "}\n");
   n->d = std::make_unique<Daemon>(
       std::vector<std::string>{"/usr/sbin/nginx", "-p", dir + "/", "-c", dir + "/nginx.conf"},
       tmp + "/stderr.log");
   if (!n->d->wait(n->port))
     return nullptr;
   return n;
+}
+
+std::unique_ptr<Nginx> start_nginx(const std::string &server_body) {
+  return start_nginx_servers("  server {\n    listen 127.0.0.1:PORT ssl;\n    server_name "
+                             "localhost;\n    ssl_certificate cert.pem;\n"
+                             "    ssl_certificate_key key.pem;\n" +
+                             server_body + "  }\n");
 }
 
 std::map<std::string, Status> config_verdicts(const TempRoot &r) {
@@ -341,5 +349,75 @@ TEST(SshLive, KexinitAgreesWithSshAudit) {
     EXPECT_EQ(p.ciphers_s2c, names("enc"));
     EXPECT_EQ(p.macs_s2c, names("mac"));
     EXPECT_EQ(j["banner"]["raw"].get<std::string>(), p.banner);
+  }
+}
+
+// Issue 16: servers sharing a listen socket negotiate the protocol versions
+// of that socket's default server (explicit default_server, else the first),
+// whatever a name-based server's own ssl_protocols says. openssl s_client,
+// asking for one version with each server name, is the judge.
+TEST_F(NginxLive, NameBasedServersNegotiateTheDefaultServersProtocols) {
+  BULWARK_REQUIRE(have("/usr/bin/openssl")) << "openssl is not installed";
+  // Both servers allow the old versions' ciphers, so that only ssl_protocols differs.
+  auto server = [](const std::string &name, const std::string &protocols, bool is_default) {
+    return "  server {\n    listen 127.0.0.1:PORT ssl" +
+           std::string(is_default ? " default_server" : "") + ";\n    server_name " + name +
+           ";\n    ssl_certificate cert.pem;\n    ssl_certificate_key key.pem;\n"
+           "    ssl_ciphers HIGH:AES128-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0;\n"
+           "    ssl_protocols " +
+           protocols + ";\n  }\n";
+  };
+  const std::string modern = "TLSv1.2 TLSv1.3", legacy = "TLSv1 TLSv1.1 TLSv1.2";
+  struct Case {
+    const char *name;
+    std::string servers;
+    bool b_gets_tls1; // what nginx does for b.test
+  } cases[] = {
+      {"first is default (modern), b lists TLSv1",
+       server("a.test", modern, false) + server("b.test", legacy, false), false},
+      {"first is default (legacy), b lists TLS 1.2+",
+       server("a.test", legacy, false) + server("b.test", modern, false), true},
+      {"explicit default_server (legacy) second, b first lists TLS 1.2+",
+       server("b.test", modern, false) + server("a.test", legacy, true), true},
+      {"explicit default_server (modern) second, b first lists TLSv1",
+       server("b.test", legacy, false) + server("a.test", modern, true), false},
+  };
+  for (auto &c : cases) {
+    SCOPED_TRACE(c.name);
+    auto n = start_nginx_servers(c.servers);
+    ASSERT_TRUE(n) << "nginx did not start";
+    auto accepts = [&](const std::string &name, const char *flag) {
+      auto r = test::run_command(
+          "timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(n->port) +
+          " -servername " + name + " " + flag + " -cipher DEFAULT:@SECLEVEL=0 </dev/null");
+      return r.out.find("Cipher is (NONE)") == std::string::npos &&
+             r.out.find("New, TLSv1") != std::string::npos;
+    };
+    bool nginx_tls1 = accepts("b.test", "-tls1");
+    EXPECT_EQ(nginx_tls1, c.b_gets_tls1) << "nginx itself disagrees with the case";
+    EXPECT_TRUE(accepts("b.test", "-tls1_2")) << "TLS 1.2 must work in every case";
+    // bulwark's view of b.test.
+    auto eps = nginx::endpoints(nginx::load(RootFs(n->root.path())));
+    const TlsEndpoint *b = nullptr;
+    for (auto &e : eps)
+      if (!e.names.empty() && e.names.front() == "b.test")
+        b = &e;
+    ASSERT_NE(b, nullptr);
+    auto predicted = tls::effective_versions(b->versions, tls::security_level(b->ciphers.value));
+    bool bulwark_tls1 = std::find(predicted.begin(), predicted.end(), "TLSv1") != predicted.end();
+    EXPECT_EQ(bulwark_tls1, nginx_tls1);
+    // And the verdict of tls.min-version on b.test follows nginx.
+    AuditRequest req;
+    req.root = n->root.path();
+    req.only = {"tls.min-version"};
+    auto rep = run_audit(req);
+    ASSERT_TRUE(rep.ok());
+    bool found = false;
+    for (auto &f : rep->findings)
+      if (f.subject.find("b.test") != std::string::npos) {
+        found = true;
+        EXPECT_EQ(f.status, nginx_tls1 ? Status::fail : Status::pass) << f.message;
+      }
+    EXPECT_TRUE(found);
   }
 }

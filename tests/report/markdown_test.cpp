@@ -106,3 +106,52 @@ TEST(Markdown, ChecklistFromARealAuditGroupedByGuideSection) {
     EXPECT_NE(html.find("/etc/ssh/sshd_config:1"), std::string::npos);
   }
 }
+
+// Issue 16: the sign-off checklist groups each check under the section of
+// the profile's guide it cites, and puts the checks beyond that guide last,
+// as warnings at most.
+TEST(Markdown, ChecklistGroupsUnderTheProfilesGuideAndBeyondItLast) {
+  TempRoot r;
+  r.write("/etc/hostname", "vpn-1\n");
+  r.write("/etc/ssh/sshd_config", "PermitRootLogin no\nX11Forwarding yes\n");
+  auto lms = run_command(k_bin + " audit --fail-on none --profile lms-server --root " + r.path() +
+                         " --only ssh,accounts --format markdown");
+  ASSERT_EQ(lms.exit_code, 0) << lms.err;
+  size_t beyond = lms.out.find("### Beyond guide 003 (reported as warn at most)");
+  ASSERT_NE(beyond, std::string::npos) << lms.out;
+  // 003 §3.2 asks for X11Forwarding no: an open item in its section.
+  size_t x11 = lms.out.find("- [ ] **ssh.x11-forwarding**");
+  ASSERT_NE(x11, std::string::npos) << lms.out;
+  EXPECT_LT(lms.out.find("### 003 §3.2 SSH Hardening"), x11);
+  EXPECT_LT(x11, beyond);
+  // 003 asks for no MFA: after the beyond heading, a warning.
+  size_t mfa = lms.out.find("**accounts.mfa**");
+  ASSERT_NE(mfa, std::string::npos);
+  EXPECT_GT(mfa, beyond);
+  EXPECT_NE(lms.out.find("**WARN**: beyond guide 003", mfa), std::string::npos) << lms.out;
+  EXPECT_EQ(lms.out.find("### 000 "), std::string::npos) << "000's sections under lms-server";
+
+  auto vpn = run_command(k_bin + " audit --fail-on none --profile vpn-production --root " +
+                         r.path() + " --only ssh,accounts --format markdown");
+  ASSERT_EQ(vpn.exit_code, 0) << vpn.err;
+  size_t vb = vpn.out.find("### Beyond guide 000 (reported as warn at most)");
+  ASSERT_NE(vb, std::string::npos) << vpn.out;
+  EXPECT_NE(vpn.out.find("### 000 SSH Hardening"), std::string::npos);
+  EXPECT_NE(vpn.out.find("### 000 Authentication"), std::string::npos);
+  // Guide 000's order: Authentication before SSH Hardening.
+  EXPECT_LT(vpn.out.find("### 000 Authentication"), vpn.out.find("### 000 SSH Hardening"));
+  EXPECT_GT(vpn.out.find("**ssh.x11-forwarding**"), vb);
+  EXPECT_EQ(vpn.out.find("### 003 §3.2"), std::string::npos)
+      << "003's sections under vpn-production";
+
+  // The HTML report has the same groups.
+  auto html = run_command(k_bin + " audit --fail-on none --profile lms-server --root " + r.path() +
+                          " --only ssh,accounts --format html");
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  size_t so = html.out.find("<section id=\"signoff\">");
+  ASSERT_NE(so, std::string::npos);
+  EXPECT_NE(html.out.find("<h3>003 §3.2 SSH Hardening</h3>", so), std::string::npos);
+  EXPECT_NE(html.out.find("<h3>Beyond guide 003 (reported as warn at most)</h3>", so),
+            std::string::npos);
+  EXPECT_NE(html.out.find(">ssh.x11-forwarding</span>", so), std::string::npos);
+}

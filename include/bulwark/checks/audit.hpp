@@ -74,6 +74,7 @@ struct AuditReport {
   bool live = false;
   std::string hostname;
   std::vector<std::string> profiles;
+  std::string guide; // the profile's guide ("000", "003"), "" under baseline
   double duration_ms = 0;
   int score = 100;
   std::map<Status, int> summary;
@@ -86,6 +87,12 @@ struct AuditReport {
 // Errors: a bad profile, an --only/--skip that names nothing, a root that is
 // not a directory. Each is a usage error for the CLI.
 Result<AuditReport> run_audit(const AuditRequest &req);
+
+// Under a guide's profile, the findings of a check that guide does not ask
+// for (core/profile.hpp): each is marked beyond `guide`, and a fail or an
+// error becomes a warn whose message says so. Only the guide's own checks can
+// fail a guide's profile.
+void cap_beyond_guide(std::vector<Finding> &findings, const std::string &guide);
 
 // Score: 100 x sum(weight x credit) / sum(weight) over pass, warn, fail and
 // error findings, with weights critical 10, high 5, medium 3, low 1, info 0

@@ -64,6 +64,25 @@ struct PackageInstalled {
 PackageInstalled package_installed(Context &ctx, const std::string &package,
                                    const std::vector<std::string> &files);
 
+// Can the target's account `user` open `path` for reading, as the kernel
+// decides it for a process of that user (no capabilities): every directory
+// on the way searchable (x) and the file readable, each by the owner bits
+// (uid), else the group bits (the primary group of /etc/passwd or a
+// supplementary one of /etc/group), else the other bits. root reads
+// everything. Symlinks are followed inside the root. A daemon that drops to
+// its own user before reading its TLS key (PostgreSQL, Redis) cannot start
+// when this is false.
+struct ReadAccess {
+  std::string user;
+  std::optional<uint32_t> uid;  // nullopt: no such account in /etc/passwd
+  std::optional<FileInfo> info; // the file, when it could be stat'ed
+  std::optional<Error> error;   // the file or the account databases cannot be read
+  bool readable = false;
+  std::string why; // "root:root 0600: redis (uid 104) is neither owner nor in group 0, and others
+                   // may not read"
+};
+ReadAccess read_access(const RootFs &fs, const std::string &path, const std::string &user);
+
 // dpkg's file lists, /var/lib/dpkg/info/*.list: which package shipped
 // which path. The .md5sums files are read on demand by the checks that
 // need them (one package's at a time).

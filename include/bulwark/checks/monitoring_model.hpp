@@ -32,6 +32,10 @@ struct SecretFile {
   SourceLocation declared_at;            // compose file:line that names it, if any
   std::optional<dotenv::DotenvFile> env; // Kind::env, when readable
   std::optional<Error> error;            // absent, unreadable, not a regular file
+  // certbot: a key of /etc/letsencrypt/archive/NAME/ that no link of
+  // live/NAME/ points to any more (a renewal superseded it); the live link
+  // that now decides. "" for every other file.
+  std::string superseded_by;
 };
 
 struct DeploymentModel {

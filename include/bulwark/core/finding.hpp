@@ -94,6 +94,10 @@ struct Finding {
   std::vector<Evidence> evidence;
   SharedText fix;
   SharedList references;
+  // Under a guide's profile, the guide ("000", "003") this check goes beyond:
+  // the guide does not ask for it, so it reports at most warn (JSON
+  // "beyond_guide"). "" for the guide's own checks and under baseline.
+  std::string beyond_guide;
   // Set when a waiver matched. Shared and immutable: most findings have
   // none, and an inline optional made every Finding 40% larger.
   std::shared_ptr<const WaiverNote> waiver;

@@ -25,6 +25,7 @@ struct TlsListen {
   std::string address; // "" = every address; "[::]" forms without brackets
   int port = 0;
   bool ssl = false;
+  bool default_server = false; // nginx `default_server` (or the old `default`)
   SourceLocation loc;
 };
 
@@ -52,8 +53,11 @@ struct TlsEndpoint {
   SourceLocation loc;  // the server / VirtualHost line
   std::vector<std::string> names;
   std::vector<TlsListen> listens;
-  bool tls = false;                  // some listener speaks TLS
-  TlsSetting protocols;              // as written ("TLSv1.2 TLSv1.3", "all -SSLv3")
+  bool tls = false;     // some listener speaks TLS
+  TlsSetting protocols; // as written ("TLSv1.2 TLSv1.3", "all -SSLv3")
+  // nginx: the server whose ssl_protocols this one's TLS listeners negotiate
+  // (the default server of a shared address:port), "" when its own.
+  std::string protocols_from;
   std::vector<std::string> versions; // effective: "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
   TlsSetting ciphers;                // OpenSSL cipher string (TLS 1.2 and below)
   TlsSetting ciphersuites;           // TLS 1.3 suites ("" = OpenSSL's default)

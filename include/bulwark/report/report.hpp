@@ -32,6 +32,17 @@ std::string render_sarif(const AuditReport &r);
 // fail and error are <failure>/<error>, not_applicable and waived <skipped>.
 std::string render_junit(const AuditReport &r);
 
+// The sign-off checklist's groups, in the guide's order. Under a guide's
+// profile: the guide's sections (each finding under the first section of
+// that guide its check cites), then "Beyond guide N" for the checks the guide
+// does not ask for. Under baseline: 003's sections, then 000's, then the
+// checks neither guide asks for.
+struct SignoffGroup {
+  std::string title; // "003 §3.2 SSH Hardening", "000 SSH Hardening", ...
+  std::vector<const Finding *> findings;
+};
+std::vector<SignoffGroup> signoff_groups(const AuditReport &r);
+
 // The sign-off checklist of guide 003 §10 in Markdown: items grouped by the
 // guides' sections, [x]/[ ] with evidence, a summary, a sign-off block.
 std::string render_markdown(const AuditReport &r);

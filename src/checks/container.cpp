@@ -308,6 +308,7 @@ ComposeModel load_model(Context &ctx) {
   auto trust = host_content_trust(fs);
   auto defaults = compose::discover(fs);
   std::vector<std::string> dirs;
+  dirs.reserve(defaults.size());
   for (auto &d : defaults)
     dirs.push_back(dirname_of(d.front()));
   // The deployment's own file sets come first: guide 000 deploys three

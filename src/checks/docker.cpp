@@ -488,6 +488,7 @@ void daemon_options(CheckRun &run) {
              good);
   else {
     std::vector<std::string> keys;
+    keys.reserve(bad.size());
     for (auto &b : bad)
       keys.push_back(b.context + " " + b.found);
     run.emit(Status::fail, "dockerd", "dockerd options: " + join(keys, "; "), bad);
@@ -729,8 +730,8 @@ void runtime_drift(CheckRun &run) {
       SourceLocation s = p->where(v ? v->where() : want->key_loc);
       return s;
     };
-    auto differ = [&](const char *field, const compose::Value *wv, std::string want_s,
-                      std::string have_s) {
+    auto differ = [&](const char *field, const compose::Value *wv, const std::string &want_s,
+                      const std::string &have_s) {
       if (want_s == have_s)
         return;
       SourceLocation s = where(wv);
@@ -779,6 +780,7 @@ void runtime_drift(CheckRun &run) {
                {Evidence{rpath, 0, "as defined", "as defined", c.name}});
     else {
       std::vector<std::string> what;
+      what.reserve(diffs.size());
       for (auto &d : diffs)
         what.push_back(d.found.substr(0, d.found.find(':')));
       run.emit(Status::fail, subj,

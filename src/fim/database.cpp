@@ -238,7 +238,7 @@ Result<std::string> encode(const Database &db, const SigningKey *key) {
 
 Result<Database> decode(std::string_view bytes, const std::string &name,
                         const DecodeOptions &options) {
-  auto bad = [&](std::string why) {
+  auto bad = [&](const std::string &why) {
     return Error{"not a valid fim database (" + why + "); it is not trusted", name};
   };
   if (bytes.size() < k_magic.size() || bytes.substr(0, k_magic.size()) != k_magic)

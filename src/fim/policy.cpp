@@ -519,7 +519,7 @@ private:
 
   Result<uint32_t> restriction(std::string_view s, const std::string &file, int line) {
     uint32_t bits = 0;
-    for (auto part : text::split(s, ',')) {
+    for (const auto &part : text::split(s, ',')) {
       std::string_view p = text::trim(part);
       if (p == "f")
         bits |= type_bit(FileType::regular);
@@ -548,7 +548,7 @@ private:
   static bool looks_like_restriction(std::string_view s) {
     if (s.empty())
       return false;
-    for (auto part : text::split(s, ',')) {
+    for (const auto &part : text::split(s, ',')) {
       std::string_view p = text::trim(part);
       if (p.size() != 1 || std::string_view("fdlcbpsDP0").find(p[0]) == std::string_view::npos)
         return false;

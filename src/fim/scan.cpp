@@ -262,7 +262,7 @@ public:
   }
 
   // The start directory itself: recorded if selected, then listed.
-  void start(DirPtr dir, const struct stat &st, Output &out, std::vector<char> &buf) {
+  void start(const DirPtr &dir, const struct stat &st, Output &out, std::vector<char> &buf) {
     auto m = m_policy.match(dir->path, FileType::directory);
     if (m.negative)
       return;

@@ -315,7 +315,7 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
       int ln = 0;
       std::string pending;
       int pending_line = 0;
-      for (auto raw : split(*text, '\n', true)) {
+      for (const auto &raw : split(*text, '\n', true)) {
         ++ln;
         std::string l(trim(raw));
         if (!pending.empty()) {

@@ -32,7 +32,8 @@ namespace bulwark {
 
 class Context;
 
-struct DockerContainer {
+// nlohmann::json members: the implicit special members are not noexcept.
+struct DockerContainer { // NOLINT(bugprone-exception-escape)
   std::string id;
   std::string name;  // without the leading '/'
   std::string image; // Config.Image, as the container was created with it

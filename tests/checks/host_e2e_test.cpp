@@ -67,6 +67,66 @@ protected:
 
   // What the guides ask of the host (000 Access Control, Monitoring &
   // Auditing; 003 §2, §3.2, §5), written as an administrator would.
+  // CIS Debian 12's event rules (logins, sessions, time, network
+  // environment, permission changes, failed access, modules, MAC policy,
+  // mounts, deletions) and watches on /etc/audit and /etc/pam.d; each root
+  // adds the watches on its own firewall files.
+  static constexpr const char *k_event_rules =
+      "-w /var/log/lastlog -p wa -k logins\n"
+      "-w /var/run/faillock -p wa -k logins\n"
+      "-w /var/run/utmp -p wa -k session\n"
+      "-w /var/log/wtmp -p wa -k session\n"
+      "-w /var/log/btmp -p wa -k session\n"
+      "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change\n"
+      "-a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale\n"
+      "-w /etc/hosts -p wa -k system-locale\n"
+      "-a always,exit -F arch=b64 -S chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown,"
+      "setxattr,lsetxattr,fsetxattr -F auid>=1000 -F auid!=unset -k perm_mod\n"
+      "-a always,exit -F arch=b64 -S creat,open,openat,truncate,ftruncate -F exit=-EACCES "
+      "-F auid>=1000 -F auid!=unset -k access\n"
+      "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k "
+      "kernel_modules\n"
+      "-w /etc/apparmor/ -p wa -k MAC-policy\n"
+      "-w /etc/apparmor.d/ -p wa -k MAC-policy\n"
+      "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -k mounts\n"
+      "-a always,exit -F arch=b64 -S unlink,unlinkat,rename,renameat -F auid>=1000 -F "
+      "auid!=unset -k delete\n"
+      "-w /etc/audit/ -p wa -k audit-config\n"
+      "-w /etc/pam.d/ -p wa -k pam\n";
+
+  void security_suite() const {
+    append("/etc/apt/sources.list",
+           "deb http://security.debian.org/debian-security bookworm-security main\n");
+  }
+
+  // su only for an empty group (pam_wheel); pam_pwhistory before pam_unix.
+  void su_wheel_and_password_history() const {
+    append("/etc/group", "sugroup:x:1990:\n");
+    edit("/etc/pam.d/su", "# auth       required   pam_wheel.so\n",
+         "auth       required   pam_wheel.so use_uid group=sugroup\n");
+    edit("/etc/pam.d/common-password", "password\t[success=1 default=ignore]\tpam_unix.so",
+         "password\trequisite\t\t\tpam_pwhistory.so remember=5 enforce_for_root "
+         "use_authtok\npassword\t[success=1 default=ignore]\tpam_unix.so");
+  }
+
+  // A nightly restic backup, encrypted, to s3 bucket acme-backups/<dir>.
+  void restic_backup(const std::string &dir) const {
+    root.write("/etc/restic/env",
+               "RESTIC_REPOSITORY=s3:s3.eu-central-1.amazonaws.com/acme-backups/" + dir +
+                   "\nRESTIC_PASSWORD_FILE=/etc/restic/password\n",
+               0600);
+    root.write("/etc/restic/password", "a long random passphrase kept by the ops team\n", 0600);
+    root.write("/etc/systemd/system/restic-backup.service",
+               "[Unit]\nDescription=Nightly backup\n\n[Service]\nType=oneshot\n"
+               "EnvironmentFile=/etc/restic/env\n"
+               "ExecStart=/usr/bin/restic backup /etc /var/lib /home\n");
+    root.write("/etc/systemd/system/restic-backup.timer",
+               "[Unit]\nDescription=Nightly backup\n\n[Timer]\nOnCalendar=daily\n"
+               "Persistent=true\n\n[Install]\nWantedBy=timers.target\n");
+    root.symlink("/etc/systemd/system/restic-backup.timer",
+                 "/etc/systemd/system/timers.target.wants/restic-backup.timer");
+  }
+
   void harden() {
     root.write(
         "/etc/ssh/sshd_config.d/90-hardening.conf",
@@ -150,12 +210,7 @@ protected:
     // 000 "noexec,nosuid" temporary file systems): su for an empty group,
     // password history, an idle-shell timeout, /tmp-like mounts, and the
     // remaining kernel parameters.
-    append("/etc/group", "sugroup:x:1990:\n");
-    edit("/etc/pam.d/su", "# auth       required   pam_wheel.so\n",
-         "auth       required   pam_wheel.so use_uid group=sugroup\n");
-    edit("/etc/pam.d/common-password", "password\t[success=1 default=ignore]\tpam_unix.so",
-         "password\trequisite\t\t\tpam_pwhistory.so remember=5 enforce_for_root "
-         "use_authtok\npassword\t[success=1 default=ignore]\tpam_unix.so");
+    su_wheel_and_password_history();
     root.write("/etc/profile.d/99-tmout.sh", "readonly TMOUT=900\nexport TMOUT\n");
     append("/etc/fstab", "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,size=2G,mode=1777 0 0\n"
                          "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n"
@@ -175,46 +230,11 @@ protected:
          "max_log_file_action = keep_logs");
     // CIS's event rules, and watches on the configurations the guides harden.
     root.write("/etc/audit/rules.d/60-events.rules",
-               "-w /var/log/lastlog -p wa -k logins\n"
-               "-w /var/run/faillock -p wa -k logins\n"
-               "-w /var/run/utmp -p wa -k session\n"
-               "-w /var/log/wtmp -p wa -k session\n"
-               "-w /var/log/btmp -p wa -k session\n"
-               "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change\n"
-               "-a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale\n"
-               "-w /etc/hosts -p wa -k system-locale\n"
-               "-a always,exit -F arch=b64 -S chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown,"
-               "setxattr,lsetxattr,fsetxattr -F auid>=1000 -F auid!=unset -k perm_mod\n"
-               "-a always,exit -F arch=b64 -S creat,open,openat,truncate,ftruncate -F exit=-EACCES "
-               "-F auid>=1000 -F auid!=unset -k access\n"
-               "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k "
-               "kernel_modules\n"
-               "-w /etc/apparmor/ -p wa -k MAC-policy\n"
-               "-w /etc/apparmor.d/ -p wa -k MAC-policy\n"
-               "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -k mounts\n"
-               "-a always,exit -F arch=b64 -S unlink,unlinkat,rename,renameat -F auid>=1000 -F "
-               "auid!=unset -k delete\n"
-               "-w /etc/audit/ -p wa -k audit-config\n"
-               "-w /etc/pam.d/ -p wa -k pam\n"
-               "-w /etc/ufw/ -p wa -k firewall\n");
+               k_event_rules + std::string("-w /etc/ufw/ -p wa -k firewall\n"));
     // 2.1: the security suite, where unattended-upgrades finds its updates.
-    append("/etc/apt/sources.list",
-           "deb http://security.debian.org/debian-security bookworm-security main\n");
+    security_suite();
     // 003 §9.2: a nightly restic backup, encrypted, to a bucket.
-    root.write("/etc/restic/env",
-               "RESTIC_REPOSITORY=s3:s3.eu-central-1.amazonaws.com/acme-backups/lms\n"
-               "RESTIC_PASSWORD_FILE=/etc/restic/password\n",
-               0600);
-    root.write("/etc/restic/password", "a long random passphrase kept by the ops team\n", 0600);
-    root.write("/etc/systemd/system/restic-backup.service",
-               "[Unit]\nDescription=Nightly backup\n\n[Service]\nType=oneshot\n"
-               "EnvironmentFile=/etc/restic/env\n"
-               "ExecStart=/usr/bin/restic backup /etc /var/lib /home\n");
-    root.write("/etc/systemd/system/restic-backup.timer",
-               "[Unit]\nDescription=Nightly backup\n\n[Timer]\nOnCalendar=daily\n"
-               "Persistent=true\n\n[Install]\nWantedBy=timers.target\n");
-    root.symlink("/etc/systemd/system/restic-backup.timer",
-                 "/etc/systemd/system/timers.target.wants/restic-backup.timer");
+    restic_backup("lms");
   }
 
   AuditReport audit() const {
@@ -403,58 +423,18 @@ protected:
   // Monitoring & Auditing).
   void second_wave_letter() {
     // Encrypted, off-site, scheduled backups (003 §9.2, 000 Disaster Recovery).
-    root.write("/etc/restic/env",
-               "RESTIC_REPOSITORY=s3:s3.eu-central-1.amazonaws.com/acme-backups/host\n"
-               "RESTIC_PASSWORD_FILE=/etc/restic/password\n",
-               0600);
-    root.write("/etc/restic/password", "a long random passphrase kept by the ops team\n", 0600);
-    root.write("/etc/systemd/system/restic-backup.service",
-               "[Unit]\nDescription=Nightly backup\n\n[Service]\nType=oneshot\n"
-               "EnvironmentFile=/etc/restic/env\n"
-               "ExecStart=/usr/bin/restic backup /etc /var/lib /home\n");
-    root.write("/etc/systemd/system/restic-backup.timer",
-               "[Unit]\nDescription=Nightly backup\n\n[Timer]\nOnCalendar=daily\n"
-               "Persistent=true\n\n[Install]\nWantedBy=timers.target\n");
-    root.symlink("/etc/systemd/system/restic-backup.timer",
-                 "/etc/systemd/system/timers.target.wants/restic-backup.timer");
-    append("/etc/group", "sugroup:x:1990:\n");
-    edit("/etc/pam.d/su", "# auth       required   pam_wheel.so\n",
-         "auth       required   pam_wheel.so use_uid group=sugroup\n");
-    edit("/etc/pam.d/common-password", "password\t[success=1 default=ignore]\tpam_unix.so",
-         "password\trequisite\t\t\tpam_pwhistory.so remember=5 enforce_for_root "
-         "use_authtok\npassword\t[success=1 default=ignore]\tpam_unix.so");
-    append("/etc/apt/sources.list",
-           "deb http://security.debian.org/debian-security bookworm-security main\n");
+    restic_backup("host");
+    su_wheel_and_password_history();
+    security_suite();
     root.write("/etc/rsyslog.d/90-forward.conf",
                "global(DefaultNetstreamDriver=\"gtls\")\n"
                "*.* action(type=\"omfwd\" target=\"logs.example.internal\" port=\"6514\" "
                "protocol=\"tcp\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\")\n");
     root.write("/etc/audit/rules.d/60-events.rules",
-               "-w /var/log/lastlog -p wa -k logins\n"
-               "-w /var/run/faillock -p wa -k logins\n"
-               "-w /var/run/utmp -p wa -k session\n"
-               "-w /var/log/wtmp -p wa -k session\n"
-               "-w /var/log/btmp -p wa -k session\n"
-               "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change\n"
-               "-a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale\n"
-               "-w /etc/hosts -p wa -k system-locale\n"
-               "-a always,exit -F arch=b64 -S chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown,"
-               "setxattr,lsetxattr,fsetxattr -F auid>=1000 -F auid!=unset -k perm_mod\n"
-               "-a always,exit -F arch=b64 -S creat,open,openat,truncate,ftruncate -F exit=-EACCES "
-               "-F auid>=1000 -F auid!=unset -k access\n"
-               "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k "
-               "kernel_modules\n"
-               "-w /etc/apparmor/ -p wa -k MAC-policy\n"
-               "-w /etc/apparmor.d/ -p wa -k MAC-policy\n"
-               "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -k mounts\n"
-               "-a always,exit -F arch=b64 -S unlink,unlinkat,rename,renameat -F auid>=1000 -F "
-               "auid!=unset -k delete\n"
-               "-w /etc/audit/ -p wa -k audit-config\n"
-               "-w /etc/pam.d/ -p wa -k pam\n"
-               "-w /etc/fail2ban/ -p wa -k fail2ban\n"
-               "-w /etc/ufw/ -p wa -k firewall\n"
-               "-w /etc/iptables/ -p wa -k firewall\n"
-               "-w /etc/nftables.conf -p wa -k firewall\n");
+               k_event_rules + std::string("-w /etc/fail2ban/ -p wa -k fail2ban\n"
+                                           "-w /etc/ufw/ -p wa -k firewall\n"
+                                           "-w /etc/iptables/ -p wa -k firewall\n"
+                                           "-w /etc/nftables.conf -p wa -k firewall\n"));
     root.write("/etc/systemd/system/dailyaidecheck.service",
                "[Unit]\nDescription=Daily AIDE check\n\n[Service]\nType=oneshot\n"
                "ExecStart=/usr/bin/aide --check --config /etc/aide/aide.conf\n");

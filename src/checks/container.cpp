@@ -23,6 +23,8 @@
 #include <bulwark/parse/dockerfile.hpp>
 #include <bulwark/parse/dotenv.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>

@@ -11,6 +11,8 @@
 #include <bulwark/parse/dpkg_status.hpp>
 #include <bulwark/parse/fail2ban.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <map>

@@ -12,6 +12,8 @@
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/probes.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 namespace bulwark {

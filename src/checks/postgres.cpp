@@ -15,6 +15,8 @@
 #include <bulwark/parse/postgresql_conf.hpp>
 #include <bulwark/parse/tls_policy.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>

@@ -13,6 +13,8 @@
 #include <bulwark/parse/redis_conf.hpp>
 #include <bulwark/parse/tls_policy.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>

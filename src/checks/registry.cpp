@@ -1,8 +1,9 @@
-// The explicit table of check domains. A new domain is one line here; no
-// static-initialisation registration (the linker drops it from static
+// The explicit table of check domains (check.hpp's Domain). A new domain is
+// one row here; no static-initialisation registration (the linker drops it from static
 // libraries, and it hides the order).
 
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/facts.hpp>
 
 #include <vector>
 
@@ -10,24 +11,40 @@ namespace bulwark {
 
 namespace {
 
-using DomainTable = std::span<const CheckImpl> (*)();
-
-constexpr DomainTable k_domains[] = {
-    ssh_checks,        accounts_checks,  os_checks,       sysctl_checks,
-    pam_checks,        fs_checks,        patching_checks, logging_checks,
-    monitoring_checks, container_checks, firewall_checks, fail2ban_checks,
-    postgres_checks,   redis_checks,     tls_checks,      vpn_checks,
-    backup_checks,
-    docker_checks, // issue 15: the engine, docker.*, Docker's firewall path
+// One row per domain, in the order audits run and reports list them.
+constexpr Domain k_domains[] = {
+    {"ssh", ssh_checks, "ssh", facts_ssh},
+    {"accounts", accounts_checks, "", nullptr},
+    {"os", os_checks, "", nullptr},
+    {"sysctl", sysctl_checks, "sysctl", facts_sysctl},
+    {"pam", pam_checks, "", nullptr},
+    {"fs", fs_checks, "", nullptr},
+    {"patching", patching_checks, "", nullptr},
+    {"logging", logging_checks, "", nullptr},
+    {"monitoring", monitoring_checks, "", nullptr},
+    {"container", container_checks, "compose", facts_compose},
+    {"firewall", firewall_checks, "firewall", facts_firewall},
+    {"fail2ban", fail2ban_checks, "fail2ban", facts_fail2ban},
+    {"postgres", postgres_checks, "postgres", facts_postgres},
+    {"redis", redis_checks, "redis", facts_redis},
+    {"tls", tls_checks, "tls", facts_tls},
+    {"vpn", vpn_checks, "vpn", facts_vpn},
+    {"backup", backup_checks, "", nullptr},
+    // The running engine, docker.*, Docker's firewall path (issue 15).
+    {"docker", docker_checks, "", nullptr},
 };
 
 } // namespace
 
+std::span<const Domain> domains() {
+  return k_domains;
+}
+
 std::span<const CheckImpl> all_checks() {
   static const std::vector<CheckImpl> all = [] {
     std::vector<CheckImpl> out;
-    for (auto table : k_domains)
-      for (auto &c : table())
+    for (const Domain &d : k_domains)
+      for (auto &c : d.checks())
         out.push_back(c);
     return out;
   }();

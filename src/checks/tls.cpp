@@ -21,6 +21,8 @@
 #include <bulwark/parse/tls_policy.hpp>
 #include <bulwark/parse/x509.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <ctime>
 #include <set>

@@ -13,6 +13,8 @@
 #include <bulwark/parse/strongswan.hpp>
 #include <bulwark/parse/x509.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <ctime>
 
 #include <algorithm>

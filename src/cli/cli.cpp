@@ -7,8 +7,8 @@
 #include <bulwark/core/catalogue.hpp>
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/text.hpp>
-#include <bulwark/live/docker.hpp>
 #include <bulwark/fim/cli.hpp>
+#include <bulwark/live/docker.hpp>
 #include <bulwark/report/report.hpp>
 #include <bulwark/watch/cli.hpp>
 
@@ -72,85 +72,6 @@ int emit(const std::string &data, const std::string &output) {
     return exit_code::k_cannot_run;
   }
   return 0;
-}
-
-nlohmann::ordered_json facts_ssh(Context &ctx) {
-  using nlohmann::ordered_json;
-  SshModel m = load_ssh_model(ctx.fs());
-  ordered_json j;
-  j["config"] = m.config_path;
-  if (m.state != SshModel::State::ok) {
-    j["state"] = m.state == SshModel::State::absent ? "absent" : "unreadable";
-    j["error"] = m.error ? m.error->to_string() : "";
-    return j;
-  }
-  j["state"] = "ok";
-  j["files"] = m.config.files;
-  ordered_json diags = ordered_json::array();
-  for (auto &d : m.config.diagnostics)
-    diags.push_back({{"level", d.level == ssh::Diagnostic::Level::error     ? "error"
-                               : d.level == ssh::Diagnostic::Level::warning ? "warning"
-                                                                            : "info"},
-                     {"path", d.loc.path},
-                     {"line", d.loc.line},
-                     {"message", d.message}});
-  j["diagnostics"] = diags;
-  ordered_json scopes = ordered_json::array();
-  std::set<std::string> keys;
-  for (auto &[k, v] : ssh::defaults())
-    keys.insert(k);
-  for (auto &s : m.scopes)
-    for (auto &[k, v] : s.effective.values)
-      keys.insert(k);
-  for (auto &s : m.scopes) {
-    ordered_json sj;
-    sj["scope"] = s.label;
-    if (s.match_line >= 0)
-      sj["match"] = {{"path", s.loc.path}, {"line", s.loc.line}};
-    ordered_json settings = ordered_json::object();
-    for (auto &k : keys) {
-      ssh::Value v = s.effective.get(k);
-      if (s.match_line >= 0 && v.match_line != s.match_line)
-        continue; // a Match scope lists only what the block itself decides
-      ordered_json vj;
-      vj["value"] = text::join(v.args, " ");
-      if (v.is_default()) {
-        vj["source"] = "default";
-      } else {
-        ordered_json locs = ordered_json::array();
-        for (auto &l : v.locations)
-          locs.push_back(l.path + ":" + std::to_string(l.line));
-        vj["source"] = locs;
-      }
-      settings[k] = vj;
-    }
-    sj["settings"] = settings;
-    scopes.push_back(sj);
-  }
-  j["scopes"] = scopes;
-  return j;
-}
-
-nlohmann::ordered_json facts_sysctl(Context &ctx) {
-  using nlohmann::ordered_json;
-  SysctlModel m = load_sysctl(ctx.fs());
-  ordered_json j;
-  j["files"] = m.files;
-  j["masked"] = m.masked;
-  ordered_json settings = ordered_json::object();
-  for (auto &[k, v] : m.configured) {
-    ordered_json sj = {{"value", v.value},
-                       {"source", v.loc.path + ":" + std::to_string(v.loc.line)}};
-    if (auto it = m.live.find(k); it != m.live.end())
-      sj["live"] = it->second;
-    settings[k] = sj;
-  }
-  j["settings"] = settings;
-  ordered_json diags = ordered_json::array();
-  for (auto &d : m.diagnostics)
-    diags.push_back({{"path", d.loc.path}, {"line", d.loc.line}, {"message", d.message}});
-  j["diagnostics"] = diags;
-  return j;
 }
 
 constexpr std::string_view k_formats[] = {"text", "json", "sarif", "junit", "markdown", "html"};
@@ -221,21 +142,11 @@ std::vector<OutputSpec> parse_outputs(const std::vector<std::string> &args,
   return out;
 }
 
-struct FactsDomain {
-  std::string_view name;
-  nlohmann::ordered_json (*collect)(Context &);
-};
-
-constexpr FactsDomain k_facts[] = {
-    {"ssh", facts_ssh},           {"sysctl", facts_sysctl},     {"compose", facts_compose},
-    {"firewall", facts_firewall}, {"fail2ban", facts_fail2ban}, {"postgres", facts_postgres},
-    {"redis", facts_redis},       {"tls", facts_tls},           {"vpn", facts_vpn},
-};
-
 std::string facts_names() {
   std::string out;
-  for (auto &d : k_facts)
-    out += (out.empty() ? "" : ", ") + std::string(d.name);
+  for (const Domain &d : domains())
+    if (d.facts != nullptr)
+      out += (out.empty() ? "" : ", ") + std::string(d.facts_name);
   return out;
 }
 
@@ -456,10 +367,10 @@ int run(int argc, char **argv) {
       Context ctx(fs, target);
       nlohmann::ordered_json j;
       bool found = false;
-      for (auto &d : k_facts) {
-        if (!facts_domain.empty() && facts_domain != d.name)
+      for (const Domain &d : domains()) {
+        if (d.facts == nullptr || (!facts_domain.empty() && facts_domain != d.facts_name))
           continue;
-        j[std::string(d.name)] = d.collect(ctx);
+        j[std::string(d.facts_name)] = d.facts(ctx);
         found = true;
       }
       if (!found) {

@@ -5,21 +5,8 @@
 
 namespace bulwark {
 
-namespace embedded {
-std::string_view checks_yaml();
-std::string_view checks_pam();
-std::string_view checks_fs();
-std::string_view checks_patching();
-std::string_view checks_logging();
-std::string_view checks_monitoring();
-std::string_view checks_container();
-std::string_view checks_firewall();
-std::string_view checks_fail2ban();
-std::string_view checks_services();
-std::string_view checks_tls();
-std::string_view checks_backup();
-std::string_view checks_docker();
-} // namespace embedded
+// embedded::checks_*() and k_catalogue_parts: every data/checks*.yaml.
+#include <bulwark/generated/catalogue_parts.inc>
 
 namespace {
 
@@ -275,27 +262,8 @@ Result<Catalogue> Catalogue::parse(std::string_view text, const std::string &nam
 const Catalogue &Catalogue::builtin() {
   // One file per area; ids must be unique across all of them.
   static const Catalogue cat = [] {
-    struct Part {
-      std::string_view (*text)();
-      const char *name;
-    };
-    constexpr Part parts[] = {
-        {embedded::checks_yaml, "data/checks.yaml"},
-        {embedded::checks_pam, "data/checks/pam.yaml"},
-        {embedded::checks_fs, "data/checks/fs.yaml"},
-        {embedded::checks_patching, "data/checks/patching.yaml"},
-        {embedded::checks_logging, "data/checks/logging.yaml"},
-        {embedded::checks_monitoring, "data/checks/monitoring.yaml"},
-        {embedded::checks_container, "data/checks/container.yaml"},
-        {embedded::checks_firewall, "data/checks/firewall.yaml"},
-        {embedded::checks_fail2ban, "data/checks/fail2ban.yaml"},
-        {embedded::checks_services, "data/checks/services.yaml"},
-        {embedded::checks_tls, "data/checks/tls.yaml"},
-        {embedded::checks_backup, "data/checks/backup.yaml"},
-        {embedded::checks_docker, "data/checks/docker.yaml"},
-    };
     Catalogue all;
-    for (auto &part : parts) {
+    for (const CataloguePart &part : k_catalogue_parts) {
       auto r = parse(part.text(), part.name);
       if (!r)
         throw FatalError("embedded catalogue is broken: " + r.error().to_string(),

@@ -9,6 +9,7 @@
 #include <bulwark/checks/facts.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace bulwark;
 using bulwark::test::TempRoot;

@@ -11,6 +11,7 @@
 #include <bulwark/checks/facts.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace bulwark;
 using bulwark::test::CertSpec;

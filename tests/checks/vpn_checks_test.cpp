@@ -12,6 +12,7 @@
 #include <bulwark/parse/strongswan.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 using namespace bulwark;

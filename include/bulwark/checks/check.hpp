@@ -7,6 +7,8 @@
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/profile.hpp>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <optional>
 #include <span>
 #include <string>
@@ -78,7 +80,23 @@ std::span<const CheckImpl> backup_checks();     // backup.*
 // firewall.forward-policy, accounts.root-equivalent-groups (docker.cpp)
 std::span<const CheckImpl> docker_checks();
 
-// Every implemented check, in catalogue order of domains (registry.cpp).
+// The table of domains (registry.cpp): one row per src/checks/<name>.cpp
+// table. A row names the domain, its checks, and the `bulwark facts` topic
+// that shows the inputs its checks judged, as they were parsed (nullptr
+// when the domain has none). The ids of a domain's checks usually share its
+// name as prefix, not always: the pam table holds accounts.password-policy.
+// The catalogue entries live in data/checks.yaml and data/checks/*.yaml
+// (compiled in, globbed by CMake); which file holds an entry does not
+// matter, its id does.
+struct Domain {
+  std::string_view name;
+  std::span<const CheckImpl> (*checks)();
+  std::string_view facts_name; // "compose" for the container domain
+  nlohmann::ordered_json (*facts)(Context &);
+};
+std::span<const Domain> domains();
+
+// Every implemented check, in the order of the domain table.
 std::span<const CheckImpl> all_checks();
 const CheckImpl *find_check(std::string_view id);
 

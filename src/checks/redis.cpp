@@ -426,9 +426,16 @@ void protected_mode(CheckRun &run) {
                {e});
       return;
     }
+    const redis::AclUser *def = i.cfg.user("default");
+    bool has_password =
+        def && def->enabled && !def->nopass && (!def->passwords.empty() || def->hashes > 0);
     verdict(run, i, v == "yes",
             v == "yes" ? e.found
-                       : e.found + ": a passwordless default user is open to every network client",
+            : has_password
+                ? e.found + ": no effect while the default user has a password, but "
+                            "nothing stops a passwordless default user from every "
+                            "network client if the password goes"
+                : e.found + ": a passwordless default user is open to every network client",
             {e});
   });
 }

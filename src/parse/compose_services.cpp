@@ -344,6 +344,11 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
     }
   }
   s.cfg = redis::load_redis_layers(fs, before, conf_path, after);
+  // Without a file, the built-in default user is the image's: cite its line.
+  if (!conf_path)
+    for (auto &u : s.cfg.users)
+      if (u.loc.line == 0)
+        u.loc = s.image_loc;
   if (s.password_from_file)
     for (auto &u : s.cfg.users)
       if (u.name == "default" && !u.passwords.empty() && u.passwords.front() == "<from file>") {

@@ -223,20 +223,30 @@ Reach reach_of(const Project &p, const Value &svc, int port) {
     r.network_mode = p.where(nm->where());
   }
   if (const Value *ports = svc.find("ports"); ports && ports->is_sequence())
-    for (auto &item : ports->items)
-      if (auto parsed = parse_port(item))
-        for (auto &pt : *parsed) {
-          // "6379-6380:6379-6380" ranges: the target may be a range.
-          std::string t = pt.target;
-          size_t dash = t.find('-');
-          int lo = leading_int(t), hi = dash == std::string::npos
-                                            ? lo
-                                            : leading_int(std::string_view(t).substr(dash + 1));
-          if (port >= lo && port <= hi && pt.protocol == "tcp") {
-            r.published.push_back(pt);
-            r.published_at.push_back(p.where(item.where()));
-          }
+    for (auto &item : ports->items) {
+      auto parsed = parse_port(item);
+      if (!parsed) {
+        // A ports item that does not parse may publish anything: taken as
+        // every interface, so that it can only make a verdict stricter.
+        Port unknown;
+        unknown.published = "(unparsed: " + text::printable(item.str(), 40) + ")";
+        unknown.target = std::to_string(port);
+        r.published.push_back(unknown);
+        r.published_at.push_back(p.where(item.where()));
+        continue;
+      }
+      for (auto &pt : *parsed) {
+        // "6379-6380:6379-6380" ranges: the target may be a range.
+        std::string t = pt.target;
+        size_t dash = t.find('-');
+        int lo = leading_int(t),
+            hi = dash == std::string::npos ? lo : leading_int(std::string_view(t).substr(dash + 1));
+        if (port >= lo && port <= hi && pt.protocol == "tcp") {
+          r.published.push_back(pt);
+          r.published_at.push_back(p.where(item.where()));
         }
+      }
+    }
   return r;
 }
 

@@ -195,3 +195,38 @@ TEST(ComposeServices, PostgresMountedHbaAndMissingOne) {
   ASSERT_FALSE(s.postgres[1].hba.diagnostics.empty());
   EXPECT_EQ(s.postgres[1].hba.diagnostics[0].level, Diagnostic::Level::error);
 }
+
+TEST(ComposeServices, HostileCommandsAreProblemsWithTheirLineNeverCrashes) {
+  test::TempRoot r;
+  std::string many = "redis-server";
+  for (int i = 0; i < 20000; i++)
+    many += " --maxmemory " + std::to_string(i);
+  auto s = derive_in(r, "services:\n"
+                        "  a:\n"
+                        "    image: redis:7\n"
+                        "    command: [\"sh\", \"-c\", \"redis-server --requirepass $${X\"]\n"
+                        "  b:\n"
+                        "    image: redis:7\n"
+                        "    command: [\"sh\", \"-c\", \"redis-server --requirepass $$\"]\n"
+                        "  c:\n"
+                        "    image: redis:7\n"
+                        "    command: [\"redis-server\", \"--requirepass \\\"open\"]\n"
+                        "  d:\n"
+                        "    image: redis:7\n"
+                        "    entrypoint: [\"/bin/bash\", \"-c\"]\n"
+                        "    command: [\"exec redis-server `id`\"]\n"
+                        "  e:\n"
+                        "    image: redis:7\n"
+                        "    command: " +
+                            many + "\n");
+  ASSERT_EQ(s.redis.size(), 5u);
+  for (size_t i = 0; i < 4; i++) {
+    ASSERT_FALSE(s.redis[i].problems.empty() && !s.redis[i].cfg.has_errors()) << i;
+    const Diagnostic &d = s.redis[i].problems.empty() ? s.redis[i].cfg.diagnostics.front()
+                                                      : s.redis[i].problems.front();
+    EXPECT_EQ(d.loc.path, "/srv/app/compose.yaml") << i;
+    EXPECT_GT(d.loc.line, 0) << i;
+  }
+  EXPECT_TRUE(s.redis[4].problems.empty());
+  EXPECT_EQ(s.redis[4].cfg.get("maxmemory")->args[0], "19999");
+}

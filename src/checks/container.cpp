@@ -12,6 +12,7 @@
 // container.compose-valid: judging half a model would mislead.
 
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/compose_services.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/docker_engine.hpp>
 #include <bulwark/checks/facts.hpp>
@@ -28,6 +29,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <unistd.h>
 
@@ -346,14 +348,18 @@ ComposeModel load_model(Context &ctx) {
   return m;
 }
 
-const ComposeModel &model(CheckRun &run) {
-  return run.ctx().model<ComposeModel>([&] {
-    ComposeModel m = load_model(run.ctx());
-    const auto &engine = run.ctx().get<DockerEngineModel>();
+const ComposeModel &model(Context &ctx) {
+  return ctx.model<ComposeModel>([&] {
+    ComposeModel m = load_model(ctx);
+    const auto &engine = ctx.get<DockerEngineModel>();
     if (engine.state != DockerEngineModel::State::absent)
       m.engine = engine_project(engine);
     return m;
   });
+}
+
+const ComposeModel &model(CheckRun &run) {
+  return model(run.ctx());
 }
 
 Evidence ev(const Project &p, Loc l, std::string found, std::string expected, std::string context) {
@@ -2122,6 +2128,30 @@ nlohmann::ordered_json value_json(const Project &p, const Value &v) {
 }
 
 } // namespace
+
+ComposeServicesModel ComposeServicesModel::load(Context &ctx) {
+  ComposeServicesModel out;
+  const ComposeModel &m = model(ctx);
+  // --compose files outside the root are the user's own: so are the files
+  // their bind mounts name.
+  std::optional<RootFs> host;
+  for (size_t i = 0; i < m.projects.size(); i++) {
+    const Project &p = m.projects[i];
+    if (!p.valid())
+      continue;
+    const ProjectOrigin &o = m.origins[i];
+    const RootFs *fs = &ctx.fs();
+    if (o.kind == ProjectOrigin::Kind::command_line && !o.inside_root && !ctx.fs().is_host_root()) {
+      if (!host)
+        host.emplace("/");
+      fs = &*host;
+    }
+    auto s = compose::derive_services(p, m.extras[i].env_files, *fs);
+    std::move(s.redis.begin(), s.redis.end(), std::back_inserter(out.redis));
+    std::move(s.postgres.begin(), s.postgres.end(), std::back_inserter(out.postgres));
+  }
+  return out;
+}
 
 const std::vector<compose::Project> &audited_compose_projects(CheckRun &run) {
   return model(run).projects;

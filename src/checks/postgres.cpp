@@ -6,6 +6,7 @@
 // directories other distributions and the official image use.
 
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/compose_services.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/checks/models.hpp>
@@ -42,6 +43,10 @@ struct PgCluster {
   // directory) as the postgres account can open it.
   std::string key_path;
   std::optional<ReadAccess> key_access;
+  // A compose service's server (subject "<project>/<service>"): the image's
+  // defaults, environment, command line and mounted files made one
+  // configuration. Its data directory is a volume, not read offline.
+  const compose::PgService *container = nullptr;
 };
 
 struct PgModel {
@@ -148,7 +153,50 @@ PgModel load_model(const RootFs &fs) {
 }
 
 const PgModel &model(CheckRun &run) {
-  return run.ctx().model<PgModel>([&] { return load_model(run.ctx().fs()); });
+  return run.ctx().model<PgModel>([&] {
+    PgModel m = load_model(run.ctx().fs());
+    for (auto &s : run.ctx().get<ComposeServicesModel>().postgres) {
+      PgCluster c;
+      c.subject = s.subject;
+      c.major = s.major;
+      c.conf_path = s.conf_path;
+      c.hba_path = s.hba_path;
+      c.conf = s.conf;
+      c.hba = s.hba;
+      c.hba_opts.major_version = s.major;
+      const pg::Setting *ssl = c.conf.get("ssl");
+      c.hba_opts.ssl_enabled = ssl && pg::parse_bool(ssl->value).value_or(false);
+      pg::HbaShadowing sh = pg::shadowing(c.hba, c.hba_opts);
+      c.hba_shadowed_by = std::move(sh.by);
+      if (sh.exhausted)
+        c.hba.diagnostics.push_back(std::move(*sh.exhausted));
+      c.container = &s;
+      m.clusters.push_back(std::move(c));
+    }
+    return m;
+  });
+}
+
+// A container on its own network, not published on a public address: the
+// project's networks (and the host, through loopback) are all that reach it.
+bool container_closed(const PgCluster &c) {
+  return c.container && !c.container->reach.host_network &&
+         compose::public_ports(c.container->reach).empty();
+}
+
+// Evidence of the ports that publish a container's server publicly.
+std::vector<Evidence> public_port_evidence(const PgCluster &c) {
+  std::vector<Evidence> out;
+  const compose::Reach &r = c.container->reach;
+  for (size_t k : compose::public_ports(r)) {
+    const compose::Port &pt = r.published[k];
+    out.push_back({r.published_at[k].path, r.published_at[k].line,
+                   "published on " + (pt.host_ip.empty() ? std::string("0.0.0.0") : pt.host_ip) +
+                       ":" + (pt.published.empty() ? "(ephemeral)" : pt.published) + " -> " +
+                       std::to_string(r.port),
+                   "not published, or on 127.0.0.1 / an internal address", "compose ports"});
+  }
+  return out;
 }
 
 // The effective value of a setting: the deciding line, or the default.
@@ -185,7 +233,7 @@ bool have_credentials(const Context &ctx) {
 
 // The running server of this cluster (matched by port), or nullptr.
 const live::PgLiveInfo *live_info(CheckRun &run, const PgCluster &c) {
-  if (!run.ctx().live())
+  if (!run.ctx().live() || c.container)
     return nullptr;
   const PgLive &l = run.ctx().model<PgLive>([&] {
     PgLive out;
@@ -238,6 +286,10 @@ Evidence evidence(const Value &v, const std::string &name, std::string expected,
 // Parse problems of a cluster's postgresql.conf as evidence.
 std::vector<Evidence> conf_errors(const PgCluster &c) {
   std::vector<Evidence> out;
+  if (c.container)
+    for (auto &d : c.container->problems)
+      out.push_back({d.loc.path, d.loc.line, d.message,
+                     "a configuration bulwark can derive from the compose file", "compose"});
   for (auto &d : c.conf.diagnostics)
     if (d.level == pg::Diagnostic::Level::error)
       out.push_back(
@@ -247,6 +299,10 @@ std::vector<Evidence> conf_errors(const PgCluster &c) {
 
 std::vector<Evidence> hba_errors(const PgCluster &c) {
   std::vector<Evidence> out;
+  if (c.container)
+    for (auto &d : c.container->problems)
+      out.push_back({d.loc.path, d.loc.line, d.message,
+                     "a configuration bulwark can derive from the compose file", "compose"});
   for (auto &d : c.hba.diagnostics)
     if (d.level == pg::Diagnostic::Level::error)
       out.push_back({d.loc.path, d.loc.line, d.message,
@@ -266,6 +322,8 @@ void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
   auto unread = std::find_if(errors.begin(), errors.end(), [](const Evidence &e) {
     return e.found.rfind("could not open", 0) == 0;
   });
+  if (c.container && !errors.empty())
+    unread = errors.begin(); // what the container runs is not known
   if (unread != errors.end()) {
     ev.insert(ev.end(), errors.begin(), errors.end());
     run.emit(Status::error, c.subject, "cannot read " + unread->path + ": " + unread->found,
@@ -292,7 +350,8 @@ bool for_clusters(CheckRun &run, void (*f)(CheckRun &, const PgCluster &)) {
   const PgModel &m = model(run);
   if (m.clusters.empty()) {
     run.emit(Status::not_applicable, "",
-             "no PostgreSQL cluster (no /etc/postgresql/*/*/postgresql.conf or data directory)");
+             "no PostgreSQL cluster (no /etc/postgresql/*/*/postgresql.conf or data directory) "
+             "and no compose service of a PostgreSQL image");
     return false;
   }
   for (auto &c : m.clusters)
@@ -464,6 +523,10 @@ std::string where(const Evidence &e) {
 void emit_hba(CheckRun &run, const PgCluster &c, const HbaVerdict &v, const std::string &what,
               const std::string &ok_message) {
   auto errs = hba_errors(c);
+  if (c.container && !errs.empty()) {
+    verdict(run, c, true, ok_message, {}, errs); // an error: the rules are not known
+    return;
+  }
   if (!v.fails.empty()) {
     std::vector<Evidence> ev = v.fails;
     ev.insert(ev.end(), v.warns.begin(), v.warns.end());
@@ -495,12 +558,17 @@ void hba_no_trust(CheckRun &run) {
   for_clusters(run, [](CheckRun &run, const PgCluster &c) {
     if (!hba_present(run, c))
       return;
-    auto v = walk_hba(c, "no trust rule", [](const pg::HbaRule &r) -> std::string {
+    auto v = walk_hba(c, "no trust rule", [&c](const pg::HbaRule &r) -> std::string {
       if (r.method != "trust")
+        return "";
+      // Inside a container, the socket and loopback are the container's
+      // own (the official image's initdb rules): nothing else reaches them.
+      if (c.container && !c.container->reach.host_network &&
+          (r.type == pg::ConnType::local || pg::address_is_local(r.address)))
         return "";
       return r.type == pg::ConnType::local ? "warn" : "fail";
     });
-    if (run.ctx().live()) {
+    if (run.ctx().live() && !c.container) {
       // What the running server does: it may have loaded other rules than
       // the file says (pg_hba.conf edited without a reload).
       bool file_fails = !v.fails.empty();
@@ -588,15 +656,18 @@ void hba_restricted_sources(CheckRun &run) {
   for_clusters(run, [](CheckRun &run, const PgCluster &c) {
     if (!hba_present(run, c))
       return;
+    bool closed = container_closed(c);
     auto v = walk_hba(c, "specific application server addresses",
-                      [](const pg::HbaRule &r) -> std::string {
+                      [closed](const pg::HbaRule &r) -> std::string {
                         if (r.type == pg::ConnType::local || r.method == "reject" ||
-                            r.method == "cert" || r.method == "gss")
+                            r.method == "cert" || r.method == "gss" || closed)
                           return "";
                         return pg::address_is_any(r.address) ? "fail" : "";
                       });
     emit_hba(run, c, v, "admits every address on the network",
-             "no reachable rule admits every address with a password");
+             closed ? "the container is not published on a public address: only the project's "
+                      "networks reach it"
+                    : "no reachable rule admits every address with a password");
   });
 }
 
@@ -613,6 +684,22 @@ void listen_addresses(CheckRun &run) {
     };
     bool any = is_any(v.value);
     std::vector<Evidence> ev{e};
+    if (c.container && !c.container->reach.host_network) {
+      // Every interface of the container is not every interface of the
+      // host: what is published decides who reaches it.
+      auto open = public_port_evidence(c);
+      if (any && !open.empty()) {
+        open.push_back(e);
+        verdict(run, c, false, open.front().found + ": every host interface forwards to the server",
+                open, conf_errors(c));
+        return;
+      }
+      verdict(run, c, true,
+              any ? e.found + " inside the container, which is not published on a public address"
+                  : e.found,
+              ev, conf_errors(c));
+      return;
+    }
     if (auto r = running(run, c, "listen_addresses", v.value, ev))
       any = any || is_any(*r);
     verdict(run, c, !any, any ? e.found + ": the server listens on every interface" : e.found, ev,
@@ -727,13 +814,32 @@ void config_permissions(CheckRun &run) {
                  "not readable by others (0640 or stricter)", what};
       ((st->mode & 0007) ? bad : good).push_back(e);
     };
-    judge_file(c.conf_path, "postgresql.conf");
-    judge_file(c.hba_path, "pg_hba.conf");
+    if (c.container) {
+      // Only mounted files are the target's; the rest live in a volume.
+      bool conf_mounted = !c.container->conf.files.empty();
+      bool hba_mounted =
+          !c.container->hba.files.empty() && c.container->hba_path != c.container->image_loc.path;
+      if (!conf_mounted && !hba_mounted) {
+        run.emit(Status::not_applicable, c.subject,
+                 "no configuration file is mounted: the settings are in the compose file",
+                 {Evidence{c.container->image_loc.path, c.container->image_loc.line, "", "",
+                           "compose"}});
+        return;
+      }
+      if (conf_mounted)
+        judge_file(c.conf_path, "postgresql.conf");
+      if (hba_mounted)
+        judge_file(c.hba_path, "pg_hba.conf");
+    } else {
+      judge_file(c.conf_path, "postgresql.conf");
+      judge_file(c.hba_path, "pg_hba.conf");
+    }
     // The key: PostgreSQL's own rule (be-secure-common.c,
     // check_ssl_key_file_permissions): owned by the server's user and 0600,
     // or owned by root and 0640 at most (Debian's ssl-cert group).
     Value ssl = value_of(c, "ssl");
-    if (pg::parse_bool(ssl.value).value_or(false)) {
+    // A container's key is a path inside the container.
+    if (!c.container && pg::parse_bool(ssl.value).value_or(false)) {
       Value kf = value_of(c, "ssl_key_file");
       std::string key = RootFs::join(c.data_dir, kf.value.empty() ? "server.key" : kf.value);
       auto st = fs.stat(key);

@@ -5,6 +5,7 @@
 // loopback address and the unix socket. Passwords never appear in findings.
 
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/compose_services.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/checks/models.hpp>
@@ -27,6 +28,11 @@ namespace {
 struct RedisInstance {
   std::string path;
   redis::RedisConfig cfg;
+  // A compose service's server (subject "<project>/<service>"): the image's
+  // defaults, environment, command line and mounted file made one
+  // configuration; `path` is the mounted file, else the compose file.
+  const compose::RedisService *container = nullptr;
+  std::string subject; // the host's: its configuration file
   // tls-key-file as the redis account can open it (Debian's
   // redis-server.service runs User=redis), when one is set.
   std::string key_path;
@@ -57,7 +63,7 @@ RedisModel load_model(const RootFs &fs) {
   for (auto &p : candidates) {
     if (included.count(p))
       continue;
-    RedisInstance i{p, redis::load_redis_conf(fs, p), "", std::nullopt};
+    RedisInstance i{p, redis::load_redis_conf(fs, p), nullptr, p, "", std::nullopt};
     for (size_t k = 1; k < i.cfg.files.size(); k++)
       included.insert(i.cfg.files[k]);
     if (const redis::Directive *k = i.cfg.get("tls-key-file"); k && !k->args.empty()) {
@@ -77,13 +83,26 @@ RedisModel load_model(const RootFs &fs) {
 }
 
 const RedisModel &model(CheckRun &run) {
-  return run.ctx().model<RedisModel>([&] { return load_model(run.ctx().fs()); });
+  return run.ctx().model<RedisModel>([&] {
+    RedisModel m = load_model(run.ctx().fs());
+    for (auto &s : run.ctx().get<ComposeServicesModel>().redis) {
+      RedisInstance i;
+      i.path = s.cfg.files.empty() ? s.image_loc.path : s.cfg.files.front();
+      i.cfg = s.cfg;
+      i.container = &s;
+      i.subject = s.subject;
+      m.instances.push_back(std::move(i));
+    }
+    return m;
+  });
 }
 
 bool for_instances(CheckRun &run, void (*f)(CheckRun &, const RedisInstance &)) {
   const RedisModel &m = model(run);
   if (m.instances.empty()) {
-    run.emit(Status::not_applicable, "", "no Redis configuration (/etc/redis/redis.conf)");
+    run.emit(Status::not_applicable, "",
+             "no Redis configuration (/etc/redis/redis.conf) and no compose service of a Redis "
+             "image");
     return false;
   }
   for (auto &i : m.instances)
@@ -93,6 +112,10 @@ bool for_instances(CheckRun &run, void (*f)(CheckRun &, const RedisInstance &)) 
 
 std::vector<Evidence> errors(const RedisInstance &i) {
   std::vector<Evidence> out;
+  if (i.container)
+    for (auto &d : i.container->problems)
+      out.push_back({d.loc.path, d.loc.line, d.message,
+                     "a configuration bulwark can derive from the compose file", "compose"});
   for (auto &d : i.cfg.diagnostics)
     if (d.level == redis::Diagnostic::Level::error)
       out.push_back({d.loc.path, d.loc.line, d.message,
@@ -104,21 +127,31 @@ std::vector<Evidence> errors(const RedisInstance &i) {
 void verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
              std::vector<Evidence> ev) {
   auto errs = errors(i);
+  if (i.container && !errs.empty()) {
+    // What the container runs is not known: its defaults would be a guess,
+    // whichever way they point.
+    ev.insert(ev.begin(), errs.begin(), errs.end());
+    run.emit(Status::error, i.subject,
+             "the configuration cannot be derived: " + errs.front().path + ":" +
+                 std::to_string(errs.front().line) + ": " + errs.front().found,
+             std::move(ev));
+    return;
+  }
   if (!ok) {
     ev.insert(ev.end(), errs.begin(), errs.end());
-    run.emit(Status::fail, i.path, std::move(msg), std::move(ev));
+    run.emit(Status::fail, i.subject, std::move(msg), std::move(ev));
     return;
   }
   if (!errs.empty()) {
     // Fail closed: redis-server refuses such a file, so what runs is not it.
     ev.insert(ev.end(), errs.begin(), errs.end());
-    run.emit(Status::error, i.path,
+    run.emit(Status::error, i.subject,
              msg + "; but " + errs.front().path + ":" + std::to_string(errs.front().line) + ": " +
                  errs.front().found,
              std::move(ev));
     return;
   }
-  run.emit(Status::pass, i.path, std::move(msg), std::move(ev));
+  run.emit(Status::pass, i.subject, std::move(msg), std::move(ev));
 }
 
 struct Setting {
@@ -191,6 +224,8 @@ Evidence user_evidence(const redis::AclUser &u, std::string found, std::string e
 // Live probes of one instance: each bound loopback address and the socket.
 std::vector<live::RedisProbeResult> probes(Context &ctx, const RedisInstance &i) {
   std::vector<live::RedisProbeResult> out;
+  if (i.container)
+    return out; // the host's loopback is not the container's
   Setting port = setting(i, "port", {"6379"});
   int p = port_of(port);
   // tls-port listens on the same bound addresses, speaking TLS.
@@ -308,6 +343,46 @@ void authentication(CheckRun &run) {
   });
 }
 
+// A server in a container on its own network: what bind allows inside the
+// container matters less than who reaches the container. Ports published on
+// every host interface or a public address open it to the network; ports
+// published on loopback, or none, leave it to the host and the project's
+// networks.
+void container_bind(CheckRun &run, const RedisInstance &i, const Evidence &bind_ev) {
+  const compose::Reach &r = i.container->reach;
+  bool loopback_only = true;
+  for (auto &a : bind_addresses(setting(i, "bind", {"*", "-::*"})))
+    loopback_only = loopback_only && scope_of(a) == Scope::loopback;
+  if (loopback_only) {
+    verdict(run, i, true, bind_ev.found + ": only the container itself can connect", {bind_ev});
+    return;
+  }
+  std::vector<Evidence> open, closed;
+  for (size_t k = 0; k < r.published.size(); k++) {
+    const compose::Port &pt = r.published[k];
+    const SourceLocation &at = r.published_at[k];
+    std::string host = pt.host_ip.empty() ? "0.0.0.0" : pt.host_ip;
+    Evidence e{at.path, at.line,
+               "published on " + host + ":" +
+                   (pt.published.empty() ? "(ephemeral)" : pt.published) + " -> " +
+                   std::to_string(r.port),
+               "not published, or published on 127.0.0.1 or an internal address", "compose ports"};
+    Scope s = scope_of(host);
+    (s == Scope::any || s == Scope::public_ ? open : closed).push_back(e);
+  }
+  if (!open.empty()) {
+    open.push_back(bind_ev);
+    verdict(run, i, false, open.front().found + ": every host interface forwards to Redis", open);
+    return;
+  }
+  closed.push_back(bind_ev);
+  verdict(run, i, true,
+          r.published.empty() ? "port " + std::to_string(r.port) +
+                                    " is not published: only the project's networks reach it"
+                              : "published on loopback or internal addresses only",
+          closed);
+}
+
 void bind(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
     Setting b = setting(i, "bind", {"*", "-::*"});
@@ -318,6 +393,10 @@ void bind(CheckRun &run) {
     if (port_of(port) == 0 && port_of(tls) <= 0) {
       verdict(run, i, true, "no TCP port (port 0, no tls-port): unix socket only",
               {Evidence{port.loc.path, port.loc.line, shown(port, "port"), "", "redis.conf"}});
+      return;
+    }
+    if (i.container && !i.container->reach.host_network) {
+      container_bind(run, i, e);
       return;
     }
     std::vector<std::string> open;
@@ -344,14 +423,21 @@ void protected_mode(CheckRun &run) {
                "redis.conf"};
     std::string v = pm.args.empty() ? "" : text::lower(pm.args[0]);
     if (v != "yes" && v != "no") {
-      run.emit(Status::error, i.path,
+      run.emit(Status::error, i.subject,
                "protected-mode '" + text::printable(v) + "' is not yes or no (fatal for Redis)",
                {e});
       return;
     }
+    const redis::AclUser *def = i.cfg.user("default");
+    bool has_password =
+        def && def->enabled && !def->nopass && (!def->passwords.empty() || def->hashes > 0);
     verdict(run, i, v == "yes",
             v == "yes" ? e.found
-                       : e.found + ": a passwordless default user is open to every network client",
+            : has_password
+                ? e.found + ": no effect while the default user has a password, but "
+                            "nothing stops a passwordless default user from every "
+                            "network client if the password goes"
+                : e.found + ": a passwordless default user is open to every network client",
             {e});
   });
 }
@@ -499,6 +585,13 @@ void config_permissions(CheckRun &run) {
     for (auto &p : run.ctx().accounts().passwd)
       if (p.name == "redis")
         redis_uid = p.uid;
+    if (i.container && i.container->cfg.files.empty()) {
+      run.emit(
+          Status::not_applicable, i.subject,
+          "no configuration file is mounted: the settings are in the compose file",
+          {Evidence{i.container->image_loc.path, i.container->image_loc.line, "", "", "compose"}});
+      return;
+    }
     std::vector<std::string> files{i.path};
     if (!i.cfg.aclfile.empty())
       files.push_back(i.cfg.aclfile);
@@ -506,24 +599,26 @@ void config_permissions(CheckRun &run) {
     for (auto &f : files) {
       auto st = fs.stat(f);
       if (!st) {
-        run.emit(Status::error, i.path, "cannot stat " + f + ": " + st.error().message,
+        run.emit(Status::error, i.subject, "cannot stat " + f + ": " + st.error().message,
                  {Evidence{f, 0, st.error().message, "0640 owned by redis", "redis"}});
         return;
       }
-      bool owner_ok = (redis_uid && static_cast<long long>(st->uid) == *redis_uid) || st->uid == 0;
+      // A mounted file's owner is the host's account, not the container's.
+      bool owner_ok = i.container || (redis_uid && static_cast<long long>(st->uid) == *redis_uid) ||
+                      st->uid == 0;
       bool mode_ok = (st->mode & 0027) == 0;
       Evidence e{f, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
                  "0640 or stricter, owned by redis (or root)", "redis"};
       (owner_ok && mode_ok ? good : bad).push_back(e);
     }
     if (!bad.empty()) {
-      run.emit(Status::fail, i.path,
+      run.emit(Status::fail, i.subject,
                bad.front().path + " is " + bad.front().found +
                    ": others can read the passwords in it, or a non-root user can change it",
                bad);
       return;
     }
-    run.emit(Status::pass, i.path,
+    run.emit(Status::pass, i.subject,
              "redis.conf" + std::string(files.size() > 1 ? " and the ACL file" : "") +
                  " are 0640 or stricter",
              good);
@@ -534,7 +629,7 @@ void tls_protocols(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
     Setting tp = setting(i, "tls-port", {"0"});
     if (port_of(tp) <= 0) {
-      run.emit(Status::not_applicable, i.path, "TLS is off (redis.tls reports it)",
+      run.emit(Status::not_applicable, i.subject, "TLS is off (redis.tls reports it)",
                {Evidence{tp.loc.path, tp.loc.line, shown(tp, "tls-port"), "", "redis.conf"}});
       return;
     }

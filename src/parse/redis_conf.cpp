@@ -669,6 +669,72 @@ RedisConfig parse_redis_text(const std::string &path, std::string_view text,
   return cfg;
 }
 
+RedisConfig load_redis_layers(const RootFs &fs, const std::vector<Directive> &before,
+                              const std::optional<std::string> &path,
+                              const std::vector<Directive> &after, const RedisOptions &opts) {
+  RedisConfig cfg;
+  Loader l{&fs, opts, cfg, {}, 0};
+  for (Directive d : before)
+    l.handle(d, 0);
+  if (path)
+    l.file(RootFs::join("/", *path), {}, 0);
+  for (Directive d : after)
+    l.handle(d, 0);
+  l.users();
+  if (path)
+    l.locate_builtin(RootFs::join("/", *path));
+  else if (!after.empty() || !before.empty())
+    l.locate_builtin((after.empty() ? before : after).front().loc.path);
+  return cfg;
+}
+
+std::vector<Directive> server_options(const std::vector<Arg> &args,
+                                      std::vector<Diagnostic> &diags) {
+  std::vector<Directive> out;
+  bool handled_last = true; // the line before has an argument (or there is none)
+  for (size_t j = 0; j < args.size(); j++) {
+    const std::string &a = args[j].text;
+    if (handled_last && a.size() >= 2 && a[0] == '-' && a[1] == '-') {
+      auto words = split_args(std::string_view(a).substr(2));
+      if (!words || words->empty()) {
+        diags.push_back(
+            {Diagnostic::Level::error,
+             "Unbalanced quotes in the command line option '" + text::printable(a, 60) + "'",
+             args[j].loc});
+        handled_last = true;
+        continue;
+      }
+      Directive d;
+      d.name = text::lower((*words)[0]);
+      d.args.assign(words->begin() + 1, words->end());
+      d.loc = args[j].loc;
+      out.push_back(std::move(d));
+      handled_last = words->size() > 1;
+      if (!handled_last && out.back().name == "save") {
+        bool next_is_option = j + 1 < args.size() && args[j + 1].text.rfind("--", 0) == 0;
+        if (j + 1 == args.size() || next_is_option) {
+          out.back().args.push_back("");
+          handled_last = true;
+        }
+      }
+      continue;
+    }
+    if (out.empty()) {
+      // A word before any option: redis-server reads it as a configuration
+      // file name only in the first position, which the caller took.
+      diags.push_back({Diagnostic::Level::error,
+                       "'" + text::printable(a, 60) +
+                           "' is not an option: redis-server reads it as a configuration line "
+                           "and refuses to start",
+                       args[j].loc});
+      continue;
+    }
+    out.back().args.push_back(a);
+    handled_last = true;
+  }
+  return out;
+}
+
 Strength judge_password(std::string_view pw) {
   static const std::set<std::string> k_common = {
       "foobared",      "password",   "redis",    "admin",    "changeme", "secret", "123456",

@@ -159,15 +159,17 @@ private:
 // redis-server on a loopback port with a given configuration.
 class RedisServer {
 public:
-  // `config` without port/daemonize/dir lines: those are added.
-  RedisServer(const std::string &config, int port = 0) {
+  // `config` without port/daemonize/dir lines: those are added. `args`
+  // (shell-quoted) follow the file on redis-server's command line.
+  RedisServer(const std::string &config, int port = 0, const std::string &args = "") {
     m_port = port ? port : free_port();
     m_conf = m_dir.path() + "/redis.conf";
     m_dir.write("redis.conf", config + "\nport " + std::to_string(m_port) +
                                   "\ndaemonize yes\npidfile " + m_dir.path() + "/redis.pid\ndir " +
                                   m_dir.path() + "\nlogfile " + m_dir.path() +
                                   "/log\nsave \"\"\nappendonly no\n");
-    auto r = run_command("cd " + m_dir.path() + " && redis-server " + m_conf);
+    auto r = run_command("cd " + m_dir.path() + " && redis-server " + m_conf +
+                         (args.empty() ? "" : " " + args));
     if (r.exit_code != 0) {
       m_error = "redis-server failed: " + r.out + r.err;
       return;

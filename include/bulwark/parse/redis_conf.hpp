@@ -72,6 +72,30 @@ RedisConfig load_redis_conf(const RootFs &fs, const std::string &path,
 RedisConfig parse_redis_text(const std::string &path, std::string_view text,
                              const RedisOptions &opts = {});
 
+// redis-server's configuration as a container starts it: `before` (an
+// image's built-in defaults, as directives with their own locations), then
+// the configuration file when `path` is set (read through `fs`, includes
+// followed), then `after`: the command line's options, which Redis 7.0's
+// main() appends after the file (loadServerConfig(file, stdin, options)),
+// so they win. The default user and ACLs are built from the result.
+RedisConfig load_redis_layers(const RootFs &fs, const std::vector<Directive> &before,
+                              const std::optional<std::string> &path,
+                              const std::vector<Directive> &after, const RedisOptions &opts = {});
+
+// One word of a command line and where it was written.
+struct Arg {
+  std::string text;
+  SourceLocation loc;
+};
+// The options of `redis-server [configfile] [options]` as Redis 7.0.15's
+// main() turns them into configuration lines (src/server.c): `args` is what
+// follows the program name and the configuration file. "--name" starts a
+// line when the line before has an argument (else it is that argument);
+// "--name value" in one word is split as a configuration line; other words
+// are arguments, each one whole (sdscatrepr); `--save` with nothing after
+// it is `save ""`. Lines that do not tokenise are diagnostics in `diags`.
+std::vector<Directive> server_options(const std::vector<Arg> &args, std::vector<Diagnostic> &diags);
+
 // sdssplitargs(): nullopt for unbalanced quotes.
 std::optional<std::vector<std::string>> split_args(std::string_view line);
 

@@ -1,0 +1,129 @@
+#pragma once
+// The PostgreSQL and Redis servers a compose project runs, with the
+// configuration each container starts with, so that the postgres.* and
+// redis.* checks judge them as they judge the host's own daemons (subject
+// "<project>/<service>").
+//
+// A service is judged only when its image is one we know (recognise_image:
+// the official postgres, redis and valkey images and Bitnami's postgresql
+// and redis; data/compose/service-images.yaml lists them with the sources
+// of every default relied on). Its configuration is built in the order the
+// container builds it:
+//   1. the image's defaults (the official redis image runs with
+//      protected-mode no; the official postgres image's postgresql.conf has
+//      listen_addresses = '*' and its entrypoint writes pg_hba.conf from
+//      initdb's rules plus `host all all all $POSTGRES_HOST_AUTH_METHOD`),
+//   2. the environment (`environment:` and `env_file:` files; the compose
+//      line, or the env file's line, is the evidence),
+//   3. a configuration file the command names, read through RootFs from the
+//      host file bind-mounted at that path (evidence: the mounted file's
+//      line),
+//   4. the command line (`command:` after the image's entrypoint: redis-
+//      server's `--name value` options, postgres's `-c name=value`,
+//      `--name=value`, -p, -h, -i, -l, -N), which wins over the file.
+// What cannot be derived (a shell pipeline as the command, a replaced
+// entrypoint, a named configuration file no bind mount provides, a mounted
+// file that cannot be read) is an error diagnostic with the compose line:
+// the checks report `error`, never a pass on a guess.
+
+#include <bulwark/core/diagnostic.hpp>
+#include <bulwark/core/rootfs.hpp>
+#include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/dotenv.hpp>
+#include <bulwark/parse/pg_hba.hpp>
+#include <bulwark/parse/postgresql_conf.hpp>
+#include <bulwark/parse/redis_conf.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulwark::compose {
+
+enum class ServiceKind { postgres, redis };
+
+struct ImageKind {
+  ServiceKind kind = ServiceKind::redis;
+  bool bitnami = false; // bitnami/postgresql, bitnami/redis
+  int major = 0;        // from the tag ("16-alpine" -> 16); 0 when the tag does not say
+};
+// The kind of server an image runs, from its reference ([registry/]name[:tag]
+// [@digest]); nullopt for an image we do not know: nothing is judged then.
+std::optional<ImageKind> recognise_image(std::string_view image);
+
+// Splits a command given as one string as compose does (go-shellwords: blanks
+// separate, single and double quotes group, backslash escapes); nullopt for
+// an unterminated quote.
+std::optional<std::vector<std::string>> shell_split(std::string_view s);
+
+// The host file a container sees at `container_path`: the bind mount whose
+// target is that path or a directory above it. nullopt when no bind mount
+// covers it (the file is the image's own, or a named volume's).
+struct MountedFile {
+  std::string host_path; // resolved against the project directory
+  Loc loc;               // the volumes: item
+};
+std::optional<MountedFile> mounted_file(const Project &p, const Value &service,
+                                        std::string_view container_path);
+
+// A variable of the container's environment: the last env_file assignment,
+// then `environment:` over it (compose's order).
+struct EnvValue {
+  std::string value;
+  SourceLocation loc;
+};
+using EnvFiles = std::map<std::string, dotenv::DotenvFile>; // by resolved path
+std::map<std::string, EnvValue> service_environment(const Project &p, const Value &service,
+                                                    const EnvFiles &env_files);
+
+// Who can reach the server's port from outside its container.
+struct Reach {
+  bool host_network = false; // network_mode: host: the container's addresses are the host's
+  SourceLocation network_mode;
+  std::vector<Port> published;              // ports: items whose target is the server's port
+  std::vector<SourceLocation> published_at; // parallel: each item's line
+  int port = 0;                             // the server's port inside the container
+};
+
+// Indices of r.published bound on every host interface (no host_ip,
+// 0.0.0.0, ::) or on an address that is not loopback or private.
+std::vector<size_t> public_ports(const Reach &r);
+
+struct RedisService {
+  std::string subject; // "<project>/<service>"
+  ImageKind image;
+  SourceLocation image_loc;
+  redis::RedisConfig cfg;
+  // The default user's password comes from a file or secret: it exists, its
+  // strength cannot be judged offline.
+  std::optional<SourceLocation> password_from_file;
+  Reach reach;
+  std::vector<Diagnostic> problems; // what could not be derived (error level)
+};
+
+struct PgService {
+  std::string subject;
+  ImageKind image;
+  SourceLocation image_loc;
+  std::string conf_path; // the mounted postgresql.conf, or the compose file
+  pg::Config conf;       // file settings, then the image's, then the command line's
+  std::string hba_path;  // the mounted pg_hba.conf, or the compose file (generated rules)
+  pg::HbaFile hba;
+  int major = 0;
+  Reach reach;
+  std::vector<Diagnostic> problems;
+};
+
+struct Services {
+  std::vector<RedisService> redis;
+  std::vector<PgService> postgres;
+};
+
+// The servers of one loaded project. `fs` reads the mounted files: the
+// target's root for the target's projects, the host for --compose files
+// outside it. REQUIRES: p.valid().
+Services derive_services(const Project &p, const EnvFiles &env_files, const RootFs &fs);
+
+} // namespace bulwark::compose

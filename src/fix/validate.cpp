@@ -329,10 +329,14 @@ private:
 // --- The checkers ----------------------------------------------------------
 
 struct Job {
-  std::string program_label;                     // for Validation::program
-  std::vector<std::string> argv;                 // argv[0] absolute (inside the root when chrooted)
-  std::vector<std::string> candidates;           // where the program may live
-  std::vector<std::string> config_paths;         // the root's configuration, bound over the host's
+  std::string program_label;           // for Validation::program
+  std::vector<std::string> argv;       // argv[0] absolute (inside the root when chrooted)
+  std::vector<std::string> candidates; // where the program may live
+  std::vector<std::string> config_paths;
+  // The file the checker reads first (inside the root): it must exist in
+  // the root or the overlay, else a host-side checker would judge the
+  // host's configuration instead.
+  std::string main_config;                       // the root's configuration, bound over the host's
   std::string cwd = "/";                         // inside the root
   std::optional<std::pair<uid_t, gid_t>> run_as; // drop root first (postgres refuses it)
   bool in_process_sysctl = false;
@@ -384,8 +388,8 @@ void write_all(int fd, std::string_view s) {
 }
 
 [[noreturn]] void child_main(const Job &job, const std::string &root, bool chroot_into,
-                             const std::string &scratch, const std::vector<Placement> &placements,
-                             int status_fd) {
+                             const std::string &scratch,
+                             const std::vector<std::vector<Placement>> &phases, int status_fd) {
   ::setpgid(0, 0);
   if (::unshare(CLONE_NEWNS) != 0)
     child_fail(status_fd, {"unshare(CLONE_NEWNS)", errno});
@@ -393,9 +397,12 @@ void write_all(int fd, std::string_view s) {
     child_fail(status_fd, {"make / private", errno});
   if (::mount("bulwark-validate", scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
     child_fail(status_fd, {"mount tmpfs on " + scratch, errno});
+  // The overlay first, then the root's configuration over the host's (its
+  // sources must already show the overlay).
   Stager stager(scratch);
-  if (auto e = stager.place(placements))
-    child_fail(status_fd, *e);
+  for (const auto &placements : phases)
+    if (auto e = stager.place(placements))
+      child_fail(status_fd, *e);
   if (job.in_process_sysctl)
     run_sysctl_parse(root);
   if (chroot_into) {
@@ -523,6 +530,7 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
   else
     job.argv = {"", "-C", "data_directory", "--config-file=" + conf};
   job.config_paths = {conf_dir};
+  job.main_config = conf;
   // postgres refuses to run as root: run as the owner of the directory.
   struct stat st;
   if (::stat(host_path(root, conf_dir).c_str(), &st) == 0 && st.st_uid != 0)
@@ -602,6 +610,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     job.candidates = {"/usr/sbin/sshd", "/usr/local/sbin/sshd"};
     job.argv = {"", "-t", "-f", "/etc/ssh/sshd_config"};
     job.config_paths = {"/etc/ssh"};
+    job.main_config = "/etc/ssh/sshd_config";
     job.runtime_dirs = {"/run/sshd"};
     if (!root_has_host_key(root, overlay)) {
       const std::string k_key = "/etc/ssh/bulwark_validate_host_ed25519_key";
@@ -614,6 +623,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     job.candidates = {"/usr/sbin/visudo", "/usr/bin/visudo"};
     job.argv = {"", "-c", "-f", "/etc/sudoers"};
     job.config_paths = {"/etc/sudoers", "/etc/sudoers.d"};
+    job.main_config = "/etc/sudoers";
     break;
   case Validator::nginx:
     job.candidates = {"/usr/sbin/nginx", "/usr/local/sbin/nginx"};
@@ -621,6 +631,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     // file of the host.
     job.argv = {"", "-t", "-q", "-e", "stderr", "-c", "/etc/nginx/nginx.conf"};
     job.config_paths = {"/etc/nginx"};
+    job.main_config = "/etc/nginx/nginx.conf";
     break;
   case Validator::nft: {
     job.candidates = {"/usr/sbin/nft", "/sbin/nft"};
@@ -638,6 +649,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
         }
     job.argv = {"", "-c", "-f", file};
     job.config_paths = {"/etc/nftables.conf", "/etc/nftables.d", "/etc/nftables"};
+    job.main_config = file;
     break;
   }
   case Validator::postgres:
@@ -653,6 +665,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     job.candidates = {"/usr/bin/fail2ban-client", "/usr/local/bin/fail2ban-client"};
     job.argv = {"", "-c", "/etc/fail2ban", "-t"};
     job.config_paths = {"/etc/fail2ban"};
+    job.main_config = "/etc/fail2ban/fail2ban.conf";
     break;
   case Validator::compose: TRY(compose_job(root, overlay, job)); break;
   case Validator::sysctl:
@@ -685,9 +698,23 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
   Overlay overlay = overlay_in;
   Job job = TRY(make_job(v, root, overlay));
 
+  // In the root or the overlay (not removed by it).
+  auto in_root = [&](const std::string &c) {
+    for (const auto &[path, content] : overlay)
+      if (content && (path == c || is_under(path, c)))
+        return true;
+    auto it = overlay.find(c);
+    return it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, c));
+  };
+  if (!job.main_config.empty() && !in_root(job.main_config))
+    return Error{std::string(validator_name(v)) + ": the root has no " + job.main_config +
+                     " to check",
+                 job.main_config};
+
   // Where the program comes from: the root (chroot) or the host.
   bool chroot_into = false;
   std::vector<Placement> placements;
+  std::vector<Placement> host_side;
   for (const auto &[path, content] : overlay) {
     Placement p;
     p.target = host_path(root, path);
@@ -714,13 +741,16 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
     if (root != "/" && !chroot_into) {
       // The host's program reads the host's paths: the root's configuration
       // (with the overlay on it) is bound over them in the namespace.
+      // What the root lacks is hidden on the host (a removal), so that the
+      // host's own files (an included sudoers.d) never take part.
       for (const auto &c : job.config_paths) {
-        if (!exists_l(host_path(root, c)))
-          continue;
         Placement p;
         p.target = c;
-        p.bind_from = host_path(root, c);
-        placements.push_back(std::move(p));
+        if (in_root(c))
+          p.bind_from = host_path(root, c);
+        else if (!exists_l(c))
+          continue;
+        host_side.push_back(std::move(p));
       }
     }
     if (v == Validator::compose && root != "/" && !chroot_into) {
@@ -768,7 +798,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
       ::dup2(devnull, STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(out_pipe[1], STDERR_FILENO);
-    child_main(job, root, chroot_into, scratch, placements, status_pipe[1]);
+    child_main(job, root, chroot_into, scratch, {placements, host_side}, status_pipe[1]);
   }
   ::setpgid(pid, pid); // also in the child: whichever runs first
   ::close(out_pipe[1]);

@@ -244,6 +244,37 @@ TEST_F(Validate, SysctlParsesTheDropIns) {
   EXPECT_EQ(removed.output.find("10-base.conf"), std::string::npos) << removed.output;
 }
 
+TEST_F(Validate, ARootWithoutTheConfigurationIsAnErrorNotTheHostsVerdict) {
+  BULWARK_REQUIRE_TOOL("/usr/sbin/sshd") << "(openssh-server)";
+  m_root.mkdir("/etc");
+  auto r =
+      validate(Validator::sshd, m_root.path(), {{"/etc/ssh/sshd_config.d/x.conf", "Port 22\n"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().to_string().find("/etc/ssh/sshd_config"), std::string::npos);
+}
+
+TEST_F(Validate, TheHostsFilesTakeNoPartWhenTheRootLacksThem) {
+  BULWARK_REQUIRE_TOOL("visudo") << "(sudo)";
+  std::vector<std::string> host_entries;
+  std::error_code ec;
+  for (auto &e : std::filesystem::directory_iterator("/etc/sudoers.d", ec))
+    host_entries.push_back(e.path().filename().string());
+  BULWARK_REQUIRE(!host_entries.empty()) << "the host has no /etc/sudoers.d entries";
+  // The root includes /etc/sudoers.d but has none: the host's must not be read.
+  m_root.write("/etc/sudoers", "root ALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n", 0440);
+  auto alone = run(Validator::visudo, m_root.path(), {}, m_root.path());
+  EXPECT_TRUE(alone.accepted) << alone.output;
+  auto created = run(Validator::visudo, m_root.path(),
+                     {{"/etc/sudoers.d/zz-bulwark", "Defaults use_pty\n"}}, m_root.path());
+  EXPECT_TRUE(created.accepted) << created.output;
+  EXPECT_NE(created.output.find("/etc/sudoers.d/zz-bulwark: parsed OK"), std::string::npos)
+      << created.output;
+  for (const auto &name : host_entries) {
+    EXPECT_EQ(alone.output.find(name), std::string::npos) << alone.output;
+    EXPECT_EQ(created.output.find(name), std::string::npos) << created.output;
+  }
+}
+
 TEST_F(Validate, HostileOverlayPathsAreErrors) {
   for (const char *p : {"etc/x", "/etc/../../x", "/etc/ssh/", "/etc//x"}) {
     auto r = validate(Validator::sysctl, m_root.path(), {{p, "x\n"}});

@@ -89,6 +89,19 @@ TEST_F(Validate, SshdAcceptsADropInAndRejectsABadValueByLine) {
   EXPECT_FALSE(std::filesystem::exists(m_root.host("/etc/ssh/sshd_config.d")));
 }
 
+TEST_F(Validate, TheCheckersOutputIsCapped) {
+  BULWARK_REQUIRE_TOOL("/usr/sbin/sshd") << "(openssh-server)";
+  m_root.write("/etc/ssh/sshd_config", "PermitRootLogin no\n");
+  std::string many;
+  for (int i = 0; i < 4000; ++i)
+    many += "BogusOption" + std::to_string(i) + " yes\n";
+  auto bad = run(Validator::sshd, m_root.path(), {{"/etc/ssh/sshd_config", many}}, m_root.path());
+  EXPECT_FALSE(bad.accepted);
+  EXPECT_NE(bad.output.find("line 1: Bad configuration option"), std::string::npos);
+  EXPECT_NE(bad.output.find("[output cut at 65536 bytes]"), std::string::npos);
+  EXPECT_LT(bad.output.size(), 65536u + 100u);
+}
+
 TEST_F(Validate, SshdOnTheHostRootLeavesItAlone) {
   BULWARK_REQUIRE_TOOL("/usr/sbin/sshd") << "(openssh-server)";
   BULWARK_REQUIRE(std::filesystem::exists("/etc/ssh/sshd_config")) << "no /etc/ssh/sshd_config";

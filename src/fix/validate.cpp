@@ -64,8 +64,6 @@ const char *validator_name(Validator v) {
 
 namespace {
 
-constexpr int k_timeout_seconds = 60;
-constexpr size_t k_output_cap = 64 * 1024;
 constexpr int k_setup_failed = 126;
 
 // --- Paths -----------------------------------------------------------------
@@ -689,7 +687,10 @@ std::string quote_argv(const std::vector<std::string> &argv) {
 
 } // namespace
 
-Result<Validation> validate(Validator v, const std::string &host_root, const Overlay &overlay_in) {
+Result<Validation> validate(Validator v, const std::string &host_root, const Overlay &overlay_in,
+                            const ValidateLimits &limits) {
+  const int timeout_seconds = std::max(1, limits.timeout_seconds);
+  const size_t output_cap = limits.output_cap;
   std::string root = host_root.empty() ? "/" : host_root;
   if (!is_dir(root))
     return Error{"the root is not a directory", root};
@@ -809,7 +810,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
   bool timed_out = false;
   bool reaped = false;
   int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(k_timeout_seconds);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
@@ -838,7 +839,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
       continue;
     if (n <= 0)
       break;
-    size_t room = k_output_cap - std::min(k_output_cap, output.size());
+    size_t room = output_cap - std::min(output_cap, output.size());
     output.append(buf, std::min(room, static_cast<size_t>(n)));
     truncated = truncated || static_cast<size_t>(n) > room;
   }
@@ -862,14 +863,14 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
                  root};
   if (timed_out)
     return Error{std::string(validator_name(v)) + ": " + job.program_label + " timed out after " +
-                     std::to_string(k_timeout_seconds) + " s",
+                     std::to_string(timeout_seconds) + " s",
                  root};
   if (!WIFEXITED(status))
     return Error{std::string(validator_name(v)) + ": " + job.program_label +
                      " was killed by signal " + std::to_string(WTERMSIG(status)),
                  root};
   if (truncated)
-    output += "\n[output cut at " + std::to_string(k_output_cap) + " bytes]\n";
+    output += "\n[output cut at " + std::to_string(output_cap) + " bytes]\n";
   Validation result;
   result.accepted = WEXITSTATUS(status) == 0;
   result.program = job.program_label;

@@ -7,6 +7,7 @@
 
 #include "../support.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -100,6 +101,24 @@ TEST_F(Validate, TheCheckersOutputIsCapped) {
   EXPECT_NE(bad.output.find("line 1: Bad configuration option"), std::string::npos);
   EXPECT_NE(bad.output.find("[output cut at 65536 bytes]"), std::string::npos);
   EXPECT_LT(bad.output.size(), 65536u + 100u);
+}
+
+TEST_F(Validate, AHangingCheckerIsKilledAndIsAnError) {
+  BULWARK_REQUIRE_TOOL("nginx") << "(nginx)";
+  // nginx opens the included FIFO and blocks: no writer ever comes.
+  m_root.write("/etc/nginx/nginx.conf", "events {}\ninclude /etc/nginx/fifo;\n");
+  ASSERT_EQ(::mkfifo(m_root.host("/etc/nginx/fifo").c_str(), 0644), 0);
+  auto before = snapshot(m_root.path());
+  auto t0 = std::chrono::steady_clock::now();
+  ValidateLimits limits;
+  limits.timeout_seconds = 2;
+  auto r = validate(Validator::nginx, m_root.path(), {{"/etc/nginx/conf.d/x.conf", "\n"}}, limits);
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok()) << "a hang must never be an acceptance";
+  EXPECT_NE(r.error().message.find("timed out after 2 s"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_LT(elapsed, bulwark::test::hang_bound(std::chrono::seconds(20)));
+  EXPECT_EQ(before, snapshot(m_root.path()));
 }
 
 TEST_F(Validate, SshdOnTheHostRootLeavesItAlone) {

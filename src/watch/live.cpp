@@ -242,9 +242,11 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
       fds[nfds++] = {journal->fd(), POLLIN, 0};
     // With nftables the loop wakes every 2 s (a `bans remove` to notice,
     // the firewall to check every 30 s); idle without, it sleeps.
-    int timeout = (dirty || follower.wait_fd() < 0 || (journal && journal->fd() < 0)) ? 1000
-                  : (banner != nullptr && !opts.dry_run)                              ? 2000
-                                                                                      : -1;
+    // While a restore proceeds in chunks, it does not wait at all.
+    int timeout = (banner != nullptr && !opts.dry_run && banner->busy())                ? 0
+                  : (dirty || follower.wait_fd() < 0 || (journal && journal->fd() < 0)) ? 1000
+                  : (banner != nullptr && !opts.dry_run)                                ? 2000
+                                                                                        : -1;
     int r = ::poll(fds, nfds, timeout);
     if (r < 0 && errno != EINTR)
       break;

@@ -37,8 +37,8 @@ def main():
         else:
             ip = "198.%d.%d.%d" % (18 + (i >> 16), i >> 8 & 255, i & 255)
             attackers.append((ip, ip + "/32"))
-    legit = ["10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255 or 1)
-             for i in range(1, a.legit_clients + 1)]
+    legit = ["10.%d.%d.%d" % (i // 62500, i // 250 % 250, i % 250 + 1)
+             for i in range(a.legit_clients)]
     with open(a.attackers, "w") as f:
         f.writelines(p + "\n" for _, p in attackers)
     with open(a.legit, "w") as f:

@@ -86,6 +86,7 @@ Result<std::unique_ptr<BanStore>> BanStore::open(const std::string &path) {
 }
 
 BanStore::~BanStore() {
+  sqlite3_finalize(m_insert);
   if (m_in_transaction)
     (void)sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(m_db);
@@ -112,13 +113,16 @@ Result<Unit> BanStore::record(const BanDecision &b) {
       return db_error(m_db, "ban database");
     m_in_transaction = true;
   }
-  sqlite3_stmt *st = nullptr;
-  if (sqlite3_prepare_v2(
+  // Prepared once: parsing the statement per ban was a fifth of SQLite's
+  // time under a wide attack.
+  if (m_insert == nullptr &&
+      sqlite3_prepare_v2(
           m_db,
           "INSERT OR REPLACE INTO bans (jail, address, prefix, banned_at, until, nth,"
           " reason, lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-          -1, &st, nullptr) != SQLITE_OK)
+          -1, &m_insert, nullptr) != SQLITE_OK)
     return db_error(m_db, "ban database");
+  sqlite3_stmt *st = m_insert;
   std::string addr = format_address(b.source);
   sqlite3_bind_text(st, 1, b.jail.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, addr.c_str(), -1, SQLITE_TRANSIENT);
@@ -132,7 +136,8 @@ Result<Unit> BanStore::record(const BanDecision &b) {
   sqlite3_bind_text(st, 7, b.reason.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 8, lines.c_str(), -1, SQLITE_TRANSIENT);
   int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE)
     return db_error(m_db, "ban database");
   return Unit{};

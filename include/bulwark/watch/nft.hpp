@@ -17,6 +17,7 @@
 
 struct nft_ctx;
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace bulwark::watch {
 
@@ -50,6 +51,7 @@ public:
 private:
   explicit BanStore(sqlite3 *db) : m_db(db) {}
   sqlite3 *m_db;
+  sqlite3_stmt *m_insert = nullptr; // record()'s statement
   int64_t m_data_version = -1;
   bool m_in_transaction = false;
 };

@@ -6,11 +6,11 @@
 # Two starts in the same namespace:
 #  - cold: the kernel holds none of the bans (a reboot, a flushed ruleset):
 #    all N go back into nftables;
-#  - warm: the kernel kept them (bulwark itself restarted): one listing of
-#    the sets, nothing to add.
+#  - warm: the kernel kept them (bulwark itself restarted): the same adds,
+#    no-ops for elements the kernel holds (no listing of the sets first).
 # For each: seconds from exec to "watching" (reading logs), to "restored N
-# bans" (the last of them in the kernel; the restore runs in chunks between
-# reads of the logs), the CPU the daemon used by then (utime + stime: the
+# bans into nftables" (the last of them in the kernel; the restore runs in
+# chunks between reads of the logs), the CPU the daemon used by then (utime + stime: the
 # wall time depends on the load of the machine), and the elements found in
 # the sets afterwards. Several N: --bans 6005,65536,100000.
 # Usage: bench/watch/restart.sh [--bulwark PATH] [--bans N[,N...]]
@@ -63,8 +63,9 @@ unshare -n sh -c '
       if [ -z "$watching" ] && grep -q watching "$2/err"; then
         watching=$(echo "$(date +%s.%N) - $t0" | bc)
       fi
-      # "restored N bans" comes only when some were missing (cold).
-      if [ -n "$watching" ] && { [ "$4" = warm ] || grep -q "bans into nftables" "$2/err"; }; then
+      # "restored N bans into nftables": the last chunk is in (warm: adds
+      # of elements the kernel holds, no-ops).
+      if [ -n "$watching" ] && grep -q "bans into nftables" "$2/err"; then
         break
       fi
       sleep 0.01
@@ -73,9 +74,7 @@ unshare -n sh -c '
     cpu=$(awk -v hz="$(getconf CLK_TCK)" "{ printf \"%.2f\", (\$14 + \$15) / hz }" /proc/$pid/stat)
     kill -TERM $pid; wait $pid || true
     n=$(nft list table inet bulwark | grep -o "timeout [0-9]" | wc -l)
-    [ "$4" = warm ] && restored="-"
     echo "$3 bans, $4 start: watching after $watching s, all in the kernel after $restored s, $cpu s CPU, $n elements in the sets, load $(cut -d" " -f1 /proc/loadavg)"
-    grep "bans into nftables" "$2/err" || true
   }
   start "$1" "$2" "$3" cold
   start "$1" "$2" "$3" warm

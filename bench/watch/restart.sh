@@ -1,56 +1,83 @@
 #!/bin/sh
-# bench/watch/restart.sh: how long `bulwark watch` takes to start (put its
-# bans back into nftables and begin reading logs) with N bans in force in
-# its SQLite state (default 65,536, limits.max_bans), in a private network
-# namespace with real nftables (unshare -n, as root). Prints the seconds
-# from exec to "watching" (the bans are in the kernel before it reads a log
-# line), the CPU it used, and the elements found in the set.
-# Usage: bench/watch/restart.sh [--bulwark PATH] [--bans N]
+# bench/watch/restart.sh: how long `bulwark watch` takes to start with N bans
+# in force in its SQLite state (default 65,536, limits.max_bans), in a
+# private network namespace with real nftables (unshare -n, as root).
+#
+# Two starts in the same namespace:
+#  - cold: the kernel holds none of the bans (a reboot, a flushed ruleset):
+#    all N go back into nftables;
+#  - warm: the kernel kept them (bulwark itself restarted): the same adds,
+#    no-ops for elements the kernel holds (no listing of the sets first).
+# For each: seconds from exec to "watching" (reading logs), to "restored N
+# bans into nftables" (the last of them in the kernel; the restore runs in
+# chunks between reads of the logs), the CPU the daemon used by then (utime + stime: the
+# wall time depends on the load of the machine), and the elements found in
+# the sets afterwards. Several N: --bans 6005,65536,100000.
+# Usage: bench/watch/restart.sh [--bulwark PATH] [--bans N[,N...]]
 set -eu
 BIN=${BULWARK:-build/bulwark}
-N=65536
+NS=65536
 while [ $# -gt 0 ]; do
   case $1 in
     --bulwark) BIN=$2; shift 2 ;;
-    --bans) N=$2; shift 2 ;;
-    *) echo "usage: $0 [--bulwark PATH] [--bans N]" >&2; exit 2 ;;
+    --bans) NS=$2; shift 2 ;;
+    *) echo "usage: $0 [--bulwark PATH] [--bans N[,N...]]" >&2; exit 2 ;;
   esac
 done
 BIN=$(realpath "$BIN")
+for N in $(echo "$NS" | tr , ' '); do
 T=$(mktemp -d /tmp/bulwark-restart-XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 mkdir "$T/state"
 : >"$T/auth.log"
 cat >"$T/watch.yaml" <<Y
 state_dir: $T/state
 metrics: {listen: ''}
+limits: {max_bans: 200000}
 jails:
   sshd: {logs: [$T/auth.log]}
 Y
-# The state a previous run left: N bans of distinct /32s, an hour to go.
+# The state a previous run left: N bans of distinct addresses, a tenth of
+# them IPv6 /64s, an hour to go.
 python3 - "$T/state/bans.sqlite" "$N" <<'P'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2]); now = int(time.time())
 db.execute("CREATE TABLE bans (jail TEXT NOT NULL, address TEXT NOT NULL, prefix INTEGER NOT NULL,"
            " banned_at INTEGER NOT NULL, until INTEGER NOT NULL, nth INTEGER NOT NULL,"
            " PRIMARY KEY (jail, address, prefix))")
-db.executemany("INSERT INTO bans VALUES ('sshd', ?, 32, ?, ?, 1)",
-               ((f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", now, now + 3600) for i in range(n)))
+def row(i):
+    if i % 10 == 9:
+        return (f"2001:db8:{i >> 16 & 0xffff:x}:{i & 0xffff:x}::", 64, now, now + 3600)
+    return (f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 32, now, now + 3600)
+db.executemany("INSERT INTO bans VALUES ('sshd', ?, ?, ?, ?, 1)", (row(i) for i in range(n)))
 db.commit()
 P
 unshare -n sh -c '
-  start=$(date +%s.%N)
-  "$1" watch --config "$2/watch.yaml" >"$2/out" 2>"$2/err" &
-  pid=$!
-  while ! grep -q watching "$2/err" 2>/dev/null; do
-    kill -0 $pid 2>/dev/null || { cat "$2/err" >&2; exit 1; }
-    sleep 0.02
-  done
-  end=$(date +%s.%N)
-  # CPU the daemon used until then (utime + stime, clock ticks): the wall
-  # time above depends on the load of the machine.
-  cpu=$(awk -v hz="$(getconf CLK_TCK)" "{ printf \"%.2f\", (\$14 + \$15) / hz }" /proc/$pid/stat)
-  n=$(nft list set inet bulwark v4 | grep -o "timeout [0-9]" | wc -l)
-  kill -TERM $pid; wait $pid || true
-  echo "restart with $3 bans: $(echo "$end - $start" | bc) s to \"watching\" ($cpu s CPU), $n elements in the set, load $(cut -d" " -f1 /proc/loadavg)"
+  start() {
+    : >"$2/err"
+    t0=$(date +%s.%N)
+    "$1" watch --config "$2/watch.yaml" >"$2/out" 2>"$2/err" &
+    pid=$!
+    watching=""
+    while :; do
+      kill -0 $pid 2>/dev/null || { cat "$2/err" >&2; exit 1; }
+      if [ -z "$watching" ] && grep -q watching "$2/err"; then
+        watching=$(echo "$(date +%s.%N) - $t0" | bc)
+      fi
+      # "restored N bans into nftables": the last chunk is in (warm: adds
+      # of elements the kernel holds, no-ops).
+      if [ -n "$watching" ] && grep -q "bans into nftables" "$2/err"; then
+        break
+      fi
+      sleep 0.01
+    done
+    restored=$(echo "$(date +%s.%N) - $t0" | bc)
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" "{ printf \"%.2f\", (\$14 + \$15) / hz }" /proc/$pid/stat)
+    kill -TERM $pid; wait $pid || true
+    n=$(nft list table inet bulwark | grep -o "timeout [0-9]" | wc -l)
+    echo "$3 bans, $4 start: watching after $watching s, all in the kernel after $restored s, $cpu s CPU, $n elements in the sets, load $(cut -d" " -f1 /proc/loadavg)"
+  }
+  start "$1" "$2" "$3" cold
+  start "$1" "$2" "$3" warm
 ' sh "$BIN" "$T" "$N"
+[ -n "${KEEP:-}" ] || rm -rf "$T"
+done

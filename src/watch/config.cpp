@@ -251,6 +251,18 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
                 std::string::npos)
           return p.error(nv, "nftables.table: use lower-case letters, digits and _");
       }
+    } else if (k == "hook") {
+      if (!v.is_mapping())
+        return p.error(v, "hook: expected a mapping (exec)");
+      for (auto &[hk, hv] : v.entries) {
+        if (hk != "exec")
+          return p.error(hv, "hook: unknown key \"" + hk + "\" (exec)");
+        c.hook_exec = TRY(p.list(hv, hk));
+        // No shell: the program is run directly, so it must be a path.
+        if (c.hook_exec.empty() || c.hook_exec[0].empty() || c.hook_exec[0][0] != '/')
+          return p.error(hv, "hook.exec: [PROGRAM, ARG...] with PROGRAM an absolute path "
+                             "(run without a shell)");
+      }
     } else if (k == "nginx") {
       if (!v.is_mapping())
         return p.error(v, "nginx: expected a mapping");

@@ -4,6 +4,7 @@
 // when inotify is unavailable).
 #include <bulwark/core/atomic_file.hpp>
 #include <bulwark/watch/follower.hpp>
+#include <bulwark/watch/hook.hpp>
 #include <bulwark/watch/journal.hpp>
 #include <bulwark/watch/live.hpp>
 #include <bulwark/watch/metrics.hpp>
@@ -116,6 +117,9 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
   if (banner != nullptr)
     for (auto &b : banner->restore(::time(nullptr)))
       engine.restore_ban(engine.jail_index(b.jail), b.source, b.until, b.nth);
+  std::unique_ptr<Hook> hook;
+  if (!cfg.hook_exec.empty())
+    hook = std::make_unique<Hook>(cfg.hook_exec);
   engine.on_ban = [&](const BanDecision &b) {
     std::string msg = fmt::format("{} ban {} {}/{} for {}s ({} failures, ban #{}){}\n",
                                   iso_now(b.time), b.jail, format_address(b.source), b.prefix,
@@ -125,6 +129,12 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
     if (!opts.dry_run && banner != nullptr)
       if (auto r = banner->ban(b); !r)
         std::cerr << "bulwark: ban not recorded: " << r.error().to_string() << "\n";
+    // The hook runs in --dry-run too: it notifies, it is not the firewall.
+    if (hook && !hook->run(b)) {
+      engine.hook_failed();
+      std::cerr << "bulwark: hook for the ban of " << format_address(b.source) << " did not start ("
+                << cfg.hook_exec[0] << ", or " << Hook::k_max_running << " hooks still running)\n";
+    }
   };
 
   const std::string cursor_path = cfg.state_dir + "/journal.cursor";
@@ -214,6 +224,13 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
       });
     if (n > 0)
       dirty = true;
+    if (hook)
+      if (size_t failed = hook->reap(); failed > 0) {
+        engine.hook_failed(failed);
+        std::cerr << "bulwark: " << failed << " ban hook runs failed (" << cfg.hook_exec[0]
+                  << ")\n";
+        dirty = true;
+      }
     if (banner != nullptr && !opts.dry_run) {
       // The bans of this tick in one transaction; the firewall checked
       // every 30 s; bans lifted by `bulwark bans remove` forgotten.
@@ -242,9 +259,11 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
       fds[nfds++] = {journal->fd(), POLLIN, 0};
     // With nftables the loop wakes every 2 s (a `bans remove` to notice,
     // the firewall to check every 30 s); idle without, it sleeps.
-    int timeout = (dirty || follower.wait_fd() < 0 || (journal && journal->fd() < 0)) ? 1000
-                  : (banner != nullptr && !opts.dry_run)                              ? 2000
-                                                                                      : -1;
+    // While a restore proceeds in chunks, it does not wait at all.
+    int timeout = (banner != nullptr && !opts.dry_run && banner->busy())                ? 0
+                  : (dirty || follower.wait_fd() < 0 || (journal && journal->fd() < 0)) ? 1000
+                  : (banner != nullptr && !opts.dry_run)                                ? 2000
+                                                                                        : -1;
     int r = ::poll(fds, nfds, timeout);
     if (r < 0 && errno != EINTR)
       break;

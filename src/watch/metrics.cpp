@@ -85,6 +85,8 @@ std::string render_metrics(const Engine &e, int64_t now) {
   counter("bulwark_bans_failed_total",
           "Bans decided but not applied: nftables refused them (retried by the reconciler).",
           c.bans_failed);
+  counter("bulwark_hook_failed_total",
+          "hook.exec runs that could not start or exited with a failure status.", c.hooks_failed);
   counter("bulwark_evicted_sources_total",
           "Sources dropped from the full tracking table (least recently seen first).", e.evicted());
   gauge("bulwark_active_bans", "Bans in force.", e.active_bans(now));
@@ -126,6 +128,13 @@ groups:
         annotations:
           summary: "bulwark decided bans it could not apply"
           description: "nftables refused the ban (table deleted, nftables restarted, no CAP_NET_ADMIN): attackers are not blocked."
+      - alert: BulwarkHookFailed
+        expr: increase(bulwark_hook_failed_total[15m]) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "bulwark's ban hook failed"
+          description: "hook.exec could not start or exited non-zero: its notifications (or actions) for some bans did not happen."
       - alert: BulwarkSourcesEvicted
         expr: increase(bulwark_evicted_sources_total[15m]) > 0
         labels:

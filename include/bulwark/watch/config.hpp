@@ -56,8 +56,9 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9617"; // "" = no HTTP endpoint
   std::string textfile;                          // node_exporter textfile path
   std::string nft_table = "bulwark";
-  int64_t nft_check_interval = 30; // seconds between checks that the table holds the bans
-  JournalConfig journal;           // off unless units or identifiers are given
+  int64_t nft_check_interval = 30;    // seconds between checks that the table holds the bans
+  JournalConfig journal;              // off unless units or identifiers are given
+  std::vector<std::string> hook_exec; // hook.exec: PROGRAM ARG... per ban (hook.hpp)
 };
 
 // The defaults: jails sshd, nginx, postgresql, openvpn, strongswan (each

@@ -108,6 +108,7 @@ struct Counters {
   uint64_t bans = 0;
   uint64_t bans_dropped = 0; // ban table full of active bans
   uint64_t bans_failed = 0;  // decided, but the firewall refused them
+  uint64_t hooks_failed = 0; // hook.exec runs that did not start or exited non-zero
   std::vector<std::pair<CounterKey, uint64_t>> by_reason;
 };
 
@@ -129,6 +130,8 @@ public:
   void skip_too_long() { ++m_counters.lines_too_long; }
   // A ban the firewall refused (counted for bulwark_bans_failed_total).
   void ban_failed(uint64_t n = 1) { m_counters.bans_failed += n; }
+  // A hook.exec run that failed (bulwark_hook_failed_total).
+  void hook_failed(uint64_t n = 1) { m_counters.hooks_failed += n; }
   // A ban lifted by hand (`bulwark bans remove`): it ends now (its history
   // stays for escalation) and the source's window starts empty.
   void lift(std::string_view jail, const Address &source, int64_t now);

@@ -30,6 +30,9 @@ public:
   // Bans lifted by someone else (`bulwark bans remove`) since the last
   // call: the daemon forgets their sources' windows.
   virtual std::vector<StoredBan> lifted(int64_t now) = 0;
+  // True while work remains that the next flush() continues (a restore in
+  // chunks): the caller reads its logs and flushes again without sleeping.
+  virtual bool busy() const { return false; }
 };
 
 struct LiveOptions {
@@ -59,7 +62,7 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner);
 namespace bulwark::watch {
 
 // Bans through libnftables (nft.cpp): creates table inet <nftables.table>
-// with sets v4/v6 (flags interval, timeout) and drop rules; each ban is an
+// with a set per family and prefix (v4_32, v6_64: nft_set_name()) and drop rules; each ban is an
 // element with a timeout. Restores unexpired bans from the SQLite state.
 Result<std::unique_ptr<Banner>> make_nft_banner(const Config &cfg);
 

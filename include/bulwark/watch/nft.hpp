@@ -8,13 +8,16 @@
 #include <bulwark/watch/engine.hpp>
 #include <bulwark/watch/live.hpp>
 
+#include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 struct nft_ctx;
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace bulwark::watch {
 
@@ -41,36 +44,59 @@ public:
   // True when another connection (`bulwark bans remove`) has committed a
   // change since the last call (SQLite's PRAGMA data_version).
   bool changed_elsewhere();
+  // record() opens a transaction that lasts until commit() (the bans of a
+  // tick in one fsync); the destructor commits what is left.
+  Result<Unit> commit();
 
 private:
   explicit BanStore(sqlite3 *db) : m_db(db) {}
   sqlite3 *m_db;
+  sqlite3_stmt *m_insert = nullptr; // record()'s statement
   int64_t m_data_version = -1;
+  bool m_in_transaction = false;
 };
+
+// The set of the bans of one address family and prefix length: v4_32,
+// v6_64, ... Its elements are the masked addresses; the rule masks the
+// source address (ip6 saddr & ffff:ffff:ffff:ffff:: @v6_64 drop). Plain
+// sets (a hash in the kernel) and not one interval set per family: nft
+// 1.0.6 lists the whole interval set on every element batch, and a restore
+// of 65,536 elements took three times as long.
+std::string nft_set_name(int family, int prefix);
 
 class Nft {
 public:
   // REQUIRES: table is [a-z0-9_]+ (checked by the configuration).
   static Result<std::unique_ptr<Nft>> open(const std::string &table);
   ~Nft();
-  // Creates the table, sets and rules if missing; keeps existing elements.
+  // Adds the set for bans of `family` and `prefix` (made by the next
+  // setup()); true when it is new.
+  bool want(int family, int prefix);
+  // The names of the sets want() asked for.
+  std::vector<std::string> sets() const;
+  // Creates the table, sets and rules if missing; keeps existing elements;
+  // drops the interval sets v4 and v6 of earlier versions.
   Result<Unit> setup();
   Result<Unit> add(const Address &source, int prefix, int64_t timeout);
   Result<Unit> remove(const Address &source, int prefix);
   // Runs one nft command (or several, one per line: one transaction);
   // output in `out` (JSON with `json`).
   Result<Unit> run(const std::string &cmd, std::string *out = nullptr, bool json = false);
-  // The elements of set v4 or v6 with their remaining seconds: "ADDR/PREFIX"
-  // -> expires. An error when the table or the set does not exist.
+  // The elements of a set (nft_set_name()) with their remaining seconds:
+  // ADDR -> expires. An error when the table or the set does not exist.
   Result<std::vector<std::pair<std::string, int64_t>>> elements(const std::string &set);
-  // Whether the input chain still holds its two drop rules.
+  // Whether the input chain still holds the drop rule of every set.
   bool rules_intact();
+  // Whether the table and every set exist (no listing of elements or
+  // rules: cheap with any number of bans).
+  bool sets_present();
   const std::string &table() const { return m_table; }
 
 private:
   Nft(nft_ctx *ctx, std::string table) : m_ctx(ctx), m_table(std::move(table)) {}
   nft_ctx *m_ctx;
   std::string m_table;
+  std::set<std::pair<int, int>> m_sets; // (family, prefix)
 };
 
 // The banner run_live uses: records in SQLite; one nftables element per
@@ -80,6 +106,9 @@ private:
 // a transaction fails) the sets are listed and what is missing or shorter
 // than it should be is put back, after recreating the table, sets and rules
 // when they are gone (`nft flush ruleset`, a restart of nftables.service).
+// A restart's bans that the kernel lacks are put back k_restore_chunk per
+// flush, after that tick's new bans (busy() meanwhile: the caller reads its
+// logs and flushes again without waiting).
 class NftBanner : public Banner {
 public:
   NftBanner(std::unique_ptr<Nft> nft, std::unique_ptr<BanStore> store, int64_t check_interval)
@@ -88,26 +117,38 @@ public:
   std::vector<StoredBan> restore(int64_t now) override;
   size_t flush(int64_t now) override;
   std::vector<StoredBan> lifted(int64_t now) override;
+  bool busy() const override;
   // Lists the sets and restores missing or shortened elements (and the
   // table, sets and rules). Returns false when nftables refused.
   bool reconcile(int64_t now);
 
 private:
+  static constexpr size_t k_restore_chunk = 16384;
+  static constexpr size_t k_cheap_listing = 4096;    // elements listed at every check
+  static constexpr uint64_t k_full_check_every = 10; // checks, with more elements
   struct Element {
-    std::string set;  // v4 or v6
-    std::string text; // ADDR/PREFIX
+    std::string set;  // nft_set_name()
+    std::string text; // ADDR
     int64_t until = 0;
     bool in_kernel = false; // added by us and not yet expired
   };
   std::unique_ptr<Nft> m_nft;
   std::unique_ptr<BanStore> m_store;
-  std::unordered_map<std::string, Element> m_elements; // "set ADDR/PREFIX"
+  // The elements in the kernel ("set ADDR" -> remaining seconds); `missing`
+  // when a set cannot be listed (gone).
+  std::unordered_map<std::string, int64_t> present(bool &missing);
+  std::unordered_map<std::string, Element> m_elements; // "set ADDR"
   std::vector<std::string> m_pending;                  // keys to (re)apply
-  // Each jail's ban of an element ("jail\nset ADDR/PREFIX" -> until), to see
+  // Each jail's ban of an element ("jail\nset ADDR" -> until), to see
   // bans that `bulwark bans remove` ended.
   std::unordered_map<std::string, int64_t> m_records;
   int64_t m_check_interval;
   int64_t m_last_check = 0;
+  bool m_setup_needed = false;
+  uint64_t m_checks = 0;
+  std::vector<std::string> m_restore; // keys restore() found missing
+  size_t m_restore_next = 0;          // the first not yet applied
+  std::chrono::steady_clock::time_point m_restore_start;
 };
 
 } // namespace bulwark::watch

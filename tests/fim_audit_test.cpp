@@ -191,7 +191,7 @@ TEST(FimAudit, UntrustedBaselinesAreErrorsAndCompareNothing) {
   auto same = fx.audit({lax});
   const Finding &p = same.one(k_check);
   EXPECT_EQ(p.status, Status::pass) << "the re-baselined tree is the baseline\n" << same.dump();
-  EXPECT_NE(p.message.find("unsigned"), std::string::npos) << p.message;
+  EXPECT_NE(p.message.find("UNSIGNED"), std::string::npos) << p.message;
   fx.root.write("/usr/bin/tool", "replaced again\n", 0755);
   auto changed = fx.audit({lax});
   EXPECT_EQ(changed.get(k_check, "/usr/bin/tool").status, Status::fail) << changed.dump();

@@ -263,8 +263,12 @@ void file_integrity_changes(CheckRun &run) {
     return;
   }
   const std::string when = utc_day(b.db.created);
-  const std::string source =
-      b.db.signed_ ? "bulwark fim baseline (signed)" : "bulwark fim baseline (UNSIGNED)";
+  // allow-unsigned compares with a baseline nobody verified: every finding
+  // says so.
+  const std::string trust = b.db.signed_         ? "signed"
+                            : b.db.has_signature ? "signature NOT verified"
+                                                 : "UNSIGNED";
+  const std::string source = "bulwark fim baseline (" + trust + ")";
   // The baseline comes first in each finding's evidence: it is what the
   // path is compared with.
   const Evidence baseline_ev{database, 0, "baseline written " + when, "", source};
@@ -300,7 +304,7 @@ void file_integrity_changes(CheckRun &run) {
   if (f.changes.empty() && f.unverifiable.empty())
     run.emit(Status::pass, "",
              std::to_string(f.entries) + " entries match the file-integrity baseline " + database +
-                 " (" + (b.db.signed_ ? "signed" : "unsigned") + ", written " + when + ")",
+                 " (" + trust + ", written " + when + ")",
              {baseline_ev});
 }
 

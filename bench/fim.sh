@@ -9,8 +9,8 @@
 #   --bulwark PATH   bulwark binary (default: build/bulwark under the repository)
 #   --attrs EXPR     the attribute expression both record
 #                    (default: p+ftype+i+n+u+g+s+m+c+l+sha256+X)
-#   --workers N      AIDE's num_workers (default: every core, as bulwark uses);
-#                    AIDE's own default is 1
+#   --workers N      AIDE's num_workers and bulwark's --threads (default: bulwark's
+#                    default, twice the cores and at least 4); AIDE's own default is 1
 #   --cold           drop the page cache before every timed command
 #                    (echo 3 > /proc/sys/vm/drop_caches; needs root)
 #
@@ -24,7 +24,8 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BULWARK="$REPO_ROOT/build/bulwark"
 ATTRS="p+ftype+i+n+u+g+s+m+c+l+sha256+X"
-WORKERS=$(nproc)
+# bulwark's default threads (fim::default_threads): twice the cores, at least 4
+WORKERS=$(( $(nproc) * 2 < 4 ? 4 : $(nproc) * 2 ))
 COLD=0
 TREES=()
 
@@ -92,7 +93,7 @@ num_workers=$WORKERS
 log_level=error
 $rx $ATTRS
 EOF
-    common=(--aide-config "$conf" --db "$WORK/bulwark.db")
+    common=(--aide-config "$conf" --db "$WORK/bulwark.db" --threads "$WORKERS")
     if [ "$COLD" = 0 ]; then # warm-up: both read the tree once
         aide -c "$conf" --init >/dev/null 2>&1 || true
         "$BULWARK" fim init "${common[@]}" "$tree" >/dev/null 2>&1 || true

@@ -725,9 +725,18 @@ private:
 
 } // namespace
 
+unsigned default_threads() {
+  // Twice the cores, at least 4: with a cold cache a thread waits for the
+  // disk most of the time, and more reads in flight finished an init of the
+  // Debian root in 1.7-1.9 s instead of 2.4-2.8 s (2 cores, 8 threads);
+  // with a warm cache the extra threads cost nothing measurable.
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::clamp(2 * cores, 4u, k_max_threads);
+}
+
 Result<ScanResult> scan(const RootFs &fs, const Policy &policy, const ScanOptions &options) {
   TRY(fs.root_status());
-  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  unsigned threads = options.threads ? options.threads : default_threads();
   threads = std::clamp(threads, 1u, k_max_threads);
   Scanner scanner(policy, options);
   std::vector<Output> outs(1);

@@ -168,8 +168,12 @@ private:
 
 // --- Scan ------------------------------------------------------------------
 
+// The scan's threads when ScanOptions::threads is 0: twice the cores, at
+// least 4 (reads in flight for a cold cache).
+unsigned default_threads();
+
 struct ScanOptions {
-  unsigned threads = 0; // 0: every core
+  unsigned threads = 0; // 0: default_threads()
   // Restrict the scan to these target paths (and below); empty: everything
   // the policy selects.
   std::vector<std::string> only;

@@ -101,6 +101,16 @@ void intrusion_detection(CheckRun &run) {
            bad);
 }
 
+// YYYY-MM-DD (UTC) of a time in seconds since the epoch; "?" when out of range.
+std::string utc_day(int64_t seconds) {
+  char when[32] = "?";
+  time_t t = static_cast<time_t>(seconds);
+  struct tm tm {};
+  if (gmtime_r(&t, &tm) != nullptr)
+    std::strftime(when, sizeof when, "%Y-%m-%d", &tm);
+  return when;
+}
+
 void file_integrity(CheckRun &run) {
   auto f = monitoring::load_fim(run.ctx().fs(), run.ctx().get<DpkgModel>());
   if (f.aide_db_present) {
@@ -110,31 +120,69 @@ void file_integrity(CheckRun &run) {
                        f.aide_db_setting.line == 0 ? "AIDE default" : "aide.conf"}});
     return;
   }
-  if (!f.bulwark_checked.empty()) {
-    // A baseline counts when `bulwark fim check` could use it: a truncated
-    // or modified file is no baseline (fail closed).
-    for (auto &b : f.bulwark_checked)
-      if (!b.error) {
-        char when[32] = "?";
-        time_t t = static_cast<time_t>(b.created);
-        struct tm tm {};
-        if (gmtime_r(&t, &tm) != nullptr)
-          std::strftime(when, sizeof when, "%Y-%m-%d", &tm);
-        run.emit(Status::pass, "",
-                 "bulwark's file-integrity baseline " + b.path + " is valid (" +
-                     std::to_string(b.entries) + " entries, written " + when + ")",
-                 {Evidence{b.path, 0, "valid, written " + std::string(when), "", "bulwark fim"}});
-        return;
-      }
+  if (!f.bulwark_baselines.empty()) {
+    // A bulwark baseline counts when `bulwark fim check` could trust it:
+    // intact, signed, the signature verified with the public key, and
+    // younger than `days`.
+    const std::string pubkey = run.param_str("pubkey");
+    const int64_t days = run.param_int("days");
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
     std::vector<Evidence> ev;
-    for (auto &b : f.bulwark_checked)
-      ev.push_back(
-          Evidence{b.path, 0, b.error->message, "a valid bulwark fim database", "bulwark fim"});
-    run.emit(Status::fail, "",
-             "bulwark's file-integrity baseline " + f.bulwark_checked.front().path +
-                 " is not a valid database (truncated or modified); run `bulwark fim init`",
-             ev);
-    return;
+    std::optional<std::string> error, failure;
+    for (auto &path : f.bulwark_baselines) {
+      auto b = monitoring::read_fim_baseline(run.ctx().fs(), path, pubkey);
+      if (b.error) {
+        ev.push_back(Evidence{path, 0, b.error->message, "an intact, signed bulwark fim database",
+                              "bulwark fim"});
+        error = error.value_or("bulwark's file-integrity baseline " + path +
+                               " is not trusted: " + b.error->message);
+        continue;
+      }
+      if (!b.present)
+        continue; // gone since the glob
+      std::string when = utc_day(b.db.created);
+      if (!b.db.has_signature) {
+        ev.push_back(Evidence{path, 0, "unsigned, written " + when,
+                              "signed (bulwark fim init --key)", "bulwark fim"});
+        failure = failure.value_or("bulwark's file-integrity baseline " + path +
+                                   " is not signed: an intruder can re-baseline it quietly");
+        continue;
+      }
+      if (b.pubkey_error) {
+        ev.push_back(Evidence{pubkey, 0, b.pubkey_error->message, "an Ed25519 public key (PEM)",
+                              "bulwark fim"});
+        error = error.value_or("cannot verify " + path + ": " + b.pubkey_error->to_string());
+        continue;
+      }
+      if (!b.db.signed_) {
+        ev.push_back(Evidence{pubkey, 0, "absent", "the baseline's Ed25519 public key (PEM)",
+                              "bulwark fim"});
+        failure = failure.value_or("bulwark's file-integrity baseline " + path +
+                                   " is signed, but there is no public key at " + pubkey +
+                                   " to verify it");
+        continue;
+      }
+      if (now - b.db.created > days * 86400) {
+        ev.push_back(Evidence{path, 0, "written " + when,
+                              "younger than " + std::to_string(days) + " days", "bulwark fim"});
+        failure = failure.value_or("bulwark's file-integrity baseline " + path + " is older than " +
+                                   std::to_string(days) + " days (written " + when + ")");
+        continue;
+      }
+      run.emit(Status::pass, "",
+               "bulwark's file-integrity baseline " + path + " is valid and signed (" +
+                   std::to_string(b.db.records.size()) + " entries, written " + when + ")",
+               {Evidence{path, 0, "valid, signed, written " + when, "", "bulwark fim"},
+                Evidence{pubkey, 0, "the signature verifies", "", "bulwark fim"}});
+      return;
+    }
+    if (error || failure) {
+      // A baseline that cannot be trusted is an error (fail closed) unless
+      // the only problems are ones the owner must fix (unsigned, stale).
+      run.emit(error ? Status::error : Status::fail, "",
+               (error ? *error : *failure) + "; run `bulwark fim init --key KEY`", ev);
+      return;
+    }
   }
   if (!f.tripwire_dbs.empty()) {
     run.emit(Status::pass, "", "the Tripwire database " + f.tripwire_dbs.front() + " exists",
@@ -155,6 +203,109 @@ void file_integrity(CheckRun &run) {
           ? "AIDE is installed but has no database at " + f.aide_db + " (never initialised)"
           : "no file-integrity baseline: no AIDE database, Tripwire database or bulwark baseline",
       ev);
+}
+
+// monitoring.file-integrity-changes: `bulwark fim check` inside the audit.
+void file_integrity_changes(CheckRun &run) {
+  const std::string database = run.param_str("database");
+  const std::string pubkey = run.param_str("pubkey");
+  const std::string config = run.param_str("config");
+  auto f = monitoring::audit_fim(run.ctx().fs(), database, pubkey, config,
+                                 run.param_int("allow-unsigned") != 0, run.param_int("fast") != 0);
+  const auto &b = f.baseline;
+  if (!b.present) {
+    run.emit(Status::not_applicable, "",
+             "no bulwark fim baseline at " + database +
+                 " (`bulwark fim init` writes one; monitoring.file-integrity says whether any "
+                 "baseline exists)",
+             {Evidence{database, 0, "absent", "a bulwark fim baseline", "bulwark fim"}});
+    return;
+  }
+  // Nothing is compared with a baseline that is not trusted (fail closed):
+  // an intruder who can rewrite it can hide any change.
+  auto untrusted = [&](const std::string &why, Evidence ev) {
+    run.emit(Status::error, "", "the file-integrity baseline " + database + " " + why,
+             {std::move(ev)});
+  };
+  if (b.error) {
+    untrusted("is not trusted: " + b.error->message,
+              Evidence{database, 0, b.error->message, "an intact, signed bulwark fim database",
+                       "bulwark fim"});
+    return;
+  }
+  if (b.pubkey_error) {
+    untrusted(
+        "cannot be verified: " + b.pubkey_error->to_string(),
+        Evidence{pubkey, 0, b.pubkey_error->message, "an Ed25519 public key (PEM)", "bulwark fim"});
+    return;
+  }
+  if (!b.db.signed_ && run.param_int("allow-unsigned") == 0) {
+    if (b.db.has_signature)
+      untrusted(
+          "is signed, but there is no public key at " + pubkey + " to verify it",
+          Evidence{pubkey, 0, "absent", "the baseline's Ed25519 public key (PEM)", "bulwark fim"});
+    else
+      untrusted(
+          "is not signed: an intruder could have re-baselined it (sign it with `bulwark "
+          "fim update --key KEY`, or set allow-unsigned)",
+          Evidence{database, 0, "unsigned", "signed (bulwark fim init --key)", "bulwark fim"});
+    return;
+  }
+  if (f.policy_error) {
+    run.emit(Status::error, "", "cannot read the fim policy: " + f.policy_error->to_string(),
+             {Evidence{f.policy_error->path, f.policy_error->line, f.policy_error->message,
+                       "an aide.conf-syntax policy", "bulwark fim"}});
+    return;
+  }
+  if (f.scan_error) {
+    run.emit(Status::error, "", "cannot scan the target: " + f.scan_error->to_string(),
+             {Evidence{f.scan_error->path, 0, f.scan_error->message, "", "bulwark fim"}});
+    return;
+  }
+  const std::string when = utc_day(b.db.created);
+  // allow-unsigned compares with a baseline nobody verified: every finding
+  // says so.
+  const std::string trust = b.db.signed_         ? "signed"
+                            : b.db.has_signature ? "signature NOT verified"
+                                                 : "UNSIGNED";
+  const std::string source = "bulwark fim baseline (" + trust + ")";
+  // The baseline comes first in each finding's evidence: it is what the
+  // path is compared with.
+  const Evidence baseline_ev{database, 0, "baseline written " + when, "", source};
+  for (auto &c : f.changes) {
+    std::vector<Evidence> ev{baseline_ev};
+    std::string what;
+    switch (c.kind) {
+    case fim::Change::Kind::added:
+      what = "added " + c.type + " (not in the baseline of " + when + ")";
+      ev.push_back(Evidence{c.path, 0, "present", "absent (as in the baseline)", source});
+      break;
+    case fim::Change::Kind::removed:
+      what = "removed " + c.type + " (in the baseline of " + when + ")";
+      ev.push_back(Evidence{c.path, 0, "absent", "present (as in the baseline)", source});
+      break;
+    case fim::Change::Kind::changed: {
+      std::string names;
+      for (auto &a : c.attributes) {
+        std::string name(fim::attr_name(a.attr));
+        names += (names.empty() ? "" : ", ") + name;
+        ev.push_back(Evidence{c.path, 0, name + " " + text::printable(a.new_value),
+                              name + " " + text::printable(a.old_value), source});
+      }
+      what = "changed " + c.type + " since the baseline of " + when + ": " + names;
+      break;
+    }
+    }
+    run.emit(Status::fail, c.path, text::printable(c.path) + ": " + what, std::move(ev));
+  }
+  for (auto &e : f.unverifiable)
+    run.emit(Status::error, e.path, text::printable(e.path) + ": cannot be verified: " + e.message,
+             {baseline_ev, Evidence{e.path, 0, e.message, "readable and stable", "bulwark fim"}});
+  if (f.changes.empty() && f.unverifiable.empty())
+    run.emit(Status::pass, "",
+             std::to_string(f.entries) + " entries match the file-integrity baseline " + database +
+                 " (" + trust + ", written " + when + ")",
+             {baseline_ev});
 }
 
 bool metric_matches(std::string_view name, const std::vector<std::string> &wanted) {
@@ -920,6 +1071,7 @@ constexpr CheckImpl k_checks[] = {
     {"data.encryption-at-rest", encryption_at_rest},
     {"monitoring.intrusion-detection", intrusion_detection},
     {"monitoring.file-integrity", file_integrity},
+    {"monitoring.file-integrity-changes", file_integrity_changes},
     {"monitoring.security-alerts", security_alerts},
     {"monitoring.fail2ban-running", fail2ban_running},
     {"monitoring.file-integrity-scheduled", file_integrity_scheduled},

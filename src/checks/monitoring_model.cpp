@@ -657,6 +657,87 @@ FimFacts load_fim(const RootFs &fs, const DpkgModel &dpkg) {
   return f;
 }
 
+FimBaselineRead read_fim_baseline(const RootFs &fs, const std::string &database,
+                                  const std::string &pubkey) {
+  FimBaselineRead b;
+  b.database = database;
+  b.pubkey = pubkey;
+  std::optional<fim::SigningKey> key;
+  if (auto pem = fs.read_file(pubkey, 64 << 10)) {
+    b.pubkey_present = true;
+    if (auto k = fim::SigningKey::public_from_pem(*pem, pubkey))
+      key = std::move(*k);
+    else
+      b.pubkey_error = k.error();
+  } else if (!pem.error().not_found()) {
+    b.pubkey_present = true;
+    b.pubkey_error = pem.error();
+  }
+  auto bytes = fs.read_file(database, size_t{1} << 32);
+  if (!bytes) {
+    if (!bytes.error().not_found()) {
+      b.present = true;
+      b.error = bytes.error();
+    }
+    return b;
+  }
+  b.present = true;
+  // Unsigned, or signed without a key to verify it with, is read so that
+  // the checks can say which; a signature that does not verify, a checksum
+  // that does not match, is an error here.
+  auto db = fim::decode(*bytes, database, fim::DecodeOptions{key ? &*key : nullptr, true});
+  if (!db)
+    b.error = db.error();
+  else
+    b.db = std::move(*db);
+  return b;
+}
+
+FimAuditFacts audit_fim(const RootFs &fs, const std::string &database, const std::string &pubkey,
+                        const std::string &config, bool allow_unsigned, bool fast) {
+  FimAuditFacts f;
+  f.baseline = read_fim_baseline(fs, database, pubkey);
+  const auto &b = f.baseline;
+  if (!b.present || b.error || b.pubkey_error || (!b.db.signed_ && !allow_unsigned))
+    return f; // the check says why; nothing is compared with an untrusted baseline
+  Result<fim::Policy> policy =
+      config.empty() ? fim::Policy::builtin() : fim::Policy::load_aide_config(fs, config);
+  if (!policy) {
+    f.policy_error = policy.error();
+    return f;
+  }
+  f.warnings = policy->warnings();
+  fim::ScanOptions opt;
+  std::unordered_map<std::string, const fim::Record *> trust;
+  if (fast) {
+    for (auto &r : b.db.records)
+      trust.emplace(r.path, &r);
+    opt.trust = &trust;
+  }
+  auto scanned = fim::scan(fs, *policy, opt);
+  if (!scanned) {
+    f.scan_error = scanned.error();
+    return f;
+  }
+  f.scanned = true;
+  f.entries = scanned->records.size();
+  f.unverifiable = std::move(scanned->errors);
+  fim::Comparison cmp = fim::compare(b.db.records, scanned->records);
+  f.changes.reserve(cmp.changes.size());
+  for (auto &c : cmp.changes) {
+    FimAuditFacts::Item item;
+    const fim::Record &r = c.new_record != nullptr ? *c.new_record : *c.old_record;
+    item.path = r.path;
+    item.kind = c.kind;
+    item.type = std::string(fim::type_name(r.type));
+    for (fim::Attr a : c.attributes)
+      item.attributes.push_back(
+          {a, fim::value_text(*c.old_record, a), fim::value_text(*c.new_record, a)});
+    f.changes.push_back(std::move(item));
+  }
+  return f;
+}
+
 AlertFacts load_alerts(const RootFs &fs, const DeploymentModel &deployments) {
   AlertFacts f;
   std::vector<std::string> configs;

@@ -280,7 +280,7 @@ void add_commands(CLI::App &app) {
   f->add_option("--output", g_opts.output, "write the report to FILE (atomically)");
   f->add_option("--metrics", g_opts.metrics,
                 "write bulwark_fim_* metrics for the node exporter's textfile collector");
-  f->add_option("--threads", g_opts.threads, "hashing threads (default: every core)");
+  f->add_option("--threads", g_opts.threads, "scan threads (default: twice the cores, at least 4)");
 }
 
 std::optional<int> run_commands(CLI::App &app) {

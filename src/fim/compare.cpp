@@ -106,31 +106,6 @@ std::string xattr_text(const std::vector<std::pair<std::string, std::string>> &v
   return s.empty() ? "(none)" : s;
 }
 
-// One attribute's value, for people.
-std::string value_text(const Record &r, Attr a) {
-  switch (a) {
-  case k_ftype: return std::string(type_name(r.type));
-  case k_perm: return mode_string(r.mode);
-  case k_inode: return std::to_string(r.ino);
-  case k_nlink: return std::to_string(r.nlink);
-  case k_uid: return std::to_string(r.uid);
-  case k_gid: return std::to_string(r.gid);
-  case k_size: return std::to_string(r.size);
-  case k_blocks: return std::to_string(r.blocks);
-  case k_mtime: return iso_time(r.mtime_s);
-  case k_ctime: return iso_time(r.ctime_s);
-  case k_link: return display_path(r.link);
-  case k_acl:
-  case k_xattrs:
-  case k_selinux:
-  case k_caps: return xattr_text(xattr_view(r, a));
-  default:
-    if (const std::string *d = digest(r, a))
-      return hex(*d);
-    return "(none)";
-  }
-}
-
 ordered_json value_json(const Record &r, Attr a) {
   switch (a) {
   case k_inode: return r.ino;
@@ -202,6 +177,30 @@ std::string uri_path(std::string_view p) {
 }
 
 } // namespace
+
+std::string value_text(const Record &r, Attr a) {
+  switch (a) {
+  case k_ftype: return std::string(type_name(r.type));
+  case k_perm: return mode_string(r.mode);
+  case k_inode: return std::to_string(r.ino);
+  case k_nlink: return std::to_string(r.nlink);
+  case k_uid: return std::to_string(r.uid);
+  case k_gid: return std::to_string(r.gid);
+  case k_size: return std::to_string(r.size);
+  case k_blocks: return std::to_string(r.blocks);
+  case k_mtime: return iso_time(r.mtime_s);
+  case k_ctime: return iso_time(r.ctime_s);
+  case k_link: return display_path(r.link);
+  case k_acl:
+  case k_xattrs:
+  case k_selinux:
+  case k_caps: return xattr_text(xattr_view(r, a));
+  default:
+    if (const std::string *d = digest(r, a))
+      return hex(*d);
+    return "(none)";
+  }
+}
 
 Comparison compare(const std::vector<Record> &old_records, const std::vector<Record> &new_records) {
   Comparison c;

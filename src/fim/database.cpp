@@ -168,12 +168,10 @@ SigningKey::~SigningKey() {
 
 namespace {
 
-Result<EVP_PKEY *> read_pem(const std::string &path, bool priv) {
-  auto text =
-      HostFs::read_file(path, k_max_key, priv ? "cannot read --key: " : "cannot read --pubkey: ");
-  if (!text)
-    return text.error();
-  BIO *bio = BIO_new_mem_buf(text->data(), static_cast<int>(text->size()));
+Result<EVP_PKEY *> parse_pem(std::string_view pem, const std::string &path, bool priv) {
+  if (pem.size() > k_max_key)
+    return Error{"larger than a key", path};
+  BIO *bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   if (bio == nullptr)
     return Error{"out of memory", path};
   EVP_PKEY *k = priv ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr)
@@ -190,6 +188,14 @@ Result<EVP_PKEY *> read_pem(const std::string &path, bool priv) {
   return k;
 }
 
+Result<EVP_PKEY *> read_pem(const std::string &path, bool priv) {
+  auto text =
+      HostFs::read_file(path, k_max_key, priv ? "cannot read --key: " : "cannot read --pubkey: ");
+  if (!text)
+    return text.error();
+  return parse_pem(*text, path, priv);
+}
+
 } // namespace
 
 Result<SigningKey> SigningKey::load_private(const std::string &host_path) {
@@ -199,6 +205,11 @@ Result<SigningKey> SigningKey::load_private(const std::string &host_path) {
 
 Result<SigningKey> SigningKey::load_public(const std::string &host_path) {
   EVP_PKEY *k = TRY(read_pem(host_path, false));
+  return SigningKey(k);
+}
+
+Result<SigningKey> SigningKey::public_from_pem(std::string_view pem, const std::string &name) {
+  EVP_PKEY *k = TRY(parse_pem(pem, name, false));
   return SigningKey(k);
 }
 
@@ -294,6 +305,7 @@ Result<Database> decode(std::string_view bytes, const std::string &name,
   Reader in(body.substr(k_magic.size()));
   Database db;
   db.signed_ = is_signed && options.pubkey != nullptr;
+  db.has_signature = is_signed;
   uint32_t version = in.integer<uint32_t>();
   if (version != k_version)
     return bad("version " + std::to_string(version) + ", this bulwark reads 1");

@@ -362,7 +362,9 @@ std::string local_hostname() {
 
 class Parser {
 public:
-  explicit Parser(Policy::Impl &impl) : m_impl(impl) {
+  // `fs`: the files (includes, `@@if exists`) are a target's, read through
+  // it; null: the host's.
+  explicit Parser(Policy::Impl &impl, const RootFs *fs = nullptr) : m_impl(impl), m_fs(fs) {
     m_vars["HOSTNAME"] = local_hostname();
     m_groups["R"] = k_perm | k_ftype | k_inode | k_link | k_nlink | k_uid | k_gid | k_size |
                     k_mtime | k_ctime | k_md5 | k_extended;
@@ -631,7 +633,8 @@ private:
       v = words[i + 1] == local_hostname();
     else if (words[i] == "exists") {
       struct stat st;
-      v = ::lstat(words[i + 1].c_str(), &st) == 0;
+      v = m_fs != nullptr ? m_fs->lstat(words[i + 1]).ok()
+                          : ::lstat(words[i + 1].c_str(), &st) == 0;
     } else
       return err("@@if: unknown function '" + words[i] + "'", file, line);
     return negate ? !v : v;
@@ -656,35 +659,58 @@ private:
       RE2 re(args[1]);
       if (!re.ok())
         return err("@@include: regex '" + args[1] + "': " + re.error(), file, line);
-      DIR *d = ::opendir(args[0].c_str());
-      if (d == nullptr)
-        return Error{"cannot open include directory: " + std::string(std::strerror(errno)), args[0],
-                     0, errno};
-      while (struct dirent *de = ::readdir(d)) {
-        std::string name = de->d_name;
-        if (name == "." || name == "..")
-          continue;
-        if (!RE2::PartialMatch(name, re))
-          continue;
-        std::string full = args[0] + "/" + name;
-        struct stat st;
-        if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-          continue; // sub-directories are ignored, as AIDE does
-        files.push_back(full);
+      if (m_fs != nullptr) {
+        auto names = m_fs->list_dir(args[0]);
+        if (!names)
+          return Error{"cannot open include directory: " + names.error().message, args[0], 0,
+                       names.error().sys_errno};
+        for (auto &name : *names) {
+          if (!RE2::PartialMatch(name, re))
+            continue;
+          std::string full = args[0] + "/" + name;
+          auto st = m_fs->stat(full);
+          if (st && st->type == FileInfo::Type::regular)
+            files.push_back(full); // sub-directories are ignored, as AIDE does
+        }
+      } else {
+        DIR *d = ::opendir(args[0].c_str());
+        if (d == nullptr)
+          return Error{"cannot open include directory: " + std::string(std::strerror(errno)),
+                       args[0], 0, errno};
+        while (struct dirent *de = ::readdir(d)) {
+          std::string name = de->d_name;
+          if (name == "." || name == "..")
+            continue;
+          if (!RE2::PartialMatch(name, re))
+            continue;
+          std::string full = args[0] + "/" + name;
+          struct stat st;
+          if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            continue; // sub-directories are ignored, as AIDE does
+          files.push_back(full);
+        }
+        ::closedir(d);
       }
-      ::closedir(d);
       std::sort(files.begin(), files.end());
     }
     for (auto &f : files) {
-      struct stat st;
-      if (executable_ok && ::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-          (st.st_mode & 0111) != 0) {
+      bool executable = false;
+      if (m_fs != nullptr) {
+        auto st = m_fs->stat(f);
+        executable = st && st->type == FileInfo::Type::regular && (st->mode & 0111) != 0;
+      } else {
+        struct stat st;
+        executable = ::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+      }
+      if (executable_ok && executable) {
         m_impl.warnings.push_back(file + ":" + std::to_string(line) + ": @@x_include: " + f +
                                   " is executable; bulwark never runs configuration, skipped "
                                   "(variables it would define expand to \"\")");
         continue;
       }
-      auto text = HostFs::read_file(f, k_max_config, "cannot read included aide.conf: ");
+      auto text = m_fs != nullptr
+                      ? m_fs->read_file(f, k_max_config)
+                      : HostFs::read_file(f, k_max_config, "cannot read included aide.conf: ");
       if (!text)
         return text.error();
       TRY(parse_text(*text, f, depth + 1, sub_prefix, allow_includes));
@@ -800,6 +826,7 @@ private:
   };
 
   Policy::Impl &m_impl;
+  const RootFs *m_fs = nullptr;
   std::map<std::string, std::string> m_vars;
   std::map<std::string, AttrSet> m_groups;
   std::set<std::string> m_warned;
@@ -820,6 +847,16 @@ Result<Policy> Policy::load_aide_config(const std::string &host_path) {
   if (!text)
     return text.error();
   return parse(*text, host_path, true);
+}
+
+Result<Policy> Policy::load_aide_config(const RootFs &fs, const std::string &target_path) {
+  auto text = fs.read_file(target_path, k_max_config);
+  if (!text)
+    return text.error();
+  Policy p;
+  Parser parser(*p.m, &fs);
+  TRY(parser.parse_text(*text, target_path, 0, "", true));
+  return p;
 }
 
 std::string_view Policy::builtin_text() {

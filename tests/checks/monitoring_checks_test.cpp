@@ -460,11 +460,12 @@ TEST(MonitoringFim, BulwarkBaselineCounts) {
   TempRoot r;
   r.mkdir("/var/lib");
   EXPECT_EQ(audit(r, "monitoring.file-integrity").status, Status::fail);
-  // Only a database `bulwark fim check` could use counts (fail closed).
+  // Only a database `bulwark fim check` could use counts (fail closed): one
+  // that is not a database cannot be trusted, an error.
   r.write("/var/lib/bulwark/fim/baseline.db", "{}\n");
   auto bad = audit(r, "monitoring.file-integrity");
-  EXPECT_EQ(bad.status, Status::fail) << dump(bad);
-  EXPECT_NE(bad.message.find("not a valid database"), std::string::npos) << dump(bad);
+  EXPECT_EQ(bad.status, Status::error) << dump(bad);
+  EXPECT_NE(bad.message.find("not trusted"), std::string::npos) << dump(bad);
   fim::Database db;
   db.created = 1764979200; // 2025-12-06
   fim::Record rec;
@@ -472,13 +473,15 @@ TEST(MonitoringFim, BulwarkBaselineCounts) {
   db.records.push_back(rec);
   auto bytes = fim::encode(db, nullptr);
   ASSERT_TRUE(bytes);
+  // Intact but unsigned: an intruder could have written it; not a
+  // baseline that counts (signed ones: tests/fim_audit_test.cpp).
   r.write("/var/lib/bulwark/fim/baseline.db", *bytes);
-  auto good = audit(r, "monitoring.file-integrity");
-  EXPECT_EQ(good.status, Status::pass) << dump(good);
-  EXPECT_NE(good.message.find("1 entries, written 2025-12-06"), std::string::npos) << dump(good);
-  // Truncated: no longer a baseline.
+  auto unsigned_db = audit(r, "monitoring.file-integrity");
+  EXPECT_EQ(unsigned_db.status, Status::fail) << dump(unsigned_db);
+  EXPECT_NE(unsigned_db.message.find("not signed"), std::string::npos) << dump(unsigned_db);
+  // Truncated: an error again.
   r.write("/var/lib/bulwark/fim/baseline.db", bytes->substr(0, bytes->size() - 1));
-  EXPECT_EQ(audit(r, "monitoring.file-integrity").status, Status::fail);
+  EXPECT_EQ(audit(r, "monitoring.file-integrity").status, Status::error);
 }
 
 // --- monitoring.security-alerts --------------------------------------------------

@@ -108,6 +108,7 @@ const std::map<std::string, std::vector<std::string>> k_subjects = {
     {"data.encryption-at-rest", {"at rest"}},
     {"monitoring.intrusion-detection", {"intrusion detection", "anomaly detection"}},
     {"monitoring.file-integrity", {"integrity"}},
+    {"monitoring.file-integrity-changes", {"integrity"}},
     {"monitoring.security-alerts", {"alert"}},
     {"monitoring.fail2ban-running", {"fail2ban"}},
     {"postgres.ssl", {"SSL"}},

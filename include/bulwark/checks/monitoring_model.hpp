@@ -7,6 +7,8 @@
 #include <bulwark/checks/models.hpp>
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/rootfs.hpp>
+#include <bulwark/fim/compare.hpp>
+#include <bulwark/fim/database.hpp>
 #include <bulwark/parse/dotenv.hpp>
 #include <bulwark/parse/procfs.hpp>
 #include <bulwark/parse/promrules.hpp>
@@ -126,6 +128,51 @@ struct FimFacts {
   std::vector<Baseline> bulwark_checked;
 };
 FimFacts load_fim(const RootFs &fs, const DpkgModel &dpkg);
+
+// One bulwark fim baseline of the target as `audit` trusts it: read through
+// RootFs, its structure and checksum checked, and its signature verified
+// with the public key at `pubkey` (a target path) when a file is there.
+struct FimBaselineRead {
+  std::string database; // target path
+  std::string pubkey;   // target path
+  bool present = false; // false: ENOENT (nothing configured); error unset
+  // Unreadable, truncated, modified, or a signature that does not verify:
+  // nothing of it is trusted (db is empty).
+  std::optional<Error> error;
+  bool pubkey_present = false;
+  std::optional<Error> pubkey_error; // present, but unreadable or not an Ed25519 key
+  fim::Database db;                  // has_signature: signed; signed_: and verified with pubkey
+};
+FimBaselineRead read_fim_baseline(const RootFs &fs, const std::string &database,
+                                  const std::string &pubkey);
+
+// monitoring.file-integrity-changes: the target scanned with the policy the
+// baseline was made with (`config`: an aide.conf-syntax file of the target,
+// "" = bulwark's built-in policy) and compared with the baseline, as `bulwark
+// fim check [--fast]` does. The scan runs only when the baseline is present
+// and trusted (verified, or unsigned while `allow_unsigned`).
+struct FimAuditFacts {
+  FimBaselineRead baseline;
+  bool scanned = false;
+  std::optional<Error> policy_error; // the config cannot be read or parsed
+  std::optional<Error> scan_error;   // the tree cannot be walked at all
+  std::vector<std::string> warnings; // the policy's
+  struct Attribute {
+    fim::Attr attr;
+    std::string old_value, new_value; // as `fim check` prints them
+  };
+  struct Item {
+    std::string path; // target path, raw bytes
+    fim::Change::Kind kind = fim::Change::Kind::changed;
+    std::string type;                  // "file", "directory", ...
+    std::vector<Attribute> attributes; // kind == changed
+  };
+  std::vector<Item> changes;       // sorted by path
+  std::vector<Error> unverifiable; // unreadable, or changed while read
+  size_t entries = 0;              // entries scanned
+};
+FimAuditFacts audit_fim(const RootFs &fs, const std::string &database, const std::string &pubkey,
+                        const std::string &config, bool allow_unsigned, bool fast);
 
 // Prometheus alert rules: the rule_files of /etc/prometheus/prometheus.yml
 // and of every prometheus.yml in the application roots; without any, the

@@ -34,6 +34,10 @@ struct Comparison {
   size_t entries = 0;          // entries in the new scan
 };
 
+// One attribute's value as the text report shows it ("-rwxr-xr-x", a hex
+// digest, an ISO time).
+std::string value_text(const Record &r, Attr a);
+
 // REQUIRES: both sorted by path (scan() and decode() give them so).
 Comparison compare(const std::vector<Record> &old_records, const std::vector<Record> &new_records);
 

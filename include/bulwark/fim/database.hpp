@@ -29,7 +29,8 @@ struct Database {
   int64_t created = 0;
   std::string root;
   std::vector<Record> records; // sorted by path
-  bool signed_ = false;        // set by decode()
+  bool signed_ = false;        // set by decode(): the signature verified with the pubkey
+  bool has_signature = false;  // set by decode(): a signature is present (verified or not)
 };
 
 // An Ed25519 key read from a PEM file (openssl genpkey -algorithm ed25519;
@@ -41,6 +42,9 @@ public:
   ~SigningKey();
   static Result<SigningKey> load_private(const std::string &host_path);
   static Result<SigningKey> load_public(const std::string &host_path);
+  // A public key from PEM text already read (`audit` reads it through
+  // RootFs); `name` is the file in errors.
+  static Result<SigningKey> public_from_pem(std::string_view pem, const std::string &name);
   void *pkey() const { return m_pkey; } // EVP_PKEY*
 
 private:

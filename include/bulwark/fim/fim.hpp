@@ -127,6 +127,9 @@ public:
   // (an attribute bulwark does not compute, an executable include it
   // refuses to run) become warnings().
   static Result<Policy> load_aide_config(const std::string &host_path);
+  // The same from a target's file (`audit`): the file, its includes and
+  // `@@if exists` are read through `fs`, target paths.
+  static Result<Policy> load_aide_config(const RootFs &fs, const std::string &target_path);
   // The same syntax from a string; `name` is the file name in errors.
   // @@include is refused (there is no directory to resolve it against)
   // unless `allow_includes`.
@@ -165,8 +168,12 @@ private:
 
 // --- Scan ------------------------------------------------------------------
 
+// The scan's threads when ScanOptions::threads is 0: twice the cores, at
+// least 4 (reads in flight for a cold cache).
+unsigned default_threads();
+
 struct ScanOptions {
-  unsigned threads = 0; // 0: every core
+  unsigned threads = 0; // 0: default_threads()
   // Restrict the scan to these target paths (and below); empty: everything
   // the policy selects.
   std::vector<std::string> only;

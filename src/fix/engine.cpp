@@ -89,7 +89,11 @@ Result<Plan> make_plan(const PlanRequest &req, PlanStats *stats) {
   Profile profile = default_profile(cat);
   for (auto &p : req.profiles)
     profile = TRY(apply_profile(cat, profile, p));
-  ValidateFn validate_fn = req.validate ? req.validate : ValidateFn(validate);
+  ValidateFn validate_fn =
+      req.validate ? req.validate
+                   : ValidateFn([](Validator v, const std::string &root, const Overlay &ov) {
+                       return validate(v, root, ov);
+                     });
 
   Plan plan;
   plan.root = before.root;

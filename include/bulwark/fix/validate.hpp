@@ -7,6 +7,7 @@
 #include <bulwark/core/result.hpp>
 #include <bulwark/fix/plan.hpp>
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,14 @@ struct Validation {
 // configuration directories mounted over the host's when the root has no
 // copy of the program). Errors (the program is missing, a namespace cannot
 // be made) are errors, never an acceptance.
-Result<Validation> validate(Validator v, const std::string &host_root, const Overlay &overlay);
+//
+// The checker is killed (with its process group) after `limits.timeout`
+// (an error), and its output is cut at `limits.output_cap` bytes.
+struct ValidateLimits {
+  int timeout_seconds = 60;
+  size_t output_cap = 64 * 1024;
+};
+Result<Validation> validate(Validator v, const std::string &host_root, const Overlay &overlay,
+                            const ValidateLimits &limits = {});
 
 } // namespace bulwark::fix

@@ -11,6 +11,7 @@
 #include <bulwark/fix/engine.hpp>
 #include <bulwark/fix/recipe.hpp>
 #include <bulwark/fix/transaction.hpp>
+#include <bulwark/fix/validate.hpp>
 
 #include <filesystem>
 #include <map>
@@ -171,6 +172,72 @@ TEST(FixSshd, DropInThatSshdReadsFirstAndMatchBlockEditedInPlace) {
       match_edited = e.after.find("Match User admin\n  X11Forwarding no\n") != std::string::npos;
   EXPECT_TRUE(match_edited);
   EXPECT_EQ(plan.actions[0].restart_units, std::vector<std::string>{"ssh.service"});
+}
+
+// The engine with its real validators (sshd -t in a private mount namespace
+// over the root): the plan is accepted, and the fixed root, read by sshd
+// itself, passes sshd -t; the Match block edit is what sshd -T reports.
+TEST(FixSshd, RealSshdAcceptsThePlanAndTheFixedRoot) {
+  BULWARK_REQUIRE_TOOL("sshd") << "(Debian package openssh-server)";
+  BULWARK_REQUIRE(::geteuid() == 0) << "the validator needs a mount namespace";
+  TempRoot r;
+  write_accounts(r, true);
+  r.write("/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\n"
+                                  "PermitRootLogin yes\n"
+                                  "MaxAuthTries 10\n"
+                                  "Match User admin\n"
+                                  "  MaxAuthTries 8\n");
+  r.mkdir("/etc/ssh/sshd_config.d");
+  PlanRequest req;
+  req.root = r.path();
+  req.only = {"ssh.permit-root-login", "ssh.max-auth-tries"};
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  for (auto &ref : plan->refused)
+    ADD_FAILURE() << ref.check_id << ": " << ref.reason;
+  ASSERT_EQ(plan->actions.size(), 2u);
+  auto id = apply_plan(*plan);
+  ASSERT_TRUE(id.ok()) << id.error().to_string();
+  auto v = validate(Validator::sshd, r.path(), {});
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  EXPECT_TRUE(v->accepted) << v->program << ": " << v->output;
+  EXPECT_EQ(status_of(r.path(), "ssh.permit-root-login"), Status::pass);
+  EXPECT_EQ(status_of(r.path(), "ssh.max-auth-tries"), Status::pass);
+  // A validator that rejects is what refuses: a drop-in sshd cannot parse.
+  r.write("/etc/ssh/sshd_config.d/10-broken.conf", "NoSuchKeyword yes\n");
+  auto bad = validate(Validator::sshd, r.path(), {});
+  ASSERT_TRUE(bad.ok()) << bad.error().to_string();
+  EXPECT_FALSE(bad->accepted);
+}
+
+// The command line: plan (exit 1), apply (0), plan again (0: nothing left),
+// list, rollback all (0), and the tree is back.
+TEST(FixCli, PlanApplyListRollback) {
+  TempRoot r;
+  write_accounts(r, true);
+  r.write("/etc/ssh/sshd_config", "X11Forwarding yes\n");
+  auto original = snapshot(r.path());
+  std::string base =
+      std::string(BULWARK_BINARY) + " fix --root " + r.path() + " --only ssh.x11-forwarding";
+  auto plan = test::run_command(base + " --format json");
+  EXPECT_EQ(plan.exit_code, 1) << plan.err;
+  EXPECT_NE(plan.out.find("\"schema\": \"bulwark.fix/v1\""), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("+X11Forwarding no"), std::string::npos) << plan.out;
+  auto apply = test::run_command(base + " --apply");
+  EXPECT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_NE(apply.err.find("ssh.service must be reloaded"), std::string::npos) << apply.err;
+  auto again = test::run_command(base);
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("0 fix(es) planned"), std::string::npos) << again.out;
+  auto list = test::run_command(std::string(BULWARK_BINARY) + " fix --list --root " + r.path());
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find(" applied "), std::string::npos) << list.out;
+  auto back =
+      test::run_command(std::string(BULWARK_BINARY) + " fix --rollback all --root " + r.path());
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(snapshot(r.path()), original);
+  auto usage = test::run_command(base + " --format yaml");
+  EXPECT_EQ(usage.exit_code, 2);
 }
 
 TEST(FixSshd, WithoutIncludeTheFirstLineIsEditedInPlace) {

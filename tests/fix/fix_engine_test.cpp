@@ -140,8 +140,9 @@ Plan round_trip(const TempRoot &r, const std::vector<std::string> &checks) {
   EXPECT_TRUE(list.ok());
   if (list) {
     EXPECT_EQ(list->size(), 1u);
-    if (!list->empty())
+    if (!list->empty()) {
       EXPECT_EQ(list->front().state, "rolled-back");
+    }
   }
   return *plan;
 }

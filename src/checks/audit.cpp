@@ -288,6 +288,8 @@ Result<AuditReport> run_audit(const AuditRequest &req) {
   // The root is opened once, from its real path (a relative --root is taken
   // from the current directory); every read goes through that descriptor.
   RootFs fs(req.root);
+  if (req.overlay)
+    fs.set_overlay(req.overlay);
   if (!fs.root_status())
     return Error{"--root " + req.root + " is not a directory (" +
                  std::string(std::strerror(fs.root_status().error().sys_errno)) + ")"};

@@ -8,6 +8,7 @@
 #include <bulwark/core/profile.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/fim/cli.hpp>
+#include <bulwark/fix/cli.hpp>
 #include <bulwark/live/docker.hpp>
 #include <bulwark/report/report.hpp>
 #include <bulwark/watch/cli.hpp>
@@ -255,6 +256,7 @@ int run(int argc, char **argv) {
     app.add_subcommand("version", "print the version");
     watch::add_commands(app);
     fim::add_commands(app);
+    fix::add_commands(app);
 
     try {
       app.parse(argc, argv);
@@ -280,6 +282,17 @@ int run(int argc, char **argv) {
                 << c->rationale << "\n\nFix:\n  " << c->fix << "\n\nReferences:\n";
       for (auto &r : c->references)
         std::cout << "  - " << r << "\n";
+      if (c->recipe) {
+        // The automatic fix (`bulwark fix`), as the catalogue has it.
+        std::cout << "\nAutomatic fix (bulwark fix): " << c->recipe->kind;
+        for (auto &[k, v] : c->recipe->set)
+          std::cout << " " << k << "=" << v;
+        for (auto &[k, v] : c->recipe->options)
+          std::cout << " " << k << "=" << v;
+        std::cout << "\n";
+      } else {
+        std::cout << "\nAutomatic fix (bulwark fix): none; fix it by hand\n";
+      }
       std::cout << "\nUnder the guides' profiles:\n";
       for (auto &name : builtin_profile_names()) {
         auto prof = apply_profile(cat, Profile{}, name);
@@ -356,6 +369,8 @@ int run(int argc, char **argv) {
     if (auto rc = watch::run_commands(app))
       return *rc;
     if (auto rc = fim::run_commands(app))
+      return *rc;
+    if (auto rc = fix::run_commands(app))
       return *rc;
 
     if (app.got_subcommand("facts")) {

@@ -194,6 +194,49 @@ const CheckSpec *Catalogue::find(std::string_view id) const {
   return nullptr;
 }
 
+namespace {
+
+// A `recipe:` mapping (RecipeSpec). Every "{name}" must be a parameter of
+// the check: a typo would otherwise write the braces into a daemon's file.
+Result<RecipeSpec> parse_recipe(const CheckSpec &c, const yaml::Node &r, const std::string &name) {
+  if (!r.is_mapping())
+    return Error{"check '" + c.id + "': recipe is a mapping", name, r.line};
+  RecipeSpec spec;
+  spec.line = r.line;
+  auto check_value = [&](const std::string &v, int line) -> Result<Unit> {
+    if (v.size() > 2 && v.front() == '{' && v.back() == '}' &&
+        c.find_param(std::string_view(v).substr(1, v.size() - 2)) == nullptr)
+      return Error{"check '" + c.id + "': recipe names an unknown parameter " + v, name, line};
+    return Unit{};
+  };
+  for (auto &[key, val] : r.entries) {
+    if (key == "set") {
+      if (!val.is_mapping())
+        return Error{"check '" + c.id + "': recipe 'set' is a mapping", name, val.line};
+      for (auto &[k, v] : val.entries) {
+        if (!v.is_scalar())
+          return Error{"check '" + c.id + "': recipe value of '" + k + "' is a scalar", name,
+                       v.line};
+        TRY(check_value(v.scalar, v.line));
+        spec.set.emplace_back(k, v.scalar);
+      }
+      continue;
+    }
+    if (!val.is_scalar())
+      return Error{"check '" + c.id + "': recipe option '" + key + "' is a scalar", name, val.line};
+    TRY(check_value(val.scalar, val.line));
+    if (key == "kind")
+      spec.kind = val.scalar;
+    else
+      spec.options[key] = val.scalar;
+  }
+  if (spec.kind.empty())
+    return Error{"check '" + c.id + "': recipe needs a kind", name, r.line};
+  return spec;
+}
+
+} // namespace
+
 Result<Catalogue> Catalogue::parse(std::string_view text, const std::string &name) {
   yaml::Node root = TRY(yaml::parse(text, name));
   const yaml::Node *checks = root.find("checks");
@@ -254,6 +297,8 @@ Result<Catalogue> Catalogue::parse(std::string_view text, const std::string &nam
         c.parameters.push_back(std::move(p));
       }
     }
+    if (const yaml::Node *r = n.find("recipe"))
+      c.recipe = TRY(parse_recipe(c, *r, name));
     cat.m_checks.push_back(std::move(c));
   }
   return cat;

@@ -366,7 +366,44 @@ Result<RootFs::OpenedDir> RootFs::open_dir(std::string_view target_dir) const {
   return OpenedDir{fd, std::move(w.target)};
 }
 
+const FsOverlayEntry *RootFs::overlaid(std::string_view target_path, bool follow) const {
+  if (!m_overlay || m_overlay->empty())
+    return nullptr;
+  std::string norm = join("/", target_path);
+  if (auto it = m_overlay->find(norm); it != m_overlay->end())
+    return &it->second;
+  // /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf: the overlay holds the
+  // file the link resolves to.
+  auto w = walk(norm, follow);
+  if (!w)
+    return nullptr;
+  if (auto it = m_overlay->find(w->target); it != m_overlay->end())
+    return &it->second;
+  return nullptr;
+}
+
+bool RootFs::overlay_has_children(const std::string &target_dir) const {
+  if (!m_overlay)
+    return false;
+  std::string prefix = target_dir == "/" ? "/" : target_dir + "/";
+  for (auto it = m_overlay->lower_bound(prefix);
+       it != m_overlay->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    if (!it->second.removed)
+      return true;
+  return false;
+}
+
 Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_bytes) const {
+  if (const FsOverlayEntry *o = overlaid(target_path, true)) {
+    if (o->removed)
+      return sys_error("cannot open", target_path, ENOENT);
+    if (o->content) {
+      if (o->content->size() > max_bytes)
+        return Error{"file is larger than the " + std::to_string(max_bytes) + "-byte limit",
+                     std::string(target_path), 0, EFBIG};
+      return *o->content;
+    }
+  }
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   int fd = TRY(open_at(target_path, O_RDONLY | O_NONBLOCK | O_NOCTTY, "cannot open"));
   struct stat st;
@@ -421,6 +458,43 @@ Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_b
 }
 
 Result<FileInfo> RootFs::stat_impl(std::string_view target_path, bool follow) const {
+  if (m_overlay && !m_overlay->empty()) {
+    const FsOverlayEntry *o = overlaid(target_path, follow);
+    if (o != nullptr && o->removed)
+      return sys_error("cannot stat", target_path, ENOENT);
+    auto disk = stat_disk(target_path, follow);
+    if (o == nullptr) {
+      if (!disk && disk.error().not_found() && overlay_has_children(join("/", target_path))) {
+        FileInfo dir;
+        dir.type = FileInfo::Type::directory;
+        dir.mode = 0755;
+        return dir;
+      }
+      return disk;
+    }
+    FileInfo info;
+    if (disk)
+      info = *disk;
+    else if (!disk.error().not_found() || !o->content)
+      return disk;
+    else {
+      info.type = FileInfo::Type::regular;
+      info.mode = 0644;
+    }
+    if (o->content)
+      info.size = o->content->size();
+    if (o->mode)
+      info.mode = *o->mode;
+    if (o->uid)
+      info.uid = *o->uid;
+    if (o->gid)
+      info.gid = *o->gid;
+    return info;
+  }
+  return stat_disk(target_path, follow);
+}
+
+Result<FileInfo> RootFs::stat_disk(std::string_view target_path, bool follow) const {
   // O_PATH opens nothing (a FIFO does not block, a device is not touched);
   // with O_NOFOLLOW it names a final symlink itself.
   int fd = TRY(open_at(target_path, O_PATH | (follow ? 0 : O_NOFOLLOW), "cannot stat"));
@@ -474,6 +548,32 @@ bool RootFs::exists(std::string_view target_path) const {
 }
 
 Result<std::vector<std::string>> RootFs::list_dir(std::string_view target_dir) const {
+  if (!m_overlay || m_overlay->empty())
+    return list_disk(target_dir);
+  std::string dir = join("/", target_dir);
+  auto disk = list_disk(dir);
+  if (!disk && !(disk.error().not_found() && overlay_has_children(dir)))
+    return disk;
+  std::vector<std::string> names = disk ? std::move(*disk) : std::vector<std::string>{};
+  std::string prefix = dir == "/" ? "/" : dir + "/";
+  for (auto it = m_overlay->lower_bound(prefix);
+       it != m_overlay->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    std::string rest = it->first.substr(prefix.size());
+    std::string name = rest.substr(0, rest.find('/'));
+    bool direct = name.size() == rest.size();
+    auto pos = std::lower_bound(names.begin(), names.end(), name);
+    bool present = pos != names.end() && *pos == name;
+    if (direct && it->second.removed) {
+      if (present)
+        names.erase(pos);
+    } else if (!present && !it->second.removed) {
+      names.insert(pos, name);
+    }
+  }
+  return names;
+}
+
+Result<std::vector<std::string>> RootFs::list_disk(std::string_view target_dir) const {
   int fd = TRY(open_at(target_dir, O_RDONLY | O_DIRECTORY | O_NOCTTY, "cannot open directory"));
   DIR *dir = ::fdopendir(fd);
   if (dir == nullptr) {

@@ -5,8 +5,10 @@
 #include <bulwark/core/finding.hpp>
 #include <bulwark/core/perf.hpp>
 #include <bulwark/core/result.hpp>
+#include <bulwark/core/rootfs.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +69,9 @@ struct AuditRequest {
   std::string postgres_dsn;                   // --postgres-dsn
   bool host_env = false;                      // --host-env
   std::string docker_host;                    // --docker unix:///path
+  // bulwark fix: the root is read with these files as a plan leaves them
+  // (core/rootfs.hpp); null reads the disk alone.
+  std::shared_ptr<const FsOverlay> overlay;
 };
 
 struct AuditReport {

@@ -26,6 +26,19 @@ struct ParamSpec {
   ParamValue default_value;
 };
 
+// How `bulwark fix` remedies a failing finding of a check: a recipe kind
+// (src/fix/recipes/: "sshd-option", "sysctl", "file-mode", "login-defs",
+// ...) and its arguments. `set` holds the settings in the order written;
+// a value "{name}" is the check's profile parameter `name` (checked when the
+// catalogue is parsed). Other scalar keys are the kind's options ("mode":
+// "0600", "owner": "root").
+struct RecipeSpec {
+  std::string kind;
+  std::vector<std::pair<std::string, std::string>> set;
+  std::map<std::string, std::string> options;
+  int line = 0; // in the catalogue file, for messages
+};
+
 struct CheckSpec {
   std::string id;     // "ssh.permit-root-login"
   std::string domain; // "ssh"
@@ -35,6 +48,7 @@ struct CheckSpec {
   std::string fix;
   std::vector<std::string> references; // "000 SSH Hardening", "003 §3.2", "CIS ..."
   std::vector<ParamSpec> parameters;
+  std::optional<RecipeSpec> recipe; // nullopt: `bulwark fix` cannot fix it
   const ParamSpec *find_param(std::string_view name) const;
   // Does a reference cite guide `guide` ("000", "003")? Under that guide's
   // profile, the checks that do are the guide's; the others are beyond it.

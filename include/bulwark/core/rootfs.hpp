@@ -25,7 +25,9 @@
 #include <bulwark/core/result.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +45,18 @@ struct FileInfo {
   uint64_t dev = 0;  // st_dev and st_ino: whether two paths name one file
   uint64_t ino = 0;
 };
+
+// Files as a plan would leave them, seen through a RootFs without touching
+// the disk (bulwark fix re-audits a root with its plan applied). Keys are
+// absolute target paths, symlinks already resolved inside the root.
+struct FsOverlayEntry {
+  bool removed = false;               // the file is gone
+  std::optional<std::string> content; // new content; nullopt keeps the file's
+  std::optional<uint32_t> mode;       // permission bits; nullopt keeps them
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+};
+using FsOverlay = std::map<std::string, FsOverlayEntry>;
 
 class RootFs {
 public:
@@ -103,6 +117,15 @@ public:
   };
   Result<OpenedDir> open_dir(std::string_view target_dir) const;
 
+  // Reads see `overlay` over the root: read_file, stat, lstat, exists,
+  // list_dir and glob answer for an overlaid path (reached lexically or
+  // through symlinks inside the root) as if the plan were applied; a
+  // directory that only the overlay's files are in exists. open_dir and the
+  // tree walk still see the disk. Nothing is written; the no-escape
+  // guarantees are unchanged (the overlay only replaces answers).
+  void set_overlay(std::shared_ptr<const FsOverlay> overlay) { m_overlay = std::move(overlay); }
+  const std::shared_ptr<const FsOverlay> &overlay() const { return m_overlay; }
+
   // Tests only: take the descriptor walk instead of openat2, as on a kernel
   // without it. Process-wide.
   static void set_openat2_for_testing(bool enabled);
@@ -110,17 +133,25 @@ public:
 private:
   struct Walked;
   Result<FileInfo> stat_impl(std::string_view target_path, bool follow) const;
+  Result<FileInfo> stat_disk(std::string_view target_path, bool follow) const;
+  Result<std::vector<std::string>> list_disk(std::string_view target_dir) const;
   // A descriptor for target_path opened with `flags`, resolved inside the
   // root (openat2, else walk()); `what` words the error ("cannot open").
   Result<int> open_at(std::string_view target_path, int flags, const char *what) const;
   // Resolves target_path one component at a time on held descriptors.
   Result<Walked> walk(std::string_view target_path, bool follow_last) const;
   Error root_error(std::string_view target_path) const;
+  // The overlay's entry for target_path (lexically, else after resolving
+  // symlinks inside the root when `follow`), or nullptr.
+  const FsOverlayEntry *overlaid(std::string_view target_path, bool follow) const;
+  // Does the overlay hold a file below the directory target_dir?
+  bool overlay_has_children(const std::string &target_dir) const;
 
-  std::string m_root;                   // canonical host path of the root
-  std::string m_prefix;                 // m_root without trailing slash, "" for "/"
-  std::shared_ptr<const int> m_root_fd; // O_PATH descriptor of the root, shared by copies
-  int m_root_errno = 0;                 // why the root could not be opened
+  std::string m_root;                         // canonical host path of the root
+  std::string m_prefix;                       // m_root without trailing slash, "" for "/"
+  std::shared_ptr<const int> m_root_fd;       // O_PATH descriptor of the root, shared by copies
+  int m_root_errno = 0;                       // why the root could not be opened
+  std::shared_ptr<const FsOverlay> m_overlay; // set_overlay(); null: the disk alone
 };
 
 } // namespace bulwark

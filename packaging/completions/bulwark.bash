@@ -86,7 +86,7 @@ _bulwark() {
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'audit checks explain facts watch bans fim version' -- "$cur"))
+            COMPREPLY=($(compgen -W 'audit checks explain facts watch bans fim fix version' -- "$cur"))
         fi
         return
     fi
@@ -109,6 +109,8 @@ _bulwark() {
                 COMPREPLY=($(compgen -W 'text json' -- "$cur"))
             elif [[ $cmd == fim ]]; then
                 COMPREPLY=($(compgen -W 'text json sarif' -- "$cur"))
+            elif [[ $cmd == fix ]]; then
+                COMPREPLY=($(compgen -W 'text json ansible' -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "$formats" -- "$cur"))
             fi
@@ -136,7 +138,7 @@ _bulwark() {
         --env-file)
             _bulwark_files "$cur"
             return ;;
-        --postgres-dsn | --docker | --reference-time)
+        --postgres-dsn | --docker | --reference-time | --rollback)
             return ;;
         --config)
             if [[ $cmd == fim ]]; then
@@ -197,6 +199,9 @@ _bulwark() {
             fi
             opts='--root --config --aide-config --db --key --pubkey --allow-unsigned
                   --fast --format --output --metrics --threads --help' ;;
+        fix)
+            opts='--root --profile --only --skip --format --apply --restart
+                  --rollback --list --perf --help' ;;
         version) opts='--help' ;;
         *) return ;;
     esac

@@ -248,7 +248,7 @@ complete_bash() { # words of the line; the last one is the word being completed
     COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bulwark; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
 first_id=$($bin checks | awk 'NR == 1 {print $1}')
-[[ $(complete_bash bulwark '' | sort | xargs) == "audit bans checks explain facts fim version watch" ]] ||
+[[ $(complete_bash bulwark '' | sort | xargs) == "audit bans checks explain facts fim fix version watch" ]] ||
   bad "bash: subcommands: $(complete_bash bulwark '' | xargs)"
 [[ $(complete_bash bulwark audit --format '' | xargs) == "text json sarif junit markdown html" ]] ||
   bad "bash: --format values: $(complete_bash bulwark audit --format '' | xargs)"
@@ -268,7 +268,7 @@ ok "bash completion: registers _bulwark; subcommands, formats, profiles and chec
 if command -v zsh >/dev/null; then
   # Debian's zsh finds it in its default fpath (vendor-completions).
   complete_zsh() { PATH=/usr/bin:/bin timeout 20 zsh -f "$here/zsh_complete.zsh" "" "$1" | sort -u | xargs; }
-  [[ $(complete_zsh 'bulwark ') == "audit bans checks explain facts fim version watch" ]] ||
+  [[ $(complete_zsh 'bulwark ') == "audit bans checks explain facts fim fix version watch" ]] ||
     bad "zsh: subcommands: $(complete_zsh 'bulwark ')"
   [[ $(complete_zsh 'bulwark audit --format ') == "html json junit markdown sarif text" ]] ||
     bad "zsh: --format values: $(complete_zsh 'bulwark audit --format ')"

@@ -462,7 +462,10 @@ void check_port_matches_sshd(CheckRun &run) {
       ranges.push_back({lo, hi});
   }
   std::vector<Evidence> bad, good{pe};
-  for (auto &[port, e] : sshd_ports(ssh)) {
+  for (auto &[sshd_port, e] : sshd_ports(ssh)) {
+    // A copy: a lambda cannot capture a structured binding before C++20's
+    // P1091 (clang 14, which clang-tidy runs on, does not have it).
+    const auto port = sshd_port;
     bool covered = std::any_of(ranges.begin(), ranges.end(),
                                [&](const Range &r) { return port >= r.lo && port <= r.hi; });
     e.expected = "covered by the jail's port " + text::printable(spec);

@@ -16,8 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/wait.h>
-
-extern char **environ;
+#include <unistd.h> // environ
 
 namespace bulwark::fix {
 
@@ -159,6 +158,7 @@ ordered_json to_json(const Plan &plan) {
 int restart_unit(const std::string &unit) {
   std::vector<std::string> argv = {"systemctl", "reload-or-restart", unit};
   std::vector<char *> args;
+  args.reserve(argv.size() + 1);
   for (auto &a : argv)
     args.push_back(a.data());
   args.push_back(nullptr);

@@ -175,7 +175,8 @@ Result<Unit> make_dirs(const RootFs &fs, const std::string &dir) {
   return Unit{};
 }
 
-struct Tx {
+// nlohmann::json member: the implicit special members are not noexcept.
+struct Tx { // NOLINT(bugprone-exception-escape)
   std::string root; // host root
   std::string id;
   ordered_json manifest;

@@ -867,7 +867,8 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
                  root};
   if (!WIFEXITED(status))
     return Error{std::string(validator_name(v)) + ": " + job.program_label +
-                     " was killed by signal " + std::to_string(WTERMSIG(status)),
+                     " was killed by signal " + std::to_string(WTERMSIG(status)) +
+                     (output.empty() ? std::string() : ": " + output),
                  root};
   if (truncated)
     output += "\n[output cut at " + std::to_string(output_cap) + " bytes]\n";

@@ -8,9 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
+#include <unistd.h> // environ
 
 namespace bulwark::watch {
 
@@ -64,6 +62,7 @@ bool Hook::run(const BanDecision &b) {
   posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
   std::vector<std::string> args = arguments(b);
   std::vector<char *> argv;
+  argv.reserve(args.size() + 1);
   for (auto &a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);

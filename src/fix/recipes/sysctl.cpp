@@ -81,7 +81,7 @@ Result<RecipeOutcome> sysctl_set(const RecipeInput &in) {
         text = "# Written by bulwark fix: kernel parameters that win at boot.\n";
       // Our own earlier line for the key is replaced, never duplicated.
       int at = 0, n = 0;
-      for (auto l : text::split(text, '\n', true)) {
+      for (const auto &l : text::split(text, '\n', true)) {
         ++n;
         auto t = text::trim(l);
         if (t.starts_with(key) && text::trim(t.substr(key.size())).starts_with("="))
@@ -94,7 +94,7 @@ Result<RecipeOutcome> sysctl_set(const RecipeInput &in) {
     // line there would undo the drop-in on hosts that run it.
     std::string conf = TRY(read(k_sysctl_conf));
     int n = 0;
-    for (auto l : text::split(conf, '\n', true)) {
+    for (const auto &l : text::split(conf, '\n', true)) {
       ++n;
       auto t = text::trim(l);
       if (t.empty() || t[0] == '#' || t[0] == ';')

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h> // environ
 
@@ -54,8 +55,11 @@ bool Hook::run(const BanDecision &b) {
   (void)reap();
   if (m_running.size() >= k_max_running)
     return false;
+  // A socket pair, not a pipe: send(MSG_NOSIGNAL) to a hook that exited
+  // without reading is EPIPE, where write() to a pipe raises SIGPIPE and
+  // kills the daemon (or a test) that has not ignored it.
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     return false;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -84,12 +88,11 @@ bool Hook::run(const BanDecision &b) {
     return false;
   }
   m_running.push_back(pid);
-  // The JSON (at most 10 lines of 1 KiB) fits the pipe's 64 KiB buffer:
+  // The JSON (at most 10 lines of 1 KiB) fits the socket's buffer:
   // written at once, non-blocking so that a hook that never reads cannot
   // stall the daemon.
   const std::string doc = json(b);
-  (void)::fcntl(fds[1], F_SETFL, O_NONBLOCK);
-  ssize_t n = ::write(fds[1], doc.data(), doc.size());
+  ssize_t n = ::send(fds[1], doc.data(), doc.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::close(fds[1]);
   (void)n; // a hook that exits without reading stdin is its business
   return true;

@@ -153,24 +153,13 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
             x.dockerfiles.emplace(name, dockerfile::parse_dockerfile(path, *text));
         }
       }
-      if (const Value *ef = svc.find("env_file")) {
-        std::vector<const Value *> items;
-        if (ef->is_sequence())
-          for (auto &i : ef->items)
-            items.push_back(&i);
-        else
-          items.push_back(ef);
-        for (auto *i : items) {
-          const Value *pv = i->is_mapping() ? i->find("path") : i;
-          if (!pv || pv->str().empty())
-            continue;
-          std::string path = p.resolve(pv->where(), pv->str());
-          if (x.env_files.count(path))
-            continue;
-          auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
-          if (text.ok())
-            x.env_files.emplace(path, dotenv::parse_dotenv_text(path, *text));
-        }
+      for (const compose::EnvFileEntry &ef : env_file_entries(svc)) {
+        std::string path = p.resolve(ef.path->where(), ef.path->str());
+        if (x.env_files.count(path))
+          continue;
+        auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
+        if (text.ok())
+          x.env_files.emplace(path, dotenv::parse_dotenv_text(path, *text));
       }
     }
   for (auto &ef : p.env_files) {

@@ -43,6 +43,24 @@ Value *Value::find(std::string_view key) {
       return &e.second;
   return nullptr;
 }
+std::vector<EnvFileEntry> env_file_entries(const Value &service) {
+  std::vector<EnvFileEntry> out;
+  const Value *ef = service.find("env_file");
+  if (ef == nullptr)
+    return out;
+  auto add = [&](const Value &i) {
+    const Value *pv = i.is_mapping() ? i.find("path") : &i;
+    if (pv != nullptr && !pv->str().empty())
+      out.push_back({&i, pv});
+  };
+  if (ef->is_sequence())
+    for (auto &i : ef->items)
+      add(i);
+  else
+    add(*ef);
+  return out;
+}
+
 const std::string &Value::str() const {
   static const std::string empty;
   return kind == Kind::scalar ? scalar : empty;
@@ -1092,34 +1110,23 @@ void validate(Loader &ld, Project &p, const Reader &reader) {
       ld.error("service " + name + " has neither an image nor a build context", svc.key_loc);
     // compose-go loader: a missing env_file is an error unless the entry
     // says `required: false`.
-    if (const Value *ef = svc.find("env_file")) {
-      std::vector<const Value *> items;
-      if (ef->is_sequence())
-        for (auto &i : ef->items)
-          items.push_back(&i);
-      else
-        items.push_back(ef);
-      for (const Value *i : items) {
-        const Value *pv = i->is_mapping() ? i->find("path") : i;
-        if (!pv || !pv->is_scalar() || pv->scalar.empty())
-          continue;
-        bool required = true;
-        if (i->is_mapping())
-          if (const Value *r = i->find("required"); r && r->is_scalar())
-            required = !(lower(r->scalar) == "false" || r->scalar == "0" ||
-                         lower(r->scalar) == "no" || lower(r->scalar) == "off");
-        std::string path = p.resolve(pv->where(), pv->scalar);
-        auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
-        if (text.ok() || (!required && text.error().not_found()))
-          continue;
-        ld.error("service " + name + ": env_file " + path +
-                     (text.error().not_found() ? " does not exist"
-                                               : " cannot be read: " + text.error().message) +
-                     (text.error().not_found() ? " (compose refuses to start the service; "
-                                                 "`required: false` makes it optional)"
-                                               : ""),
-                 pv->where());
-      }
+    for (auto [i, pv] : env_file_entries(svc)) {
+      bool required = true;
+      if (i->is_mapping())
+        if (const Value *r = i->find("required"); r && r->is_scalar())
+          required = !(lower(r->scalar) == "false" || r->scalar == "0" ||
+                       lower(r->scalar) == "no" || lower(r->scalar) == "off");
+      std::string path = p.resolve(pv->where(), pv->scalar);
+      auto text = reader.read(path, dotenv::k_max_dotenv_bytes);
+      if (text.ok() || (!required && text.error().not_found()))
+        continue;
+      ld.error("service " + name + ": env_file " + path +
+                   (text.error().not_found() ? " does not exist"
+                                             : " cannot be read: " + text.error().message) +
+                   (text.error().not_found() ? " (compose refuses to start the service; "
+                                               "`required: false` makes it optional)"
+                                             : ""),
+               pv->where());
     }
   }
 }

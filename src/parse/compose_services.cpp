@@ -697,24 +697,13 @@ std::optional<MountedFile> mounted_file(const Project &p, const Value &service,
 std::map<std::string, EnvValue> service_environment(const Project &p, const Value &service,
                                                     const EnvFiles &env_files) {
   std::map<std::string, EnvValue> out;
-  if (const Value *ef = service.find("env_file")) {
-    std::vector<const Value *> items;
-    if (ef->is_sequence())
-      for (auto &i : ef->items)
-        items.push_back(&i);
-    else
-      items.push_back(ef);
-    for (auto *i : items) {
-      const Value *pv = i->is_mapping() ? i->find("path") : i;
-      if (!pv || pv->str().empty())
-        continue;
-      auto it = env_files.find(p.resolve(pv->where(), pv->str()));
-      if (it == env_files.end())
-        continue;
-      for (auto &e : it->second.entries)
-        if (e.has_value)
-          out[e.key] = EnvValue{e.value, e.loc};
-    }
+  for (const compose::EnvFileEntry &ef : env_file_entries(service)) {
+    auto it = env_files.find(p.resolve(ef.path->where(), ef.path->str()));
+    if (it == env_files.end())
+      continue;
+    for (auto &e : it->second.entries)
+      if (e.has_value)
+        out[e.key] = EnvValue{e.value, e.loc};
   }
   if (const Value *env = service.find("environment"); env && env->is_mapping())
     for (auto &[k, v] : env->entries)

@@ -217,6 +217,15 @@ std::string merge_key(std::string_view field, const Value &item);
 // the loader (include, extends, .env) and the checks (build contexts,
 // Dockerfiles, env_file).
 std::string dirname_of(const std::string &path);
+
+// The entries of a service's `env_file:` (one path, a list of paths, or a
+// list of {path, required} mappings), skipping those without a path: each
+// with the item itself (for `required`) and the scalar holding its path.
+struct EnvFileEntry {
+  const Value *item;
+  const Value *path;
+};
+std::vector<EnvFileEntry> env_file_entries(const Value &service);
 std::string join_path(const std::string &dir, const std::string &path);
 
 } // namespace bulwark::compose

@@ -23,7 +23,7 @@ TEST_PACKAGES = libbenchmark-dev strace \
            fail2ban nftables iptables iproute2 postgresql redis-server nginx \
            sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl ufw \
            strongswan-starter prometheus curl systemd-journal-remote openssl sshpass \
-           aide acl attr libcap2-bin ansible
+           aide acl attr libcap2-bin ansible lld
 # npm (for the SARIF Multitool) from Debian, unless a Node.js with its own npm
 # is installed already (NodeSource's nodejs conflicts with Debian's npm).
 TEST_PACKAGES += $(if $(shell command -v npm),,nodejs npm)

@@ -672,13 +672,25 @@ Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job
       conf = path;
       break;
     }
-  if (conf.empty())
-    for (const char *p : {"/etc/redis/redis.conf", "/etc/redis.conf", "/usr/local/etc/redis.conf",
-                          "/usr/local/etc/redis/redis.conf"})
-      if (exists_l(host_path(root, p))) {
-        conf = p;
-        break;
-      }
+  if (conf.empty()) {
+    // The root's instances, as the redis checks find them.
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (auto &de : std::filesystem::directory_iterator(host_path(root, "/etc/redis"), ec))
+      if (is_instance("/etc/redis/" + de.path().filename().string()))
+        found.push_back("/etc/redis/" + de.path().filename().string());
+    // Debian's main instance first, then redis-NAME.conf in name order.
+    std::sort(found.begin(), found.end(), [](const std::string &a, const std::string &b) {
+      bool am = a == "/etc/redis/redis.conf", bm = b == "/etc/redis/redis.conf";
+      return am != bm ? am : a < b;
+    });
+    for (const char *p :
+         {"/etc/redis.conf", "/usr/local/etc/redis.conf", "/usr/local/etc/redis/redis.conf"})
+      if (exists_l(host_path(root, p)))
+        found.push_back(p);
+    if (!found.empty())
+      conf = found.front();
+  }
   if (conf.empty())
     return Error{"redis: the overlay names no redis.conf and the root has none"};
   job.candidates = {"/usr/bin/redis-server", "/usr/local/bin/redis-server"};
@@ -769,7 +781,8 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
   case Validator::fail2ban:
     job.candidates = {"/usr/bin/fail2ban-client", "/usr/local/bin/fail2ban-client"};
     job.argv = {"", "-c", "/etc/fail2ban", "-t"};
-    job.config_paths = {"/etc/fail2ban"};
+    // -t looks for each enabled jail's log files: the root's, not the host's.
+    job.config_paths = {"/etc/fail2ban", "/var/log"};
     job.main_config = "/etc/fail2ban/fail2ban.conf";
     break;
   case Validator::compose: TRY(compose_job(root, overlay, job)); break;

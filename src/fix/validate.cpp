@@ -28,6 +28,7 @@
 
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/pg_hba.hpp>
+#include <bulwark/parse/postgresql_conf.hpp>
 #include <bulwark/parse/sysctl.hpp>
 
 #include <algorithm>
@@ -578,6 +579,17 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
   else
     job.argv = {"", "-C", "data_directory", "--config-file=" + conf};
   job.config_paths = {conf_dir};
+  // postgresql.auto.conf is read from data_directory: the root's, not the
+  // host's (Debian keeps it apart from /etc/postgresql).
+  {
+    pg::Config probe;
+    pg::parse_conf_file(RootFs(root), conf, true, probe);
+    if (const pg::Setting *d = probe.get("data_directory"); d && !d->value.empty()) {
+      std::string data = RootFs::join(conf_dir + "/", d->value);
+      if (data != conf_dir && !is_under(data, conf_dir) && is_dir(host_path(root, data)))
+        job.config_paths.push_back(data);
+    }
+  }
   job.main_config = conf;
   // postgres refuses to run as root: run as the owner of the directory.
   struct stat st;

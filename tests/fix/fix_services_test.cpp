@@ -516,6 +516,52 @@ TEST(FixFail2ban, RightValuesAreLeftAloneAndSystemdNeedsItsModule) {
             "backend = systemd\n");
 }
 
+// ---- nginx ------------------------------------------------------------------
+
+TEST(FixNginx, AServerLineIsEditedInPlaceAndTheDefaultGoesToAnHttpSnippet) {
+  BULWARK_REQUIRE_TOOL("nginx") << "(Debian package nginx)";
+  BULWARK_REQUIRE_TOOL("openssl") << "(Debian package openssl)";
+  BULWARK_REQUIRE(::geteuid() == 0) << "the validator needs a mount namespace";
+  TempRoot r;
+  r.mkdir("/etc/nginx/ssl");
+  r.mkdir("/etc/nginx/conf.d");
+  auto key = test::run_command(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "
+      "/CN=test -keyout " +
+      r.host("/etc/nginx/ssl/k.pem") + " -out " + r.host("/etc/nginx/ssl/c.pem") + " 2>&1");
+  ASSERT_EQ(key.exit_code, 0) << key.out;
+  // @SECLEVEL=0 lets OpenSSL 3 negotiate what ssl_protocols lists: a.example
+  // gets nginx's default (TLSv1 and TLSv1.1 among them), b.example its own.
+  const std::string server = "    ssl_certificate /etc/nginx/ssl/c.pem;\n"
+                             "    ssl_certificate_key /etc/nginx/ssl/k.pem;\n";
+  r.write("/etc/nginx/nginx.conf", "events {}\n"
+                                   "http {\n"
+                                   "  access_log off;\n"
+                                   "  ssl_ciphers HIGH:!aNULL:!MD5:@SECLEVEL=0;\n"
+                                   "  include /etc/nginx/conf.d/*.conf;\n"
+                                   "  server {\n"
+                                   "    listen 443 ssl;\n"
+                                   "    server_name a.example;\n" +
+                                       server +
+                                       "  }\n"
+                                       "  server {\n"
+                                       "    listen 8443 ssl;\n"
+                                       "    server_name b.example;\n" +
+                                       server +
+                                       "    ssl_protocols TLSv1 TLSv1.2; # legacy clients\n"
+                                       "  }\n"
+                                       "}\n");
+  Plan plan = round_trip(r, {"tls.min-version"}, Validator::nginx);
+  EXPECT_EQ(edit_of(plan, "/etc/nginx/conf.d/bulwark.conf"),
+            "# Written by bulwark fix: http-level settings every server inherits.\n"
+            "ssl_protocols TLSv1.2 TLSv1.3;\n");
+  std::string main = edit_of(plan, "/etc/nginx/nginx.conf");
+  EXPECT_NE(main.find("    ssl_protocols TLSv1.2 TLSv1.3; # legacy clients\n"), std::string::npos)
+      << main;
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].restart_units, std::vector<std::string>{"nginx.service"});
+}
+
 TEST(FixServices, ConfigsThatPassGetNoAction) {
   TempRoot r;
   r.write("/etc/redis/redis.conf", "bind 127.0.0.1 -::1\nprotected-mode yes\n", 0640);

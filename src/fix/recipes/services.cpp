@@ -715,11 +715,69 @@ Result<RecipeOutcome> fail2ban_jail(const RecipeInput &in) {
                 "audit's evidence)");
 }
 
+// ---- nginx-directive -----------------------------------------------------------------
+
+constexpr const char *k_nginx_snippet = "/etc/nginx/conf.d/bulwark.conf";
+
+// nginx: a directive set in a server block overrides the http block's, and
+// one context may not set it twice ("directive is duplicate"). So a value
+// the evidence locates (file:line) is edited there, in its own context; a
+// default (the directive set nowhere) goes into /etc/nginx/conf.d/bulwark.conf,
+// which Debian's nginx.conf includes inside http{}, where every server that
+// does not set its own inherits it. nginx -t and the re-audit judge.
+Result<RecipeOutcome> nginx_directive(const RecipeInput &in) {
+  Working w(in.fs);
+  std::vector<std::string> summary;
+  std::set<std::pair<std::string, int>> done;
+  std::set<std::string> snippet_keys;
+  for (const Finding *f : in.findings)
+    for (auto &e : f->evidence)
+      for (auto &[key, value] : in.args.set) {
+        if (!e.found.starts_with(key + " "))
+          continue;
+        std::string line = key + " " + value + ";";
+        bool is_default = e.found.find("default; " + key + " not set)") != std::string::npos;
+        if (!is_default) {
+          if (e.line <= 0 || !e.path.starts_with("/etc/nginx/") ||
+              !done.insert({e.path, e.line}).second)
+            continue;
+          std::string text = TRY(w.read(e.path));
+          std::string old = line_of(text, e.line);
+          size_t at = old.find(key);
+          size_t semi = at == std::string::npos ? at : old.find(';', at);
+          if (semi == std::string::npos)
+            return RecipeOutcome{Refusal{in.spec.id, f->subject,
+                                         key + " at " + e.path + ":" + std::to_string(e.line) +
+                                             " does not end on its line: fix by hand"}};
+          w.write(e.path,
+                  replace_line(text, e.line, old.substr(0, at) + line + old.substr(semi + 1)));
+          summary.push_back(line + " at " + e.path + ":" + std::to_string(e.line));
+          continue;
+        }
+        if (!snippet_keys.insert(key).second)
+          continue;
+        std::string text = TRY(w.read(k_nginx_snippet, true));
+        if (text.empty())
+          text = "# Written by bulwark fix: http-level settings every server inherits.\n";
+        int own = 0, n = 0;
+        for (auto &l : text::split(text, '\n', true)) {
+          ++n;
+          auto t = text::trim(l);
+          if (t.starts_with(key + " ") || t.starts_with(key + "\t"))
+            own = n;
+        }
+        w.write(k_nginx_snippet,
+                own ? replace_line(text, own, line) : insert_line(text, 1 << 30, line));
+        summary.push_back(line + " in " + k_nginx_snippet + " (http level)");
+      }
+  return finish(in, w, summary, {Validator::nginx}, {"nginx.service"},
+                "the finding names no nginx line the recipe sets (Apache is fixed by hand)");
+}
+
 constexpr RecipeKind k_kinds[] = {
-    {"redis-option", redis_option},
-    {"postgres-option", postgres_option},
-    {"pg-hba-rule", pg_hba_rule},
-    {"fail2ban-jail", fail2ban_jail},
+    {"redis-option", redis_option},       {"postgres-option", postgres_option},
+    {"pg-hba-rule", pg_hba_rule},         {"fail2ban-jail", fail2ban_jail},
+    {"nginx-directive", nginx_directive},
 };
 
 } // namespace

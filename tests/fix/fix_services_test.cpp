@@ -233,6 +233,25 @@ TEST(FixRedis, ARequirepassIsNeverInventedAndAclNamesGuardRenames) {
       << why["redis.dangerous-commands"];
 }
 
+TEST(FixRedis, AFileRedisWouldRefuseIsNotEdited) {
+  TempRoot r;
+  // Redis stops at the unbalanced quote; the fix must not paper over it.
+  r.write("/etc/redis/redis.conf", "protected-mode no\nlogfile \"/var/log/redis.log\n", 0640);
+  PlanRequest req;
+  req.root = r.path();
+  req.only = {"redis.protected-mode"};
+  req.validate = [](Validator, const std::string &, const Overlay &) -> Result<Validation> {
+    return Validation{true, "test", ""};
+  };
+  EXPECT_EQ(status_of(r.path(), "redis.protected-mode"), Status::fail);
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  EXPECT_TRUE(plan->actions.empty());
+  ASSERT_EQ(plan->refused.size(), 1u);
+  EXPECT_NE(plan->refused[0].reason.find("redis.conf:2"), std::string::npos)
+      << plan->refused[0].reason;
+}
+
 // ---- PostgreSQL -------------------------------------------------------------
 
 constexpr const char *k_pg = "/etc/postgresql/15/main";

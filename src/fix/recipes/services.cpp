@@ -229,15 +229,15 @@ Result<RecipeOutcome> redis_option(const RecipeInput &in) {
       std::string arg = words.size() > 1 ? words[1] : "";
       redis::RedisConfig cfg = redis::load_redis_conf(w.view(), conf);
       if (cfg.has_errors()) {
-        auto &d = cfg.diagnostics.front();
+        const redis::Diagnostic *d = &cfg.diagnostics.front();
         for (auto &x : cfg.diagnostics)
           if (x.is_error()) {
-            d = x;
+            d = &x;
             break;
           }
         return RecipeOutcome{Refusal{in.spec.id, conf,
-                                     conf + " has errors (" + d.loc.path + ":" +
-                                         std::to_string(d.loc.line) + ": " + d.message +
+                                     conf + " has errors (" + d->loc.path + ":" +
+                                         std::to_string(d->loc.line) + ": " + d->message +
                                          "): fix them first"}};
       }
       std::string want = value;

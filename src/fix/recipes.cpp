@@ -12,8 +12,14 @@ namespace bulwark::fix {
 namespace {
 
 using Table = std::span<const RecipeKind> (*)();
-constexpr std::array<Table, 4> k_tables = {ssh_recipes, sysctl_recipes, file_recipes,
-                                           account_recipes};
+// One table a line (a trailing comma keeps clang-format from packing them).
+constexpr auto k_tables = std::to_array<Table>({
+    ssh_recipes,
+    sysctl_recipes,
+    file_recipes,
+    account_recipes,
+    service_recipes,
+});
 
 // Lines of `content`, each without its newline.
 std::vector<std::string_view> split_lines(std::string_view content) {

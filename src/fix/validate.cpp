@@ -27,6 +27,8 @@
 #include <bulwark/fix/validate.hpp>
 
 #include <bulwark/core/rootfs.hpp>
+#include <bulwark/parse/pg_hba.hpp>
+#include <bulwark/parse/postgresql_conf.hpp>
 #include <bulwark/parse/sysctl.hpp>
 
 #include <algorithm>
@@ -58,6 +60,8 @@ const char *validator_name(Validator v) {
   case Validator::fail2ban: return "fail2ban";
   case Validator::compose: return "compose";
   case Validator::sysctl: return "sysctl";
+  case Validator::redis: return "redis";
+  case Validator::pg_hba: return "pg_hba";
   }
   return "unknown";
 }
@@ -338,6 +342,12 @@ struct Job {
   std::string cwd = "/";                         // inside the root
   std::optional<std::pair<uid_t, gid_t>> run_as; // drop root first (postgres refuses it)
   bool in_process_sysctl = false;
+  // pg_hba.conf files bulwark's own hba.c reader parses in the namespace.
+  std::vector<std::string> in_process_pg_hba;
+  // The checker "accepts" by printing this (and may exit non-zero): for
+  // redis-server, which has no configuration test.
+  std::string accept_output;
+  std::string reject_output; // ... unless it also printed this (a bad line is echoed)
   // Runtime directories under /run the checker insists on (sshd's privilege
   // separation directory, made by systemd at service start, so missing in
   // an offline root): a tmpfs on /run in the namespace provides them.
@@ -385,6 +395,38 @@ void write_all(int fd, std::string_view s) {
   ::_exit(bad ? 1 : 0);
 }
 
+// The pg_hba "checker": bulwark's pg_hba.conf reader (hba.c of the
+// cluster's release) over the namespace's view; an error diagnostic (a line
+// the server would refuse to load, file:line) rejects.
+[[noreturn]] void run_pg_hba_parse(const std::string &root, const std::vector<std::string> &paths) {
+  RootFs fs(root);
+  std::string out;
+  bool bad = false;
+  for (const auto &path : paths) {
+    pg::HbaOptions opts;
+    // /etc/postgresql/16/main/pg_hba.conf: the release decides the syntax.
+    if (path.starts_with("/etc/postgresql/")) {
+      int v = std::atoi(path.c_str() + std::strlen("/etc/postgresql/"));
+      if (v > 0)
+        opts.major_version = v;
+    }
+    pg::HbaFile f = pg::load_pg_hba(fs, path, opts);
+    for (const auto &d : f.diagnostics) {
+      if (!d.is_error())
+        continue;
+      bad = true;
+      out += d.loc.path;
+      if (d.loc.line > 0)
+        out += ":" + std::to_string(d.loc.line);
+      out += ": " + d.message + "\n";
+    }
+    if (!bad)
+      out += path + ": " + std::to_string(f.rules.size()) + " rules load\n";
+  }
+  write_all(STDOUT_FILENO, out);
+  ::_exit(bad ? 1 : 0);
+}
+
 [[noreturn]] void child_main(const Job &job, const std::string &root, bool chroot_into,
                              const std::string &scratch,
                              const std::vector<std::vector<Placement>> &phases, int status_fd) {
@@ -403,6 +445,8 @@ void write_all(int fd, std::string_view s) {
       child_fail(status_fd, *e);
   if (job.in_process_sysctl)
     run_sysctl_parse(root);
+  if (!job.in_process_pg_hba.empty())
+    run_pg_hba_parse(root, job.in_process_pg_hba);
   if (chroot_into) {
     for (const char *sys : {"/dev", "/proc"}) {
       std::string inside = host_path(root, sys);
@@ -499,9 +543,16 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
     if (basename_of(dir) == "conf.d")
       dir = parent_of(dir);
     std::string b = basename_of(path);
-    if (b == "postgresql.conf" || b == "postgresql.auto.conf" || b == "pg_hba.conf" ||
-        b == "pg_ident.conf" || parent_of(path) != dir) {
-      conf = dir + "/postgresql.conf";
+    // Only a cluster's directory: one with a postgresql.conf (another
+    // daemon's conf.d, or Debian's data directory, which holds
+    // postgresql.auto.conf but no postgresql.conf, is not one).
+    std::string candidate = dir + "/postgresql.conf";
+    auto it = overlay.find(candidate);
+    bool has_conf =
+        it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, candidate));
+    if (has_conf && (b == "postgresql.conf" || b == "postgresql.auto.conf" || b == "pg_hba.conf" ||
+                     b == "pg_ident.conf" || parent_of(path) != dir)) {
+      conf = candidate;
       break;
     }
   }
@@ -528,6 +579,17 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
   else
     job.argv = {"", "-C", "data_directory", "--config-file=" + conf};
   job.config_paths = {conf_dir};
+  // postgresql.auto.conf is read from data_directory: the root's, not the
+  // host's (Debian keeps it apart from /etc/postgresql).
+  {
+    pg::Config probe;
+    pg::parse_conf_file(RootFs(root), conf, true, probe);
+    if (const pg::Setting *d = probe.get("data_directory"); d && !d->value.empty()) {
+      std::string data = RootFs::join(conf_dir + "/", d->value);
+      if (data != conf_dir && !is_under(data, conf_dir) && is_dir(host_path(root, data)))
+        job.config_paths.push_back(data);
+    }
+  }
   job.main_config = conf;
   // postgres refuses to run as root: run as the owner of the directory.
   struct stat st;
@@ -601,6 +663,75 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
   return Unit{};
 }
 
+// Redis 7.0 has no configuration test. redis-server is started on the
+// instance's file with every listener closed (options on its command line
+// come after the file and win): it parses the file and its includes
+// exactly as at boot (a bad line is "*** FATAL CONFIG FILE ERROR", exit 1),
+// initialises the server, and then, having nothing to listen on, logs
+// "Configured to not listen anywhere, exiting." before it loads any data,
+// module or ACL file (server.c: initServer() before ACLLoadUsersAtStartup()).
+// That line is the acceptance. No pid file, log file or syslog is written.
+Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job) {
+  auto is_instance = [](const std::string &p) {
+    std::string b = basename_of(p), d = parent_of(p);
+    return b.starts_with("redis") && b.ends_with(".conf") &&
+           (d == "/etc/redis" || d == "/etc" || d == "/usr/local/etc" ||
+            d == "/usr/local/etc/redis");
+  };
+  std::string conf;
+  for (const auto &[path, content] : overlay)
+    if (content && is_instance(path)) {
+      conf = path;
+      break;
+    }
+  if (conf.empty()) {
+    // The root's instances, as the redis checks find them.
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (auto &de : std::filesystem::directory_iterator(host_path(root, "/etc/redis"), ec))
+      if (is_instance("/etc/redis/" + de.path().filename().string()))
+        found.push_back("/etc/redis/" + de.path().filename().string());
+    // Debian's main instance first, then redis-NAME.conf in name order.
+    std::sort(found.begin(), found.end(), [](const std::string &a, const std::string &b) {
+      bool am = a == "/etc/redis/redis.conf", bm = b == "/etc/redis/redis.conf";
+      return am != bm ? am : a < b;
+    });
+    for (const char *p :
+         {"/etc/redis.conf", "/usr/local/etc/redis.conf", "/usr/local/etc/redis/redis.conf"})
+      if (exists_l(host_path(root, p)))
+        found.push_back(p);
+    if (!found.empty())
+      conf = found.front();
+  }
+  if (conf.empty())
+    return Error{"redis: the overlay names no redis.conf and the root has none"};
+  job.candidates = {"/usr/bin/redis-server", "/usr/local/bin/redis-server"};
+  job.argv = {"",
+              conf,
+              "--port",
+              "0",
+              "--tls-port",
+              "0",
+              "--unixsocket",
+              "",
+              "--daemonize",
+              "no",
+              "--supervised",
+              "no",
+              "--pidfile",
+              "",
+              "--logfile",
+              "",
+              "--syslog-enabled",
+              "no"};
+  job.config_paths = {parent_of(conf) == "/etc" ? conf : parent_of(conf)};
+  job.main_config = conf;
+  job.accept_output = "Configured to not listen anywhere, exiting.";
+  // The fatal message quotes the offending line, which could hold any text.
+  job.reject_output = "*** FATAL CONFIG FILE ERROR";
+  return Unit{};
+}
+
 Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
   Job job;
   switch (v) {
@@ -662,13 +793,33 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
   case Validator::fail2ban:
     job.candidates = {"/usr/bin/fail2ban-client", "/usr/local/bin/fail2ban-client"};
     job.argv = {"", "-c", "/etc/fail2ban", "-t"};
-    job.config_paths = {"/etc/fail2ban"};
+    // -t looks for each enabled jail's log files: the root's, not the host's.
+    job.config_paths = {"/etc/fail2ban", "/var/log"};
     job.main_config = "/etc/fail2ban/fail2ban.conf";
     break;
   case Validator::compose: TRY(compose_job(root, overlay, job)); break;
   case Validator::sysctl:
     job.in_process_sysctl = true;
     job.program_label = "bulwark's sysctl.d parser";
+    break;
+  case Validator::redis: TRY(redis_job(root, overlay, job)); break;
+  case Validator::pg_hba:
+    for (const auto &[path, content] : overlay)
+      if (content && basename_of(path).ends_with("hba.conf"))
+        job.in_process_pg_hba.push_back(path);
+    if (job.in_process_pg_hba.empty()) {
+      // Nothing overlaid: every Debian cluster's file in the root.
+      std::error_code ec;
+      for (auto &ver : std::filesystem::directory_iterator(host_path(root, "/etc/postgresql"), ec))
+        for (auto &cl : std::filesystem::directory_iterator(ver.path(), ec))
+          if (std::filesystem::exists(cl.path() / "pg_hba.conf"))
+            job.in_process_pg_hba.push_back("/etc/postgresql/" + ver.path().filename().string() +
+                                            "/" + cl.path().filename().string() + "/pg_hba.conf");
+      std::sort(job.in_process_pg_hba.begin(), job.in_process_pg_hba.end());
+    }
+    if (job.in_process_pg_hba.empty())
+      return Error{"pg_hba: the overlay changes no pg_hba.conf and the root has none"};
+    job.program_label = "bulwark's pg_hba.conf reader";
     break;
   }
   return job;
@@ -726,7 +877,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
       p.new_mode = 0440; // as visudo and sudo want them
     placements.push_back(std::move(p));
   }
-  if (!job.in_process_sysctl) {
+  if (!job.in_process_sysctl && job.in_process_pg_hba.empty()) {
     std::string program;
     if (root != "/") {
       program = find_program(job.candidates, root);
@@ -873,7 +1024,10 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
   if (truncated)
     output += "\n[output cut at " + std::to_string(output_cap) + " bytes]\n";
   Validation result;
-  result.accepted = WEXITSTATUS(status) == 0;
+  result.accepted = job.accept_output.empty()
+                        ? WEXITSTATUS(status) == 0
+                        : output.find(job.accept_output) != std::string::npos &&
+                              output.find(job.reject_output) == std::string::npos;
   result.program = job.program_label;
   result.output = std::move(output);
   return result;

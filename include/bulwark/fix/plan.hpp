@@ -23,6 +23,8 @@ enum class Validator {
   fail2ban, // fail2ban-client -t (or -d) with the root's /etc/fail2ban
   compose,  // docker compose / docker-compose config -q over the project
   sysctl,   // the files parse (bulwark's sysctl.d parser; no kernel write)
+  redis,    // redis-server <conf> with no listener: loads the config, then exits
+  pg_hba,   // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
 };
 const char *validator_name(Validator v); // "sshd", "visudo", ...
 

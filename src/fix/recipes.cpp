@@ -12,8 +12,8 @@ namespace bulwark::fix {
 namespace {
 
 using Table = std::span<const RecipeKind> (*)();
-constexpr std::array<Table, 4> k_tables = {ssh_recipes, sysctl_recipes, file_recipes,
-                                           account_recipes};
+constexpr std::array<Table, 5> k_tables = {ssh_recipes, sysctl_recipes, file_recipes,
+                                           account_recipes, host_recipes};
 
 // Lines of `content`, each without its newline.
 std::vector<std::string_view> split_lines(std::string_view content) {

@@ -48,7 +48,7 @@ std::span<const RecipeKind> ssh_recipes();     // sshd-option
 std::span<const RecipeKind> sysctl_recipes();  // sysctl
 std::span<const RecipeKind> file_recipes();    // file-mode
 std::span<const RecipeKind> account_recipes(); // login-defs
-std::span<const RecipeKind> host_recipes(); // sudoers-dropin, auditd-rule, shell-timeout, logrotate
+std::span<const RecipeKind> host_recipes();    // sudoers-dropin, auditd-rule, ... (host.cpp)
 
 // nullptr when no table has the kind.
 const RecipeKind *find_recipe_kind(std::string_view name);

@@ -474,10 +474,278 @@ Result<RecipeOutcome> logrotate_keep(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"sudoers-dropin", sudoers_dropin},
-                                  {"auditd-rule", auditd_rule},
-                                  {"shell-timeout", shell_timeout},
-                                  {"logrotate", logrotate_keep}};
+// --- file-bits, file-owner -----------------------------------------------------------
+
+// The absolute paths of the failing findings' evidence, in order.
+std::vector<std::string> evidence_paths(const std::vector<const Finding *> &findings) {
+  std::vector<std::string> out;
+  for (const Finding *f : findings)
+    for (auto &e : f->evidence)
+      if (!e.path.empty() && e.path[0] == '/' &&
+          std::find(out.begin(), out.end(), e.path) == out.end())
+        out.push_back(e.path);
+  return out;
+}
+
+// Does the root's `db` ("/etc/passwd", "/etc/group") have an entry with id
+// `id`? Errors: the database cannot be read.
+Result<bool> has_id(const RootFs &fs, const std::string &db, uint32_t id) {
+  std::string text = TRY(fs.read_file(db));
+  for (const auto &l : text::split(text, '\n')) {
+    auto f = text::split(l, ':', true);
+    if (f.size() >= 3 && f[2] == std::to_string(id))
+      return true;
+  }
+  return false;
+}
+
+// file-bits: `set: {clear: "0002"}` clears those permission bits on the
+// regular files and directories the finding names (world-writable: o-w;
+// set-id files outside the distribution: u-s,g-s). Only clears, never adds;
+// a link is left alone (its target is not necessarily what the check means).
+Result<RecipeOutcome> file_bits(const RecipeInput &in) {
+  std::string clear_s;
+  for (auto &[k, v] : in.args.set)
+    if (k == "clear")
+      clear_s = v;
+  char *end = nullptr;
+  unsigned long clear = std::strtoul(clear_s.c_str(), &end, 8);
+  if (clear_s.empty() || *end != '\0' || clear == 0 || clear > 07777)
+    return Error{"recipe of " + in.spec.id + ": file-bits wants set: {clear: OCTAL}, not '" +
+                 clear_s + "'"};
+  Action a;
+  a.check_id = in.spec.id;
+  for (const auto &p : evidence_paths(in.findings)) {
+    auto st = in.fs.lstat(p);
+    if (!st) {
+      if (st.error().not_found())
+        continue;
+      return st.error();
+    }
+    if (st->type != FileInfo::Type::regular && st->type != FileInfo::Type::directory)
+      continue;
+    uint32_t mode = st->mode & ~static_cast<uint32_t>(clear);
+    if (mode == st->mode)
+      continue;
+    FileEdit e;
+    e.kind = FileEdit::Kind::attributes;
+    e.path = p;
+    e.mode = mode;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", mode);
+    a.summary += (a.summary.empty() ? "" : "; ") + p + ": mode " + buf;
+    a.edits.push_back(std::move(e));
+  }
+  if (a.edits.empty())
+    return RecipeOutcome{Refusal{in.spec.id, "",
+                                 "the finding names no regular file or directory with those "
+                                 "bits; fix by hand"}};
+  return RecipeOutcome{std::move(a)};
+}
+
+// file-owner: `set: {owner: root, group: root}` gives the files the finding
+// names whose owner (group) has no account in the root's /etc/passwd
+// (/etc/group) that owner (group). An owner that exists is kept: whose file
+// it is stays a decision for a human.
+Result<RecipeOutcome> file_owner(const RecipeInput &in) {
+  std::string owner, group;
+  for (auto &[k, v] : in.args.set) {
+    if (k == "owner")
+      owner = v;
+    if (k == "group")
+      group = v;
+  }
+  if (owner.empty() || group.empty())
+    return Error{"recipe of " + in.spec.id + ": file-owner wants set: {owner: U, group: G}"};
+  if (!lookup_id(in.fs, "/etc/passwd", owner) || !lookup_id(in.fs, "/etc/group", group))
+    return RecipeOutcome{
+        Refusal{in.spec.id, "", "the root has no account " + owner + " or group " + group}};
+  Action a;
+  a.check_id = in.spec.id;
+  for (const auto &p : evidence_paths(in.findings)) {
+    auto st = in.fs.lstat(p);
+    if (!st) {
+      if (st.error().not_found())
+        continue;
+      return st.error();
+    }
+    if (st->type != FileInfo::Type::regular && st->type != FileInfo::Type::directory)
+      continue;
+    FileEdit e;
+    e.kind = FileEdit::Kind::attributes;
+    e.path = p;
+    if (!TRY(has_id(in.fs, "/etc/passwd", st->uid)))
+      e.owner = owner;
+    if (!TRY(has_id(in.fs, "/etc/group", st->gid)))
+      e.group = group;
+    if (!e.owner && !e.group)
+      continue;
+    a.summary += (a.summary.empty() ? "" : "; ") + p + ": owner " + (e.owner ? owner : "(kept)") +
+                 ":" + (e.group ? group : "(kept)");
+    a.edits.push_back(std::move(e));
+  }
+  if (a.edits.empty())
+    return RecipeOutcome{
+        Refusal{in.spec.id, "", "the finding names no file without an owner to change"}};
+  return RecipeOutcome{std::move(a)};
+}
+
+// --- pwquality -----------------------------------------------------------------------
+
+// libpwquality 1.4 reads /etc/security/pwquality.conf.d/*.conf and then
+// /etc/security/pwquality.conf, the last assignment of a key winning: so
+// pwquality.conf's last line of the key is edited in place, or the key is
+// appended to it. `set` maps keys to values.
+Result<RecipeOutcome> pwquality(const RecipeInput &in) {
+  const std::string path = "/etc/security/pwquality.conf";
+  std::string text = TRY(read_or_empty(in.fs, path));
+  std::vector<std::string> summary;
+  for (auto &[key, value] : in.args.set) {
+    int at = 0, n = 0;
+    std::string current;
+    for (const auto &l : text::split(text, '\n', true)) {
+      ++n;
+      auto t = text::trim(l);
+      if (t.empty() || t[0] == '#')
+        continue;
+      auto eq = t.find('=');
+      if (eq != std::string_view::npos && text::trim(t.substr(0, eq)) == key) {
+        at = n;
+        current = std::string(text::trim(t.substr(eq + 1)));
+      }
+    }
+    if (at && current == value)
+      continue;
+    std::string line = key + " = " + value;
+    text = at ? replace_line(text, at, line) : insert_line(text, k_end, line);
+    summary.push_back(line);
+  }
+  FileEdit e = TRY(write_edit(in.fs, path, text));
+  if (summary.empty() || (e.before && *e.before == e.after))
+    return RecipeOutcome{Refusal{in.spec.id, "",
+                                 "the values are already set in " + path +
+                                     "; the PAM stack must use pam_pwquality (pam-auth-update)"}};
+  if (!e.before)
+    e.mode = 0644;
+  Action a;
+  a.check_id = in.spec.id;
+  a.edits.push_back(std::move(e));
+  for (auto &s : summary)
+    a.summary += (a.summary.empty() ? "" : "; ") + s;
+  a.summary += " in " + path;
+  return RecipeOutcome{std::move(a)};
+}
+
+// --- apt-conf, apt-source ----------------------------------------------------------------
+
+// APT reads /etc/apt/apt.conf.d in name order and a later assignment wins:
+// `set` maps option names to values, written as `Name "value";` into
+// /etc/apt/apt.conf.d/99zz-bulwark (after "99-..." and "99foo" names).
+Result<RecipeOutcome> apt_conf(const RecipeInput &in) {
+  const std::string path = "/etc/apt/apt.conf.d/99zz-bulwark";
+  std::string text = TRY(read_or_empty(in.fs, path));
+  if (text.empty())
+    text = "// Written by bulwark fix: read after the other apt.conf.d parts (last wins).\n";
+  for (auto &[key, value] : in.args.set) {
+    if (key.find_first_of(" \t\";{}") != std::string::npos ||
+        value.find_first_of("\"\n") != std::string::npos)
+      return Error{"recipe of " + in.spec.id + ": bad apt option " + key};
+    std::string line = key + " \"" + value + "\";";
+    int at = 0, n = 0;
+    for (const auto &l : text::split(text, '\n', true)) {
+      ++n;
+      auto t = text::trim(l);
+      if (t.starts_with(key) && t.size() > key.size() && (t[key.size()] == ' '))
+        at = n;
+    }
+    text = at ? replace_line(text, at, line) : insert_line(text, k_end, line);
+  }
+  FileEdit e = TRY(write_edit(in.fs, path, text));
+  if (e.before && *e.before == e.after)
+    return RecipeOutcome{
+        Refusal{in.spec.id, "", path + " already sets the options but the check still fails"}};
+  if (!e.before)
+    e.mode = 0644;
+  Action a;
+  a.check_id = in.spec.id;
+  a.summary = "";
+  for (auto &[key, value] : in.args.set)
+    a.summary += (a.summary.empty() ? "" : "; ") + key + " \"" + value + "\"";
+  a.summary += " in " + path;
+  a.edits.push_back(std::move(e));
+  return RecipeOutcome{std::move(a)};
+}
+
+// os.security-repo on Debian: the release's security suite in a list file
+// of its own, /etc/apt/sources.list.d/bulwark-security.list, with the
+// codename from /etc/os-release and the components of the main suite's
+// first line. Other distributions are refused (their security archive is
+// not Debian's).
+Result<RecipeOutcome> apt_source(const RecipeInput &in) {
+  std::string mirror;
+  for (auto &[k, v] : in.args.set)
+    if (k == "debian")
+      mirror = v;
+  if (mirror.empty())
+    return Error{"recipe of " + in.spec.id + ": apt-source wants set: {debian: MIRROR}"};
+  auto osr = in.fs.read_file("/etc/os-release");
+  if (!osr && osr.error().not_found())
+    osr = in.fs.read_file("/usr/lib/os-release");
+  if (!osr)
+    return osr.error();
+  std::string id, codename;
+  for (const auto &l : text::split(*osr, '\n')) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos)
+      continue;
+    std::string k = l.substr(0, eq), v = l.substr(eq + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+      v = v.substr(1, v.size() - 2);
+    if (k == "ID")
+      id = v;
+    if (k == "VERSION_CODENAME")
+      codename = v;
+  }
+  if (id != "debian" || codename.empty() ||
+      codename.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos)
+    return RecipeOutcome{Refusal{in.spec.id, "",
+                                 "not a Debian release with a codename (ID=" + id +
+                                     "): add its security archive by hand"}};
+  // The components of the first "deb ... CODENAME ..." line.
+  std::string components = "main";
+  auto list = in.fs.read_file("/etc/apt/sources.list");
+  if (list)
+    for (const auto &l : text::split(*list, '\n')) {
+      auto w = text::split(text::trim(l), ' ');
+      if (w.size() >= 4 && w[0] == "deb" && w[2] == codename) {
+        components.clear();
+        for (size_t i = 3; i < w.size(); ++i)
+          components += (components.empty() ? "" : " ") + w[i];
+        break;
+      }
+    }
+  std::string line = "deb " + mirror + " " + codename + "-security " + components;
+  const std::string path = "/etc/apt/sources.list.d/bulwark-security.list";
+  FileEdit e = TRY(write_edit(in.fs, path,
+                              "# Written by bulwark fix: the release's security "
+                              "updates.\n" +
+                                  line + "\n"));
+  if (e.before && *e.before == e.after)
+    return RecipeOutcome{
+        Refusal{in.spec.id, "", path + " already lists the suite but the check still fails"}};
+  e.mode = 0644;
+  Action a;
+  a.check_id = in.spec.id;
+  a.summary = line + " in " + path;
+  a.edits.push_back(std::move(e));
+  return RecipeOutcome{std::move(a)};
+}
+
+constexpr RecipeKind k_kinds[] = {{"sudoers-dropin", sudoers_dropin}, {"auditd-rule", auditd_rule},
+                                  {"shell-timeout", shell_timeout},   {"logrotate", logrotate_keep},
+                                  {"file-bits", file_bits},           {"file-owner", file_owner},
+                                  {"pwquality", pwquality},           {"apt-conf", apt_conf},
+                                  {"apt-source", apt_source}};
 
 } // namespace
 

@@ -228,8 +228,8 @@ TEST_F(FixAudit, RulesWithAnErrorAreRefusedNotPiledOn) {
   debian_rules();
   // auditctl -R stops at the first rule it rejects: adding more after it
   // would prove nothing.
-  r.write("/etc/audit/rules.d/40-broken.rules", "-w /etc/hosts -p wax -k hosts\n-Q nonsense\n",
-          0640);
+  r.write("/etc/audit/rules.d/40-broken.rules",
+          "-w /etc/hosts -p wa -k hosts\n-a sometimes,exit -S open\n", 0640);
   Plan plan = plan_only(r, {"logging.audit-rules"});
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.refused.size(), 1u);

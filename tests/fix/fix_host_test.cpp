@@ -88,7 +88,10 @@ TEST_F(FixSudoers, DropInReadLastOverridesAnEarlierNegationAndVisudoAcceptsIt) {
   ASSERT_EQ(::stat(r.host("/etc/sudoers.d/zz-bulwark").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0440u);
   ASSERT_TRUE(rollback(r.path(), "all").ok());
-  EXPECT_EQ(snapshot(r.path()), original);
+  {
+    auto restored = snapshot(r.path());
+    EXPECT_TRUE(restored == original) << test_support::tree_diff(original, restored);
+  }
 }
 
 TEST_F(FixSudoers, OnlyTheMissingSettingIsAddedAndOurLineIsReplacedNotRepeated) {
@@ -109,7 +112,10 @@ TEST_F(FixSudoers, PassingConfigurationGetsNoAction) {
   Plan plan = plan_only(r, {"accounts.sudo-logging"});
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_TRUE(plan.refused.empty());
-  EXPECT_EQ(snapshot(r.path()), before);
+  {
+    auto now = snapshot(r.path());
+    EXPECT_TRUE(now == before) << test_support::tree_diff(before, now);
+  }
 }
 
 TEST_F(FixSudoers, WithoutIncludedirTheFixIsRefusedNotWrittenWhereSudoNeverLooks) {
@@ -188,7 +194,10 @@ TEST_F(FixAudit, RulesDropInRecordsWhatTheThreeChecksAskAndParsesClean) {
   ASSERT_EQ(::stat(r.host("/etc/audit/rules.d/bulwark.rules").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   ASSERT_TRUE(rollback(r.path(), "all").ok());
-  EXPECT_EQ(snapshot(r.path()), original);
+  {
+    auto restored = snapshot(r.path());
+    EXPECT_TRUE(restored == original) << test_support::tree_diff(original, restored);
+  }
 }
 
 TEST_F(FixAudit, AuditRulesWithoutRulesDGetTheRulesBeforeTheirImmutableFlag) {
@@ -221,7 +230,10 @@ TEST_F(FixAudit, PassingRulesGetNoAction) {
   Plan plan = plan_only(r, {"logging.audit-rules"});
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_TRUE(plan.refused.empty());
-  EXPECT_EQ(snapshot(r.path()), before);
+  {
+    auto now = snapshot(r.path());
+    EXPECT_TRUE(now == before) << test_support::tree_diff(before, now);
+  }
 }
 
 TEST_F(FixAudit, RulesWithAnErrorAreRefusedNotPiledOn) {

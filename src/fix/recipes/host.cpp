@@ -1,5 +1,8 @@
-// Host recipes: sudoers Defaults, audit rules, the idle shell timeout and
-// log retention, each placed where the program that reads it lets it win.
+// Host recipes: sudoers Defaults, audit rules, the idle shell timeout, log
+// retention, permission bits and owners of the files a finding names,
+// pwquality, APT options and the security suite; each change placed where
+// the program that reads it lets it win (the sections below say where and
+// why; docs/fix.md has the table).
 //
 // sudoers-dropin: sudo 1.9 reads /etc/sudoers top to bottom, an
 // `@includedir /etc/sudoers.d` (or `#includedir`) in place, the directory's

@@ -368,6 +368,33 @@ Result<WalkResult> walk_tree(const RootFs &fs, std::string_view start, const Wal
     r.directories += o.directories;
     r.others += o.others;
   }
+  // bulwark fix's re-audit reads the root with the plan overlaid: planned
+  // modes and owners replace those on disk, and an entry they take out of
+  // the kept set (o-w cleared, an owner given) is dropped. Files the plan
+  // creates are not walked: the walk judges what is on disk.
+  if (const auto &ov = fs.overlay(); ov && !ov->empty())
+    std::erase_if(r.entries, [&](WalkEntry &e) {
+      auto it = ov->find(e.path);
+      if (it == ov->end())
+        return false;
+      const FsOverlayEntry &o = it->second;
+      if (o.removed)
+        return true;
+      if (S_ISLNK(e.mode))
+        return false;
+      if (o.mode)
+        e.mode = (e.mode & ~07777u) | (*o.mode & 07777u);
+      if (o.uid)
+        e.uid = *o.uid;
+      if (o.gid)
+        e.gid = *o.gid;
+      size_t slash = e.path.rfind('/');
+      std::string_view p = e.path;
+      std::string_view dir = slash == 0 ? "/" : p.substr(0, slash);
+      bool kept = !options.keep || options.keep(dir, p.substr(slash + 1), e.mode) ||
+                  (options.keep_owner && options.keep_owner(e.uid, e.gid));
+      return !kept;
+    });
   std::sort(r.entries.begin(), r.entries.end(),
             [](const WalkEntry &a, const WalkEntry &b) { return a.path < b.path; });
   std::sort(r.boundaries.begin(), r.boundaries.end());

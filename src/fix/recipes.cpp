@@ -19,6 +19,7 @@ constexpr auto k_tables = std::to_array<Table>({
     file_recipes,
     account_recipes,
     service_recipes,
+    host_recipes,
 });
 
 // Lines of `content`, each without its newline.

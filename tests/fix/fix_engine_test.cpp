@@ -386,7 +386,10 @@ TEST(FixCatalogue, EveryRecipeKindExistsAndTheExpectedChecksHaveOne) {
     if (c.recipe) {
       ++with;
       EXPECT_NE(find_recipe_kind(c.recipe->kind), nullptr) << c.id << ": " << c.recipe->kind;
-      EXPECT_FALSE(c.recipe->set.empty()) << c.id;
+      // auditd-rule takes its rules from the finding (the paths exist only on the host).
+      if (c.recipe->kind != "auditd-rule") {
+        EXPECT_FALSE(c.recipe->set.empty()) << c.id;
+      }
     }
   EXPECT_GE(with, 20);
   for (const char *id : {"ssh.permit-root-login", "sysctl.kernel", "fs.critical-file-permissions",

@@ -1,0 +1,164 @@
+#pragma once
+// Helpers of the fix tests that take a whole root: a snapshot of the tree
+// (every entry's kind, mode, owner and content digest) to prove a rollback
+// restores it byte for byte, and a plan -> apply -> pass -> replan empty ->
+// rollback round trip with the real validators.
+
+#include "../support.hpp"
+
+#include <bulwark/checks/audit.hpp>
+#include <bulwark/fix/engine.hpp>
+#include <bulwark/fix/transaction.hpp>
+#include <bulwark/report/escape.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+namespace bulwark::fix::test_support {
+
+struct Entry {
+  std::string kind;    // file, dir, link, other
+  std::string content; // a file's SHA-256 (base64), a link's target, a device's numbers
+  uint32_t mode = 0, uid = 0, gid = 0;
+  bool operator==(const Entry &) const = default;
+};
+
+// Every entry under `root` by its path inside the root; bulwark's own
+// transaction directory (/var/lib/bulwark) and the directory entries of its
+// parents left out. A root of a few
+// thousand files is hashed, not held.
+inline std::map<std::string, Entry> snapshot(const std::string &root) {
+  std::map<std::string, Entry> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::string rel = it->path().string().substr(root.size());
+    if (rel == "/var/lib/bulwark") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    // Its parents, which the first apply creates in a small fixture root
+    // and no rollback removes (the transactions stay listed).
+    if (rel == "/var/lib" || rel == "/var")
+      continue;
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0) {
+      ADD_FAILURE() << "lstat " << rel;
+      continue;
+    }
+    Entry e;
+    e.mode = st.st_mode & 07777;
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
+    if (S_ISLNK(st.st_mode)) {
+      e.kind = "link";
+      e.content = std::filesystem::read_symlink(it->path()).string();
+    } else if (S_ISDIR(st.st_mode)) {
+      e.kind = "dir";
+    } else if (S_ISREG(st.st_mode)) {
+      e.kind = "file";
+      std::ifstream in(it->path(), std::ios::binary);
+      std::string data((std::istreambuf_iterator<char>(in)), {});
+      e.content = report::sha256_base64(data);
+    } else {
+      e.kind = "other";
+      e.content = std::to_string(st.st_mode & S_IFMT) + ":" + std::to_string(major(st.st_rdev)) +
+                  ":" + std::to_string(minor(st.st_rdev));
+    }
+    out[rel] = e;
+  }
+  EXPECT_FALSE(ec) << root << ": " << ec.message();
+  return out;
+}
+
+// The entries that differ between two snapshots, for a readable failure.
+inline std::string tree_diff(const std::map<std::string, Entry> &a,
+                             const std::map<std::string, Entry> &b, size_t max = 10) {
+  std::string out;
+  size_t n = 0;
+  auto note = [&](const std::string &p, const char *what) {
+    if (n++ < max)
+      out += "  " + p + ": " + what + "\n";
+  };
+  for (auto &[p, e] : a) {
+    auto it = b.find(p);
+    if (it == b.end())
+      note(p, "gone");
+    else if (it->second.kind != e.kind || it->second.content != e.content)
+      note(p, "content");
+    else if (!(it->second == e))
+      note(p, "mode or owner");
+  }
+  for (auto &[p, e] : b)
+    if (!a.count(p))
+      note(p, "added");
+  if (n > max)
+    out += "  ... " + std::to_string(n - max) + " more\n";
+  return out;
+}
+
+// The worst status of `check` in a fresh audit of `root` (pass when every
+// finding passes or does not apply).
+inline Status status_of(const std::string &root, const std::string &check) {
+  AuditRequest ar;
+  ar.root = root;
+  ar.only = {check};
+  auto rep = run_audit(ar);
+  EXPECT_TRUE(rep.ok());
+  if (!rep)
+    return Status::error;
+  bool seen = false;
+  Status worst = Status::pass;
+  for (auto &f : rep->findings)
+    if (f.check == check) {
+      seen = true;
+      if (f.status != Status::pass && f.status != Status::not_applicable)
+        worst = f.status;
+    }
+  EXPECT_TRUE(seen) << check << " reported nothing";
+  return seen ? worst : Status::error;
+}
+
+// plan -> apply -> every check passes -> a second plan is empty -> rollback
+// restores the tree. The real validators judge (req.validate unset) unless
+// `validate` is given. Returns the first plan.
+inline Plan round_trip(const std::string &root, const std::vector<std::string> &checks,
+                       ValidateFn validate = {}) {
+  auto original = snapshot(root);
+  for (auto &c : checks)
+    EXPECT_EQ(status_of(root, c), Status::fail) << c << " must fail before the fix";
+  PlanRequest req;
+  req.root = root;
+  req.only = checks;
+  req.validate = validate;
+  auto plan = make_plan(req);
+  EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
+  if (!plan)
+    return {};
+  EXPECT_EQ(plan->actions.size(), checks.size());
+  for (auto &ref : plan->refused)
+    ADD_FAILURE() << "refused " << ref.check_id << ": " << ref.reason;
+  auto id = apply_plan(*plan);
+  EXPECT_TRUE(id.ok()) << (id ? "" : id.error().to_string());
+  for (auto &c : checks)
+    EXPECT_EQ(status_of(root, c), Status::pass) << c << " must pass after the fix";
+  auto again = make_plan(req);
+  EXPECT_TRUE(again.ok());
+  if (again) {
+    EXPECT_TRUE(again->actions.empty()) << "a second run plans " << again->actions.size();
+    EXPECT_TRUE(again->refused.empty());
+  }
+  auto fixed = snapshot(root);
+  EXPECT_NE(fixed, original);
+  auto back = rollback(root, id ? *id : "all");
+  EXPECT_TRUE(back.ok()) << (back ? "" : back.error().to_string());
+  auto restored = snapshot(root);
+  EXPECT_TRUE(restored == original) << "rollback must restore the tree byte for byte:\n"
+                                    << tree_diff(original, restored);
+  return *plan;
+}
+
+} // namespace bulwark::fix::test_support

@@ -949,6 +949,13 @@ std::optional<NginxService> derive_nginx(const Project &p, const std::string &na
             problem("cannot list the nginx templates in " + *host + ": " + list.error().message,
                     s.image_loc));
       } else {
+        if (list->size() > static_cast<size_t>(nginx::k_max_files)) {
+          s.problems.push_back(problem("more than " + std::to_string(nginx::k_max_files) +
+                                           " nginx templates in " + *host +
+                                           "; the rest is not read",
+                                       s.image_loc));
+          list->resize(static_cast<size_t>(nginx::k_max_files));
+        }
         for (auto &h : *list) {
           auto text = fs.read_file(h);
           if (!text) {

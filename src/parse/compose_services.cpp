@@ -1168,6 +1168,11 @@ Services derive_services(const Project &p, const EnvFiles &env_files, const Root
     const Value *img = svc.find("image");
     if (!img || !img->is_scalar())
       continue;
+    // With `build:`, `image:` names what the Dockerfile builds (FROM the
+    // official image, often with its own configuration COPYed in): the
+    // official image's defaults are not that image's.
+    if (svc.find("build"))
+      continue;
     auto kind = recognise_image(img->str());
     if (!kind)
       continue;

@@ -372,3 +372,16 @@ TEST(ComposeServices, ValkeyAndBitnamiPostgresql) {
   EXPECT_EQ(g.conf.get("ssl_cert_file")->value, "/certs/c.pem");
   EXPECT_EQ(g.conf.get("listen_addresses")->value, "*");
 }
+
+TEST(ComposeServices, BuiltImagesAreNotTakenForTheOfficialOnes) {
+  test::TempRoot r;
+  r.write("/srv/app/proxy/Dockerfile", "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\n");
+  auto s = derive_in(r, "services:\n"
+                        "  proxy:\n"
+                        "    build: ./proxy\n"
+                        "    image: nginx:1.27\n"
+                        "  web:\n"
+                        "    image: nginx:1.27\n");
+  ASSERT_EQ(s.nginx.size(), 1u);
+  EXPECT_EQ(s.nginx[0].subject, "app/web");
+}

@@ -1,13 +1,14 @@
 #pragma once
-// The PostgreSQL and Redis servers a compose project runs, with the
-// configuration each container starts with, so that the postgres.* and
-// redis.* checks judge them as they judge the host's own daemons (subject
+// The PostgreSQL, Redis and nginx servers a compose project runs, with the
+// configuration each container starts with, so that the postgres.*,
+// redis.* and tls.* checks judge them as they judge the host's own daemons (subject
 // "<project>/<service>").
 //
-// A service is judged only when its image is one we know (recognise_image:
-// the official postgres, redis and valkey images and Bitnami's postgresql
-// and redis; data/compose/service-images.yaml lists them with the sources
-// of every default relied on). Its configuration is built in the order the
+// A service is judged only when it runs an image we know rather than one it
+// builds (`build:`): recognise_image knows the official postgres, redis and
+// nginx images, valkey/valkey, nginxinc/nginx-unprivileged and Bitnami's
+// postgresql and redis; data/compose/service-images.yaml lists them with the
+// sources of every default relied on. Its configuration is built in the order the
 // container builds it:
 //   1. the image's defaults (the official redis image runs with
 //      protected-mode no; the official postgres image's postgresql.conf has

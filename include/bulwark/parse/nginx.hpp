@@ -65,7 +65,9 @@ struct ContainerView {
 // path). Includes are container paths too; a glob matches the image's files,
 // the bind-mounted files and the files of bind-mounted directories. A file
 // that neither the image nor a mount provides is a diagnostic (nginx -t
-// fails on it), so are unreadable mounted files.
+// fails on it), so are unreadable mounted files. Limit: a wildcard in a
+// directory component above a mount's target (/etc/nginx/*/x.conf) does
+// not reach into the mounted directory.
 ConfTree load_in_container(const RootFs &fs, const ContainerView &view,
                            const std::string &main = "/etc/nginx/nginx.conf");
 

@@ -2138,6 +2138,9 @@ ComposeServicesModel ComposeServicesModel::load(Context &ctx) {
     auto s = compose::derive_services(p, m.extras[i].env_files, *fs);
     std::move(s.redis.begin(), s.redis.end(), std::back_inserter(out.redis));
     std::move(s.postgres.begin(), s.postgres.end(), std::back_inserter(out.postgres));
+    for (auto &n : s.nginx)
+      n.files_on_host = fs != &ctx.fs();
+    std::move(s.nginx.begin(), s.nginx.end(), std::back_inserter(out.nginx));
   }
   return out;
 }

@@ -8,6 +8,7 @@
 // note when they disagree.
 
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/compose_services.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/text.hpp>
@@ -33,6 +34,9 @@ namespace {
 
 struct CertFile {
   std::string path;
+  std::string subject; // its findings' subject: the path, or a compose service's "project/service"
+  bool is_key = false;
+  bool on_host = false;    // a --compose project's own file outside the target root
   SourceLocation named_at; // the directive that names it (line 0: letsencrypt/live)
   std::string named_by;    // endpoint subject or "letsencrypt"
   std::optional<Result<std::vector<x509::Certificate>>> certs;
@@ -44,8 +48,16 @@ struct LiveResult {
   live::TlsProbe probe;
 };
 
+// A compose service's nginx configuration errors (and what could not be
+// derived about it).
+struct ServiceProblems {
+  std::string subject;
+  std::vector<Diagnostic> diagnostics;
+};
+
 struct TlsModel {
   ConfTree nginx, apache;
+  std::vector<ServiceProblems> services;
   std::vector<TlsEndpoint> endpoints; // TLS ones only
   std::vector<CertFile> files;
   bool live = false;
@@ -57,15 +69,25 @@ std::string cert_path(const TlsEndpoint &e, const std::string &value) {
   return RootFs::join(e.daemon == "nginx" ? "/etc/nginx" : "/etc/apache2", value);
 }
 
-void add_file(TlsModel &m, std::set<std::string> &seen, const std::string &path,
-              const SourceLocation &at, const std::string &by, bool key) {
+// The new entry (valid until the next one), or null for a file already named.
+CertFile *add_file(TlsModel &m, std::set<std::string> &seen, const std::string &path,
+                   const SourceLocation &at, const std::string &by, bool key) {
   if (!seen.insert((key ? "k:" : "c:") + path).second)
-    return;
+    return nullptr;
   CertFile f;
   f.path = path;
+  f.subject = path;
+  f.is_key = key;
   f.named_at = at;
   f.named_by = by;
   m.files.push_back(std::move(f));
+  return &m.files.back();
+}
+
+// The subject of an endpoint's findings: a compose service's name, else
+// the server's.
+const std::string &finding_subject(const TlsEndpoint &e) {
+  return e.service.empty() ? e.subject : e.service;
 }
 
 std::string sni_of(const TlsEndpoint &e) {
@@ -155,22 +177,69 @@ TlsModel load_tls_model(Context &ctx) {
       add_file(m, seen, d + "/privkey.pem", {d + "/privkey.pem", 0}, "letsencrypt", true);
     }
   }
-  // Keys and certificates are told apart by how they were named.
-  for (auto &f : m.files) {
-    bool is_key = false;
-    for (auto &e : m.endpoints)
-      for (auto &k : e.keys)
-        is_key = is_key || (k.loc == f.named_at && cert_path(e, k.value) == f.path);
-    if (f.named_by == "letsencrypt")
-      is_key = f.path.size() >= 11 && f.path.compare(f.path.size() - 11, 11, "privkey.pem") == 0;
-    if (is_key)
-      f.key = x509::read_private_key(fs, f.path);
-    else
-      f.certs = x509::read_certificates(fs, f.path);
-  }
+  // Probed live: the host's own servers only (a container's port is not
+  // the host's, and may not be published at all).
   if (ctx.live()) {
     m.live = true;
     probe_live(ctx.probes(), m);
+  }
+  // The nginx servers inside compose services: their certificates are the
+  // bind-mounted host files the container paths resolve to; a file no bind
+  // mount provides (the image's, a named volume's) cannot be read offline.
+  std::optional<RootFs> host;
+  for (const compose::NginxService &svc : ctx.get<ComposeServicesModel>().nginx) {
+    ServiceProblems sp{svc.subject, svc.problems};
+    sp.diagnostics.insert(sp.diagnostics.end(), svc.tree.diagnostics.begin(),
+                          svc.tree.diagnostics.end());
+    if (!sp.diagnostics.empty())
+      m.services.push_back(std::move(sp));
+    for (const TlsEndpoint &e : svc.endpoints) {
+      if (!e.tls)
+        continue;
+      auto name = [&](const TlsSetting &c, bool key) {
+        if (c.value.find('$') != std::string::npos || text::starts_with(c.value, "data:") ||
+            text::starts_with(c.value, "engine:"))
+          return;
+        std::string in_container = RootFs::join("/etc/nginx", c.value);
+        auto mapped = svc.view.host_path(in_container);
+        CertFile *f = add_file(m, seen, mapped ? *mapped : svc.subject + ":" + in_container, c.loc,
+                               e.subject, key);
+        if (!f)
+          return;
+        f->subject = svc.subject;
+        f->on_host = svc.files_on_host;
+        if (mapped)
+          return;
+        f->path = in_container;
+        Error why{"no bind mount of " + svc.subject + " provides " + in_container +
+                      " (the image's own file or a named volume): it cannot be read offline",
+                  "", 0};
+        if (key)
+          f->key = why;
+        else
+          f->certs = why;
+      };
+      for (auto &c : e.certificates)
+        name(c, false);
+      for (auto &k : e.keys)
+        name(k, true);
+      m.endpoints.push_back(e);
+    }
+  }
+  // Keys and certificates are told apart by how they were named.
+  for (auto &f : m.files) {
+    if (f.certs || f.key)
+      continue;
+    bool is_key = f.is_key;
+    if (f.named_by == "letsencrypt")
+      is_key = f.path.size() >= 11 && f.path.compare(f.path.size() - 11, 11, "privkey.pem") == 0;
+    if (f.on_host && !host)
+      host.emplace("/");
+    const RootFs &rfs = f.on_host ? *host : fs;
+    if (is_key)
+      f.key = x509::read_private_key(rfs, f.path);
+    else
+      f.certs = x509::read_certificates(rfs, f.path);
   }
   return m;
 }
@@ -192,6 +261,17 @@ std::string live_label(const live::TlsProbe &p) {
 // Parse errors of the web server configurations: reported by each config
 // check as `error`, the other findings still follow.
 void report_diagnostics(CheckRun &run, const TlsModel &m) {
+  for (auto &sp : m.services) {
+    std::vector<Evidence> ev;
+    for (auto &d : sp.diagnostics)
+      ev.push_back({d.loc.path, d.loc.line, d.message, "", "parse"});
+    const Diagnostic &first = sp.diagnostics.front();
+    run.emit(Status::error, sp.subject,
+             sp.subject + ": the nginx configuration of the container has " +
+                 std::to_string(ev.size()) + " error(s); first: " + where(first.loc) + ": " +
+                 first.message,
+             ev);
+  }
   for (const ConfTree *t : {&m.nginx, &m.apache}) {
     if (t->diagnostics.empty())
       continue;
@@ -263,7 +343,10 @@ void min_version(CheckRun &run) {
     }
     int level = tls::security_level(e.ciphers.value);
     std::vector<std::string> old_effective;
-    for (auto &v : tls::effective_versions(e.versions, level))
+    // Whether OpenSSL refuses old versions at its security level is the
+    // build's: bulwark's own for the host, the image's (not known offline)
+    // for a container, whose listed versions count as enabled.
+    for (auto &v : e.service.empty() ? tls::effective_versions(e.versions, level) : e.versions)
       if (is_old(v))
         old_effective.push_back(v);
     std::string msg;
@@ -275,7 +358,9 @@ void min_version(CheckRun &run) {
           where(e.protocols.loc) + (e.protocols.is_default ? ", " + e.daemon + "'s default" : "") +
           ")" +
           (level == 0 ? "; the cipher string lowers OpenSSL to @SECLEVEL=0, which lets them through"
-                      : "");
+           : e.service.empty()
+               ? ""
+               : "; the image's OpenSSL build decides whether its security level refuses them");
     } else if (!live_old.empty()) {
       st = Status::fail;
       msg = e.subject +
@@ -297,7 +382,7 @@ void min_version(CheckRun &run) {
     if (!e.protocols_from.empty())
       msg += "; it negotiates the versions of " + e.protocols_from +
              ", whatever its own ssl_protocols says";
-    run.emit(st, e.subject, msg, evs);
+    run.emit(st, finding_subject(e), msg, evs);
   }
   // A listener that accepts TCP and then says nothing, or says something
   // else than TLS: the live half of the check could not run there.
@@ -385,7 +470,7 @@ void strong_ciphers(CheckRun &run) {
                   directive + " " + e.ciphers.value + default_note(e, e.ciphers, directive),
                   expected_12, e.subject};
       if (!cs) {
-        run.emit(Status::error, e.subject, e.subject + ": " + cs.error().message, {ev});
+        run.emit(Status::error, finding_subject(e), e.subject + ": " + cs.error().message, {ev});
         continue;
       }
       std::string weak = list_weak(*cs, g, false);
@@ -440,11 +525,13 @@ void strong_ciphers(CheckRun &run) {
     }
     if (!bad.empty()) {
       bad.insert(bad.end(), advice.begin(), advice.end());
-      run.emit(Status::fail, e.subject, e.subject + ": " + text::join(fail_msgs, "; "), bad);
+      run.emit(Status::fail, finding_subject(e), e.subject + ": " + text::join(fail_msgs, "; "),
+               bad);
     } else if (!advice.empty()) {
-      run.emit(Status::warn, e.subject, e.subject + ": " + text::join(warn_msgs, "; "), advice);
+      run.emit(Status::warn, finding_subject(e), e.subject + ": " + text::join(warn_msgs, "; "),
+               advice);
     } else {
-      run.emit(Status::pass, e.subject,
+      run.emit(Status::pass, finding_subject(e),
                e.subject + ": every enabled suite is forward-secret AEAD in Mozilla " + g.level +
                    " " + g.version,
                good);
@@ -567,11 +654,11 @@ void hsts(CheckRun &run) {
     }
     if (!bad.empty()) {
       bad.insert(bad.end(), advice.begin(), advice.end());
-      run.emit(Status::fail, e.subject, e.subject + ": " + text::join(msgs, "; "), bad);
+      run.emit(Status::fail, finding_subject(e), e.subject + ": " + text::join(msgs, "; "), bad);
     } else if (!advice.empty()) {
-      run.emit(Status::warn, e.subject, e.subject + ": " + text::join(msgs, "; "), advice);
+      run.emit(Status::warn, finding_subject(e), e.subject + ": " + text::join(msgs, "; "), advice);
     } else {
-      run.emit(Status::pass, e.subject,
+      run.emit(Status::pass, finding_subject(e),
                e.subject + " sends HSTS with max-age >= 31536000, includeSubDomains and preload "
                            "in every location",
                good);
@@ -598,12 +685,12 @@ Evidence file_evidence(const CertFile &f, std::string found, std::string expecte
 // Certificate files whose reading failed: one error each.
 bool report_unreadable(CheckRun &run, const CertFile &f) {
   if (f.certs && !f.certs->ok()) {
-    run.emit(Status::error, f.path, "cannot read certificate " + f.certs->error().to_string(),
+    run.emit(Status::error, f.subject, "cannot read certificate " + f.certs->error().to_string(),
              {file_evidence(f, f.certs->error().message, "a PEM certificate")});
     return true;
   }
   if (f.key && !f.key->ok()) {
-    run.emit(Status::error, f.path, "cannot read private key " + f.key->error().to_string(),
+    run.emit(Status::error, f.subject, "cannot read private key " + f.key->error().to_string(),
              {file_evidence(f, f.key->error().message, "a PEM private key")});
     return true;
   }
@@ -652,7 +739,7 @@ void cert_rotation(CheckRun &run) {
       continue;
     // Rotation is about the leaf; CA certificates in the chain live longer.
     if (!(*f.certs)->empty())
-      judge(f.path, file_evidence(f, "", ""), (*f.certs)->front());
+      judge(f.subject, file_evidence(f, "", ""), (*f.certs)->front());
   }
   for (auto &[label, c] : live_chains(m))
     if (c->index == 0)
@@ -695,7 +782,7 @@ void cert_expiry(CheckRun &run) {
     std::vector<const x509::Certificate *> chain;
     for (auto &c : **f.certs)
       chain.push_back(&c);
-    judge(f.path, file_evidence(f, "", ""), chain);
+    judge(f.subject, file_evidence(f, "", ""), chain);
   }
   std::map<std::string, std::vector<const x509::Certificate *>> live;
   for (auto &[label, c] : live_chains(m))
@@ -740,18 +827,18 @@ void key_strength(CheckRun &run) {
       std::vector<const x509::Certificate *> chain;
       for (auto &c : **f.certs)
         chain.push_back(&c);
-      judge_chain(f.path, file_evidence(f, "", ""), chain);
+      judge_chain(f.subject, file_evidence(f, "", ""), chain);
     } else if (f.key) {
       const x509::PrivateKey &k = **f.key;
       Evidence ev = file_evidence(f, "", "RSA >= 2048 or EC >= 256 bits");
       if (k.encrypted) {
         ev.found = "encrypted private key (its size is judged on the certificate)";
-        run.emit(Status::pass, f.path, f.path + " is an encrypted key", {ev});
+        run.emit(Status::pass, f.subject, f.path + " is an encrypted key", {ev});
         continue;
       }
       ev.found = k.key_type + " " + std::to_string(k.key_bits) + " bits";
       std::string w = x509::weak_key(k.key_type, k.key_bits, lim);
-      run.emit(w.empty() ? Status::pass : Status::fail, f.path,
+      run.emit(w.empty() ? Status::pass : Status::fail, f.subject,
                f.path + ": private key " + (w.empty() ? ev.found : w), {ev});
     }
   }

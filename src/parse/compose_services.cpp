@@ -331,10 +331,15 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
     }
   } else {
     // Compiled default of the official image (see the top of this file).
+    // valkey/valkey patches valkey's config.c the same way and its
+    // entrypoint has the same rule, with valkey-server (redis-server is a
+    // compatibility link to it).
     before.push_back(directive("protected-mode", {"no"}, s.image_loc));
-    auto argv = container_argv(p, svc, env, "redis-server", ".conf", s.problems);
+    std::string program = image.valkey ? "valkey-server" : "redis-server";
+    auto argv = container_argv(p, svc, env, program, ".conf", s.problems);
     if (argv) {
-      if (argv->empty() || basename_of(argv->front().text) != "redis-server")
+      std::string b = argv->empty() ? std::string() : basename_of(argv->front().text);
+      if (b != "redis-server" && b != "valkey-server")
         return std::nullopt; // another program of the image (redis-cli, sentinel): not a server
       size_t first_opt = 1;
       if (argv->size() > 1 && !(*argv)[1].text.empty() && (*argv)[1].text[0] != '-') {
@@ -350,6 +355,12 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
         }
       }
       std::vector<redis::Arg> opts(argv->begin() + static_cast<long>(first_opt), argv->end());
+      // valkey's entrypoint ends in `exec "$@" $VALKEY_EXTRA_FLAGS`: the
+      // unquoted variable adds its blank-separated words (no quoting).
+      if (auto extra = env.find("VALKEY_EXTRA_FLAGS"); image.valkey && extra != env.end())
+        for (auto w : text::split(extra->second.value, ' '))
+          if (auto t = std::string(text::trim(w)); !t.empty())
+            opts.push_back({t, extra->second.loc});
       after = redis::server_options(opts, s.problems);
     }
   }
@@ -390,6 +401,193 @@ void set_setting(pg::Config &c, std::string name, std::string value, SourceLocat
   pg::Setting s{name, std::move(value), std::move(loc)};
   c.assignments.push_back(s);
   c.effective[name] = std::move(s);
+}
+
+// bitnami/postgresql (postgresql-env.sh, libpostgresql.sh, setup.sh; see
+// data/compose/service-images.yaml): every POSTGRESQL_X also reads
+// POSTGRES_X, and X_FILE fills X from a file. The configuration lives in
+// /opt/bitnami/postgresql/conf; files in the mounted /bitnami/postgresql/conf
+// are copied over it at start.
+std::optional<PgService> derive_bitnami_postgres(const Project &p, const std::string &name,
+                                                 const Value &svc, const ImageKind &image,
+                                                 const EnvFiles &env_files, const RootFs &fs) {
+  PgService s;
+  s.subject = p.name + "/" + name;
+  s.image = image;
+  s.image_loc = p.where(svc.find("image")->where());
+  s.major = image.major ? image.major : 17;
+  auto env = service_environment(p, svc, env_files);
+  // The variable's value and line: POSTGRESQL_X, else POSTGRES_X; a set
+  // X_FILE counts as a value whose content is not known offline.
+  struct Var {
+    std::string value;
+    SourceLocation loc;
+    bool from_file = false;
+  };
+  auto var = [&](const std::string &x) -> std::optional<Var> {
+    for (const std::string &n : {"POSTGRESQL_" + x, "POSTGRES_" + x}) {
+      auto it = env.find(n);
+      if (it != env.end() && !it->second.value.empty())
+        return Var{it->second.value, it->second.loc};
+      auto f = env.find(n + "_FILE");
+      if (f != env.end() && !f->second.value.empty())
+        return Var{"<from file>", f->second.loc, true};
+    }
+    return std::nullopt;
+  };
+  auto yes = [](const std::optional<Var> &v, bool def) {
+    if (!v)
+      return def;
+    return text::iequals(v->value, "yes") || text::iequals(v->value, "true") || v->value == "1";
+  };
+  auto allow_empty_it = env.find("ALLOW_EMPTY_PASSWORD");
+  std::optional<Var> allow_empty;
+  if (allow_empty_it != env.end())
+    allow_empty = Var{allow_empty_it->second.value, allow_empty_it->second.loc};
+  auto password = var("PASSWORD");
+  auto remote = var("ALLOW_REMOTE_CONNECTIONS");
+  auto tls = var("ENABLE_TLS");
+  if (!password && !yes(allow_empty, false))
+    s.problems.push_back(problem("bitnami/postgresql refuses to start without POSTGRESQL_PASSWORD "
+                                 "(or ALLOW_EMPTY_PASSWORD=yes)",
+                                 s.image_loc));
+  // The image's CMD is run.sh; another command skips the setup.
+  std::vector<Diagnostic> cmd_problems;
+  auto cmd = words_of(p, svc.find("command"), cmd_problems);
+  s.problems.insert(s.problems.end(), cmd_problems.begin(), cmd_problems.end());
+  if (svc.find("entrypoint"))
+    s.problems.push_back(problem("the image's entrypoint is replaced: the PostgreSQL "
+                                 "configuration cannot be derived offline",
+                                 p.where(svc.find("entrypoint")->where())));
+  else if (cmd && !cmd->empty() && basename_of(cmd->front().text) != "run.sh")
+    s.problems.push_back(
+        problem("the command replaces the image's run.sh: the PostgreSQL configuration cannot "
+                "be derived offline",
+                cmd->front().loc));
+  if (auto extra = var("EXTRA_FLAGS"))
+    s.problems.push_back(problem("POSTGRESQL_EXTRA_FLAGS passes options bulwark does not follow "
+                                 "offline",
+                                 extra->loc));
+  auto mounted = [&](const std::string &file) -> std::optional<MountedFile> {
+    for (const char *dir : {"/opt/bitnami/postgresql/conf/", "/bitnami/postgresql/conf/"})
+      if (auto m = mounted_file(p, svc, dir + file); m && present(fs, m->host_path))
+        return m;
+    return std::nullopt;
+  };
+  // postgresql.conf: the mounted one as it is, else the sample with the
+  // settings the scripts write.
+  s.conf_path = s.image_loc.path;
+  if (auto m = mounted("postgresql.conf")) {
+    s.conf_path = m->host_path;
+    s.conf = pg::load_postgresql_conf(fs, m->host_path, std::string("/nonexistent-data-dir"));
+    s.conf.diagnostics.erase(std::remove_if(s.conf.diagnostics.begin(), s.conf.diagnostics.end(),
+                                            [](const Diagnostic &d) {
+                                              return d.loc.path.find("/nonexistent-data-dir") !=
+                                                     std::string::npos;
+                                            }),
+                             s.conf.diagnostics.end());
+  } else {
+    if (yes(remote, true))
+      set_setting(s.conf, "listen_addresses", "*", remote ? remote->loc : s.image_loc);
+    if (auto port = var("PORT_NUMBER"))
+      set_setting(s.conf, "port", port->value, port->loc);
+    if (auto pe = var("PASSWORD_ENCRYPTION"))
+      set_setting(s.conf, "password_encryption", pe->value, pe->loc);
+    else if (s.major < 14)
+      set_setting(s.conf, "password_encryption", "md5", s.image_loc);
+    if (yes(tls, false)) {
+      set_setting(s.conf, "ssl", "on", tls->loc);
+      if (!yes(var("TLS_PREFER_SERVER_CIPHERS"), true))
+        set_setting(s.conf, "ssl_prefer_server_ciphers", "off",
+                    var("TLS_PREFER_SERVER_CIPHERS")->loc);
+      for (auto [x, setting] : {std::pair{"TLS_CERT_FILE", "ssl_cert_file"},
+                                {"TLS_KEY_FILE", "ssl_key_file"},
+                                {"TLS_CA_FILE", "ssl_ca_file"},
+                                {"TLS_CRL_FILE", "ssl_crl_file"}})
+        if (auto v = var(x))
+          set_setting(s.conf, setting, v->value, v->loc);
+    }
+    // include_dir = 'conf.d', after the lines above in the sample: the
+    // mounted conf.d files win.
+    if (auto d = mounted_file(p, svc, "/bitnami/postgresql/conf/conf.d"))
+      if (auto files = fs.glob(RootFs::join(d->host_path, "*.conf"))) {
+        for (auto &f : *files) {
+          pg::Config c = pg::load_postgresql_conf(fs, f, std::string("/nonexistent-data-dir"));
+          for (auto &a : c.assignments)
+            set_setting(s.conf, a.name, a.value, a.loc);
+          for (auto &dg : c.diagnostics)
+            if (dg.loc.path.find("/nonexistent-data-dir") == std::string::npos)
+              s.conf.diagnostics.push_back(dg);
+        }
+      }
+  }
+  pg::HbaOptions ho;
+  ho.major_version = s.major;
+  const pg::Setting *ssl = s.conf.get("ssl");
+  ho.ssl_enabled = ssl && pg::parse_bool(ssl->value).value_or(false);
+  auto custom = env.find("POSTGRESQL_USE_CUSTOM_PGHBA_INITIALIZATION");
+  bool custom_hba = custom != env.end() && text::iequals(custom->second.value, "yes");
+  auto mhba = mounted("pg_hba.conf");
+  if (mhba && (custom_hba || !yes(remote, true))) {
+    s.hba_path = mhba->host_path;
+    s.hba = pg::load_pg_hba(fs, mhba->host_path, ho);
+  } else if (!yes(remote, true)) {
+    s.hba_path = s.image_loc.path;
+    s.problems.push_back(
+        problem("POSTGRESQL_ALLOW_REMOTE_CONNECTIONS=no keeps the image's packaged pg_hba.conf, "
+                "which bulwark does not know: mount one",
+                remote->loc));
+  } else {
+    // postgresql_create_pghba + allow_local_connection, then
+    // postgresql_restrict_pghba (trust -> md5 when a password is set), the
+    // replication lines, and the TLS client-certificate lines in front.
+    std::string method = password ? "md5" : "trust";
+    SourceLocation method_loc =
+        password ? password->loc : (allow_empty ? allow_empty->loc : s.image_loc);
+    std::vector<std::pair<std::string, SourceLocation>> lines;
+    auto ldap = var("ENABLE_LDAP");
+    if (auto ca = var("TLS_CA_FILE"); yes(tls, false) && ca) {
+      lines.push_back({"hostssl all all 0.0.0.0/0 cert", ca->loc});
+      lines.push_back({"hostssl all all ::/0 cert", ca->loc});
+    }
+    if (yes(ldap, false)) {
+      lines.push_back({"host all postgres 0.0.0.0/0 " + method, method_loc});
+      lines.push_back({"host all postgres ::/0 " + method, method_loc});
+      lines.push_back({"host all all 0.0.0.0/0 ldap", ldap->loc});
+      lines.push_back({"host all all ::/0 ldap", ldap->loc});
+    } else {
+      lines.push_back({"host all all 0.0.0.0/0 " + method, method_loc});
+      lines.push_back({"host all all ::/0 " + method, method_loc});
+    }
+    lines.push_back({"local all all " + method, method_loc});
+    lines.push_back({"host all all 127.0.0.1/32 " + method, method_loc});
+    lines.push_back({"host all all ::1/128 " + method, method_loc});
+    auto mode = var("REPLICATION_MODE");
+    if (auto ru = var("REPLICATION_USER"); ru && (!mode || mode->value == "master")) {
+      std::string rm = var("REPLICATION_PASSWORD") ? "md5" : "trust";
+      lines.push_back({"host replication all 0.0.0.0/0 " + rm, ru->loc});
+      lines.push_back({"host replication all ::/0 " + rm, ru->loc});
+    }
+    std::string textv;
+    for (auto &l : lines)
+      textv += l.first + "\n";
+    s.hba_path = s.image_loc.path;
+    s.hba = pg::parse_pg_hba_text(s.image_loc.path, textv, ho);
+    for (auto &r : s.hba.rules)
+      if (r.loc.line >= 1 && static_cast<size_t>(r.loc.line) <= lines.size())
+        r.loc = lines[static_cast<size_t>(r.loc.line) - 1].second;
+    for (auto &d : s.hba.diagnostics)
+      d.loc = method_loc;
+    if (auto rf = var("PGHBA_REMOVE_FILTERS"))
+      s.problems.push_back(problem("POSTGRESQL_PGHBA_REMOVE_FILTERS edits pg_hba.conf in a way "
+                                   "bulwark does not follow offline",
+                                   rf->loc));
+  }
+  int port = 5432;
+  if (const pg::Setting *pt = s.conf.get("port"))
+    port = leading_int(pt->value);
+  s.reach = reach_of(p, svc, port);
+  return s;
 }
 
 std::optional<PgService> derive_postgres(const Project &p, const std::string &name,
@@ -579,6 +777,217 @@ std::optional<PgService> derive_postgres(const Project &p, const std::string &na
   return s;
 }
 
+// --- nginx ------------------------------------------------------------------
+
+// /etc/nginx/nginx.conf as the official image ships it (nginx.org's
+// package; `docker run nginx cat /etc/nginx/nginx.conf`): no TLS directive,
+// conf.d/*.conf included inside http.
+constexpr std::string_view k_nginx_conf = R"(user  nginx;
+worker_processes  auto;
+error_log  /var/log/nginx/error.log notice;
+pid        /run/nginx.pid;
+events {
+    worker_connections  1024;
+}
+http {
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+    access_log  /var/log/nginx/access.log;
+    sendfile        on;
+    keepalive_timeout  65;
+    include /etc/nginx/conf.d/*.conf;
+}
+)";
+
+// nginxinc/nginx-unprivileged's Dockerfile deletes `user`, moves the pid
+// file and the temp paths to /tmp (nothing TLS-related changes).
+constexpr std::string_view k_nginx_conf_unprivileged = R"(worker_processes  auto;
+error_log  /var/log/nginx/error.log notice;
+pid        /tmp/nginx.pid;
+events {
+    worker_connections  1024;
+}
+http {
+    proxy_temp_path /tmp/proxy_temp;
+    client_body_temp_path /tmp/client_temp;
+    fastcgi_temp_path /tmp/fastcgi_temp;
+    uwsgi_temp_path /tmp/uwsgi_temp;
+    scgi_temp_path /tmp/scgi_temp;
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+    access_log  /var/log/nginx/access.log;
+    sendfile        on;
+    keepalive_timeout  65;
+    include /etc/nginx/conf.d/*.conf;
+}
+)";
+
+// conf.d/default.conf: one plain-HTTP server (port 8080 in the
+// unprivileged image), no TLS listener.
+std::string default_conf(bool unprivileged) {
+  std::string port = unprivileged ? "8080" : "80";
+  return "server {\n    listen       " + port + ";\n    listen  [::]:" + port +
+         ";\n    server_name  localhost;\n    location / {\n        root   "
+         "/usr/share/nginx/html;\n        index  index.html index.htm;\n    }\n}\n";
+}
+
+// The envsubst of 20-envsubst-on-templates.sh: `$NAME` and `${NAME}` whose
+// NAME starts with $NGINX_ENVSUBST_FILTER and is set in the environment
+// become its value; anything else stays as written (nginx's own $host).
+std::string envsubst(std::string_view t, const std::map<std::string, EnvValue> &env,
+                     const std::string &filter) {
+  std::string out;
+  for (size_t i = 0; i < t.size(); i++) {
+    if (t[i] != '$') {
+      out += t[i];
+      continue;
+    }
+    bool braced = i + 1 < t.size() && t[i + 1] == '{';
+    size_t b = i + (braced ? 2 : 1), e = b;
+    while (e < t.size() && (std::isalnum(static_cast<unsigned char>(t[e])) || t[e] == '_'))
+      e++;
+    std::string name(t.substr(b, e - b));
+    auto it = env.find(name);
+    bool ok = name.compare(0, filter.size(), filter) == 0 && it != env.end() &&
+              (!braced || (e < t.size() && t[e] == '}'));
+    if (!ok) {
+      out += '$';
+      continue;
+    }
+    out += it->second.value;
+    i = braced ? e : e - 1;
+  }
+  return out;
+}
+
+std::optional<NginxService> derive_nginx(const Project &p, const std::string &name,
+                                         const Value &svc, const ImageKind &image,
+                                         const EnvFiles &env_files, const RootFs &fs) {
+  NginxService s;
+  s.subject = p.name + "/" + name;
+  s.image = image;
+  s.image_loc = p.where(svc.find("image")->where());
+  auto env = service_environment(p, svc, env_files);
+  nginx::ContainerView &v = s.view;
+  v.image_loc = s.image_loc;
+  // The bind mounts, in order, each target resolved in the container.
+  if (const Value *vols = svc.find("volumes"); vols && vols->is_sequence())
+    for (auto &item : vols->items) {
+      auto m = parse_volume(item);
+      if (!m || m->type != "bind" || m->target.empty() || m->target[0] != '/')
+        continue;
+      v.mounts.emplace_back(RootFs::join("/", m->target),
+                            p.resolve(m->loc.line ? m->loc : item.where(), m->source));
+    }
+  v.files["/etc/nginx/nginx.conf"] = {
+      std::string(image.unprivileged ? k_nginx_conf_unprivileged : k_nginx_conf), ""};
+  v.files["/etc/nginx/conf.d/default.conf"] = {default_conf(image.unprivileged), ""};
+  // Files the package ships that configurations include; their contents
+  // (MIME types, FastCGI parameters, charset maps) hold no TLS setting.
+  for (const char *f : {"mime.types", "fastcgi_params", "fastcgi.conf", "scgi_params",
+                        "uwsgi_params", "koi-utf", "koi-win", "win-utf"})
+    v.files[std::string("/etc/nginx/") + f] = {"", ""};
+
+  // The program the container runs: the image's entrypoint execs the
+  // command; `nginx -c FILE` names another main file. Other programs (a
+  // shell that starts nginx among other things) still read the default
+  // file unless they say -c, which is looked for in their words.
+  std::vector<Diagnostic> cmd_problems;
+  auto entry = words_of(p, svc.find("entrypoint"), cmd_problems);
+  auto cmd = words_of(p, svc.find("command"), cmd_problems);
+  s.problems.insert(s.problems.end(), cmd_problems.begin(), cmd_problems.end());
+  bool own_entrypoint =
+      entry && !entry->empty() && basename_of(entry->front().text) != "docker-entrypoint.sh";
+  std::string main = "/etc/nginx/nginx.conf";
+  std::vector<redis::Arg> words;
+  if (entry && own_entrypoint)
+    words = *entry;
+  if (cmd)
+    words.insert(words.end(), cmd->begin(), cmd->end());
+  // A shell's script: its words, as far as they split.
+  std::vector<redis::Arg> expanded;
+  for (size_t i = 0; i < words.size(); i++) {
+    if (is_shell(words[i].text) && i + 2 < words.size() && words[i + 1].text == "-c") {
+      if (auto w = shell_split(words[i + 2].text))
+        for (auto &x : *w)
+          expanded.push_back({x, words[i + 2].loc});
+      i += 2;
+      continue;
+    }
+    expanded.push_back(words[i]);
+  }
+  bool seen_nginx = false;
+  for (size_t i = 0; i < expanded.size(); i++) {
+    std::string b = basename_of(expanded[i].text);
+    if (b == "nginx" || b == "nginx-debug")
+      seen_nginx = true;
+    else if (seen_nginx && expanded[i].text == "-c" && i + 1 < expanded.size())
+      main = RootFs::join("/etc/nginx", expanded[i + 1].text);
+    else if (seen_nginx && expanded[i].text.rfind("-c", 0) == 0 && expanded[i].text.size() > 2 &&
+             expanded[i].text[2] != '-')
+      main = RootFs::join("/etc/nginx", expanded[i].text.substr(2));
+  }
+
+  // Templates the entrypoint renders into conf.d at start (the image's
+  // 20-envsubst-on-templates.sh), read from a bind-mounted template dir.
+  if (!own_entrypoint) {
+    auto var = [&](const char *n, const char *def) {
+      auto it = env.find(n);
+      return it == env.end() || it->second.value.empty() ? std::string(def) : it->second.value;
+    };
+    std::string tdir =
+        RootFs::join("/", var("NGINX_ENVSUBST_TEMPLATE_DIR", "/etc/nginx/templates"));
+    std::string suffix = var("NGINX_ENVSUBST_TEMPLATE_SUFFIX", ".template");
+    std::string odir = RootFs::join("/", var("NGINX_ENVSUBST_OUTPUT_DIR", "/etc/nginx/conf.d"));
+    std::string filter;
+    if (auto f = env.find("NGINX_ENVSUBST_FILTER"); f != env.end())
+      filter = f->second.value;
+    if (auto host = v.host_path(tdir)) {
+      auto list = fs.glob(RootFs::join(*host, "*" + suffix));
+      if (!list) {
+        s.problems.push_back(
+            problem("cannot list the nginx templates in " + *host + ": " + list.error().message,
+                    s.image_loc));
+      } else {
+        if (list->size() > static_cast<size_t>(nginx::k_max_files)) {
+          s.problems.push_back(problem("more than " + std::to_string(nginx::k_max_files) +
+                                           " nginx templates in " + *host +
+                                           "; the rest is not read",
+                                       s.image_loc));
+          list->resize(static_cast<size_t>(nginx::k_max_files));
+        }
+        for (auto &h : *list) {
+          auto text = fs.read_file(h);
+          if (!text) {
+            s.problems.push_back(problem(
+                "cannot read the nginx template " + h + ": " + text.error().message, {h, 0}));
+            continue;
+          }
+          std::string rel = h.substr(host->size() + (*host == "/" ? 0 : 1));
+          rel = rel.substr(0, rel.size() - suffix.size());
+          v.files[RootFs::join(odir, rel)] = {envsubst(*text, env, filter), h};
+        }
+      }
+    }
+  }
+  s.tree = nginx::load_in_container(fs, v, main);
+  // TLSv1.3 in and TLSv1/TLSv1.1 out of the default since 1.23.4: a tag
+  // that names an older version keeps the old default; no version (latest,
+  // stable, alpine, mainline) is a current one.
+  bool old = image.major == 1 && image.minor >= 0 && image.minor < 23;
+  s.endpoints = nginx::endpoints(s.tree, old ? nginx::k_default_protocols_before_1_23_4
+                                             : nginx::k_default_protocols_since_1_23_4);
+  for (auto &e : s.endpoints) {
+    e.service = s.subject;
+    e.subject = s.subject + " " + e.subject;
+    // Defaults are the image's: cite its line.
+    for (TlsSetting *t : {&e.protocols, &e.ciphers, &e.ciphersuites, &e.prefer_server_ciphers})
+      if (t->is_default)
+        t->loc = s.image_loc;
+  }
+  return s;
+}
+
 } // namespace
 
 std::optional<ImageKind> recognise_image(std::string_view image) {
@@ -603,6 +1012,25 @@ std::optional<ImageKind> recognise_image(std::string_view image) {
     name = name.substr(8);
   ImageKind k;
   k.major = leading_int(tag);
+  if (size_t dot = tag.find('.'); k.major && dot != std::string_view::npos &&
+                                  dot + 1 < tag.size() &&
+                                  std::isdigit(static_cast<unsigned char>(tag[dot + 1])))
+    k.minor = leading_int(tag.substr(dot + 1));
+  if (name == "nginx" || name == "nginxinc/nginx-unprivileged") {
+    k.kind = ServiceKind::nginx;
+    k.unprivileged = name != "nginx";
+    return k;
+  }
+  if (name == "valkey/valkey") {
+    k.kind = ServiceKind::redis;
+    k.valkey = true;
+    return k;
+  }
+  if (name == "bitnami/postgresql") {
+    k.kind = ServiceKind::postgres;
+    k.bitnami = true;
+    return k;
+  }
   if (name == "postgres") {
     k.kind = ServiceKind::postgres;
     return k;
@@ -740,12 +1168,23 @@ Services derive_services(const Project &p, const EnvFiles &env_files, const Root
     const Value *img = svc.find("image");
     if (!img || !img->is_scalar())
       continue;
+    // With `build:`, `image:` names what the Dockerfile builds (FROM the
+    // official image, often with its own configuration COPYed in): the
+    // official image's defaults are not that image's.
+    if (svc.find("build"))
+      continue;
     auto kind = recognise_image(img->str());
     if (!kind)
       continue;
-    if (kind->kind == ServiceKind::redis) {
+    if (kind->kind == ServiceKind::nginx) {
+      if (auto n = derive_nginx(p, name, svc, *kind, env_files, fs))
+        out.nginx.push_back(std::move(*n));
+    } else if (kind->kind == ServiceKind::redis) {
       if (auto r = derive_redis(p, name, svc, *kind, env_files, fs))
         out.redis.push_back(std::move(*r));
+    } else if (kind->bitnami) {
+      if (auto g = derive_bitnami_postgres(p, name, svc, *kind, env_files, fs))
+        out.postgres.push_back(std::move(*g));
     } else if (auto g = derive_postgres(p, name, svc, *kind, env_files, fs)) {
       out.postgres.push_back(std::move(*g));
     }

@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
+
+#include <fnmatch.h>
 
 namespace bulwark::nginx {
 
@@ -186,6 +189,41 @@ struct Loader {
   const RootFs *fs = nullptr; // null: parse_text, includes are recorded only
   ConfTree *tree = nullptr;
   int files = 0;
+  // Inside a container: paths are the container's (see ContainerView).
+  const ContainerView *view = nullptr;
+
+  // The container paths a glob matches: the image's files no mount hides,
+  // bind-mounted files, and files inside bind-mounted directories.
+  Result<std::vector<std::string>> container_glob(const std::string &pattern) {
+    std::set<std::string> out;
+    for (auto &[path, f] : view->files)
+      if (::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0 && view->image_file(path))
+        out.insert(path);
+    for (auto &[target, host] : view->mounts) {
+      if (::fnmatch(pattern.c_str(), target.c_str(), FNM_PATHNAME) == 0) {
+        out.insert(target);
+        continue;
+      }
+      // A mounted directory the pattern reaches into: its files, by the
+      // host path the pattern's rest names.
+      std::string prefix = target == "/" ? "/" : target + "/";
+      if (pattern.compare(0, prefix.size(), prefix) != 0)
+        continue;
+      std::string rest = pattern.substr(prefix.size());
+      if (prefix.find_first_of("*?[") != std::string::npos)
+        continue;
+      auto g = fs->glob(RootFs::join(host, rest));
+      if (!g)
+        return g.error();
+      for (auto &h : *g) {
+        std::string c = prefix + h.substr(host.size() + (host == "/" ? 0 : 1));
+        // A deeper mount may hide it; host_path says which one wins.
+        if (view->host_path(c) == h)
+          out.insert(c);
+      }
+    }
+    return std::vector<std::string>(out.begin(), out.end());
+  }
 
   void diag(std::string msg, const std::string &path, int line) {
     tree->diagnostics.push_back({std::move(msg), {path, line}});
@@ -203,7 +241,7 @@ struct Loader {
     if (pattern.find_first_of("*?[") == std::string::npos) {
       paths.push_back(pattern);
     } else {
-      auto g = fs->glob(pattern);
+      auto g = view ? container_glob(pattern) : fs->glob(pattern);
       if (!g) {
         diag("include \"" + text::printable(inc.args[0]) + "\": " + g.error().message, inc.loc.path,
              inc.loc.line);
@@ -230,6 +268,10 @@ struct Loader {
              from ? from->path : path, from ? from->line : 0);
       return;
     }
+    if (view) {
+      parse_container_file(path, depth, out, from);
+      return;
+    }
     auto text = fs->read_file(path);
     if (!text) {
       diag("cannot read \"" + text::printable(path) + "\": " + text.error().message,
@@ -238,6 +280,35 @@ struct Loader {
     }
     tree->files.push_back(path);
     parse(*text, path, depth, out);
+  }
+
+  // Image files are parsed under a marked name, then their nodes are
+  // reported at the compose file's image: line (load_in_container).
+  static constexpr std::string_view k_image_mark = "\x01image:";
+
+  void parse_container_file(const std::string &path, int depth, std::vector<ConfNode> &out,
+                            const SourceLocation *from) {
+    if (auto host = view->host_path(path)) {
+      auto text = fs->read_file(*host);
+      if (!text) {
+        diag("cannot read \"" + text::printable(*host) + "\" (mounted at " + text::printable(path) +
+                 "): " + text.error().message,
+             from ? from->path : *host, from ? from->line : 0);
+        return;
+      }
+      tree->files.push_back(*host);
+      parse(*text, *host, depth, out);
+      return;
+    }
+    if (const ContainerView::File *f = view->image_file(path)) {
+      std::string shown = f->shown_as.empty() ? std::string(k_image_mark) + path : f->shown_as;
+      tree->files.push_back(f->shown_as.empty() ? "(image) " + path : f->shown_as);
+      parse(f->text, shown, depth, out);
+      return;
+    }
+    diag("cannot read \"" + text::printable(path) +
+             "\": the image ships no such file and no bind mount of the service provides it",
+         from ? from->path : path, from ? from->line : 0);
   }
 
   void parse(std::string_view text, const std::string &path, int depth,
@@ -460,9 +531,10 @@ std::vector<std::string> versions_of(const std::string &protocols) {
   return out;
 }
 
-void add_servers(const ConfNode &top, bool http, std::vector<TlsEndpoint> &out) {
+void add_servers(const ConfNode &top, bool http, std::string_view default_protocols,
+                 std::vector<TlsEndpoint> &out) {
   Inherited base;
-  base.protocols.value = "TLSv1 TLSv1.1 TLSv1.2";
+  base.protocols.value = std::string(default_protocols);
   base.protocols.loc = top.loc;
   base.protocols.loc.line = 0;
   base.ciphers.value = "HIGH:!aNULL:!MD5";
@@ -618,17 +690,74 @@ ConfTree load(const RootFs &fs, const std::string &main) {
   return tree;
 }
 
-std::vector<TlsEndpoint> endpoints(const ConfTree &tree) {
+std::vector<TlsEndpoint> endpoints(const ConfTree &tree, std::string_view default_protocols) {
   std::vector<TlsEndpoint> out;
   for (auto &n : tree.nodes) {
     if (n.block && n.name == "http") {
       size_t first = out.size();
-      add_servers(n, true, out);
+      add_servers(n, true, default_protocols, out);
       negotiate_from_default_servers(out, first);
     } else if (n.block && n.name == "stream")
-      add_servers(n, false, out);
+      add_servers(n, false, default_protocols, out);
   }
   return out;
+}
+
+std::optional<std::string> ContainerView::host_path(const std::string &container_path) const {
+  std::string want = RootFs::join("/", container_path);
+  const std::pair<std::string, std::string> *best = nullptr;
+  for (auto &m : mounts) {
+    const std::string &t = m.first;
+    bool covers =
+        want == t || t == "/" ||
+        (want.size() > t.size() && want.compare(0, t.size(), t) == 0 && want[t.size()] == '/');
+    // The longest target wins (the kernel stacks the mounts); among equal
+    // ones, the later item (compose mounts them in order).
+    if (covers && (!best || t.size() >= best->first.size()))
+      best = &m;
+  }
+  if (!best)
+    return std::nullopt;
+  if (want == best->first)
+    return best->second;
+  std::string rest = want.substr(best->first == "/" ? 1 : best->first.size() + 1);
+  return RootFs::join(best->second, rest);
+}
+
+const ContainerView::File *ContainerView::image_file(const std::string &container_path) const {
+  std::string want = RootFs::join("/", container_path);
+  if (host_path(want))
+    return nullptr;
+  auto it = files.find(want);
+  return it == files.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+void relocate(std::vector<ConfNode> &nodes, const SourceLocation &to) {
+  for (auto &n : nodes) {
+    if (text::starts_with(n.loc.path, Loader::k_image_mark))
+      n.loc = to;
+    relocate(n.children, to);
+  }
+}
+
+} // namespace
+
+ConfTree load_in_container(const RootFs &fs, const ContainerView &view, const std::string &main) {
+  ConfTree tree;
+  tree.main_path = main;
+  tree.present = true;
+  Loader l;
+  l.fs = &fs;
+  l.tree = &tree;
+  l.view = &view;
+  l.parse_file(RootFs::join("/", main), 0, tree.nodes, nullptr);
+  relocate(tree.nodes, view.image_loc);
+  for (auto &d : tree.diagnostics)
+    if (text::starts_with(d.loc.path, Loader::k_image_mark))
+      d.loc = view.image_loc;
+  return tree;
 }
 
 } // namespace bulwark::nginx

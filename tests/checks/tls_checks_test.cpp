@@ -302,3 +302,64 @@ TEST(TlsChecks, FactsCarryFileAndLine) {
   EXPECT_EQ(j["files"].size(), 2u);
   EXPECT_EQ(j["mozilla_guideline"]["version"], "5.7");
 }
+
+// The same hardened server inside a compose service of the official nginx
+// image: every tls.* check judges it under "project/service", the mounted
+// certificate and key are read from the bind mount's host files, and a
+// certificate in a named volume (not readable offline) is an error.
+TEST(TlsChecks, NginxInsideAComposeServiceIsJudgedWithItsMountedFiles) {
+  TempRoot r;
+  auto g = make_cert({});
+  r.write("/srv/shop/nginx/nginx.conf", std::string("events {}\n") + k_good_server);
+  r.write("/srv/shop/tls/www.pem", g.cert_pem);
+  r.write("/srv/shop/tls/www.key", g.key_pem, 0600);
+  r.write("/srv/shop/compose.yaml", "services:\n"
+                                    "  proxy:\n"
+                                    "    image: nginx:1.27-alpine\n"
+                                    "    ports: [\"443:443\"]\n"
+                                    "    volumes:\n"
+                                    "      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n"
+                                    "      - ./tls:/etc/nginx/certs:ro\n"
+                                    "  other:\n"
+                                    "    image: nginx\n"
+                                    "    volumes:\n"
+                                    "      - ./other.conf:/etc/nginx/conf.d/default.conf\n"
+                                    "      - certs:/etc/ssl/private\n"
+                                    "volumes:\n"
+                                    "  certs:\n");
+  r.write("/srv/shop/other.conf", "server {\n  listen 443 ssl;\n"
+                                  "  ssl_certificate /etc/ssl/private/cert.pem;\n"
+                                  "  ssl_certificate_key /etc/ssl/private/key.pem;\n}\n");
+  auto f = audit(r);
+  for (const char *id : {"tls.min-version", "tls.strong-ciphers", "tls.hsts", "tls.cert-rotation",
+                         "tls.cert-expiry"}) {
+    const Finding &x = f.get(id, "shop/proxy");
+    EXPECT_EQ(x.status, Status::pass) << id << ": " << x.message;
+  }
+  // key-strength judges the certificate's chain and the key file apart.
+  int keys = 0;
+  for (const Finding *x : f.of("tls.key-strength"))
+    if (x->subject == "shop/proxy") {
+      EXPECT_EQ(x->status, Status::pass) << x->message;
+      ++keys;
+    }
+  EXPECT_EQ(keys, 2);
+  const Finding &exp = f.get("tls.cert-expiry", "shop/proxy");
+  ASSERT_FALSE(exp.evidence.empty());
+  EXPECT_EQ(exp.evidence[0].path, "/srv/shop/tls/www.pem");
+  EXPECT_EQ(f.get("tls.min-version", "shop/proxy").evidence[0].path, "/srv/shop/nginx/nginx.conf");
+  // The second service's defaults: nginx's ssl_ciphers (HIGH:!aNULL:!MD5)
+  // fails, cited at the image line; its certificate cannot be read.
+  const Finding &weak = f.get("tls.strong-ciphers", "shop/other");
+  EXPECT_EQ(weak.status, Status::fail) << weak.message;
+  EXPECT_EQ(weak.evidence[0].path, "/srv/shop/compose.yaml");
+  EXPECT_EQ(weak.evidence[0].line, 9);
+  bool unreadable = false;
+  for (const Finding *x : f.of("tls.cert-expiry"))
+    if (x->subject == "shop/other") {
+      EXPECT_EQ(x->status, Status::error);
+      EXPECT_NE(x->message.find("named volume"), std::string::npos) << x->message;
+      unreadable = true;
+    }
+  EXPECT_TRUE(unreadable);
+}

@@ -17,10 +17,14 @@
 #include <bulwark/parse/compose.hpp>
 #include <bulwark/parse/compose_services.hpp>
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <hiredis.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
+#include <unistd.h>
 
 using namespace bulwark;
 using namespace bulwark::test;
@@ -196,4 +200,163 @@ TEST(ComposeServicesOracle, PostgresArgumentsAgreeWithPostgresC) {
   std::cout << "[ postgres -C with compose arguments ] " << commands.size() << " services, "
             << compared << " values compared\n";
   EXPECT_GT(compared, static_cast<int>(commands.size()) * 2);
+}
+
+// nginx: the files bulwark reads for a compose service are the files nginx
+// reads in the container. The container's /etc/nginx is rebuilt in a
+// private mount namespace: the image's files (as compose_services knows
+// them) bind-mounted over /etc/nginx, then each bind mount of the service
+// on its target (parents first, as Docker mounts them), and `nginx -T`
+// lists the files it read ("# configuration file PATH:"). The same set,
+// and the same verdict on syntax, must come out of derive_services().
+namespace {
+
+struct NginxRun {
+  std::set<std::string> read; // container paths nginx -T printed
+  bool ok = false;
+  std::string err;
+};
+
+NginxRun nginx_in_container(const TempRoot &t, const compose::NginxService &n) {
+  // The image's files under <t>/ctr, mount points for the service's mounts.
+  for (auto &[path, f] : n.view.files)
+    if (f.shown_as.empty())
+      t.write("/ctr" + path, f.text);
+  std::string script =
+      "set -e; mount --make-rprivate /; mount --bind " + t.path() + "/ctr/etc/nginx /etc/nginx;";
+  auto mounts = n.view.mounts;
+  std::stable_sort(mounts.begin(), mounts.end(), [](auto &a, auto &b) {
+    return std::count(a.first.begin(), a.first.end(), '/') <
+           std::count(b.first.begin(), b.first.end(), '/');
+  });
+  // Docker creates a missing mount point: a directory, or an empty file
+  // for a file.
+  for (auto &[target, host] : mounts) {
+    std::string h = shell_quote(t.path() + host), g = shell_quote(target);
+    script += " if [ -d " + h + " ]; then mkdir -p " + g + "; else mkdir -p \"$(dirname " + g +
+              ")\"; [ -e " + g + " ] || : > " + g + "; fi; mount --bind " + h + " " + g + ";";
+  }
+  // The image's `user nginx;` needs the user.
+  t.write("/passwd", "root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101::/nonexistent:/bin/false\n");
+  t.write("/group", "root:x:0:\nnginx:x:101:\n");
+  script += " mount --bind " + t.path() + "/passwd /etc/passwd; mount --bind " + t.path() +
+            "/group /etc/group; /usr/sbin/nginx -T -c /etc/nginx/nginx.conf";
+  auto res = run_command("unshare -m sh -c " + shell_quote(script));
+  NginxRun out;
+  out.ok = res.exit_code == 0;
+  out.err = res.err;
+  for (auto &line : text::split(res.out, '\n'))
+    if (text::starts_with(line, "# configuration file ") && line.back() == ':')
+      out.read.insert(line.substr(21, line.size() - 22));
+  return out;
+}
+
+// bulwark's files as container paths: "(image) P" is P, a host path is the
+// target of the mount it came through.
+std::set<std::string> bulwark_read(const compose::NginxService &n) {
+  std::set<std::string> out;
+  for (auto &f : n.tree.files) {
+    if (text::starts_with(f, "(image) ")) {
+      out.insert(f.substr(8));
+      continue;
+    }
+    for (auto &[target, host] : n.view.mounts)
+      if (f == host || text::starts_with(f, host + "/")) {
+        std::string c = target + f.substr(host.size());
+        if (n.view.host_path(c) == f)
+          out.insert(c);
+      }
+  }
+  return out;
+}
+
+} // namespace
+
+TEST(ComposeServicesOracle, NginxReadsTheFilesBulwarkJudges) {
+  BULWARK_REQUIRE(::access("/usr/sbin/nginx", X_OK) == 0)
+      << "nginx is not installed (apt-get install nginx)";
+  BULWARK_REQUIRE(run_command("unshare -m true").exit_code == 0)
+      << "no private mount namespaces here (unshare -m)";
+  TempRoot t;
+  auto cmd = run_command("openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=a.example "
+                         "-keyout " +
+                         t.path() + "/k.pem -out " + t.path() + "/c.pem");
+  ASSERT_EQ(cmd.exit_code, 0) << cmd.err;
+  auto pem = [&](const char *f) {
+    auto r = run_command(std::string("cat ") + t.path() + "/" + f);
+    return r.out;
+  };
+  struct Case {
+    const char *name;
+    std::map<std::string, std::string> files; // under /p
+    const char *volumes;
+    bool nginx_ok;
+  } cases[] = {
+      // The image's nginx.conf and default.conf, one mounted conf.d file
+      // beside them, and a certificate directory.
+      {"conf.d file",
+       {{"/p/site.conf", "server {\n listen 127.0.0.1:1 ssl;\n ssl_certificate certs/c.pem;\n"
+                         " ssl_certificate_key certs/k.pem;\n include conf.d/tls.inc;\n}\n"},
+        {"/p/tls.inc", "ssl_protocols TLSv1.2;\n"},
+        {"/p/certs/c.pem", pem("c.pem")},
+        {"/p/certs/k.pem", pem("k.pem")}},
+       "      - ./site.conf:/etc/nginx/conf.d/site.conf:ro\n"
+       "      - ./tls.inc:/etc/nginx/conf.d/tls.inc:ro\n"
+       "      - ./certs:/etc/nginx/certs:ro\n",
+       true},
+      // conf.d mounted as a directory hides default.conf; a file mounted
+      // inside the mounted directory wins over the directory's own file.
+      {"conf.d directory",
+       {{"/p/sites/a.conf", "server { listen 127.0.0.1:2; }\n"},
+        {"/p/sites/b.conf", "server { listen 127.0.0.1:3; }\n"},
+        {"/p/override/b.conf", "server { listen 127.0.0.1:4; include snippets/*.conf; }\n"},
+        {"/p/snippets/x.conf", "add_header X-A a;\n"}},
+       "      - ./sites:/etc/nginx/conf.d\n"
+       "      - ./override/b.conf:/etc/nginx/conf.d/b.conf\n"
+       "      - ./snippets:/etc/nginx/snippets\n",
+       true},
+      // Its own nginx.conf, which includes a file nobody provides.
+      {"missing include",
+       {{"/p/nginx.conf", "events {}\nhttp {\n include mime.types;\n include extra.conf;\n}\n"}},
+       "      - ./nginx.conf:/etc/nginx/nginx.conf:ro\n",
+       false},
+      // A garbled mounted file.
+      {"garbled",
+       {{"/p/bad.conf", "server {\n listen 127.0.0.1:5;\n"}},
+       "      - ./bad.conf:/etc/nginx/conf.d/bad.conf\n",
+       false},
+  };
+  int compared = 0;
+  for (auto &c : cases) {
+    TempRoot dir;
+    for (auto &[path, text] : c.files)
+      dir.write(path, text);
+    dir.write("/p/compose.yaml", std::string("services:\n  web:\n    image: nginx:1.27\n"
+                                             "    volumes:\n") +
+                                     c.volumes);
+    compose::LoadOptions lo;
+    lo.use_process_environment = false;
+    RootFs fs(dir.path());
+    compose::Project p = compose::load_project(compose::root_reader(fs), {"/p/compose.yaml"}, lo);
+    ASSERT_TRUE(p.valid()) << c.name;
+    auto s = compose::derive_services(p, {}, fs);
+    ASSERT_EQ(s.nginx.size(), 1u) << c.name;
+    const compose::NginxService &n = s.nginx[0];
+    NginxRun real = nginx_in_container(dir, n);
+    EXPECT_EQ(real.ok, c.nginx_ok) << c.name << ": " << real.err;
+    EXPECT_EQ(n.tree.diagnostics.empty(), c.nginx_ok)
+        << c.name << ": " << (n.tree.diagnostics.empty() ? "" : n.tree.diagnostics[0].message);
+    if (c.nginx_ok) {
+      EXPECT_EQ(text::join(std::vector<std::string>(real.read.begin(), real.read.end()), " "),
+                text::join(
+                    [&] {
+                      auto b = bulwark_read(n);
+                      return std::vector<std::string>(b.begin(), b.end());
+                    }(),
+                    " "))
+          << c.name;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 2);
 }

@@ -1,9 +1,9 @@
 #pragma once
-// The PostgreSQL and Redis servers inside the audited compose projects
-// (parse/compose_services.hpp), shared by the postgres.* and redis.* checks:
-// each judges these as further subjects "<project>/<service>" next to the
-// host's own daemons. Projects that do not load or validate are left out:
-// container.compose-valid reports them (an error that fails the run).
+// The PostgreSQL, Redis and nginx servers inside the audited compose
+// projects (parse/compose_services.hpp), shared by the postgres.*, redis.*
+// and tls.* checks: each judges these as further subjects
+// "<project>/<service>" next to the host's own daemons. Projects that do not load or validate are
+// left out: container.compose-valid reports them (an error that fails the run).
 
 #include <bulwark/checks/context.hpp>
 #include <bulwark/parse/compose_services.hpp>
@@ -17,6 +17,7 @@ struct ComposeServicesModel {
   static constexpr std::string_view k_name = "compose services";
   std::vector<compose::RedisService> redis;
   std::vector<compose::PgService> postgres;
+  std::vector<compose::NginxService> nginx;
 
   // Built from the container area's compose projects (src/checks/container.cpp).
   static ComposeServicesModel load(Context &ctx);

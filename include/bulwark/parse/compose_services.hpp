@@ -1,13 +1,14 @@
 #pragma once
-// The PostgreSQL and Redis servers a compose project runs, with the
-// configuration each container starts with, so that the postgres.* and
-// redis.* checks judge them as they judge the host's own daemons (subject
+// The PostgreSQL, Redis and nginx servers a compose project runs, with the
+// configuration each container starts with, so that the postgres.*,
+// redis.* and tls.* checks judge them as they judge the host's own daemons (subject
 // "<project>/<service>").
 //
-// A service is judged only when its image is one we know (recognise_image:
-// the official postgres, redis and valkey images and Bitnami's postgresql
-// and redis; data/compose/service-images.yaml lists them with the sources
-// of every default relied on). Its configuration is built in the order the
+// A service is judged only when it runs an image we know rather than one it
+// builds (`build:`): recognise_image knows the official postgres, redis and
+// nginx images, valkey/valkey, nginxinc/nginx-unprivileged and Bitnami's
+// postgresql and redis; data/compose/service-images.yaml lists them with the
+// sources of every default relied on. Its configuration is built in the order the
 // container builds it:
 //   1. the image's defaults (the official redis image runs with
 //      protected-mode no; the official postgres image's postgresql.conf has
@@ -30,6 +31,7 @@
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/parse/compose.hpp>
 #include <bulwark/parse/dotenv.hpp>
+#include <bulwark/parse/nginx.hpp>
 #include <bulwark/parse/pg_hba.hpp>
 #include <bulwark/parse/postgresql_conf.hpp>
 #include <bulwark/parse/redis_conf.hpp>
@@ -42,12 +44,15 @@
 
 namespace bulwark::compose {
 
-enum class ServiceKind { postgres, redis };
+enum class ServiceKind { postgres, redis, nginx };
 
 struct ImageKind {
   ServiceKind kind = ServiceKind::redis;
-  bool bitnami = false; // bitnami/postgresql, bitnami/redis
-  int major = 0;        // from the tag ("16-alpine" -> 16); 0 when the tag does not say
+  bool bitnami = false;      // bitnami/postgresql, bitnami/redis
+  bool valkey = false;       // valkey/valkey (redis-compatible, valkey-server)
+  bool unprivileged = false; // nginxinc/nginx-unprivileged
+  int major = 0;             // from the tag ("16-alpine" -> 16); 0 when the tag does not say
+  int minor = -1;            // "1.21-alpine" -> 21; -1 when the tag does not say
 };
 // The kind of server an image runs, from its reference ([registry/]name[:tag]
 // [@digest]); nullopt for an image we do not know: nothing is judged then.
@@ -116,9 +121,28 @@ struct PgService {
   std::vector<Diagnostic> problems;
 };
 
+// An nginx (the official image or nginxinc/nginx-unprivileged): the
+// configuration the container reads, from the image's files
+// (data/compose/service-images.yaml) under the bind mounts of the service.
+struct NginxService {
+  std::string subject; // "<project>/<service>"
+  ImageKind image;
+  SourceLocation image_loc;
+  nginx::ContainerView view; // to find the files the configuration names
+  ConfTree tree;
+  // Every server, each endpoint's `service` set to `subject`; ssl_protocols'
+  // default follows the image's nginx version.
+  std::vector<TlsEndpoint> endpoints;
+  std::vector<Diagnostic> problems; // what could not be derived (error level)
+  // The bind mounts' host paths are the user's own files (a --compose
+  // project outside the target root), not the target's.
+  bool files_on_host = false;
+};
+
 struct Services {
   std::vector<RedisService> redis;
   std::vector<PgService> postgres;
+  std::vector<NginxService> nginx;
 };
 
 // The servers of one loaded project. `fs` reads the mounted files: the

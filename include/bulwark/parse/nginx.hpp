@@ -19,7 +19,11 @@
 #include <bulwark/parse/confnode.hpp>
 #include <bulwark/parse/tls_endpoint.hpp>
 
+#include <map>
+#include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace bulwark::nginx {
 
@@ -34,11 +38,52 @@ ConfTree parse_text(std::string_view text, const std::string &path);
 // present == false. Unreadable files and syntax errors become diagnostics.
 ConfTree load(const RootFs &fs, const std::string &main = "/etc/nginx/nginx.conf");
 
+// The files an nginx inside a container sees (compose services): a path
+// resolves to the bind mount whose target is that path or the nearest
+// directory above it (the host file, read through the RootFs), else to a
+// file the image ships or its entrypoint generates (`files`), else to
+// nothing. A mount hides the image's files below its target, as the
+// kernel's mount does.
+struct ContainerView {
+  struct File {
+    std::string text;
+    // The path its lines are reported under; "" for a file of the image,
+    // whose nodes and diagnostics are reported at `image_loc` instead.
+    std::string shown_as;
+  };
+  std::map<std::string, File> files;                       // by container path
+  std::vector<std::pair<std::string, std::string>> mounts; // container target, host path
+  SourceLocation image_loc;                                // the compose `image:` line
+
+  // The host path of a container path that a bind mount provides.
+  std::optional<std::string> host_path(const std::string &container_path) const;
+  // The image's (or generated) file at the path, when no mount hides it.
+  const File *image_file(const std::string &container_path) const;
+};
+
+// The configuration an nginx in a container reads from `main` (a container
+// path). Includes are container paths too; a glob matches the image's files,
+// the bind-mounted files and the files of bind-mounted directories. A file
+// that neither the image nor a mount provides is a diagnostic (nginx -t
+// fails on it), so are unreadable mounted files. Limit: a wildcard in a
+// directory component above a mount's target (/etc/nginx/*/x.conf) does
+// not reach into the mounted directory.
+ConfTree load_in_container(const RootFs &fs, const ContainerView &view,
+                           const std::string &main = "/etc/nginx/nginx.conf");
+
+// ssl_protocols' compiled-in default by nginx version: TLSv1.3 joined and
+// TLSv1/TLSv1.1 left the default in 1.23.4 (CHANGES: "the default value of
+// the ssl_protocols directive was changed").
+inline constexpr std::string_view k_default_protocols_before_1_23_4 = "TLSv1 TLSv1.1 TLSv1.2";
+inline constexpr std::string_view k_default_protocols_since_1_23_4 = "TLSv1.2 TLSv1.3";
+
 // The http and stream servers with their effective TLS settings after
 // http -> server -> location inheritance (nginx 1.22 defaults where unset:
 // ssl_protocols "TLSv1 TLSv1.1 TLSv1.2" (TLSv1.3 joined the default only in
 // 1.23.4; a live probe of Debian's 1.22.1 confirms it), ssl_ciphers
 // "HIGH:!aNULL:!MD5", ssl_prefer_server_ciphers off).
-std::vector<TlsEndpoint> endpoints(const ConfTree &tree);
+std::vector<TlsEndpoint>
+endpoints(const ConfTree &tree,
+          std::string_view default_protocols = k_default_protocols_before_1_23_4);
 
 } // namespace bulwark::nginx

@@ -50,7 +50,10 @@ struct HeaderScope {
 struct TlsEndpoint {
   std::string daemon;  // "nginx", "apache"
   std::string subject; // "nginx server example.com:443"
-  SourceLocation loc;  // the server / VirtualHost line
+  // A server inside a compose service: "<project>/<service>", the subject
+  // its findings are reported under ("" for the host's own servers).
+  std::string service;
+  SourceLocation loc; // the server / VirtualHost line
   std::vector<std::string> names;
   std::vector<TlsListen> listens;
   bool tls = false;     // some listener speaks TLS

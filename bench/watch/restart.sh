@@ -37,18 +37,24 @@ jails:
   sshd: {logs: [$T/auth.log]}
 Y
 # The state a previous run left: N bans of distinct addresses, a tenth of
-# them IPv6 /64s, an hour to go.
+# them IPv6 /64s, an hour to go, each with its reason and the three log
+# lines that caused it (as bulwark records them).
 python3 - "$T/state/bans.sqlite" "$N" <<'P'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2]); now = int(time.time())
 db.execute("CREATE TABLE bans (jail TEXT NOT NULL, address TEXT NOT NULL, prefix INTEGER NOT NULL,"
            " banned_at INTEGER NOT NULL, until INTEGER NOT NULL, nth INTEGER NOT NULL,"
+           " reason TEXT NOT NULL DEFAULT '', lines TEXT NOT NULL DEFAULT '',"
            " PRIMARY KEY (jail, address, prefix))")
 def row(i):
     if i % 10 == 9:
-        return (f"2001:db8:{i >> 16 & 0xffff:x}:{i & 0xffff:x}::", 64, now, now + 3600)
-    return (f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 32, now, now + 3600)
-db.executemany("INSERT INTO bans VALUES ('sshd', ?, ?, ?, ?, 1)", (row(i) for i in range(n)))
+        a, p = f"2001:db8:{i >> 16 & 0xffff:x}:{i & 0xffff:x}::", 64
+    else:
+        a, p = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 32
+    lines = "".join(f"Dec  6 10:00:0{k} host sshd[{1000 + k}]: Failed password for invalid user "
+                    f"admin from {a}1 port {40000 + k} ssh2\n" for k in range(3))
+    return (a, p, now, now + 3600, "failed_password", lines)
+db.executemany("INSERT INTO bans VALUES ('sshd', ?, ?, ?, ?, 1, ?, ?)", (row(i) for i in range(n)))
 db.commit()
 P
 unshare -n sh -c '
@@ -75,10 +81,13 @@ unshare -n sh -c '
     done
     [ -n "$restored" ] || { cat "$2/err" >&2; exit 1; }
     cpu=$(awk -v hz="$(getconf CLK_TCK)" "{ printf \"%.2f\", (\$14 + \$15) / hz }" /proc/$pid/stat)
+    # schedstat: nanoseconds on a CPU, and waiting in the run queue for
+    # one (runnable but not running: the load of the machine).
+    runq=$(awk "{ printf \"%.2f\", \$2 / 1e9 }" /proc/$pid/schedstat)
     kill -TERM $pid; wait $pid || true
     exec 3<&-
     n=$(nft list table inet bulwark | grep -o "timeout [0-9]" | wc -l)
-    echo "$3 bans, $4 start: watching after $(echo "$watching - $t0" | bc) s, all in the kernel after $(echo "$restored - $t0" | bc) s, $cpu s CPU, $n elements in the sets, load $(cut -d" " -f1 /proc/loadavg)"
+    echo "$3 bans, $4 start: watching after $(echo "$watching - $t0" | bc) s, all in the kernel after $(echo "$restored - $t0" | bc) s, $cpu s CPU, $runq s waiting for a CPU, $n elements in the sets, load $(cut -d" " -f1 /proc/loadavg)"
   }
   start "$1" "$2" "$3" cold
   start "$1" "$2" "$3" warm

@@ -206,10 +206,10 @@ std::vector<std::string> Ipset::sets() const {
 }
 
 std::string Ipset::where() const {
-  std::string out = "ipsets";
+  std::string out = "the ipset action (sets";
   for (auto &s : m_sets)
-    out += (out.size() == 6 ? " " : ", ") + s;
-  return out;
+    out += " " + s;
+  return out + " and their iptables rules)";
 }
 
 std::vector<std::string> Ipset::rule(const std::string &cmd, const std::string &set) const {

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <fmt/format.h>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nftables/libnftables.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <unordered_set>
 
 #include <cerrno>
 #include <cstring>
@@ -144,13 +146,15 @@ Result<Unit> BanStore::record(const BanDecision &b) {
   return Unit{};
 }
 
-Result<std::vector<StoredBan>> BanStore::all() {
+Result<std::vector<StoredBan>> BanStore::all(bool with_lines) {
   sqlite3_stmt *st = nullptr;
-  if (sqlite3_prepare_v2(
-          m_db,
-          "SELECT jail, address, prefix, banned_at, until, nth, reason, lines FROM bans "
-          "ORDER BY until DESC",
-          -1, &st, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(m_db,
+                         with_lines
+                             ? "SELECT jail, address, prefix, banned_at, until, nth, reason, lines "
+                               "FROM bans ORDER BY until DESC"
+                             : "SELECT jail, address, prefix, banned_at, until, nth, reason, '' "
+                               "FROM bans ORDER BY until DESC",
+                         -1, &st, nullptr) != SQLITE_OK)
     return db_error(m_db, "ban database");
   std::vector<StoredBan> out;
   while (sqlite3_step(st) == SQLITE_ROW) {
@@ -165,7 +169,8 @@ Result<std::vector<StoredBan>> BanStore::all() {
     b.nth = static_cast<uint32_t>(sqlite3_column_int64(st, 5));
     if (const char *r = reinterpret_cast<const char *>(sqlite3_column_text(st, 6)))
       b.reason = r;
-    if (const char *l = reinterpret_cast<const char *>(sqlite3_column_text(st, 7))) {
+    const char *l = reinterpret_cast<const char *>(sqlite3_column_text(st, 7));
+    if (l != nullptr && *l != '\0') {
       std::string_view all(l);
       for (size_t p = 0; p < all.size();) {
         size_t nl = all.find('\n', p);
@@ -379,7 +384,8 @@ Result<Unit> Nft::apply(const ElementBatch &batch) {
     emit("delete", set, ops.del.size(), [&](size_t j) { out += ops.del[j]; });
   for (auto &[set, ops] : batch.sets)
     emit("add", set, ops.add.size(), [&](size_t j) {
-      out += fmt::format("{} timeout {}s", ops.add[j].text, ops.add[j].timeout);
+      fmt::format_to(std::back_inserter(out), "{} timeout {}s", ops.add[j].text,
+                     ops.add[j].timeout);
     });
   return run(out);
 }
@@ -428,21 +434,23 @@ size_t FirewallBanner::flush(int64_t now) {
   if (m_setup_needed && m_fw->setup())
     m_setup_needed = false;
   size_t failed = 0;
-  // New bans first, then the next chunk of a restore.
-  size_t restoring = 0;
-  while (m_restore_next < m_restore.size() && restoring < k_restore_chunk) {
-    m_pending.push_back(std::move(m_restore[m_restore_next++]));
-    ++restoring;
-  }
-  if (!m_pending.empty()) {
+  // New bans first, then the next chunk of a restore. Only the new bans
+  // are sorted and made unique (a tick may ban an address twice); the
+  // restore's keys are unique already, and sorting 16,384 of them per chunk
+  // was CPU a loaded machine made the restart wait for.
+  const size_t restore_end = std::min(m_restore.size(), m_restore_next + k_restore_chunk);
+  if (!m_pending.empty() || m_restore_next < restore_end) {
     ElementBatch batch;
-    size_t n = 0;
+    std::vector<Element *> applied; // one lookup per element, not two
     std::sort(m_pending.begin(), m_pending.end());
     m_pending.erase(std::unique(m_pending.begin(), m_pending.end()), m_pending.end());
-    for (auto &k : m_pending) {
+    std::unordered_set<std::string_view> fresh;
+    if (m_restore_next < restore_end)
+      fresh.insert(m_pending.begin(), m_pending.end());
+    auto take = [&](const std::string &k) {
       auto it = m_elements.find(k);
       if (it == m_elements.end() || it->second.until <= now)
-        continue;
+        return;
       Element &e = it->second;
       // Replace, not add: an element that exists keeps its old timeout on
       // kernels before 6.x. Only elements we added and that have at least
@@ -451,19 +459,24 @@ size_t FirewallBanner::flush(int64_t now) {
       if (e.in_kernel && !m_fw->replaces_in_place())
         batch.remove(e.set, e.text);
       batch.insert(e.set, e.text, e.until - now);
-      ++n;
-    }
+      applied.push_back(&e);
+    };
+    for (auto &k : m_pending)
+      take(k);
+    for (; m_restore_next < restore_end; ++m_restore_next)
+      if (fresh.empty() || fresh.count(m_restore[m_restore_next]) == 0)
+        take(m_restore[m_restore_next]);
     bool ok = static_cast<bool>(m_fw->apply(batch));
-    if (!ok && reconcile(now)) {
-      ok = true;
-      m_restore_next = m_restore.size(); // reconcile() put back all of them
-    }
     if (ok) {
-      for (auto &k : m_pending)
-        if (auto it = m_elements.find(k); it != m_elements.end())
-          it->second.in_kernel = true;
+      for (Element *e : applied)
+        e->in_kernel = true;
+    } else if (reconcile(now)) {
+      // reconcile() put back all of them (and may have erased expired
+      // elements: `applied` is not used after it).
+      ok = true;
+      m_restore_next = m_restore.size();
     } else {
-      failed = n;
+      failed = applied.size();
     }
     m_pending.clear();
   }
@@ -518,7 +531,7 @@ bool FirewallBanner::reconcile(int64_t now) {
     // (keeping the elements of sets that survived).
     if (!m_fw->setup())
       return false;
-    std::cerr << "bulwark: " << m_fw->where() << ": sets or rules were flushed or deleted: "
+    std::cerr << "bulwark: " << m_fw->where() << " was flushed or deleted: "
               << "restored with " << m_elements.size() << " bans\n";
   }
   ElementBatch batch;
@@ -547,7 +560,7 @@ bool FirewallBanner::reconcile(int64_t now) {
 
 std::vector<StoredBan> FirewallBanner::restore(int64_t now) {
   m_restore_start = std::chrono::steady_clock::now();
-  auto all = m_store->all();
+  auto all = m_store->all(false);
   if (!all) {
     std::cerr << "bulwark: bans not restored: " << all.error().to_string() << "\n";
     return {};
@@ -591,7 +604,7 @@ std::vector<StoredBan> FirewallBanner::lifted(int64_t now) {
   std::vector<StoredBan> out;
   if (!m_store->changed_elsewhere())
     return out;
-  auto all = m_store->all();
+  auto all = m_store->all(false);
   if (!all)
     return out;
   for (auto &b : *all) {

@@ -41,7 +41,9 @@ public:
   ~BanStore();
   Result<Unit> record(const BanDecision &b);
   // Every ban still remembered (also expired ones: escalation history).
-  Result<std::vector<StoredBan>> all();
+  // Without `with_lines` the lines are not read (a restart needs the
+  // bans, not up to ten log lines of each: megabytes at 65,536 bans).
+  Result<std::vector<StoredBan>> all(bool with_lines = true);
   // Ends the bans of `source/prefix` now; returns how many there were.
   Result<int> end(const Address &source, int prefix, int64_t now);
   // True when another connection (`bulwark bans remove`) has committed a
@@ -115,7 +117,7 @@ public:
   virtual Result<Unit> remove(const Address &source, int prefix) = 0;
   // "nftables", "ipset": in messages.
   virtual std::string kind() const = 0;
-  // "nftables table inet bulwark", "ipsets bulwark-v4, bulwark-v6".
+  // "nftables table inet bulwark", "the ipset action (sets ...)".
   virtual std::string where() const = 0;
 };
 

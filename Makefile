@@ -20,7 +20,7 @@ TEST_PACKAGES = libbenchmark-dev strace \
            libpwquality-tools logrotate auditd lz4 gzip docker-compose \
            chromium cmark-gfm libxml2-utils python3 python3-yaml \
            file man-db groff-base lintian bash-completion zsh jq \
-           fail2ban nftables iptables iproute2 postgresql redis-server nginx \
+           fail2ban nftables iptables ipset iproute2 postgresql redis-server nginx \
            sslscan ssh-audit openvpn wireguard-tools strongswan-swanctl ufw \
            strongswan-starter prometheus curl systemd-journal-remote openssl sshpass \
            aide acl attr libcap2-bin ansible lld

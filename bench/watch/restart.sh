@@ -37,44 +37,57 @@ jails:
   sshd: {logs: [$T/auth.log]}
 Y
 # The state a previous run left: N bans of distinct addresses, a tenth of
-# them IPv6 /64s, an hour to go.
+# them IPv6 /64s, an hour to go, each with its reason and the three log
+# lines that caused it (as bulwark records them).
 python3 - "$T/state/bans.sqlite" "$N" <<'P'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2]); now = int(time.time())
 db.execute("CREATE TABLE bans (jail TEXT NOT NULL, address TEXT NOT NULL, prefix INTEGER NOT NULL,"
            " banned_at INTEGER NOT NULL, until INTEGER NOT NULL, nth INTEGER NOT NULL,"
+           " reason TEXT NOT NULL DEFAULT '', lines TEXT NOT NULL DEFAULT '',"
            " PRIMARY KEY (jail, address, prefix))")
 def row(i):
     if i % 10 == 9:
-        return (f"2001:db8:{i >> 16 & 0xffff:x}:{i & 0xffff:x}::", 64, now, now + 3600)
-    return (f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 32, now, now + 3600)
-db.executemany("INSERT INTO bans VALUES ('sshd', ?, ?, ?, ?, 1)", (row(i) for i in range(n)))
+        a, p = f"2001:db8:{i >> 16 & 0xffff:x}:{i & 0xffff:x}::", 64
+    else:
+        a, p = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 32
+    lines = "".join(f"Dec  6 10:00:0{k} host sshd[{1000 + k}]: Failed password for invalid user "
+                    f"admin from {a}1 port {40000 + k} ssh2\n" for k in range(3))
+    return (a, p, now, now + 3600, "failed_password", lines)
+db.executemany("INSERT INTO bans VALUES ('sshd', ?, ?, ?, ?, 1, ?, ?)", (row(i) for i in range(n)))
 db.commit()
 P
 unshare -n sh -c '
   start() {
     : >"$2/err"
+    rm -f "$2/err.fifo"; mkfifo "$2/err.fifo"
+    # The daemon'"'"'s stderr through a FIFO read line by line: the shell
+    # sleeps in read(2) until a line comes, instead of polling the file
+    # with grep, kill and sleep every 10 ms (three processes per poll that
+    # competed for the two CPUs with the daemon being measured).
     t0=$(date +%s.%N)
-    "$1" watch --config "$2/watch.yaml" >"$2/out" 2>"$2/err" &
+    "$1" watch --config "$2/watch.yaml" >"$2/out" 2>"$2/err.fifo" &
     pid=$!
-    watching=""
-    while :; do
-      kill -0 $pid 2>/dev/null || { cat "$2/err" >&2; exit 1; }
-      if [ -z "$watching" ] && grep -q watching "$2/err"; then
-        watching=$(echo "$(date +%s.%N) - $t0" | bc)
-      fi
-      # "restored N bans into nftables": the last chunk is in (warm: adds
-      # of elements the kernel holds, no-ops).
-      if [ -n "$watching" ] && grep -q "bans into nftables" "$2/err"; then
-        break
-      fi
-      sleep 0.01
+    exec 3<"$2/err.fifo" # open until the daemon is gone: no EPIPE for it
+    watching=""; restored=""
+    while IFS= read -r line <&3; do
+      printf "%s\n" "$line" >>"$2/err"
+      case $line in
+        *watching*) watching=$(date +%s.%N) ;;
+        # "restored N bans into nftables": the last chunk is in (warm:
+        # adds of elements the kernel holds, no-ops).
+        *"bans into "*) restored=$(date +%s.%N); break ;;
+      esac
     done
-    restored=$(echo "$(date +%s.%N) - $t0" | bc)
+    [ -n "$restored" ] || { cat "$2/err" >&2; exit 1; }
     cpu=$(awk -v hz="$(getconf CLK_TCK)" "{ printf \"%.2f\", (\$14 + \$15) / hz }" /proc/$pid/stat)
+    # schedstat: nanoseconds on a CPU, and waiting in the run queue for
+    # one (runnable but not running: the load of the machine).
+    runq=$(awk "{ printf \"%.2f\", \$2 / 1e9 }" /proc/$pid/schedstat)
     kill -TERM $pid; wait $pid || true
+    exec 3<&-
     n=$(nft list table inet bulwark | grep -o "timeout [0-9]" | wc -l)
-    echo "$3 bans, $4 start: watching after $watching s, all in the kernel after $restored s, $cpu s CPU, $n elements in the sets, load $(cut -d" " -f1 /proc/loadavg)"
+    echo "$3 bans, $4 start: watching after $(echo "$watching - $t0" | bc) s, all in the kernel after $(echo "$restored - $t0" | bc) s, $cpu s CPU, $runq s waiting for a CPU, $n elements in the sets, load $(cut -d" " -f1 /proc/loadavg)"
   }
   start "$1" "$2" "$3" cold
   start "$1" "$2" "$3" warm

@@ -231,7 +231,7 @@ int run_bans(CLI::App &bans) {
               << "\" is not an address or CIDR\n";
     return exit_code::k_usage;
   }
-  std::unique_ptr<Nft> nft;
+  std::unique_ptr<Firewall> fw;
   std::vector<std::string> lifted;
   int removed = 0;
   for (auto &b : *all) {
@@ -241,19 +241,19 @@ int run_bans(CLI::App &bans) {
     Cidr banned{b.source, b.prefix};
     if (!banned.contains(want.net) && !(want.prefix <= b.prefix && want.contains(b.source)))
       continue;
-    if (!nft) {
-      auto n = Nft::open(cfg->nft_table);
-      if (!n) {
-        std::cerr << "bulwark: " << n.error().to_string() << "\n";
+    if (!fw) {
+      auto f = make_firewall(*cfg);
+      if (!f) {
+        std::cerr << "bulwark: " << f.error().to_string() << "\n";
         return exit_code::k_cannot_run;
       }
-      nft = std::move(*n);
+      fw = std::move(*f);
     }
     // One element per address whatever the number of jails banning it.
     std::string element = format_address(b.source) + "/" + std::to_string(b.prefix);
     if (std::find(lifted.begin(), lifted.end(), element) == lifted.end()) {
       lifted.push_back(element);
-      if (auto r = nft->remove(b.source, b.prefix); !r)
+      if (auto r = fw->remove(b.source, b.prefix); !r)
         std::cerr << "bulwark: " << r.error().to_string()
                   << " (ending it in the database anyway)\n";
     }
@@ -347,7 +347,7 @@ std::optional<int> run_commands(CLI::App &app) {
   for (;;) {
     std::unique_ptr<Banner> banner;
     if (!g_opts.dry_run) {
-      auto b = make_nft_banner(running);
+      auto b = make_banner(running);
       if (!b) {
         std::cerr << "bulwark: " << b.error().to_string() << " (use --dry-run to only log bans)\n";
         return exit_code::k_cannot_run;

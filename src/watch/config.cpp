@@ -251,6 +251,27 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
                 std::string::npos)
           return p.error(nv, "nftables.table: use lower-case letters, digits and _");
       }
+    } else if (k == "action") {
+      c.action = TRY(p.scalar(v, k));
+      if (c.action != "nftables" && c.action != "iptables-ipset")
+        return p.error(v, "action: \"" + c.action + "\" is not nftables or iptables-ipset");
+    } else if (k == "ipset") {
+      if (!v.is_mapping())
+        return p.error(v, "ipset: expected a mapping (name, check_interval)");
+      for (auto &[ik, iv] : v.entries) {
+        if (ik == "check_interval") {
+          c.ipset_check_interval = TRY(p.duration(iv, ik));
+        } else if (ik == "name") {
+          c.ipset_name = TRY(p.scalar(iv, ik));
+          // Set names are at most 31 characters: NAME-v4net must fit.
+          if (c.ipset_name.empty() || c.ipset_name.size() > 20 ||
+              c.ipset_name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                  std::string::npos)
+            return p.error(iv, "ipset.name: use at most 20 lower-case letters, digits and _");
+        } else {
+          return p.error(iv, "ipset: unknown key \"" + ik + "\" (name, check_interval)");
+        }
+      }
     } else if (k == "hook") {
       if (!v.is_mapping())
         return p.error(v, "hook: expected a mapping (exec)");

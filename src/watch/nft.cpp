@@ -1,15 +1,18 @@
 // nftables bans (libnftables, the same grammar as nft(8)) and their SQLite
 // record; see nft.hpp.
+#include <bulwark/watch/ipset.hpp>
 #include <bulwark/watch/nft.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nftables/libnftables.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <unordered_set>
 
 #include <cerrno>
 #include <cstring>
@@ -143,13 +146,15 @@ Result<Unit> BanStore::record(const BanDecision &b) {
   return Unit{};
 }
 
-Result<std::vector<StoredBan>> BanStore::all() {
+Result<std::vector<StoredBan>> BanStore::all(bool with_lines) {
   sqlite3_stmt *st = nullptr;
-  if (sqlite3_prepare_v2(
-          m_db,
-          "SELECT jail, address, prefix, banned_at, until, nth, reason, lines FROM bans "
-          "ORDER BY until DESC",
-          -1, &st, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(m_db,
+                         with_lines
+                             ? "SELECT jail, address, prefix, banned_at, until, nth, reason, lines "
+                               "FROM bans ORDER BY until DESC"
+                             : "SELECT jail, address, prefix, banned_at, until, nth, reason, '' "
+                               "FROM bans ORDER BY until DESC",
+                         -1, &st, nullptr) != SQLITE_OK)
     return db_error(m_db, "ban database");
   std::vector<StoredBan> out;
   while (sqlite3_step(st) == SQLITE_ROW) {
@@ -164,7 +169,8 @@ Result<std::vector<StoredBan>> BanStore::all() {
     b.nth = static_cast<uint32_t>(sqlite3_column_int64(st, 5));
     if (const char *r = reinterpret_cast<const char *>(sqlite3_column_text(st, 6)))
       b.reason = r;
-    if (const char *l = reinterpret_cast<const char *>(sqlite3_column_text(st, 7))) {
+    const char *l = reinterpret_cast<const char *>(sqlite3_column_text(st, 7));
+    if (l != nullptr && *l != '\0') {
       std::string_view all(l);
       for (size_t p = 0; p < all.size();) {
         size_t nl = all.find('\n', p);
@@ -355,46 +361,36 @@ bool Nft::rules_intact() {
   return true;
 }
 
-namespace {
-
-std::string element_key(const Address &a, int prefix) {
-  return nft_set_name(a.family, prefix) + " " + format_address(a);
+Result<Unit> Nft::apply(const ElementBatch &batch) {
+  if (batch.empty())
+    return Unit{};
+  // One command per set and verb ("add element inet T v4_32 { a timeout
+  // 1s, b timeout 2s, ... }") in chunks of 8,192 elements, all in one
+  // transaction; the deletions first.
+  std::string out;
+  static constexpr size_t k_chunk = 8192;
+  auto emit = [&](const char *verb, const std::string &set, size_t n, auto &&item) {
+    for (size_t i = 0; i < n; i += k_chunk) {
+      out += fmt::format("{} element inet {} {} {{ ", verb, m_table, set);
+      for (size_t j = i; j < std::min(n, i + k_chunk); ++j) {
+        if (j > i)
+          out += ", ";
+        item(j);
+      }
+      out += " }\n";
+    }
+  };
+  for (auto &[set, ops] : batch.sets)
+    emit("delete", set, ops.del.size(), [&](size_t j) { out += ops.del[j]; });
+  for (auto &[set, ops] : batch.sets)
+    emit("add", set, ops.add.size(), [&](size_t j) {
+      fmt::format_to(std::back_inserter(out), "{} timeout {}s", ops.add[j].text,
+                     ops.add[j].timeout);
+    });
+  return run(out);
 }
 
-// A batch of element deletions and additions, written as one command per
-// set and verb ("add element inet T v4_32 { a timeout 1s, b timeout 2s, ... }")
-// in chunks of 8,192 elements, all in one transaction.
-struct Batch {
-  struct Ops {
-    std::vector<std::string> del, add;
-  };
-  std::map<std::string, Ops> sets;
-  void remove(const std::string &set, const std::string &text) { sets[set].del.push_back(text); }
-  void insert(const std::string &set, const std::string &text, int64_t timeout) {
-    sets[set].add.push_back(fmt::format("{} timeout {}s", text, std::max<int64_t>(1, timeout)));
-  }
-  bool empty() const { return sets.empty(); }
-  std::string commands(const std::string &table) const {
-    std::string out;
-    auto emit = [&](const char *verb, const std::string &set, const std::vector<std::string> &v) {
-      static constexpr size_t k_chunk = 8192;
-      for (size_t i = 0; i < v.size(); i += k_chunk) {
-        out += fmt::format("{} element inet {} {} {{ ", verb, table, set);
-        for (size_t j = i; j < std::min(v.size(), i + k_chunk); ++j) {
-          if (j > i)
-            out += ", ";
-          out += v[j];
-        }
-        out += " }\n";
-      }
-    };
-    for (auto &[set, ops] : sets)
-      emit("delete", set, ops.del);
-    for (auto &[set, ops] : sets)
-      emit("add", set, ops.add);
-    return out;
-  }
-};
+namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -402,17 +398,21 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 } // namespace
 
-Result<Unit> NftBanner::ban(const BanDecision &b) {
+std::string FirewallBanner::element_key(const Address &a, int prefix) const {
+  return m_fw->set_name(a.family, prefix) + " " + m_fw->element_text(a, prefix);
+}
+
+Result<Unit> FirewallBanner::ban(const BanDecision &b) {
   auto r = m_store->record(b);
-  if (m_nft->want(b.source.family, b.prefix))
+  if (m_fw->want(b.source.family, b.prefix))
     m_setup_needed = true; // a prefix no set holds yet (a reloaded configuration)
   const std::string key = element_key(b.source, b.prefix);
   const int64_t until = b.time + b.duration;
   m_records[b.jail + "\n" + key] = until;
   Element &e = m_elements[key];
   if (e.text.empty()) {
-    e.set = nft_set_name(b.source.family, b.prefix);
-    e.text = format_address(b.source);
+    e.set = m_fw->set_name(b.source.family, b.prefix);
+    e.text = m_fw->element_text(b.source, b.prefix);
   }
   if (e.until <= b.time + 2)
     e.in_kernel = false; // expired in the kernel (or about to): add, not replace
@@ -425,56 +425,63 @@ Result<Unit> NftBanner::ban(const BanDecision &b) {
   return r;
 }
 
-size_t NftBanner::flush(int64_t now) {
+size_t FirewallBanner::flush(int64_t now) {
   // The database first: a ban in the firewall is always in SQLite, so a
   // crash between the two leaves bans the next start puts back (restore()),
   // never firewall elements nobody remembers.
   if (auto r = m_store->commit(); !r)
     std::cerr << "bulwark: bans not recorded: " << r.error().to_string() << "\n";
-  if (m_setup_needed && m_nft->setup())
+  if (m_setup_needed && m_fw->setup())
     m_setup_needed = false;
   size_t failed = 0;
-  // New bans first, then the next chunk of a restore.
-  size_t restoring = 0;
-  while (m_restore_next < m_restore.size() && restoring < k_restore_chunk) {
-    m_pending.push_back(std::move(m_restore[m_restore_next++]));
-    ++restoring;
-  }
-  if (!m_pending.empty()) {
-    Batch batch;
-    size_t n = 0;
+  // New bans first, then the next chunk of a restore. Only the new bans
+  // are sorted and made unique (a tick may ban an address twice); the
+  // restore's keys are unique already, and sorting 16,384 of them per chunk
+  // was CPU a loaded machine made the restart wait for.
+  const size_t restore_end = std::min(m_restore.size(), m_restore_next + k_restore_chunk);
+  if (!m_pending.empty() || m_restore_next < restore_end) {
+    ElementBatch batch;
+    std::vector<Element *> applied; // one lookup per element, not two
     std::sort(m_pending.begin(), m_pending.end());
     m_pending.erase(std::unique(m_pending.begin(), m_pending.end()), m_pending.end());
-    for (auto &k : m_pending) {
+    std::unordered_set<std::string_view> fresh;
+    if (m_restore_next < restore_end)
+      fresh.insert(m_pending.begin(), m_pending.end());
+    auto take = [&](const std::string &k) {
       auto it = m_elements.find(k);
       if (it == m_elements.end() || it->second.until <= now)
-        continue;
+        return;
       Element &e = it->second;
       // Replace, not add: an element that exists keeps its old timeout on
       // kernels before 6.x. Only elements we added and that have at least
       // two seconds left: deleting one the kernel just expired would fail
       // the whole transaction (reconcile() then takes over).
-      if (e.in_kernel)
+      if (e.in_kernel && !m_fw->replaces_in_place())
         batch.remove(e.set, e.text);
       batch.insert(e.set, e.text, e.until - now);
-      ++n;
-    }
-    bool ok = batch.empty() || m_nft->run(batch.commands(m_nft->table()));
-    if (!ok && reconcile(now)) {
-      ok = true;
-      m_restore_next = m_restore.size(); // reconcile() put back all of them
-    }
+      applied.push_back(&e);
+    };
+    for (auto &k : m_pending)
+      take(k);
+    for (; m_restore_next < restore_end; ++m_restore_next)
+      if (fresh.empty() || fresh.count(m_restore[m_restore_next]) == 0)
+        take(m_restore[m_restore_next]);
+    bool ok = static_cast<bool>(m_fw->apply(batch));
     if (ok) {
-      for (auto &k : m_pending)
-        if (auto it = m_elements.find(k); it != m_elements.end())
-          it->second.in_kernel = true;
+      for (Element *e : applied)
+        e->in_kernel = true;
+    } else if (reconcile(now)) {
+      // reconcile() put back all of them (and may have erased expired
+      // elements: `applied` is not used after it).
+      ok = true;
+      m_restore_next = m_restore.size();
     } else {
-      failed = n;
+      failed = applied.size();
     }
     m_pending.clear();
   }
   if (!m_restore.empty() && m_restore_next >= m_restore.size()) {
-    std::cerr << "bulwark: restored " << m_restore.size() << " bans into nftables in "
+    std::cerr << "bulwark: restored " << m_restore.size() << " bans into " << m_fw->kind() << " in "
               << fmt::format("{:.2f}", seconds_since(m_restore_start)) << " s\n";
     m_restore.clear();
     m_restore_next = 0;
@@ -488,21 +495,21 @@ size_t NftBanner::flush(int64_t now) {
     // CPU.
     if (m_elements.size() <= k_cheap_listing || ++m_checks % k_full_check_every == 0)
       (void)reconcile(now);
-    else if (!m_nft->sets_present())
+    else if (!m_fw->sets_present())
       (void)reconcile(now);
   }
   return failed;
 }
 
-bool NftBanner::busy() const {
+bool FirewallBanner::busy() const {
   return m_restore_next < m_restore.size() || m_setup_needed;
 }
 
-std::unordered_map<std::string, int64_t> NftBanner::present(bool &missing) {
+std::unordered_map<std::string, int64_t> FirewallBanner::present(bool &missing) {
   std::unordered_map<std::string, int64_t> out;
   missing = false;
-  for (auto &set : m_nft->sets()) {
-    auto els = m_nft->elements(set);
+  for (auto &set : m_fw->sets()) {
+    auto els = m_fw->elements(set);
     if (!els) {
       missing = true;
       return {};
@@ -513,21 +520,21 @@ std::unordered_map<std::string, int64_t> NftBanner::present(bool &missing) {
   return out;
 }
 
-bool NftBanner::reconcile(int64_t now) {
+bool FirewallBanner::reconcile(int64_t now) {
   // Expired elements: the kernel dropped them on time.
   for (auto it = m_elements.begin(); it != m_elements.end();)
     it = it->second.until <= now ? m_elements.erase(it) : std::next(it);
   bool rebuilt = false;
   auto in_kernel = present(rebuilt);
-  if (rebuilt || !m_nft->rules_intact()) {
+  if (rebuilt || !m_fw->rules_intact()) {
     // The table, a set or the rules are gone: setup() recreates them
     // (keeping the elements of sets that survived).
-    if (!m_nft->setup())
+    if (!m_fw->setup())
       return false;
-    std::cerr << "bulwark: nftables table " << m_nft->table()
-              << " was flushed or deleted: restored with " << m_elements.size() << " bans\n";
+    std::cerr << "bulwark: " << m_fw->where() << " was flushed or deleted: "
+              << "restored with " << m_elements.size() << " bans\n";
   }
-  Batch batch;
+  ElementBatch batch;
   for (auto &[k, e] : m_elements) {
     auto p = in_kernel.find(k);
     const int64_t left = e.until - now;
@@ -535,14 +542,14 @@ bool NftBanner::reconcile(int64_t now) {
       e.in_kernel = true;
       continue;
     }
-    if (p != in_kernel.end())
+    if (p != in_kernel.end() && !m_fw->replaces_in_place())
       batch.remove(e.set, e.text);
     batch.insert(e.set, e.text, left);
     e.in_kernel = true;
   }
   if (batch.empty())
     return true;
-  if (auto r = m_nft->run(batch.commands(m_nft->table())); !r) {
+  if (auto r = m_fw->apply(batch); !r) {
     std::cerr << "bulwark: restoring bans: " << r.error().to_string() << "\n";
     for (auto &[k, e] : m_elements)
       e.in_kernel = in_kernel.count(k) != 0;
@@ -551,9 +558,9 @@ bool NftBanner::reconcile(int64_t now) {
   return true;
 }
 
-std::vector<StoredBan> NftBanner::restore(int64_t now) {
+std::vector<StoredBan> FirewallBanner::restore(int64_t now) {
   m_restore_start = std::chrono::steady_clock::now();
-  auto all = m_store->all();
+  auto all = m_store->all(false);
   if (!all) {
     std::cerr << "bulwark: bans not restored: " << all.error().to_string() << "\n";
     return {};
@@ -566,16 +573,16 @@ std::vector<StoredBan> NftBanner::restore(int64_t now) {
     m_records[b.jail + "\n" + key] = b.until;
     if (b.until <= now)
       continue;
-    new_sets = m_nft->want(b.source.family, b.prefix) || new_sets;
+    new_sets = m_fw->want(b.source.family, b.prefix) || new_sets;
     Element &e = m_elements[key];
     if (e.text.empty()) {
-      e.set = nft_set_name(b.source.family, b.prefix);
-      e.text = format_address(b.source);
+      e.set = m_fw->set_name(b.source.family, b.prefix);
+      e.text = m_fw->element_text(b.source, b.prefix);
     }
     e.until = std::max(e.until, b.until);
   }
   if (new_sets)
-    m_setup_needed = !m_nft->setup();
+    m_setup_needed = !m_fw->setup();
   // Every ban in force is added again, k_restore_chunk per flush() (one
   // transaction each) between reads of the logs: the daemon decides bans
   // while a large restore proceeds, and new bans go first. No listing of
@@ -593,11 +600,11 @@ std::vector<StoredBan> NftBanner::restore(int64_t now) {
   return std::move(*all);
 }
 
-std::vector<StoredBan> NftBanner::lifted(int64_t now) {
+std::vector<StoredBan> FirewallBanner::lifted(int64_t now) {
   std::vector<StoredBan> out;
   if (!m_store->changed_elsewhere())
     return out;
-  auto all = m_store->all();
+  auto all = m_store->all(false);
   if (!all)
     return out;
   for (auto &b : *all) {
@@ -624,20 +631,30 @@ std::vector<StoredBan> NftBanner::lifted(int64_t now) {
   return out;
 }
 
-Result<std::unique_ptr<Banner>> make_nft_banner(const Config &cfg) {
-  if (::mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST)
-    return Error{std::strerror(errno), cfg.state_dir, 0, errno};
-  auto store = TRY(BanStore::open(cfg.state_dir + "/bans.sqlite"));
-  auto nft = TRY(Nft::open(cfg.nft_table));
+Result<std::unique_ptr<Firewall>> make_firewall(const Config &cfg) {
+  std::unique_ptr<Firewall> fw;
+  if (cfg.action == "iptables-ipset")
+    fw = TRY(Ipset::open(cfg.ipset_name, cfg.max_bans));
+  else
+    fw = TRY(Nft::open(cfg.nft_table));
   // A set for each prefix the jails ban (restore() adds those of older bans).
   for (auto &j : cfg.jails)
     if (j.enabled) {
-      (void)nft->want(4, j.ipv4_prefix);
-      (void)nft->want(6, j.ipv6_prefix);
+      (void)fw->want(4, j.ipv4_prefix);
+      (void)fw->want(6, j.ipv6_prefix);
     }
-  TRY(nft->setup());
-  return std::unique_ptr<Banner>(
-      new NftBanner(std::move(nft), std::move(store), cfg.nft_check_interval));
+  return fw;
+}
+
+Result<std::unique_ptr<Banner>> make_banner(const Config &cfg) {
+  if (::mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST)
+    return Error{std::strerror(errno), cfg.state_dir, 0, errno};
+  auto store = TRY(BanStore::open(cfg.state_dir + "/bans.sqlite"));
+  auto fw = TRY(make_firewall(cfg));
+  TRY(fw->setup());
+  const int64_t interval =
+      cfg.action == "iptables-ipset" ? cfg.ipset_check_interval : cfg.nft_check_interval;
+  return std::unique_ptr<Banner>(new FirewallBanner(std::move(fw), std::move(store), interval));
 }
 
 } // namespace bulwark::watch

@@ -156,3 +156,31 @@ nftables:
   EXPECT_EQ(bad.error().line, 2);
   EXPECT_NE(bad.error().message.find("failures_from"), std::string::npos);
 }
+
+TEST(WatchConfig, ActionChoosesTheFirewall) {
+  auto d = parse_config("", "w.yaml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->action, "nftables");
+  auto c = parse_config("action: iptables-ipset\nipset:\n  name: edge_1\n  check_interval: 5s\n",
+                        "w.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->action, "iptables-ipset");
+  EXPECT_EQ(c->ipset_name, "edge_1");
+  EXPECT_EQ(c->ipset_check_interval, 5);
+  EXPECT_EQ(c->nft_check_interval, 30);
+
+  auto bad = parse_config("jails: {}\naction: iptables\n", "w.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().line, 2);
+  EXPECT_NE(bad.error().message.find("not nftables or iptables-ipset"), std::string::npos);
+  // Set names are at most 31 characters, and go to ipset as arguments.
+  for (const char *name : {"'a-b'", "'x y'", "abcdefghijklmnopqrstu", "''", "Bulwark"}) {
+    auto n = parse_config(std::string("ipset:\n  name: ") + name + "\n", "w.yaml");
+    ASSERT_FALSE(n.ok()) << name;
+    EXPECT_EQ(n.error().line, 2) << name;
+    EXPECT_NE(n.error().message.find("ipset.name"), std::string::npos) << n.error().message;
+  }
+  auto key = parse_config("ipset: {table: x}\n", "w.yaml");
+  ASSERT_FALSE(key.ok());
+  EXPECT_NE(key.error().message.find("unknown key \"table\""), std::string::npos);
+}

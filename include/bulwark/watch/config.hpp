@@ -55,8 +55,14 @@ struct Config {
   std::string state_dir = "/var/lib/bulwark";
   std::string metrics_listen = "127.0.0.1:9617"; // "" = no HTTP endpoint
   std::string textfile;                          // node_exporter textfile path
+  // Where bans go: "nftables" (libnftables, table inet nft_table) or
+  // "iptables-ipset" (ipsets ipset_name-v4/-v6 and iptables rules, for
+  // hosts without nftables: ipset.hpp).
+  std::string action = "nftables";
   std::string nft_table = "bulwark";
+  std::string ipset_name = "bulwark";
   int64_t nft_check_interval = 30;    // seconds between checks that the table holds the bans
+  int64_t ipset_check_interval = 30;  // the same for the sets and rules of iptables-ipset
   JournalConfig journal;              // off unless units or identifiers are given
   std::vector<std::string> hook_exec; // hook.exec: PROGRAM ARG... per ban (hook.hpp)
 };

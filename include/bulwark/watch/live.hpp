@@ -61,9 +61,16 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner);
 
 namespace bulwark::watch {
 
-// Bans through libnftables (nft.cpp): creates table inet <nftables.table>
-// with a set per family and prefix (v4_32, v6_64: nft_set_name()) and drop rules; each ban is an
-// element with a timeout. Restores unexpired bans from the SQLite state.
-Result<std::unique_ptr<Banner>> make_nft_banner(const Config &cfg);
+// Bans through the configured action (nft.cpp): libnftables ("nftables":
+// table inet <nftables.table> with a set per family and prefix, v4_32,
+// v6_64: nft_set_name(), and drop rules) or ipset and iptables
+// ("iptables-ipset": ipset.hpp); each ban is an element with a timeout.
+// Restores unexpired bans from the SQLite state.
+Result<std::unique_ptr<Banner>> make_banner(const Config &cfg);
+
+class Firewall;
+// The configured action's firewall with the sets the jails ban into
+// wanted, not yet set up (bulwark bans remove).
+Result<std::unique_ptr<Firewall>> make_firewall(const Config &cfg);
 
 } // namespace bulwark::watch

@@ -1,14 +1,17 @@
 #pragma once
-// Bans in the kernel through libnftables (nftables 1.0.6 on Debian 12) and
-// their record in SQLite (state_dir/bans.sqlite), so that bans survive a
-// restart of bulwark (the kernel keeps element timeouts on its own) and
+// Bans in the kernel through libnftables (nftables 1.0.6 on Debian 12), or
+// through ipset and iptables (ipset.hpp), and their record in SQLite (state_dir/bans.sqlite), so
+// that bans survive a restart of bulwark (the kernel keeps element timeouts on its own) and
 // escalation remembers repeat offenders.
 
 #include <bulwark/core/result.hpp>
 #include <bulwark/watch/engine.hpp>
 #include <bulwark/watch/live.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -38,7 +41,9 @@ public:
   ~BanStore();
   Result<Unit> record(const BanDecision &b);
   // Every ban still remembered (also expired ones: escalation history).
-  Result<std::vector<StoredBan>> all();
+  // Without `with_lines` the lines are not read (a restart needs the
+  // bans, not up to ten log lines of each: megabytes at 65,536 bans).
+  Result<std::vector<StoredBan>> all(bool with_lines = true);
   // Ends the bans of `source/prefix` now; returns how many there were.
   Result<int> end(const Address &source, int prefix, int64_t now);
   // True when another connection (`bulwark bans remove`) has committed a
@@ -56,6 +61,66 @@ private:
   bool m_in_transaction = false;
 };
 
+// Element additions (with their timeouts) and deletions, per set, that a
+// Firewall applies as one batch (one nftables transaction, one ipset
+// restore).
+struct ElementBatch {
+  struct Add {
+    std::string text;
+    int64_t timeout = 1;
+  };
+  struct Ops {
+    std::vector<std::string> del;
+    std::vector<Add> add;
+  };
+  std::map<std::string, Ops> sets;
+  void remove(const std::string &set, const std::string &text) { sets[set].del.push_back(text); }
+  void insert(const std::string &set, const std::string &text, int64_t timeout) {
+    sets[set].add.push_back({text, std::max<int64_t>(1, timeout)});
+  }
+  bool empty() const { return sets.empty(); }
+};
+
+// Where bans live in the kernel: sets of addresses with per-element
+// timeouts and one drop rule per set. Implemented by Nft (nftables) and
+// Ipset (ipset + iptables/ip6tables, ipset.hpp).
+class Firewall {
+public:
+  virtual ~Firewall() = default;
+  // Adds the set for bans of `family` and `prefix` (made by the next
+  // setup()); true when a set is new.
+  virtual bool want(int family, int prefix) = 0;
+  // The set holding bans of `family`/`prefix`, and an element's text in it
+  // as elements() lists it.
+  virtual std::string set_name(int family, int prefix) const = 0;
+  virtual std::string element_text(const Address &source, int prefix) const = 0;
+  // The names of the sets want() asked for.
+  virtual std::vector<std::string> sets() const = 0;
+  // Creates the sets and rules if missing; keeps existing elements; never
+  // duplicates a rule.
+  virtual Result<Unit> setup() = 0;
+  // Applies a batch at once. An element that exists may be re-added with
+  // another timeout only after its deletion in the same batch, unless
+  // replaces_in_place().
+  virtual Result<Unit> apply(const ElementBatch &batch) = 0;
+  virtual bool replaces_in_place() const { return false; }
+  // The elements of a set with their remaining seconds: TEXT -> expires
+  // (an element without a timeout: 2^40 for ipset, 0 for nft). An
+  // error when the set does not exist.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> elements(const std::string &set) = 0;
+  // Whether every set exists (no listing of elements: cheap with any
+  // number of bans).
+  virtual bool sets_present() = 0;
+  // Whether the drop rule of every set is in place.
+  virtual bool rules_intact() = 0;
+  // Deletes the element of `source/prefix` (bulwark bans remove).
+  virtual Result<Unit> remove(const Address &source, int prefix) = 0;
+  // "nftables", "ipset": in messages.
+  virtual std::string kind() const = 0;
+  // "nftables table inet bulwark", "the ipset action (sets ...)".
+  virtual std::string where() const = 0;
+};
+
 // The set of the bans of one address family and prefix length: v4_32,
 // v6_64, ... Its elements are the masked addresses; the rule masks the
 // source address (ip6 saddr & ffff:ffff:ffff:ffff:: @v6_64 drop). Plain
@@ -64,32 +129,35 @@ private:
 // of 65,536 elements took three times as long.
 std::string nft_set_name(int family, int prefix);
 
-class Nft {
+class Nft : public Firewall {
 public:
   // REQUIRES: table is [a-z0-9_]+ (checked by the configuration).
   static Result<std::unique_ptr<Nft>> open(const std::string &table);
-  ~Nft();
-  // Adds the set for bans of `family` and `prefix` (made by the next
-  // setup()); true when it is new.
-  bool want(int family, int prefix);
-  // The names of the sets want() asked for.
-  std::vector<std::string> sets() const;
+  ~Nft() override;
+  bool want(int family, int prefix) override;
+  std::string set_name(int family, int prefix) const override {
+    return nft_set_name(family, prefix);
+  }
+  std::string element_text(const Address &source, int) const override {
+    return format_address(source);
+  }
+  std::vector<std::string> sets() const override;
   // Creates the table, sets and rules if missing; keeps existing elements;
   // drops the interval sets v4 and v6 of earlier versions.
-  Result<Unit> setup();
+  Result<Unit> setup() override;
+  // One transaction: "delete element ... { a, b }" then "add element ...
+  // { a timeout 1s, ... }" per set, in chunks of 8,192 elements.
+  Result<Unit> apply(const ElementBatch &batch) override;
   Result<Unit> add(const Address &source, int prefix, int64_t timeout);
-  Result<Unit> remove(const Address &source, int prefix);
+  Result<Unit> remove(const Address &source, int prefix) override;
   // Runs one nft command (or several, one per line: one transaction);
   // output in `out` (JSON with `json`).
   Result<Unit> run(const std::string &cmd, std::string *out = nullptr, bool json = false);
-  // The elements of a set (nft_set_name()) with their remaining seconds:
-  // ADDR -> expires. An error when the table or the set does not exist.
-  Result<std::vector<std::pair<std::string, int64_t>>> elements(const std::string &set);
-  // Whether the input chain still holds the drop rule of every set.
-  bool rules_intact();
-  // Whether the table and every set exist (no listing of elements or
-  // rules: cheap with any number of bans).
-  bool sets_present();
+  Result<std::vector<std::pair<std::string, int64_t>>> elements(const std::string &set) override;
+  bool rules_intact() override;
+  bool sets_present() override;
+  std::string kind() const override { return "nftables"; }
+  std::string where() const override { return "nftables table inet " + m_table; }
   const std::string &table() const { return m_table; }
 
 private:
@@ -99,27 +167,28 @@ private:
   std::set<std::pair<int, int>> m_sets; // (family, prefix)
 };
 
-// The banner run_live uses: records in SQLite; one nftables element per
-// address, whose timeout is the longest of the bans of its jails (a 2-minute
-// ban of one jail never shortens a 1-hour ban of another); elements are
-// added in one transaction per flush; every nftables.check_interval (and whenever
-// a transaction fails) the sets are listed and what is missing or shorter
-// than it should be is put back, after recreating the table, sets and rules
-// when they are gone (`nft flush ruleset`, a restart of nftables.service).
-// A restart's bans that the kernel lacks are put back k_restore_chunk per
-// flush, after that tick's new bans (busy() meanwhile: the caller reads its
-// logs and flushes again without waiting).
-class NftBanner : public Banner {
+// The banner run_live uses, over either Firewall: records in SQLite; one
+// set element per address, whose timeout is the longest of the bans of its
+// jails (a 2-minute ban of one jail never shortens a 1-hour ban of
+// another); elements are added in one batch per flush; every
+// check_interval (and whenever a batch fails) the sets are listed and what
+// is missing or shorter than it should be is put back, after recreating the
+// sets and rules when they are gone (`nft flush ruleset`, a restart of
+// nftables.service, `ipset flush`, `iptables -F`). A restart's bans are put
+// back k_restore_chunk per flush, after that tick's new bans (busy()
+// meanwhile: the caller reads its logs and flushes again without waiting).
+class FirewallBanner : public Banner {
 public:
-  NftBanner(std::unique_ptr<Nft> nft, std::unique_ptr<BanStore> store, int64_t check_interval)
-      : m_nft(std::move(nft)), m_store(std::move(store)), m_check_interval(check_interval) {}
+  FirewallBanner(std::unique_ptr<Firewall> fw, std::unique_ptr<BanStore> store,
+                 int64_t check_interval)
+      : m_fw(std::move(fw)), m_store(std::move(store)), m_check_interval(check_interval) {}
   Result<Unit> ban(const BanDecision &b) override;
   std::vector<StoredBan> restore(int64_t now) override;
   size_t flush(int64_t now) override;
   std::vector<StoredBan> lifted(int64_t now) override;
   bool busy() const override;
   // Lists the sets and restores missing or shortened elements (and the
-  // table, sets and rules). Returns false when nftables refused.
+  // sets and rules). Returns false when the firewall refused.
   bool reconcile(int64_t now);
 
 private:
@@ -127,19 +196,20 @@ private:
   static constexpr size_t k_cheap_listing = 4096;    // elements listed at every check
   static constexpr uint64_t k_full_check_every = 10; // checks, with more elements
   struct Element {
-    std::string set;  // nft_set_name()
-    std::string text; // ADDR
+    std::string set;  // Firewall::set_name()
+    std::string text; // Firewall::element_text()
     int64_t until = 0;
     bool in_kernel = false; // added by us and not yet expired
   };
-  std::unique_ptr<Nft> m_nft;
+  std::unique_ptr<Firewall> m_fw;
   std::unique_ptr<BanStore> m_store;
-  // The elements in the kernel ("set ADDR" -> remaining seconds); `missing`
+  std::string element_key(const Address &a, int prefix) const;
+  // The elements in the kernel ("set TEXT" -> remaining seconds); `missing`
   // when a set cannot be listed (gone).
   std::unordered_map<std::string, int64_t> present(bool &missing);
-  std::unordered_map<std::string, Element> m_elements; // "set ADDR"
+  std::unordered_map<std::string, Element> m_elements; // "set TEXT"
   std::vector<std::string> m_pending;                  // keys to (re)apply
-  // Each jail's ban of an element ("jail\nset ADDR" -> until), to see
+  // Each jail's ban of an element ("jail\nset TEXT" -> until), to see
   // bans that `bulwark bans remove` ended.
   std::unordered_map<std::string, int64_t> m_records;
   int64_t m_check_interval;

@@ -226,9 +226,12 @@ template <typename List, typename Get> std::string read_xattrs(Record &r, List l
 // to resolve; older kernels answer ENOSYS, and then the l* calls go through
 // /proc/self/fd/<dir>/<name>, a walk through procfs that was a tenth of a
 // --fast check's CPU (d_lookup, pid revalidation, the magic link).
-#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
-constexpr long k_sys_getxattrat = 464; // the same number on every architecture since 6.13
-constexpr long k_sys_listxattrat = 465;
+#if defined(SYS_listxattrat) && defined(SYS_getxattrat)
+constexpr long k_sys_getxattrat = SYS_getxattrat;
+constexpr long k_sys_listxattrat = SYS_listxattrat;
+#elif defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
+constexpr long k_sys_getxattrat = 464;  // the same number on these since 6.13
+constexpr long k_sys_listxattrat = 465; // (glibc 2.36's headers predate them)
 #else
 constexpr long k_sys_getxattrat = -1;
 constexpr long k_sys_listxattrat = -1;
@@ -247,7 +250,10 @@ std::string read_xattrs_at(Record &r, int dirfd, const std::string &name) {
     errno = 0;
     ssize_t probe = ::syscall(k_sys_listxattrat, dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW,
                               static_cast<char *>(nullptr), size_t{0});
-    if (probe >= 0 || errno != ENOSYS) {
+    // ENOSYS: an older kernel; EPERM: a seccomp filter that does not know
+    // the call (Docker's default profile answers EPERM), which would
+    // otherwise fail every file. Either way, the /proc route from now on.
+    if (probe >= 0 || (errno != ENOSYS && errno != EPERM)) {
       auto list = [&](char *b, size_t n) {
         return static_cast<ssize_t>(
             ::syscall(k_sys_listxattrat, dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, b, n));
@@ -611,7 +617,7 @@ private:
       regular(*dir, name, st, r, out, *data);
     else if (r.attrs & k_extended) {
       // Never opened (a FIFO would block, a device would do something):
-      // the l* calls on the name, through the directory's descriptor.
+      // read by name, through the directory's descriptor.
       std::string e = read_xattrs_at(r, dir->fd, name);
       if (r.error.empty())
         r.error = e;

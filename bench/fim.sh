@@ -8,7 +8,9 @@
 #   TREE...          trees to baseline (default: /usr)
 #   --bulwark PATH   bulwark binary (default: build/bulwark under the repository)
 #   --attrs EXPR     the attribute expression both record
-#                    (default: p+ftype+i+n+u+g+s+m+c+l+sha256+X)
+#                    (default: p+ftype+i+n+u+g+s+m+c+l+sha256+acl+selinux+xattrs+caps,
+#                    what bulwark's X means; AIDE's X adds e2fsattrs, an extra open and
+#                    FS_IOC_GETFLAGS ioctl per entry that bulwark does not record)
 #   --workers N      AIDE's num_workers and bulwark's --threads (default: bulwark's
 #                    default, twice the cores and at least 4); AIDE's own default is 1
 #   --cold           drop the page cache before every timed command
@@ -23,7 +25,7 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BULWARK="$REPO_ROOT/build/bulwark"
-ATTRS="p+ftype+i+n+u+g+s+m+c+l+sha256+X"
+ATTRS="p+ftype+i+n+u+g+s+m+c+l+sha256+acl+selinux+xattrs+caps"
 # bulwark's default threads (fim::default_threads): twice the cores, at least 4
 WORKERS=$(( $(nproc) * 2 < 4 ? 4 : $(nproc) * 2 ))
 COLD=0
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
         --attrs)   [ $# -ge 2 ] || die "--attrs needs an expression"; ATTRS=$2; shift 2 ;;
         --workers) [ $# -ge 2 ] || die "--workers needs a number"; WORKERS=$2; shift 2 ;;
         --cold)    COLD=1; shift ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*)        die "unknown option: $1 (see --help)" ;;
         *)         TREES+=("$1"); shift ;;
     esac

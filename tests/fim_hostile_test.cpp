@@ -9,12 +9,16 @@
 #include <bulwark/fim/fim.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <thread>
+#include <unordered_map>
 
 namespace bulwark::test {
 namespace {
@@ -246,6 +250,48 @@ TEST(FimHostile, FastCheckTrustsUnchangedStatAndSeesChanges) {
   ASSERT_EQ(j["changes"].size(), 1u);
   EXPECT_EQ(j["changes"][0]["path"], "/usr/bin/b");
   EXPECT_TRUE(j["fast"].get<bool>());
+}
+
+// --fast reads the extended attributes of a file it trusts without opening
+// it, and those of FIFOs, symbolic links and leaf directories in every scan,
+// by name through the directory's descriptor (listxattrat/getxattrat, or
+// /proc/self/fd on kernels before 6.13). They must read what the opened
+// file's flistxattr/fgetxattr read: every name, values longer than the first
+// buffer, and nothing on a file that has none.
+TEST(FimHostile, XattrsReadByNameEqualThoseReadThroughTheOpenFile) {
+  TempRoot root;
+  root.write("/usr/bin/x", "x");
+  root.write("/usr/bin/plain", "p");
+  std::string big(3000, 'v'); // beyond the 256-byte first value buffer
+  ASSERT_EQ(::setxattr(root.host("/usr/bin/x").c_str(), "user.one", "1", 1, 0), 0);
+  ASSERT_EQ(::setxattr(root.host("/usr/bin/x").c_str(), "user.big", big.data(), big.size(), 0), 0);
+  ASSERT_EQ(::mkfifo(root.host("/usr/bin/fifo").c_str(), 0644), 0);
+  // trusted.* is the namespace root may set on a FIFO (user.* is for files
+  // and directories only); the tests run as root.
+  BULWARK_REQUIRE(::setxattr(root.host("/usr/bin/fifo").c_str(), "trusted.fim", "f", 1, 0) == 0)
+      << "cannot set trusted.* extended attributes (not root?): " << std::strerror(errno);
+  auto full = fim::scan(RootFs(root.path()), everything());
+  ASSERT_TRUE(full) << full.error().to_string();
+  std::unordered_map<std::string_view, const fim::Record *> trust;
+  for (auto &r : full->records)
+    trust.emplace(r.path, &r);
+  fim::ScanOptions fast;
+  fast.trust = &trust;
+  auto trusted = fim::scan(RootFs(root.path()), everything(), fast);
+  ASSERT_TRUE(trusted) << trusted.error().to_string();
+  EXPECT_EQ(trusted->trusted_files, 2u); // x and plain: neither opened
+  EXPECT_EQ(trusted->hashed_files, 0u);
+  using Xattrs = std::vector<std::pair<std::string, std::string>>;
+  std::map<std::string, Xattrs> by_path;
+  for (auto &r : trusted->records)
+    by_path[r.path] = r.xattrs;
+  EXPECT_EQ(by_path["/usr/bin/x"], (Xattrs{{"user.big", big}, {"user.one", "1"}}));
+  EXPECT_EQ(by_path["/usr/bin/plain"], Xattrs{});
+  EXPECT_EQ(by_path["/usr/bin/fifo"], (Xattrs{{"trusted.fim", "f"}}));
+  ASSERT_EQ(full->records.size(), trusted->records.size());
+  for (size_t i = 0; i < full->records.size(); ++i)
+    EXPECT_EQ(full->records[i].xattrs, trusted->records[i].xattrs) << full->records[i].path;
+  EXPECT_TRUE(trusted->errors.empty());
 }
 
 TEST(FimCli, UsageErrorsExitTwoAndMetricsAreWritten) {

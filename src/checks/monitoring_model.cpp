@@ -708,7 +708,7 @@ FimAuditFacts audit_fim(const RootFs &fs, const std::string &database, const std
   }
   f.warnings = policy->warnings();
   fim::ScanOptions opt;
-  std::unordered_map<std::string, const fim::Record *> trust;
+  std::unordered_map<std::string_view, const fim::Record *> trust;
   if (fast) {
     for (auto &r : b.db.records)
       trust.emplace(r.path, &r);

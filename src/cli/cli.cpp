@@ -265,6 +265,10 @@ int run(int argc, char **argv) {
       return rc == 0 ? 0 : exit_code::k_usage;
     }
 
+    // fim needs no catalogue: parsing it was 2-3% of a --fast check.
+    if (auto rc = fim::run_commands(app))
+      return *rc;
+
     const Catalogue &cat = Catalogue::builtin();
 
     if (app.got_subcommand("version")) {
@@ -367,8 +371,6 @@ int run(int argc, char **argv) {
     }
 
     if (auto rc = watch::run_commands(app))
-      return *rc;
-    if (auto rc = fim::run_commands(app))
       return *rc;
     if (auto rc = fix::run_commands(app))
       return *rc;

@@ -179,7 +179,8 @@ struct ScanOptions {
   std::vector<std::string> only;
   // --fast: an old record whose dev, inode, size, mtime and ctime (to the
   // nanosecond) equal the new stat lends its hashes; the file is not read.
-  const std::unordered_map<std::string, const Record *> *trust = nullptr;
+  // Keyed by views of the old records' paths (they outlive the scan).
+  const std::unordered_map<std::string_view, const Record *> *trust = nullptr;
   // Target paths not descended into (pseudo file systems).
   std::vector<std::string> prune{"/proc", "/sys"};
 };

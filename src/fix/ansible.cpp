@@ -197,7 +197,10 @@ public:
       break;
     case FileEdit::Kind::attributes:
       task_header(label + " (attributes)", e.path);
-      m_out += "      ansible.builtin.file:\n        path: " + dest + "\n        state: file\n";
+      // No `state:`: the file module then keeps what the path is (a
+      // directory stays one; `state: file` fails on it) and, like the
+      // engine, never creates a missing path.
+      m_out += "      ansible.builtin.file:\n        path: " + dest + "\n";
       attributes(e, false);
       break;
     case FileEdit::Kind::write: {

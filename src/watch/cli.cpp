@@ -303,7 +303,7 @@ void add_commands(CLI::App &app) {
                "also each ban's reason and the log lines that caused it");
   ls->add_flag("--json", g_opts.bans_json,
                "as JSON: address, prefix, jail, reason, banned_at, until, ban, lines");
-  auto *rm = b->add_subcommand("remove", "lift a ban now (nftables element and record)");
+  auto *rm = b->add_subcommand("remove", "lift a ban now (the firewall's element and the record)");
   rm->add_option("ADDR", g_opts.remove_addr, "address or CIDR")->required();
 }
 

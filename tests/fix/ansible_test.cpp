@@ -72,6 +72,13 @@ Plan sample_plan() {
   mode.path = "/etc/shadow";
   mode.mode = 0640;
   fs.edits.push_back(mode);
+  // A directory (fs.world-writable's file-bits clears o-w on directories
+  // too): the task must keep it a directory, not demand a file.
+  FileEdit dir;
+  dir.kind = FileEdit::Kind::attributes;
+  dir.path = "/srv/shared";
+  dir.mode = 0775;
+  fs.edits.push_back(dir);
   FileEdit gone;
   gone.kind = FileEdit::Kind::remove;
   gone.path = "/etc/hosts.equiv";
@@ -99,6 +106,8 @@ protected:
     root.write("/etc/hosts.equiv", "+\n");
     root.write("/etc/pam.d/common-auth", "auth required pam_unix.so\n");
     root.mkdir("/etc/ssh/sshd_config.d");
+    root.mkdir("/srv/shared");
+    std::filesystem::permissions(root.host("/srv/shared"), std::filesystem::perms(0777));
   }
 
   bulwark::test::RunResult play(const std::string &playbook, const std::string &args) {
@@ -142,6 +151,9 @@ TEST_F(Ansible, SyntaxCheckCheckModeAndApplyMatchThePlanByteForByte) {
   struct stat st;
   ASSERT_EQ(::stat(root.host("/etc/shadow").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
+  ASSERT_EQ(::stat(root.host("/srv/shared").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0775u);
   ASSERT_EQ(::stat(root.host("/etc/ssh/sshd_config.d/00-bulwark.conf").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   EXPECT_EQ(st.st_uid, 0u);

@@ -74,7 +74,11 @@ struct Namespaces {
   std::string in_s(const std::string &cmd) const { return "ip netns exec " + s + " " + cmd; }
 };
 
+// `ms` on an idle machine; hang_bound() stretches it under the sanitizers
+// (and BULWARK_TEST_TIME_SCALE), where the daemon and every `ip netns exec`
+// start several times slower and a loaded CI machine misses plain deadlines.
 bool wait_for(const std::function<bool()> &cond, int ms) {
+  ms = static_cast<int>(bulwark::test::hang_bound(std::chrono::milliseconds(ms)).count());
   for (int i = 0; i < ms / 50; ++i) {
     if (cond())
       return true;

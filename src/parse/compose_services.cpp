@@ -358,7 +358,7 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
       // valkey's entrypoint ends in `exec "$@" $VALKEY_EXTRA_FLAGS`: the
       // unquoted variable adds its blank-separated words (no quoting).
       if (auto extra = env.find("VALKEY_EXTRA_FLAGS"); image.valkey && extra != env.end())
-        for (auto w : text::split(extra->second.value, ' '))
+        for (const auto &w : text::split(extra->second.value, ' '))
           if (auto t = std::string(text::trim(w)); !t.empty())
             opts.push_back({t, extra->second.loc});
       after = redis::server_options(opts, s.problems);

@@ -380,13 +380,18 @@ Result<Unit> Nft::apply(const ElementBatch &batch) {
       out += " }\n";
     }
   };
-  for (auto &[set, ops] : batch.sets)
-    emit("delete", set, ops.del.size(), [&](size_t j) { out += ops.del[j]; });
-  for (auto &[set, ops] : batch.sets)
-    emit("add", set, ops.add.size(), [&](size_t j) {
+  // Pairs, not structured bindings: the lambdas capture them (clang 14).
+  for (const auto &entry : batch.sets) {
+    const auto &ops = entry.second;
+    emit("delete", entry.first, ops.del.size(), [&](size_t j) { out += ops.del[j]; });
+  }
+  for (const auto &entry : batch.sets) {
+    const auto &ops = entry.second;
+    emit("add", entry.first, ops.add.size(), [&](size_t j) {
       fmt::format_to(std::back_inserter(out), "{} timeout {}s", ops.add[j].text,
                      ops.add[j].timeout);
     });
+  }
   return run(out);
 }
 

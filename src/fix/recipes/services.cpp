@@ -418,7 +418,11 @@ Result<RecipeOutcome> postgres_option(const RecipeInput &in) {
       elsewhere.push_back(f->subject);
       continue;
     }
-    for (auto &[key, value] : in.args.set) {
+    // Not a structured binding: the lambdas below capture the key (clang 14,
+    // which clang-tidy runs on, cannot capture a binding).
+    for (const auto &kv : in.args.set) {
+      const std::string &key = kv.first;
+      const std::string &value = kv.second;
       if (!names(*f, key))
         continue;
       std::string want = unquote_pg(value);

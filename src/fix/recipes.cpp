@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <memory>
 
 namespace bulwark::fix {
 
@@ -137,6 +138,27 @@ std::optional<uint32_t> lookup_id(const RootFs &fs, const std::string &db, std::
       return static_cast<uint32_t>(v);
   }
   return std::nullopt;
+}
+
+Result<std::string> Working::read(const std::string &path, bool missing_ok) const {
+  if (auto it = m_files.find(path); it != m_files.end())
+    return it->second;
+  auto r = m_base.read_file(path);
+  if (!r && missing_ok && r.error().not_found())
+    return std::string();
+  return r;
+}
+
+RootFs Working::view() const {
+  auto ov = std::make_shared<FsOverlay>(m_base.overlay() ? *m_base.overlay() : FsOverlay{});
+  for (const auto &[p, c] : m_files) {
+    FsOverlayEntry &e = (*ov)[p];
+    e.removed = false;
+    e.content = c;
+  }
+  RootFs fs = m_base;
+  fs.set_overlay(std::move(ov));
+  return fs;
 }
 
 } // namespace bulwark::fix

@@ -14,6 +14,7 @@
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/fix/plan.hpp>
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,35 @@ Result<FileEdit> write_edit(const RootFs &fs, const std::string &path, std::stri
 // Owner and group names are looked up in the root's /etc/passwd and
 // /etc/group (never the host's).
 void overlay_edit(FsOverlay &overlay, const FileEdit &e, const RootFs &fs);
+// The root as a recipe's edits so far leave it: reads see the edits, view()
+// is the root with them overlaid (to parse it again), files() the edits.
+class Working {
+public:
+  explicit Working(const RootFs &fs) : m_base(fs) {}
+
+  // A missing file reads as "" when `missing_ok`.
+  Result<std::string> read(const std::string &path, bool missing_ok = false) const;
+  void write(const std::string &path, std::string content) { m_files[path] = std::move(content); }
+  void forget(const std::string &path) { m_files.erase(path); }
+  // Back to `old` (nullopt: no edit of `path`).
+  void restore(const std::string &path, const std::optional<std::string> &old) {
+    if (old)
+      m_files[path] = *old;
+    else
+      m_files.erase(path);
+  }
+  std::optional<std::string> edited(const std::string &path) const {
+    auto it = m_files.find(path);
+    return it == m_files.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  RootFs view() const;
+  const std::map<std::string, std::string> &files() const { return m_files; }
+
+private:
+  const RootFs &m_base;
+  std::map<std::string, std::string> m_files;
+};
+
 // The numeric id of `name` in the root's `db` ("/etc/passwd" or
 // "/etc/group"); "root" is 0. nullopt when absent or unreadable.
 std::optional<uint32_t> lookup_id(const RootFs &fs, const std::string &db, std::string_view name);

@@ -71,49 +71,6 @@ constexpr const char *k_pg_dropin = "conf.d/zz-bulwark.conf";
 constexpr const char *k_f2b_dropin = "/etc/fail2ban/jail.d/bulwark.local";
 constexpr const char *k_python_systemd = "/usr/lib/python3/dist-packages/systemd/journal.py";
 
-// The root as the recipe's edits so far leave it.
-class Working {
-public:
-  explicit Working(const RootFs &fs) : m_base(fs) {}
-
-  // A missing file reads as "" when `missing_ok`.
-  Result<std::string> read(const std::string &path, bool missing_ok = false) const {
-    if (auto it = m_files.find(path); it != m_files.end())
-      return it->second;
-    auto r = m_base.read_file(path);
-    if (!r && missing_ok && r.error().not_found())
-      return std::string();
-    return r;
-  }
-  void write(const std::string &path, std::string content) { m_files[path] = std::move(content); }
-  void restore(const std::string &path, const std::optional<std::string> &old) {
-    if (old)
-      m_files[path] = *old;
-    else
-      m_files.erase(path);
-  }
-  std::optional<std::string> edited(const std::string &path) const {
-    auto it = m_files.find(path);
-    return it == m_files.end() ? std::nullopt : std::optional<std::string>(it->second);
-  }
-  RootFs view() const {
-    auto ov = std::make_shared<FsOverlay>(m_base.overlay() ? *m_base.overlay() : FsOverlay{});
-    for (auto &[p, c] : m_files) {
-      FsOverlayEntry &e = (*ov)[p];
-      e.removed = false;
-      e.content = c;
-    }
-    RootFs fs = m_base;
-    fs.set_overlay(std::move(ov));
-    return fs;
-  }
-  const std::map<std::string, std::string> &files() const { return m_files; }
-
-private:
-  const RootFs &m_base;
-  std::map<std::string, std::string> m_files;
-};
-
 // Does the finding's evidence name `key` ("key ..." in found or expected)?
 bool names(const Finding &f, std::string_view key) {
   auto starts = [&](const std::string &s) {

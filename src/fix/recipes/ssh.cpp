@@ -43,36 +43,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// The root as the recipe's edits so far leave it.
-class Working {
-public:
-  explicit Working(const RootFs &fs) : m_base(fs) {}
-
-  Result<std::string> read(const std::string &path) const {
-    if (auto it = m_files.find(path); it != m_files.end())
-      return it->second;
-    return m_base.read_file(path);
-  }
-  void write(const std::string &path, std::string content) { m_files[path] = std::move(content); }
-  void forget(const std::string &path) { m_files.erase(path); }
-  RootFs view() const {
-    auto ov = std::make_shared<FsOverlay>(m_base.overlay() ? *m_base.overlay() : FsOverlay{});
-    for (auto &[p, c] : m_files) {
-      FsOverlayEntry &e = (*ov)[p];
-      e.removed = false;
-      e.content = c;
-    }
-    RootFs fs = m_base;
-    fs.set_overlay(std::move(ov));
-    return fs;
-  }
-  const std::map<std::string, std::string> &files() const { return m_files; }
-
-private:
-  const RootFs &m_base;
-  std::map<std::string, std::string> m_files;
-};
-
 // Index of each directive line and whether a (non-"all") Match governs it.
 struct Scoped {
   const ssh::Line *line;

@@ -5,6 +5,7 @@
 // `bulwark bans list/remove` on the SQLite record. Needs root, ip netns and
 // nftables; skipped with a message otherwise.
 #include "../support.hpp"
+#include "netns.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -20,67 +21,15 @@ namespace {
 
 const std::string k_bin = BULWARK_BINARY;
 
-struct Namespaces {
-  std::string s, a, b;
-  int net;
-  std::vector<std::string> pidfiles;
-  Namespaces() {
-    int pid = static_cast<int>(::getpid());
-    s = fmt::format("bw-watch-{}-1", pid);
-    a = fmt::format("bw-watch-{}-2", pid);
-    b = fmt::format("bw-watch-{}-3", pid);
-    net = pid % 250;
-  }
-  std::string ip(int host) const { return fmt::format("10.200.{}.{}", net, host); }
-  ~Namespaces() {
-    // Only what this test started: the pids it recorded, and processes
-    // left inside its own namespaces.
-    for (auto &p : pidfiles)
-      run_command("{ test -s " + p + " && kill -TERM $(cat " + p + "); } 2>/dev/null");
-    for (auto &n : {s, a, b})
-      run_command("{ for p in $(ip netns pids " + n + "); do kill -TERM $p; done; } 2>/dev/null");
-    ::usleep(200000);
-    for (auto &n : {s, a, b})
-      run_command("ip netns del " + n + " 2>/dev/null");
-  }
+// S, A and B of netns.hpp, in this test's own names and subnet.
+struct Namespaces : bulwark::test::PeerNamespaces {
+  Namespaces() : PeerNamespaces("watch", 200, 's') {}
   bool setup(std::string &why) {
-    auto r = run_command(fmt::format(
-        "set -e; ip netns add {s}; ip netns add {a}; ip netns add {b};"
-        "ip link add bwsa{n} type veth peer name bwas{n};"
-        "ip link add bwsb{n} type veth peer name bwbs{n};"
-        "ip link set bwsa{n} netns {s}; ip link set bwsb{n} netns {s};"
-        "ip link set bwas{n} netns {a}; ip link set bwbs{n} netns {b};"
-        "ip -n {s} addr add {s1}/30 dev bwsa{n}; ip -n {s} addr add {s5}/30 dev bwsb{n};"
-        "ip -n {a} addr add {a2}/30 dev bwas{n}; ip -n {b} addr add {b6}/30 dev bwbs{n};"
-        "for x in {s} {a} {b}; do ip -n $x link set lo up; done;"
-        "ip -n {s} link set bwsa{n} up; ip -n {s} link set bwsb{n} up;"
-        "ip -n {a} link set bwas{n} up; ip -n {b} link set bwbs{n} up;"
-        "ip netns exec {s} nft list ruleset",
-        fmt::arg("s", s), fmt::arg("a", a), fmt::arg("b", b), fmt::arg("n", net),
-        fmt::arg("s1", ip(1)), fmt::arg("s5", ip(5)), fmt::arg("a2", ip(2)),
-        fmt::arg("b6", ip(6))));
-    why = r.err;
-    return r.exit_code == 0;
-  }
-  bool connects(const std::string &from, const std::string &to) const {
-    return run_command(
-               fmt::format("ip netns exec {} curl -s -o /dev/null -m 1 http://{}:8080/", from, to))
-               .exit_code == 0;
+    return PeerNamespaces::setup("ip netns exec {s} nft list ruleset", why);
   }
 };
 
-// `ms` on an idle machine; hang_bound() stretches it under the sanitizers
-// (and BULWARK_TEST_TIME_SCALE), where the daemon and every `ip netns exec`
-// start several times slower and a loaded CI machine misses plain deadlines.
-bool wait_for(const std::function<bool()> &cond, int ms) {
-  ms = static_cast<int>(bulwark::test::hang_bound(std::chrono::milliseconds(ms)).count());
-  for (int i = 0; i < ms / 50; ++i) {
-    if (cond())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return cond();
-}
+using bulwark::test::wait_for;
 
 } // namespace
 

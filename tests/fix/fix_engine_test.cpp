@@ -4,6 +4,7 @@
 // overlay the re-audit reads through, and the catalogue's recipes.
 
 #include "../support.hpp"
+#include "fix_support.hpp"
 
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/core/catalogue.hpp>
@@ -24,40 +25,9 @@ using test::TempRoot;
 constexpr const char *k_key =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHw6rZAI87Nt2WmqRx3RDajoycx9cvlh+cR1P68V9Oxy admin@test\n";
 
-// Every file, directory and link of the root with its content (files, link
-// targets), mode and owner; bulwark's own transaction directory left out.
-struct Entry {
-  std::string kind, content;
-  uint32_t mode = 0, uid = 0, gid = 0;
-  bool operator==(const Entry &) const = default;
-};
-std::map<std::string, Entry> snapshot(const std::string &root) {
-  std::map<std::string, Entry> out;
-  for (auto &de : std::filesystem::recursive_directory_iterator(root)) {
-    std::string rel = de.path().string().substr(root.size());
-    if (rel.rfind("/var/lib/bulwark", 0) == 0 || rel == "/var/lib" || rel == "/var")
-      continue;
-    struct stat st;
-    EXPECT_EQ(::lstat(de.path().c_str(), &st), 0);
-    Entry e;
-    e.mode = st.st_mode & 07777;
-    e.uid = st.st_uid;
-    e.gid = st.st_gid;
-    if (S_ISLNK(st.st_mode)) {
-      e.kind = "link";
-      e.content = std::filesystem::read_symlink(de.path()).string();
-    } else if (S_ISDIR(st.st_mode)) {
-      e.kind = "dir";
-    } else {
-      e.kind = "file";
-      auto r = RootFs(root).read_file(rel);
-      EXPECT_TRUE(r.ok()) << rel;
-      e.content = r ? *r : "";
-    }
-    out[rel] = e;
-  }
-  return out;
-}
+// The tree as fix_support.hpp snapshots it (kind, mode, owner, content
+// digest), for the rollback's byte-for-byte comparison.
+using bulwark::fix::test_support::snapshot;
 
 // Validators stand-in: the sshd -t oracle is exercised in its own test
 // (fix_faults_test / the validate tests); here every change is accepted

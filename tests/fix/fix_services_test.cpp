@@ -9,6 +9,7 @@
 
 #include "../live/db_servers.hpp"
 #include "../support.hpp"
+#include "fix_support.hpp"
 
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/core/text.hpp>
@@ -24,41 +25,9 @@ namespace {
 
 using test::TempRoot;
 
-// Every file, directory and link of the root with content, mode and owner;
-// bulwark's own transaction directory left out.
-struct Entry {
-  std::string kind, content;
-  uint32_t mode = 0, uid = 0, gid = 0;
-  bool operator==(const Entry &) const = default;
-};
-std::map<std::string, Entry> snapshot(const std::string &root) {
-  std::map<std::string, Entry> out;
-  for (auto &de : std::filesystem::recursive_directory_iterator(root)) {
-    std::string rel = de.path().string().substr(root.size());
-    // The transaction's directory (and the /var/lib it may create).
-    if (rel.rfind("/var/lib/bulwark", 0) == 0 || rel == "/var/lib" || rel == "/var")
-      continue;
-    struct stat st;
-    EXPECT_EQ(::lstat(de.path().c_str(), &st), 0);
-    Entry e;
-    e.mode = st.st_mode & 07777;
-    e.uid = st.st_uid;
-    e.gid = st.st_gid;
-    if (S_ISLNK(st.st_mode)) {
-      e.kind = "link";
-      e.content = std::filesystem::read_symlink(de.path()).string();
-    } else if (S_ISDIR(st.st_mode)) {
-      e.kind = "dir";
-    } else {
-      e.kind = "file";
-      auto r = RootFs(root).read_file(rel);
-      EXPECT_TRUE(r.ok()) << rel;
-      e.content = r ? *r : "";
-    }
-    out[rel] = e;
-  }
-  return out;
-}
+// The tree as fix_support.hpp snapshots it (kind, mode, owner, content
+// digest), for the rollback's byte-for-byte comparison.
+using bulwark::fix::test_support::snapshot;
 
 std::string read(const TempRoot &r, const std::string &path) {
   auto t = RootFs(r.path()).read_file(path);

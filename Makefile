@@ -163,10 +163,16 @@ asan-test: asan-build debian-root sarif-tool
 # wait on the network and the disk, the build on the cores). Then the .deb,
 # from a release build of the binary alone (no tests: they ran above).
 # `make unit` runs the same suite on the release build, for a quick local run.
+# Each phase's wall time is printed (CI's log shows its tail), even when the
+# suite fails.
 test: deps
-	$(MAKE) -j3 asan-build debian-root sarif-tool
-	$(MAKE) asan-test
-	$(MAKE) package-test
+	@s=$$(date +%s); \
+	$(MAKE) -j3 asan-build debian-root sarif-tool || exit 1; b=$$(date +%s); \
+	$(MAKE) asan-test; rc=$$?; t=$$(date +%s); \
+	echo "make test: ASan build $$((b - s)) s, ASan suite $$((t - b)) s"; \
+	[ $$rc = 0 ] || exit $$rc; \
+	$(MAKE) package-test || exit 1; \
+	echo "make test: ASan build $$((b - s)) s, ASan suite $$((t - b)) s, package $$(($$(date +%s) - t)) s"
 
 # The .deb, built by CPack from the build above, then: lint, dpkg -i, run the
 # installed bulwark, man page and completions, purge, and check nothing is

@@ -23,6 +23,7 @@
 // expect: a case cannot pass by asserting nothing.
 
 #include "audit_helper.hpp"
+#include "support.hpp"
 
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/core/yaml.hpp>
@@ -76,7 +77,7 @@ std::string test_name(const ::testing::TestParamInfo<Case> &info) {
 
 std::string slurp(const fs::path &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 std::vector<std::string> strings(const yaml::Node *n) {

@@ -25,7 +25,7 @@ const std::string k_check = "monitoring.file-integrity-changes";
 
 std::string read_host(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 // A target with what bulwark's built-in policy selects (binaries, /etc,

@@ -206,7 +206,7 @@ TEST(FimHostile, TruncatedOrFlippedDatabaseExitsThree) {
   std::string bytes;
   {
     std::ifstream in(db, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
+    bytes = bulwark::test::read_all(in);
   }
   ASSERT_GT(bytes.size(), 100u);
   auto with = [&](const std::string &content) {
@@ -317,7 +317,7 @@ TEST(FimCli, UsageErrorsExitTwoAndMetricsAreWritten) {
                   res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "etc/y");
   EXPECT_TRUE(added) << r.out;
   std::ifstream in(prom);
-  std::string metrics((std::istreambuf_iterator<char>(in)), {});
+  std::string metrics = bulwark::test::read_all(in);
   EXPECT_NE(metrics.find("bulwark_fim_changes{change=\"added\"} 1\n"), std::string::npos)
       << metrics;
   // update takes the change into the baseline; the next check is clean.
@@ -349,7 +349,7 @@ TEST(FimCli, SarifValidatesWithTheSarifMultitool) {
   auto v = run_command(tool + " validate -o " + work.path() + "/v.sarif " + out);
   ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
   std::ifstream in(work.path() + "/v.sarif");
-  auto log = nlohmann::json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+  auto log = nlohmann::json::parse(bulwark::test::read_all(in));
   for (auto &res : log["runs"][0]["results"]) {
     EXPECT_NE(res.value("level", "warning"), "error") << res.dump();
     EXPECT_EQ(res["ruleId"], "SARIF2017") << res.dump();

@@ -639,7 +639,7 @@ TEST(ContainerChecks, Guide000DeployLayoutIsAuditedAsOneMergedProjectByDefault) 
   for (std::string f : {"docker-compose.yml", "docker-compose.security.yml",
                         "environments/production.yml", ".env"}) {
     std::ifstream in(k_guide + "/" + f);
-    r.write("/srv/vpn/" + f, std::string(std::istreambuf_iterator<char>(in), {}));
+    r.write("/srv/vpn/" + f, bulwark::test::read_all(in));
   }
   r.write(
       "/srv/vpn/secure-deploy.sh",

@@ -33,7 +33,7 @@ void debian_fail2ban(const TempRoot &r) {
         "filter.d/sshd.conf", "filter.d/common.conf"}) {
     std::ifstream in(std::string("/etc/fail2ban/") + f);
     ASSERT_TRUE(in) << "fail2ban is not installed here (/etc/fail2ban/" << f << ")";
-    r.write(std::string("/etc/fail2ban/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
+    r.write(std::string("/etc/fail2ban/") + f, bulwark::test::read_all(in));
   }
 }
 

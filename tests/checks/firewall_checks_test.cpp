@@ -213,7 +213,7 @@ TEST(FirewallChecks, Guide003UfwWithLimitPassesTheLmsProfile) {
   auto copy = [&](const std::string &from, const std::string &to) {
     std::ifstream in(fx + from);
     ASSERT_TRUE(in) << fx + from;
-    r.write(to, std::string(std::istreambuf_iterator<char>(in), {}));
+    r.write(to, bulwark::test::read_all(in));
   };
   for (const char *f : {"before.rules", "after.rules", "before6.rules", "after6.rules"})
     copy(f, std::string("/etc/ufw/") + f);

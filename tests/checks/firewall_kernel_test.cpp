@@ -774,7 +774,7 @@ TEST(FirewallKernel, UfwIpv6NoDropsIpv6BothWaysAndEstablishedPasses) {
   const std::string fx = std::string(BULWARK_SOURCE_DIR) + "/tests/data/firewall/ufw-debian12/";
   auto read = [](const std::string &p) {
     std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return bulwark::test::read_all(in);
   };
   for (const char *f : {"before.rules", "after.rules", "before6.rules", "after6.rules",
                         "user.rules", "user6.rules"})

@@ -47,7 +47,7 @@ protected:
 
   std::string read(const std::string &target) const {
     std::ifstream in(root.host(target), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return bulwark::test::read_all(in);
   }
   // Replaces one occurrence of `from` in a file of the root (which must have it).
   void edit(const std::string &target, const std::string &from, const std::string &to) const {
@@ -487,10 +487,10 @@ protected:
     const std::string fx = std::string(BULWARK_SOURCE_DIR) + "/tests/data/firewall/ufw-debian12/";
     for (const char *f : {"before.rules", "after.rules", "before6.rules", "after6.rules"}) {
       std::ifstream in(fx + f);
-      root.write(std::string("/etc/ufw/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
+      root.write(std::string("/etc/ufw/") + f, bulwark::test::read_all(in));
     }
     std::ifstream def(fx + "default-ufw");
-    root.write("/etc/default/ufw", std::string(std::istreambuf_iterator<char>(def), {}));
+    root.write("/etc/default/ufw", bulwark::test::read_all(def));
     // What `ufw allow ssh; ufw allow 80/tcp; ufw allow 443/tcp; ufw allow
     // 22/tcp; ufw limit ssh` leave in user.rules (the ssh rule updated to limit).
     std::string rules = "*filter\n:ufw-user-input - [0:0]\n:ufw-user-output - [0:0]\n"
@@ -595,7 +595,7 @@ protected:
   // additions left out.
   void install_fail2ban() {
     std::ifstream st("/var/lib/dpkg/status");
-    std::string status(std::istreambuf_iterator<char>(st), {});
+    std::string status = bulwark::test::read_all(st);
     size_t at = status.find("Package: fail2ban\n");
     BULWARK_REQUIRE(at != std::string::npos && std::filesystem::exists("/etc/fail2ban/jail.conf"))
         << "fail2ban is not installed on this host (Debian package fail2ban)";

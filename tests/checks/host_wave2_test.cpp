@@ -31,7 +31,7 @@ namespace {
 
 std::string read_host(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 bool cites(const Finding &f, const std::string &path, int line) {

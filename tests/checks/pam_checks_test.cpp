@@ -21,7 +21,7 @@ const std::string k_fixtures = std::string(BULWARK_SOURCE_DIR) + "/tests/data/pa
 
 std::string fixture(const std::string &n) {
   std::ifstream in(k_fixtures + "/" + n, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 void debian_root(const TempRoot &r) {

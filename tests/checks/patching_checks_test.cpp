@@ -18,7 +18,7 @@ namespace {
 
 std::string fixture(const std::string &name) {
   std::ifstream in(std::string(BULWARK_SOURCE_DIR) + "/tests/data/apt/" + name, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 std::string stanza(const std::string &name, const std::string &version,

@@ -256,7 +256,7 @@ TEST(PostgresChecks, DebianDefaultCluster) {
   std::string data = std::string(BULWARK_SOURCE_DIR) + "/tests/data/postgres/";
   auto slurp = [](const std::string &p) {
     std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return bulwark::test::read_all(in);
   };
   Cluster c(slurp(data + "debian12-postgresql.conf"), slurp(data + "debian12-pg_hba.conf"));
   auto f = audit(c.r);

@@ -302,12 +302,12 @@ void fail2ban_root(const TempRoot &r, const std::string &jail_local) {
         "filter.d/sshd.conf", "filter.d/common.conf"}) {
     std::ifstream in(std::string("/etc/fail2ban/") + f);
     ASSERT_TRUE(in) << "fail2ban is not installed here (/etc/fail2ban/" << f << ")";
-    r.write(std::string("/etc/fail2ban/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
+    r.write(std::string("/etc/fail2ban/") + f, bulwark::test::read_all(in));
   }
   r.write("/etc/fail2ban/jail.local", jail_local);
   r.write("/var/log/auth.log", "");
   std::ifstream services("/etc/services");
-  r.write("/etc/services", std::string(std::istreambuf_iterator<char>(services), {}));
+  r.write("/etc/services", bulwark::test::read_all(services));
 }
 
 TEST(Fail2banChecks, PortMustCoverSshdPorts) {

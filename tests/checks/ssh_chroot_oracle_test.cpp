@@ -189,7 +189,7 @@ TEST(SshChrootOracle, VerdictsAgreeWithTheRootsOwnSshd) {
   std::string root = copy.path();
   fs::create_directories(root + "/run/sshd");
   std::ifstream in(root + "/etc/ssh/sshd_config");
-  std::string debian_main((std::istreambuf_iterator<char>(in)), {});
+  std::string debian_main = bulwark::test::read_all(in);
 
   int cases = 40;
   if (const char *n = std::getenv("BULWARK_CHROOT_CASES"))

@@ -104,7 +104,7 @@ TEST(Cli, OutputIsWrittenAtomicallyAndReplacesTheOldReport) {
   EXPECT_EQ(res.exit_code, 0) << res.err;
   EXPECT_TRUE(res.out.empty());
   std::ifstream in(r.host("/out/report.json"));
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string text = bulwark::test::read_all(in);
   EXPECT_EQ(nlohmann::json::parse(text)["schema"], "bulwark.audit/v1");
   // No temporary file is left behind.
   int files = 0;
@@ -132,7 +132,7 @@ TEST(Cli, AReportThatCannotBeWrittenWholeLeavesTheOldOneInPlace) {
     EXPECT_EQ(res.exit_code, 3) << format << ": " << res.err;
     EXPECT_NE(res.err.find("cannot write"), std::string::npos) << res.err;
     std::ifstream in(r.host("/out/report"));
-    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "OLD") << format;
+    EXPECT_EQ(bulwark::test::read_all(in), "OLD") << format;
     int files = 0;
     for (auto &e : std::filesystem::directory_iterator(r.host("/out")))
       (void)e, ++files;
@@ -225,7 +225,7 @@ TEST(Cli, SeveralFormatsAtOnceEachWrittenAtomically) {
   EXPECT_NE(res.out.find("summary:"), std::string::npos);
   auto slurp = [&](const std::string &p) {
     std::ifstream in(r.host(p), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return bulwark::test::read_all(in);
   };
   EXPECT_EQ(nlohmann::json::parse(slurp("/out/report.sarif"))["version"], "2.1.0");
   EXPECT_EQ(slurp("/out/report.xml").rfind("<?xml", 0), 0u);

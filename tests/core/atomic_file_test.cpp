@@ -19,7 +19,7 @@ namespace {
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 int entries(const std::string &dir) {

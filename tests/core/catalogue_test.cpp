@@ -149,7 +149,7 @@ TEST(Yaml, LibfyamlDirectiveInvalidUtf8HangIsRefused) {
   std::ifstream in(std::string(BULWARK_SOURCE_DIR) +
                        "/tests/data/yaml/malformed/libfyaml-directive-invalid-utf8-hang.yaml",
                    std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string text = bulwark::test::read_all(in);
   ASSERT_EQ(text, "%\xf4\xf4");
   auto r = bulwark::yaml::parse(text, "x.yaml");
   ASSERT_FALSE(r.ok());
@@ -165,7 +165,7 @@ TEST(Yaml, LibfyamlControlCharsSegvIsRefused) {
   std::ifstream in(std::string(BULWARK_SOURCE_DIR) +
                        "/tests/data/yaml/malformed/libfyaml-control-chars-segv.yaml",
                    std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string text = bulwark::test::read_all(in);
   ASSERT_FALSE(text.empty());
   auto r = bulwark::yaml::parse(text, "x.yaml");
   ASSERT_FALSE(r.ok());

@@ -19,7 +19,7 @@ using bulwark::test::TempRoot;
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 void spit(const std::string &p, const std::string &s) {

@@ -106,7 +106,7 @@ protected:
 
   std::string read(const std::string &target) const {
     std::ifstream in(root.host(target), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return bulwark::test::read_all(in);
   }
   void append(const std::string &target, const std::string &text) const {
     std::ofstream(root.host(target), std::ios::binary | std::ios::app) << text;
@@ -138,7 +138,7 @@ protected:
   }
   static std::string read_host(const std::string &p) {
     std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return bulwark::test::read_all(in);
   }
 
   // The breaks of host_e2e_test's EachBreakIsNamedWithItsFileAndLine.

@@ -61,7 +61,7 @@ inline std::map<std::string, Entry> snapshot(const std::string &root) {
     } else if (S_ISREG(st.st_mode)) {
       e.kind = "file";
       std::ifstream in(it->path(), std::ios::binary);
-      std::string data((std::istreambuf_iterator<char>(in)), {});
+      std::string data = bulwark::test::read_all(in);
       e.content = report::sha256_base64(data);
     } else {
       e.kind = "other";

@@ -31,7 +31,7 @@ std::map<std::string, std::string> snapshot(const std::string &dir) {
                     std::to_string(st.st_mtim.tv_nsec) + ":";
     if (S_ISREG(st.st_mode)) {
       std::ifstream in(p, std::ios::binary);
-      s += std::string(std::istreambuf_iterator<char>(in), {});
+      s += bulwark::test::read_all(in);
     } else if (S_ISLNK(st.st_mode)) {
       s += std::filesystem::read_symlink(p).string();
     }

@@ -198,7 +198,7 @@ public:
       if (!alive(pid)) {
         m_running = false;
         std::ifstream log(m_dir.path() + "/log");
-        m_error = "redis-server exited: " + std::string(std::istreambuf_iterator<char>(log), {});
+        m_error = "redis-server exited: " + bulwark::test::read_all(log);
         return;
       }
       int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -33,7 +33,7 @@ namespace {
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 // Runs one check on `root`, reading the engine at `docker_host` (may be

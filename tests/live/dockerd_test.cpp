@@ -84,7 +84,7 @@ private:
     auto ping = run_command("curl -sf --max-time 5 --unix-socket " + sock() + " http://d/_ping");
     if (ping.out != "OK") {
       std::ifstream in(d + "/dockerd.log");
-      std::string log((std::istreambuf_iterator<char>(in)), {});
+      std::string log = bulwark::test::read_all(in);
       m_why = "dockerd did not start: " + log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
       return;
     }

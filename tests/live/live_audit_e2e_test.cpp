@@ -26,7 +26,7 @@ namespace {
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 std::string why_not() {
@@ -178,7 +178,7 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
   }
   {
     std::ifstream host_conf("/etc/redis/redis.conf");
-    std::string text(std::istreambuf_iterator<char>(host_conf), {});
+    std::string text = bulwark::test::read_all(host_conf);
     EXPECT_EQ(text.find(strong), std::string::npos) << "the test's redis.conf leaked into /etc";
   }
 

@@ -509,7 +509,7 @@ TEST(PostgresOracle, SslKeyThePostgresAccountCannotLoadFailsPostgresSsl) {
     ASSERT_EQ(::chmod(r.host("/etc/pgkey/key.pem").c_str(), c.mode), 0);
     for (const char *f : {"/etc/passwd", "/etc/group"}) {
       std::ifstream in(f);
-      r.write(f, std::string(std::istreambuf_iterator<char>(in), {}));
+      r.write(f, bulwark::test::read_all(in));
     }
     r.write(
         "/etc/postgresql/15/main/postgresql.conf",

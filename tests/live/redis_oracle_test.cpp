@@ -366,7 +366,7 @@ TEST(RedisLive, TlsKeyTheRedisAccountCannotReadFailsRedisTls) {
     ASSERT_EQ(::chmod(r.host("/etc/redis/key.pem").c_str(), c.mode), 0);
     for (const char *f : {"/etc/passwd", "/etc/group"}) {
       std::ifstream in(f);
-      r.write(f, std::string(std::istreambuf_iterator<char>(in), {}));
+      r.write(f, bulwark::test::read_all(in));
     }
     r.mkdir("/etc/ssl"); // chmod of /etc: searchable, as on a real host
     ASSERT_EQ(::chmod(r.host("/etc").c_str(), 0755), 0);

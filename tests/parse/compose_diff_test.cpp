@@ -347,7 +347,7 @@ TEST(ComposeDiff, AgreesWithDockerCompose129) {
       std::string texts;
       for (auto &f : projects[static_cast<size_t>(i)]) {
         std::ifstream in(f);
-        texts += "--- " + f + "\n" + std::string(std::istreambuf_iterator<char>(in), {});
+        texts += "--- " + f + "\n" + bulwark::test::read_all(in);
       }
       ADD_FAILURE() << where << ": 1.29 refuses: " << j["error"] << "\n" << texts;
       continue;

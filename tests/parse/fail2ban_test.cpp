@@ -34,7 +34,7 @@ void debian_stock(const TempRoot &r) {
        {"jail.conf", "paths-common.conf", "paths-debian.conf", "jail.d/defaults-debian.conf"}) {
     std::ifstream in(std::string("/etc/fail2ban/") + f);
     ASSERT_TRUE(in) << "fail2ban is not installed here (/etc/fail2ban/" << f << ")";
-    r.write(std::string("/etc/fail2ban/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
+    r.write(std::string("/etc/fail2ban/") + f, bulwark::test::read_all(in));
   }
 }
 

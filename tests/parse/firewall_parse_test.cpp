@@ -361,7 +361,7 @@ TEST(FirewallParse, UfwAsUfwInitLoadsIt) {
     std::ifstream in(src + f);
     if (!in)
       FAIL() << "missing fixture " << src << f;
-    root.write(std::string("/etc/ufw/") + f, std::string(std::istreambuf_iterator<char>(in), {}));
+    root.write(std::string("/etc/ufw/") + f, bulwark::test::read_all(in));
   }
   std::string user = R"(*filter
 :ufw-user-input - [0:0]

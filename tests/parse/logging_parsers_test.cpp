@@ -31,7 +31,7 @@ bool have(const std::string &program) {
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 } // namespace

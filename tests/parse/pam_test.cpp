@@ -25,7 +25,7 @@ const std::string k_fixtures = std::string(BULWARK_SOURCE_DIR) + "/tests/data/pa
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 // A root with Debian 12's /etc/pam.d.

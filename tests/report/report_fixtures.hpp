@@ -12,7 +12,7 @@ namespace bulwark::test {
 
 inline std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 // Every byte 0x00-0xff, invalid UTF-8, U+FFFE, and markup of each format.

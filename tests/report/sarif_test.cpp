@@ -18,7 +18,7 @@ const std::string k_bin = BULWARK_BINARY;
 
 std::string slurp(const std::string &p) {
   std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return bulwark::test::read_all(in);
 }
 
 // The Multitool, installed with

@@ -23,7 +23,7 @@ const std::string k_bin = BULWARK_BINARY;
 
 std::string slurp(const std::string &path) {
   std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
+  return bulwark::test::read_all(in);
 }
 
 BanDecision ban_of(const char *addr) {

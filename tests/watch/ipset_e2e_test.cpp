@@ -75,7 +75,7 @@ jails:
 
   auto slurp = [&](const char *f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   auto start = [&] {
     ns.pidfiles.push_back(t.host("/bulwark.pid"));

@@ -50,7 +50,7 @@ TEST(WatchJournal, UnitMatchesBanAndCursorSurvivesRestart) {
                       t.path()));
   auto slurp = [&](const std::string &f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   auto run = [&](const std::string &extra) {
     ::unlink(t.host("/err").c_str());

@@ -67,7 +67,7 @@ jails:
                           t.host("/bulwark.pid")));
   auto slurp = [&](const char *f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   ASSERT_TRUE(wait_for([&] { return slurp("/err").find("watching") != std::string::npos; }, 5000))
       << slurp("/err");
@@ -159,7 +159,7 @@ jails:
                           t.host("/bulwark.pid")));
   auto slurp = [&](const char *f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   ASSERT_TRUE(wait_for([&] { return slurp("/err").find("watching") != std::string::npos; }, 5000))
       << slurp("/err");
@@ -291,7 +291,7 @@ jails:
   ASSERT_EQ(run_command(nft + "-f " + t.host("/legacy.nft")).exit_code, 0);
   auto slurp = [&](const std::string &f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   auto start = [&](const std::string &tag) {
     ns.pidfiles.push_back(t.host("/bulwark-" + tag + ".pid"));

@@ -113,7 +113,7 @@ TEST(WatchCli, MetricsPassPromtool) {
                        "; promtool check metrics < " + t.host("/m.prom"));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   std::ifstream in(t.host("/m.prom"));
-  std::string m((std::istreambuf_iterator<char>(in)), {});
+  std::string m = bulwark::test::read_all(in);
   EXPECT_NE(m.find("auth_failed_total{service=\"sshd\",reason=\"invalid_user\"} 1\n"),
             std::string::npos)
       << m;
@@ -131,7 +131,7 @@ TEST(WatchCli, AlertRulesPassPromtool) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("SUCCESS: 6 rules found"), std::string::npos) << r.out;
   std::ifstream in(t.host("/rules.yml"));
-  std::string rules((std::istreambuf_iterator<char>(in)), {});
+  std::string rules = bulwark::test::read_all(in);
   EXPECT_NE(rules.find("alert: BulwarkHookFailed"), std::string::npos) << rules;
 }
 
@@ -211,7 +211,7 @@ TEST(WatchCli, TenMillionSourcesStayUnder256MB) {
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
   std::ifstream f(out_path);
-  std::string out((std::istreambuf_iterator<char>(f)), {});
+  std::string out = bulwark::test::read_all(f);
   long rss_kb = ru.ru_maxrss;
   std::cout << "peak RSS for " << k_n << " sources: " << rss_kb / 1024 << " MB\n" << out;
 #if defined(__SANITIZE_ADDRESS__)
@@ -237,7 +237,7 @@ TEST(WatchCli, LiveDryRunMetricsAndRestart) {
                                      t.path()));
   auto slurp = [&](const std::string &f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   auto start = [&] {
     ::unlink(t.host("/err").c_str());
@@ -318,7 +318,7 @@ TEST(WatchCli, ConfiguredJailWithoutItsLogRefusesToStart) {
 
   auto slurp = [&](const std::string &f) {
     std::ifstream in(t.host(f));
-    return std::string((std::istreambuf_iterator<char>(in)), {});
+    return bulwark::test::read_all(in);
   };
   run_command(
       fmt::format("{{ {} watch --dry-run --allow-missing --config {} > {} 2> {} & echo $! > {}; }}",

@@ -115,12 +115,12 @@ inline const compose::Project &engine_project(const DockerEngineModel &m) {
 // SELinux disable, NoNewPrivileges), volumes (Mounts, long syntax), tmpfs
 // mounts among them, ports (EndpointSpec.Ports, long syntax with mode:
 // swarm publishes on every interface, so no host_ip), environment,
-// healthcheck, secrets, configs, networks (their names; the host network as
+// healthcheck, secrets, configs, networks (a mapping by name; the host network as
 // network_mode: host), sysctls, ulimits, labels (ContainerSpec.Labels) and
 // deploy: {mode, replicas, labels, restart_policy, resources.limits,
 // update_config, rollback_config}. privileged is "false": a swarm service
 // cannot be privileged. The top-level networks: are the swarm-scoped
-// networks (driver, internal, attachable, ingress, driver_opts) and
+// networks (driver, internal, ingress, driver_opts) and
 // secrets: the swarm's secrets (external: true). Every value's file is the
 // service's service_evidence_path (networks and secrets:
 // "docker:/networks" and "docker:/secrets"), line 0. Not active, or the

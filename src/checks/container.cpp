@@ -69,6 +69,9 @@ struct ComposeModel {
   // services are containers (checks/docker_engine.hpp); judged by the
   // per-service checks, with subject "container NAME".
   std::optional<Project> engine;
+  // The swarm's services (a manager with swarm active), judged by the same
+  // per-service checks with subject "service NAME".
+  std::optional<Project> swarm;
 };
 
 using compose::dirname_of;
@@ -343,6 +346,8 @@ const ComposeModel &model(Context &ctx) {
     const auto &engine = ctx.get<DockerEngineModel>();
     if (engine.state != DockerEngineModel::State::absent)
       m.engine = engine_project(engine);
+    if (engine.state == DockerEngineModel::State::ok && engine.swarm_active)
+      m.swarm = swarm_project(engine);
     return m;
   });
 }
@@ -406,6 +411,15 @@ template <class F> void each_service(CheckRun &run, F f) {
         for (auto &[name, svc] : svcs->entries)
           f(p, k_none, name, svc);
   }
+  if (m.swarm) {
+    static const ProjectExtras k_none;
+    const Project &p = *m.swarm;
+    if (const Value *svcs = p.services())
+      for (auto &[name, svc] : svcs->entries) {
+        any = true;
+        f(p, k_none, name, svc);
+      }
+  }
   for (size_t i = 0; i < m.projects.size(); ++i) {
     const Project &p = m.projects[i];
     if (!judged(run, p)) {
@@ -431,6 +445,8 @@ template <class F> void each_service(CheckRun &run, F f) {
 std::string subject(const Project &p, const std::string &service) {
   if (p.name == k_engine_project)
     return "container " + service;
+  if (p.name == k_swarm_project)
+    return "service " + service;
   return p.name + "/" + service;
 }
 
@@ -1402,8 +1418,11 @@ void network_internal(CheckRun &run) {
         good.push_back(ev(p, internal->where(), net + ": internal: true", "internal: true", n));
       else
         bad.push_back(ev(p, def && def->key_loc.line ? def->key_loc : at,
-                         net == "default" ? "the project's default network (not internal)"
-                                          : net + " is not internal",
+                         net != "default" ? net + " is not internal"
+                         : p.name == k_swarm_project
+                             ? "no swarm network: its tasks reach out "
+                               "through docker_gwbridge"
+                             : "the project's default network (not internal)",
                          "internal: true", n));
     }
     if (networks_of(p, svc).empty())
@@ -1553,6 +1572,27 @@ void encrypted_overlay(CheckRun &run) {
       }
     }
   }
+  // The swarm's own overlay networks, as the engine lists them (a stack's
+  // networks among them, named STACK_NET). The ingress network carries the
+  // routing mesh's published traffic, which reaches it from outside anyway.
+  if (m.swarm)
+    if (const Value *nets = m.swarm->root.find("networks"))
+      for (auto &[name, net] : nets->entries) {
+        const Value *drv = net.find("driver");
+        if (!drv || drv->str() != "overlay" || truthy(net.find("ingress")))
+          continue;
+        any = true;
+        const Value *opts = net.find("driver_opts");
+        const Value *enc = opts ? opts->find("encrypted") : nullptr;
+        bool ok = enc && lower(enc->str()) != "false" && enc->str() != "0";
+        run.emit(ok ? Status::pass : Status::fail, "network " + name,
+                 ok ? "swarm overlay network " + name + " is encrypted"
+                    : "swarm overlay network " + name +
+                          " was created without --opt encrypted (its traffic between nodes is "
+                          "plain VXLAN)",
+                 {ev(*m.swarm, net.loc, ok ? "encrypted" : "driver: overlay, no encrypted option",
+                     "docker network create -d overlay --opt encrypted", name)});
+      }
   if (!any)
     run.emit(Status::not_applicable, "compose", "no overlay network");
 }

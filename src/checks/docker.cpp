@@ -1051,8 +1051,9 @@ void docker_published_ports(CheckRun &run) {
     evaluated = m.ruleset;
     basis = "the kernel's ruleset";
     if (pubs.empty() && e.state == DockerEngineModel::State::ok && !has_docker_chain(m.ruleset)) {
-      // Containers publish ports but no DNAT is visible: iptables-legacy
-      // rules are not in nft's ruleset. Not judged, never passed.
+      // Containers publish ports but no DNAT is visible in nft's ruleset
+      // nor in the legacy x_tables (firewall_model.cpp reads both): the
+      // rules are somewhere bulwark cannot see. Not judged, never passed.
       bool publishes = false;
       for (auto &c : e.containers)
         if (c.state == "running" && c.inspect.contains("NetworkSettings") &&
@@ -1062,8 +1063,8 @@ void docker_published_ports(CheckRun &run) {
             publishes = publishes || (v.is_array() && !v.empty());
       if (publishes && !iptables_off) {
         run.emit(Status::error, "",
-                 "containers publish ports but the kernel's nftables ruleset has no DOCKER chain "
-                 "(iptables-legacy rules are not visible to nft): Docker's firewall path could not "
+                 "containers publish ports but neither the kernel's nftables ruleset nor its "
+                 "iptables-legacy tables have a DOCKER chain: Docker's firewall path could not "
                  "be evaluated",
                  {Evidence{e.socket, 0, "published ports, no DOCKER chain", "Docker's rules", ""}});
         return;

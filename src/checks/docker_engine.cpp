@@ -4,6 +4,7 @@
 // code that judges compose services.
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/docker_engine.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/live/docker.hpp>
 #include <bulwark/live/probes.hpp>
 
@@ -37,6 +38,10 @@ const DockerImage *DockerEngineModel::image(const std::string &id) const {
 
 std::string DockerEngineModel::evidence_path(const std::string &container) {
   return "docker:/containers/" + container + "/json";
+}
+
+std::string DockerEngineModel::service_evidence_path(const std::string &service) {
+  return "docker:/services/" + service;
 }
 
 namespace {
@@ -182,6 +187,7 @@ DockerEngineModel load_docker_engine(const std::string &socket, const DockerGet 
   }
   m.state = DockerEngineModel::State::ok;
   m.project = make_engine_project(m);
+  m.swarm = make_swarm_project(m);
   return m;
 }
 
@@ -456,6 +462,289 @@ compose::Project make_engine_project(const DockerEngineModel &m) {
   }
   p.main_files = p.files.size();
   p.root.entries.emplace_back("services", std::move(services));
+  return p;
+}
+
+// ---- the swarm's services as a compose project ------------------------------
+
+namespace {
+
+std::string decimal(int64_t v) {
+  return std::to_string(v);
+}
+
+const json &member(const json &j, const char *key) {
+  static const json k_null;
+  if (!j.is_object())
+    return k_null;
+  auto it = j.find(key);
+  return it == j.end() ? k_null : *it;
+}
+
+// ContainerSpec.Privileges in security_opt's spellings (docker/cli
+// service/opts: --security-opt is not a service flag; the Engine API's
+// Privileges.Seccomp/AppArmor (API 1.44+), SELinuxContext and
+// NoNewPrivileges (API 1.46+) are what a stack's security_opt becomes).
+Value privileges_of(const json &cs, const Builder &b) {
+  Value out = b.seq();
+  const json &pr = member(cs, "Privileges");
+  if (std::string mode = text::lower(str_of(member(pr, "Seccomp"), "Mode")); mode == "unconfined")
+    out.items.push_back(b.scalar("seccomp=unconfined"));
+  if (std::string mode = text::lower(str_of(member(pr, "AppArmor"), "Mode")); mode == "disabled")
+    out.items.push_back(b.scalar("apparmor=unconfined"));
+  if (bool_of(member(pr, "SELinuxContext"), "Disable"))
+    out.items.push_back(b.scalar("label=disable"));
+  if (bool_of(pr, "NoNewPrivileges"))
+    out.items.push_back(b.scalar("no-new-privileges:true"));
+  return out;
+}
+
+Value swarm_service_of(const json &spec, const std::map<std::string, std::string> &net_names,
+                       const Builder &b) {
+  const json &tt = member(spec, "TaskTemplate");
+  const json &cs = member(tt, "ContainerSpec");
+  Value svc = b.map();
+  b.put(svc, "image", b.scalar(str_of(cs, "Image")));
+  if (std::string u = str_of(cs, "User"); !u.empty())
+    b.put(svc, "user", b.scalar(u));
+  // The service API has no privileged mode.
+  b.put(svc, "privileged", b.scalar("false"));
+  b.put(svc, "read_only", b.scalar(bool_of(cs, "ReadOnly") ? "true" : "false"));
+  if (non_empty_array(cs, "CapabilityAdd"))
+    b.put(svc, "cap_add", b.strings(cs["CapabilityAdd"]));
+  if (non_empty_array(cs, "CapabilityDrop"))
+    b.put(svc, "cap_drop", b.strings(cs["CapabilityDrop"]));
+  if (Value so = privileges_of(cs, b); !so.items.empty())
+    b.put(svc, "security_opt", std::move(so));
+  if (non_empty_array(cs, "Mounts")) {
+    Value vols = b.seq();
+    for (auto &mt : cs["Mounts"]) {
+      Value v = b.map();
+      std::string type = str_of(mt, "Type");
+      b.put(v, "type", b.scalar(type.empty() ? "volume" : type));
+      if (std::string src = str_of(mt, "Source"); !src.empty())
+        b.put(v, "source", b.scalar(src));
+      b.put(v, "target", b.scalar(str_of(mt, "Target")));
+      b.put(v, "read_only", b.scalar(bool_of(mt, "ReadOnly") ? "true" : "false"));
+      if (std::string prop = str_of(member(mt, "BindOptions"), "Propagation"); !prop.empty()) {
+        Value bind = b.map();
+        b.put(bind, "propagation", b.scalar(prop));
+        b.put(v, "bind", std::move(bind));
+      }
+      vols.items.push_back(std::move(v));
+    }
+    b.put(svc, "volumes", std::move(vols));
+  }
+  const json &ep = member(spec, "EndpointSpec");
+  if (non_empty_array(ep, "Ports")) {
+    Value ports = b.seq();
+    for (auto &pt : ep["Ports"]) {
+      Value v = b.map();
+      b.put(v, "target", b.scalar(decimal(int_of(pt, "TargetPort"))));
+      if (int64_t pub = int_of(pt, "PublishedPort"); pub > 0)
+        b.put(v, "published", b.scalar(decimal(pub)));
+      std::string proto = str_of(pt, "Protocol");
+      b.put(v, "protocol", b.scalar(proto.empty() ? "tcp" : proto));
+      std::string mode = str_of(pt, "PublishMode");
+      b.put(v, "mode", b.scalar(mode.empty() ? "ingress" : mode));
+      ports.items.push_back(std::move(v));
+    }
+    b.put(svc, "ports", std::move(ports));
+  }
+  if (non_empty_array(cs, "Env")) {
+    Value env = b.map();
+    for (auto &e : cs["Env"]) {
+      if (!e.is_string())
+        continue;
+      std::string s = e.get<std::string>();
+      size_t eq = s.find('=');
+      b.put(env, s.substr(0, eq), b.scalar(eq == std::string::npos ? "" : s.substr(eq + 1)));
+    }
+    b.put(svc, "environment", std::move(env));
+  }
+  if (const json &h = member(cs, "Healthcheck"); non_empty_array(h, "Test")) {
+    Value hv = b.map();
+    if (h["Test"][0] == "NONE")
+      b.put(hv, "disable", b.scalar("true"));
+    else
+      b.put(hv, "test", b.strings(h["Test"]));
+    b.put(svc, "healthcheck", std::move(hv));
+  }
+  for (auto [key, field] : {std::pair{"secrets", "Secrets"}, {"configs", "Configs"}})
+    if (non_empty_array(cs, field)) {
+      Value list = b.seq();
+      for (auto &sc : cs[field]) {
+        Value v = b.map();
+        b.put(v, "source",
+              b.scalar(str_of(sc, field == std::string("Secrets") ? "SecretName" : "ConfigName")));
+        if (std::string t = str_of(member(sc, "File"), "Name"); !t.empty())
+          b.put(v, "target", b.scalar(t));
+        list.items.push_back(std::move(v));
+      }
+      b.put(svc, key, std::move(list));
+    }
+  if (non_empty_array(tt, "Networks")) {
+    Value nets = b.map();
+    bool host = false;
+    for (auto &n : tt["Networks"]) {
+      std::string target = str_of(n, "Target");
+      auto it = net_names.find(target);
+      std::string name = it == net_names.end() ? target : it->second;
+      if (name == "host")
+        host = true;
+      else
+        b.put(nets, name, b.map());
+    }
+    if (host)
+      b.put(svc, "network_mode", b.scalar("host"));
+    else if (!nets.entries.empty())
+      b.put(svc, "networks", std::move(nets));
+  }
+  if (const json &sc = member(cs, "Sysctls"); sc.is_object() && !sc.empty()) {
+    Value v = b.map();
+    for (auto &[k, val] : sc.items())
+      if (val.is_string())
+        b.put(v, k, b.scalar(val.get<std::string>()));
+    b.put(svc, "sysctls", std::move(v));
+  }
+  if (non_empty_array(cs, "Ulimits")) {
+    Value u = b.map();
+    for (auto &l : cs["Ulimits"]) {
+      Value one = b.map();
+      b.put(one, "soft", b.scalar(decimal(int_of(l, "Soft"))));
+      b.put(one, "hard", b.scalar(decimal(int_of(l, "Hard"))));
+      b.put(u, str_of(l, "Name"), std::move(one));
+    }
+    b.put(svc, "ulimits", std::move(u));
+  }
+  auto labels = [&](const json &l) {
+    Value v = b.map();
+    if (l.is_object())
+      for (auto &[k, val] : l.items())
+        if (val.is_string())
+          b.put(v, k, b.scalar(val.get<std::string>()));
+    return v;
+  };
+  if (Value l = labels(member(cs, "Labels")); !l.entries.empty())
+    b.put(svc, "labels", std::move(l));
+  Value deploy = b.map();
+  const json &mode = member(spec, "Mode");
+  if (mode.contains("Global")) {
+    b.put(deploy, "mode", b.scalar("global"));
+  } else if (mode.contains("Replicated")) {
+    b.put(deploy, "mode", b.scalar("replicated"));
+    b.put(deploy, "replicas", b.scalar(decimal(int_of(mode["Replicated"], "Replicas"))));
+  }
+  if (Value l = labels(member(spec, "Labels")); !l.entries.empty())
+    b.put(deploy, "labels", std::move(l));
+  // The engine fills RestartPolicy in (condition any, MaxAttempts 0:
+  // unlimited); 0 is no max_attempts, as in a stack file without one.
+  if (const json &rp = member(tt, "RestartPolicy"); rp.is_object()) {
+    Value v = b.map();
+    if (std::string c = str_of(rp, "Condition"); !c.empty())
+      b.put(v, "condition", b.scalar(c));
+    if (int64_t ma = int_of(rp, "MaxAttempts"); ma > 0)
+      b.put(v, "max_attempts", b.scalar(decimal(ma)));
+    b.put(deploy, "restart_policy", std::move(v));
+  }
+  if (const json &lim = member(member(tt, "Resources"), "Limits"); lim.is_object()) {
+    Value v = b.map();
+    if (int64_t mem = int_of(lim, "MemoryBytes"); mem > 0)
+      b.put(v, "memory", b.scalar(decimal(mem)));
+    if (int64_t nano = int_of(lim, "NanoCPUs"); nano > 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", static_cast<double>(nano) / 1e9);
+      b.put(v, "cpus", b.scalar(buf));
+    }
+    if (int64_t pids = int_of(lim, "Pids"); pids > 0)
+      b.put(v, "pids", b.scalar(decimal(pids)));
+    if (!v.entries.empty()) {
+      Value res = b.map();
+      b.put(res, "limits", std::move(v));
+      b.put(deploy, "resources", std::move(res));
+    }
+  }
+  for (auto [key, field] :
+       {std::pair{"update_config", "UpdateConfig"}, {"rollback_config", "RollbackConfig"}})
+    if (const json &uc = member(spec, field); uc.is_object()) {
+      Value v = b.map();
+      if (std::string fa = str_of(uc, "FailureAction"); !fa.empty())
+        b.put(v, "failure_action", b.scalar(fa));
+      if (std::string o = str_of(uc, "Order"); !o.empty())
+        b.put(v, "order", b.scalar(o));
+      b.put(deploy, key, std::move(v));
+    }
+  b.put(svc, "deploy", std::move(deploy));
+  return svc;
+}
+
+} // namespace
+
+compose::Project make_swarm_project(const DockerEngineModel &m) {
+  compose::Project p;
+  p.name = k_swarm_project;
+  p.root.kind = Value::Kind::mapping;
+  if (m.state != DockerEngineModel::State::ok || !m.swarm_active)
+    return p;
+  // Services name their networks by id (Spec.TaskTemplate.Networks[].Target;
+  // a name where the client sent one).
+  std::map<std::string, std::string> net_names;
+  for (auto &n : m.networks)
+    net_names[n.id] = n.name;
+  Value nets = Builder{Loc{0, 0}}.map();
+  {
+    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    p.files.push_back("docker:/networks");
+    for (auto &n : m.networks) {
+      if (n.scope != "swarm")
+        continue;
+      Value v = b.map();
+      b.put(v, "driver", b.scalar(n.driver));
+      b.put(v, "internal", b.scalar(n.internal ? "true" : "false"));
+      if (n.name == "ingress" || n.options.count("com.docker.network.ingress") ||
+          n.options.count("ingress"))
+        b.put(v, "ingress", b.scalar("true"));
+      if (!n.options.empty()) {
+        Value o = b.map();
+        for (auto &[k, val] : n.options)
+          b.put(o, k, b.scalar(k == "encrypted" && val.empty() ? "true" : val));
+        b.put(v, "driver_opts", std::move(o));
+      }
+      b.put(nets, n.name, std::move(v));
+    }
+  }
+  Value secrets = Builder{Loc{0, 0}}.map();
+  {
+    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    p.files.push_back("docker:/secrets");
+    for (auto &s : m.secrets) {
+      std::string name = str_of(member(s, "Spec"), "Name");
+      if (name.empty())
+        continue;
+      Value v = b.map();
+      b.put(v, "external", b.scalar("true"));
+      b.put(secrets, name, std::move(v));
+    }
+  }
+  Value services;
+  services.kind = Value::Kind::mapping;
+  for (auto &s : m.services) {
+    const json &spec = member(s, "Spec");
+    std::string name = str_of(spec, "Name");
+    if (name.empty())
+      name = str_of(s, "ID");
+    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    p.files.push_back(DockerEngineModel::service_evidence_path(name));
+    Value svc = swarm_service_of(spec, net_names, b);
+    svc.key_loc = b.at;
+    services.entries.emplace_back(name, std::move(svc));
+  }
+  p.main_files = p.files.size();
+  p.root.entries.emplace_back("services", std::move(services));
+  if (!nets.entries.empty())
+    p.root.entries.emplace_back("networks", std::move(nets));
+  if (!secrets.entries.empty())
+    p.root.entries.emplace_back("secrets", std::move(secrets));
   return p;
 }
 

@@ -14,7 +14,9 @@
 // transactional): its rules do not count, and the error is evidence.
 // Several loaders at boot all add their hooks; the evaluator walks them all.
 // Live (--live on /): `nft list ruleset` is the kernel's ruleset (Debian 12's
-// iptables is iptables-nft, so iptables rules appear there too).
+// iptables is iptables-nft, so iptables rules appear there too), plus the
+// legacy x_tables when the kernel has any (iptables-legacy-save: a host
+// switched to iptables-legacy, dockerd's rules among them).
 
 #include <bulwark/checks/firewall_model.hpp>
 #include <bulwark/core/text.hpp>
@@ -201,6 +203,31 @@ FirewallModel load_firewall_model(const RootFs &fs, live::Probes *probes,
       s.at_boot = true;
       s.why = {"nft list ruleset", 0};
       add_source(m, s, parse_nft_text(fs, "nft list ruleset", *text));
+      // The legacy x_tables hook the same packets as nft's chains: a packet
+      // must pass both (dockerd writes there when `iptables` is the legacy
+      // one). A table that exists but cannot be listed is an error.
+      for (Family fam : {Family::v4, Family::v6}) {
+        bool v6 = fam == Family::v6;
+        std::string tool = v6 ? "ip6tables-legacy-save" : "iptables-legacy-save";
+        FirewallSource l;
+        l.backend = v6 ? "live ip6tables-legacy" : "live iptables-legacy";
+        l.path = tool;
+        l.at_boot = true;
+        l.why = {tool, 0};
+        auto legacy = probes->iptables_legacy_save(v6);
+        Ruleset rs;
+        if (!legacy) {
+          const Error &e = legacy.error();
+          rs.diagnostics.push_back({Diagnostic::Level::error,
+                                    {e.path.empty() ? tool : e.path, e.line},
+                                    "the legacy iptables rules cannot be read: " + e.message});
+        } else if (legacy->empty()) {
+          continue;
+        } else {
+          parse_iptables_save(*legacy, tool, fam, rs);
+        }
+        add_source(m, l, std::move(rs));
+      }
       // Boot files still matter for firewall.enabled.
     } else {
       m.live_note = text.error().message + " (needs root): boot configuration used";

@@ -1,11 +1,16 @@
 // The host's probes: src/live's functions, /proc through RootFs("/"), the
-// kernel's ruleset through libnftables (see probes.hpp).
+// kernel's ruleset through libnftables, and the legacy x_tables through
+// iptables-legacy-save when the kernel has any (see probes.hpp).
 #include <bulwark/live/probes.hpp>
 
+#include <bulwark/core/hostfs.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/live/docker.hpp>
+#include <bulwark/watch/ipset.hpp>
 
 #include <nftables/libnftables.h>
 
+#include <chrono>
 #include <optional>
 
 namespace bulwark::live {
@@ -38,6 +43,38 @@ bool Probes::socket_exists(const std::string &) {
   return false;
 }
 
+Result<std::string> Probes::iptables_legacy_save(bool) {
+  return std::string();
+}
+
+namespace {
+
+Result<std::string> legacy_save(bool v6) {
+  // The kernel lists the legacy tables it has (one name a line); with
+  // iptables-nft only, the file is empty or x_tables is not loaded at all.
+  const std::string names_path = v6 ? "/proc/net/ip6_tables_names" : "/proc/net/ip_tables_names";
+  auto names = HostFs::read_file(names_path, 4096, "");
+  if (!names.ok() || text::trim(*names).empty())
+    return std::string();
+  const std::string tool = v6 ? "ip6tables-legacy-save" : "iptables-legacy-save";
+  std::string path = watch::find_program(tool);
+  if (path.empty())
+    return Error{"the kernel has iptables-legacy tables (" +
+                     text::join(text::split(text::trim(*names), '\n'), ", ") + ") but " + tool +
+                     " is not installed to list them",
+                 names_path};
+  auto r = watch::run_program({path}, "", std::chrono::seconds(10));
+  if (!r)
+    return Error{tool + ": " + r.error().message, names_path};
+  if (r->exit_code != 0)
+    return Error{tool + " failed (exit " + std::to_string(r->exit_code) +
+                     "): " + std::string(text::trim(r->err)),
+                 names_path};
+  return std::move(r->out);
+}
+
+} // namespace
+
 namespace {
 
 class HostProbes final : public Probes {
@@ -60,6 +97,7 @@ public:
     return redis_probe_tls(host, port);
   }
   Result<std::string> nft_ruleset() override { return nft_list_ruleset(); }
+  Result<std::string> iptables_legacy_save(bool v6) override { return legacy_save(v6); }
   const Result<procfs::ProcessTable> &processes() override {
     if (!m_processes)
       m_processes.emplace(procfs::load_processes(m_host, "/proc"));

@@ -11,6 +11,9 @@
 #include <bulwark/parse/compose_deploy.hpp>
 #include <bulwark/parse/dotenv.hpp>
 
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace bulwark::compose {
@@ -164,9 +167,43 @@ std::string normalise(const std::string &p) {
 
 } // namespace
 
-std::vector<ComposeCommand> compose_commands(std::string_view script) {
+namespace {
+
+bool env_name(std::string_view n) {
+  if (n.empty() || (n[0] >= '0' && n[0] <= '9'))
+    return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+// "NAME=value" as (NAME, value); nullopt for anything else.
+std::optional<std::pair<std::string, Word>> assignment(const Word &w) {
+  size_t eq = w.text.find('=');
+  if (eq == std::string::npos || !env_name(std::string_view(w.text).substr(0, eq)))
+    return std::nullopt;
+  Word v = w;
+  v.text = w.text.substr(eq + 1);
+  return std::pair{w.text.substr(0, eq), v};
+}
+
+// The variables Compose takes its file list from (compose-go
+// cli/options.go: COMPOSE_FILE split on COMPOSE_PATH_SEPARATOR).
+bool compose_variable(const std::string &n) {
+  return n == "COMPOSE_FILE" || n == "COMPOSE_PATH_SEPARATOR";
+}
+
+} // namespace
+
+std::vector<ComposeCommand> compose_commands(std::string_view script, const ShellEnv &initial,
+                                             std::vector<std::string> *bare_dirs) {
   std::vector<ComposeCommand> out;
   std::string cwd;
+  // What the script's commands inherit (export, a unit's Environment=) and
+  // its own unexported variables, for COMPOSE_FILE and its separator only.
+  std::map<std::string, Word> exported, shell;
+  for (auto &[k, v] : initial)
+    exported[k] = Word{v, false};
   for (auto &cmd : shell_commands(script)) {
     const auto &w = cmd.words;
     if (w.empty())
@@ -175,10 +212,50 @@ std::vector<ComposeCommand> compose_commands(std::string_view script) {
       cwd = w.size() > 1 && !w[1].had_dollar ? w[1].text : "";
       continue;
     }
+    // Assignments: `X=v` alone (a shell variable, unless X is exported
+    // already), `export X=v`, `export X`, `declare -x X=v`, `unset X`.
+    // `X=v cmd` sets X for cmd alone: handled with the command below.
+    size_t lead = 0;
+    while (lead < w.size() && assignment(w[lead]))
+      ++lead;
+    if (lead == w.size()) {
+      for (auto &x : w)
+        if (auto a = assignment(x); a && compose_variable(a->first))
+          (exported.count(a->first) ? exported : shell)[a->first] = a->second;
+      continue;
+    }
+    if (lead == 0 && (w[0].text == "export" || w[0].text == "declare" || w[0].text == "typeset" ||
+                      w[0].text == "unset")) {
+      bool unset = w[0].text == "unset";
+      bool exporting =
+          w[0].text == "export" || std::any_of(w.begin() + 1, w.end(), [](const Word &x) {
+            return starts_with(x.text, "-") && x.text.find('x') != std::string::npos;
+          });
+      for (size_t i = 1; i < w.size(); ++i) {
+        if (starts_with(w[i].text, "-"))
+          continue;
+        if (unset) {
+          exported.erase(w[i].text);
+          shell.erase(w[i].text);
+        } else if (auto a = assignment(w[i])) {
+          if (compose_variable(a->first))
+            (exporting || exported.count(a->first) ? exported : shell)[a->first] = a->second;
+        } else if (auto it = shell.find(w[i].text); exporting && it != shell.end()) {
+          exported[it->first] = it->second;
+          shell.erase(it);
+        }
+      }
+      continue;
+    }
     size_t d = 0;
+    std::map<std::string, Word> env = exported;
     while (d < w.size() && base_name(w[d].text) != "docker" &&
-           base_name(w[d].text) != "docker-compose")
+           base_name(w[d].text) != "docker-compose") {
+      // `COMPOSE_FILE=a docker compose`, `sudo X=v docker`, `env X=v docker`
+      if (auto a = assignment(w[d]); a && compose_variable(a->first))
+        env[a->first] = a->second;
       ++d;
+    }
     if (d == w.size())
       continue;
     ComposeCommand cc;
@@ -187,6 +264,7 @@ std::vector<ComposeCommand> compose_commands(std::string_view script) {
     size_t i = d + 1;
     const char *shrt = "f";
     const char *lng = "file";
+    bool stack = false;
     if (base_name(w[d].text) == "docker-compose")
       cc.how = "docker-compose";
     else {
@@ -204,6 +282,7 @@ std::vector<ComposeCommand> compose_commands(std::string_view script) {
         cc.how = "docker stack deploy";
         shrt = "c";
         lng = "compose-file";
+        stack = true;
         ++i;
       } else
         continue;
@@ -212,6 +291,20 @@ std::vector<ComposeCommand> compose_commands(std::string_view script) {
     for (; i < w.size(); ++i)
       if (auto v = option_value(w, i, shrt, lng))
         cc.files.push_back(v->text);
+    // No -f: Compose (v2 and 1.x) takes COMPOSE_FILE from the environment;
+    // `docker stack deploy` has no such variable (-c is required).
+    if (cc.files.empty() && !stack) {
+      if (auto cf = env.find("COMPOSE_FILE"); cf != env.end()) {
+        auto sep = env.find("COMPOSE_PATH_SEPARATOR");
+        if (cf->second.had_dollar)
+          cc.files.push_back(cf->second.text.empty() ? "$COMPOSE_FILE" : cf->second.text);
+        else
+          cc.files = split_compose_file(cf->second.text, sep == env.end() ? "" : sep->second.text);
+        cc.how += " with COMPOSE_FILE";
+      } else if (bare_dirs) {
+        bare_dirs->push_back(cwd);
+      }
+    }
     if (!cc.files.empty())
       out.push_back(std::move(cc));
   }
@@ -257,9 +350,14 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
         return;
       }
   };
+  // Directories where a compose command without -f or COMPOSE_FILE runs:
+  // Compose reads COMPOSE_FILE from the .env there.
+  std::set<std::string> bare;
   auto from_commands = [&](const std::string &source, std::string_view text,
-                           const std::string &default_dir, int line_offset) {
-    for (auto &c : compose_commands(text)) {
+                           const std::string &default_dir, int line_offset,
+                           const ShellEnv &env = {}) {
+    std::vector<std::string> bare_cwds;
+    for (auto &c : compose_commands(text, env, &bare_cwds)) {
       std::string dir = default_dir;
       if (!c.cwd.empty())
         dir = c.cwd[0] == '/' ? c.cwd : join_path(default_dir, c.cwd);
@@ -275,6 +373,9 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
       }
       add(std::move(s));
     }
+    for (auto &c : bare_cwds)
+      if (c.find('$') == std::string::npos && !starts_with(c, "~"))
+        bare.insert(normalise(c.empty() ? default_dir : join_path(default_dir, c)));
   };
   std::vector<std::string> scripts;
   std::set<std::string> dirs(project_dirs.begin(), project_dirs.end());
@@ -288,9 +389,15 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
           scripts.push_back(d + sub + "/" + n);
     }
   }
-  if (auto names = fs.list_dir("/usr/local/bin"); names.ok())
+  for (const char *d : {"/usr/local/bin", "/usr/local/sbin"})
+    if (auto names = fs.list_dir(d); names.ok())
+      for (auto &n : *names)
+        scripts.push_back(std::string(d) + "/" + n);
+  // An administrator's own deploy scripts in root's home.
+  if (auto names = fs.list_dir("/root"); names.ok())
     for (auto &n : *names)
-      scripts.push_back("/usr/local/bin/" + n);
+      if (n.ends_with(".sh"))
+        scripts.push_back("/root/" + n);
   for (auto &path : scripts) {
     auto st = fs.stat(path);
     if (!st.ok() || st->type != FileInfo::Type::regular || st->size > k_max_script)
@@ -312,6 +419,10 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
         continue;
       std::string wd = "/";
       std::vector<std::pair<int, std::string>> execs;
+      // Environment= and EnvironmentFile= (systemd.exec), for COMPOSE_FILE:
+      // systemd applies the files after the Environment= lines, later
+      // assignments win.
+      ShellEnv env, file_env;
       int ln = 0;
       std::string pending;
       int pending_line = 0;
@@ -340,18 +451,41 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
             value = value.substr(1);
           if (!value.empty() && value[0] == '/')
             wd = value;
+        } else if (key == "Environment") {
+          // Quoted assignments as the shell splits words (systemd's own
+          // quoting is close enough for NAME=value pairs).
+          for (auto &c : shell_commands(value))
+            for (auto &word : c.words)
+              if (auto a = assignment(word); a && compose_variable(a->first))
+                env[a->first] = a->second.text;
+        } else if (key == "EnvironmentFile") {
+          bool optional = starts_with(value, "-");
+          std::string path = optional ? value.substr(1) : value;
+          if (path.empty() || path[0] != '/')
+            continue;
+          auto body = fs.read_file(path, dotenv::k_max_dotenv_bytes);
+          if (!body.ok())
+            continue; // systemd refuses to start the unit unless optional
+          auto df = dotenv::parse_dotenv_text(path, *body);
+          for (const char *n : {"COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR"})
+            if (const auto *e = df.find(n); e && e->has_value)
+              file_env[n] = e->value;
         } else if (starts_with(key, "ExecStart") || key == "ExecReload") {
           while (!value.empty() && std::string_view("-@:+!").find(value[0]) != std::string::npos)
             value = value.substr(1);
           execs.push_back({pending_line, value});
         }
       }
+      for (auto &[k, v] : file_env)
+        env[k] = v;
       for (auto &[line, cmd] : execs)
-        from_commands(u, cmd, wd, line - 1);
+        from_commands(u, cmd, wd, line - 1, env);
     }
   }
-  // COMPOSE_FILE in a project directory's .env: `docker compose` run there
-  // without -f uses it.
+  // COMPOSE_FILE in a project directory's .env, or in the .env of a
+  // directory a script or unit runs `docker compose` in without -f:
+  // Compose there uses it.
+  dirs.insert(bare.begin(), bare.end());
   for (auto &d : dirs) {
     std::string env = join_path(d, ".env");
     auto text = fs.read_file(env, dotenv::k_max_dotenv_bytes);

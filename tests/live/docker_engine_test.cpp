@@ -444,3 +444,101 @@ TEST(DockerFirewall, ForwardPolicyPassesAHostThatForwardsNothing) {
   auto docker = run_check(root.path(), "firewall.forward-policy", "");
   EXPECT_EQ(status_of(docker, "IPv4"), Status::fail) << dump(docker);
 }
+
+// ---- swarm services ------------------------------------------------------------
+
+namespace {
+
+// A manager's answers: /services, /secrets and /networks as a real dockerd
+// gave them (tests/data/docker/swarm-engine.json), `extra` services added.
+void serve_swarm(FakeDockerServer &srv, const json &recorded, const json &extra,
+                 bool manager = true) {
+  json services = recorded["services"];
+  for (auto &s : extra)
+    services.push_back(s);
+  srv.route(
+      "/info",
+      FakeDockerServer::json_response(
+          json{{"Swarm", {{"LocalNodeState", "active"}, {"ControlAvailable", manager}}}}.dump()));
+  srv.route("/containers/json?all=1", FakeDockerServer::json_response("[]"));
+  srv.route("/images/json", FakeDockerServer::json_response("[]"));
+  srv.route("/networks", FakeDockerServer::json_response(recorded["networks"].dump()));
+  srv.route("/services", FakeDockerServer::json_response(services.dump()));
+  srv.route("/secrets", FakeDockerServer::json_response(recorded["secrets"].dump()));
+}
+
+} // namespace
+
+TEST(DockerEngine, SwarmServicesOfARecordedManagerAreJudgedAsServices) {
+  json recorded = json::parse(fixture("swarm-engine.json"));
+  ASSERT_EQ(recorded["services"].size(), 2u);
+  TempRoot root, tmp;
+  root.mkdir("/etc");
+  FakeDockerServer srv(tmp.path() + "/docker.sock");
+  ASSERT_TRUE(srv.ok());
+  // Engine API 1.44+ Privileges (newer than the recording's dockerd 20.10):
+  // what a stack's security_opt seccomp/apparmor unconfined becomes.
+  json unconfined = {
+      {"ID", "u1"},
+      {"Spec",
+       {{"Name", "unconfined"},
+        {"TaskTemplate",
+         {{"ContainerSpec",
+           {{"Image", "tiny:1"},
+            {"User", "1000"},
+            {"Privileges",
+             {{"Seccomp", {{"Mode", "unconfined"}}}, {"AppArmor", {{"Mode", "disabled"}}}}}}}}}}}};
+  serve_swarm(srv, recorded, json::array({unconfined}));
+  std::string host = "unix://" + srv.path();
+  struct Expect {
+    const char *check;
+    Status risky, tidy;
+  } expects[] = {
+      {"container.no-privileged", Status::pass, Status::pass},
+      {"container.cap-add-minimal", Status::fail, Status::pass},
+      {"container.cap-drop-all", Status::fail, Status::pass},
+      {"container.no-docker-socket", Status::fail, Status::pass},
+      {"container.non-root-user", Status::fail, Status::pass},
+      {"container.read-only-rootfs", Status::fail, Status::pass},
+      {"container.published-ports", Status::fail, Status::pass},
+      {"container.ports-bound-to-interface", Status::fail, Status::pass},
+      {"container.secrets-not-in-env", Status::fail, Status::pass},
+      {"container.restart-policy", Status::fail, Status::pass},
+      {"container.healthcheck", Status::fail, Status::pass},
+      {"container.auto-rollback", Status::fail, Status::pass},
+      {"container.mount-propagation", Status::fail, Status::pass},
+  };
+  for (auto &e : expects) {
+    auto fs = run_check(root.path(), e.check, host);
+    EXPECT_EQ(status_of(fs, "service risky"), e.risky) << e.check << "\n" << dump(fs);
+    EXPECT_EQ(status_of(fs, "service tidy"), e.tidy) << e.check << "\n" << dump(fs);
+    const Finding *f = find(fs, "service risky");
+    ASSERT_TRUE(f && !f->evidence.empty()) << e.check;
+    EXPECT_EQ(f->evidence[0].path, "docker:/services/risky") << e.check;
+  }
+  auto seccomp = run_check(root.path(), "container.no-unconfined-seccomp", host);
+  EXPECT_EQ(status_of(seccomp, "service unconfined"), Status::fail) << dump(seccomp);
+  EXPECT_EQ(status_of(seccomp, "service tidy"), Status::pass) << dump(seccomp);
+  auto mac = run_check(root.path(), "container.no-unconfined-mac", host);
+  EXPECT_EQ(status_of(mac, "service unconfined"), Status::fail) << dump(mac);
+  // The overlay networks: secnet was created with --opt encrypted; the
+  // ingress network is not judged.
+  auto overlay = run_check(root.path(), "network.encrypted-overlay", host);
+  EXPECT_EQ(status_of(overlay, "network backnet"), Status::fail) << dump(overlay);
+  EXPECT_EQ(status_of(overlay, "network secnet"), Status::pass) << dump(overlay);
+  EXPECT_EQ(find(overlay, "network ingress"), nullptr) << dump(overlay);
+  // A worker cannot list services: nothing is judged as a service, and the
+  // run does not pretend it saw any.
+  FakeDockerServer worker(tmp.path() + "/worker.sock");
+  serve_swarm(worker, recorded, json::array(), /*manager=*/false);
+  auto w = run_check(root.path(), "container.no-privileged", "unix://" + worker.path());
+  EXPECT_EQ(find(w, "service risky"), nullptr) << dump(w);
+  // A manager whose /services answer is broken is an error, never a pass.
+  FakeDockerServer broken(tmp.path() + "/broken.sock");
+  serve_swarm(broken, recorded, json::array());
+  broken.route("/services", FakeDockerServer::json_response("{\"message\":\"oops\"}"));
+  auto b = run_check(root.path(), "container.no-privileged", "unix://" + broken.path());
+  ASSERT_EQ(b.size(), 1u) << dump(b);
+  EXPECT_EQ(b[0].status, Status::error) << dump(b);
+  EXPECT_NE(b[0].message.find("/services"), std::string::npos) << b[0].message;
+}

@@ -33,11 +33,17 @@ namespace {
 constexpr const char *k_dockerd = "/usr/sbin/dockerd";
 constexpr const char *k_docker = "/usr/bin/docker";
 
-// One dockerd for the whole suite (starting one takes seconds).
+// One dockerd for the whole suite (starting one takes seconds), and one
+// whose `iptables` is iptables-legacy (PATH leads to the -legacy tools), as
+// on a host switched with update-alternatives.
 class Dockerd {
 public:
   static Dockerd &get() {
-    static Dockerd d;
+    static Dockerd d(false);
+    return d;
+  }
+  static Dockerd &legacy() {
+    static Dockerd d(true);
     return d;
   }
   bool ok() const { return m_ok; }
@@ -62,7 +68,7 @@ public:
   }
 
 private:
-  Dockerd() {
+  explicit Dockerd(bool legacy) {
     if (::access(k_dockerd, X_OK) != 0 || ::access(k_docker, X_OK) != 0) {
       m_why = "Debian's docker.io is not installed (/usr/sbin/dockerd, /usr/bin/docker)";
       return;
@@ -72,9 +78,21 @@ private:
       return;
     }
     std::string d = m_dir.path();
+    std::string path;
+    if (legacy) {
+      if (::access("/usr/sbin/iptables-legacy", X_OK) != 0) {
+        m_why = "iptables-legacy is not installed (Debian package iptables)";
+        return;
+      }
+      std::filesystem::create_directories(d + "/bin");
+      for (std::string suffix : {"", "-save", "-restore"})
+        std::filesystem::create_symlink("/usr/sbin/iptables-legacy" + suffix,
+                                        d + "/bin/iptables" + suffix);
+      path = "PATH=" + d + "/bin:$PATH ";
+    }
     // exec keeps one pid through unshare and sh: $! is dockerd's.
     auto r = run_command(
-        "setsid unshare -n sh -c 'ip link set lo up; exec " + std::string(k_dockerd) +
+        "setsid unshare -n sh -c 'ip link set lo up; " + path + "exec " + std::string(k_dockerd) +
         " --storage-driver vfs --data-root " + d + "/data --exec-root " + d + "/exec --pidfile " +
         d + "/docker.pid --host unix://" + d + "/docker.sock --iptables=true --ip6tables=false' >" +
         d + "/dockerd.log 2>&1 & echo $!");
@@ -255,6 +273,7 @@ namespace {
 class NsProbes : public live::Probes {
 public:
   Result<std::string> nft = Error{"not read"};
+  Result<std::string> legacy = std::string();
   Result<procfs::ProcessTable> procs = procfs::ProcessTable{};
   Result<std::vector<procnet::Listener>> sockets = std::vector<procnet::Listener>{};
   bool is_local_address(const std::string &) override { return true; }
@@ -265,6 +284,7 @@ public:
   live::RedisProbeResult redis(const std::string &, int) override { return {}; }
   live::RedisProbeResult redis_tls(const std::string &, int) override { return {}; }
   Result<std::string> nft_ruleset() override { return nft; }
+  Result<std::string> iptables_legacy_save(bool v6) override { return v6 ? std::string() : legacy; }
   const Result<procfs::ProcessTable> &processes() override { return procs; }
   const Result<std::vector<procnet::Listener>> &listeners() override { return sockets; }
   Result<FileInfo> stat_in_process_root(int, const std::string &path) override {
@@ -362,5 +382,179 @@ TEST_F(RealDockerd, PublishedPortBypassesInputUntilDockerUserDropsItAsTheKernelD
   EXPECT_EQ(judge(), Status::pass);
   run_command(in_d + "iptables -D DOCKER-USER -p tcp --dport 443 -j DROP");
   run_command(in_d + "iptables -P INPUT ACCEPT");
+  d.docker("rm -f pub");
+}
+
+// Swarm on the same private dockerd (a single-node swarm needs no network:
+// it advertises 127.0.0.1). Services are created with --replicas 0, so no
+// task runs: what is judged is the service's spec, as `docker service
+// inspect` shows it.
+TEST_F(RealDockerd, SwarmServiceVerdictsAgreeWithDockerServiceInspect) {
+  Dockerd &d = Dockerd::get();
+  auto init = d.docker("swarm init --advertise-addr 127.0.0.1");
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  struct Leave {
+    Dockerd &d;
+    ~Leave() { d.docker("swarm leave --force"); }
+  } leave{d};
+  ASSERT_EQ(d.docker("network create -d overlay backnet").exit_code, 0);
+  ASSERT_EQ(d.docker("network create -d overlay --opt encrypted secnet").exit_code, 0);
+  ASSERT_EQ(run_command("printf s3cr3t | " + std::string(k_docker) + " -H " + d.host() +
+                        " secret create db_pw -")
+                .exit_code,
+            0);
+  auto risky =
+      d.docker("service create --detach --replicas 0 --name risky --cap-add SYS_ADMIN "
+               "--mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock "
+               "--mount type=bind,source=/srv/data,target=/data,bind-propagation=rshared "
+               "--publish 5432:5432 --env POSTGRES_PASSWORD=hunter2hunter --network backnet tiny:1 "
+               "/bin/sleep 300");
+  ASSERT_EQ(risky.exit_code, 0) << risky.err;
+  auto tidy = d.docker(
+      "service create --detach --replicas 0 --name tidy --user 1000:1000 --read-only "
+      "--cap-drop ALL --secret db_pw --network secnet "
+      "--publish published=443,target=8443,mode=host --limit-memory 64m --limit-cpu 0.5 "
+      "--restart-condition on-failure --restart-max-attempts 5 --update-failure-action rollback "
+      "--health-cmd '/bin/sleep 1' tiny:1 /bin/sleep 300");
+  ASSERT_EQ(tidy.exit_code, 0) << tidy.err;
+  auto insp = d.docker("service inspect risky tidy");
+  ASSERT_EQ(insp.exit_code, 0) << insp.err;
+  json all = json::parse(insp.out);
+  ASSERT_EQ(all.size(), 2u);
+  TempRoot root;
+  root.mkdir("/etc");
+  for (auto &s : all) {
+    const json &spec = s["Spec"];
+    std::string subj = "service " + spec["Name"].get<std::string>();
+    const json &cs = spec["TaskTemplate"]["ContainerSpec"];
+    auto has = [](const json &o, const char *k, const std::string &v) {
+      return o.contains(k) && std::find(o[k].begin(), o[k].end(), v) != o[k].end();
+    };
+    bool sock = false, shared = false;
+    for (auto &m : cs.value("Mounts", json::array())) {
+      sock = sock || m["Target"] == "/var/run/docker.sock";
+      shared =
+          shared || m.value("BindOptions", json::object()).value("Propagation", "") == "rshared";
+    }
+    bool public5432 = false, ingress = false;
+    for (auto &p : spec["EndpointSpec"].value("Ports", json::array())) {
+      public5432 = public5432 || p["TargetPort"] == 5432;
+      ingress = ingress || p["PublishedPort"] != 443;
+    }
+    bool env_secret = false;
+    for (auto &e : cs.value("Env", json::array()))
+      env_secret = env_secret || e.get<std::string>().rfind("POSTGRES_PASSWORD=", 0) == 0;
+    const json &rp = spec["TaskTemplate"].value("RestartPolicy", json::object());
+    struct {
+      const char *check;
+      bool fails;
+    } expect[] = {
+        {"container.no-privileged", false}, // a service cannot be privileged
+        {"container.cap-add-minimal", has(cs, "CapabilityAdd", "CAP_SYS_ADMIN")},
+        {"container.cap-drop-all", !has(cs, "CapabilityDrop", "ALL")},
+        {"container.no-docker-socket", sock},
+        {"container.mount-propagation", shared},
+        {"container.read-only-rootfs", !cs.value("ReadOnly", false)},
+        {"container.non-root-user", cs.value("User", "").empty()},
+        {"container.published-ports", public5432},
+        {"container.ports-bound-to-interface", ingress},
+        {"container.secrets-not-in-env", env_secret},
+        {"container.restart-policy", rp.value("MaxAttempts", 0) == 0},
+        {"container.healthcheck", !cs.contains("Healthcheck")},
+        {"container.auto-rollback",
+         spec.value("UpdateConfig", json::object()).value("FailureAction", "") != "rollback"},
+    };
+    for (auto &e : expect) {
+      auto fs = run_check(root.path(), e.check, d.host());
+      const Finding *f = find(fs, subj);
+      ASSERT_NE(f, nullptr) << e.check << " " << subj << "\n" << dump(fs);
+      EXPECT_EQ(f->status, e.fails ? Status::fail : Status::pass)
+          << e.check << " " << subj << ": " << f->message;
+    }
+  }
+  // The overlay networks, as `docker network inspect` shows their options.
+  auto nets = d.docker("network inspect backnet secnet");
+  ASSERT_EQ(nets.exit_code, 0) << nets.err;
+  auto overlay = run_check(root.path(), "network.encrypted-overlay", d.host());
+  for (auto &n : json::parse(nets.out)) {
+    const Finding *f = find(overlay, "network " + n["Name"].get<std::string>());
+    ASSERT_NE(f, nullptr) << dump(overlay);
+    EXPECT_EQ(f->status, n["Options"].contains("encrypted") ? Status::pass : Status::fail)
+        << f->message;
+  }
+}
+
+// The same path when dockerd's `iptables` is iptables-legacy: its DNAT and
+// FORWARD rules live in the legacy x_tables, which `nft list ruleset` does
+// not show; bulwark reads them with iptables-legacy-save, and the kernel
+// still decides what reaches the container.
+TEST(RealDockerdLegacy, PublishedPortBypassesLegacyInputUntilDockerUserDropsIt) {
+  Dockerd &d = Dockerd::legacy();
+  BULWARK_REQUIRE(d.ok()) << d.why();
+  d.docker("rm -f pub");
+  auto run = d.docker("run -d --name pub -p 8443:443 tiny:1 /bin/sleep 300");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string pid(text::trim(
+      run_command("cat " + std::filesystem::path(d.sock()).parent_path().string() + "/docker.pid")
+          .out));
+  std::string in_d = "nsenter --net=/proc/" + pid + "/ns/net ";
+  auto saved = run_command(in_d + "iptables-legacy-save");
+  ASSERT_EQ(saved.exit_code, 0) << saved.err;
+  ASSERT_NE(saved.out.find("--to-destination 172.17.0.2:443"), std::string::npos)
+      << "dockerd did not write its DNAT into the legacy tables:\n"
+      << saved.out;
+  ClientNet net(pid);
+  BULWARK_REQUIRE(net.up) << "network namespaces: " << net.why;
+  ASSERT_EQ(run_command(in_d + "iptables-legacy -P INPUT DROP").exit_code, 0);
+  TempRoot root;
+  root.mkdir("/etc");
+  auto probes = std::make_shared<NsProbes>();
+  auto judge = [&] {
+    auto nft = run_command(in_d + "nft list ruleset");
+    EXPECT_EQ(nft.exit_code, 0) << nft.err;
+    EXPECT_EQ(nft.out.find("DOCKER"), std::string::npos) << "dockerd wrote nft rules too";
+    probes->nft = nft.out;
+    auto legacy = run_command(in_d + "iptables-legacy-save");
+    EXPECT_EQ(legacy.exit_code, 0) << legacy.err;
+    probes->legacy = legacy.out;
+    RootFs fs(root.path());
+    TargetOptions options;
+    options.live = true;
+    options.probes = probes;
+    Context ctx(fs, options);
+    const Catalogue &cat = Catalogue::builtin();
+    auto profile = apply_profile(cat, Profile{}, "baseline");
+    CheckRun cr(ctx, *cat.find("firewall.docker-published-ports"), *profile);
+    find_check("firewall.docker-published-ports")->run(cr);
+    for (auto &f : cr.findings())
+      if (f.message.find("8443/tcp") != std::string::npos)
+        return f.status;
+    ADD_FAILURE() << "no finding for 8443/tcp\n" << dump(cr.findings());
+    return Status::error;
+  };
+  EXPECT_EQ(net.connect(8443), "refused") << "the SYN reached the container past INPUT DROP";
+  EXPECT_EQ(judge(), Status::fail);
+  ASSERT_EQ(
+      run_command(in_d + "iptables-legacy -I DOCKER-USER -p tcp --dport 443 -j DROP").exit_code, 0);
+  EXPECT_EQ(net.connect(8443), "timeout");
+  EXPECT_EQ(judge(), Status::pass);
+  // Legacy tables that cannot be listed are an error, never a pass.
+  probes->legacy = Error{"iptables-legacy-save failed (exit 1): oops", "/proc/net/ip_tables_names"};
+  {
+    RootFs fs(root.path());
+    TargetOptions options;
+    options.live = true;
+    options.probes = probes;
+    Context ctx(fs, options);
+    const Catalogue &cat = Catalogue::builtin();
+    auto profile = apply_profile(cat, Profile{}, "baseline");
+    CheckRun cr(ctx, *cat.find("firewall.docker-published-ports"), *profile);
+    find_check("firewall.docker-published-ports")->run(cr);
+    ASSERT_FALSE(cr.findings().empty());
+    for (auto &f : cr.findings())
+      EXPECT_EQ(f.status, Status::error) << f.message;
+  }
+  run_command(in_d + "iptables-legacy -D DOCKER-USER -p tcp --dport 443 -j DROP");
+  run_command(in_d + "iptables-legacy -P INPUT ACCEPT");
   d.docker("rm -f pub");
 }

@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <random>
 
 using namespace bulwark;
@@ -169,4 +172,123 @@ TEST(ComposeDeploy, HostileScriptsEndWithoutCrashing) {
   auto c = compose_commands(big);
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].files.size(), 100000u);
+}
+
+// COMPOSE_FILE as the shell passes it: each script runs under bash with
+// `docker` and `docker-compose` stubs on PATH that record the environment
+// and arguments Compose would get; compose_commands must name the same
+// files (-f first, else COMPOSE_FILE split on its separator; stack deploy
+// never reads the variable).
+TEST(ComposeDeploy, ComposeFileFromTheEnvironmentAgreesWithBash) {
+  BULWARK_REQUIRE_TOOL("bash");
+  bulwark::test::TempRoot t;
+  const std::string stub = "#!/bin/sh\n"
+                           "{ printf '%s\\n' \"${COMPOSE_FILE-<unset>}\"; "
+                           "printf '%s\\n' \"${COMPOSE_PATH_SEPARATOR-<unset>}\"; "
+                           "for a in \"$@\"; do printf '%s\\n' \"$a\"; done; echo ---; } >> " +
+                           t.path() + "/calls\n";
+  t.write("/bin/docker", stub, 0755);
+  t.write("/bin/docker-compose", stub, 0755);
+  size_t total = 0;
+  const std::vector<std::string> cases = {
+      "export COMPOSE_FILE=a.yml:b.yml\ndocker compose up -d\n",
+      "COMPOSE_FILE=a.yml:b.yml docker compose up -d\n",
+      "COMPOSE_FILE=a.yml:b.yml\ndocker compose up -d\n", // not exported: Compose sees nothing
+      "COMPOSE_FILE=a.yml:b.yml\nexport COMPOSE_FILE\ndocker-compose pull\n",
+      "declare -x COMPOSE_FILE='a.yml;b.yml' COMPOSE_PATH_SEPARATOR=';'\ndocker compose up\n",
+      "export COMPOSE_FILE=a.yml\nunset COMPOSE_FILE\ndocker compose up\n",
+      "export COMPOSE_FILE=a.yml:b.yml\ndocker compose -f c.yml up\n", // -f wins
+      "export COMPOSE_FILE=a.yml:b.yml\ndocker stack deploy -c c.yml s\n",
+      "export COMPOSE_FILE=x.yml\nCOMPOSE_FILE=a.yml docker compose up && docker compose ps\n",
+      "export COMPOSE_PATH_SEPARATOR=,\nexport COMPOSE_FILE=a.yml,b.yml,c.yml\n"
+      "docker compose config\n",
+  };
+  for (auto &script : cases) {
+    std::remove((t.path() + "/calls").c_str());
+    t.write("/s.sh", script);
+    auto r = bulwark::test::run_command("cd " + t.path() + " && env -i PATH=" + t.path() +
+                                        "/bin:/usr/bin:/bin bash s.sh");
+    ASSERT_EQ(r.exit_code, 0) << script << r.err;
+    std::ifstream in(t.path() + "/calls");
+    std::vector<std::vector<std::string>> bash_sets;
+    std::vector<std::string> call;
+    for (std::string l; std::getline(in, l);) {
+      if (l != "---") {
+        call.push_back(l);
+        continue;
+      }
+      // call: COMPOSE_FILE, separator, then the arguments.
+      ASSERT_GE(call.size(), 3u);
+      std::vector<std::string> files;
+      bool stack = call[2] == "stack";
+      for (size_t i = 2; i < call.size(); ++i)
+        if ((call[i] == "-f" || call[i] == "-c") && i + 1 < call.size())
+          files.push_back(call[++i]);
+      if (files.empty() && !stack && call[0] != "<unset>")
+        files = split_compose_file(call[0], call[1] == "<unset>" ? "" : call[1]);
+      if (!files.empty())
+        bash_sets.push_back(files);
+      call.clear();
+    }
+    total += bash_sets.size();
+    std::vector<std::vector<std::string>> ours;
+    for (auto &c : compose_commands(script))
+      ours.push_back(c.files);
+    EXPECT_EQ(ours, bash_sets) << script;
+  }
+  EXPECT_EQ(total, 9u) << "the stubs recorded fewer compose calls than the scripts make";
+}
+
+TEST(ComposeDeploy, UnitEnvironmentAndTheDotenvWhereComposeRuns) {
+  bulwark::test::TempRoot r;
+  // A unit that sets COMPOSE_FILE (Environment=, then EnvironmentFile=
+  // overriding it, as systemd.exec orders them) and runs compose without -f.
+  r.write("/etc/systemd/system/vpn.service", "[Service]\nWorkingDirectory=/srv/vpn\n"
+                                             "Environment=\"COMPOSE_FILE=ignored.yml\" OTHER=1\n"
+                                             "EnvironmentFile=-/etc/default/vpn-stack\n"
+                                             "ExecStart=/usr/bin/docker compose up -d\n");
+  r.write("/etc/default/vpn-stack",
+          "COMPOSE_FILE=docker-compose.yml:docker-compose.security.yml:environments/"
+          "production.yml\n");
+  r.write("/etc/systemd/system/env-only.service",
+          "[Service]\nWorkingDirectory=/opt/env\nEnvironment=COMPOSE_FILE=base.yml:prod.yml\n"
+          "ExecStart=/usr/bin/docker-compose up\n");
+  // A unit that runs compose in a directory with no default-named file: the
+  // .env there names the files.
+  r.write("/etc/systemd/system/lms.service",
+          "[Service]\nWorkingDirectory=/opt/lms\nExecStart=/usr/bin/docker compose up\n");
+  r.write("/opt/lms/.env", "COMPOSE_FILE=stack.yml:stack.prod.yml\n");
+  // root's deploy script exporting the variable.
+  r.write("/root/deploy.sh", "#!/bin/bash\ncd /opt/web\nexport COMPOSE_FILE=web.yml:web.prod.yml\n"
+                             "docker compose pull\ndocker compose up -d\n");
+  RootFs fs(r.path());
+  auto sets = find_deploy_file_sets(fs, {});
+  auto find = [&](const std::string &source) -> const DeployFileSet * {
+    for (auto &s : sets)
+      if (s.source == source)
+        return &s;
+    return nullptr;
+  };
+  const DeployFileSet *vpn = find("/etc/systemd/system/vpn.service");
+  ASSERT_TRUE(vpn);
+  EXPECT_EQ(vpn->files, (std::vector<std::string>{"/srv/vpn/docker-compose.yml",
+                                                  "/srv/vpn/docker-compose.security.yml",
+                                                  "/srv/vpn/environments/production.yml"}));
+  EXPECT_EQ(vpn->how, "docker compose with COMPOSE_FILE");
+  EXPECT_EQ(vpn->line, 5);
+  const DeployFileSet *env = find("/etc/systemd/system/env-only.service");
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->files, (std::vector<std::string>{"/opt/env/base.yml", "/opt/env/prod.yml"}));
+  const DeployFileSet *lms = find("/opt/lms/.env");
+  ASSERT_TRUE(lms);
+  EXPECT_EQ(lms->how, "COMPOSE_FILE");
+  EXPECT_EQ(lms->files,
+            (std::vector<std::string>{"/opt/lms/stack.yml", "/opt/lms/stack.prod.yml"}));
+  const DeployFileSet *web = find("/root/deploy.sh");
+  ASSERT_TRUE(web);
+  EXPECT_EQ(web->files, (std::vector<std::string>{"/opt/web/web.yml", "/opt/web/web.prod.yml"}));
+  EXPECT_EQ(web->line, 4); // pull and up name the same files: one set
+  EXPECT_EQ(std::count_if(sets.begin(), sets.end(),
+                          [](const DeployFileSet &s) { return s.source == "/root/deploy.sh"; }),
+            1);
 }

@@ -72,13 +72,18 @@ struct DockerEngineModel {
   std::vector<DockerImage> images;
   std::vector<DockerNetwork> networks;
   bool swarm_active = false;
-  nlohmann::json services = nlohmann::json::array();
-  nlohmann::json secrets = nlohmann::json::array();
+  nlohmann::json services = nlohmann::json::array(); // GET /services (swarm managers)
+  nlohmann::json secrets = nlohmann::json::array();  // GET /secrets: metadata, never data
   compose::Project project; // the containers as a compose project (engine_project())
+  // The swarm's services as a compose project (swarm_project()); empty (no
+  // services, no diagnostics) when swarm is not active on a manager.
+  compose::Project swarm;
 
   const DockerImage *image(const std::string &id) const;
   // "docker:/containers/NAME/json": the evidence path of a container's fields.
   static std::string evidence_path(const std::string &container);
+  // "docker:/services/NAME": the evidence path of a swarm service's spec.
+  static std::string service_evidence_path(const std::string &service);
 };
 
 // Builds the model from the answers of `get` (the probe, or a test's fake).
@@ -101,6 +106,29 @@ compose::Project make_engine_project(const DockerEngineModel &m);
 // The model's own, built once by load_docker_engine().
 inline const compose::Project &engine_project(const DockerEngineModel &m) {
   return m.project;
+}
+
+// The swarm services (GET /services) as one compose project named
+// k_swarm_project, each service under its Spec.Name, its spec in the keys a
+// stack file would use: image, user, read_only, cap_add, cap_drop,
+// security_opt (from ContainerSpec.Privileges: seccomp/apparmor modes,
+// SELinux disable, NoNewPrivileges), volumes (Mounts, long syntax), tmpfs
+// mounts among them, ports (EndpointSpec.Ports, long syntax with mode:
+// swarm publishes on every interface, so no host_ip), environment,
+// healthcheck, secrets, configs, networks (a mapping by name; the host network as
+// network_mode: host), sysctls, ulimits, labels (ContainerSpec.Labels) and
+// deploy: {mode, replicas, labels, restart_policy, resources.limits,
+// update_config, rollback_config}. privileged is "false": a swarm service
+// cannot be privileged. The top-level networks: are the swarm-scoped
+// networks (driver, internal, ingress, driver_opts) and
+// secrets: the swarm's secrets (external: true). Every value's file is the
+// service's service_evidence_path (networks and secrets:
+// "docker:/networks" and "docker:/secrets"), line 0. Not active, or the
+// engine in error: an empty project (the error is the engine project's).
+inline constexpr const char *k_swarm_project = "docker swarm";
+compose::Project make_swarm_project(const DockerEngineModel &m);
+inline const compose::Project &swarm_project(const DockerEngineModel &m) {
+  return m.swarm;
 }
 
 class CheckRun;

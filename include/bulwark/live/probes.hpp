@@ -59,6 +59,13 @@ public:
   // /var/run/docker.sock decides whether --live reads the engine). The
   // default: no.
   virtual bool socket_exists(const std::string &path);
+  // The legacy x_tables rules (iptables-legacy: dockerd on a host whose
+  // `iptables` is the legacy one writes there), which `nft list ruleset`
+  // does not show: iptables-legacy-save's text (`v6`: ip6tables-legacy-save),
+  // "" when the kernel has no legacy table of that family
+  // (/proc/net/ip_tables_names, ip6_tables_names, empty or absent). An error
+  // when tables exist but cannot be listed. The default: "".
+  virtual Result<std::string> iptables_legacy_save(bool v6);
 };
 
 // The probes of this host: src/live's functions, /proc through RootFs("/"),

@@ -11,6 +11,7 @@
 
 #include <bulwark/core/rootfs.hpp>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,14 +36,30 @@ struct ComposeCommand {
   std::string cwd; // the last `cd DIR` before it, "" when none
   std::vector<std::string> files;
 };
-std::vector<ComposeCommand> compose_commands(std::string_view script);
+// COMPOSE_FILE from the environment: `export COMPOSE_FILE=a:b` (or
+// `X=v` then `export X`, `declare -x`) before a command, or a prefix
+// `COMPOSE_FILE=a:b docker compose up`, gives a `docker compose` or
+// `docker-compose` command without -f its files (compose-go cli/options.go
+// WithConfigFileEnv; -f wins over it), `how` then ending in " with
+// COMPOSE_FILE"; `docker stack deploy` ignores the variable. `initial` is
+// what the commands inherit (a unit's Environment=). A value with a shell
+// variable is one file "$..." (unresolved downstream). `bare_dirs`, when
+// given, receives the `cd` directory ("" for none) of each compose command
+// that names no file at all: Compose reads COMPOSE_FILE from the .env there.
+using ShellEnv = std::map<std::string, std::string>;
+std::vector<ComposeCommand> compose_commands(std::string_view script, const ShellEnv &initial = {},
+                                             std::vector<std::string> *bare_dirs = nullptr);
 
 // COMPOSE_FILE split as compose-go splits it; "" entries dropped.
 std::vector<std::string> split_compose_file(const std::string &value, const std::string &separator);
 
-// File sets named inside the target: scripts (*.sh, Makefile, deploy/*,
-// scripts/*) in `project_dirs` and /usr/local/bin, systemd units under
-// /etc/systemd/system, and COMPOSE_FILE in each project directory's .env.
+// File sets named inside the target: scripts (*.sh, Makefile in
+// `project_dirs` and their deploy/, scripts/, bin/; every file of
+// /usr/local/bin and /usr/local/sbin; /root/*.sh), systemd units under
+// /etc/systemd/system and /usr/local/lib/systemd/system (their Exec*=
+// commands with Environment= and EnvironmentFile= COMPOSE_FILE), and
+// COMPOSE_FILE in the .env of each project directory and of each directory
+// a script or unit runs `docker compose` in without -f.
 // Sets that name the same files in the same order are one (the first, or
 // the `docker stack deploy` among them).
 std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,

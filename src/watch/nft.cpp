@@ -4,6 +4,7 @@
 #include <bulwark/watch/nft.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <fmt/format.h>
 #include <iostream>
@@ -152,23 +153,26 @@ Result<std::vector<StoredBan>> BanStore::all(bool with_lines) {
                          with_lines
                              ? "SELECT jail, address, prefix, banned_at, until, nth, reason, lines "
                                "FROM bans ORDER BY until DESC"
-                             : "SELECT jail, address, prefix, banned_at, until, nth, reason, '' "
-                               "FROM bans ORDER BY until DESC",
+                             : "SELECT jail, address, prefix, banned_at, until, nth, '', '' "
+                               "FROM bans",
                          -1, &st, nullptr) != SQLITE_OK)
     return db_error(m_db, "ban database");
   std::vector<StoredBan> out;
   while (sqlite3_step(st) == SQLITE_ROW) {
     StoredBan b;
-    b.jail = reinterpret_cast<const char *>(sqlite3_column_text(st, 0));
+    const char *j = reinterpret_cast<const char *>(sqlite3_column_text(st, 0));
     const char *a = reinterpret_cast<const char *>(sqlite3_column_text(st, 1));
-    if (a == nullptr || !parse_address(a, b.source))
+    if (j == nullptr || a == nullptr ||
+        !parse_address(std::string_view(a, static_cast<size_t>(sqlite3_column_bytes(st, 1))),
+                       b.source))
       continue;
+    b.jail.assign(j, static_cast<size_t>(sqlite3_column_bytes(st, 0)));
     b.prefix = sqlite3_column_int(st, 2);
     b.banned_at = sqlite3_column_int64(st, 3);
     b.until = sqlite3_column_int64(st, 4);
     b.nth = static_cast<uint32_t>(sqlite3_column_int64(st, 5));
     if (const char *r = reinterpret_cast<const char *>(sqlite3_column_text(st, 6)))
-      b.reason = r;
+      b.reason.assign(r, static_cast<size_t>(sqlite3_column_bytes(st, 6)));
     const char *l = reinterpret_cast<const char *>(sqlite3_column_text(st, 7));
     if (l != nullptr && *l != '\0') {
       std::string_view all(l);
@@ -367,11 +371,21 @@ Result<Unit> Nft::apply(const ElementBatch &batch) {
   // One command per set and verb ("add element inet T v4_32 { a timeout
   // 1s, b timeout 2s, ... }") in chunks of 8,192 elements, all in one
   // transaction; the deletions first.
+  // Built by appending, without a formatted string per element.
   std::string out;
+  size_t elements = 0;
+  for (const auto &entry : batch.sets)
+    elements += entry.second.del.size() + entry.second.add.size();
+  out.reserve(elements * 40 + 256);
   static constexpr size_t k_chunk = 8192;
   auto emit = [&](const char *verb, const std::string &set, size_t n, auto &&item) {
     for (size_t i = 0; i < n; i += k_chunk) {
-      out += fmt::format("{} element inet {} {} {{ ", verb, m_table, set);
+      out.append(verb)
+          .append(" element inet ")
+          .append(m_table)
+          .append(1, ' ')
+          .append(set)
+          .append(" { ");
       for (size_t j = i; j < std::min(n, i + k_chunk); ++j) {
         if (j > i)
           out += ", ";
@@ -388,8 +402,10 @@ Result<Unit> Nft::apply(const ElementBatch &batch) {
   for (const auto &entry : batch.sets) {
     const auto &ops = entry.second;
     emit("add", entry.first, ops.add.size(), [&](size_t j) {
-      fmt::format_to(std::back_inserter(out), "{} timeout {}s", ops.add[j].text,
-                     ops.add[j].timeout);
+      char num[24];
+      auto [end, ec] = std::to_chars(num, num + sizeof num, ops.add[j].timeout);
+      (void)ec; // 24 bytes hold any int64_t
+      out.append(ops.add[j].text).append(" timeout ").append(num, end).append(1, 's');
     });
   }
   return run(out);
@@ -403,22 +419,53 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 } // namespace
 
-std::string FirewallBanner::element_key(const Address &a, int prefix) const {
-  return m_fw->set_name(a.family, prefix) + " " + m_fw->element_text(a, prefix);
+size_t FirewallBanner::ElementKeyHash::operator()(const ElementKey &k) const noexcept {
+  uint64_t a, b;
+  std::memcpy(&a, k.source.bytes.data(), 8);
+  std::memcpy(&b, k.source.bytes.data() + 8, 8);
+  uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+  h ^= (static_cast<uint64_t>(k.source.family) << 8 | k.prefix) * 0xc4ceb9fe1a85ec53ull;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+size_t FirewallBanner::RecordKeyHash::operator()(const RecordKey &k) const noexcept {
+  return ElementKeyHash{}(k.element) ^ (static_cast<size_t>(k.jail) * 0x9e3779b97f4a7c15ull);
+}
+
+const std::string &FirewallBanner::set_of(const ElementKey &k) {
+  const int id = k.source.family * 256 + k.prefix;
+  auto it = m_set_names.find(id);
+  if (it == m_set_names.end())
+    it = m_set_names.emplace(id, m_fw->set_name(k.source.family, k.prefix)).first;
+  return it->second;
+}
+
+uint32_t FirewallBanner::jail_id(std::string_view jail) {
+  for (size_t i = 0; i < m_jails.size(); ++i)
+    if (m_jails[i] == jail)
+      return static_cast<uint32_t>(i);
+  m_jails.emplace_back(jail);
+  return static_cast<uint32_t>(m_jails.size() - 1);
+}
+
+void FirewallBanner::put(ElementBatch &batch, const ElementKey &k, Element &e, int64_t now) {
+  // Replace, not add: an element that exists keeps its old timeout on
+  // kernels before 6.x.
+  ElementBatch::Ops &ops = batch.of(set_of(k));
+  std::string text = text_of(k);
+  if (e.in_kernel && !m_fw->replaces_in_place())
+    ops.del.push_back(text);
+  ops.add.push_back({std::move(text), std::max<int64_t>(1, e.until - now)});
 }
 
 Result<Unit> FirewallBanner::ban(const BanDecision &b) {
   auto r = m_store->record(b);
   if (m_fw->want(b.source.family, b.prefix))
     m_setup_needed = true; // a prefix no set holds yet (a reloaded configuration)
-  const std::string key = element_key(b.source, b.prefix);
+  const ElementKey key{b.source, static_cast<uint8_t>(b.prefix)};
   const int64_t until = b.time + b.duration;
-  m_records[b.jail + "\n" + key] = until;
+  m_records[RecordKey{jail_id(b.jail), key}] = until;
   Element &e = m_elements[key];
-  if (e.text.empty()) {
-    e.set = m_fw->set_name(b.source.family, b.prefix);
-    e.text = m_fw->element_text(b.source, b.prefix);
-  }
   if (e.until <= b.time + 2)
     e.in_kernel = false; // expired in the kernel (or about to): add, not replace
   // The longest ban of any jail is the element's timeout: a shorter one
@@ -439,32 +486,27 @@ size_t FirewallBanner::flush(int64_t now) {
   if (m_setup_needed && m_fw->setup())
     m_setup_needed = false;
   size_t failed = 0;
-  // New bans first, then the next chunk of a restore. Only the new bans
-  // are sorted and made unique (a tick may ban an address twice); the
-  // restore's keys are unique already, and sorting 16,384 of them per chunk
-  // was CPU a loaded machine made the restart wait for.
+  // New bans first, then the next chunk of a restore. The new bans are
+  // made unique (a tick may ban an address twice); the restore's keys are
+  // unique already.
   const size_t restore_end = std::min(m_restore.size(), m_restore_next + k_restore_chunk);
   if (!m_pending.empty() || m_restore_next < restore_end) {
     ElementBatch batch;
     std::vector<Element *> applied; // one lookup per element, not two
-    std::sort(m_pending.begin(), m_pending.end());
-    m_pending.erase(std::unique(m_pending.begin(), m_pending.end()), m_pending.end());
-    std::unordered_set<std::string_view> fresh;
-    if (m_restore_next < restore_end)
-      fresh.insert(m_pending.begin(), m_pending.end());
-    auto take = [&](const std::string &k) {
+    std::unordered_set<ElementKey, ElementKeyHash> fresh;
+    for (auto &k : m_pending)
+      if (fresh.insert(k).second)
+        m_pending[fresh.size() - 1] = k;
+    m_pending.resize(fresh.size());
+    auto take = [&](const ElementKey &k) {
       auto it = m_elements.find(k);
       if (it == m_elements.end() || it->second.until <= now)
         return;
-      Element &e = it->second;
-      // Replace, not add: an element that exists keeps its old timeout on
-      // kernels before 6.x. Only elements we added and that have at least
-      // two seconds left: deleting one the kernel just expired would fail
+      // Only elements we added and that have at least two seconds left
+      // are deleted first: deleting one the kernel just expired would fail
       // the whole transaction (reconcile() then takes over).
-      if (e.in_kernel && !m_fw->replaces_in_place())
-        batch.remove(e.set, e.text);
-      batch.insert(e.set, e.text, e.until - now);
-      applied.push_back(&e);
+      put(batch, k, it->second, now);
+      applied.push_back(&it->second);
     };
     for (auto &k : m_pending)
       take(k);
@@ -489,6 +531,7 @@ size_t FirewallBanner::flush(int64_t now) {
     std::cerr << "bulwark: restored " << m_restore.size() << " bans into " << m_fw->kind() << " in "
               << fmt::format("{:.2f}", seconds_since(m_restore_start)) << " s\n";
     m_restore.clear();
+    m_restore.shrink_to_fit();
     m_restore_next = 0;
   }
   if (m_restore.empty() && now - m_last_check >= m_check_interval) {
@@ -540,26 +583,24 @@ bool FirewallBanner::reconcile(int64_t now) {
               << "restored with " << m_elements.size() << " bans\n";
   }
   ElementBatch batch;
+  std::vector<Element *> before; // in_kernel as the listing found it, for a failure
   for (auto &[k, e] : m_elements) {
-    auto p = in_kernel.find(k);
+    auto p = in_kernel.find(set_of(k) + " " + text_of(k));
     const int64_t left = e.until - now;
-    if (p != in_kernel.end() && p->second + 5 >= left) {
-      e.in_kernel = true;
+    e.in_kernel = p != in_kernel.end();
+    if (e.in_kernel && p->second + 5 >= left)
       continue;
-    }
-    if (p != in_kernel.end() && !m_fw->replaces_in_place())
-      batch.remove(e.set, e.text);
-    batch.insert(e.set, e.text, left);
-    e.in_kernel = true;
+    put(batch, k, e, now);
+    before.push_back(&e);
   }
   if (batch.empty())
     return true;
   if (auto r = m_fw->apply(batch); !r) {
     std::cerr << "bulwark: restoring bans: " << r.error().to_string() << "\n";
-    for (auto &[k, e] : m_elements)
-      e.in_kernel = in_kernel.count(k) != 0;
     return false;
   }
+  for (Element *e : before)
+    e->in_kernel = true;
   return true;
 }
 
@@ -573,32 +614,32 @@ std::vector<StoredBan> FirewallBanner::restore(int64_t now) {
   bool new_sets = false;
   m_records.reserve(all->size());
   m_elements.reserve(all->size());
+  m_restore.reserve(all->size());
+  uint32_t last_jail = UINT32_MAX;
+  const std::string *last_name = nullptr;
   for (auto &b : *all) {
-    const std::string key = element_key(b.source, b.prefix);
-    m_records[b.jail + "\n" + key] = b.until;
+    const ElementKey key{b.source, static_cast<uint8_t>(b.prefix)};
+    if (last_name == nullptr || *last_name != b.jail)
+      last_jail = jail_id(b.jail), last_name = &b.jail;
+    m_records[RecordKey{last_jail, key}] = b.until;
     if (b.until <= now)
       continue;
     new_sets = m_fw->want(b.source.family, b.prefix) || new_sets;
-    Element &e = m_elements[key];
-    if (e.text.empty()) {
-      e.set = m_fw->set_name(b.source.family, b.prefix);
-      e.text = m_fw->element_text(b.source, b.prefix);
-    }
-    e.until = std::max(e.until, b.until);
+    auto [it, fresh] = m_elements.try_emplace(key);
+    it->second.until = std::max(it->second.until, b.until);
+    // Every ban in force is added again, k_restore_chunk per flush() (one
+    // transaction each) between reads of the logs: the daemon decides
+    // bans while a large restore proceeds, and new bans go first. No
+    // listing of the sets first: listing 65,536 elements costs libnftables
+    // more than adding them, and an add of an element the kernel still
+    // holds (bulwark restarted, not the host) changes nothing and is no
+    // error; an element someone shortened by hand is found by the next
+    // full reconcile().
+    if (fresh)
+      m_restore.push_back(key);
   }
   if (new_sets)
     m_setup_needed = !m_fw->setup();
-  // Every ban in force is added again, k_restore_chunk per flush() (one
-  // transaction each) between reads of the logs: the daemon decides bans
-  // while a large restore proceeds, and new bans go first. No listing of
-  // the sets first: listing 65,536 elements costs libnftables more than
-  // adding them, and an add of an element the kernel still holds (bulwark
-  // restarted, not the host) changes nothing and is no error; an element
-  // someone shortened by hand is found by the next full reconcile().
-  for (auto &[k, e] : m_elements) {
-    e.in_kernel = false;
-    m_restore.push_back(k);
-  }
   m_restore_next = 0;
   m_last_check = now;
   (void)m_store->changed_elsewhere(); // the version to compare against
@@ -613,8 +654,8 @@ std::vector<StoredBan> FirewallBanner::lifted(int64_t now) {
   if (!all)
     return out;
   for (auto &b : *all) {
-    const std::string key = element_key(b.source, b.prefix);
-    auto r = m_records.find(b.jail + "\n" + key);
+    const ElementKey key{b.source, static_cast<uint8_t>(b.prefix)};
+    auto r = m_records.find(RecordKey{jail_id(b.jail), key});
     if (r == m_records.end() || r->second <= b.until || r->second <= now)
       continue;
     // Ended early by `bulwark bans remove`, which deleted the element.
@@ -622,11 +663,11 @@ std::vector<StoredBan> FirewallBanner::lifted(int64_t now) {
     out.push_back(b);
     auto e = m_elements.find(key);
     if (e != m_elements.end()) {
+      // The longest ban of another jail still in force keeps the element.
       int64_t longest = 0;
-      for (auto &[rk, until] : m_records)
-        if (rk.size() > key.size() && rk.compare(rk.size() - key.size(), key.size(), key) == 0 &&
-            rk[rk.size() - key.size() - 1] == '\n')
-          longest = std::max(longest, until);
+      for (uint32_t j = 0; j < m_jails.size(); ++j)
+        if (auto o = m_records.find(RecordKey{j, key}); o != m_records.end())
+          longest = std::max(longest, o->second);
       if (longest <= now)
         m_elements.erase(e);
       else

@@ -29,7 +29,12 @@ struct Address {
 bool parse_address(std::string_view s, Address &out);
 // The address with the host bits beyond `prefix` cleared.
 Address mask_address(const Address &a, int prefix);
+// The text inet_ntop(3) writes ("-" for no address).
 std::string format_address(const Address &a);
+// The same into `buf` (at least k_address_text_max bytes, NUL-terminated);
+// returns its length. No allocation: for the batches of a restore.
+inline constexpr size_t k_address_text_max = 48;
+size_t format_address_to(const Address &a, char *buf);
 
 struct Cidr {
   Address net;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -40,9 +41,11 @@ public:
   static Result<std::unique_ptr<BanStore>> open(const std::string &path);
   ~BanStore();
   Result<Unit> record(const BanDecision &b);
-  // Every ban still remembered (also expired ones: escalation history).
-  // Without `with_lines` the lines are not read (a restart needs the
-  // bans, not up to ten log lines of each: megabytes at 65,536 bans).
+  // Every ban still remembered (also expired ones: escalation history),
+  // the latest to end first. Without `with_lines` neither the lines nor
+  // the reason are read and the bans come in no particular order (a
+  // restart needs the bans, not up to ten log lines of each, megabytes at
+  // 65,536 bans, nor a sort of them).
   Result<std::vector<StoredBan>> all(bool with_lines = true);
   // Ends the bans of `source/prefix` now; returns how many there were.
   Result<int> end(const Address &source, int prefix, int64_t now);
@@ -74,6 +77,7 @@ struct ElementBatch {
     std::vector<Add> add;
   };
   std::map<std::string, Ops> sets;
+  Ops &of(const std::string &set) { return sets[set]; }
   void remove(const std::string &set, const std::string &text) { sets[set].del.push_back(text); }
   void insert(const std::string &set, const std::string &text, int64_t timeout) {
     sets[set].add.push_back({text, std::max<int64_t>(1, timeout)});
@@ -195,29 +199,56 @@ private:
   static constexpr size_t k_restore_chunk = 16384;
   static constexpr size_t k_cheap_listing = 4096;    // elements listed at every check
   static constexpr uint64_t k_full_check_every = 10; // checks, with more elements
+  // An element of the firewall: the masked address and the prefix (which
+  // names its set). Keys are these 18 bytes, not "set TEXT" strings: a
+  // restart with 65,536 bans formatted and hashed three strings per ban.
+  struct ElementKey {
+    Address source;
+    uint8_t prefix = 0;
+    bool operator==(const ElementKey &) const = default;
+  };
+  struct ElementKeyHash {
+    size_t operator()(const ElementKey &k) const noexcept;
+  };
   struct Element {
-    std::string set;  // Firewall::set_name()
-    std::string text; // Firewall::element_text()
     int64_t until = 0;
     bool in_kernel = false; // added by us and not yet expired
   };
+  // One jail's ban of an element (jail: an index into m_jails).
+  struct RecordKey {
+    uint32_t jail = 0;
+    ElementKey element;
+    bool operator==(const RecordKey &) const = default;
+  };
+  struct RecordKeyHash {
+    size_t operator()(const RecordKey &k) const noexcept;
+  };
   std::unique_ptr<Firewall> m_fw;
   std::unique_ptr<BanStore> m_store;
-  std::string element_key(const Address &a, int prefix) const;
+  // The set of an element's key (Firewall::set_name, computed once per
+  // family and prefix) and the text of the element in it.
+  const std::string &set_of(const ElementKey &k);
+  std::string text_of(const ElementKey &k) const { return m_fw->element_text(k.source, k.prefix); }
+  uint32_t jail_id(std::string_view jail);
+  // Adds the element to `batch` (its deletion first when it is in the
+  // kernel and the firewall cannot replace in place).
+  void put(ElementBatch &batch, const ElementKey &k, Element &e, int64_t now);
   // The elements in the kernel ("set TEXT" -> remaining seconds); `missing`
   // when a set cannot be listed (gone).
   std::unordered_map<std::string, int64_t> present(bool &missing);
-  std::unordered_map<std::string, Element> m_elements; // "set TEXT"
-  std::vector<std::string> m_pending;                  // keys to (re)apply
-  // Each jail's ban of an element ("jail\nset TEXT" -> until), to see
-  // bans that `bulwark bans remove` ended.
-  std::unordered_map<std::string, int64_t> m_records;
+  std::unordered_map<ElementKey, Element, ElementKeyHash> m_elements;
+  std::vector<ElementKey> m_pending; // to (re)apply
+  // Each jail's ban of an element -> until, to see bans that `bulwark bans
+  // remove` ended.
+  std::unordered_map<RecordKey, int64_t, RecordKeyHash> m_records;
+  std::vector<std::string> m_jails;
+  std::map<int, std::string> m_set_names; // family * 256 + prefix -> name (stable references)
   int64_t m_check_interval;
   int64_t m_last_check = 0;
   bool m_setup_needed = false;
   uint64_t m_checks = 0;
-  std::vector<std::string> m_restore; // keys restore() found missing
-  size_t m_restore_next = 0;          // the first not yet applied
+  std::vector<ElementKey> m_restore; // keys restore() found in force
+  size_t m_restore_next = 0;         // the first not yet applied
   std::chrono::steady_clock::time_point m_restore_start;
 };
 

@@ -190,10 +190,24 @@ public:
       fail_task(label, "bulwark: the line is not valid UTF-8");
       return;
     }
+    if (!e.ansible_commands.empty()) {
+      // A file with secrets (/etc/shadow) is changed by its own tools on the
+      // managed host; its content never goes into the playbook.
+      for (const auto &argv : e.ansible_commands)
+        command(a, Command{argv, ""});
+      return;
+    }
     switch (e.kind) {
     case FileEdit::Kind::remove:
       task_header(label + " (remove)", e.path);
       m_out += "      ansible.builtin.file:\n        path: " + dest + "\n        state: absent\n";
+      break;
+    case FileEdit::Kind::symlink:
+      task_header(label + " (link)", e.path);
+      // The link's text as written (a unit file path inside the root).
+      m_out += "      ansible.builtin.file:\n        path: " + dest +
+               "\n        src: " + unsafe(e.after) +
+               "\n        state: link\n        force: false\n";
       break;
     case FileEdit::Kind::attributes:
       task_header(label + " (attributes)", e.path);

@@ -32,6 +32,17 @@ RecipeSpec substitute(const RecipeSpec &r, const CheckSpec &spec, const Profile 
   auto sub = [&](std::string &v) {
     if (v.size() > 2 && v.front() == '{' && v.back() == '}') {
       std::string name = v.substr(1, v.size() - 2);
+      // "{check.id:param}": another check's parameter (the firewall recipe
+      // writes one ruleset that every firewall.* check judges).
+      if (auto colon = name.find(':'); colon != std::string::npos) {
+        std::string id = name.substr(0, colon), pname = name.substr(colon + 1);
+        const CheckSpec *other = Catalogue::builtin().find(id);
+        if (const ParamValue *p = profile.param(id, pname))
+          v = param_to_string(*p);
+        else if (const ParamSpec *ps = other ? other->find_param(pname) : nullptr)
+          v = param_to_string(ps->default_value);
+        return;
+      }
       if (const ParamValue *p = profile.param(spec.id, name))
         v = param_to_string(*p);
       else if (const ParamSpec *ps = spec.find_param(name))

@@ -176,7 +176,7 @@ Result<Unit> make_dirs(const RootFs &fs, const std::string &dir) {
 }
 
 // nlohmann::json member: the implicit special members are not noexcept.
-struct Tx { // NOLINT(bugprone-exception-escape)
+struct Tx {         // NOLINT(bugprone-exception-escape)
   std::string root; // host root
   std::string id;
   ordered_json manifest;
@@ -367,6 +367,9 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     if (e.kind == FileEdit::Kind::remove) {
       if (::unlink(host->c_str()) != 0 && errno != ENOENT)
         r = sys_error("cannot remove", e.path, errno);
+    } else if (e.kind == FileEdit::Kind::symlink) {
+      if (::symlink(e.after.c_str(), host->c_str()) != 0)
+        r = sys_error("cannot create symbolic link", e.path, errno);
     } else if (e.kind == FileEdit::Kind::write) {
       std::optional<std::map<std::string, std::string>> xattrs;
       if (before) {
@@ -386,7 +389,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
       if (r && xattrs)
         r = write_xattrs(*host, *xattrs);
     }
-    if (r && (e.mode || e.owner || e.group)) {
+    if (r && e.kind != FileEdit::Kind::symlink && (e.mode || e.owner || e.group)) {
       auto st = fs.lstat(e.path);
       if (!st)
         return fail(st.error());

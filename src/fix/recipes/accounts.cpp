@@ -5,9 +5,22 @@
 // line (accounts model) is edited in place; an absent key is appended. Only
 // new accounts and password changes read it: existing shadow entries are
 // the check's business (the re-audit refuses the fix when they still fail).
+//
+// password-max-age: login-defs' PASS_MAX_DAYS, and for each existing account
+// the finding names (its evidence on /etc/shadow: accounts with a usable
+// password, never locked ones) the maximum age, field 5 of shadow(5), set as
+// `chage -M N USER` sets it. Only that field changes: the hash, the other
+// fields and the file's mode and group (root:shadow 0640) stay. A system
+// account (uid 1 .. UID_MIN-1) with a usable password is refused: that is a
+// question for a human (lock it?), not an ageing setting. pwck -r judges the
+// result; the playbook runs chage (no hash goes into it).
 
+#include <bulwark/core/text.hpp>
 #include <bulwark/fix/recipe.hpp>
 #include <bulwark/parse/accounts.hpp>
+
+#include <algorithm>
+#include <cstdlib>
 
 namespace bulwark::fix {
 
@@ -44,7 +57,96 @@ Result<RecipeOutcome> login_defs(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"login-defs", login_defs}};
+constexpr const char *k_shadow = "/etc/shadow";
+
+Result<RecipeOutcome> password_max_age(const RecipeInput &in) {
+  std::string max;
+  for (auto &[k, v] : in.args.set)
+    if (k == "PASS_MAX_DAYS")
+      max = v;
+  char *end = nullptr;
+  long long days = std::strtoll(max.c_str(), &end, 10);
+  if (max.empty() || *end != '\0' || days < 1 || days > 99999)
+    return Error{"recipe of " + in.spec.id +
+                 ": password-max-age wants set: {PASS_MAX_DAYS: 1..99999}"};
+  Action a;
+  a.check_id = in.spec.id;
+  std::vector<std::string> summary;
+  // login.defs, for the accounts made from now on.
+  auto defs_out = TRY(login_defs(in));
+  if (auto *act = std::get_if<Action>(&defs_out)) {
+    a.edits = std::move(act->edits);
+    summary.push_back(act->summary);
+  }
+  // The accounts the finding names in shadow.
+  std::vector<std::string> names;
+  for (const Finding *f : in.findings)
+    for (auto &e : f->evidence)
+      if (e.path == k_shadow && !e.context.empty() &&
+          std::find(names.begin(), names.end(), e.context) == names.end())
+        names.push_back(e.context);
+  if (!names.empty()) {
+    auto acc = accounts::load_accounts(in.fs);
+    long long uid_min = 1000;
+    if (auto it = acc.login_defs.find("UID_MIN"); it != acc.login_defs.end())
+      if (long long v = std::strtoll(it->second.value.c_str(), &end, 10); *end == '\0' && v > 0)
+        uid_min = v;
+    for (auto &n : names) {
+      auto pw = std::find_if(acc.passwd.begin(), acc.passwd.end(),
+                             [&](const accounts::PasswdEntry &p) { return p.name == n; });
+      if (pw != acc.passwd.end() && pw->uid > 0 && pw->uid < uid_min)
+        return RecipeOutcome{Refusal{in.spec.id, n,
+                                     "system account " + n + " (uid " + std::to_string(pw->uid) +
+                                         ") has a usable password: lock it (passwd -l " + n +
+                                         ") or decide its ageing by hand"}};
+    }
+    std::string text = TRY(in.fs.read_file(k_shadow));
+    std::string after;
+    std::vector<std::string> changed;
+    auto lines = text::split(text, '\n', true);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::string line = lines[i];
+      auto fields = text::split(line, ':', true);
+      if (fields.size() >= 5 && std::find(names.begin(), names.end(), fields[0]) != names.end() &&
+          fields[4] != std::to_string(days)) {
+        // Only field 5 is rebuilt; fields 1-4 (the hash too) are the same bytes.
+        size_t at = 0;
+        for (int c = 0; c < 4; ++c)
+          at = line.find(':', at) + 1;
+        size_t stop = line.find(':', at);
+        line.replace(at, stop == std::string::npos ? std::string::npos : stop - at,
+                     std::to_string(days));
+        changed.push_back(fields[0]);
+      }
+      after += line;
+      if (i + 1 < lines.size())
+        after += '\n';
+    }
+    if (!changed.empty()) {
+      FileEdit e = TRY(write_edit(in.fs, k_shadow, after));
+      e.secret = true;
+      for (auto &n : changed)
+        e.ansible_commands.push_back({"chage", "-M", std::to_string(days), n});
+      a.edits.push_back(std::move(e));
+      std::string who;
+      for (auto &n : changed)
+        who += (who.empty() ? "" : ", ") + n;
+      summary.push_back("maximum password age " + std::to_string(days) + " days for " + who +
+                        " in " + k_shadow + " (chage -M)");
+      a.validators = {Validator::pwck};
+    }
+  }
+  if (a.edits.empty())
+    return RecipeOutcome{Refusal{in.spec.id, "",
+                                 "login.defs and the named accounts already say so; the check "
+                                 "fails for another reason (see the evidence)"}};
+  for (auto &s : summary)
+    a.summary += (a.summary.empty() ? "" : "; ") + s;
+  return RecipeOutcome{std::move(a)};
+}
+
+constexpr RecipeKind k_kinds[] = {{"login-defs", login_defs},
+                                  {"password-max-age", password_max_age}};
 
 } // namespace
 

@@ -55,6 +55,13 @@ mount --rbind /dev "$M/dev" || exit 92
 mount -t proc proc "$M/proc" || exit 93
 mount -t tmpfs tmpfs "$M/run" && mkdir -m 755 "$M/run/sshd" || exit 94
 ip link set lo up || exit 95
+# After the fix: the root's own nft loads the fixed /etc/nftables.conf (as
+# nftables.service would at boot) in this namespace, and the logins below
+# go through it.
+if [ -n "${LOAD_NFT:-}" ]; then
+  chroot "$M" /usr/sbin/nft -f /etc/nftables.conf || exit 97
+  echo "nft-loaded"
+fi
 chroot "$M" /usr/sbin/sshd -D -e -p "$PORT" -o ListenAddress=127.0.0.1 >"$T/sshd.log" 2>&1 &
 SSHD=$!
 i=0
@@ -187,14 +194,14 @@ protected:
     return out;
   }
 
-  Login login() const {
+  Login login(bool load_nft = false) const {
     TempRoot scratch;
     scratch.write("/login.sh", k_login_sh);
     scratch.mkdir("/mnt");
-    auto r =
-        run_command(std::string("SSHPASS='") + k_password + "' unshare -m -n sh '" +
-                    scratch.host("/login.sh") + "' '" + root.path() + "' '" + keys.path() +
-                    "/id_ed25519' " + std::to_string(k_port) + " '" + scratch.host("/mnt") + "'");
+    auto r = run_command(std::string(load_nft ? "LOAD_NFT=1 " : "") + "SSHPASS='" + k_password +
+                         "' unshare -m -n sh '" + scratch.host("/login.sh") + "' '" + root.path() +
+                         "' '" + keys.path() + "/id_ed25519' " + std::to_string(k_port) + " '" +
+                         scratch.host("/mnt") + "'");
     Login l;
     l.out = r.out + r.err;
     auto num = [&](const std::string &key) {
@@ -275,8 +282,27 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
     for (auto &id : regressed)
       ADD_FAILURE() << id << " passed before the fix and fails after it";
 
-    // sshd from the fixed root: the key works, the password does not.
-    Login after = login();
+    // The firewall (issue 18: never lock the operator out): fixed when the
+    // root has nftables (Debian's installer puts it on every server;
+    // debootstrap's minbase does not), refused naming the package otherwise.
+    bool has_nft = std::filesystem::exists(root.host("/lib/systemd/system/nftables.service"));
+    if (has_nft) {
+      for (const char *id : {"firewall.enabled", "firewall.default-deny-incoming",
+                             "firewall.ssh-restricted", "firewall.ssh-rate-limited"})
+        EXPECT_FALSE(still.count(id)) << id << " still fails with nftables installed";
+    } else {
+      EXPECT_NE(apply.out.find("refused firewall.enabled: nftables is not installed"),
+                std::string::npos)
+          << apply.out;
+    }
+    // Existing accounts' maximum password age (the admin's shadow entry).
+    EXPECT_FALSE(still.count("accounts.password-max-age"));
+
+    // sshd from the fixed root, behind its fixed firewall when it has one:
+    // the key works, the password does not.
+    Login after = login(has_nft);
+    if (has_nft)
+      EXPECT_NE(after.out.find("nft-loaded"), std::string::npos) << after.out;
     EXPECT_EQ(after.key_rc, 0) << "the fix locked the administrator out\n" << after.out;
     EXPECT_NE(after.out.find("key-login-ok"), std::string::npos) << after.out;
     EXPECT_NE(after.password_rc, 0) << "the fixed root still accepts a password\n" << after.out;

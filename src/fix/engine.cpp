@@ -98,7 +98,9 @@ Result<Plan> make_plan(const PlanRequest &req, PlanStats *stats) {
   auto t1 = std::chrono::steady_clock::now();
   const Catalogue &cat = Catalogue::builtin();
   Profile profile = default_profile(cat);
-  for (auto &p : req.profiles)
+  // The profiles the audit ran under (none: baseline, as run_audit does), so
+  // a recipe's "{param}" is the value its check judged by.
+  for (auto &p : req.profiles.empty() ? std::vector<std::string>{"baseline"} : req.profiles)
     profile = TRY(apply_profile(cat, profile, p));
   ValidateFn validate_fn =
       req.validate ? req.validate

@@ -49,10 +49,11 @@ std::string base_of(const std::string &p) {
 // The host path of target `path`: its parent resolved inside the root, the
 // last component appended. Errors: the parent is absent or not a directory,
 // the file itself is a symbolic link (it would be written through).
-Result<std::string> host_path(const RootFs &fs, const std::string &path) {
+// `link_ok`: the path may be a link (to be removed, never written through).
+Result<std::string> host_path(const RootFs &fs, const std::string &path, bool link_ok = false) {
   std::string dir = TRY(fs.resolve(parent_of(path)));
   auto st = fs.lstat(path);
-  if (st && st->type == FileInfo::Type::symlink)
+  if (!link_ok && st && st->type == FileInfo::Type::symlink)
     return Error{"is a symbolic link: bulwark fix does not write through links", path, 0, ELOOP};
   return (dir == "/" ? "" : dir) + "/" + base_of(path);
 }
@@ -215,7 +216,8 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     auto &e = *it;
     std::string path = e.value("path", "");
-    auto host = host_path(fs, path);
+    // A created entry is unlinked: it may be a link the apply made.
+    auto host = host_path(fs, path, !e.value("existed", false));
     if (!host) {
       if (!first)
         first = host.error();

@@ -301,8 +301,9 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
     // sshd from the fixed root, behind its fixed firewall when it has one:
     // the key works, the password does not.
     Login after = login(has_nft);
-    if (has_nft)
+    if (has_nft) {
       EXPECT_NE(after.out.find("nft-loaded"), std::string::npos) << after.out;
+    }
     EXPECT_EQ(after.key_rc, 0) << "the fix locked the administrator out\n" << after.out;
     EXPECT_NE(after.out.find("key-login-ok"), std::string::npos) << after.out;
     EXPECT_NE(after.password_rc, 0) << "the fixed root still accepts a password\n" << after.out;

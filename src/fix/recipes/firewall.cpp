@@ -88,13 +88,13 @@ std::optional<Source> parse_source(const std::string &s) {
 }
 
 // The ports sshd listens on: Port, and the port of each ListenAddress that
-// names one ("[::]:2222", "0.0.0.0:2222"). Errors: sshd_config cannot be
-// read or has errors (guessing the port could lock the operator out).
-Result<std::set<uint32_t>> sshd_ports(const RootFs &fs, bool &installed) {
-  std::set<uint32_t> ports;
+// names one ("[::]:2222", "0.0.0.0:2222"), into `ports`. Errors:
+// sshd_config cannot be read or has errors (guessing the port could lock
+// the operator out).
+std::optional<Error> sshd_ports(const RootFs &fs, bool &installed, std::set<uint32_t> &ports) {
   installed = fs.exists(k_sshd);
   if (!installed)
-    return ports;
+    return std::nullopt;
   auto cfg = ssh::parse_sshd_config(fs, k_sshd);
   if (!cfg)
     return cfg.error();
@@ -128,7 +128,7 @@ Result<std::set<uint32_t>> sshd_ports(const RootFs &fs, bool &installed) {
   }
   if (ports.empty())
     ports.insert(22);
-  return ports;
+  return std::nullopt;
 }
 
 // The current session (SSH_CONNECTION="client port server port") when
@@ -267,7 +267,8 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
 
   Settings s;
   bool sshd = false;
-  s.ssh_ports = TRY(sshd_ports(in.fs, sshd));
+  if (auto err = sshd_ports(in.fs, sshd, s.ssh_ports))
+    return *err;
   s.session = current_session(in.fs);
   s.ssh_from_anywhere = arg(in, "rate-limit-suffices") == "yes";
   for (auto &a : list_arg(in, "admin-sources")) {

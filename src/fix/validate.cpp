@@ -62,7 +62,6 @@ const char *validator_name(Validator v) {
   case Validator::sysctl: return "sysctl";
   case Validator::redis: return "redis";
   case Validator::pg_hba: return "pg_hba";
-  case Validator::pwck: return "pwck";
   }
   return "unknown";
 }
@@ -748,14 +747,6 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
       job.argv.push_back("-h");
       job.argv.push_back(k_key);
     }
-    break;
-  case Validator::pwck:
-    // -r: read-only (never "fixes" the files); -q: errors only (a missing
-    // home directory is a warning).
-    job.candidates = {"/usr/sbin/pwck", "/sbin/pwck"};
-    job.argv = {"", "-r", "-q", "/etc/passwd", "/etc/shadow"};
-    job.config_paths = {"/etc/passwd", "/etc/shadow"};
-    job.main_config = "/etc/shadow";
     break;
   case Validator::visudo:
     job.candidates = {"/usr/sbin/visudo", "/usr/bin/visudo"};

@@ -9,6 +9,7 @@
 
 #include <bulwark/fix/ansible.hpp>
 
+#include <ctime>
 #include <sys/stat.h>
 
 namespace bulwark::fix {
@@ -19,6 +20,12 @@ using test::TempRoot;
 using test_support::round_trip;
 using test_support::snapshot;
 using test_support::status_of;
+
+// Ten days ago, in shadow's days since the epoch: a password that a maximum
+// of 90 days leaves valid.
+std::string recent() {
+  return std::to_string(std::time(nullptr) / 86400 - 10);
+}
 
 constexpr const char *k_hash = "$y$j9T$0123456789abcdefghijk.$ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
 
@@ -37,8 +44,8 @@ protected:
     // alice: no maximum; bob: 99999; carol: locked (left alone); daemon: no password.
     r.write("/etc/shadow",
             std::string("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n") +
-                "alice:" + k_hash + ":19500:0::7:::\nbob:" + k_hash + ":19500:1:99999:7:30::\n" +
-                "carol:!" + k_hash + ":19500:0:99999:7:::\n",
+                "alice:" + k_hash + ":" + recent() + ":0::7:::\nbob:" + k_hash + ":" + recent() +
+                ":1:99999:7:30::\n" + "carol:!" + k_hash + ":19500:0:99999:7:::\n",
             0640);
     ASSERT_EQ(::chown(r.host("/etc/shadow").c_str(), 0, 42), 0);
     r.write("/etc/login.defs", "PASS_MAX_DAYS\t99999\nPASS_MIN_DAYS\t0\nUID_MIN 1000\n");
@@ -50,7 +57,6 @@ TEST_F(FixPasswordMaxAge, ExistingAccountsGetTheMaximumAndKeepTheirHashModeAndGr
   Plan plan = round_trip(r.path(), {"accounts.password-max-age"});
   ASSERT_EQ(plan.actions.size(), 1u);
   const Action &a = plan.actions[0];
-  EXPECT_EQ(a.validators, std::vector<Validator>{Validator::pwck});
   ASSERT_EQ(a.edits.size(), 2u);
   EXPECT_EQ(a.edits[0].path, "/etc/login.defs");
   EXPECT_EQ(a.edits[0].after, "PASS_MAX_DAYS 90\nPASS_MIN_DAYS\t0\nUID_MIN 1000\n");
@@ -58,8 +64,8 @@ TEST_F(FixPasswordMaxAge, ExistingAccountsGetTheMaximumAndKeepTheirHashModeAndGr
   EXPECT_EQ(shadow.path, "/etc/shadow");
   EXPECT_TRUE(shadow.secret);
   EXPECT_EQ(shadow.after, std::string("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n") +
-                              "alice:" + k_hash + ":19500:0:90:7:::\nbob:" + k_hash +
-                              ":19500:1:90:7:30::\n" + "carol:!" + k_hash +
+                              "alice:" + k_hash + ":" + recent() + ":0:90:7:::\nbob:" + k_hash +
+                              ":" + recent() + ":1:90:7:30::\n" + "carol:!" + k_hash +
                               ":19500:0:99999:7:::\n");
   EXPECT_EQ(shadow.ansible_commands,
             (std::vector<std::vector<std::string>>{{"chage", "-M", "90", "alice"},
@@ -86,6 +92,24 @@ TEST_F(FixPasswordMaxAge, ExistingAccountsGetTheMaximumAndKeepTheirHashModeAndGr
             std::string::npos)
       << yml;
   ASSERT_TRUE(rollback(r.path(), "all").ok());
+}
+
+TEST_F(FixPasswordMaxAge, APasswordTheMaximumWouldExpireNowIsRefusedNotLockedOut) {
+  // alice changed hers in 2023 (day 19500): with a maximum of 90 days it
+  // would be expired at once, and PAM would refuse even her key login.
+  r.write("/etc/shadow",
+          std::string("root:*:19000:0:99999:7:::\nalice:") + k_hash + ":19500:0::7:::\n", 0640);
+  auto before = snapshot(r.path());
+  PlanRequest req;
+  req.root = r.path();
+  req.only = {"accounts.password-max-age"};
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->actions.empty());
+  ASSERT_EQ(plan->refused.size(), 1u);
+  EXPECT_NE(plan->refused[0].reason.find("would expire it now"), std::string::npos)
+      << plan->refused[0].reason;
+  EXPECT_EQ(snapshot(r.path()), before);
 }
 
 TEST_F(FixPasswordMaxAge, PassingConfigurationGetsNoAction) {

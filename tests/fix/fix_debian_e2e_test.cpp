@@ -26,6 +26,7 @@
 #include <bulwark/core/catalogue.hpp>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 #include <sstream>
 
@@ -130,7 +131,10 @@ protected:
     ASSERT_TRUE(h.starts_with("$6$")) << h;
     append("/etc/passwd", "admin:x:1000:1000:Admin:/home/admin:/bin/bash\n");
     append("/etc/group", "admin:x:1000:\n");
-    append("/etc/shadow", "admin:" + h + ":19000:0:99999:7:::\n");
+    // Changed ten days ago: a 90-day maximum leaves it valid (an older one
+    // would be expired by the fix, and the recipe refuses that).
+    append("/etc/shadow", "admin:" + h + ":" + std::to_string(std::time(nullptr) / 86400 - 10) +
+                              ":0:99999:7:::\n");
     std::string group = read("/etc/group");
     auto at = group.find("\nsudo:x:27:\n");
     ASSERT_NE(at, std::string::npos) << "no empty sudo group in the Debian root";

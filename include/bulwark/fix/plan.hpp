@@ -25,7 +25,6 @@ enum class Validator {
   sysctl,   // the files parse (bulwark's sysctl.d parser; no kernel write)
   redis,    // redis-server <conf> with no listener: loads the config, then exits
   pg_hba,   // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
-  pwck,     // pwck -r -q /etc/passwd /etc/shadow (read-only)
 };
 const char *validator_name(Validator v); // "sshd", "visudo", ...
 

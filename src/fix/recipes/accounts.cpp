@@ -12,8 +12,12 @@
 // `chage -M N USER` sets it. Only that field changes: the hash, the other
 // fields and the file's mode and group (root:shadow 0640) stay. A system
 // account (uid 1 .. UID_MIN-1) with a usable password is refused: that is a
-// question for a human (lock it?), not an ageing setting. pwck -r judges the
-// result; the playbook runs chage (no hash goes into it).
+// question for a human (lock it?), not an ageing setting. The result is
+// parsed again and every named account must have the new maximum and its
+// own hash. No pwck validator: it judges the whole file, and a root that
+// already has a complaint (a passwd line without shadow) would refuse a fix
+// that changes none of it; the tests run pwck and chage on the result. The
+// playbook runs chage (no hash goes into it).
 
 #include <bulwark/core/text.hpp>
 #include <bulwark/fix/recipe.hpp>
@@ -21,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 
 namespace bulwark::fix {
 
@@ -101,6 +106,24 @@ Result<RecipeOutcome> password_max_age(const RecipeInput &in) {
                                          ") or decide its ageing by hand"}};
     }
     std::string text = TRY(in.fs.read_file(k_shadow));
+    // Lockout guard: a password last changed more than N days ago expires
+    // the moment the maximum is set, and pam_unix then demands a new one
+    // even at a key login (a non-interactive session fails).
+    long long today = static_cast<long long>(std::time(nullptr) / 86400);
+    for (const auto &l : text::split(text, '\n')) {
+      auto f = text::split(l, ':', true);
+      if (f.size() < 5 || std::find(names.begin(), names.end(), f[0]) == names.end())
+        continue;
+      long long last = std::strtoll(f[2].c_str(), &end, 10);
+      if (!f[2].empty() && *end == '\0' && last > 0 && last + days < today)
+        return RecipeOutcome{
+            Refusal{in.spec.id, f[0],
+                    f[0] + "'s password was last changed " + std::to_string(today - last) +
+                        " days ago: a maximum of " + std::to_string(days) +
+                        " would expire it now, and PAM would demand a new one even at a key login; "
+                        "change it first (passwd " +
+                        f[0] + "), then run bulwark fix again"}};
+    }
     std::string after;
     std::vector<std::string> changed;
     auto lines = text::split(text, '\n', true);
@@ -123,6 +146,21 @@ Result<RecipeOutcome> password_max_age(const RecipeInput &in) {
         after += '\n';
     }
     if (!changed.empty()) {
+      // Parsed again: the new maximum, and the same hash, for each account.
+      Working w(in.fs);
+      w.write(k_shadow, after);
+      auto again = accounts::load_accounts(w.view());
+      if (!acc.shadow || !again.shadow)
+        return Error{"cannot read /etc/shadow back", k_shadow};
+      for (auto &n : changed) {
+        const accounts::ShadowEntry *was = nullptr, *now = nullptr;
+        for (auto &e : *acc.shadow)
+          was = e.name == n ? &e : was;
+        for (auto &e : *again.shadow)
+          now = e.name == n ? &e : now;
+        if (!was || !now || now->hash != was->hash || now->max_days != days)
+          return Error{"the edited /etc/shadow does not read back as planned for " + n, k_shadow};
+      }
       FileEdit e = TRY(write_edit(in.fs, k_shadow, after));
       e.secret = true;
       for (auto &n : changed)
@@ -133,7 +171,6 @@ Result<RecipeOutcome> password_max_age(const RecipeInput &in) {
         who += (who.empty() ? "" : ", ") + n;
       summary.push_back("maximum password age " + std::to_string(days) + " days for " + who +
                         " in " + k_shadow + " (chage -M)");
-      a.validators = {Validator::pwck};
     }
   }
   if (a.edits.empty())

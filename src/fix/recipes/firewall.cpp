@@ -187,9 +187,9 @@ std::string ruleset(const Settings &s) {
       "\t\tct state established,related accept\n"
       "\t\tct state invalid drop\n"
       "\t\t# Errors, path MTU discovery (packet-too-big) and IPv6 neighbour discovery.\n"
-      "\t\tmeta l4proto icmp icmp type { destination-unreachable, time-exceeded, "
+      "\t\ticmp type { destination-unreachable, time-exceeded, "
       "parameter-problem, echo-request } accept\n"
-      "\t\tmeta l4proto ipv6-icmp icmpv6 type { destination-unreachable, packet-too-big, "
+      "\t\ticmpv6 type { destination-unreachable, packet-too-big, "
       "time-exceeded, parameter-problem, echo-request, nd-router-solicit, nd-router-advert, "
       "nd-neighbor-solicit, nd-neighbor-advert } accept\n";
   int meter = 0;
@@ -232,7 +232,8 @@ std::string ruleset(const Settings &s) {
          "\t\t# DNS, NTP, package mirrors and HTTPS APIs; add what else the host must reach.\n"
          "\t\tudp dport { 53, 123 } accept\n"
          "\t\ttcp dport { 53, 80, 443 } accept\n"
-         "\t\tmeta l4proto { icmp, ipv6-icmp } accept\n"
+         "\t\t# ICMP and ICMPv6 by number: a minimal root has no /etc/protocols.\n"
+         "\t\tmeta l4proto { 1, 58 } accept\n"
          "\t}\n";
   t += "}\n";
   return t;

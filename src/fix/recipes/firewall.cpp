@@ -315,8 +315,10 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
 
   Action a;
   a.check_id = in.spec.id;
-  for (auto &[path, content] : w.files()) {
-    FileEdit e = TRY(write_edit(in.fs, path, content));
+  // The table before the file that includes it (a playbook writes and
+  // checks them in this order).
+  for (const char *path : {k_table_file, k_conf}) {
+    FileEdit e = TRY(write_edit(in.fs, path, *w.edited(path)));
     if (e.before && *e.before == e.after)
       continue;
     if (!e.before) {

@@ -48,9 +48,11 @@ TEST_ENV = BULWARK_REQUIRE_ORACLES=$(REQUIRE_ORACLES) BULWARK_DEBIAN_ROOT=$(DEBI
 # stamp names the package list, so a new list rebuilds it. Where it cannot be
 # built (no root, no mirror) this fails with REQUIRE_ORACLES=1, and the tests
 # that need it skip otherwise.
-DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-2
+DEBIAN_ROOT     ?= /var/tmp/bulwark-debian-root-3
 DEBIAN_MIRROR   ?= http://deb.debian.org/debian
-DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate
+# nftables: installed on every Debian 12 server (priority important), but not by minbase;
+# the fix e2e test enables and loads it.
+DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate,nftables
 
 .PHONY: deps deps-build configure bulwark build audit test unit asan-build asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy tidy-changed clean
 

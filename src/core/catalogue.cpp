@@ -204,7 +204,9 @@ Result<RecipeSpec> parse_recipe(const CheckSpec &c, const yaml::Node &r, const s
   RecipeSpec spec;
   spec.line = r.line;
   auto check_value = [&](const std::string &v, int line) -> Result<Unit> {
-    if (v.size() > 2 && v.front() == '{' && v.back() == '}' &&
+    // "{check.id:param}" names another check's parameter; the catalogue
+    // test proves each one exists (the other check may come later).
+    if (v.size() > 2 && v.front() == '{' && v.back() == '}' && v.find(':') == std::string::npos &&
         c.find_param(std::string_view(v).substr(1, v.size() - 2)) == nullptr)
       return Error{"check '" + c.id + "': recipe names an unknown parameter " + v, name, line};
     return Unit{};

@@ -366,6 +366,29 @@ Result<RootFs::OpenedDir> RootFs::open_dir(std::string_view target_dir) const {
   return OpenedDir{fd, std::move(w.target)};
 }
 
+namespace {
+
+// An overlay entry whose mode carries S_IFLNK is a symbolic link whose text
+// is `content` (bulwark fix's enablement links, FileEdit::Kind::symlink).
+bool overlay_link(const FsOverlayEntry &o) {
+  return o.mode && (*o.mode & S_IFMT) == S_IFLNK && o.content;
+}
+
+// The target path such a link names (relative: from its directory). A link
+// of the overlay onto another overlay link is not followed: the recipes
+// link to unit files only, and a loop must not recurse.
+std::string overlay_link_target(const FsOverlay *ov, std::string_view target_path,
+                                const FsOverlayEntry &o) {
+  std::string self = RootFs::join("/", target_path);
+  std::string target = RootFs::join(self.substr(0, self.rfind('/') + 1), *o.content);
+  if (ov != nullptr)
+    if (auto it = ov->find(target); it != ov->end() && overlay_link(it->second))
+      return "/nonexistent/overlay-link-to-link";
+  return target;
+}
+
+} // namespace
+
 const FsOverlayEntry *RootFs::overlaid(std::string_view target_path, bool follow) const {
   if (!m_overlay || m_overlay->empty())
     return nullptr;
@@ -397,6 +420,8 @@ Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_b
   if (const FsOverlayEntry *o = overlaid(target_path, true)) {
     if (o->removed)
       return sys_error("cannot open", target_path, ENOENT);
+    if (overlay_link(*o))
+      return read_file(overlay_link_target(m_overlay.get(), target_path, *o), max_bytes);
     if (o->content) {
       if (o->content->size() > max_bytes)
         return Error{"file is larger than the " + std::to_string(max_bytes) + "-byte limit",
@@ -462,6 +487,15 @@ Result<FileInfo> RootFs::stat_impl(std::string_view target_path, bool follow) co
     const FsOverlayEntry *o = overlaid(target_path, follow);
     if (o != nullptr && o->removed)
       return sys_error("cannot stat", target_path, ENOENT);
+    if (o != nullptr && overlay_link(*o)) {
+      if (follow)
+        return stat_impl(overlay_link_target(m_overlay.get(), target_path, *o), true);
+      FileInfo link;
+      link.type = FileInfo::Type::symlink;
+      link.mode = 0777;
+      link.size = o->content->size();
+      return link;
+    }
     auto disk = stat_disk(target_path, follow);
     if (o == nullptr) {
       if (!disk && disk.error().not_found() && overlay_has_children(join("/", target_path))) {
@@ -516,6 +550,15 @@ Result<FileInfo> RootFs::lstat(std::string_view target_path) const {
 }
 
 Result<std::string> RootFs::read_link(std::string_view target_path) const {
+  if (m_overlay && !m_overlay->empty())
+    if (auto it = m_overlay->find(join("/", target_path)); it != m_overlay->end()) {
+      if (it->second.removed)
+        return sys_error("cannot open", target_path, ENOENT);
+      if (overlay_link(it->second))
+        return *it->second.content;
+      if (it->second.content)
+        return Error{"is not a symbolic link", std::string(target_path), 0, EINVAL};
+    }
   // An O_PATH|O_NOFOLLOW descriptor of the link itself, opened inside the
   // root as every other access is (openat2, else the descriptor walk; never
   // a host path string), then readlinkat(fd, "").

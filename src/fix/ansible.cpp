@@ -103,7 +103,9 @@ std::string validate_command(const Action &a, const std::string &path) {
     return "/usr/sbin/visudo -cf %s";
   if (has(Validator::nginx) && path == "/etc/nginx/nginx.conf")
     return "/usr/sbin/nginx -t -c %s";
-  if (has(Validator::nft) && (path == "/etc/nftables.conf" || path.ends_with(".nft")))
+  // Not nftables.conf: it includes files by absolute path, which under
+  // bulwark_root would be the host's; the included .nft files are checked.
+  if (has(Validator::nft) && path.ends_with(".nft"))
     return "/usr/sbin/nft -c -f %s";
   return "";
 }
@@ -190,10 +192,34 @@ public:
       fail_task(label, "bulwark: the line is not valid UTF-8");
       return;
     }
+    if (!e.ansible_commands.empty()) {
+      // A file with secrets (/etc/shadow) is changed by its own tools on the
+      // managed host; its content never goes into the playbook.
+      for (const auto &argv : e.ansible_commands)
+        command(a, Command{argv, ""});
+      return;
+    }
+    // A new file's directory may be new too (/etc/nftables.d): copy and
+    // file state=link do not create parents. An existing one is left as is.
+    if (!e.before && (e.kind == FileEdit::Kind::write || e.kind == FileEdit::Kind::symlink)) {
+      std::string dir = e.path.substr(0, e.path.rfind('/'));
+      if (!dir.empty()) {
+        task_header(label + " (directory)", dir);
+        m_out +=
+            "      ansible.builtin.file:\n        path: " + dest + "\n        state: directory\n";
+      }
+    }
     switch (e.kind) {
     case FileEdit::Kind::remove:
       task_header(label + " (remove)", e.path);
       m_out += "      ansible.builtin.file:\n        path: " + dest + "\n        state: absent\n";
+      break;
+    case FileEdit::Kind::symlink:
+      task_header(label + " (link)", e.path);
+      // The link's text as written (a unit file path inside the root).
+      m_out += "      ansible.builtin.file:\n        path: " + dest +
+               "\n        src: " + unsafe(e.after) +
+               "\n        state: link\n        force: false\n";
       break;
     case FileEdit::Kind::attributes:
       task_header(label + " (attributes)", e.path);

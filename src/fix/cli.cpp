@@ -50,6 +50,27 @@ std::string octal(uint32_t m) {
   return buf;
 }
 
+// The text as a diff shows it: a secret file's second field (shadow's
+// password hash) masked on every line, so no hash reaches a terminal or log.
+std::optional<std::string> shown(const FileEdit &e, std::optional<std::string> text) {
+  if (!e.secret || !text)
+    return text;
+  std::string out;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t nl = text->find('\n', start);
+    std::string line =
+        text->substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? text->size() : nl + 1;
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 != std::string::npos && c2 > c1 + 1)
+      line.replace(c1 + 1, c2 - c1 - 1, "(hash)");
+    out += line + (nl == std::string::npos ? "" : "\n");
+  }
+  return out;
+}
+
 void print_text(const Plan &plan, std::ostream &out) {
   for (auto &a : plan.actions) {
     out << "== " << a.check_id << (a.subject.empty() ? "" : " [" + a.subject + "]") << ": "
@@ -64,10 +85,14 @@ void print_text(const Plan &plan, std::ostream &out) {
         out << "\n";
         continue;
       }
+      if (e.kind == FileEdit::Kind::symlink) {
+        out << "   " << e.path << " -> " << e.after << " (new symbolic link)\n";
+        continue;
+      }
       std::optional<std::string> after;
       if (e.kind == FileEdit::Kind::write)
         after = e.after;
-      out << unified_diff(e.path, e.before, after);
+      out << unified_diff(e.path, shown(e, e.before), shown(e, after));
     }
     for (auto &c : a.commands) {
       out << "   $";
@@ -115,15 +140,18 @@ ordered_json to_json(const Plan &plan) {
     ordered_json edits = ordered_json::array();
     for (auto &e : a.edits) {
       ordered_json je;
-      je["kind"] = e.kind == FileEdit::Kind::write    ? "write"
-                   : e.kind == FileEdit::Kind::remove ? "remove"
-                                                      : "attributes";
+      je["kind"] = e.kind == FileEdit::Kind::write     ? "write"
+                   : e.kind == FileEdit::Kind::remove  ? "remove"
+                   : e.kind == FileEdit::Kind::symlink ? "symlink"
+                                                       : "attributes";
       je["path"] = e.path;
-      if (e.kind != FileEdit::Kind::attributes) {
+      if (e.kind == FileEdit::Kind::symlink) {
+        je["target"] = e.after;
+      } else if (e.kind != FileEdit::Kind::attributes) {
         std::optional<std::string> after;
         if (e.kind == FileEdit::Kind::write)
           after = e.after;
-        je["diff"] = unified_diff(e.path, e.before, after);
+        je["diff"] = unified_diff(e.path, shown(e, e.before), shown(e, after));
       }
       if (e.mode)
         je["mode"] = octal(*e.mode);

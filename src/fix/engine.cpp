@@ -32,6 +32,17 @@ RecipeSpec substitute(const RecipeSpec &r, const CheckSpec &spec, const Profile 
   auto sub = [&](std::string &v) {
     if (v.size() > 2 && v.front() == '{' && v.back() == '}') {
       std::string name = v.substr(1, v.size() - 2);
+      // "{check.id:param}": another check's parameter (the firewall recipe
+      // writes one ruleset that every firewall.* check judges).
+      if (auto colon = name.find(':'); colon != std::string::npos) {
+        std::string id = name.substr(0, colon), pname = name.substr(colon + 1);
+        const CheckSpec *other = Catalogue::builtin().find(id);
+        if (const ParamValue *p = profile.param(id, pname))
+          v = param_to_string(*p);
+        else if (const ParamSpec *ps = other ? other->find_param(pname) : nullptr)
+          v = param_to_string(ps->default_value);
+        return;
+      }
       if (const ParamValue *p = profile.param(spec.id, name))
         v = param_to_string(*p);
       else if (const ParamSpec *ps = spec.find_param(name))
@@ -87,7 +98,9 @@ Result<Plan> make_plan(const PlanRequest &req, PlanStats *stats) {
   auto t1 = std::chrono::steady_clock::now();
   const Catalogue &cat = Catalogue::builtin();
   Profile profile = default_profile(cat);
-  for (auto &p : req.profiles)
+  // The profiles the audit ran under (none: baseline, as run_audit does), so
+  // a recipe's "{param}" is the value its check judged by.
+  for (auto &p : req.profiles.empty() ? std::vector<std::string>{"baseline"} : req.profiles)
     profile = TRY(apply_profile(cat, profile, p));
   ValidateFn validate_fn =
       req.validate ? req.validate

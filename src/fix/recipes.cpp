@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
+#include <sys/stat.h>
 
 namespace bulwark::fix {
 
@@ -21,6 +22,7 @@ constexpr auto k_tables = std::to_array<Table>({
     account_recipes,
     service_recipes,
     host_recipes,
+    firewall_recipes,
 });
 
 // Lines of `content`, each without its newline.
@@ -105,6 +107,13 @@ void overlay_edit(FsOverlay &overlay, const FileEdit &e, const RootFs &fs) {
     o.removed = true;
     return;
   case FileEdit::Kind::attributes: break;
+  case FileEdit::Kind::symlink:
+    // RootFs reads an entry with S_IFLNK in its mode as a link whose text
+    // is the content.
+    o = FsOverlayEntry{};
+    o.content = e.after;
+    o.mode = S_IFLNK | 0777;
+    return;
   }
   if (e.mode)
     o.mode = *e.mode;

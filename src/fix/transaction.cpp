@@ -49,10 +49,11 @@ std::string base_of(const std::string &p) {
 // The host path of target `path`: its parent resolved inside the root, the
 // last component appended. Errors: the parent is absent or not a directory,
 // the file itself is a symbolic link (it would be written through).
-Result<std::string> host_path(const RootFs &fs, const std::string &path) {
+// `link_ok`: the path may be a link (to be removed, never written through).
+Result<std::string> host_path(const RootFs &fs, const std::string &path, bool link_ok = false) {
   std::string dir = TRY(fs.resolve(parent_of(path)));
   auto st = fs.lstat(path);
-  if (st && st->type == FileInfo::Type::symlink)
+  if (!link_ok && st && st->type == FileInfo::Type::symlink)
     return Error{"is a symbolic link: bulwark fix does not write through links", path, 0, ELOOP};
   return (dir == "/" ? "" : dir) + "/" + base_of(path);
 }
@@ -176,7 +177,7 @@ Result<Unit> make_dirs(const RootFs &fs, const std::string &dir) {
 }
 
 // nlohmann::json member: the implicit special members are not noexcept.
-struct Tx { // NOLINT(bugprone-exception-escape)
+struct Tx {         // NOLINT(bugprone-exception-escape)
   std::string root; // host root
   std::string id;
   ordered_json manifest;
@@ -215,7 +216,8 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     auto &e = *it;
     std::string path = e.value("path", "");
-    auto host = host_path(fs, path);
+    // A created entry is unlinked: it may be a link the apply made.
+    auto host = host_path(fs, path, !e.value("existed", false));
     if (!host) {
       if (!first)
         first = host.error();
@@ -367,6 +369,9 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     if (e.kind == FileEdit::Kind::remove) {
       if (::unlink(host->c_str()) != 0 && errno != ENOENT)
         r = sys_error("cannot remove", e.path, errno);
+    } else if (e.kind == FileEdit::Kind::symlink) {
+      if (::symlink(e.after.c_str(), host->c_str()) != 0)
+        r = sys_error("cannot create symbolic link", e.path, errno);
     } else if (e.kind == FileEdit::Kind::write) {
       std::optional<std::map<std::string, std::string>> xattrs;
       if (before) {
@@ -386,7 +391,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
       if (r && xattrs)
         r = write_xattrs(*host, *xattrs);
     }
-    if (r && (e.mode || e.owner || e.group)) {
+    if (r && e.kind != FileEdit::Kind::symlink && (e.mode || e.owner || e.group)) {
       auto st = fs.lstat(e.path);
       if (!st)
         return fail(st.error());

@@ -322,20 +322,22 @@ TEST(FixLoginDefs, LastLineDecidesAndIsEdited) {
   EXPECT_EQ(plan.actions[0].edits[0].after, "PASS_MAX_DAYS 30\nUMASK 022\nPASS_MAX_DAYS 90\n");
 }
 
-TEST(FixLoginDefs, ReauditRefusesWhatLoginDefsCannotFix) {
+TEST(FixLoginDefs, ASystemAccountWithAPasswordIsRefusedNotAged) {
   TempRoot r;
   write_accounts(r, false);
-  // An account with a usable password and no maximum: login.defs does not
-  // change existing accounts, so the re-audit still fails and the fix is
-  // refused rather than claimed.
-  r.write("/etc/shadow", "root:*:19000:0:99999:7:::\nadmin:$y$j9T$abc$def:19000:0::7:::\n", 0640);
+  // daemon (uid 1) has a usable password: whether it should have one at all
+  // is a human's call, so the recipe refuses instead of setting its ageing.
+  r.write("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n"
+                         "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+  r.write("/etc/shadow", "root:*:19000:0:99999:7:::\ndaemon:$y$j9T$abc$def:19000:0::7:::\n", 0640);
   r.write("/etc/login.defs", "PASS_MAX_DAYS 99999\n");
   CountingValidator v;
   auto plan = make_plan(request(r, {"accounts.password-max-age"}, v));
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->actions.empty());
   ASSERT_EQ(plan->refused.size(), 1u);
-  EXPECT_NE(plan->refused[0].reason.find("re-audit"), std::string::npos) << plan->refused[0].reason;
+  EXPECT_NE(plan->refused[0].reason.find("system account daemon"), std::string::npos)
+      << plan->refused[0].reason;
 }
 
 TEST(FixPlan, ChecksWithoutARecipeAreUnfixable) {

@@ -30,7 +30,10 @@ const char *validator_name(Validator v); // "sshd", "visudo", ...
 
 // One file as the plan leaves it.
 struct FileEdit {
-  enum class Kind { write, remove, attributes };
+  // symlink: creates `path` as a symbolic link with the text `after` (an
+  // enablement link such as sysinit.target.wants/nftables.service); the
+  // path must not exist (`before` nullopt). The rollback removes it.
+  enum class Kind { write, remove, attributes, symlink };
   Kind kind = Kind::write;
   std::string path; // absolute inside the root
   // The file before the plan: nullopt when it does not exist. For `write`
@@ -46,6 +49,10 @@ struct FileEdit {
   // file, the line and the regexp it replaces (lineinfile); else `copy`.
   std::optional<std::string> line;
   std::optional<std::string> line_regexp;
+  // The file holds secrets (/etc/shadow's hashes): the printed diff masks
+  // them, and the playbook runs `ansible_commands` instead of carrying it.
+  bool secret = false;
+  std::vector<std::vector<std::string>> ansible_commands;
 };
 
 // A command run after the edits (inside the root), e.g. `pam-auth-update
@@ -57,9 +64,9 @@ struct Command {
 };
 
 struct Action {
-  std::string check_id;     // "ssh.permit-root-login"
-  std::string subject;      // the finding's subject ("" when none)
-  std::string summary;      // one line: what the fix does and where
+  std::string check_id; // "ssh.permit-root-login"
+  std::string subject;  // the finding's subject ("" when none)
+  std::string summary;  // one line: what the fix does and where
   std::vector<FileEdit> edits;
   std::vector<Command> commands;
   std::vector<Validator> validators;

@@ -45,12 +45,13 @@ struct RecipeKind {
 };
 
 // One table per area.
-std::span<const RecipeKind> ssh_recipes();     // sshd-option
-std::span<const RecipeKind> sysctl_recipes();  // sysctl
-std::span<const RecipeKind> file_recipes();    // file-mode
-std::span<const RecipeKind> account_recipes(); // login-defs
-std::span<const RecipeKind> service_recipes(); // redis-option, postgres-option, pg-hba-rule, ...
-std::span<const RecipeKind> host_recipes();    // sudoers-dropin, auditd-rule, ... (host.cpp)
+std::span<const RecipeKind> ssh_recipes();      // sshd-option
+std::span<const RecipeKind> sysctl_recipes();   // sysctl
+std::span<const RecipeKind> file_recipes();     // file-mode
+std::span<const RecipeKind> account_recipes();  // login-defs
+std::span<const RecipeKind> service_recipes();  // redis-option, postgres-option, pg-hba-rule, ...
+std::span<const RecipeKind> host_recipes();     // sudoers-dropin, auditd-rule, ... (host.cpp)
+std::span<const RecipeKind> firewall_recipes(); // nftables
 
 // nullptr when no table has the kind.
 const RecipeKind *find_recipe_kind(std::string_view name);

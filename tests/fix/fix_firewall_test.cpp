@@ -1,0 +1,329 @@
+// bulwark fix, the nftables recipe (src/fix/recipes/firewall.cpp): a root
+// without a firewall -> plan (nft -c judges) -> apply -> every firewall.*
+// check passes -> a second plan is empty -> rollback restores the tree byte
+// for byte; the ruleset, loaded by the kernel in a network namespace, admits
+// SSH from the admin network and refuses it (and closed ports) from
+// elsewhere; a host that already passes gets nothing; ufw hosts, roots
+// without nftables and a masked nftables.service are refused.
+
+#include "../watch/netns.hpp"
+#include "fix_support.hpp"
+
+#include <bulwark/core/catalogue.hpp>
+#include <bulwark/fix/recipe.hpp>
+
+#include <fmt/format.h>
+
+namespace bulwark::fix {
+namespace {
+
+using test::run_command;
+using test::TempRoot;
+using test_support::round_trip;
+using test_support::snapshot;
+using test_support::status_of;
+
+// Debian 12's /lib/systemd/system/nftables.service (nftables 1.0.6-2).
+constexpr const char *k_unit = R"([Unit]
+Description=nftables
+Documentation=man:nft(8) http://wiki.nftables.org
+Wants=network-pre.target
+Before=network-pre.target shutdown.target
+Conflicts=shutdown.target
+DefaultDependencies=no
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+StandardInput=null
+ProtectSystem=full
+ProtectHome=true
+ExecStart=/usr/sbin/nft -f /etc/nftables.conf
+ExecReload=/usr/sbin/nft -f /etc/nftables.conf
+ExecStop=/usr/sbin/nft flush ruleset
+
+[Install]
+WantedBy=sysinit.target
+)";
+
+// Debian 12's /etc/nftables.conf as the package installs it.
+constexpr const char *k_debian_conf = R"(#!/usr/sbin/nft -f
+
+flush ruleset
+
+table inet filter {
+	chain input {
+		type filter hook input priority filter;
+	}
+	chain forward {
+		type filter hook forward priority filter;
+	}
+	chain output {
+		type filter hook output priority filter;
+	}
+}
+)";
+
+const std::vector<std::string> k_checks = {
+    "firewall.enabled",          "firewall.default-deny-incoming", "firewall.ssh-restricted",
+    "firewall.ssh-rate-limited", "firewall.allowed-ports",         "firewall.egress-filtering"};
+
+class FixNftables : public ::testing::Test {
+protected:
+  void SetUp() override {
+    BULWARK_REQUIRE(::geteuid() == 0) << "nft -c runs in a mount namespace (needs root)";
+    BULWARK_REQUIRE_TOOL("/usr/sbin/nft") << "(Debian package nftables)";
+    r.write("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    r.write("/etc/group", "root:x:0:\n");
+    r.write("/etc/ssh/sshd_config", "Port 2222\nPasswordAuthentication no\n");
+    r.write("/lib/systemd/system/nftables.service", k_unit);
+  }
+  TempRoot r;
+};
+
+const Action *action_of(const Plan &p, const std::string &check) {
+  for (auto &a : p.actions)
+    if (a.check_id == check)
+      return &a;
+  return nullptr;
+}
+
+const FileEdit *edit_of(const Action &a, const std::string &path) {
+  for (auto &e : a.edits)
+    if (e.path == path)
+      return &e;
+  return nullptr;
+}
+
+TEST_F(FixNftables, EveryFirewallCheckRoundTripsThroughOneRulesetThatNftAccepts) {
+  Plan plan = round_trip(r.path(), k_checks);
+  const Action *first = action_of(plan, "firewall.enabled");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->validators, std::vector<Validator>{Validator::nft});
+  EXPECT_EQ(first->restart_units, std::vector<std::string>{"nftables.service"});
+  const FileEdit *table = edit_of(*first, "/etc/nftables.d/bulwark.nft");
+  const FileEdit *conf = edit_of(*first, "/etc/nftables.conf");
+  const FileEdit *link =
+      edit_of(*first, "/etc/systemd/system/sysinit.target.wants/nftables.service");
+  ASSERT_TRUE(table && conf && link);
+  EXPECT_EQ(link->kind, FileEdit::Kind::symlink);
+  EXPECT_EQ(link->after, "/lib/systemd/system/nftables.service");
+  EXPECT_FALSE(conf->before.has_value());
+  EXPECT_NE(conf->after.find("include \"/etc/nftables.d/bulwark.nft\""), std::string::npos);
+  // sshd's own port, from the admin network (baseline: 10.0.0.0/8), rate limited.
+  EXPECT_NE(table->after.find("ip saddr 10.0.0.0/8 tcp dport 2222 ct state new meter"),
+            std::string::npos)
+      << table->after;
+  EXPECT_EQ(table->after.find("dport 22 "), std::string::npos) << "sshd does not listen on 22";
+  EXPECT_NE(table->after.find("policy drop;"), std::string::npos);
+  EXPECT_NE(table->after.find("packet-too-big"), std::string::npos) << "PMTU needs it";
+  EXPECT_EQ(table->after.find("forward"), std::string::npos) << "forward is left to Docker";
+  // The other checks are judged on the same file: no second copy of it.
+  for (auto &c : k_checks)
+    if (c != "firewall.enabled") {
+      const Action *a = action_of(plan, c);
+      ASSERT_NE(a, nullptr) << c;
+      EXPECT_TRUE(a->edits.empty()) << c;
+    }
+
+  // The applied files, judged by nft itself, and the link as systemd reads it.
+  ASSERT_TRUE(apply_plan(plan).ok());
+  auto nft = run_command("/usr/sbin/nft -c -f '" + r.host("/etc/nftables.d/bulwark.nft") + "'");
+  EXPECT_EQ(nft.exit_code, 0) << nft.out << nft.err;
+  auto target = std::filesystem::read_symlink(
+      r.host("/etc/systemd/system/sysinit.target.wants/nftables.service"));
+  EXPECT_EQ(target.string(), "/lib/systemd/system/nftables.service");
+  struct stat st;
+  ASSERT_EQ(::stat(r.host("/etc/nftables.conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  ASSERT_TRUE(rollback(r.path(), "all").ok());
+  EXPECT_FALSE(std::filesystem::exists(
+      std::filesystem::symlink_status(r.host("/etc/systemd/system/sysinit.target.wants/"
+                                             "nftables.service"))))
+      << "the rollback removes the enablement link";
+}
+
+TEST_F(FixNftables, DebiansOwnNftablesConfIsKeptAndIncludesTheTable) {
+  r.write("/etc/nftables.conf", k_debian_conf, 0755);
+  Plan plan = round_trip(r.path(), {"firewall.enabled", "firewall.default-deny-incoming"});
+  const Action *a = action_of(plan, "firewall.enabled");
+  ASSERT_NE(a, nullptr);
+  const FileEdit *conf = edit_of(*a, "/etc/nftables.conf");
+  ASSERT_NE(conf, nullptr);
+  EXPECT_EQ(conf->after, std::string(k_debian_conf) + "include \"/etc/nftables.d/bulwark.nft\"\n");
+}
+
+TEST_F(FixNftables, PassingConfigurationGetsNoAction) {
+  r.write("/etc/nftables.conf", R"(#!/usr/sbin/nft -f
+flush ruleset
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+		ip saddr 10.0.0.0/8 tcp dport 2222 ct state new limit rate 3/minute accept
+		tcp dport 443 accept
+		udp dport 443 accept
+	}
+	chain output {
+		type filter hook output priority filter; policy drop;
+		oif "lo" accept
+		ct state established,related accept
+		udp dport 53 accept
+	}
+}
+)",
+          0755);
+  r.symlink("/lib/systemd/system/nftables.service",
+            "/etc/systemd/system/sysinit.target.wants/nftables.service");
+  for (auto &c : k_checks)
+    EXPECT_EQ(status_of(r.path(), c), Status::pass) << c;
+  auto before = snapshot(r.path());
+  PlanRequest req;
+  req.root = r.path();
+  req.only = k_checks;
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  EXPECT_TRUE(plan->actions.empty());
+  EXPECT_TRUE(plan->refused.empty());
+  auto now = snapshot(r.path());
+  EXPECT_TRUE(now == before) << test_support::tree_diff(before, now);
+}
+
+Plan plan_of(const TempRoot &r, const std::vector<std::string> &only) {
+  PlanRequest req;
+  req.root = r.path();
+  req.only = only;
+  auto plan = make_plan(req);
+  EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
+  return plan ? *plan : Plan{};
+}
+
+TEST_F(FixNftables, UfwHostsAreRefusedNotGivenASecondFirewall) {
+  r.write("/etc/ufw/ufw.conf", "ENABLED=no\nLOGLEVEL=low\n");
+  Plan plan = plan_of(r, {"firewall.enabled"});
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.refused.size(), 1u);
+  EXPECT_NE(plan.refused[0].reason.find("ufw manages"), std::string::npos)
+      << plan.refused[0].reason;
+}
+
+TEST_F(FixNftables, WithoutNftablesOrWithItMaskedTheFixIsRefused) {
+  std::filesystem::remove(r.host("/lib/systemd/system/nftables.service"));
+  Plan none = plan_of(r, {"firewall.enabled"});
+  EXPECT_TRUE(none.actions.empty());
+  ASSERT_EQ(none.refused.size(), 1u);
+  EXPECT_NE(none.refused[0].reason.find("apt-get install nftables"), std::string::npos)
+      << none.refused[0].reason;
+  r.write("/lib/systemd/system/nftables.service", k_unit);
+  r.symlink("/dev/null", "/etc/systemd/system/nftables.service");
+  Plan masked = plan_of(r, {"firewall.enabled"});
+  EXPECT_TRUE(masked.actions.empty());
+  ASSERT_EQ(masked.refused.size(), 1u);
+  EXPECT_NE(masked.refused[0].reason.find("masked"), std::string::npos) << masked.refused[0].reason;
+}
+
+TEST_F(FixNftables, AnAdminListThatAdmitsNobodyIsRefused) {
+  r.write("/profile.yaml", "name: nobody\nparameters:\n"
+                           "  firewall.ssh-restricted: {admin-sources: [], "
+                           "rate-limit-suffices: \"no\"}\n");
+  PlanRequest req;
+  req.root = r.path();
+  req.profiles = {r.host("/profile.yaml")};
+  req.only = {"firewall.enabled"};
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  EXPECT_TRUE(plan->actions.empty());
+  ASSERT_EQ(plan->refused.size(), 1u);
+  EXPECT_NE(plan->refused[0].reason.find("lock every operator out"), std::string::npos)
+      << plan->refused[0].reason;
+}
+
+// Every "{check:param}" of a recipe names a parameter of a check.
+TEST(FixRecipeCatalogue, CrossCheckParametersExist) {
+  int seen = 0;
+  for (auto &c : Catalogue::builtin().checks()) {
+    if (!c.recipe)
+      continue;
+    for (auto &[k, v] : c.recipe->set) {
+      auto colon = v.find(':');
+      if (v.size() < 3 || v.front() != '{' || v.back() != '}' || colon == std::string::npos)
+        continue;
+      ++seen;
+      const CheckSpec *other = Catalogue::builtin().find(v.substr(1, colon - 1));
+      ASSERT_NE(other, nullptr) << c.id << ": " << v;
+      EXPECT_NE(other->find_param(v.substr(colon + 1, v.size() - colon - 2)), nullptr)
+          << c.id << ": " << v;
+    }
+  }
+  EXPECT_GE(seen, 4);
+}
+
+// The kernel's verdict: the generated table loaded in namespace S; peer A is
+// the admin network (the profile's admin source), peer B is not.
+struct Namespaces : test::PeerNamespaces {
+  Namespaces() : PeerNamespaces("fixfw", 202, 'x') {}
+  bool setup(std::string &why) {
+    return PeerNamespaces::setup(fmt::format("ip netns exec {} nft list ruleset >/dev/null", s),
+                                 why);
+  }
+};
+
+TEST_F(FixNftables, TheLoadedRulesetAdmitsSshFromTheAdminNetworkOnlyAndClosesTheRest) {
+  BULWARK_REQUIRE_TOOL("ip") << "(iproute2)";
+  BULWARK_REQUIRE_TOOL("curl") << "(curl)";
+  Namespaces ns;
+  std::string why;
+  BULWARK_REQUIRE(ns.setup(why)) << "cannot create network namespaces with nftables: " << why;
+  // A's /30 is the admin network; B (.6) lies outside it.
+  r.write("/profile.yaml", fmt::format("name: netns\nparameters:\n"
+                                       "  firewall.ssh-restricted: {{admin-sources: [\"{}/30\"], "
+                                       "rate-limit-suffices: \"no\"}}\n"
+                                       "  firewall.allowed-ports: {{ports: [\"443/tcp\"]}}\n",
+                                       ns.ip(0)));
+  PlanRequest req;
+  req.root = r.path();
+  req.profiles = {r.host("/profile.yaml")};
+  req.only = k_checks;
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  for (auto &ref : plan->refused)
+    ADD_FAILURE() << "refused " << ref.check_id << ": " << ref.reason;
+  ASSERT_TRUE(apply_plan(*plan).ok());
+
+  // Servers in S on the SSH port, an allowed port and a port no rule opens.
+  for (int port : {2222, 443, 8080}) {
+    std::string pid = r.host("/http" + std::to_string(port) + ".pid");
+    ns.pidfiles.push_back(pid);
+    run_command(fmt::format("{{ ip netns exec {} python3 -m http.server {} --bind 0.0.0.0 "
+                            "--directory {} >/dev/null 2>&1 & echo $! > {}; }}",
+                            ns.s, port, r.path(), pid));
+  }
+  auto connects = [&](const std::string &from, const std::string &to, int port) {
+    return run_command(fmt::format("ip netns exec {} curl -s -o /dev/null -m 2 http://{}:{}/", from,
+                                   to, port))
+               .exit_code == 0;
+  };
+  ASSERT_TRUE(test::wait_for([&] { return connects(ns.b, ns.ip(5), 8080); }, 5000))
+      << "the servers did not start";
+  auto load =
+      run_command(ns.in_s("/usr/sbin/nft -f '" + r.host("/etc/nftables.d/bulwark.nft") + "'"));
+  ASSERT_EQ(load.exit_code, 0) << load.out << load.err;
+
+  EXPECT_TRUE(connects(ns.a, ns.ip(1), 2222)) << "the admin network lost SSH";
+  EXPECT_FALSE(connects(ns.b, ns.ip(5), 2222)) << "SSH is open outside the admin network";
+  EXPECT_TRUE(connects(ns.b, ns.ip(5), 443)) << "the allowed port is closed";
+  EXPECT_FALSE(connects(ns.a, ns.ip(1), 8080)) << "a port no rule opens is reachable";
+  EXPECT_FALSE(connects(ns.b, ns.ip(5), 8080)) << "a port no rule opens is reachable";
+  // Loading it again replaces the table (no duplicate, no error).
+  auto again =
+      run_command(ns.in_s("/usr/sbin/nft -f '" + r.host("/etc/nftables.d/bulwark.nft") + "'"));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  auto tables = run_command(ns.in_s("/usr/sbin/nft list tables"));
+  EXPECT_EQ(tables.out, "table inet bulwark_filter\n");
+  EXPECT_TRUE(connects(ns.a, ns.ip(1), 2222));
+  ASSERT_TRUE(rollback(r.path(), "all").ok());
+}
+
+} // namespace
+} // namespace bulwark::fix

@@ -21,6 +21,8 @@ constexpr auto k_tables = std::to_array<Table>({
     account_recipes,
     service_recipes,
     host_recipes,
+    pam_recipes,
+    unit_recipes,
 });
 
 // Lines of `content`, each without its newline.
@@ -105,6 +107,14 @@ void overlay_edit(FsOverlay &overlay, const FileEdit &e, const RootFs &fs) {
     o.removed = true;
     return;
   case FileEdit::Kind::attributes: break;
+  case FileEdit::Kind::link:
+    o = FsOverlayEntry{};
+    o.link = e.after;
+    return;
+  case FileEdit::Kind::unlink:
+    o = FsOverlayEntry{};
+    o.removed = true;
+    return;
   }
   if (e.mode)
     o.mode = *e.mode;

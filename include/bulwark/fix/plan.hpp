@@ -25,12 +25,16 @@ enum class Validator {
   sysctl,   // the files parse (bulwark's sysctl.d parser; no kernel write)
   redis,    // redis-server <conf> with no listener: loads the config, then exits
   pg_hba,   // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
+  pam,      // the root's pam-auth-update --package writes the plan's common-* files
 };
 const char *validator_name(Validator v); // "sshd", "visudo", ...
 
 // One file as the plan leaves it.
 struct FileEdit {
-  enum class Kind { write, remove, attributes };
+  // link: `path` becomes a symbolic link to `after` (it must not exist);
+  // unlink: the symbolic link at `path`, whose target is `before`, is
+  // removed (the transaction restores it as a link).
+  enum class Kind { write, remove, attributes, link, unlink };
   Kind kind = Kind::write;
   std::string path; // absolute inside the root
   // The file before the plan: nullopt when it does not exist. For `write`

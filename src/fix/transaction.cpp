@@ -301,6 +301,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
   std::vector<const FileEdit *> edits;
   std::map<std::string, bool> first_seen; // path -> existed before the plan
   std::vector<std::string> paths;
+  std::set<std::string> link_paths; // first edited by a link or unlink edit
   for (auto &a : plan.actions)
     for (auto &e : a.edits) {
       edits.push_back(&e);
@@ -317,6 +318,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
         if (e.kind == FileEdit::Kind::link ? st.ok() : !is_link || !target || *target != e.before)
           return Error{"changed since the plan was made; run bulwark fix again", e.path};
         first_seen[e.path] = st.ok();
+        link_paths.insert(e.path);
         paths.push_back(e.path);
         continue;
       }
@@ -342,7 +344,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     ordered_json e;
     e["path"] = p;
     e["existed"] = first_seen[p];
-    if (first_seen[p] && fs.lstat(p) && fs.lstat(p)->type == FileInfo::Type::symlink) {
+    if (first_seen[p] && link_paths.count(p)) {
       auto st = TRY(fs.lstat(p));
       e["link"] = TRY(fs.read_link(p));
       e["uid"] = st.uid;

@@ -382,18 +382,6 @@ const FsOverlayEntry *RootFs::overlaid(std::string_view target_path, bool follow
   return nullptr;
 }
 
-std::string RootFs::through_overlay_links(std::string_view target_path) const {
-  std::string p = join("/", target_path);
-  for (int hops = 0; m_overlay && hops < 40; ++hops) {
-    auto it = m_overlay->find(p);
-    if (it == m_overlay->end() || it->second.removed || !it->second.link)
-      break;
-    std::string dir = p.substr(0, p.rfind('/'));
-    p = join(dir.empty() ? "/" : dir, *it->second.link);
-  }
-  return p;
-}
-
 bool RootFs::overlay_has_children(const std::string &target_dir) const {
   if (!m_overlay)
     return false;
@@ -405,11 +393,7 @@ bool RootFs::overlay_has_children(const std::string &target_dir) const {
   return false;
 }
 
-Result<std::string> RootFs::read_file(std::string_view target_path_in, size_t max_bytes) const {
-  std::string linked;
-  std::string_view target_path = target_path_in;
-  if (m_overlay && !m_overlay->empty())
-    target_path = linked = through_overlay_links(target_path_in);
+Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_bytes) const {
   if (const FsOverlayEntry *o = overlaid(target_path, true)) {
     if (o->removed)
       return sys_error("cannot open", target_path, ENOENT);
@@ -473,20 +457,11 @@ Result<std::string> RootFs::read_file(std::string_view target_path_in, size_t ma
   return data;
 }
 
-Result<FileInfo> RootFs::stat_impl(std::string_view target_path_in, bool follow) const {
+Result<FileInfo> RootFs::stat_impl(std::string_view target_path, bool follow) const {
   if (m_overlay && !m_overlay->empty()) {
-    std::string linked = follow ? through_overlay_links(target_path_in) : std::string();
-    std::string_view target_path = follow ? std::string_view(linked) : target_path_in;
     const FsOverlayEntry *o = overlaid(target_path, follow);
     if (o != nullptr && o->removed)
       return sys_error("cannot stat", target_path, ENOENT);
-    if (o != nullptr && o->link && !follow) {
-      FileInfo link;
-      link.type = FileInfo::Type::symlink;
-      link.mode = 0777;
-      link.size = o->link->size();
-      return link;
-    }
     auto disk = stat_disk(target_path, follow);
     if (o == nullptr) {
       if (!disk && disk.error().not_found() && overlay_has_children(join("/", target_path))) {
@@ -516,7 +491,7 @@ Result<FileInfo> RootFs::stat_impl(std::string_view target_path_in, bool follow)
       info.gid = *o->gid;
     return info;
   }
-  return stat_disk(target_path_in, follow);
+  return stat_disk(target_path, follow);
 }
 
 Result<FileInfo> RootFs::stat_disk(std::string_view target_path, bool follow) const {
@@ -541,12 +516,6 @@ Result<FileInfo> RootFs::lstat(std::string_view target_path) const {
 }
 
 Result<std::string> RootFs::read_link(std::string_view target_path) const {
-  if (const FsOverlayEntry *o = overlaid(target_path, false)) {
-    if (o->removed)
-      return sys_error("cannot open", target_path, ENOENT);
-    if (o->link)
-      return *o->link;
-  }
   // An O_PATH|O_NOFOLLOW descriptor of the link itself, opened inside the
   // root as every other access is (openat2, else the descriptor walk; never
   // a host path string), then readlinkat(fd, "").

@@ -191,12 +191,6 @@ public:
       return;
     }
     switch (e.kind) {
-    case FileEdit::Kind::link:
-      task_header(label + " (symbolic link)", e.path);
-      m_out += "      ansible.builtin.file:\n        path: " + dest +
-               "\n        src: " + unsafe(e.after) + "\n        state: link\n";
-      break;
-    case FileEdit::Kind::unlink:
     case FileEdit::Kind::remove:
       task_header(label + " (remove)", e.path);
       m_out += "      ansible.builtin.file:\n        path: " + dest + "\n        state: absent\n";

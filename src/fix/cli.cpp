@@ -64,14 +64,6 @@ void print_text(const Plan &plan, std::ostream &out) {
         out << "\n";
         continue;
       }
-      if (e.kind == FileEdit::Kind::link || e.kind == FileEdit::Kind::unlink) {
-        out << "   " << e.path << ": "
-            << (e.kind == FileEdit::Kind::link
-                    ? "new symbolic link -> " + e.after
-                    : "symbolic link -> " + e.before.value_or("") + " removed")
-            << "\n";
-        continue;
-      }
       std::optional<std::string> after;
       if (e.kind == FileEdit::Kind::write)
         after = e.after;
@@ -125,13 +117,9 @@ ordered_json to_json(const Plan &plan) {
       ordered_json je;
       je["kind"] = e.kind == FileEdit::Kind::write    ? "write"
                    : e.kind == FileEdit::Kind::remove ? "remove"
-                   : e.kind == FileEdit::Kind::link   ? "link"
-                   : e.kind == FileEdit::Kind::unlink ? "unlink"
                                                       : "attributes";
       je["path"] = e.path;
-      if (e.kind == FileEdit::Kind::link || e.kind == FileEdit::Kind::unlink)
-        je["target"] = e.kind == FileEdit::Kind::link ? e.after : e.before.value_or("");
-      else if (e.kind != FileEdit::Kind::attributes) {
+      if (e.kind != FileEdit::Kind::attributes) {
         std::optional<std::string> after;
         if (e.kind == FileEdit::Kind::write)
           after = e.after;

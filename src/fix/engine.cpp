@@ -72,7 +72,7 @@ Overlay content_overlay(const std::vector<Action> &actions) {
     for (auto &e : a.edits) {
       if (e.kind == FileEdit::Kind::write)
         ov[e.path] = e.after;
-      else if (e.kind == FileEdit::Kind::remove || e.kind == FileEdit::Kind::unlink)
+      else if (e.kind == FileEdit::Kind::remove)
         ov[e.path] = std::nullopt;
     }
   return ov;

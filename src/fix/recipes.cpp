@@ -22,7 +22,6 @@ constexpr auto k_tables = std::to_array<Table>({
     service_recipes,
     host_recipes,
     pam_recipes,
-    unit_recipes,
 });
 
 // Lines of `content`, each without its newline.
@@ -107,14 +106,6 @@ void overlay_edit(FsOverlay &overlay, const FileEdit &e, const RootFs &fs) {
     o.removed = true;
     return;
   case FileEdit::Kind::attributes: break;
-  case FileEdit::Kind::link:
-    o = FsOverlayEntry{};
-    o.link = e.after;
-    return;
-  case FileEdit::Kind::unlink:
-    o = FsOverlayEntry{};
-    o.removed = true;
-    return;
   }
   if (e.mode)
     o.mode = *e.mode;

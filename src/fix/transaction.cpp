@@ -57,13 +57,6 @@ Result<std::string> host_path(const RootFs &fs, const std::string &path) {
   return (dir == "/" ? "" : dir) + "/" + base_of(path);
 }
 
-// The host path of the entry `path` itself, a final symbolic link included:
-// only for operations that never follow it (unlink, symlink, lchown).
-Result<std::string> link_host_path(const RootFs &fs, const std::string &path) {
-  std::string dir = TRY(fs.resolve(parent_of(path)));
-  return (dir == "/" ? "" : dir) + "/" + base_of(path);
-}
-
 // Missing directories above `path`, outermost first (target paths).
 std::vector<std::string> missing_dirs(const RootFs &fs, const std::string &path) {
   std::vector<std::string> out;
@@ -183,7 +176,7 @@ Result<Unit> make_dirs(const RootFs &fs, const std::string &dir) {
 }
 
 // nlohmann::json member: the implicit special members are not noexcept.
-struct Tx {         // NOLINT(bugprone-exception-escape)
+struct Tx { // NOLINT(bugprone-exception-escape)
   std::string root; // host root
   std::string id;
   ordered_json manifest;
@@ -222,22 +215,10 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     auto &e = *it;
     std::string path = e.value("path", "");
-    // unlink() and symlink() act on a final link itself, never through it.
-    bool as_link = !e.value("existed", false) || e.contains("link");
-    auto host = as_link ? link_host_path(fs, path) : host_path(fs, path);
+    auto host = host_path(fs, path);
     if (!host) {
       if (!first)
         first = host.error();
-      continue;
-    }
-    if (e.contains("link")) {
-      std::string target = e["link"].get<std::string>();
-      if (::unlink(host->c_str()) != 0 && errno != ENOENT && !first)
-        first = sys_error("cannot remove", path, errno);
-      else if (::symlink(target.c_str(), host->c_str()) != 0 && !first)
-        first = sys_error("cannot restore the symbolic link", path, errno);
-      else if (::lchown(host->c_str(), e.value("uid", 0u), e.value("gid", 0u)) != 0 && !first)
-        first = sys_error("cannot change owner", path, errno);
       continue;
     }
     if (!e.value("existed", false)) {
@@ -301,27 +282,11 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
   std::vector<const FileEdit *> edits;
   std::map<std::string, bool> first_seen; // path -> existed before the plan
   std::vector<std::string> paths;
-  std::set<std::string> link_paths; // first edited by a link or unlink edit
   for (auto &a : plan.actions)
     for (auto &e : a.edits) {
       edits.push_back(&e);
       if (first_seen.count(e.path))
         continue;
-      if (e.kind == FileEdit::Kind::link || e.kind == FileEdit::Kind::unlink) {
-        // A link to remove must still point where the plan saw it; a new
-        // one must not exist yet.
-        auto st = fs.lstat(e.path);
-        if (!st && !st.error().not_found())
-          return st.error();
-        bool is_link = st && st->type == FileInfo::Type::symlink;
-        auto target = is_link ? fs.read_link(e.path) : Result<std::string>(std::string());
-        if (e.kind == FileEdit::Kind::link ? st.ok() : !is_link || !target || *target != e.before)
-          return Error{"changed since the plan was made; run bulwark fix again", e.path};
-        first_seen[e.path] = st.ok();
-        link_paths.insert(e.path);
-        paths.push_back(e.path);
-        continue;
-      }
       auto cur = fs.read_file(e.path);
       if (!cur && !cur.error().not_found() && e.kind != FileEdit::Kind::attributes)
         return cur.error();
@@ -344,12 +309,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     ordered_json e;
     e["path"] = p;
     e["existed"] = first_seen[p];
-    if (first_seen[p] && link_paths.count(p)) {
-      auto st = TRY(fs.lstat(p));
-      e["link"] = TRY(fs.read_link(p));
-      e["uid"] = st.uid;
-      e["gid"] = st.gid;
-    } else if (first_seen[p]) {
+    if (first_seen[p]) {
       auto st = TRY(fs.lstat(p));
       if (st.type != FileInfo::Type::regular)
         return Error{"is not a regular file", p};
@@ -399,18 +359,6 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     const FileEdit &e = *edits[i];
     if (auto r = make_dirs(fs, parent_of(e.path)); !r)
       return fail(r.error());
-    if (e.kind == FileEdit::Kind::link || e.kind == FileEdit::Kind::unlink) {
-      auto host = link_host_path(fs, e.path);
-      if (!host)
-        return fail(host.error());
-      if (e.kind == FileEdit::Kind::unlink && ::unlink(host->c_str()) != 0 && errno != ENOENT)
-        return fail(sys_error("cannot remove", e.path, errno));
-      if (e.kind == FileEdit::Kind::link && ::symlink(e.after.c_str(), host->c_str()) != 0)
-        return fail(sys_error("cannot create the symbolic link", e.path, errno));
-      if (opts.after_write)
-        opts.after_write(i);
-      continue;
-    }
     auto host = host_path(fs, e.path);
     if (!host)
       return fail(host.error());

@@ -211,46 +211,5 @@ TEST_F(FixPam, ValidatorRejectsCommonFilesPamAuthUpdateWouldNotWrite) {
   EXPECT_EQ(read("/var/lib/pam/seen"), "pwquality\nunix\nmkhomedir\n");
 }
 
-// The unit-enable recipe on the same root, broken as FixDebianE2e breaks it
-// (auditd.service masked by a link to /dev/null, its .wants link gone): the
-// plan removes the mask link and re-creates the .wants link, systemctl
-// itself (--root) then says "enabled", and the rollback restores the mask as
-// a link, byte for byte, and removes the new link.
-using FixUnits = FixPam;
-
-TEST_F(FixUnits, MaskedAuditdIsUnmaskedAndEnabledAndTheMaskComesBack) {
-  std::filesystem::remove(root.host("/etc/systemd/system/multi-user.target.wants/auditd.service"));
-  root.symlink("/dev/null", "/etc/systemd/system/auditd.service");
-  Plan plan = test_support::round_trip(root.path(), {"logging.auditd"});
-  ASSERT_EQ(plan.actions.size(), 1u);
-  const Action &a = plan.actions[0];
-  ASSERT_EQ(a.edits.size(), 2u);
-  EXPECT_EQ(a.edits[0].kind, FileEdit::Kind::unlink);
-  EXPECT_EQ(a.edits[0].path, "/etc/systemd/system/auditd.service");
-  EXPECT_EQ(a.edits[0].before, "/dev/null");
-  EXPECT_EQ(a.edits[1].kind, FileEdit::Kind::link);
-  EXPECT_EQ(a.edits[1].path, "/etc/systemd/system/multi-user.target.wants/auditd.service");
-  EXPECT_EQ(a.edits[1].after, "/lib/systemd/system/auditd.service");
-  EXPECT_EQ(a.restart_units, std::vector<std::string>{"auditd.service"});
-  std::string yml = render_ansible(plan);
-  EXPECT_NE(yml.find("state: absent"), std::string::npos) << yml;
-  EXPECT_NE(yml.find("state: link"), std::string::npos) << yml;
-
-  BULWARK_REQUIRE_TOOL("systemctl") << "(systemd)";
-  auto is_enabled = [&] {
-    auto r = run_command("systemctl is-enabled --root='" + root.path() + "' auditd.service");
-    return r.out.substr(0, r.out.find('\n'));
-  };
-  EXPECT_EQ(is_enabled(), "masked");
-  auto id = apply_plan(plan);
-  ASSERT_TRUE(id.ok()) << id.error().to_string();
-  EXPECT_EQ(is_enabled(), "enabled");
-  ASSERT_TRUE(rollback(root.path(), *id).ok());
-  EXPECT_EQ(is_enabled(), "masked");
-  std::error_code ec;
-  EXPECT_EQ(std::filesystem::read_symlink(root.host("/etc/systemd/system/auditd.service"), ec),
-            "/dev/null");
-}
-
 } // namespace
 } // namespace bulwark::fix

@@ -55,11 +55,6 @@ struct FsOverlayEntry {
   std::optional<uint32_t> mode;       // permission bits; nullopt keeps them
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
-  // The path becomes a symbolic link to this target (as readlink(2) gives
-  // it): lstat and read_link answer for the link, stat and read_file for
-  // its target (relative to the link's directory; overlay links chained up
-  // to 40).
-  std::optional<std::string> link;
 };
 using FsOverlay = std::map<std::string, FsOverlayEntry>;
 
@@ -149,8 +144,6 @@ private:
   // The overlay's entry for target_path (lexically, else after resolving
   // symlinks inside the root when `follow`), or nullptr.
   const FsOverlayEntry *overlaid(std::string_view target_path, bool follow) const;
-  // `target_path` with the overlay's symbolic links followed (normalised).
-  std::string through_overlay_links(std::string_view target_path) const;
   // Does the overlay hold a file below the directory target_dir?
   bool overlay_has_children(const std::string &target_dir) const;
 

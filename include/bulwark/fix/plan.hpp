@@ -31,10 +31,7 @@ const char *validator_name(Validator v); // "sshd", "visudo", ...
 
 // One file as the plan leaves it.
 struct FileEdit {
-  // link: `path` becomes a symbolic link to `after` (it must not exist);
-  // unlink: the symbolic link at `path`, whose target is `before`, is
-  // removed (the transaction restores it as a link).
-  enum class Kind { write, remove, attributes, link, unlink };
+  enum class Kind { write, remove, attributes };
   Kind kind = Kind::write;
   std::string path; // absolute inside the root
   // The file before the plan: nullopt when it does not exist. For `write`

@@ -60,9 +60,10 @@ protected:
   // tally directory), in a private mount namespace: the tree is not written.
   test::RunResult in_root(const std::string &script) const {
     root.write("/tmp/probe.sh", script);
-    return run_command("unshare -m sh -c \"mount -t tmpfs tmpfs '" + root.host("/run") +
-                       "' && chroot '" + root.path() + "' sh /tmp/probe.sh\"; rm -f '" +
-                       root.host("/tmp/probe.sh") + "'");
+    auto r = run_command("unshare -m sh -c \"mount -t tmpfs tmpfs '" + root.host("/run") +
+                         "' && chroot '" + root.path() + "' sh /tmp/probe.sh\"");
+    std::filesystem::remove(root.host("/tmp/probe.sh"));
+    return r;
   }
 
   // libpam's verdicts, through pamtester (the "other" service: the common-*

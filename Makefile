@@ -17,7 +17,7 @@ BUILD_PACKAGES = cmake g++ make pkg-config git ca-certificates \
 TEST_PACKAGES = libbenchmark-dev strace \
            openssh-server openssh-client sudo systemd procps \
            clang libclang-rt-14-dev debootstrap util-linux \
-           libpwquality-tools logrotate auditd lz4 gzip docker-compose \
+           libpwquality-tools pamtester logrotate auditd lz4 gzip docker-compose \
            chromium cmark-gfm libxml2-utils python3 python3-yaml \
            file man-db groff-base lintian bash-completion zsh jq \
            fail2ban nftables iptables ipset iproute2 postgresql redis-server nginx \

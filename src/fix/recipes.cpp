@@ -23,6 +23,7 @@ constexpr auto k_tables = std::to_array<Table>({
     service_recipes,
     host_recipes,
     firewall_recipes,
+    pam_recipes,
 });
 
 // Lines of `content`, each without its newline.

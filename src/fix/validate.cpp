@@ -38,7 +38,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <grp.h>
+#include <iterator>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -62,6 +64,7 @@ const char *validator_name(Validator v) {
   case Validator::sysctl: return "sysctl";
   case Validator::redis: return "redis";
   case Validator::pg_hba: return "pg_hba";
+  case Validator::pam: return "pam";
   }
   return "unknown";
 }
@@ -352,6 +355,10 @@ struct Job {
   // separation directory, made by systemd at service start, so missing in
   // an offline root): a tmpfs on /run in the namespace provides them.
   std::vector<std::string> runtime_dirs;
+  // Directories (inside the root) the checker writes: after the overlay is
+  // placed each is copied into the scratch tmpfs and the copy mounted over
+  // it, so its writes (and renames) land in the copy, never in the root.
+  std::vector<std::string> writable_dirs;
 };
 
 void write_all(int fd, std::string_view s) {
@@ -363,6 +370,68 @@ void write_all(int fd, std::string_view s) {
       return;
     s.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+// A copy of directory `dir` (its files, symlinks and their attributes; no
+// subdirectories) in `copy`, mounted over `dir`.
+std::optional<SetupError> writable_copy(const std::string &dir, const std::string &copy) {
+  struct stat dst;
+  if (::stat(dir.c_str(), &dst) != 0)
+    return SetupError{"stat " + dir, errno};
+  if (::mkdir(copy.c_str(), 0700) != 0)
+    return SetupError{"mkdir " + copy, errno};
+  DIR *d = ::opendir(dir.c_str());
+  if (d == nullptr)
+    return SetupError{"open directory " + dir, errno};
+  std::vector<std::string> names;
+  while (auto *ent = ::readdir(d))
+    if (std::strcmp(ent->d_name, ".") != 0 && std::strcmp(ent->d_name, "..") != 0)
+      names.emplace_back(ent->d_name);
+  ::closedir(d);
+  for (const auto &n : names) {
+    std::string from = dir + "/" + n, to = copy + "/" + n;
+    struct stat st;
+    if (::lstat(from.c_str(), &st) != 0)
+      return SetupError{"stat " + from, errno};
+    if (S_ISLNK(st.st_mode)) {
+      std::string buf(4096, '\0');
+      ssize_t len = ::readlink(from.c_str(), buf.data(), buf.size());
+      if (len < 0)
+        return SetupError{"readlink " + from, errno};
+      buf.resize(static_cast<size_t>(len));
+      if (::symlink(buf.c_str(), to.c_str()) != 0)
+        return SetupError{"symlink " + to, errno};
+      continue;
+    }
+    if (!S_ISREG(st.st_mode))
+      continue;
+    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+      return SetupError{"open " + from, errno};
+    int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+      int e = errno;
+      ::close(in);
+      return SetupError{"create " + to, e};
+    }
+    char buf[65536];
+    ssize_t r;
+    while ((r = ::read(in, buf, sizeof buf)) > 0)
+      write_all(out, std::string_view(buf, static_cast<size_t>(r)));
+    bool ok = r == 0 && ::fchown(out, st.st_uid, st.st_gid) == 0 &&
+              ::fchmod(out, st.st_mode & 07777) == 0;
+    int e = errno;
+    ::close(in);
+    ::close(out);
+    if (!ok)
+      return SetupError{"copy " + from, e};
+  }
+  if (::chown(copy.c_str(), dst.st_uid, dst.st_gid) != 0 ||
+      ::chmod(copy.c_str(), dst.st_mode & 07777) != 0)
+    return SetupError{"chown/chmod " + copy, errno};
+  if (::mount(copy.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    return SetupError{"bind copy over " + dir, errno};
+  return std::nullopt;
 }
 
 [[noreturn]] void child_fail(int status_fd, const SetupError &e) {
@@ -443,6 +512,13 @@ void write_all(int fd, std::string_view s) {
   for (const auto &placements : phases)
     if (auto e = stager.place(placements))
       child_fail(status_fd, *e);
+  for (size_t i = 0; i < job.writable_dirs.size(); ++i) {
+    std::string dir = host_path(root, job.writable_dirs[i]);
+    if (!is_dir(dir))
+      continue;
+    if (auto e = writable_copy(dir, scratch + "/w" + std::to_string(i)))
+      child_fail(status_fd, *e);
+  }
   if (job.in_process_sysctl)
     run_sysctl_parse(root);
   if (!job.in_process_pg_hba.empty())
@@ -732,6 +808,68 @@ Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job
   return Unit{};
 }
 
+// pam-auth-update: the files it regenerates leave the overlay and become
+// the expectation (under /run/bulwark-pam-expect in the namespace); the
+// root's own pam-auth-update --package then runs over the root's files with
+// the overlay's profiles, writing into copies of the directories, and must
+// write exactly the expected files.
+const std::vector<std::string> k_pam_generated = {"/etc/pam.d/common-auth",
+                                                  "/etc/pam.d/common-account",
+                                                  "/etc/pam.d/common-password",
+                                                  "/etc/pam.d/common-session",
+                                                  "/etc/pam.d/common-session-noninteractive",
+                                                  "/var/lib/pam/auth",
+                                                  "/var/lib/pam/account",
+                                                  "/var/lib/pam/password",
+                                                  "/var/lib/pam/session",
+                                                  "/var/lib/pam/session-noninteractive",
+                                                  "/var/lib/pam/seen"};
+constexpr const char *k_pam_expect = "/run/bulwark-pam-expect";
+
+Result<Unit> pam_job(const std::string &root, Overlay &overlay, Job &job) {
+  // Only ever the root's own program, chrooted: the host's would write the
+  // host's /etc/pam.d.
+  if (root != "/" && (!is_executable_file(host_path(root, "/usr/sbin/pam-auth-update")) ||
+                      !is_executable_file(host_path(root, "/bin/sh"))))
+    return Error{"pam: the root has no /usr/sbin/pam-auth-update (libpam-runtime) or /bin/sh",
+                 root};
+  std::string script =
+      "DEBIAN_FRONTEND=noninteractive /usr/sbin/pam-auth-update --package || exit 2\n"
+      "rc=0\n"
+      "for t in";
+  for (const auto &path : k_pam_generated) {
+    std::optional<std::string> want;
+    if (auto it = overlay.find(path); it != overlay.end()) {
+      want = it->second;
+      overlay.erase(it);
+    } else {
+      std::ifstream in(host_path(root, path), std::ios::binary);
+      if (in)
+        want = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    if (!want)
+      continue;
+    overlay[k_pam_expect + path] = *want;
+    script += " " + path;
+  }
+  script += "; do\n"
+            "  if ! cmp -s \"$t\" \"" +
+            std::string(k_pam_expect) +
+            "$t\"; then\n"
+            "    echo \"pam-auth-update writes $t differently from the plan:\"\n"
+            "    diff -u \"" +
+            k_pam_expect +
+            "$t\" \"$t\"; rc=1\n"
+            "  fi\n"
+            "done\n"
+            "exit $rc\n";
+  job.candidates = {"/bin/sh"};
+  job.argv = {"", "-c", script};
+  job.writable_dirs = {"/etc/pam.d", "/var/lib/pam", "/var/cache/debconf"};
+  job.main_config = "/etc/pam.d/common-auth";
+  return Unit{};
+}
+
 Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
   Job job;
   switch (v) {
@@ -803,6 +941,10 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     job.program_label = "bulwark's sysctl.d parser";
     break;
   case Validator::redis: TRY(redis_job(root, overlay, job)); break;
+  case Validator::pam:
+    TRY(pam_job(root, overlay, job));
+    job.program_label = "pam-auth-update --package, compared with the plan";
+    break;
   case Validator::pg_hba:
     for (const auto &[path, content] : overlay)
       if (content && basename_of(path).ends_with("hba.conf"))
@@ -889,7 +1031,8 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
       return Error{std::string(validator_name(v)) + ": the checker program is not installed (" +
                    job.candidates.front() + ")"};
     job.argv[0] = program;
-    job.program_label = quote_argv(job.argv);
+    if (v != Validator::pam) // its label names the program, not the script
+      job.program_label = quote_argv(job.argv);
     if (root != "/" && !chroot_into) {
       // The host's program reads the host's paths: the root's configuration
       // (with the overlay on it) is bound over them in the namespace.

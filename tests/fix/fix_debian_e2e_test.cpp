@@ -278,15 +278,14 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
     for (auto &id : left_alone)
       EXPECT_TRUE(still.count(id)) << id << " was left alone but passes";
     // Issue 18 asks that at most a third remain. Measured (failing before
-    // -> after): with nftables in the root (`make debian-root`'s
-    // DEBIAN_INCLUDE has it, as every installed Debian server does),
-    // baseline 51 -> 21, vpn-production 35 -> 17, lms-server 31 -> 13; in a
-    // root without it the 6-7 firewall checks are refused ("apt-get install
-    // nftables"): 51 -> 27, 35 -> 22, 31 -> 18. What remains needs recipes
-    // bulwark does not have yet: packages that are not installed (fail2ban,
-    // AIDE, an IDS, a backup tool), PAM stacks (lockout, history, MFA, su),
-    // /tmp mount options and accounts a human must judge (the uid 0
-    // backdoor). What it has must fix at least a third.
+    // -> after) with the firewall and PAM recipes, in a root with nftables
+    // (`make debian-root`'s DEBIAN_INCLUDE has it, as every installed Debian
+    // server does): COUNTS. In a root without it the 6-7 firewall
+    // checks are refused ("apt-get install nftables"). What remains needs
+    // recipes bulwark does not have yet: packages that are not installed
+    // (fail2ban, AIDE, an IDS, a backup tool), MFA, /tmp mount options, a
+    // masked auditd and accounts a human must judge (the uid 0 backdoor).
+    // What it has must fix at least a third.
     EXPECT_LE(still.size() * 3, failing.size() * 2) << "fewer than a third fixed:" << left;
     for (auto &id : regressed)
       ADD_FAILURE() << id << " passed before the fix and fails after it";

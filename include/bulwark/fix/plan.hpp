@@ -25,6 +25,7 @@ enum class Validator {
   sysctl,   // the files parse (bulwark's sysctl.d parser; no kernel write)
   redis,    // redis-server <conf> with no listener: loads the config, then exits
   pg_hba,   // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
+  pam,      // the root's pam-auth-update --package writes the plan's common-* files
 };
 const char *validator_name(Validator v); // "sshd", "visudo", ...
 

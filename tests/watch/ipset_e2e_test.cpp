@@ -71,7 +71,7 @@ jails:
                           ns.s, t.path(), t.host("/http.pid")));
   ASSERT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 5000))
       << "peer A cannot reach the server before any ban";
-  ASSERT_TRUE(ns.connects(ns.b, ns.ip(5)));
+  ASSERT_TRUE(wait_for([&] { return ns.connects(ns.b, ns.ip(5)); }, 5000));
 
   auto slurp = [&](const char *f) {
     std::ifstream in(t.host(f));
@@ -137,7 +137,8 @@ jails:
   fail3(a, 0);
   ASSERT_TRUE(wait_for(banned, 3000)) << run_command(v4).out << slurp("/out") << slurp("/err");
   EXPECT_FALSE(ns.connects(ns.a, ns.ip(1))) << "A still connects while banned";
-  EXPECT_TRUE(ns.connects(ns.b, ns.ip(5))) << "B lost its connection";
+  EXPECT_TRUE(wait_for([&] { return ns.connects(ns.b, ns.ip(5)); }, 5000))
+      << "B lost its connection";
   EXPECT_EQ(run_command(v4).out.find(ns.ip(6)), std::string::npos);
   // IPv6: the /64 in the hash:net set.
   fail3("2001:db8:5:6::1", 1);
@@ -189,7 +190,7 @@ jails:
                                 "ipset destroy'"))
                 .exit_code,
             0);
-  ASSERT_TRUE(ns.connects(ns.a, ns.ip(1)));
+  ASSERT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 5000));
   start();
   ASSERT_TRUE(
       wait_for([&] { return count(slurp("/err"), "restored 2 bans into ipset") == 2; }, 5000))
@@ -204,7 +205,7 @@ jails:
       run_command(ns.in_s(k_bin + " bans remove " + a + " --config " + t.host("/watch.yaml")));
   EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
   EXPECT_EQ(run_command(v4).out.find(a + " "), std::string::npos) << run_command(v4).out;
-  EXPECT_TRUE(ns.connects(ns.a, ns.ip(1)));
+  EXPECT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 5000));
 
   // A firewall that refuses bans: a set of that name the action cannot use
   // (another family), so every batch and every repair fails. The failures
@@ -220,7 +221,7 @@ jails:
       5000))
       << slurp("/metrics.prom") << slurp("/err");
   EXPECT_NE(slurp("/err").find("bans could not be applied"), std::string::npos) << slurp("/err");
-  EXPECT_TRUE(ns.connects(ns.b, ns.ip(5)));
+  EXPECT_TRUE(wait_for([&] { return ns.connects(ns.b, ns.ip(5)); }, 5000));
 }
 
 TEST(WatchIpsetE2E, MissingIpsetIsAStartupError) {

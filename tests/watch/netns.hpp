@@ -73,6 +73,9 @@ struct PeerNamespaces {
   }
 
   // A real TCP connection (curl to the HTTP server the test runs in S).
+  // One HTTP request with a 1 s deadline: enough to see a DROP. A test that
+  // expects the connection to work retries it (wait_for): under CI's load
+  // the Python server can take longer than a second to answer.
   bool connects(const std::string &from, const std::string &to) const {
     return run_command(
                fmt::format("ip netns exec {} curl -s -o /dev/null -m 1 http://{}:8080/", from, to))

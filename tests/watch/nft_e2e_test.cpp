@@ -59,7 +59,7 @@ jails:
                           ns.s, t.path(), t.host("/http.pid")));
   ASSERT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 5000))
       << "peer A cannot reach the server before any ban";
-  ASSERT_TRUE(ns.connects(ns.b, ns.ip(5)));
+  ASSERT_TRUE(wait_for([&] { return ns.connects(ns.b, ns.ip(5)); }, 5000));
 
   ns.pidfiles.push_back(t.host("/bulwark.pid"));
   run_command(fmt::format("{{ ip netns exec {} {} watch --config {} > {} 2> {} & echo $! > {}; }}",
@@ -99,7 +99,8 @@ jails:
   EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(6)), std::string::npos) << "forged address banned";
 
   EXPECT_FALSE(ns.connects(ns.a, ns.ip(1))) << "A still connects while banned";
-  EXPECT_TRUE(ns.connects(ns.b, ns.ip(5))) << "B lost its connection";
+  EXPECT_TRUE(wait_for([&] { return ns.connects(ns.b, ns.ip(5)); }, 5000))
+      << "B lost its connection";
   auto list = run_command("ip netns exec " + ns.s + " " + k_bin + " bans list --config " +
                           t.host("/watch.yaml"));
   EXPECT_NE(list.out.find(ns.ip(2) + "/32  sshd"), std::string::npos) << list.out << list.err;
@@ -121,7 +122,7 @@ jails:
                         " --config " + t.host("/watch.yaml"));
   EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
   EXPECT_EQ(run_command(set_cmd).out.find(ns.ip(2)), std::string::npos);
-  EXPECT_TRUE(ns.connects(ns.a, ns.ip(1)));
+  EXPECT_TRUE(wait_for([&] { return ns.connects(ns.a, ns.ip(1)); }, 5000));
   EXPECT_NE(slurp("/out").find("ban #2"), std::string::npos) << slurp("/out");
 }
 

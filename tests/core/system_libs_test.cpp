@@ -7,6 +7,7 @@
 #include "../support.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace bulwark::syslib {
 namespace {
@@ -106,6 +107,33 @@ TEST(SystemLibs, TheBinaryDoesNotLinkThem) {
     EXPECT_EQ(r.out.find(std::string("[") + lib.soname + "]"), std::string::npos)
         << BULWARK_BINARY << " links " << lib.soname << ":\n"
         << r.out;
+}
+
+// Without the library (hidden by a bind mount of /dev/null over it in a
+// private mount namespace), the command that needs it fails with exit 3 and
+// the package to install; every other command still runs, which it could
+// not while the binary linked the library.
+TEST(SystemLibs, AMissingLibraryFailsOnlyTheCommandThatNeedsIt) {
+  BULWARK_REQUIRE(::geteuid() == 0) << "needs root (a private mount namespace)";
+  BULWARK_REQUIRE_TOOL("unshare");
+  test::TempRoot t;
+  t.write("/watch.yaml", "state_dir: " + t.path() + "/state\n");
+  std::filesystem::create_directories(t.host("/state"));
+  const std::string bin = BULWARK_BINARY;
+  auto r = test::run_command("unshare -m sh -c 'mount --bind /dev/null \"$(readlink -f "
+                             "/lib/x86_64-linux-gnu/libsqlite3.so.0)\" || exit 99; " +
+                             bin + " bans list --config " + t.host("/watch.yaml") +
+                             "; echo \"bans=$?\"; " + bin + " version; echo \"version=$?\"'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("bans=3"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("cannot load libsqlite3.so.0 (Debian package libsqlite3-0)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("bulwark " BULWARK_VERSION), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("version=0"), std::string::npos) << r.out << r.err;
+  // Outside the namespace the same command reads the (empty) record.
+  auto ok = test::run_command(bin + " bans list --config " + t.host("/watch.yaml"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
 }
 
 } // namespace

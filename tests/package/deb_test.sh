@@ -136,7 +136,7 @@ dlopened=$(strings -a "$build/bulwark" | grep -xE 'lib[a-z0-9_+-]+\.so\.[0-9.]+'
 [[ $dlopened == *libpq.so.5* ]] || bad "no dlopen'ed soname found in $build/bulwark (strings)"
 for soname in $dlopened; do
   grep -qxF "$soname" <<<"$needed" && continue
-  lib=$(ldconfig -p | awk -v s="$soname" '$1 == s {print $NF; exit}')
+  lib=$(ldconfig -p | awk -v s="$soname" '$1 == s && !found {print $NF; found = 1}')
   [[ -n $lib ]] || { bad "ldconfig does not know $soname, which bulwark loads"; continue; }
   pkg=$({ dpkg-query -S "$lib" || dpkg-query -S "/usr$lib" || dpkg-query -S "$(realpath "$lib")"; } 2>/dev/null | head -1 | cut -d: -f1)
   [[ -n $pkg ]] || { bad "no package provides $lib"; continue; }

@@ -113,6 +113,11 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # shared libraries: libc6, libstdc++6, libgcc-s1, libfyaml0, libfmt9 on
 # Debian 12.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The libraries bulwark loads on first use with dlopen (watch, bans, audit
+# --live: include/bulwark/core/system_libs.hpp) are not linked, so
+# dpkg-shlibdeps cannot see them: listed here, with the versions it gave
+# when they were linked; CPack appends its own list.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libhiredis0.14 (>= 0.14.0), libnftables1 (>= 1.0.2), libpq5 (>= 9.0~), libsqlite3-0 (>= 3.5.9), libsystemd0")
 # Suggested, not required: completions are inert without their shells.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
 # Debian's control members are 0644 and the maintainer scripts 0755; CPack's

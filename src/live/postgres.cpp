@@ -8,8 +8,9 @@
 
 #include <bulwark/live/postgres.hpp>
 
+#include <bulwark/core/system_libs.hpp>
+
 #include <chrono>
-#include <libpq-fe.h>
 #include <poll.h>
 
 namespace bulwark::live {
@@ -39,7 +40,7 @@ std::string one_line(const char *m) {
 
 // Drives a started connection to completion or the deadline. Returns true
 // when connected; `timed_out` when the deadline passed.
-bool drive(PGconn *conn, int timeout_ms, bool &timed_out) {
+bool drive(const syslib::Libpq &pq, PGconn *conn, int timeout_ms, bool &timed_out) {
   timed_out = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
@@ -48,7 +49,7 @@ bool drive(PGconn *conn, int timeout_ms, bool &timed_out) {
       return true;
     if (st == PGRES_POLLING_FAILED)
       return false;
-    int fd = PQsocket(conn);
+    int fd = pq.PQsocket(conn);
     if (fd < 0)
       return false;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,11 +67,12 @@ bool drive(PGconn *conn, int timeout_ms, bool &timed_out) {
     }
     if (r < 0)
       continue;
-    st = PQconnectPoll(conn);
+    st = pq.PQconnectPoll(conn);
   }
 }
 
-PGconn *start(const std::vector<std::pair<const char *, std::string>> &params, bool expand) {
+PGconn *start(const syslib::Libpq &pq,
+              const std::vector<std::pair<const char *, std::string>> &params, bool expand) {
   std::vector<const char *> keys, values;
   for (auto &[k, v] : params) {
     keys.push_back(k);
@@ -78,7 +80,7 @@ PGconn *start(const std::vector<std::pair<const char *, std::string>> &params, b
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  return PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+  return pq.PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
 }
 
 } // namespace
@@ -88,7 +90,15 @@ PgProbeResult pg_try_without_password(const std::string &host, int port, const s
   PgProbeResult r;
   r.target =
       (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  PGconn *conn = start({{"host", host},
+  auto api = syslib::libpq();
+  if (!api) {
+    r.result = PgProbeResult::Outcome::protocol_error;
+    r.detail = api.error().message;
+    return r;
+  }
+  const syslib::Libpq &pq = **api;
+  PGconn *conn = start(pq,
+                       {{"host", host},
                         {"port", std::to_string(port)},
                         {"user", user},
                         {"dbname", dbname},
@@ -105,12 +115,12 @@ PgProbeResult pg_try_without_password(const std::string &host, int port, const s
     return r;
   }
   bool timed_out = false;
-  bool ok = PQstatus(conn) != CONNECTION_BAD && drive(conn, timeout_ms, timed_out);
-  std::string msg = one_line(PQerrorMessage(conn));
+  bool ok = pq.PQstatus(conn) != CONNECTION_BAD && drive(pq, conn, timeout_ms, timed_out);
+  std::string msg = one_line(pq.PQerrorMessage(conn));
   if (ok) {
     r.result = PgProbeResult::Outcome::accepted;
     r.detail = "connected as " + user + " without a password (server " +
-               std::to_string(PQserverVersion(conn)) + ")";
+               std::to_string(pq.PQserverVersion(conn)) + ")";
   } else if (timed_out) {
     r.result = PgProbeResult::Outcome::unreachable;
     r.detail = "no answer within " + std::to_string(timeout_ms) + " ms";
@@ -131,7 +141,7 @@ PgProbeResult pg_try_without_password(const std::string &host, int port, const s
     r.result = PgProbeResult::Outcome::protocol_error;
     r.detail = msg.empty() ? "connection failed" : msg;
   }
-  PQfinish(conn);
+  pq.PQfinish(conn);
   return r;
 }
 
@@ -142,36 +152,42 @@ std::vector<PgProbeResult> pg_probe_no_password(int port, int timeout_ms) {
 
 PgLiveInfo pg_query(const std::string &dsn, int timeout_ms) {
   PgLiveInfo info;
-  PGconn *conn = start({{"dbname", dsn}, {"application_name", "bulwark"}}, true);
+  auto api = syslib::libpq();
+  if (!api) {
+    info.error = api.error().message;
+    return info;
+  }
+  const syslib::Libpq &pq = **api;
+  PGconn *conn = start(pq, {{"dbname", dsn}, {"application_name", "bulwark"}}, true);
   if (!conn) {
     info.error = "out of memory";
     return info;
   }
   bool timed_out = false;
-  if (PQstatus(conn) == CONNECTION_BAD || !drive(conn, timeout_ms, timed_out)) {
+  if (pq.PQstatus(conn) == CONNECTION_BAD || !drive(pq, conn, timeout_ms, timed_out)) {
     info.error = timed_out ? "no answer within " + std::to_string(timeout_ms) + " ms"
-                           : one_line(PQerrorMessage(conn));
-    PQfinish(conn);
+                           : one_line(pq.PQerrorMessage(conn));
+    pq.PQfinish(conn);
     return info;
   }
-  info.server =
-      std::string(PQhost(conn) ? PQhost(conn) : "") + ":" + (PQport(conn) ? PQport(conn) : "");
+  info.server = std::string(pq.PQhost(conn) ? pq.PQhost(conn) : "") + ":" +
+                (pq.PQport(conn) ? pq.PQport(conn) : "");
   auto query = [&](const char *sql, auto row) -> bool {
-    PGresult *res = PQexec(conn, sql);
-    bool good = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PGresult *res = pq.PQexec(conn, sql);
+    bool good = pq.PQresultStatus(res) == PGRES_TUPLES_OK;
     if (good)
-      for (int i = 0; i < PQntuples(res); i++)
+      for (int i = 0; i < pq.PQntuples(res); i++)
         row(res, i);
     else if (info.error.empty())
-      info.error = one_line(PQresultErrorMessage(res));
-    PQclear(res);
+      info.error = one_line(pq.PQresultErrorMessage(res));
+    pq.PQclear(res);
     return good;
   };
-  auto get = [](PGresult *res, int i, int j) {
-    return PQgetisnull(res, i, j) ? std::string() : std::string(PQgetvalue(res, i, j));
+  auto get = [&pq](PGresult *res, int i, int j) {
+    return pq.PQgetisnull(res, i, j) ? std::string() : std::string(pq.PQgetvalue(res, i, j));
   };
   // Read-only, bounded: nothing here can change the server.
-  PQclear(PQexec(conn, "SET statement_timeout = 1500"));
+  pq.PQclear(pq.PQexec(conn, "SET statement_timeout = 1500"));
   bool a = query("SELECT name, setting, coalesce(sourcefile || ':' || sourceline, source) "
                  "FROM pg_settings",
                  [&](PGresult *res, int i) {
@@ -194,7 +210,7 @@ PgLiveInfo pg_query(const std::string &dsn, int timeout_ms) {
                               get(res, i, 7)});
         });
   info.ok = a;
-  PQfinish(conn);
+  pq.PQfinish(conn);
   return info;
 }
 

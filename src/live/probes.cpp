@@ -4,11 +4,10 @@
 #include <bulwark/live/probes.hpp>
 
 #include <bulwark/core/hostfs.hpp>
+#include <bulwark/core/system_libs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/docker.hpp>
 #include <bulwark/watch/ipset.hpp>
-
-#include <nftables/libnftables.h>
 
 #include <chrono>
 #include <optional>
@@ -16,17 +15,18 @@
 namespace bulwark::live {
 
 Result<std::string> nft_list_ruleset() {
-  nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  const syslib::Nftables &nft = *TRY(syslib::nftables());
+  nft_ctx *ctx = nft.nft_ctx_new(NFT_CTX_DEFAULT);
   if (ctx == nullptr)
     return Error{"libnftables: cannot create a context"};
-  nft_ctx_buffer_output(ctx);
-  nft_ctx_buffer_error(ctx);
+  nft.nft_ctx_buffer_output(ctx);
+  nft.nft_ctx_buffer_error(ctx);
   // nft_run_cmd_from_buffer wants a writable, NUL-terminated buffer.
   char cmd[] = "list ruleset";
-  int rc = nft_run_cmd_from_buffer(ctx, cmd);
-  std::string out = nft_ctx_get_output_buffer(ctx);
-  std::string err = nft_ctx_get_error_buffer(ctx);
-  nft_ctx_free(ctx);
+  int rc = nft.nft_run_cmd_from_buffer(ctx, cmd);
+  std::string out = nft.nft_ctx_get_output_buffer(ctx);
+  std::string err = nft.nft_ctx_get_error_buffer(ctx);
+  nft.nft_ctx_free(ctx);
   if (rc != 0) {
     while (!err.empty() && (err.back() == '\n' || err.back() == ' '))
       err.pop_back();

@@ -5,13 +5,13 @@
 // error, not a hang. Only PING, ACL DRYRUN and COMMAND INFO are sent: none
 // changes server state.
 
+#include <bulwark/core/system_libs.hpp>
 #include <bulwark/live/redis.hpp>
 #include <bulwark/parse/redis_conf.hpp>
 
 #include "net.hpp"
 #include "ssl_drive.hpp"
 
-#include <hiredis.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <unistd.h>
@@ -49,9 +49,16 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
   r.target = unix_socket ? "unix:" + host
                          : (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                                std::to_string(port);
+  auto api = syslib::hiredis();
+  if (!api) {
+    r.result = RedisProbeResult::Outcome::protocol_error;
+    r.detail = api.error().message;
+    return r;
+  }
+  const syslib::Hiredis &rd = **api;
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  redisContext *c = unix_socket ? redisConnectUnixWithTimeout(host.c_str(), tv)
-                                : redisConnectWithTimeout(host.c_str(), port, tv);
+  redisContext *c = unix_socket ? rd.redisConnectUnixWithTimeout(host.c_str(), tv)
+                                : rd.redisConnectWithTimeout(host.c_str(), port, tv);
   if (!c) {
     r.detail = "out of memory";
     return r;
@@ -59,11 +66,11 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
   if (c->err) {
     r.result = RedisProbeResult::Outcome::unreachable;
     r.detail = one_line(c->errstr);
-    redisFree(c);
+    rd.redisFree(c);
     return r;
   }
-  redisSetTimeout(c, tv);
-  auto *reply = static_cast<redisReply *>(redisCommand(c, "PING"));
+  rd.redisSetTimeout(c, tv);
+  auto *reply = static_cast<redisReply *>(rd.redisCommand(c, "PING"));
   if (!reply) {
     std::string e = one_line(c->errstr);
     bool timeout = c->err == REDIS_ERR_IO || e.find("Resource temporarily") != std::string::npos ||
@@ -76,7 +83,7 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
                          : e;
     if (c->err == REDIS_ERR_EOF)
       r.result = RedisProbeResult::Outcome::protocol_error;
-    redisFree(c);
+    rd.redisFree(c);
     return r;
   }
   std::string text = reply->str ? std::string(reply->str, reply->len) : "";
@@ -93,7 +100,7 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
     r.result = RedisProbeResult::Outcome::protocol_error;
     r.detail = "unexpected reply to PING: " + one_line(text);
   }
-  freeReplyObject(reply);
+  rd.freeReplyObject(reply);
   if (r.result == RedisProbeResult::Outcome::pong) {
     // DRYRUN checks arity: give each command valid arguments. Nothing runs.
     static const std::map<std::string, std::string> k_dry = {
@@ -118,7 +125,7 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
         lens.push_back(w.size());
       }
       auto *d = static_cast<redisReply *>(
-          redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+          rd.redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
       std::string verdict;
       if (d && d->type == REDIS_REPLY_STATUS && std::string(d->str, d->len) == "OK")
         verdict = "allowed";
@@ -130,23 +137,23 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
                std::string(d->str, d->len).find("not found") != std::string::npos)
         verdict = "absent";
       if (d)
-        freeReplyObject(d);
+        rd.freeReplyObject(d);
       if (verdict.empty()) {
         // ACL itself is not allowed (or renamed): ask whether the command exists.
-        auto *i = static_cast<redisReply *>(redisCommand(c, "COMMAND INFO %s", cmd));
+        auto *i = static_cast<redisReply *>(rd.redisCommand(c, "COMMAND INFO %s", cmd));
         if (i && i->type == REDIS_REPLY_ARRAY && i->elements == 1)
           verdict = i->element[0]->type == REDIS_REPLY_NIL ? "absent" : "present";
         else
           verdict = "unknown";
         if (i)
-          freeReplyObject(i);
+          rd.freeReplyObject(i);
       }
       r.commands[cmd] = verdict;
       if (c->err)
         break;
     }
   }
-  redisFree(c);
+  rd.redisFree(c);
   return r;
 }
 

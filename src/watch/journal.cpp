@@ -1,19 +1,27 @@
 // sd_journal reading for bulwark watch; see journal.hpp and sd_journal(3),
-// sd_journal_seek_cursor(3), sd_journal_get_fd(3).
+// sd_journal_seek_cursor(3), sd_journal_get_fd(3). libsystemd is loaded on
+// first use (core/system_libs.hpp): only watch reads the journal.
+#include <bulwark/core/system_libs.hpp>
 #include <bulwark/watch/journal.hpp>
 
 #include <cstring>
 #include <ctime>
-#include <systemd/sd-journal.h>
 
 namespace bulwark::watch {
 
 namespace {
 
+// libsystemd's journal functions. REQUIRES: loaded; open() loads them before
+// a JournalSource exists.
+const syslib::Journal &loaded_api() {
+  return *syslib::journal().value();
+}
+
 std::string_view field(sd_journal *j, const char *name) {
+  const syslib::Journal &sd = loaded_api();
   const void *data = nullptr;
   size_t len = 0;
-  if (sd_journal_get_data(j, name, &data, &len) < 0)
+  if (sd.sd_journal_get_data(j, name, &data, &len) < 0)
     return {};
   std::string_view v(static_cast<const char *>(data), len);
   size_t eq = v.find('=');
@@ -28,21 +36,22 @@ Error journal_error(const std::string &what, int r) {
 
 Result<std::unique_ptr<JournalSource>>
 JournalSource::open(const JournalConfig &cfg, const std::string &cursor, bool from_start) {
+  const syslib::Journal &sd = *TRY(syslib::journal());
   sd_journal *j = nullptr;
-  int r = cfg.directory.empty() ? sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY)
-                                : sd_journal_open_directory(&j, cfg.directory.c_str(), 0);
+  int r = cfg.directory.empty() ? sd.sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY)
+                                : sd.sd_journal_open_directory(&j, cfg.directory.c_str(), 0);
   if (r < 0)
     return journal_error("cannot open", r);
   // Whole fields: a message cut at the default 64 KiB threshold could end in
   // text of the client's (the engine's max_line still applies).
-  sd_journal_set_data_threshold(j, 0);
+  sd.sd_journal_set_data_threshold(j, 0);
   std::unique_ptr<JournalSource> src(new JournalSource(j));
   bool first = true;
   auto add = [&](const std::string &m) -> Result<Unit> {
-    if (!first && (r = sd_journal_add_disjunction(j)) < 0)
+    if (!first && (r = sd.sd_journal_add_disjunction(j)) < 0)
       return journal_error("match", r);
     first = false;
-    if ((r = sd_journal_add_match(j, m.c_str(), m.size())) < 0)
+    if ((r = sd.sd_journal_add_match(j, m.c_str(), m.size())) < 0)
       return journal_error("match " + m, r);
     return Unit{};
   };
@@ -51,37 +60,39 @@ JournalSource::open(const JournalConfig &cfg, const std::string &cursor, bool fr
   for (auto &i : cfg.identifiers)
     TRY(add("SYSLOG_IDENTIFIER=" + i));
   bool resumed = false;
-  if (!cursor.empty() && sd_journal_seek_cursor(j, cursor.c_str()) >= 0) {
+  if (!cursor.empty() && sd.sd_journal_seek_cursor(j, cursor.c_str()) >= 0) {
     // The saved entry was read: step past it when it is still there.
-    if (sd_journal_next(j) > 0 && sd_journal_test_cursor(j, cursor.c_str()) <= 0)
-      sd_journal_previous(j);
+    if (sd.sd_journal_next(j) > 0 && sd.sd_journal_test_cursor(j, cursor.c_str()) <= 0)
+      sd.sd_journal_previous(j);
     src->m_cursor = cursor;
     resumed = true;
   }
   if (!resumed) {
     if (from_start) {
-      sd_journal_seek_head(j);
+      sd.sd_journal_seek_head(j);
     } else {
-      sd_journal_seek_tail(j);
-      sd_journal_previous(j);
+      sd.sd_journal_seek_tail(j);
+      sd.sd_journal_previous(j);
     }
   }
-  src->m_fd = sd_journal_get_fd(j);
+  src->m_fd = sd.sd_journal_get_fd(j);
   return src;
 }
 
 JournalSource::~JournalSource() {
-  sd_journal_close(m_j);
+  const syslib::Journal &sd = loaded_api();
+  sd.sd_journal_close(m_j);
 }
 
 size_t JournalSource::read(const LineFn &line) {
+  const syslib::Journal &sd = loaded_api();
   if (m_fd >= 0)
-    sd_journal_process(m_j);
+    sd.sd_journal_process(m_j);
   size_t n = 0;
   std::string buf;
-  while (sd_journal_next(m_j) > 0) {
+  while (sd.sd_journal_next(m_j) > 0) {
     uint64_t usec = 0;
-    sd_journal_get_realtime_usec(m_j, &usec);
+    sd.sd_journal_get_realtime_usec(m_j, &usec);
     time_t t = static_cast<time_t>(usec / 1000000);
     struct tm tm {};
     gmtime_r(&t, &tm);
@@ -107,7 +118,7 @@ size_t JournalSource::read(const LineFn &line) {
     line(buf, unit, ident);
     ++n;
     char *c = nullptr;
-    if (sd_journal_get_cursor(m_j, &c) >= 0) {
+    if (sd.sd_journal_get_cursor(m_j, &c) >= 0) {
       m_cursor = c;
       free(c);
     }

@@ -1,5 +1,7 @@
 // nftables bans (libnftables, the same grammar as nft(8)) and their SQLite
-// record; see nft.hpp.
+// record; see nft.hpp. libnftables and SQLite are loaded on first use
+// (core/system_libs.hpp): only watch and bans need them.
+#include <bulwark/core/system_libs.hpp>
 #include <bulwark/watch/ipset.hpp>
 #include <bulwark/watch/nft.hpp>
 
@@ -10,9 +12,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
-#include <nftables/libnftables.h>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 #include <unordered_set>
 
 #include <cerrno>
@@ -24,8 +24,18 @@ namespace bulwark::watch {
 
 namespace {
 
+// The loaded tables. REQUIRES: loaded; BanStore::open() and Nft::open()
+// load them before a BanStore or an Nft exists.
+const syslib::Sqlite &loaded_sqlite() {
+  return *syslib::sqlite().value();
+}
+const syslib::Nftables &loaded_nftables() {
+  return *syslib::nftables().value();
+}
+
 Error db_error(sqlite3 *db, const std::string &what) {
-  return Error{what + ": " + sqlite3_errmsg(db)};
+  const syslib::Sqlite &sq = loaded_sqlite();
+  return Error{what + ": " + sq.sqlite3_errmsg(db)};
 }
 
 int full_prefix(int family) {
@@ -49,78 +59,86 @@ std::string nft_set_name(int family, int prefix) {
 
 // --- SQLite -------------------------------------------------------------------
 Result<std::unique_ptr<BanStore>> BanStore::open(const std::string &path) {
+  auto api = syslib::sqlite();
+  if (!api)
+    return Error{"cannot open ban database: " + api.error().message, path};
+  const syslib::Sqlite &sq = **api;
   sqlite3 *db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+  if (sq.sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
-    Error e{std::string("cannot open ban database: ") + (db ? sqlite3_errmsg(db) : "out of memory"),
+    Error e{std::string("cannot open ban database: ") +
+                (db ? sq.sqlite3_errmsg(db) : "out of memory"),
             path};
-    sqlite3_close(db);
+    sq.sqlite3_close(db);
     return e;
   }
-  sqlite3_busy_timeout(db, 2000);
+  sq.sqlite3_busy_timeout(db, 2000);
   char *err = nullptr;
-  if (sqlite3_exec(db,
-                   "PRAGMA journal_mode=WAL;"
-                   // all()'s ORDER BY over 65,536 rows sorted in a temp file
-                   // took seconds of a restart.
-                   "PRAGMA temp_store=MEMORY;"
-                   "CREATE TABLE IF NOT EXISTS bans ("
-                   " jail TEXT NOT NULL, address TEXT NOT NULL, prefix INTEGER NOT NULL,"
-                   " banned_at INTEGER NOT NULL, until INTEGER NOT NULL, nth INTEGER NOT NULL,"
-                   " PRIMARY KEY (jail, address, prefix));",
-                   nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sq.sqlite3_exec(db,
+                      "PRAGMA journal_mode=WAL;"
+                      // all()'s ORDER BY over 65,536 rows sorted in a temp file
+                      // took seconds of a restart.
+                      "PRAGMA temp_store=MEMORY;"
+                      "CREATE TABLE IF NOT EXISTS bans ("
+                      " jail TEXT NOT NULL, address TEXT NOT NULL, prefix INTEGER NOT NULL,"
+                      " banned_at INTEGER NOT NULL, until INTEGER NOT NULL, nth INTEGER NOT NULL,"
+                      " PRIMARY KEY (jail, address, prefix));",
+                      nullptr, nullptr, &err) != SQLITE_OK) {
     Error e{std::string("ban database: ") + (err ? err : "?"), path};
-    sqlite3_free(err);
-    sqlite3_close(db);
+    sq.sqlite3_free(err);
+    sq.sqlite3_close(db);
     return e;
   }
   // Columns added later: a database from an earlier version gains them
   // (the error of a column that exists is expected).
   for (const char *col : {"ALTER TABLE bans ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
                           "ALTER TABLE bans ADD COLUMN lines TEXT NOT NULL DEFAULT ''"})
-    (void)sqlite3_exec(db, col, nullptr, nullptr, nullptr);
-  if (sqlite3_exec(db, "SELECT reason, lines FROM bans LIMIT 0", nullptr, nullptr, &err) !=
+    (void)sq.sqlite3_exec(db, col, nullptr, nullptr, nullptr);
+  if (sq.sqlite3_exec(db, "SELECT reason, lines FROM bans LIMIT 0", nullptr, nullptr, &err) !=
       SQLITE_OK) {
     Error e{std::string("ban database: ") + (err ? err : "?"), path};
-    sqlite3_free(err);
-    sqlite3_close(db);
+    sq.sqlite3_free(err);
+    sq.sqlite3_close(db);
     return e;
   }
   return std::unique_ptr<BanStore>(new BanStore(db));
 }
 
 BanStore::~BanStore() {
-  sqlite3_finalize(m_insert);
+  const syslib::Sqlite &sq = loaded_sqlite();
+  sq.sqlite3_finalize(m_insert);
   if (m_in_transaction)
-    (void)sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
-  sqlite3_close(m_db);
+    (void)sq.sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
+  sq.sqlite3_close(m_db);
 }
 
 Result<Unit> BanStore::commit() {
+  const syslib::Sqlite &sq = loaded_sqlite();
   if (!m_in_transaction)
     return Unit{};
   m_in_transaction = false;
-  if (sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+  if (sq.sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     Error e = db_error(m_db, "ban database");
-    (void)sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    (void)sq.sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
     return e;
   }
   return Unit{};
 }
 
 Result<Unit> BanStore::record(const BanDecision &b) {
+  const syslib::Sqlite &sq = loaded_sqlite();
   // One transaction (one fsync) for the bans of a tick, committed by
   // commit() before they reach nftables: 100,000 bans in autocommit were
   // 100,000 fsyncs.
   if (!m_in_transaction) {
-    if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+    if (sq.sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
       return db_error(m_db, "ban database");
     m_in_transaction = true;
   }
   // Prepared once: parsing the statement per ban was a fifth of SQLite's
   // time under a wide attack.
   if (m_insert == nullptr &&
-      sqlite3_prepare_v2(
+      sq.sqlite3_prepare_v2(
           m_db,
           "INSERT OR REPLACE INTO bans (jail, address, prefix, banned_at, until, nth,"
           " reason, lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -128,52 +146,53 @@ Result<Unit> BanStore::record(const BanDecision &b) {
     return db_error(m_db, "ban database");
   sqlite3_stmt *st = m_insert;
   std::string addr = format_address(b.source);
-  sqlite3_bind_text(st, 1, b.jail.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, addr.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, 3, b.prefix);
-  sqlite3_bind_int64(st, 4, b.time);
-  sqlite3_bind_int64(st, 5, b.time + b.duration);
-  sqlite3_bind_int64(st, 6, b.nth);
+  sq.sqlite3_bind_text(st, 1, b.jail.c_str(), -1, SQLITE_TRANSIENT);
+  sq.sqlite3_bind_text(st, 2, addr.c_str(), -1, SQLITE_TRANSIENT);
+  sq.sqlite3_bind_int(st, 3, b.prefix);
+  sq.sqlite3_bind_int64(st, 4, b.time);
+  sq.sqlite3_bind_int64(st, 5, b.time + b.duration);
+  sq.sqlite3_bind_int64(st, 6, b.nth);
   std::string lines;
   for (auto &l : b.lines)
     lines.append(l).append(1, '\n');
-  sqlite3_bind_text(st, 7, b.reason.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 8, lines.c_str(), -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  sq.sqlite3_bind_text(st, 7, b.reason.c_str(), -1, SQLITE_TRANSIENT);
+  sq.sqlite3_bind_text(st, 8, lines.c_str(), -1, SQLITE_TRANSIENT);
+  int rc = sq.sqlite3_step(st);
+  sq.sqlite3_reset(st);
+  sq.sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE)
     return db_error(m_db, "ban database");
   return Unit{};
 }
 
 Result<std::vector<StoredBan>> BanStore::all(bool with_lines) {
+  const syslib::Sqlite &sq = loaded_sqlite();
   sqlite3_stmt *st = nullptr;
-  if (sqlite3_prepare_v2(m_db,
-                         with_lines
-                             ? "SELECT jail, address, prefix, banned_at, until, nth, reason, lines "
-                               "FROM bans ORDER BY until DESC"
-                             : "SELECT jail, address, prefix, banned_at, until, nth, '', '' "
-                               "FROM bans",
-                         -1, &st, nullptr) != SQLITE_OK)
+  if (sq.sqlite3_prepare_v2(
+          m_db,
+          with_lines ? "SELECT jail, address, prefix, banned_at, until, nth, reason, lines "
+                       "FROM bans ORDER BY until DESC"
+                     : "SELECT jail, address, prefix, banned_at, until, nth, '', '' "
+                       "FROM bans",
+          -1, &st, nullptr) != SQLITE_OK)
     return db_error(m_db, "ban database");
   std::vector<StoredBan> out;
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  while (sq.sqlite3_step(st) == SQLITE_ROW) {
     StoredBan b;
-    const char *j = reinterpret_cast<const char *>(sqlite3_column_text(st, 0));
-    const char *a = reinterpret_cast<const char *>(sqlite3_column_text(st, 1));
+    const char *j = reinterpret_cast<const char *>(sq.sqlite3_column_text(st, 0));
+    const char *a = reinterpret_cast<const char *>(sq.sqlite3_column_text(st, 1));
     if (j == nullptr || a == nullptr ||
-        !parse_address(std::string_view(a, static_cast<size_t>(sqlite3_column_bytes(st, 1))),
+        !parse_address(std::string_view(a, static_cast<size_t>(sq.sqlite3_column_bytes(st, 1))),
                        b.source))
       continue;
-    b.jail.assign(j, static_cast<size_t>(sqlite3_column_bytes(st, 0)));
-    b.prefix = sqlite3_column_int(st, 2);
-    b.banned_at = sqlite3_column_int64(st, 3);
-    b.until = sqlite3_column_int64(st, 4);
-    b.nth = static_cast<uint32_t>(sqlite3_column_int64(st, 5));
-    if (const char *r = reinterpret_cast<const char *>(sqlite3_column_text(st, 6)))
-      b.reason.assign(r, static_cast<size_t>(sqlite3_column_bytes(st, 6)));
-    const char *l = reinterpret_cast<const char *>(sqlite3_column_text(st, 7));
+    b.jail.assign(j, static_cast<size_t>(sq.sqlite3_column_bytes(st, 0)));
+    b.prefix = sq.sqlite3_column_int(st, 2);
+    b.banned_at = sq.sqlite3_column_int64(st, 3);
+    b.until = sq.sqlite3_column_int64(st, 4);
+    b.nth = static_cast<uint32_t>(sq.sqlite3_column_int64(st, 5));
+    if (const char *r = reinterpret_cast<const char *>(sq.sqlite3_column_text(st, 6)))
+      b.reason.assign(r, static_cast<size_t>(sq.sqlite3_column_bytes(st, 6)));
+    const char *l = reinterpret_cast<const char *>(sq.sqlite3_column_text(st, 7));
     if (l != nullptr && *l != '\0') {
       std::string_view all(l);
       for (size_t p = 0; p < all.size();) {
@@ -186,34 +205,36 @@ Result<std::vector<StoredBan>> BanStore::all(bool with_lines) {
     }
     out.push_back(std::move(b));
   }
-  sqlite3_finalize(st);
+  sq.sqlite3_finalize(st);
   return out;
 }
 
 Result<int> BanStore::end(const Address &source, int prefix, int64_t now) {
+  const syslib::Sqlite &sq = loaded_sqlite();
   sqlite3_stmt *st = nullptr;
-  if (sqlite3_prepare_v2(m_db,
-                         "UPDATE bans SET until = ?1 WHERE address = ?2 AND prefix = ?3 AND "
-                         "until > ?1",
-                         -1, &st, nullptr) != SQLITE_OK)
+  if (sq.sqlite3_prepare_v2(m_db,
+                            "UPDATE bans SET until = ?1 WHERE address = ?2 AND prefix = ?3 AND "
+                            "until > ?1",
+                            -1, &st, nullptr) != SQLITE_OK)
     return db_error(m_db, "ban database");
   std::string addr = format_address(source);
-  sqlite3_bind_int64(st, 1, now);
-  sqlite3_bind_text(st, 2, addr.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, 3, prefix);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  sq.sqlite3_bind_int64(st, 1, now);
+  sq.sqlite3_bind_text(st, 2, addr.c_str(), -1, SQLITE_TRANSIENT);
+  sq.sqlite3_bind_int(st, 3, prefix);
+  int rc = sq.sqlite3_step(st);
+  sq.sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
     return db_error(m_db, "ban database");
-  return sqlite3_changes(m_db);
+  return sq.sqlite3_changes(m_db);
 }
 
 bool BanStore::changed_elsewhere() {
+  const syslib::Sqlite &sq = loaded_sqlite();
   sqlite3_stmt *st = nullptr;
-  if (sqlite3_prepare_v2(m_db, "PRAGMA data_version", -1, &st, nullptr) != SQLITE_OK)
+  if (sq.sqlite3_prepare_v2(m_db, "PRAGMA data_version", -1, &st, nullptr) != SQLITE_OK)
     return false;
-  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : m_data_version;
-  sqlite3_finalize(st);
+  int64_t v = sq.sqlite3_step(st) == SQLITE_ROW ? sq.sqlite3_column_int64(st, 0) : m_data_version;
+  sq.sqlite3_finalize(st);
   bool changed = m_data_version >= 0 && v != m_data_version;
   m_data_version = v;
   return changed;
@@ -221,34 +242,37 @@ bool BanStore::changed_elsewhere() {
 
 // --- nftables -----------------------------------------------------------------
 Result<std::unique_ptr<Nft>> Nft::open(const std::string &table) {
-  nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  const syslib::Nftables &nft = *TRY(syslib::nftables());
+  nft_ctx *ctx = nft.nft_ctx_new(NFT_CTX_DEFAULT);
   if (ctx == nullptr)
     return Error{"libnftables: cannot create a context"};
-  nft_ctx_buffer_output(ctx);
-  nft_ctx_buffer_error(ctx);
+  nft.nft_ctx_buffer_output(ctx);
+  nft.nft_ctx_buffer_error(ctx);
   return std::unique_ptr<Nft>(new Nft(ctx, table));
 }
 
 Nft::~Nft() {
-  nft_ctx_free(m_ctx);
+  const syslib::Nftables &nft = loaded_nftables();
+  nft.nft_ctx_free(m_ctx);
 }
 
 Result<Unit> Nft::run(const std::string &cmd, std::string *out, bool json) {
-  unsigned flags = nft_ctx_output_get_flags(m_ctx);
-  nft_ctx_output_set_flags(m_ctx,
-                           json ? (flags | NFT_CTX_OUTPUT_JSON) : (flags & ~NFT_CTX_OUTPUT_JSON));
-  int rc = nft_run_cmd_from_buffer(m_ctx, cmd.c_str());
-  nft_ctx_output_set_flags(m_ctx, flags);
+  const syslib::Nftables &nft = loaded_nftables();
+  unsigned flags = nft.nft_ctx_output_get_flags(m_ctx);
+  nft.nft_ctx_output_set_flags(m_ctx, json ? (flags | NFT_CTX_OUTPUT_JSON)
+                                           : (flags & ~NFT_CTX_OUTPUT_JSON));
+  int rc = nft.nft_run_cmd_from_buffer(m_ctx, cmd.c_str());
+  nft.nft_ctx_output_set_flags(m_ctx, flags);
   if (rc != 0) {
-    std::string err = nft_ctx_get_error_buffer(m_ctx);
+    std::string err = nft.nft_ctx_get_error_buffer(m_ctx);
     while (!err.empty() && err.back() == '\n')
       err.pop_back();
     return Error{"nft: " + err};
   }
   if (out != nullptr)
-    *out = nft_ctx_get_output_buffer(m_ctx);
+    *out = nft.nft_ctx_get_output_buffer(m_ctx);
   else
-    (void)nft_ctx_get_output_buffer(m_ctx);
+    (void)nft.nft_ctx_get_output_buffer(m_ctx);
   return Unit{};
 }
 
@@ -340,13 +364,14 @@ Result<std::vector<std::pair<std::string, int64_t>>> Nft::elements(const std::st
 }
 
 bool Nft::sets_present() {
+  const syslib::Nftables &nft = loaded_nftables();
   // Terse: without the elements, which nft would otherwise fetch from the
   // kernel (listing the chain fetches them too: 0.6 s of CPU at 65,536).
-  unsigned flags = nft_ctx_output_get_flags(m_ctx);
-  nft_ctx_output_set_flags(m_ctx, flags | NFT_CTX_OUTPUT_TERSE);
+  unsigned flags = nft.nft_ctx_output_get_flags(m_ctx);
+  nft.nft_ctx_output_set_flags(m_ctx, flags | NFT_CTX_OUTPUT_TERSE);
   std::string out;
   bool ok = static_cast<bool>(run(fmt::format("list sets table inet {}", m_table), &out));
-  nft_ctx_output_set_flags(m_ctx, flags);
+  nft.nft_ctx_output_set_flags(m_ctx, flags);
   if (!ok)
     return false;
   for (auto &set : sets())

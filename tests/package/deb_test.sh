@@ -129,6 +129,20 @@ for soname in $(readelf -d "$build/bulwark" | awk '/\(NEEDED\)/ {gsub(/[][]/, ""
   [[ $depends == *"$pkg "* || $depends == *"$pkg,"* || $depends == *"$pkg" ]] ||
     bad "Depends '$depends' lacks $pkg (provides $lib)"
 done
+# And the libraries it loads on first use with dlopen (core/system_libs.hpp):
+# their sonames are strings in the binary, not NEEDED entries.
+needed=$(readelf -d "$build/bulwark" | awk '/\(NEEDED\)/ {gsub(/[][]/, "", $5); print $5}')
+dlopened=$(strings -a "$build/bulwark" | grep -xE 'lib[a-z0-9_+-]+\.so\.[0-9.]+' | sort -u)
+[[ $dlopened == *libpq.so.5* ]] || bad "no dlopen'ed soname found in $build/bulwark (strings)"
+for soname in $dlopened; do
+  grep -qxF "$soname" <<<"$needed" && continue
+  lib=$(ldconfig -p | awk -v s="$soname" '$1 == s && !found {print $NF; found = 1}')
+  [[ -n $lib ]] || { bad "ldconfig does not know $soname, which bulwark loads"; continue; }
+  pkg=$({ dpkg-query -S "$lib" || dpkg-query -S "/usr$lib" || dpkg-query -S "$(realpath "$lib")"; } 2>/dev/null | head -1 | cut -d: -f1)
+  [[ -n $pkg ]] || { bad "no package provides $lib"; continue; }
+  [[ $depends == *"$pkg "* || $depends == *"$pkg,"* || $depends == *"$pkg" ]] ||
+    bad "Depends '$depends' lacks $pkg (provides $lib, which bulwark loads with dlopen)"
+done
 ok "control: bulwark $(field Version), section admin, Depends: $depends"
 
 if command -v lintian >/dev/null; then

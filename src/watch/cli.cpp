@@ -249,15 +249,17 @@ int run_bans(CLI::App &bans) {
       }
       fw = std::move(*f);
     }
+    // The database first, then the element: the running daemon's repair
+    // (FirewallBanner::reconcile) puts back a missing element unless it
+    // sees the database changed, so the change must come first.
+    (void)(*store)->end(b.source, b.prefix, now);
     // One element per address whatever the number of jails banning it.
     std::string element = format_address(b.source) + "/" + std::to_string(b.prefix);
     if (std::find(lifted.begin(), lifted.end(), element) == lifted.end()) {
       lifted.push_back(element);
       if (auto r = fw->remove(b.source, b.prefix); !r)
-        std::cerr << "bulwark: " << r.error().to_string()
-                  << " (ending it in the database anyway)\n";
+        std::cerr << "bulwark: " << r.error().to_string() << " (ended in the database anyway)\n";
     }
-    (void)(*store)->end(b.source, b.prefix, now);
     std::cout << "removed " << format_address(b.source) << "/" << b.prefix << " (" << b.jail
               << ")\n";
     ++removed;

@@ -232,17 +232,18 @@ int run_live(const Config &cfg, const LiveOptions &opts, Banner *banner) {
         dirty = true;
       }
     if (banner != nullptr && !opts.dry_run) {
-      // The bans of this tick in one transaction; the firewall checked
-      // every 30 s; bans lifted by `bulwark bans remove` forgotten.
-      if (size_t failed = banner->flush(now); failed > 0) {
-        engine.ban_failed(failed);
-        std::cerr << "bulwark: " << failed << " bans could not be applied\n";
-        dirty = true;
-      }
+      // Bans lifted by `bulwark bans remove` forgotten first (so the check
+      // of the firewall does not put their elements back); then the bans of
+      // this tick in one transaction; the firewall checked every 30 s.
       for (auto &b : banner->lifted(now)) {
         engine.lift(b.jail, b.source, now);
         std::cerr << "bulwark: ban of " << format_address(b.source) << "/" << b.prefix << " ("
                   << b.jail << ") lifted by hand: its failures count again\n";
+      }
+      if (size_t failed = banner->flush(now); failed > 0) {
+        engine.ban_failed(failed);
+        std::cerr << "bulwark: " << failed << " bans could not be applied\n";
+        dirty = true;
       }
     }
   };

@@ -228,7 +228,7 @@ Result<int> BanStore::end(const Address &source, int prefix, int64_t now) {
   return sq.sqlite3_changes(m_db);
 }
 
-bool BanStore::changed_elsewhere() {
+bool BanStore::changed_elsewhere(bool consume) {
   const syslib::Sqlite &sq = loaded_sqlite();
   sqlite3_stmt *st = nullptr;
   if (sq.sqlite3_prepare_v2(m_db, "PRAGMA data_version", -1, &st, nullptr) != SQLITE_OK)
@@ -236,7 +236,8 @@ bool BanStore::changed_elsewhere() {
   int64_t v = sq.sqlite3_step(st) == SQLITE_ROW ? sq.sqlite3_column_int64(st, 0) : m_data_version;
   sq.sqlite3_finalize(st);
   bool changed = m_data_version >= 0 && v != m_data_version;
-  m_data_version = v;
+  if (consume)
+    m_data_version = v;
   return changed;
 }
 
@@ -599,6 +600,15 @@ bool FirewallBanner::reconcile(int64_t now) {
     it = it->second.until <= now ? m_elements.erase(it) : std::next(it);
   bool rebuilt = false;
   auto in_kernel = present(rebuilt);
+  // `bulwark bans remove` ends the ban in the database, then deletes the
+  // element. An element missing from this listing may be one it just
+  // deleted, of a ban lifted() has not seen yet: putting it back would keep
+  // the address banned while `bans list` says it is not. So a change by
+  // another connection defers the repair to the next tick, after lifted().
+  // (Checked after the listing: a deletion the listing saw was preceded by
+  // its database change.)
+  if (m_store->changed_elsewhere(false))
+    return true;
   if (rebuilt || !m_fw->rules_intact()) {
     // The table, a set or the rules are gone: setup() recreates them
     // (keeping the elements of sets that survived).

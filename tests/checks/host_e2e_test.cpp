@@ -228,9 +228,13 @@ protected:
     // 003 §5.1 (90 days of logs): auditd keeps its logs.
     edit("/etc/audit/auditd.conf", "max_log_file_action = ROTATE",
          "max_log_file_action = keep_logs");
-    // CIS's event rules, and watches on the configurations the guides harden.
+    // CIS's event rules, and watches on the configurations the guides harden
+    // (000 "log all configuration changes"): ufw's, and nftables.conf, which
+    // the nftables package (priority important, in the Debian root) installs
+    // even where ufw is the firewall.
     root.write("/etc/audit/rules.d/60-events.rules",
-               k_event_rules + std::string("-w /etc/ufw/ -p wa -k firewall\n"));
+               k_event_rules + std::string("-w /etc/ufw/ -p wa -k firewall\n"
+                                           "-w /etc/nftables.conf -p wa -k firewall\n"));
     // 2.1: the security suite, where unattended-upgrades finds its updates.
     security_suite();
     // 003 §9.2: a nightly restic backup, encrypted, to a bucket.

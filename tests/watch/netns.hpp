@@ -92,9 +92,13 @@ private:
 // sanitizers (and BULWARK_TEST_TIME_SCALE), where the daemon and every `ip
 // netns exec` start several times slower and a loaded CI machine misses
 // plain deadlines.
+// Polls `cond` every 50 ms until it holds or `ms` (scaled by hang_bound)
+// have passed, by the clock: a condition that itself takes a second (a curl
+// to a dropped port) must not stretch the wait twentyfold.
 inline bool wait_for(const std::function<bool()> &cond, int ms) {
-  ms = static_cast<int>(hang_bound(std::chrono::milliseconds(ms)).count());
-  for (int i = 0; i < ms / 50; ++i) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + hang_bound(std::chrono::milliseconds(ms));
+  while (std::chrono::steady_clock::now() < deadline) {
     if (cond())
       return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -50,8 +50,9 @@ public:
   // Ends the bans of `source/prefix` now; returns how many there were.
   Result<int> end(const Address &source, int prefix, int64_t now);
   // True when another connection (`bulwark bans remove`) has committed a
-  // change since the last call (SQLite's PRAGMA data_version).
-  bool changed_elsewhere();
+  // change since the last call (SQLite's PRAGMA data_version). With
+  // `consume` false the change stays to be seen by the next call.
+  bool changed_elsewhere(bool consume = true);
   // record() opens a transaction that lasts until commit() (the bans of a
   // tick in one fsync); the destructor commits what is left.
   Result<Unit> commit();

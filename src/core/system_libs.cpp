@@ -52,7 +52,8 @@ Result<void *> SharedLibrary::symbol(const char *name) const {
   return p;
 }
 
-#define BULWARK_SYSLIB_BIND(f) a.f = TRY(lib.function<decltype(&::f)>(#f));
+#define BULWARK_SYSLIB_BIND(f)                                                                     \
+  a.f = TRY(lib.function<decltype(&::f)>(#f)); // NOLINT(bugprone-macro-parentheses)
 
 Result<const Libpq *> libpq() {
   static const Result<Libpq> r =

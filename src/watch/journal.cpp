@@ -80,8 +80,10 @@ JournalSource::open(const JournalConfig &cfg, const std::string &cursor, bool fr
 }
 
 JournalSource::~JournalSource() {
-  const syslib::Journal &sd = loaded_api();
-  sd.sd_journal_close(m_j);
+  try { // loaded before the source existed (open()): value() cannot throw
+    loaded_api().sd_journal_close(m_j);
+  } catch (...) {
+  }
 }
 
 size_t JournalSource::read(const LineFn &line) {

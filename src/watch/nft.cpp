@@ -105,11 +105,16 @@ Result<std::unique_ptr<BanStore>> BanStore::open(const std::string &path) {
 }
 
 BanStore::~BanStore() {
-  const syslib::Sqlite &sq = loaded_sqlite();
-  sq.sqlite3_finalize(m_insert);
-  if (m_in_transaction)
-    (void)sq.sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
-  sq.sqlite3_close(m_db);
+  // The library was loaded before the store existed (open()), so value()
+  // cannot throw here; the try keeps a destructor from ever throwing.
+  try {
+    const syslib::Sqlite &sq = loaded_sqlite();
+    sq.sqlite3_finalize(m_insert);
+    if (m_in_transaction)
+      (void)sq.sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
+    sq.sqlite3_close(m_db);
+  } catch (...) {
+  }
 }
 
 Result<Unit> BanStore::commit() {
@@ -253,8 +258,10 @@ Result<std::unique_ptr<Nft>> Nft::open(const std::string &table) {
 }
 
 Nft::~Nft() {
-  const syslib::Nftables &nft = loaded_nftables();
-  nft.nft_ctx_free(m_ctx);
+  try { // loaded before the Nft existed (open()): value() cannot throw
+    loaded_nftables().nft_ctx_free(m_ctx);
+  } catch (...) {
+  }
 }
 
 Result<Unit> Nft::run(const std::string &cmd, std::string *out, bool json) {

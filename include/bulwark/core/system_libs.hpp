@@ -138,7 +138,8 @@ private:
   X(sd_journal_set_data_threshold)                                                                 \
   X(sd_journal_test_cursor)
 
-#define BULWARK_SYSLIB_MEMBER(f) decltype(&::f) f = nullptr;
+// f names a member and a function: neither can be parenthesised.
+#define BULWARK_SYSLIB_MEMBER(f) decltype(&::f) f = nullptr; // NOLINT(bugprone-macro-parentheses)
 struct Libpq {
   BULWARK_LIBPQ_FUNCTIONS(BULWARK_SYSLIB_MEMBER)
 };

@@ -620,7 +620,7 @@ Result<RecipeOutcome> pam_wheel(const RecipeInput &in) {
   }
   // After pam_rootok (root needs no group), else before the first auth line.
   int n = 0, at = 0, first_auth = 0;
-  for (auto l : text::split(*text, '\n', true)) {
+  for (const auto &l : text::split(*text, '\n', true)) {
     ++n;
     auto words = split_ws(std::string(text::trim(l)));
     if (words.empty() || words[0].starts_with("#"))

@@ -129,11 +129,14 @@ for soname in $(readelf -d "$build/bulwark" | awk '/\(NEEDED\)/ {gsub(/[][]/, ""
   [[ $depends == *"$pkg "* || $depends == *"$pkg,"* || $depends == *"$pkg" ]] ||
     bad "Depends '$depends' lacks $pkg (provides $lib)"
 done
-# And the libraries it loads on first use with dlopen (core/system_libs.hpp):
-# their sonames are strings in the binary, not NEEDED entries.
+# And the libraries it loads on first use with dlopen: not NEEDED entries, so
+# read from the table that names them (core/system_libs.hpp's k_libraries).
+# (Not `strings` of the binary: at -O2 GCC builds a short literal with
+# immediate moves, and the soname is in no string table.)
 needed=$(readelf -d "$build/bulwark" | awk '/\(NEEDED\)/ {gsub(/[][]/, "", $5); print $5}')
-dlopened=$(strings -a "$build/bulwark" | grep -xE 'lib[a-z0-9_+-]+\.so\.[0-9.]+' | sort -u)
-[[ $dlopened == *libpq.so.5* ]] || bad "no dlopen'ed soname found in $build/bulwark (strings)"
+dlopened=$(sed -n '/k_libraries\[\]/,/};/p' "$src/include/bulwark/core/system_libs.hpp" |
+  grep -oE '"lib[a-z0-9_+-]+\.so\.[0-9.]+"' | tr -d '"' | sort -u)
+[[ $dlopened == *libpq.so.5* ]] || bad "no dlopen'ed soname in k_libraries (core/system_libs.hpp)"
 for soname in $dlopened; do
   grep -qxF "$soname" <<<"$needed" && continue
   lib=$(ldconfig -p | awk -v s="$soname" '$1 == s && !found {print $NF; found = 1}')

@@ -96,6 +96,20 @@ Result<FileEdit> write_edit(const RootFs &fs, const std::string &path, std::stri
   return e;
 }
 
+Result<std::vector<FileEdit>> write_edits(const RootFs &fs,
+                                          const std::map<std::string, std::string> &files) {
+  std::vector<FileEdit> out;
+  for (const auto &[path, content] : files) {
+    FileEdit e = TRY(write_edit(fs, path, content));
+    if (e.before && *e.before == e.after)
+      continue;
+    if (!e.before)
+      e.mode = 0644;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 void overlay_edit(FsOverlay &overlay, const FileEdit &e, const RootFs &fs) {
   FsOverlayEntry &o = overlay[e.path];
   switch (e.kind) {

@@ -67,6 +67,10 @@ std::string insert_line(std::string_view content, int line, std::string_view tex
 // A FileEdit writing `after` over `path` of `fs` (before read from fs).
 // Errors: the file exists and cannot be read.
 Result<FileEdit> write_edit(const RootFs &fs, const std::string &path, std::string after);
+// The write_edits of `files` (path -> new content) that change something,
+// a new file 0644. Errors: a file exists and cannot be read.
+Result<std::vector<FileEdit>> write_edits(const RootFs &fs,
+                                          const std::map<std::string, std::string> &files);
 // Adds an edit's effect to an overlay (the engine and recipes share it).
 // Owner and group names are looked up in the root's /etc/passwd and
 // /etc/group (never the host's).

@@ -524,14 +524,7 @@ with_profiles(const RecipeInput &in,
   Action a;
   a.check_id = in.spec.id;
   a.summary = summary;
-  for (auto &[path, content] : w.files()) {
-    FileEdit e = TRY(write_edit(in.fs, path, content));
-    if (e.before && *e.before == e.after)
-      continue;
-    if (!e.before)
-      e.mode = 0644;
-    a.edits.push_back(std::move(e));
-  }
+  a.edits = TRY(write_edits(in.fs, w.files()));
   a.validators.push_back(Validator::pam);
   return RecipeOutcome{std::move(a)};
 }

@@ -96,16 +96,10 @@ RecipeOutcome finish(const RecipeInput &in, const Working &w,
                      std::vector<std::string> units, const std::string &nothing_reason) {
   Action a;
   a.check_id = in.spec.id;
-  for (auto &[path, content] : w.files()) {
-    auto e = write_edit(in.fs, path, content);
-    if (!e)
-      return Refusal{in.spec.id, "", e.error().to_string()};
-    if (e->before && *e->before == e->after)
-      continue;
-    if (!e->before)
-      e->mode = 0644;
-    a.edits.push_back(std::move(*e));
-  }
+  auto edits = write_edits(in.fs, w.files());
+  if (!edits)
+    return Refusal{in.spec.id, "", edits.error().to_string()};
+  a.edits = std::move(*edits);
   if (a.edits.empty())
     return Refusal{in.spec.id, "", nothing_reason};
   for (auto &s : summary)

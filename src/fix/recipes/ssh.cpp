@@ -323,14 +323,7 @@ Result<RecipeOutcome> sshd_option(const RecipeInput &in) {
   }
   Action a;
   a.check_id = in.spec.id;
-  for (auto &[path, content] : w.files()) {
-    FileEdit e = TRY(write_edit(in.fs, path, content));
-    if (e.before && *e.before == e.after)
-      continue;
-    if (!e.before)
-      e.mode = 0644;
-    a.edits.push_back(std::move(e));
-  }
+  a.edits = TRY(write_edits(in.fs, w.files()));
   if (a.edits.empty())
     return RecipeOutcome{Refusal{in.spec.id, "",
                                  "the settings are already in place; the check fails for another "

@@ -110,14 +110,7 @@ Result<RecipeOutcome> sysctl_set(const RecipeInput &in) {
   }
   Action a;
   a.check_id = in.spec.id;
-  for (auto &[path, content] : files) {
-    FileEdit e = TRY(write_edit(in.fs, path, content));
-    if (e.before && *e.before == e.after)
-      continue;
-    if (!e.before)
-      e.mode = 0644;
-    a.edits.push_back(std::move(e));
-  }
+  a.edits = TRY(write_edits(in.fs, files));
   for (auto &s : summary)
     a.summary += (a.summary.empty() ? "" : "; ") + s;
   a.validators = {Validator::sysctl};

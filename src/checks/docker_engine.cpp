@@ -277,6 +277,46 @@ bool bool_of(const json &j, const char *key) {
   return j.is_object() && j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
 }
 
+// The keys a container's Config and a swarm service's ContainerSpec spell
+// alike: Env as `environment`, Healthcheck.Test as `healthcheck` (["NONE"]
+// as `disable: true`), Ulimits as `ulimits`.
+void put_environment_and_healthcheck(const Builder &b, Value &svc, const json &spec) {
+  if (non_empty_array(spec, "Env")) {
+    Value env = b.map();
+    for (const auto &e : spec["Env"]) {
+      if (!e.is_string())
+        continue;
+      std::string s = e.get<std::string>();
+      size_t eq = s.find('=');
+      b.put(env, s.substr(0, eq), b.scalar(eq == std::string::npos ? "" : s.substr(eq + 1)));
+    }
+    b.put(svc, "environment", std::move(env));
+  }
+  if (!spec.is_object() || !spec.contains("Healthcheck"))
+    return;
+  if (const json &h = spec["Healthcheck"]; non_empty_array(h, "Test")) {
+    Value hv = b.map();
+    if (h["Test"][0] == "NONE")
+      b.put(hv, "disable", b.scalar("true"));
+    else
+      b.put(hv, "test", b.strings(h["Test"]));
+    b.put(svc, "healthcheck", std::move(hv));
+  }
+}
+
+void put_ulimits(const Builder &b, Value &svc, const json &spec) {
+  if (!non_empty_array(spec, "Ulimits"))
+    return;
+  Value u = b.map();
+  for (const auto &l : spec["Ulimits"]) {
+    Value one = b.map();
+    b.put(one, "soft", b.scalar(std::to_string(int_of(l, "Soft"))));
+    b.put(one, "hard", b.scalar(std::to_string(int_of(l, "Hard"))));
+    b.put(u, str_of(l, "Name"), std::move(one));
+  }
+  b.put(svc, "ulimits", std::move(u));
+}
+
 Value service_of(const DockerContainer &c, const Builder &b) {
   const json &in = c.inspect;
   const json &cfg =
@@ -373,29 +413,7 @@ Value service_of(const DockerContainer &c, const Builder &b) {
     if (!ports.items.empty())
       b.put(svc, "ports", std::move(ports));
   }
-  if (non_empty_array(cfg, "Env")) {
-    Value env = b.map();
-    for (auto &e : cfg["Env"]) {
-      if (!e.is_string())
-        continue;
-      std::string s = e.get<std::string>();
-      size_t eq = s.find('=');
-      b.put(env, s.substr(0, eq), b.scalar(eq == std::string::npos ? "" : s.substr(eq + 1)));
-    }
-    b.put(svc, "environment", std::move(env));
-  }
-  if (cfg.contains("Healthcheck") && cfg["Healthcheck"].is_object()) {
-    const json &h = cfg["Healthcheck"];
-    Value hv = b.map();
-    if (non_empty_array(h, "Test")) {
-      if (h["Test"][0] == "NONE")
-        b.put(hv, "disable", b.scalar("true"));
-      else
-        b.put(hv, "test", b.strings(h["Test"]));
-    }
-    if (!hv.entries.empty())
-      b.put(svc, "healthcheck", std::move(hv));
-  }
+  put_environment_and_healthcheck(b, svc, cfg);
   if (hc.contains("RestartPolicy") && hc["RestartPolicy"].is_object()) {
     std::string name = str_of(hc["RestartPolicy"], "Name");
     int64_t max = int_of(hc["RestartPolicy"], "MaximumRetryCount");
@@ -416,16 +434,7 @@ Value service_of(const DockerContainer &c, const Builder &b) {
   }
   if (int64_t pids = int_of(hc, "PidsLimit"); pids > 0)
     b.put(svc, "pids_limit", b.scalar(std::to_string(pids)));
-  if (non_empty_array(hc, "Ulimits")) {
-    Value u = b.map();
-    for (auto &l : hc["Ulimits"]) {
-      Value one = b.map();
-      b.put(one, "soft", b.scalar(std::to_string(int_of(l, "Soft"))));
-      b.put(one, "hard", b.scalar(std::to_string(int_of(l, "Hard"))));
-      b.put(u, str_of(l, "Name"), std::move(one));
-    }
-    b.put(svc, "ulimits", std::move(u));
-  }
+  put_ulimits(b, svc, hc);
   if (!c.labels.empty()) {
     Value l = b.map();
     for (auto &[k, v] : c.labels)
@@ -551,25 +560,7 @@ Value swarm_service_of(const json &spec, const std::map<std::string, std::string
     }
     b.put(svc, "ports", std::move(ports));
   }
-  if (non_empty_array(cs, "Env")) {
-    Value env = b.map();
-    for (auto &e : cs["Env"]) {
-      if (!e.is_string())
-        continue;
-      std::string s = e.get<std::string>();
-      size_t eq = s.find('=');
-      b.put(env, s.substr(0, eq), b.scalar(eq == std::string::npos ? "" : s.substr(eq + 1)));
-    }
-    b.put(svc, "environment", std::move(env));
-  }
-  if (const json &h = member(cs, "Healthcheck"); non_empty_array(h, "Test")) {
-    Value hv = b.map();
-    if (h["Test"][0] == "NONE")
-      b.put(hv, "disable", b.scalar("true"));
-    else
-      b.put(hv, "test", b.strings(h["Test"]));
-    b.put(svc, "healthcheck", std::move(hv));
-  }
+  put_environment_and_healthcheck(b, svc, cs);
   for (auto [key, field] : {std::pair{"secrets", "Secrets"}, {"configs", "Configs"}})
     if (non_empty_array(cs, field)) {
       Value list = b.seq();
@@ -607,16 +598,7 @@ Value swarm_service_of(const json &spec, const std::map<std::string, std::string
         b.put(v, k, b.scalar(val.get<std::string>()));
     b.put(svc, "sysctls", std::move(v));
   }
-  if (non_empty_array(cs, "Ulimits")) {
-    Value u = b.map();
-    for (auto &l : cs["Ulimits"]) {
-      Value one = b.map();
-      b.put(one, "soft", b.scalar(decimal(int_of(l, "Soft"))));
-      b.put(one, "hard", b.scalar(decimal(int_of(l, "Hard"))));
-      b.put(u, str_of(l, "Name"), std::move(one));
-    }
-    b.put(svc, "ulimits", std::move(u));
-  }
+  put_ulimits(b, svc, cs);
   auto labels = [&](const json &l) {
     Value v = b.map();
     if (l.is_object())

@@ -4,10 +4,10 @@
 #include <bulwark/live/probes.hpp>
 
 #include <bulwark/core/hostfs.hpp>
+#include <bulwark/core/process.hpp>
 #include <bulwark/core/system_libs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/docker.hpp>
-#include <bulwark/watch/ipset.hpp>
 
 #include <chrono>
 #include <optional>
@@ -57,13 +57,13 @@ Result<std::string> legacy_save(bool v6) {
   if (!names.ok() || text::trim(*names).empty())
     return std::string();
   const std::string tool = v6 ? "ip6tables-legacy-save" : "iptables-legacy-save";
-  std::string path = watch::find_program(tool);
+  std::string path = find_program(tool);
   if (path.empty())
     return Error{"the kernel has iptables-legacy tables (" +
                      text::join(text::split(text::trim(*names), '\n'), ", ") + ") but " + tool +
                      " is not installed to list them",
                  names_path};
-  auto r = watch::run_program({path}, "", std::chrono::seconds(10));
+  auto r = run_program({path}, "", std::chrono::seconds(10));
   if (!r)
     return Error{tool + ": " + r.error().message, names_path};
   if (r->exit_code != 0)

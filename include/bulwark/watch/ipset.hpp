@@ -9,6 +9,7 @@
 // The programs are run directly (no shell), found in /usr/sbin, /sbin or
 // /usr/bin.
 
+#include <bulwark/core/process.hpp>
 #include <bulwark/core/result.hpp>
 #include <bulwark/watch/nft.hpp>
 
@@ -19,21 +20,10 @@
 
 namespace bulwark::watch {
 
-// What a program printed and how it ended.
-struct ProgramResult {
-  int exit_code = -1; // -1: killed by a signal or timed out
-  std::string out, err;
-};
-
-// Runs argv[0] (an absolute path) with `input` on its standard input,
-// without a shell; kills it after `timeout`. An error only when it cannot
-// start.
-Result<ProgramResult> run_program(const std::vector<std::string> &argv, const std::string &input,
-                                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
-// The first of /usr/sbin/NAME, /sbin/NAME, /usr/bin/NAME, /bin/NAME that
-// is executable; "" when none is.
-std::string find_program(const std::string &name);
+// The programs are run through core/process.hpp.
+using bulwark::find_program;
+using bulwark::ProgramResult;
+using bulwark::run_program;
 
 class Ipset : public Firewall {
 public:

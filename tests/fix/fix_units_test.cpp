@@ -9,8 +9,10 @@
 
 #include <bulwark/parse/ssh_keys.hpp>
 
+#include <csignal>
 #include <map>
 #include <sstream>
+#include <sys/wait.h>
 
 namespace bulwark::fix {
 namespace {
@@ -146,6 +148,37 @@ TEST_F(FixUnitEnable, TheApplyStopsWhenTheMaskChangedSinceThePlan) {
   EXPECT_NE(id.error().message.find("changed since the plan"), std::string::npos)
       << id.error().to_string();
   EXPECT_TRUE(snapshot(r.path()) == before);
+}
+
+// Killed after the mask is removed and before the wants link is made: the
+// next run's recovery puts the mask back as the same link.
+TEST_F(FixUnitEnable, SigkillAfterTheUnmaskIsRolledBackByTheNextRun) {
+  r.symlink("/dev/null", "/etc/systemd/system/auditd.service");
+  auto original = snapshot(r.path());
+  Plan p = plan_only(r, {"logging.auditd"});
+  ASSERT_EQ(p.actions.size(), 1u);
+  ASSERT_EQ(p.actions[0].edits.size(), 2u);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ApplyOptions opts;
+    opts.after_write = [](size_t i) {
+      if (i == 0)
+        ::raise(SIGKILL);
+    };
+    (void)apply_plan(p, opts);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  struct stat st {};
+  EXPECT_NE(::lstat(r.host("/etc/systemd/system/auditd.service").c_str(), &st), 0)
+      << "the mask was removed before the kill";
+  auto rec = recover(r.path());
+  ASSERT_TRUE(rec.ok()) << rec.error().to_string();
+  EXPECT_EQ(rec->size(), 1u);
+  EXPECT_TRUE(snapshot(r.path()) == original)
+      << test_support::tree_diff(original, snapshot(r.path()));
 }
 
 // --- sudoers-passwd ------------------------------------------------------------------

@@ -101,6 +101,8 @@ std::string validate_command(const Action &a, const std::string &path) {
     return "/usr/sbin/sshd -t -f %s";
   if (has(Validator::visudo) && (path == "/etc/sudoers" || path.starts_with("/etc/sudoers.d/")))
     return "/usr/sbin/visudo -cf %s";
+  if (has(Validator::fstab) && path == "/etc/fstab")
+    return "/usr/bin/findmnt --verify --tab-file %s";
   if (has(Validator::nginx) && path == "/etc/nginx/nginx.conf")
     return "/usr/sbin/nginx -t -c %s";
   // Not nftables.conf: it includes files by absolute path, which under
@@ -215,6 +217,11 @@ public:
       m_out += "      ansible.builtin.file:\n        path: " + dest + "\n        state: absent\n";
       break;
     case FileEdit::Kind::symlink:
+      if (e.after.empty()) { // a mask removed: `file state=absent` removes the link itself
+        task_header(label + " (remove link)", e.path);
+        m_out += "      ansible.builtin.file:\n        path: " + dest + "\n        state: absent\n";
+        break;
+      }
       task_header(label + " (link)", e.path);
       // The link's text as written (a unit file path inside the root).
       m_out += "      ansible.builtin.file:\n        path: " + dest +

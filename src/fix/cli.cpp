@@ -86,7 +86,10 @@ void print_text(const Plan &plan, std::ostream &out) {
         continue;
       }
       if (e.kind == FileEdit::Kind::symlink) {
-        out << "   " << e.path << " -> " << e.after << " (new symbolic link)\n";
+        if (e.before)
+          out << "   " << e.path << " -> " << *e.before << " (symbolic link removed)\n";
+        if (!e.after.empty())
+          out << "   " << e.path << " -> " << e.after << " (new symbolic link)\n";
         continue;
       }
       std::optional<std::string> after;
@@ -146,7 +149,10 @@ ordered_json to_json(const Plan &plan) {
                                                        : "attributes";
       je["path"] = e.path;
       if (e.kind == FileEdit::Kind::symlink) {
-        je["target"] = e.after;
+        if (e.before)
+          je["target_before"] = *e.before;
+        if (!e.after.empty())
+          je["target"] = e.after;
       } else if (e.kind != FileEdit::Kind::attributes) {
         std::optional<std::string> after;
         if (e.kind == FileEdit::Kind::write)

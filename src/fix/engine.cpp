@@ -83,7 +83,8 @@ Overlay content_overlay(const std::vector<Action> &actions) {
     for (auto &e : a.edits) {
       if (e.kind == FileEdit::Kind::write)
         ov[e.path] = e.after;
-      else if (e.kind == FileEdit::Kind::remove)
+      else if (e.kind == FileEdit::Kind::remove ||
+               (e.kind == FileEdit::Kind::symlink && e.after.empty()))
         ov[e.path] = std::nullopt;
     }
   return ov;

@@ -24,6 +24,8 @@ constexpr auto k_tables = std::to_array<Table>({
     host_recipes,
     firewall_recipes,
     pam_recipes,
+    unit_recipes,
+    sudo_recipes,
 });
 
 // Lines of `content`, each without its newline.
@@ -123,9 +125,13 @@ void overlay_edit(FsOverlay &overlay, const FileEdit &e, const RootFs &fs) {
     return;
   case FileEdit::Kind::attributes: break;
   case FileEdit::Kind::symlink:
+    o = FsOverlayEntry{};
+    if (e.after.empty()) { // the link is removed (a mask, unmasked)
+      o.removed = true;
+      return;
+    }
     // RootFs reads an entry with S_IFLNK in its mode as a link whose text
     // is the content.
-    o = FsOverlayEntry{};
     o.content = e.after;
     o.mode = S_IFLNK | 0777;
     return;

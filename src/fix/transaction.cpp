@@ -216,11 +216,27 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     auto &e = *it;
     std::string path = e.value("path", "");
-    // A created entry is unlinked: it may be a link the apply made.
-    auto host = host_path(fs, path, !e.value("existed", false));
+    // A created entry is unlinked: it may be a link the apply made; a
+    // removed link is made again.
+    bool link = e.contains("link");
+    auto host = host_path(fs, path, !e.value("existed", false) || link);
     if (!host) {
       if (!first)
         first = host.error();
+      continue;
+    }
+    if (link) {
+      std::string text = e["link"].get<std::string>();
+      if (::unlink(host->c_str()) != 0 && errno != ENOENT) {
+        if (!first)
+          first = sys_error("cannot remove", path, errno);
+      } else if (::symlink(text.c_str(), host->c_str()) != 0) {
+        if (!first)
+          first = sys_error("cannot restore the symbolic link", path, errno);
+      } else if (::lchown(host->c_str(), e.value("uid", 0u), e.value("gid", 0u)) != 0) {
+        if (!first)
+          first = sys_error("cannot change owner", path, errno);
+      }
       continue;
     }
     if (!e.value("existed", false)) {
@@ -289,6 +305,20 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
       edits.push_back(&e);
       if (first_seen.count(e.path))
         continue;
+      if (e.kind == FileEdit::Kind::symlink) {
+        // The link (or its absence) the plan saw, never followed.
+        auto st = fs.lstat(e.path);
+        if (!st && !st.error().not_found())
+          return st.error();
+        std::optional<std::string> now;
+        if (st && st->type == FileInfo::Type::symlink)
+          now = TRY(fs.read_link(e.path));
+        if ((st && !now) || now != e.before)
+          return Error{"changed since the plan was made; run bulwark fix again", e.path};
+        first_seen[e.path] = st.ok();
+        paths.push_back(e.path);
+        continue;
+      }
       auto cur = fs.read_file(e.path);
       if (!cur && !cur.error().not_found() && e.kind != FileEdit::Kind::attributes)
         return cur.error();
@@ -311,7 +341,14 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     ordered_json e;
     e["path"] = p;
     e["existed"] = first_seen[p];
-    if (first_seen[p]) {
+    auto st_link = first_seen[p] ? fs.lstat(p) : Result<FileInfo>(FileInfo{});
+    if (first_seen[p] && st_link && st_link->type == FileInfo::Type::symlink) {
+      // A link is backed up as its text and owner (the rollback makes it
+      // again); its target is never read.
+      e["link"] = TRY(fs.read_link(p));
+      e["uid"] = st_link->uid;
+      e["gid"] = st_link->gid;
+    } else if (first_seen[p]) {
       auto st = TRY(fs.lstat(p));
       if (st.type != FileInfo::Type::regular)
         return Error{"is not a regular file", p};
@@ -361,7 +398,8 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
     const FileEdit &e = *edits[i];
     if (auto r = make_dirs(fs, parent_of(e.path)); !r)
       return fail(r.error());
-    auto host = host_path(fs, e.path);
+    // A link the plan removes is the one path that may be a link.
+    auto host = host_path(fs, e.path, e.kind == FileEdit::Kind::symlink && e.before.has_value());
     if (!host)
       return fail(host.error());
     auto before = fs.lstat(e.path);
@@ -370,7 +408,9 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
       if (::unlink(host->c_str()) != 0 && errno != ENOENT)
         r = sys_error("cannot remove", e.path, errno);
     } else if (e.kind == FileEdit::Kind::symlink) {
-      if (::symlink(e.after.c_str(), host->c_str()) != 0)
+      if (e.before && ::unlink(host->c_str()) != 0 && errno != ENOENT)
+        r = sys_error("cannot remove", e.path, errno);
+      else if (!e.after.empty() && ::symlink(e.after.c_str(), host->c_str()) != 0)
         r = sys_error("cannot create symbolic link", e.path, errno);
     } else if (e.kind == FileEdit::Kind::write) {
       std::optional<std::map<std::string, std::string>> xattrs;

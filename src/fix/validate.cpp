@@ -27,6 +27,7 @@
 #include <bulwark/fix/validate.hpp>
 
 #include <bulwark/core/rootfs.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/parse/pg_hba.hpp>
 #include <bulwark/parse/postgresql_conf.hpp>
 #include <bulwark/parse/sysctl.hpp>
@@ -43,6 +44,7 @@
 #include <iterator>
 #include <poll.h>
 #include <sched.h>
+#include <set>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -65,6 +67,7 @@ const char *validator_name(Validator v) {
   case Validator::redis: return "redis";
   case Validator::pg_hba: return "pg_hba";
   case Validator::pam: return "pam";
+  case Validator::fstab: return "fstab";
   }
   return "unknown";
 }
@@ -870,6 +873,35 @@ Result<Unit> pam_job(const std::string &root, Overlay &overlay, Job &job) {
   return Unit{};
 }
 
+// findmnt --verify: each line parses, its target exists (in the root, when
+// chrooted) and its options are ones mount(8) knows; an error exits
+// non-zero. It also rejects a line whose source is a disk this machine does
+// not have (UUID=... of an offline image), so only the lines the plan adds
+// or changes are verified, as a file of their own placed in the namespace.
+Result<Unit> fstab_job(const std::string &root, Overlay &overlay, Job &job) {
+  const std::string k_fstab = "/etc/fstab", k_verify = "/etc/fstab.bulwark-verify";
+  auto it = overlay.find(k_fstab);
+  if (it == overlay.end() || !it->second)
+    return Error{"fstab: the overlay does not change /etc/fstab"};
+  std::set<std::string> old;
+  auto before = RootFs(root).read_file(k_fstab);
+  if (!before && !before.error().not_found())
+    return before.error();
+  if (before)
+    for (auto &l : text::split(*before, '\n'))
+      old.insert(l);
+  std::string changed;
+  for (auto &l : text::split(*it->second, '\n'))
+    if (!old.count(l))
+      changed += l + "\n";
+  overlay[k_verify] = changed;
+  job.candidates = {"/usr/bin/findmnt", "/bin/findmnt"};
+  job.argv = {"", "--verify", "--tab-file", k_verify};
+  job.config_paths = {k_verify};
+  job.main_config = k_verify;
+  return Unit{};
+}
+
 Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
   Job job;
   switch (v) {
@@ -945,6 +977,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     TRY(pam_job(root, overlay, job));
     job.program_label = "pam-auth-update --package, compared with the plan";
     break;
+  case Validator::fstab: TRY(fstab_job(root, overlay, job)); break;
   case Validator::pg_hba:
     for (const auto &[path, content] : overlay)
       if (content && basename_of(path).ends_with("hba.conf"))

@@ -47,11 +47,12 @@ std::vector<std::string> split_top(std::string_view s, char sep) {
 }
 
 // Splits a specification's commands at the ':' that starts another
-// "hosts = commands" group; a ':' that ends a tag (NOPASSWD:) stays.
+// "hosts = commands" group; a ':' that ends a tag (NOPASSWD:) stays, also
+// in a chain without blanks (NOEXEC:NOPASSWD:ALL, which sudo accepts).
 std::vector<std::string> split_groups(std::string_view s) {
   return split_top(s, ':', [](const std::string &cur) {
     std::string_view t = text::trim(cur);
-    size_t a = t.find_last_of(" \t,)");
+    size_t a = t.find_last_of(" \t,):");
     return k_tags.count(std::string(a == std::string_view::npos ? t : t.substr(a + 1))) > 0;
   });
 }

@@ -155,6 +155,7 @@ const SudoCase k_sudo_cases[] = {
     {"not-authenticate", "Defaults:deploy !authenticate\n", true, true},
     {"second-host-group", "deploy web1 = /usr/bin/id : ALL = NOPASSWD: ALL\n", true, true},
     {"runas-list", "deploy ALL=(root, www-data) NOPASSWD:SETENV: ALL\n", true, true},
+    {"tags-without-blanks", "deploy ALL = (root) NOEXEC:NOPASSWD:ALL\n", true, true},
 };
 
 TEST(Sudoers, FixturesAgreeWithVisudoAndTheCheck) {

@@ -26,14 +26,18 @@ enum class Validator {
   redis,    // redis-server <conf> with no listener: loads the config, then exits
   pg_hba,   // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
   pam,      // the root's pam-auth-update --package writes the plan's common-* files
+  fstab,    // findmnt --verify --tab-file /etc/fstab (util-linux)
 };
 const char *validator_name(Validator v); // "sshd", "visudo", ...
 
 // One file as the plan leaves it.
 struct FileEdit {
-  // symlink: creates `path` as a symbolic link with the text `after` (an
-  // enablement link such as sysinit.target.wants/nftables.service); the
-  // path must not exist (`before` nullopt). The rollback removes it.
+  // symlink: the symbolic link at `path` goes from the text `before`
+  // (nullopt: the path does not exist) to the text `after` ("": removed).
+  // Created: an enablement link such as sysinit.target.wants/nftables.service
+  // (the rollback removes it); removed: a mask (auditd.service -> /dev/null,
+  // what `systemctl unmask` removes; the rollback puts the link back). A
+  // path that is not a link with text `before` is never touched.
   enum class Kind { write, remove, attributes, symlink };
   Kind kind = Kind::write;
   std::string path; // absolute inside the root

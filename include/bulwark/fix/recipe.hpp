@@ -45,7 +45,7 @@ struct RecipeKind {
 };
 
 // One table per area.
-std::span<const RecipeKind> ssh_recipes();      // sshd-option
+std::span<const RecipeKind> ssh_recipes();      // sshd-option, sshd-moduli
 std::span<const RecipeKind> sysctl_recipes();   // sysctl
 std::span<const RecipeKind> file_recipes();     // file-mode
 std::span<const RecipeKind> account_recipes();  // login-defs
@@ -53,6 +53,8 @@ std::span<const RecipeKind> service_recipes();  // redis-option, postgres-option
 std::span<const RecipeKind> host_recipes();     // sudoers-dropin, auditd-rule, ... (host.cpp)
 std::span<const RecipeKind> firewall_recipes(); // nftables
 std::span<const RecipeKind> pam_recipes();      // pam-faillock, pam-pwhistory, pam-wheel
+std::span<const RecipeKind> unit_recipes();     // unit-enable (units.cpp)
+std::span<const RecipeKind> sudo_recipes();     // sudoers-passwd (sudo.cpp)
 
 // nullptr when no table has the kind.
 const RecipeKind *find_recipe_kind(std::string_view name);

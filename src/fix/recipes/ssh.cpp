@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -335,7 +336,70 @@ Result<RecipeOutcome> sshd_option(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"sshd-option", sshd_option}};
+// sshd-moduli (set: {min-bits: N}): sshd picks diffie-hellman-group-exchange
+// groups from /etc/ssh/moduli (dh.c choose_dh), skipping lines it cannot
+// parse. The lines of groups under N bits (SIZE field < N - 1, as
+// ssh-audit's hardening guides filter it: awk '$5 >= 3071') are removed;
+// every other line (comments, the groups kept, lines sshd skips) stays byte
+// for byte, so the file holds nothing sshd did not read before. Refused:
+// a weak host key (a new one changes the server's identity: every client
+// warns; by hand), and a filter that would leave no group (sshd would fall
+// back to its built-in ones: the operator's call). sshd -t does not read
+// moduli: the re-audit parses the result.
+Result<RecipeOutcome> sshd_moduli(const RecipeInput &in) {
+  constexpr const char *k_moduli = "/etc/ssh/moduli";
+  auto refuse = [&](std::string why) {
+    return RecipeOutcome{Refusal{in.spec.id, "sshd", std::move(why)}};
+  };
+  long min_bits = 3072;
+  for (auto &[k, v] : in.args.set)
+    if (k == "min-bits") {
+      char *end = nullptr;
+      min_bits = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || min_bits < 1024 || min_bits > 8192)
+        return Error{"recipe of " + in.spec.id + ": min-bits '" + v + "' is not 1024..8192"};
+    }
+  for (const Finding *f : in.findings)
+    for (auto &e : f->evidence)
+      if (e.context.rfind("HostKey", 0) == 0)
+        return refuse("host key " + e.context.substr(8) + " is weak (" + e.found +
+                      "): a new host key changes the server's identity and every client warns; "
+                      "generate it by hand (ssh-keygen -t ed25519) and tell the users");
+  std::string text = TRY(in.fs.read_file(k_moduli, 16 * 1024 * 1024));
+  sshkeys::Moduli m = sshkeys::parse_moduli(text, k_moduli);
+  std::set<int> drop;
+  for (auto &[line, size] : m.groups)
+    if (size < min_bits - 1)
+      drop.insert(line);
+  if (drop.empty())
+    return refuse(std::string(k_moduli) + " has no group under " + std::to_string(min_bits) +
+                  " bits: the check fails for another reason");
+  if (drop.size() == m.groups.size())
+    return refuse(std::string("every group of ") + k_moduli + " is under " +
+                  std::to_string(min_bits) +
+                  " bits: removing them all makes sshd use its built-in groups; decide by hand");
+  std::string after;
+  int n = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    if (!drop.count(++n))
+      after.append(text, start, end - start);
+    start = end;
+  }
+  Action a;
+  a.check_id = in.spec.id;
+  a.subject = "sshd";
+  a.edits.push_back(TRY(write_edit(in.fs, k_moduli, after)));
+  a.summary = std::to_string(drop.size()) + " Diffie-Hellman group(s) under " +
+              std::to_string(min_bits) + " bits removed from " + k_moduli + ", " +
+              std::to_string(m.groups.size() - drop.size()) + " kept";
+  a.restart_units = {"ssh.service"};
+  return RecipeOutcome{std::move(a)};
+}
+
+constexpr RecipeKind k_kinds[] = {{"sshd-option", sshd_option}, {"sshd-moduli", sshd_moduli}};
 
 } // namespace
 

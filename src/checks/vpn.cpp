@@ -91,6 +91,10 @@ struct Server {
   const openvpn::Config *config = nullptr;
   std::string subject;
   bool files_on_host = false; // the compose project's files are the user's own
+  // The OpenVPN of an image whose version the compose file does not fix
+  // (kylemanna/openvpn: FROM alpine:latest, last changed 2020-12): the
+  // defaults before 2.6 are assumed, the stricter ones.
+  bool version_unknown = false;
 };
 
 void emit_parse_errors(CheckRun &run, const std::string &subject, const openvpn::Config &c) {
@@ -149,7 +153,7 @@ std::vector<Server> servers(CheckRun &run, const VpnModel &m) {
       continue;
     }
     if (!c.is_client())
-      out.push_back({&c, c.path, false});
+      out.push_back({&c, c.path, false, false});
   }
   auto ctrs = containers(run, {compose::VpnImage::kylemanna_openvpn});
   for (const compose::VpnService *s : ctrs) {
@@ -162,7 +166,7 @@ std::vector<Server> servers(CheckRun &run, const VpnModel &m) {
     emit_parse_errors(run, s->subject, *s->openvpn);
     if (s->openvpn->options.empty() && !s->openvpn->diagnostics.empty())
       continue;
-    out.push_back({&*s->openvpn, s->subject, s->files_on_host});
+    out.push_back({&*s->openvpn, s->subject, s->files_on_host, true});
   }
   if (out.empty() && !unreadable && ctrs.empty())
     run.emit(Status::not_applicable, "",
@@ -217,6 +221,12 @@ void openvpn_tls(CheckRun &run) {
       (ok ? good : bad).push_back(ev);
       if (!ok)
         msgs.push_back("tls-version-min " + text::printable(v) + " (" + where(min->loc) + ")");
+    } else if (sv.version_unknown) {
+      ev.found = "tls-version-min not set (the image's OpenVPN version is not known: before 2.6 "
+                 "the default is 1.0)";
+      bad.push_back(ev);
+      msgs.push_back("tls-version-min not set and the image's OpenVPN may predate 2.6, which "
+                     "accepts TLS 1.0 by default");
     } else {
       good.push_back(ev);
     }
@@ -237,6 +247,10 @@ void openvpn_tls(CheckRun &run) {
     else
       for (const char *x : {"AES-256-GCM", "AES-128-GCM", "CHACHA20-POLY1305"})
         offered.push_back({x, nullptr});
+    // Before 2.6 `cipher` defaulted to BF-CBC, still offered to peers
+    // without negotiation (2.4's NCP, 2.5's fallback).
+    if (sv.version_unknown && !c->last("cipher") && !c->last("data-ciphers-fallback"))
+      offered.push_back({"BF-CBC", nullptr});
     for (const char *name : {"cipher", "data-ciphers-fallback"})
       if (const openvpn::Option *o = c->last(name); o && !o->args.empty())
         offered.push_back({o->args[0], o});
@@ -535,7 +549,9 @@ void wireguard_container(CheckRun &run, const compose::VpnService &s) {
           {r.network_mode.path, r.network_mode.line,
            "network_mode: host (the UI listens on the host's port " + std::to_string(r.port) + ")",
            "a bridge network, the UI published on 127.0.0.1", "compose"});
-    std::string ui = at.empty() ? "" : at.front().found;
+    std::string ui = r.host_network ? "the host's port " + std::to_string(r.port)
+                     : pub.empty()  ? ""
+                                    : ui_address(r, pub.front());
     if (at.empty()) {
       good.push_back({s.image_loc.path, s.image_loc.line,
                       "web UI not published on a public address",

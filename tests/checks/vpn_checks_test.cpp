@@ -381,8 +381,9 @@ TEST(ComposeVpn, WgEasyWebUiAndKeys) {
   EXPECT_EQ(s3, root ? Status::pass : Status::fail) << m3;
   project("ghcr.io/wg-easy/wg-easy:15", "0.0.0.0:51821:51821/tcp", "");
   auto [s4, m4] = verdict();
-  if (root)
+  if (root) {
     EXPECT_EQ(s4, Status::warn) << m4;
+  }
   EXPECT_NE(m4.find("wg-easy.db"), std::string::npos) << m4;
   project("ghcr.io/wg-easy/wg-easy:15", "0.0.0.0:51821:51821/tcp", "      - INSECURE=true\n");
   auto [s5, m5] = verdict();

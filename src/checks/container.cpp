@@ -72,6 +72,10 @@ struct ComposeModel {
   // The swarm's services (a manager with swarm active), judged by the same
   // per-service checks with subject "service NAME".
   std::optional<Project> swarm;
+  // This node is in a swarm whose services it cannot list (a worker, a
+  // locked manager): why, as the engine says it; "" otherwise.
+  std::string swarm_unlisted;
+  std::string engine_socket;
 };
 
 using compose::dirname_of;
@@ -348,6 +352,10 @@ const ComposeModel &model(Context &ctx) {
       m.engine = engine_project(engine);
     if (engine.state == DockerEngineModel::State::ok && engine.swarm_active)
       m.swarm = swarm_project(engine);
+    if (engine.state == DockerEngineModel::State::ok) {
+      m.swarm_unlisted = engine.swarm_unlisted;
+      m.engine_socket = engine.socket;
+    }
     return m;
   });
 }
@@ -419,6 +427,17 @@ template <class F> void each_service(CheckRun &run, F f) {
         any = true;
         f(p, k_none, name, svc);
       }
+  }
+  if (!m.swarm_unlisted.empty()) {
+    // Never a silent pass: the stacks this node runs tasks of are judged
+    // only on a manager.
+    any = true;
+    run.emit(Status::warn, "swarm",
+             "this node is part of a swarm but its services cannot be listed here (" +
+                 m.swarm_unlisted +
+                 "): they are not judged; run the audit with --live on a manager node",
+             {Evidence{m.engine_socket, 0, m.swarm_unlisted, "a swarm manager's GET /services",
+                       "docker engine"}});
   }
   for (size_t i = 0; i < m.projects.size(); ++i) {
     const Project &p = m.projects[i];
@@ -2164,6 +2183,11 @@ ComposeServicesModel ComposeServicesModel::load(Context &ctx) {
   // --compose files outside the root are the user's own: so are the files
   // their bind mounts name.
   std::optional<RootFs> host;
+  // Named volumes live under dockerd's data-root (daemon.json "data-root").
+  std::string docker_root = "/var/lib/docker";
+  if (auto dj = docker::load_daemon_json(ctx.fs());
+      dj && dj->options.contains("data-root") && dj->options["data-root"].is_string())
+    docker_root = dj->options["data-root"].get<std::string>();
   for (size_t i = 0; i < m.projects.size(); i++) {
     const Project &p = m.projects[i];
     if (!p.valid())
@@ -2181,6 +2205,11 @@ ComposeServicesModel ComposeServicesModel::load(Context &ctx) {
     for (auto &n : s.nginx)
       n.files_on_host = fs != &ctx.fs();
     std::move(s.nginx.begin(), s.nginx.end(), std::back_inserter(out.nginx));
+    for (auto &v : compose::derive_vpn_services(
+             p, m.extras[i].env_files, *fs, fs == &ctx.fs() ? docker_root : "/var/lib/docker")) {
+      v.files_on_host = fs != &ctx.fs();
+      out.vpn.push_back(std::move(v));
+    }
   }
   return out;
 }

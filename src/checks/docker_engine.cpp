@@ -166,6 +166,13 @@ Result<Unit> fill(DockerEngineModel &m, const DockerGet &get) {
   if (m.swarm_active) {
     m.services = TRY(get_json(get, s, "/services", json::value_t::array));
     m.secrets = TRY(get_json(get, s, "/secrets", json::value_t::array));
+  } else if (std::string state = str_of(swarm, "LocalNodeState");
+             state == "active" || state == "locked") {
+    // A worker's answer is 503: its words are the evidence. Asked rather
+    // than assumed, so that the message is the engine's own.
+    auto r = get_json(get, s, "/services", json::value_t::array);
+    m.swarm_unlisted =
+        r ? "LocalNodeState " + state + ", ControlAvailable false" : r.error().message;
   }
   return Unit{};
 }

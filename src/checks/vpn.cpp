@@ -4,6 +4,7 @@
 // (through RootFs stat), strongSwan proposals (src/parse/strongswan.cpp).
 
 #include <bulwark/checks/check.hpp>
+#include <bulwark/checks/compose_services.hpp>
 #include <bulwark/checks/context.hpp>
 #include <bulwark/checks/facts.hpp>
 #include <bulwark/core/text.hpp>
@@ -84,14 +85,67 @@ std::string where(const SourceLocation &l) {
   return l.path + (l.line > 0 ? ":" + std::to_string(l.line) : "");
 }
 
-// The server configurations to judge; emits not_applicable when none.
-std::vector<const openvpn::Config *> servers(CheckRun &run, const VpnModel &m) {
-  std::vector<const openvpn::Config *> out;
+// An OpenVPN server to judge: a host configuration (subject: its path) or
+// the one a compose service runs (subject "<project>/<service>").
+struct Server {
+  const openvpn::Config *config = nullptr;
+  std::string subject;
+  bool files_on_host = false; // the compose project's files are the user's own
+  // The OpenVPN of an image whose version the compose file does not fix
+  // (kylemanna/openvpn: FROM alpine:latest, last changed 2020-12): the
+  // defaults before 2.6 are assumed, the stricter ones.
+  bool version_unknown = false;
+};
+
+void emit_parse_errors(CheckRun &run, const std::string &subject, const openvpn::Config &c) {
+  for (auto &d : c.diagnostics)
+    run.emit(Status::error, subject, where(d.loc) + ": " + d.message,
+             {{d.loc.path, d.loc.line, d.message, "", "parse"}});
+}
+
+// Emits error for what a container's configuration could not be derived
+// from; true when there was any.
+bool container_problems(CheckRun &run, const compose::VpnService &s) {
+  if (s.problems.empty())
+    return false;
+  std::vector<Evidence> ev;
+  for (auto &d : s.problems)
+    ev.push_back({d.loc.path, d.loc.line, d.message,
+                  "a configuration bulwark can derive from the compose file", "compose"});
+  run.emit(Status::error, s.subject,
+           "the configuration cannot be derived: " + where(s.problems.front().loc) + ": " +
+               s.problems.front().message,
+           std::move(ev));
+  return true;
+}
+
+// The compose services of one VPN image.
+std::vector<const compose::VpnService *>
+containers(CheckRun &run, std::initializer_list<compose::VpnImage> kinds) {
+  std::vector<const compose::VpnService *> out;
+  for (auto &s : run.ctx().get<ComposeServicesModel>().vpn)
+    if (std::find(kinds.begin(), kinds.end(), s.image.image) != kinds.end())
+      out.push_back(&s);
+  return out;
+}
+
+// A container whose configuration directory cannot be seen: said, with
+// where it would be, never passed.
+void not_visible(CheckRun &run, const compose::VpnService &s) {
+  run.emit(Status::not_applicable, s.subject, s.subject + ": " + s.config.not_visible,
+           {{s.config.loc.path, s.config.loc.line,
+             s.config.host_path.empty() ? s.config.container_path : s.config.host_path,
+             "the configuration, readable in the audited file system", "compose"}});
+}
+
+// The server configurations to judge, the host's and the compose
+// services'; emits not_applicable when there is none, error for a
+// configuration that cannot be read.
+std::vector<Server> servers(CheckRun &run, const VpnModel &m) {
+  std::vector<Server> out;
   bool unreadable = false;
   for (auto &c : m.openvpn) {
-    for (auto &d : c.diagnostics)
-      run.emit(Status::error, c.path, where(d.loc) + ": " + d.message,
-               {{d.loc.path, d.loc.line, d.message, "", "parse"}});
+    emit_parse_errors(run, c.path, c);
     // A file that could not be read at all has nothing to judge: its error
     // is the verdict, never a pass on built-in defaults.
     if (c.options.empty() && !c.diagnostics.empty()) {
@@ -99,9 +153,22 @@ std::vector<const openvpn::Config *> servers(CheckRun &run, const VpnModel &m) {
       continue;
     }
     if (!c.is_client())
-      out.push_back(&c);
+      out.push_back({&c, c.path, false, false});
   }
-  if (out.empty() && !unreadable)
+  auto ctrs = containers(run, {compose::VpnImage::kylemanna_openvpn});
+  for (const compose::VpnService *s : ctrs) {
+    if (container_problems(run, *s))
+      continue;
+    if (!s->openvpn) {
+      not_visible(run, *s);
+      continue;
+    }
+    emit_parse_errors(run, s->subject, *s->openvpn);
+    if (s->openvpn->options.empty() && !s->openvpn->diagnostics.empty())
+      continue;
+    out.push_back({&*s->openvpn, s->subject, s->files_on_host, true});
+  }
+  if (out.empty() && !unreadable && ctrs.empty())
     run.emit(Status::not_applicable, "",
              m.openvpn.empty() ? "no OpenVPN configuration in /etc/openvpn/server or /etc/openvpn"
                                : "the OpenVPN configurations are client configurations");
@@ -134,7 +201,8 @@ std::string legacy_cipher(const std::string &c0) {
 
 void openvpn_tls(CheckRun &run) {
   const VpnModel &m = model(run);
-  for (auto *c : servers(run, m)) {
+  for (const Server &sv : servers(run, m)) {
+    const openvpn::Config *c = sv.config;
     std::vector<Evidence> bad, good;
     std::vector<std::string> msgs;
     if (const openvpn::Option *secret = c->last("secret")) {
@@ -153,6 +221,12 @@ void openvpn_tls(CheckRun &run) {
       (ok ? good : bad).push_back(ev);
       if (!ok)
         msgs.push_back("tls-version-min " + text::printable(v) + " (" + where(min->loc) + ")");
+    } else if (sv.version_unknown) {
+      ev.found = "tls-version-min not set (the image's OpenVPN version is not known: before 2.6 "
+                 "the default is 1.0)";
+      bad.push_back(ev);
+      msgs.push_back("tls-version-min not set and the image's OpenVPN may predate 2.6, which "
+                     "accepts TLS 1.0 by default");
     } else {
       good.push_back(ev);
     }
@@ -173,6 +247,10 @@ void openvpn_tls(CheckRun &run) {
     else
       for (const char *x : {"AES-256-GCM", "AES-128-GCM", "CHACHA20-POLY1305"})
         offered.push_back({x, nullptr});
+    // Before 2.6 `cipher` defaulted to BF-CBC, still offered to peers
+    // without negotiation (2.4's NCP, 2.5's fallback).
+    if (sv.version_unknown && !c->last("cipher") && !c->last("data-ciphers-fallback"))
+      offered.push_back({"BF-CBC", nullptr});
     for (const char *name : {"cipher", "data-ciphers-fallback"})
       if (const openvpn::Option *o = c->last(name); o && !o->args.empty())
         offered.push_back({o->args[0], o});
@@ -198,9 +276,9 @@ void openvpn_tls(CheckRun &run) {
       good.push_back(dce);
     }
     if (!bad.empty())
-      run.emit(Status::fail, c->path, c->path + ": " + text::join(msgs, "; "), bad);
+      run.emit(Status::fail, sv.subject, c->path + ": " + text::join(msgs, "; "), bad);
     else
-      run.emit(Status::pass, c->path,
+      run.emit(Status::pass, sv.subject,
                c->path + ": TLS 1.2 or newer and only AEAD data ciphers" +
                    (min ? "" : " (tls-version-min not set: OpenVPN 2.6's default 1.2 applies)"),
                good);
@@ -209,7 +287,8 @@ void openvpn_tls(CheckRun &run) {
 
 void openvpn_hmac_firewall(CheckRun &run) {
   const VpnModel &m = model(run);
-  for (auto *c : servers(run, m)) {
+  for (const Server &sv : servers(run, m)) {
+    const openvpn::Config *c = sv.config;
     const openvpn::Option *o = nullptr;
     for (const char *n : {"tls-crypt-v2", "tls-crypt", "tls-auth"})
       if (!o)
@@ -217,12 +296,12 @@ void openvpn_hmac_firewall(CheckRun &run) {
     Evidence ev = option_evidence(*c, o, "no tls-crypt, tls-crypt-v2 or tls-auth",
                                   "tls-crypt /etc/openvpn/server/ta.key");
     if (o)
-      run.emit(Status::pass, c->path,
+      run.emit(Status::pass, sv.subject,
                c->path + ": the control channel is protected by " + o->name + " (" + where(o->loc) +
                    ")",
                {ev});
     else
-      run.emit(Status::fail, c->path,
+      run.emit(Status::fail, sv.subject,
                c->path + " has no tls-crypt, tls-crypt-v2 or tls-auth: any client can start a "
                          "TLS handshake with the server (line 0: absent)",
                {ev});
@@ -321,7 +400,8 @@ std::string id_name(Context &ctx, long id, bool user) {
 
 void openvpn_privileges(CheckRun &run) {
   const VpnModel &m = model(run);
-  for (auto *c : servers(run, m)) {
+  for (const Server &sv : servers(run, m)) {
+    const openvpn::Config *c = sv.config;
     std::vector<Evidence> bad, good;
     std::vector<std::string> msgs;
     bool drops = true; // the file's user and group are both unprivileged
@@ -360,7 +440,7 @@ void openvpn_privileges(CheckRun &run) {
       const OpenVpnRunning &running = ctx.model<OpenVpnRunning>(
           [&] { return running_openvpn(ctx.probes()); }, "openvpn processes");
       if (running.error) {
-        run.emit(Status::error, c->path,
+        run.emit(Status::error, sv.subject,
                  "the running processes cannot be read: " + running.error->to_string(),
                  {Evidence{running.error->path, 0, running.error->message, "", "live"}});
         continue;
@@ -384,7 +464,7 @@ void openvpn_privileges(CheckRun &run) {
       std::vector<Evidence> ev = drift;
       ev.insert(ev.end(), bad.begin(), bad.end());
       ev.insert(ev.end(), good.begin(), good.end());
-      run.emit(Status::fail, c->path,
+      run.emit(Status::fail, sv.subject,
                "the running server disagrees with its configuration: " + c->path +
                    " drops to an unprivileged user and group, but " + drift.front().found +
                    " (restart it: OpenVPN drops privileges only at start-up)" +
@@ -393,9 +473,9 @@ void openvpn_privileges(CheckRun &run) {
       continue;
     }
     if (!bad.empty())
-      run.emit(Status::fail, c->path, c->path + ": " + text::join(msgs, "; "), bad);
+      run.emit(Status::fail, sv.subject, c->path + ": " + text::join(msgs, "; "), bad);
     else
-      run.emit(Status::pass, c->path,
+      run.emit(Status::pass, sv.subject,
                c->path + " drops to an unprivileged user and group and keeps key and tun", good);
   }
 }
@@ -406,16 +486,139 @@ std::string octal(uint32_t mode) {
   return buf;
 }
 
+// A key file of a container: others never read it; its group only when
+// that is root's or the container user's own (linuxserver's PGID; wg-easy
+// writes wg0.json 0660 as root:root); its owner is root or the container
+// user (linuxserver's PUID: the image chowns /config to it).
+std::vector<std::string> container_file_problems(const compose::VpnService &s, const FileInfo &i) {
+  std::vector<std::string> why;
+  if (i.mode & 007)
+    why.push_back("mode " + octal(i.mode) + " lets others read it");
+  if ((i.mode & 070) && i.gid != 0 && static_cast<long>(i.gid) != s.owner_gid)
+    why.push_back("mode " + octal(i.mode) + " lets group " + std::to_string(i.gid) + " read it");
+  if (i.uid != 0 && static_cast<long>(i.uid) != s.owner_uid)
+    why.push_back("owned by uid " + std::to_string(i.uid) + ", not root" +
+                  (s.owner_uid ? " or the container's PUID " + std::to_string(s.owner_uid) : ""));
+  return why;
+}
+
+std::string ui_address(const compose::Reach &r, size_t k) {
+  const compose::Port &pt = r.published[k];
+  return (pt.host_ip.empty() ? std::string("0.0.0.0") : pt.host_ip) + ":" +
+         (pt.published.empty() ? "(ephemeral)" : pt.published);
+}
+
+// A WireGuard container: its key files as the host holds them and, for
+// wg-easy, the web UI that hands every client's private key to whoever
+// logs in.
+void wireguard_container(CheckRun &run, const compose::VpnService &s) {
+  if (container_problems(run, s))
+    return;
+  std::vector<Evidence> bad, good;
+  std::vector<std::string> why;
+  bool warn = false;
+  for (auto &f : s.wireguard) {
+    if (!f.info) {
+      run.emit(Status::error, s.subject, "cannot stat " + f.path + ": " + f.info.error().message,
+               {{f.path, 0, f.info.error().message, "", s.subject}});
+      return;
+    }
+    Evidence ev{f.path, 0,
+                "mode " + octal(f.info->mode) + ", owner uid " + std::to_string(f.info->uid) +
+                    ", gid " + std::to_string(f.info->gid),
+                "not readable by others; owner root or the container's user", s.subject};
+    auto w = container_file_problems(s, *f.info);
+    if (w.empty()) {
+      good.push_back(ev);
+    } else {
+      bad.push_back(ev);
+      why.push_back(f.path + ": " + text::join(w, "; "));
+    }
+  }
+  if (s.image.image == compose::VpnImage::wg_easy) {
+    const compose::Reach &r = s.ui;
+    auto pub = compose::public_ports(r);
+    std::vector<Evidence> at;
+    for (size_t k : pub)
+      at.push_back({r.published_at[k].path, r.published_at[k].line,
+                    "web UI published on " + ui_address(r, k) + " -> " + std::to_string(r.port),
+                    "127.0.0.1:" + std::to_string(r.port) + " behind a TLS reverse proxy",
+                    "compose ports"});
+    if (r.host_network)
+      at.push_back(
+          {r.network_mode.path, r.network_mode.line,
+           "network_mode: host (the UI listens on the host's port " + std::to_string(r.port) + ")",
+           "a bridge network, the UI published on 127.0.0.1", "compose"});
+    std::string ui = r.host_network ? "the host's port " + std::to_string(r.port)
+                     : pub.empty()  ? ""
+                                    : ui_address(r, pub.front());
+    if (at.empty()) {
+      good.push_back({s.image_loc.path, s.image_loc.line,
+                      "web UI not published on a public address",
+                      "the UI on loopback or a private address", "compose ports"});
+    } else if (!s.ui_password_var.empty()) {
+      if (s.ui_password) {
+        good.push_back({s.ui_password->path, s.ui_password->line, s.ui_password_var + " is set",
+                        "a password on the web UI", "compose environment"});
+      } else {
+        bad.insert(bad.end(), at.begin(), at.end());
+        why.push_back("the wg-easy web UI (" + ui + ") has no " + s.ui_password_var +
+                      ": anyone who reaches it downloads every client's configuration with its "
+                      "private key");
+      }
+    } else if (s.ui_insecure) {
+      bad.push_back({s.ui_insecure->path, s.ui_insecure->line, "INSECURE=true",
+                     "INSECURE unset (the UI requires HTTPS)", "compose environment"});
+      bad.insert(bad.end(), at.begin(), at.end());
+      why.push_back("the wg-easy web UI (" + ui +
+                    ") is served over plain HTTP (INSECURE=true) on a public address: the admin "
+                    "password and every client's private key cross the network in clear");
+    } else {
+      warn = true;
+      bad.insert(bad.end(), at.begin(), at.end());
+      why.push_back("the wg-easy web UI (" + ui +
+                    ") is public; from wg-easy 15 its login is an account in wg-easy.db that the "
+                    "setup wizard creates for whoever reaches it first, which cannot be checked "
+                    "offline: publish it on 127.0.0.1 behind a TLS reverse proxy");
+    }
+  }
+  if (!s.config.visible)
+    why.push_back(s.config.not_visible);
+  else if (s.wireguard.empty())
+    why.push_back(s.config.host_path + " holds no key or configuration file yet");
+  bool files_bad = std::any_of(bad.begin(), bad.end(),
+                               [&](const Evidence &e) { return e.context == s.subject; });
+  if (!bad.empty() && (!warn || files_bad)) {
+    bad.insert(bad.end(), good.begin(), good.end());
+    run.emit(Status::fail, s.subject, s.subject + ": " + text::join(why, "; "), bad);
+  } else if (warn) {
+    bad.insert(bad.end(), good.begin(), good.end());
+    run.emit(Status::warn, s.subject, s.subject + ": " + text::join(why, "; "), bad);
+  } else if (!s.config.visible) {
+    good.push_back({s.config.loc.path, s.config.loc.line,
+                    s.config.host_path.empty() ? s.config.container_path : s.config.host_path,
+                    "the configuration, readable in the audited file system", "compose"});
+    run.emit(Status::not_applicable, s.subject, s.subject + ": " + text::join(why, "; "), good);
+  } else {
+    run.emit(Status::pass, s.subject,
+             s.subject + ": the key files under " + s.config.host_path +
+                 " are readable by root and the container's user only" +
+                 (why.empty() ? "" : " (" + text::join(why, "; ") + ")"),
+             good);
+  }
+}
+
 void wireguard_key_permissions(CheckRun &run) {
   const VpnModel &m = model(run);
+  auto ctrs =
+      containers(run, {compose::VpnImage::linuxserver_wireguard, compose::VpnImage::wg_easy});
   if (!m.wireguard_present) {
-    run.emit(Status::not_applicable, "", "/etc/wireguard does not exist: WireGuard is not set up");
-    return;
-  }
-  if (m.wireguard.empty()) {
+    if (ctrs.empty())
+      run.emit(Status::not_applicable, "",
+               "/etc/wireguard does not exist: WireGuard is not set up");
+  } else if (m.wireguard.empty()) {
     run.emit(Status::not_applicable, "/etc/wireguard",
              "/etc/wireguard holds no configuration or key file");
-    return;
   }
   for (auto &f : m.wireguard) {
     if (!f.info) {
@@ -437,14 +640,56 @@ void wireguard_key_permissions(CheckRun &run) {
     else
       run.emit(Status::fail, f.path, f.path + ": " + text::join(why, "; "), {ev});
   }
+  for (const compose::VpnService *s : ctrs)
+    wireguard_container(run, *s);
+}
+
+// hwdsl2/ipsec-vpn-server: the proposals its run.sh writes into
+// /etc/ipsec.conf, one finding for the service.
+void ipsec_container(CheckRun &run, const compose::VpnService &s) {
+  if (container_problems(run, s))
+    return;
+  if (s.ipsec_ikev2_only) {
+    run.emit(Status::not_applicable, s.subject,
+             s.subject +
+                 ": IKEv2 only (VPN_IKEV2_ONLY or both IPsec/L2TP and XAuth disabled): the IKEv2 "
+                 "connection is written into /etc/ipsec.d/ikev2.conf at first start and is not "
+                 "judged offline",
+             {{s.image_loc.path, s.image_loc.line, "IKEv2 only", "", "compose"}});
+    return;
+  }
+  std::vector<Evidence> ev;
+  std::vector<std::string> weak_all;
+  for (auto &p : s.ipsec) {
+    auto weak = strongswan::weak_algorithms(p.value);
+    ev.push_back({p.loc.path, p.loc.line,
+                  p.kind == "ike" ? "ike=" + p.value : "phase2alg=" + p.value,
+                  "ike=aes256-sha2;modp2048 only (no SHA-1, MD5, 3DES, MODP-1024)", p.context});
+    for (auto &w : weak)
+      if (std::find(weak_all.begin(), weak_all.end(), w) == weak_all.end())
+        weak_all.push_back(w);
+  }
+  if (weak_all.empty())
+    run.emit(Status::pass, s.subject,
+             s.subject + ": the proposals run.sh writes hold no weak algorithm", ev);
+  else
+    run.emit(Status::fail, s.subject,
+             s.subject + ": the ipsec.conf that hwdsl2/ipsec-vpn-server's run.sh writes offers " +
+                 text::join(weak_all, ", ") +
+                 " (IPsec/L2TP and XAuth; set VPN_IKEV2_ONLY=yes to drop them)",
+             ev);
 }
 
 void ipsec_proposals(CheckRun &run) {
   const VpnModel &m = model(run);
   const strongswan::Model &s = m.strongswan;
+  auto ctrs = containers(run, {compose::VpnImage::hwdsl2_ipsec});
+  for (const compose::VpnService *c : ctrs)
+    ipsec_container(run, *c);
   if (!s.swanctl_present && !s.ipsec_present) {
-    run.emit(Status::not_applicable, "",
-             "strongSwan is not configured (no /etc/swanctl/swanctl.conf, no /etc/ipsec.conf)");
+    if (ctrs.empty())
+      run.emit(Status::not_applicable, "",
+               "strongSwan is not configured (no /etc/swanctl/swanctl.conf, no /etc/ipsec.conf)");
     return;
   }
   for (auto &d : s.diagnostics)
@@ -476,10 +721,14 @@ void ipsec_proposals(CheckRun &run) {
 // --- vpn.openvpn-revocation -----------------------------------------------
 
 void openvpn_revocation(CheckRun &run) {
-  const RootFs &fs = run.ctx().fs();
+  const RootFs &root_fs = run.ctx().fs();
+  // A --compose project outside the root mounts the user's own files.
+  const RootFs host_fs("/");
   bool c2c_allowed = text::lower(run.param_str("allow-client-to-client")) == "yes";
   int64_t now = std::time(nullptr);
-  for (const openvpn::Config *c : servers(run, model(run))) {
+  for (const Server &sv : servers(run, model(run))) {
+    const openvpn::Config *c = sv.config;
+    const RootFs &fs = sv.files_on_host ? host_fs : root_fs;
     std::vector<Evidence> bad, good;
     std::vector<std::string> why;
     const openvpn::Option *crl = c->last("crl-verify");
@@ -497,7 +746,8 @@ void openvpn_revocation(CheckRun &run) {
       auto r = x509::read_crl(fs, path);
       if (!r) {
         // OpenVPN refuses every client when it cannot load the CRL.
-        run.emit(Status::error, c->path, "cannot read the CRL " + path + ": " + r.error().message,
+        run.emit(Status::error, sv.subject,
+                 "cannot read the CRL " + path + ": " + r.error().message,
                  {oe, Evidence{path, 0, r.error().message, "a PEM or DER CRL", c->path}});
         continue;
       }
@@ -533,10 +783,10 @@ void openvpn_revocation(CheckRun &run) {
     }
     if (!bad.empty()) {
       bad.insert(bad.end(), good.begin(), good.end());
-      run.emit(Status::fail, c->path, text::join(why, "; "), bad);
+      run.emit(Status::fail, sv.subject, text::join(why, "; "), bad);
       continue;
     }
-    run.emit(Status::pass, c->path,
+    run.emit(Status::pass, sv.subject,
              "revoked certificates are refused (crl-verify current); no duplicate-cn or "
              "client-to-client",
              good);

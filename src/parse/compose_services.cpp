@@ -1140,6 +1140,10 @@ std::map<std::string, EnvValue> service_environment(const Project &p, const Valu
   return out;
 }
 
+Reach service_reach(const Project &p, const Value &service, int port) {
+  return reach_of(p, service, port);
+}
+
 std::vector<size_t> public_ports(const Reach &r) {
   std::vector<size_t> out;
   for (size_t k = 0; k < r.published.size(); k++) {

@@ -448,6 +448,8 @@ std::vector<std::string> weak_algorithms(std::string_view proposals) {
     std::string p = text::lower(text::trim(prop));
     while (!p.empty() && p.back() == '!')
       p.pop_back();
+    // Libreswan writes the DH group after a ';' ("aes256-sha1;modp2048").
+    std::replace(p.begin(), p.end(), ';', '-');
     for (auto &alg : text::split(p, '-')) {
       std::string a(text::trim(alg));
       if (k_weak.count(a) && std::find(out.begin(), out.end(), a) == out.end())

@@ -529,10 +529,35 @@ TEST(DockerEngine, SwarmServicesOfARecordedManagerAreJudgedAsServices) {
   EXPECT_EQ(find(overlay, "network ingress"), nullptr) << dump(overlay);
   // A worker cannot list services: nothing is judged as a service, and the
   // run does not pretend it saw any.
+  // A worker's dockerd answers GET /services with 503 and moby's
+  // errNoManager text (daemon/cluster/errors.go): the audit says so, in
+  // the engine's words, instead of passing in silence.
   FakeDockerServer worker(tmp.path() + "/worker.sock");
   serve_swarm(worker, recorded, json::array(), /*manager=*/false);
-  auto w = run_check(root.path(), "container.no-privileged", "unix://" + worker.path());
-  EXPECT_EQ(find(w, "service risky"), nullptr) << dump(w);
+  const std::string no_manager =
+      "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster "
+      "state. Please run this command on a manager node or promote the current node to a "
+      "manager.";
+  std::string body = json{{"message", no_manager}}.dump() + "\n";
+  worker.route("/services", "HTTP/1.1 503 Service Unavailable\r\nApi-Version: 1.41\r\n"
+                            "Content-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body);
+  for (const char *check : {"container.no-privileged", "container.auto-rollback"}) {
+    auto w = run_check(root.path(), check, "unix://" + worker.path());
+    EXPECT_EQ(find(w, "service risky"), nullptr) << dump(w);
+    const Finding *notice = find(w, "swarm");
+    ASSERT_NE(notice, nullptr) << check << "\n" << dump(w);
+    EXPECT_EQ(notice->status, Status::warn) << dump(w);
+    EXPECT_NE(notice->message.find("HTTP 503"), std::string::npos) << notice->message;
+    EXPECT_NE(notice->message.find("not a swarm manager"), std::string::npos) << notice->message;
+  }
+  // A node outside any swarm gets no such notice.
+  FakeDockerServer single(tmp.path() + "/single.sock");
+  serve_swarm(single, recorded, json::array(), /*manager=*/false);
+  single.route("/info", FakeDockerServer::json_response(
+                            json{{"Swarm", {{"LocalNodeState", "inactive"}}}}.dump()));
+  auto si = run_check(root.path(), "container.no-privileged", "unix://" + single.path());
+  EXPECT_EQ(find(si, "swarm"), nullptr) << dump(si);
   // A manager whose /services answer is broken is an error, never a pass.
   FakeDockerServer broken(tmp.path() + "/broken.sock");
   serve_swarm(broken, recorded, json::array());

@@ -72,6 +72,11 @@ struct DockerEngineModel {
   std::vector<DockerImage> images;
   std::vector<DockerNetwork> networks;
   bool swarm_active = false;
+  // In a swarm (LocalNodeState active or locked) without its services: a
+  // worker (the Engine API answers GET /services with 503 "This node is not
+  // a swarm manager") or a locked manager. What the engine said; "" when
+  // not in a swarm or when the services were listed.
+  std::string swarm_unlisted;
   nlohmann::json services = nlohmann::json::array(); // GET /services (swarm managers)
   nlohmann::json secrets = nlohmann::json::array();  // GET /secrets: metadata, never data
   compose::Project project; // the containers as a compose project (engine_project())

@@ -92,6 +92,10 @@ struct Reach {
   int port = 0;                             // the server's port inside the container
 };
 
+// Who reaches TCP `port` of the service's container: network_mode: host
+// and the ports: items that publish it.
+Reach service_reach(const Project &p, const Value &service, int port);
+
 // Indices of r.published bound on every host interface (no host_ip,
 // 0.0.0.0, ::) or on an address that is not loopback or private.
 std::vector<size_t> public_ports(const Reach &r);

@@ -307,7 +307,7 @@ TEST_F(FixNftables, TheLoadedRulesetAdmitsSshFromTheAdminNetworkOnlyAndClosesThe
                                    from, deadline, to, port))
                .exit_code == 0;
   };
-  ASSERT_TRUE(test::wait_for([&] { return connects(ns.b, ns.ip(5), 8080); }, 5000))
+  ASSERT_TRUE(test::wait_for([&] { return connects(ns.b, ns.ip(5), 8080); }, 20000))
       << "the servers did not start";
   auto load =
       run_command(ns.in_s("/usr/sbin/nft -f '" + r.host("/etc/nftables.d/bulwark.nft") + "'"));

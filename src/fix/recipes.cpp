@@ -24,6 +24,7 @@ constexpr auto k_tables = std::to_array<Table>({
     host_recipes,
     firewall_recipes,
     pam_recipes,
+    compose_recipes,
 });
 
 // Lines of `content`, each without its newline.

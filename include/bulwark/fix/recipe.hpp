@@ -53,6 +53,7 @@ std::span<const RecipeKind> service_recipes();  // redis-option, postgres-option
 std::span<const RecipeKind> host_recipes();     // sudoers-dropin, auditd-rule, ... (host.cpp)
 std::span<const RecipeKind> firewall_recipes(); // nftables
 std::span<const RecipeKind> pam_recipes();      // pam-faillock, pam-pwhistory, pam-wheel
+std::span<const RecipeKind> compose_recipes();  // compose-override
 
 // nullptr when no table has the kind.
 const RecipeKind *find_recipe_kind(std::string_view name);

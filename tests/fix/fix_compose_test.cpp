@@ -362,5 +362,25 @@ TEST(FixCompose, DeliberateSettingsAndForeignOverrideAreLeftAlone) {
   EXPECT_EQ(snapshot(r.path()), before);
 }
 
+// A deploy script that names its files through a variable may deploy
+// something else than Compose's default names: COMPOSE_FILE in .env would
+// not reach it (its -f wins), so the fix is refused and nothing written.
+TEST(FixCompose, VariableFileListInDeployScriptIsRefused) {
+  REQUIRE_COMPOSE();
+  TempRoot r;
+  r.write("/srv/var/docker-compose.yml", "services:\n  app:\n    image: example/app:1\n");
+  r.write("/srv/var/deploy.sh", "#!/bin/sh\ndocker compose -f \"$STACK_FILE\" up -d\n", 0755);
+  auto before = snapshot(r.path());
+  auto p = plan_for(r.path(), {k_nnp});
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->actions.empty());
+  ASSERT_EQ(p->refused.size(), 1u);
+  EXPECT_NE(p->refused[0].reason.find("/srv/var/deploy.sh:2 names compose files through a shell "
+                                      "variable"),
+            std::string::npos)
+      << p->refused[0].reason;
+  EXPECT_EQ(snapshot(r.path()), before);
+}
+
 } // namespace
 } // namespace bulwark::fix

@@ -89,6 +89,10 @@ enum class Setting { no_new_privileges, cap_drop_all };
 struct Found {
   Project project;
   std::optional<compose::DeployFileSet> deploy; // nullopt: Compose's default names
+  // Default names only: a command in the project's directory that names
+  // its files through a shell variable ("deploy.sh:4"), which the
+  // deployment may use instead of the default names.
+  std::string unknown_command;
 };
 
 std::vector<Found> load_projects(const RootFs &fs) {
@@ -101,19 +105,28 @@ std::vector<Found> load_projects(const RootFs &fs) {
   std::set<std::string> covered_files, covered_dirs;
   compose::LoadOptions lo;
   lo.use_process_environment = fs.is_host_root();
-  for (auto &s : compose::find_deploy_file_sets(fs, dirs)) {
+  auto sets = compose::find_deploy_file_sets(fs, dirs);
+  for (auto &s : sets) {
     if (!s.unresolved.empty() || s.files.empty())
       continue;
     covered_files.insert(s.files.begin(), s.files.end());
     if (s.how == "COMPOSE_FILE")
       covered_dirs.insert(compose::dirname_of(s.source));
-    out.push_back({compose::load_project(reader, s.files, lo), s});
+    out.push_back({compose::load_project(reader, s.files, lo), s, ""});
   }
   for (auto &files : defaults) {
     if (covered_files.count(files.front()) ||
         covered_dirs.count(compose::dirname_of(files.front())))
       continue;
-    out.push_back({compose::load_project(reader, files, lo), std::nullopt});
+    std::string dir = compose::dirname_of(files.front()), unknown;
+    for (auto &s : sets) {
+      bool here = compose::dirname_of(s.source) == dir || s.source.starts_with(dir + "/");
+      for (auto &f : s.files)
+        here = here || compose::dirname_of(f) == dir;
+      if (!s.unresolved.empty() && here && unknown.empty())
+        unknown = s.source + ":" + std::to_string(s.line);
+    }
+    out.push_back({compose::load_project(reader, files, lo), std::nullopt, unknown});
   }
   return out;
 }
@@ -440,7 +453,12 @@ Result<std::string> name_override(Working &w, const Found &f, const std::string 
     return compose::find_deploy_file_sets(view, {dir});
   };
   if (!f.deploy) {
-    // Compose's default names: COMPOSE_FILE in the project's .env.
+    // Compose's default names: COMPOSE_FILE in the project's .env, unless
+    // a command there names its files through a variable (its -f would
+    // win over COMPOSE_FILE, and which files it names is not known).
+    if (!f.unknown_command.empty())
+      return std::string(f.unknown_command + " names compose files through a shell variable: " +
+                         "add " + over + " to that command by hand");
     std::string env = dir + "/.env";
     std::string text = TRY(w.read(env, true));
     auto df = dotenv::parse_dotenv_text(env, text);

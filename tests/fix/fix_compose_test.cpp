@@ -13,6 +13,7 @@
 #include "fix_support.hpp"
 
 #include <bulwark/checks/audit.hpp>
+#include <bulwark/fix/ansible.hpp>
 #include <bulwark/fix/engine.hpp>
 #include <bulwark/fix/transaction.hpp>
 
@@ -255,13 +256,22 @@ TEST(FixCompose, ComposeFileInDotEnvIsExtended) {
   r.write("/srv/api/docker-compose.yml", "services:\n"
                                          "  unused:\n"
                                          "    image: example/unused:1\n");
-  r.write("/srv/api/.env", "TAG=2\n"
-                           "COMPOSE_PATH_SEPARATOR=;\n"
-                           "COMPOSE_FILE=base.yml;extra.yml # prod\n");
+  r.write("/srv/api/.env",
+          "DB_PASSWORD=hunter2\n"
+          "COMPOSE_PATH_SEPARATOR=;\n"
+          "COMPOSE_FILE=base.yml;extra.yml # prod\n",
+          0600);
   Expect x{{k_nnp}, {{k_nnp, {"api/api"}}}, {}};
-  round_trip(r, x, [&](const Plan &) {
+  round_trip(r, x, [&](const Plan &plan) {
+    // The playbook sets the one line; the .env's secrets never enter it.
+    std::string pb = render_ansible(plan);
+    EXPECT_NE(pb.find("ansible.builtin.lineinfile"), std::string::npos) << pb;
+    EXPECT_EQ(pb.find("hunter2"), std::string::npos) << pb;
+    struct stat st;
+    ASSERT_EQ(::stat(r.host("/srv/api/.env").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << ".env keeps its mode";
     EXPECT_EQ(read(r, "/srv/api/.env"),
-              "TAG=2\n"
+              "DB_PASSWORD=hunter2\n"
               "COMPOSE_PATH_SEPARATOR=;\n"
               "COMPOSE_FILE=base.yml;extra.yml;docker-compose.bulwark.yml "
               "# prod\n");

@@ -473,9 +473,12 @@ Result<std::string> name_override(Working &w, const Found &f, const std::string 
         return std::string(p + " lies outside the project directory; name the files by hand");
       list += (list.empty() ? "" : sep) + p.substr(dir.size() + 1);
     }
+    // One line added to an existing .env (it may hold secrets): the
+    // playbook then adds it with lineinfile instead of carrying the file.
     if (!text.empty() && !text.ends_with('\n'))
       text += '\n';
-    text += "# bulwark fix: the project's files, with its security override last\n";
+    if (text.empty())
+      text = "# bulwark fix: the project's files, with its security override last\n";
     text += "COMPOSE_FILE=" + list + "\n";
     w.write(env, text);
   } else {
@@ -605,6 +608,20 @@ Result<RecipeOutcome> override_recipe(const RecipeInput &in, Setting setting) {
                                : "left for a hand fix: " + text::join(left, "; "));
   a.subject = done.front();
   a.edits = TRY(write_edits(in.fs, w.files()));
+  // A project's .env often holds secrets: its edit is one COMPOSE_FILE line,
+  // which the playbook sets with lineinfile (when that reproduces the plan
+  // exactly) instead of a copy of the whole file.
+  for (FileEdit &e : a.edits) {
+    if (!e.path.ends_with("/.env") || !e.before)
+      continue;
+    for (auto &l : text::split(e.after, '\n'))
+      if (std::string t(text::trim(l));
+          t.starts_with("COMPOSE_FILE=") || t.starts_with("export COMPOSE_FILE="))
+        if (e.before->find(l + "\n") == std::string::npos)
+          e.line = l;
+    if (e.line)
+      e.line_regexp = "^[ \\t]*(export[ \\t]+)?COMPOSE_FILE=";
+  }
   a.summary =
       std::string(setting == Setting::no_new_privileges ? "security_opt no-new-privileges:true"
                                                         : "cap_drop ALL") +

@@ -139,6 +139,8 @@ ordered_json to_json(const Plan &plan) {
     ordered_json ja;
     ja["check"] = a.check_id;
     ja["subject"] = a.subject;
+    if (!a.subjects.empty())
+      ja["subjects"] = a.subjects;
     ja["summary"] = a.summary;
     ordered_json edits = ordered_json::array();
     for (auto &e : a.edits) {

@@ -195,6 +195,7 @@ Result<Plan> make_plan(const PlanRequest &req, PlanStats *stats) {
       ++st.reaudits;
       std::set<std::string> regressed;
       std::map<std::string, const Finding *> still;
+      std::map<Key, const Finding *> still_at; // for actions that name their subjects
       for (auto &f : after.findings) {
         auto it = status_before.find({f.check, f.subject});
         bool was_ok = it != status_before.end() &&
@@ -204,16 +205,26 @@ Result<Plan> make_plan(const PlanRequest &req, PlanStats *stats) {
           regressed.insert(f.check);
         if (bad && !still.count(f.check))
           still[f.check] = &f;
+        if (bad)
+          still_at.emplace(Key{f.check, f.subject}, &f);
       }
       for (auto &a : actions) {
-        auto it = still.find(a.check_id);
+        const Finding *left = nullptr;
+        if (a.subjects.empty()) {
+          if (auto it = still.find(a.check_id); it != still.end())
+            left = it->second;
+        } else {
+          for (auto &s : a.subjects)
+            if (auto it = still_at.find({a.check_id, s}); it != still_at.end() && !left)
+              left = it->second;
+        }
         // On the running host a kernel parameter or a daemon's setting holds
         // only after its unit restarts: the file is what can be judged.
-        if (it != still.end() && !(base.is_host_root() && !a.restart_units.empty())) {
+        if (left && !(base.is_host_root() && !a.restart_units.empty())) {
           audit_refusals.push_back({a.check_id, a.subject,
                                     "the re-audit with the fix applied still reports " +
-                                        std::string(to_string(it->second->status)) + ": " +
-                                        it->second->message});
+                                        std::string(to_string(left->status)) + ": " +
+                                        left->message});
           refuse_now.insert(a.check_id);
         }
       }

@@ -26,6 +26,7 @@ constexpr auto k_tables = std::to_array<Table>({
     pam_recipes,
     unit_recipes,
     sudo_recipes,
+    compose_recipes,
 });
 
 // Lines of `content`, each without its newline.

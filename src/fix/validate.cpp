@@ -28,6 +28,7 @@
 
 #include <bulwark/core/rootfs.hpp>
 #include <bulwark/core/text.hpp>
+#include <bulwark/parse/compose_deploy.hpp>
 #include <bulwark/parse/pg_hba.hpp>
 #include <bulwark/parse/postgresql_conf.hpp>
 #include <bulwark/parse/sysctl.hpp>
@@ -42,6 +43,7 @@
 #include <fstream>
 #include <grp.h>
 #include <iterator>
+#include <memory>
 #include <poll.h>
 #include <sched.h>
 #include <set>
@@ -717,6 +719,33 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
     if (content && parent_of(path) == project && is_compose(basename_of(path)) &&
         std::find(files.begin(), files.end(), path) == files.end())
       files.push_back(path);
+  // The file set a deployment names (a deploy script's -f list, a unit's
+  // ExecStart=, COMPOSE_FILE in the .env) with the plan applied, when it
+  // holds an overlaid file: docker-compose.bulwark.yml is judged merged over
+  // the files the deployment merges it with, which need not be Compose's
+  // default names.
+  {
+    auto ov = std::make_shared<FsOverlay>();
+    for (const auto &[path, content] : overlay) {
+      FsOverlayEntry &e = (*ov)[path];
+      e.removed = !content.has_value();
+      e.content = content;
+    }
+    RootFs fs(root);
+    fs.set_overlay(ov);
+    for (const auto &s : compose::find_deploy_file_sets(fs, {project})) {
+      if (!s.unresolved.empty() || s.files.empty() || parent_of(s.files.front()) != project)
+        continue;
+      bool overlaid = std::any_of(s.files.begin(), s.files.end(), [&](const std::string &f) {
+        auto it = overlay.find(f);
+        return it != overlay.end() && it->second.has_value();
+      });
+      if (overlaid) {
+        files = s.files;
+        break;
+      }
+    }
+  }
   if (files.empty())
     return Error{"compose: no compose file left in " + project};
   std::vector<std::string> args;
@@ -1022,6 +1051,31 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
     return Error{"the root is not a directory", root};
   for (const auto &[path, content] : overlay_in)
     TRY(check_overlay_path(path));
+  if (v == Validator::compose) {
+    // One project a run: with overrides in several project directories,
+    // each is judged with the others' left out (their deploy commands name
+    // files this run does not look at).
+    std::set<std::string> dirs;
+    for (const auto &[path, content] : overlay_in)
+      if (content && basename_of(path) == "docker-compose.bulwark.yml")
+        dirs.insert(parent_of(path));
+    if (dirs.size() > 1) {
+      Validation all;
+      all.accepted = true;
+      for (const auto &d : dirs) {
+        Overlay one = overlay_in;
+        for (const auto &o : dirs)
+          if (o != d)
+            one.erase(o + "/docker-compose.bulwark.yml");
+        Validation r = TRY(validate(v, host_root, one, limits));
+        all.program += (all.program.empty() ? "" : "; ") + r.program;
+        all.output += r.output;
+        if (!r.accepted)
+          return r;
+      }
+      return all;
+    }
+  }
   Overlay overlay = overlay_in;
   Job job = TRY(make_job(v, root, overlay));
 

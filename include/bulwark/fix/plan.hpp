@@ -78,6 +78,10 @@ struct Action {
   // Units that must restart (or reload) for the fix to take effect. Never
   // restarted without `--restart`; reported otherwise.
   std::vector<std::string> restart_units;
+  // The failing subjects the action fixes; empty: every failing finding of
+  // the check. A recipe that leaves some subjects alone (a compose service
+  // the setting could break) lists the others: the re-audit judges those.
+  std::vector<std::string> subjects;
 };
 
 // A failing finding with a recipe whose fix bulwark refuses to make: it

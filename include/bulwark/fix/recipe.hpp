@@ -55,6 +55,7 @@ std::span<const RecipeKind> firewall_recipes(); // nftables
 std::span<const RecipeKind> pam_recipes();      // pam-faillock, pam-pwhistory, pam-wheel
 std::span<const RecipeKind> unit_recipes();     // unit-enable (units.cpp)
 std::span<const RecipeKind> sudo_recipes();     // sudoers-passwd (sudo.cpp)
+std::span<const RecipeKind> compose_recipes();  // compose-override
 
 // nullptr when no table has the kind.
 const RecipeKind *find_recipe_kind(std::string_view name);

@@ -4,6 +4,7 @@
 // was interrupted (recover()).
 
 #include <bulwark/core/result.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/fix/ansible.hpp>
 #include <bulwark/fix/cli.hpp>
 #include <bulwark/fix/diff.hpp>
@@ -53,7 +54,11 @@ std::string octal(uint32_t m) {
 // The text as a diff shows it: a secret file's second field (shadow's
 // password hash) masked on every line, so no hash reaches a terminal or log.
 std::optional<std::string> shown(const FileEdit &e, std::optional<std::string> text) {
-  if (!e.secret || !text)
+  // A compose project's .env holds its passwords and tokens, and the diff's
+  // context lines would print them (into a CI log): every value but
+  // Compose's own COMPOSE_* settings is shown as (hidden).
+  const bool env = e.path.ends_with("/.env") || e.path == ".env";
+  if ((!e.secret && !env) || !text)
     return text;
   std::string out;
   size_t start = 0;
@@ -62,10 +67,22 @@ std::optional<std::string> shown(const FileEdit &e, std::optional<std::string> t
     std::string line =
         text->substr(start, nl == std::string::npos ? std::string::npos : nl - start);
     start = nl == std::string::npos ? text->size() : nl + 1;
-    size_t c1 = line.find(':');
-    size_t c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 != std::string::npos && c2 > c1 + 1)
-      line.replace(c1 + 1, c2 - c1 - 1, "(hash)");
+    if (env) {
+      std::string_view t = text::trim(line);
+      size_t eq = line.find('=');
+      if (!t.empty() && t.front() != '#' && eq != std::string::npos) {
+        std::string key(text::trim(std::string_view(line).substr(0, eq)));
+        if (key.starts_with("export "))
+          key = std::string(text::trim(std::string_view(key).substr(7)));
+        if (!key.starts_with("COMPOSE_"))
+          line = line.substr(0, eq + 1) + "(hidden)";
+      }
+    } else {
+      size_t c1 = line.find(':');
+      size_t c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+      if (c2 != std::string::npos && c2 > c1 + 1)
+        line.replace(c1 + 1, c2 - c1 - 1, "(hash)");
+    }
     out += line + (nl == std::string::npos ? "" : "\n");
   }
   return out;

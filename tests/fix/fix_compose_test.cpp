@@ -283,6 +283,32 @@ TEST(FixCompose, ComposeFileInDotEnvIsExtended) {
   });
 }
 
+// The printed plan shows the .env's diff with its values hidden (its
+// context lines would otherwise put the project's passwords into a terminal
+// or a CI log); Compose's own COMPOSE_* settings stay readable.
+TEST(FixCompose, PrintedPlanHidesTheDotEnvValues) {
+  REQUIRE_COMPOSE();
+  TempRoot r;
+  r.write("/srv/api/base.yml", "services:\n"
+                               "  api:\n"
+                               "    image: example/api:2\n");
+  r.write("/srv/api/.env",
+          "DB_PASSWORD=hunter2\n"
+          "export API_TOKEN = tok-3141\n"
+          "COMPOSE_FILE=base.yml\n",
+          0600);
+  for (const char *format : {"text", "json"}) {
+    auto plan = test::run_command(std::string(BULWARK_BINARY) + " fix --root '" + r.path() +
+                                  "' --only " + k_nnp + " --format " + format);
+    EXPECT_NE(plan.out.find("COMPOSE_FILE=base.yml"), std::string::npos) << format << plan.out;
+    EXPECT_NE(plan.out.find("docker-compose.bulwark.yml"), std::string::npos)
+        << format << plan.out << plan.err;
+    EXPECT_NE(plan.out.find("DB_PASSWORD=(hidden)"), std::string::npos) << format << plan.out;
+    EXPECT_EQ(plan.out.find("hunter2"), std::string::npos) << format << plan.out;
+    EXPECT_EQ(plan.out.find("tok-3141"), std::string::npos) << format << plan.out;
+  }
+}
+
 // A systemd unit's ExecStart=: edited in place, the unit named for restart.
 TEST(FixCompose, SystemdUnitExecStartIsEdited) {
   REQUIRE_COMPOSE();

@@ -292,6 +292,9 @@ TEST(FixCompose, PrintedPlanHidesTheDotEnvValues) {
   r.write("/srv/api/base.yml", "services:\n"
                                "  api:\n"
                                "    image: example/api:2\n");
+  r.write("/srv/api/docker-compose.yml", "services:\n"
+                                         "  unused:\n"
+                                         "    image: example/unused:1\n");
   r.write("/srv/api/.env",
           "DB_PASSWORD=hunter2\n"
           "export API_TOKEN = tok-3141\n"

@@ -353,9 +353,9 @@ TEST(FsChecksSuid, DebianRootIsWithinTheKnownSet) {
       for (auto &e : f.evidence)
         verified += e.found.find("MD5 matches") != std::string::npos;
   }
-  EXPECT_EQ(got["fs.suid-files"], Status::pass);
-  EXPECT_EQ(got["fs.world-writable"], Status::pass);
-  EXPECT_EQ(got["fs.app-permissions"], Status::not_applicable);
+  EXPECT_EQ(got.at("fs.suid-files"), Status::pass);
+  EXPECT_EQ(got.at("fs.world-writable"), Status::pass);
+  EXPECT_EQ(got.at("fs.app-permissions"), Status::not_applicable);
   auto find = run_command("find " + root + " -perm /6000 -type f | wc -l");
   EXPECT_EQ(verified, std::stoul(find.out));
 }

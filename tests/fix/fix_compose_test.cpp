@@ -35,6 +35,8 @@ std::string read(const TempRoot &r, const std::string &path) {
 }
 
 // Each subject's status of `check` in a fresh audit.
+// Each subject's status (looked up with at(): a missing finding throws and
+// fails the test, never reads as a default-constructed pass).
 std::map<std::string, Status> statuses(const std::string &root, const std::string &check) {
   AuditRequest ar;
   ar.root = root;
@@ -95,7 +97,7 @@ Plan round_trip(const TempRoot &r, const Expect &x,
   for (auto &c : x.checks) {
     auto st = statuses(r.path(), c);
     for (auto &s : x.fixed.at(c))
-      EXPECT_EQ(st[s], Status::fail) << c << " " << s << " must fail before the fix";
+      EXPECT_EQ(st.at(s), Status::fail) << c << " " << s << " must fail before the fix";
   }
   auto plan = plan_for(r.path(), x.checks);
   EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
@@ -117,10 +119,10 @@ Plan round_trip(const TempRoot &r, const Expect &x,
   for (auto &c : x.checks) {
     auto st = statuses(r.path(), c);
     for (auto &s : x.fixed.at(c))
-      EXPECT_EQ(st[s], Status::pass) << c << " " << s << " must pass after the fix";
+      EXPECT_EQ(st.at(s), Status::pass) << c << " " << s << " must pass after the fix";
     if (x.left.count(c)) {
       for (auto &s : x.left.at(c))
-        EXPECT_EQ(st[s], Status::fail) << c << " " << s << " is left alone";
+        EXPECT_EQ(st.at(s), Status::fail) << c << " " << s << " is left alone";
     }
   }
   check_fixed(*plan);

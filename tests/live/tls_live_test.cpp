@@ -169,10 +169,10 @@ TEST_F(NginxLive, ProbeAgreesWithSslscanAndConfiguration) {
     for (auto &v : listed[0].versions)
       listed_old = listed_old || v == "TLSv1" || v == "TLSv1.1";
     // Listed but refused by OpenSSL's security level is a warning; accepted live is a failure.
-    EXPECT_EQ(cfg["tls.min-version"], live_old     ? Status::fail
-                                      : listed_old ? Status::warn
-                                                   : Status::pass);
-    EXPECT_EQ(cfg["tls.strong-ciphers"], live_weak ? Status::fail : Status::pass);
+    EXPECT_EQ(cfg.at("tls.min-version"), live_old     ? Status::fail
+                                         : listed_old ? Status::warn
+                                                      : Status::pass);
+    EXPECT_EQ(cfg.at("tls.strong-ciphers"), live_weak ? Status::fail : Status::pass);
     // Every suite served is one the configuration enables, and the versions
     // predicted from the configuration are exactly the ones served.
     auto ep = nginx::endpoints(nginx::load(RootFs(n->root.path())));

@@ -120,6 +120,63 @@ TEST(FimAudit, UnchangedTreePassesAndMutationsAreFindingsPerPath) {
   EXPECT_FALSE(f.has(k_check, "")) << "no summary pass beside the changes:\n" << f.dump();
 }
 
+// Issue 17: the default policy covers the compose projects and their
+// secrets wherever they are, laid out as guide 000 deploys them (a main
+// file, the security override, an environment file a deploy script names,
+// the script, .env, a docker secret); the service's data directory is not
+// watched.
+TEST(FimAudit, DefaultPolicyWatchesGuide000sComposeProjectAndItsSecrets) {
+  BULWARK_REQUIRE_TOOL("openssl") << "(Debian package openssl)";
+  FimFixture fx;
+  fx.make_tree();
+  auto &r = fx.root;
+  r.write("/srv/vpn/docker-compose.yml", "services:\n"
+                                         "  vpn-server:\n"
+                                         "    image: example/vpn:1\n"
+                                         "    secrets: [db_password]\n"
+                                         "    volumes: ['./data:/var/lib/vpn']\n"
+                                         "secrets:\n"
+                                         "  db_password:\n"
+                                         "    file: ./secrets/db_password.txt\n");
+  r.write("/srv/vpn/docker-compose.security.yml",
+          "services:\n  vpn-server:\n    security_opt: [no-new-privileges:true]\n");
+  r.write("/srv/vpn/environments/production.yml",
+          "services:\n  vpn-server:\n    environment: [MODE=production]\n");
+  r.write("/srv/vpn/secure-deploy.sh",
+          "#!/bin/bash\nset -euo pipefail\ndocker stack deploy \\\n"
+          "  --compose-file docker-compose.yml \\\n"
+          "  --compose-file docker-compose.security.yml \\\n"
+          "  --compose-file environments/production.yml \\\n"
+          "  --with-registry-auth \\\n  vpn-stack\n",
+          0755);
+  r.write("/srv/vpn/.env", "TAG=1\n", 0600);
+  r.write("/srv/vpn/secrets/db_password.txt", "hunter2\n", 0600);
+  r.write("/srv/vpn/data/state.db", "rows v1\n");
+  fx.make_keys();
+  fx.init();
+  if (::testing::Test::HasFatalFailure())
+    return;
+  EXPECT_EQ(fx.audit().one(k_check).status, Status::pass);
+
+  const char *watched[] = {"/srv/vpn/docker-compose.yml",
+                           "/srv/vpn/docker-compose.security.yml",
+                           "/srv/vpn/environments/production.yml",
+                           "/srv/vpn/secure-deploy.sh",
+                           "/srv/vpn/.env",
+                           "/srv/vpn/secrets/db_password.txt"};
+  for (const char *p : watched) {
+    std::string before = read_host(r.host(p));
+    ASSERT_FALSE(before.empty()) << p;
+    r.write(p, before + "# tampered\n", 0600);
+  }
+  r.write("/srv/vpn/data/state.db", "rows v2, longer\n");
+  auto f = fx.audit();
+  for (const char *p : watched)
+    EXPECT_EQ(f.get(k_check, p).status, Status::fail) << p << "\n" << f.dump();
+  EXPECT_FALSE(f.has(k_check, "/srv/vpn/data/state.db")) << "a service's data is not watched\n"
+                                                         << f.dump();
+}
+
 TEST(FimAudit, AuditExitCodeAndJsonThroughTheCommandLine) {
   BULWARK_REQUIRE_TOOL("openssl") << "(Debian package openssl)";
   FimFixture fx;

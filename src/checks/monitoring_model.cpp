@@ -701,7 +701,7 @@ FimAuditFacts audit_fim(const RootFs &fs, const std::string &database, const std
   if (!b.present || b.error || b.pubkey_error || (!b.db.signed_ && !allow_unsigned))
     return f; // the check says why; nothing is compared with an untrusted baseline
   Result<fim::Policy> policy =
-      config.empty() ? fim::Policy::builtin() : fim::Policy::load_aide_config(fs, config);
+      config.empty() ? fim::Policy::builtin(fs) : fim::Policy::load_aide_config(fs, config);
   if (!policy) {
     f.policy_error = policy.error();
     return f;

@@ -55,7 +55,7 @@ Result<Policy> load_policy() {
     return Policy::load_aide_config(g_opts.aide_config);
   if (!g_opts.config.empty())
     return Policy::load_aide_config(g_opts.config);
-  return Policy::builtin();
+  return Policy::builtin(RootFs(g_opts.root));
 }
 
 bool in_scope(const std::string &path) {

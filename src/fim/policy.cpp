@@ -34,6 +34,8 @@
 #include <bulwark/core/hostfs.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/fim/fim.hpp>
+#include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/compose_deploy.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -896,6 +898,88 @@ LOG = p+ftype+u+g+X
 /etc/machine-id$ LOG
 /etc/ld\.so\.cache$ LOG
 )";
+}
+
+namespace {
+
+// `path` as a literal in a selection line: regex metacharacters escaped,
+// and the blank and `@` escaped as aide.conf's line syntax wants them.
+std::string literal(const std::string &path) {
+  std::string out;
+  for (char c : path) {
+    if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr || c == ' ' || c == '@')
+      out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+bool covered_by_builtin(const std::string &path) {
+  return path.starts_with("/etc/") || path.starts_with("/opt/");
+}
+
+} // namespace
+
+std::string Policy::compose_text(const RootFs &fs) {
+  // Guide 000 deploys with compose files, an .env, environment overrides in
+  // subdirectories (environments/production.yml) and a deploy script in the
+  // project directory; docker secrets are files the compose files name.
+  // Selected: every file directly in a project directory (not its data
+  // directories' contents), every file the project reads, its env files,
+  // and each `secrets:`/`configs:` `file:`.
+  std::string out;
+  std::set<std::string> dirs, files;
+  auto reader = compose::root_reader(fs);
+  // The projects as Compose finds them by their default names, and as the
+  // deploy scripts, units and COMPOSE_FILE name them (guide 000's
+  // `docker stack deploy --compose-file ... --compose-file
+  // environments/production.yml`).
+  std::vector<std::vector<std::string>> sets = compose::discover(fs);
+  std::vector<std::string> project_dirs;
+  for (auto &set : sets)
+    if (!set.empty())
+      project_dirs.push_back(set.front().substr(0, set.front().rfind('/')));
+  for (auto &d : compose::find_deploy_file_sets(fs, project_dirs)) {
+    if (!d.files.empty())
+      sets.push_back(d.files);
+    files.insert(d.source);
+  }
+  for (auto &set : sets) {
+    compose::Project p = compose::load_project(reader, set);
+    if (!p.directory.empty())
+      dirs.insert(p.directory);
+    files.insert(p.files.begin(), p.files.end());
+    files.insert(p.env_files.begin(), p.env_files.end());
+    for (const char *kind : {"secrets", "configs"}) {
+      const compose::Value *m = p.root.find(kind);
+      if (m == nullptr || !m->is_mapping())
+        continue;
+      for (auto &[name, v] : m->entries) {
+        const compose::Value *file = v.is_mapping() ? v.find("file") : nullptr;
+        if (file != nullptr && file->is_scalar() && !file->str().empty())
+          files.insert(p.resolve(file->where(), file->str()));
+      }
+    }
+  }
+  auto usable = [](const std::string &path) {
+    return path.size() > 1 && path.front() == '/' &&
+           path.find_first_of("\\\n") == std::string::npos;
+  };
+  for (auto &d : dirs)
+    if (usable(d) && !covered_by_builtin(d + "/"))
+      out += literal(d) + "/[^/]+$ NORMAL\n";
+  for (auto &f : files)
+    if (usable(f) && !covered_by_builtin(f))
+      out += literal(f) + "$ NORMAL\n";
+  return out;
+}
+
+Result<Policy> Policy::builtin(const RootFs &fs) {
+  std::string text(builtin_text());
+  std::string extra = compose_text(fs);
+  if (!extra.empty())
+    text += "# the compose projects found in the root\n" + extra;
+  return parse(text, "<builtin policy>");
 }
 
 Policy Policy::builtin() {

@@ -139,6 +139,14 @@ public:
   // /etc, sshd/sudo/PAM, cron and systemd units, /boot, root's keys).
   static Policy builtin();
   static std::string_view builtin_text();
+  // The default policy of a root: builtin() plus the compose projects
+  // compose::discover finds in it (outside /etc and /opt, which builtin()
+  // covers): each project directory's own files, every compose and env file
+  // the project reads, and its secrets' and configs' `file:`s.
+  // Errors: a selection line that does not parse (a path the escaping
+  // missed), never a quiet fallback.
+  static Result<Policy> builtin(const RootFs &fs);
+  static std::string compose_text(const RootFs &fs);
 
   struct Match {
     bool selected = false;

@@ -12,6 +12,7 @@
 #include "fix_support.hpp"
 
 #include <bulwark/core/catalogue.hpp>
+#include <bulwark/fix/ansible.hpp>
 #include <bulwark/fix/recipe.hpp>
 
 #include <fmt/format.h>
@@ -456,6 +457,13 @@ TEST_F(FixUfw, EveryFirewallCheckRoundTripsThroughUfwsOwnFilesAsUfwWritesThem) {
       ASSERT_NE(a, nullptr) << c;
       EXPECT_TRUE(a->edits.empty()) << c;
     }
+  // A playbook checks the rules files with the same programs before it
+  // puts them in place.
+  std::string playbook = render_ansible(plan);
+  EXPECT_NE(playbook.find("validate: !unsafe \"/usr/sbin/iptables-restore --test %s\""),
+            std::string::npos);
+  EXPECT_NE(playbook.find("validate: !unsafe \"/usr/sbin/ip6tables-restore --test %s\""),
+            std::string::npos);
   ASSERT_TRUE(apply_plan(plan).ok());
 
   // The kernel's parser accepts both rules files as they stand.

@@ -514,7 +514,7 @@ TEST_F(FixUfw, EveryFirewallCheckRoundTripsThroughUfwsOwnFilesAsUfwWritesThem) {
 // Rules the administrator added with ufw stay, byte for byte, in their
 // place; the logging section follows the LOGLEVEL as ufw writes it.
 TEST_F(FixUfw, TheUsersOwnUfwRulesAndLogLevelAreKept) {
-  for (const char *level : {"off", "medium", "full"}) {
+  for (const char *level : {"off", "medium", "high", "full"}) {
     SCOPED_TRACE(level);
     TempRoot root, scratch;
     for (auto &entry : std::filesystem::recursive_directory_iterator(r.path())) {

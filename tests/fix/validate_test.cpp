@@ -281,7 +281,7 @@ TEST_F(Validate, ComposeMergesTheOverrideAfterTheUsersFiles) {
                    "services:\n  web:\n    read_only: true\n   privileged: [\n"}},
                  m_root.path());
   EXPECT_FALSE(bad.accepted);
-  EXPECT_NE(bad.output.find("line: 4"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("line 4"), std::string::npos) << bad.output;
 }
 
 TEST_F(Validate, SysctlParsesTheDropIns) {

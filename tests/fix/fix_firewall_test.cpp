@@ -557,6 +557,27 @@ TEST_F(FixUfw, ARuleUfwDidNotWriteIsRefusedNotDropped) {
       << plan.refused[0].reason;
 }
 
+// ufw with IPV6=no filters IPv4 only (and drops IPv6): IPv6 admin sources
+// alone would leave no way in.
+TEST_F(FixUfw, OnlyIpv6AdminSourcesWithIpv6OffAreRefused) {
+  std::string defaults = k_ufw_defaults;
+  defaults.replace(defaults.find("IPV6=yes"), 8, "IPV6=no");
+  r.write("/etc/default/ufw", defaults);
+  r.write("/profile.yaml", "name: v6\nparameters:\n"
+                           "  firewall.ssh-restricted: {admin-sources: [\"2001:db8::/32\"], "
+                           "rate-limit-suffices: \"no\"}\n");
+  PlanRequest req;
+  req.root = r.path();
+  req.profiles = {r.host("/profile.yaml")};
+  req.only = {"firewall.enabled"};
+  auto plan = make_plan(req);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  EXPECT_TRUE(plan->actions.empty());
+  ASSERT_EQ(plan->refused.size(), 1u);
+  EXPECT_NE(plan->refused[0].reason.find("lock every operator out"), std::string::npos)
+      << plan->refused[0].reason;
+}
+
 TEST_F(FixUfw, AMaskedUfwIsRefused) {
   r.symlink("/dev/null", "/etc/systemd/system/ufw.service");
   Plan plan = plan_of(r, {"firewall.enabled"});

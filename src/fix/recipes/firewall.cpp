@@ -526,6 +526,7 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
   if (ipv6)
     files.push_back("/etc/ufw/user6.rules");
   std::map<std::string, std::string> generated;
+  bool ssh_open = false; // some rule admits SSH (lockout guard)
   for (const std::string &path : files) {
     bool v6 = path.ends_with("6.rules");
     std::string prefix = v6 ? "ufw6" : "ufw";
@@ -541,8 +542,10 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
         blocks.push_back(std::move(b));
     };
     auto limit_ssh = [&](const std::set<uint32_t> &ports, const std::string &src) {
-      for (uint32_t p : ports)
+      for (uint32_t p : ports) {
         add(ufw_rule(prefix, v6, "limit", "tcp", p, src, false));
+        ssh_open = true;
+      }
     };
     if (s.session && s.session->client.v6 == v6) {
       bool dummy = false;
@@ -581,6 +584,9 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
     generated[path] = ufw_user_rules(prefix, blocks, level, policy);
     w.write(path, generated[path]);
   }
+  if (sshd && !ssh_open)
+    return refuse("no admin source of the profile is of a family ufw filters (IPV6=no and only "
+                  "IPv6 sources): the firewall would lock every operator out");
 
   Action a;
   a.check_id = in.spec.id;

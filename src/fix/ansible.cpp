@@ -103,6 +103,10 @@ std::string validate_command(const Action &a, const std::string &path) {
     return "/usr/sbin/visudo -cf %s";
   if (has(Validator::fstab) && path == "/etc/fstab")
     return "/usr/bin/findmnt --verify --tab-file %s";
+  if (has(Validator::iptables) && path == "/etc/ufw/user.rules")
+    return "/usr/sbin/iptables-restore --test %s";
+  if (has(Validator::ip6tables) && path == "/etc/ufw/user6.rules")
+    return "/usr/sbin/ip6tables-restore --test %s";
   if (has(Validator::nginx) && path == "/etc/nginx/nginx.conf")
     return "/usr/sbin/nginx -t -c %s";
   // Not nftables.conf: it includes files by absolute path, which under

@@ -70,6 +70,8 @@ const char *validator_name(Validator v) {
   case Validator::pg_hba: return "pg_hba";
   case Validator::pam: return "pam";
   case Validator::fstab: return "fstab";
+  case Validator::iptables: return "iptables";
+  case Validator::ip6tables: return "ip6tables";
   }
   return "unknown";
 }
@@ -1007,6 +1009,20 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     job.program_label = "pam-auth-update --package, compared with the plan";
     break;
   case Validator::fstab: TRY(fstab_job(root, overlay, job)); break;
+  case Validator::iptables:
+  case Validator::ip6tables: {
+    // ufw's user rules are iptables-restore input of their own (ufw-init
+    // loads them with -n after before.rules): --test parses every rule and
+    // asks the kernel for its matches and targets, committing nothing.
+    bool v6 = v == Validator::ip6tables;
+    std::string tool = v6 ? "ip6tables-restore" : "iptables-restore";
+    job.candidates = {"/usr/sbin/" + tool, "/sbin/" + tool};
+    std::string file = v6 ? "/etc/ufw/user6.rules" : "/etc/ufw/user.rules";
+    job.argv = {"", "--test", file};
+    job.config_paths = {"/etc/ufw"};
+    job.main_config = file;
+    break;
+  }
   case Validator::pg_hba:
     for (const auto &[path, content] : overlay)
       if (content && basename_of(path).ends_with("hba.conf"))

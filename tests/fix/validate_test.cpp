@@ -195,6 +195,33 @@ TEST_F(Validate, NftChecksTheRuleset) {
   EXPECT_NE(bad.output.find("/etc/nftables.conf:5:"), std::string::npos) << bad.output;
 }
 
+// ufw's user rules: iptables-restore --test judges each family's file; a
+// rule it rejects (an unknown match) is named by line. (iptables-nft's
+// --test does not resolve jumps: a jump to an undeclared chain passes.)
+TEST_F(Validate, IptablesRestoreTestsUfwsUserRules) {
+  BULWARK_REQUIRE_TOOL("iptables-restore") << "(iptables)";
+  const std::string head = "*filter\n:ufw-user-input - [0:0]\n### RULES ###\n";
+  m_root.write("/etc/ufw/user.rules", head + "COMMIT\n", 0640);
+  m_root.write("/etc/ufw/user6.rules", "*filter\n:ufw6-user-input - [0:0]\nCOMMIT\n", 0640);
+  auto ok = run(Validator::iptables, m_root.path(),
+                {{"/etc/ufw/user.rules",
+                  head + "-A ufw-user-input -p tcp --dport 22 -s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n"}},
+                m_root.path());
+  EXPECT_TRUE(ok.accepted) << ok.program << "\n" << ok.output;
+  auto bad = run(Validator::iptables, m_root.path(),
+                 {{"/etc/ufw/user.rules",
+                   head + "-A ufw-user-input -p tcp --dport 22 -m recnt --set\nCOMMIT\n"}},
+                 m_root.path());
+  EXPECT_FALSE(bad.accepted) << bad.output;
+  EXPECT_NE(bad.output.find("line: 4"), std::string::npos) << bad.output;
+  // An IPv4 address in the IPv6 file: ip6tables-restore rejects it.
+  auto v6 = run(Validator::ip6tables, m_root.path(),
+                {{"/etc/ufw/user6.rules", "*filter\n:ufw6-user-input - [0:0]\n-A ufw6-user-input "
+                                          "-s 10.0.0.0/8 -j ACCEPT\nCOMMIT\n"}},
+                m_root.path());
+  EXPECT_FALSE(v6.accepted) << v6.output;
+}
+
 TEST_F(Validate, PostgresParsesTheConfAndItsConfD) {
   BULWARK_REQUIRE_TOOL("postgres") << "(postgresql; /usr/local/bin/postgres here)";
   const std::string dir = "/etc/postgresql/15/main";

@@ -15,18 +15,20 @@ namespace bulwark::fix {
 // The program that must accept a changed configuration before it is
 // activated (src/fix/validate.cpp runs it, inside the root).
 enum class Validator {
-  sshd,     // sshd -t -f /etc/ssh/sshd_config
-  visudo,   // visudo -c -f /etc/sudoers (follows its includes)
-  nginx,    // nginx -t -c /etc/nginx/nginx.conf
-  nft,      // nft -c -f <file>
-  postgres, // postgres -C <param> -D <datadir> (a parse of the whole conf)
-  fail2ban, // fail2ban-client -t (or -d) with the root's /etc/fail2ban
-  compose,  // docker compose / docker-compose config -q over the project
-  sysctl,   // the files parse (bulwark's sysctl.d parser; no kernel write)
-  redis,    // redis-server <conf> with no listener: loads the config, then exits
-  pg_hba,   // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
-  pam,      // the root's pam-auth-update --package writes the plan's common-* files
-  fstab,    // findmnt --verify --tab-file /etc/fstab (util-linux)
+  sshd,      // sshd -t -f /etc/ssh/sshd_config
+  visudo,    // visudo -c -f /etc/sudoers (follows its includes)
+  nginx,     // nginx -t -c /etc/nginx/nginx.conf
+  nft,       // nft -c -f <file>
+  postgres,  // postgres -C <param> -D <datadir> (a parse of the whole conf)
+  fail2ban,  // fail2ban-client -t (or -d) with the root's /etc/fail2ban
+  compose,   // docker compose / docker-compose config -q over the project
+  sysctl,    // the files parse (bulwark's sysctl.d parser; no kernel write)
+  redis,     // redis-server <conf> with no listener: loads the config, then exits
+  pg_hba,    // pg_hba.conf parses (bulwark's hba.c reader; postgres -C skips it)
+  pam,       // the root's pam-auth-update --package writes the plan's common-* files
+  fstab,     // findmnt --verify --tab-file /etc/fstab (util-linux)
+  iptables,  // iptables-restore --test /etc/ufw/user.rules (ufw's IPv4 rules)
+  ip6tables, // ip6tables-restore --test /etc/ufw/user6.rules
 };
 const char *validator_name(Validator v); // "sshd", "visudo", ...
 

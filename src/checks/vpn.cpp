@@ -539,6 +539,7 @@ void wireguard_container(CheckRun &run, const compose::VpnService &s) {
     const compose::Reach &r = s.ui;
     auto pub = compose::public_ports(r);
     std::vector<Evidence> at;
+    at.reserve(pub.size() + 1);
     for (size_t k : pub)
       at.push_back({r.published_at[k].path, r.published_at[k].line,
                     "web UI published on " + ui_address(r, k) + " -> " + std::to_string(r.port),

@@ -306,9 +306,10 @@ ComposeModel load_model(Context &ctx) {
   }
   compose::Reader reader = compose::root_reader(fs);
   auto trust = host_content_trust(fs);
-  auto defaults = compose::discover(fs);
+  // Directories with a .env and no default-named file: COMPOSE_FILE there
+  // names the project (find_deploy_file_sets reads it).
   std::vector<std::string> dirs;
-  dirs.reserve(defaults.size());
+  auto defaults = compose::discover(fs, 4, &dirs);
   for (auto &d : defaults)
     dirs.push_back(dirname_of(d.front()));
   // The deployment's own file sets come first: guide 000 deploys three

@@ -2219,6 +2219,16 @@ const std::vector<compose::Project> &audited_compose_projects(CheckRun &run) {
   return model(run).projects;
 }
 
+std::map<std::string, const compose::Project *> audited_stack_projects(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  std::map<std::string, const compose::Project *> out;
+  for (size_t i = 0; i < m.projects.size(); ++i)
+    if (const auto &d = m.origins[i].deploy;
+        d && d->how == "docker stack deploy" && !d->stack.empty())
+      out.emplace(d->stack, &m.projects[i]);
+  return out;
+}
+
 std::span<const CheckImpl> container_checks() {
   return k_checks;
 }

@@ -330,9 +330,18 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
         continue;
       ++i;
     }
-    for (; i < w.size(); ++i)
+    // docker/cli cli/command/stack/deploy.go: `deploy [OPTIONS] STACK`;
+    // these of its options take a value.
+    static const std::set<std::string> k_stack_valued = {"--resolve-image", "--orchestrator",
+                                                         "--namespace", "--kubeconfig"};
+    for (; i < w.size(); ++i) {
       if (auto v = option_value(w, i, shrt, lng))
         cc.files.push_back(v->text);
+      else if (stack && k_stack_valued.count(w[i].text))
+        ++i;
+      else if (stack && !starts_with(w[i].text, "-") && cc.stack.empty())
+        cc.stack = w[i].text;
+    }
     // No -f: Compose (v2 and 1.x) takes COMPOSE_FILE from the environment;
     // `docker stack deploy` has no such variable (-c is required).
     if (cc.files.empty() && !stack) {
@@ -407,6 +416,8 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
       s.source = source;
       s.line = c.line + line_offset;
       s.how = c.how;
+      if (c.stack.find('$') == std::string::npos)
+        s.stack = c.stack;
       for (auto &f : c.files) {
         if (f.find('$') != std::string::npos || starts_with(f, "~") || f == "-")
           s.unresolved.push_back(f);

@@ -49,6 +49,22 @@ docker stack deploy \
   EXPECT_EQ(cmds[1].how, "docker stack deploy");
   EXPECT_EQ(cmds[1].line, 13);
   EXPECT_EQ(cmds[1].files, want);
+  EXPECT_EQ(cmds[1].stack, "vpn-stack"); // the swarm services' com.docker.stack.namespace
+  EXPECT_EQ(cmds[0].stack, "");
+}
+
+TEST(ComposeDeploy, StackNameOfDockerStackDeploy) {
+  auto stack = [](const std::string &s) {
+    auto c = compose_commands(s);
+    return c.size() == 1 ? c[0].stack : "<" + std::to_string(c.size()) + " commands>";
+  };
+  EXPECT_EQ(stack("docker stack deploy -c a.yml web"), "web");
+  EXPECT_EQ(stack("docker stack deploy web -c a.yml"), "web");
+  EXPECT_EQ(stack("docker stack deploy --resolve-image never --prune -c a.yml web"), "web");
+  EXPECT_EQ(stack("docker stack up --compose-file=a.yml --detach=false -q web"), "web");
+  EXPECT_EQ(stack("docker --host unix:///x.sock stack deploy -ca.yml 'web'"), "web");
+  EXPECT_EQ(stack("docker stack deploy -c a.yml \"$STACK\""), "$STACK");
+  EXPECT_EQ(stack("docker compose -f a.yml up web"), "");
 }
 
 TEST(ComposeDeploy, EverySpellingOfTheFileOptions) {

@@ -24,6 +24,9 @@ struct DeployFileSet {
   std::string how;    // "docker stack deploy", "docker compose", "docker-compose", "COMPOSE_FILE"
   std::vector<std::string> files;      // target paths, in -f order
   std::vector<std::string> unresolved; // names with a shell variable, as written
+  // `docker stack deploy`: the STACK argument (the swarm services'
+  // com.docker.stack.namespace); "" for compose, or when it is a variable.
+  std::string stack;
 };
 
 // The -f / --file / -c / --compose-file arguments of every docker compose,
@@ -35,6 +38,7 @@ struct ComposeCommand {
   std::string how;
   std::string cwd; // the last `cd DIR` before it, "" when none
   std::vector<std::string> files;
+  std::string stack; // `docker stack deploy`'s STACK, as written ("" when absent)
 };
 // COMPOSE_FILE from the environment: `export COMPOSE_FILE=a:b` (or
 // `X=v` then `export X`, `declare -x`) before a command, or a prefix

@@ -702,7 +702,11 @@ std::set<std::string> swarm_ports_of(const compose::Value *v) {
 // The environment keys whose values differ between the files (`want`) and
 // the service (`have`), or that only one side has. A key with no value in
 // the files takes the deployer's environment at deploy time: not judged.
-std::set<std::string> env_drift(const compose::Value *want, const compose::Value *have) {
+// With `from_env_file` (the service has env_file:, which docker stack
+// deploy folds into the service's Env), a key only the service has may
+// come from that file: not drift.
+std::set<std::string> env_drift(const compose::Value *want, const compose::Value *have,
+                                bool from_env_file) {
   std::map<std::string, std::string> w, h;
   if (want && want->is_mapping())
     for (auto &[k, v] : want->entries)
@@ -716,7 +720,7 @@ std::set<std::string> env_drift(const compose::Value *want, const compose::Value
     if (auto it = h.find(k); it == h.end() || it->second != v)
       out.insert(k);
   for (auto &[k, v] : h)
-    if (!w.count(k) && !(want && want->is_mapping() && want->find(k)))
+    if (!from_env_file && !w.count(k) && !(want && want->is_mapping() && want->find(k)))
       out.insert(k);
   return out;
 }
@@ -808,7 +812,8 @@ bool swarm_drift(CheckRun &run, const DockerEngineModel &e,
                show(set_of(have->find("security_opt"), norm_secopt)));
         differ("ports", want.find("ports"), show(swarm_ports_of(want.find("ports"))),
                show(swarm_ports_of(have->find("ports"))));
-        if (auto keys = env_drift(want.find("environment"), have->find("environment"));
+        if (auto keys = env_drift(want.find("environment"), have->find("environment"),
+                                  want.find("env_file") != nullptr);
             !keys.empty())
           differ("environment", want.find("environment"), "as the files set it",
                  "differs on " + show(keys));

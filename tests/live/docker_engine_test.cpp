@@ -602,6 +602,9 @@ TEST(DockerEngine, SwarmStackServicesAreComparedWithTheStackFilesTheDeployScript
   db["Spec"]["EndpointSpec"]["Ports"] = {
       {{"Protocol", "tcp"}, {"TargetPort", 5432}, {"PublishedPort", 5432}}};
   json old = stack_service("old", "tiny:1");
+  // env_file's keys are in the service's Env, not in the files' environment.
+  json cache = stack_service("cache", "docker.io/library/tiny:1");
+  cache["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = {"CACHE_SIZE=64m"};
   TempRoot root, tmp;
   root.write("/srv/vpn/docker-compose.yml", R"(services:
   vpn:
@@ -617,7 +620,15 @@ TEST(DockerEngine, SwarmStackServicesAreComparedWithTheStackFilesTheDeployScript
       POSTGRES_PASSWORD_FILE: /run/secrets/db_pw
   worker:
     image: tiny:1
+  cache:
+    image: tiny:1
+    user: "1000:1000"
+    read_only: true
+    cap_drop: [ALL]
+    ports: ["443:8443"]
+    env_file: cache.env
 )");
+  root.write("/srv/vpn/cache.env", "CACHE_SIZE=64m\n");
   // Only the second file sets vpn's MODE and db's cap_drop: the merge counts.
   root.write("/srv/vpn/docker-compose.prod.yml", R"(services:
   vpn:
@@ -628,7 +639,7 @@ TEST(DockerEngine, SwarmStackServicesAreComparedWithTheStackFilesTheDeployScript
 )");
   FakeDockerServer srv(tmp.path() + "/docker.sock");
   ASSERT_TRUE(srv.ok());
-  serve_swarm(srv, recorded, json::array({vpn, db, old}));
+  serve_swarm(srv, recorded, json::array({vpn, db, old, cache}));
   std::string host = "unix://" + srv.path();
   // No deploy script: no audited stack is named vpn-stack (the project is
   // "vpn"), so its services are not compared.
@@ -639,6 +650,7 @@ TEST(DockerEngine, SwarmStackServicesAreComparedWithTheStackFilesTheDeployScript
              "  -c docker-compose.yml --compose-file=docker-compose.prod.yml --prune vpn-stack\n");
   auto fs = run_check(root.path(), "container.runtime-drift", host);
   EXPECT_EQ(status_of(fs, "service vpn-stack_vpn"), Status::pass) << dump(fs);
+  EXPECT_EQ(status_of(fs, "service vpn-stack_cache"), Status::pass) << dump(fs);
   ASSERT_EQ(status_of(fs, "service vpn-stack_db"), Status::fail) << dump(fs);
   const Finding *d = find(fs, "service vpn-stack_db");
   for (const char *field : {"image", "cap_add", "ports", "environment"})

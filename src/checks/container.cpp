@@ -306,9 +306,10 @@ ComposeModel load_model(Context &ctx) {
   }
   compose::Reader reader = compose::root_reader(fs);
   auto trust = host_content_trust(fs);
-  auto defaults = compose::discover(fs);
+  // Directories with a .env and no default-named file: COMPOSE_FILE there
+  // names the project (find_deploy_file_sets reads it).
   std::vector<std::string> dirs;
-  dirs.reserve(defaults.size());
+  auto defaults = compose::discover(fs, 4, &dirs);
   for (auto &d : defaults)
     dirs.push_back(dirname_of(d.front()));
   // The deployment's own file sets come first: guide 000 deploys three
@@ -2216,6 +2217,16 @@ ComposeServicesModel ComposeServicesModel::load(Context &ctx) {
 
 const std::vector<compose::Project> &audited_compose_projects(CheckRun &run) {
   return model(run).projects;
+}
+
+std::map<std::string, const compose::Project *> audited_stack_projects(CheckRun &run) {
+  const ComposeModel &m = model(run);
+  std::map<std::string, const compose::Project *> out;
+  for (size_t i = 0; i < m.projects.size(); ++i)
+    if (const auto &d = m.origins[i].deploy;
+        d && d->how == "docker stack deploy" && !d->stack.empty())
+      out.emplace(d->stack, &m.projects[i]);
+  return out;
 }
 
 std::span<const CheckImpl> container_checks() {

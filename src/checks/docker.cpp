@@ -665,6 +665,188 @@ template <class T> std::string show(const std::set<T> &s) {
   return s.empty() ? "none" : join(std::vector<std::string>(s.begin(), s.end()), ", ");
 }
 
+// An image reference as swarm stores and compose writes it, compared
+// alike: `docker stack deploy` pins the digest it resolved
+// (nginx:1.25@sha256:...), Docker Hub's implicit docker.io/library/ and
+// :latest are spelled or not.
+std::string norm_image(std::string s) {
+  s = std::string(trim(s));
+  if (auto at = s.find('@'); at != std::string::npos)
+    s.erase(at);
+  for (std::string_view pre : {"docker.io/library/", "index.docker.io/library/", "docker.io/",
+                               "index.docker.io/", "library/"})
+    if (starts_with(s, pre)) {
+      s.erase(0, pre.size());
+      break;
+    }
+  size_t slash = s.rfind('/'), colon = s.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash))
+    s += ":latest";
+  return s;
+}
+
+// Published ports as a swarm service has them: docker/cli's stack convert
+// drops a host IP (the routing mesh publishes on every address), so only
+// published:target/protocol count.
+std::set<std::string> swarm_ports_of(const compose::Value *v) {
+  std::set<std::string> out;
+  if (v && v->is_sequence())
+    for (auto &i : v->items)
+      if (auto ps = compose::parse_port(i))
+        for (auto &p : *ps)
+          out.insert((p.published.empty() || p.published == "0" ? "" : p.published + ":") +
+                     p.target + "/" + lower(p.protocol));
+  return out;
+}
+
+// The environment keys whose values differ between the files (`want`) and
+// the service (`have`), or that only one side has. A key with no value in
+// the files takes the deployer's environment at deploy time: not judged.
+// With `from_env_file` (the service has env_file:, which docker stack
+// deploy folds into the service's Env), a key only the service has may
+// come from that file: not drift.
+std::set<std::string> env_drift(const compose::Value *want, const compose::Value *have,
+                                bool from_env_file) {
+  std::map<std::string, std::string> w, h;
+  if (want && want->is_mapping())
+    for (auto &[k, v] : want->entries)
+      if (!v.is_null())
+        w[k] = v.str();
+  if (have && have->is_mapping())
+    for (auto &[k, v] : have->entries)
+      h[k] = v.str();
+  std::set<std::string> out;
+  for (auto &[k, v] : w)
+    if (auto it = h.find(k); it == h.end() || it->second != v)
+      out.insert(k);
+  for (auto &[k, v] : h)
+    if (!from_env_file && !w.count(k) && !(want && want->is_mapping() && want->find(k)))
+      out.insert(k);
+  return out;
+}
+
+// Swarm services of stacks the target deploys (`docker stack deploy -c
+// F... STACK`) against the stack's merged files: image, user, read_only,
+// cap_add, cap_drop, security_opt (what swarm supports of privileges;
+// privileged itself does not exist in a service), published ports and the
+// environment (keys only: values are secrets). Subject `service NAME`.
+// Returns whether any stack service was judged.
+bool swarm_drift(CheckRun &run, const DockerEngineModel &e,
+                 const std::map<std::string, const compose::Project *> &stacks) {
+  const compose::Value *ssvcs = swarm_project(e).services();
+  std::map<std::string, std::string> stack_of; // service name -> namespace
+  for (auto &sv : e.services) {
+    if (!sv.is_object() || !sv.contains("Spec") || !sv["Spec"].is_object())
+      continue;
+    const auto &spec = sv["Spec"];
+    if (!spec.contains("Name") || !spec["Name"].is_string() || !spec.contains("Labels") ||
+        !spec["Labels"].is_object())
+      continue;
+    auto ns = spec["Labels"].find("com.docker.stack.namespace");
+    if (ns != spec["Labels"].end() && ns->is_string())
+      stack_of[spec["Name"].get<std::string>()] = ns->get<std::string>();
+  }
+  bool any = false;
+  // Services are listed by a swarm manager only; a worker's audit says so
+  // elsewhere (swarm_unlisted), and a node outside a swarm runs no stack.
+  if (!e.swarm_active || !e.swarm_unlisted.empty())
+    return false;
+  for (auto &[stack, p] : stacks) {
+    std::string spath = p->files.empty() ? std::string() : p->files.front();
+    if (!p->valid()) {
+      any = true;
+      run.emit(Status::error, "stack " + stack,
+               "stack " + stack +
+                   "'s compose files could not be read, so its services' drift "
+                   "could not be judged",
+               {Evidence{spath, 0, "invalid project", "a valid compose file", stack}});
+      continue;
+    }
+    const compose::Value *svcs = p->services();
+    std::set<std::string> defined;
+    if (svcs)
+      for (auto &[name, want] : svcs->entries) {
+        std::string full = stack + "_" + name;
+        defined.insert(full);
+        any = true;
+        std::string subj = "service " + full,
+                    rpath = DockerEngineModel::service_evidence_path(full);
+        const compose::Value *have = ssvcs ? ssvcs->find(full) : nullptr;
+        if (!have || !stack_of.count(full)) {
+          SourceLocation s = p->where(want.where());
+          run.emit(
+              Status::fail, subj,
+              "service " + name + " of stack " + stack +
+                  " is not running in the swarm (the stack was not redeployed from its "
+                  "files)",
+              {Evidence{s.path, s.line, "no swarm service " + full, "a running service", full}});
+          continue;
+        }
+        std::vector<Evidence> diffs;
+        auto differ = [&](const char *field, const compose::Value *wv, const std::string &want_s,
+                          const std::string &have_s) {
+          if (want_s == have_s)
+            return;
+          SourceLocation s = p->where(wv ? wv->where() : want.key_loc);
+          diffs.push_back(Evidence{rpath, 0, std::string(field) + ": " + have_s,
+                                   std::string(field) + ": " + want_s + " (" + s.path + ":" +
+                                       std::to_string(s.line) + ")",
+                                   full});
+        };
+        const compose::Value *wi = want.find("image"), *hi = have->find("image");
+        differ("image", wi, wi ? norm_image(wi->str()) : "(none)",
+               hi ? norm_image(hi->str()) : "(none)");
+        if (const compose::Value *u = want.find("user"); u && !u->str().empty()) {
+          const compose::Value *ru = have->find("user");
+          differ("user", u, u->str(), ru ? ru->str() : "(image default)");
+        }
+        differ("read_only", want.find("read_only"),
+               truthy(want.find("read_only")) ? "true" : "false",
+               truthy(have->find("read_only")) ? "true" : "false");
+        differ("cap_add", want.find("cap_add"), show(set_of(want.find("cap_add"), upper_cap)),
+               show(set_of(have->find("cap_add"), upper_cap)));
+        differ("cap_drop", want.find("cap_drop"), show(set_of(want.find("cap_drop"), upper_cap)),
+               show(set_of(have->find("cap_drop"), upper_cap)));
+        differ("security_opt", want.find("security_opt"),
+               show(set_of(want.find("security_opt"), norm_secopt)),
+               show(set_of(have->find("security_opt"), norm_secopt)));
+        differ("ports", want.find("ports"), show(swarm_ports_of(want.find("ports"))),
+               show(swarm_ports_of(have->find("ports"))));
+        if (auto keys = env_drift(want.find("environment"), have->find("environment"),
+                                  want.find("env_file") != nullptr);
+            !keys.empty())
+          differ("environment", want.find("environment"), "as the files set it",
+                 "differs on " + show(keys));
+        if (diffs.empty()) {
+          run.emit(Status::pass, subj,
+                   "service " + full + " matches service " + name + " of stack " + stack,
+                   {Evidence{rpath, 0, "as defined", "as defined", full}});
+          continue;
+        }
+        std::vector<std::string> what;
+        what.reserve(diffs.size());
+        for (auto &d : diffs)
+          what.push_back(d.found.substr(0, d.found.find(':')));
+        run.emit(Status::fail, subj,
+                 "service " + full + " differs from service " + name + " of stack " + stack +
+                     " on " + join(what, ", ") +
+                     " (the running service is not what the stack files say)",
+                 diffs);
+      }
+    for (auto &[full, ns] : stack_of)
+      if (ns == stack && !defined.count(full)) {
+        any = true;
+        run.emit(Status::fail, "service " + full,
+                 "service " + full + " runs in stack " + stack +
+                     ", whose files no longer define it (docker stack deploy --prune removes it)",
+                 {Evidence{DockerEngineModel::service_evidence_path(full), 0,
+                           "com.docker.stack.namespace=" + stack, "a service of the stack files",
+                           full}});
+      }
+  }
+  return any;
+}
+
 void runtime_drift(CheckRun &run) {
   const DockerEngineModel &e = engine(run);
   if (e.state == DockerEngineModel::State::absent) {
@@ -675,6 +857,9 @@ void runtime_drift(CheckRun &run) {
   if (!engine_judged(run, e))
     return;
   const auto &projects = audited_compose_projects(run);
+  // Stacks by the name their deploy command gives them, which need not be
+  // a project's (directory's) name.
+  const auto stacks = audited_stack_projects(run);
   const compose::Project &rt = engine_project(e);
   const compose::Value *rsvcs = rt.services();
   bool any = false;
@@ -698,6 +883,8 @@ void runtime_drift(CheckRun &run) {
     for (auto &cand : projects)
       if (cand.name == proj)
         p = &cand;
+    if (auto st = stacks.find(proj); st != stacks.end() && c.compose_project().empty())
+      p = st->second;
     if (!p) {
       run.emit(
           Status::warn, subj,
@@ -790,6 +977,8 @@ void runtime_drift(CheckRun &run) {
                diffs);
     }
   }
+  if (swarm_drift(run, e, stacks))
+    any = true;
   if (!any)
     run.emit(Status::not_applicable, "docker engine", "no container of a compose project");
 }

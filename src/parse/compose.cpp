@@ -1188,7 +1188,8 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
   return p;
 }
 
-std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth) {
+std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth,
+                                               std::vector<std::string> *dotenv_dirs) {
   static const char *k_names[] = {"compose.yaml", "compose.yml", "docker-compose.yml",
                                   "docker-compose.yaml"};
   static const char *k_overrides[] = {"compose.override.yml", "compose.override.yaml",
@@ -1240,6 +1241,9 @@ std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth) 
         out.push_back(std::move(project));
         break;
       }
+      if (dotenv_dirs && have.count(".env") &&
+          (out.empty() || dirname_of(out.back().front()) != dir))
+        dotenv_dirs->push_back(dir);
       if (depth >= max_depth)
         continue;
       for (auto it = names->rbegin(); it != names->rend(); ++it)

@@ -169,6 +169,10 @@ std::string normalise(const std::string &p) {
 
 namespace {
 
+// Bounds what resolving COMPOSE_FILE through its .env may build, all
+// values together (`B=$A$A`, `C=$B$B`... doubles at each line).
+constexpr size_t k_max_resolved_dotenv_bytes = 4 * 1024 * 1024;
+
 bool env_name(std::string_view n) {
   if (n.empty() || (n[0] >= '0' && n[0] <= '9'))
     return false;
@@ -185,6 +189,44 @@ std::optional<std::pair<std::string, Word>> assignment(const Word &w) {
   Word v = w;
   v.text = w.text.substr(eq + 1);
   return std::pair{w.text.substr(0, eq), v};
+}
+
+// An .env entry's value as Compose uses it: compose-go's dotenv
+// interpolates unquoted and double-quoted values ($VAR, ${VAR:-d}) with the
+// process environment first, then the assignments above it in the file
+// (1.29's python-dotenv does the same with the file's own values); single
+// quotes are literal. Offline the process environment is unknown, so a
+// value resolves only when every variable it names is assigned earlier in
+// the .env; otherwise it stays as written (a `$` in it: unresolved).
+std::string dotenv_value(const dotenv::DotenvFile &df, const dotenv::Entry &e) {
+  if (e.quoting == dotenv::Quoting::single || e.value.find('$') == std::string::npos)
+    return e.value;
+  std::map<std::string, std::string> vars;
+  size_t budget = k_max_resolved_dotenv_bytes;
+  // One value resolved from `vars`; nullopt when a variable is not set
+  // there or the budget is spent.
+  auto resolve = [&](const dotenv::Entry &x) -> std::optional<std::string> {
+    if (x.quoting == dotenv::Quoting::single)
+      return x.value;
+    std::vector<std::string> unset;
+    auto v = interpolate(x.value, vars, &unset, budget);
+    if (!v.ok() || !unset.empty())
+      return std::nullopt;
+    budget -= std::min(budget, v->size());
+    return std::move(*v);
+  };
+  for (auto &x : df.entries) {
+    if (&x == &e)
+      break;
+    if (!x.has_value || budget == 0)
+      continue;
+    if (auto v = resolve(x))
+      vars[x.key] = std::move(*v);
+    else
+      vars.erase(x.key); // depends on the environment: not known offline
+  }
+  auto v = budget == 0 ? std::nullopt : resolve(e);
+  return v ? *v : e.value;
 }
 
 // The variables Compose takes its file list from (compose-go
@@ -288,9 +330,18 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
         continue;
       ++i;
     }
-    for (; i < w.size(); ++i)
+    // docker/cli cli/command/stack/deploy.go: `deploy [OPTIONS] STACK`;
+    // these of its options take a value.
+    static const std::set<std::string> k_stack_valued = {"--resolve-image", "--orchestrator",
+                                                         "--namespace", "--kubeconfig"};
+    for (; i < w.size(); ++i) {
       if (auto v = option_value(w, i, shrt, lng))
         cc.files.push_back(v->text);
+      else if (stack && k_stack_valued.count(w[i].text))
+        ++i;
+      else if (stack && !starts_with(w[i].text, "-") && cc.stack.empty())
+        cc.stack = w[i].text;
+    }
     // No -f: Compose (v2 and 1.x) takes COMPOSE_FILE from the environment;
     // `docker stack deploy` has no such variable (-c is required).
     if (cc.files.empty() && !stack) {
@@ -314,13 +365,13 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
 std::vector<std::string> split_compose_file(const std::string &value,
                                             const std::string &separator) {
   std::vector<std::string> out;
+  if (value.empty())
+    return out;
   std::string sep = separator.empty() ? ":" : separator;
   size_t start = 0;
   while (start <= value.size()) {
     size_t e = value.find(sep, start);
-    std::string part = value.substr(start, e == std::string::npos ? std::string::npos : e - start);
-    if (!part.empty())
-      out.push_back(part);
+    out.push_back(value.substr(start, e == std::string::npos ? std::string::npos : e - start));
     if (e == std::string::npos)
       break;
     start = e + sep.size();
@@ -365,11 +416,13 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
       s.source = source;
       s.line = c.line + line_offset;
       s.how = c.how;
+      if (c.stack.find('$') == std::string::npos)
+        s.stack = c.stack;
       for (auto &f : c.files) {
         if (f.find('$') != std::string::npos || starts_with(f, "~") || f == "-")
           s.unresolved.push_back(f);
-        else
-          s.files.push_back(normalise(join_path(dir, f)));
+        else // "" (an empty COMPOSE_FILE entry) is the directory itself
+          s.files.push_back(normalise(f.empty() ? dir : join_path(dir, f)));
       }
       add(std::move(s));
     }
@@ -500,11 +553,13 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
     s.source = env;
     s.line = cf->loc.line;
     s.how = "COMPOSE_FILE";
-    for (auto &f : split_compose_file(cf->value, sep && sep->has_value ? sep->value : ":")) {
+    std::string value = dotenv_value(df, *cf);
+    std::string separator = sep && sep->has_value ? dotenv_value(df, *sep) : ":";
+    for (auto &f : split_compose_file(value, separator)) {
       if (f.find('$') != std::string::npos || starts_with(f, "~"))
         s.unresolved.push_back(f);
-      else
-        s.files.push_back(normalise(join_path(d, f)));
+      else // "" (an empty entry) is the directory itself, as Compose resolves it
+        s.files.push_back(normalise(f.empty() ? d : join_path(d, f)));
     }
     add(std::move(s));
   }

@@ -567,3 +567,105 @@ TEST(DockerEngine, SwarmServicesOfARecordedManagerAreJudgedAsServices) {
   EXPECT_EQ(b[0].status, Status::error) << dump(b);
   EXPECT_NE(b[0].message.find("/services"), std::string::npos) << b[0].message;
 }
+
+// container.runtime-drift of a swarm stack: the stack's name comes from the
+// target's deploy script (`docker stack deploy -c A -c B vpn-stack`, not the
+// project directory's name), its merged files are compared with the
+// manager's services of that namespace. The services are the recorded
+// `tidy` service's spec as `docker stack deploy` labels and pins it.
+TEST(DockerEngine, SwarmStackServicesAreComparedWithTheStackFilesTheDeployScriptNames) {
+  json recorded = json::parse(fixture("swarm-engine.json"));
+  json tidy;
+  for (auto &s : recorded["services"])
+    if (s["Spec"]["Name"] == "tidy")
+      tidy = s;
+  ASSERT_TRUE(tidy.is_object());
+  auto stack_service = [&](const std::string &name, const std::string &image) {
+    json s = tidy;
+    s["ID"] = "id-" + name;
+    s["Spec"]["Name"] = "vpn-stack_" + name;
+    s["Spec"]["Labels"] = {{"com.docker.stack.namespace", "vpn-stack"},
+                           {"com.docker.stack.image", image}};
+    s["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] = image + "@sha256:" + std::string(64, 'b');
+    s["Spec"]["TaskTemplate"]["ContainerSpec"]["Labels"] = {
+        {"com.docker.stack.namespace", "vpn-stack"}};
+    return s;
+  };
+  json vpn = stack_service("vpn", "tiny:1");
+  vpn["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = {"MODE=production"};
+  json db = stack_service("db", "postgres:15");
+  auto &dbc = db["Spec"]["TaskTemplate"]["ContainerSpec"];
+  dbc["Env"] = {"POSTGRES_DB=other-db", "POSTGRES_PASSWORD_FILE=/run/secrets/db_pw"};
+  dbc["CapabilityAdd"] = {"CAP_NET_ADMIN"};
+  dbc.erase("User");
+  dbc.erase("ReadOnly");
+  db["Spec"]["EndpointSpec"]["Ports"] = {
+      {{"Protocol", "tcp"}, {"TargetPort", 5432}, {"PublishedPort", 5432}}};
+  json old = stack_service("old", "tiny:1");
+  // env_file's keys are in the service's Env, not in the files' environment.
+  json cache = stack_service("cache", "docker.io/library/tiny:1");
+  cache["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = {"CACHE_SIZE=64m"};
+  TempRoot root, tmp;
+  root.write("/srv/vpn/docker-compose.yml", R"(services:
+  vpn:
+    image: tiny:1
+    user: "1000:1000"
+    read_only: true
+    cap_drop: [ALL]
+    ports: ["443:8443"]
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_DB: app
+      POSTGRES_PASSWORD_FILE: /run/secrets/db_pw
+  worker:
+    image: tiny:1
+  cache:
+    image: tiny:1
+    user: "1000:1000"
+    read_only: true
+    cap_drop: [ALL]
+    ports: ["443:8443"]
+    env_file: cache.env
+)");
+  root.write("/srv/vpn/cache.env", "CACHE_SIZE=64m\n");
+  // Only the second file sets vpn's MODE and db's cap_drop: the merge counts.
+  root.write("/srv/vpn/docker-compose.prod.yml", R"(services:
+  vpn:
+    environment:
+      MODE: production
+  db:
+    cap_drop: [ALL]
+)");
+  FakeDockerServer srv(tmp.path() + "/docker.sock");
+  ASSERT_TRUE(srv.ok());
+  serve_swarm(srv, recorded, json::array({vpn, db, old, cache}));
+  std::string host = "unix://" + srv.path();
+  // No deploy script: no audited stack is named vpn-stack (the project is
+  // "vpn"), so its services are not compared.
+  auto before = run_check(root.path(), "container.runtime-drift", host);
+  EXPECT_EQ(find(before, "service vpn-stack_db"), nullptr) << dump(before);
+  root.write("/srv/vpn/deploy.sh",
+             "#!/bin/sh\nset -e\ncd /srv/vpn\ndocker stack deploy --with-registry-auth \\\n"
+             "  -c docker-compose.yml --compose-file=docker-compose.prod.yml --prune vpn-stack\n");
+  auto fs = run_check(root.path(), "container.runtime-drift", host);
+  EXPECT_EQ(status_of(fs, "service vpn-stack_vpn"), Status::pass) << dump(fs);
+  EXPECT_EQ(status_of(fs, "service vpn-stack_cache"), Status::pass) << dump(fs);
+  ASSERT_EQ(status_of(fs, "service vpn-stack_db"), Status::fail) << dump(fs);
+  const Finding *d = find(fs, "service vpn-stack_db");
+  for (const char *field : {"image", "cap_add", "ports", "environment"})
+    EXPECT_NE(d->message.find(field), std::string::npos) << field << ": " << d->message;
+  for (const char *field : {"user", "read_only", "cap_drop"})
+    EXPECT_EQ(d->message.find(std::string(field) + ","), std::string::npos) << d->message;
+  std::string all;
+  for (auto &ev : d->evidence)
+    all += ev.path + " " + ev.found + " " + ev.expected + "\n";
+  EXPECT_NE(all.find("docker:/services/vpn-stack_db"), std::string::npos) << all;
+  EXPECT_NE(all.find("POSTGRES_DB"), std::string::npos) << all;
+  EXPECT_EQ(all.find("other-db"), std::string::npos) << "an environment value was shown:\n" << all;
+  EXPECT_NE(all.find("postgres:16"), std::string::npos) << all;
+  EXPECT_EQ(status_of(fs, "service vpn-stack_worker"), Status::fail) << dump(fs);
+  EXPECT_EQ(status_of(fs, "service vpn-stack_old"), Status::fail) << dump(fs);
+  // The services outside any stack are not the stack's.
+  EXPECT_EQ(find(fs, "service tidy"), nullptr) << dump(fs);
+}

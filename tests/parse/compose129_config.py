@@ -3,10 +3,15 @@
 # of projects). Same code path as the command: config.find, config.load
 # (interpolation on), the service dicts config.load returns. Reads "dir<TAB>file<TAB>
 # file..." lines on stdin, prints one JSON object per line: the merged
-# configuration or {"error": message}.
+# configuration or {"error": message}. A line with a directory alone is
+# `docker-compose config` run in that directory with no -f: the files come
+# from COMPOSE_FILE (the .env there, split on COMPOSE_PATH_SEPARATOR) or
+# the default names, as cli/command.py get_config_from_options finds them.
 import json
+import os
 import sys
 
+from compose.cli.command import get_config_path_from_options
 from compose.config import config
 from compose.config.environment import Environment
 from compose.config.types import ServicePort, VolumeSpec
@@ -26,12 +31,17 @@ def plain(v):
 
 for line in sys.stdin:
     parts = line.rstrip("\n").split("\t")
-    if len(parts) < 2:
+    if not parts[0]:
         continue
     d, files = parts[0], parts[1:]
     try:
-        env = Environment.from_env_file(d)
-        details = config.find(d, files, env)
+        if not files:
+            os.chdir(d)
+            env = Environment.from_env_file(".")
+            details = config.find(".", get_config_path_from_options({}, env), env)
+        else:
+            env = Environment.from_env_file(d)
+            details = config.find(d, files, env)
         cfg = config.load(details, interpolate=True)
         print(json.dumps({"services": {s["name"]: plain(s) for s in cfg.services}}, default=str))
     except Exception as e:  # a project 1.29 refuses

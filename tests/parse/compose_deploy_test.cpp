@@ -49,6 +49,22 @@ docker stack deploy \
   EXPECT_EQ(cmds[1].how, "docker stack deploy");
   EXPECT_EQ(cmds[1].line, 13);
   EXPECT_EQ(cmds[1].files, want);
+  EXPECT_EQ(cmds[1].stack, "vpn-stack"); // the swarm services' com.docker.stack.namespace
+  EXPECT_EQ(cmds[0].stack, "");
+}
+
+TEST(ComposeDeploy, StackNameOfDockerStackDeploy) {
+  auto stack = [](const std::string &s) {
+    auto c = compose_commands(s);
+    return c.size() == 1 ? c[0].stack : "<" + std::to_string(c.size()) + " commands>";
+  };
+  EXPECT_EQ(stack("docker stack deploy -c a.yml web"), "web");
+  EXPECT_EQ(stack("docker stack deploy web -c a.yml"), "web");
+  EXPECT_EQ(stack("docker stack deploy --resolve-image never --prune -c a.yml web"), "web");
+  EXPECT_EQ(stack("docker stack up --compose-file=a.yml --detach=false -q web"), "web");
+  EXPECT_EQ(stack("docker --host unix:///x.sock stack deploy -ca.yml 'web'"), "web");
+  EXPECT_EQ(stack("docker stack deploy -c a.yml \"$STACK\""), "$STACK");
+  EXPECT_EQ(stack("docker compose -f a.yml up web"), "");
 }
 
 TEST(ComposeDeploy, EverySpellingOfTheFileOptions) {
@@ -113,7 +129,11 @@ TEST(ComposeDeploy, GeneratedOptionSpellingsAgree) {
 TEST(ComposeDeploy, ComposeFileSplitsOnTheSeparator) {
   EXPECT_EQ(split_compose_file("a.yml:b.yml", ""), (std::vector<std::string>{"a.yml", "b.yml"}));
   EXPECT_EQ(split_compose_file("a.yml;b.yml", ";"), (std::vector<std::string>{"a.yml", "b.yml"}));
-  EXPECT_EQ(split_compose_file("a.yml::b.yml:", ":"), (std::vector<std::string>{"a.yml", "b.yml"}));
+  // Empty entries stay: Compose resolves each to the working directory and
+  // refuses the project (ComposeDiff.ComposeFileDiscoveryAgreesWithDockerCompose129).
+  EXPECT_EQ(split_compose_file("a.yml::b.yml:", ":"),
+            (std::vector<std::string>{"a.yml", "", "b.yml", ""}));
+  EXPECT_TRUE(split_compose_file("", ":").empty());
 }
 
 TEST(ComposeDeploy, FindsSetsInScriptsUnitsAndDotenv) {
@@ -291,4 +311,44 @@ TEST(ComposeDeploy, UnitEnvironmentAndTheDotenvWhereComposeRuns) {
   EXPECT_EQ(std::count_if(sets.begin(), sets.end(),
                           [](const DeployFileSet &s) { return s.source == "/root/deploy.sh"; }),
             1);
+}
+
+// COMPOSE_FILE's ${VAR}s in a .env: resolved from the assignments above it
+// (Compose's dotenv interpolates unquoted and double-quoted values), kept
+// literal in single quotes, unresolved when the .env does not set the
+// variable (the process environment would), and a doubling chain stops at
+// the budget instead of building gigabytes.
+TEST(ComposeDeploy, DotenvVariablesInComposeFile) {
+  bulwark::test::TempRoot r;
+  r.write("/srv/a/.env", "D=deploy\nE=\"${D}/extra\"\nCOMPOSE_FILE=base.yml:${D}/p.yml:${E}.yml\n");
+  r.write("/srv/b/.env", "D=deploy\nCOMPOSE_FILE='base.yml:${D}/p.yml'\n");
+  r.write("/srv/c/.env", "COMPOSE_FILE=base.yml:${FROM_SHELL}/p.yml\nFROM_SHELL=late\n");
+  std::string chain = "A0=" + std::string(1024, 'x') + "\n";
+  for (int i = 1; i < 40; ++i)
+    chain += "A" + std::to_string(i) + "=${A" + std::to_string(i - 1) + "}${A" +
+             std::to_string(i - 1) + "}\n";
+  r.write("/srv/d/.env", chain + "COMPOSE_FILE=${A39}.yml:base.yml\n");
+  RootFs fs(r.path());
+  auto sets = find_deploy_file_sets(fs, {"/srv/a", "/srv/b", "/srv/c", "/srv/d"});
+  auto find = [&](const std::string &source) -> const DeployFileSet * {
+    for (auto &s : sets)
+      if (s.source == source)
+        return &s;
+    return nullptr;
+  };
+  const DeployFileSet *a = find("/srv/a/.env");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->files, (std::vector<std::string>{"/srv/a/base.yml", "/srv/a/deploy/p.yml",
+                                                "/srv/a/deploy/extra.yml"}));
+  EXPECT_TRUE(a->unresolved.empty());
+  const DeployFileSet *b = find("/srv/b/.env");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->unresolved, (std::vector<std::string>{"${D}/p.yml"}));
+  const DeployFileSet *c = find("/srv/c/.env");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->unresolved, (std::vector<std::string>{"${FROM_SHELL}/p.yml"}));
+  const DeployFileSet *d = find("/srv/d/.env");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->unresolved, (std::vector<std::string>{"${A39}.yml"}));
+  EXPECT_EQ(d->files, (std::vector<std::string>{"/srv/d/base.yml"}));
 }

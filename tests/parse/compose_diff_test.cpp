@@ -21,10 +21,12 @@
 #include "../support.hpp"
 
 #include <bulwark/parse/compose.hpp>
+#include <bulwark/parse/compose_deploy.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -444,4 +446,186 @@ TEST(ComposeDiff, AgreesWithDockerCompose129OnUnknownKeysAndEnvFilePaths) {
   // Both verdicts occur, so the comparison says something either way.
   EXPECT_GT(refused, 5);
   EXPECT_GT(accepted, 5);
+}
+
+// The file set a project directory's .env names through COMPOSE_FILE, as
+// `docker-compose config` run there with no -f finds it (the runner's
+// directory-only line: cli/command.py get_config_path_from_options, then
+// config.find), against bulwark's discovery (find_deploy_file_sets) and
+// merge (load_project). Generated .env files: the default `:` separator or
+// COMPOSE_PATH_SEPARATOR=; (before or after, quoted or not), paths relative
+// (`x.yml`, `./x.yml`, `sub/x.yml`) and absolute, overrides in any order, a
+// missing file, an empty entry (`a::b`, a trailing separator), a ${VAR} set
+// earlier in the .env, every line form .env allows (export, quotes,
+// ` # comment`, blanks around `=`, indentation), decoy comment lines and an
+// earlier COMPOSE_FILE the last one replaces, and no COMPOSE_FILE at all
+// (Compose's default names, which hold a decoy service). Compose v2
+// (compose-go cli/options.go WithConfigFileEnv, absoluteComposeFilePaths;
+// dotenv's interpolation of unquoted and double-quoted values) agrees with
+// 1.29 on each of these: an empty entry resolves to the working directory,
+// which both refuse to read as a file. Differences kept out: 1.29 takes
+// the first file's directory as the project directory only for paths, v2
+// also reads that directory's .env, so the first file stays in the
+// project directory; COMPOSE_FILE from the process environment (the
+// runner's is empty).
+TEST(ComposeDiff, ComposeFileDiscoveryAgreesWithDockerCompose129) {
+  BULWARK_REQUIRE(run_command("/usr/bin/python3 -c 'import compose.config.config'").exit_code == 0)
+      << "Debian's docker-compose (1.29) is not installed";
+  TempRoot dir;
+  Gen g(1529);
+  constexpr int k_cases = 48;
+  const std::string base =
+      "services:\n  app:\n    image: \"base/app:1\"\n    ports: [\"8001:80\"]\n"
+      "  db:\n    image: \"base/db:1\"\n";
+  const std::string over = "services:\n  app:\n    image: \"over/app:2\"\n    environment:\n"
+                           "      FROM_OVER: \"yes\"\n";
+  const std::string prod = "services:\n  db:\n    ports: [\"127.0.0.1:5432:5432\"]\n  worker:\n"
+                           "    image: \"prod/worker:3\"\n";
+  std::ostringstream manifest;
+  std::vector<std::string> dirs, envs;
+  for (int i = 0; i < k_cases; ++i) {
+    std::string rel = "/c" + std::to_string(i);
+    std::string d = dir.path() + rel;
+    dir.write(rel + "/base.yml", base);
+    dir.write(rel + "/sub/over.yml", over);
+    dir.write(rel + "/prod.yml", prod);
+    // Compose's default names: what a project without COMPOSE_FILE runs.
+    dir.write(rel + "/docker-compose.yml", "services:\n  decoy:\n    image: \"decoy:default\"\n");
+    dir.write(rel + "/docker-compose.override.yml",
+              "services:\n  decoy:\n    ports: [\"9999:9999\"]\n");
+    bool semicolon = g.coin(40);
+    std::string sep = semicolon ? ";" : ":";
+    // How each file is named: relative in two spellings, or absolute.
+    auto name = [&](const std::string &f) {
+      size_t how = g.pick(3);
+      return how == 0 ? f : how == 1 ? "./" + f : d + "/" + f;
+    };
+    std::vector<std::string> entries = {name("base.yml")};
+    std::vector<std::string> rest = {"sub/over.yml", "prod.yml"};
+    if (g.coin())
+      std::swap(rest[0], rest[1]);
+    bool var = false;
+    for (auto &f : rest)
+      if (g.coin(70)) {
+        if (f == "sub/over.yml" && g.coin(25)) {
+          entries.push_back("${SUBDIR}/over.yml");
+          var = true;
+        } else {
+          entries.push_back(name(f));
+        }
+      }
+    if (g.coin(10))
+      entries.insert(entries.begin() + 1 + static_cast<long>(g.pick(entries.size())), "nope.yml");
+    std::string value;
+    for (size_t k = 0; k < entries.size(); ++k)
+      value += (k ? sep : "") + entries[k];
+    if (g.coin(8))
+      value = entries.size() == 1 || g.coin()
+                  ? value + sep
+                  : entries[0] + sep + sep + value.substr(entries[0].size() + sep.size());
+    std::string env = "# deployment settings\nTZ=UTC\n";
+    if (g.coin(30))
+      env += "# COMPOSE_FILE=docker-compose.yml\n";
+    if (g.coin(20))
+      env += "COMPOSE_FILE=docker-compose.yml\n"; // replaced by the last assignment below
+    if (var)
+      env += "SUBDIR=sub\n";
+    std::string sep_line =
+        g.one(std::vector<std::string>{"COMPOSE_PATH_SEPARATOR=;\n", "COMPOSE_PATH_SEPARATOR=';'\n",
+                                       "export COMPOSE_PATH_SEPARATOR=\";\"\n"});
+    bool sep_first = g.coin();
+    if (semicolon && sep_first)
+      env += sep_line;
+    if (g.coin(92)) {
+      // Single quotes keep `$` literal in both versions: not with ${SUBDIR}.
+      size_t form = g.pick(var ? 6 : 7);
+      std::vector<std::string> forms = {"COMPOSE_FILE=" + value,
+                                        "export COMPOSE_FILE=" + value,
+                                        "COMPOSE_FILE=\"" + value + "\"",
+                                        "COMPOSE_FILE=" + value + "   # the production set",
+                                        "  COMPOSE_FILE = " + value + "  ",
+                                        "\tCOMPOSE_FILE=\"" + value + "\" # quoted",
+                                        "COMPOSE_FILE='" + value + "'"};
+      env += forms[form] + "\n";
+    }
+    if (semicolon && !sep_first)
+      env += sep_line;
+    if (g.coin(30))
+      env += "\n# trailing comment\nOTHER=1\n";
+    dir.write(rel + "/.env", env);
+    dirs.push_back(d);
+    envs.push_back(env);
+    manifest << d << "\n";
+  }
+  dir.write("/manifest", manifest.str());
+  auto r =
+      run_command("env -i PATH=/usr/bin:/bin /usr/bin/python3 " + std::string(BULWARK_SOURCE_DIR) +
+                  "/tests/parse/compose129_config.py < " + dir.path() + "/manifest");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RootFs fs("/"); // the paths COMPOSE_FILE names absolutely are host paths, for both
+  std::istringstream lines(r.out);
+  std::string line;
+  int refused = 0, merged = 0, defaults = 0, fields = 0;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    ASSERT_TRUE(std::getline(lines, line)) << "1.29 answered " << i << " of " << k_cases;
+    auto j = nlohmann::json::parse(line);
+    std::string where = "case c" + std::to_string(i) + ", .env:\n" + envs[i];
+    std::optional<DeployFileSet> set;
+    for (auto &s : find_deploy_file_sets(fs, {dirs[i]}))
+      if (s.source == dirs[i] + "/.env")
+        set = s;
+    if (!set) {
+      // No COMPOSE_FILE: Compose's default names, which bulwark's default
+      // discovery audits (container.cpp) when no deployment names a set.
+      ASSERT_FALSE(j.contains("error")) << where << j["error"];
+      EXPECT_EQ(j["services"].size(), 1u) << where;
+      EXPECT_TRUE(j["services"].contains("decoy")) << where << j.dump();
+      ++defaults;
+      continue;
+    }
+    EXPECT_EQ(set->how, "COMPOSE_FILE") << where;
+    EXPECT_TRUE(set->unresolved.empty())
+        << where << "unresolved: " << (set->unresolved.empty() ? "" : set->unresolved[0]);
+    LoadOptions o;
+    o.use_process_environment = false;
+    o.environment = {{"PATH", "/usr/bin:/bin"}};
+    bool missing = false;
+    for (auto &f : set->files)
+      missing = missing || !std::filesystem::exists(f);
+    Project p = load_project(root_reader(fs), set->files, o);
+    bool ours_refused = missing || !p.valid();
+    std::string diags;
+    for (auto &dg : p.diagnostics)
+      diags += p.at(dg.loc) + ": " + dg.message + "\n";
+    EXPECT_EQ(ours_refused, j.contains("error"))
+        << where << "1.29: " << j.dump() << "\nbulwark: " << diags;
+    if (ours_refused || j.contains("error")) {
+      ++refused;
+      continue;
+    }
+    const Value *svcs = p.services();
+    ASSERT_NE(svcs, nullptr) << where;
+    ASSERT_EQ(svcs->entries.size(), j["services"].size()) << where << j.dump();
+    for (auto &[sname, svc] : svcs->entries) {
+      ASSERT_TRUE(j["services"].contains(sname)) << where << sname;
+      auto a = ours(svc);
+      auto b = theirs(j["services"][sname]);
+      for (auto &[k, v] : b) {
+        EXPECT_EQ(a[k], v) << where << "service " << sname << " field " << k;
+        ++fields;
+      }
+      for (auto &[k, v] : a)
+        EXPECT_TRUE(b.count(k)) << where << "service " << sname << " field " << k << " = " << v;
+    }
+    ++merged;
+  }
+  // Every kind of outcome occurs, so each comparison says something.
+  EXPECT_GT(merged, k_cases / 2);
+  EXPECT_GT(refused, 2);
+  EXPECT_GT(defaults, 0);
+  EXPECT_GT(fields, k_cases * 2);
+  RecordProperty("merged", merged);
+  RecordProperty("refused", refused);
+  RecordProperty("defaults", defaults);
+  RecordProperty("fields", fields);
 }

@@ -140,5 +140,8 @@ class CheckRun;
 // The compose projects the container checks audit (container.cpp's model),
 // for container.runtime-drift.
 const std::vector<compose::Project> &audited_compose_projects(CheckRun &run);
+// The audited projects a `docker stack deploy ... STACK` of the target
+// deploys, by STACK (its services' com.docker.stack.namespace).
+std::map<std::string, const compose::Project *> audited_stack_projects(CheckRun &run);
 
 } // namespace bulwark

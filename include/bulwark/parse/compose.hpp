@@ -169,8 +169,12 @@ Project load_project(const Reader &reader, const std::vector<std::string> &files
 // first that exists, as compose picks it) and the first of
 // compose.override.yml | compose.override.yaml | docker-compose.override.yml
 // | docker-compose.override.yaml that exists, whatever the main file's name
-// (compose-go cli/options.go WithDefaultConfigPath).
-std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth = 4);
+// (compose-go cli/options.go WithDefaultConfigPath). `dotenv_dirs`, when
+// given, receives the other directories of that walk that hold a `.env`:
+// a COMPOSE_FILE there names a project whose files have no default name
+// (`docker compose up` run there uses it), which find_deploy_file_sets reads.
+std::vector<std::vector<std::string>> discover(const RootFs &fs, int max_depth = 4,
+                                               std::vector<std::string> *dotenv_dirs = nullptr);
 
 // Interpolates `text` with `vars`. Unset variables become "" and are
 // listed in `unset`; a `?` form whose variable is unset (or empty, for

@@ -24,6 +24,9 @@ struct DeployFileSet {
   std::string how;    // "docker stack deploy", "docker compose", "docker-compose", "COMPOSE_FILE"
   std::vector<std::string> files;      // target paths, in -f order
   std::vector<std::string> unresolved; // names with a shell variable, as written
+  // `docker stack deploy`: the STACK argument (the swarm services'
+  // com.docker.stack.namespace); "" for compose, or when it is a variable.
+  std::string stack;
 };
 
 // The -f / --file / -c / --compose-file arguments of every docker compose,
@@ -35,6 +38,7 @@ struct ComposeCommand {
   std::string how;
   std::string cwd; // the last `cd DIR` before it, "" when none
   std::vector<std::string> files;
+  std::string stack; // `docker stack deploy`'s STACK, as written ("" when absent)
 };
 // COMPOSE_FILE from the environment: `export COMPOSE_FILE=a:b` (or
 // `X=v` then `export X`, `declare -x`) before a command, or a prefix
@@ -50,7 +54,10 @@ using ShellEnv = std::map<std::string, std::string>;
 std::vector<ComposeCommand> compose_commands(std::string_view script, const ShellEnv &initial = {},
                                              std::vector<std::string> *bare_dirs = nullptr);
 
-// COMPOSE_FILE split as compose-go splits it; "" entries dropped.
+// COMPOSE_FILE split as compose-go splits it (strings.Split): an empty
+// entry (`a.yml::b.yml`, a trailing separator) is kept as "", which Compose
+// (v2 and 1.29 alike) resolves to the working directory and then refuses
+// to read as a file; callers resolve it so. An empty value gives no entry.
 std::vector<std::string> split_compose_file(const std::string &value, const std::string &separator);
 
 // File sets named inside the target: scripts (*.sh, Makefile in
@@ -59,7 +66,9 @@ std::vector<std::string> split_compose_file(const std::string &value, const std:
 // /etc/systemd/system and /usr/local/lib/systemd/system (their Exec*=
 // commands with Environment= and EnvironmentFile= COMPOSE_FILE), and
 // COMPOSE_FILE in the .env of each project directory and of each directory
-// a script or unit runs `docker compose` in without -f.
+// a script or unit runs `docker compose` in without -f (its ${VAR}s
+// resolved from the assignments above it in that .env, as Compose's dotenv
+// interpolates them; a variable the .env does not set stays unresolved).
 // Sets that name the same files in the same order are one (the first, or
 // the `docker stack deploy` among them).
 std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,

@@ -98,8 +98,8 @@ struct Found {
 std::vector<Found> load_projects(const RootFs &fs) {
   std::vector<Found> out;
   compose::Reader reader = compose::root_reader(fs);
-  auto defaults = compose::discover(fs);
-  std::vector<std::string> dirs;
+  std::vector<std::string> dirs; // .env without default names: COMPOSE_FILE's projects
+  auto defaults = compose::discover(fs, 4, &dirs);
   for (auto &d : defaults)
     dirs.push_back(compose::dirname_of(d.front()));
   std::set<std::string> covered_files, covered_dirs;

@@ -934,8 +934,8 @@ std::string Policy::compose_text(const RootFs &fs) {
   // deploy scripts, units and COMPOSE_FILE name them (guide 000's
   // `docker stack deploy --compose-file ... --compose-file
   // environments/production.yml`).
-  std::vector<std::vector<std::string>> sets = compose::discover(fs);
-  std::vector<std::string> project_dirs;
+  std::vector<std::string> project_dirs; // and the .env-only directories
+  std::vector<std::vector<std::string>> sets = compose::discover(fs, 4, &project_dirs);
   for (auto &set : sets)
     if (!set.empty())
       project_dirs.push_back(set.front().substr(0, set.front().rfind('/')));

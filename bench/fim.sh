@@ -15,6 +15,7 @@
 #                    default, twice the cores and at least 4); AIDE's own default is 1
 #   --cold           drop the page cache before every timed command
 #                    (echo 3 > /proc/sys/vm/drop_caches; needs root)
+#   --init-only      time init only (AIDE's check of /usr takes minutes)
 #
 # Each command runs once after one warm-up of both (unless --cold), the
 # tree's files read into the page cache before each (see drop()). Printed:
@@ -29,6 +30,7 @@ ATTRS="p+ftype+i+n+u+g+s+m+c+l+sha256+acl+selinux+xattrs+caps"
 # bulwark's default threads (fim::default_threads): twice the cores, at least 4
 WORKERS=$(( $(nproc) * 2 < 4 ? 4 : $(nproc) * 2 ))
 COLD=0
+INIT_ONLY=0
 TREES=()
 
 die() { echo "fim.sh: error: $*" >&2; exit 1; }
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
         --attrs)   [ $# -ge 2 ] || die "--attrs needs an expression"; ATTRS=$2; shift 2 ;;
         --workers) [ $# -ge 2 ] || die "--workers needs a number"; WORKERS=$2; shift 2 ;;
         --cold)    COLD=1; shift ;;
+        --init-only) INIT_ONLY=1; shift ;;
         -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*)        die "unknown option: $1 (see --help)" ;;
         *)         TREES+=("$1"); shift ;;
@@ -103,6 +106,13 @@ EOF
     read -r a_init a_init_rss a_init_cpu < <(run aide -c "$conf" --init)
     mv "$WORK/aide.db.new" "$WORK/aide.db"
     read -r b_init b_init_rss b_init_cpu < <(run "$BULWARK" fim init "${common[@]}" "$tree")
+    if [ "$INIT_ONLY" = 1 ]; then
+        printf '%-12s %-20s %10s %10s %10.1f\n' "$(basename "$tree")" "aide init" "$a_init" "$a_init_cpu" "$(echo "$a_init_rss / 1024" | bc -l)"
+        printf '%-12s %-20s %10s %10s %10.1f\n' "$(basename "$tree")" "bulwark init" "$b_init" "$b_init_cpu" "$(echo "$b_init_rss / 1024" | bc -l)"
+        awk -v ai="$a_init" -v bi="$b_init" -v aic="$a_init_cpu" -v bic="$b_init_cpu" \
+            'BEGIN { printf "ratio aide/bulwark: init %.1fx wall, %.1fx cpu\n", ai/bi, aic/bic }'
+        continue
+    fi
     read -r a_check a_check_rss a_check_cpu < <(run aide -c "$conf" --check)
     read -r b_check b_check_rss b_check_cpu < <(run "$BULWARK" fim check --allow-unsigned "${common[@]}" "$tree")
     read -r b_fast b_fast_rss b_fast_cpu < <(run "$BULWARK" fim check --fast --allow-unsigned "${common[@]}" "$tree")

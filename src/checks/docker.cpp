@@ -783,8 +783,11 @@ bool swarm_drift(CheckRun &run, const DockerEngineModel &e,
           continue;
         }
         std::vector<Evidence> diffs;
-        auto differ = [&](const char *field, const compose::Value *wv, const std::string &want_s,
-                          const std::string &have_s) {
+        // Structured bindings named through init-captures (clang before 16
+        // cannot capture them by default).
+        auto differ = [&, &p = p, &want = want](const char *field, const compose::Value *wv,
+                                                const std::string &want_s,
+                                                const std::string &have_s) {
           if (want_s == have_s)
             return;
           SourceLocation s = p->where(wv ? wv->where() : want.key_loc);

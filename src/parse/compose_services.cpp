@@ -37,14 +37,6 @@ namespace bulwark::compose {
 
 namespace {
 
-int leading_int(std::string_view s) {
-  int v = 0;
-  size_t i = 0;
-  for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && v < 100000; i++)
-    v = v * 10 + (s[i] - '0');
-  return i == 0 ? 0 : v;
-}
-
 std::string basename_of(std::string_view p) {
   size_t s = p.rfind('/');
   return std::string(s == std::string_view::npos ? p : p.substr(s + 1));
@@ -990,7 +982,15 @@ std::optional<NginxService> derive_nginx(const Project &p, const std::string &na
 
 } // namespace
 
-std::optional<ImageKind> recognise_image(std::string_view image) {
+int leading_int(std::string_view s) {
+  int v = 0;
+  size_t i = 0;
+  for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && v < 100000; i++)
+    v = v * 10 + (s[i] - '0');
+  return i == 0 ? 0 : v;
+}
+
+ImageRef split_image_ref(std::string_view image) {
   std::string_view ref = image;
   if (size_t at = ref.find('@'); at != std::string_view::npos)
     ref = ref.substr(0, at);
@@ -1008,6 +1008,11 @@ std::optional<ImageKind> recognise_image(std::string_view image) {
     if (reg.find_first_of(".:") != std::string::npos || reg == "localhost")
       name = name.substr(first + 1);
   }
+  return {std::move(name), tag};
+}
+
+std::optional<ImageKind> recognise_image(std::string_view image) {
+  auto [name, tag] = split_image_ref(image);
   if (name.rfind("library/", 0) == 0)
     name = name.substr(8);
   ImageKind k;

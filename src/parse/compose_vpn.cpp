@@ -12,14 +12,6 @@ namespace bulwark::compose {
 
 namespace {
 
-int leading_int(std::string_view s) {
-  int v = 0;
-  size_t i = 0;
-  for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && v < 100000; i++)
-    v = v * 10 + (s[i] - '0');
-  return i == 0 ? 0 : v;
-}
-
 Diagnostic problem(std::string message, SourceLocation loc) {
   return Diagnostic{Diagnostic::Level::error, std::move(message), std::move(loc)};
 }
@@ -322,22 +314,8 @@ void derive_ipsec(const Project &p, const Value &svc, VpnService &s,
 } // namespace
 
 std::optional<VpnImageKind> recognise_vpn_image(std::string_view image) {
-  std::string_view ref = image;
-  if (size_t at = ref.find('@'); at != std::string_view::npos)
-    ref = ref.substr(0, at);
-  std::string_view tag;
-  size_t slash = ref.rfind('/');
-  size_t colon = ref.rfind(':');
-  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
-    tag = ref.substr(colon + 1);
-    ref = ref.substr(0, colon);
-  }
-  std::string name = text::lower(ref);
-  if (size_t first = name.find('/'); first != std::string::npos) {
-    std::string reg = name.substr(0, first);
-    if (reg.find_first_of(".:") != std::string::npos || reg == "localhost")
-      name = name.substr(first + 1);
-  }
+  auto [raw, tag] = split_image_ref(image);
+  std::string name = text::lower(raw);
   VpnImageKind k;
   // wg-easy's tags are "15", "15.1", "14", "7"; linuxserver's "1.0.20250521".
   if (!tag.empty() && tag[0] == 'v')

@@ -58,6 +58,21 @@ struct ImageKind {
 // [@digest]); nullopt for an image we do not know: nothing is judged then.
 std::optional<ImageKind> recognise_image(std::string_view image);
 
+// An image reference split as Docker reads it: the digest dropped, the tag
+// (after a ':' that follows the last '/'; "" when none), and the name with a
+// registry host removed (a first component holding '.' or ':', or
+// "localhost"). "ghcr.io/wg-easy/wg-easy:15@sha256:..." -> {"wg-easy/wg-easy",
+// "15"}. The name keeps its case and a "library/" prefix.
+struct ImageRef {
+  std::string name;
+  std::string_view tag; // a view into the argument
+};
+ImageRef split_image_ref(std::string_view image);
+
+// The number a string starts with ("16-alpine" -> 16), 0 when it starts
+// with no digit; stops growing past 100,000.
+int leading_int(std::string_view s);
+
 // Splits a command given as one string as compose does (go-shellwords: blanks
 // separate, single and double quotes group, backslash escapes); nullopt for
 // an unterminated quote.

@@ -23,6 +23,7 @@ namespace bulwark::fix {
 namespace {
 
 using test::TempRoot;
+using test_support::action_of;
 using test_support::snapshot;
 using test_support::tree_diff;
 
@@ -56,13 +57,6 @@ Result<Plan> plan_for(const std::string &root, const std::vector<std::string> &c
   req.root = root;
   req.only = checks;
   return make_plan(req);
-}
-
-const Action *action_of(const Plan &p, const std::string &check) {
-  for (auto &a : p.actions)
-    if (a.check_id == check)
-      return &a;
-  return nullptr;
 }
 
 // Debian's docker-compose on the fixed files, from `dir` inside the root

@@ -22,6 +22,7 @@ namespace {
 
 using test::run_command;
 using test::TempRoot;
+using test_support::action_of;
 using test_support::round_trip;
 using test_support::snapshot;
 using test_support::status_of;
@@ -83,13 +84,6 @@ protected:
   }
   TempRoot r;
 };
-
-const Action *action_of(const Plan &p, const std::string &check) {
-  for (auto &a : p.actions)
-    if (a.check_id == check)
-      return &a;
-  return nullptr;
-}
 
 const FileEdit *edit_of(const Action &a, const std::string &path) {
   for (auto &e : a.edits)

@@ -100,6 +100,31 @@ inline std::string tree_diff(const std::map<std::string, Entry> &a,
   return out;
 }
 
+// The plan's action (refusal) for `check`; nullptr when there is none.
+inline const Action *action_of(const Plan &p, const std::string &check) {
+  for (auto &a : p.actions)
+    if (a.check_id == check)
+      return &a;
+  return nullptr;
+}
+inline const Refusal *refusal_of(const Plan &p, const std::string &check) {
+  for (auto &r : p.refused)
+    if (r.check_id == check)
+      return &r;
+  return nullptr;
+}
+
+// The plan for the checks `only` of `r` (a failed plan is a test failure
+// and an empty plan).
+inline Plan plan_only(const test::TempRoot &r, std::vector<std::string> only) {
+  PlanRequest req;
+  req.root = r.path();
+  req.only = std::move(only);
+  auto plan = make_plan(req);
+  EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
+  return plan ? *plan : Plan{};
+}
+
 // The worst status of `check` in a fresh audit of `root` (pass when every
 // finding passes or does not apply).
 inline Status status_of(const std::string &root, const std::string &check) {

@@ -19,32 +19,12 @@ namespace {
 
 using test::run_command;
 using test::TempRoot;
+using test_support::action_of;
+using test_support::plan_only;
+using test_support::refusal_of;
 using test_support::round_trip;
 using test_support::snapshot;
 using test_support::status_of;
-
-const Action *action_of(const Plan &p, const std::string &check) {
-  for (auto &a : p.actions)
-    if (a.check_id == check)
-      return &a;
-  return nullptr;
-}
-
-const Refusal *refusal_of(const Plan &p, const std::string &check) {
-  for (auto &r : p.refused)
-    if (r.check_id == check)
-      return &r;
-  return nullptr;
-}
-
-Plan plan_only(const TempRoot &r, std::vector<std::string> only) {
-  PlanRequest req;
-  req.root = r.path();
-  req.only = std::move(only);
-  auto plan = make_plan(req);
-  EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
-  return plan ? *plan : Plan{};
-}
 
 // --- unit-enable -------------------------------------------------------------------
 

@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <unistd.h>
 
@@ -176,9 +177,21 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
     if (text.ok())
       x.env_files.emplace(ef, dotenv::parse_dotenv_text(ef, *text));
   }
+  // The project directory listed once: probing the usual names one by one
+  // was 17 failed opens a project, a tenth of a 1,000-project audit. A name
+  // is tried when its first component is listed, or when nothing could be
+  // listed (then every name is tried, as before).
+  std::optional<std::set<std::string>> listed;
+  if (reader.list)
+    if (auto names = reader.list(p.directory); names.ok())
+      listed.emplace(names->begin(), names->end());
+  auto maybe_there = [&](std::string_view rel) {
+    return !listed || listed->count(std::string(rel.substr(0, rel.find('/')))) > 0;
+  };
   for (const char *f : k_ci_files)
-    if (auto text = reader.read(join_path(p.directory, f), 1024 * 1024); text.ok())
-      x.ci_files.emplace_back(join_path(p.directory, f), *text);
+    if (maybe_there(f))
+      if (auto text = reader.read(join_path(p.directory, f), 1024 * 1024); text.ok())
+        x.ci_files.emplace_back(join_path(p.directory, f), *text);
   // DOCKER_CONTENT_TRUST=1 where a deployment sets it: the project's env
   // files, its deploy scripts, the host's environment and dockerd's unit.
   for (auto &ef : p.env_files)
@@ -189,6 +202,8 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
         return x;
       }
   for (const char *s : {"deploy.sh", "secure-deploy.sh", "Makefile", ".envrc"}) {
+    if (!maybe_there(s))
+      continue;
     std::string f = join_path(p.directory, s);
     if (auto text = reader.read(f, 1024 * 1024); text.ok())
       if (int l = content_trust_line(*text)) {

@@ -433,8 +433,13 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
   std::vector<std::string> scripts;
   std::set<std::string> dirs(project_dirs.begin(), project_dirs.end());
   for (auto &d : dirs) {
+    auto top = fs.list_dir(d);
     for (std::string sub : {"", "/deploy", "/scripts", "/bin"}) {
-      auto names = fs.list_dir(d + sub);
+      // A subdirectory the project directory's listing lacks is not opened
+      // (three failed opens a project otherwise).
+      if (!sub.empty() && top.ok() && !std::binary_search(top->begin(), top->end(), sub.substr(1)))
+        continue;
+      auto names = sub.empty() ? top : fs.list_dir(d + sub);
       if (!names.ok())
         continue;
       for (auto &n : *names)

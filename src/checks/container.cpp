@@ -140,8 +140,10 @@ constexpr const char *k_ci_files[] = {"deploy.sh",
                                       ".github/workflows/docker.yml",
                                       ".github/workflows/release.yml"};
 
+// `fs`, when the project is the target's (not --compose host files), lists
+// its directory.
 ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
-                          const std::optional<Evidence> &host_trust) {
+                          const std::optional<Evidence> &host_trust, const RootFs *fs) {
   ProjectExtras x;
   const Value *svcs = p.services();
   if (svcs)
@@ -182,8 +184,8 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
   // is tried when its first component is listed, or when nothing could be
   // listed (then every name is tried, as before).
   std::optional<std::set<std::string>> listed;
-  if (reader.list)
-    if (auto names = reader.list(p.directory); names.ok())
+  if (fs != nullptr)
+    if (auto names = fs->list_dir(p.directory); names.ok())
       listed.emplace(names->begin(), names->end());
   auto maybe_there = [&](std::string_view rel) {
     return !listed || listed->count(std::string(rel.substr(0, rel.find('/')))) > 0;
@@ -310,7 +312,8 @@ ComposeModel load_model(Context &ctx) {
       reader.is_file = compose::root_reader(fs).is_file;
     }
     m.projects.push_back(compose::load_project(reader, files, lo));
-    m.extras.push_back(load_extras(m.projects.back(), reader, host_content_trust(fs)));
+    m.extras.push_back(
+        load_extras(m.projects.back(), reader, host_content_trust(fs), inside > 0 ? &fs : nullptr));
     ProjectOrigin o{ProjectOrigin::Kind::command_line, std::nullopt, inside > 0, {}};
     // The target's own deployment, to compare with what --compose names
     // (only when those are the target's files: host paths are not).
@@ -341,7 +344,7 @@ ComposeModel load_model(Context &ctx) {
       if (auto st = fs.stat(f); !st.ok() && st.error().not_found())
         o.missing.push_back(f);
     m.projects.push_back(compose::load_project(reader, files, lo));
-    m.extras.push_back(load_extras(m.projects.back(), reader, trust));
+    m.extras.push_back(load_extras(m.projects.back(), reader, trust, &fs));
     m.origins.push_back(std::move(o));
   };
   for (auto &s : m.deploy_sets) {

@@ -105,7 +105,6 @@ Reader root_reader(const RootFs &fs) {
     auto st = fs.stat(path);
     return st.ok() && st->type == FileInfo::Type::regular;
   };
-  r.list = [&fs](const std::string &dir) { return fs.list_dir(dir); };
   return r;
 }
 

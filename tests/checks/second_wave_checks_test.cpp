@@ -740,4 +740,17 @@ TEST(DockerChecks, ImageVulnerabilityScan) {
   EXPECT_CITES(*f.of("docker.image-vulnerability-scan")[0], "/srv/app/deploy.sh", 3);
 }
 
+// The project directory is listed once and only the usual CI files it lists
+// are read (no glob reaches .gitlab-ci.yml): one that is there is judged.
+TEST(DockerChecks, ImageVulnerabilityScanInGitlabCi) {
+  TempRoot r;
+  r.write("/srv/app/docker-compose.yml", "services:\n  web:\n    image: nginx:1.25\n");
+  r.write("/srv/app/.gitlab-ci.yml",
+          "scan:\n  script:\n    - trivy image --exit-code 1 nginx:1.25\n");
+  auto f = audit(r, {"docker.image-vulnerability-scan"});
+  ASSERT_EQ(f.of("docker.image-vulnerability-scan").size(), 1u) << f.dump();
+  EXPECT_EQ(f.of("docker.image-vulnerability-scan")[0]->status, Status::pass) << f.dump();
+  EXPECT_CITES(*f.of("docker.image-vulnerability-scan")[0], "/srv/app/.gitlab-ci.yml", 3);
+}
+
 } // namespace

@@ -147,11 +147,6 @@ struct Project {
 struct Reader {
   std::function<Result<std::string>(const std::string &path, size_t max)> read;
   std::function<bool(const std::string &path)> is_file;
-  // A directory's entry names, when the reader can list (may be empty): a
-  // caller probing a dozen usual names (deploy scripts, CI files) tries only
-  // those listed, instead of a failed open each. Without it, or when the
-  // listing fails, every name is tried.
-  std::function<Result<std::vector<std::string>>(const std::string &dir)> list;
 };
 Reader root_reader(const RootFs &fs);
 Reader host_reader();

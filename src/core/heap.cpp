@@ -31,11 +31,13 @@ void prepare_heap_for_batch(std::size_t reserve) {
     return;
   auto begin = reinterpret_cast<std::uintptr_t>(probe);
   std::free(probe);
-  auto end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
+  auto *top = static_cast<char *>(::sbrk(0));
+  auto end = reinterpret_cast<std::uintptr_t>(top);
   begin = (begin + k_huge - 1) & ~(k_huge - 1);
   if (end > begin + k_huge)
     // Advice only: on a kernel without THP it fails and changes nothing.
-    (void)::madvise(reinterpret_cast<void *>(begin), (end - begin) & ~(k_huge - 1), MADV_HUGEPAGE);
+    // The range is taken back from the break (no integer-to-pointer cast).
+    (void)::madvise(top - (end - begin), (end - begin) & ~(k_huge - 1), MADV_HUGEPAGE);
 #else
   (void)reserve;
 #endif

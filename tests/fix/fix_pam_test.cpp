@@ -24,16 +24,10 @@ const std::vector<std::string> k_checks = {"accounts.lockout", "accounts.passwor
 
 class FixPam : public ::testing::Test {
 protected:
-  // One prepared root for the suite (a copy of the Debian root costs 4
-  // CPU-s and 7 s of the disk's time): every test leaves it as it found it
-  // (the round trip's rollback restores it, the hand edit is undone), and
-  // SetUp proves that against the snapshot taken when the root was made,
-  // making a fresh copy when it differs (a test that failed half way).
-  static void TearDownTestSuite() {
-    delete s_root;
-    s_root = nullptr;
-    s_pristine.clear();
-  }
+  // One prepared root for the suite (test_support::SharedRoot): the round
+  // trip's rollback restores it, the hand-edit test puts back what it and
+  // pam-auth-update changed.
+  static void TearDownTestSuite() { s_shared.reset(); }
 
   void SetUp() override {
     std::string src;
@@ -42,18 +36,9 @@ protected:
     BULWARK_REQUIRE_TOOL("unshare") << "(util-linux)";
     BULWARK_REQUIRE(std::filesystem::exists(src + "/usr/sbin/pam-auth-update"))
         << "the Debian root has no pam-auth-update";
-    if (s_root != nullptr) {
-      // bulwark's transaction records, which the snapshot leaves out.
-      std::filesystem::remove_all(s_root->host("/var/lib/bulwark"));
-      auto now = test_support::snapshot(s_root->path());
-      if (now == s_pristine)
-        return;
-      std::cout << "[ FixPam   ] the shared root changed; copying it again:\n"
-                << test_support::tree_diff(s_pristine, now);
-      delete s_root;
-      s_root = nullptr;
-    }
-    s_root = new TempRoot;
+    if (s_shared.reusable("FixPam"))
+      return;
+    s_shared.fresh();
     auto cp = run_command("cp -a --reflink=auto '" + src + "/.' '" + root().path() + "/'");
     ASSERT_EQ(cp.exit_code, 0) << cp.err;
     // admin (uid 1000) and root with known passwords.
@@ -72,10 +57,10 @@ protected:
     shadow.replace(5, shadow.find(':', 5) - 5, rootpw);
     shadow += "admin:" + admin + ":19000:0:99999:7:::\n";
     std::ofstream(root().host("/etc/shadow"), std::ios::trunc) << shadow;
-    s_pristine = test_support::snapshot(root().path());
+    s_shared.prepared();
   }
 
-  static const TempRoot &root() { return *s_root; }
+  static const TempRoot &root() { return s_shared.root(); }
 
   std::string read(const std::string &target) const { return read_host(root().host(target)); }
   static std::string read_host(const std::string &path) {
@@ -120,8 +105,7 @@ protected:
     return r.out;
   }
 
-  static inline TempRoot *s_root = nullptr;
-  static inline std::map<std::string, test_support::Entry> s_pristine;
+  static inline test_support::SharedRoot s_shared;
 };
 
 TEST_F(FixPam, RecipesRoundTripThroughPamAuthUpdateAndLibpamHonoursThem) {

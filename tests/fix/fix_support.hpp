@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <vector>
 
 namespace bulwark::fix::test_support {
 
@@ -36,7 +37,7 @@ struct Entry {
 // `path`, read in 256 KiB blocks: a 305 MB root hashed through one string
 // per file cost FixDebianE2e more than its audits (each file grown in a
 // stringbuf, then a fresh sanitizer mapping per large file). Empty on a
-// read error, which the snapshot's comparison then shows.
+// read error (snapshot() fails the test then).
 inline std::string file_digest(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)

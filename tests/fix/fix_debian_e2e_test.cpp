@@ -18,7 +18,7 @@
 // fix's doing, not the harness's.
 //
 // The root is copied once and reused for every profile through the
-// rollback.
+// rollback, and by both tests.
 
 #include "fix_support.hpp"
 
@@ -106,23 +106,36 @@ protected:
     BULWARK_REQUIRE(std::filesystem::exists(src + "/usr/sbin/sshd") &&
                     std::filesystem::exists(src + "/usr/sbin/visudo"))
         << "the Debian root has no sshd or visudo (run `make debian-root`)";
-    auto cp = run_command("cp -a --reflink=auto '" + src + "/.' '" + root.path() + "/'");
+    if (s_shared.reusable("FixDebianE2e"))
+      return;
+    s_shared.fresh();
+    s_keys = std::make_unique<TempRoot>();
+    auto cp = run_command("cp -a --reflink=auto '" + src + "/.' '" + root().path() + "/'");
     ASSERT_EQ(cp.exit_code, 0) << cp.err;
     ASSERT_NO_FATAL_FAILURE(administrator());
     ASSERT_NO_FATAL_FAILURE(break_root());
+    s_shared.prepared();
   }
+  // The broken root is prepared once for the suite (test_support::
+  // SharedRoot): each test rolls back all it applied.
+  static void TearDownTestSuite() {
+    s_shared.reset();
+    s_keys.reset();
+  }
+  static const TempRoot &root() { return s_shared.root(); }
+  static const TempRoot &keys() { return *s_keys; }
 
   std::string read(const std::string &target) const {
-    std::ifstream in(root.host(target), std::ios::binary);
+    std::ifstream in(root().host(target), std::ios::binary);
     return bulwark::test::read_all(in);
   }
   void append(const std::string &target, const std::string &text) const {
-    std::ofstream(root.host(target), std::ios::binary | std::ios::app) << text;
+    std::ofstream(root().host(target), std::ios::binary | std::ios::app) << text;
   }
 
   // admin (uid 1000, in sudo) with a key in authorized_keys and a password.
   void administrator() {
-    auto kg = run_command("ssh-keygen -q -t ed25519 -N '' -C admin@e2e -f '" + keys.path() +
+    auto kg = run_command("ssh-keygen -q -t ed25519 -N '' -C admin@e2e -f '" + keys().path() +
                           "/id_ed25519'");
     ASSERT_EQ(kg.exit_code, 0) << kg.err;
     auto hash = run_command(std::string("openssl passwd -6 -salt e2esalt '") + k_password + "'");
@@ -139,13 +152,13 @@ protected:
     auto at = group.find("\nsudo:x:27:\n");
     ASSERT_NE(at, std::string::npos) << "no empty sudo group in the Debian root";
     group.replace(at, 12, "\nsudo:x:27:admin\n");
-    std::ofstream(root.host("/etc/group"), std::ios::binary | std::ios::trunc) << group;
-    root.write("/home/admin/.ssh/authorized_keys", read_host(keys.path() + "/id_ed25519.pub"),
-               0600);
-    ::chmod(root.host("/home/admin/.ssh").c_str(), 0700);
-    ::chmod(root.host("/home/admin").c_str(), 0755);
+    std::ofstream(root().host("/etc/group"), std::ios::binary | std::ios::trunc) << group;
+    root().write("/home/admin/.ssh/authorized_keys", read_host(keys().path() + "/id_ed25519.pub"),
+                 0600);
+    ::chmod(root().host("/home/admin/.ssh").c_str(), 0700);
+    ::chmod(root().host("/home/admin").c_str(), 0755);
     for (const char *p : {"/home/admin", "/home/admin/.ssh", "/home/admin/.ssh/authorized_keys"})
-      ASSERT_EQ(::chown(root.host(p).c_str(), 1000, 1000), 0) << p;
+      ASSERT_EQ(::chown(root().host(p).c_str(), 1000, 1000), 0) << p;
   }
   static std::string read_host(const std::string &p) {
     std::ifstream in(p, std::ios::binary);
@@ -155,38 +168,39 @@ protected:
   // The breaks of host_e2e_test's EachBreakIsNamedWithItsFileAndLine.
   void break_root() {
     append("/etc/passwd", "toor:x:0:0:backdoor:/root:/bin/bash\n");
-    root.write("/etc/sudoers.d/90-ops", "# ops team\n%ops ALL=(ALL:ALL) NOPASSWD: ALL\n", 0440);
+    root().write("/etc/sudoers.d/90-ops", "# ops team\n%ops ALL=(ALL:ALL) NOPASSWD: ALL\n", 0440);
     append("/etc/security/pwquality.conf", "minlen = 8\n");
-    root.write("/etc/ssh/sshd_config.d/10-debug.conf",
-               "PermitRootLogin yes\nDisableForwarding no\n");
-    root.write("/srv/import/report.csv", "a,b\n");
-    ASSERT_EQ(::chown(root.host("/srv/import/report.csv").c_str(), 4242, 4242), 0);
-    root.write("/usr/local/bin/deploy.sh", "#!/bin/sh\n", 0777);
-    ASSERT_EQ(run_command("cp -a '" + root.host("/usr/bin/ls") + "' '" +
-                          root.host("/usr/local/bin/ls-root") + "' && chmod 4755 '" +
-                          root.host("/usr/local/bin/ls-root") + "'")
+    root().write("/etc/ssh/sshd_config.d/10-debug.conf",
+                 "PermitRootLogin yes\nDisableForwarding no\n");
+    root().write("/srv/import/report.csv", "a,b\n");
+    ASSERT_EQ(::chown(root().host("/srv/import/report.csv").c_str(), 4242, 4242), 0);
+    root().write("/usr/local/bin/deploy.sh", "#!/bin/sh\n", 0777);
+    ASSERT_EQ(run_command("cp -a '" + root().host("/usr/bin/ls") + "' '" +
+                          root().host("/usr/local/bin/ls-root") + "' && chmod 4755 '" +
+                          root().host("/usr/local/bin/ls-root") + "'")
                   .exit_code,
               0);
-    root.write("/etc/apt/apt.conf.d/99-no-upgrades", "APT::Periodic::Unattended-Upgrade \"0\";\n");
-    root.write("/etc/sysctl.d/99-forward.conf", "# router\nnet.ipv4.ip_forward = 1\n");
+    root().write("/etc/apt/apt.conf.d/99-no-upgrades",
+                 "APT::Periodic::Unattended-Upgrade \"0\";\n");
+    root().write("/etc/sysctl.d/99-forward.conf", "# router\nnet.ipv4.ip_forward = 1\n");
     std::string lr = read("/etc/logrotate.d/rsyslog");
     auto at = lr.find("rotate 4");
     if (at == std::string::npos) {
       at = lr.find("rotate ");
       ASSERT_NE(at, std::string::npos) << "no rotate in /etc/logrotate.d/rsyslog";
       lr.replace(at, lr.find('\n', at) - at, "rotate 4");
-      std::ofstream(root.host("/etc/logrotate.d/rsyslog"), std::ios::binary | std::ios::trunc)
+      std::ofstream(root().host("/etc/logrotate.d/rsyslog"), std::ios::binary | std::ios::trunc)
           << lr;
     }
     std::filesystem::remove(
-        root.host("/etc/systemd/system/multi-user.target.wants/auditd.service"));
-    root.symlink("/dev/null", "/etc/systemd/system/auditd.service");
+        root().host("/etc/systemd/system/multi-user.target.wants/auditd.service"));
+    root().symlink("/dev/null", "/etc/systemd/system/auditd.service");
   }
 
   // check id -> failing (fail or error) for the root under `profile`.
   std::map<std::string, bool> verdicts(const std::string &profile) const {
     AuditRequest ar;
-    ar.root = root.path();
+    ar.root = root().path();
     ar.profiles = {profile};
     auto rep = run_audit(ar);
     EXPECT_TRUE(rep.ok()) << (rep ? "" : rep.error().to_string());
@@ -203,9 +217,9 @@ protected:
     scratch.write("/login.sh", k_login_sh);
     scratch.mkdir("/mnt");
     auto r = run_command(std::string(load_nft ? "LOAD_NFT=1 " : "") + "SSHPASS='" + k_password +
-                         "' unshare -m -n sh '" + scratch.host("/login.sh") + "' '" + root.path() +
-                         "' '" + keys.path() + "/id_ed25519' " + std::to_string(k_port) + " '" +
-                         scratch.host("/mnt") + "'");
+                         "' unshare -m -n sh '" + scratch.host("/login.sh") + "' '" +
+                         root().path() + "' '" + keys().path() + "/id_ed25519' " +
+                         std::to_string(k_port) + " '" + scratch.host("/mnt") + "'");
     Login l;
     l.out = r.out + r.err;
     auto num = [&](const std::string &key) {
@@ -218,11 +232,12 @@ protected:
     return l;
   }
 
-  TempRoot root, keys;
+  static inline test_support::SharedRoot s_shared;
+  static inline std::unique_ptr<TempRoot> s_keys;
 };
 
 TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRollsBack) {
-  auto original = snapshot(root.path());
+  auto original = snapshot(root().path());
   ASSERT_GT(original.size(), 5000u) << "not a whole Debian root";
 
   // The harness can see a password login succeed: before the fix it does.
@@ -241,7 +256,7 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
     ASSERT_GE(failing.size(), 15u) << "the broken root should fail many checks";
 
     std::string fix =
-        std::string(BULWARK_BINARY) + " fix --root '" + root.path() + "' --profile " + profile;
+        std::string(BULWARK_BINARY) + " fix --root '" + root().path() + "' --profile " + profile;
     auto apply = run_command(fix + " --apply");
     EXPECT_TRUE(apply.exit_code == 0 || apply.exit_code == 1) << apply.out << apply.err;
     EXPECT_NE(apply.err.find("applied transaction"), std::string::npos) << apply.out << apply.err;
@@ -294,7 +309,7 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
     // The firewall (issue 18: never lock the operator out): fixed when the
     // root has nftables (Debian's installer puts it on every server;
     // debootstrap's minbase does not), refused naming the package otherwise.
-    bool has_nft = std::filesystem::exists(root.host("/lib/systemd/system/nftables.service"));
+    bool has_nft = std::filesystem::exists(root().host("/lib/systemd/system/nftables.service"));
     if (has_nft) {
       for (const char *id : {"firewall.enabled", "firewall.default-deny-incoming",
                              "firewall.ssh-restricted", "firewall.ssh-rate-limited"})
@@ -312,9 +327,11 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
       EXPECT_FALSE(still.count(id)) << id << " still fails";
     // systemd's own answers on the fixed root: auditd enabled, the fstab
     // accepted by util-linux.
-    auto enabled = run_command("systemctl --root='" + root.path() + "' is-enabled auditd.service");
+    auto enabled =
+        run_command("systemctl --root='" + root().path() + "' is-enabled auditd.service");
     EXPECT_EQ(enabled.out, "enabled\n") << enabled.err;
-    auto fstab = run_command("chroot '" + root.path() + "' findmnt --verify --tab-file /etc/fstab");
+    auto fstab =
+        run_command("chroot '" + root().path() + "' findmnt --verify --tab-file /etc/fstab");
     EXPECT_EQ(fstab.exit_code, 0) << fstab.out << fstab.err;
 
     // sshd from the fixed root, behind its fixed firewall when it has one:
@@ -328,10 +345,10 @@ TEST_F(FixDebianE2e, EachProfileFixesWhatItCanBreaksNothingKeepsKeyLoginAndRolls
     EXPECT_NE(after.password_rc, 0) << "the fixed root still accepts a password\n" << after.out;
     EXPECT_EQ(after.out.find("password-login-ok"), std::string::npos) << after.out;
 
-    auto back = run_command(std::string(BULWARK_BINARY) + " fix --root '" + root.path() +
+    auto back = run_command(std::string(BULWARK_BINARY) + " fix --root '" + root().path() +
                             "' --rollback all");
     EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
-    auto restored = snapshot(root.path());
+    auto restored = snapshot(root().path());
     ASSERT_TRUE(restored == original) << "rollback must restore the tree byte for byte:\n"
                                       << tree_diff(original, restored);
   }
@@ -347,23 +364,23 @@ TEST_F(FixDebianE2e, HostRecipesRoundTripOnTheDebianRoot) {
       "os.auto-security-updates", "os.security-repo",  "accounts.password-policy",
       "fs.world-writable",        "fs.suid-files",     "fs.unowned-files",
       "accounts.sudo-logging",    "logging.retention", "accounts.session-timeout"};
-  Plan plan = test_support::round_trip(root.path(), checks);
+  Plan plan = test_support::round_trip(root().path(), checks);
   ASSERT_EQ(plan.actions.size(), checks.size());
   ASSERT_TRUE(apply_plan(plan).ok());
-  auto apt =
-      run_command("chroot '" + root.path() + "' apt-config dump APT::Periodic::Unattended-Upgrade");
+  auto apt = run_command("chroot '" + root().path() +
+                         "' apt-config dump APT::Periodic::Unattended-Upgrade");
   EXPECT_EQ(apt.exit_code, 0) << apt.err;
   EXPECT_EQ(apt.out, "APT::Periodic::Unattended-Upgrade \"1\";\n");
-  auto uris = run_command("chroot '" + root.path() + "' apt-get --print-uris update");
+  auto uris = run_command("chroot '" + root().path() + "' apt-get --print-uris update");
   EXPECT_NE(uris.out.find("security.debian.org/debian-security/dists/bookworm-security/"),
             std::string::npos)
       << uris.out << uris.err;
-  auto visudo = run_command("chroot '" + root.path() + "' visudo -c");
+  auto visudo = run_command("chroot '" + root().path() + "' visudo -c");
   EXPECT_EQ(visudo.exit_code, 0) << visudo.out << visudo.err;
-  auto dash = run_command("chroot '" + root.path() + "' dash -lc 'echo $TMOUT; TMOUT=0'");
+  auto dash = run_command("chroot '" + root().path() + "' dash -lc 'echo $TMOUT; TMOUT=0'");
   EXPECT_EQ(dash.out, "900\n") << dash.err;
   EXPECT_NE(dash.err.find("TMOUT"), std::string::npos) << "TMOUT must be read-only: " << dash.err;
-  ASSERT_TRUE(rollback(root.path(), "all").ok());
+  ASSERT_TRUE(rollback(root().path(), "all").ok());
 }
 
 } // namespace

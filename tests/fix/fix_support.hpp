@@ -11,11 +11,18 @@
 #include <bulwark/fix/transaction.hpp>
 #include <bulwark/report/escape.hpp>
 
+#include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
+#include <vector>
 
 namespace bulwark::fix::test_support {
 
@@ -25,6 +32,36 @@ struct Entry {
   uint32_t mode = 0, uid = 0, gid = 0;
   bool operator==(const Entry &) const = default;
 };
+
+// The SHA-256 (base64, as report::sha256_base64 gives it) of the file at
+// `path`, read in 256 KiB blocks: a 305 MB root hashed through one string
+// per file cost FixDebianE2e more than its audits (each file grown in a
+// stringbuf, then a fresh sanitizer mapping per large file). Empty on a
+// read error (snapshot() fails the test then).
+inline std::string file_digest(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return {};
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  static thread_local std::vector<char> buf(256 * 1024);
+  for (ssize_t n; ok && (n = ::read(fd, buf.data(), buf.size())) != 0;) {
+    if (n < 0) {
+      ok = errno == EINTR;
+      continue;
+    }
+    ok = EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n)) == 1;
+  }
+  ::close(fd);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!ok || EVP_DigestFinal_ex(ctx.get(), md, &len) != 1)
+    return {};
+  std::string out(4 * ((len + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), md, static_cast<int>(len));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
 
 // Every entry under `root` by its path inside the root; bulwark's own
 // transaction directory (/var/lib/bulwark) and the directory entries of its
@@ -60,9 +97,8 @@ inline std::map<std::string, Entry> snapshot(const std::string &root) {
       e.kind = "dir";
     } else if (S_ISREG(st.st_mode)) {
       e.kind = "file";
-      std::ifstream in(it->path(), std::ios::binary);
-      std::string data = bulwark::test::read_all(in);
-      e.content = report::sha256_base64(data);
+      e.content = file_digest(it->path());
+      EXPECT_FALSE(e.content.empty()) << "cannot read " << rel;
     } else {
       e.kind = "other";
       e.content = std::to_string(st.st_mode & S_IFMT) + ":" + std::to_string(major(st.st_rdev)) +
@@ -99,6 +135,44 @@ inline std::string tree_diff(const std::map<std::string, Entry> &a,
     out += "  ... " + std::to_string(n - max) + " more\n";
   return out;
 }
+
+// A prepared copy of a whole root shared by the tests of one suite (a copy
+// of the Debian root costs 4 CPU-s and 7 s of the disk's time). Each test
+// leaves the tree as it found it; reusable() proves that against the
+// snapshot prepared() took, after removing bulwark's transaction records
+// (which snapshots leave out) so that no test sees an earlier one's
+// history. A tree that differs (a test that failed half way) is printed and
+// dropped, and the suite's SetUp prepares a new copy in fresh().
+class SharedRoot {
+public:
+  bool reusable(const std::string &suite) {
+    if (!m_root)
+      return false;
+    std::filesystem::remove_all(m_root->host("/var/lib/bulwark"));
+    auto now = snapshot(m_root->path());
+    if (now == m_pristine)
+      return true;
+    std::cout << "[ " << suite << " ] the shared root changed; copying it again:\n"
+              << tree_diff(m_pristine, now);
+    reset();
+    return false;
+  }
+  const test::TempRoot &fresh() {
+    m_pristine.clear();
+    m_root = std::make_unique<test::TempRoot>();
+    return *m_root;
+  }
+  void prepared() { m_pristine = snapshot(m_root->path()); }
+  void reset() {
+    m_root.reset();
+    m_pristine.clear();
+  }
+  const test::TempRoot &root() const { return *m_root; }
+
+private:
+  std::unique_ptr<test::TempRoot> m_root;
+  std::map<std::string, Entry> m_pristine;
+};
 
 // The plan's action (refusal) for `check`; nullptr when there is none.
 inline const Action *action_of(const Plan &p, const std::string &check) {

@@ -8,6 +8,7 @@
 #include "netns.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -345,7 +346,21 @@ jails:
   };
   burst(0);
   ASSERT_TRUE(wait_for([&] { return elements() == first; }, 30000)) << slurp("/err-1");
-  ::usleep(2500000); // the read position of burst A's end saved
+  // The read position of burst A's end saved (within a second of reading
+  // it), polled instead of a fixed 2.5 s.
+  const auto end_a = std::filesystem::file_size(t.host("/auth.log"));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto j = nlohmann::json::parse(slurp("/state/positions.json"), nullptr, false);
+        if (j.is_discarded() || !j.contains("files") || !j["files"].is_array())
+          return false;
+        for (auto &f : j["files"])
+          if (f.is_object() && f.value("offset", uint64_t{0}) == end_a)
+            return true;
+        return false;
+      },
+      5000))
+      << slurp("/state/positions.json");
   burst(k_sources);
   ASSERT_TRUE(wait_for([&] { return count(slurp("/out-1"), " ban sshd ") > first.size(); }, 30000))
       << slurp("/err-1");

@@ -1,5 +1,5 @@
 # Seconds each GoogleTest suite took in the ASan+UBSan build (ctest -j2 of
-# `.ci/run` on session 7's merged tree, 191 suites in 75 tests), for the
+# `.ci/run` on session 7's merged tree, 191 suites in 59 tests), for the
 # suites of 7.5 s or more: each is a CTest test of its own, and ctest starts
 # the costliest first (without it FixDebianE2e, then 260 s, started 177th of
 # 211 and ran alone for the last two minutes). The suites not listed run

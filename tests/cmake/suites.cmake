@@ -28,7 +28,7 @@ include("${CMAKE_CURRENT_LIST_DIR}/suite_costs.cmake")
 # A suite with a cost (8 s or more) is a test of its own. The others (most
 # take one to four seconds) run k_batch to a process: each start of the
 # sanitizer build's test binary costs about 0.7 CPU-s (ASan registering its
-# globals, LSan scanning 200 MB of data at exit), which for 170 small suites
+# globals, LSan scanning 200 MB of data at exit), which for 150 small suites
 # was about a seventh of the suite's CPU. A batch is named after its suites joined by
 # '+', so `ctest -R Suite` still selects the batch that holds Suite.
 set(k_batch 8)

@@ -183,12 +183,14 @@ ProjectExtras load_extras(const Project &p, const compose::Reader &reader,
   // was 17 failed opens a project, a tenth of a 1,000-project audit. A name
   // is tried when its first component is listed, or when nothing could be
   // listed (then every name is tried, as before).
-  std::optional<std::set<std::string>> listed;
+  // list_dir sorts bytewise, as find_deploy_file_sets relies on too.
+  std::optional<std::vector<std::string>> listed;
   if (fs != nullptr)
     if (auto names = fs->list_dir(p.directory); names.ok())
-      listed.emplace(names->begin(), names->end());
+      listed = std::move(*names);
   auto maybe_there = [&](std::string_view rel) {
-    return !listed || listed->count(std::string(rel.substr(0, rel.find('/')))) > 0;
+    return !listed ||
+           std::binary_search(listed->begin(), listed->end(), rel.substr(0, rel.find('/')));
   };
   for (const char *f : k_ci_files)
     if (maybe_there(f))

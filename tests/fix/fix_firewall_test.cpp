@@ -23,6 +23,7 @@ namespace {
 using test::run_command;
 using test::TempRoot;
 using test_support::action_of;
+using test_support::plan_only;
 using test_support::round_trip;
 using test_support::snapshot;
 using test_support::status_of;
@@ -187,25 +188,16 @@ table inet filter {
   EXPECT_TRUE(now == before) << test_support::tree_diff(before, now);
 }
 
-Plan plan_of(const TempRoot &r, const std::vector<std::string> &only) {
-  PlanRequest req;
-  req.root = r.path();
-  req.only = only;
-  auto plan = make_plan(req);
-  EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
-  return plan ? *plan : Plan{};
-}
-
 TEST_F(FixNftables, WithoutNftablesOrWithItMaskedTheFixIsRefused) {
   std::filesystem::remove(r.host("/lib/systemd/system/nftables.service"));
-  Plan none = plan_of(r, {"firewall.enabled"});
+  Plan none = plan_only(r, {"firewall.enabled"});
   EXPECT_TRUE(none.actions.empty());
   ASSERT_EQ(none.refused.size(), 1u);
   EXPECT_NE(none.refused[0].reason.find("apt-get install nftables"), std::string::npos)
       << none.refused[0].reason;
   r.write("/lib/systemd/system/nftables.service", k_unit);
   r.symlink("/dev/null", "/etc/systemd/system/nftables.service");
-  Plan masked = plan_of(r, {"firewall.enabled"});
+  Plan masked = plan_only(r, {"firewall.enabled"});
   EXPECT_TRUE(masked.actions.empty());
   ASSERT_EQ(masked.refused.size(), 1u);
   EXPECT_NE(masked.refused[0].reason.find("masked"), std::string::npos) << masked.refused[0].reason;
@@ -215,16 +207,11 @@ TEST_F(FixNftables, AnAdminListThatAdmitsNobodyIsRefused) {
   r.write("/profile.yaml", "name: nobody\nparameters:\n"
                            "  firewall.ssh-restricted: {admin-sources: [], "
                            "rate-limit-suffices: \"no\"}\n");
-  PlanRequest req;
-  req.root = r.path();
-  req.profiles = {r.host("/profile.yaml")};
-  req.only = {"firewall.enabled"};
-  auto plan = make_plan(req);
-  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
-  EXPECT_TRUE(plan->actions.empty());
-  ASSERT_EQ(plan->refused.size(), 1u);
-  EXPECT_NE(plan->refused[0].reason.find("lock every operator out"), std::string::npos)
-      << plan->refused[0].reason;
+  Plan plan = plan_only(r, {"firewall.enabled"}, {r.host("/profile.yaml")});
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.refused.size(), 1u);
+  EXPECT_NE(plan.refused[0].reason.find("lock every operator out"), std::string::npos)
+      << plan.refused[0].reason;
 }
 
 // Every "{check:param}" of a recipe names a parameter of a check.
@@ -544,7 +531,7 @@ TEST_F(FixUfw, ARuleUfwDidNotWriteIsRefusedNotDropped) {
   ASSERT_NE(at, std::string::npos);
   user.insert(at + 14, "-A ufw-user-input -p tcp --dport 8080 -j ACCEPT\n");
   r.write("/etc/ufw/user.rules", user, 0640);
-  Plan plan = plan_of(r, {"firewall.enabled"});
+  Plan plan = plan_only(r, {"firewall.enabled"});
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.refused.size(), 1u);
   EXPECT_NE(plan.refused[0].reason.find("a rule ufw did not write"), std::string::npos)
@@ -560,21 +547,16 @@ TEST_F(FixUfw, OnlyIpv6AdminSourcesWithIpv6OffAreRefused) {
   r.write("/profile.yaml", "name: v6\nparameters:\n"
                            "  firewall.ssh-restricted: {admin-sources: [\"2001:db8::/32\"], "
                            "rate-limit-suffices: \"no\"}\n");
-  PlanRequest req;
-  req.root = r.path();
-  req.profiles = {r.host("/profile.yaml")};
-  req.only = {"firewall.enabled"};
-  auto plan = make_plan(req);
-  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
-  EXPECT_TRUE(plan->actions.empty());
-  ASSERT_EQ(plan->refused.size(), 1u);
-  EXPECT_NE(plan->refused[0].reason.find("lock every operator out"), std::string::npos)
-      << plan->refused[0].reason;
+  Plan plan = plan_only(r, {"firewall.enabled"}, {r.host("/profile.yaml")});
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.refused.size(), 1u);
+  EXPECT_NE(plan.refused[0].reason.find("lock every operator out"), std::string::npos)
+      << plan.refused[0].reason;
 }
 
 TEST_F(FixUfw, AMaskedUfwIsRefused) {
   r.symlink("/dev/null", "/etc/systemd/system/ufw.service");
-  Plan plan = plan_of(r, {"firewall.enabled"});
+  Plan plan = plan_only(r, {"firewall.enabled"});
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.refused.size(), 1u);
   EXPECT_NE(plan.refused[0].reason.find("masked"), std::string::npos) << plan.refused[0].reason;

@@ -188,12 +188,14 @@ inline const Refusal *refusal_of(const Plan &p, const std::string &check) {
   return nullptr;
 }
 
-// The plan for the checks `only` of `r` (a failed plan is a test failure
-// and an empty plan).
-inline Plan plan_only(const test::TempRoot &r, std::vector<std::string> only) {
+// The plan for the checks `only` of `r`, under `profiles` (host paths; none:
+// baseline). A failed plan is a test failure and an empty plan.
+inline Plan plan_only(const test::TempRoot &r, std::vector<std::string> only,
+                      std::vector<std::string> profiles = {}) {
   PlanRequest req;
   req.root = r.path();
   req.only = std::move(only);
+  req.profiles = std::move(profiles);
   auto plan = make_plan(req);
   EXPECT_TRUE(plan.ok()) << (plan ? "" : plan.error().to_string());
   return plan ? *plan : Plan{};

@@ -470,6 +470,19 @@ UfwBlock ufw_rule(const std::string &prefix, bool v6, const std::string &action,
   return b;
 }
 
+// The link `systemctl enable` makes for `unit` (named `name`): in the
+// .wants/ of its first WantedBy=, else of `default_target`.
+FileEdit enable_link(const systemd::UnitState &unit, const std::string &name,
+                     const char *default_target) {
+  std::string target =
+      unit.install.wanted_by.empty() ? std::string(default_target) : unit.install.wanted_by.front();
+  FileEdit link;
+  link.kind = FileEdit::Kind::symlink;
+  link.path = "/etc/systemd/system/" + target + ".wants/" + name;
+  link.after = unit.fragment.empty() ? unit.path : unit.fragment;
+  return link;
+}
+
 Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
   auto refuse = [&](std::string why) {
     return RecipeOutcome{Refusal{in.spec.id, "", std::move(why)}};
@@ -604,12 +617,7 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
     a.edits.push_back(std::move(e));
   }
   if (!unit.is_enabled_by_link()) {
-    std::string target = unit.install.wanted_by.empty() ? std::string("multi-user.target")
-                                                        : unit.install.wanted_by.front();
-    FileEdit link;
-    link.kind = FileEdit::Kind::symlink;
-    link.path = "/etc/systemd/system/" + target + ".wants/" + k_ufw_unit;
-    link.after = unit.fragment.empty() ? unit.path : unit.fragment;
+    FileEdit link = enable_link(unit, k_ufw_unit, "multi-user.target");
     if (in.fs.lstat(link.path))
       return refuse(link.path + " exists but does not enable ufw.service; fix by hand");
     a.edits.push_back(std::move(link));
@@ -730,12 +738,7 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
     a.edits.push_back(std::move(e));
   }
   if (!unit.is_enabled_by_link()) {
-    std::string target = unit.install.wanted_by.empty() ? std::string("sysinit.target")
-                                                        : unit.install.wanted_by.front();
-    FileEdit link;
-    link.kind = FileEdit::Kind::symlink;
-    link.path = "/etc/systemd/system/" + target + ".wants/" + k_unit;
-    link.after = unit.fragment.empty() ? unit.path : unit.fragment;
+    FileEdit link = enable_link(unit, k_unit, "sysinit.target");
     if (in.fs.lstat(link.path))
       return refuse(link.path + " exists but does not enable nftables.service; fix by hand");
     a.edits.push_back(std::move(link));

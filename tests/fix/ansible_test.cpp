@@ -189,7 +189,7 @@ TEST_F(Ansible, CopyValidateRefusesWhatSshdRefuses) {
   TempRoot root;
   root.mkdir("/etc/ssh/sshd_config.d");
   auto r = play(pb, "-e bulwark_root=" + root.path());
-  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("failed to validate"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(root.host("/etc/ssh/sshd_config.d/00-bulwark.conf")));
 }
@@ -204,10 +204,11 @@ TEST_F(Ansible, ContentThatIsNotUtf8StopsThePlay) {
   a.edits.push_back(bin);
   plan.actions.push_back(a);
   std::string pb = write_playbook(plan, "bin.yml");
-  EXPECT_EQ(play(pb, "--syntax-check").exit_code, 0);
+  auto syntax = play(pb, "--syntax-check");
+  EXPECT_EQ(syntax.exit_code, 0) << syntax.out << syntax.err << "\n" << slurp(pb);
   TempRoot root;
   auto r = play(pb, "-e bulwark_root=" + root.path());
-  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("not valid UTF-8"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(root.host("/etc/x.conf")));
 }

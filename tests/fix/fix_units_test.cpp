@@ -10,7 +10,9 @@
 #include <bulwark/parse/ssh_keys.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -85,6 +87,68 @@ TEST_F(FixUnitEnable, ADisabledUnitGetsOnlyItsWantsLink) {
   EXPECT_EQ(a->edits[0].path, "/etc/systemd/system/multi-user.target.wants/auditd.service");
   ASSERT_TRUE(apply_plan(plan).ok());
   EXPECT_EQ(is_enabled(), "enabled");
+}
+
+// The links of `systemctl enable` in a root, as "LINK -> TARGET" lines.
+std::set<std::string> unit_links(const std::string &root) {
+  std::set<std::string> out;
+  std::error_code ec;
+  auto base = std::filesystem::path(root) / "etc/systemd/system";
+  for (auto it = std::filesystem::recursive_directory_iterator(base, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_symlink())
+      out.insert(it->path().string().substr(root.size()) + " -> " +
+                 std::filesystem::read_symlink(it->path()).string());
+  return out;
+}
+
+TEST_F(FixUnitEnable, EveryWantedByRequiredByAndAliasGetsTheLinkSystemctlEnableMakes) {
+  BULWARK_REQUIRE_TOOL("systemctl") << "(Debian package systemd)";
+  r.write("/lib/systemd/system/auditd.service",
+          "[Unit]\nDescription=Security Auditing Service\n\n[Service]\nType=forking\n"
+          "ExecStart=/sbin/auditd\n\n[Install]\nWantedBy=multi-user.target graphical.target\n"
+          "RequiredBy=basic.target\nAlias=auditing.service\n");
+  // systemd's own links, in a copy of the root.
+  TempRoot twin;
+  ASSERT_EQ(run_command("cp -a '" + r.path() + "/.' '" + twin.path() + "/'").exit_code, 0);
+  auto en = run_command("systemctl --root='" + twin.path() + "' enable auditd.service");
+  ASSERT_EQ(en.exit_code, 0) << en.out << en.err;
+  std::set<std::string> want = unit_links(twin.path());
+  ASSERT_EQ(want.size(), 4u) << "systemctl enable made " << want.size() << " links";
+
+  Plan plan = round_trip(r.path(), {"logging.auditd"});
+  const Action *a = action_of(plan, "logging.auditd");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->edits.size(), 4u);
+  ASSERT_TRUE(apply_plan(plan).ok());
+  EXPECT_EQ(unit_links(r.path()), want) << "bulwark must make exactly the links systemctl makes";
+  EXPECT_EQ(is_enabled(), "enabled");
+}
+
+TEST_F(FixUnitEnable, AnAliasTakenByAnotherUnitIsRefusedAsSystemctlRefusesIt) {
+  BULWARK_REQUIRE_TOOL("systemctl") << "(Debian package systemd)";
+  r.write("/lib/systemd/system/auditd.service",
+          "[Unit]\nDescription=Security Auditing Service\n\n[Service]\nType=forking\n"
+          "ExecStart=/sbin/auditd\n\n[Install]\nWantedBy=multi-user.target\n"
+          "Alias=syslog.service\n");
+  r.write("/lib/systemd/system/rsyslog.service",
+          "[Service]\nExecStart=/usr/sbin/rsyslogd\n[Install]\nWantedBy=multi-user.target\n"
+          "Alias=syslog.service\n");
+  r.symlink("/lib/systemd/system/rsyslog.service", "/etc/systemd/system/syslog.service");
+  auto before = snapshot(r.path());
+  Plan p = plan_only(r, {"logging.auditd"});
+  EXPECT_TRUE(p.actions.empty());
+  const Refusal *ref = refusal_of(p, "logging.auditd");
+  ASSERT_NE(ref, nullptr);
+  EXPECT_NE(ref->reason.find("/etc/systemd/system/syslog.service exists but does not link to"),
+            std::string::npos)
+      << ref->reason;
+  EXPECT_EQ(snapshot(r.path()), before);
+  // systemd agrees: enable fails on the taken alias.
+  TempRoot twin;
+  ASSERT_EQ(run_command("cp -a '" + r.path() + "/.' '" + twin.path() + "/'").exit_code, 0);
+  auto en = run_command("systemctl --root='" + twin.path() + "' enable auditd.service");
+  EXPECT_NE(en.exit_code, 0) << en.out << en.err;
 }
 
 TEST_F(FixUnitEnable, AnEmptyMaskFileIsRemovedAndRestored) {

@@ -47,6 +47,8 @@
 // ufw.service is enabled by its [Install] link. iptables-restore --test and
 // ip6tables-restore --test judge the rules files; nothing is loaded.
 
+#include "enable.hpp"
+
 #include <bulwark/core/text.hpp>
 #include <bulwark/fix/recipe.hpp>
 #include <bulwark/parse/firewall.hpp>
@@ -470,19 +472,6 @@ UfwBlock ufw_rule(const std::string &prefix, bool v6, const std::string &action,
   return b;
 }
 
-// The link `systemctl enable` makes for `unit` (named `name`): in the
-// .wants/ of its first WantedBy=, else of `default_target`.
-FileEdit enable_link(const systemd::UnitState &unit, const std::string &name,
-                     const char *default_target) {
-  std::string target =
-      unit.install.wanted_by.empty() ? std::string(default_target) : unit.install.wanted_by.front();
-  FileEdit link;
-  link.kind = FileEdit::Kind::symlink;
-  link.path = "/etc/systemd/system/" + target + ".wants/" + name;
-  link.after = unit.fragment.empty() ? unit.path : unit.fragment;
-  return link;
-}
-
 Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
   auto refuse = [&](std::string why) {
     return RecipeOutcome{Refusal{in.spec.id, "", std::move(why)}};
@@ -617,10 +606,11 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
     a.edits.push_back(std::move(e));
   }
   if (!unit.is_enabled_by_link()) {
-    FileEdit link = enable_link(unit, k_ufw_unit, "multi-user.target");
-    if (in.fs.lstat(link.path))
-      return refuse(link.path + " exists but does not enable ufw.service; fix by hand");
-    a.edits.push_back(std::move(link));
+    EnableLinks links = TRY(enable_links(in.fs, k_ufw_unit, unit));
+    if (!links.refusal.empty())
+      return refuse(std::move(links.refusal));
+    for (auto &e : links.edits)
+      a.edits.push_back(std::move(e));
   }
   a.restart_units = {k_ufw_unit};
   if (a.edits.empty()) {
@@ -738,10 +728,11 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
     a.edits.push_back(std::move(e));
   }
   if (!unit.is_enabled_by_link()) {
-    FileEdit link = enable_link(unit, k_unit, "sysinit.target");
-    if (in.fs.lstat(link.path))
-      return refuse(link.path + " exists but does not enable nftables.service; fix by hand");
-    a.edits.push_back(std::move(link));
+    EnableLinks links = TRY(enable_links(in.fs, k_unit, unit));
+    if (!links.refusal.empty())
+      return refuse(std::move(links.refusal));
+    for (auto &e : links.edits)
+      a.edits.push_back(std::move(e));
   }
 
   std::string where = std::string(k_table_file) + " (table inet bulwark_filter)";

@@ -18,6 +18,8 @@
 // started here). A unit that is not installed is refused: installing a
 // package is the operator's decision.
 
+#include "enable.hpp"
+
 #include <bulwark/core/text.hpp>
 #include <bulwark/fix/recipe.hpp>
 #include <bulwark/parse/systemd_units.hpp>
@@ -36,6 +38,64 @@ std::string arg(const RecipeInput &in, const std::string &key) {
       return v;
   return "";
 }
+
+} // namespace
+
+Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
+                                 const systemd::UnitState &st) {
+  EnableLinks out;
+  if (!st.install.also.empty()) {
+    out.refusal = unit + " has Also= in [Install]: enable it with systemctl";
+    return out;
+  }
+  if (st.install.wanted_by.empty() && st.install.required_by.empty()) {
+    out.refusal = unit + " has no WantedBy= or RequiredBy=: nothing enables it at boot";
+    return out;
+  }
+  if (unit.find('@') != std::string::npos) {
+    out.refusal = unit + " is a template instance: enable it with systemctl";
+    return out;
+  }
+  std::string file = st.fragment.empty() ? st.path : st.fragment;
+  std::vector<std::string> links;
+  for (auto &t : st.install.wanted_by)
+    links.push_back(std::string(k_etc_units) + "/" + t + ".wants/" + unit);
+  for (auto &t : st.install.required_by)
+    links.push_back(std::string(k_etc_units) + "/" + t + ".requires/" + unit);
+  for (auto &al : st.install.aliases)
+    links.push_back(std::string(k_etc_units) + "/" + al);
+  for (auto &p : links) {
+    auto l = fs.lstat(p);
+    if (l) {
+      // Already there: kept when it is the link enable makes, else the
+      // operator decides (a unit of the same name elsewhere, a file).
+      if (l->type == FileInfo::Type::symlink) {
+        // systemctl keeps a link whose target is the unit file, by text or
+        // once resolved in the root (/lib and /usr/lib on a merged /usr).
+        auto to = fs.read_link(p);
+        auto a = fs.resolve(p);
+        auto b = fs.resolve(file);
+        if ((to && *to == file) || (a && b && *a == *b))
+          continue;
+      }
+      out.refusal = p + " exists but does not link to " + file + ": fix by hand";
+      out.edits.clear();
+      out.made.clear();
+      return out;
+    }
+    if (!l.error().not_found())
+      return l.error();
+    FileEdit e;
+    e.kind = FileEdit::Kind::symlink;
+    e.path = p;
+    e.after = file;
+    out.made.push_back(p + " -> " + file);
+    out.edits.push_back(std::move(e));
+  }
+  return out;
+}
+
+namespace {
 
 Result<RecipeOutcome> unit_enable(const RecipeInput &in) {
   std::string unit = arg(in, "unit");
@@ -93,32 +153,12 @@ Result<RecipeOutcome> unit_enable(const RecipeInput &in) {
                     mask);
   }
   if (!st.is_enabled_by_link()) {
-    if (!st.install.also.empty())
-      return refuse(unit + " has Also= in [Install]: enable it with systemctl");
-    if (st.install.wanted_by.empty() && st.install.required_by.empty())
-      return refuse(unit + " has no WantedBy= or RequiredBy=: nothing enables it at boot");
-    if (unit.find('@') != std::string::npos)
-      return refuse(unit + " is a template instance: enable it with systemctl");
-    std::vector<std::string> links;
-    for (auto &t : st.install.wanted_by)
-      links.push_back(std::string(k_etc_units) + "/" + t + ".wants/" + unit);
-    for (auto &t : st.install.required_by)
-      links.push_back(std::string(k_etc_units) + "/" + t + ".requires/" + unit);
-    for (auto &al : st.install.aliases)
-      links.push_back(std::string(k_etc_units) + "/" + al);
-    for (auto &p : links) {
-      auto l = view().lstat(p);
-      if (l)
-        continue; // already there (a link of another unit is left alone)
-      if (!l.error().not_found())
-        return l.error();
-      FileEdit e;
-      e.kind = FileEdit::Kind::symlink;
-      e.path = p;
-      e.after = st.fragment;
-      did.push_back(p + " -> " + st.fragment);
+    EnableLinks links = TRY(enable_links(view(), unit, st));
+    if (!links.refusal.empty())
+      return refuse(std::move(links.refusal));
+    for (auto &e : links.edits)
       edit(std::move(e));
-    }
+    did.insert(did.end(), links.made.begin(), links.made.end());
     st = systemd::unit_state(view(), unit);
     if (!st.is_enabled_by_link())
       return refuse(unit + " would be " + std::string(systemd::to_string(st.state)) +

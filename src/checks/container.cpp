@@ -1729,6 +1729,14 @@ void deploy_file_set(CheckRun &run) {
           first = p.at(d.loc) + ": " + d.message;
           break;
         }
+      // An empty COMPOSE_FILE entry (`COMPOSE_FILE=`, `a.yml:`, `a.yml::b.yml`)
+      // is the directory itself in compose-go (cli/options.go splits, then
+      // makes each entry absolute), read as a file: Compose v2 refuses the
+      // project. docker-compose 1.29 took an empty COMPOSE_FILE as unset.
+      if (s.how.find("COMPOSE_FILE") != std::string::npos &&
+          first.find("is a directory") != std::string::npos)
+        first += " (an empty entry of COMPOSE_FILE is the working directory itself, which "
+                 "Compose v2 reads as a file and refuses; remove the empty entry, or the line)";
       run.emit(Status::fail, p.name,
                "the files " + s.how + " at " + s.source + ":" + std::to_string(s.line) +
                    " names do not merge into a valid project: " + first,

@@ -691,6 +691,30 @@ TEST(ContainerChecks, ComposeOptionInsideTheRootIsComparedWithTheDeployment) {
   EXPECT_EQ(c.get("container.read-only-rootfs", "app/s").status, Status::pass);
 }
 
+TEST(ContainerChecks, AnEmptyComposeFileIsRefusedAsComposeV2RefusesIt) {
+  // compose-go splits "" into one empty entry, the directory itself, and
+  // cannot read it: `docker compose up` fails there (1.29 used the default
+  // names). The deployment is broken, never "audited by default".
+  // The project is named after the first file's directory, as compose-go
+  // names it: /srv for the lone empty entry (/srv/app read as a file).
+  for (auto [line, project] : std::vector<std::pair<std::string, std::string>>{
+           {"COMPOSE_FILE=", "srv"},
+           {"COMPOSE_FILE=compose.yaml:", "app"},
+           {"COMPOSE_FILE=\"\"", "srv"},
+           {"COMPOSE_FILE=compose.yaml::compose.yaml", "app"}}) {
+    TempRoot r;
+    r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
+    r.write("/srv/app/.env", "TZ=UTC\n" + line + "\n");
+    Audit a = audit(r.path());
+    const Finding &f = a.get("container.deploy-file-set", project);
+    expect_at(f, Status::fail, "/srv/app/.env", 2);
+    EXPECT_NE(f.message.find("an empty entry of COMPOSE_FILE is the working directory itself"),
+              std::string::npos)
+        << line << ": " << f.message;
+    EXPECT_EQ(a.get("container.no-privileged", project).status, Status::error) << line;
+  }
+}
+
 TEST(ContainerChecks, MisspeltKeyIsAnErrorNotANotPrivilegedPass) {
   One o("    image: x:1\n    privilege: true\n");
   Audit a = o.run();

@@ -57,7 +57,8 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
 // COMPOSE_FILE split as compose-go splits it (strings.Split): an empty
 // entry (`a.yml::b.yml`, a trailing separator) is kept as "", which Compose
 // (v2 and 1.29 alike) resolves to the working directory and then refuses
-// to read as a file; callers resolve it so. An empty value gives no entry.
+// to read as a file; callers resolve it so. An empty value is one empty
+// entry, as in compose-go (docker-compose 1.29 took it as unset).
 std::vector<std::string> split_compose_file(const std::string &value, const std::string &separator);
 
 // File sets named inside the target: scripts (*.sh, Makefile in

@@ -77,7 +77,9 @@ struct RunResult {
 // Runs a shell command line, capturing stdout and stderr.
 inline RunResult run_command(const std::string &cmd) {
   TempRoot tmp;
-  std::string full = cmd + " >" + tmp.path() + "/out 2>" + tmp.path() + "/err";
+  // stdin from /dev/null: a command never shares (nor sets flags on) the
+  // test process's stdin (see private_stdin.cpp).
+  std::string full = "{ " + cmd + "\n} </dev/null >" + tmp.path() + "/out 2>" + tmp.path() + "/err";
   int status = std::system(full.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -47,6 +47,8 @@ constexpr int k_port = 22022;
 // sshd chrooted on PORT; then a key login and a password login. Prints
 // key_rc=N and password_rc=N, then sshd's log.
 constexpr const char *k_login_sh = R"SH(set -u
+# ssh sets O_NONBLOCK on a stdin that is not a tty: never on one shared.
+exec </dev/null
 R=$1; KEY=$2; PORT=$3; T=$4
 mount -t tmpfs tmpfs "$T" || exit 90
 mkdir "$T/u" "$T/w" "$T/m"

@@ -212,7 +212,7 @@ TEST(Fail2banChecks, LiveLooksForAFail2banServerProcess) {
     ::execl(exe.c_str(), exe.c_str(), "30", static_cast<char *>(nullptr));
     ::_exit(127);
   }
-  ::usleep(100 * 1000);
+  ASSERT_TRUE(test::wait_for_exec(pid, tmp.path() + "/fail2ban-server")) << "never started";
   auto during = test::run_command(cmd);
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);

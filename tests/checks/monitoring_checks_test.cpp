@@ -602,7 +602,7 @@ TEST(MonitoringFail2ban, LiveHostSeesARealProcess) {
     ::execl(bin.c_str(), bin.c_str(), "30", static_cast<char *>(nullptr));
     ::_exit(127);
   }
-  ::usleep(100 * 1000);
+  ASSERT_TRUE(test::wait_for_exec(pid, bin)) << bin << " never started";
   RootFs host("/");
   bool seen = false;
   auto table = procfs::load_processes(host);

@@ -146,7 +146,7 @@ TEST(ProcTable, LiveHostSeesAChildWithItsIdsArgvAndCwd) {
     ::execl("/bin/sleep", "sleep", "30", static_cast<char *>(nullptr));
     ::_exit(127);
   }
-  ::usleep(100 * 1000);
+  ASSERT_TRUE(bulwark::test::wait_for_exec(pid, "/bin/sleep")) << "sleep never started";
   RootFs host("/");
   auto t = procfs::load_processes(host);
   auto self = procfs::stat_in_process_root(host, "/proc", pid, dir.path());

@@ -88,22 +88,6 @@ private:
   char m_veth;
 };
 
-// `cond` within `ms` on an idle machine; hang_bound() stretches it under the
-// sanitizers (and BULWARK_TEST_TIME_SCALE), where the daemon and every `ip
-// netns exec` start several times slower and a loaded CI machine misses
-// plain deadlines.
-// Polls `cond` every 50 ms until it holds or `ms` (scaled by hang_bound)
-// have passed, by the clock: a condition that itself takes a second (a curl
-// to a dropped port) must not stretch the wait twentyfold.
-inline bool wait_for(const std::function<bool()> &cond, int ms) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + hang_bound(std::chrono::milliseconds(ms));
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return cond();
-}
+// wait_for(cond, ms): tests/support.hpp.
 
 } // namespace bulwark::test

@@ -248,8 +248,8 @@ TEST(WatchCli, LiveDryRunMetricsAndRestart) {
     run_command(fmt::format("{{ {} watch --dry-run --config {} >> {} 2> {} & echo $! > {}; }}",
                             k_bin, t.host("/watch.yaml"), t.host("/out"), t.host("/err"),
                             t.host("/pid")));
-    for (int i = 0; i < 100 && slurp("/err").find("watching") == std::string::npos; ++i)
-      ::usleep(50000);
+    bulwark::test::wait_for([&] { return slurp("/err").find("watching") != std::string::npos; },
+                            5000);
     return slurp("/err");
   };
   auto stop = [&] {
@@ -275,8 +275,8 @@ TEST(WatchCli, LiveDryRunMetricsAndRestart) {
     three += "May  1 10:00:0" + std::to_string(i) +
              " h sshd[1]: Failed password for root from 198.51.100.9 port 2 ssh2\n";
   append(three);
-  for (int i = 0; i < 40 && slurp("/out").find("ban sshd") == std::string::npos; ++i)
-    ::usleep(50000);
+  bulwark::test::wait_for([&] { return slurp("/out").find("ban sshd") != std::string::npos; },
+                          2000);
   EXPECT_NE(slurp("/out").find("ban sshd 198.51.100.9/32 for 3600s (3 failures, ban #1) [dry-run]"),
             std::string::npos)
       << slurp("/out") << slurp("/err");
@@ -327,8 +327,8 @@ TEST(WatchCli, ConfiguredJailWithoutItsLogRefusesToStart) {
   run_command(
       fmt::format("{{ {} watch --dry-run --allow-missing --config {} > {} 2> {} & echo $! > {}; }}",
                   k_bin, t.host("/watch.yaml"), t.host("/out"), t.host("/err"), t.host("/pid")));
-  for (int i = 0; i < 100 && slurp("/err").find("watching") == std::string::npos; ++i)
-    ::usleep(50000);
+  bulwark::test::wait_for([&] { return slurp("/err").find("watching") != std::string::npos; },
+                          5000);
   EXPECT_NE(slurp("/err").find("does not exist; waiting for it (--allow-missing)"),
             std::string::npos)
       << slurp("/err");
@@ -337,8 +337,9 @@ TEST(WatchCli, ConfiguredJailWithoutItsLogRefusesToStart) {
     three += "May  1 10:00:0" + std::to_string(i) + " h sshd[" + std::to_string(i) +
              "]: Failed password for root from 198.51.100.9 port 2 ssh2\n";
   t.write("/later.log", three);
-  for (int i = 0; i < 60 && slurp("/out").find("ban sshd") == std::string::npos; ++i)
-    ::usleep(50000);
+  // The live loop polls a missing log once a second.
+  bulwark::test::wait_for([&] { return slurp("/out").find("ban sshd") != std::string::npos; },
+                          3000);
   std::string pid = slurp("/pid");
   while (!pid.empty() && pid.back() == '\n')
     pid.pop_back();

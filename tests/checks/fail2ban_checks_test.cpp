@@ -3,6 +3,7 @@
 
 #include "../audit_helper.hpp"
 #include "../support.hpp"
+#include "../wait.hpp"
 
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/parse/dpkg_status.hpp>

@@ -5,6 +5,7 @@
 
 #include "../audit_helper.hpp"
 #include "../support.hpp"
+#include "../wait.hpp"
 
 #include <bulwark/checks/audit.hpp>
 #include <bulwark/checks/monitoring_model.hpp>

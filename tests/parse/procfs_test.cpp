@@ -2,6 +2,7 @@
 // kernel's, malformed and truncated files, and the live /proc of this host.
 
 #include "../support.hpp"
+#include "../wait.hpp"
 
 #include <bulwark/parse/proc_net.hpp>
 #include <bulwark/parse/procfs.hpp>

@@ -8,6 +8,7 @@
 // started (its pid files, then whatever is left inside its namespaces) and
 // deletes the namespaces.
 #include "../support.hpp"
+#include "../wait.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -88,6 +89,6 @@ private:
   char m_veth;
 };
 
-// wait_for(cond, ms): tests/support.hpp.
+// wait_for(cond, ms): tests/wait.hpp.
 
 } // namespace bulwark::test

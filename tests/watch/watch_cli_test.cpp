@@ -3,6 +3,7 @@
 // hostile input (1 MB lines, NUL bytes), and a 10-million-address flood whose
 // resident size is measured.
 #include "../support.hpp"
+#include "../wait.hpp"
 
 #include <bulwark/watch/config.hpp>
 

@@ -10,6 +10,7 @@
 // - The live probes against that server, a silent TCP server and one that
 //   answers garbage.
 
+#include "../wait.hpp"
 #include "db_servers.hpp"
 
 #include <bulwark/checks/audit.hpp>
@@ -224,6 +225,20 @@ std::string exec1(PGconn *c, const std::string &sql) {
   return out;
 }
 
+// pg_reload_conf() only signals the postmaster. Its SIGHUP handler reloads
+// the configuration, signals the backends, then loads pg_hba.conf, and it
+// accepts no connection before it has returned: once this session's
+// pg_conf_load_time() moves (the backend re-read the files on the
+// postmaster's signal), every new connection meets the new pg_hba.conf.
+// A fixed pause before connecting raced with a loaded machine.
+bool reload_and_wait(PGconn *c) {
+  std::string before = exec1(c, "SELECT pg_conf_load_time()");
+  if (exec1(c, "SELECT pg_reload_conf()") != "t")
+    return false;
+  return bulwark::test::wait_for([&] { return exec1(c, "SELECT pg_conf_load_time()") != before; },
+                                 5000);
+}
+
 std::string ntop(int family, const std::array<uint8_t, 16> &a) {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(family, a.data(), buf, sizeof buf);
@@ -313,7 +328,7 @@ TEST(PostgresOracle, HbaRulesAndFirstMatchAgreeWithARealServer) {
     bool with_errors = f % 4 == 3;
     std::string hba = random_hba(rng, with_errors);
     s.dir().write("data/pg_hba.conf", hba);
-    ASSERT_EQ(exec1(admin.c, "SELECT pg_reload_conf()"), "t");
+    ASSERT_TRUE(reload_and_wait(admin.c)) << "the server did not reload";
     pg::HbaOptions opts; // the test server runs with ssl off
     opts.ssl_enabled = false;
     auto ours = pg::parse_pg_hba_text(s.data() + "/pg_hba.conf", hba, opts);
@@ -360,7 +375,6 @@ TEST(PostgresOracle, HbaRulesAndFirstMatchAgreeWithARealServer) {
     EXPECT_EQ(our_rows, server_rows) << hba;
     if (with_errors)
       continue; // the server keeps its previous rules: no connection test
-    std::this_thread::sleep_for(std::chrono::milliseconds(150)); // the postmaster reloads
 
     for (auto &host : hosts)
       for (const std::string user : {"postgres", "alice", "bob"})
@@ -415,8 +429,7 @@ TEST(PostgresOracle, HbaRulesAndFirstMatchAgreeWithARealServer) {
   // The live probe without a password, on the same server.
   s.dir().write("data/pg_hba.conf", "host all postgres 127.0.0.1/32 trust\n"
                                     "host all all ::1/128 scram-sha-256\n");
-  ASSERT_EQ(exec1(admin.c, "SELECT pg_reload_conf()"), "t");
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(reload_and_wait(admin.c)) << "the server did not reload";
   auto v4 = live::pg_try_without_password("127.0.0.1", s.port());
   EXPECT_EQ(v4.result, live::PgProbeResult::Outcome::accepted) << v4.detail;
   if (have_ipv6_loopback()) {

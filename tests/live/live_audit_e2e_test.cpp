@@ -139,12 +139,15 @@ TEST(LiveAuditE2E, RunningRedisAndNginxOnTheHostRoot) {
       T +
       "/run-redis.conf || exit 91\n"
       "nginx -c /etc/nginx/nginx.conf || exit 92\n"
-      "for i in $(seq 100); do\n"
+      // Both ports open, within 20 s; else stop here with a code of its own
+      // (an audit of daemons that never listened would fail misleadingly).
+      "up=0\nfor i in $(seq 400); do\n"
       "  (exec 3<>/dev/tcp/127.0.0.1/" +
       std::to_string(redis_port) + ") 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/" +
-      std::to_string(nginx_port) + ") 2>/dev/null && break\n" +
+      std::to_string(nginx_port) + ") 2>/dev/null && { up=1; break; }\n" +
       "  sleep 0.05\n"
-      "done\n" +
+      "done\n"
+      "[ $up = 1 ] || { echo 'redis or nginx never listened'; exit 93; }\n" +
       bin + " audit --live --only " + checks + " --format json --output " + T + "/live.json\n" +
       bin + " audit --only " + checks + " --format json --output " + T +
       "/offline.json\n"

@@ -2,6 +2,8 @@
 // Live-test helpers: a free loopback port, a daemon run in the foreground
 // and killed when the test ends (also on failure), waiting for a listener.
 
+#include "../support.hpp"
+
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
@@ -66,9 +68,11 @@ public:
   Daemon(const Daemon &) = delete;
   Daemon &operator=(const Daemon &) = delete;
 
-  // Waits up to 5 s for the port to accept connections.
+  // Waits up to 5 s (scaled by hang_bound: a loaded CI machine) for the
+  // port to accept connections.
   bool wait(int port) const {
-    for (int i = 0; i < 250; ++i) {
+    const long rounds = hang_bound(std::chrono::milliseconds(5000)).count() / 20;
+    for (long i = 0; i < rounds; ++i) {
       if (port_open(port))
         return true;
       int st = 0;

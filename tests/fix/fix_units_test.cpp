@@ -125,6 +125,54 @@ TEST_F(FixUnitEnable, EveryWantedByRequiredByAndAliasGetsTheLinkSystemctlEnableM
   EXPECT_EQ(is_enabled(), "enabled");
 }
 
+TEST_F(FixUnitEnable, RepeatedTargetsAndAnAliasOfItsOwnNameMakeTheLinksSystemctlMakes) {
+  BULWARK_REQUIRE_TOOL("systemctl") << "(Debian package systemd)";
+  // multi-user.target twice (a drop-in repeats it), and Alias= of the
+  // unit's own name, which systemctl skips.
+  r.write("/lib/systemd/system/auditd.service",
+          "[Unit]\nDescription=Security Auditing Service\n\n[Service]\nType=forking\n"
+          "ExecStart=/sbin/auditd\n\n[Install]\nWantedBy=multi-user.target\n"
+          "Alias=auditd.service\n");
+  r.write("/etc/systemd/system/auditd.service.d/extra.conf",
+          "[Install]\nWantedBy=multi-user.target graphical.target\n");
+  TempRoot twin;
+  ASSERT_EQ(run_command("cp -a '" + r.path() + "/.' '" + twin.path() + "/'").exit_code, 0);
+  auto en = run_command("systemctl --root='" + twin.path() + "' enable auditd.service");
+  ASSERT_EQ(en.exit_code, 0) << en.out << en.err;
+  std::set<std::string> want = unit_links(twin.path());
+
+  Plan plan = round_trip(r.path(), {"logging.auditd"});
+  ASSERT_NE(action_of(plan, "logging.auditd"), nullptr);
+  ASSERT_TRUE(apply_plan(plan).ok()) << "one edit per link: a second symlink() would fail";
+  EXPECT_EQ(unit_links(r.path()), want);
+  EXPECT_EQ(is_enabled(), "enabled");
+}
+
+TEST_F(FixUnitEnable, AliasesSystemctlRefusesAndSpecifiersAreRefused) {
+  BULWARK_REQUIRE_TOOL("systemctl") << "(Debian package systemd)";
+  for (std::string extra :
+       {"Alias=auditd.socket\n", "Alias=audit@x.service\n", "Alias=%p-alias.service\n"}) {
+    TempRoot root;
+    root.write("/var/lib/dpkg/status", "Package: auditd\nStatus: install ok installed\n"
+                                       "Architecture: amd64\nVersion: 1:3.0.9-1\n");
+    root.write("/lib/systemd/system/auditd.service",
+               "[Service]\nType=forking\nExecStart=/sbin/auditd\n\n[Install]\n"
+               "WantedBy=multi-user.target\n" +
+                   extra);
+    root.mkdir("/etc/systemd/system/multi-user.target.wants");
+    Plan p = plan_only(root, {"logging.auditd"});
+    EXPECT_TRUE(p.actions.empty()) << extra;
+    const Refusal *ref = refusal_of(p, "logging.auditd");
+    ASSERT_NE(ref, nullptr) << extra;
+    EXPECT_NE(ref->reason.find(extra.substr(6, extra.size() - 7)), std::string::npos)
+        << extra << ref->reason;
+    if (extra[6] == '%')
+      continue; // systemctl expands it (and succeeds); bulwark leaves it to systemctl
+    auto en = run_command("systemctl --root='" + root.path() + "' enable auditd.service");
+    EXPECT_NE(en.exit_code, 0) << extra << ": systemctl accepted it: " << en.out << en.err;
+  }
+}
+
 TEST_F(FixUnitEnable, AnAliasTakenByAnotherUnitIsRefusedAsSystemctlRefusesIt) {
   BULWARK_REQUIRE_TOOL("systemctl") << "(Debian package systemd)";
   r.write("/lib/systemd/system/auditd.service",

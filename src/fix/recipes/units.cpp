@@ -24,6 +24,7 @@
 #include <bulwark/fix/recipe.hpp>
 #include <bulwark/parse/systemd_units.hpp>
 
+#include <algorithm>
 #include <memory>
 
 namespace bulwark::fix {
@@ -56,14 +57,38 @@ Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
     out.refusal = unit + " is a template instance: enable it with systemctl";
     return out;
   }
+  // Specifiers (%p, %i, ...) are expanded by systemctl; bulwark does not,
+  // so it does not guess.
+  for (const auto *list : {&st.install.wanted_by, &st.install.required_by, &st.install.aliases})
+    for (auto &v : *list)
+      if (v.find('%') != std::string::npos) {
+        out.refusal =
+            unit + "'s [Install] section uses a specifier (" + v + "): enable it with systemctl";
+        return out;
+      }
+  auto suffix = [](const std::string &n) { return n.substr(n.rfind('.') + 1); };
   std::string file = st.fragment.empty() ? st.path : st.fragment;
   std::vector<std::string> links;
+  auto link = [&](std::string p) { // a target named twice (a drop-in) is one link
+    if (std::find(links.begin(), links.end(), p) == links.end())
+      links.push_back(std::move(p));
+  };
   for (auto &t : st.install.wanted_by)
-    links.push_back(std::string(k_etc_units) + "/" + t + ".wants/" + unit);
+    link(std::string(k_etc_units) + "/" + t + ".wants/" + unit);
   for (auto &t : st.install.required_by)
-    links.push_back(std::string(k_etc_units) + "/" + t + ".requires/" + unit);
-  for (auto &al : st.install.aliases)
-    links.push_back(std::string(k_etc_units) + "/" + al);
+    link(std::string(k_etc_units) + "/" + t + ".requires/" + unit);
+  for (auto &al : st.install.aliases) {
+    if (al == unit)
+      continue; // systemctl skips an alias of the unit's own name
+    // systemctl refuses an alias of another type, or a template/instance
+    // alias of a plain unit ("cannot alias").
+    if (!systemd::valid_unit_name(al) || suffix(al) != suffix(unit) ||
+        al.find('@') != std::string::npos) {
+      out.refusal = unit + " has Alias=" + al + ", which systemctl refuses: fix the unit file";
+      return out;
+    }
+    link(std::string(k_etc_units) + "/" + al);
+  }
   for (auto &p : links) {
     auto l = fs.lstat(p);
     if (l) {

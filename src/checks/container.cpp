@@ -1707,6 +1707,25 @@ void deploy_file_set(CheckRun &run) {
       continue;
     }
     if (o.kind == ProjectOrigin::Kind::default_files) {
+      const compose::DeployFileSet *empty = nullptr;
+      for (auto &s : m.deploy_sets)
+        if (s.empty_compose_file && s.directory == p.directory && !empty)
+          empty = &s;
+      if (empty) {
+        // Compose versions disagree here (DeployFileSet::empty_compose_file):
+        // a warning, and the default files, which 1.29 runs, are audited.
+        run.emit(
+            Status::warn, p.name,
+            "COMPOSE_FILE is empty at " + empty->source + ":" + std::to_string(empty->line) + " (" +
+                empty->how +
+                "): docker-compose 1.29 takes it as unset and runs the default files, "
+                "audited here (" +
+                files_text(mains) +
+                "); Compose v2 reads the empty entry as the directory itself and refuses "
+                "the project. Remove the empty assignment, or name the files",
+            {Evidence{empty->source, empty->line, "COMPOSE_FILE=", files_text(mains), p.name}});
+        continue;
+      }
       run.emit(Status::pass, p.name,
                "no deploy script, systemd unit or COMPOSE_FILE names the files of " + p.directory +
                    ": the files Compose picks there by default are audited (" + files_text(mains) +
@@ -1729,8 +1748,9 @@ void deploy_file_set(CheckRun &run) {
           first = p.at(d.loc) + ": " + d.message;
           break;
         }
-      // An empty COMPOSE_FILE entry (`COMPOSE_FILE=`, `a.yml:`, `a.yml::b.yml`)
-      // is the directory itself in compose-go (cli/options.go splits, then
+      // An empty COMPOSE_FILE entry (`a.yml:`, `a.yml::b.yml`; a wholly
+      // empty value is DeployFileSet::empty_compose_file) is the directory
+      // itself in compose-go (cli/options.go splits, then
       // makes each entry absolute), read as a file: Compose v2 refuses the
       // project. docker-compose 1.29 took an empty COMPOSE_FILE as unset.
       if (s.how.find("COMPOSE_FILE") != std::string::npos &&

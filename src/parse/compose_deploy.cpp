@@ -349,6 +349,8 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
         auto sep = env.find("COMPOSE_PATH_SEPARATOR");
         if (cf->second.had_dollar)
           cc.files.push_back(cf->second.text.empty() ? "$COMPOSE_FILE" : cf->second.text);
+        else if (cf->second.text.empty())
+          cc.empty_compose_file = true; // the versions disagree (DeployFileSet)
         else
           cc.files = split_compose_file(cf->second.text, sep == env.end() ? "" : sep->second.text);
         cc.how += " with COMPOSE_FILE";
@@ -356,7 +358,7 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
         bare_dirs->push_back(cwd);
       }
     }
-    if (!cc.files.empty())
+    if (!cc.files.empty() || cc.empty_compose_file)
       out.push_back(std::move(cc));
   }
   return out;
@@ -387,7 +389,13 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
   std::set<std::vector<std::string>> seen;
   // One set per file list; `docker stack deploy` wins over a `config`
   // check of the same files (the stack is what runs).
+  std::set<std::string> empty_in;
   auto add = [&](DeployFileSet s) {
+    if (s.empty_compose_file) {
+      if (empty_in.insert(s.directory).second)
+        out.push_back(std::move(s));
+      return;
+    }
     if (s.files.empty() && s.unresolved.empty())
       return;
     if (!s.unresolved.empty() || seen.insert(s.files).second) {
@@ -417,6 +425,8 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
       s.source = source;
       s.line = c.line + line_offset;
       s.how = c.how;
+      s.directory = normalise(dir);
+      s.empty_compose_file = c.empty_compose_file;
       if (c.stack.find('$') == std::string::npos)
         s.stack = c.stack;
       for (auto &f : c.files) {
@@ -559,8 +569,14 @@ std::vector<DeployFileSet> find_deploy_file_sets(const RootFs &fs,
     s.source = env;
     s.line = cf->loc.line;
     s.how = "COMPOSE_FILE";
+    s.directory = d;
     std::string value = dotenv_value(df, *cf);
     std::string separator = sep && sep->has_value ? dotenv_value(df, *sep) : ":";
+    if (value.empty()) {
+      s.empty_compose_file = true; // the versions disagree (DeployFileSet)
+      add(std::move(s));
+      continue;
+    }
     for (auto &f : split_compose_file(value, separator)) {
       if (f.find('$') != std::string::npos || starts_with(f, "~"))
         s.unresolved.push_back(f);

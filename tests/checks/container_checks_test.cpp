@@ -691,28 +691,49 @@ TEST(ContainerChecks, ComposeOptionInsideTheRootIsComparedWithTheDeployment) {
   EXPECT_EQ(c.get("container.read-only-rootfs", "app/s").status, Status::pass);
 }
 
-TEST(ContainerChecks, AnEmptyComposeFileIsRefusedAsComposeV2RefusesIt) {
-  // compose-go splits "" into one empty entry, the directory itself, and
-  // cannot read it: `docker compose up` fails there (1.29 used the default
-  // names). The deployment is broken, never "audited by default".
-  // The project is named after the first file's directory, as compose-go
-  // names it: /srv for the lone empty entry (/srv/app read as a file).
-  for (auto [line, project] : std::vector<std::pair<std::string, std::string>>{
-           {"COMPOSE_FILE=", "srv"},
-           {"COMPOSE_FILE=compose.yaml:", "app"},
-           {"COMPOSE_FILE=\"\"", "srv"},
-           {"COMPOSE_FILE=compose.yaml::compose.yaml", "app"}}) {
+TEST(ContainerChecks, AnEmptyComposeFileEntryIsRefusedAsComposeRefusesIt) {
+  // compose-go makes an empty entry the directory itself and cannot read it
+  // (and so does 1.29 for an empty entry of a longer list): the deployment
+  // is broken, never "audited by default".
+  for (std::string line :
+       {"COMPOSE_FILE=compose.yaml:", "COMPOSE_FILE=compose.yaml::compose.yaml"}) {
     TempRoot r;
     r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
     r.write("/srv/app/.env", "TZ=UTC\n" + line + "\n");
     Audit a = audit(r.path());
-    const Finding &f = a.get("container.deploy-file-set", project);
+    const Finding &f = a.get("container.deploy-file-set", "app");
     expect_at(f, Status::fail, "/srv/app/.env", 2);
     EXPECT_NE(f.message.find("an empty entry of COMPOSE_FILE is the working directory itself"),
               std::string::npos)
         << line << ": " << f.message;
-    EXPECT_EQ(a.get("container.no-privileged", project).status, Status::error) << line;
+    EXPECT_EQ(a.get("container.no-privileged", "app").status, Status::error) << line;
   }
+}
+
+TEST(ContainerChecks, AWhollyEmptyComposeFileWarnsAndTheDefaultFilesAreAudited) {
+  // COMPOSE_FILE="" : docker-compose 1.29 (Debian 12's) runs the default
+  // names, Compose v2 refuses the project. A warning that says so, never a
+  // failure of a deployment 1.29 runs, and the files 1.29 runs are judged.
+  for (std::string line : {"COMPOSE_FILE=", "COMPOSE_FILE=\"\"", "export COMPOSE_FILE=''"}) {
+    TempRoot r;
+    r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
+    r.write("/srv/app/.env", "TZ=UTC\n" + line + "\n");
+    Audit a = audit(r.path());
+    const Finding &f = a.get("container.deploy-file-set", "app");
+    expect_at(f, Status::warn, "/srv/app/.env", 2);
+    EXPECT_NE(f.message.find("COMPOSE_FILE is empty"), std::string::npos) << line << f.message;
+    EXPECT_NE(f.message.find("Compose v2 reads the empty entry as the directory itself"),
+              std::string::npos)
+        << line << f.message;
+    EXPECT_EQ(a.get("container.no-privileged", "app/s").status, Status::fail) << line;
+  }
+  // The same from a deploy script's environment.
+  TempRoot r;
+  r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n");
+  r.write("/srv/app/deploy.sh", "#!/bin/sh\nCOMPOSE_FILE= docker-compose up -d\n");
+  Audit a = audit(r.path());
+  const Finding &f = a.get("container.deploy-file-set", "app");
+  expect_at(f, Status::warn, "/srv/app/deploy.sh", 2);
 }
 
 TEST(ContainerChecks, MisspeltKeyIsAnErrorNotANotPrivilegedPass) {

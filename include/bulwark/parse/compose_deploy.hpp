@@ -27,6 +27,14 @@ struct DeployFileSet {
   // `docker stack deploy`: the STACK argument (the swarm services'
   // com.docker.stack.namespace); "" for compose, or when it is a variable.
   std::string stack;
+  // COMPOSE_FILE set to the empty string (`COMPOSE_FILE=` in the .env or
+  // the command's environment): `files` is empty and `directory` is where
+  // Compose runs. The versions disagree: docker-compose 1.29 takes it as
+  // unset and runs the default names there; Compose v2 (compose-go
+  // cli/options.go: strings.Split gives one empty entry, made absolute as
+  // the working directory) reads the directory as a file and refuses.
+  bool empty_compose_file = false;
+  std::string directory;
 };
 
 // The -f / --file / -c / --compose-file arguments of every docker compose,
@@ -38,7 +46,8 @@ struct ComposeCommand {
   std::string how;
   std::string cwd; // the last `cd DIR` before it, "" when none
   std::vector<std::string> files;
-  std::string stack; // `docker stack deploy`'s STACK, as written ("" when absent)
+  std::string stack;               // `docker stack deploy`'s STACK, as written ("" when absent)
+  bool empty_compose_file = false; // COMPOSE_FILE="" in its environment, no -f
 };
 // COMPOSE_FILE from the environment: `export COMPOSE_FILE=a:b` (or
 // `X=v` then `export X`, `declare -x`) before a command, or a prefix

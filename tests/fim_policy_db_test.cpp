@@ -111,6 +111,20 @@ TEST(FimPolicy, BuiltinPolicyCoversWhatTheGuidesName) {
   EXPECT_FALSE(p.could_match_below("/home"));
 }
 
+TEST(FimPolicy, AnEmptyComposeFileEntryWatchesTheProjectNotItsParent) {
+  // COMPOSE_FILE=:compose.yaml: the empty entry is the directory itself
+  // (Compose refuses to read it). The project is /srv/app, not /srv.
+  TempRoot r;
+  r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n");
+  r.write("/srv/app/.env", "COMPOSE_FILE=:compose.yaml\n");
+  r.write("/srv/other.txt", "not a project file\n");
+  RootFs fs(r.path());
+  std::string text = Policy::compose_text(fs);
+  EXPECT_NE(text.find("/srv/app/[^/]+$ NORMAL\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("/srv/app/compose\\.yaml$ NORMAL\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("/srv/[^/]+$"), std::string::npos) << text;
+}
+
 TEST(FimPolicy, DebiansAideConfigParses) {
   std::string conf = "/etc/aide/aide.conf";
   BULWARK_REQUIRE(::access(conf.c_str(), R_OK) == 0) << conf << " (Debian package aide-common)";

@@ -939,9 +939,17 @@ std::string Policy::compose_text(const RootFs &fs) {
   for (auto &set : sets)
     if (!set.empty())
       project_dirs.push_back(set.front().substr(0, set.front().rfind('/')));
+  // An empty COMPOSE_FILE entry is the project directory itself (which
+  // Compose refuses to read): the files to watch are the others, and the
+  // directory, not its parent, is the project's.
+  std::set<std::string> known_dirs(project_dirs.begin(), project_dirs.end());
   for (auto &d : compose::find_deploy_file_sets(fs, project_dirs)) {
-    if (!d.files.empty())
-      sets.push_back(d.files);
+    std::vector<std::string> named;
+    for (auto &f : d.files)
+      if (!known_dirs.count(f))
+        named.push_back(f);
+    if (!named.empty())
+      sets.push_back(std::move(named));
     files.insert(d.source);
   }
   for (auto &set : sets) {

@@ -1748,11 +1748,11 @@ void deploy_file_set(CheckRun &run) {
           first = p.at(d.loc) + ": " + d.message;
           break;
         }
-      // An empty COMPOSE_FILE entry (`a.yml:`, `a.yml::b.yml`; a wholly
-      // empty value is DeployFileSet::empty_compose_file) is the directory
-      // itself in compose-go (cli/options.go splits, then
-      // makes each entry absolute), read as a file: Compose v2 refuses the
-      // project. docker-compose 1.29 took an empty COMPOSE_FILE as unset.
+      // An empty entry of a COMPOSE_FILE list (`a.yml:`, `a.yml::b.yml`) is
+      // the working directory itself (compose-go's cli/options.go splits,
+      // then makes each entry absolute), which neither Compose version can
+      // read as a file. A wholly empty value is DeployFileSet's
+      // empty_compose_file, handled above.
       if (s.how.find("COMPOSE_FILE") != std::string::npos &&
           first.find("is a directory") != std::string::npos)
         first += " (an empty entry of COMPOSE_FILE is the working directory itself, which "

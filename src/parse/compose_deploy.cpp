@@ -367,8 +367,8 @@ std::vector<ComposeCommand> compose_commands(std::string_view script, const Shel
 std::vector<std::string> split_compose_file(const std::string &value,
                                             const std::string &separator) {
   // As Go's strings.Split, which compose-go uses: "" is one empty entry
-  // (the working directory; Compose v2 then refuses the project). Compose
-  // 1.29 took an empty value as unset; v2 is followed.
+  // (the working directory). The callers treat a wholly empty value apart,
+  // where the Compose versions disagree (DeployFileSet::empty_compose_file).
   std::vector<std::string> out;
   std::string sep = separator.empty() ? ":" : separator;
   size_t start = 0;

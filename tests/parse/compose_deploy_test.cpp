@@ -138,6 +138,35 @@ TEST(ComposeDeploy, ComposeFileSplitsOnTheSeparator) {
   EXPECT_EQ(split_compose_file("", ":"), (std::vector<std::string>{""}));
 }
 
+TEST(ComposeDeploy, AnEmptyComposeFileIsFlaggedNotSplit) {
+  // Compose versions disagree on COMPOSE_FILE="" (1.29: unset; v2: the
+  // working directory, refused): the command is kept, flagged, with no file.
+  for (std::string script :
+       {"COMPOSE_FILE= docker-compose up -d\n", "export COMPOSE_FILE=\"\"\ndocker compose pull\n",
+        "COMPOSE_FILE=''; export COMPOSE_FILE; docker compose up\n"}) {
+    auto c = compose_commands(script);
+    ASSERT_EQ(c.size(), 1u) << script;
+    EXPECT_TRUE(c[0].empty_compose_file) << script;
+    EXPECT_TRUE(c[0].files.empty()) << script;
+    EXPECT_NE(c[0].how.find("with COMPOSE_FILE"), std::string::npos) << script;
+  }
+  // An empty entry of a longer list is not that case: it stays an entry.
+  auto c = compose_commands("COMPOSE_FILE=a.yml: docker compose up\n");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_FALSE(c[0].empty_compose_file);
+  EXPECT_EQ(c[0].files, (std::vector<std::string>{"a.yml", ""}));
+  // In a .env: one flagged set for the directory.
+  bulwark::test::TempRoot r;
+  r.write("/srv/app/.env", "TZ=UTC\nCOMPOSE_FILE=\n");
+  auto sets = find_deploy_file_sets(RootFs(r.path()), {"/srv/app"});
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_TRUE(sets[0].empty_compose_file);
+  EXPECT_EQ(sets[0].directory, "/srv/app");
+  EXPECT_EQ(sets[0].source, "/srv/app/.env");
+  EXPECT_EQ(sets[0].line, 2);
+  EXPECT_TRUE(sets[0].files.empty());
+}
+
 TEST(ComposeDeploy, FindsSetsInScriptsUnitsAndDotenv) {
   bulwark::test::TempRoot r;
   r.write("/srv/vpn/docker-compose.yml", "services: {}\n");

@@ -73,16 +73,19 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
   auto *reply = static_cast<redisReply *>(rd.redisCommand(c, "PING"));
   if (!reply) {
     std::string e = one_line(c->errstr);
-    bool timeout = c->err == REDIS_ERR_IO || e.find("Resource temporarily") != std::string::npos ||
-                   e.find("timed out") != std::string::npos;
-    r.result = c->err == REDIS_ERR_PROTOCOL ? RedisProbeResult::Outcome::protocol_error
-               : timeout                    ? RedisProbeResult::Outcome::unreachable
-                                            : RedisProbeResult::Outcome::protocol_error;
+    // Only the read timeout (SO_RCVTIMEO: EAGAIN) is "no answer". Any other
+    // I/O error after the connection was accepted (a reset: the peer closed
+    // with PING unread) means something that is not a working Redis answered,
+    // like a close without a reply. Whether a reset or an EOF arrives is a
+    // race on the peer's side.
+    bool timeout = c->err == REDIS_ERR_IO && (e.find("Resource temporarily") != std::string::npos ||
+                                              e.find("timed out") != std::string::npos);
+    r.result = timeout ? RedisProbeResult::Outcome::unreachable
+                       : RedisProbeResult::Outcome::protocol_error;
     r.detail = c->err == REDIS_ERR_EOF ? "connection closed without an answer"
                : timeout ? "no answer within " + std::to_string(timeout_ms) + " ms (" + e + ")"
-                         : e;
-    if (c->err == REDIS_ERR_EOF)
-      r.result = RedisProbeResult::Outcome::protocol_error;
+               : c->err == REDIS_ERR_IO ? "connection closed without an answer (" + e + ")"
+                                        : e;
     rd.redisFree(c);
     return r;
   }

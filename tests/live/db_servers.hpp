@@ -267,7 +267,10 @@ private:
 // garbage and closes.
 class FakeServer {
 public:
-  explicit FakeServer(std::string reply, bool silent) : m_reply(std::move(reply)) {
+  // silent: accept and never answer. reset: wait for the client's first
+  // bytes, then close with them unread and SO_LINGER 0 (a reset, always).
+  explicit FakeServer(std::string reply, bool silent, bool reset = false)
+      : m_reply(std::move(reply)) {
     m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -277,7 +280,7 @@ public:
         ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&a), &len) != 0)
       std::abort();
     m_port = ntohs(a.sin_port);
-    m_thread = std::thread([this, silent] {
+    m_thread = std::thread([this, silent, reset] {
       for (;;) {
         int c = ::accept(m_fd, nullptr, nullptr);
         if (c < 0)
@@ -288,6 +291,14 @@ public:
         }
         if (silent) {
           m_held.push_back(c); // keep it open, say nothing
+          continue;
+        }
+        if (reset) {
+          char one;
+          (void)::recv(c, &one, 1, MSG_PEEK); // the request is there, unread
+          linger l{1, 0};
+          (void)::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+          ::close(c);
           continue;
         }
         char buf[512];

@@ -281,9 +281,21 @@ TEST(RedisLive, SilentAndGarbageServersAreBoundedAndNamed) {
     EXPECT_EQ(r.result, live::RedisProbeResult::Outcome::protocol_error) << r.detail;
   }
   {
+    // Closes at once: an EOF, or a reset when PING arrived first (a race
+    // that once made this "no answer within 1500 ms" in CI).
     FakeServer closer("", false);
     auto r = live::redis_probe("127.0.0.1", closer.port());
     EXPECT_EQ(r.result, live::RedisProbeResult::Outcome::protocol_error) << r.detail;
+  }
+  {
+    // Always a reset: the same verdict, never a timeout.
+    FakeServer resetter("", false, /*reset=*/true);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = live::redis_probe("127.0.0.1", resetter.port(), 5000);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0,
+              bulwark::test::hang_bound(std::chrono::seconds(3)));
+    EXPECT_EQ(r.result, live::RedisProbeResult::Outcome::protocol_error) << r.detail;
+    EXPECT_NE(r.detail.find("connection closed without an answer"), std::string::npos) << r.detail;
   }
   auto none = live::redis_probe("127.0.0.1", free_port());
   EXPECT_EQ(none.result, live::RedisProbeResult::Outcome::unreachable) << none.detail;

@@ -13,9 +13,8 @@
 namespace bulwark::fix {
 
 struct EnableLinks {
-  std::vector<FileEdit> edits;   // one symlink edit per link to make
-  std::vector<std::string> made; // "LINK -> UNIT FILE", for the summary
-  std::string refusal;           // non-empty: enable would do more, or nothing
+  std::vector<FileEdit> edits; // one symlink edit (path -> unit file) per link to make
+  std::string refusal;         // non-empty: enable would do more, or nothing; no edits
 };
 
 // The links for `unit` (state `st`, read from `fs`): one per WantedBy= in

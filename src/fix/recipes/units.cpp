@@ -44,28 +44,20 @@ std::string arg(const RecipeInput &in, const std::string &key) {
 
 Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
                                  const systemd::UnitState &st) {
-  EnableLinks out;
-  if (!st.install.also.empty()) {
-    out.refusal = unit + " has Also= in [Install]: enable it with systemctl";
-    return out;
-  }
-  if (st.install.wanted_by.empty() && st.install.required_by.empty()) {
-    out.refusal = unit + " has no WantedBy= or RequiredBy=: nothing enables it at boot";
-    return out;
-  }
-  if (unit.find('@') != std::string::npos) {
-    out.refusal = unit + " is a template instance: enable it with systemctl";
-    return out;
-  }
+  auto refused = [](std::string why) { return EnableLinks{{}, std::move(why)}; };
+  if (!st.install.also.empty())
+    return refused(unit + " has Also= in [Install]: enable it with systemctl");
+  if (st.install.wanted_by.empty() && st.install.required_by.empty())
+    return refused(unit + " has no WantedBy= or RequiredBy=: nothing enables it at boot");
+  if (unit.find('@') != std::string::npos)
+    return refused(unit + " is a template instance: enable it with systemctl");
   // Specifiers (%p, %i, ...) are expanded by systemctl; bulwark does not,
   // so it does not guess.
   for (const auto *list : {&st.install.wanted_by, &st.install.required_by, &st.install.aliases})
     for (auto &v : *list)
-      if (v.find('%') != std::string::npos) {
-        out.refusal =
-            unit + "'s [Install] section uses a specifier (" + v + "): enable it with systemctl";
-        return out;
-      }
+      if (v.find('%') != std::string::npos)
+        return refused(unit + "'s [Install] section uses a specifier (" + v +
+                       "): enable it with systemctl");
   auto suffix = [](const std::string &n) { return n.substr(n.rfind('.') + 1); };
   std::string file = st.fragment.empty() ? st.path : st.fragment;
   std::vector<std::string> links;
@@ -83,12 +75,11 @@ Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
     // systemctl refuses an alias of another type, or a template/instance
     // alias of a plain unit ("cannot alias").
     if (!systemd::valid_unit_name(al) || suffix(al) != suffix(unit) ||
-        al.find('@') != std::string::npos) {
-      out.refusal = unit + " has Alias=" + al + ", which systemctl refuses: fix the unit file";
-      return out;
-    }
+        al.find('@') != std::string::npos)
+      return refused(unit + " has Alias=" + al + ", which systemctl refuses: fix the unit file");
     link(std::string(k_etc_units) + "/" + al);
   }
+  EnableLinks out;
   for (auto &p : links) {
     auto l = fs.lstat(p);
     if (l) {
@@ -103,10 +94,7 @@ Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
         if ((to && *to == file) || (a && b && *a == *b))
           continue;
       }
-      out.refusal = p + " exists but does not link to " + file + ": fix by hand";
-      out.edits.clear();
-      out.made.clear();
-      return out;
+      return refused(p + " exists but does not link to " + file + ": fix by hand");
     }
     if (!l.error().not_found())
       return l.error();
@@ -114,7 +102,6 @@ Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
     e.kind = FileEdit::Kind::symlink;
     e.path = p;
     e.after = file;
-    out.made.push_back(p + " -> " + file);
     out.edits.push_back(std::move(e));
   }
   return out;
@@ -181,9 +168,10 @@ Result<RecipeOutcome> unit_enable(const RecipeInput &in) {
     EnableLinks links = TRY(enable_links(view(), unit, st));
     if (!links.refusal.empty())
       return refuse(std::move(links.refusal));
-    for (auto &e : links.edits)
+    for (auto &e : links.edits) {
+      did.push_back(e.path + " -> " + e.after);
       edit(std::move(e));
-    did.insert(did.end(), links.made.begin(), links.made.end());
+    }
     st = systemd::unit_state(view(), unit);
     if (!st.is_enabled_by_link())
       return refuse(unit + " would be " + std::string(systemd::to_string(st.state)) +

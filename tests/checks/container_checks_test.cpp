@@ -691,16 +691,22 @@ TEST(ContainerChecks, ComposeOptionInsideTheRootIsComparedWithTheDeployment) {
   EXPECT_EQ(c.get("container.read-only-rootfs", "app/s").status, Status::pass);
 }
 
+// /srv/app: one privileged service, and `env_line` as the second line of
+// the project's .env.
+Audit audit_with_dotenv_line(const std::string &env_line) {
+  TempRoot r;
+  r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
+  r.write("/srv/app/.env", "TZ=UTC\n" + env_line + "\n");
+  return audit(r.path());
+}
+
 TEST(ContainerChecks, AnEmptyComposeFileEntryIsRefusedAsComposeRefusesIt) {
   // compose-go makes an empty entry the directory itself and cannot read it
   // (and so does 1.29 for an empty entry of a longer list): the deployment
   // is broken, never "audited by default".
   for (std::string line :
        {"COMPOSE_FILE=compose.yaml:", "COMPOSE_FILE=compose.yaml::compose.yaml"}) {
-    TempRoot r;
-    r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
-    r.write("/srv/app/.env", "TZ=UTC\n" + line + "\n");
-    Audit a = audit(r.path());
+    Audit a = audit_with_dotenv_line(line);
     const Finding &f = a.get("container.deploy-file-set", "app");
     expect_at(f, Status::fail, "/srv/app/.env", 2);
     EXPECT_NE(f.message.find("an empty entry of COMPOSE_FILE is the working directory itself"),
@@ -715,10 +721,7 @@ TEST(ContainerChecks, AWhollyEmptyComposeFileWarnsAndTheDefaultFilesAreAudited) 
   // names, Compose v2 refuses the project. A warning that says so, never a
   // failure of a deployment 1.29 runs, and the files 1.29 runs are judged.
   for (std::string line : {"COMPOSE_FILE=", "COMPOSE_FILE=\"\"", "export COMPOSE_FILE=''"}) {
-    TempRoot r;
-    r.write("/srv/app/compose.yaml", "services:\n  s:\n    image: x:1\n    privileged: true\n");
-    r.write("/srv/app/.env", "TZ=UTC\n" + line + "\n");
-    Audit a = audit(r.path());
+    Audit a = audit_with_dotenv_line(line);
     const Finding &f = a.get("container.deploy-file-set", "app");
     expect_at(f, Status::warn, "/srv/app/.env", 2);
     EXPECT_NE(f.message.find("COMPOSE_FILE is empty"), std::string::npos) << line << f.message;

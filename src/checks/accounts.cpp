@@ -89,7 +89,7 @@ void empty_passwords(CheckRun &run) {
   run.emit(Status::pass, "", "no account has an empty password");
 }
 
-void password_max_age(CheckRun &run) {
+void accounts_password_max_age(CheckRun &run) {
   const auto &m = run.ctx().accounts();
   long long max = run.param_int("max-days");
   auto it = m.login_defs.find("PASS_MAX_DAYS");
@@ -568,7 +568,7 @@ struct ShellTimeout {
 
 // Splits a line into simple commands at ; && || (quotes respected) and
 // drops a trailing comment.
-std::vector<std::string> shell_commands(std::string_view line) {
+std::vector<std::string> accounts_shell_commands(std::string_view line) {
   std::vector<std::string> out;
   std::string cur;
   char quote = 0;
@@ -596,7 +596,7 @@ std::vector<std::string> shell_commands(std::string_view line) {
   return out;
 }
 
-std::string unquote(std::string v) {
+std::string accounts_unquote(std::string v) {
   if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
     v = v.substr(1, v.size() - 2);
   return v;
@@ -606,7 +606,7 @@ void scan_shell_file(const std::string &path, std::string_view text, ShellTimeou
   int lineno = 0;
   for (auto &raw : text::split(text, '\n', true)) {
     ++lineno;
-    for (auto &cmd : shell_commands(raw)) {
+    for (auto &cmd : accounts_shell_commands(raw)) {
       std::vector<std::string> words;
       for (auto &w : text::split(text::trim(cmd), ' '))
         for (auto &x : text::split(w, '\t'))
@@ -634,7 +634,8 @@ void scan_shell_file(const std::string &path, std::string_view text, ShellTimeou
             if (ro)
               out.statements.push_back({{path, lineno}, "", true, false});
           } else if (w.substr(0, 6) == "TMOUT=") {
-            out.statements.push_back({{path, lineno}, unquote(std::string(w.substr(6))), ro, true});
+            out.statements.push_back(
+                {{path, lineno}, accounts_unquote(std::string(w.substr(6))), ro, true});
           }
         }
         continue;
@@ -642,7 +643,8 @@ void scan_shell_file(const std::string &path, std::string_view text, ShellTimeou
       // Plain assignments (possibly several: A=1 TMOUT=900).
       for (; i < words.size() && words[i].find('=') != std::string::npos; ++i)
         if (std::string_view(words[i]).substr(0, 6) == "TMOUT=")
-          out.statements.push_back({{path, lineno}, unquote(words[i].substr(6)), false, true});
+          out.statements.push_back(
+              {{path, lineno}, accounts_unquote(words[i].substr(6)), false, true});
     }
   }
 }
@@ -732,10 +734,10 @@ void session_timeout(CheckRun &run) {
   run.emit(Status::fail, "", why, ev);
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_accounts_checks[] = {
     {"accounts.uid0", uid0},
     {"accounts.empty-passwords", empty_passwords},
-    {"accounts.password-max-age", password_max_age},
+    {"accounts.password-max-age", accounts_password_max_age},
     {"accounts.sudo-nopasswd", sudo_nopasswd},
     {"accounts.sudo-logging", sudo_logging},
     {"accounts.root-locked", root_locked},
@@ -748,7 +750,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> accounts_checks() {
-  return k_checks;
+  return k_accounts_checks;
 }
 
 } // namespace bulwark

@@ -145,12 +145,6 @@ constexpr std::string_view k_key_file_vars[] = {"RESTIC_PASSWORD_FILE", "BORG_KE
                                                 "WALG_LIBSODIUM_KEY_PATH", "WALG_PGP_KEY_PATH"};
 constexpr std::string_view k_key_file_opts[] = {"--password-file", "-p"};
 
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
 void encrypted(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
   std::vector<BackupJob> store;
@@ -244,7 +238,7 @@ void encrypted(CheckRun &run) {
                                "a key file readable by its owner only", j.name});
         continue;
       }
-      Evidence e{kf, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+      Evidence e{kf, 0, "mode " + text::octal_mode(st->mode) + " uid " + std::to_string(st->uid),
                  "not readable by others (0600 or 0640)", j.name};
       ((st->mode & 0004) ? bad : good).push_back(e);
     }
@@ -390,7 +384,7 @@ void offsite(CheckRun &run) {
   }
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_backup_checks[] = {
     {"backup.configured", configured},
     {"backup.encrypted", encrypted},
     {"backup.offsite", offsite},
@@ -399,7 +393,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> backup_checks() {
-  return k_checks;
+  return k_backup_checks;
 }
 
 } // namespace bulwark

@@ -232,7 +232,7 @@ DockerEngineModel DockerEngineModel::load(Context &ctx) {
 
 namespace {
 
-struct Builder {
+struct DockerEngineBuilder {
   Loc at;
   Value scalar(std::string s) const {
     Value v;
@@ -287,7 +287,7 @@ bool bool_of(const json &j, const char *key) {
 // The keys a container's Config and a swarm service's ContainerSpec spell
 // alike: Env as `environment`, Healthcheck.Test as `healthcheck` (["NONE"]
 // as `disable: true`), Ulimits as `ulimits`.
-void put_environment_and_healthcheck(const Builder &b, Value &svc, const json &spec) {
+void put_environment_and_healthcheck(const DockerEngineBuilder &b, Value &svc, const json &spec) {
   if (non_empty_array(spec, "Env")) {
     Value env = b.map();
     for (const auto &e : spec["Env"]) {
@@ -311,7 +311,7 @@ void put_environment_and_healthcheck(const Builder &b, Value &svc, const json &s
   }
 }
 
-void put_ulimits(const Builder &b, Value &svc, const json &spec) {
+void put_ulimits(const DockerEngineBuilder &b, Value &svc, const json &spec) {
   if (!non_empty_array(spec, "Ulimits"))
     return;
   Value u = b.map();
@@ -324,7 +324,7 @@ void put_ulimits(const Builder &b, Value &svc, const json &spec) {
   b.put(svc, "ulimits", std::move(u));
 }
 
-Value service_of(const DockerContainer &c, const Builder &b) {
+Value service_of(const DockerContainer &c, const DockerEngineBuilder &b) {
   const json &in = c.inspect;
   const json &cfg =
       in.contains("Config") && in["Config"].is_object() ? in["Config"] : json::object();
@@ -470,7 +470,7 @@ compose::Project make_engine_project(const DockerEngineModel &m) {
   Value services;
   services.kind = Value::Kind::mapping;
   for (auto &c : m.containers) {
-    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    DockerEngineBuilder b{Loc{static_cast<int>(p.files.size()), 0}};
     p.files.push_back(DockerEngineModel::evidence_path(c.name));
     Value svc = service_of(c, b);
     svc.key_loc = b.at;
@@ -501,7 +501,7 @@ const json &member(const json &j, const char *key) {
 // service/opts: --security-opt is not a service flag; the Engine API's
 // Privileges.Seccomp/AppArmor (API 1.44+), SELinuxContext and
 // NoNewPrivileges (API 1.46+) are what a stack's security_opt becomes).
-Value privileges_of(const json &cs, const Builder &b) {
+Value privileges_of(const json &cs, const DockerEngineBuilder &b) {
   Value out = b.seq();
   const json &pr = member(cs, "Privileges");
   if (std::string mode = text::lower(str_of(member(pr, "Seccomp"), "Mode")); mode == "unconfined")
@@ -516,7 +516,7 @@ Value privileges_of(const json &cs, const Builder &b) {
 }
 
 Value swarm_service_of(const json &spec, const std::map<std::string, std::string> &net_names,
-                       const Builder &b) {
+                       const DockerEngineBuilder &b) {
   const json &tt = member(spec, "TaskTemplate");
   const json &cs = member(tt, "ContainerSpec");
   Value svc = b.map();
@@ -680,9 +680,9 @@ compose::Project make_swarm_project(const DockerEngineModel &m) {
   std::map<std::string, std::string> net_names;
   for (auto &n : m.networks)
     net_names[n.id] = n.name;
-  Value nets = Builder{Loc{0, 0}}.map();
+  Value nets = DockerEngineBuilder{Loc{0, 0}}.map();
   {
-    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    DockerEngineBuilder b{Loc{static_cast<int>(p.files.size()), 0}};
     p.files.push_back("docker:/networks");
     for (auto &n : m.networks) {
       if (n.scope != "swarm")
@@ -702,9 +702,9 @@ compose::Project make_swarm_project(const DockerEngineModel &m) {
       b.put(nets, n.name, std::move(v));
     }
   }
-  Value secrets = Builder{Loc{0, 0}}.map();
+  Value secrets = DockerEngineBuilder{Loc{0, 0}}.map();
   {
-    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    DockerEngineBuilder b{Loc{static_cast<int>(p.files.size()), 0}};
     p.files.push_back("docker:/secrets");
     for (auto &s : m.secrets) {
       std::string name = str_of(member(s, "Spec"), "Name");
@@ -722,7 +722,7 @@ compose::Project make_swarm_project(const DockerEngineModel &m) {
     std::string name = str_of(spec, "Name");
     if (name.empty())
       name = str_of(s, "ID");
-    Builder b{Loc{static_cast<int>(p.files.size()), 0}};
+    DockerEngineBuilder b{Loc{static_cast<int>(p.files.size()), 0}};
     p.files.push_back(DockerEngineModel::service_evidence_path(name));
     Value svc = swarm_service_of(spec, net_names, b);
     svc.key_loc = b.at;

@@ -31,7 +31,7 @@ struct Fail2banModel {
   PackageInstalled package;
 };
 
-const Fail2banModel &model(Context &ctx) {
+const Fail2banModel &fail2ban_model(Context &ctx) {
   return ctx.model<Fail2banModel>([&] {
     Fail2banModel m;
     m.config = f2b::load_fail2ban(ctx.fs());
@@ -47,7 +47,7 @@ const Fail2banModel &model(Context &ctx) {
   });
 }
 
-std::string where(const SourceLocation &l) {
+std::string fail2ban_where(const SourceLocation &l) {
   if (l.path.empty())
     return "fail2ban's built-in default";
   return l.path + ":" + std::to_string(l.line);
@@ -60,7 +60,7 @@ std::string via_text(const f2b::Setting &s) {
     return "";
   std::string out = " (via";
   for (auto &v : s.via)
-    out += " " + where(v);
+    out += " " + fail2ban_where(v);
   return out + ")";
 }
 
@@ -70,7 +70,7 @@ Evidence evidence_of(const f2b::Setting &s, const std::string &name, const std::
   e.line = s.loc.line;
   e.found = name + " = " + text::printable(s.value) + via_text(s);
   if (!s.defined)
-    e.found += " (not set: " + where(s.loc) + ")";
+    e.found += " (not set: " + fail2ban_where(s.loc) + ")";
   else if (s.raw != s.value)
     e.found += " [written " + text::printable(s.raw) + "]";
   e.expected = expected;
@@ -82,7 +82,7 @@ Evidence evidence_of(const f2b::Setting &s, const std::string &name, const std::
 // would refuse the configuration. Returns the sshd jail, or nullptr when the
 // finding has been emitted already.
 const f2b::Jail *sshd_jail(CheckRun &run, bool report_missing) {
-  const Fail2banModel &m = model(run.ctx());
+  const Fail2banModel &m = fail2ban_model(run.ctx());
   const f2b::Config &c = m.config;
   if (m.package.error) {
     run.emit(Status::error, k_jail, m.package.error->message, {m.package.evidence});
@@ -133,7 +133,7 @@ std::optional<Evidence> running_server(const procfs::ProcessTable &t) {
 }
 
 void check_installed(CheckRun &run) {
-  const Fail2banModel &m = model(run.ctx());
+  const Fail2banModel &m = fail2ban_model(run.ctx());
   if (m.package.error) {
     run.emit(Status::error, "", m.package.error->message, {m.package.evidence});
     return;
@@ -179,18 +179,18 @@ void check_sshd_jail(CheckRun &run) {
   if (j->enabled && !j->config_error.empty()) {
     Evidence fe = evidence_of(j->filter, "filter", "a filter in filter.d");
     run.emit(Status::fail, k_jail,
-             "the sshd jail is enabled at " + where(j->enabled_setting.loc) +
+             "the sshd jail is enabled at " + fail2ban_where(j->enabled_setting.loc) +
                  ", but fail2ban skips it: " + j->config_error,
              {fe, e});
     return;
   }
   if (j->enabled)
-    run.emit(Status::pass, k_jail, "the sshd jail is enabled at " + where(j->enabled_setting.loc),
-             {e});
+    run.emit(Status::pass, k_jail,
+             "the sshd jail is enabled at " + fail2ban_where(j->enabled_setting.loc), {e});
   else
     run.emit(Status::fail, k_jail,
              "the sshd jail is disabled: enabled = " + text::printable(j->enabled_setting.value) +
-                 " at " + where(j->enabled_setting.loc),
+                 " at " + fail2ban_where(j->enabled_setting.loc),
              {e});
 }
 
@@ -220,7 +220,7 @@ void check_maxretry(CheckRun &run) {
     return;
   }
   long long v = *j->maxretry_value;
-  std::string msg = "maxretry = " + std::to_string(v) + " at " + where(j->maxretry->loc);
+  std::string msg = "maxretry = " + std::to_string(v) + " at " + fail2ban_where(j->maxretry->loc);
   if (v <= max)
     run.emit(Status::pass, k_jail, msg + disabled_note(*j), {e});
   else
@@ -256,7 +256,8 @@ void judge_time(CheckRun &run, const char *name, bool negative_ok) {
   Evidence e = evidence_of(*opt, name, expected);
   if (!secs) {
     run.emit(Status::fail, k_jail,
-             std::string(name) + " = " + text::printable(opt->value) + " at " + where(opt->loc) +
+             std::string(name) + " = " + text::printable(opt->value) + " at " +
+                 fail2ban_where(opt->loc) +
                  " is not a time fail2ban can evaluate: the jail fails to start",
              {e});
     return;
@@ -266,7 +267,7 @@ void judge_time(CheckRun &run, const char *name, bool negative_ok) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.0f", v);
   std::string msg = std::string(name) + " = " + text::printable(opt->value) + " (" + buf +
-                    " s) at " + where(opt->loc);
+                    " s) at " + fail2ban_where(opt->loc);
   if (negative_ok && v < 0)
     run.emit(Status::pass, k_jail, msg + ": permanent bans" + disabled_note(*j), {e});
   else if (v >= *min)
@@ -291,7 +292,7 @@ void check_log_source(CheckRun &run) {
     be.path = j->loc.path;
   if (j->backend.value.rfind("systemd", 0) == 0) {
     run.emit(Status::pass, k_jail,
-             "backend = " + j->backend.value + " at " + where(j->backend.loc) +
+             "backend = " + j->backend.value + " at " + fail2ban_where(j->backend.loc) +
                  ": the jail reads the journal" + disabled_note(*j),
              {be});
     return;
@@ -323,8 +324,8 @@ void check_log_source(CheckRun &run) {
   }
   std::string paths = text::printable(text::join(missing, ", "));
   std::string msg = "backend = " + text::printable(j->backend.value) + " (" +
-                    where(j->backend.loc) + ") watches logpath " + paths + " (" +
-                    where(j->logpath->loc) + "), and no such file exists";
+                    fail2ban_where(j->backend.loc) + ") watches logpath " + paths + " (" +
+                    fail2ban_where(j->logpath->loc) + "), and no such file exists";
   bool auth_log = std::find(missing.begin(), missing.end(), "/var/log/auth.log") != missing.end();
   std::string stops = j->enabled ? "fail2ban-client stops with \"Have not found any log file for "
                                    "sshd jail\" and starts no jail at all"
@@ -371,7 +372,7 @@ std::map<std::string, int> services_of(const RootFs &fs) {
 
 // The TCP ports sshd listens on (sshd -T's port and listenaddress): a
 // ListenAddress with a port listens there, one without it on every Port.
-std::vector<std::pair<int, Evidence>> sshd_ports(const SshModel &ssh) {
+std::vector<std::pair<int, Evidence>> fail2ban_sshd_ports(const SshModel &ssh) {
   std::vector<std::pair<int, Evidence>> out;
   const auto &eff = ssh.scopes.front().effective;
   ssh::Value ports = eff.get("port");
@@ -462,7 +463,7 @@ void check_port_matches_sshd(CheckRun &run) {
       ranges.push_back({lo, hi});
   }
   std::vector<Evidence> bad, good{pe};
-  for (auto &[sshd_port, e] : sshd_ports(ssh)) {
+  for (auto &[sshd_port, e] : fail2ban_sshd_ports(ssh)) {
     // A copy: a lambda cannot capture a structured binding before C++20's
     // P1091 (clang 14, which clang-tidy runs on, does not have it).
     const auto port = sshd_port;
@@ -496,7 +497,7 @@ void check_port_matches_sshd(CheckRun &run) {
 // --- fail2ban.enabled-at-boot ---------------------------------------------
 
 void check_enabled_at_boot(CheckRun &run) {
-  const Fail2banModel &m = model(run.ctx());
+  const Fail2banModel &m = fail2ban_model(run.ctx());
   if (m.package.error) {
     run.emit(Status::error, "", m.package.error->message, {m.package.evidence});
     return;
@@ -532,7 +533,7 @@ void check_enabled_at_boot(CheckRun &run) {
   run.emit(Status::pass, "", "fail2ban.service is enabled (" + st.path + ")", {e});
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_fail2ban_checks[] = {
     {"fail2ban.installed", check_installed},
     {"fail2ban.sshd-jail", check_sshd_jail},
     {"fail2ban.maxretry", check_maxretry},
@@ -548,7 +549,7 @@ nlohmann::ordered_json loc_json(const SourceLocation &l) {
                         : nlohmann::ordered_json(l.path + ":" + std::to_string(l.line));
 }
 
-nlohmann::ordered_json setting_json(const f2b::Setting &s) {
+nlohmann::ordered_json fail2ban_setting_json(const f2b::Setting &s) {
   nlohmann::ordered_json o;
   o["value"] = s.value;
   if (s.raw != s.value)
@@ -568,11 +569,11 @@ nlohmann::ordered_json setting_json(const f2b::Setting &s) {
 } // namespace
 
 std::span<const CheckImpl> fail2ban_checks() {
-  return k_checks;
+  return k_fail2ban_checks;
 }
 
 nlohmann::ordered_json facts_fail2ban(Context &ctx) {
-  const Fail2banModel &m = model(ctx);
+  const Fail2banModel &m = fail2ban_model(ctx);
   const f2b::Config &c = m.config;
   nlohmann::ordered_json out;
   out["confdir"] = c.confdir;
@@ -593,28 +594,28 @@ nlohmann::ordered_json facts_fail2ban(Context &ctx) {
     o["name"] = j.name;
     o["at"] = loc_json(j.loc);
     o["enabled"] = j.enabled;
-    o["enabled_setting"] = setting_json(j.enabled_setting);
-    o["backend"] = setting_json(j.backend);
-    o["filter"] = setting_json(j.filter);
+    o["enabled_setting"] = fail2ban_setting_json(j.enabled_setting);
+    o["backend"] = fail2ban_setting_json(j.backend);
+    o["filter"] = fail2ban_setting_json(j.filter);
     if (!j.config_error.empty())
       o["config_error"] = j.config_error;
     if (j.maxretry) {
-      o["maxretry"] = setting_json(*j.maxretry);
+      o["maxretry"] = fail2ban_setting_json(*j.maxretry);
       if (j.maxretry_value)
         o["maxretry"]["int"] = *j.maxretry_value;
     }
     if (j.findtime) {
-      o["findtime"] = setting_json(*j.findtime);
+      o["findtime"] = fail2ban_setting_json(*j.findtime);
       if (j.findtime_s)
         o["findtime"]["seconds"] = *j.findtime_s;
     }
     if (j.bantime) {
-      o["bantime"] = setting_json(*j.bantime);
+      o["bantime"] = fail2ban_setting_json(*j.bantime);
       if (j.bantime_s)
         o["bantime"]["seconds"] = *j.bantime_s;
     }
     if (j.logpath) {
-      o["logpath"] = setting_json(*j.logpath);
+      o["logpath"] = fail2ban_setting_json(*j.logpath);
       auto lps = nlohmann::ordered_json::array();
       for (auto &lp : j.logpaths)
         lps.push_back({{"glob", lp.pattern}, {"tail", lp.tail}, {"files", lp.files}});

@@ -41,9 +41,9 @@ namespace bulwark {
 
 namespace {
 
-constexpr size_t k_max_listed = 50; // offenders listed per finding; the rest are counted
+constexpr size_t k_fs_max_listed = 50; // offenders listed per finding; the rest are counted
 
-bool under(std::string_view path, std::string_view dir) {
+bool fs_path_under(std::string_view path, std::string_view dir) {
   if (dir == "/")
     return true;
   return path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
@@ -62,15 +62,9 @@ const TreeWalk &tree(CheckRun &run, const std::string &collect = "") {
   return run.ctx().get<WalkModel>().walk(run.ctx(), WalkKey{"/", true, collect, true});
 }
 
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
-std::string describe(const WalkEntry &e) {
-  return mode_string(e.mode) + " (" + octal(e.mode) + ") uid " + std::to_string(e.uid) + " gid " +
-         std::to_string(e.gid);
+std::string fs_describe_entry(const WalkEntry &e) {
+  return mode_string(e.mode) + " (" + text::octal_mode(e.mode) + ") uid " + std::to_string(e.uid) +
+         " gid " + std::to_string(e.gid);
 }
 
 std::string plural(size_t n, const char *one, const char *many) {
@@ -90,7 +84,7 @@ std::string first_few(const std::vector<Evidence> &items, size_t total) {
 
 // Caps the evidence list; the message carries the total.
 void cap(std::vector<Evidence> &ev, size_t total) {
-  cap_evidence(ev, total, k_max_listed);
+  cap_evidence(ev, total, k_fs_max_listed);
 }
 
 // Unreadable directories and failed stats under `scope`: an error finding,
@@ -99,9 +93,9 @@ void report_walk_errors(CheckRun &run, const WalkResult &w, std::string_view sco
   std::vector<Evidence> ev;
   size_t total = 0;
   for (const Error &e : w.errors) {
-    if (e.path != scope && !under(e.path, scope))
+    if (e.path != scope && !fs_path_under(e.path, scope))
       continue;
-    if (++total <= k_max_listed)
+    if (++total <= k_fs_max_listed)
       ev.push_back(Evidence{display_path(e.path), 0, e.message, "readable", "walk"});
   }
   if (total == 0)
@@ -140,10 +134,10 @@ void world_writable(CheckRun &run) {
     else if (S_ISCHR(e.mode) || S_ISBLK(e.mode))
       why = "device node writable by every user, outside /dev";
     if (!why || std::any_of(ignore.begin(), ignore.end(),
-                            [&](const std::string &d) { return under(e.path, d); }))
+                            [&](const std::string &d) { return fs_path_under(e.path, d); }))
       continue;
-    if (++total <= k_max_listed)
-      bad.push_back(Evidence{display_path(e.path), 0, describe(e),
+    if (++total <= k_fs_max_listed)
+      bad.push_back(Evidence{display_path(e.path), 0, fs_describe_entry(e),
                              S_ISDIR(e.mode) ? "o-w, or the sticky bit (+t)" : "o-w", why});
   }
   report_walk_errors(run, t.walk, "/");
@@ -208,8 +202,9 @@ void app_permissions(CheckRun &run) {
   // is a mount point or under a pruned one gets a walk of its own.
   const WalkResult *w = &t.walk;
   bool entered =
-      std::none_of(t.walk.boundaries.begin(), t.walk.boundaries.end(),
-                   [&](const std::string &b) { return b == resolved || under(resolved, b); });
+      std::none_of(t.walk.boundaries.begin(), t.walk.boundaries.end(), [&](const std::string &b) {
+        return b == resolved || fs_path_under(resolved, b);
+      });
   if (!entered) {
     const TreeWalk &own =
         run.ctx().get<WalkModel>().walk(run.ctx(), WalkKey{resolved, false, resolved});
@@ -222,7 +217,7 @@ void app_permissions(CheckRun &run) {
   std::vector<Evidence> bad;
   size_t total = 0, files = 0, dirs = 0;
   for (const WalkEntry &e : w->entries) {
-    if (e.path != resolved && !under(e.path, resolved))
+    if (e.path != resolved && !fs_path_under(e.path, resolved))
       continue;
     uint32_t allowed;
     if (S_ISREG(e.mode)) {
@@ -237,27 +232,30 @@ void app_permissions(CheckRun &run) {
     uint32_t extra = e.mode & 07777 & ~allowed;
     if (extra == 0)
       continue;
-    if (++total <= k_max_listed)
-      bad.push_back(Evidence{display_path(e.path), 0, describe(e),
-                             "at most " + octal(allowed) + " (" +
+    if (++total <= k_fs_max_listed)
+      bad.push_back(Evidence{display_path(e.path), 0, fs_describe_entry(e),
+                             "at most " + text::octal_mode(allowed) + " (" +
                                  mode_string((e.mode & S_IFMT) | allowed) + ")",
-                             "bits beyond: " + octal(extra)});
+                             "bits beyond: " + text::octal_mode(extra)});
   }
   report_walk_errors(run, *w, resolved);
   std::string where = app == resolved ? app : app + " (" + resolved + ")";
   if (total > 0) {
     std::string msg = plural(total, "entry", "entries") + " under " + where +
-                      " are more permissive than " + octal(*fmode) + " (files) / " + octal(*dmode) +
-                      " (directories): " + first_few(bad, total);
+                      " are more permissive than " + text::octal_mode(*fmode) + " (files) / " +
+                      text::octal_mode(*dmode) + " (directories): " + first_few(bad, total);
     cap(bad, total);
     run.emit(Status::fail, "", msg, bad);
     return;
   }
   run.emit(Status::pass, "",
            plural(files, "file", "files") + " and " + plural(dirs, "directory", "directories") +
-               " under " + where + " are within " + octal(*fmode) + " / " + octal(*dmode),
+               " under " + where + " are within " + text::octal_mode(*fmode) + " / " +
+               text::octal_mode(*dmode),
            {Evidence{display_path(resolved), 0, std::to_string(files + dirs) + " entries checked",
-                     "files <= " + octal(*fmode) + ", directories <= " + octal(*dmode), ""}});
+                     "files <= " + text::octal_mode(*fmode) +
+                         ", directories <= " + text::octal_mode(*dmode),
+                     ""}});
 }
 
 // MD5 of a target file, lower-case hex (OpenSSL's EVP, as md5sum prints it).
@@ -484,14 +482,14 @@ void suid_files(CheckRun &run) {
   bool overrides_read = false;
   for (const WalkEntry *e : setid) {
     std::string shown = display_path(e->path);
-    std::string found = describe(*e);
+    std::string found = fs_describe_entry(*e);
     if (allowed(e->path)) {
       good.push_back(Evidence{shown, 0, found, "", "allowed by the allow parameter"});
       continue;
     }
     auto it = owners.find(e->path);
     if (it == owners.end()) {
-      if (++total_bad <= k_max_listed)
+      if (++total_bad <= k_fs_max_listed)
         bad.push_back(Evidence{shown, 0, found + "; in no installed package's file list",
                                "shipped by a package, or in the allow list",
                                have_db ? "not packaged" : "no dpkg database"});
@@ -511,13 +509,13 @@ void suid_files(CheckRun &run) {
     }
     auto md5 = md5_of(fs, e->path);
     if (!md5) {
-      if (++total_bad <= k_max_listed)
+      if (++total_bad <= k_fs_max_listed)
         bad.push_back(Evidence{shown, 0, "cannot verify: " + md5.error().message, "MD5 " + rec->md5,
                                "package " + o.package});
       continue;
     }
     if (*md5 != rec->md5) {
-      if (++total_bad <= k_max_listed)
+      if (++total_bad <= k_fs_max_listed)
         bad.push_back(
             Evidence{shown, 0, found + "; MD5 " + *md5,
                      "MD5 " + rec->md5 + " (" + sums->path + ":" + std::to_string(rec->line) + ")",
@@ -542,7 +540,8 @@ void suid_files(CheckRun &run) {
     if (so != overrides.modes.end() && (bits & ~so->second.first) == 0) {
       good.push_back(Evidence{"/var/lib/dpkg/statoverride", so->second.second,
                               shown + ": " + found + "; MD5 matches", "",
-                              "package " + o.package + ", mode " + octal(so->second.first) +
+                              "package " + o.package + ", mode " +
+                                  text::octal_mode(so->second.first) +
                                   " recorded by dpkg-statoverride"});
       continue;
     }
@@ -550,10 +549,10 @@ void suid_files(CheckRun &run) {
     if (ship == nullptr)
       ship = shipped_setid(o.shipped_path);
     if (ship == nullptr || (bits & ~ship->mode) != 0) {
-      if (++total_bad <= k_max_listed)
+      if (++total_bad <= k_fs_max_listed)
         bad.push_back(
             Evidence{shown, 0, found + "; MD5 matches package " + o.package,
-                     ship ? "mode " + octal(ship->mode) + " as the package ships it"
+                     ship ? "mode " + text::octal_mode(ship->mode) + " as the package ships it"
                           : "no set-id bit: Debian 12's " + o.package + " does not ship it set-id",
                      "set-id bit added after installation (no dpkg-statoverride records it)"});
       continue;
@@ -565,15 +564,15 @@ void suid_files(CheckRun &run) {
     std::string msg = plural(total_bad, "set-id file is", "set-id files are") +
                       " outside the distribution's known set: " + first_few(bad, total_bad);
     cap(bad, total_bad);
-    if (diags.size() > k_max_listed)
-      diags.resize(k_max_listed);
+    if (diags.size() > k_fs_max_listed)
+      diags.resize(k_fs_max_listed);
     bad.insert(bad.end(), diags.begin(), diags.end());
     run.emit(Status::fail, "", msg, bad);
     return;
   }
   cap(good, good.size());
-  if (diags.size() > k_max_listed)
-    diags.resize(k_max_listed);
+  if (diags.size() > k_fs_max_listed)
+    diags.resize(k_fs_max_listed);
   good.insert(good.end(), diags.begin(), diags.end());
   run.emit(Status::pass, "",
            plural(setid.size(), "set-id file", "set-id files") +
@@ -620,9 +619,9 @@ void critical_file_permissions(CheckRun &run) {
     }
     std::string expected = "owner root, group " +
                            std::string(w.shadow_group ? "root or shadow" : "root") + ", mode " +
-                           octal(w.max_mode) + " or stricter";
+                           text::octal_mode(w.max_mode) + " or stricter";
     Evidence e{w.path, 0, "", expected, ""};
-    e.found = "mode " + octal(st->mode) + " uid " + std::to_string(st->uid) + " gid " +
+    e.found = "mode " + text::octal_mode(st->mode) + " uid " + std::to_string(st->uid) + " gid " +
               std::to_string(st->gid);
     if (st->type != FileInfo::Type::regular) {
       e.found += st->type == FileInfo::Type::symlink ? " (a symbolic link)" : " (not a file)";
@@ -879,10 +878,10 @@ void unowned_files(CheckRun &run) {
     if (S_ISLNK(e.mode) || (!no_user && !no_group))
       continue;
     if (std::any_of(ignore.begin(), ignore.end(),
-                    [&](const std::string &d) { return e.path == d || under(e.path, d); }))
+                    [&](const std::string &d) { return e.path == d || fs_path_under(e.path, d); }))
       continue;
-    if (++total <= k_max_listed)
-      bad.push_back(Evidence{display_path(e.path), 0, describe(e),
+    if (++total <= k_fs_max_listed)
+      bad.push_back(Evidence{display_path(e.path), 0, fs_describe_entry(e),
                              "an owner in /etc/passwd and a group in /etc/group",
                              no_user && no_group ? "no such user or group"
                              : no_user           ? "no such user"
@@ -904,7 +903,7 @@ void unowned_files(CheckRun &run) {
            {Evidence{"/", 0, seen + " walked", "owners in /etc/passwd, groups in /etc/group", ""}});
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_fs_checks[] = {
     {"fs.app-permissions", app_permissions},
     {"fs.world-writable", world_writable},
     {"fs.suid-files", suid_files},
@@ -916,7 +915,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> fs_checks() {
-  return k_checks;
+  return k_fs_checks;
 }
 
 } // namespace bulwark

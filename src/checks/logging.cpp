@@ -31,8 +31,8 @@ struct JournaldModel {
 // Whether a package is installed (the shared dpkg model decides; see
 // models.hpp): `error` set when the dpkg database cannot answer.
 using Installed = PackageInstalled;
-Installed installed(CheckRun &run, const std::string &package,
-                    std::initializer_list<const char *> files) {
+Installed logging_installed(CheckRun &run, const std::string &package,
+                            std::initializer_list<const char *> files) {
   return package_installed(run.ctx(), package,
                            std::vector<std::string>(files.begin(), files.end()));
 }
@@ -49,7 +49,7 @@ bool reported(CheckRun &run, const Installed &inst, const std::string &subject =
 
 void auditd(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
-  Installed inst = installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
+  Installed inst = logging_installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
   if (reported(run, inst, "auditd"))
     return;
   if (!inst.yes) {
@@ -110,7 +110,7 @@ std::string strip_slash(std::string p) {
   return p;
 }
 
-bool under(const std::string &dir, const std::string &target) {
+bool logging_path_under(const std::string &dir, const std::string &target) {
   std::string d = strip_slash(dir);
   return target == d || (target.size() > d.size() && target.compare(0, d.size(), d) == 0 &&
                          (d == "/" || target[d.size()] == '/'));
@@ -123,7 +123,7 @@ bool exit_always(const audit::AuditRule &r) {
 // A rule that records writes to `target`.
 bool watches_writes(const audit::AuditRule &r, const std::string &target) {
   if (r.kind == audit::AuditRule::Kind::watch)
-    return under(r.path, target) && perms_write(r.perms);
+    return logging_path_under(r.path, target) && perms_write(r.perms);
   if (!exit_always(r))
     return false;
   const audit::AuditField *perm = r.field("perm");
@@ -134,7 +134,7 @@ bool watches_writes(const audit::AuditRule &r, const std::string &target) {
       continue;
     if (f.name == "path" && strip_slash(f.value) == target)
       return true;
-    if (f.name == "dir" && under(f.value, target))
+    if (f.name == "dir" && logging_path_under(f.value, target))
       return true;
   }
   return false;
@@ -166,7 +166,7 @@ bool records_exec(const audit::AuditRule &r) {
 }
 
 void audit_rules(CheckRun &run) {
-  Installed inst = installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
+  Installed inst = logging_installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
   if (reported(run, inst, "auditd"))
     return;
   if (!inst.yes) {
@@ -262,7 +262,7 @@ void audit_rules(CheckRun &run) {
 // nullopt: the dpkg database cannot answer (reported as an error).
 std::optional<bool> rsyslog_active(CheckRun &run, const rsyslog::Config &rs,
                                    Evidence *why = nullptr) {
-  Installed inst = installed(run, "rsyslog", {"/usr/sbin/rsyslogd"});
+  Installed inst = logging_installed(run, "rsyslog", {"/usr/sbin/rsyslogd"});
   if (reported(run, inst))
     return std::nullopt;
   if (why)
@@ -440,7 +440,7 @@ void retention(CheckRun &run) {
     return;
   }
   // Without rsyslog the journal is the log, if there is one.
-  Installed journal = installed(
+  Installed journal = logging_installed(
       run, "systemd", {"/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"});
   if (reported(run, journal))
     return;
@@ -520,7 +520,7 @@ void retention(CheckRun &run) {
 // The audit rules when auditd is installed and the rules parse; otherwise
 // the finding is emitted and nullptr returned.
 const audit::AuditRules *usable_rules(CheckRun &run) {
-  Installed inst = installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
+  Installed inst = logging_installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
   if (reported(run, inst, "auditd"))
     return nullptr;
   if (!inst.yes) {
@@ -701,7 +701,7 @@ void audit_rules_extended(CheckRun &run) {
 
 // --- logging.audit-config-changes -----------------------------------------
 
-const monitoring::DeploymentModel &deployments(CheckRun &run) {
+const monitoring::DeploymentModel &logging_deployments(CheckRun &run) {
   return run.ctx().model<monitoring::DeploymentModel>(
       [&] { return monitoring::load_deployments(run.ctx().fs()); });
 }
@@ -719,7 +719,7 @@ void audit_config_changes(CheckRun &run) {
         "/etc/nftables.conf", "/etc/iptables", "/etc/audit", "/etc/pam.d"})
     if (fs.exists(p))
       targets.push_back(p);
-  for (const auto &c : deployments(run).compose_files)
+  for (const auto &c : logging_deployments(run).compose_files)
     targets.push_back(c);
   std::vector<Evidence> good, missing;
   std::string names;
@@ -751,7 +751,8 @@ void audit_config_changes(CheckRun &run) {
 
 bool watches_reads(const audit::AuditRule &r, const std::string &target) {
   if (r.kind == audit::AuditRule::Kind::watch)
-    return under(r.path, target) && (!r.perms || r.perms->find('r') != std::string::npos);
+    return logging_path_under(r.path, target) &&
+           (!r.perms || r.perms->find('r') != std::string::npos);
   if (!exit_always(r))
     return false;
   const audit::AuditField *perm = r.field("perm");
@@ -759,13 +760,13 @@ bool watches_reads(const audit::AuditRule &r, const std::string &target) {
     return false;
   for (const auto &f : r.fields)
     if (f.op == "=" && ((f.name == "path" && strip_slash(f.value) == target) ||
-                        (f.name == "dir" && under(f.value, target))))
+                        (f.name == "dir" && logging_path_under(f.value, target))))
       return true;
   return false;
 }
 
 void audit_secret_access(CheckRun &run) {
-  const auto &dep = deployments(run);
+  const auto &dep = logging_deployments(run);
   std::vector<const monitoring::SecretFile *> files;
   for (const auto &f : dep.files)
     if (!f.error)
@@ -807,7 +808,7 @@ void audit_secret_access(CheckRun &run) {
 // --- logging.auditd-config ------------------------------------------------
 
 void auditd_config(CheckRun &run) {
-  Installed inst = installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
+  Installed inst = logging_installed(run, "auditd", {"/sbin/auditd", "/usr/sbin/auditd"});
   if (reported(run, inst, "auditd"))
     return;
   if (!inst.yes) {
@@ -993,12 +994,12 @@ void auth_events(CheckRun &run) {
 
 void container_logs(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
-  Installed docker = installed(run, "docker.io", {"/usr/bin/dockerd"});
+  Installed docker = logging_installed(run, "docker.io", {"/usr/bin/dockerd"});
   if (reported(run, docker))
     return;
   Installed ce;
   if (!docker.yes) {
-    ce = installed(run, "docker-ce", {"/usr/bin/dockerd"});
+    ce = logging_installed(run, "docker-ce", {"/usr/bin/dockerd"});
     if (reported(run, ce))
       return;
   }
@@ -1048,7 +1049,7 @@ void container_logs(CheckRun &run) {
            {e});
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_logging_checks[] = {
     {"logging.auditd", auditd},
     {"logging.audit-rules", audit_rules},
     {"logging.central", central},
@@ -1065,7 +1066,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> logging_checks() {
-  return k_checks;
+  return k_logging_checks;
 }
 
 } // namespace bulwark

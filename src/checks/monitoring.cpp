@@ -24,7 +24,7 @@ namespace {
 
 using monitoring::SecretFile;
 
-const monitoring::DeploymentModel &deployments(CheckRun &run) {
+const monitoring::DeploymentModel &monitoring_deployments(CheckRun &run) {
   return run.ctx().model<monitoring::DeploymentModel>(
       [&] { return monitoring::load_deployments(run.ctx().fs()); });
 }
@@ -37,13 +37,7 @@ std::string searched_places() {
          "), /etc/ssl, /etc/letsencrypt and other key folders under /etc";
 }
 
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
-const char *kind_name(SecretFile::Kind k) {
+const char *secret_kind_name(SecretFile::Kind k) {
   switch (k) {
   case SecretFile::Kind::env: return ".env file";
   case SecretFile::Kind::docker_secret: return "Docker secret file";
@@ -317,7 +311,7 @@ bool metric_matches(std::string_view name, const std::vector<std::string> &wante
 }
 
 void security_alerts(CheckRun &run) {
-  const auto &d = deployments(run);
+  const auto &d = monitoring_deployments(run);
   auto f = monitoring::load_alerts(run.ctx().fs(), d);
   auto failed_names = run.param_list("failed-auth-metrics");
   auto unauth_names = run.param_list("unauthorized-metrics");
@@ -593,7 +587,7 @@ const PromConfigs &prom_configs(CheckRun &run, const monitoring::AlertFacts &f) 
 
 const monitoring::AlertFacts &alert_facts(CheckRun &run) {
   return run.ctx().model<monitoring::AlertFacts>(
-      [&] { return monitoring::load_alerts(run.ctx().fs(), deployments(run)); },
+      [&] { return monitoring::load_alerts(run.ctx().fs(), monitoring_deployments(run)); },
       "prometheus rules");
 }
 
@@ -766,7 +760,7 @@ void resource_alerts(CheckRun &run) {
 // --- secrets.* -------------------------------------------------------------
 
 void file_permissions(CheckRun &run) {
-  const auto &d = deployments(run);
+  const auto &d = monitoring_deployments(run);
   std::vector<Evidence> bad, good, missing;
   for (auto &f : d.files) {
     if (!f.info) {
@@ -790,11 +784,11 @@ void file_permissions(CheckRun &run) {
       why.push_back("owned by uid " + std::to_string(i.uid) +
                     ", neither root nor the directory's owner");
     Evidence e{f.path, 0,
-               "mode " + octal(i.mode) + ", owner " + std::to_string(i.uid) + ":" +
+               "mode " + text::octal_mode(i.mode) + ", owner " + std::to_string(i.uid) + ":" +
                    std::to_string(i.gid),
                "mode 0600 or stricter (0640 with group root or ssl-cert for keys), owner root "
                "or the directory's owner",
-               kind_name(f.kind)};
+               secret_kind_name(f.kind)};
     if (why.empty()) {
       good.push_back(std::move(e));
       continue;
@@ -854,7 +848,7 @@ std::vector<PlainSecret> plaintext_secrets(const dotenv::DotenvFile &env) {
 }
 
 void rotation_age(CheckRun &run) {
-  const auto &d = deployments(run);
+  const auto &d = monitoring_deployments(run);
   const int64_t max_days = run.param_int("max-days");
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::vector<Evidence> old, young;
@@ -876,7 +870,7 @@ void rotation_age(CheckRun &run) {
       std::strftime(date, sizeof date, "%Y-%m-%d", &tm_buf);
     Evidence e{f.path, 0,
                "modified " + std::string(date) + " (" + std::to_string(days) + " days ago)",
-               "modified within " + std::to_string(max_days) + " days", kind_name(f.kind)};
+               "modified within " + std::to_string(max_days) + " days", secret_kind_name(f.kind)};
     (days > max_days ? old : young).push_back(std::move(e));
   }
   if (!old.empty()) {
@@ -899,7 +893,7 @@ void rotation_age(CheckRun &run) {
 }
 
 void env_files(CheckRun &run) {
-  const auto &d = deployments(run);
+  const auto &d = monitoring_deployments(run);
   std::vector<Evidence> bad, errors;
   int files = 0;
   for (auto &f : d.files) {
@@ -985,7 +979,7 @@ std::set<std::string> enabled_protocols(std::string_view v) {
 }
 
 void security_flags(CheckRun &run) {
-  const auto &d = deployments(run);
+  const auto &d = monitoring_deployments(run);
   bool any = false;
   for (auto &f : d.files) {
     if (f.kind != SecretFile::Kind::env ||
@@ -1063,7 +1057,7 @@ void encryption_at_rest(CheckRun &run) {
              v.dir, v.message, v.evidence);
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_monitoring_checks[] = {
     {"secrets.file-permissions", file_permissions},
     {"secrets.rotation-age", rotation_age},
     {"secrets.env-files", env_files},
@@ -1083,7 +1077,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> monitoring_checks() {
-  return k_checks;
+  return k_monitoring_checks;
 }
 
 } // namespace bulwark

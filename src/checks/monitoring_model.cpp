@@ -26,7 +26,7 @@ namespace bulwark::monitoring {
 
 namespace {
 
-constexpr size_t k_max_key_bytes = 1024 * 1024;
+constexpr size_t k_monitoring_max_key_bytes = 1024 * 1024;
 constexpr size_t k_max_compose_bytes = 8 * 1024 * 1024;
 constexpr const char *k_key_dirs[] = {
     "/etc/ssl",        "/etc/pki",        "/etc/nginx",       "/etc/apache2", "/etc/haproxy",
@@ -39,7 +39,7 @@ std::string dirname(const std::string &p) {
   return s == 0 || s == std::string::npos ? "/" : p.substr(0, s);
 }
 
-bool ends_with(std::string_view s, std::string_view suf) {
+bool monitoring_ends_with(std::string_view s, std::string_view suf) {
   return s.size() >= suf.size() && s.substr(s.size() - suf.size()) == suf;
 }
 
@@ -49,23 +49,24 @@ bool is_compose_name(std::string_view n) {
     return true;
   // docker-compose.security.yml, compose.prod.yaml: override files of guide 000.
   return (text::starts_with(n, "docker-compose.") || text::starts_with(n, "compose.")) &&
-         (ends_with(n, ".yml") || ends_with(n, ".yaml"));
+         (monitoring_ends_with(n, ".yml") || monitoring_ends_with(n, ".yaml"));
 }
 
 // .env, .env.production, production.env; not the templates a repository
 // ships for people to copy (.env.example), which no deployment loads.
 bool is_env_name(std::string_view n) {
-  bool env = n == ".env" || text::starts_with(n, ".env.") || (n.size() > 4 && ends_with(n, ".env"));
+  bool env = n == ".env" || text::starts_with(n, ".env.") ||
+             (n.size() > 4 && monitoring_ends_with(n, ".env"));
   if (!env)
     return false;
   for (std::string_view t : {".example", ".sample", ".template", ".dist", ".tpl", ".defaults"})
-    if (ends_with(n, t))
+    if (monitoring_ends_with(n, t))
       return false;
   return true;
 }
 
 bool is_key_candidate(std::string_view n) {
-  return ends_with(n, ".key") || ends_with(n, ".pem");
+  return monitoring_ends_with(n, ".key") || monitoring_ends_with(n, ".pem");
 }
 
 bool skip_dir(std::string_view n) {
@@ -74,9 +75,9 @@ bool skip_dir(std::string_view n) {
          n == "certs"; // /etc/ssl/certs: public certificates, hundreds of them
 }
 
-class Builder {
+class MonitoringModelBuilder {
 public:
-  explicit Builder(const RootFs &fs) : m_fs(fs) {}
+  explicit MonitoringModelBuilder(const RootFs &fs) : m_fs(fs) {}
 
   DeploymentModel run() {
     for (const char *root : k_app_roots)
@@ -179,7 +180,7 @@ private:
   }
 
   bool holds_private_key(const std::string &p) {
-    auto data = m_fs.read_file(p, k_max_key_bytes);
+    auto data = m_fs.read_file(p, k_monitoring_max_key_bytes);
     return data && data->find("PRIVATE KEY-----") != std::string::npos;
   }
 
@@ -279,7 +280,7 @@ private:
   size_t m_visited = 0;
 };
 
-std::vector<std::string> words(std::string_view key) {
+std::vector<std::string> monitoring_key_words(std::string_view key) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : key) {
@@ -298,11 +299,11 @@ std::vector<std::string> words(std::string_view key) {
 } // namespace
 
 DeploymentModel load_deployments(const RootFs &fs) {
-  return Builder(fs).run();
+  return MonitoringModelBuilder(fs).run();
 }
 
 bool secret_key_name(std::string_view key) {
-  auto w = words(key);
+  auto w = monitoring_key_words(key);
   if (w.empty())
     return false;
   // A setting *about* a secret: its length, lifetime, location or switch.
@@ -505,7 +506,7 @@ std::vector<DataVolume> load_data_volumes(const RootFs &fs, bool live, const std
 
 namespace {
 
-int line_at(std::string_view text, size_t pos) {
+int monitoring_line_at(std::string_view text, size_t pos) {
   return 1 + static_cast<int>(
                  std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
 }
@@ -557,7 +558,7 @@ IdsFacts load_ids(const RootFs &fs, const systemd::UnitFiles &units) {
         // MANAGER_IP is the placeholder of Wazuh's unconfigured template.
         if (v && !v->first.empty() && v->first != "MANAGER_IP") {
           f.manager = v->first;
-          f.manager_loc = {conf, line_at(s, v->second)};
+          f.manager_loc = {conf, monitoring_line_at(s, v->second)};
           break;
         }
       }
@@ -566,7 +567,7 @@ IdsFacts load_ids(const RootFs &fs, const systemd::UnitFiles &units) {
     if (s.find("<client>") == std::string::npos) {
       if (size_t r = s.find("<remote>"); r != std::string::npos) {
         f.manager_install = true;
-        f.remote_loc = {conf, line_at(s, r)};
+        f.remote_loc = {conf, monitoring_line_at(s, r)};
       }
     }
   } else if (!text.error().not_found()) {

@@ -246,7 +246,7 @@ void package_integrity(CheckRun &run) {
       {Evidence{deb::k_dpkg_info_dir, 0, std::to_string(checked) + " files verified", "", "dpkg"}});
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_os_checks[] = {
     {"os.reboot-required", reboot_required},
     {"os.security-repo", security_repo},
     {"os.package-integrity", package_integrity},
@@ -255,7 +255,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> os_checks() {
-  return k_checks;
+  return k_os_checks;
 }
 
 } // namespace bulwark

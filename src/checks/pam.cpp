@@ -22,13 +22,13 @@ using pam::Handler;
 using pam::Service;
 using pam::Type;
 
-constexpr const char *k_pwq_conf = "/etc/security/pwquality.conf";
+constexpr const char *k_pam_pwq_conf = "/etc/security/pwquality.conf";
 
 std::string key_of(const SourceLocation &l) {
   return l.path + ":" + std::to_string(l.line);
 }
 
-const PamModel &model(CheckRun &run) {
+const PamModel &pam_model(CheckRun &run) {
   return run.ctx().get<PamModel>();
 }
 
@@ -49,22 +49,23 @@ bool unreadable(CheckRun &run, const PamModel &m, std::initializer_list<const ch
   return true;
 }
 
-std::string where(const SourceLocation &l) {
+std::string pam_where(const SourceLocation &l) {
   return l.path + ":" + std::to_string(l.line);
 }
 
-std::string describe(const Handler &h) {
+std::string pam_describe_handler(const Handler &h) {
   return std::string(to_string(h.type)) + " " + h.control + " " + h.module +
          (h.args.empty() ? "" : " " + text::join(h.args, " "));
 }
 
-Evidence at(const Handler &h, std::string found, std::string expected, const std::string &ctx) {
+Evidence pam_evidence_at(const Handler &h, std::string found, std::string expected,
+                         const std::string &ctx) {
   return Evidence{h.loc.path, h.loc.line, std::move(found), std::move(expected), ctx};
 }
 
 // A setting's place: its line, or the main file at line 0 for a default.
-Evidence at(const pam::IntSetting &s, const std::string &default_file, std::string found,
-            std::string expected, const std::string &ctx) {
+Evidence pam_evidence_at(const pam::IntSetting &s, const std::string &default_file,
+                         std::string found, std::string expected, const std::string &ctx) {
   if (s.loc.path.empty())
     return Evidence{default_file, 0, std::move(found) + " (built-in default)", std::move(expected),
                     ctx};
@@ -123,8 +124,8 @@ bool is_updater(const Handler &h) {
 
 // ---- accounts.password-policy ---------------------------------------------
 
-void judge_password(const PamModel &m, const Service &svc, long min_len, long min_classes,
-                    std::vector<Evidence> &bad, std::vector<Evidence> &good) {
+void pam_judge_password(const PamModel &m, const Service &svc, long min_len, long min_classes,
+                        std::vector<Evidence> &bad, std::vector<Evidence> &good) {
   if (aborted(svc, bad))
     return;
   const auto &stack = svc.stack(Type::password);
@@ -143,13 +144,16 @@ void judge_password(const PamModel &m, const Service &svc, long min_len, long mi
   }
   if (!q) {
     if (unreached) {
-      add_merged(bad, at(stack[*unreached], describe(stack[*unreached]) + " is never reached",
-                         "pam_pwquality reached before the password is set", svc.name));
+      add_merged(bad,
+                 pam_evidence_at(stack[*unreached],
+                                 pam_describe_handler(stack[*unreached]) + " is never reached",
+                                 "pam_pwquality reached before the password is set", svc.name));
     } else if (updater) {
-      add_merged(bad, at(stack[*updater],
-                         stack[*updater].name + " sets passwords without pam_pwquality or "
-                                                "pam_cracklib before it",
-                         "password requisite pam_pwquality.so", svc.name));
+      add_merged(bad,
+                 pam_evidence_at(stack[*updater],
+                                 stack[*updater].name + " sets passwords without pam_pwquality or "
+                                                        "pam_cracklib before it",
+                                 "password requisite pam_pwquality.so", svc.name));
     } else {
       add_merged(bad, Evidence{svc.path, 0, "no pam_pwquality in the password stack",
                                "password requisite pam_pwquality.so", svc.name});
@@ -158,8 +162,9 @@ void judge_password(const PamModel &m, const Service &svc, long min_len, long mi
   }
   const Handler &h = stack[*q];
   if (h.module_missing) {
-    add_merged(bad, at(h, h.module + " is not installed: the line returns PAM_MODULE_UNKNOWN",
-                       "an installed pam_pwquality", svc.name));
+    add_merged(
+        bad, pam_evidence_at(h, h.module + " is not installed: the line returns PAM_MODULE_UNKNOWN",
+                             "an installed pam_pwquality", svc.name));
     return;
   }
   // A rejected password must not reach a module that asks for one itself.
@@ -177,20 +182,21 @@ void judge_password(const PamModel &m, const Service &svc, long min_len, long mi
   });
   for (auto &e : run.endings)
     if (e.marks & 2u) {
-      add_merged(bad, at(h,
-                         "a password " + h.name + " rejects (control " + h.control +
-                             ") still reaches " + stack[*leak].name + " at " +
-                             where(stack[*leak].loc) + ", which asks for one itself",
-                         "password requisite " + h.module + " before the module that sets it",
-                         svc.name));
+      add_merged(
+          bad, pam_evidence_at(h,
+                               "a password " + h.name + " rejects (control " + h.control +
+                                   ") still reaches " + stack[*leak].name + " at " +
+                                   pam_where(stack[*leak].loc) + ", which asks for one itself",
+                               "password requisite " + h.module + " before the module that sets it",
+                               svc.name));
       return;
     }
   pam::PwQuality s = pam::apply_module_args(m.pwquality, h);
-  std::string conf = h.name == "pam_cracklib" ? h.loc.path : k_pwq_conf;
+  std::string conf = h.name == "pam_cracklib" ? h.loc.path : k_pam_pwq_conf;
   if (s.get("enforcing") == 0) {
-    add_merged(bad, at(s.setting("enforcing"), conf,
-                       "enforcing = 0: weak passwords are only warned about", "enforcing = 1",
-                       svc.name));
+    add_merged(bad, pam_evidence_at(s.setting("enforcing"), conf,
+                                    "enforcing = 0: weak passwords are only warned about",
+                                    "enforcing = 1", svc.name));
     return;
   }
   int shortest = pam::shortest_accepted(s);
@@ -216,31 +222,32 @@ void judge_password(const PamModel &m, const Service &svc, long min_len, long mi
         credit = &s.setting(k);
     const pam::IntSetting &decider =
         s.get("minlen") >= min_len && credit ? *credit : s.setting("minlen");
-    add_merged(bad, at(decider, conf,
-                       settings + ": passwords of " + std::to_string(shortest) +
-                           " characters are accepted",
-                       "shortest accepted password >= " + std::to_string(min_len) +
-                           " (minlen counts positive credits: set them to 0 or negative)",
-                       svc.name));
+    add_merged(bad,
+               pam_evidence_at(decider, conf,
+                               settings + ": passwords of " + std::to_string(shortest) +
+                                   " characters are accepted",
+                               "shortest accepted password >= " + std::to_string(min_len) +
+                                   " (minlen counts positive credits: set them to 0 or negative)",
+                               svc.name));
   }
   if (classes < min_classes) {
     ok = false;
-    add_merged(bad,
-               at(s.setting("minclass"), conf,
-                  settings + ": passwords with " + std::to_string(classes) +
-                      " character classes are accepted",
-                  "minclass >= " + std::to_string(min_classes) + " (or that many negative credits)",
-                  svc.name));
+    add_merged(bad, pam_evidence_at(s.setting("minclass"), conf,
+                                    settings + ": passwords with " + std::to_string(classes) +
+                                        " character classes are accepted",
+                                    "minclass >= " + std::to_string(min_classes) +
+                                        " (or that many negative credits)",
+                                    svc.name));
   }
   if (ok)
-    add_merged(good, at(h, found + " (" + describe(h) + ")",
-                        ">= " + std::to_string(min_len) +
-                            " characters, >= " + std::to_string(min_classes) + " classes",
-                        svc.name));
+    add_merged(good, pam_evidence_at(h, found + " (" + pam_describe_handler(h) + ")",
+                                     ">= " + std::to_string(min_len) + " characters, >= " +
+                                         std::to_string(min_classes) + " classes",
+                                     svc.name));
 }
 
 void password_policy(CheckRun &run) {
-  const PamModel &m = model(run);
+  const PamModel &m = pam_model(run);
   if (unreadable(run, m, {"passwd", "login", "sshd", "su", "sudo"}))
     return;
   long min_len = run.param_int("min-length");
@@ -251,7 +258,7 @@ void password_policy(CheckRun &run) {
     if (!svc.exists)
       continue;
     ++judged;
-    judge_password(m, svc, min_len, min_classes, bad, good);
+    pam_judge_password(m, svc, min_len, min_classes, bad, good);
   }
   if (judged == 0) {
     run.emit(Status::not_applicable, "pam", "no PAM service file in /etc/pam.d");
@@ -312,12 +319,12 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
   }
   if (preauth.empty() && authfail.empty() && authsucc.empty() && tally.empty()) {
     if (checker)
-      add_merged(bad, at(stack[*checker],
-                         "passwords are checked by " + stack[*checker].name +
-                             " with no pam_faillock around it: failures never lock",
-                         "auth requisite pam_faillock.so preauth before it, "
-                         "[default=die] pam_faillock.so authfail after it",
-                         svc.name));
+      add_merged(bad, pam_evidence_at(stack[*checker],
+                                      "passwords are checked by " + stack[*checker].name +
+                                          " with no pam_faillock around it: failures never lock",
+                                      "auth requisite pam_faillock.so preauth before it, "
+                                      "[default=die] pam_faillock.so authfail after it",
+                                      svc.name));
     else
       add_merged(bad, Evidence{svc.path, 0, "no pam_faillock in the auth stack",
                                "pam_faillock.so preauth / authfail", svc.name});
@@ -326,10 +333,11 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
   if (!tally.empty() && preauth.empty() && authfail.empty()) {
     const Handler &h = stack[tally.front()];
     if (h.module_missing) {
-      add_merged(bad, at(h,
-                         "pam_tally2 is not part of Linux-PAM 1.5 (Debian 12): the line returns "
-                         "PAM_MODULE_UNKNOWN and locks nothing",
-                         "pam_faillock.so (preauth / authfail)", svc.name));
+      add_merged(bad, pam_evidence_at(
+                          h,
+                          "pam_tally2 is not part of Linux-PAM 1.5 (Debian 12): the line returns "
+                          "PAM_MODULE_UNKNOWN and locks nothing",
+                          "pam_faillock.so (preauth / authfail)", svc.name));
       return;
     }
     long deny = 0;
@@ -337,14 +345,15 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
       deny = std::strtol(d->c_str(), nullptr, 10);
     bool mandatory = pam::required_for_success(stack, tally.front());
     if (deny > 0 && deny <= max && mandatory)
-      add_merged(good, at(h, "pam_tally2 deny=" + std::to_string(deny),
-                          "deny <= " + std::to_string(max), svc.name));
+      add_merged(good, pam_evidence_at(h, "pam_tally2 deny=" + std::to_string(deny),
+                                       "deny <= " + std::to_string(max), svc.name));
     else
-      add_merged(bad, at(h,
-                         !mandatory ? "pam_tally2's verdict does not stop a login"
-                                    : "pam_tally2 deny=" + std::to_string(deny) +
-                                          (deny == 0 ? " (never locks)" : ""),
-                         "auth required pam_tally2.so deny<=" + std::to_string(max), svc.name));
+      add_merged(bad, pam_evidence_at(h,
+                                      !mandatory ? "pam_tally2's verdict does not stop a login"
+                                                 : "pam_tally2 deny=" + std::to_string(deny) +
+                                                       (deny == 0 ? " (never locks)" : ""),
+                                      "auth required pam_tally2.so deny<=" + std::to_string(max),
+                                      svc.name));
     return;
   }
   // pam_faillock: preauth refuses a locked account before the password is
@@ -358,17 +367,19 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
   if (!enforcing_preauth) {
     ok = false;
     if (preauth.empty())
-      add_merged(bad, at(stack[authfail.empty() ? authsucc.front() : authfail.front()],
-                         "no pam_faillock preauth: a locked account still logs in with the right "
-                         "password",
-                         "auth requisite pam_faillock.so preauth before " +
-                             (checker ? stack[*checker].name : std::string("pam_unix")),
-                         svc.name));
+      add_merged(bad, pam_evidence_at(
+                          stack[authfail.empty() ? authsucc.front() : authfail.front()],
+                          "no pam_faillock preauth: a locked account still logs in with the right "
+                          "password",
+                          "auth requisite pam_faillock.so preauth before " +
+                              (checker ? stack[*checker].name : std::string("pam_unix")),
+                          svc.name));
     else
-      add_merged(bad, at(stack[preauth.front()],
-                         "pam_faillock preauth (control " + stack[preauth.front()].control +
-                             ") does not stop a locked account",
-                         "auth requisite pam_faillock.so preauth", svc.name));
+      add_merged(bad,
+                 pam_evidence_at(stack[preauth.front()],
+                                 "pam_faillock preauth (control " + stack[preauth.front()].control +
+                                     ") does not stop a locked account",
+                                 "auth requisite pam_faillock.so preauth", svc.name));
   }
   if (checker) {
     size_t c = *checker;
@@ -385,15 +396,17 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
     });
     if (!counted) {
       ok = false;
-      add_merged(
-          bad, at(stack[c],
-                  authfail.empty() ? "no pam_faillock authfail after " + stack[c].name +
-                                         ": failed passwords are never counted"
-                                   : "a failure of " + stack[c].name +
-                                         " can end the stack before pam_faillock authfail at " +
-                                         where(stack[authfail.front()].loc) + ": it is not counted",
-                  "[default=die] pam_faillock.so authfail right after a failed " + stack[c].name,
-                  svc.name));
+      add_merged(bad,
+                 pam_evidence_at(
+                     stack[c],
+                     authfail.empty()
+                         ? "no pam_faillock authfail after " + stack[c].name +
+                               ": failed passwords are never counted"
+                         : "a failure of " + stack[c].name +
+                               " can end the stack before pam_faillock authfail at " +
+                               pam_where(stack[authfail.front()].loc) + ": it is not counted",
+                     "[default=die] pam_faillock.so authfail right after a failed " + stack[c].name,
+                     svc.name));
     }
   }
   size_t decider = enforcing_preauth   ? *enforcing_preauth
@@ -412,8 +425,9 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
                       " fail_interval=" + std::to_string(opt.fail_interval.value);
   if (deny == 0 || deny > max) {
     ok = false;
-    add_merged(bad, at(opt.deny, opt.conf, found + (deny == 0 ? " (deny=0 never locks)" : ""),
-                       "deny <= " + std::to_string(max), svc.name));
+    add_merged(bad, pam_evidence_at(opt.deny, opt.conf,
+                                    found + (deny == 0 ? " (deny=0 never locks)" : ""),
+                                    "deny <= " + std::to_string(max), svc.name));
   }
   if (!ok)
     return;
@@ -425,16 +439,18 @@ void judge_lockout(CheckRun &run, const PamModel &m, const Service &svc, long ma
     if (aa.reached[i] && acct[i].name == "pam_faillock")
       resets = true;
   if (!resets)
-    add_merged(warn, at(stack[decider],
-                        "no pam_faillock in the account stack: a successful login does not "
-                        "reset the failure count",
-                        "account required pam_faillock.so", svc.name));
-  add_merged(good, at(opt.deny, opt.conf, found, "deny <= " + std::to_string(max), svc.name));
+    add_merged(warn,
+               pam_evidence_at(stack[decider],
+                               "no pam_faillock in the account stack: a successful login does not "
+                               "reset the failure count",
+                               "account required pam_faillock.so", svc.name));
+  add_merged(
+      good, pam_evidence_at(opt.deny, opt.conf, found, "deny <= " + std::to_string(max), svc.name));
   (void)run;
 }
 
-void lockout(CheckRun &run) {
-  const PamModel &m = model(run);
+void pam_lockout(CheckRun &run) {
+  const PamModel &m = pam_model(run);
   if (unreadable(run, m, {"sshd", "login"}))
     return;
   long max = run.param_int("max-failures");
@@ -510,7 +526,7 @@ void mfa(CheckRun &run) {
              {Evidence{ssh.config_path, 0, "", "", ""}});
     return;
   }
-  const PamModel &m = model(run);
+  const PamModel &m = pam_model(run);
   if (unreadable(run, m, {"sshd"}))
     return;
   const Service &svc = m.stacks.at("sshd");
@@ -590,19 +606,21 @@ void mfa(CheckRun &run) {
     const auto &stack = svc.stack(Type::auth);
     if (f.otp && f.knowledge) {
       const Handler &o = stack[*f.otp];
-      auto e = at(o, describe(o) + " and " + stack[*f.knowledge].name + " are both required",
-                  expected, s.label);
+      auto e = pam_evidence_at(
+          o, pam_describe_handler(o) + " and " + stack[*f.knowledge].name + " are both required",
+          expected, s.label);
       (o.has_arg("nullok") || o.has_arg("nouserok") ? warn : good).push_back(e);
       if (o.has_arg("nullok") || o.has_arg("nouserok"))
         warn.back().found += "; but nullok/nouserok lets users without a token in";
     } else if (f.otp_optional) {
       const Handler &o = stack[*f.otp_optional];
-      bad.push_back(at(o, describe(o) + " does not stop a login that fails or skips it",
-                       "auth required " + o.module, s.label));
+      bad.push_back(pam_evidence_at(
+          o, pam_describe_handler(o) + " does not stop a login that fails or skips it",
+          "auth required " + o.module, s.label));
     } else if (f.otp) {
-      bad.push_back(at(stack[*f.otp],
-                       "only the one-time code is asked: no password module is required", expected,
-                       s.label));
+      bad.push_back(pam_evidence_at(
+          stack[*f.otp], "only the one-time code is asked: no password module is required",
+          expected, s.label));
     } else {
       auto e = ev(s, kbd ? "kbdinteractiveauthentication" : "passwordauthentication", expected);
       e.found += ": /etc/pam.d/sshd asks for one factor (no pam_google_authenticator, pam_u2f "
@@ -655,7 +673,7 @@ std::string wheel_group(CheckRun &run, const Handler &h) {
 }
 
 void su_restricted(CheckRun &run) {
-  const PamModel &m = model(run);
+  const PamModel &m = pam_model(run);
   const Service &svc = m.service("su");
   std::vector<Evidence> bad;
   if (aborted(svc, bad)) {
@@ -670,22 +688,25 @@ void su_restricted(CheckRun &run) {
     if (h.name != "pam_wheel")
       continue;
     if (h.has_arg("deny")) {
-      seen.push_back(at(h, describe(h) + ": deny refuses the group's members instead",
-                        "auth required pam_wheel.so use_uid group=GROUP", "su"));
+      seen.push_back(
+          pam_evidence_at(h, pam_describe_handler(h) + ": deny refuses the group's members instead",
+                          "auth required pam_wheel.so use_uid group=GROUP", "su"));
       continue;
     }
     if (!a.reached[i]) {
-      seen.push_back(at(h, describe(h) + " is never reached", "reached", "su"));
+      seen.push_back(
+          pam_evidence_at(h, pam_describe_handler(h) + " is never reached", "reached", "su"));
       continue;
     }
     if (!failure_stops(stack, i)) {
-      seen.push_back(at(h, describe(h) + ": su succeeds when it fails (" + h.control + ")",
-                        "auth required pam_wheel.so use_uid group=GROUP", "su"));
+      seen.push_back(pam_evidence_at(
+          h, pam_describe_handler(h) + ": su succeeds when it fails (" + h.control + ")",
+          "auth required pam_wheel.so use_uid group=GROUP", "su"));
       continue;
     }
     run.emit(Status::pass, "su",
-             "su needs membership of " + wheel_group(run, h) + " (" + where(h.loc) + ")",
-             {at(h, describe(h), "auth required pam_wheel.so", "su")});
+             "su needs membership of " + wheel_group(run, h) + " (" + pam_where(h.loc) + ")",
+             {pam_evidence_at(h, pam_describe_handler(h), "auth required pam_wheel.so", "su")});
     return;
   }
   if (seen.empty())
@@ -701,7 +722,7 @@ void su_restricted(CheckRun &run) {
 // It rejects a reused password only where it runs before the module that
 // sets the password and every successful run passes through it.
 void password_history(CheckRun &run) {
-  const PamModel &m = model(run);
+  const PamModel &m = pam_model(run);
   long min = static_cast<long>(run.param_int("remember"));
   const Service &svc = m.service("passwd");
   std::vector<Evidence> bad;
@@ -726,12 +747,13 @@ void password_history(CheckRun &run) {
                            (updater ? stack[*updater].name : std::string("pam_unix"));
     if (!a.reached[i] || !failure_stops(stack, i) || (updater && *updater < i)) {
       seen.push_back(
-          at(h,
-             describe(h) + (!a.reached[i] ? " is never reached"
-                            : updater && *updater < i
-                                ? " runs after " + stack[*updater].name + " has set the password"
-                                : ": a password change succeeds without it"),
-             expected, "passwd"));
+          pam_evidence_at(h,
+                          pam_describe_handler(h) +
+                              (!a.reached[i] ? " is never reached"
+                               : updater && *updater < i
+                                   ? " runs after " + stack[*updater].name + " has set the password"
+                                   : ": a password change succeeds without it"),
+                          expected, "passwd"));
       continue;
     }
     long remember = 10;
@@ -753,10 +775,11 @@ void password_history(CheckRun &run) {
       run.emit(Status::pass, "pam",
                "pam_pwhistory refuses the last " + std::to_string(remember) +
                    " passwords, for root too",
-               {at(h, describe(h), expected, "passwd")});
+               {pam_evidence_at(h, pam_describe_handler(h), expected, "passwd")});
       return;
     }
-    seen.push_back(at(h, describe(h) + ": " + text::join(problems, "; "), expected, "passwd"));
+    seen.push_back(pam_evidence_at(h, pam_describe_handler(h) + ": " + text::join(problems, "; "),
+                                   expected, "passwd"));
   }
   if (seen.empty())
     seen.push_back(Evidence{svc.exists ? svc.path : "/etc/pam.d/passwd", 0,
@@ -775,7 +798,7 @@ bool is_central(const Handler &h) {
 }
 
 void central_auth(CheckRun &run) {
-  const PamModel &m = model(run);
+  const PamModel &m = pam_model(run);
   bool required = run.param_str("required") == "yes";
   std::vector<Evidence> found, broken;
   for (const std::string name : {"sshd", "login"}) {
@@ -786,8 +809,8 @@ void central_auth(CheckRun &run) {
     auto a = pam::analyse(stack);
     for (size_t i = 0; i < stack.size(); ++i)
       if (is_central(stack[i]) && a.reached[i])
-        add_merged(found,
-                   at(stack[i], describe(stack[i]), "a central authentication module", name));
+        add_merged(found, pam_evidence_at(stack[i], pam_describe_handler(stack[i]),
+                                          "a central authentication module", name));
   }
   if (!found.empty()) {
     run.emit(Status::pass, "pam",
@@ -809,9 +832,9 @@ void central_auth(CheckRun &run) {
              "central authentication is not configured and this profile does not require it", {e});
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_pam_checks[] = {
     {"accounts.password-policy", password_policy},
-    {"accounts.lockout", lockout},
+    {"accounts.lockout", pam_lockout},
     {"accounts.mfa", mfa},
     {"accounts.su-restricted", su_restricted},
     {"accounts.password-history", password_history},
@@ -821,7 +844,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> pam_checks() {
-  return k_checks;
+  return k_pam_checks;
 }
 
 } // namespace bulwark

@@ -31,7 +31,7 @@ namespace bulwark {
 
 namespace {
 
-constexpr size_t k_max_listed = 20; // pending updates shown as evidence
+constexpr size_t k_patching_max_listed = 20; // pending updates shown as evidence
 
 const DpkgModel &dpkg_model(CheckRun &run) {
   return run.ctx().get<DpkgModel>();
@@ -58,7 +58,7 @@ struct AptConfModel {
   apt::AptConfig conf;
 };
 
-const apt::AptConfig &apt_conf(CheckRun &run) {
+const apt::AptConfig &patching_apt_conf(CheckRun &run) {
   return run.ctx()
       .model<AptConfModel>([&] { return AptConfModel{apt::load_apt_config(run.ctx().fs())}; })
       .conf;
@@ -157,7 +157,8 @@ std::optional<bool> pattern_matches(std::string pattern, const Origin &o) {
   return true;
 }
 
-std::string substitute(std::string s, const std::string &distro_id, const std::string &codename) {
+std::string patching_substitute(std::string s, const std::string &distro_id,
+                                const std::string &codename) {
   auto replace = [&](const std::string &from, const std::string &to) {
     for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
       s.replace(at, from.size(), to);
@@ -179,7 +180,7 @@ void auto_security_updates(CheckRun &run) {
   const deb::InstalledPackage *uu = *uu_r;
   (uu ? ok : bad).push_back(dpkg_evidence(uu, "unattended-upgrades"));
 
-  const apt::AptConfig &conf = apt_conf(run);
+  const apt::AptConfig &conf = patching_apt_conf(run);
   for (const apt::ConfDiagnostic &d : conf.diagnostics)
     if (d.level == apt::ConfDiagnostic::Level::error)
       bad.push_back(Evidence{d.loc.path, d.loc.line, d.message, "apt configuration without errors",
@@ -292,7 +293,7 @@ void auto_security_updates(CheckRun &run) {
     } else {
       const apt::ConfNode *hit = nullptr;
       for (auto &[p, n] : patterns) {
-        std::string sub = substitute(p, distro_id, codename);
+        std::string sub = patching_substitute(p, distro_id, codename);
         for (const Origin &o : security)
           if (pattern_matches(sub, o).value_or(false))
             hit = n;
@@ -413,7 +414,7 @@ void pending_security_updates(CheckRun &run) {
     std::vector<Evidence> ev;
     std::string names;
     for (auto &[key, p] : pending) {
-      if (ev.size() < k_max_listed) {
+      if (ev.size() < k_patching_max_listed) {
         ev.push_back(Evidence{p.path, p.line,
                               p.pkg->name + " " + p.pkg->version_text + " installed",
                               p.pkg->name + " " + p.text + " (security)", p.pkg->name});
@@ -421,8 +422,8 @@ void pending_security_updates(CheckRun &run) {
             (names.empty() ? "" : ", ") + p.pkg->name + " " + p.pkg->version_text + " -> " + p.text;
       }
     }
-    if (pending.size() > k_max_listed)
-      names += ", and " + std::to_string(pending.size() - k_max_listed) + " more";
+    if (pending.size() > k_patching_max_listed)
+      names += ", and " + std::to_string(pending.size() - k_patching_max_listed) + " more";
     ev.insert(ev.end(), unreadable.begin(), unreadable.end());
     run.emit(Status::fail, "",
              std::to_string(pending.size()) + " installed package" +
@@ -641,7 +642,7 @@ void mac_enabled(CheckRun &run) {
   run.emit(Status::fail, "", "no mandatory access control is enforcing: " + what, bad);
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_patching_checks[] = {
     {"os.auto-security-updates", auto_security_updates},
     {"os.pending-security-updates", pending_security_updates},
     {"mac.enabled", mac_enabled},
@@ -650,7 +651,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> patching_checks() {
-  return k_checks;
+  return k_patching_checks;
 }
 
 } // namespace bulwark

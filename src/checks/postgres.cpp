@@ -58,7 +58,7 @@ struct Default {
   const char *name;
   const char *value;
 };
-constexpr Default k_defaults[] = {
+constexpr Default k_postgres_defaults[] = {
     {"ssl", "off"},
     {"ssl_min_protocol_version", "TLSv1.2"},
     {"password_encryption", "scram-sha-256"},
@@ -125,7 +125,7 @@ PgCluster load_cluster(const RootFs &fs, const std::string &conf_path, std::stri
   return c;
 }
 
-PgModel load_model(const RootFs &fs) {
+PgModel load_postgres_model(const RootFs &fs) {
   PgModel m;
   std::set<std::string> seen;
   if (auto confs = fs.glob("/etc/postgresql/*/*/postgresql.conf"))
@@ -152,9 +152,9 @@ PgModel load_model(const RootFs &fs) {
   return m;
 }
 
-const PgModel &model(CheckRun &run) {
+const PgModel &postgres_model(CheckRun &run) {
   return run.ctx().model<PgModel>([&] {
-    PgModel m = load_model(run.ctx().fs());
+    PgModel m = load_postgres_model(run.ctx().fs());
     for (auto &s : run.ctx().get<ComposeServicesModel>().postgres) {
       PgCluster c;
       c.subject = s.subject;
@@ -209,7 +209,7 @@ struct Value {
 Value value_of(const PgCluster &c, const std::string &name) {
   if (const pg::Setting *s = c.conf.get(name))
     return {s->value, s->loc, false};
-  for (auto &d : k_defaults)
+  for (auto &d : k_postgres_defaults)
     if (name == d.name)
       return {d.value, {c.conf_path, 0}, true};
   return {"", {c.conf_path, 0}, true};
@@ -314,8 +314,8 @@ std::vector<Evidence> hba_errors(const PgCluster &c) {
 // Emits pass/fail for one cluster; a pass over a file with errors is an
 // error (fail closed: the server refuses to start, or a reload keeps rules
 // that are not in the file, so what runs is unknown).
-void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
-             std::vector<Evidence> ev, const std::vector<Evidence> &errors) {
+void postgres_verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
+                      std::vector<Evidence> ev, const std::vector<Evidence> &errors) {
   // A file that could not be opened (as the server words it) leaves every
   // value unknown: judging PostgreSQL's defaults would be a guess, so it is
   // an error whatever the defaults say.
@@ -347,7 +347,7 @@ void verdict(CheckRun &run, const PgCluster &c, bool ok, std::string message,
 }
 
 bool for_clusters(CheckRun &run, void (*f)(CheckRun &, const PgCluster &)) {
-  const PgModel &m = model(run);
+  const PgModel &m = postgres_model(run);
   if (m.clusters.empty()) {
     run.emit(Status::not_applicable, "",
              "no PostgreSQL cluster (no /etc/postgresql/*/*/postgresql.conf or data directory) "
@@ -411,16 +411,17 @@ void ssl(CheckRun &run) {
     if (good && c.key_access) {
       if (auto bad = key_refused(c)) {
         ev.push_back(*bad);
-        verdict(run, c, false,
-                "ssl is on, but the server cannot load its key and refuses to start: " + bad->found,
-                ev, conf_errors(c));
+        postgres_verdict(run, c, false,
+                         "ssl is on, but the server cannot load its key and refuses to start: " +
+                             bad->found,
+                         ev, conf_errors(c));
         return;
       }
     }
-    verdict(run, c, good,
-            good ? "ssl is on"
-                 : (*b ? ev.back().found : e.found + ": connections are not encrypted"),
-            ev, conf_errors(c));
+    postgres_verdict(run, c, good,
+                     good ? "ssl is on"
+                          : (*b ? ev.back().found : e.found + ": connections are not encrypted"),
+                     ev, conf_errors(c));
   });
 }
 
@@ -442,8 +443,9 @@ void ssl_min_version(CheckRun &run) {
     std::vector<Evidence> ev{e};
     if (auto r = running(run, c, "ssl_min_protocol_version", v.value, ev))
       good = good && ok.count(text::lower(*r)) > 0;
-    verdict(run, c, good, good ? e.found : e.found + ": clients may negotiate TLS older than 1.2",
-            ev, conf_errors(c));
+    postgres_verdict(run, c, good,
+                     good ? e.found : e.found + ": clients may negotiate TLS older than 1.2", ev,
+                     conf_errors(c));
   });
 }
 
@@ -455,10 +457,10 @@ void password_encryption(CheckRun &run) {
     std::vector<Evidence> ev{e};
     if (auto r = running(run, c, "password_encryption", v.value, ev))
       good = good && text::iequals(*r, "scram-sha-256");
-    verdict(run, c, good,
-            good ? e.found
-                 : e.found + ": new passwords are stored as MD5 hashes (replayable, weak)",
-            ev, conf_errors(c));
+    postgres_verdict(run, c, good,
+                     good ? e.found
+                          : e.found + ": new passwords are stored as MD5 hashes (replayable, weak)",
+                     ev, conf_errors(c));
   });
 }
 
@@ -516,7 +518,7 @@ bool hba_present(CheckRun &run, const PgCluster &c) {
   return true;
 }
 
-std::string where(const Evidence &e) {
+std::string postgres_where(const Evidence &e) {
   return e.path.empty() ? e.context + ": " : e.path + ":" + std::to_string(e.line) + ": ";
 }
 
@@ -524,7 +526,7 @@ void emit_hba(CheckRun &run, const PgCluster &c, const HbaVerdict &v, const std:
               const std::string &ok_message) {
   auto errs = hba_errors(c);
   if (c.container && !errs.empty()) {
-    verdict(run, c, true, ok_message, {}, errs); // an error: the rules are not known
+    postgres_verdict(run, c, true, ok_message, {}, errs); // an error: the rules are not known
     return;
   }
   if (!v.fails.empty()) {
@@ -533,7 +535,7 @@ void emit_hba(CheckRun &run, const PgCluster &c, const HbaVerdict &v, const std:
     ev.insert(ev.end(), errs.begin(), errs.end());
     run.emit(
         Status::fail, c.subject,
-        where(ev.front()) + ev.front().found + " " + what +
+        postgres_where(ev.front()) + ev.front().found + " " + what +
             (v.fails.size() > 1 ? " (and " + std::to_string(v.fails.size() - 1) + " more)" : ""),
         ev);
     return;
@@ -541,7 +543,8 @@ void emit_hba(CheckRun &run, const PgCluster &c, const HbaVerdict &v, const std:
   if (!v.warns.empty()) {
     std::vector<Evidence> ev = v.warns;
     ev.insert(ev.end(), errs.begin(), errs.end());
-    run.emit(Status::warn, c.subject, where(ev.front()) + ev.front().found + " " + what, ev);
+    run.emit(Status::warn, c.subject, postgres_where(ev.front()) + ev.front().found + " " + what,
+             ev);
     return;
   }
   std::vector<Evidence> ev = v.shadowed;
@@ -551,7 +554,7 @@ void emit_hba(CheckRun &run, const PgCluster &c, const HbaVerdict &v, const std:
   if (ev.empty())
     ev.push_back(
         Evidence{c.hba_path, 0, std::to_string(c.hba.rules.size()) + " rules", "", "pg_hba.conf"});
-  verdict(run, c, true, msg, ev, errs);
+  postgres_verdict(run, c, true, msg, ev, errs);
 }
 
 void hba_no_trust(CheckRun &run) {
@@ -690,20 +693,23 @@ void listen_addresses(CheckRun &run) {
       auto open = public_port_evidence(c);
       if (any && !open.empty()) {
         open.push_back(e);
-        verdict(run, c, false, open.front().found + ": every host interface forwards to the server",
-                open, conf_errors(c));
+        postgres_verdict(run, c, false,
+                         open.front().found + ": every host interface forwards to the server", open,
+                         conf_errors(c));
         return;
       }
-      verdict(run, c, true,
-              any ? e.found + " inside the container, which is not published on a public address"
-                  : e.found,
-              ev, conf_errors(c));
+      postgres_verdict(run, c, true,
+                       any ? e.found +
+                                 " inside the container, which is not published on a public address"
+                           : e.found,
+                       ev, conf_errors(c));
       return;
     }
     if (auto r = running(run, c, "listen_addresses", v.value, ev))
       any = any || is_any(*r);
-    verdict(run, c, !any, any ? e.found + ": the server listens on every interface" : e.found, ev,
-            conf_errors(c));
+    postgres_verdict(run, c, !any,
+                     any ? e.found + ": the server listens on every interface" : e.found, ev,
+                     conf_errors(c));
   });
 }
 
@@ -742,7 +748,8 @@ void connection_limits(CheckRun &run) {
     } else if (ok) {
       msg += " (per-role CONNECTION LIMITs are checked with --live --postgres-dsn)";
     }
-    verdict(run, c, ok, ok ? msg : msg + ": the limit is left to the default", ev, conf_errors(c));
+    postgres_verdict(run, c, ok, ok ? msg : msg + ": the limit is left to the default", ev,
+                     conf_errors(c));
   });
 }
 
@@ -775,20 +782,15 @@ void audit_logging(CheckRun &run) {
       std::string what;
       for (auto &b : bad)
         what += (what.empty() ? "" : "; ") + b.found;
-      verdict(run, c, false, what, bad, conf_errors(c));
+      postgres_verdict(run, c, false, what, bad, conf_errors(c));
       return;
     }
-    verdict(run, c, true, "connections, disconnections and DDL are logged", good, conf_errors(c));
+    postgres_verdict(run, c, true, "connections, disconnections and DDL are logged", good,
+                     conf_errors(c));
   });
 }
 
 // --- second wave ----------------------------------------------------------
-
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
 
 std::optional<long long> uid_of(Context &ctx, const std::string &user) {
   for (auto &p : ctx.accounts().passwd)
@@ -797,7 +799,7 @@ std::optional<long long> uid_of(Context &ctx, const std::string &user) {
   return std::nullopt;
 }
 
-void config_permissions(CheckRun &run) {
+void postgres_config_permissions(CheckRun &run) {
   for_clusters(run, [](CheckRun &run, const PgCluster &c) {
     const RootFs &fs = run.ctx().fs();
     std::optional<long long> pg_uid = uid_of(run.ctx(), "postgres");
@@ -810,7 +812,7 @@ void config_permissions(CheckRun &run) {
                                   "not readable by others", what});
         return;
       }
-      Evidence e{path, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+      Evidence e{path, 0, "mode " + text::octal_mode(st->mode) + " uid " + std::to_string(st->uid),
                  "not readable by others (0640 or stricter)", what};
       ((st->mode & 0007) ? bad : good).push_back(e);
     };
@@ -849,7 +851,7 @@ void config_permissions(CheckRun &run) {
       } else {
         bool by_pg = pg_uid && static_cast<long long>(st->uid) == *pg_uid;
         bool ok = (by_pg && (st->mode & 0077) == 0) || (st->uid == 0 && (st->mode & 0037) == 0);
-        Evidence e{key, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+        Evidence e{key, 0, "mode " + text::octal_mode(st->mode) + " uid " + std::to_string(st->uid),
                    "0600 owned by postgres, or 0640 owned by root (group ssl-cert)",
                    "ssl_key_file" + (kf.is_default ? std::string(" (default)")
                                                    : " (" + kf.loc.path + ":" +
@@ -910,8 +912,9 @@ void ssl_ciphers(CheckRun &run) {
     }
     if (!weak.empty()) {
       e.found += " -> " + text::join(weak, ", ");
-      verdict(run, c, false, "ssl_ciphers enables " + std::to_string(weak.size()) + " weak suites",
-              {e}, conf_errors(c));
+      postgres_verdict(run, c, false,
+                       "ssl_ciphers enables " + std::to_string(weak.size()) + " weak suites", {e},
+                       conf_errors(c));
       return;
     }
     if (!advice.empty()) {
@@ -921,7 +924,7 @@ void ssl_ciphers(CheckRun &run) {
       return;
     }
     e.found += " -> " + std::to_string(cs->size()) + " suites, all in Mozilla " + g.level;
-    verdict(run, c, true, "ssl_ciphers enables only strong suites", {e}, conf_errors(c));
+    postgres_verdict(run, c, true, "ssl_ciphers enables only strong suites", {e}, conf_errors(c));
   });
 }
 
@@ -931,8 +934,8 @@ void data_access_logging(CheckRun &run) {
     Evidence se = evidence(st, "log_statement", "all (or pgaudit.log covering read and write)",
                            "postgresql.conf");
     if (text::lower(st.value) == "all") {
-      verdict(run, c, true, "every statement is logged (log_statement = all)", {se},
-              conf_errors(c));
+      postgres_verdict(run, c, true, "every statement is logged (log_statement = all)", {se},
+                       conf_errors(c));
       return;
     }
     Value pl = value_of(c, "pgaudit.log");
@@ -950,18 +953,20 @@ void data_access_logging(CheckRun &run) {
     Evidence pe = evidence(pl, "pgaudit.log", "read, write (or all)", "postgresql.conf");
     Evidence le = evidence(spl, "shared_preload_libraries", "includes pgaudit", "postgresql.conf");
     if (loaded && read && write) {
-      verdict(run, c, true, "pgaudit logs reads and writes (pgaudit.log = " + pl.value + ")",
-              {pe, le}, conf_errors(c));
+      postgres_verdict(run, c, true,
+                       "pgaudit logs reads and writes (pgaudit.log = " + pl.value + ")", {pe, le},
+                       conf_errors(c));
       return;
     }
-    verdict(run, c, false,
-            "data access is not logged: " + se.found +
-                (loaded ? "; " + pe.found : "; pgaudit is not in shared_preload_libraries"),
-            {se, pe, le}, conf_errors(c));
+    postgres_verdict(
+        run, c, false,
+        "data access is not logged: " + se.found +
+            (loaded ? "; " + pe.found : "; pgaudit is not in shared_preload_libraries"),
+        {se, pe, le}, conf_errors(c));
   });
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_postgres_checks[] = {
     {"postgres.ssl", ssl},
     {"postgres.ssl-min-version", ssl_min_version},
     {"postgres.password-encryption", password_encryption},
@@ -972,7 +977,7 @@ constexpr CheckImpl k_checks[] = {
     {"postgres.listen-addresses", listen_addresses},
     {"postgres.connection-limits", connection_limits},
     {"postgres.audit-logging", audit_logging},
-    {"postgres.config-permissions", config_permissions},
+    {"postgres.config-permissions", postgres_config_permissions},
     {"postgres.ssl-ciphers", ssl_ciphers},
     {"postgres.data-access-logging", data_access_logging},
 };
@@ -991,12 +996,12 @@ nlohmann::ordered_json diag_json(const std::vector<pg::Diagnostic> &ds) {
 } // namespace
 
 std::span<const CheckImpl> postgres_checks() {
-  return k_checks;
+  return k_postgres_checks;
 }
 
 nlohmann::ordered_json facts_postgres(Context &ctx) {
   using nlohmann::ordered_json;
-  PgModel m = load_model(ctx.fs());
+  PgModel m = load_postgres_model(ctx.fs());
   ordered_json clusters = ordered_json::array();
   for (auto &c : m.clusters) {
     ordered_json j;
@@ -1065,7 +1070,7 @@ nlohmann::ordered_json facts_postgres(Context &ctx) {
         sj["error"] = info.error;
       sj["server"] = info.server;
       ordered_json settings = ordered_json::object();
-      for (auto &d : k_defaults)
+      for (auto &d : k_postgres_defaults)
         if (auto it = info.settings.find(d.name); it != info.settings.end())
           settings[d.name] = {{"value", it->second.first}, {"source", it->second.second}};
       sj["settings"] = settings;

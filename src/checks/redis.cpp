@@ -42,7 +42,7 @@ struct RedisModel {
   std::vector<RedisInstance> instances;
 };
 
-RedisModel load_model(const RootFs &fs) {
+RedisModel load_redis_model(const RootFs &fs) {
   RedisModel m;
   std::vector<std::string> candidates;
   for (const char *pattern : {"/etc/redis/redis.conf", "/etc/redis/redis-*.conf", "/etc/redis.conf",
@@ -82,9 +82,9 @@ RedisModel load_model(const RootFs &fs) {
   return m;
 }
 
-const RedisModel &model(CheckRun &run) {
+const RedisModel &redis_model(CheckRun &run) {
   return run.ctx().model<RedisModel>([&] {
-    RedisModel m = load_model(run.ctx().fs());
+    RedisModel m = load_redis_model(run.ctx().fs());
     for (auto &s : run.ctx().get<ComposeServicesModel>().redis) {
       RedisInstance i;
       i.path = s.cfg.files.empty() ? s.image_loc.path : s.cfg.files.front();
@@ -98,7 +98,7 @@ const RedisModel &model(CheckRun &run) {
 }
 
 bool for_instances(CheckRun &run, void (*f)(CheckRun &, const RedisInstance &)) {
-  const RedisModel &m = model(run);
+  const RedisModel &m = redis_model(run);
   if (m.instances.empty()) {
     run.emit(Status::not_applicable, "",
              "no Redis configuration (/etc/redis/redis.conf) and no compose service of a Redis "
@@ -124,8 +124,8 @@ std::vector<Evidence> errors(const RedisInstance &i) {
   return out;
 }
 
-void verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
-             std::vector<Evidence> ev) {
+void redis_verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
+                   std::vector<Evidence> ev) {
   auto errs = errors(i);
   if (i.container && !errs.empty()) {
     // What the container runs is not known: its defaults would be a guess,
@@ -154,32 +154,33 @@ void verdict(CheckRun &run, const RedisInstance &i, bool ok, std::string msg,
   run.emit(Status::pass, i.subject, std::move(msg), std::move(ev));
 }
 
-struct Setting {
+struct RedisSetting {
   std::vector<std::string> args;
   SourceLocation loc;
   bool is_default = true;
 };
 
-Setting setting(const RedisInstance &i, const std::string &name, std::vector<std::string> def) {
+RedisSetting setting(const RedisInstance &i, const std::string &name,
+                     std::vector<std::string> def) {
   if (const redis::Directive *d = i.cfg.get(name))
     return {d->args, d->loc, false};
   return {std::move(def), {i.path, 0}, true};
 }
 
-std::string shown(const Setting &s, const std::string &name) {
+std::string redis_shown(const RedisSetting &s, const std::string &name) {
   if (s.is_default)
     return name + " not set (Redis 7.0 default " + text::join(s.args, " ") + ")";
   return name + " " + text::printable(text::join(s.args, " "));
 }
 
-int port_of(const Setting &s) {
+int port_of(const RedisSetting &s) {
   char *end = nullptr;
   long v = s.args.empty() ? -1 : std::strtol(s.args[0].c_str(), &end, 10);
   return (s.args.empty() || *end != '\0') ? -1 : static_cast<int>(v);
 }
 
 // Addresses a client can reach the instance on (bind with '-' removed).
-std::vector<std::string> bind_addresses(const Setting &b) {
+std::vector<std::string> bind_addresses(const RedisSetting &b) {
   std::vector<std::string> out;
   for (auto &a : b.args)
     if (!a.empty())
@@ -222,11 +223,11 @@ Evidence user_evidence(const redis::AclUser &u, std::string found, std::string e
 }
 
 // Live probes of one instance: each bound loopback address and the socket.
-std::vector<live::RedisProbeResult> probes(Context &ctx, const RedisInstance &i) {
+std::vector<live::RedisProbeResult> redis_probes(Context &ctx, const RedisInstance &i) {
   std::vector<live::RedisProbeResult> out;
   if (i.container)
     return out; // the host's loopback is not the container's
-  Setting port = setting(i, "port", {"6379"});
+  RedisSetting port = setting(i, "port", {"6379"});
   int p = port_of(port);
   // tls-port listens on the same bound addresses, speaking TLS.
   int tp = port_of(setting(i, "tls-port", {"0"}));
@@ -294,12 +295,12 @@ void authentication(CheckRun &run) {
                                      ">= 32 random characters"));
     }
     if (run.ctx().live())
-      for (auto &p : probes(run.ctx(), i)) {
+      for (auto &p : redis_probes(run.ctx(), i)) {
         Evidence e{"", 0,
                    p.target + ": " + std::string(live::to_string(p.result)) + " (" + p.detail + ")",
                    "NOAUTH", "live probe"};
         if (p.result == live::RedisProbeResult::Outcome::pong) {
-          const Setting pm = setting(i, "protected-mode", {"yes"});
+          const RedisSetting pm = setting(i, "protected-mode", {"yes"});
           if (!pm.args.empty() && text::iequals(pm.args[0], "yes") &&
               p.target.rfind("unix:", 0) != 0)
             e.found += "; a loopback client always passes protected mode, remote clients may "
@@ -324,11 +325,11 @@ void authentication(CheckRun &run) {
                              : i.path;
       std::vector<Evidence> ev = bad;
       ev.insert(ev.end(), good.begin(), good.end());
-      verdict(run, i, false,
-              "the running server disagrees with its configuration: " + conf +
-                  " requires a password, but " + bad.front().found +
-                  " (restart redis-server to load the file)",
-              ev);
+      redis_verdict(run, i, false,
+                    "the running server disagrees with its configuration: " + conf +
+                        " requires a password, but " + bad.front().found +
+                        " (restart redis-server to load the file)",
+                    ev);
       return;
     }
     if (!bad.empty()) {
@@ -336,10 +337,10 @@ void authentication(CheckRun &run) {
                              ? ""
                              : bad.front().path + ":" + std::to_string(bad.front().line) + ": ") +
                         bad.front().found;
-      verdict(run, i, false, msg, bad);
+      redis_verdict(run, i, false, msg, bad);
       return;
     }
-    verdict(run, i, true, "unauthenticated clients cannot run commands", good);
+    redis_verdict(run, i, true, "unauthenticated clients cannot run commands", good);
   });
 }
 
@@ -354,7 +355,8 @@ void container_bind(CheckRun &run, const RedisInstance &i, const Evidence &bind_
   for (auto &a : bind_addresses(setting(i, "bind", {"*", "-::*"})))
     loopback_only = loopback_only && scope_of(a) == Scope::loopback;
   if (loopback_only) {
-    verdict(run, i, true, bind_ev.found + ": only the container itself can connect", {bind_ev});
+    redis_verdict(run, i, true, bind_ev.found + ": only the container itself can connect",
+                  {bind_ev});
     return;
   }
   std::vector<Evidence> open, closed;
@@ -372,27 +374,29 @@ void container_bind(CheckRun &run, const RedisInstance &i, const Evidence &bind_
   }
   if (!open.empty()) {
     open.push_back(bind_ev);
-    verdict(run, i, false, open.front().found + ": every host interface forwards to Redis", open);
+    redis_verdict(run, i, false, open.front().found + ": every host interface forwards to Redis",
+                  open);
     return;
   }
   closed.push_back(bind_ev);
-  verdict(run, i, true,
-          r.published.empty() ? "port " + std::to_string(r.port) +
-                                    " is not published: only the project's networks reach it"
-                              : "published on loopback or internal addresses only",
-          closed);
+  redis_verdict(run, i, true,
+                r.published.empty() ? "port " + std::to_string(r.port) +
+                                          " is not published: only the project's networks reach it"
+                                    : "published on loopback or internal addresses only",
+                closed);
 }
 
 void bind(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
-    Setting b = setting(i, "bind", {"*", "-::*"});
-    Setting port = setting(i, "port", {"6379"});
-    Setting tls = setting(i, "tls-port", {"0"});
-    Evidence e{b.loc.path, b.loc.line, shown(b, "bind"), "loopback or internal addresses only",
-               "redis.conf"};
+    RedisSetting b = setting(i, "bind", {"*", "-::*"});
+    RedisSetting port = setting(i, "port", {"6379"});
+    RedisSetting tls = setting(i, "tls-port", {"0"});
+    Evidence e{b.loc.path, b.loc.line, redis_shown(b, "bind"),
+               "loopback or internal addresses only", "redis.conf"};
     if (port_of(port) == 0 && port_of(tls) <= 0) {
-      verdict(run, i, true, "no TCP port (port 0, no tls-port): unix socket only",
-              {Evidence{port.loc.path, port.loc.line, shown(port, "port"), "", "redis.conf"}});
+      redis_verdict(
+          run, i, true, "no TCP port (port 0, no tls-port): unix socket only",
+          {Evidence{port.loc.path, port.loc.line, redis_shown(port, "port"), "", "redis.conf"}});
       return;
     }
     if (i.container && !i.container->reach.host_network) {
@@ -406,20 +410,20 @@ void bind(CheckRun &run) {
         open.push_back(a);
     }
     if (!open.empty()) {
-      verdict(run, i, false,
-              e.found + ": listens on " + text::join(open, ", ") +
-                  (b.is_default ? " (every interface)" : ""),
-              {e});
+      redis_verdict(run, i, false,
+                    e.found + ": listens on " + text::join(open, ", ") +
+                        (b.is_default ? " (every interface)" : ""),
+                    {e});
       return;
     }
-    verdict(run, i, true, e.found, {e});
+    redis_verdict(run, i, true, e.found, {e});
   });
 }
 
 void protected_mode(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
-    Setting pm = setting(i, "protected-mode", {"yes"});
-    Evidence e{pm.loc.path, pm.loc.line, shown(pm, "protected-mode"), "protected-mode yes",
+    RedisSetting pm = setting(i, "protected-mode", {"yes"});
+    Evidence e{pm.loc.path, pm.loc.line, redis_shown(pm, "protected-mode"), "protected-mode yes",
                "redis.conf"};
     std::string v = pm.args.empty() ? "" : text::lower(pm.args[0]);
     if (v != "yes" && v != "no") {
@@ -431,14 +435,14 @@ void protected_mode(CheckRun &run) {
     const redis::AclUser *def = i.cfg.user("default");
     bool has_password =
         def && def->enabled && !def->nopass && (!def->passwords.empty() || def->hashes > 0);
-    verdict(run, i, v == "yes",
-            v == "yes" ? e.found
-            : has_password
-                ? e.found + ": no effect while the default user has a password, but "
-                            "nothing stops a passwordless default user from every "
-                            "network client if the password goes"
-                : e.found + ": a passwordless default user is open to every network client",
-            {e});
+    redis_verdict(run, i, v == "yes",
+                  v == "yes" ? e.found
+                  : has_password
+                      ? e.found + ": no effect while the default user has a password, but "
+                                  "nothing stops a passwordless default user from every "
+                                  "network client if the password goes"
+                      : e.found + ": a passwordless default user is open to every network client",
+                  {e});
   });
 }
 
@@ -484,7 +488,7 @@ void dangerous_commands(CheckRun &run) {
                      "rename-command " + upper + " \"\" or -@dangerous", "ACL"});
     }
     if (run.ctx().live())
-      for (auto &p : probes(run.ctx(), i))
+      for (auto &p : redis_probes(run.ctx(), i))
         if (p.result == live::RedisProbeResult::Outcome::pong)
           for (auto &[cmd, v] : p.commands)
             if (v == "allowed" || v == "present")
@@ -496,10 +500,10 @@ void dangerous_commands(CheckRun &run) {
       std::string what;
       for (auto &b : bad)
         what += (what.empty() ? "" : "; ") + b.found;
-      verdict(run, i, false, what, bad);
+      redis_verdict(run, i, false, what, bad);
       return;
     }
-    verdict(run, i, true, "every dangerous command is disabled or denied", good);
+    redis_verdict(run, i, true, "every dangerous command is disabled or denied", good);
   });
 }
 
@@ -507,9 +511,9 @@ void acl(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
     const redis::Directive *af = i.cfg.get("aclfile");
     if (af && !af->args[0].empty()) {
-      verdict(run, i, true, "ACL users come from " + af->args[0],
-              {Evidence{af->loc.path, af->loc.line, "aclfile " + text::printable(af->args[0]),
-                        "aclfile or user lines", "redis.conf"}});
+      redis_verdict(run, i, true, "ACL users come from " + af->args[0],
+                    {Evidence{af->loc.path, af->loc.line, "aclfile " + text::printable(af->args[0]),
+                              "aclfile or user lines", "redis.conf"}});
       return;
     }
     std::vector<Evidence> users;
@@ -518,7 +522,7 @@ void acl(CheckRun &run) {
         users.push_back({d.loc.path, d.loc.line, "user " + text::printable(d.args[0], 40),
                          "aclfile or user lines", "redis.conf"});
     if (!users.empty()) {
-      verdict(run, i, true, std::to_string(users.size()) + " ACL user line(s)", users);
+      redis_verdict(run, i, true, std::to_string(users.size()) + " ACL user line(s)", users);
       return;
     }
     const redis::Directive *rp = i.cfg.get("requirepass");
@@ -527,25 +531,25 @@ void acl(CheckRun &run) {
                                "aclfile or user lines", "redis.conf"}
                     : Evidence{i.path, 0, "no aclfile, no user lines, no requirepass",
                                "aclfile or user lines", "redis.conf"};
-    verdict(run, i, false,
-            e.found + ": every client shares the default user and its full permissions", {e});
+    redis_verdict(run, i, false,
+                  e.found + ": every client shares the default user and its full permissions", {e});
   });
 }
 
 void tls(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
-    Setting tp = setting(i, "tls-port", {"0"});
-    Setting port = setting(i, "port", {"6379"});
-    Evidence et{tp.loc.path, tp.loc.line, shown(tp, "tls-port"), "a TLS port", "redis.conf"};
-    Evidence ep{port.loc.path, port.loc.line, shown(port, "port"), "port 0", "redis.conf"};
+    RedisSetting tp = setting(i, "tls-port", {"0"});
+    RedisSetting port = setting(i, "port", {"6379"});
+    Evidence et{tp.loc.path, tp.loc.line, redis_shown(tp, "tls-port"), "a TLS port", "redis.conf"};
+    Evidence ep{port.loc.path, port.loc.line, redis_shown(port, "port"), "port 0", "redis.conf"};
     int t = port_of(tp), p = port_of(port);
     if (t <= 0) {
-      verdict(run, i, false, et.found + ": Redis speaks only plain text", {et, ep});
+      redis_verdict(run, i, false, et.found + ": Redis speaks only plain text", {et, ep});
       return;
     }
     if (p != 0) {
-      verdict(run, i, false, ep.found + ": the plain-text port stays open next to tls-port",
-              {ep, et});
+      redis_verdict(run, i, false, ep.found + ": the plain-text port stays open next to tls-port",
+                    {ep, et});
       return;
     }
     // redis-server reads tls-key-file as its own user at start; a key it
@@ -559,26 +563,21 @@ void tls(CheckRun &run) {
                   a.error ? "cannot check " + i.key_path + ": " + a.error->to_string() : a.why,
                   "readable by redis (0640 root:redis or 0600 redis)", "tls-key-file"};
       if (a.error || !a.readable) {
-        verdict(run, i, false,
-                "TLS is configured, but redis-server cannot read its key and does not start: " +
-                    ek.found,
-                {ek, et, ep});
+        redis_verdict(
+            run, i, false,
+            "TLS is configured, but redis-server cannot read its key and does not start: " +
+                ek.found,
+            {ek, et, ep});
         return;
       }
     }
-    verdict(run, i, true, "TLS only (" + et.found + ", port 0)", {et, ep});
+    redis_verdict(run, i, true, "TLS only (" + et.found + ", port 0)", {et, ep});
   });
 }
 
 // --- second wave ----------------------------------------------------------
 
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
-void config_permissions(CheckRun &run) {
+void redis_config_permissions(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
     const RootFs &fs = run.ctx().fs();
     std::optional<long long> redis_uid;
@@ -607,7 +606,7 @@ void config_permissions(CheckRun &run) {
       bool owner_ok = i.container || (redis_uid && static_cast<long long>(st->uid) == *redis_uid) ||
                       st->uid == 0;
       bool mode_ok = (st->mode & 0027) == 0;
-      Evidence e{f, 0, "mode " + octal(st->mode) + " uid " + std::to_string(st->uid),
+      Evidence e{f, 0, "mode " + text::octal_mode(st->mode) + " uid " + std::to_string(st->uid),
                  "0640 or stricter, owned by redis (or root)", "redis"};
       (owner_ok && mode_ok ? good : bad).push_back(e);
     }
@@ -627,18 +626,18 @@ void config_permissions(CheckRun &run) {
 
 void tls_protocols(CheckRun &run) {
   for_instances(run, [](CheckRun &run, const RedisInstance &i) {
-    Setting tp = setting(i, "tls-port", {"0"});
+    RedisSetting tp = setting(i, "tls-port", {"0"});
     if (port_of(tp) <= 0) {
       run.emit(Status::not_applicable, i.subject, "TLS is off (redis.tls reports it)",
-               {Evidence{tp.loc.path, tp.loc.line, shown(tp, "tls-port"), "", "redis.conf"}});
+               {Evidence{tp.loc.path, tp.loc.line, redis_shown(tp, "tls-port"), "", "redis.conf"}});
       return;
     }
     // Redis 7.0's default protocols: TLSv1.2 and TLSv1.3.
-    Setting pr = setting(i, "tls-protocols", {"TLSv1.2 TLSv1.3"});
-    Setting ci = setting(i, "tls-ciphers", {"DEFAULT"});
-    Setting cs = setting(i, "tls-ciphersuites", {""});
+    RedisSetting pr = setting(i, "tls-protocols", {"TLSv1.2 TLSv1.3"});
+    RedisSetting ci = setting(i, "tls-ciphers", {"DEFAULT"});
+    RedisSetting cs = setting(i, "tls-ciphersuites", {""});
     std::vector<Evidence> bad, good;
-    Evidence pe{pr.loc.path, pr.loc.line, shown(pr, "tls-protocols"), "TLSv1.2 TLSv1.3",
+    Evidence pe{pr.loc.path, pr.loc.line, redis_shown(pr, "tls-protocols"), "TLSv1.2 TLSv1.3",
                 "redis.conf"};
     bool old = false;
     for (auto &a : pr.args)
@@ -648,11 +647,12 @@ void tls_protocols(CheckRun &run) {
       }
     (old ? bad : good).push_back(pe);
     const tls::Guideline &g = tls::mozilla();
-    Evidence ce{ci.loc.path, ci.loc.line, shown(ci, "tls-ciphers"),
+    Evidence ce{ci.loc.path, ci.loc.line, redis_shown(ci, "tls-ciphers"),
                 "forward-secret AEAD suites (Mozilla intermediate)", "redis.conf"};
     auto expanded = tls::expand_cipher_string(text::join(ci.args, " "));
     if (!expanded) {
-      verdict(run, i, false, "OpenSSL rejects tls-ciphers: " + expanded.error().message, {ce});
+      redis_verdict(run, i, false, "OpenSSL rejects tls-ciphers: " + expanded.error().message,
+                    {ce});
       return;
     }
     std::vector<std::string> weak;
@@ -663,7 +663,7 @@ void tls_protocols(CheckRun &run) {
       ce.found += " -> " + text::join(weak, ", ");
     (weak.empty() ? good : bad).push_back(ce);
     if (!cs.is_default) {
-      Evidence se{cs.loc.path, cs.loc.line, shown(cs, "tls-ciphersuites"), "TLS 1.3 suites",
+      Evidence se{cs.loc.path, cs.loc.line, redis_shown(cs, "tls-ciphersuites"), "TLS 1.3 suites",
                   "redis.conf"};
       auto x = tls::expand_ciphersuites(text::join(cs.args, " "));
       if (!x) {
@@ -677,21 +677,21 @@ void tls_protocols(CheckRun &run) {
       std::string what;
       for (auto &b : bad)
         what += (what.empty() ? "" : "; ") + b.found;
-      verdict(run, i, false, what, bad);
+      redis_verdict(run, i, false, what, bad);
       return;
     }
-    verdict(run, i, true, "TLS 1.2 and 1.3 only, with strong suites", good);
+    redis_verdict(run, i, true, "TLS 1.2 and 1.3 only, with strong suites", good);
   });
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_redis_checks[] = {
     {"redis.authentication", authentication},
     {"redis.bind", bind},
     {"redis.protected-mode", protected_mode},
     {"redis.dangerous-commands", dangerous_commands},
     {"redis.acl", acl},
     {"redis.tls", tls},
-    {"redis.config-permissions", config_permissions},
+    {"redis.config-permissions", redis_config_permissions},
     {"redis.tls-protocols", tls_protocols},
 };
 
@@ -704,12 +704,12 @@ bool secret(const std::string &name) {
 } // namespace
 
 std::span<const CheckImpl> redis_checks() {
-  return k_checks;
+  return k_redis_checks;
 }
 
 nlohmann::ordered_json facts_redis(Context &ctx) {
   using nlohmann::ordered_json;
-  RedisModel m = load_model(ctx.fs());
+  RedisModel m = load_redis_model(ctx.fs());
   ordered_json instances = ordered_json::array();
   for (auto &i : m.instances) {
     ordered_json j;
@@ -759,7 +759,7 @@ nlohmann::ordered_json facts_redis(Context &ctx) {
     j["diagnostics"] = diags;
     if (ctx.live()) {
       ordered_json pj = ordered_json::array();
-      for (auto &p : probes(ctx, i)) {
+      for (auto &p : redis_probes(ctx, i)) {
         ordered_json cmds = ordered_json::object();
         for (auto &[c, v] : p.commands)
           cmds[c] = v;

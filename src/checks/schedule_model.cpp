@@ -17,7 +17,7 @@ namespace {
 constexpr size_t k_max_script_bytes = 1024 * 1024;
 constexpr size_t k_max_files_per_job = 32;
 
-std::string_view base_name(std::string_view p) {
+std::string_view schedule_base_name(std::string_view p) {
   size_t s = p.rfind('/');
   return s == std::string_view::npos ? p : p.substr(s + 1);
 }
@@ -316,7 +316,7 @@ const ScheduledJob::Step *ScheduledJob::runs(std::string_view program) const {
     if (s.assignment || text::starts_with(s.text, "Environment"))
       continue;
     for (auto &w : shell_words(s.text))
-      if (base_name(w) == program)
+      if (schedule_base_name(w) == program)
         return &s;
   }
   return nullptr;

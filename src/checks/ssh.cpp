@@ -76,9 +76,9 @@ void for_each_deciding_scope(const SshModel &m, const std::string &keyword, Fn f
 
 // Emits pass with the good evidence when nothing is bad, else fail listing
 // each bad value (and the scope that decided it).
-void verdict(CheckRun &run, const SshModel &m, const std::vector<Evidence> &bad,
-             const std::vector<Evidence> &good, const std::string &pass_msg,
-             const std::string &fail_prefix = "", bool name_scope = true) {
+void ssh_verdict(CheckRun &run, const SshModel &m, const std::vector<Evidence> &bad,
+                 const std::vector<Evidence> &good, const std::string &pass_msg,
+                 const std::string &fail_prefix = "", bool name_scope = true) {
   if (bad.empty()) {
     run.emit(Status::pass, "sshd", pass_msg + refused_note(m), good);
     return;
@@ -101,7 +101,7 @@ void require_every_scope(CheckRun &run, const std::string &keyword, const std::s
   for_each_deciding_scope(*m, keyword, [&](const Scope &s, const ssh::Value &v) {
     (ok(v) ? good : bad).push_back(evidence_for(*m, s, keyword, v, expected));
   });
-  verdict(run, *m, bad, good, pass_msg);
+  ssh_verdict(run, *m, bad, good, pass_msg);
 }
 
 std::string first(const ssh::Value &v) {
@@ -177,10 +177,10 @@ void password_authentication(CheckRun &run) {
       (offers ? bad : good).push_back(e);
     }
   }
-  verdict(run, *m, bad, good,
-          "passwords are not accepted: PasswordAuthentication no and keyboard-interactive "
-          "does not offer them",
-          "password logins are possible: ");
+  ssh_verdict(run, *m, bad, good,
+              "passwords are not accepted: PasswordAuthentication no and keyboard-interactive "
+              "does not offer them",
+              "password logins are possible: ");
 }
 
 void pubkey_authentication(CheckRun &run) {
@@ -221,8 +221,8 @@ void client_alive(CheckRun &run) {
                           "clientalivecountmax <= " + std::to_string(count_max));
     (as_int(v) <= count_max ? good : bad).push_back(e);
   });
-  verdict(run, *m, bad, good,
-          "idle sessions are dropped: ClientAliveInterval and CountMax within limits");
+  ssh_verdict(run, *m, bad, good,
+              "idle sessions are dropped: ClientAliveInterval and CountMax within limits");
 }
 
 void allow_users_groups(CheckRun &run) {
@@ -451,14 +451,8 @@ void weak_algorithms(CheckRun &run) {
              good);
     return;
   }
-  verdict(run, *m, bad, good, "no weak cipher, MAC, key exchange or host key algorithm is offered",
-          "", false);
-}
-
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
+  ssh_verdict(run, *m, bad, good,
+              "no weak cipher, MAC, key exchange or host key algorithm is offered", "", false);
 }
 
 void host_key_permissions(CheckRun &run) {
@@ -495,13 +489,15 @@ void host_key_permissions(CheckRun &run) {
     uint32_t mode = st->mode & 0777;
     bool mode_ok = (mode & 077) == 0 || (mode == 0640 && ssh_keys_gid && st->gid == *ssh_keys_gid);
     bool owner_ok = st->uid == 0;
-    e.found = "mode " + octal(st->mode) + ", uid " + std::to_string(st->uid) + ", gid " +
+    e.found = "mode " + text::octal_mode(st->mode) + ", uid " + std::to_string(st->uid) + ", gid " +
               std::to_string(st->gid);
     if (mode_ok && owner_ok) {
       run.emit(Status::pass, subject,
-               "private host key is mode " + octal(st->mode) + " and owned by root", {e});
+               "private host key is mode " + text::octal_mode(st->mode) + " and owned by root",
+               {e});
     } else {
-      std::string why = !mode_ok ? "is readable by other users (mode " + octal(st->mode) + ")" : "";
+      std::string why =
+          !mode_ok ? "is readable by other users (mode " + text::octal_mode(st->mode) + ")" : "";
       if (!owner_ok)
         why += std::string(why.empty() ? "" : " and ") + "is not owned by root (uid " +
                std::to_string(st->uid) + ")";
@@ -568,7 +564,7 @@ struct SshFiles {
   std::optional<Error> moduli_error;
 };
 
-constexpr size_t k_max_key_bytes = 1024 * 1024;
+constexpr size_t k_ssh_max_key_bytes = 1024 * 1024;
 
 SshFiles load_ssh_files(const RootFs &fs, const SshModel &m) {
   SshFiles out;
@@ -587,14 +583,14 @@ SshFiles load_ssh_files(const RootFs &fs, const SshModel &m) {
   for (auto &k : keys.args) {
     add(k + ".pub", "public host key", true);
     SshFiles::HostKey hk{k, k, Error{""}};
-    auto priv = fs.read_file(k, k_max_key_bytes);
+    auto priv = fs.read_file(k, k_ssh_max_key_bytes);
     if (priv) {
       hk.info = sshkeys::parse_private_key(*priv);
     } else if (priv.error().not_found()) {
       hk.info = priv.error();
     } else {
       // Unreadable (not root): the public half says what the key is.
-      auto pub = fs.read_file(k + ".pub", k_max_key_bytes);
+      auto pub = fs.read_file(k + ".pub", k_ssh_max_key_bytes);
       hk.from = k + ".pub";
       hk.info = pub ? sshkeys::parse_public_key(*pub) : Result<sshkeys::KeyInfo>(priv.error());
     }
@@ -669,8 +665,9 @@ void forwarding(CheckRun &run) {
         if (bad.size() > bad_before && !df.is_default())
           bad.push_back(evidence_for(*m, s, "disableforwarding", df, "disableforwarding yes"));
       });
-  verdict(run, *m, bad, good, "no forwarding is allowed (DisableForwarding, or each keyword no)",
-          "forwarding is allowed: ");
+  ssh_verdict(run, *m, bad, good,
+              "no forwarding is allowed (DisableForwarding, or each keyword no)",
+              "forwarding is allowed: ");
 }
 
 void log_level(CheckRun &run) {
@@ -745,9 +742,9 @@ void login_limits(CheckRun &run) {
         evidence_for(*m, s, "maxsessions", v, "maxsessions <= " + std::to_string(sessions_max));
     (as_int(v) <= sessions_max ? good : bad).push_back(e);
   });
-  verdict(run, *m, bad, good,
-          "unauthenticated connections and sessions are limited (LoginGraceTime, MaxStartups, "
-          "MaxSessions)");
+  ssh_verdict(run, *m, bad, good,
+              "unauthenticated connections and sessions are limited (LoginGraceTime, MaxStartups, "
+              "MaxSessions)");
 }
 
 void legacy_auth(CheckRun &run) {
@@ -769,9 +766,9 @@ void legacy_auth(CheckRun &run) {
       auto e = evidence_for(*m, s, w.keyword, v, std::string(w.keyword) + " " + w.value);
       (lower_first(v) == w.value ? good : bad).push_back(e);
     });
-  verdict(run, *m, bad, good,
-          "host-based, rhosts, GSSAPI and Kerberos authentication are off and users cannot set "
-          "the environment sshd passes");
+  ssh_verdict(run, *m, bad, good,
+              "host-based, rhosts, GSSAPI and Kerberos authentication are off and users cannot set "
+              "the environment sshd passes");
 }
 
 void use_pam(CheckRun &run) {
@@ -782,7 +779,7 @@ void use_pam(CheckRun &run) {
 
 // A file sshd reads for its configuration: owned by root and writable by
 // nobody else (mode & 022 == 0); a public host key at most 0644.
-void config_permissions(CheckRun &run) {
+void ssh_config_permissions(CheckRun &run) {
   const SshModel *m = usable(run);
   if (!m)
     return;
@@ -798,7 +795,7 @@ void config_permissions(CheckRun &run) {
     const FileInfo &st = *s.info;
     uint32_t forbidden = s.public_key ? 0133 : 022;
     Evidence e{s.path, 0,
-               "mode " + octal(st.mode) + ", uid " + std::to_string(st.uid) + ", gid " +
+               "mode " + text::octal_mode(st.mode) + ", uid " + std::to_string(st.uid) + ", gid " +
                    std::to_string(st.gid),
                s.public_key ? "owner root, mode 0644 or stricter"
                             : "owner root, not writable by group or others",
@@ -887,11 +884,11 @@ void host_key_strength(CheckRun &run) {
              "cannot read " + errors.front().path + ": " + errors.front().found, errors);
     return;
   }
-  verdict(run, *m, bad, good, "host keys and Diffie-Hellman groups are strong",
-          "weak host keys or groups: ", false);
+  ssh_verdict(run, *m, bad, good, "host keys and Diffie-Hellman groups are strong",
+              "weak host keys or groups: ", false);
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_ssh_checks[] = {
     {"ssh.permit-root-login", permit_root_login},
     {"ssh.password-authentication", password_authentication},
     {"ssh.pubkey-authentication", pubkey_authentication},
@@ -908,7 +905,7 @@ constexpr CheckImpl k_checks[] = {
     {"ssh.config-valid", config_valid},
     {"ssh.forwarding", forwarding},
     {"ssh.log-level", log_level},
-    {"ssh.config-permissions", config_permissions},
+    {"ssh.config-permissions", ssh_config_permissions},
     {"ssh.login-limits", login_limits},
     {"ssh.legacy-auth", legacy_auth},
     {"ssh.use-pam", use_pam},
@@ -918,7 +915,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> ssh_checks() {
-  return k_checks;
+  return k_ssh_checks;
 }
 
 } // namespace bulwark

@@ -250,7 +250,7 @@ void process_hardening(CheckRun &run) {
   judge(run, k_process, [](const Rule &) { return false; });
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_sysctl_checks[] = {
     {"sysctl.network", network},
     {"sysctl.kernel", kernel},
     {"sysctl.network-extra", network_extra},
@@ -260,7 +260,7 @@ constexpr CheckImpl k_checks[] = {
 } // namespace
 
 std::span<const CheckImpl> sysctl_checks() {
-  return k_checks;
+  return k_sysctl_checks;
 }
 
 } // namespace bulwark

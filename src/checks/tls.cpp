@@ -244,12 +244,12 @@ TlsModel load_tls_model(Context &ctx) {
   return m;
 }
 
-const TlsModel &model(CheckRun &run) {
+const TlsModel &tls_model(CheckRun &run) {
   Context &ctx = run.ctx();
   return ctx.model<TlsModel>([&] { return load_tls_model(ctx); });
 }
 
-std::string where(const SourceLocation &l) {
+std::string tls_where(const SourceLocation &l) {
   return l.line > 0 ? l.path + ":" + std::to_string(l.line) : l.path;
 }
 
@@ -268,7 +268,7 @@ void report_diagnostics(CheckRun &run, const TlsModel &m) {
     const Diagnostic &first = sp.diagnostics.front();
     run.emit(Status::error, sp.subject,
              sp.subject + ": the nginx configuration of the container has " +
-                 std::to_string(ev.size()) + " error(s); first: " + where(first.loc) + ": " +
+                 std::to_string(ev.size()) + " error(s); first: " + tls_where(first.loc) + ": " +
                  first.message,
              ev);
   }
@@ -281,7 +281,7 @@ void report_diagnostics(CheckRun &run, const TlsModel &m) {
     std::string daemon = t == &m.nginx ? "nginx" : "apache";
     run.emit(Status::error, daemon,
              daemon + " configuration has " + std::to_string(ev.size()) + " error(s); first: " +
-                 where(t->diagnostics.front().loc) + ": " + t->diagnostics.front().message,
+                 tls_where(t->diagnostics.front().loc) + ": " + t->diagnostics.front().message,
              ev);
   }
 }
@@ -310,7 +310,7 @@ std::string default_note(const TlsEndpoint &e, const TlsSetting &s, const std::s
 }
 
 void min_version(CheckRun &run) {
-  const TlsModel &m = model(run);
+  const TlsModel &m = tls_model(run);
   report_diagnostics(run, m);
   if (!applicable(run, m))
     return;
@@ -355,8 +355,8 @@ void min_version(CheckRun &run) {
       st = Status::fail;
       msg =
           e.subject + " enables " + text::join(old_effective, ", ") + " (" +
-          where(e.protocols.loc) + (e.protocols.is_default ? ", " + e.daemon + "'s default" : "") +
-          ")" +
+          tls_where(e.protocols.loc) +
+          (e.protocols.is_default ? ", " + e.daemon + "'s default" : "") + ")" +
           (level == 0 ? "; the cipher string lowers OpenSSL to @SECLEVEL=0, which lets them through"
            : e.service.empty()
                ? ""
@@ -368,7 +368,7 @@ void min_version(CheckRun &run) {
             text::join(live_old, ", ") + " (configuration not reloaded?)";
     } else if (!old.empty()) {
       st = Status::warn;
-      msg = e.subject + " lists " + text::join(old, ", ") + " (" + where(e.protocols.loc) +
+      msg = e.subject + " lists " + text::join(old, ", ") + " (" + tls_where(e.protocols.loc) +
             (e.protocols.is_default ? ", " + e.daemon + "'s default" : "") +
             "), which OpenSSL 3 refuses at security level " + std::to_string(level) +
             "; a cipher string with @SECLEVEL=0 or another OpenSSL build would enable them";
@@ -447,7 +447,7 @@ std::string list_weak(const std::vector<tls::CipherInfo> &cs, const tls::Guideli
 }
 
 void strong_ciphers(CheckRun &run) {
-  const TlsModel &m = model(run);
+  const TlsModel &m = tls_model(run);
   report_diagnostics(run, m);
   if (!applicable(run, m))
     return;
@@ -585,7 +585,7 @@ const char *k_hsts_expected = "Strict-Transport-Security \"max-age=31536000; inc
                               "preload\" always";
 
 void hsts(CheckRun &run) {
-  const TlsModel &m = model(run);
+  const TlsModel &m = tls_model(run);
   report_diagnostics(run, m);
   if (!applicable(run, m))
     return;
@@ -606,16 +606,16 @@ void hsts(CheckRun &run) {
           ev.found = s.label +
                      " has add_header lines of its own, so it does not inherit "
                      "Strict-Transport-Security from " +
-                     where(*s.dropped_hsts);
-          msgs.push_back(s.label + " (" + where(s.loc) + ") drops the inherited HSTS header");
+                     tls_where(*s.dropped_hsts);
+          msgs.push_back(s.label + " (" + tls_where(s.loc) + ") drops the inherited HSTS header");
         } else if (s.unset_hsts) {
           ev.path = s.unset_hsts->path;
           ev.line = s.unset_hsts->line;
           ev.found = "Header unset Strict-Transport-Security";
-          msgs.push_back(s.label + " unsets HSTS (" + where(*s.unset_hsts) + ")");
+          msgs.push_back(s.label + " unsets HSTS (" + tls_where(*s.unset_hsts) + ")");
         } else {
           ev.found = "no Strict-Transport-Security header";
-          msgs.push_back(s.label + " (" + where(s.loc) + ") sends no HSTS header");
+          msgs.push_back(s.label + " (" + tls_where(s.loc) + ") sends no HSTS header");
         }
         bad.push_back(ev);
         continue;
@@ -632,7 +632,7 @@ void hsts(CheckRun &run) {
         msgs.push_back(s.label + ": " + v.problem);
       } else {
         bad.push_back(ev);
-        msgs.push_back(s.label + ": " + v.problem + " (" + where(h->loc) + ")");
+        msgs.push_back(s.label + ": " + v.problem + " (" + tls_where(h->loc) + ")");
       }
     }
     for (auto &p : m.probes) {
@@ -679,7 +679,7 @@ bool certs_applicable(CheckRun &run, const TlsModel &m) {
 
 Evidence file_evidence(const CertFile &f, std::string found, std::string expected) {
   return {f.path, 0, std::move(found), std::move(expected),
-          f.named_by + (f.named_at.line > 0 ? " (named at " + where(f.named_at) + ")" : "")};
+          f.named_by + (f.named_at.line > 0 ? " (named at " + tls_where(f.named_at) + ")" : "")};
 }
 
 // Certificate files whose reading failed: one error each.
@@ -697,7 +697,7 @@ bool report_unreadable(CheckRun &run, const CertFile &f) {
   return false;
 }
 
-std::string describe(const x509::Certificate &c) {
+std::string tls_describe_cert(const x509::Certificate &c) {
   return "certificate " + std::to_string(c.index + 1) + " (" + text::printable(c.subject, 80) + ")";
 }
 
@@ -711,7 +711,7 @@ std::vector<std::pair<std::string, const x509::Certificate *>> live_chains(const
 }
 
 void cert_rotation(CheckRun &run) {
-  const TlsModel &m = model(run);
+  const TlsModel &m = tls_model(run);
   if (!certs_applicable(run, m))
     return;
   x509::Limits lim;
@@ -720,17 +720,17 @@ void cert_rotation(CheckRun &run) {
   int64_t now = std::time(nullptr);
   auto judge = [&](const std::string &subject, const Evidence &base, const x509::Certificate &c) {
     Evidence ev = base;
-    ev.found = describe(c) + ": notBefore " + x509::format_time(c.not_before) + ", notAfter " +
-               x509::format_time(c.not_after);
+    ev.found = tls_describe_cert(c) + ": notBefore " + x509::format_time(c.not_before) +
+               ", notAfter " + x509::format_time(c.not_after);
     ev.expected = "issued within " + std::to_string(lim.max_age_days) +
                   " days, lifetime <= " + std::to_string(lim.max_lifetime_days) + " days";
     if (auto old = x509::too_old(c, now, lim); !old.empty())
-      run.emit(Status::fail, subject, subject + ": " + describe(c) + " " + old, {ev});
+      run.emit(Status::fail, subject, subject + ": " + tls_describe_cert(c) + " " + old, {ev});
     else if (auto life = x509::too_long_lived(c, lim); !life.empty())
-      run.emit(Status::warn, subject, subject + ": " + describe(c) + " is " + life, {ev});
+      run.emit(Status::warn, subject, subject + ": " + tls_describe_cert(c) + " is " + life, {ev});
     else
       run.emit(Status::pass, subject,
-               subject + ": " + describe(c) + " is " +
+               subject + ": " + tls_describe_cert(c) + " is " +
                    std::to_string((now - c.not_before) / 86400) + " days old",
                {ev});
   };
@@ -747,7 +747,7 @@ void cert_rotation(CheckRun &run) {
 }
 
 void cert_expiry(CheckRun &run) {
-  const TlsModel &m = model(run);
+  const TlsModel &m = tls_model(run);
   if (!certs_applicable(run, m))
     return;
   x509::Limits lim;
@@ -759,11 +759,11 @@ void cert_expiry(CheckRun &run) {
     std::vector<std::string> msgs;
     for (auto *c : chain) {
       Evidence ev = base;
-      ev.found = describe(*c) + ": notAfter " + x509::format_time(c->not_after);
+      ev.found = tls_describe_cert(*c) + ": notAfter " + x509::format_time(c->not_after);
       ev.expected = "valid for more than " + std::to_string(lim.expiry_days) + " days";
       if (auto why = x509::expiring(*c, now, lim); !why.empty()) {
         bad.push_back(ev);
-        msgs.push_back(describe(*c) + " " + why);
+        msgs.push_back(tls_describe_cert(*c) + " " + why);
       } else {
         good.push_back(ev);
       }
@@ -792,7 +792,7 @@ void cert_expiry(CheckRun &run) {
 }
 
 void key_strength(CheckRun &run) {
-  const TlsModel &m = model(run);
+  const TlsModel &m = tls_model(run);
   if (!certs_applicable(run, m))
     return;
   x509::Limits lim;
@@ -802,15 +802,18 @@ void key_strength(CheckRun &run) {
     std::vector<std::string> msgs;
     for (auto *c : chain) {
       Evidence ev = base;
-      ev.found = describe(*c) + ": " + c->key_type + " " + std::to_string(c->key_bits) + " bits, " +
-                 c->signature_algorithm;
+      ev.found = tls_describe_cert(*c) + ": " + c->key_type + " " + std::to_string(c->key_bits) +
+                 " bits, " + c->signature_algorithm;
       ev.expected = "RSA >= 2048 or EC >= 256 bits, no SHA-1 signature";
       std::string k =
           c->index == 0 || !c->self_signed ? x509::weak_key(c->key_type, c->key_bits, lim) : "";
       std::string s = x509::weak_signature(*c);
       if (!k.empty() || !s.empty()) {
         bad.push_back(ev);
-        msgs.push_back(describe(*c) + ": " + (k.empty() ? s : s.empty() ? k : k + ", " + s));
+        msgs.push_back(tls_describe_cert(*c) + ": " +
+                       (k.empty()   ? s
+                        : s.empty() ? k
+                                    : k + ", " + s));
       } else {
         good.push_back(ev);
       }
@@ -989,7 +992,7 @@ void service_certificates(CheckRun &run) {
   }
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_tls_checks[] = {
     {"tls.min-version", min_version},
     {"tls.strong-ciphers", strong_ciphers},
     {"tls.hsts", hsts},
@@ -1003,14 +1006,14 @@ std::string loc_str(const SourceLocation &l) {
   return l.path + ":" + std::to_string(l.line);
 }
 
-nlohmann::ordered_json setting_json(const TlsSetting &s) {
+nlohmann::ordered_json tls_setting_json(const TlsSetting &s) {
   return {{"value", s.value}, {"at", loc_str(s.loc)}, {"default", s.is_default}};
 }
 
 } // namespace
 
 std::span<const CheckImpl> tls_checks() {
-  return k_checks;
+  return k_tls_checks;
 }
 
 nlohmann::ordered_json facts_tls(Context &ctx) {
@@ -1034,24 +1037,24 @@ nlohmann::ordered_json facts_tls(Context &ctx) {
       ls.push_back(
           {{"address", l.address}, {"port", l.port}, {"ssl", l.ssl}, {"at", loc_str(l.loc)}});
     j["listen"] = ls;
-    j["protocols"] = setting_json(e.protocols);
+    j["protocols"] = tls_setting_json(e.protocols);
     j["versions"] = e.versions;
-    j["ciphers"] = setting_json(e.ciphers);
+    j["ciphers"] = tls_setting_json(e.ciphers);
     if (auto cs = tls::expand_cipher_string(e.ciphers.value); cs) {
       std::vector<std::string> names;
       for (auto &c : *cs)
         names.push_back(c.name);
       j["ciphers_expanded"] = names;
     }
-    j["ciphersuites"] = setting_json(e.ciphersuites);
-    j["prefer_server_ciphers"] = setting_json(e.prefer_server_ciphers);
+    j["ciphersuites"] = tls_setting_json(e.ciphersuites);
+    j["prefer_server_ciphers"] = tls_setting_json(e.prefer_server_ciphers);
     nlohmann::ordered_json certs = nlohmann::ordered_json::array();
     for (auto &c : e.certificates)
-      certs.push_back(setting_json(c));
+      certs.push_back(tls_setting_json(c));
     j["certificates"] = certs;
     nlohmann::ordered_json keys = nlohmann::ordered_json::array();
     for (auto &k : e.keys)
-      keys.push_back(setting_json(k));
+      keys.push_back(tls_setting_json(k));
     j["keys"] = keys;
     nlohmann::ordered_json hs = nlohmann::ordered_json::array();
     for (auto &s : e.header_scopes) {

@@ -76,12 +76,12 @@ VpnModel load_vpn(const RootFs &fs) {
   return m;
 }
 
-const VpnModel &model(CheckRun &run) {
+const VpnModel &vpn_model(CheckRun &run) {
   const RootFs &fs = run.ctx().fs();
   return run.ctx().model<VpnModel>([&] { return load_vpn(fs); });
 }
 
-std::string where(const SourceLocation &l) {
+std::string vpn_where(const SourceLocation &l) {
   return l.path + (l.line > 0 ? ":" + std::to_string(l.line) : "");
 }
 
@@ -99,7 +99,7 @@ struct Server {
 
 void emit_parse_errors(CheckRun &run, const std::string &subject, const openvpn::Config &c) {
   for (auto &d : c.diagnostics)
-    run.emit(Status::error, subject, where(d.loc) + ": " + d.message,
+    run.emit(Status::error, subject, vpn_where(d.loc) + ": " + d.message,
              {{d.loc.path, d.loc.line, d.message, "", "parse"}});
 }
 
@@ -113,7 +113,7 @@ bool container_problems(CheckRun &run, const compose::VpnService &s) {
     ev.push_back({d.loc.path, d.loc.line, d.message,
                   "a configuration bulwark can derive from the compose file", "compose"});
   run.emit(Status::error, s.subject,
-           "the configuration cannot be derived: " + where(s.problems.front().loc) + ": " +
+           "the configuration cannot be derived: " + vpn_where(s.problems.front().loc) + ": " +
                s.problems.front().message,
            std::move(ev));
   return true;
@@ -200,14 +200,14 @@ std::string legacy_cipher(const std::string &c0) {
 }
 
 void openvpn_tls(CheckRun &run) {
-  const VpnModel &m = model(run);
+  const VpnModel &m = vpn_model(run);
   for (const Server &sv : servers(run, m)) {
     const openvpn::Config *c = sv.config;
     std::vector<Evidence> bad, good;
     std::vector<std::string> msgs;
     if (const openvpn::Option *secret = c->last("secret")) {
       bad.push_back(option_evidence(*c, secret, "", "TLS mode (no --secret)"));
-      msgs.push_back("static-key mode (secret at " + where(secret->loc) +
+      msgs.push_back("static-key mode (secret at " + vpn_where(secret->loc) +
                      "): no TLS, no forward secrecy");
     }
     const openvpn::Option *min = c->last("tls-version-min");
@@ -220,7 +220,7 @@ void openvpn_tls(CheckRun &run) {
       bool ok = v == "1.2" || v == "1.3";
       (ok ? good : bad).push_back(ev);
       if (!ok)
-        msgs.push_back("tls-version-min " + text::printable(v) + " (" + where(min->loc) + ")");
+        msgs.push_back("tls-version-min " + text::printable(v) + " (" + vpn_where(min->loc) + ")");
     } else if (sv.version_unknown) {
       ev.found = "tls-version-min not set (the image's OpenVPN version is not known: before 2.6 "
                  "the default is 1.0)";
@@ -233,7 +233,7 @@ void openvpn_tls(CheckRun &run) {
     if (const openvpn::Option *max = c->last("tls-version-max");
         max && !max->args.empty() && (max->args[0] == "1.0" || max->args[0] == "1.1")) {
       bad.push_back(option_evidence(*c, max, "", "no tls-version-max below 1.2"));
-      msgs.push_back("tls-version-max " + max->args[0] + " (" + where(max->loc) + ")");
+      msgs.push_back("tls-version-max " + max->args[0] + " (" + vpn_where(max->loc) + ")");
     }
     // Offered data ciphers: data-ciphers (or its old name ncp-ciphers), plus
     // `cipher` and data-ciphers-fallback, which 2.6 still accepts from peers.
@@ -262,7 +262,7 @@ void openvpn_tls(CheckRun &run) {
         Evidence e = option_evidence(*c, o, "", "data-ciphers AES-256-GCM:CHACHA20-POLY1305");
         e.found += " (" + name + ": " + why + ")";
         bad.push_back(e);
-        msgs.push_back(name + " is offered (" + why + (o ? ", " + where(o->loc) : "") + ")");
+        msgs.push_back(name + " is offered (" + why + (o ? ", " + vpn_where(o->loc) : "") + ")");
       }
     }
     Evidence dce = option_evidence(*c, dc,
@@ -286,7 +286,7 @@ void openvpn_tls(CheckRun &run) {
 }
 
 void openvpn_hmac_firewall(CheckRun &run) {
-  const VpnModel &m = model(run);
+  const VpnModel &m = vpn_model(run);
   for (const Server &sv : servers(run, m)) {
     const openvpn::Config *c = sv.config;
     const openvpn::Option *o = nullptr;
@@ -297,8 +297,8 @@ void openvpn_hmac_firewall(CheckRun &run) {
                                   "tls-crypt /etc/openvpn/server/ta.key");
     if (o)
       run.emit(Status::pass, sv.subject,
-               c->path + ": the control channel is protected by " + o->name + " (" + where(o->loc) +
-                   ")",
+               c->path + ": the control channel is protected by " + o->name + " (" +
+                   vpn_where(o->loc) + ")",
                {ev});
     else
       run.emit(Status::fail, sv.subject,
@@ -399,7 +399,7 @@ std::string id_name(Context &ctx, long id, bool user) {
 }
 
 void openvpn_privileges(CheckRun &run) {
-  const VpnModel &m = model(run);
+  const VpnModel &m = vpn_model(run);
   for (const Server &sv : servers(run, m)) {
     const openvpn::Config *c = sv.config;
     std::vector<Evidence> bad, good;
@@ -413,7 +413,7 @@ void openvpn_privileges(CheckRun &run) {
       if (!o || privileged(v)) {
         drops = false;
         bad.push_back(ev);
-        msgs.push_back(o ? std::string(name) + " " + v + " (" + where(o->loc) + ")"
+        msgs.push_back(o ? std::string(name) + " " + v + " (" + vpn_where(o->loc) + ")"
                          : std::string(name) + " not set");
       } else {
         good.push_back(ev);
@@ -480,12 +480,6 @@ void openvpn_privileges(CheckRun &run) {
   }
 }
 
-std::string octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
 // A key file of a container: others never read it; its group only when
 // that is root's or the container user's own (linuxserver's PGID; wg-easy
 // writes wg0.json 0660 as root:root); its owner is root or the container
@@ -493,9 +487,10 @@ std::string octal(uint32_t mode) {
 std::vector<std::string> container_file_problems(const compose::VpnService &s, const FileInfo &i) {
   std::vector<std::string> why;
   if (i.mode & 007)
-    why.push_back("mode " + octal(i.mode) + " lets others read it");
+    why.push_back("mode " + text::octal_mode(i.mode) + " lets others read it");
   if ((i.mode & 070) && i.gid != 0 && static_cast<long>(i.gid) != s.owner_gid)
-    why.push_back("mode " + octal(i.mode) + " lets group " + std::to_string(i.gid) + " read it");
+    why.push_back("mode " + text::octal_mode(i.mode) + " lets group " + std::to_string(i.gid) +
+                  " read it");
   if (i.uid != 0 && static_cast<long>(i.uid) != s.owner_uid)
     why.push_back("owned by uid " + std::to_string(i.uid) + ", not root" +
                   (s.owner_uid ? " or the container's PUID " + std::to_string(s.owner_uid) : ""));
@@ -524,8 +519,8 @@ void wireguard_container(CheckRun &run, const compose::VpnService &s) {
       return;
     }
     Evidence ev{f.path, 0,
-                "mode " + octal(f.info->mode) + ", owner uid " + std::to_string(f.info->uid) +
-                    ", gid " + std::to_string(f.info->gid),
+                "mode " + text::octal_mode(f.info->mode) + ", owner uid " +
+                    std::to_string(f.info->uid) + ", gid " + std::to_string(f.info->gid),
                 "not readable by others; owner root or the container's user", s.subject};
     auto w = container_file_problems(s, *f.info);
     if (w.empty()) {
@@ -610,7 +605,7 @@ void wireguard_container(CheckRun &run, const compose::VpnService &s) {
 }
 
 void wireguard_key_permissions(CheckRun &run) {
-  const VpnModel &m = model(run);
+  const VpnModel &m = vpn_model(run);
   auto ctrs =
       containers(run, {compose::VpnImage::linuxserver_wireguard, compose::VpnImage::wg_easy});
   if (!m.wireguard_present) {
@@ -628,16 +623,17 @@ void wireguard_key_permissions(CheckRun &run) {
       continue;
     }
     const FileInfo &i = *f.info;
-    Evidence ev{f.path, 0, "mode " + octal(i.mode) + ", owner uid " + std::to_string(i.uid),
+    Evidence ev{f.path, 0,
+                "mode " + text::octal_mode(i.mode) + ", owner uid " + std::to_string(i.uid),
                 "mode 0600 (or stricter), owner root", "wireguard"};
     std::vector<std::string> why;
     if (i.mode & 077)
-      why.push_back("mode " + octal(i.mode) + " lets group or others read it");
+      why.push_back("mode " + text::octal_mode(i.mode) + " lets group or others read it");
     if (i.uid != 0)
       why.push_back("owned by uid " + std::to_string(i.uid) + ", not root");
     if (why.empty())
-      run.emit(Status::pass, f.path, f.path + " is mode " + octal(i.mode) + ", owned by root",
-               {ev});
+      run.emit(Status::pass, f.path,
+               f.path + " is mode " + text::octal_mode(i.mode) + ", owned by root", {ev});
     else
       run.emit(Status::fail, f.path, f.path + ": " + text::join(why, "; "), {ev});
   }
@@ -681,8 +677,8 @@ void ipsec_container(CheckRun &run, const compose::VpnService &s) {
              ev);
 }
 
-void ipsec_proposals(CheckRun &run) {
-  const VpnModel &m = model(run);
+void vpn_ipsec_proposals(CheckRun &run) {
+  const VpnModel &m = vpn_model(run);
   const strongswan::Model &s = m.strongswan;
   auto ctrs = containers(run, {compose::VpnImage::hwdsl2_ipsec});
   for (const compose::VpnService *c : ctrs)
@@ -694,7 +690,7 @@ void ipsec_proposals(CheckRun &run) {
     return;
   }
   for (auto &d : s.diagnostics)
-    run.emit(Status::error, d.loc.path, where(d.loc) + ": " + d.message,
+    run.emit(Status::error, d.loc.path, vpn_where(d.loc) + ": " + d.message,
              {{d.loc.path, d.loc.line, d.message, "", "parse"}});
   if (s.proposals.empty()) {
     run.emit(Status::not_applicable, "", "no strongSwan connection is defined");
@@ -715,7 +711,8 @@ void ipsec_proposals(CheckRun &run) {
                {ev});
     else
       run.emit(Status::fail, p.context,
-               p.context + " offers " + text::join(weak, ", ") + " (" + where(p.loc) + ")", {ev});
+               p.context + " offers " + text::join(weak, ", ") + " (" + vpn_where(p.loc) + ")",
+               {ev});
   }
 }
 
@@ -727,7 +724,7 @@ void openvpn_revocation(CheckRun &run) {
   const RootFs host_fs("/");
   bool c2c_allowed = text::lower(run.param_str("allow-client-to-client")) == "yes";
   int64_t now = std::time(nullptr);
-  for (const Server &sv : servers(run, model(run))) {
+  for (const Server &sv : servers(run, vpn_model(run))) {
     const openvpn::Config *c = sv.config;
     const RootFs &fs = sv.files_on_host ? host_fs : root_fs;
     std::vector<Evidence> bad, good;
@@ -794,23 +791,23 @@ void openvpn_revocation(CheckRun &run) {
   }
 }
 
-constexpr CheckImpl k_checks[] = {
+constexpr CheckImpl k_vpn_checks[] = {
     {"vpn.openvpn-tls", openvpn_tls},
     {"vpn.openvpn-hmac-firewall", openvpn_hmac_firewall},
     {"vpn.openvpn-privileges", openvpn_privileges},
     {"vpn.wireguard-key-permissions", wireguard_key_permissions},
-    {"vpn.ipsec-proposals", ipsec_proposals},
+    {"vpn.ipsec-proposals", vpn_ipsec_proposals},
     {"vpn.openvpn-revocation", openvpn_revocation},
 };
 
-std::string at(const SourceLocation &l) {
+std::string vpn_json_at(const SourceLocation &l) {
   return l.path + ":" + std::to_string(l.line);
 }
 
 } // namespace
 
 std::span<const CheckImpl> vpn_checks() {
-  return k_checks;
+  return k_vpn_checks;
 }
 
 nlohmann::ordered_json facts_vpn(Context &ctx) {
@@ -826,7 +823,7 @@ nlohmann::ordered_json facts_vpn(Context &ctx) {
     nlohmann::ordered_json opts = nlohmann::ordered_json::array();
     for (auto &o : c.options) {
       // Inline blocks hold keys: their presence is a fact, their text is not.
-      nlohmann::ordered_json oj{{"name", o.name}, {"at", at(o.loc)}};
+      nlohmann::ordered_json oj{{"name", o.name}, {"at", vpn_json_at(o.loc)}};
       if (o.is_inline)
         oj["inline"] = true;
       else
@@ -836,7 +833,7 @@ nlohmann::ordered_json facts_vpn(Context &ctx) {
     j["options"] = opts;
     nlohmann::ordered_json d = nlohmann::ordered_json::array();
     for (auto &x : c.diagnostics)
-      d.push_back({{"at", at(x.loc)}, {"message", x.message}});
+      d.push_back({{"at", vpn_json_at(x.loc)}, {"message", x.message}});
     j["diagnostics"] = d;
     ovpn.push_back(j);
   }
@@ -845,7 +842,8 @@ nlohmann::ordered_json facts_vpn(Context &ctx) {
   for (auto &f : m.wireguard) {
     nlohmann::ordered_json j{{"path", f.path}};
     if (f.info)
-      j.update({{"mode", octal(f.info->mode)}, {"uid", f.info->uid}, {"gid", f.info->gid}});
+      j.update(
+          {{"mode", text::octal_mode(f.info->mode)}, {"uid", f.info->uid}, {"gid", f.info->gid}});
     else
       j["error"] = f.info.error().message;
     wg.push_back(j);
@@ -857,7 +855,7 @@ nlohmann::ordered_json facts_vpn(Context &ctx) {
                      {"context", p.context},
                      {"kind", p.kind},
                      {"value", p.value},
-                     {"at", at(p.loc)}});
+                     {"at", vpn_json_at(p.loc)}});
   out["strongswan"] = {{"files", m.strongswan.files}, {"proposals", props}};
   return out;
 }

@@ -63,7 +63,7 @@ int finish_stdout() {
   return 0;
 }
 
-int emit(const std::string &data, const std::string &output) {
+int write_report_output(const std::string &data, const std::string &output) {
   if (output.empty()) {
     std::fwrite(data.data(), 1, data.size(), stdout);
     return finish_stdout();
@@ -104,7 +104,7 @@ std::string render(const AuditReport &r, std::string_view format, bool color) {
 int emit_report(const AuditReport &r, std::string_view format, bool color,
                 const std::string &output) {
   if (format != "json")
-    return emit(render(r, format, color), output);
+    return write_report_output(render(r, format, color), output);
   if (output.empty()) {
     report::render_json(
         r, [](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });

@@ -17,7 +17,7 @@ Error io_error(std::string_view what, const std::string &path, int err) {
   return Error{std::string(what) + ": " + std::strerror(err), path, 0, err};
 }
 
-bool write_all(int fd, std::string_view data) {
+bool atomic_write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -171,7 +171,7 @@ Result<Unit> AtomicWriter::open(const std::string &host_path) {
 Result<Unit> AtomicWriter::write(std::string_view data) {
   if (m_fd < 0)
     return io_error("cannot write", m_path, m_errno ? m_errno : EBADF);
-  if (m_errno == 0 && !write_all(m_fd, data))
+  if (m_errno == 0 && !atomic_write_all(m_fd, data))
     m_errno = errno ? errno : EIO;
   if (m_errno != 0)
     return io_error("cannot write", m_path, m_errno);

@@ -52,7 +52,7 @@ namespace {
 // EVP_Digest(EVP_sha256()) call (a lock and a hash lookup): with one
 // fingerprint per finding that was a tenth of a large audit. The digest is
 // fetched once and each thread reuses one context.
-const EVP_MD *sha256() {
+const EVP_MD *fingerprint_sha256() {
   static EVP_MD *md = [] {
     EVP_MD *m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     if (m == nullptr)
@@ -71,7 +71,7 @@ struct DigestCtx {
 
 std::string fingerprint(std::string_view check, std::string_view subject, std::string_view path) {
   thread_local DigestCtx d;
-  const EVP_MD *md_type = sha256();
+  const EVP_MD *md_type = fingerprint_sha256();
   // NUL separators: no two different triples hash the same bytes.
   static constexpr char k_nul = '\0';
   unsigned char md[EVP_MAX_MD_SIZE];

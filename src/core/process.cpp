@@ -19,13 +19,13 @@ namespace bulwark {
 
 namespace {
 
-struct Fd {
+struct ProcessFd {
   int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  ~Fd() {
+  ProcessFd() = default;
+  explicit ProcessFd(int f) : fd(f) {}
+  ProcessFd(const ProcessFd &) = delete;
+  ProcessFd &operator=(const ProcessFd &) = delete;
+  ~ProcessFd() {
     if (fd >= 0)
       ::close(fd);
   }
@@ -43,7 +43,7 @@ Result<ProgramResult> run_program(const std::vector<std::string> &argv, const st
   // The input goes through a memfd, not a pipe: a program that exits
   // before reading all of it cannot raise SIGPIPE in the daemon, and a
   // batch of megabytes needs no writer loop.
-  Fd in(::memfd_create("bulwark-input", MFD_CLOEXEC));
+  ProcessFd in(::memfd_create("bulwark-input", MFD_CLOEXEC));
   if (in.fd < 0)
     return Error{std::string("memfd_create: ") + std::strerror(errno)};
   for (size_t off = 0; off < input.size();) {
@@ -59,10 +59,10 @@ Result<ProgramResult> run_program(const std::vector<std::string> &argv, const st
   int outp[2], errp[2];
   if (::pipe2(outp, O_CLOEXEC) != 0)
     return Error{std::string("pipe: ") + std::strerror(errno)};
-  Fd out_r(outp[0]), out_w(outp[1]);
+  ProcessFd out_r(outp[0]), out_w(outp[1]);
   if (::pipe2(errp, O_CLOEXEC) != 0)
     return Error{std::string("pipe: ") + std::strerror(errno)};
-  Fd err_r(errp[0]), err_w(errp[1]);
+  ProcessFd err_r(errp[0]), err_w(errp[1]);
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

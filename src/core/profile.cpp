@@ -22,7 +22,7 @@ struct Builtin {
 };
 
 // The explicit table of built-in profiles.
-constexpr Builtin k_builtins[] = {
+constexpr Builtin k_builtin_profiles[] = {
     {"baseline", embedded::profile_baseline},
     {"vpn-production", embedded::profile_vpn_production},
     {"lms-server", embedded::profile_lms_server},
@@ -124,7 +124,7 @@ Result<Profile> apply_document(const Catalogue &cat, Profile p, const yaml::Node
 }
 
 const Builtin *find_builtin(std::string_view name) {
-  for (auto &b : k_builtins)
+  for (auto &b : k_builtin_profiles)
     if (b.name == name)
       return &b;
   return nullptr;
@@ -154,7 +154,7 @@ bool beyond_guide(const Profile &p, const CheckSpec &check) {
 
 std::vector<std::string> builtin_profile_names() {
   std::vector<std::string> out;
-  for (auto &b : k_builtins)
+  for (auto &b : k_builtin_profiles)
     out.emplace_back(b.name);
   return out;
 }

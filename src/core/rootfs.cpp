@@ -35,7 +35,7 @@ std::vector<std::string> split_components(std::string_view path) {
   return out;
 }
 
-Error sys_error(std::string_view what, std::string_view path, int err) {
+Error rootfs_sys_error(std::string_view what, std::string_view path, int err) {
   Error e;
   e.message = std::string(what) + ": " + std::strerror(err);
   e.path = std::string(path);
@@ -253,19 +253,19 @@ Result<RootFs::Walked> RootFs::walk(std::string_view target_path, bool follow_la
     todo.pop_front();
     if (c == "." || c == "..") {
       if (!modes.empty() && !S_ISDIR(modes.back()))
-        return sys_error("cannot open", target_path, ENOTDIR);
+        return rootfs_sys_error("cannot open", target_path, ENOTDIR);
       if (c == ".." && !fds.empty())
         pop(); // at the root, `..` stays there
       continue;
     }
     int fd = ::openat(fds.empty() ? root : fds.back(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-      return sys_error("cannot open", target_path, errno);
+      return rootfs_sys_error("cannot open", target_path, errno);
     struct stat st;
     if (::fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {
       int err = errno;
       ::close(fd);
-      return sys_error("cannot stat", target_path, err);
+      return rootfs_sys_error("cannot stat", target_path, err);
     }
     if (!S_ISLNK(st.st_mode) || (todo.empty() && !follow_last)) {
       fds.push_back(fd);
@@ -275,14 +275,14 @@ Result<RootFs::Walked> RootFs::walk(std::string_view target_path, bool follow_la
     }
     if (++links > k_max_symlinks) {
       ::close(fd);
-      return sys_error("cannot open", target_path, ELOOP);
+      return rootfs_sys_error("cannot open", target_path, ELOOP);
     }
     std::string link(4096, '\0');
     ssize_t n = ::readlinkat(fd, "", link.data(), link.size());
     int err = errno;
     ::close(fd);
     if (n < 0)
-      return sys_error("cannot read symlink", target_path, err);
+      return rootfs_sys_error("cannot read symlink", target_path, err);
     link.resize(static_cast<size_t>(n));
     if (!link.empty() && link[0] == '/')
       while (!fds.empty())
@@ -312,7 +312,7 @@ Result<RootFs::Walked> RootFs::walk(std::string_view target_path, bool follow_la
     }
   }
   if (w.self < 0 || w.parent < 0)
-    return sys_error("cannot open", target_path, errno);
+    return rootfs_sys_error("cannot open", target_path, errno);
   return w;
 }
 
@@ -341,7 +341,7 @@ Result<int> RootFs::open_at(std::string_view target_path, int flags, const char 
         g_no_openat2.store(true, std::memory_order_relaxed);
       if (err == ENOSYS || err == EPERM)
         break; // a seccomp filter's refusal: the walk asks the file system
-      return sys_error(what, target_path, err);
+      return rootfs_sys_error(what, target_path, err);
     }
   }
   Walked w = TRY(walk(path, (flags & O_NOFOLLOW) == 0));
@@ -352,17 +352,17 @@ Result<int> RootFs::open_at(std::string_view target_path, int flags, const char 
   int fd = S_ISDIR(w.mode) ? ::openat(w.self, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC)
                            : ::openat(w.parent, w.name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return sys_error(what, target_path, errno);
+    return rootfs_sys_error(what, target_path, errno);
   return fd;
 }
 
 Result<RootFs::OpenedDir> RootFs::open_dir(std::string_view target_dir) const {
   Walked w = TRY(walk(target_dir, true));
   if (!S_ISDIR(w.mode))
-    return sys_error("cannot open directory", target_dir, ENOTDIR);
+    return rootfs_sys_error("cannot open directory", target_dir, ENOTDIR);
   int fd = ::openat(w.self, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
-    return sys_error("cannot open directory", target_dir, errno);
+    return rootfs_sys_error("cannot open directory", target_dir, errno);
   return OpenedDir{fd, std::move(w.target)};
 }
 
@@ -419,7 +419,7 @@ bool RootFs::overlay_has_children(const std::string &target_dir) const {
 Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_bytes) const {
   if (const FsOverlayEntry *o = overlaid(target_path, true)) {
     if (o->removed)
-      return sys_error("cannot open", target_path, ENOENT);
+      return rootfs_sys_error("cannot open", target_path, ENOENT);
     if (overlay_link(*o))
       return read_file(overlay_link_target(m_overlay.get(), target_path, *o), max_bytes);
     if (o->content) {
@@ -435,7 +435,7 @@ Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_b
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return sys_error("cannot stat", target_path, err);
+    return rootfs_sys_error("cannot stat", target_path, err);
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -466,7 +466,7 @@ Result<std::string> RootFs::read_file(std::string_view target_path, size_t max_b
         continue;
       int err = errno;
       ::close(fd);
-      return sys_error("cannot read", target_path, err);
+      return rootfs_sys_error("cannot read", target_path, err);
     }
     if (n == 0)
       break;
@@ -486,7 +486,7 @@ Result<FileInfo> RootFs::stat_impl(std::string_view target_path, bool follow) co
   if (m_overlay && !m_overlay->empty()) {
     const FsOverlayEntry *o = overlaid(target_path, follow);
     if (o != nullptr && o->removed)
-      return sys_error("cannot stat", target_path, ENOENT);
+      return rootfs_sys_error("cannot stat", target_path, ENOENT);
     if (o != nullptr && overlay_link(*o)) {
       if (follow)
         return stat_impl(overlay_link_target(m_overlay.get(), target_path, *o), true);
@@ -537,7 +537,7 @@ Result<FileInfo> RootFs::stat_disk(std::string_view target_path, bool follow) co
   int err = errno;
   ::close(fd);
   if (rc != 0)
-    return sys_error("cannot stat", target_path, err);
+    return rootfs_sys_error("cannot stat", target_path, err);
   return to_info(st);
 }
 
@@ -553,7 +553,7 @@ Result<std::string> RootFs::read_link(std::string_view target_path) const {
   if (m_overlay && !m_overlay->empty())
     if (auto it = m_overlay->find(join("/", target_path)); it != m_overlay->end()) {
       if (it->second.removed)
-        return sys_error("cannot open", target_path, ENOENT);
+        return rootfs_sys_error("cannot open", target_path, ENOENT);
       if (overlay_link(it->second))
         return *it->second.content;
       if (it->second.content)
@@ -568,7 +568,7 @@ Result<std::string> RootFs::read_link(std::string_view target_path) const {
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {
     int err = errno;
     ::close(fd);
-    return sys_error("cannot stat", target_path, err);
+    return rootfs_sys_error("cannot stat", target_path, err);
   }
   if (!S_ISLNK(st.st_mode)) {
     ::close(fd);
@@ -579,9 +579,9 @@ Result<std::string> RootFs::read_link(std::string_view target_path) const {
   int err = errno;
   ::close(fd);
   if (n < 0)
-    return sys_error("cannot read symlink", target_path, err);
+    return rootfs_sys_error("cannot read symlink", target_path, err);
   if (static_cast<size_t>(n) >= buf.size())
-    return sys_error("cannot read symlink", target_path, ENAMETOOLONG);
+    return rootfs_sys_error("cannot read symlink", target_path, ENAMETOOLONG);
   buf.resize(static_cast<size_t>(n));
   return buf;
 }
@@ -622,7 +622,7 @@ Result<std::vector<std::string>> RootFs::list_disk(std::string_view target_dir) 
   if (dir == nullptr) {
     int err = errno;
     ::close(fd);
-    return sys_error("cannot open directory", target_dir, err);
+    return rootfs_sys_error("cannot open directory", target_dir, err);
   }
   std::vector<std::string> names;
   errno = 0;
@@ -635,7 +635,7 @@ Result<std::vector<std::string>> RootFs::list_disk(std::string_view target_dir) 
   int err = errno;
   ::closedir(dir);
   if (err != 0)
-    return sys_error("cannot read directory", target_dir, err);
+    return rootfs_sys_error("cannot read directory", target_dir, err);
   std::sort(names.begin(), names.end());
   return names;
 }

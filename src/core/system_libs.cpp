@@ -15,7 +15,8 @@ std::string last_dl_error(const char *fallback) {
 }
 
 // Loads the table Api of one library: opens `info`, binds every function.
-template <typename Api, typename Bind> Result<Api> load(const LibraryInfo &info, Bind bind_all) {
+template <typename Api, typename Bind>
+Result<Api> load_library(const LibraryInfo &info, Bind bind_all) {
   SharedLibrary lib = TRY(SharedLibrary::open(info.soname, info.package));
   Api api;
   TRY(bind_all(lib, api));
@@ -57,7 +58,7 @@ Result<void *> SharedLibrary::symbol(const char *name) const {
 
 Result<const Libpq *> libpq() {
   static const Result<Libpq> r =
-      load<Libpq>(k_libraries[0], [](const SharedLibrary &lib, Libpq &a) -> Result<Unit> {
+      load_library<Libpq>(k_libraries[0], [](const SharedLibrary &lib, Libpq &a) -> Result<Unit> {
         BULWARK_LIBPQ_FUNCTIONS(BULWARK_SYSLIB_BIND)
         return Unit{};
       });
@@ -65,8 +66,8 @@ Result<const Libpq *> libpq() {
 }
 
 Result<const Hiredis *> hiredis() {
-  static const Result<Hiredis> r =
-      load<Hiredis>(k_libraries[1], [](const SharedLibrary &lib, Hiredis &a) -> Result<Unit> {
+  static const Result<Hiredis> r = load_library<Hiredis>(
+      k_libraries[1], [](const SharedLibrary &lib, Hiredis &a) -> Result<Unit> {
         BULWARK_HIREDIS_FUNCTIONS(BULWARK_SYSLIB_BIND)
         return Unit{};
       });
@@ -74,8 +75,8 @@ Result<const Hiredis *> hiredis() {
 }
 
 Result<const Nftables *> nftables() {
-  static const Result<Nftables> r =
-      load<Nftables>(k_libraries[2], [](const SharedLibrary &lib, Nftables &a) -> Result<Unit> {
+  static const Result<Nftables> r = load_library<Nftables>(
+      k_libraries[2], [](const SharedLibrary &lib, Nftables &a) -> Result<Unit> {
         BULWARK_NFTABLES_FUNCTIONS(BULWARK_SYSLIB_BIND)
         return Unit{};
       });
@@ -84,7 +85,7 @@ Result<const Nftables *> nftables() {
 
 Result<const Sqlite *> sqlite() {
   static const Result<Sqlite> r =
-      load<Sqlite>(k_libraries[3], [](const SharedLibrary &lib, Sqlite &a) -> Result<Unit> {
+      load_library<Sqlite>(k_libraries[3], [](const SharedLibrary &lib, Sqlite &a) -> Result<Unit> {
         BULWARK_SQLITE_FUNCTIONS(BULWARK_SYSLIB_BIND)
         return Unit{};
       });
@@ -92,8 +93,8 @@ Result<const Sqlite *> sqlite() {
 }
 
 Result<const Journal *> journal() {
-  static const Result<Journal> r =
-      load<Journal>(k_libraries[4], [](const SharedLibrary &lib, Journal &a) -> Result<Unit> {
+  static const Result<Journal> r = load_library<Journal>(
+      k_libraries[4], [](const SharedLibrary &lib, Journal &a) -> Result<Unit> {
         BULWARK_JOURNAL_FUNCTIONS(BULWARK_SYSLIB_BIND)
         return Unit{};
       });

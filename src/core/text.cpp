@@ -69,7 +69,7 @@ namespace {
 
 // Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
 // surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
-size_t utf8_length(std::string_view s, size_t i, char32_t &cp) {
+size_t text_utf8_length(std::string_view s, size_t i, char32_t &cp) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
   unsigned char c = b(0);
   size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
@@ -137,7 +137,7 @@ std::string printable(std::string_view s, size_t max_len) {
         continue;
       }
     char32_t cp = 0;
-    size_t n = utf8_length(s, i, cp);
+    size_t n = text_utf8_length(s, i, cp);
     char buf[16];
     if (n == 0) {
       std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
@@ -163,12 +163,18 @@ std::string printable(std::string_view s, size_t max_len) {
 bool needs_escape(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     char32_t cp = 0;
-    size_t n = utf8_length(s, i, cp);
+    size_t n = text_utf8_length(s, i, cp);
     if (n == 0 || is_control(cp))
       return true;
     i += n;
   }
   return false;
+}
+
+std::string octal_mode(uint32_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
 }
 
 } // namespace bulwark::text

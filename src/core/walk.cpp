@@ -27,30 +27,30 @@ namespace bulwark {
 
 namespace {
 
-constexpr size_t k_batch = 1024;              // names per stat batch
+constexpr size_t k_walk_stat_batch = 1024;    // names per stat batch
 constexpr size_t k_dirent_buffer = 128 << 10; // bytes per getdents64 call
-constexpr unsigned k_max_threads = 8;
+constexpr unsigned k_walk_max_threads = 8;
 
-struct Dir {
+struct WalkDir {
   int fd;
   std::string path; // target path
-  Dir(int f, std::string p) : fd(f), path(std::move(p)) {}
-  ~Dir() { ::close(fd); }
-  Dir(const Dir &) = delete;
-  Dir &operator=(const Dir &) = delete;
+  WalkDir(int f, std::string p) : fd(f), path(std::move(p)) {}
+  ~WalkDir() { ::close(fd); }
+  WalkDir(const WalkDir &) = delete;
+  WalkDir &operator=(const WalkDir &) = delete;
 };
-using DirPtr = std::shared_ptr<const Dir>;
+using DirPtr = std::shared_ptr<const WalkDir>;
 
 // Open the directory `name` of `parent`, list it, stat its entries.
 // Or, when `names` is not empty, stat that batch of `parent`'s entries
 // (NUL-separated).
-struct Task {
+struct WalkTask {
   DirPtr parent;
   std::string name;
   std::string names;
 };
 
-struct Output {
+struct WalkOutput {
   std::vector<WalkEntry> kept;
   std::vector<Error> errors;
   std::vector<std::string> boundaries;
@@ -58,7 +58,7 @@ struct Output {
   uint64_t others = 0;
 };
 
-std::string child_path(std::string_view dir, std::string_view name) {
+std::string walk_child_path(std::string_view dir, std::string_view name) {
   std::string p;
   p.reserve(dir.size() + 1 + name.size());
   if (dir != "/")
@@ -68,17 +68,17 @@ std::string child_path(std::string_view dir, std::string_view name) {
   return p;
 }
 
-Error sys_error(std::string what, std::string path, int err) {
+Error walk_sys_error(std::string what, std::string path, int err) {
   return Error{std::move(what) + ": " + std::strerror(err), std::move(path), 0, err};
 }
 
-class Walker {
+class TreeWalker {
 public:
-  Walker(const WalkOptions &o, dev_t root_dev, bool one_fs)
+  TreeWalker(const WalkOptions &o, dev_t root_dev, bool one_fs)
       : m_opt(o), m_root_dev(root_dev), m_one_fs(one_fs), m_prune(o.prune.begin(), o.prune.end()) {}
 
   // Lists `root` on this thread while the pool starts, then joins the pool.
-  void run(DirPtr root, unsigned threads, std::vector<Output> &outs) {
+  void run(DirPtr root, unsigned threads, std::vector<WalkOutput> &outs) {
     outs.resize(threads);
     m_active = 1; // the root's listing: keeps early workers from leaving
     std::vector<std::thread> pool;
@@ -106,7 +106,7 @@ public:
   }
 
 private:
-  void work(Output &out) {
+  void work(WalkOutput &out) {
     std::vector<char> buf(k_dirent_buffer);
     std::unique_lock lock(m_mu);
     for (;;) {
@@ -119,7 +119,7 @@ private:
         m_cv.notify_all();
         return;
       }
-      Task t = std::move(m_stack.back());
+      WalkTask t = std::move(m_stack.back());
       m_stack.pop_back();
       ++m_active;
       lock.unlock();
@@ -127,7 +127,7 @@ private:
         list_dir(t, out, buf);
       else
         stat_batch(t.parent, t.names, out);
-      t = Task{};
+      t = WalkTask{};
       lock.lock();
       --m_active;
       if (m_active == 0 && m_stack.empty() && m_waiting > 0)
@@ -135,14 +135,14 @@ private:
     }
   }
 
-  void push(Task t) {
+  void push(WalkTask t) {
     std::lock_guard lock(m_mu);
     m_stack.push_back(std::move(t));
     if (m_waiting > 0)
       m_cv.notify_one();
   }
 
-  void record(Output &out, std::string_view dir, std::string_view name, const struct stat &st) {
+  void record(WalkOutput &out, std::string_view dir, std::string_view name, const struct stat &st) {
     if (S_ISDIR(st.st_mode))
       ++out.directories;
     else
@@ -151,11 +151,11 @@ private:
         m_opt.keep_owner && !S_ISLNK(st.st_mode) && m_opt.keep_owner(st.st_uid, st.st_gid);
     if (!by_owner && m_opt.keep && !m_opt.keep(dir, name, st.st_mode))
       return;
-    out.kept.push_back(WalkEntry{child_path(dir, name), st.st_mode, st.st_uid, st.st_gid,
+    out.kept.push_back(WalkEntry{walk_child_path(dir, name), st.st_mode, st.st_uid, st.st_gid,
                                  static_cast<uint64_t>(st.st_size)});
   }
 
-  void record_symlink(Output &out, std::string_view dir, std::string_view name) {
+  void record_symlink(WalkOutput &out, std::string_view dir, std::string_view name) {
     struct stat st {};
     st.st_mode = S_IFLNK | 0777;
     record(out, dir, name, st);
@@ -164,16 +164,16 @@ private:
   bool pruned(const std::string &path) const { return m_prune.count(path) != 0; }
 
   // A directory found in `parent`: prune it, or queue it.
-  void directory(const DirPtr &parent, std::string_view name, Output &out,
+  void directory(const DirPtr &parent, std::string_view name, WalkOutput &out,
                  const struct stat *known) {
     if (!m_prune.empty()) {
-      std::string path = child_path(parent->path, name);
+      std::string path = walk_child_path(parent->path, name);
       if (pruned(path)) {
         struct stat st;
         if (known)
           st = *known;
         else if (::fstatat(parent->fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-          out.errors.push_back(sys_error("cannot stat", path, errno));
+          out.errors.push_back(walk_sys_error("cannot stat", path, errno));
           return;
         }
         record(out, parent->path, name, st);
@@ -181,12 +181,12 @@ private:
         return;
       }
     }
-    push(Task{parent, std::string(name), {}});
+    push(WalkTask{parent, std::string(name), {}});
   }
 
-  void list_dir(const Task &t, Output &out, std::vector<char> &buf) {
-    const Dir &parent = *t.parent;
-    std::string path = child_path(parent.path, t.name);
+  void list_dir(const WalkTask &t, WalkOutput &out, std::vector<char> &buf) {
+    const WalkDir &parent = *t.parent;
+    std::string path = walk_child_path(parent.path, t.name);
     int fd = ::openat(parent.fd, t.name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -204,12 +204,12 @@ private:
         }
         record(out, parent.path, t.name, st);
       }
-      out.errors.push_back(sys_error("cannot open directory", path, err));
+      out.errors.push_back(walk_sys_error("cannot open directory", path, err));
       return;
     }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
-      out.errors.push_back(sys_error("cannot stat", path, errno));
+      out.errors.push_back(walk_sys_error("cannot stat", path, errno));
       ::close(fd);
       return;
     }
@@ -219,10 +219,10 @@ private:
       out.boundaries.push_back(std::move(path));
       return;
     }
-    read_dir(std::make_shared<const Dir>(fd, std::move(path)), out, buf);
+    read_dir(std::make_shared<const WalkDir>(fd, std::move(path)), out, buf);
   }
 
-  void read_dir(const DirPtr &dir, Output &out, std::vector<char> &buf) {
+  void read_dir(const DirPtr &dir, WalkOutput &out, std::vector<char> &buf) {
     std::string batch;
     size_t in_batch = 0;
     for (;;) {
@@ -230,7 +230,7 @@ private:
       if (n < 0) {
         if (errno == EINTR)
           continue;
-        out.errors.push_back(sys_error("cannot read directory", dir->path, errno));
+        out.errors.push_back(walk_sys_error("cannot read directory", dir->path, errno));
         break;
       }
       if (n == 0)
@@ -248,8 +248,8 @@ private:
         } else {
           batch.append(name);
           batch.push_back('\0');
-          if (++in_batch == k_batch) {
-            push(Task{dir, {}, std::move(batch)});
+          if (++in_batch == k_walk_stat_batch) {
+            push(WalkTask{dir, {}, std::move(batch)});
             batch.clear();
             in_batch = 0;
           }
@@ -260,7 +260,7 @@ private:
       stat_batch(dir, batch, out);
   }
 
-  void stat_batch(const DirPtr &dir, std::string_view names, Output &out) {
+  void stat_batch(const DirPtr &dir, std::string_view names, WalkOutput &out) {
     while (!names.empty()) {
       size_t end = names.find('\0');
       const char *name = names.data();
@@ -269,7 +269,8 @@ private:
       struct stat st;
       if (::fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno != ENOENT) // ENOENT: removed since it was listed
-          out.errors.push_back(sys_error("cannot stat", child_path(dir->path, nv), errno));
+          out.errors.push_back(
+              walk_sys_error("cannot stat", walk_child_path(dir->path, nv), errno));
         continue;
       }
       if (S_ISDIR(st.st_mode)) // d_type was DT_UNKNOWN, or a race
@@ -286,7 +287,7 @@ private:
 
   std::mutex m_mu;
   std::condition_variable m_cv;
-  std::vector<Task> m_stack;
+  std::vector<WalkTask> m_stack;
   unsigned m_active = 0;
   unsigned m_waiting = 0;
 };
@@ -331,15 +332,15 @@ Result<WalkResult> walk_tree(const RootFs &fs, std::string_view start, const Wal
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return sys_error("cannot stat", norm, err);
+    return walk_sys_error("cannot stat", norm, err);
   }
 
   bool one_fs = options.one_file_system.value_or(fs.is_host_root());
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
-  threads = std::clamp(threads, 1u, k_max_threads);
+  threads = std::clamp(threads, 1u, k_walk_max_threads);
 
-  Walker walker(options, st.st_dev, one_fs);
-  std::vector<Output> outs(1);
+  TreeWalker walker(options, st.st_dev, one_fs);
+  std::vector<WalkOutput> outs(1);
   // The start itself is listed, as find lists its starting point; for "/"
   // the keep function sees dir "" and name "".
   {
@@ -353,7 +354,7 @@ Result<WalkResult> walk_tree(const RootFs &fs, std::string_view start, const Wal
       outs[0].kept.push_back(
           WalkEntry{target, st.st_mode, st.st_uid, st.st_gid, static_cast<uint64_t>(st.st_size)});
   }
-  walker.run(std::make_shared<const Dir>(fd, target), threads, outs);
+  walker.run(std::make_shared<const WalkDir>(fd, target), threads, outs);
 
   WalkResult r;
   r.start = target;

@@ -16,7 +16,7 @@ namespace {
 
 // Bound the recursion over our own small documents; hostile user profiles
 // must not exhaust the stack.
-constexpr int k_max_depth = 64;
+constexpr int k_yaml_max_depth = 64;
 
 // libfyaml reports an error at the end of the input one line past the last
 // (`{ a` says line 2): keep the line within the text.
@@ -373,7 +373,7 @@ public:
         return Error{"alias *" + std::string(a ? a : "", a ? len : 0) + " names no anchor", m_name,
                      line};
       }
-      if (depth > k_max_depth)
+      if (depth > k_yaml_max_depth)
         return Error{"YAML nested too deeply (alias cycle?)", m_name, line};
       m_alias_line = m_alias_line ? m_alias_line : line;
       auto r = convert(target, depth + 1);
@@ -389,7 +389,7 @@ public:
       return Error{"YAML document expands to more than " + std::to_string(m_budget) +
                        " nodes (alias bomb?)",
                    m_name, m_alias_line ? m_alias_line : out.line};
-    if (depth > k_max_depth)
+    if (depth > k_yaml_max_depth)
       return Error{"YAML nested too deeply", m_name, out.line};
     size_t tlen = 0;
     if (const char *t = fy_node_get_tag(fyn, &tlen))
@@ -703,7 +703,7 @@ private:
       return Error{"YAML document expands to more than " + std::to_string(m_budget) +
                        " nodes (alias bomb?)",
                    m_name, out.line ? out.line : line_of(anchor ? anchor : tag)};
-    if (depth > k_max_depth)
+    if (depth > k_yaml_max_depth)
       return Error{"YAML nested too deeply", m_name, out.line};
     if (tag != nullptr)
       out.tag = text_of(tag);
@@ -768,7 +768,7 @@ private:
       return Error{"YAML document expands to more than " + std::to_string(m_max_bytes) +
                        " bytes of text (alias bomb?)",
                    m_name, line};
-    if (depth + a.height > k_max_depth)
+    if (depth + a.height > k_yaml_max_depth)
       return Error{"YAML nested too deeply", m_name, line};
     m_nodes += a.count;
     m_bytes += a.bytes;

@@ -26,7 +26,7 @@ namespace {
 constexpr const char *k_default_db = "/var/lib/bulwark/fim/baseline.db";
 constexpr size_t k_max_db = size_t{4} << 30;
 
-struct Options {
+struct FimOptions {
   std::string command;
   std::vector<std::string> paths;
   std::string root = "/";
@@ -43,7 +43,7 @@ struct Options {
   unsigned threads = 0;
 };
 
-Options g_opts;
+FimOptions g_fim_opts;
 
 int fail(const std::string &msg, int code) {
   std::cerr << "bulwark fim: " << msg << "\n";
@@ -51,17 +51,17 @@ int fail(const std::string &msg, int code) {
 }
 
 Result<Policy> load_policy() {
-  if (!g_opts.aide_config.empty())
-    return Policy::load_aide_config(g_opts.aide_config);
-  if (!g_opts.config.empty())
-    return Policy::load_aide_config(g_opts.config);
-  return Policy::builtin(RootFs(g_opts.root));
+  if (!g_fim_opts.aide_config.empty())
+    return Policy::load_aide_config(g_fim_opts.aide_config);
+  if (!g_fim_opts.config.empty())
+    return Policy::load_aide_config(g_fim_opts.config);
+  return Policy::builtin(RootFs(g_fim_opts.root));
 }
 
 bool in_scope(const std::string &path) {
-  if (g_opts.paths.empty())
+  if (g_fim_opts.paths.empty())
     return true;
-  for (auto &o : g_opts.paths)
+  for (auto &o : g_fim_opts.paths)
     if (o == "/" || path == o ||
         (path.size() > o.size() && path.compare(0, o.size(), o) == 0 && path[o.size()] == '/'))
       return true;
@@ -98,9 +98,9 @@ std::string metrics_text(const Comparison &c, size_t errors, int64_t baseline) {
 Result<Unit> write_db(const Database &db, const SigningKey *key) {
   std::string bytes = TRY(encode(db, key));
   // The baseline's directory, created private when it is missing.
-  size_t slash = g_opts.db.rfind('/');
+  size_t slash = g_fim_opts.db.rfind('/');
   if (slash != std::string::npos && slash > 0) {
-    std::string dir = g_opts.db.substr(0, slash);
+    std::string dir = g_fim_opts.db.substr(0, slash);
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0 && ::mkdir(dir.c_str(), 0700) != 0)
       return Error{std::string("cannot create the database's directory: ") + std::strerror(errno),
@@ -109,28 +109,28 @@ Result<Unit> write_db(const Database &db, const SigningKey *key) {
   // Private: the baseline lists what is in /root/.ssh and the hashes of
   // secrets. (Single-threaded here: the scan has ended.)
   mode_t old_mask = ::umask(077);
-  auto written = write_file_atomic(g_opts.db, bytes);
+  auto written = write_file_atomic(g_fim_opts.db, bytes);
   ::umask(old_mask);
   return written;
 }
 
 int run_fim() {
   auto started = std::chrono::steady_clock::now();
-  if (!g_opts.config.empty() && !g_opts.aide_config.empty())
+  if (!g_fim_opts.config.empty() && !g_fim_opts.aide_config.empty())
     return fail("--config and --aide-config are alternatives; give one", exit_code::k_usage);
-  for (auto &p : g_opts.paths) {
+  for (auto &p : g_fim_opts.paths) {
     if (p.empty() || p.front() != '/')
       return fail("PATH must be an absolute path inside the target: " + p, exit_code::k_usage);
     p = RootFs::join("/", p);
   }
-  bool init = g_opts.command == "init";
-  bool update = g_opts.command == "update";
-  if (init && (g_opts.fast || !g_opts.pubkey.empty()))
+  bool init = g_fim_opts.command == "init";
+  bool update = g_fim_opts.command == "update";
+  if (init && (g_fim_opts.fast || !g_fim_opts.pubkey.empty()))
     return fail("--fast and --pubkey are for check and update", exit_code::k_usage);
 
-  RootFs fs(g_opts.root);
+  RootFs fs(g_fim_opts.root);
   if (!fs.root_status())
-    return fail("--root " + g_opts.root + ": " + fs.root_status().error().to_string(),
+    return fail("--root " + g_fim_opts.root + ": " + fs.root_status().error().to_string(),
                 exit_code::k_usage);
   auto policy = load_policy();
   if (!policy)
@@ -139,8 +139,8 @@ int run_fim() {
     std::cerr << "bulwark fim: warning: " << w << "\n";
 
   std::optional<SigningKey> key;
-  if (!g_opts.key.empty()) {
-    auto k = SigningKey::load_private(g_opts.key);
+  if (!g_fim_opts.key.empty()) {
+    auto k = SigningKey::load_private(g_fim_opts.key);
     if (!k)
       return fail(k.error().to_string(), exit_code::k_cannot_run);
     key = std::move(*k);
@@ -148,33 +148,33 @@ int run_fim() {
 
   Database old;
   if (!init) {
-    auto bytes = HostFs::read_file(g_opts.db, k_max_db, "cannot read the fim database: ");
+    auto bytes = HostFs::read_file(g_fim_opts.db, k_max_db, "cannot read the fim database: ");
     if (!bytes)
       return fail(bytes.error().to_string(), exit_code::k_cannot_run);
     std::optional<SigningKey> pub;
-    if (!g_opts.pubkey.empty()) {
-      auto k = SigningKey::load_public(g_opts.pubkey);
+    if (!g_fim_opts.pubkey.empty()) {
+      auto k = SigningKey::load_public(g_fim_opts.pubkey);
       if (!k)
         return fail(k.error().to_string(), exit_code::k_cannot_run);
       pub = std::move(*k);
     }
     DecodeOptions dopt;
     dopt.pubkey = pub ? &*pub : nullptr;
-    dopt.allow_unsigned = g_opts.allow_unsigned;
-    auto db = decode(*bytes, g_opts.db, dopt);
+    dopt.allow_unsigned = g_fim_opts.allow_unsigned;
+    auto db = decode(*bytes, g_fim_opts.db, dopt);
     if (!db)
       return fail(db.error().to_string(), exit_code::k_cannot_run);
     old = std::move(*db);
-    if (update && !key && old.signed_ && !g_opts.allow_unsigned)
+    if (update && !key && old.signed_ && !g_fim_opts.allow_unsigned)
       return fail("update would replace a signed baseline with an unsigned one; give --key",
                   exit_code::k_usage);
   }
 
   ScanOptions sopt;
-  sopt.threads = g_opts.threads;
-  sopt.only = g_opts.paths;
+  sopt.threads = g_fim_opts.threads;
+  sopt.only = g_fim_opts.paths;
   std::unordered_map<std::string_view, const Record *> trust;
-  if (g_opts.fast) {
+  if (g_fim_opts.fast) {
     trust.reserve(old.records.size());
     for (auto &r : old.records)
       trust.emplace(r.path, &r);
@@ -200,7 +200,7 @@ int run_fim() {
                              "{} written{}\n",
                              db.records.size(), scanned->hashed_files,
                              static_cast<double>(scanned->hashed_bytes) / 1e6, ms / 1000,
-                             display_path(g_opts.db),
+                             display_path(g_fim_opts.db),
                              key ? ", signed" : ", UNSIGNED (check needs --allow-unsigned)");
     return scanned->errors.empty() ? exit_code::k_ok : exit_code::k_findings;
   }
@@ -209,32 +209,32 @@ int run_fim() {
   // (Without PATHs all of it: copying every old record was a twentieth of
   // a --fast check.)
   std::vector<Record> old_in_scope;
-  if (!g_opts.paths.empty())
+  if (!g_fim_opts.paths.empty())
     for (auto &r : old.records)
       if (in_scope(r.path))
         old_in_scope.push_back(r);
-  Comparison cmp = compare(g_opts.paths.empty() ? old.records : old_in_scope, scanned->records);
+  Comparison cmp = compare(g_fim_opts.paths.empty() ? old.records : old_in_scope, scanned->records);
   ReportContext ctx;
   ctx.root = fs.host_root();
-  ctx.database = g_opts.db;
+  ctx.database = g_fim_opts.db;
   ctx.baseline_created = old.created;
   ctx.baseline_signed = old.signed_;
-  ctx.fast = g_opts.fast;
+  ctx.fast = g_fim_opts.fast;
   ctx.errors = scanned->errors;
   ctx.warnings = policy->warnings();
   ctx.duration_ms = ms;
-  std::string report = g_opts.format == "json"    ? render_json(cmp, ctx)
-                       : g_opts.format == "sarif" ? render_sarif(cmp, ctx)
-                                                  : render_text(cmp, ctx);
-  if (g_opts.output.empty()) {
+  std::string report = g_fim_opts.format == "json"    ? render_json(cmp, ctx)
+                       : g_fim_opts.format == "sarif" ? render_sarif(cmp, ctx)
+                                                      : render_text(cmp, ctx);
+  if (g_fim_opts.output.empty()) {
     std::fwrite(report.data(), 1, report.size(), stdout);
     if (std::fflush(stdout) != 0 || std::ferror(stdout))
       return fail("cannot write the report to stdout", exit_code::k_cannot_run);
-  } else if (auto w = write_file_atomic(g_opts.output, report); !w) {
+  } else if (auto w = write_file_atomic(g_fim_opts.output, report); !w) {
     return fail(w.error().to_string(), exit_code::k_cannot_run);
   }
-  if (!g_opts.metrics.empty())
-    if (auto w = write_file_atomic(g_opts.metrics,
+  if (!g_fim_opts.metrics.empty())
+    if (auto w = write_file_atomic(g_fim_opts.metrics,
                                    metrics_text(cmp, scanned->errors.size(), old.created));
         !w)
       return fail(w.error().to_string(), exit_code::k_cannot_run);
@@ -262,29 +262,31 @@ int run_fim() {
 void add_commands(CLI::App &app) {
   auto *f = app.add_subcommand(
       "fim", "file integrity: init a signed baseline, check the tree against it, update it");
-  f->add_option("command", g_opts.command, "init, check or update")
+  f->add_option("command", g_fim_opts.command, "init, check or update")
       ->required()
       ->check(CLI::IsMember({"init", "check", "update"}));
-  f->add_option("paths", g_opts.paths, "only these target paths (and below)");
-  f->add_option("--root", g_opts.root, "an offline root filesystem instead of /");
-  f->add_option("--config", g_opts.config,
+  f->add_option("paths", g_fim_opts.paths, "only these target paths (and below)");
+  f->add_option("--root", g_fim_opts.root, "an offline root filesystem instead of /");
+  f->add_option("--config", g_fim_opts.config,
                 "selection policy in aide.conf syntax (default: built in)");
-  f->add_option("--aide-config", g_opts.aide_config,
+  f->add_option("--aide-config", g_fim_opts.aide_config,
                 "use an AIDE configuration's selection lines (e.g. /etc/aide/aide.conf)");
-  f->add_option("--db", g_opts.db, std::string("the baseline (default ") + k_default_db + ")");
-  f->add_option("--key", g_opts.key, "Ed25519 private key (PEM) to sign the baseline with");
-  f->add_option("--pubkey", g_opts.pubkey, "Ed25519 public key (PEM) to verify the baseline with");
-  f->add_flag("--allow-unsigned", g_opts.allow_unsigned,
+  f->add_option("--db", g_fim_opts.db, std::string("the baseline (default ") + k_default_db + ")");
+  f->add_option("--key", g_fim_opts.key, "Ed25519 private key (PEM) to sign the baseline with");
+  f->add_option("--pubkey", g_fim_opts.pubkey,
+                "Ed25519 public key (PEM) to verify the baseline with");
+  f->add_flag("--allow-unsigned", g_fim_opts.allow_unsigned,
               "accept a baseline without a verified signature");
-  f->add_flag("--fast", g_opts.fast,
+  f->add_flag("--fast", g_fim_opts.fast,
               "trust files whose inode, size, mtime and ctime are unchanged (no re-hash); run a "
               "full check periodically");
-  f->add_option("--format", g_opts.format, "report format: text, json, sarif")
+  f->add_option("--format", g_fim_opts.format, "report format: text, json, sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
-  f->add_option("--output", g_opts.output, "write the report to FILE (atomically)");
-  f->add_option("--metrics", g_opts.metrics,
+  f->add_option("--output", g_fim_opts.output, "write the report to FILE (atomically)");
+  f->add_option("--metrics", g_fim_opts.metrics,
                 "write bulwark_fim_* metrics for the node exporter's textfile collector");
-  f->add_option("--threads", g_opts.threads, "scan threads (default: twice the cores, at least 4)");
+  f->add_option("--threads", g_fim_opts.threads,
+                "scan threads (default: twice the cores, at least 4)");
 }
 
 std::optional<int> run_commands(CLI::App &app) {

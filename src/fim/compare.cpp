@@ -87,7 +87,7 @@ std::vector<Attr> changed_attributes(const Record &o, const Record &n) {
   return out;
 }
 
-std::string iso_time(int64_t t) {
+std::string fim_iso_time(int64_t t) {
   time_t tt = static_cast<time_t>(t);
   struct tm tm {};
   gmtime_r(&tt, &tm);
@@ -106,7 +106,7 @@ std::string xattr_text(const std::vector<std::pair<std::string, std::string>> &v
   return s.empty() ? "(none)" : s;
 }
 
-ordered_json value_json(const Record &r, Attr a) {
+ordered_json attr_value_json(const Record &r, Attr a) {
   switch (a) {
   case k_inode: return r.ino;
   case k_nlink: return r.nlink;
@@ -114,8 +114,8 @@ ordered_json value_json(const Record &r, Attr a) {
   case k_gid: return r.gid;
   case k_size: return r.size;
   case k_blocks: return r.blocks;
-  case k_mtime: return iso_time(r.mtime_s);
-  case k_ctime: return iso_time(r.ctime_s);
+  case k_mtime: return fim_iso_time(r.mtime_s);
+  case k_ctime: return fim_iso_time(r.ctime_s);
   case k_acl:
   case k_xattrs:
   case k_selinux:
@@ -133,7 +133,7 @@ ordered_json record_json(const Record &r, const std::vector<Attr> &attrs) {
   ordered_json o = ordered_json::object();
   o["type"] = type_name(r.type);
   for (Attr a : attrs)
-    o[std::string(attr_name(a))] = value_json(r, a);
+    o[std::string(attr_name(a))] = attr_value_json(r, a);
   return o;
 }
 
@@ -145,7 +145,7 @@ std::vector<Attr> summary_attrs(const Record &r) {
   return out;
 }
 
-const char *kind_name(Change::Kind k) {
+const char *change_kind_name(Change::Kind k) {
   switch (k) {
   case Change::Kind::added: return "added";
   case Change::Kind::removed: return "removed";
@@ -165,7 +165,7 @@ std::string attr_names(const std::vector<Attr> &v) {
   return s;
 }
 
-std::string uri_path(std::string_view p) {
+std::string sarif_uri_path(std::string_view p) {
   std::string out;
   for (unsigned char c : p) {
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/')
@@ -188,8 +188,8 @@ std::string value_text(const Record &r, Attr a) {
   case k_gid: return std::to_string(r.gid);
   case k_size: return std::to_string(r.size);
   case k_blocks: return std::to_string(r.blocks);
-  case k_mtime: return iso_time(r.mtime_s);
-  case k_ctime: return iso_time(r.ctime_s);
+  case k_mtime: return fim_iso_time(r.mtime_s);
+  case k_ctime: return fim_iso_time(r.ctime_s);
   case k_link: return display_path(r.link);
   case k_acl:
   case k_xattrs:
@@ -236,7 +236,8 @@ std::string render_text(const Comparison &c, const ReportContext &ctx) {
   size_t added = 0, removed = 0, changed = 0;
   for (auto &ch : c.changes) {
     const Record &r = record_of(ch);
-    out += fmt::format("{:<8} {} {}", kind_name(ch.kind), type_name(r.type), display_path(r.path));
+    out += fmt::format("{:<8} {} {}", change_kind_name(ch.kind), type_name(r.type),
+                       display_path(r.path));
     if (ch.kind == Change::Kind::changed) {
       ++changed;
       out += "  [" + attr_names(ch.attributes) + "]\n";
@@ -252,11 +253,12 @@ std::string render_text(const Comparison &c, const ReportContext &ctx) {
     out += "error    " + display_path(e.path) + ": " + e.message + "\n";
   for (auto &w : ctx.warnings)
     out += "warning  " + w + "\n";
-  out += fmt::format("bulwark fim: {} entries checked{}; {} added, {} removed, {} changed, {} "
-                     "not verifiable; baseline {} ({}, {})\n",
-                     c.entries, ctx.fast ? " (--fast)" : "", added, removed, changed,
-                     ctx.errors.size(), display_path(ctx.database), iso_time(ctx.baseline_created),
-                     ctx.baseline_signed ? "signature verified" : "NOT signature-verified");
+  out +=
+      fmt::format("bulwark fim: {} entries checked{}; {} added, {} removed, {} changed, {} "
+                  "not verifiable; baseline {} ({}, {})\n",
+                  c.entries, ctx.fast ? " (--fast)" : "", added, removed, changed,
+                  ctx.errors.size(), display_path(ctx.database), fim_iso_time(ctx.baseline_created),
+                  ctx.baseline_signed ? "signature verified" : "NOT signature-verified");
   return out;
 }
 
@@ -266,7 +268,7 @@ std::string render_json(const Comparison &c, const ReportContext &ctx) {
   j["tool"] = {{"name", "bulwark"}, {"version", BULWARK_VERSION}};
   j["root"] = display_path(ctx.root);
   j["database"] = {{"path", display_path(ctx.database)},
-                   {"created", iso_time(ctx.baseline_created)},
+                   {"created", fim_iso_time(ctx.baseline_created)},
                    {"signature_verified", ctx.baseline_signed}};
   j["fast"] = ctx.fast;
   j["duration_ms"] = ctx.duration_ms;
@@ -276,7 +278,7 @@ std::string render_json(const Comparison &c, const ReportContext &ctx) {
     const Record &r = record_of(ch);
     ordered_json o;
     o["path"] = display_path(r.path);
-    o["change"] = kind_name(ch.kind);
+    o["change"] = change_kind_name(ch.kind);
     o["type"] = type_name(r.type);
     switch (ch.kind) {
     case Change::Kind::added:
@@ -333,14 +335,14 @@ std::string render_sarif(const Comparison &c, const ReportContext &ctx) {
     std::string p = path.empty() || path == "/" ? "." : path.substr(1);
     return ordered_json::array(
         {{{"physicalLocation",
-           {{"artifactLocation", {{"uri", uri_path(p)}, {"uriBaseId", "ROOT"}}}}}}});
+           {{"artifactLocation", {{"uri", sarif_uri_path(p)}, {"uriBaseId", "ROOT"}}}}}}});
   };
   ordered_json results = ordered_json::array();
   for (auto &ch : c.changes) {
     const Record &r = record_of(ch);
     int rule = ch.kind == Change::Kind::added ? 0 : ch.kind == Change::Kind::removed ? 1 : 2;
-    std::string msg =
-        std::string(type_name(r.type)) + " " + display_path(r.path) + " " + kind_name(ch.kind);
+    std::string msg = std::string(type_name(r.type)) + " " + display_path(r.path) + " " +
+                      change_kind_name(ch.kind);
     if (ch.kind == Change::Kind::changed)
       msg += ": " + attr_names(ch.attributes);
     results.push_back({{"ruleId", ids[rule]},
@@ -367,7 +369,7 @@ std::string render_sarif(const Comparison &c, const ReportContext &ctx) {
                    {"rules", rules}}}};
   run["originalUriBaseIds"] = {
       {"ROOT",
-       {{"uri", "file://" + uri_path(root)},
+       {{"uri", "file://" + sarif_uri_path(root)},
         {"description", {{"text", "The root of the checked filesystem."}}}}}};
   run["invocations"] = ordered_json::array({{{"executionSuccessful", true}}});
   run["results"] = results;

@@ -21,7 +21,7 @@ namespace bulwark::fim {
 namespace {
 
 constexpr std::string_view k_magic = "BULWARK-FIM\n";
-constexpr uint32_t k_version = 1;
+constexpr uint32_t k_fim_db_version = 1;
 constexpr size_t k_max_key = 64 << 10;
 
 void put_u8(std::string &o, uint8_t v) {
@@ -41,9 +41,9 @@ void put_str(std::string &o, std::string_view s) {
   o.append(s);
 }
 
-class Reader {
+class FimDbReader {
 public:
-  explicit Reader(std::string_view s) : m_s(s) {}
+  explicit FimDbReader(std::string_view s) : m_s(s) {}
   bool failed() const { return m_failed; }
   size_t remaining() const { return m_s.size(); }
   uint8_t u8() {
@@ -122,7 +122,7 @@ void put_record(std::string &o, const Record &r) {
   put_str(o, r.error);
 }
 
-bool get_record(Reader &in, Record &r) {
+bool get_record(FimDbReader &in, Record &r) {
   r.path = in.str();
   uint8_t type = in.u8();
   if (type > static_cast<uint8_t>(FileType::blockdev))
@@ -162,7 +162,7 @@ bool get_record(Reader &in, Record &r) {
   return !in.failed() && !r.path.empty() && r.path.front() == '/';
 }
 
-std::string sha256(std::string_view data) {
+std::string fim_db_sha256(std::string_view data) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char *>(data.data()), data.size(), md);
   return std::string(reinterpret_cast<char *>(md), sizeof md);
@@ -235,13 +235,13 @@ Result<std::string> encode(const Database &db, const SigningKey *key) {
     size += record_size(r);
   o.reserve(size);
   o.append(k_magic);
-  put_int<uint32_t>(o, k_version);
+  put_int<uint32_t>(o, k_fim_db_version);
   put_int<int64_t>(o, db.created);
   put_str(o, db.root);
   put_int<uint64_t>(o, db.records.size());
   for (auto &r : db.records)
     put_record(o, r);
-  o += sha256(o);
+  o += fim_db_sha256(o);
   o += "SIG";
   if (key == nullptr) {
     put_u8(o, 0);
@@ -294,7 +294,7 @@ Result<Database> decode(std::string_view bytes, const std::string &name,
   }
   std::string_view body = bytes.substr(0, sig_at - 32);
   std::string_view checksum = bytes.substr(sig_at - 32, 32);
-  if (sha256(body) != checksum)
+  if (fim_db_sha256(body) != checksum)
     return bad("checksum mismatch: truncated or modified");
   if (is_signed) {
     if (options.pubkey == nullptr) {
@@ -321,12 +321,12 @@ Result<Database> decode(std::string_view bytes, const std::string &name,
                  "give --allow-unsigned)",
                  name};
   }
-  Reader in(body.substr(k_magic.size()));
+  FimDbReader in(body.substr(k_magic.size()));
   Database db;
   db.signed_ = is_signed && options.pubkey != nullptr;
   db.has_signature = is_signed;
   uint32_t version = in.integer<uint32_t>();
-  if (version != k_version)
+  if (version != k_fim_db_version)
     return bad("version " + std::to_string(version) + ", this bulwark reads 1");
   db.created = in.integer<int64_t>();
   db.root = in.str();

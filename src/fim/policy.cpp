@@ -53,22 +53,25 @@ namespace bulwark::fim {
 namespace {
 
 constexpr size_t k_max_config = 16 << 20;
-constexpr int k_max_include_depth = 16;
+constexpr int k_fim_max_include_depth = 16;
 
 uint32_t type_bit(FileType t) {
   return 1u << static_cast<unsigned>(t);
 }
 
-struct NodeRules {
+} // namespace
+
+// Outside the anonymous namespace: Policy::Impl, a member of a class with
+// linkage, holds it (in a unity batch GCC sees this file as a header and
+// warns that such a member's type has none).
+struct PolicyNodeRules {
   std::vector<size_t> sel, equ, neg;
 };
-
-} // namespace
 
 struct Policy::Impl {
   std::vector<PolicyRule> rules;
   std::vector<std::unique_ptr<RE2>> compiled; // parallel to rules
-  std::unordered_map<std::string, NodeRules> nodes;
+  std::unordered_map<std::string, PolicyNodeRules> nodes;
   std::vector<std::string> warnings;
   // The literal prefixes of the selective and equals rules, for descent.
   std::vector<std::string> prefixes;
@@ -116,8 +119,8 @@ Policy::Match Policy::match(std::string_view path, FileType type) const {
     return slash == std::string_view::npos || slash == 0 ? std::string_view("/")
                                                          : p.substr(0, slash);
   };
-  std::vector<const NodeRules *> chain;
-  const NodeRules *top = nullptr;
+  std::vector<const PolicyNodeRules *> chain;
+  const PolicyNodeRules *top = nullptr;
   for (std::string_view p = dir;; p = parent(p)) {
     if (p.size() <= m->max_node_len) {
       if (auto it = m->nodes.find(std::string(p)); it != m->nodes.end()) {
@@ -362,11 +365,12 @@ std::string local_hostname() {
   return h;
 }
 
-class Parser {
+class FimPolicyParser {
 public:
   // `fs`: the files (includes, `@@if exists`) are a target's, read through
   // it; null: the host's.
-  explicit Parser(Policy::Impl &impl, const RootFs *fs = nullptr) : m_impl(impl), m_fs(fs) {
+  explicit FimPolicyParser(Policy::Impl &impl, const RootFs *fs = nullptr)
+      : m_impl(impl), m_fs(fs) {
     m_vars["HOSTNAME"] = local_hostname();
     m_groups["R"] = k_perm | k_ftype | k_inode | k_link | k_nlink | k_uid | k_gid | k_size |
                     k_mtime | k_ctime | k_md5 | k_extended;
@@ -609,7 +613,7 @@ private:
     }
     size_t index = m_impl.rules.size();
     m_impl.max_node_len = std::max(m_impl.max_node_len, node.size());
-    NodeRules &n = m_impl.nodes[node];
+    PolicyNodeRules &n = m_impl.nodes[node];
     (r.kind == PolicyRule::Kind::negative ? n.neg
      : r.kind == PolicyRule::Kind::equals ? n.equ
                                           : n.sel)
@@ -647,7 +651,7 @@ private:
                        bool allow_includes) {
     if (!allow_includes)
       return err("@@include is not allowed here", file, line);
-    if (depth + 1 > k_max_include_depth)
+    if (depth + 1 > k_fim_max_include_depth)
       return err("@@include nested deeper than 16", file, line);
     if (args.empty() || args.size() > 3)
       return err("@@include takes FILE, or DIRECTORY REGEX [RULE_PREFIX]", file, line);
@@ -839,7 +843,7 @@ private:
 
 Result<Policy> Policy::parse(std::string_view text, const std::string &name, bool allow_includes) {
   Policy p;
-  Parser parser(*p.m);
+  FimPolicyParser parser(*p.m);
   TRY(parser.parse_text(text, name, 0, "", allow_includes));
   return p;
 }
@@ -856,7 +860,7 @@ Result<Policy> Policy::load_aide_config(const RootFs &fs, const std::string &tar
   if (!text)
     return text.error();
   Policy p;
-  Parser parser(*p.m, &fs);
+  FimPolicyParser parser(*p.m, &fs);
   TRY(parser.parse_text(*text, target_path, 0, "", true));
   return p;
 }

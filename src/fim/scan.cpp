@@ -61,10 +61,10 @@ std::string_view type_name(FileType t) {
 
 namespace {
 
-constexpr size_t k_batch = 32;        // names per stat-and-hash batch
+constexpr size_t k_scan_batch = 32;   // names per stat-and-hash batch
 constexpr size_t k_read = 1 << 20;    // bytes per read
 constexpr size_t k_dirent = 64 << 10; // bytes per getdents64
-constexpr unsigned k_max_threads = 64;
+constexpr unsigned k_scan_max_threads = 64;
 constexpr size_t k_max_xattr_list = 1 << 20;
 
 FileType type_of(mode_t m) {
@@ -120,7 +120,7 @@ std::string sys_message(const char *what, int err) {
   return std::string(what) + ": " + std::strerror(err);
 }
 
-std::string child_path(std::string_view dir, std::string_view name) {
+std::string scan_child_path(std::string_view dir, std::string_view name) {
   std::string p;
   p.reserve(dir.size() + 1 + name.size());
   if (dir != "/")
@@ -169,7 +169,7 @@ bool keep_xattr(std::string_view name, AttrSet attrs) {
 
 // Lists and reads the extended attributes through `list`/`get` (the f* or
 // l* calls), keeping those `attrs` asks for. Returns "" or an error text.
-template <typename List, typename Get> std::string read_xattrs(Record &r, List list, Get get) {
+template <typename List, typename Get> std::string scan_read_xattrs(Record &r, List list, Get get) {
   // Per thread, reused: most files have no extended attribute, and a fresh
   // zeroed 4 KiB per file was a measurable part of a scan.
   thread_local std::string names, value;
@@ -267,12 +267,12 @@ std::string read_xattrs_at(Record &r, int dirfd, const std::string &name) {
         r.xattrs.clear();
         return "";
       }
-      return read_xattrs(r, list, get);
+      return scan_read_xattrs(r, list, get);
     }
     g_no_xattrat.store(true, std::memory_order_relaxed);
   }
   std::string via = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
-  return read_xattrs(
+  return scan_read_xattrs(
       r, [&](char *b, size_t n) { return ::llistxattr(via.c_str(), b, n); },
       [&](const char *xn, char *b, size_t n) { return ::lgetxattr(via.c_str(), xn, b, n); });
 }
@@ -305,17 +305,17 @@ struct ContextCache {
   }
 };
 
-struct Dir {
+struct ScanDir {
   int fd;
   std::string path;
-  Dir(int f, std::string p) : fd(f), path(std::move(p)) {}
-  ~Dir() { ::close(fd); }
-  Dir(const Dir &) = delete;
-  Dir &operator=(const Dir &) = delete;
+  ScanDir(int f, std::string p) : fd(f), path(std::move(p)) {}
+  ~ScanDir() { ::close(fd); }
+  ScanDir(const ScanDir &) = delete;
+  ScanDir &operator=(const ScanDir &) = delete;
 };
-using DirPtr = std::shared_ptr<const Dir>;
+using DirPtr = std::shared_ptr<const ScanDir>;
 
-struct Task {
+struct ScanTask {
   DirPtr parent;
   std::string name;  // a directory to open and list, or
   std::string names; // NUL-separated entries of `parent` to stat and hash
@@ -349,7 +349,7 @@ private:
   size_t m_size = 0;
 };
 
-struct Output {
+struct ScanOutput {
   Records records;
   std::vector<Error> errors;
   uint64_t hashed_bytes = 0;
@@ -357,11 +357,11 @@ struct Output {
   uint64_t trusted_files = 0;
 };
 
-class Scanner {
+class FimScanner {
 public:
-  Scanner(const Policy &p, const ScanOptions &o) : m_policy(p), m_opt(o) {}
+  FimScanner(const Policy &p, const ScanOptions &o) : m_policy(p), m_opt(o) {}
 
-  void run(std::vector<Task> starts, unsigned threads, std::vector<Output> &outs) {
+  void run(std::vector<ScanTask> starts, unsigned threads, std::vector<ScanOutput> &outs) {
     outs.resize(threads);
     for (auto &t : starts)
       m_stack.push_back(std::move(t));
@@ -379,7 +379,7 @@ public:
   }
 
   // The start directory itself: recorded if selected, then listed.
-  void start(const DirPtr &dir, const struct stat &st, Output &out, std::vector<char> &buf) {
+  void start(const DirPtr &dir, const struct stat &st, ScanOutput &out, std::vector<char> &buf) {
     auto m = m_policy.match(dir->path, FileType::directory);
     if (m.negative)
       return;
@@ -411,7 +411,7 @@ private:
     return in_scope(dir);
   }
 
-  void work(Output &out) {
+  void work(ScanOutput &out) {
     std::vector<char> buf(k_dirent);
     ReadBuffer data;
     std::unique_lock lock(m_mu);
@@ -422,7 +422,7 @@ private:
         m_cv.notify_all();
         return;
       }
-      Task t = std::move(m_stack.back());
+      ScanTask t = std::move(m_stack.back());
       m_stack.pop_back();
       ++m_active;
       lock.unlock();
@@ -430,7 +430,7 @@ private:
         list_dir(t, out, buf);
       else
         stat_batch(t.parent, t.names, out, data);
-      t = Task{};
+      t = ScanTask{};
       lock.lock();
       --m_active;
       if (m_active == 0 && m_stack.empty())
@@ -438,20 +438,20 @@ private:
     }
   }
 
-  void push(Task t) {
+  void push(ScanTask t) {
     std::lock_guard lock(m_mu);
     m_stack.push_back(std::move(t));
     m_cv.notify_one();
   }
 
-  void record_dir(const Dir &dir, const struct stat &st, AttrSet attrs, Output &out) {
+  void record_dir(const ScanDir &dir, const struct stat &st, AttrSet attrs, ScanOutput &out) {
     Record r;
     r.path = dir.path;
     r.attrs = attrs;
     fill_stat(r, st);
     if (attrs & k_extended) {
       int fd = dir.fd;
-      r.error = read_xattrs(
+      r.error = scan_read_xattrs(
           r, [fd](char *b, size_t n) { return ::flistxattr(fd, b, n); },
           [fd](const char *name, char *b, size_t n) { return ::fgetxattr(fd, name, b, n); });
     }
@@ -460,9 +460,9 @@ private:
     out.records.push_back(std::move(r));
   }
 
-  void list_dir(const Task &t, Output &out, std::vector<char> &buf) {
-    const Dir &parent = *t.parent;
-    std::string path = child_path(parent.path, t.name);
+  void list_dir(const ScanTask &t, ScanOutput &out, std::vector<char> &buf) {
+    const ScanDir &parent = *t.parent;
+    std::string path = scan_child_path(parent.path, t.name);
     int fd = ::openat(parent.fd, t.name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -487,13 +487,13 @@ private:
       ::close(fd);
       return;
     }
-    auto dir = std::make_shared<const Dir>(fd, std::move(path));
+    auto dir = std::make_shared<const ScanDir>(fd, std::move(path));
     if (t.selected)
       record_dir(*dir, st, t.attrs, out);
     read_dir(dir, out, buf);
   }
 
-  void read_dir(const DirPtr &dir, Output &out, std::vector<char> &buf) {
+  void read_dir(const DirPtr &dir, ScanOutput &out, std::vector<char> &buf) {
     std::string batch;
     size_t in_batch = 0;
     for (;;) {
@@ -520,19 +520,19 @@ private:
         batch.push_back(static_cast<char>(de->d_type)); // the entry's type, for stat_batch
         batch.append(name);
         batch.push_back('\0');
-        if (++in_batch == k_batch) {
-          push(Task{dir, {}, std::move(batch)});
+        if (++in_batch == k_scan_batch) {
+          push(ScanTask{dir, {}, std::move(batch)});
           batch.clear();
           in_batch = 0;
         }
       }
     }
     if (!batch.empty())
-      push(Task{dir, {}, std::move(batch)});
+      push(ScanTask{dir, {}, std::move(batch)});
   }
 
-  void directory(const DirPtr &parent, std::string_view name, Output &out) {
-    std::string path = child_path(parent->path, name);
+  void directory(const DirPtr &parent, std::string_view name, ScanOutput &out) {
+    std::string path = scan_child_path(parent->path, name);
     for (auto &p : m_opt.prune)
       if (path == p)
         return;
@@ -560,13 +560,13 @@ private:
       }
       return;
     }
-    Task t{parent, std::string(name), {}};
+    ScanTask t{parent, std::string(name), {}};
     t.selected = m.selected && in_scope(path);
     t.attrs = m.attrs;
     push(std::move(t));
   }
 
-  void stat_batch(const DirPtr &dir, std::string_view names, Output &out, ReadBuffer &data) {
+  void stat_batch(const DirPtr &dir, std::string_view names, ScanOutput &out, ReadBuffer &data) {
     while (!names.empty()) {
       auto d_type = static_cast<unsigned char>(names.front());
       names.remove_prefix(1);
@@ -578,7 +578,7 @@ private:
       struct stat st;
       if (::fstatat(dir->fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         int err = errno;
-        std::string path = child_path(dir->path, name);
+        std::string path = scan_child_path(dir->path, name);
         out.errors.push_back(Error{err == ENOENT ? std::string("removed while the scan ran")
                                                  : sys_message("cannot stat", err),
                                    path, 0, err});
@@ -592,9 +592,9 @@ private:
     }
   }
 
-  void entry(const DirPtr &dir, const std::string &name, const struct stat &st, Output &out,
+  void entry(const DirPtr &dir, const std::string &name, const struct stat &st, ScanOutput &out,
              ReadBuffer *data) {
-    std::string path = child_path(dir->path, name);
+    std::string path = scan_child_path(dir->path, name);
     if (!in_scope(path))
       return;
     FileType type = type_of(st.st_mode);
@@ -635,8 +635,8 @@ private:
   // regular file (never read). A FIFO or device swapped in after getdents
   // is opened O_NONBLOCK and closed unread, as in the window between the
   // general path's fstatat and openat.
-  bool open_first(const DirPtr &dir, const std::string &name, Output &out, ReadBuffer &data) {
-    std::string path = child_path(dir->path, name);
+  bool open_first(const DirPtr &dir, const std::string &name, ScanOutput &out, ReadBuffer &data) {
+    std::string path = scan_child_path(dir->path, name);
     if (!in_scope(path))
       return true;
     auto m = m_policy.match(path, FileType::regular);
@@ -664,7 +664,7 @@ private:
     return true;
   }
 
-  static int open_file(const Dir &dir, const std::string &name) {
+  static int open_file(const ScanDir &dir, const std::string &name) {
     int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     int fd = ::openat(dir.fd, name.c_str(), flags | O_NOATIME);
     if (fd < 0 && errno == EPERM) // O_NOATIME needs ownership or CAP_FOWNER
@@ -672,8 +672,8 @@ private:
     return fd;
   }
 
-  void regular(const Dir &dir, const std::string &name, const struct stat &st, Record &r,
-               Output &out, ReadBuffer &data) {
+  void regular(const ScanDir &dir, const std::string &name, const struct stat &st, Record &r,
+               ScanOutput &out, ReadBuffer &data) {
     AttrSet want = r.attrs & k_hashes;
     if (m_opt.trust != nullptr && want != 0) {
       auto it = m_opt.trust->find(r.path);
@@ -716,11 +716,11 @@ private:
 
   // The extended attributes and the digests of the open regular file `fd`,
   // whose fstat is `before`.
-  void read_open(int fd, const struct stat &before, Record &r, Output &out, ReadBuffer &data) {
+  void read_open(int fd, const struct stat &before, Record &r, ScanOutput &out, ReadBuffer &data) {
     const struct stat &st = before;
     AttrSet want = r.attrs & k_hashes;
     if (r.attrs & k_extended) {
-      r.error = read_xattrs(
+      r.error = scan_read_xattrs(
           r, [fd](char *b, size_t n) { return ::flistxattr(fd, b, n); },
           [fd](const char *xn, char *b, size_t n) { return ::fgetxattr(fd, xn, b, n); });
     }
@@ -789,7 +789,7 @@ private:
   const ScanOptions &m_opt;
   std::mutex m_mu;
   std::condition_variable m_cv;
-  std::vector<Task> m_stack;
+  std::vector<ScanTask> m_stack;
   unsigned m_active = 0;
 };
 
@@ -801,15 +801,15 @@ unsigned default_threads() {
   // Debian root in 1.7-1.9 s instead of 2.4-2.8 s (2 cores, 8 threads);
   // with a warm cache the extra threads cost nothing measurable.
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::clamp(2 * cores, 4u, k_max_threads);
+  return std::clamp(2 * cores, 4u, k_scan_max_threads);
 }
 
 Result<ScanResult> scan(const RootFs &fs, const Policy &policy, const ScanOptions &options) {
   TRY(fs.root_status());
   unsigned threads = options.threads ? options.threads : default_threads();
-  threads = std::clamp(threads, 1u, k_max_threads);
-  Scanner scanner(policy, options);
-  std::vector<Output> outs(1);
+  threads = std::clamp(threads, 1u, k_scan_max_threads);
+  FimScanner scanner(policy, options);
+  std::vector<ScanOutput> outs(1);
   ScanResult result;
 
   // AIDE walks from "/" and descends where a rule could still match; so
@@ -825,7 +825,7 @@ Result<ScanResult> scan(const RootFs &fs, const Policy &policy, const ScanOption
     return Error{sys_message("cannot stat", err), "/", 0, err};
   }
   std::vector<char> buf(k_dirent);
-  scanner.start(std::make_shared<const Dir>(opened->fd, "/"), st, outs[0], buf);
+  scanner.start(std::make_shared<const ScanDir>(opened->fd, "/"), st, outs[0], buf);
   scanner.run({}, threads, outs);
 
   // Sorted by pointer, then each record moved once into place (sorting

@@ -31,7 +31,7 @@ constexpr int k_exit_pending = 1; // fixes planned (not applied), refused or wit
 constexpr int k_exit_usage = 2;
 constexpr int k_exit_cannot = 3; // the audit, the apply or the rollback failed
 
-struct Options {
+struct FixOptions {
   std::string root = "/";
   std::vector<std::string> profiles;
   std::vector<std::string> only, skip;
@@ -42,10 +42,10 @@ struct Options {
   bool list = false;
   bool perf = false;
 };
-Options g_opts;
+FixOptions g_fix_opts;
 CLI::App *g_cmd = nullptr;
 
-std::string octal(uint32_t m) {
+std::string fix_mode_octal(uint32_t m) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", m);
   return buf;
@@ -53,7 +53,7 @@ std::string octal(uint32_t m) {
 
 // The text as a diff shows it: a secret file's second field (shadow's
 // password hash) masked on every line, so no hash reaches a terminal or log.
-std::optional<std::string> shown(const FileEdit &e, std::optional<std::string> text) {
+std::optional<std::string> diff_shown_text(const FileEdit &e, std::optional<std::string> text) {
   // A compose project's .env holds its passwords and tokens, and the diff's
   // context lines would print them (into a CI log): every value but
   // Compose's own COMPOSE_* settings is shown as (hidden).
@@ -96,7 +96,7 @@ void print_text(const Plan &plan, std::ostream &out) {
       if (e.kind == FileEdit::Kind::attributes) {
         out << "   " << e.path << ":";
         if (e.mode)
-          out << " mode " << octal(*e.mode);
+          out << " mode " << fix_mode_octal(*e.mode);
         if (e.owner || e.group)
           out << " owner " << (e.owner ? *e.owner : "-") << ":" << (e.group ? *e.group : "-");
         out << "\n";
@@ -112,7 +112,7 @@ void print_text(const Plan &plan, std::ostream &out) {
       std::optional<std::string> after;
       if (e.kind == FileEdit::Kind::write)
         after = e.after;
-      out << unified_diff(e.path, shown(e, e.before), shown(e, after));
+      out << unified_diff(e.path, diff_shown_text(e, e.before), diff_shown_text(e, after));
     }
     for (auto &c : a.commands) {
       out << "   $";
@@ -176,10 +176,10 @@ ordered_json to_json(const Plan &plan) {
         std::optional<std::string> after;
         if (e.kind == FileEdit::Kind::write)
           after = e.after;
-        je["diff"] = unified_diff(e.path, shown(e, e.before), shown(e, after));
+        je["diff"] = unified_diff(e.path, diff_shown_text(e, e.before), diff_shown_text(e, after));
       }
       if (e.mode)
-        je["mode"] = octal(*e.mode);
+        je["mode"] = fix_mode_octal(*e.mode);
       if (e.owner)
         je["owner"] = *e.owner;
       if (e.group)
@@ -224,8 +224,8 @@ int restart_unit(const std::string &unit) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int run() {
-  const Options &o = g_opts;
+int run_fix() {
+  const FixOptions &o = g_fix_opts;
   if (o.format != "text" && o.format != "json" && o.format != "ansible") {
     std::cerr << "bulwark fix: --format is text, json or ansible\n";
     return k_exit_usage;
@@ -323,22 +323,23 @@ int run() {
 void add_commands(CLI::App &app) {
   auto *f = app.add_subcommand("fix", "plan, apply and roll back fixes of failing checks");
   g_cmd = f;
-  f->add_option("--root", g_opts.root, "an offline root filesystem instead of /");
-  f->add_option("--profile", g_opts.profiles, "profile name or file (repeatable)");
-  f->add_option("--only", g_opts.only, "only these checks (ids, domains or globs)")->delimiter(',');
-  f->add_option("--skip", g_opts.skip, "skip these checks")->delimiter(',');
-  f->add_option("--format", g_opts.format, "text, json or ansible");
-  f->add_flag("--apply", g_opts.apply, "apply the plan as one transaction");
-  f->add_flag("--restart", g_opts.restart, "reload the units the fixes need (root / only)");
-  f->add_option("--rollback", g_opts.rollback_id, "roll back transaction ID, or all");
-  f->add_flag("--list", g_opts.list, "list the transactions");
-  f->add_flag("--perf", g_opts.perf, "print the plan's timings on stderr");
+  f->add_option("--root", g_fix_opts.root, "an offline root filesystem instead of /");
+  f->add_option("--profile", g_fix_opts.profiles, "profile name or file (repeatable)");
+  f->add_option("--only", g_fix_opts.only, "only these checks (ids, domains or globs)")
+      ->delimiter(',');
+  f->add_option("--skip", g_fix_opts.skip, "skip these checks")->delimiter(',');
+  f->add_option("--format", g_fix_opts.format, "text, json or ansible");
+  f->add_flag("--apply", g_fix_opts.apply, "apply the plan as one transaction");
+  f->add_flag("--restart", g_fix_opts.restart, "reload the units the fixes need (root / only)");
+  f->add_option("--rollback", g_fix_opts.rollback_id, "roll back transaction ID, or all");
+  f->add_flag("--list", g_fix_opts.list, "list the transactions");
+  f->add_flag("--perf", g_fix_opts.perf, "print the plan's timings on stderr");
 }
 
 std::optional<int> run_commands(CLI::App &app) {
   if (g_cmd == nullptr || !app.got_subcommand(g_cmd))
     return std::nullopt;
-  return run();
+  return run_fix();
 }
 
 } // namespace bulwark::fix

@@ -25,7 +25,7 @@ constexpr size_t k_max_work = 200'000'000;
 
 // Lines keep their '\n'; a last line without one differs from the same text
 // with one, as in diff (it prints "\ No newline at end of file").
-std::vector<std::string_view> split_lines(std::string_view text) {
+std::vector<std::string_view> diff_split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   size_t start = 0;
   while (start < text.size()) {
@@ -147,8 +147,8 @@ std::string unified_diff(std::string_view path, const std::optional<std::string>
   std::string_view new_text = after ? std::string_view(*after) : std::string_view();
   if (old_text == new_text)
     return "";
-  auto old_lines = split_lines(old_text);
-  auto new_lines = split_lines(new_text);
+  auto old_lines = diff_split_lines(old_text);
+  auto new_lines = diff_split_lines(new_text);
 
   // Lines as small integers: Myers compares ids, not strings.
   std::unordered_map<std::string_view, uint32_t> ids;

@@ -27,7 +27,8 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // The recipe's arguments with "{param}" replaced by the profile's value.
-RecipeSpec substitute(const RecipeSpec &r, const CheckSpec &spec, const Profile &profile) {
+RecipeSpec substitute_recipe_params(const RecipeSpec &r, const CheckSpec &spec,
+                                    const Profile &profile) {
   RecipeSpec out = r;
   auto sub = [&](std::string &v) {
     if (v.size() > 2 && v.front() == '{' && v.back() == '}') {
@@ -149,7 +150,7 @@ Result<Plan> make_plan(const PlanRequest &req, PlanStats *stats) {
       }
       RootFs fs = base;
       fs.set_overlay(std::make_shared<FsOverlay>(*ov));
-      RecipeSpec args = substitute(*c->recipe, *c, profile);
+      RecipeSpec args = substitute_recipe_params(*c->recipe, *c, profile);
       RecipeInput in{fs, *c, args, failing[c->id]};
       auto out = kind->run(in);
       if (!out) {

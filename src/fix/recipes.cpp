@@ -30,7 +30,7 @@ constexpr auto k_tables = std::to_array<Table>({
 });
 
 // Lines of `content`, each without its newline.
-std::vector<std::string_view> split_lines(std::string_view content) {
+std::vector<std::string_view> recipe_split_lines(std::string_view content) {
   std::vector<std::string_view> lines;
   size_t start = 0;
   while (start < content.size()) {
@@ -73,14 +73,14 @@ std::vector<std::string_view> recipe_kind_names() {
 }
 
 std::string replace_line(std::string_view content, int line, std::string_view text) {
-  auto lines = split_lines(content);
+  auto lines = recipe_split_lines(content);
   if (line >= 1 && static_cast<size_t>(line) <= lines.size())
     lines[static_cast<size_t>(line) - 1] = text;
   return join_lines(lines);
 }
 
 std::string insert_line(std::string_view content, int line, std::string_view text) {
-  auto lines = split_lines(content);
+  auto lines = recipe_split_lines(content);
   size_t at = line < 1 ? 0 : std::min(lines.size(), static_cast<size_t>(line) - 1);
   lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), text);
   return join_lines(lines);
@@ -154,7 +154,7 @@ std::optional<uint32_t> lookup_id(const RootFs &fs, const std::string &db, std::
   if (!text)
     return std::nullopt;
   // passwd and group share the first three fields: name:x:id
-  for (auto line : split_lines(*text)) {
+  for (auto line : recipe_split_lines(*text)) {
     auto c1 = line.find(':');
     if (c1 == std::string_view::npos || line.substr(0, c1) != name)
       continue;

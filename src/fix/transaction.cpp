@@ -34,11 +34,11 @@ using nlohmann::ordered_json;
 
 constexpr const char *k_fix_dir = "/var/lib/bulwark/fix";
 
-Error sys_error(const std::string &what, const std::string &path, int err) {
+Error tx_sys_error(const std::string &what, const std::string &path, int err) {
   return Error{what + ": " + std::strerror(err), path, 0, err};
 }
 
-std::string parent_of(const std::string &p) {
+std::string tx_parent_of(const std::string &p) {
   auto s = p.rfind('/');
   return s == 0 || s == std::string::npos ? "/" : p.substr(0, s);
 }
@@ -50,8 +50,8 @@ std::string base_of(const std::string &p) {
 // last component appended. Errors: the parent is absent or not a directory,
 // the file itself is a symbolic link (it would be written through).
 // `link_ok`: the path may be a link (to be removed, never written through).
-Result<std::string> host_path(const RootFs &fs, const std::string &path, bool link_ok = false) {
-  std::string dir = TRY(fs.resolve(parent_of(path)));
+Result<std::string> tx_host_path(const RootFs &fs, const std::string &path, bool link_ok = false) {
+  std::string dir = TRY(fs.resolve(tx_parent_of(path)));
   auto st = fs.lstat(path);
   if (!link_ok && st && st->type == FileInfo::Type::symlink)
     return Error{"is a symbolic link: bulwark fix does not write through links", path, 0, ELOOP};
@@ -61,7 +61,7 @@ Result<std::string> host_path(const RootFs &fs, const std::string &path, bool li
 // Missing directories above `path`, outermost first (target paths).
 std::vector<std::string> missing_dirs(const RootFs &fs, const std::string &path) {
   std::vector<std::string> out;
-  for (std::string d = parent_of(path); d != "/"; d = parent_of(d)) {
+  for (std::string d = tx_parent_of(path); d != "/"; d = tx_parent_of(d)) {
     auto st = fs.lstat(d);
     if (st)
       break;
@@ -88,29 +88,29 @@ std::string unhex(std::string_view s) {
   return out;
 }
 
-Result<std::map<std::string, std::string>> read_xattrs(const std::string &host) {
+Result<std::map<std::string, std::string>> tx_read_xattrs(const std::string &host) {
   std::map<std::string, std::string> out;
   ssize_t n = ::llistxattr(host.c_str(), nullptr, 0);
   if (n < 0) {
     if (errno == ENOTSUP)
       return out;
-    return sys_error("cannot list extended attributes", host, errno);
+    return tx_sys_error("cannot list extended attributes", host, errno);
   }
   std::string names(static_cast<size_t>(n), '\0');
   n = ::llistxattr(host.c_str(), names.data(), names.size());
   if (n < 0)
-    return sys_error("cannot list extended attributes", host, errno);
+    return tx_sys_error("cannot list extended attributes", host, errno);
   names.resize(static_cast<size_t>(n));
   for (size_t i = 0; i < names.size();) {
     std::string name(names.c_str() + i);
     i += name.size() + 1;
     ssize_t len = ::lgetxattr(host.c_str(), name.c_str(), nullptr, 0);
     if (len < 0)
-      return sys_error("cannot read extended attribute " + name, host, errno);
+      return tx_sys_error("cannot read extended attribute " + name, host, errno);
     std::string value(static_cast<size_t>(len), '\0');
     len = ::lgetxattr(host.c_str(), name.c_str(), value.data(), value.size());
     if (len < 0)
-      return sys_error("cannot read extended attribute " + name, host, errno);
+      return tx_sys_error("cannot read extended attribute " + name, host, errno);
     value.resize(static_cast<size_t>(len));
     out[name] = value;
   }
@@ -118,16 +118,16 @@ Result<std::map<std::string, std::string>> read_xattrs(const std::string &host) 
 }
 
 Result<Unit> write_xattrs(const std::string &host, const std::map<std::string, std::string> &want) {
-  auto have = TRY(read_xattrs(host));
+  auto have = TRY(tx_read_xattrs(host));
   for (auto &[name, value] : have)
     if (!want.count(name) && ::lremovexattr(host.c_str(), name.c_str()) != 0)
-      return sys_error("cannot remove extended attribute " + name, host, errno);
+      return tx_sys_error("cannot remove extended attribute " + name, host, errno);
   for (auto &[name, value] : want) {
     auto it = have.find(name);
     if (it != have.end() && it->second == value)
       continue;
     if (::lsetxattr(host.c_str(), name.c_str(), value.data(), value.size(), 0) != 0)
-      return sys_error("cannot set extended attribute " + name, host, errno);
+      return tx_sys_error("cannot set extended attribute " + name, host, errno);
   }
   return Unit{};
 }
@@ -135,9 +135,9 @@ Result<Unit> write_xattrs(const std::string &host, const std::map<std::string, s
 Result<Unit> set_attributes(const std::string &host, uint32_t mode, uint32_t uid, uint32_t gid) {
   // chown first: it clears set-id bits, which chmod then sets as wanted.
   if (::lchown(host.c_str(), uid, gid) != 0)
-    return sys_error("cannot change owner", host, errno);
+    return tx_sys_error("cannot change owner", host, errno);
   if (::chmod(host.c_str(), mode) != 0)
-    return sys_error("cannot change mode", host, errno);
+    return tx_sys_error("cannot change mode", host, errno);
   return Unit{};
 }
 
@@ -169,9 +169,9 @@ std::string new_id(const RootFs &fs) {
 // Creates the directories of target `dir` (mkdir -p inside the root).
 Result<Unit> make_dirs(const RootFs &fs, const std::string &dir) {
   for (auto &d : missing_dirs(fs, dir + "/x")) {
-    std::string host = TRY(host_path(fs, d));
+    std::string host = TRY(tx_host_path(fs, d));
     if (::mkdir(host.c_str(), 0755) != 0 && errno != EEXIST)
-      return sys_error("cannot create directory", d, errno);
+      return tx_sys_error("cannot create directory", d, errno);
   }
   return Unit{};
 }
@@ -185,13 +185,13 @@ struct Tx {         // NOLINT(bugprone-exception-escape)
 };
 
 Result<Unit> save(const RootFs &fs, Tx &tx) {
-  std::string host = TRY(host_path(fs, tx.dir_target() + "/manifest.json"));
+  std::string host = TRY(tx_host_path(fs, tx.dir_target() + "/manifest.json"));
   // write_file_atomic fsyncs the file and its directory before returning:
   // the state is on disk before the next change is made.
   return write_file_atomic(host, tx.manifest.dump(2) + "\n");
 }
 
-Result<Tx> load(const RootFs &fs, const std::string &id) {
+Result<Tx> load_tx(const RootFs &fs, const std::string &id) {
   Tx tx;
   tx.root = fs.host_root();
   tx.id = id;
@@ -219,7 +219,7 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
     // A created entry is unlinked: it may be a link the apply made; a
     // removed link is made again.
     bool link = e.contains("link");
-    auto host = host_path(fs, path, !e.value("existed", false) || link);
+    auto host = tx_host_path(fs, path, !e.value("existed", false) || link);
     if (!host) {
       if (!first)
         first = host.error();
@@ -229,19 +229,19 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
       std::string text = e["link"].get<std::string>();
       if (::unlink(host->c_str()) != 0 && errno != ENOENT) {
         if (!first)
-          first = sys_error("cannot remove", path, errno);
+          first = tx_sys_error("cannot remove", path, errno);
       } else if (::symlink(text.c_str(), host->c_str()) != 0) {
         if (!first)
-          first = sys_error("cannot restore the symbolic link", path, errno);
+          first = tx_sys_error("cannot restore the symbolic link", path, errno);
       } else if (::lchown(host->c_str(), e.value("uid", 0u), e.value("gid", 0u)) != 0) {
         if (!first)
-          first = sys_error("cannot change owner", path, errno);
+          first = tx_sys_error("cannot change owner", path, errno);
       }
       continue;
     }
     if (!e.value("existed", false)) {
       if (::unlink(host->c_str()) != 0 && errno != ENOENT && !first)
-        first = sys_error("cannot remove", path, errno);
+        first = tx_sys_error("cannot remove", path, errno);
       continue;
     }
     auto backup = fs.read_file(tx.dir_target() + "/" + e.value("backup", ""));
@@ -265,7 +265,7 @@ Result<Unit> undo(const RootFs &fs, Tx &tx) {
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     auto host = fs.resolve(it->get<std::string>());
     if (host && ::rmdir(host->c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && !first)
-      first = sys_error("cannot remove directory", it->get<std::string>(), errno);
+      first = tx_sys_error("cannot remove directory", it->get<std::string>(), errno);
   }
   if (first)
     return *first;
@@ -352,11 +352,11 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
       auto st = TRY(fs.lstat(p));
       if (st.type != FileInfo::Type::regular)
         return Error{"is not a regular file", p};
-      std::string host = TRY(host_path(fs, p));
+      std::string host = TRY(tx_host_path(fs, p));
       std::string content = TRY(fs.read_file(p));
-      auto xattrs = TRY(read_xattrs(host));
+      auto xattrs = TRY(tx_read_xattrs(host));
       std::string backup = "backup/" + std::to_string(i);
-      std::string bhost = TRY(host_path(fs, tx.dir_target() + "/" + backup));
+      std::string bhost = TRY(tx_host_path(fs, tx.dir_target() + "/" + backup));
       TRY(write_file_atomic(bhost, content));
       e["backup"] = backup;
       e["mode"] = st.mode & 07777;
@@ -396,26 +396,26 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
   };
   for (size_t i = 0; i < edits.size(); ++i) {
     const FileEdit &e = *edits[i];
-    if (auto r = make_dirs(fs, parent_of(e.path)); !r)
+    if (auto r = make_dirs(fs, tx_parent_of(e.path)); !r)
       return fail(r.error());
     // A link the plan removes is the one path that may be a link.
-    auto host = host_path(fs, e.path, e.kind == FileEdit::Kind::symlink && e.before.has_value());
+    auto host = tx_host_path(fs, e.path, e.kind == FileEdit::Kind::symlink && e.before.has_value());
     if (!host)
       return fail(host.error());
     auto before = fs.lstat(e.path);
     Result<Unit> r = Unit{};
     if (e.kind == FileEdit::Kind::remove) {
       if (::unlink(host->c_str()) != 0 && errno != ENOENT)
-        r = sys_error("cannot remove", e.path, errno);
+        r = tx_sys_error("cannot remove", e.path, errno);
     } else if (e.kind == FileEdit::Kind::symlink) {
       if (e.before && ::unlink(host->c_str()) != 0 && errno != ENOENT)
-        r = sys_error("cannot remove", e.path, errno);
+        r = tx_sys_error("cannot remove", e.path, errno);
       else if (!e.after.empty() && ::symlink(e.after.c_str(), host->c_str()) != 0)
-        r = sys_error("cannot create symbolic link", e.path, errno);
+        r = tx_sys_error("cannot create symbolic link", e.path, errno);
     } else if (e.kind == FileEdit::Kind::write) {
       std::optional<std::map<std::string, std::string>> xattrs;
       if (before) {
-        auto x = read_xattrs(*host);
+        auto x = tx_read_xattrs(*host);
         if (!x)
           return fail(x.error());
         xattrs = std::move(*x);
@@ -473,7 +473,7 @@ Result<std::vector<TransactionInfo>> list_transactions(const std::string &root) 
     return names.error();
   }
   for (auto &id : *names) {
-    auto tx = load(fs, id);
+    auto tx = load_tx(fs, id);
     if (!tx)
       return tx.error();
     TransactionInfo info;
@@ -511,7 +511,7 @@ Result<std::vector<std::string>> rollback(const std::string &root, const std::st
     ids.push_back(id);
   }
   for (auto &i : ids) {
-    Tx tx = TRY(load(fs, i));
+    Tx tx = TRY(load_tx(fs, i));
     TRY(undo(fs, tx));
   }
   return ids;
@@ -524,7 +524,7 @@ Result<std::vector<std::string>> recover(const std::string &root) {
   std::vector<std::string> ids;
   for (auto it = all.rbegin(); it != all.rend(); ++it)
     if (it->state == "applying") {
-      Tx tx = TRY(load(fs, it->id));
+      Tx tx = TRY(load_tx(fs, it->id));
       TRY(undo(fs, tx));
       ids.push_back(it->id);
     }

@@ -82,7 +82,7 @@ constexpr int k_setup_failed = 126;
 
 // --- Paths -----------------------------------------------------------------
 
-std::string host_path(const std::string &root, const std::string &path) {
+std::string validate_host_path(const std::string &root, const std::string &path) {
   if (root.empty() || root == "/")
     return path;
   std::string r = root;
@@ -91,7 +91,7 @@ std::string host_path(const std::string &root, const std::string &path) {
   return r + path;
 }
 
-std::string parent_of(const std::string &p) {
+std::string validate_parent_of(const std::string &p) {
   auto slash = p.find_last_of('/');
   if (slash == std::string::npos || slash == 0)
     return "/";
@@ -167,9 +167,9 @@ public:
                                                   : (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)));
       if (plain && (p.content || !p.bind_from.empty()))
         continue; // mounted over in place
-      std::string d = parent_of(p.target);
+      std::string d = validate_parent_of(p.target);
       while (!is_dir(d) || !exists_l(d))
-        d = parent_of(d);
+        d = validate_parent_of(d);
       if (std::find(dirs.begin(), dirs.end(), d) == dirs.end())
         dirs.push_back(d);
     }
@@ -368,7 +368,7 @@ struct Job {
   std::vector<std::string> writable_dirs;
 };
 
-void write_all(int fd, std::string_view s) {
+void validate_write_all(int fd, std::string_view s) {
   while (!s.empty()) {
     ssize_t n = ::write(fd, s.data(), s.size());
     if (n < 0 && errno == EINTR)
@@ -424,7 +424,7 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
     char buf[65536];
     ssize_t r;
     while ((r = ::read(in, buf, sizeof buf)) > 0)
-      write_all(out, std::string_view(buf, static_cast<size_t>(r)));
+      validate_write_all(out, std::string_view(buf, static_cast<size_t>(r)));
     bool ok = r == 0 && ::fchown(out, st.st_uid, st.st_gid) == 0 &&
               ::fchmod(out, st.st_mode & 07777) == 0;
     int e = errno;
@@ -445,7 +445,7 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
   std::string msg = e.message;
   if (e.err != 0)
     msg += std::string(": ") + std::strerror(e.err);
-  write_all(status_fd, msg);
+  validate_write_all(status_fd, msg);
   ::_exit(k_setup_failed);
 }
 
@@ -467,7 +467,7 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
   }
   if (!bad)
     out = "sysctl.d: " + std::to_string(model.files.size()) + " files parse\n";
-  write_all(STDOUT_FILENO, out);
+  validate_write_all(STDOUT_FILENO, out);
   ::_exit(bad ? 1 : 0);
 }
 
@@ -499,7 +499,7 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
     if (!bad)
       out += path + ": " + std::to_string(f.rules.size()) + " rules load\n";
   }
-  write_all(STDOUT_FILENO, out);
+  validate_write_all(STDOUT_FILENO, out);
   ::_exit(bad ? 1 : 0);
 }
 
@@ -520,7 +520,7 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
     if (auto e = stager.place(placements))
       child_fail(status_fd, *e);
   for (size_t i = 0; i < job.writable_dirs.size(); ++i) {
-    std::string dir = host_path(root, job.writable_dirs[i]);
+    std::string dir = validate_host_path(root, job.writable_dirs[i]);
     if (!is_dir(dir))
       continue;
     if (auto e = writable_copy(dir, scratch + "/w" + std::to_string(i)))
@@ -532,7 +532,7 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
     run_pg_hba_parse(root, job.in_process_pg_hba);
   if (chroot_into) {
     for (const char *sys : {"/dev", "/proc"}) {
-      std::string inside = host_path(root, sys);
+      std::string inside = validate_host_path(root, sys);
       if (is_dir(inside) && ::mount(sys, inside.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
         child_fail(status_fd, {std::string("bind ") + sys + " into the root", errno});
     }
@@ -565,9 +565,10 @@ std::optional<SetupError> writable_copy(const std::string &dir, const std::strin
   child_fail(status_fd, {"exec " + job.argv[0], errno});
 }
 
-std::string find_program(const std::vector<std::string> &candidates, const std::string &root) {
+std::string validate_find_program(const std::vector<std::string> &candidates,
+                                  const std::string &root) {
   for (const auto &c : candidates)
-    if (is_executable_file(host_path(root, c)))
+    if (is_executable_file(validate_host_path(root, c)))
       return c;
   return "";
 }
@@ -607,13 +608,13 @@ bool root_has_host_key(const std::string &root, const Overlay &overlay) {
   for (const char *t : {"rsa", "ecdsa", "ed25519"}) {
     std::string p = std::string("/etc/ssh/ssh_host_") + t + "_key";
     auto it = overlay.find(p);
-    if (it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, p)))
+    if (it != overlay.end() ? it->second.has_value() : exists_l(validate_host_path(root, p)))
       return true;
   }
   return false;
 }
 
-std::string basename_of(const std::string &p) {
+std::string validate_basename_of(const std::string &p) {
   return p.substr(p.find_last_of('/') + 1);
 }
 
@@ -622,19 +623,19 @@ std::string basename_of(const std::string &p) {
 Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &job) {
   std::string conf;
   for (const auto &[path, content] : overlay) {
-    std::string dir = parent_of(path);
-    if (basename_of(dir) == "conf.d")
-      dir = parent_of(dir);
-    std::string b = basename_of(path);
+    std::string dir = validate_parent_of(path);
+    if (validate_basename_of(dir) == "conf.d")
+      dir = validate_parent_of(dir);
+    std::string b = validate_basename_of(path);
     // Only a cluster's directory: one with a postgresql.conf (another
     // daemon's conf.d, or Debian's data directory, which holds
     // postgresql.auto.conf but no postgresql.conf, is not one).
     std::string candidate = dir + "/postgresql.conf";
     auto it = overlay.find(candidate);
-    bool has_conf =
-        it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, candidate));
+    bool has_conf = it != overlay.end() ? it->second.has_value()
+                                        : exists_l(validate_host_path(root, candidate));
     if (has_conf && (b == "postgresql.conf" || b == "postgresql.auto.conf" || b == "pg_hba.conf" ||
-                     b == "pg_ident.conf" || parent_of(path) != dir)) {
+                     b == "pg_ident.conf" || validate_parent_of(path) != dir)) {
       conf = candidate;
       break;
     }
@@ -642,7 +643,7 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
   if (conf.empty()) {
     std::error_code ec;
     std::vector<std::string> found;
-    std::string etc = host_path(root, "/etc/postgresql");
+    std::string etc = validate_host_path(root, "/etc/postgresql");
     for (auto &ver : std::filesystem::directory_iterator(etc, ec))
       for (auto &cl : std::filesystem::directory_iterator(ver.path(), ec))
         if (std::filesystem::exists(cl.path() / "postgresql.conf"))
@@ -653,11 +654,11 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
                    std::to_string(found.size()) + " clusters under /etc/postgresql"};
     conf = found.front();
   }
-  std::string conf_dir = parent_of(conf);
+  std::string conf_dir = validate_parent_of(conf);
   // A data directory (PG_VERSION) is given with -D, which reads its
   // postgresql.conf and postgresql.auto.conf; Debian's /etc/postgresql/V/C
   // with --config-file (its data_directory setting names the data).
-  if (exists_l(host_path(root, conf_dir + "/PG_VERSION")))
+  if (exists_l(validate_host_path(root, conf_dir + "/PG_VERSION")))
     job.argv = {"", "-C", "data_directory", "-D", conf_dir};
   else
     job.argv = {"", "-C", "data_directory", "--config-file=" + conf};
@@ -669,14 +670,14 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
     pg::parse_conf_file(RootFs(root), conf, true, probe);
     if (const pg::Setting *d = probe.get("data_directory"); d && !d->value.empty()) {
       std::string data = RootFs::join(conf_dir + "/", d->value);
-      if (data != conf_dir && !is_under(data, conf_dir) && is_dir(host_path(root, data)))
+      if (data != conf_dir && !is_under(data, conf_dir) && is_dir(validate_host_path(root, data)))
         job.config_paths.push_back(data);
     }
   }
   job.main_config = conf;
   // postgres refuses to run as root: run as the owner of the directory.
   struct stat st;
-  if (::stat(host_path(root, conf_dir).c_str(), &st) == 0 && st.st_uid != 0)
+  if (::stat(validate_host_path(root, conf_dir).c_str(), &st) == 0 && st.st_uid != 0)
     job.run_as = std::make_pair(st.st_uid, st.st_gid);
   else
     job.run_as = std::make_pair(uid_t{65534}, gid_t{65534});
@@ -690,8 +691,8 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
   };
   std::string project;
   for (const auto &[path, content] : overlay)
-    if (is_compose(basename_of(path))) {
-      project = parent_of(path);
+    if (is_compose(validate_basename_of(path))) {
+      project = validate_parent_of(path);
       break;
     }
   if (project.empty())
@@ -703,7 +704,7 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
        {"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}) {
     std::string p = project + "/" + base;
     auto it = overlay.find(p);
-    if (it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, p))) {
+    if (it != overlay.end() ? it->second.has_value() : exists_l(validate_host_path(root, p))) {
       files.push_back(p);
       break;
     }
@@ -712,13 +713,13 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
                            "compose.override.yml", "compose.override.yaml"}) {
     std::string p = project + "/" + over;
     auto it = overlay.find(p);
-    if (it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, p))) {
+    if (it != overlay.end() ? it->second.has_value() : exists_l(validate_host_path(root, p))) {
       files.push_back(p);
       break;
     }
   }
   for (const auto &[path, content] : overlay)
-    if (content && parent_of(path) == project && is_compose(basename_of(path)) &&
+    if (content && validate_parent_of(path) == project && is_compose(validate_basename_of(path)) &&
         std::find(files.begin(), files.end(), path) == files.end())
       files.push_back(path);
   // The file set a deployment names (a deploy script's -f list, a unit's
@@ -736,7 +737,8 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
     RootFs fs(root);
     fs.set_overlay(ov);
     for (const auto &s : compose::find_deploy_file_sets(fs, {project})) {
-      if (!s.unresolved.empty() || s.files.empty() || parent_of(s.files.front()) != project)
+      if (!s.unresolved.empty() || s.files.empty() ||
+          validate_parent_of(s.files.front()) != project)
         continue;
       bool overlaid = std::any_of(s.files.begin(), s.files.end(), [&](const std::string &f) {
         auto it = overlay.find(f);
@@ -758,9 +760,11 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
   job.cwd = project;
   // Debian's docker-compose (the package the tests install) when present,
   // else the Compose plugin of docker.
-  if (!find_program({"/usr/bin/docker-compose", "/usr/local/bin/docker-compose"}, "/").empty() ||
+  if (!validate_find_program({"/usr/bin/docker-compose", "/usr/local/bin/docker-compose"}, "/")
+           .empty() ||
       (root != "/" &&
-       !find_program({"/usr/bin/docker-compose", "/usr/local/bin/docker-compose"}, root).empty())) {
+       !validate_find_program({"/usr/bin/docker-compose", "/usr/local/bin/docker-compose"}, root)
+            .empty())) {
     job.candidates = {"/usr/bin/docker-compose", "/usr/local/bin/docker-compose"};
     job.argv = {""};
   } else {
@@ -783,7 +787,7 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
 // That line is the acceptance. No pid file, log file or syslog is written.
 Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job) {
   auto is_instance = [](const std::string &p) {
-    std::string b = basename_of(p), d = parent_of(p);
+    std::string b = validate_basename_of(p), d = validate_parent_of(p);
     return b.starts_with("redis") && b.ends_with(".conf") &&
            (d == "/etc/redis" || d == "/etc" || d == "/usr/local/etc" ||
             d == "/usr/local/etc/redis");
@@ -798,7 +802,7 @@ Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job
     // The root's instances, as the redis checks find them.
     std::vector<std::string> found;
     std::error_code ec;
-    for (auto &de : std::filesystem::directory_iterator(host_path(root, "/etc/redis"), ec))
+    for (auto &de : std::filesystem::directory_iterator(validate_host_path(root, "/etc/redis"), ec))
       if (is_instance("/etc/redis/" + de.path().filename().string()))
         found.push_back("/etc/redis/" + de.path().filename().string());
     // Debian's main instance first, then redis-NAME.conf in name order.
@@ -808,7 +812,7 @@ Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job
     });
     for (const char *p :
          {"/etc/redis.conf", "/usr/local/etc/redis.conf", "/usr/local/etc/redis/redis.conf"})
-      if (exists_l(host_path(root, p)))
+      if (exists_l(validate_host_path(root, p)))
         found.push_back(p);
     if (!found.empty())
       conf = found.front();
@@ -834,7 +838,7 @@ Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job
               "",
               "--syslog-enabled",
               "no"};
-  job.config_paths = {parent_of(conf) == "/etc" ? conf : parent_of(conf)};
+  job.config_paths = {validate_parent_of(conf) == "/etc" ? conf : validate_parent_of(conf)};
   job.main_config = conf;
   job.accept_output = "Configured to not listen anywhere, exiting.";
   // The fatal message quotes the offending line, which could hold any text.
@@ -863,8 +867,8 @@ constexpr const char *k_pam_expect = "/run/bulwark-pam-expect";
 Result<Unit> pam_job(const std::string &root, Overlay &overlay, Job &job) {
   // Only ever the root's own program, chrooted: the host's would write the
   // host's /etc/pam.d.
-  if (root != "/" && (!is_executable_file(host_path(root, "/usr/sbin/pam-auth-update")) ||
-                      !is_executable_file(host_path(root, "/bin/sh"))))
+  if (root != "/" && (!is_executable_file(validate_host_path(root, "/usr/sbin/pam-auth-update")) ||
+                      !is_executable_file(validate_host_path(root, "/bin/sh"))))
     return Error{"pam: the root has no /usr/sbin/pam-auth-update (libpam-runtime) or /bin/sh",
                  root};
   std::string script =
@@ -877,7 +881,7 @@ Result<Unit> pam_job(const std::string &root, Overlay &overlay, Job &job) {
       want = it->second;
       overlay.erase(it);
     } else {
-      std::ifstream in(host_path(root, path), std::ios::binary);
+      std::ifstream in(validate_host_path(root, path), std::ios::binary);
       if (in)
         want = std::string(std::istreambuf_iterator<char>(in), {});
     }
@@ -970,7 +974,7 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
     std::string file = "/etc/nftables.conf";
     auto main_conf = overlay.find(file);
     bool main_exists = main_conf != overlay.end() ? main_conf->second.has_value()
-                                                  : exists_l(host_path(root, file));
+                                                  : exists_l(validate_host_path(root, file));
     if (!main_exists)
       for (const auto &[path, content] : overlay)
         if (content) {
@@ -1025,12 +1029,13 @@ Result<Job> make_job(Validator v, const std::string &root, Overlay &overlay) {
   }
   case Validator::pg_hba:
     for (const auto &[path, content] : overlay)
-      if (content && basename_of(path).ends_with("hba.conf"))
+      if (content && validate_basename_of(path).ends_with("hba.conf"))
         job.in_process_pg_hba.push_back(path);
     if (job.in_process_pg_hba.empty()) {
       // Nothing overlaid: every Debian cluster's file in the root.
       std::error_code ec;
-      for (auto &ver : std::filesystem::directory_iterator(host_path(root, "/etc/postgresql"), ec))
+      for (auto &ver :
+           std::filesystem::directory_iterator(validate_host_path(root, "/etc/postgresql"), ec))
         for (auto &cl : std::filesystem::directory_iterator(ver.path(), ec))
           if (std::filesystem::exists(cl.path() / "pg_hba.conf"))
             job.in_process_pg_hba.push_back("/etc/postgresql/" + ver.path().filename().string() +
@@ -1073,8 +1078,8 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
     // files this run does not look at).
     std::set<std::string> dirs;
     for (const auto &[path, content] : overlay_in)
-      if (content && basename_of(path) == "docker-compose.bulwark.yml")
-        dirs.insert(parent_of(path));
+      if (content && validate_basename_of(path) == "docker-compose.bulwark.yml")
+        dirs.insert(validate_parent_of(path));
     if (dirs.size() > 1) {
       Validation all;
       all.accepted = true;
@@ -1101,7 +1106,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
       if (content && (path == c || is_under(path, c)))
         return true;
     auto it = overlay.find(c);
-    return it != overlay.end() ? it->second.has_value() : exists_l(host_path(root, c));
+    return it != overlay.end() ? it->second.has_value() : exists_l(validate_host_path(root, c));
   };
   if (!job.main_config.empty() && !in_root(job.main_config))
     return Error{std::string(validator_name(v)) + ": the root has no " + job.main_config +
@@ -1114,9 +1119,10 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
   std::vector<Placement> host_side;
   for (const auto &[path, content] : overlay) {
     Placement p;
-    p.target = host_path(root, path);
+    p.target = validate_host_path(root, path);
     p.content = content;
-    if (basename_of(path).find("_key") != std::string::npos && path.starts_with("/etc/ssh/"))
+    if (validate_basename_of(path).find("_key") != std::string::npos &&
+        path.starts_with("/etc/ssh/"))
       p.new_mode = 0600; // sshd refuses a host key others can read
     else if (path == "/etc/sudoers" || path.starts_with("/etc/sudoers.d/"))
       p.new_mode = 0440; // as visudo and sudo want them
@@ -1125,11 +1131,11 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
   if (!job.in_process_sysctl && job.in_process_pg_hba.empty()) {
     std::string program;
     if (root != "/") {
-      program = find_program(job.candidates, root);
+      program = validate_find_program(job.candidates, root);
       chroot_into = !program.empty();
     }
     if (program.empty())
-      program = find_program(job.candidates, "/");
+      program = validate_find_program(job.candidates, "/");
     if (program.empty())
       return Error{std::string(validator_name(v)) + ": the checker program is not installed (" +
                    job.candidates.front() + ")"};
@@ -1145,7 +1151,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
         Placement p;
         p.target = c;
         if (in_root(c))
-          p.bind_from = host_path(root, c);
+          p.bind_from = validate_host_path(root, c);
         else if (!exists_l(c))
           continue;
         host_side.push_back(std::move(p));
@@ -1154,10 +1160,10 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
     if (v == Validator::compose && root != "/" && !chroot_into) {
       // Compose needs no host path: it runs on the root's project where it
       // lies (relative paths in the files resolve against it).
-      job.cwd = host_path(root, job.cwd);
+      job.cwd = validate_host_path(root, job.cwd);
       for (size_t i = 1; i + 1 < job.argv.size(); ++i)
         if (job.argv[i] == "-f")
-          job.argv[i + 1] = host_path(root, job.argv[i + 1]);
+          job.argv[i + 1] = validate_host_path(root, job.argv[i + 1]);
       job.program_label = quote_argv(job.argv);
     }
   }

@@ -24,13 +24,13 @@ namespace bulwark::live {
 
 namespace {
 
-std::string lower(std::string s) {
+std::string docker_lower(std::string s) {
   for (auto &c : s)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view docker_trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
@@ -70,7 +70,7 @@ std::optional<size_t> parse_chunk_size(std::string_view line) {
   }
   if (i == 0)
     return std::nullopt;
-  std::string_view rest = trim(line.substr(i));
+  std::string_view rest = docker_trim(line.substr(i));
   if (!rest.empty() && rest.front() != ';')
     return std::nullopt;
   return v;
@@ -114,15 +114,15 @@ Result<std::optional<HttpResponse>> parse_http_response(std::string_view raw,
     size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0)
       return Error{"malformed HTTP header line: " + std::string(line.substr(0, 80))};
-    r.headers[lower(std::string(line.substr(0, colon)))] =
-        std::string(trim(line.substr(colon + 1)));
+    r.headers[docker_lower(std::string(line.substr(0, colon)))] =
+        std::string(docker_trim(line.substr(colon + 1)));
   }
   std::string_view rest = raw.substr(head_end + 4);
   if (r.status / 100 == 1 || r.status == 204 || r.status == 304)
     return std::optional<HttpResponse>{std::move(r)};
   auto te = r.headers.find("transfer-encoding");
   if (te != r.headers.end()) {
-    if (lower(te->second) != "chunked")
+    if (docker_lower(te->second) != "chunked")
       return Error{"unsupported Transfer-Encoding: " + te->second};
     size_t p = 0;
     for (;;) {

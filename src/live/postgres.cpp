@@ -28,7 +28,7 @@ std::string_view to_string(PgProbeResult::Outcome o) {
 
 namespace {
 
-std::string one_line(const char *m) {
+std::string postgres_one_line(const char *m) {
   std::string s = m ? m : "";
   for (char &c : s)
     if (c == '\n' || c == '\r')
@@ -116,7 +116,7 @@ PgProbeResult pg_try_without_password(const std::string &host, int port, const s
   }
   bool timed_out = false;
   bool ok = pq.PQstatus(conn) != CONNECTION_BAD && drive(pq, conn, timeout_ms, timed_out);
-  std::string msg = one_line(pq.PQerrorMessage(conn));
+  std::string msg = postgres_one_line(pq.PQerrorMessage(conn));
   if (ok) {
     r.result = PgProbeResult::Outcome::accepted;
     r.detail = "connected as " + user + " without a password (server " +
@@ -166,7 +166,7 @@ PgLiveInfo pg_query(const std::string &dsn, int timeout_ms) {
   bool timed_out = false;
   if (pq.PQstatus(conn) == CONNECTION_BAD || !drive(pq, conn, timeout_ms, timed_out)) {
     info.error = timed_out ? "no answer within " + std::to_string(timeout_ms) + " ms"
-                           : one_line(pq.PQerrorMessage(conn));
+                           : postgres_one_line(pq.PQerrorMessage(conn));
     pq.PQfinish(conn);
     return info;
   }
@@ -179,7 +179,7 @@ PgLiveInfo pg_query(const std::string &dsn, int timeout_ms) {
       for (int i = 0; i < pq.PQntuples(res); i++)
         row(res, i);
     else if (info.error.empty())
-      info.error = one_line(pq.PQresultErrorMessage(res));
+      info.error = postgres_one_line(pq.PQresultErrorMessage(res));
     pq.PQclear(res);
     return good;
   };

@@ -32,7 +32,7 @@ std::string_view to_string(RedisProbeResult::Outcome o) {
 
 namespace {
 
-std::string one_line(std::string s) {
+std::string redis_one_line(std::string s) {
   for (char &c : s)
     if (c == '\n' || c == '\r')
       c = ' ';
@@ -65,14 +65,14 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
   }
   if (c->err) {
     r.result = RedisProbeResult::Outcome::unreachable;
-    r.detail = one_line(c->errstr);
+    r.detail = redis_one_line(c->errstr);
     rd.redisFree(c);
     return r;
   }
   rd.redisSetTimeout(c, tv);
   auto *reply = static_cast<redisReply *>(rd.redisCommand(c, "PING"));
   if (!reply) {
-    std::string e = one_line(c->errstr);
+    std::string e = redis_one_line(c->errstr);
     // Only the read timeout (SO_RCVTIMEO: EAGAIN) is "no answer". Any other
     // I/O error after the connection was accepted (a reset: the peer closed
     // with PING unread) means something that is not a working Redis answered,
@@ -95,13 +95,13 @@ RedisProbeResult redis_probe(const std::string &host, int port, int timeout_ms) 
     r.detail = "PONG without authentication";
   } else if (reply->type == REDIS_REPLY_ERROR && text.rfind("NOAUTH", 0) == 0) {
     r.result = RedisProbeResult::Outcome::auth_required;
-    r.detail = one_line(text);
+    r.detail = redis_one_line(text);
   } else if (reply->type == REDIS_REPLY_ERROR && text.rfind("DENIED", 0) == 0) {
     r.result = RedisProbeResult::Outcome::protected_mode;
     r.detail = "DENIED (protected mode)";
   } else {
     r.result = RedisProbeResult::Outcome::protocol_error;
-    r.detail = "unexpected reply to PING: " + one_line(text);
+    r.detail = "unexpected reply to PING: " + redis_one_line(text);
   }
   rd.freeReplyObject(reply);
   if (r.result == RedisProbeResult::Outcome::pong) {
@@ -169,7 +169,7 @@ RedisProbeResult redis_probe_tls(const std::string &host, int port, int timeout_
   int fd = net::connect_to(host, port, deadline, err);
   if (fd < 0) {
     r.result = RedisProbeResult::Outcome::unreachable;
-    r.detail = one_line(err);
+    r.detail = redis_one_line(err);
     return r;
   }
   ERR_clear_error();
@@ -236,13 +236,13 @@ RedisProbeResult redis_probe_tls(const std::string &host, int port, int timeout_
     r.detail = "PONG without authentication";
   } else if (line.rfind("-NOAUTH", 0) == 0) {
     r.result = RedisProbeResult::Outcome::auth_required;
-    r.detail = one_line(line.substr(1));
+    r.detail = redis_one_line(line.substr(1));
   } else if (line.rfind("-DENIED", 0) == 0) {
     r.result = RedisProbeResult::Outcome::protected_mode;
     r.detail = "DENIED (protected mode)";
   } else {
     r.result = RedisProbeResult::Outcome::protocol_error;
-    r.detail = "unexpected reply to PING: " + one_line(line);
+    r.detail = "unexpected reply to PING: " + redis_one_line(line);
   }
   bool to = false;
   (void)net::drive(

@@ -29,16 +29,16 @@ namespace bulwark::live {
 
 namespace {
 
-struct CtxFree {
+struct TlsCtxFree {
   void operator()(SSL_CTX *c) const { SSL_CTX_free(c); }
 };
 struct SslFree {
   void operator()(SSL *s) const { SSL_free(s); }
 };
 
-struct Fd {
+struct TlsFd {
   int fd = -1;
-  ~Fd() {
+  ~TlsFd() {
     if (fd >= 0)
       ::close(fd);
   }
@@ -119,7 +119,7 @@ Attempt handshake(const std::string &addr, int port, const std::string &sni, int
   Attempt a;
   auto deadline = net::Clock::now() + std::chrono::milliseconds(opt.timeout_ms);
   ERR_clear_error();
-  std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  std::unique_ptr<SSL_CTX, TlsCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) {
     a.error = "OpenSSL: " + ssl_reason();
     return a;
@@ -134,7 +134,7 @@ Attempt handshake(const std::string &addr, int port, const std::string &sni, int
     a.error = "OpenSSL: " + ssl_reason();
     return a;
   }
-  Fd fd;
+  TlsFd fd;
   fd.fd = net::connect_to(addr, port, deadline, a.error);
   if (fd.fd < 0)
     return a;
@@ -181,7 +181,7 @@ Attempt handshake(const std::string &addr, int port, const std::string &sni, int
 
 std::vector<std::string> tls12_candidates() {
   std::vector<std::string> out;
-  std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  std::unique_ptr<SSL_CTX, TlsCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx || SSL_CTX_set_cipher_list(ctx.get(), k_all12) != 1)
     return out;
   STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx.get());

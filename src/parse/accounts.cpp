@@ -11,7 +11,7 @@ namespace {
 constexpr size_t k_max_db_bytes = 64 * 1024 * 1024;
 
 // Calls fn(line_number, line) for each line, without the newline.
-template <typename Fn> void for_each_line(std::string_view text, Fn fn) {
+template <typename Fn> void for_each_account_line(std::string_view text, Fn fn) {
   int lineno = 0;
   size_t i = 0;
   while (i < text.size()) {
@@ -43,7 +43,7 @@ const ShadowEntry *AccountsModel::shadow_of(std::string_view user) const {
 std::vector<PasswdEntry> parse_passwd(std::string_view text, const std::string &path,
                                       std::vector<Diagnostic> &diags) {
   std::vector<PasswdEntry> out;
-  for_each_line(text, [&](int lineno, std::string_view line) {
+  for_each_account_line(text, [&](int lineno, std::string_view line) {
     if (line.empty() || line[0] == '+' || line[0] == '-' || line[0] == '#')
       return;
     auto f = text::split(line, ':', true);
@@ -71,7 +71,7 @@ std::vector<PasswdEntry> parse_passwd(std::string_view text, const std::string &
 std::vector<ShadowEntry> parse_shadow(std::string_view text, const std::string &path,
                                       std::vector<Diagnostic> &diags) {
   std::vector<ShadowEntry> out;
-  for_each_line(text, [&](int lineno, std::string_view line) {
+  for_each_account_line(text, [&](int lineno, std::string_view line) {
     if (line.empty() || line[0] == '+' || line[0] == '-' || line[0] == '#')
       return;
     auto f = text::split(line, ':', true);
@@ -95,7 +95,7 @@ std::vector<ShadowEntry> parse_shadow(std::string_view text, const std::string &
 std::vector<GroupEntry> parse_group(std::string_view text, const std::string &path,
                                     std::vector<Diagnostic> &diags) {
   std::vector<GroupEntry> out;
-  for_each_line(text, [&](int lineno, std::string_view line) {
+  for_each_account_line(text, [&](int lineno, std::string_view line) {
     if (line.empty() || line[0] == '+' || line[0] == '-' || line[0] == '#')
       return;
     auto f = text::split(line, ':', true);
@@ -125,7 +125,7 @@ std::vector<GroupEntry> parse_group(std::string_view text, const std::string &pa
 
 std::map<std::string, LoginDef> parse_login_defs(std::string_view text, const std::string &path) {
   std::map<std::string, LoginDef> out;
-  for_each_line(text, [&](int lineno, std::string_view raw) {
+  for_each_account_line(text, [&](int lineno, std::string_view raw) {
     std::string_view line = text::trim(raw);
     if (line.empty() || line[0] == '#')
       return;

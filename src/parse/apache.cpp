@@ -10,16 +10,16 @@ namespace bulwark::apache {
 
 namespace {
 
-bool blank(char c) {
+bool apache_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
 // ap_getword_conf: one word, quotes stripped, \" (or \') unescaped inside.
-std::vector<std::string> words(std::string_view s) {
+std::vector<std::string> apache_words(std::string_view s) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && blank(s[i]))
+    while (i < s.size() && apache_blank(s[i]))
       ++i;
     if (i >= s.size())
       break;
@@ -34,7 +34,7 @@ std::vector<std::string> words(std::string_view s) {
       if (i < s.size())
         ++i;
     } else {
-      while (i < s.size() && !blank(s[i]))
+      while (i < s.size() && !apache_blank(s[i]))
         w += s[i++];
     }
     out.push_back(std::move(w));
@@ -48,7 +48,7 @@ bool conditional(std::string_view name) {
          text::iequals(name, "IfDirective") || text::iequals(name, "IfSection");
 }
 
-struct Loader {
+struct ApacheLoader {
   const RootFs *fs = nullptr;
   ConfTree *tree = nullptr;
   int files = 0;
@@ -138,7 +138,7 @@ struct Loader {
         pos = nl == std::string_view::npos ? text.size() : nl + 1;
         ++line;
         std::string_view t = phys;
-        while (!t.empty() && blank(t.back()))
+        while (!t.empty() && apache_blank(t.back()))
           t.remove_suffix(1);
         if (!t.empty() && t.back() == '\\' && pos < text.size()) {
           logical += t.substr(0, t.size() - 1);
@@ -172,7 +172,7 @@ struct Loader {
           diag("section directive missing closing '>'", loc);
           continue;
         }
-        auto w = words(l.substr(1, l.size() - 2));
+        auto w = apache_words(l.substr(1, l.size() - 2));
         if (w.empty()) {
           diag("empty section name", loc);
           continue;
@@ -190,7 +190,7 @@ struct Loader {
         stack.push_back({&stack.back().list->back().children, w[0]});
         continue;
       }
-      auto w = words(l);
+      auto w = apache_words(l);
       ConfNode n;
       n.name = w[0];
       n.args.assign(w.begin() + 1, w.end());
@@ -292,7 +292,7 @@ Level read_level(const std::vector<const ConfNode *> &ds, const Level &base) {
 std::vector<std::string> protocol_versions(const std::string &value) {
   static const char *k_all[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
   std::vector<std::string> on;
-  for (auto &w0 : words(value)) {
+  for (auto &w0 : apache_words(value)) {
     std::string_view w = w0;
     char action = 0;
     if (!w.empty() && (w[0] == '+' || w[0] == '-')) {
@@ -412,7 +412,7 @@ ConfTree parse_text(std::string_view text, const std::string &path) {
   tree.present = true;
   tree.main_path = path;
   tree.files.push_back(path);
-  Loader l;
+  ApacheLoader l;
   l.tree = &tree;
   l.parse(text, path, 0, tree.nodes);
   return tree;
@@ -424,7 +424,7 @@ ConfTree load(const RootFs &fs, const std::string &main) {
   if (!fs.stat(main))
     return tree;
   tree.present = true;
-  Loader l;
+  ApacheLoader l;
   l.fs = &fs;
   l.tree = &tree;
   l.read_path(main, 0, tree.nodes, {main, 0});

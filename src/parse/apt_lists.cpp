@@ -22,14 +22,14 @@ namespace {
 
 constexpr size_t k_max_decompressed = 256u * 1024 * 1024;
 
-bool blank(char c) {
+bool apt_lists_blank(char c) {
   return c == ' ' || c == '\t';
 }
 
 std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && (blank(s.front()) || s.front() == '\r'))
+  while (!s.empty() && (apt_lists_blank(s.front()) || s.front() == '\r'))
     s.remove_prefix(1);
-  while (!s.empty() && (blank(s.back()) || s.back() == '\r'))
+  while (!s.empty() && (apt_lists_blank(s.back()) || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
@@ -64,7 +64,7 @@ std::vector<std::pair<int, std::string>> walk_deb822(std::string_view text, Fiel
       in_stanza = false;
       continue;
     }
-    if (blank(line.front()))
+    if (apt_lists_blank(line.front()))
       continue; // continuation
     in_stanza = true;
     size_t colon = line.find(':');

@@ -9,9 +9,9 @@ namespace bulwark::apt {
 
 namespace {
 
-constexpr size_t k_max_bytes = 4 * 1024 * 1024;
+constexpr size_t k_apt_sources_max_bytes = 4 * 1024 * 1024;
 
-std::vector<std::string> words(std::string_view s) {
+std::vector<std::string> apt_sources_words(std::string_view s) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : s) {
@@ -65,7 +65,7 @@ void parse_sources_list_text(const std::string &path, std::string_view text, Sou
     std::string body(r);
     if (size_t hash = body.find('#'); hash != std::string::npos)
       body.resize(hash);
-    auto w = words(body);
+    auto w = apt_sources_words(body);
     if (type != "deb" && type != "deb-src") {
       out.diagnostics.push_back(Diagnostic{
           "type " + text::printable(type) + " is not known: apt refuses the file", {path, lineno}});
@@ -105,14 +105,14 @@ void parse_deb822_sources_text(const std::string &path, std::string_view text, S
           Diagnostic{"stanza without Types, URIs or Suites: apt refuses the file", {path, start}});
     } else if (enabled) {
       const Field *comps = get("components");
-      for (auto &t : words(types->value))
-        for (auto &u : words(uris->value))
-          for (auto &s : words(suites->value))
+      for (auto &t : apt_sources_words(types->value))
+        for (auto &u : apt_sources_words(uris->value))
+          for (auto &s : apt_sources_words(suites->value))
             out.entries.push_back(
                 SourceEntry{t,
                             u,
                             s,
-                            comps ? words(comps->value) : std::vector<std::string>{},
+                            comps ? apt_sources_words(comps->value) : std::vector<std::string>{},
                             {path, suites->line}});
     }
     stanza.clear();
@@ -156,7 +156,7 @@ void parse_deb822_sources_text(const std::string &path, std::string_view text, S
 Sources load_sources(const RootFs &fs, const std::string &etc_dir) {
   Sources out;
   auto read = [&](const std::string &p, bool deb822) {
-    auto t = fs.read_file(p, k_max_bytes);
+    auto t = fs.read_file(p, k_apt_sources_max_bytes);
     if (!t) {
       if (!t.error().not_found())
         out.diagnostics.push_back(Diagnostic{"cannot read: " + t.error().message, {p, 0}});

@@ -11,12 +11,12 @@ namespace bulwark::apt {
 
 namespace {
 
-constexpr size_t k_word_max = 1024;            // apt's ParseQuoteWord/ParseCWord buffers
-constexpr size_t k_max_file = 4 * 1024 * 1024; // per configuration file
-constexpr size_t k_max_nesting = 64;           // braces
-constexpr unsigned k_max_include_depth = 10;   // apt: "Too many nested includes"
+constexpr size_t k_word_max = 1024;                  // apt's ParseQuoteWord/ParseCWord buffers
+constexpr size_t k_max_file = 4 * 1024 * 1024;       // per configuration file
+constexpr size_t k_aptconf_max_nesting = 64;         // braces
+constexpr unsigned k_aptconf_max_include_depth = 10; // apt: "Too many nested includes"
 
-bool is_space(char c) {
+bool aptconf_is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
@@ -24,7 +24,7 @@ bool is_xdigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int hex_value(char c) {
+int aptconf_hex_value(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   return (c | 0x20) - 'a' + 10;
@@ -50,7 +50,7 @@ bool parse_quote_word(std::string_view s, size_t &pos, std::string &res) {
     ++c;
   if (c == s.size())
     return false;
-  for (; c < s.size() && !is_space(s[c]); ++c) {
+  for (; c < s.size() && !aptconf_is_space(s[c]); ++c) {
     if (s[c] == '"') {
       size_t e = s.find('"', c + 1);
       if (e == std::string_view::npos)
@@ -67,7 +67,7 @@ bool parse_quote_word(std::string_view s, size_t &pos, std::string &res) {
   std::string out;
   for (size_t i = pos; i != c && out.size() < k_word_max;) {
     if (s[i] == '%' && i + 2 < c && is_xdigit(s[i + 1]) && is_xdigit(s[i + 2])) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      out += static_cast<char>(aptconf_hex_value(s[i + 1]) * 16 + aptconf_hex_value(s[i + 2]));
       i += 3;
       continue;
     }
@@ -77,7 +77,7 @@ bool parse_quote_word(std::string_view s, size_t &pos, std::string &res) {
   }
   if (size_t nul = out.find('\0'); nul != std::string::npos)
     out.resize(nul);
-  while (c < s.size() && is_space(s[c]))
+  while (c < s.size() && aptconf_is_space(s[c]))
     ++c;
   res = std::move(out);
   pos = c;
@@ -102,9 +102,9 @@ bool parse_c_word(std::string_view s, size_t &pos, std::string &res) {
         return false;
       continue;
     }
-    if (c != pos && is_space(s[c]) && is_space(s[c - 1]))
+    if (c != pos && aptconf_is_space(s[c]) && aptconf_is_space(s[c - 1]))
       continue;
-    if (!is_space(s[c]))
+    if (!aptconf_is_space(s[c]))
       return false;
     buf += ' ';
   }
@@ -113,10 +113,10 @@ bool parse_c_word(std::string_view s, size_t &pos, std::string &res) {
   return true;
 }
 
-std::string_view strip(std::string_view s) {
-  while (!s.empty() && is_space(s.front()))
+std::string_view aptconf_strip(std::string_view s) {
+  while (!s.empty() && aptconf_is_space(s.front()))
     s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back()))
+  while (!s.empty() && aptconf_is_space(s.back()))
     s.remove_suffix(1);
   return s;
 }
@@ -137,7 +137,7 @@ size_t find_unquoted(std::string_view line, std::string_view needle, size_t from
   return std::string_view::npos;
 }
 
-struct Reader {
+struct AptconfReader {
   AptConfig &conf;
   const RootFs *fs;
 
@@ -151,8 +151,8 @@ struct Reader {
   bool read_text(const std::string &path, std::string_view text, unsigned depth);
 };
 
-bool Reader::read_file(const std::string &path, unsigned depth, const std::string &from,
-                       int from_line) {
+bool AptconfReader::read_file(const std::string &path, unsigned depth, const std::string &from,
+                              int from_line) {
   if (!fs)
     return error(from, from_line, "cannot open " + path + ": no file system to include from");
   auto data = fs->read_file(path, k_max_file);
@@ -161,8 +161,8 @@ bool Reader::read_file(const std::string &path, unsigned depth, const std::strin
   return read_text(path, *data, depth);
 }
 
-bool Reader::read_dir(const std::string &dir, unsigned depth, const std::string &from,
-                      int from_line) {
+bool AptconfReader::read_dir(const std::string &dir, unsigned depth, const std::string &from,
+                             int from_line) {
   if (!fs)
     return error(from, from_line, "cannot read directory " + dir + ": no file system");
   auto st = fs->stat(dir);
@@ -174,7 +174,7 @@ bool Reader::read_dir(const std::string &dir, unsigned depth, const std::string 
   return good;
 }
 
-bool Reader::read_text(const std::string &path, std::string_view text, unsigned depth) {
+bool AptconfReader::read_text(const std::string &path, std::string_view text, unsigned depth) {
   conf.files.push_back(path);
   std::string line_buffer;
   std::vector<std::string> stack;
@@ -218,7 +218,7 @@ bool Reader::read_text(const std::string &path, std::string_view text, unsigned 
       else
         expanded += ch;
     }
-    std::string_view line = strip(expanded);
+    std::string_view line = aptconf_strip(expanded);
 
     if (in_comment) {
       size_t end = line.find("*/");
@@ -268,7 +268,7 @@ bool Reader::read_text(const std::string &path, std::string_view text, unsigned 
         in_quote = !in_quote;
       if (in_quote || (ch != '{' && ch != ';' && ch != '}'))
         continue;
-      std::string_view piece = strip(std::string_view(fragment).substr(start, i - start));
+      std::string_view piece = aptconf_strip(std::string_view(fragment).substr(start, i - start));
       if (!line_buffer.empty() && !piece.empty())
         line_buffer += ' ';
       line_buffer += piece;
@@ -301,9 +301,9 @@ bool Reader::read_text(const std::string &path, std::string_view text, unsigned 
         return error(path, cur_line, "Syntax error: Extra junk after value");
 
       if (term == '{') {
-        if (stack.size() >= k_max_nesting)
+        if (stack.size() >= k_aptconf_max_nesting)
           return error(path, cur_line,
-                       "blocks nested deeper than " + std::to_string(k_max_nesting) +
+                       "blocks nested deeper than " + std::to_string(k_aptconf_max_nesting) +
                            " (bulwark's limit)");
         stack.push_back(parent_tag);
         if (parent_tag.empty())
@@ -329,7 +329,7 @@ bool Reader::read_text(const std::string &path, std::string_view text, unsigned 
         if (directive == "clear") {
           conf.clear(word);
         } else if (directive == "include") {
-          if (depth > k_max_include_depth)
+          if (depth > k_aptconf_max_include_depth)
             return error(path, cur_line, "Syntax error: Too many nested includes");
           std::string target = RootFs::join("/", word);
           bool ok = (word.size() > 2 && word.back() == '/')
@@ -360,7 +360,7 @@ bool Reader::read_text(const std::string &path, std::string_view text, unsigned 
       if (term == '}')
         leave_scope();
     }
-    std::string_view rest = strip(std::string_view(fragment).substr(start));
+    std::string_view rest = aptconf_strip(std::string_view(fragment).substr(start));
     if (!rest.empty() && !line_buffer.empty())
       line_buffer += ' ';
     line_buffer += rest;
@@ -521,7 +521,7 @@ bool AptConfig::has_errors() const {
 
 bool read_apt_conf_text(AptConfig &conf, const std::string &path, std::string_view text,
                         const RootFs *fs, unsigned depth) {
-  Reader r{conf, fs};
+  AptconfReader r{conf, fs};
   return r.read_text(path, text, depth);
 }
 
@@ -574,7 +574,7 @@ std::vector<std::string> apt_conf_parts(const RootFs &fs, const std::string &dir
 
 AptConfig load_apt_config(const RootFs &fs, const std::string &etc_dir) {
   AptConfig conf;
-  Reader r{conf, &fs};
+  AptconfReader r{conf, &fs};
   std::string parts = RootFs::join(etc_dir, "apt.conf.d");
   if (auto st = fs.stat(parts); st && st->type == FileInfo::Type::directory)
     for (const std::string &f : apt_conf_parts(fs, parts, &conf.diagnostics))

@@ -14,10 +14,10 @@ namespace bulwark::audit {
 
 namespace {
 
-bool c_isdigit(char c) {
+bool auditrules_c_isdigit(char c) {
   return c >= '0' && c <= '9';
 }
-bool c_isalpha(char c) {
+bool auditrules_c_isalpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
@@ -31,19 +31,20 @@ size_t file_prefixlen(std::string_view s) {
       return prefixlen;
     ++i;
     prefixlen = i;
-    while (i + 1 < n && s[i] == '.' && (c_isalpha(s[i + 1]) || s[i + 1] == '~'))
-      for (i += 2; i < n && (c_isalpha(s[i]) || c_isdigit(s[i]) || s[i] == '~'); ++i)
+    while (i + 1 < n && s[i] == '.' && (auditrules_c_isalpha(s[i + 1]) || s[i + 1] == '~'))
+      for (i += 2;
+           i < n && (auditrules_c_isalpha(s[i]) || auditrules_c_isdigit(s[i]) || s[i] == '~'); ++i)
         continue;
   }
 }
 
-int order(std::string_view s, size_t pos) {
+int auditrules_order(std::string_view s, size_t pos) {
   if (pos == s.size())
     return -1;
   unsigned char c = static_cast<unsigned char>(s[pos]);
-  if (c_isdigit(static_cast<char>(c)))
+  if (auditrules_c_isdigit(static_cast<char>(c)))
     return 0;
-  if (c_isalpha(static_cast<char>(c)))
+  if (auditrules_c_isalpha(static_cast<char>(c)))
     return c;
   if (c == '~')
     return -1;
@@ -54,8 +55,9 @@ int verrevcmp(std::string_view a, std::string_view b) {
   size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     int first_diff = 0;
-    while ((i < a.size() && !c_isdigit(a[i])) || (j < b.size() && !c_isdigit(b[j]))) {
-      int ac = order(a, i), bc = order(b, j);
+    while ((i < a.size() && !auditrules_c_isdigit(a[i])) ||
+           (j < b.size() && !auditrules_c_isdigit(b[j]))) {
+      int ac = auditrules_order(a, i), bc = auditrules_order(b, j);
       if (ac != bc)
         return ac - bc;
       ++i;
@@ -65,15 +67,16 @@ int verrevcmp(std::string_view a, std::string_view b) {
       ++i;
     while (j < b.size() && b[j] == '0')
       ++j;
-    while (i < a.size() && j < b.size() && c_isdigit(a[i]) && c_isdigit(b[j])) {
+    while (i < a.size() && j < b.size() && auditrules_c_isdigit(a[i]) &&
+           auditrules_c_isdigit(b[j])) {
       if (!first_diff)
         first_diff = static_cast<unsigned char>(a[i]) - static_cast<unsigned char>(b[j]);
       ++i;
       ++j;
     }
-    if (i < a.size() && c_isdigit(a[i]))
+    if (i < a.size() && auditrules_c_isdigit(a[i]))
       return 1;
-    if (j < b.size() && c_isdigit(b[j]))
+    if (j < b.size() && auditrules_c_isdigit(b[j]))
       return -1;
     if (first_diff)
       return first_diff;

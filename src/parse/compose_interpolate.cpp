@@ -21,11 +21,11 @@ namespace {
 bool name_start(char c) {
   return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool name_char(char c) {
+bool interpolate_name_char(char c) {
   return name_start(c) || (c >= '0' && c <= '9');
 }
 
-constexpr int k_max_nesting = 32;
+constexpr int k_interpolate_max_nesting = 32;
 
 Error too_long(size_t max_bytes) {
   return Error{"variable substitution produces more than " + std::to_string(max_bytes) +
@@ -34,7 +34,7 @@ Error too_long(size_t max_bytes) {
 
 Result<std::string> expand(std::string_view t, const std::map<std::string, std::string> &vars,
                            std::vector<std::string> *unset, int depth, size_t max_bytes) {
-  if (depth > k_max_nesting)
+  if (depth > k_interpolate_max_nesting)
     return Error{"variable substitution nested too deeply"};
   if (t.size() > max_bytes)
     return too_long(max_bytes);
@@ -64,7 +64,7 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
     };
     if (name_start(n)) {
       size_t e = d + 1;
-      while (e < t.size() && name_char(t[e]))
+      while (e < t.size() && interpolate_name_char(t[e]))
         ++e;
       std::string name(t.substr(d + 1, e - d - 1));
       if (const std::string *v = lookup(name)) {
@@ -104,7 +104,7 @@ Result<std::string> expand(std::string_view t, const std::map<std::string, std::
     std::string_view body = t.substr(d + 2, e - d - 2);
     i = e + 1;
     size_t k = 0;
-    while (k < body.size() && name_char(body[k]))
+    while (k < body.size() && interpolate_name_char(body[k]))
       ++k;
     std::string name(body.substr(0, k));
     if (name.empty() || !name_start(name[0]))

@@ -37,7 +37,7 @@ namespace bulwark::compose {
 
 namespace {
 
-std::string basename_of(std::string_view p) {
+std::string services_basename_of(std::string_view p) {
   size_t s = p.rfind('/');
   return std::string(s == std::string_view::npos ? p : p.substr(s + 1));
 }
@@ -49,7 +49,7 @@ bool present(const RootFs &fs, const std::string &path) {
   return st.ok() || !st.error().not_found();
 }
 
-Diagnostic problem(std::string message, SourceLocation loc) {
+Diagnostic services_problem(std::string message, SourceLocation loc) {
   return Diagnostic{Diagnostic::Level::error, std::move(message), std::move(loc)};
 }
 
@@ -67,7 +67,7 @@ std::optional<std::vector<redis::Arg>> words_of(const Project &p, const Value *v
   }
   auto split = shell_split(v->str());
   if (!split) {
-    problems.push_back(problem("unterminated quote in the command", p.where(v->where())));
+    problems.push_back(services_problem("unterminated quote in the command", p.where(v->where())));
     return std::nullopt;
   }
   for (auto &w : *split)
@@ -76,7 +76,7 @@ std::optional<std::vector<redis::Arg>> words_of(const Project &p, const Value *v
 }
 
 bool is_shell(const std::string &w) {
-  std::string b = basename_of(w);
+  std::string b = services_basename_of(w);
   return b == "sh" || b == "bash" || b == "ash" || b == "dash";
 }
 
@@ -87,8 +87,8 @@ std::optional<std::vector<redis::Arg>> shell_command(const std::vector<redis::Ar
                                                      const std::map<std::string, EnvValue> &env,
                                                      std::vector<Diagnostic> &problems) {
   if (argv.size() != 3 || argv[1].text != "-c") {
-    problems.push_back(problem("the command runs a shell in a way bulwark cannot follow offline",
-                               argv.front().loc));
+    problems.push_back(services_problem(
+        "the command runs a shell in a way bulwark cannot follow offline", argv.front().loc));
     return std::nullopt;
   }
   const std::string &script = argv[2].text;
@@ -97,10 +97,11 @@ std::optional<std::vector<redis::Arg>> shell_command(const std::vector<redis::Ar
     char c = script[i];
     if (c == ';' || c == '|' || c == '&' || c == '<' || c == '>' || c == '`' || c == '\n' ||
         c == '(' || c == ')') {
-      problems.push_back(problem("the shell command '" + text::printable(script, 80) +
-                                     "' is more than one simple command: the server's options "
-                                     "cannot be derived offline",
-                                 argv[2].loc));
+      problems.push_back(
+          services_problem("the shell command '" + text::printable(script, 80) +
+                               "' is more than one simple command: the server's options "
+                               "cannot be derived offline",
+                           argv[2].loc));
       return std::nullopt;
     }
     if (c != '$') {
@@ -113,8 +114,8 @@ std::optional<std::vector<redis::Arg>> shell_command(const std::vector<redis::Ar
            (std::isalnum(static_cast<unsigned char>(script[e])) || script[e] == '_'))
       e++;
     if (e == b || (braced && e >= script.size())) {
-      problems.push_back(
-          problem("the shell command uses '$' in a way bulwark cannot follow", argv[2].loc));
+      problems.push_back(services_problem(
+          "the shell command uses '$' in a way bulwark cannot follow", argv[2].loc));
       return std::nullopt;
     }
     std::string name = script.substr(b, e - b);
@@ -128,8 +129,8 @@ std::optional<std::vector<redis::Arg>> shell_command(const std::vector<redis::Ar
       size_t k = e + (colon ? 1 : 0);
       char kind = k < script.size() ? script[k] : '\0';
       if (close == std::string::npos || (kind != '-' && kind != '?')) {
-        problems.push_back(
-            problem("the shell command uses '$' in a way bulwark cannot follow", argv[2].loc));
+        problems.push_back(services_problem(
+            "the shell command uses '$' in a way bulwark cannot follow", argv[2].loc));
         return std::nullopt;
       }
       op = std::string(colon ? ":" : "") + kind;
@@ -142,7 +143,7 @@ std::optional<std::vector<redis::Arg>> shell_command(const std::vector<redis::Ar
     } else if (!op.empty() && op.back() == '-') {
       expanded += word;
     } else {
-      problems.push_back(problem(
+      problems.push_back(services_problem(
           "the shell command uses $" + name + ", which the service's environment does not set" +
               (op.empty() || op.back() != '?' ? std::string() : " (the shell stops the container)"),
           argv[2].loc));
@@ -152,7 +153,7 @@ std::optional<std::vector<redis::Arg>> shell_command(const std::vector<redis::Ar
   }
   auto split = shell_split(expanded);
   if (!split) {
-    problems.push_back(problem("unterminated quote in the shell command", argv[2].loc));
+    problems.push_back(services_problem("unterminated quote in the shell command", argv[2].loc));
     return std::nullopt;
   }
   std::vector<redis::Arg> out;
@@ -177,7 +178,7 @@ std::optional<std::vector<redis::Arg>> container_argv(const Project &p, const Va
     return std::nullopt;
   std::vector<redis::Arg> argv;
   bool own_entrypoint =
-      !entry->empty() && basename_of(entry->front().text) != "docker-entrypoint.sh";
+      !entry->empty() && services_basename_of(entry->front().text) != "docker-entrypoint.sh";
   if (own_entrypoint)
     argv = *entry;
   else if (!entry->empty())
@@ -285,9 +286,10 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
         before.push_back(directive("requirepass", {"<from file>"}, pwf->second.loc));
         s.password_from_file = pwf->second.loc;
       } else if (!allow_empty) {
-        s.problems.push_back(problem("bitnami/redis refuses to start without REDIS_PASSWORD (or "
-                                     "ALLOW_EMPTY_PASSWORD=yes)",
-                                     s.image_loc));
+        s.problems.push_back(
+            services_problem("bitnami/redis refuses to start without REDIS_PASSWORD (or "
+                             "ALLOW_EMPTY_PASSWORD=yes)",
+                             s.image_loc));
       }
       if (auto dc = env.find("REDIS_DISABLE_COMMANDS"); dc != env.end())
         for (auto &c : text::split(dc->second.value, ','))
@@ -300,12 +302,13 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
     auto cmd = words_of(p, svc.find("command"), cmd_problems);
     s.problems.insert(s.problems.end(), cmd_problems.begin(), cmd_problems.end());
     if (svc.find("entrypoint")) {
-      s.problems.push_back(problem("the image's entrypoint is replaced: the Redis configuration "
-                                   "cannot be derived offline",
-                                   p.where(svc.find("entrypoint")->where())));
+      s.problems.push_back(
+          services_problem("the image's entrypoint is replaced: the Redis configuration "
+                           "cannot be derived offline",
+                           p.where(svc.find("entrypoint")->where())));
     } else if (cmd && !cmd->empty()) {
-      if (basename_of(cmd->front().text) != "run.sh") {
-        s.problems.push_back(problem(
+      if (services_basename_of(cmd->front().text) != "run.sh") {
+        s.problems.push_back(services_problem(
             "the command replaces the image's run.sh: the Redis configuration cannot be derived",
             cmd->front().loc));
       } else {
@@ -330,7 +333,7 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
     std::string program = image.valkey ? "valkey-server" : "redis-server";
     auto argv = container_argv(p, svc, env, program, ".conf", s.problems);
     if (argv) {
-      std::string b = argv->empty() ? std::string() : basename_of(argv->front().text);
+      std::string b = argv->empty() ? std::string() : services_basename_of(argv->front().text);
       if (b != "redis-server" && b != "valkey-server")
         return std::nullopt; // another program of the image (redis-cli, sentinel): not a server
       size_t first_opt = 1;
@@ -340,10 +343,11 @@ std::optional<RedisService> derive_redis(const Project &p, const std::string &na
         if (auto m = mounted_file(p, svc, cf.text)) {
           conf_path = m->host_path;
         } else {
-          s.problems.push_back(problem("redis-server reads " + cf.text +
-                                           ", which no bind mount of the service provides: its "
-                                           "settings cannot be read",
-                                       cf.loc));
+          s.problems.push_back(
+              services_problem("redis-server reads " + cf.text +
+                                   ", which no bind mount of the service provides: its "
+                                   "settings cannot be read",
+                               cf.loc));
         }
       }
       std::vector<redis::Arg> opts(argv->begin() + static_cast<long>(first_opt), argv->end());
@@ -440,26 +444,28 @@ std::optional<PgService> derive_bitnami_postgres(const Project &p, const std::st
   auto remote = var("ALLOW_REMOTE_CONNECTIONS");
   auto tls = var("ENABLE_TLS");
   if (!password && !yes(allow_empty, false))
-    s.problems.push_back(problem("bitnami/postgresql refuses to start without POSTGRESQL_PASSWORD "
-                                 "(or ALLOW_EMPTY_PASSWORD=yes)",
-                                 s.image_loc));
+    s.problems.push_back(
+        services_problem("bitnami/postgresql refuses to start without POSTGRESQL_PASSWORD "
+                         "(or ALLOW_EMPTY_PASSWORD=yes)",
+                         s.image_loc));
   // The image's CMD is run.sh; another command skips the setup.
   std::vector<Diagnostic> cmd_problems;
   auto cmd = words_of(p, svc.find("command"), cmd_problems);
   s.problems.insert(s.problems.end(), cmd_problems.begin(), cmd_problems.end());
   if (svc.find("entrypoint"))
-    s.problems.push_back(problem("the image's entrypoint is replaced: the PostgreSQL "
-                                 "configuration cannot be derived offline",
-                                 p.where(svc.find("entrypoint")->where())));
-  else if (cmd && !cmd->empty() && basename_of(cmd->front().text) != "run.sh")
-    s.problems.push_back(
-        problem("the command replaces the image's run.sh: the PostgreSQL configuration cannot "
-                "be derived offline",
-                cmd->front().loc));
+    s.problems.push_back(services_problem("the image's entrypoint is replaced: the PostgreSQL "
+                                          "configuration cannot be derived offline",
+                                          p.where(svc.find("entrypoint")->where())));
+  else if (cmd && !cmd->empty() && services_basename_of(cmd->front().text) != "run.sh")
+    s.problems.push_back(services_problem(
+        "the command replaces the image's run.sh: the PostgreSQL configuration cannot "
+        "be derived offline",
+        cmd->front().loc));
   if (auto extra = var("EXTRA_FLAGS"))
-    s.problems.push_back(problem("POSTGRESQL_EXTRA_FLAGS passes options bulwark does not follow "
-                                 "offline",
-                                 extra->loc));
+    s.problems.push_back(
+        services_problem("POSTGRESQL_EXTRA_FLAGS passes options bulwark does not follow "
+                         "offline",
+                         extra->loc));
   auto mounted = [&](const std::string &file) -> std::optional<MountedFile> {
     for (const char *dir : {"/opt/bitnami/postgresql/conf/", "/bitnami/postgresql/conf/"})
       if (auto m = mounted_file(p, svc, dir + file); m && present(fs, m->host_path))
@@ -525,10 +531,10 @@ std::optional<PgService> derive_bitnami_postgres(const Project &p, const std::st
     s.hba = pg::load_pg_hba(fs, mhba->host_path, ho);
   } else if (!yes(remote, true)) {
     s.hba_path = s.image_loc.path;
-    s.problems.push_back(
-        problem("POSTGRESQL_ALLOW_REMOTE_CONNECTIONS=no keeps the image's packaged pg_hba.conf, "
-                "which bulwark does not know: mount one",
-                remote->loc));
+    s.problems.push_back(services_problem(
+        "POSTGRESQL_ALLOW_REMOTE_CONNECTIONS=no keeps the image's packaged pg_hba.conf, "
+        "which bulwark does not know: mount one",
+        remote->loc));
   } else {
     // postgresql_create_pghba + allow_local_connection, then
     // postgresql_restrict_pghba (trust -> md5 when a password is set), the
@@ -571,9 +577,10 @@ std::optional<PgService> derive_bitnami_postgres(const Project &p, const std::st
     for (auto &d : s.hba.diagnostics)
       d.loc = method_loc;
     if (auto rf = var("PGHBA_REMOVE_FILTERS"))
-      s.problems.push_back(problem("POSTGRESQL_PGHBA_REMOVE_FILTERS edits pg_hba.conf in a way "
-                                   "bulwark does not follow offline",
-                                   rf->loc));
+      s.problems.push_back(
+          services_problem("POSTGRESQL_PGHBA_REMOVE_FILTERS edits pg_hba.conf in a way "
+                           "bulwark does not follow offline",
+                           rf->loc));
   }
   int port = 5432;
   if (const pg::Setting *pt = s.conf.get("port"))
@@ -596,7 +603,7 @@ std::optional<PgService> derive_postgres(const Project &p, const std::string &na
   // and the short options postgres(1) documents.
   std::vector<pg::Setting> args;
   if (argv) {
-    if (argv->empty() || basename_of(argv->front().text) != "postgres")
+    if (argv->empty() || services_basename_of(argv->front().text) != "postgres")
       return std::nullopt;
     const auto &a = *argv;
     for (size_t i = 1; i < a.size(); i++) {
@@ -606,14 +613,14 @@ std::optional<PgService> derive_postgres(const Project &p, const std::string &na
           return w.substr(opt.size());
         if (i + 1 < a.size())
           return a[++i].text;
-        s.problems.push_back(problem("postgres option " + w + " needs a value", a[i].loc));
+        s.problems.push_back(services_problem("postgres option " + w + " needs a value", a[i].loc));
         return std::nullopt;
       };
       auto kv = [&](const std::string &t, const SourceLocation &loc) {
         size_t eq = t.find('=');
         if (eq == std::string::npos) {
-          s.problems.push_back(
-              problem("postgres: -c " + text::printable(t, 60) + " requires a value", loc));
+          s.problems.push_back(services_problem(
+              "postgres: -c " + text::printable(t, 60) + " requires a value", loc));
           return;
         }
         std::string n = t.substr(0, eq);
@@ -644,9 +651,9 @@ std::optional<PgService> derive_postgres(const Project &p, const std::string &na
       } else if (w == "-F" || w == "-e" || w == "-O" || w == "-P" || w == "-s" || w == "-n") {
         continue;
       } else {
-        s.problems.push_back(problem("postgres: argument '" + text::printable(w, 60) +
-                                         "' is not an option bulwark knows",
-                                     a[i].loc));
+        s.problems.push_back(services_problem("postgres: argument '" + text::printable(w, 60) +
+                                                  "' is not an option bulwark knows",
+                                              a[i].loc));
       }
     }
   }
@@ -676,9 +683,9 @@ std::optional<PgService> derive_postgres(const Project &p, const std::string &na
                                               }),
                                s.conf.diagnostics.end());
     } else {
-      s.problems.push_back(problem("postgres reads config_file " + cf->value +
-                                       ", which no bind mount of the service provides",
-                                   cf->loc));
+      s.problems.push_back(services_problem("postgres reads config_file " + cf->value +
+                                                ", which no bind mount of the service provides",
+                                            cf->loc));
     }
   } else if (auto pc = mounted_file(p, svc, pgdata + "/postgresql.conf");
              pc && present(fs, pc->host_path)) {
@@ -707,9 +714,9 @@ std::optional<PgService> derive_postgres(const Project &p, const std::string &na
       s.hba = pg::load_pg_hba(fs, m->host_path, ho);
     } else {
       s.hba_path = hf->loc.path;
-      s.problems.push_back(problem("postgres reads hba_file " + hf->value +
-                                       ", which no bind mount of the service provides",
-                                   hf->loc));
+      s.problems.push_back(services_problem("postgres reads hba_file " + hf->value +
+                                                ", which no bind mount of the service provides",
+                                            hf->loc));
     }
   } else if (auto ph = mounted_file(p, svc, pgdata + "/pg_hba.conf");
              ph && present(fs, ph->host_path)) {
@@ -888,8 +895,8 @@ std::optional<NginxService> derive_nginx(const Project &p, const std::string &na
   auto entry = words_of(p, svc.find("entrypoint"), cmd_problems);
   auto cmd = words_of(p, svc.find("command"), cmd_problems);
   s.problems.insert(s.problems.end(), cmd_problems.begin(), cmd_problems.end());
-  bool own_entrypoint =
-      entry && !entry->empty() && basename_of(entry->front().text) != "docker-entrypoint.sh";
+  bool own_entrypoint = entry && !entry->empty() &&
+                        services_basename_of(entry->front().text) != "docker-entrypoint.sh";
   std::string main = "/etc/nginx/nginx.conf";
   std::vector<redis::Arg> words;
   if (entry && own_entrypoint)
@@ -910,7 +917,7 @@ std::optional<NginxService> derive_nginx(const Project &p, const std::string &na
   }
   bool seen_nginx = false;
   for (size_t i = 0; i < expanded.size(); i++) {
-    std::string b = basename_of(expanded[i].text);
+    std::string b = services_basename_of(expanded[i].text);
     if (b == "nginx" || b == "nginx-debug")
       seen_nginx = true;
     else if (seen_nginx && expanded[i].text == "-c" && i + 1 < expanded.size())
@@ -937,21 +944,21 @@ std::optional<NginxService> derive_nginx(const Project &p, const std::string &na
     if (auto host = v.host_path(tdir)) {
       auto list = fs.glob(RootFs::join(*host, "*" + suffix));
       if (!list) {
-        s.problems.push_back(
-            problem("cannot list the nginx templates in " + *host + ": " + list.error().message,
-                    s.image_loc));
+        s.problems.push_back(services_problem("cannot list the nginx templates in " + *host + ": " +
+                                                  list.error().message,
+                                              s.image_loc));
       } else {
         if (list->size() > static_cast<size_t>(nginx::k_max_files)) {
-          s.problems.push_back(problem("more than " + std::to_string(nginx::k_max_files) +
-                                           " nginx templates in " + *host +
-                                           "; the rest is not read",
-                                       s.image_loc));
+          s.problems.push_back(services_problem("more than " + std::to_string(nginx::k_max_files) +
+                                                    " nginx templates in " + *host +
+                                                    "; the rest is not read",
+                                                s.image_loc));
           list->resize(static_cast<size_t>(nginx::k_max_files));
         }
         for (auto &h : *list) {
           auto text = fs.read_file(h);
           if (!text) {
-            s.problems.push_back(problem(
+            s.problems.push_back(services_problem(
                 "cannot read the nginx template " + h + ": " + text.error().message, {h, 0}));
             continue;
           }

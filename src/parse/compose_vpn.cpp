@@ -12,11 +12,11 @@ namespace bulwark::compose {
 
 namespace {
 
-Diagnostic problem(std::string message, SourceLocation loc) {
+Diagnostic vpn_problem(std::string message, SourceLocation loc) {
   return Diagnostic{Diagnostic::Level::error, std::move(message), std::move(loc)};
 }
 
-bool truthy(std::string_view v) {
+bool vpn_truthy(std::string_view v) {
   std::string l = text::lower(text::trim(v));
   return l == "yes" || l == "true" || l == "1";
 }
@@ -39,7 +39,7 @@ VolumeRef volume_ref(const Project &p, const std::string &key) {
   if (!v || !v->is_mapping())
     return r;
   const Value *ext = v->find("external");
-  bool external = ext && (ext->is_mapping() || truthy(ext->str()));
+  bool external = ext && (ext->is_mapping() || vpn_truthy(ext->str()));
   if (external)
     r.name = key;
   if (const Value *n = v->find("name"); n && n->is_scalar() && !n->str().empty())
@@ -113,13 +113,13 @@ VpnConfigDir config_dir(const Project &p, const Value &svc, const std::string &c
     return d;
   }
   if (!st) {
-    problems.push_back(problem("cannot look at " + d.host_path + " (" + container_path +
-                                   " of the container): " + st.error().message,
-                               d.loc));
+    problems.push_back(vpn_problem("cannot look at " + d.host_path + " (" + container_path +
+                                       " of the container): " + st.error().message,
+                                   d.loc));
     return d;
   }
   if (st->type != FileInfo::Type::directory) {
-    problems.push_back(problem(
+    problems.push_back(vpn_problem(
         d.host_path + " is mounted at " + container_path + " but is not a directory", d.loc));
     return d;
   }
@@ -141,9 +141,9 @@ std::string host_of(const VpnConfigDir &d, const std::string &container_path) {
 void replaced_start(const Project &p, const Value &svc, std::string_view own_command,
                     std::vector<Diagnostic> &problems) {
   if (const Value *ep = svc.find("entrypoint"); ep && !ep->is_null())
-    problems.push_back(problem("the entrypoint is replaced: the server it starts, and its "
-                               "configuration, cannot be derived offline",
-                               p.where(ep->where())));
+    problems.push_back(vpn_problem("the entrypoint is replaced: the server it starts, and its "
+                                   "configuration, cannot be derived offline",
+                                   p.where(ep->where())));
   const Value *cmd = svc.find("command");
   if (!cmd || cmd->is_null())
     return;
@@ -152,9 +152,9 @@ void replaced_start(const Project &p, const Value &svc, std::string_view own_com
   bool own = !own_command.empty() && (first == own_command || text::trim(first) == own_command) &&
              (cmd->is_sequence() ? cmd->items.size() == 1 : true);
   if (!own)
-    problems.push_back(problem("the command is replaced: the server's options cannot be "
-                               "derived offline",
-                               p.where(cmd->where())));
+    problems.push_back(vpn_problem("the command is replaced: the server's options cannot be "
+                                   "derived offline",
+                                   p.where(cmd->where())));
 }
 
 // Files of a WireGuard configuration directory that hold keys: interface
@@ -180,7 +180,7 @@ std::vector<VpnSecretFile> wireguard_files(const RootFs &fs, const std::string &
     auto names = fs.list_dir(dirs[i].first);
     if (!names) {
       problems.push_back(
-          problem("cannot list " + dirs[i].first + ": " + names.error().message, loc));
+          vpn_problem("cannot list " + dirs[i].first + ": " + names.error().message, loc));
       continue;
     }
     std::sort(names->begin(), names->end());
@@ -222,10 +222,10 @@ void derive_openvpn(const Project &p, const Value &svc, VpnService &s, const Roo
       if (!h.empty())
         o.args[0] = h;
       else
-        s.problems.push_back(problem("crl-verify " + o.args[0] + " is outside " +
-                                         s.config.container_path +
-                                         ": the CRL the container reads cannot be found",
-                                     o.loc));
+        s.problems.push_back(vpn_problem("crl-verify " + o.args[0] + " is outside " +
+                                             s.config.container_path +
+                                             ": the CRL the container reads cannot be found",
+                                         o.loc));
     }
   // ovpn_run: `--crl-verify $OPENVPN/crl.pem` when pki/crl.pem (copied
   // there) or crl.pem is readable; a command-line option wins over the file.

@@ -35,8 +35,8 @@ std::string_view next_word(std::string_view &s) {
   return w;
 }
 
-void read_file(const RootFs &fs, const std::string &path, bool system, const std::string &user,
-               Crontabs &out) {
+void read_crontab_file(const RootFs &fs, const std::string &path, bool system,
+                       const std::string &user, Crontabs &out) {
   auto text = fs.read_file(path, k_max_crontab_bytes);
   if (!text) {
     if (!text.error().not_found())
@@ -150,7 +150,7 @@ void parse_crontab_text(const std::string &path, std::string_view text, bool sys
 
 Crontabs load_crontabs(const RootFs &fs) {
   Crontabs out;
-  read_file(fs, "/etc/crontab", true, "", out);
+  read_crontab_file(fs, "/etc/crontab", true, "", out);
   auto list = [&](const std::string &dir) -> std::vector<std::string> {
     auto names = fs.list_dir(dir);
     if (!names) {
@@ -162,10 +162,10 @@ Crontabs load_crontabs(const RootFs &fs) {
   };
   for (auto &n : list("/etc/cron.d"))
     if (valid_part_name(n))
-      read_file(fs, "/etc/cron.d/" + n, true, "", out);
+      read_crontab_file(fs, "/etc/cron.d/" + n, true, "", out);
   for (auto &n : list("/var/spool/cron/crontabs"))
     if (n[0] != '.' && n.find('~') == std::string::npos)
-      read_file(fs, "/var/spool/cron/crontabs/" + n, false, n, out);
+      read_crontab_file(fs, "/var/spool/cron/crontabs/" + n, false, n, out);
   for (const char *period : {"hourly", "daily", "weekly", "monthly"}) {
     std::string dir = std::string("/etc/cron.") + period;
     for (auto &n : list(dir)) {

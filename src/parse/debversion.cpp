@@ -2,7 +2,7 @@
 // lib/dpkg/parsehelp.c parseversion() and lib/dpkg/version.c verrevcmp().
 //
 // dpkg works on NUL-terminated C strings and the C locale's <c-ctype.h>
-// classes, so this file does too: `at()` yields '\0' past the end, and the
+// classes, so this file does too: `debversion_at()` yields '\0' past the end, and the
 // classes below are ASCII-only whatever the process locale. The error and
 // warning texts are dpkg's, so a diagnostic reads like dpkg's own.
 // Source: https://git.dpkg.org/cgit/dpkg/dpkg.git/tree/lib/dpkg/version.c
@@ -15,31 +15,31 @@ namespace bulwark::deb {
 
 namespace {
 
-bool c_isdigit(int c) {
+bool debversion_c_isdigit(int c) {
   return c >= '0' && c <= '9';
 }
-bool c_isalpha(int c) {
+bool debversion_c_isalpha(int c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 bool c_isblank(int c) {
   return c == ' ' || c == '\t';
 }
 // What strtol() skips before the number (isspace() in the C locale).
-bool c_isspace(int c) {
+bool debversion_c_isspace(int c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 // The character at i as dpkg's `*p` would read it: a plain char promoted to
 // int, and '\0' at the end of the string.
-int at(std::string_view s, size_t i) {
+int debversion_at(std::string_view s, size_t i) {
   return i < s.size() ? static_cast<int>(s[i]) : 0;
 }
 
 // version.c order(): the weight of a character in a non-digit run.
-int order(int c) {
-  if (c_isdigit(c))
+int debversion_order(int c) {
+  if (debversion_c_isdigit(c))
     return 0;
-  if (c_isalpha(c))
+  if (debversion_c_isalpha(c))
     return c;
   if (c == '~')
     return -1;
@@ -56,32 +56,33 @@ Error version_error(std::string message) {
 
 int compare_deb_version_part(std::string_view a, std::string_view b) {
   size_t i = 0, j = 0;
-  while (at(a, i) != 0 || at(b, j) != 0) {
+  while (debversion_at(a, i) != 0 || debversion_at(b, j) != 0) {
     int first_diff = 0;
-    while ((at(a, i) != 0 && !c_isdigit(at(a, i))) || (at(b, j) != 0 && !c_isdigit(at(b, j)))) {
-      int ac = order(at(a, i));
-      int bc = order(at(b, j));
+    while ((debversion_at(a, i) != 0 && !debversion_c_isdigit(debversion_at(a, i))) ||
+           (debversion_at(b, j) != 0 && !debversion_c_isdigit(debversion_at(b, j)))) {
+      int ac = debversion_order(debversion_at(a, i));
+      int bc = debversion_order(debversion_at(b, j));
       if (ac != bc)
         return ac - bc;
       ++i;
       ++j;
     }
-    while (at(a, i) == '0')
+    while (debversion_at(a, i) == '0')
       ++i;
-    while (at(b, j) == '0')
+    while (debversion_at(b, j) == '0')
       ++j;
     // Equal-length digit runs compare by their first differing digit; a
     // longer run (after its leading zeros) is the bigger number. No integer
     // conversion, so runs of any length are fine.
-    while (c_isdigit(at(a, i)) && c_isdigit(at(b, j))) {
+    while (debversion_c_isdigit(debversion_at(a, i)) && debversion_c_isdigit(debversion_at(b, j))) {
       if (first_diff == 0)
-        first_diff = at(a, i) - at(b, j);
+        first_diff = debversion_at(a, i) - debversion_at(b, j);
       ++i;
       ++j;
     }
-    if (c_isdigit(at(a, i)))
+    if (debversion_c_isdigit(debversion_at(a, i)))
       return 1;
-    if (c_isdigit(at(b, j)))
+    if (debversion_c_isdigit(debversion_at(b, j)))
       return -1;
     if (first_diff != 0)
       return first_diff;
@@ -134,7 +135,7 @@ Result<DebVersion> parse_deb_version(std::string_view text, std::string *warning
     // strtol(s, &end, 10): whitespace, a sign, digits. No digits means no
     // conversion (end == s); overflow saturates, which the range checks catch.
     size_t p = 0;
-    while (p < colon && c_isspace(s[p]))
+    while (p < colon && debversion_c_isspace(s[p]))
       ++p;
     bool negative = false;
     if (p < colon && (s[p] == '+' || s[p] == '-'))
@@ -142,7 +143,7 @@ Result<DebVersion> parse_deb_version(std::string_view text, std::string *warning
     size_t digits_start = p;
     bool too_big = false;
     uint64_t epoch = 0;
-    while (p < s.size() && c_isdigit(s[p])) {
+    while (p < s.size() && debversion_c_isdigit(s[p])) {
       if (epoch <= INT_MAX)
         epoch = epoch * 10 + static_cast<uint64_t>(s[p] - '0');
       if (epoch > INT_MAX)
@@ -175,18 +176,18 @@ Result<DebVersion> parse_deb_version(std::string_view text, std::string *warning
 
   // Warnings: dpkg reports the first one only and keeps the version.
   std::string warn;
-  if (!c_isdigit(v.upstream[0])) {
+  if (!debversion_c_isdigit(v.upstream[0])) {
     warn = "version number does not start with digit";
   } else {
     for (size_t p = 1; p < v.upstream.size() && warn.empty(); ++p) {
       char c = v.upstream[p];
-      if (!c_isdigit(c) && !c_isalpha(c) &&
+      if (!debversion_c_isdigit(c) && !debversion_c_isalpha(c) &&
           std::string_view(".-+~:").find(c) == std::string_view::npos)
         warn = "invalid character in version number";
     }
     for (size_t p = 0; p < v.revision.size() && warn.empty(); ++p) {
       char c = v.revision[p];
-      if (!c_isdigit(c) && !c_isalpha(c) &&
+      if (!debversion_c_isdigit(c) && !debversion_c_isalpha(c) &&
           std::string_view(".+~").find(c) == std::string_view::npos)
         warn = "invalid character in revision number";
     }

@@ -6,7 +6,7 @@ namespace bulwark::docker {
 
 namespace {
 
-int line_at(std::string_view text, size_t byte) {
+int docker_daemon_line_at(std::string_view text, size_t byte) {
   byte = std::min(byte, text.size());
   return 1 +
          static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(byte), '\n'));
@@ -63,11 +63,12 @@ Result<DaemonConfig> parse_daemon_json(std::string_view text, const std::string 
   // nlohmann::json ends its input at a NUL byte ("{}\0garbage" is {}); JSON
   // has no raw NUL anywhere, and Go's encoding/json refuses one.
   if (size_t nul = text.find('\0'); nul != std::string_view::npos)
-    return Error{"invalid JSON: a NUL byte", path, line_at(text, nul)};
+    return Error{"invalid JSON: a NUL byte", path, docker_daemon_line_at(text, nul)};
   try {
     c.options = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error &e) {
-    return Error{std::string("invalid JSON: ") + e.what(), path, line_at(text, e.byte)};
+    return Error{std::string("invalid JSON: ") + e.what(), path,
+                 docker_daemon_line_at(text, e.byte)};
   } catch (const nlohmann::json::exception &e) {
     // A number beyond a double (out_of_range 406) has no position; dockerd's
     // encoding/json refuses it too.

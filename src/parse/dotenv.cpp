@@ -21,7 +21,7 @@ struct Rune {
 
 // One UTF-8 sequence at s[i]; invalid bytes decode as one invalid rune of
 // length 1, as Go's range loop does.
-Rune decode(std::string_view s, size_t i) {
+Rune dotenv_decode(std::string_view s, size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
   if (c < 0x80)
     return {c, 1, true};
@@ -42,14 +42,14 @@ Rune decode(std::string_view s, size_t i) {
 }
 
 // compose-go's isSpace: blanks, but not the line break.
-bool is_blank(uint32_t cp) {
+bool dotenv_is_blank(uint32_t cp) {
   return cp == '\t' || cp == '\v' || cp == '\f' || cp == '\r' || cp == ' ' || cp == 0x85 ||
          cp == 0xA0;
 }
 
 // Go's unicode.IsSpace (the White_Space property).
-bool is_space(uint32_t cp) {
-  return is_blank(cp) || cp == '\n' || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+bool dotenv_is_space(uint32_t cp) {
+  return dotenv_is_blank(cp) || cp == '\n' || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
          cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
@@ -59,7 +59,7 @@ bool is_key_rune(const Rune &r) {
   if (r.cp < 0x80)
     return r.cp != 0 && (std::isalnum(static_cast<int>(r.cp)) ||
                          std::strchr("_.-[]", static_cast<int>(r.cp)) != nullptr);
-  return r.cp != 0xFFFD && !is_space(r.cp);
+  return r.cp != 0xFFFD && !dotenv_is_space(r.cp);
 }
 
 std::string_view trim_right_space(std::string_view s) {
@@ -67,9 +67,9 @@ std::string_view trim_right_space(std::string_view s) {
   // decoded backwards reliably when it is invalid).
   size_t end = 0;
   for (size_t i = 0; i < s.size();) {
-    Rune r = decode(s, i);
+    Rune r = dotenv_decode(s, i);
     i += r.len;
-    if (!(r.valid && is_space(r.cp)))
+    if (!(r.valid && dotenv_is_space(r.cp)))
       end = i;
   }
   return s.substr(0, end);
@@ -162,9 +162,9 @@ std::string expand_escapes(std::string_view raw) {
   return out;
 }
 
-class Parser {
+class DotenvParser {
 public:
-  Parser(const std::string &path, std::string_view text) : m_text(text) { m_out.path = path; }
+  DotenvParser(const std::string &path, std::string_view text) : m_text(text) { m_out.path = path; }
 
   DotenvFile run() {
     if (m_text.substr(0, 3) == "\xEF\xBB\xBF")
@@ -179,8 +179,8 @@ private:
   bool next_statement() {
     for (;;) {
       while (m_i < m_text.size()) {
-        Rune r = decode(m_text, m_i);
-        if (!(r.valid && is_space(r.cp)))
+        Rune r = dotenv_decode(m_text, m_i);
+        if (!(r.valid && dotenv_is_space(r.cp)))
           break;
         if (r.cp == '\n')
           ++m_line;
@@ -197,8 +197,8 @@ private:
 
   void skip_blanks() {
     while (m_i < m_text.size()) {
-      Rune r = decode(m_text, m_i);
-      if (!(r.valid && is_blank(r.cp)))
+      Rune r = dotenv_decode(m_text, m_i);
+      if (!(r.valid && dotenv_is_blank(r.cp)))
         return;
       m_i += r.len;
     }
@@ -228,8 +228,8 @@ private:
     size_t start = m_i, j = m_i;
     char term = 0;
     while (j < m_text.size()) {
-      Rune r = decode(m_text, j);
-      if (r.valid && is_blank(r.cp)) {
+      Rune r = dotenv_decode(m_text, j);
+      if (r.valid && dotenv_is_blank(r.cp)) {
         j += r.len;
         continue;
       }
@@ -337,7 +337,7 @@ const Entry *DotenvFile::find(std::string_view key) const {
 }
 
 DotenvFile parse_dotenv_text(const std::string &path, std::string_view text) {
-  return Parser(path, text).run();
+  return DotenvParser(path, text).run();
 }
 
 Result<DotenvFile> parse_dotenv(const RootFs &fs, const std::string &path, size_t max_bytes) {

@@ -12,7 +12,7 @@ constexpr size_t k_md5_hex = 32; // MD5HASHLEN
 
 // Calls f(line_text, line_number) per line; tells whether the text ended
 // without a newline.
-template <class F> bool for_each_line(std::string_view text, F &&f) {
+template <class F> bool for_each_dpkg_files_line(std::string_view text, F &&f) {
   int n = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -37,7 +37,7 @@ FileList parse_file_list_text(const std::string &path, std::string_view text) {
   FileList out;
   out.path = path;
   int last = 0;
-  bool unterminated = for_each_line(text, [&](std::string_view line, int n) {
+  bool unterminated = for_each_dpkg_files_line(text, [&](std::string_view line, int n) {
     last = n;
     if (!line.empty() && line.back() == '/')
       line.remove_suffix(1);
@@ -60,7 +60,7 @@ Md5Sums parse_md5sums_text(const std::string &path, std::string_view text) {
   Md5Sums out;
   out.path = path;
   int last = 0;
-  bool unterminated = for_each_line(text, [&](std::string_view line, int n) {
+  bool unterminated = for_each_dpkg_files_line(text, [&](std::string_view line, int n) {
     last = n;
     auto diag = [&](const char *m) { out.diagnostics.push_back({m, {path, n}}); };
     if (line.size() < k_md5_hex + 3) {

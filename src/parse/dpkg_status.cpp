@@ -20,7 +20,7 @@ namespace bulwark::deb {
 namespace {
 
 // <c-ctype.h> c_isspace(): what ends a field name and what dpkg trims.
-bool c_isspace(char c) {
+bool dpkg_status_c_isspace(char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
 bool c_isalnum(char c) {
@@ -28,9 +28,9 @@ bool c_isalnum(char c) {
 }
 
 std::string_view trim_space(std::string_view s) {
-  while (!s.empty() && c_isspace(s.front()))
+  while (!s.empty() && dpkg_status_c_isspace(s.front()))
     s.remove_prefix(1);
-  while (!s.empty() && c_isspace(s.back()))
+  while (!s.empty() && dpkg_status_c_isspace(s.back()))
     s.remove_suffix(1);
   return s;
 }
@@ -71,7 +71,7 @@ struct PhysicalLine {
   bool terminated = true; // followed by '\n'
 };
 
-std::vector<PhysicalLine> split_lines(std::string_view text) {
+std::vector<PhysicalLine> split_dpkg_status_lines(std::string_view text) {
   std::vector<PhysicalLine> lines;
   size_t i = 0;
   int number = 0;
@@ -91,7 +91,7 @@ public:
   StatusParser(const std::string &path, DpkgStatus &out) : m_path(path), m_out(out) {}
 
   void parse(std::string_view text) {
-    auto lines = split_lines(text);
+    auto lines = split_dpkg_status_lines(text);
     size_t i = 0;
     while (i < lines.size()) {
       if (lines[i].text.empty()) { // stanza separators, any number
@@ -124,7 +124,7 @@ private:
     for (size_t k = begin; k < end; ++k) {
       const PhysicalLine &l = lines[k];
       std::string_view t = l.text;
-      if (c_isspace(t[0]) && !fields.empty()) {
+      if (dpkg_status_c_isspace(t[0]) && !fields.empty()) {
         Field &f = fields.back();
         if (!l.terminated) {
           error("end of file during value of field '" + f.name + "' (missing final newline)",
@@ -138,7 +138,7 @@ private:
         continue;
       }
       size_t n = 0;
-      while (n < t.size() && !c_isspace(t[n]) && t[n] != ':')
+      while (n < t.size() && !dpkg_status_c_isspace(t[n]) && t[n] != ':')
         ++n;
       std::string name(t.substr(0, n));
       std::string shown = text::printable(name);
@@ -151,7 +151,7 @@ private:
         return false;
       }
       size_t p = n;
-      while (p < t.size() && c_isspace(t[p]))
+      while (p < t.size() && dpkg_status_c_isspace(t[p]))
         ++p;
       if (p == t.size()) {
         error(l.terminated ? "newline in field name '" + shown + "'"
@@ -164,7 +164,7 @@ private:
         return false;
       }
       std::string_view value = t.substr(p + 1);
-      while (!value.empty() && c_isspace(value.front()))
+      while (!value.empty() && dpkg_status_c_isspace(value.front()))
         value.remove_prefix(1);
       if (!l.terminated) {
         error(value.empty()
@@ -192,7 +192,7 @@ private:
     if (!read_fields(lines, begin, end, fields))
       return;
     for (Field &f : fields) // a value loses trailing whitespace only
-      while (!f.value.empty() && c_isspace(f.value.back()))
+      while (!f.value.empty() && dpkg_status_c_isspace(f.value.back()))
         f.value.pop_back();
 
     InstalledPackage pkg;

@@ -14,7 +14,7 @@
 //   followed by its `.local` twin if that is a file; a path already on the
 //   chain of includers is skipped (compared as written, so "./x" and "x"
 //   differ and fail2ban recurses until Python's stack overflows: we stop at
-//   k_max_include_depth). The expanded list is cached by the list of names,
+//   k_fail2ban_max_include_depth). The expanded list is cached by the list of names,
 //   whatever the chain was, and so are we. read(): merges the files in order:
 //   [DEFAULT] into the defaults; a section `name?cond` renames its options
 //   `opt?cond`; a section seen before keeps the values it loses in
@@ -55,14 +55,14 @@ namespace bulwark::f2b {
 namespace {
 
 constexpr int k_max_interpolation_depth = 10; // configparser.MAX_INTERPOLATION_DEPTH
-constexpr int k_max_include_depth = 32;
+constexpr int k_fail2ban_max_include_depth = 32;
 constexpr size_t k_max_include_entries = 4096;
 // Our own cap on interpolation work for the whole configuration (bytes of
 // values substituted plus the names in scope at each substitution): the
 // depth limit alone lets b = %(a)s%(a)s%(a)s%(a)s, c = four b, ... ten deep
 // make 4^10 substitutions per option, for every option of every jail.
 constexpr size_t k_max_interpolation_work = 32 * 1024 * 1024;
-constexpr const char *k_version = "1.0.2";
+constexpr const char *k_fail2ban_version = "1.0.2";
 
 // --- Python's notion of whitespace (str.isspace / str.strip) over UTF-8 -----
 
@@ -218,7 +218,7 @@ struct IniFile {
   std::vector<Diagnostic> warnings;
 };
 
-std::vector<std::string_view> split_lines(std::string_view text) {
+std::vector<std::string_view> fail2ban_split_lines(std::string_view text) {
   std::vector<std::string_view> out;
   size_t i = 0;
   while (i < text.size()) {
@@ -245,7 +245,7 @@ Result<IniFile> parse_ini(const std::string &path, std::string_view text) {
   std::set<std::string> added_sections;
   std::set<std::pair<std::string, std::string>> added_opts;
   std::map<OptMap *, std::map<std::string, std::vector<std::string>>> parts;
-  auto lines = split_lines(text);
+  auto lines = fail2ban_split_lines(text);
   bool nul_reported = false;
   for (size_t n = 0; n < lines.size(); ++n) {
     int lineno = static_cast<int>(n) + 1;
@@ -644,9 +644,9 @@ std::optional<long long> py_int(std::string_view s) {
   return neg ? -v : v;
 }
 
-class Reader {
+class Fail2banReader {
 public:
-  Reader(const Source &src, Config &cfg) : m_src(src), m_cfg(cfg) {}
+  Fail2banReader(const Source &src, Config &cfg) : m_src(src), m_cfg(cfg) {}
 
   void run(const std::string &confdir_in) {
     std::string confdir = confdir_in;
@@ -696,7 +696,7 @@ public:
       merge_file(m_merged, *ini);
     }
     // jailreader.py merge_defaults(): these two always win.
-    m_merged.defaults["fail2ban_version"] = Opt{k_version, {}};
+    m_merged.defaults["fail2ban_version"] = Opt{k_fail2ban_version, {}};
     m_merged.defaults["fail2ban_confpath"] = Opt{confdir, {}};
     jails();
   }
@@ -803,8 +803,8 @@ private:
           std::string r = py_join(py_dirname(resource), line);
           if (std::find(seen.begin(), seen.end(), r) != seen.end())
             continue;
-          if (depth >= k_max_include_depth) {
-            fatal("includes nest deeper than " + std::to_string(k_max_include_depth) +
+          if (depth >= k_fail2ban_max_include_depth) {
+            fatal("includes nest deeper than " + std::to_string(k_fail2ban_max_include_depth) +
                       " levels at " + text::printable(line) +
                       " (a loop through differently spelled paths? fail2ban-client recurses "
                       "until Python gives up)",
@@ -1254,7 +1254,7 @@ std::vector<std::string> MemorySource::glob(const std::string &pattern) const {
 
 Config load_config(const Source &src, const std::string &confdir) {
   Config cfg;
-  Reader r(src, cfg);
+  Fail2banReader r(src, cfg);
   r.run(confdir);
   return cfg;
 }

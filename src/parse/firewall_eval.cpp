@@ -299,7 +299,7 @@ Tri eval_cond(const Cond &c, const Packet &p) {
 
 enum class M { no, yes, maybe };
 
-struct Walker {
+struct FirewallWalker {
   const Table &table;
   const Packet &p;
   Verdict policy;
@@ -474,7 +474,7 @@ Outcome evaluate(const Ruleset &rs, const Packet &p) {
   // it is what the evidence names when the packet gets through.
   std::optional<std::pair<SourceLocation, std::string>> first_accept;
   for (const Base &b : bases) {
-    Walker w{*b.t, p, b.c->policy};
+    FirewallWalker w{*b.t, p, b.c->policy};
     if (w.run({{b.c, 0}}, out)) {
       if (out.verdict == Verdict::accept) {
         if (!first_accept)
@@ -508,7 +508,7 @@ namespace {
 
 using PortSet = std::vector<PortRange>; // sorted, disjoint
 
-PortSet normalise(std::vector<PortRange> v) {
+PortSet normalise_port_set(std::vector<PortRange> v) {
   std::sort(v.begin(), v.end(), [](const PortRange &a, const PortRange &b) { return a.lo < b.lo; });
   PortSet out;
   for (auto &r : v) {
@@ -612,7 +612,7 @@ std::optional<std::vector<Span>> walk_ports(const Table &t, const Chain &base, c
             no = true;
             break;
           }
-          PortSet s = normalise(c.ranges);
+          PortSet s = normalise_port_set(c.ranges);
           R = intersect(R, c.neg ? complement(s) : s);
           break;
         }

@@ -10,7 +10,7 @@ namespace bulwark::grub {
 
 namespace {
 
-bool name_char(char c) {
+bool grub_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
@@ -40,7 +40,7 @@ void parse_default_grub(std::string_view text, const std::string &path, DefaultG
       continue;
     std::string_view name = line.substr(0, eq);
     if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])) ||
-        !std::all_of(name.begin(), name.end(), name_char))
+        !std::all_of(name.begin(), name.end(), grub_name_char))
       continue; // not an assignment: a command the shell would run
     std::string_view v = line.substr(eq + 1);
     std::string out;
@@ -60,7 +60,7 @@ void parse_default_grub(std::string_view text, const std::string &path, DefaultG
       } else if (c == '\\' && i + 1 < v.size() &&
                  (!quote || std::string_view("$`\"\\").find(v[i + 1]) != std::string_view::npos)) {
         out += v[++i]; // inside double quotes only these are escapes
-      } else if (c == '$' && i + 1 < v.size() && (v[i + 1] == '{' || name_char(v[i + 1]))) {
+      } else if (c == '$' && i + 1 < v.size() && (v[i + 1] == '{' || grub_name_char(v[i + 1]))) {
         size_t s = i + 1;
         if (v[s] == '{') {
           size_t e = v.find('}', s);
@@ -72,7 +72,7 @@ void parse_default_grub(std::string_view text, const std::string &path, DefaultG
           i = e;
         } else {
           size_t e = s;
-          while (e < v.size() && name_char(v[e]))
+          while (e < v.size() && grub_name_char(v[e]))
             ++e;
           out += lookup(v.substr(s, e - s));
           i = e - 1;

@@ -86,7 +86,7 @@ struct Builtin {
   int priority;
   const char *type;
 };
-constexpr Builtin k_builtins[] = {
+constexpr Builtin k_iptables_builtins[] = {
     {"filter", "INPUT", 0, "filter"},      {"filter", "FORWARD", 0, "filter"},
     {"filter", "OUTPUT", 0, "filter"},     {"mangle", "PREROUTING", -150, "filter"},
     {"mangle", "INPUT", -150, "filter"},   {"mangle", "FORWARD", -150, "filter"},
@@ -104,7 +104,7 @@ std::string hook_of(std::string_view chain) {
 }
 
 // Splits like add_param_to_argv: blanks separate, "..." groups, \" escapes.
-std::optional<std::vector<std::string>> split_words(std::string_view line) {
+std::optional<std::vector<std::string>> iptables_split_words(std::string_view line) {
   std::vector<std::string> out;
   std::string cur;
   bool in_q = false, have = false;
@@ -223,7 +223,7 @@ uint8_t ct_mask(std::string_view list, bool &ok) {
   return m;
 }
 
-struct Parser {
+struct IptablesParser {
   Ruleset &rs;
   const std::string &path;
   Family family;
@@ -264,7 +264,7 @@ struct Parser {
       t.family = fam_name();
       t.name = std::string(name);
       t.families = static_cast<uint8_t>(family);
-      for (const Builtin &b : k_builtins)
+      for (const Builtin &b : k_iptables_builtins)
         if (name == b.table) {
           Chain c;
           c.name = b.chain;
@@ -927,7 +927,7 @@ struct Parser {
       }
       if (cur_failed)
         continue; // iptables-restore stops at the first bad line
-      auto w = split_words(s);
+      auto w = iptables_split_words(s);
       if (!w) {
         fail(line, "unterminated quote");
         continue;
@@ -952,7 +952,7 @@ struct Parser {
 void parse_iptables_save(std::string_view text, const std::string &path, Family family,
                          Ruleset &into, bool noflush) {
   into.files.push_back(path);
-  Parser p{into, path, family, noflush, {}, false, 0, false};
+  IptablesParser p{into, path, family, noflush, {}, false, 0, false};
   p.run(text);
 }
 

@@ -14,13 +14,13 @@ namespace bulwark::journald {
 
 namespace {
 
-constexpr const char *k_whitespace = " \t\n\r";
+constexpr const char *k_journald_whitespace = " \t\n\r";
 
-std::string_view strip(std::string_view s) {
-  size_t b = s.find_first_not_of(k_whitespace);
+std::string_view journald_strip(std::string_view s) {
+  size_t b = s.find_first_not_of(k_journald_whitespace);
   if (b == std::string_view::npos)
     return {};
-  size_t e = s.find_last_not_of(k_whitespace);
+  size_t e = s.find_last_not_of(k_journald_whitespace);
   return s.substr(b, e - b + 1);
 }
 
@@ -75,9 +75,9 @@ Error bad(std::string_view s) {
 } // namespace
 
 Result<uint64_t> parse_timespan(std::string_view t, uint64_t default_unit) {
-  size_t p = span(t, 0, k_whitespace);
+  size_t p = span(t, 0, k_journald_whitespace);
   if (t.substr(p).starts_with("infinity")) {
-    size_t s = span(t, p + 8, k_whitespace);
+    size_t s = span(t, p + 8, k_journald_whitespace);
     if (s != t.size())
       return bad(t);
     return k_usec_infinity;
@@ -85,7 +85,7 @@ Result<uint64_t> parse_timespan(std::string_view t, uint64_t default_unit) {
   uint64_t usec = 0;
   bool something = false;
   for (;;) {
-    p = span(t, p, k_whitespace);
+    p = span(t, p, k_journald_whitespace);
     if (p == t.size()) {
       if (!something)
         return bad(t);
@@ -115,7 +115,7 @@ Result<uint64_t> parse_timespan(std::string_view t, uint64_t default_unit) {
       p = e;
     }
     uint64_t multiplier = default_unit;
-    size_t q = span(t, p, k_whitespace);
+    size_t q = span(t, p, k_journald_whitespace);
     size_t s = q;
     for (const Unit &u : k_units)
       if (t.substr(q).starts_with(u.suffix)) {
@@ -162,7 +162,7 @@ Result<uint64_t> parse_size(std::string_view t) {
   uint64_t r = 0;
   bool something = false;
   for (;;) {
-    p = span(t, p, k_whitespace);
+    p = span(t, p, k_journald_whitespace);
     if (p == t.size())
       break;
     if (t[p] == '-')
@@ -187,7 +187,7 @@ Result<uint64_t> parse_size(std::string_view t) {
       }
       e = f;
     }
-    e = span(t, e, k_whitespace);
+    e = span(t, e, k_journald_whitespace);
     uint64_t factor = 1;
     bool found = e == t.size();
     if (!found)
@@ -209,7 +209,7 @@ Result<uint64_t> parse_size(std::string_view t) {
     if (factor == 1)
       break;
   }
-  if (!something || span(t, p, k_whitespace) != t.size())
+  if (!something || span(t, p, k_journald_whitespace) != t.size())
     return bad(t);
   return r;
 }
@@ -230,7 +230,7 @@ parse_systemd_conf_texts(const std::vector<std::pair<std::string, std::string>> 
                            (nl == std::string::npos ? content.size() : nl) - pos);
       pos = nl == std::string::npos ? content.size() : nl + 1;
       ++lineno;
-      std::string_view l = strip(raw);
+      std::string_view l = journald_strip(raw);
       if (continued.empty() && (l.empty() || l[0] == '#' || l[0] == ';'))
         continue;
       if (!l.empty() && l.back() == '\\') {
@@ -254,7 +254,7 @@ parse_systemd_conf_texts(const std::vector<std::pair<std::string, std::string>> 
       } else {
         line = std::string(l);
       }
-      std::string_view s = strip(line);
+      std::string_view s = journald_strip(line);
       if (s.empty())
         continue;
       if (s[0] == '[') {
@@ -281,8 +281,8 @@ parse_systemd_conf_texts(const std::vector<std::pair<std::string, std::string>> 
                                     {path, at}});
         continue;
       }
-      std::string key(strip(s.substr(0, eq)));
-      std::string value(strip(s.substr(eq + 1)));
+      std::string key(journald_strip(s.substr(0, eq)));
+      std::string value(journald_strip(s.substr(eq + 1)));
       conf.values[section][key].push_back(Assignment{std::move(value), {path, at}});
     }
   }

@@ -16,7 +16,7 @@ namespace bulwark::shippers {
 
 namespace {
 
-constexpr size_t k_max_bytes = 16 * 1024 * 1024;
+constexpr size_t k_log_shippers_max_bytes = 16 * 1024 * 1024;
 
 bool local_sink(std::string t) {
   t = text::lower(t);
@@ -137,7 +137,7 @@ void fluent_bit_yaml(const std::string &path, const yaml::Node &root, ShipperMod
     out.unconfigured.push_back({"fluent-bit", "no remote output", {path, 0}});
 }
 
-template <class F> void each_line(std::string_view text, F &&f) {
+template <class F> void log_shippers_each_line(std::string_view text, F &&f) {
   size_t pos = 0;
   int lineno = 0;
   while (pos < text.size()) {
@@ -182,7 +182,7 @@ void parse_fluent_bit_classic(const std::string &path, std::string_view text, Sh
     name.clear();
     host.clear();
   };
-  each_line(text, [&](std::string_view l, int lineno) {
+  log_shippers_each_line(text, [&](std::string_view l, int lineno) {
     if (l.empty() || l[0] == '#')
       return;
     if (l[0] == '[') {
@@ -210,7 +210,7 @@ void parse_fluent_bit_classic(const std::string &path, std::string_view text, Sh
 void parse_vector_toml(const std::string &path, std::string_view text, ShipperModel &out) {
   std::string sink;
   bool any = false;
-  each_line(text, [&](std::string_view l, int lineno) {
+  log_shippers_each_line(text, [&](std::string_view l, int lineno) {
     if (l.empty() || l[0] == '#')
       return;
     if (l[0] == '[') {
@@ -274,7 +274,7 @@ void parse_ossec_conf(const std::string &path, std::string_view text, ShipperMod
 ShipperModel load_shippers(const RootFs &fs, const systemd::UnitFiles &units) {
   ShipperModel out;
   auto read = [&](const std::string &p) -> std::optional<std::string> {
-    auto c = fs.read_file(p, k_max_bytes);
+    auto c = fs.read_file(p, k_log_shippers_max_bytes);
     if (!c)
       return std::nullopt;
     return std::move(*c);

@@ -14,7 +14,7 @@ namespace bulwark::logrotate {
 
 namespace {
 
-constexpr int k_max_nesting = 16;
+constexpr int k_logrotate_max_nesting = 16;
 constexpr int k_max_file_reads = 2048;
 constexpr size_t k_max_words = 4096; // per line; the rest is reported, not read
 
@@ -50,12 +50,12 @@ const std::vector<std::string> k_default_taboo = {
     ".rpmsave",  ".swp",      ".ucf-dist", ".ucf-new",       ".ucf-old",  "~",
 };
 
-bool is_glob(std::string_view s) {
+bool logrotate_is_glob(std::string_view s) {
   return s.find_first_of("*?[") != std::string_view::npos;
 }
 
 // Splits a line into words; "..." and '...' group (quotes removed).
-std::vector<std::string> words(std::string_view line) {
+std::vector<std::string> logrotate_words(std::string_view line) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < line.size()) {
@@ -87,7 +87,7 @@ std::vector<std::string> words(std::string_view line) {
   return out;
 }
 
-std::optional<int64_t> parse_int(const std::string &s) {
+std::optional<int64_t> logrotate_parse_int(const std::string &s) {
   if (s.empty())
     return std::nullopt;
   char *end = nullptr;
@@ -98,7 +98,7 @@ std::optional<int64_t> parse_int(const std::string &s) {
   return v;
 }
 
-std::optional<uint64_t> parse_size(std::string s) {
+std::optional<uint64_t> logrotate_parse_size(std::string s) {
   uint64_t mult = 1;
   if (!s.empty()) {
     char c = s.back();
@@ -111,13 +111,13 @@ std::optional<uint64_t> parse_size(std::string s) {
     if (mult != 1)
       s.pop_back();
   }
-  auto v = parse_int(s);
+  auto v = logrotate_parse_int(s);
   if (!v || *v < 0)
     return std::nullopt;
   return static_cast<uint64_t>(*v) * mult;
 }
 
-struct Reader {
+struct LogrotateReader {
   const RootFs &fs;
   Config &cfg;
   Settings defaults{};
@@ -229,7 +229,7 @@ struct Reader {
     for (size_t i = 0; i < b.patterns.size(); ++i) {
       const std::string &p = b.patterns[i];
       std::vector<std::string> matches;
-      if (!is_glob(p)) {
+      if (!logrotate_is_glob(p)) {
         matches.push_back(p);
       } else if (auto m = fs.glob(p)) {
         matches = std::move(*m);
@@ -267,7 +267,7 @@ struct Reader {
                                        : Criterion::yearly;
       s.criterion_loc = loc;
     } else if (key == "size") {
-      auto v = parse_size(arg());
+      auto v = logrotate_parse_size(arg());
       if (!v) {
         diag(Diagnostic::Level::error, "bad size '" + text::printable(arg()) + "'", loc.path,
              loc.line);
@@ -277,7 +277,7 @@ struct Reader {
       s.criterion = Criterion::size;
       s.criterion_loc = loc;
     } else if (key == "rotate") {
-      auto v = parse_int(arg());
+      auto v = logrotate_parse_int(arg());
       if (!v || *v < -1) {
         diag(Diagnostic::Level::error, "bad rotation count '" + text::printable(arg()) + "'",
              loc.path, loc.line);
@@ -286,7 +286,7 @@ struct Reader {
       s.rotate = *v;
       s.rotate_loc = loc;
     } else if (key == "maxage") {
-      auto v = parse_int(arg());
+      auto v = logrotate_parse_int(arg());
       if (!v || *v < 0) {
         diag(Diagnostic::Level::error, "bad maximum age '" + text::printable(arg()) + "'", loc.path,
              loc.line);
@@ -304,7 +304,7 @@ struct Reader {
         diag(Diagnostic::Level::error, "argument expected after include", loc.path, loc.line);
         return true;
       }
-      if (depth + 1 > k_max_nesting) {
+      if (depth + 1 > k_logrotate_max_nesting) {
         diag(Diagnostic::Level::error, "include nesting too deep", loc.path, loc.line);
         return true;
       }
@@ -350,7 +350,7 @@ struct Reader {
       }
       if (t.empty() || t[0] == '#')
         continue;
-      auto w = words(t);
+      auto w = logrotate_words(t);
       if (w.size() >= k_max_words)
         diag(Diagnostic::Level::warning, "line with more than 4096 words: the rest is not read",
              path, lineno);
@@ -452,7 +452,7 @@ const Block *Config::find(const std::string &path) const {
       const std::string &p = b.patterns[i];
       if (i < b.dropped.size() && b.dropped[i])
         continue;
-      if (is_glob(p) && ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0)
+      if (logrotate_is_glob(p) && ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0)
         return &b;
     }
   return nullptr;
@@ -460,7 +460,7 @@ const Block *Config::find(const std::string &path) const {
 
 Config load_logrotate(const RootFs &fs, const std::string &main) {
   Config cfg;
-  Reader r{fs, cfg};
+  LogrotateReader r{fs, cfg};
   if (!fs.exists(main))
     return cfg;
   cfg.present = true;

@@ -25,7 +25,7 @@ std::vector<std::string> fields(std::string_view line) {
 
 // Calls f(line_number, line) for every line that is neither blank nor a
 // comment.
-template <class F> void each_line(std::string_view text, F &&f) {
+template <class F> void each_mount_line(std::string_view text, F &&f) {
   int n = 0;
   size_t i = 0;
   while (i < text.size()) {
@@ -70,7 +70,7 @@ bool covers(std::string_view mp, std::string_view dir) {
 Fstab parse_fstab_text(const std::string &path, std::string_view text) {
   Fstab out;
   out.path = path;
-  each_line(text, [&](int n, std::string_view line) {
+  each_mount_line(text, [&](int n, std::string_view line) {
     auto f = fields(line);
     if (f.size() < 3) {
       out.diagnostics.push_back(
@@ -86,7 +86,7 @@ Fstab parse_fstab_text(const std::string &path, std::string_view text) {
 Crypttab parse_crypttab_text(const std::string &path, std::string_view text) {
   Crypttab out;
   out.path = path;
-  each_line(text, [&](int n, std::string_view line) {
+  each_mount_line(text, [&](int n, std::string_view line) {
     auto f = fields(line);
     if (f.size() < 2) {
       out.diagnostics.push_back({"a crypttab entry needs at least a name and a device", {path, n}});

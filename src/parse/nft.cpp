@@ -48,7 +48,7 @@ bool has_glob(std::string_view s) {
   return s.find_first_of("*?[") != std::string_view::npos;
 }
 
-struct Lexer {
+struct NftLexer {
   // Splits one file into tokens; newlines become eol tokens.
   static std::vector<Tok> lex(std::string_view t, int file, std::vector<Diagnostic> &diags,
                               const std::string &path) {
@@ -151,7 +151,7 @@ std::optional<long> parse_long(std::string_view s) {
   return negv ? -n : n;
 }
 
-std::optional<uint32_t> service(std::string_view s) {
+std::optional<uint32_t> nft_service_port(std::string_view s) {
   if (auto n = parse_long(s); n && *n >= 0 && *n <= 65535)
     return static_cast<uint32_t>(*n);
   static const std::map<std::string, uint32_t, std::less<>> names = {
@@ -178,7 +178,7 @@ std::optional<int> l4proto(std::string_view s) {
   return std::nullopt;
 }
 
-struct Parser {
+struct NftParser {
   const RootFs &fs;
   const NftOptions &opts;
   Ruleset &rs;
@@ -276,7 +276,7 @@ struct Parser {
     }
     rs.files.push_back(path);
     int fid = static_cast<int>(rs.files.size() - 1);
-    std::vector<Tok> mine = Lexer::lex(text, fid, rs.diagnostics, path);
+    std::vector<Tok> mine = NftLexer::lex(text, fid, rs.diagnostics, path);
     std::swap(mine, toks);
     size_t saved = pos;
     pos = 0;
@@ -927,10 +927,10 @@ struct Parser {
       auto dash = e.find('-');
       std::optional<uint32_t> lo, hi;
       if (dash != std::string::npos && dash > 0) {
-        lo = service(text::trim(e.substr(0, dash)));
-        hi = service(text::trim(e.substr(dash + 1)));
+        lo = nft_service_port(text::trim(e.substr(0, dash)));
+        hi = nft_service_port(text::trim(e.substr(dash + 1)));
       } else {
-        lo = hi = service(text::trim(e));
+        lo = hi = nft_service_port(text::trim(e));
       }
       if (!lo || !hi || *lo > *hi) {
         bad = e;
@@ -1466,7 +1466,7 @@ struct Parser {
 Ruleset parse_nft_text(const RootFs &fs, const std::string &path, std::string_view text,
                        const NftOptions &opts) {
   Ruleset rs;
-  Parser p{fs, opts, rs, {}, 0, {}, 0, 0};
+  NftParser p{fs, opts, rs, {}, 0, {}, 0, 0};
   p.load(path, text, 0);
   p.resolve();
   return rs;

@@ -23,7 +23,7 @@ namespace {
 
 enum class Rc { ok, block_start, block_done, file_done, error };
 
-bool blank(char c) {
+bool nginx_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
@@ -51,7 +51,7 @@ std::string unescape(std::string_view w) {
   return out;
 }
 
-struct Reader {
+struct NginxReader {
   std::string_view s;
   size_t pos = 0;
   int line = 1;
@@ -90,7 +90,7 @@ struct Reader {
         continue;
       }
       if (need_space) {
-        if (blank(ch)) {
+        if (nginx_blank(ch)) {
           last_space = true;
           need_space = false;
           continue;
@@ -109,7 +109,7 @@ struct Reader {
       if (last_space) {
         start = pos - 1;
         start_line = line;
-        if (blank(ch))
+        if (nginx_blank(ch))
           continue;
         switch (ch) {
         case ';':
@@ -167,7 +167,7 @@ struct Reader {
             need_space = true;
             found = true;
           }
-        } else if (blank(ch) || ch == ';' || ch == '{') {
+        } else if (nginx_blank(ch) || ch == ';' || ch == '{') {
           last_space = true;
           found = true;
         }
@@ -185,7 +185,7 @@ struct Reader {
   }
 };
 
-struct Loader {
+struct NginxLoader {
   const RootFs *fs = nullptr; // null: parse_text, includes are recorded only
   ConfTree *tree = nullptr;
   int files = 0;
@@ -313,7 +313,7 @@ struct Loader {
 
   void parse(std::string_view text, const std::string &path, int depth,
              std::vector<ConfNode> &out) {
-    Reader r;
+    NginxReader r;
     r.s = text;
     std::vector<std::vector<ConfNode> *> stack{&out};
     std::vector<std::string> args;
@@ -667,7 +667,7 @@ ConfTree parse_text(std::string_view text, const std::string &path) {
   tree.present = true;
   tree.main_path = path;
   tree.files.push_back(path);
-  Loader l;
+  NginxLoader l;
   l.tree = &tree;
   l.parse(text, path, 0, tree.nodes);
   return tree;
@@ -683,7 +683,7 @@ ConfTree load(const RootFs &fs, const std::string &main) {
   if (!st && st.error().not_found())
     return tree;
   tree.present = true;
-  Loader l;
+  NginxLoader l;
   l.fs = &fs;
   l.tree = &tree;
   l.parse_file(main, 0, tree.nodes, nullptr);
@@ -736,7 +736,7 @@ namespace {
 
 void relocate(std::vector<ConfNode> &nodes, const SourceLocation &to) {
   for (auto &n : nodes) {
-    if (text::starts_with(n.loc.path, Loader::k_image_mark))
+    if (text::starts_with(n.loc.path, NginxLoader::k_image_mark))
       n.loc = to;
     relocate(n.children, to);
   }
@@ -748,14 +748,14 @@ ConfTree load_in_container(const RootFs &fs, const ContainerView &view, const st
   ConfTree tree;
   tree.main_path = main;
   tree.present = true;
-  Loader l;
+  NginxLoader l;
   l.fs = &fs;
   l.tree = &tree;
   l.view = &view;
   l.parse_file(RootFs::join("/", main), 0, tree.nodes, nullptr);
   relocate(tree.nodes, view.image_loc);
   for (auto &d : tree.diagnostics)
-    if (text::starts_with(d.loc.path, Loader::k_image_mark))
+    if (text::starts_with(d.loc.path, NginxLoader::k_image_mark))
       d.loc = view.image_loc;
   return tree;
 }

@@ -7,7 +7,7 @@ namespace bulwark::openvpn {
 
 namespace {
 
-constexpr int k_max_depth = 10;
+constexpr int k_openvpn_max_depth = 10;
 constexpr size_t k_max_options = 100000;
 
 bool space(char c) {
@@ -19,7 +19,7 @@ bool space(char c) {
 // escapes the next character except inside single quotes; `#` or `;` where
 // a word would start ends the line (even after a backslash). Returns false
 // when the line holds no word.
-bool split_line(std::string_view line, std::vector<std::string> &out, std::string &error) {
+bool openvpn_split_line(std::string_view line, std::vector<std::string> &out, std::string &error) {
   enum { initial, unquoted, quoted, squoted } state = initial;
   out.clear();
   std::string w;
@@ -89,7 +89,7 @@ bool split_line(std::string_view line, std::vector<std::string> &out, std::strin
   return !out.empty();
 }
 
-struct Reader {
+struct OpenvpnReader {
   const RootFs *fs = nullptr;
   Config *cfg = nullptr;
 
@@ -113,7 +113,7 @@ struct Reader {
         return;
       }
       std::string error;
-      if (!split_line(line, words, error)) {
+      if (!openvpn_split_line(line, words, error)) {
         if (!error.empty())
           diag(error, path, line_no);
         continue;
@@ -155,8 +155,8 @@ struct Reader {
           diag("config takes one file", path, line_no);
           continue;
         }
-        if (depth + 1 > k_max_depth) {
-          diag("config files nested deeper than " + std::to_string(k_max_depth) +
+        if (depth + 1 > k_openvpn_max_depth) {
+          diag("config files nested deeper than " + std::to_string(k_openvpn_max_depth) +
                    " (a loop?): " + text::printable(o.args[0]) + " not read",
                path, line_no);
           continue;
@@ -202,7 +202,7 @@ bool Config::is_client() const {
 Config parse_text(std::string_view text, const std::string &path) {
   Config c;
   c.path = path;
-  Reader r;
+  OpenvpnReader r;
   r.cfg = &c;
   r.parse(text, path, 0);
   return c;
@@ -216,7 +216,7 @@ Config load(const RootFs &fs, const std::string &path) {
     c.diagnostics.push_back({"cannot read: " + t.error().message, {path, 0}});
     return c;
   }
-  Reader r;
+  OpenvpnReader r;
   r.fs = &fs;
   r.cfg = &c;
   r.parse(*t, path, 0);

@@ -21,7 +21,7 @@ bool valid_key(std::string_view k) {
 // A shell word without expansion: quotes removed, backslash escapes of
 // double quotes and of unquoted text applied. nullopt when a quote is not
 // closed or unquoted whitespace follows the word.
-std::optional<std::string> unquote(std::string_view v) {
+std::optional<std::string> os_release_unquote(std::string_view v) {
   std::string out;
   char quote = 0;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -80,7 +80,7 @@ OsRelease parse_os_release(std::string_view text, const std::string &path) {
           Error{"not an assignment: \"" + text::printable(line, 80) + "\"", path, line_no});
       continue;
     }
-    auto v = unquote(line.substr(eq + 1));
+    auto v = os_release_unquote(line.substr(eq + 1));
     if (!v) {
       r.diagnostics.push_back(
           Error{"unterminated quote or unquoted space in \"" + text::printable(line, 80) + "\"",

@@ -231,7 +231,7 @@ std::optional<std::string> str_tok(const std::string &s, size_t &pos) {
   return tok;
 }
 
-bool c_isspace(char c) {
+bool pam_conf_isspace(char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
@@ -244,7 +244,7 @@ std::string parse_control(std::array<int, ret::count> &a, const std::string &tok
            "\"";
   };
   while (i < tok.size()) {
-    while (i < tok.size() && c_isspace(tok[i]))
+    while (i < tok.size() && pam_conf_isspace(tok[i]))
       ++i;
     if (i >= tok.size())
       break;
@@ -258,11 +258,11 @@ std::string parse_control(std::array<int, ret::count> &a, const std::string &tok
     if (r > ret::count || i + len >= tok.size())
       return fail("expecting return value");
     i += len;
-    while (i < tok.size() && c_isspace(tok[i]))
+    while (i < tok.size() && pam_conf_isspace(tok[i]))
       ++i;
     if (i >= tok.size() || tok[i++] != '=')
       return fail("expecting '='");
-    while (i < tok.size() && c_isspace(tok[i]))
+    while (i < tok.size() && pam_conf_isspace(tok[i]))
       ++i;
     if (i >= tok.size())
       return fail("expecting action");
@@ -316,7 +316,7 @@ std::string module_name(const std::string &path) {
 
 enum class Parse { ok, abort };
 
-struct Loader {
+struct PamStackLoader {
   const FileReader &read;
   const ModuleProbe &probe;
   const LoadOptions &opts;
@@ -605,7 +605,7 @@ Service load_service(std::string_view name, const FileReader &read, const Module
   Service svc;
   svc.name = name;
   svc.path = "/etc/pam.d/" + std::string(name);
-  Loader ld{read, probe, opts, svc, {}, {}};
+  PamStackLoader ld{read, probe, opts, svc, {}, {}};
   bool read_something = false;
   auto own = read(svc.path);
   if (own) {
@@ -898,7 +898,7 @@ constexpr PwqName k_pwq_names[] = {
     {"enforce_for_root", PwqKind::set},   {"local_users_only", PwqKind::set},
 };
 
-constexpr const char *k_pwq_conf = "/etc/security/pwquality.conf";
+constexpr const char *k_pam_parser_pwq_conf = "/etc/security/pwquality.conf";
 
 // set_name_value(): "" on success, else the libpwquality error.
 std::string pwq_set(PwQuality &q, const std::string &name, const std::string &value,
@@ -945,23 +945,23 @@ bool pwq_read_file(PwQuality &q, const std::string &path, std::string_view data)
     std::string line = std::move(cl.text);
     if (auto h = line.find('#'); h != std::string::npos)
       line.resize(h);
-    while (!line.empty() && c_isspace(line.back()))
+    while (!line.empty() && pam_conf_isspace(line.back()))
       line.pop_back();
     size_t i = 0;
-    while (i < line.size() && c_isspace(line[i]))
+    while (i < line.size() && pam_conf_isspace(line[i]))
       ++i;
     if (i >= line.size())
       continue;
     size_t name_start = i;
     bool eq = false;
-    while (i < line.size() && !c_isspace(line[i]) && line[i] != '=')
+    while (i < line.size() && !pam_conf_isspace(line[i]) && line[i] != '=')
       ++i;
     std::string name = line.substr(name_start, i - name_start);
     if (i < line.size()) {
       eq = line[i] == '=';
       ++i;
     }
-    while (i < line.size() && ((line[i] == '=' && !eq) || c_isspace(line[i]))) {
+    while (i < line.size() && ((line[i] == '=' && !eq) || pam_conf_isspace(line[i]))) {
       if (line[i] == '=')
         eq = true;
       ++i;
@@ -1017,20 +1017,21 @@ PwQuality load_pwquality(const FileReader &read, const std::vector<std::string> 
     if (!pwq_read_file(q, p, *data))
       return q;
   }
-  auto data = read(k_pwq_conf);
+  auto data = read(k_pam_parser_pwq_conf);
   if (!data) {
     if (!data.error().not_found())
-      q.diagnostics.push_back(Diagnostic{
-          Diagnostic::Level::error, "cannot read: " + data.error().message, {k_pwq_conf, 0}});
+      q.diagnostics.push_back(Diagnostic{Diagnostic::Level::error,
+                                         "cannot read: " + data.error().message,
+                                         {k_pam_parser_pwq_conf, 0}});
     return q;
   }
-  pwq_read_file(q, k_pwq_conf, *data);
+  pwq_read_file(q, k_pam_parser_pwq_conf, *data);
   return q;
 }
 
 PwQuality load_pwquality(const RootFs &fs) {
   std::vector<std::string> dropins;
-  const std::string dir = std::string(k_pwq_conf) + ".d";
+  const std::string dir = std::string(k_pam_parser_pwq_conf) + ".d";
   if (auto names = fs.list_dir(dir)) {
     std::vector<std::string> sorted = *names;
     std::sort(sorted.begin(), sorted.end()); // scandir with strcmp
@@ -1161,7 +1162,7 @@ namespace {
 // sscanf("%u") / ("%hu"): optional blanks and sign, digits, wrap-around.
 std::optional<unsigned long> scan_unsigned(const std::string &v, unsigned long mask) {
   size_t i = 0;
-  while (i < v.size() && c_isspace(v[i]))
+  while (i < v.size() && pam_conf_isspace(v[i]))
     ++i;
   bool neg = false;
   if (i < v.size() && (v[i] == '+' || v[i] == '-'))
@@ -1239,15 +1240,15 @@ Faillock faillock_options(const Handler &h, const FileReader &read) {
       std::string line = std::move(cl.text);
       if (auto hsh = line.find('#'); hsh != std::string::npos)
         line.resize(hsh);
-      while (!line.empty() && c_isspace(line.back()))
+      while (!line.empty() && pam_conf_isspace(line.back()))
         line.pop_back();
       size_t i = 0;
-      while (i < line.size() && c_isspace(line[i]))
+      while (i < line.size() && pam_conf_isspace(line[i]))
         ++i;
       if (i >= line.size())
         continue;
       size_t ns = i;
-      while (i < line.size() && !c_isspace(line[i]) && line[i] != '=')
+      while (i < line.size() && !pam_conf_isspace(line[i]) && line[i] != '=')
         ++i;
       std::string name = line.substr(ns, i - ns);
       bool eq = false;
@@ -1255,7 +1256,7 @@ Faillock faillock_options(const Handler &h, const FileReader &read) {
         eq = line[i] == '=';
         ++i;
       }
-      while (i < line.size() && ((line[i] == '=' && !eq) || c_isspace(line[i]))) {
+      while (i < line.size() && ((line[i] == '=' && !eq) || pam_conf_isspace(line[i]))) {
         if (line[i] == '=')
           eq = true;
         ++i;

@@ -55,7 +55,7 @@ namespace {
 
 constexpr size_t k_max_token = 256; // MAX_TOKEN: longer tokens make the line an error
 
-bool is_blank(char c) {
+bool pg_hba_is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
@@ -65,7 +65,7 @@ struct Line {
   std::string error;
 };
 
-struct Reader {
+struct PgHbaReader {
   const RootFs *fs;
   const HbaOptions &opts;
   HbaFile &out;
@@ -81,10 +81,10 @@ struct Reader {
     initial_quote = false;
     comma = false;
     too_long = false;
-    while (p < s.size() && (is_blank(s[p]) || s[p] == ','))
+    while (p < s.size() && (pg_hba_is_blank(s[p]) || s[p] == ','))
       p++;
     bool in_quote = false, was_quote = false, saw_quote = false;
-    while (p < s.size() && (!is_blank(s[p]) || in_quote)) {
+    while (p < s.size() && (!pg_hba_is_blank(s[p]) || in_quote)) {
       char c = s[p];
       if (c == '#' && !in_quote) {
         p = s.size();
@@ -437,7 +437,7 @@ bool in_prefix(const HbaAddress &net, int family, const std::array<uint8_t, 16> 
   return true;
 }
 
-bool is_loopback(int family, const std::array<uint8_t, 16> &a) {
+bool pg_hba_is_loopback(int family, const std::array<uint8_t, 16> &a) {
   if (family == AF_INET)
     return a[0] == 127;
   if (family == AF_INET6) {
@@ -573,14 +573,14 @@ bool shadows(const HbaRule &e, const HbaRule &r, const HbaOptions &opts) {
 
 HbaFile load_pg_hba(const RootFs &fs, const std::string &path, const HbaOptions &opts) {
   HbaFile out;
-  Reader r{&fs, opts, out};
+  PgHbaReader r{&fs, opts, out};
   r.file(RootFs::join("/", path), true, "", 0, 0);
   return out;
 }
 
 HbaFile parse_pg_hba_text(const std::string &path, std::string_view text, const HbaOptions &opts) {
   HbaFile out;
-  Reader r{nullptr, opts, out};
+  PgHbaReader r{nullptr, opts, out};
   r.parse(path, text, 0);
   return out;
 }
@@ -823,7 +823,7 @@ bool address_is_local(const HbaAddress &a) {
     return false;
   if (a.family == AF_INET)
     return a.addr[0] == 127 && (a.mask[0] == 0xff);
-  return a.prefix == 128 && is_loopback(AF_INET6, a.addr);
+  return a.prefix == 128 && pg_hba_is_loopback(AF_INET6, a.addr);
 }
 
 bool address_is_any(const HbaAddress &a) {

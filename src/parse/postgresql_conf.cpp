@@ -167,7 +167,7 @@ size_t match_real(std::string_view s) {
   return i;
 }
 
-struct Lexer {
+struct PostgresqlConfLexer {
   std::string_view text;
   size_t pos = 0;
   int line = 1; // line of the token just returned
@@ -269,7 +269,7 @@ std::string deescape(std::string_view s) {
   return out;
 }
 
-std::string dir_of(const std::string &path) {
+std::string postgresql_conf_dir_of(const std::string &path) {
   auto slash = path.rfind('/');
   if (slash == std::string::npos || slash == 0)
     return "/";
@@ -281,10 +281,10 @@ std::string dir_of(const std::string &path) {
 std::string absolute_location(std::string_view location, const std::string &calling_file) {
   if (!location.empty() && location[0] == '/')
     return RootFs::join("/", location);
-  return RootFs::join(dir_of(calling_file), location);
+  return RootFs::join(postgresql_conf_dir_of(calling_file), location);
 }
 
-struct Parser {
+struct PostgresqlConfParser {
   const RootFs *fs;
   const ConfOptions &opts;
   Config &cfg;
@@ -295,7 +295,7 @@ struct Parser {
   }
 
   void parse_text(const std::string &path, std::string_view text, int depth) {
-    Lexer lx;
+    PostgresqlConfLexer lx;
     lx.text = text;
     int errors = 0;
     for (;;) {
@@ -448,7 +448,7 @@ struct Parser {
 
 void parse_conf_file(const RootFs &fs, const std::string &path, bool strict, Config &cfg,
                      const ConfOptions &opts) {
-  Parser p{&fs, opts, cfg};
+  PostgresqlConfParser p{&fs, opts, cfg};
   p.file(RootFs::join("/", path), strict, "", 0, 0);
 }
 
@@ -465,7 +465,7 @@ Config load_postgresql_conf(const RootFs &fs, const std::string &conf_path,
     std::optional<Setting> keep;
     if (const Setting *d = cfg.get("data_directory"))
       keep = *d;
-    Parser p{&fs, opts, cfg};
+    PostgresqlConfParser p{&fs, opts, cfg};
     p.file(RootFs::join(*data_dir, "postgresql.auto.conf"), false, "", 0, 0);
     if (keep)
       cfg.effective["data_directory"] = *keep;
@@ -476,7 +476,7 @@ Config load_postgresql_conf(const RootFs &fs, const std::string &conf_path,
 Config parse_conf_text(const std::string &path, std::string_view text) {
   Config cfg;
   ConfOptions opts;
-  Parser p{nullptr, opts, cfg};
+  PostgresqlConfParser p{nullptr, opts, cfg};
   cfg.files.push_back(path);
   p.parse_text(path, text, 0);
   return cfg;
@@ -541,7 +541,7 @@ constexpr UnitRow k_memory[] = {{"TB", 1099511627776.0}, {"GB", 1073741824.0}, {
 constexpr UnitRow k_time[] = {{"d", 86400e6}, {"h", 3600e6}, {"min", 60e6}, {"s", 1e6},
                               {"ms", 1e3},    {"us", 1.0},   {nullptr, 0}};
 
-bool c_isspace(char c) {
+bool postgresql_conf_isspace(char c) {
   return std::isspace(static_cast<unsigned char>(c)) != 0;
 }
 
@@ -561,15 +561,15 @@ std::optional<int64_t> parse_int(std::string_view v, std::string_view unit) {
   }
   if (end == begin || errno == ERANGE || std::isnan(val))
     return std::nullopt;
-  while (c_isspace(*end))
+  while (postgresql_conf_isspace(*end))
     end++;
   if (*end != '\0') {
     if (unit.empty())
       return std::nullopt;
     std::string unitstr;
-    while (*end != '\0' && !c_isspace(*end) && unitstr.size() < 3)
+    while (*end != '\0' && !postgresql_conf_isspace(*end) && unitstr.size() < 3)
       unitstr += *end++;
-    while (c_isspace(*end))
+    while (postgresql_conf_isspace(*end))
       end++;
     if (*end != '\0')
       return std::nullopt;

@@ -9,7 +9,7 @@ namespace bulwark::procnet {
 namespace {
 
 // A run of hex digits as an unsigned value of at most `digits` digits.
-bool hex_value(std::string_view s, size_t digits, uint32_t &out) {
+bool procnet_hex_value(std::string_view s, size_t digits, uint32_t &out) {
   if (s.empty() || s.size() > digits)
     return false;
   uint32_t v = 0;
@@ -40,12 +40,12 @@ bool parse_endpoint(std::string_view s, fw::Family family, fw::Addr &addr, uint3
   addr.v6 = family == fw::Family::v6;
   for (size_t w = 0; w < want / 8; ++w) {
     uint32_t word = 0;
-    if (!hex_value(hex.substr(w * 8, 8), 8, word))
+    if (!procnet_hex_value(hex.substr(w * 8, 8), 8, word))
       return false;
     std::memcpy(&addr.b[w * 4], &word, 4);
   }
   std::string_view p = s.substr(colon + 1);
-  return p.size() == 4 && hex_value(p, 4, port);
+  return p.size() == 4 && procnet_hex_value(p, 4, port);
 }
 
 } // namespace
@@ -71,7 +71,7 @@ Table parse_proc_net(std::string_view text, int proto, fw::Family family, const 
     uint32_t remote_port = 0, state = 0;
     if (!parse_endpoint(f[1], family, l.addr, l.port) ||
         !parse_endpoint(f[2], family, remote, remote_port) || f[3].size() != 2 ||
-        !hex_value(f[3], 2, state)) {
+        !procnet_hex_value(f[3], 2, state)) {
       t.errors.push_back(
           Error{"malformed address or state: \"" + text::printable(raw, 80) + "\"", path, line});
       continue;

@@ -12,7 +12,7 @@ namespace {
 
 constexpr size_t k_max_proc_file = 1024 * 1024; // status is ~1.5 KB, cmdline at most ARG_MAX
 
-bool all_digits(std::string_view s) {
+bool procfs_all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
@@ -24,7 +24,7 @@ std::optional<Ids> parse_ids(std::string_view v) {
     std::string_view t = text::trim(w);
     if (t.empty())
       continue;
-    if (i == 4 || !all_digits(t) || t.size() > 10)
+    if (i == 4 || !procfs_all_digits(t) || t.size() > 10)
       return std::nullopt;
     auto r = std::from_chars(t.data(), t.data() + t.size(), n[i]);
     if (r.ec != std::errc{} || n[i] > 0xffffffffL)
@@ -89,7 +89,7 @@ Result<ProcessTable> load_processes(const RootFs &fs, const std::string &proc_di
   if (!names)
     return names.error();
   for (const auto &n : *names) {
-    if (!all_digits(n) || n.size() > 9)
+    if (!procfs_all_digits(n) || n.size() > 9)
       continue; // self, thread-self, sys, net, ...
     Process p;
     p.pid = std::stoi(n);

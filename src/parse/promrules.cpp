@@ -12,7 +12,7 @@ namespace bulwark::prom {
 
 namespace {
 
-struct Token {
+struct PromToken {
   enum class Kind { ident, string, number, punct };
   Kind kind = Kind::punct;
   std::string text; // identifiers, punctuation; strings unquoted
@@ -21,7 +21,7 @@ struct Token {
 bool ident_start(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
 }
-bool ident_char(char c) {
+bool prom_ident_char(char c) {
   return ident_start(c) || std::isdigit(static_cast<unsigned char>(c));
 }
 
@@ -29,8 +29,8 @@ bool ident_char(char c) {
 // "", '' (backslash escapes) and `` (raw), `#` comments to the end of the
 // line, identifiers, numbers and durations (skipped as one token), and
 // single-character punctuation (operators need not be told apart).
-std::vector<Token> tokenize(std::string_view s) {
-  std::vector<Token> out;
+std::vector<PromToken> tokenize(std::string_view s) {
+  std::vector<PromToken> out;
   size_t i = 0;
   while (i < s.size()) {
     char c = s[i];
@@ -47,7 +47,7 @@ std::vector<Token> tokenize(std::string_view s) {
           ++j;
         v += s[j];
       }
-      out.push_back({Token::Kind::string, std::move(v)});
+      out.push_back({PromToken::Kind::string, std::move(v)});
       i = j + 1;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
                (c == '.' && i + 1 < s.size() &&
@@ -56,16 +56,16 @@ std::vector<Token> tokenize(std::string_view s) {
       while (j < s.size() &&
              (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' || s[j] == '_'))
         ++j;
-      out.push_back({Token::Kind::number, std::string(s.substr(i, j - i))});
+      out.push_back({PromToken::Kind::number, std::string(s.substr(i, j - i))});
       i = j;
     } else if (ident_start(c)) {
       size_t j = i;
-      while (j < s.size() && ident_char(s[j]))
+      while (j < s.size() && prom_ident_char(s[j]))
         ++j;
-      out.push_back({Token::Kind::ident, std::string(s.substr(i, j - i))});
+      out.push_back({PromToken::Kind::ident, std::string(s.substr(i, j - i))});
       i = j;
     } else {
-      out.push_back({Token::Kind::punct, std::string(1, c)});
+      out.push_back({PromToken::Kind::punct, std::string(1, c)});
       ++i;
     }
   }
@@ -92,8 +92,8 @@ bool is_aggregation(std::string_view w) {
   return std::find(k.begin(), k.end(), w) != k.end();
 }
 
-bool is_punct(const std::vector<Token> &t, size_t i, char c) {
-  return i < t.size() && t[i].kind == Token::Kind::punct && t[i].text[0] == c;
+bool is_punct(const std::vector<PromToken> &t, size_t i, char c) {
+  return i < t.size() && t[i].kind == PromToken::Kind::punct && t[i].text[0] == c;
 }
 
 } // namespace
@@ -117,14 +117,14 @@ std::vector<MetricRef> metric_refs(std::string_view expr) {
   };
   bool in_labels = false, in_range = false;
   for (size_t i = 0; i < t.size(); ++i) {
-    const Token &tok = t[i];
-    if (tok.kind == Token::Kind::punct) {
+    const PromToken &tok = t[i];
+    if (tok.kind == PromToken::Kind::punct) {
       char c = tok.text[0];
       if (c == '[' || c == ']') // a range or subquery: durations, no metric
         in_range = c == '[';
       if (c == '(') {
         std::string owner;
-        if (i > 0 && t[i - 1].kind == Token::Kind::ident) {
+        if (i > 0 && t[i - 1].kind == PromToken::Kind::ident) {
           owner = is_grouping(t[i - 1].text) ? "(labels)" : t[i - 1].text;
         }
         parens.push_back(owner);
@@ -137,12 +137,12 @@ std::vector<MetricRef> metric_refs(std::string_view expr) {
       }
       continue;
     }
-    if (tok.kind != Token::Kind::ident || in_range)
+    if (tok.kind != PromToken::Kind::ident || in_range)
       continue;
     if (in_labels) {
       // {__name__="metric"} selects by name.
       if (tok.text == "__name__" && is_punct(t, i + 1, '=') && !is_punct(t, i + 2, '~') &&
-          i + 2 < t.size() && t[i + 2].kind == Token::Kind::string)
+          i + 2 < t.size() && t[i + 2].kind == PromToken::Kind::string)
         out.push_back({t[i + 2].text, functions()});
       continue;
     }
@@ -152,7 +152,7 @@ std::vector<MetricRef> metric_refs(std::string_view expr) {
       continue;
     if (is_punct(t, i + 1, '('))
       continue; // a function or aggregation call
-    if (is_aggregation(tok.text) && i + 1 < t.size() && t[i + 1].kind == Token::Kind::ident &&
+    if (is_aggregation(tok.text) && i + 1 < t.size() && t[i + 1].kind == PromToken::Kind::ident &&
         is_grouping(t[i + 1].text))
       continue; // sum by (job) (...)
     out.push_back({tok.text, functions()});

@@ -359,7 +359,7 @@ struct UserLine {
   SourceLocation loc;
 };
 
-struct Loader {
+struct RedisConfLoader {
   const RootFs *fs;
   const RedisOptions &opts;
   RedisConfig &cfg;
@@ -652,7 +652,7 @@ struct Loader {
 
 RedisConfig load_redis_conf(const RootFs &fs, const std::string &path, const RedisOptions &opts) {
   RedisConfig cfg;
-  Loader l{&fs, opts, cfg, {}, 0};
+  RedisConfLoader l{&fs, opts, cfg, {}, 0};
   l.file(RootFs::join("/", path), {}, 0);
   l.users();
   l.locate_builtin(RootFs::join("/", path));
@@ -662,7 +662,7 @@ RedisConfig load_redis_conf(const RootFs &fs, const std::string &path, const Red
 RedisConfig parse_redis_text(const std::string &path, std::string_view text,
                              const RedisOptions &opts) {
   RedisConfig cfg;
-  Loader l{nullptr, opts, cfg, {}, 0};
+  RedisConfLoader l{nullptr, opts, cfg, {}, 0};
   l.text_(path, text, 0);
   l.users();
   l.locate_builtin(path);
@@ -673,7 +673,7 @@ RedisConfig load_redis_layers(const RootFs &fs, const std::vector<Directive> &be
                               const std::optional<std::string> &path,
                               const std::vector<Directive> &after, const RedisOptions &opts) {
   RedisConfig cfg;
-  Loader l{&fs, opts, cfg, {}, 0};
+  RedisConfLoader l{&fs, opts, cfg, {}, 0};
   for (Directive d : before)
     l.handle(d, 0);
   if (path)

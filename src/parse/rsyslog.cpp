@@ -13,7 +13,7 @@ namespace bulwark::rsyslog {
 
 namespace {
 
-constexpr int k_max_nesting = 16;
+constexpr int k_rsyslog_max_nesting = 16;
 
 const char *const k_forward_types[] = {"omfwd",   "omrelp",          "omelasticsearch",
                                        "omhttp",  "omkafka",         "omgssapi",
@@ -24,15 +24,15 @@ bool is_forward_type(const std::string &t) {
          std::end(k_forward_types);
 }
 
-bool ident_char(char c) {
+bool rsyslog_ident_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
 }
 
-struct Loader;
+struct RsyslogLoader;
 
-class Scanner {
+class RsyslogScanner {
 public:
-  Scanner(Loader &loader, std::string path, std::string_view text, int depth)
+  RsyslogScanner(RsyslogLoader &loader, std::string path, std::string_view text, int depth)
       : m_loader(loader), m_path(std::move(path)), m_text(text), m_depth(depth) {
     for (size_t i = 0; i < text.size(); ++i)
       if (text[i] == '\n')
@@ -71,7 +71,7 @@ private:
   }
 
   std::string m_legacy_driver, m_legacy_driver_mode; // $ActionSendStreamDriver[Mode]
-  Loader &m_loader;
+  RsyslogLoader &m_loader;
   std::string m_path;
   std::string_view m_text;
   int m_depth;
@@ -82,7 +82,7 @@ private:
   std::string m_last_selector;       // for `&`
 };
 
-struct Loader {
+struct RsyslogLoader {
   const RootFs *fs = nullptr; // nullptr: text only
   Config &cfg;
   size_t budget = 64 * 1024 * 1024;
@@ -112,7 +112,7 @@ struct Loader {
     }
     budget -= std::min(budget, content->size());
     cfg.files.push_back(path);
-    Scanner(*this, path, *content, depth).run();
+    RsyslogScanner(*this, path, *content, depth).run();
   }
 
   // $IncludeConfig and include(file=...): a directory (trailing '/'), a glob
@@ -123,7 +123,7 @@ struct Loader {
            from);
       return;
     }
-    if (depth + 1 > k_max_nesting) {
+    if (depth + 1 > k_rsyslog_max_nesting) {
       diag(Diagnostic::Level::error, "includes nested too deep (a loop?)", from);
       return;
     }
@@ -150,12 +150,12 @@ struct Loader {
   }
 };
 
-void Scanner::diag(size_t at, std::string msg, bool warning) {
+void RsyslogScanner::diag(size_t at, std::string msg, bool warning) {
   m_loader.diag(warning ? Diagnostic::Level::warning : Diagnostic::Level::error, std::move(msg),
                 loc(at));
 }
 
-void Scanner::skip_blanks_and_comments() {
+void RsyslogScanner::skip_blanks_and_comments() {
   while (!eof()) {
     char c = peek();
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
@@ -177,7 +177,7 @@ void Scanner::skip_blanks_and_comments() {
   }
 }
 
-std::string_view Scanner::rest_of_line() {
+std::string_view RsyslogScanner::rest_of_line() {
   size_t nl = m_text.find('\n', m_pos);
   size_t end = nl == std::string_view::npos ? m_text.size() : nl;
   std::string_view out = m_text.substr(m_pos, end - m_pos);
@@ -185,7 +185,7 @@ std::string_view Scanner::rest_of_line() {
   return text::trim(out);
 }
 
-std::string Scanner::read_word() {
+std::string RsyslogScanner::read_word() {
   size_t b = m_pos;
   while (!eof()) {
     char c = peek();
@@ -197,7 +197,7 @@ std::string Scanner::read_word() {
   return std::string(m_text.substr(b, m_pos - b));
 }
 
-std::string Scanner::read_string() {
+std::string RsyslogScanner::read_string() {
   char q = peek();
   size_t start = m_pos++;
   std::string out;
@@ -215,7 +215,7 @@ std::string Scanner::read_string() {
   return out;
 }
 
-std::map<std::string, std::string> Scanner::read_params() {
+std::map<std::string, std::string> RsyslogScanner::read_params() {
   std::map<std::string, std::string> params;
   size_t open = m_pos;
   ++m_pos; // '('
@@ -230,7 +230,7 @@ std::map<std::string, std::string> Scanner::read_params() {
       return params;
     }
     size_t b = m_pos;
-    while (!eof() && ident_char(peek()))
+    while (!eof() && rsyslog_ident_char(peek()))
       ++m_pos;
     std::string name = text::lower(m_text.substr(b, m_pos - b));
     skip_blanks_and_comments();
@@ -275,7 +275,7 @@ std::map<std::string, std::string> Scanner::read_params() {
   }
 }
 
-void Scanner::skip_balanced_braces() {
+void RsyslogScanner::skip_balanced_braces() {
   size_t open = m_pos;
   int depth = 0;
   while (!eof()) {
@@ -297,7 +297,7 @@ void Scanner::skip_balanced_braces() {
   diag(open, "missing '}'");
 }
 
-void Scanner::skip_until_then() {
+void RsyslogScanner::skip_until_then() {
   size_t at = m_pos;
   while (!eof()) {
     char c = peek();
@@ -311,8 +311,8 @@ void Scanner::skip_until_then() {
       continue;
     }
     if (m_text.substr(m_pos).starts_with("then") &&
-        (m_pos + 4 >= m_text.size() || !ident_char(m_text[m_pos + 4])) &&
-        (m_pos == 0 || !ident_char(m_text[m_pos - 1]))) {
+        (m_pos + 4 >= m_text.size() || !rsyslog_ident_char(m_text[m_pos + 4])) &&
+        (m_pos == 0 || !rsyslog_ident_char(m_text[m_pos - 1]))) {
       m_pos += 4;
       return;
     }
@@ -321,7 +321,7 @@ void Scanner::skip_until_then() {
   diag(at, "'if' without 'then'");
 }
 
-void Scanner::legacy_action(const std::string &selector, std::string_view act, size_t at) {
+void RsyslogScanner::legacy_action(const std::string &selector, std::string_view act, size_t at) {
   m_last_selector = selector;
   if (act.starts_with("@")) {
     Forward f;
@@ -366,7 +366,7 @@ void Scanner::legacy_action(const std::string &selector, std::string_view act, s
   }
 }
 
-void Scanner::object_action(const std::string &selector, size_t at) {
+void RsyslogScanner::object_action(const std::string &selector, size_t at) {
   auto params = read_params();
   std::string type = text::lower(params["type"]);
   m_last_selector = selector;
@@ -400,7 +400,7 @@ void Scanner::object_action(const std::string &selector, size_t at) {
 }
 
 // What follows a selector, `then`, `else` or `&`.
-void Scanner::action(const std::string &selector, size_t) {
+void RsyslogScanner::action(const std::string &selector, size_t) {
   while (!eof() && (peek() == ' ' || peek() == '\t'))
     ++m_pos;
   skip_blanks_and_comments();
@@ -430,7 +430,7 @@ void Scanner::action(const std::string &selector, size_t) {
   legacy_action(selector, rest_of_line(), at);
 }
 
-void Scanner::statement(const std::string &selector) {
+void RsyslogScanner::statement(const std::string &selector) {
   size_t at = m_pos;
   char c = peek();
   if (c == '$') {
@@ -519,7 +519,7 @@ void Scanner::statement(const std::string &selector) {
     if (!params["file"].empty())
       m_loader.include(params["file"], m_depth, loc(at), optional);
     else if (!params["text"].empty())
-      Scanner(m_loader, m_path, params["text"], m_depth + 1).run();
+      RsyslogScanner(m_loader, m_path, params["text"], m_depth + 1).run();
     return;
   }
   if (object) {
@@ -561,7 +561,7 @@ void Scanner::statement(const std::string &selector) {
   rest_of_line();
 }
 
-void Scanner::run() {
+void RsyslogScanner::run() {
   for (;;) {
     skip_blanks_and_comments();
     if (eof())
@@ -610,8 +610,8 @@ Config parse_rsyslog_text(const std::string &path, std::string_view text) {
   Config cfg;
   cfg.present = true;
   cfg.files.push_back(path);
-  Loader loader{nullptr, cfg};
-  Scanner(loader, path, text, 0).run();
+  RsyslogLoader loader{nullptr, cfg};
+  RsyslogScanner(loader, path, text, 0).run();
   return cfg;
 }
 
@@ -620,7 +620,7 @@ Config load_rsyslog(const RootFs &fs, const std::string &main) {
   if (!fs.exists(main))
     return cfg;
   cfg.present = true;
-  Loader loader{&fs, cfg};
+  RsyslogLoader loader{&fs, cfg};
   loader.read_file(main, 0);
   return cfg;
 }

@@ -54,9 +54,9 @@ Result<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-class Reader {
+class SshKeyReader {
 public:
-  explicit Reader(std::string_view b) : m_b(b) {}
+  explicit SshKeyReader(std::string_view b) : m_b(b) {}
   Result<uint32_t> u32() {
     if (m_b.size() < 4)
       return Error{"key blob truncated"};
@@ -138,7 +138,7 @@ Result<KeyInfo> pem_key(std::string_view text) {
 } // namespace
 
 Result<KeyInfo> parse_key_blob(std::string_view blob) {
-  Reader r(blob);
+  SshKeyReader r(blob);
   std::string_view type = TRY(r.str());
   std::string_view base = strip_cert(type);
   KeyInfo k;
@@ -205,7 +205,7 @@ Result<KeyInfo> parse_private_key(std::string_view text) {
   constexpr std::string_view k_magic{"openssh-key-v1\0", 15};
   if (std::string_view(data).substr(0, k_magic.size()) != k_magic)
     return Error{"not an openssh-key-v1 private key"};
-  Reader r(std::string_view(data).substr(k_magic.size()));
+  SshKeyReader r(std::string_view(data).substr(k_magic.size()));
   (void)TRY(r.str()); // cipher
   (void)TRY(r.str()); // kdf
   (void)TRY(r.str()); // kdf options

@@ -10,8 +10,8 @@ namespace bulwark::ssh {
 
 namespace {
 
-constexpr int k_max_include_depth = 16; // SERVCONF_MAX_DEPTH
-constexpr const char *k_whitespace = " \t\r\n";
+constexpr int k_sshd_config_max_include_depth = 16; // SERVCONF_MAX_DEPTH
+constexpr const char *k_sshd_config_whitespace = " \t\r\n";
 
 // misc.c strdelim(): the next token of `s` from `pos`, split at whitespace,
 // a double quote or (split_equals) one '='. Returns nullopt on an unmatched
@@ -36,7 +36,7 @@ std::optional<std::string> strdelim(const std::string &s, size_t &pos, bool spli
       return std::nullopt;
     std::string tok = head + s.substr(d + 1, close - d - 1);
     size_t next = close + 1;
-    while (next < s.size() && std::strchr(k_whitespace, s[next]) != nullptr)
+    while (next < s.size() && std::strchr(k_sshd_config_whitespace, s[next]) != nullptr)
       ++next;
     pos = next;
     return tok;
@@ -44,11 +44,11 @@ std::optional<std::string> strdelim(const std::string &s, size_t &pos, bool spli
   bool wspace = split_equals && s[d] == '=';
   std::string tok = s.substr(start, d - start);
   size_t next = d + 1;
-  while (next < s.size() && std::strchr(k_whitespace, s[next]) != nullptr)
+  while (next < s.size() && std::strchr(k_sshd_config_whitespace, s[next]) != nullptr)
     ++next;
   if (split_equals && next < s.size() && s[next] == '=' && !wspace) {
     ++next;
-    while (next < s.size() && std::strchr(k_whitespace, s[next]) != nullptr)
+    while (next < s.size() && std::strchr(k_sshd_config_whitespace, s[next]) != nullptr)
       ++next;
   }
   pos = next;
@@ -95,7 +95,7 @@ std::optional<std::vector<std::string>> argv_split(std::string_view s) {
   return out;
 }
 
-bool parse_int(std::string_view s, long long &out) {
+bool sshd_config_parse_int(std::string_view s, long long &out) {
   // strtonum(s, 0, INT_MAX): decimal, optional sign, no trailing garbage.
   if (s.empty())
     return false;
@@ -109,7 +109,7 @@ bool parse_int(std::string_view s, long long &out) {
   return true;
 }
 
-struct Parser {
+struct SshdConfigParser {
   const RootFs &fs;
   const ParseOptions &opts;
   SshdConfig &cfg;
@@ -129,7 +129,7 @@ struct Parser {
   void parse_match(Line &l, const std::string &rest);
 };
 
-void Parser::parse_text(const std::string &path, std::string_view text, int depth) {
+void SshdConfigParser::parse_text(const std::string &path, std::string_view text, int depth) {
   cfg.files.push_back(path);
   int lineno = 0;
   size_t i = 0;
@@ -172,8 +172,8 @@ void Parser::parse_text(const std::string &path, std::string_view text, int dept
     parse_line(path, carry_line, std::move(carry), depth);
 }
 
-bool Parser::validate(const Keyword &kw, const std::vector<std::string> &args,
-                      const SourceLocation &loc, const std::string &raw_kw) {
+bool SshdConfigParser::validate(const Keyword &kw, const std::vector<std::string> &args,
+                                const SourceLocation &loc, const std::string &raw_kw) {
   auto bad = [&](const std::string &m) {
     diag(Diagnostic::Level::error, m, loc);
     return false;
@@ -199,7 +199,7 @@ bool Parser::validate(const Keyword &kw, const std::vector<std::string> &args,
   }
   case ValueKind::integer: {
     long long v;
-    if (!parse_int(a, v))
+    if (!sshd_config_parse_int(a, v))
       return bad(raw_kw + ": integer value \"" + text::printable(a) + "\" is invalid");
     break;
   }
@@ -237,7 +237,7 @@ bool Parser::validate(const Keyword &kw, const std::vector<std::string> &args,
   return true;
 }
 
-void Parser::parse_match(Line &l, const std::string &rest) {
+void SshdConfigParser::parse_match(Line &l, const std::string &rest) {
   size_t pos = 0;
   int attributes = 0;
   auto fail = [&](const std::string &m) {
@@ -275,7 +275,7 @@ void Parser::parse_match(Line &l, const std::string &rest) {
     }
     if (a == "localport") {
       long long v;
-      if (!parse_int(*arg, v) || v <= 0 || v > 65535) {
+      if (!sshd_config_parse_int(*arg, v) || v <= 0 || v > 65535) {
         fail("invalid LocalPort '" + text::printable(*arg) + "'");
         return;
       }
@@ -290,7 +290,8 @@ void Parser::parse_match(Line &l, const std::string &rest) {
     fail("one or more attributes required for Match");
 }
 
-void Parser::parse_line(const std::string &path, int lineno, std::string line, int depth) {
+void SshdConfigParser::parse_line(const std::string &path, int lineno, std::string line,
+                                  int depth) {
   SourceLocation loc{path, lineno};
   // Trailing whitespace (and form feeds) go.
   while (line.size() > 1 && std::strchr(" \t\r\n\f", line.back()) != nullptr)
@@ -336,7 +337,7 @@ void Parser::parse_line(const std::string &path, int lineno, std::string line, i
   if (lk == "include") {
     l.args = *args;
     cfg.lines.push_back(l); // the Include directive itself, for evidence
-    if (depth >= k_max_include_depth) {
+    if (depth >= k_sshd_config_max_include_depth) {
       diag(Diagnostic::Level::error,
            "Too many recursive configuration includes (Include loop through " +
                text::printable(path) + "?)",
@@ -347,7 +348,7 @@ void Parser::parse_line(const std::string &path, int lineno, std::string line, i
     return;
   }
   if (kw->kind == ValueKind::rest) {
-    size_t b = rest.find_first_not_of(k_whitespace);
+    size_t b = rest.find_first_not_of(k_sshd_config_whitespace);
     l.args = {b == std::string::npos ? std::string() : rest.substr(b)};
   } else {
     l.args = std::move(*args);
@@ -368,7 +369,8 @@ void Parser::parse_line(const std::string &path, int lineno, std::string line, i
   cfg.lines.push_back(std::move(l));
 }
 
-void Parser::do_include(const Line &inc_line, const std::vector<std::string> &args, int depth) {
+void SshdConfigParser::do_include(const Line &inc_line, const std::vector<std::string> &args,
+                                  int depth) {
   if (args.empty()) {
     diag(Diagnostic::Level::error, "Include missing filename argument", inc_line.loc);
     return;
@@ -624,7 +626,7 @@ SshdConfig parse_sshd_config_text(const RootFs &fs, const std::string &path, std
                                   const ParseOptions &opts) {
   SshdConfig cfg;
   cfg.main_path = path;
-  Parser p{fs, opts, cfg};
+  SshdConfigParser p{fs, opts, cfg};
   p.parse_text(path, text, 0);
   Pass first{cfg, nullptr, nullptr, -2, {}, &cfg.diagnostics};
   first.run();

@@ -213,7 +213,7 @@ constexpr Keyword k_keywords[] = {
     {"xauthlocation", "xauthlocation", ValueKind::text, Store::first, false, nullptr, 1, 1},
 };
 
-constexpr std::string_view k_defaults = R"(port 22
+constexpr std::string_view k_sshd_keyword_defaults = R"(port 22
 addressfamily any
 listenaddress [::]:22
 listenaddress 0.0.0.0:22
@@ -356,7 +356,7 @@ const Family *find_family(std::string_view name) {
   return nullptr;
 }
 
-bool contains(const std::vector<std::string> &v, std::string_view s) {
+bool sshd_keywords_contains(const std::vector<std::string> &v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
@@ -365,7 +365,7 @@ std::vector<std::string> names_cat(const std::vector<std::string> &a,
                                    const std::vector<std::string> &b) {
   std::vector<std::string> out = a;
   for (auto &n : b)
-    if (!contains(out, n))
+    if (!sshd_keywords_contains(out, n))
       out.push_back(n);
   return out;
 }
@@ -383,7 +383,7 @@ const Keyword *find_keyword(std::string_view name) {
 const std::map<std::string, std::vector<std::string>> &defaults() {
   static const std::map<std::string, std::vector<std::string>> d = [] {
     std::map<std::string, std::vector<std::string>> out;
-    for (auto &line : text::split(k_defaults, '\n')) {
+    for (auto &line : text::split(k_sshd_keyword_defaults, '\n')) {
       auto sp = line.find(' ');
       std::string key = line.substr(0, sp);
       for (auto &a : text::split(line.substr(sp + 1), ' '))
@@ -407,7 +407,7 @@ bool algorithms_valid(std::string_view family, std::string_view spec, std::strin
   auto all = text::split(f->all, ',');
   // Empty elements ("aes128-ctr,", ",,") are skipped, as sshd's strsep loops do.
   for (auto &name : text::split(list, ',')) {
-    if (contains(all, name))
+    if (sshd_keywords_contains(all, name))
       continue;
     bool ok = false;
     if (f->wildcards && name.find_first_of("*?!") != std::string::npos)
@@ -452,7 +452,7 @@ std::vector<std::string> resolve_algorithms(std::string_view family, std::string
   std::vector<std::string> out;
   for (auto &pat : list)
     for (auto &a : all)
-      if (match_pattern_list(a, pat, false) == 1 && !contains(out, a))
+      if (match_pattern_list(a, pat, false) == 1 && !sshd_keywords_contains(out, a))
         out.push_back(a);
   return out;
 }

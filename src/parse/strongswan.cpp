@@ -12,14 +12,14 @@ namespace bulwark::strongswan {
 
 namespace {
 
-constexpr int k_max_depth = 10;
+constexpr int k_strongswan_max_depth = 10;
 constexpr int k_max_files = 512;
 
-bool blank(char c) {
+bool strongswan_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-std::string unquote(std::string_view v) {
+std::string strongswan_unquote(std::string_view v) {
   v = text::trim(v);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
     std::string out;
@@ -54,9 +54,9 @@ struct SettingsReader {
     if (!g)
       return;
     for (auto &p : *g) {
-      if (depth + 1 > k_max_depth) {
-        diag("include nesting deeper than " + std::to_string(k_max_depth) + " (a loop?)", path,
-             line);
+      if (depth + 1 > k_strongswan_max_depth) {
+        diag("include nesting deeper than " + std::to_string(k_strongswan_max_depth) + " (a loop?)",
+             path, line);
         return;
       }
       if (++files > k_max_files) {
@@ -110,9 +110,9 @@ struct SettingsReader {
         }
         size_t eq = s.find('=');
         size_t br = s.find('{');
-        if (text::starts_with(s, "include") && s.size() > 7 && blank(s[7]) &&
+        if (text::starts_with(s, "include") && s.size() > 7 && strongswan_blank(s[7]) &&
             (eq == std::string_view::npos)) {
-          include(unquote(s.substr(8)), path, line, depth, *stack.back());
+          include(strongswan_unquote(s.substr(8)), path, line, depth, *stack.back());
           break;
         }
         if (br != std::string_view::npos && (eq == std::string_view::npos || br < eq)) {
@@ -145,7 +145,7 @@ struct SettingsReader {
               close == std::string_view::npos || rest.find('"') != std::string_view::npos
                   ? rest
                   : rest.substr(0, close);
-          n.args.push_back(unquote(value));
+          n.args.push_back(strongswan_unquote(value));
           n.loc = {path, line};
           stack.back()->push_back(std::move(n));
           if (value.size() < rest.size()) {
@@ -244,7 +244,7 @@ struct IpsecReader {
           text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
       pos = nl == std::string_view::npos ? text.size() : nl + 1;
       ++line;
-      bool indented = !l.empty() && blank(l[0]);
+      bool indented = !l.empty() && strongswan_blank(l[0]);
       size_t hash = std::string_view::npos;
       bool inq = false;
       for (size_t i = 0; i < l.size(); ++i) {
@@ -298,7 +298,7 @@ struct IpsecReader {
       }
       ConfNode n;
       n.name = std::string(text::trim(s.substr(0, eq)));
-      n.args = {unquote(s.substr(eq + 1))};
+      n.args = {strongswan_unquote(s.substr(eq + 1))};
       n.loc = {path, line};
       section->children.push_back(std::move(n));
     }
@@ -307,7 +307,7 @@ struct IpsecReader {
   void include(const std::string &arg, const std::string &path, int line, int depth) {
     if (!fs)
       return;
-    if (depth + 1 > k_max_depth) {
+    if (depth + 1 > k_strongswan_max_depth) {
       tree->diagnostics.push_back({"include nesting deeper than 10 (a loop?)", {path, line}});
       return;
     }
@@ -351,7 +351,7 @@ const ConfNode *lookup(const ConfTree &t, const ConfNode &conn, std::string_view
   return nullptr;
 }
 
-void ipsec_proposals(const ConfTree &t, std::vector<Proposal> &out) {
+void strongswan_parse_ipsec_proposals(const ConfTree &t, std::vector<Proposal> &out) {
   const ConfNode *dflt = nullptr;
   for (auto &n : t.nodes)
     if (n.block && n.name == "conn" && !n.args.empty() && n.args[0] == "%default")
@@ -432,7 +432,7 @@ Model load(const RootFs &fs, const std::string &swanctl, const std::string &ipse
     r.tree = &tree;
     r.parse(*t, ipsec, 0);
     m.ipsec_present = true;
-    ipsec_proposals(tree, m.proposals);
+    strongswan_parse_ipsec_proposals(tree, m.proposals);
     m.diagnostics.insert(m.diagnostics.end(), tree.diagnostics.begin(), tree.diagnostics.end());
     m.files.insert(m.files.end(), tree.files.begin(), tree.files.end());
   }

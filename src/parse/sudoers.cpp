@@ -8,8 +8,8 @@ namespace bulwark::sudoers {
 
 namespace {
 
-constexpr int k_max_depth = 128; // sudo's own include depth limit
-constexpr size_t k_max_bytes = 16 * 1024 * 1024;
+constexpr int k_sudoers_max_depth = 128; // sudo's own include depth limit
+constexpr size_t k_sudoers_max_bytes = 16 * 1024 * 1024;
 
 const std::set<std::string> k_tags = {"NOPASSWD",   "PASSWD",       "NOEXEC",    "EXEC",
                                       "SETENV",     "NOSETENV",     "LOG_INPUT", "NOLOG_INPUT",
@@ -57,7 +57,7 @@ std::vector<std::string> split_groups(std::string_view s) {
   });
 }
 
-struct Reader {
+struct SudoersReader {
   const RootFs &fs;
   SudoersModel &m;
   std::vector<std::string> stack;
@@ -67,11 +67,11 @@ struct Reader {
   }
 
   void read_file(const std::string &path, const SourceLocation &from, int depth) {
-    if (depth > k_max_depth || std::find(stack.begin(), stack.end(), path) != stack.end()) {
+    if (depth > k_sudoers_max_depth || std::find(stack.begin(), stack.end(), path) != stack.end()) {
       diag("include loop: " + path + " is already being read", from);
       return;
     }
-    auto text = fs.read_file(path, k_max_bytes);
+    auto text = fs.read_file(path, k_sudoers_max_bytes);
     if (!text) {
       diag("cannot read included file: " + text.error().to_string(), from);
       return;
@@ -322,13 +322,13 @@ bool SudoersModel::is_all(const std::string &command) const {
 
 SudoersModel parse_sudoers_text(const RootFs &fs, const std::string &path, std::string_view text) {
   SudoersModel m;
-  Reader r{fs, m, {}};
+  SudoersReader r{fs, m, {}};
   r.parse(path, text, 0);
   return m;
 }
 
 Result<SudoersModel> load_sudoers(const RootFs &fs, const std::string &path) {
-  std::string text = TRY(fs.read_file(path, k_max_bytes));
+  std::string text = TRY(fs.read_file(path, k_sudoers_max_bytes));
   return parse_sudoers_text(fs, path, text);
 }
 

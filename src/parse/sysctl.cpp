@@ -49,12 +49,12 @@ constexpr const char *k_dirs[] = {
     "/etc/sysctl.d",     "/run/sysctl.d", "/usr/local/lib/sysctl.d",
     "/usr/lib/sysctl.d", "/lib/sysctl.d",
 };
-constexpr size_t k_long_line_max = 1024 * 1024; // LONG_LINE_MAX
+constexpr size_t k_sysctl_conf_long_line_max = 1024 * 1024; // LONG_LINE_MAX
 constexpr size_t k_max_live_bytes = 1024 * 1024;
 constexpr std::string_view k_proc_sys = "/proc/sys/";
 
 // systemd's strstrip(): its WHITESPACE is " \t\n\r" (no \f or \v, unlike text::trim).
-std::string_view strip(std::string_view s) {
+std::string_view sysctl_conf_strip(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\n\r");
   if (b == std::string_view::npos)
     return {};
@@ -62,7 +62,7 @@ std::string_view strip(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-bool is_glob(std::string_view s) {
+bool sysctl_conf_is_glob(std::string_view s) {
   return s.find_first_of("*?[") != std::string_view::npos;
 }
 
@@ -123,7 +123,7 @@ public:
     out.clear();
     unsigned previous_eol = 0;
     for (;;) {
-      if (out.size() >= k_long_line_max)
+      if (out.size() >= k_sysctl_conf_long_line_max)
         return Status::too_long;
       if (m_pos >= m_text.size())
         break;
@@ -143,7 +143,7 @@ public:
       size_t end = m_text.find_first_of(std::string_view("\n\r\0", 3), m_pos);
       if (end == std::string_view::npos)
         end = m_text.size();
-      size_t room = k_long_line_max - out.size() - 1;
+      size_t room = k_sysctl_conf_long_line_max - out.size() - 1;
       end = std::min(end, m_pos + room);
       out += c;
       out.append(m_text.substr(m_pos, end - m_pos));
@@ -195,7 +195,7 @@ struct Applier {
     s.value = std::move(*value);
     s.loc = loc;
     s.ignore_failure = ignore_failure;
-    s.is_glob = is_glob(path_key);
+    s.is_glob = sysctl_conf_is_glob(path_key);
     s.order = next_order++;
     model.configured[key] = std::move(s);
   }
@@ -214,7 +214,7 @@ struct Applier {
         break;
       }
       ++lineno;
-      std::string_view p = strip(raw);
+      std::string_view p = sysctl_conf_strip(raw);
       if (p.empty() || p[0] == '#' || p[0] == ';')
         continue;
       bool ignore_failure = false;
@@ -227,7 +227,7 @@ struct Applier {
           ignore_failure = true;
           key_raw.remove_prefix(1);
         }
-        value = std::string(strip(p.substr(eq + 1)));
+        value = std::string(sysctl_conf_strip(p.substr(eq + 1)));
       } else if (p[0] == '-') {
         key_raw = p.substr(1); // a "negative match": keeps globs off this key
       } else {
@@ -235,7 +235,7 @@ struct Applier {
              "line is not an assignment, ignoring: " + text::printable(p), path, lineno);
         continue;
       }
-      std::string key = normalize_to_path(strip(key_raw));
+      std::string key = normalize_to_path(sysctl_conf_strip(key_raw));
       if (key.empty()) {
         diag(SysctlDiagnostic::Level::error,
              "empty key: systemd-sysctl would fail writing /proc/sys itself", path, lineno);
@@ -247,7 +247,7 @@ struct Applier {
 };
 
 // The raw target of a symlink inside the root (not followed).
-std::optional<std::string> read_link(const RootFs &fs, const std::string &path) {
+std::optional<std::string> sysctl_conf_read_link(const RootFs &fs, const std::string &path) {
   auto t = fs.read_link(path);
   if (!t)
     return std::nullopt;
@@ -270,7 +270,7 @@ std::string physical_path(const RootFs &fs, const std::string &path) {
 }
 
 std::optional<std::string> read_live_path(const RootFs &fs, const std::string &path_key) {
-  if (!fs.is_host_root() || path_key.empty() || is_glob(path_key))
+  if (!fs.is_host_root() || path_key.empty() || sysctl_conf_is_glob(path_key))
     return std::nullopt;
   for (auto &c : text::split(path_key, '/', true))
     if (c.empty() || c == "." || c == "..")
@@ -287,11 +287,11 @@ std::optional<std::string> read_live_path(const RootFs &fs, const std::string &p
 } // namespace
 
 std::string normalize_sysctl_key(std::string_view key) {
-  return swap_separators(normalize_to_path(strip(key)));
+  return swap_separators(normalize_to_path(sysctl_conf_strip(key)));
 }
 
 std::string sysctl_key_path(std::string_view key) {
-  return normalize_to_path(strip(key));
+  return normalize_to_path(sysctl_conf_strip(key));
 }
 
 std::optional<std::string> live_value(const RootFs &fs, std::string_view key) {
@@ -388,7 +388,7 @@ SysctlModel load_sysctl(const RootFs &fs, const SysctlOptions &opts) {
     if (info && info->type == FileInfo::Type::symlink) {
       // RootFs re-roots /dev/null into the image, where it may be missing
       // or a device: recognise the mask by the link text itself.
-      auto target = read_link(fs, path);
+      auto target = sysctl_conf_read_link(fs, path);
       if (target && RootFs::join(path.substr(0, path.rfind('/')), *target) == "/dev/null") {
         model.masked.push_back(path);
         continue;

@@ -21,8 +21,8 @@ namespace bulwark::systemd {
 namespace {
 
 constexpr std::string_view k_persistent_config = "/etc/systemd/system";
-constexpr size_t k_long_line_max = 1024 * 1024; // LONG_LINE_MAX
-constexpr int k_max_follow = 64;                // install_info_traverse's bound
+constexpr size_t k_unit_file_long_line_max = 1024 * 1024; // LONG_LINE_MAX
+constexpr int k_max_follow = 64;                          // install_info_traverse's bound
 constexpr size_t k_max_unit_bytes = 16 * 1024 * 1024;
 
 const std::vector<std::string> k_search_path = {
@@ -32,25 +32,25 @@ const std::vector<std::string> k_search_path = {
     "/usr/local/lib/systemd/system", "/lib/systemd/system",          "/usr/lib/systemd/system",
     "/run/systemd/generator.late"};
 
-bool under(std::string_view path, std::string_view dir) {
+bool unit_file_path_under(std::string_view path, std::string_view dir) {
   return path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
 }
 bool is_runtime(std::string_view dir) {
-  return under(dir, "/run") || dir == "/run";
+  return unit_file_path_under(dir, "/run") || dir == "/run";
 }
 bool is_generator(std::string_view path) {
   for (std::string_view g :
        {"/run/systemd/generator", "/run/systemd/generator.early", "/run/systemd/generator.late"})
-    if (under(path, g))
+    if (unit_file_path_under(path, g))
       return true;
   return false;
 }
 bool in_search_path(std::string_view path) {
   return std::any_of(k_search_path.begin(), k_search_path.end(),
-                     [&](const std::string &d) { return under(path, d); });
+                     [&](const std::string &d) { return unit_file_path_under(path, d); });
 }
 
-std::string_view base_name(std::string_view p) {
+std::string_view unit_file_base_name(std::string_view p) {
   while (p.size() > 1 && p.back() == '/')
     p.remove_suffix(1);
   size_t s = p.rfind('/');
@@ -115,7 +115,7 @@ bool utf8_valid(std::string_view s) {
   return true;
 }
 
-std::string_view strip(std::string_view s) {
+std::string_view unit_file_strip(std::string_view s) {
   constexpr std::string_view ws = " \t\n\r";
   size_t b = s.find_first_not_of(ws);
   if (b == std::string_view::npos)
@@ -126,7 +126,7 @@ std::string_view strip(std::string_view s) {
 
 // extract_first_word(EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE), word by word;
 // false on unbalanced quotes (the words before it are kept, as systemd does).
-bool split_words(std::string_view v, std::vector<std::string> &out) {
+bool unit_file_split_words(std::string_view v, std::vector<std::string> &out) {
   size_t i = 0;
   for (;;) {
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r'))
@@ -170,7 +170,7 @@ void assign(InstallSection &sec, const std::string &path, int line, std::string_
       l.clear();
       return;
     }
-    if (!split_words(value, l))
+    if (!unit_file_split_words(value, l))
       sec.diagnostics.push_back({Diagnostic::Level::warning,
                                  "invalid syntax, ignoring: " + std::string(value),
                                  {path, line}});
@@ -183,7 +183,7 @@ void assign(InstallSection &sec, const std::string &path, int line, std::string_
     list(sec.aliases);
   else if (key == "Also") {
     // config_parse_also: words are added, an empty value adds nothing.
-    if (!split_words(value, sec.also))
+    if (!unit_file_split_words(value, sec.also))
       sec.diagnostics.push_back({Diagnostic::Level::warning,
                                  "invalid syntax, ignoring: " + std::string(value),
                                  {path, line}});
@@ -198,7 +198,7 @@ void assign(InstallSection &sec, const std::string &path, int line, std::string_
 // One logical line (continuations joined) per parse_line() of conf-parser.c.
 Status_ parse_line(const std::string &path, int line, std::string_view l, std::string &section,
                    bool &in_section, InstallSection &sec) {
-  l = strip(l);
+  l = unit_file_strip(l);
   if (l.empty())
     return Unit{};
   if (!utf8_valid(l))
@@ -224,7 +224,7 @@ Status_ parse_line(const std::string &path, int line, std::string_view l, std::s
     return Unit{};
   }
   if (section == "Install")
-    assign(sec, path, line, strip(l.substr(0, eq)), strip(l.substr(eq + 1)));
+    assign(sec, path, line, unit_file_strip(l.substr(0, eq)), unit_file_strip(l.substr(eq + 1)));
   return Unit{};
 }
 
@@ -254,7 +254,7 @@ Status_ parse_install_section(const std::string &path, std::string_view text,
         ++i;
     }
     ++line;
-    if (raw.size() > k_long_line_max)
+    if (raw.size() > k_unit_file_long_line_max)
       return Error{"line too long", path, line, ENOBUFS};
     std::string_view lead = raw.substr(std::min(raw.size(), raw.find_first_not_of(" \t\n\r")));
     if (!lead.empty() && (lead.front() == '#' || lead.front() == ';'))
@@ -262,7 +262,7 @@ Status_ parse_install_section(const std::string &path, std::string_view text,
     std::string logical;
     if (have_continuation) {
       continuation += raw;
-      if (continuation.size() > k_long_line_max)
+      if (continuation.size() > k_unit_file_long_line_max)
         return Error{"continuation line too long", path, line, ENOBUFS};
       logical = continuation;
     } else {
@@ -344,7 +344,7 @@ namespace {
 
 // The text of a symlink inside the root (RootFs::read_link: opened by
 // descriptor, never by host path), or nullopt when it is not one.
-std::optional<std::string> read_link(const RootFs &fs, const std::string &path) {
+std::optional<std::string> unit_file_read_link(const RootFs &fs, const std::string &path) {
   auto t = fs.read_link(path);
   if (!t)
     return std::nullopt;
@@ -353,7 +353,7 @@ std::optional<std::string> read_link(const RootFs &fs, const std::string &path) 
 
 // A symlink's target as an absolute target path (relative: from its directory).
 std::optional<std::string> link_destination(const RootFs &fs, const std::string &path) {
-  auto t = read_link(fs, path);
+  auto t = unit_file_read_link(fs, path);
   if (!t)
     return std::nullopt;
   return RootFs::join(dir_name(path), *t);
@@ -390,7 +390,7 @@ bool null_or_empty(const Chased &c) {
          (c.info && c.info->type == FileInfo::Type::regular && c.info->size == 0);
 }
 
-struct Found {
+struct FoundUnitFile {
   bool masked = false;
   std::string name; // the unit's name after aliases
   std::string path; // the unit file (or the mask)
@@ -421,9 +421,9 @@ bool valid_alias(std::string_view src, std::string_view dst) {
 // `name`, following aliases.
 // A unit linked to a file elsewhere: its own name, the [Install] section of
 // the file the link ends at (`real`, already checked to be regular).
-Result<Found> linked_unit(const RootFs &fs, const std::string &name, const std::string &dest,
-                          const std::string &real) {
-  Found f{false, name, dest, {}};
+Result<FoundUnitFile> linked_unit(const RootFs &fs, const std::string &name,
+                                  const std::string &dest, const std::string &real) {
+  FoundUnitFile f{false, name, dest, {}};
   auto text = fs.read_file(real, k_max_unit_bytes);
   if (!text)
     return text.error();
@@ -431,7 +431,7 @@ Result<Found> linked_unit(const RootFs &fs, const std::string &name, const std::
   return f;
 }
 
-Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
+Result<FoundUnitFile> discover_unit_file(const RootFs &fs, const std::string &name, int depth) {
   if (depth > k_max_follow)
     return errno_error(ELOOP, "too many aliases", name);
   std::string tmpl = template_of(name);
@@ -454,15 +454,15 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
         // unit_file_resolve_symlink(): a link into the search path is an
         // alias, which must change the name and keep the type.
         bool outside = !in_search_path(*dest);
-        if (!outside && base_name(*dest) == cand)
+        if (!outside && unit_file_base_name(*dest) == cand)
           return errno_error(ELOOP, "symlink to a unit of its own name in the search path", p);
-        if (!outside && !valid_alias(cand, base_name(*dest)))
+        if (!outside && !valid_alias(cand, unit_file_base_name(*dest)))
           return errno_error(EXDEV, "alias with another unit type or instance", p);
         Chased end = chase(fs, *dest);
         if (end.loop)
           return errno_error(ELOOP, "symlink loop", p);
         if (null_or_empty(end))
-          return Found{true, name, p, {}};
+          return FoundUnitFile{true, name, p, {}};
         if (outside) {
           // A linked unit file: its own name, the target's content.
           if (!end.info)
@@ -476,7 +476,7 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
         // The alias is looked up again by the target's name, anywhere on the
         // search path; an alias of a template serves the instance asked for.
         // An instance linked to its own template names that file itself.
-        std::string target(base_name(*dest));
+        std::string target(unit_file_base_name(*dest));
         if (is_instance(name) && is_template(target)) {
           target = with_instance(target, instance_of(name));
           if (target == name) {
@@ -487,7 +487,7 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
             return linked_unit(fs, name, *dest, end.path);
           }
         }
-        auto r = discover(fs, target, depth + 1);
+        auto r = discover_unit_file(fs, target, depth + 1);
         if (!r && r.error().sys_errno == ENOENT)
           return errno_error(ENOLINK, "alias of a unit that does not exist", p);
         return r;
@@ -495,8 +495,8 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
       if (l->type == FileInfo::Type::directory)
         return errno_error(EISDIR, "unit file is a directory", p);
       if (l->type == FileInfo::Type::regular && l->size == 0)
-        return Found{true, name, p, {}};
-      Found f{false, name, p, {}};
+        return FoundUnitFile{true, name, p, {}};
+      FoundUnitFile f{false, name, p, {}};
       auto text = fs.read_file(p, k_max_unit_bytes);
       if (!text)
         return text.error();
@@ -509,7 +509,7 @@ Result<Found> discover(const RootFs &fs, const std::string &name, int depth) {
 
 // Drop-ins: NAME.d/*.conf and TEMPLATE.d/*.conf; one per file name, the
 // first directory on the search path winning; applied in file-name order.
-Status_ load_dropins(const RootFs &fs, Found &f) {
+Status_ load_dropins(const RootFs &fs, FoundUnitFile &f) {
   std::map<std::string, std::string> files; // name -> path
   std::string tmpl = template_of(f.name);
   for (const std::string &base : {f.name, tmpl}) {
@@ -542,7 +542,7 @@ Status_ load_dropins(const RootFs &fs, Found &f) {
   return Unit{};
 }
 
-bool known_name(const Found &f, std::string_view link_name) {
+bool known_name(const FoundUnitFile &f, std::string_view link_name) {
   if (link_name == f.name)
     return true;
   if (std::find(f.install.aliases.begin(), f.install.aliases.end(), link_name) !=
@@ -556,7 +556,7 @@ bool known_name(const Found &f, std::string_view link_name) {
 // find_symlinks_in_directory(): 1 when a link names the unit (match_name:
 // by a name [Install] would create).
 bool scan_dir(const RootFs &fs, const std::string &dir, bool ignore_destination, bool match_name,
-              bool ignore_same_name, const std::string &config_path, const Found &f,
+              bool ignore_same_name, const std::string &config_path, const FoundUnitFile &f,
               bool &same_name_link, std::string &hit, std::vector<std::string> &wanted) {
   auto names = fs.list_dir(dir);
   if (!names)
@@ -572,7 +572,7 @@ bool scan_dir(const RootFs &fs, const std::string &dir, bool ignore_destination,
       auto dest = link_destination(fs, p);
       if (!dest)
         continue;
-      found_dest = base_name(*dest) == f.name;
+      found_dest = unit_file_base_name(*dest) == f.name;
     }
     bool found_path = (ignore_destination || !ignore_same_name) && n == f.name;
     if (!found_path && ignore_destination && is_instance(n))
@@ -592,8 +592,8 @@ bool scan_dir(const RootFs &fs, const std::string &dir, bool ignore_destination,
 // find_symlinks(): the .wants/ and .requires/ directories of a config
 // directory, then the directory itself.
 bool scan_config(const RootFs &fs, const std::string &config, bool match_name,
-                 bool ignore_same_name, const Found &f, bool &same_name_link, std::string &hit,
-                 std::vector<std::string> &wanted) {
+                 bool ignore_same_name, const FoundUnitFile &f, bool &same_name_link,
+                 std::string &hit, std::vector<std::string> &wanted) {
   auto names = fs.list_dir(config);
   if (!names)
     return false;
@@ -620,7 +620,7 @@ bool scan_config(const RootFs &fs, const std::string &config, bool match_name,
 }
 
 // find_symlinks_in_scope(): the state a link gives, if any.
-std::optional<UnitFileState> links_state(const RootFs &fs, const Found &f, bool match_name,
+std::optional<UnitFileState> links_state(const RootFs &fs, const FoundUnitFile &f, bool match_name,
                                          std::string &hit, std::vector<std::string> &wanted) {
   bool ignore_same_name = false, runtime = false, same_config = false, same_runtime = false;
   std::string runtime_hit;
@@ -644,7 +644,7 @@ std::optional<UnitFileState> links_state(const RootFs &fs, const Found &f, bool 
           same_runtime = true;
       }
     }
-    if (!ignore_same_name && under(f.path, dir))
+    if (!ignore_same_name && unit_file_path_under(f.path, dir))
       ignore_same_name = true;
   }
   if (runtime) {
@@ -686,7 +686,7 @@ UnitState unit_state(const RootFs &fs, std::string_view unit) {
     s.error = Error{"invalid unit name \"" + std::string(unit) + "\"", "", 0, EINVAL};
     return s;
   }
-  auto found = discover(fs, s.name, 0);
+  auto found = discover_unit_file(fs, s.name, 0);
   if (found && !found->masked) {
     if (auto d = load_dropins(fs, *found); !d)
       found = d.error();
@@ -696,7 +696,7 @@ UnitState unit_state(const RootFs &fs, std::string_view unit) {
     s.state = found.error().sys_errno == ENOENT ? UnitFileState::not_found : UnitFileState::error;
     return s;
   }
-  Found &f = *found;
+  FoundUnitFile &f = *found;
   s.path = f.path;
   if (f.masked) {
     s.state = is_runtime(f.path) ? UnitFileState::masked_runtime : UnitFileState::masked;
@@ -706,11 +706,11 @@ UnitState unit_state(const RootFs &fs, std::string_view unit) {
   s.install = f.install;
   std::string hit;
   std::vector<std::string> ignored;
-  if (s.name != base_name(f.path) && !is_instance(f.name)) {
+  if (s.name != unit_file_base_name(f.path) && !is_instance(f.name)) {
     s.state = UnitFileState::alias;
   } else if (is_generator(f.path)) {
     s.state = UnitFileState::generated;
-  } else if (under(f.path, "/run/systemd/transient")) {
+  } else if (unit_file_path_under(f.path, "/run/systemd/transient")) {
     s.state = UnitFileState::transient;
   } else if (auto st = links_state(fs, f, true, hit, ignored)) {
     s.state = *st;
@@ -738,7 +738,7 @@ UnitState unit_state(const RootFs &fs, std::string_view unit) {
       continue;
     bool same = false;
     std::string h;
-    Found only_links = f;
+    FoundUnitFile only_links = f;
     only_links.install.aliases.clear();
     auto names = fs.list_dir(dir);
     if (!names)

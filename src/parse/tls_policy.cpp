@@ -22,10 +22,10 @@ namespace bulwark::tls {
 
 namespace {
 
-struct CtxFree {
+struct TlsPolicyCtxFree {
   void operator()(SSL_CTX *c) const { SSL_CTX_free(c); }
 };
-using Ctx = std::unique_ptr<SSL_CTX, CtxFree>;
+using Ctx = std::unique_ptr<SSL_CTX, TlsPolicyCtxFree>;
 
 std::string openssl_error() {
   unsigned long e = ERR_get_error();

@@ -71,7 +71,7 @@ void key_info(EVP_PKEY *k, std::string &type, int &bits) {
   bits = EVP_PKEY_get_bits(k);
 }
 
-Certificate describe(X509 *x, const std::string &path, int index) {
+Certificate x509_describe_certificate(X509 *x, const std::string &path, int index) {
   Certificate c;
   c.path = path;
   c.index = index;
@@ -132,7 +132,7 @@ Result<std::vector<Certificate>> parse_certificates(std::string_view pem, const 
                        " in the file does not decode (" + why + "; truncated?)",
                    path};
     }
-    out.push_back(describe(x.get(), path, i));
+    out.push_back(x509_describe_certificate(x.get(), path, i));
   }
   return out;
 }

@@ -30,7 +30,7 @@ BaselineEntry entry(const Finding &f) {
                        f.message};
 }
 
-int line_of(std::string_view text, size_t byte) {
+int baseline_line_of(std::string_view text, size_t byte) {
   int line = 1;
   for (size_t i = 0; i < byte && i < text.size(); ++i)
     line += text[i] == '\n';
@@ -46,7 +46,7 @@ Result<BaselineDiff> compare_with_baseline(const AuditReport &r, std::string_vie
     j = nlohmann::json::parse(previous_json);
   } catch (const nlohmann::json::parse_error &e) {
     return Error{std::string("not a JSON report: ") + e.what(), name,
-                 line_of(previous_json, e.byte == 0 ? 0 : e.byte - 1)};
+                 baseline_line_of(previous_json, e.byte == 0 ? 0 : e.byte - 1)};
   }
   if (!j.is_object() || !j.contains("schema") || j["schema"] != "bulwark.audit/v1")
     return Error{"not a bulwark.audit/v1 report (no \"schema\": \"bulwark.audit/v1\")", name, 1};

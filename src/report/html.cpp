@@ -97,7 +97,7 @@ constexpr std::string_view k_script = R"JS(
 })();
 )JS";
 
-std::string_view status_label(Status s) {
+std::string_view html_status_label(Status s) {
   switch (s) {
   case Status::fail: return "FAIL";
   case Status::error: return "ERROR";
@@ -188,7 +188,7 @@ std::string finding_html(const Finding &f, size_t index) {
       "data-domain=\"{}\" data-check=\"{}\"><summary><span class=\"badge s-{}\">{}</span> "
       "<span class=\"sev\">{}</span> <span class=\"id\">{}</span>{} {}</summary>\n",
       index, to_string(f.status), to_string(f.severity), attr(domain), attr(f.check),
-      to_string(f.status), status_label(f.status), to_string(f.severity), h(f.check),
+      to_string(f.status), html_status_label(f.status), to_string(f.severity), h(f.check),
       f.subject.empty() ? "" : " [" + h(f.subject) + "]", h(f.message));
   out += "<p>" + h(f.title.str()) + "</p>\n";
   if (!f.evidence.empty()) {
@@ -266,7 +266,7 @@ std::string render_html(const AuditReport &r) {
   for (Status s : {Status::fail, Status::warn, Status::error, Status::waived, Status::pass,
                    Status::not_applicable})
     out += fmt::format("<tr data-status=\"{}\"><td class=\"s-{}\">{}</td><td>{}</td></tr>\n",
-                       to_string(s), to_string(s), status_label(s), count(s));
+                       to_string(s), to_string(s), html_status_label(s), count(s));
   out += "</table>\n" + domain_chart(domains, per_domain) + "\n</section>\n";
 
   if (r.baseline)
@@ -310,7 +310,7 @@ std::string render_html(const AuditReport &r) {
                          "class=\"s-{}\">{}</span> (finding {})</li>\n",
                          to_string(f->status), done ? "&#9745;" : "&#9744;", h(f->check),
                          f->subject.empty() ? "" : " [" + h(f->subject) + "]", to_string(f->status),
-                         status_label(f->status), static_cast<size_t>(f - r.findings.data()));
+                         html_status_label(f->status), static_cast<size_t>(f - r.findings.data()));
     }
     out += "</ul>\n";
   }

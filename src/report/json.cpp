@@ -23,7 +23,7 @@ using nlohmann::ordered_json;
 // with short forms, the rest below 0x20 as \u00xx, DEL and every multi-byte
 // character as they are); a string with a byte sequence that is not UTF-8 is
 // handed to nlohmann whole, so both paths agree.
-size_t utf8_length(const unsigned char *p, size_t left) {
+size_t json_utf8_length(const unsigned char *p, size_t left) {
   auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xbf) {
     return k < left && p[k] >= lo && p[k] <= hi;
   };
@@ -67,7 +67,7 @@ void put_string(std::string &out, std::string_view s) {
       break;
     unsigned char c = p[i];
     if (c >= 0x80) {
-      size_t n = utf8_length(p + i, s.size() - i);
+      size_t n = json_utf8_length(p + i, s.size() - i);
       if (n == 0) {
         out.resize(start);
         out += ordered_json(std::string(s))

@@ -30,7 +30,7 @@ struct Case {
   }
 };
 
-std::string describe(const Finding &f) {
+std::string junit_describe(const Finding &f) {
   std::string out = fmt::format("[{} {}] {}: {}\n", to_string(f.status), to_string(f.severity),
                                 f.check, f.message);
   for (auto &e : f.evidence) {
@@ -89,7 +89,7 @@ std::string render_junit(const AuditReport &r) {
       std::string name = c.check + (c.subject.empty() ? "" : " [" + c.subject + "]");
       std::string details;
       for (auto *f : c.findings)
-        details += describe(*f);
+        details += junit_describe(*f);
       body += fmt::format("    <testcase classname=\"bulwark.{}\" name=\"{}\" time=\"0\">\n",
                           xml_escape(domain, false), xml_escape(name, false));
       Severity sev = c.findings.front()->severity;

@@ -44,7 +44,7 @@ using nlohmann::ordered_json;
 
 // RFC 3986: keep unreserved characters and "/", percent-encode every other
 // byte.
-std::string uri_path(std::string_view p) {
+std::string sarif_encode_uri_path(std::string_view p) {
   std::string out;
   for (unsigned char c : p) {
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/')
@@ -155,7 +155,8 @@ std::string render_sarif(const AuditReport &r) {
       if (e.path.empty() || e.path.front() != '/')
         continue;
       ordered_json phys = {
-          {"artifactLocation", {{"uri", uri_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
+          {"artifactLocation",
+           {{"uri", sarif_encode_uri_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
       if (e.line > 0)
         phys["region"] = {{"startLine", e.line}};
       locations.push_back({{"physicalLocation", phys}});
@@ -171,7 +172,8 @@ std::string render_sarif(const AuditReport &r) {
         continue;
       }
       ordered_json phys = {
-          {"artifactLocation", {{"uri", uri_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
+          {"artifactLocation",
+           {{"uri", sarif_encode_uri_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
       if (e.line > 0)
         phys["region"] = {{"startLine", e.line}};
       related.push_back({{"id", related.size() + 1},
@@ -216,7 +218,7 @@ std::string render_sarif(const AuditReport &r) {
                    {"rules", rules}}}};
   run["originalUriBaseIds"] = {
       {"ROOT",
-       {{"uri", "file://" + uri_path(root)},
+       {{"uri", "file://" + sarif_encode_uri_path(root)},
         {"description", {{"text", "The root of the audited filesystem."}}}}}};
   run["invocations"] = ordered_json::array({{{"executionSuccessful", true}}});
   run["results"] = results;

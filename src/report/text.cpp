@@ -43,7 +43,7 @@ std::string_view status_code(Status s) {
   return "0";
 }
 
-std::string status_label(Status s) {
+std::string text_status_label(Status s) {
   switch (s) {
   case Status::fail: return "FAIL";
   case Status::error: return "ERROR";
@@ -83,7 +83,7 @@ std::string render_text(const AuditReport &r, bool color) {
     });
     out += "\n" + p.c("1", domain) + "\n";
     for (const Finding *f : list) {
-      std::string label = fmt::format("{:<5}", status_label(f->status));
+      std::string label = fmt::format("{:<5}", text_status_label(f->status));
       out += fmt::format("  {} {:<8} {}{}  {}\n", p.c(status_code(f->status), label),
                          to_string(f->severity), f->check,
                          f->subject.empty() || f->subject == "sshd"

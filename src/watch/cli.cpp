@@ -28,7 +28,7 @@ namespace {
 
 constexpr const char *k_default_config = "/etc/bulwark/watch.yaml";
 
-struct Options {
+struct WatchCliOptions {
   std::string config;
   std::vector<std::string> replay;
   bool check_config = false;
@@ -45,9 +45,9 @@ struct Options {
   bool bans_json = false;
 };
 
-Options g_opts;
+WatchCliOptions g_watch_opts;
 
-std::string iso_time(int64_t t) {
+std::string watch_iso_time(int64_t t) {
   time_t tt = static_cast<time_t>(t);
   struct tm tm {};
   gmtime_r(&tt, &tm);
@@ -88,7 +88,7 @@ Result<std::string> read_whole(const std::string &path) {
   return out;
 }
 
-Result<Config> load_config(const std::string &explicit_path) {
+Result<Config> load_watch_config(const std::string &explicit_path) {
   std::string path = explicit_path.empty() ? k_default_config : explicit_path;
   auto text = read_whole(path);
   if (!text) {
@@ -120,17 +120,17 @@ Result<Unit> replay_fd(int fd, Engine &engine, LineSplitter &split) {
 }
 
 int run_replay(const Config &cfg) {
-  int64_t ref = g_opts.reference_time != 0 ? g_opts.reference_time : ::time(nullptr);
+  int64_t ref = g_watch_opts.reference_time != 0 ? g_watch_opts.reference_time : ::time(nullptr);
   Engine engine(cfg, ref);
   std::string bans;
   engine.on_ban = [&](const BanDecision &b) {
-    if (g_opts.quiet)
+    if (g_watch_opts.quiet)
       return;
-    bans += fmt::format("  {}  {:<10}  {}/{}  {}  ({} failures, ban #{})\n", iso_time(b.time),
+    bans += fmt::format("  {}  {:<10}  {}/{}  {}  ({} failures, ban #{})\n", watch_iso_time(b.time),
                         b.jail, format_address(b.source), b.prefix, human_duration(b.duration),
                         b.failures, b.nth);
   };
-  for (auto &path : g_opts.replay) {
+  for (auto &path : g_watch_opts.replay) {
     int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       std::cerr << "bulwark: " << path << ": " << std::strerror(errno) << "\n";
@@ -149,7 +149,7 @@ int run_replay(const Config &cfg) {
   }
   engine.finish();
   int64_t end = engine.last_time();
-  if (g_opts.print_metrics) {
+  if (g_watch_opts.print_metrics) {
     std::cout << render_metrics(engine, end);
     return 0;
   }
@@ -176,7 +176,7 @@ int run_replay(const Config &cfg) {
 }
 
 int run_bans(CLI::App &bans) {
-  auto cfg = load_config(g_opts.bans_config);
+  auto cfg = load_watch_config(g_watch_opts.bans_config);
   if (!cfg) {
     std::cerr << "bulwark: " << cfg.error().to_string() << "\n";
     return exit_code::k_usage;
@@ -199,35 +199,36 @@ int run_bans(CLI::App &bans) {
       if (b.until <= now)
         continue;
       ++n;
-      if (g_opts.bans_json) {
+      if (g_watch_opts.bans_json) {
         js.push_back({{"address", format_address(b.source)},
                       {"prefix", b.prefix},
                       {"jail", b.jail},
                       {"reason", b.reason},
-                      {"banned_at", iso_time(b.banned_at)},
-                      {"until", iso_time(b.until)},
+                      {"banned_at", watch_iso_time(b.banned_at)},
+                      {"until", watch_iso_time(b.until)},
                       {"ban", b.nth},
                       {"lines", b.lines}});
         continue;
       }
       std::cout << fmt::format("{}/{}  {}  since {}  until {} ({} left)  ban #{}\n",
-                               format_address(b.source), b.prefix, b.jail, iso_time(b.banned_at),
-                               iso_time(b.until), human_duration(b.until - now), b.nth);
-      if (g_opts.bans_verbose) {
+                               format_address(b.source), b.prefix, b.jail,
+                               watch_iso_time(b.banned_at), watch_iso_time(b.until),
+                               human_duration(b.until - now), b.nth);
+      if (g_watch_opts.bans_verbose) {
         std::cout << "    reason: " << (b.reason.empty() ? "-" : b.reason) << "\n";
         for (auto &l : b.lines)
           std::cout << "    | " << text::printable(l) << "\n";
       }
     }
-    if (g_opts.bans_json)
+    if (g_watch_opts.bans_json)
       std::cout << js.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else
       std::cout << n << " active bans\n";
     return 0;
   }
   Cidr want;
-  if (!parse_cidr(g_opts.remove_addr, want)) {
-    std::cerr << "bulwark: bans remove: \"" << text::printable(g_opts.remove_addr)
+  if (!parse_cidr(g_watch_opts.remove_addr, want)) {
+    std::cerr << "bulwark: bans remove: \"" << text::printable(g_watch_opts.remove_addr)
               << "\" is not an address or CIDR\n";
     return exit_code::k_usage;
   }
@@ -265,7 +266,7 @@ int run_bans(CLI::App &bans) {
     ++removed;
   }
   if (removed == 0) {
-    std::cerr << "bulwark: no active ban covers " << g_opts.remove_addr << "\n";
+    std::cerr << "bulwark: no active ban covers " << g_watch_opts.remove_addr << "\n";
     return 1;
   }
   return 0;
@@ -275,38 +276,39 @@ int run_bans(CLI::App &bans) {
 
 void add_commands(CLI::App &app) {
   auto *w = app.add_subcommand("watch", "follow authentication logs, ban brute-force sources");
-  w->add_option("--config", g_opts.config, "configuration file (default /etc/bulwark/watch.yaml)");
-  w->add_option("--replay", g_opts.replay,
+  w->add_option("--config", g_watch_opts.config,
+                "configuration file (default /etc/bulwark/watch.yaml)");
+  w->add_option("--replay", g_watch_opts.replay,
                 "read these logs (\"-\" = standard input) as fast as possible and print what "
                 "would have been counted and banned");
-  w->add_flag("--check-config", g_opts.check_config, "validate the configuration and exit");
-  w->add_flag("--dry-run", g_opts.dry_run, "decide bans but do not apply them");
-  w->add_flag("--print-alert-rules", g_opts.print_rules,
+  w->add_flag("--check-config", g_watch_opts.check_config, "validate the configuration and exit");
+  w->add_flag("--dry-run", g_watch_opts.dry_run, "decide bans but do not apply them");
+  w->add_flag("--print-alert-rules", g_watch_opts.print_rules,
               "print Prometheus alerting rules for the metrics and exit");
-  w->add_flag("--metrics", g_opts.print_metrics,
+  w->add_flag("--metrics", g_watch_opts.print_metrics,
               "with --replay: print the metrics in Prometheus text format instead");
-  w->add_flag("--quiet", g_opts.quiet, "with --replay: do not list the bans");
-  w->add_flag("--from-start", g_opts.from_start,
+  w->add_flag("--quiet", g_watch_opts.quiet, "with --replay: do not list the bans");
+  w->add_flag("--from-start", g_watch_opts.from_start,
               "live: read files without a saved position from their start, not their end");
-  w->add_flag("--allow-missing", g_opts.allow_missing,
+  w->add_flag("--allow-missing", g_watch_opts.allow_missing,
               "live: start although a configured jail's log does not exist (follow it once it "
               "appears)");
-  w->add_option("--reference-time", g_opts.reference_time,
+  w->add_option("--reference-time", g_watch_opts.reference_time,
                 "with --replay: seconds since the epoch taken as 'now' for the year of "
                 "RFC 3164 timestamps (default: now)");
 
   auto *b = app.add_subcommand("bans", "list or lift the bans bulwark watch has made");
-  b->add_option("--config", g_opts.bans_config,
+  b->add_option("--config", g_watch_opts.bans_config,
                 "configuration file (default /etc/bulwark/watch.yaml)");
   b->require_subcommand(1);
   b->fallthrough();
   auto *ls = b->add_subcommand("list", "the bans in force");
-  ls->add_flag("--verbose,-v", g_opts.bans_verbose,
+  ls->add_flag("--verbose,-v", g_watch_opts.bans_verbose,
                "also each ban's reason and the log lines that caused it");
-  ls->add_flag("--json", g_opts.bans_json,
+  ls->add_flag("--json", g_watch_opts.bans_json,
                "as JSON: address, prefix, jail, reason, banned_at, until, ban, lines");
   auto *rm = b->add_subcommand("remove", "lift a ban now (the firewall's element and the record)");
-  rm->add_option("ADDR", g_opts.remove_addr, "address or CIDR")->required();
+  rm->add_option("ADDR", g_watch_opts.remove_addr, "address or CIDR")->required();
 }
 
 std::optional<int> run_commands(CLI::App &app) {
@@ -315,16 +317,16 @@ std::optional<int> run_commands(CLI::App &app) {
   CLI::App *w = app.get_subcommand("watch");
   if (w == nullptr || !w->parsed())
     return std::nullopt;
-  if (g_opts.print_rules) {
+  if (g_watch_opts.print_rules) {
     std::cout << alert_rules();
     return 0;
   }
-  auto cfg = load_config(g_opts.config);
+  auto cfg = load_watch_config(g_watch_opts.config);
   if (!cfg) {
     std::cerr << "bulwark: " << cfg.error().to_string() << "\n";
-    return g_opts.check_config ? 1 : exit_code::k_usage;
+    return g_watch_opts.check_config ? 1 : exit_code::k_usage;
   }
-  if (g_opts.check_config) {
+  if (g_watch_opts.check_config) {
     size_t enabled = 0;
     for (auto &j : cfg->jails)
       enabled += j.enabled ? 1 : 0;
@@ -332,10 +334,10 @@ std::optional<int> run_commands(CLI::App &app) {
               << enabled << " jails enabled\n";
     return 0;
   }
-  if (!g_opts.replay.empty())
+  if (!g_watch_opts.replay.empty())
     return run_replay(*cfg);
   std::vector<std::string> notes;
-  auto resolved = resolve_sources(*cfg, g_opts.allow_missing, notes);
+  auto resolved = resolve_sources(*cfg, g_watch_opts.allow_missing, notes);
   for (auto &n : notes)
     std::cerr << "bulwark: " << n << "\n";
   if (!resolved) {
@@ -344,11 +346,11 @@ std::optional<int> run_commands(CLI::App &app) {
   }
   Config running = std::move(*resolved);
   LiveOptions lo;
-  lo.dry_run = g_opts.dry_run;
-  lo.from_start = g_opts.from_start;
+  lo.dry_run = g_watch_opts.dry_run;
+  lo.from_start = g_watch_opts.from_start;
   for (;;) {
     std::unique_ptr<Banner> banner;
-    if (!g_opts.dry_run) {
+    if (!g_watch_opts.dry_run) {
       auto b = make_banner(running);
       if (!b) {
         std::cerr << "bulwark: " << b.error().to_string() << " (use --dry-run to only log bans)\n";
@@ -364,9 +366,9 @@ std::optional<int> run_commands(CLI::App &app) {
     banner.reset();
     lo.from_start = false;
     std::vector<std::string> reload_notes;
-    auto next = load_config(g_opts.config);
+    auto next = load_watch_config(g_watch_opts.config);
     Result<Config> checked =
-        next ? resolve_sources(*next, g_opts.allow_missing, reload_notes) : next.error();
+        next ? resolve_sources(*next, g_watch_opts.allow_missing, reload_notes) : next.error();
     for (auto &n : reload_notes)
       std::cerr << "bulwark: " << n << "\n";
     if (checked) {

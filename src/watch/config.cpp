@@ -18,7 +18,7 @@ JailConfig jail(std::string name, std::vector<Service> services, std::vector<std
   return j;
 }
 
-struct Parser {
+struct WatchConfigParser {
   std::string path;
   Error error(const yaml::Node &n, std::string msg) { return Error{std::move(msg), path, n.line}; }
 
@@ -168,7 +168,7 @@ Result<Config> parse_config(std::string_view text, const std::string &path) {
   if (blank)
     return c;
   yaml::Node root = TRY(yaml::parse(text, path));
-  Parser p{path};
+  WatchConfigParser p{path};
   if (root.kind == yaml::Node::Kind::null)
     return c;
   if (!root.is_mapping())

@@ -331,7 +331,7 @@ void Engine::event(Jail &j, size_t ji, const Address &addr, int64_t t, int64_t w
 
 namespace {
 
-bool contains(const std::vector<std::string> &v, std::string_view s) {
+bool engine_contains(const std::vector<std::string> &v, std::string_view s) {
   for (auto &e : v)
     if (e == s)
       return true;
@@ -393,11 +393,12 @@ bool Engine::accepts(const Jail &j, const Origin &o) const {
     return true;
   const JailConfig &c = *j.cfg;
   if (!o.file.empty())
-    return contains(c.logs, o.file);
-  if (!o.unit.empty() && (contains(c.units, o.unit) || contains(m_cfg.journal.units, o.unit)))
+    return engine_contains(c.logs, o.file);
+  if (!o.unit.empty() &&
+      (engine_contains(c.units, o.unit) || engine_contains(m_cfg.journal.units, o.unit)))
     return true;
-  return !o.ident.empty() &&
-         (contains(c.identifiers, o.ident) || contains(m_cfg.journal.identifiers, o.ident));
+  return !o.ident.empty() && (engine_contains(c.identifiers, o.ident) ||
+                              engine_contains(m_cfg.journal.identifiers, o.ident));
 }
 
 void Engine::dispatch(const Event &ev, const Origin &origin, int64_t t, int64_t wall,

@@ -42,7 +42,7 @@ uint64_t head_hash(int fd) {
   return fnv1a(s.substr(0, nl));
 }
 
-std::string dir_of(const std::string &p) {
+std::string follower_dir_of(const std::string &p) {
   size_t s = p.rfind('/');
   if (s == std::string::npos)
     return ".";
@@ -146,7 +146,7 @@ Follower::Follower(const std::vector<std::string> &paths, const std::vector<File
           f->offset = f->read_pos = s.offset;
       } else if (f->old_fd < 0) {
         // Rotated while we were down: finish the renamed file first.
-        std::string moved = find_inode(dir_of(p), s.dev, s.inode);
+        std::string moved = find_inode(follower_dir_of(p), s.dev, s.inode);
         int fd = moved.empty() ? -1 : ::open(moved.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
           struct stat ost {};
@@ -187,7 +187,7 @@ void Follower::add_watches() {
     return;
   std::set<std::string> dirs;
   for (auto &f : m_files)
-    dirs.insert(dir_of(f->path));
+    dirs.insert(follower_dir_of(f->path));
   for (auto &d : dirs)
     ::inotify_add_watch(m_inotify, d.c_str(),
                         IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |

@@ -8,7 +8,7 @@ namespace bulwark::watch {
 
 namespace {
 
-bool digit(char c) {
+bool logline_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
@@ -19,7 +19,7 @@ bool num(std::string_view s, size_t pos, size_t n, int &out) {
   int v = 0;
   for (size_t i = 0; i < n; ++i) {
     char c = s[pos + i];
-    if (!digit(c))
+    if (!logline_digit(c))
       return false;
     v = v * 10 + (c - '0');
   }
@@ -56,7 +56,7 @@ size_t iso_datetime(std::string_view s, char date_sep, char sep, int64_t &t) {
   size_t p = 19;
   if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
     ++p;
-    while (p < s.size() && digit(s[p]))
+    while (p < s.size() && logline_digit(s[p]))
       ++p;
   }
   t = epoch(y, mo, d, h, mi, se);
@@ -186,7 +186,8 @@ bool rfc5424(std::string_view s, LogLine &out) {
 }
 
 bool ip_char(char c) {
-  return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+  return logline_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+         c == '.';
 }
 
 } // namespace
@@ -231,7 +232,7 @@ LogLine parse_log_line(std::string_view line, YearInference &years) {
   // A priority "<n>" precedes the header when the line comes from a socket.
   if (s.size() > 2 && s[0] == '<') {
     size_t p = 1;
-    while (p < s.size() && p < 5 && digit(s[p]))
+    while (p < s.size() && p < 5 && logline_digit(s[p]))
       ++p;
     if (p > 1 && p < s.size() && s[p] == '>') {
       s.remove_prefix(p + 1);
@@ -249,7 +250,7 @@ LogLine parse_log_line(std::string_view line, YearInference &years) {
   // RFC 3164: "Mmm dd hh:mm:ss " (day padded with a space).
   if (int mo = month_of(s.substr(0, 3)); mo != 0 && s[3] == ' ') {
     int d = 0, h, mi, se;
-    if (s[4] == ' ' && digit(s[5]))
+    if (s[4] == ' ' && logline_digit(s[5]))
       d = s[5] - '0';
     else if (!num(s, 4, 2, d))
       return out;
@@ -277,9 +278,9 @@ LogLine parse_log_line(std::string_view line, YearInference &years) {
     if (p < s.size() && s[p] == ' ') {
       size_t q = p + 1;
       while (q < s.size() &&
-             ((s[q] >= 'A' && s[q] <= 'Z') || s[q] == '+' || s[q] == '-' || digit(s[q])))
+             ((s[q] >= 'A' && s[q] <= 'Z') || s[q] == '+' || s[q] == '-' || logline_digit(s[q])))
         ++q;
-      if (q > p + 1 && q < s.size() && s[q] == ' ' && !digit(s[p + 1]))
+      if (q > p + 1 && q < s.size() && s[q] == ' ' && !logline_digit(s[p + 1]))
         p = q;
     }
     if (p >= s.size() || s[p] != ' ')
@@ -289,7 +290,7 @@ LogLine parse_log_line(std::string_view line, YearInference &years) {
     out.time = t;
     if (p < s.size() && s[p] == '[') {
       size_t q = p + 1;
-      while (q < s.size() && digit(s[q]))
+      while (q < s.size() && logline_digit(s[q]))
         ++q;
       if (q > p + 1 && q < s.size() && s[q] == ']') {
         out.pid = s.substr(p + 1, q - p - 1);

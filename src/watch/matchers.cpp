@@ -27,15 +27,15 @@ constexpr size_t k_nginx_max_line = 2000;
 constexpr size_t k_ssh_conns = 65536;
 constexpr int64_t k_ssh_idle = 600;
 
-bool digit(char c) {
+bool matchers_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-bool all_digits(std::string_view s) {
+bool matchers_all_digits(std::string_view s) {
   if (s.empty())
     return false;
   for (char c : s)
-    if (!digit(c))
+    if (!matchers_digit(c))
       return false;
   return true;
 }
@@ -54,7 +54,7 @@ bool strip_suffix(std::string_view &s, std::string_view suffix) {
   return true;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
+bool matchers_ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
@@ -62,7 +62,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // is the token the daemon wrote after the user name.
 bool take_addr_port_suffix(std::string_view &s, Address &a) {
   size_t sp = s.rfind(' ');
-  if (sp == std::string_view::npos || !all_digits(s.substr(sp + 1)))
+  if (sp == std::string_view::npos || !matchers_all_digits(s.substr(sp + 1)))
     return false;
   std::string_view rest = s.substr(0, sp);
   if (!strip_suffix(rest, " port"))
@@ -99,7 +99,7 @@ bool port_ssh2_tail(std::string_view t) {
   if (!consume(t, " port "))
     return false;
   size_t i = 0;
-  while (i < t.size() && digit(t[i]))
+  while (i < t.size() && matchers_digit(t[i]))
     ++i;
   if (i == 0)
     return false;
@@ -112,7 +112,7 @@ bool port_ssh2_tail(std::string_view t) {
 bool port_tail(std::string_view t) {
   if (!consume(t, " port "))
     return false;
-  return all_digits(t);
+  return matchers_all_digits(t);
 }
 
 // Candidates "KEY ADDR" + `after` anywhere in `s`; one address or none.
@@ -286,7 +286,7 @@ bool parse_cidr(std::string_view s, Cidr &out) {
   int p = max;
   if (slash != std::string_view::npos) {
     std::string_view ps = s.substr(slash + 1);
-    if (!all_digits(ps) || ps.size() > 3)
+    if (!matchers_all_digits(ps) || ps.size() > 3)
       return false;
     p = std::stoi(std::string(ps));
     if (p > max)
@@ -580,7 +580,7 @@ bool BuiltinMatchers::sshd(std::string_view m, Event &out) {
     if (!field(" uid=", uid) || !field(" euid=", euid) || !field(" tty=", tty) ||
         !field(" ruser=", ruser) || !field(" rhost=", rhost))
       return false;
-    if (!all_digits(uid) || !all_digits(euid))
+    if (!matchers_all_digits(uid) || !matchers_all_digits(euid))
       return false;
     ok = parse_address(rhost, a) && (s.empty() || s.substr(0, 1) == " ");
   } else {
@@ -607,7 +607,7 @@ bool BuiltinMatchers::sudo(std::string_view m, Event &out) {
   out.service = Service::sudo;
   auto next_is_field = [](std::string_view t) { return t.substr(0, 3) == " ; " || t.empty(); };
   size_t d = 0;
-  while (d < s.size() && digit(s[d]))
+  while (d < s.size() && matchers_digit(s[d]))
     ++d;
   if (d > 0 && (s.substr(d, 28) == " incorrect password attempts" ||
                 s.substr(d, 27) == " incorrect password attempt")) {
@@ -655,7 +655,7 @@ bool BuiltinMatchers::nginx_error(std::string_view m, size_t line_size, Event &o
   s.remove_prefix(colon + 2);
   if (consume(s, "*")) {
     size_t sp = s.find(' ');
-    if (sp == std::string_view::npos || !all_digits(s.substr(0, sp)))
+    if (sp == std::string_view::npos || !matchers_all_digits(s.substr(0, sp)))
       return false;
     s.remove_prefix(sp + 1);
   }
@@ -695,7 +695,7 @@ bool BuiltinMatchers::nginx_access(std::string_view line, Event &out) {
   if (q2 == std::string_view::npos || q2 + 5 > line.size() || line[q2 + 1] != ' ')
     return false;
   std::string_view st = line.substr(q2 + 2, 3);
-  if (!all_digits(st) || (q2 + 5 < line.size() && line[q2 + 5] != ' '))
+  if (!matchers_all_digits(st) || (q2 + 5 < line.size() && line[q2 + 5] != ' '))
     return false;
   int status = (st[0] - '0') * 100 + (st[1] - '0') * 10 + (st[2] - '0');
   if (status == 401) {
@@ -735,7 +735,7 @@ bool BuiltinMatchers::postgres(std::string_view pid, std::string_view m, Event &
       return false;
     size_t sp = s.find(" port=");
     Address a;
-    if (sp != std::string_view::npos && all_digits(s.substr(sp + 6)) &&
+    if (sp != std::string_view::npos && matchers_all_digits(s.substr(sp + 6)) &&
         parse_address(s.substr(0, sp), a) && !pid.empty())
       remember(pid, a);
     return false;
@@ -797,7 +797,7 @@ bool BuiltinMatchers::openvpn(std::string_view m, Event &out) {
   if (peer.substr(0, 9) == "[AF_INET]")
     peer.remove_prefix(9);
   size_t colon = peer.rfind(':');
-  if (colon == std::string_view::npos || !all_digits(peer.substr(colon + 1)))
+  if (colon == std::string_view::npos || !matchers_all_digits(peer.substr(colon + 1)))
     return true;
   std::string_view host = peer.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
@@ -813,7 +813,7 @@ bool BuiltinMatchers::strongswan(std::string_view m, Event &out) {
   // charon: "NN[IKE] <name|id> message" (the <name|id> with ike_name = yes).
   std::string_view s = m;
   size_t i = 0;
-  while (i < s.size() && digit(s[i]))
+  while (i < s.size() && matchers_digit(s[i]))
     ++i;
   if (i == 0 || !consume(s = s.substr(i), "[IKE] "))
     return false;
@@ -830,7 +830,8 @@ bool BuiltinMatchers::strongswan(std::string_view m, Event &out) {
   out.kind = Kind::auth_failed;
   // "ADDR is initiating an IKE_SA" / "... a Main Mode IKE_SA": remember the peer.
   if (size_t sp = s.find(' '); sp != std::string_view::npos &&
-                               s.substr(sp, 15) == " is initiating " && ends_with(s, "IKE_SA")) {
+                               s.substr(sp, 15) == " is initiating " &&
+                               matchers_ends_with(s, "IKE_SA")) {
     Address a;
     if (!sa.empty() && parse_address(s.substr(0, sp), a))
       remember(sa, a);
@@ -847,9 +848,9 @@ bool BuiltinMatchers::strongswan(std::string_view m, Event &out) {
       out.addr = a;
     return true;
   }
-  if (s.substr(0, 18) == "authentication of " && ends_with(s, " failed"))
+  if (s.substr(0, 18) == "authentication of " && matchers_ends_with(s, " failed"))
     out.reason = "auth_failed";
-  else if (s.substr(0, 6) == "tried " && ends_with(s, "but MAC mismatched"))
+  else if (s.substr(0, 6) == "tried " && matchers_ends_with(s, "but MAC mismatched"))
     out.reason = "psk_mismatch";
   else if (s == "sending AUTHENTICATION_FAILED notify" ||
            s == "peer requested EAP, config inacceptable")

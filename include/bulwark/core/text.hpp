@@ -1,6 +1,7 @@
 #pragma once
 // Small string helpers shared by the parsers.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,5 +23,7 @@ bool starts_with(std::string_view s, std::string_view prefix);
 std::string printable(std::string_view s, size_t max_len = 120);
 // True when printable(s) would change s (beyond cutting it).
 bool needs_escape(std::string_view s);
+// A file mode's permission bits as four octal digits ("0640").
+std::string octal_mode(uint32_t mode);
 
 } // namespace bulwark::text

@@ -64,7 +64,7 @@ Result<RecipeOutcome> login_defs(const RecipeInput &in) {
 
 constexpr const char *k_shadow = "/etc/shadow";
 
-Result<RecipeOutcome> password_max_age(const RecipeInput &in) {
+Result<RecipeOutcome> recipe_password_max_age(const RecipeInput &in) {
   std::string max;
   for (auto &[k, v] : in.args.set)
     if (k == "PASS_MAX_DAYS")
@@ -182,13 +182,13 @@ Result<RecipeOutcome> password_max_age(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"login-defs", login_defs},
-                                  {"password-max-age", password_max_age}};
+constexpr RecipeKind k_accounts_kinds[] = {{"login-defs", login_defs},
+                                           {"password-max-age", recipe_password_max_age}};
 
 } // namespace
 
 std::span<const RecipeKind> account_recipes() {
-  return k_kinds;
+  return k_accounts_kinds;
 }
 
 } // namespace bulwark::fix

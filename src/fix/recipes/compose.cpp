@@ -81,12 +81,12 @@ constexpr const char *k_nnp = "no-new-privileges:true";
 // Commands naming one file set that a recipe will edit, at most.
 constexpr int k_max_commands = 64;
 
-enum class Setting { no_new_privileges, cap_drop_all };
+enum class ComposeSetting { no_new_privileges, cap_drop_all };
 
 // A project as the container checks load it (checks/container.cpp's
 // load_model without --compose): each file set a deployment names, then
 // Compose's default files of a directory no deployment covers.
-struct Found {
+struct FoundComposeProject {
   Project project;
   std::optional<compose::DeployFileSet> deploy; // nullopt: Compose's default names
   // Default names only: a command in the project's directory that names
@@ -95,8 +95,8 @@ struct Found {
   std::string unknown_command;
 };
 
-std::vector<Found> load_projects(const RootFs &fs) {
-  std::vector<Found> out;
+std::vector<FoundComposeProject> load_projects(const RootFs &fs) {
+  std::vector<FoundComposeProject> out;
   compose::Reader reader = compose::root_reader(fs);
   std::vector<std::string> dirs; // .env without default names: COMPOSE_FILE's projects
   auto defaults = compose::discover(fs, 4, &dirs);
@@ -131,7 +131,7 @@ std::vector<Found> load_projects(const RootFs &fs) {
   return out;
 }
 
-std::vector<const Value *> items_of(const Value *v) {
+std::vector<const Value *> compose_items_of(const Value *v) {
   std::vector<const Value *> out;
   if (v && v->is_sequence())
     for (auto &i : v->items)
@@ -141,18 +141,18 @@ std::vector<const Value *> items_of(const Value *v) {
   return out;
 }
 
-bool truthy(const Value *v) {
+bool compose_truthy(const Value *v) {
   std::string s = v && v->is_scalar() ? text::lower(v->scalar) : "";
   return s == "true" || s == "yes" || s == "on" || s == "1";
 }
 
 // Why the setting cannot be added safely to `svc`; "" when it can.
-std::string unsafe_reason(Setting s, const Found &f, const Value &svc) {
-  if (s == Setting::no_new_privileges) {
+std::string unsafe_reason(ComposeSetting s, const FoundComposeProject &f, const Value &svc) {
+  if (s == ComposeSetting::no_new_privileges) {
     if (f.deploy && f.deploy->how == "docker stack deploy")
       return "deployed with docker stack deploy, which ignores security_opt: set "
              "\"no-new-privileges\": true in /etc/docker/daemon.json (docker.daemon-hardening)";
-    for (auto *i : items_of(svc.find("security_opt"))) {
+    for (auto *i : compose_items_of(svc.find("security_opt"))) {
       std::string o = text::lower(std::string(text::trim(i->str())));
       if ((o.starts_with("no-new-privileges:") || o.starts_with("no-new-privileges=")) &&
           o != "no-new-privileges:true" && o != "no-new-privileges=true")
@@ -160,7 +160,7 @@ std::string unsafe_reason(Setting s, const Found &f, const Value &svc) {
     }
     return "";
   }
-  if (truthy(svc.find("privileged")))
+  if (compose_truthy(svc.find("privileged")))
     return "runs privileged";
   const Value *u = svc.find("user");
   std::string user = u ? std::string(text::trim(u->str())) : "";
@@ -177,9 +177,9 @@ std::string unsafe_reason(Setting s, const Found &f, const Value &svc) {
 
 // The settings our override file already gives each service. Errors: the
 // file is not ours (no marker) or does not parse.
-Result<std::map<std::string, std::set<Setting>>> read_override(const std::string &path,
-                                                               const std::string &text) {
-  std::map<std::string, std::set<Setting>> out;
+Result<std::map<std::string, std::set<ComposeSetting>>> read_override(const std::string &path,
+                                                                      const std::string &text) {
+  std::map<std::string, std::set<ComposeSetting>> out;
   if (text.empty())
     return out;
   if (!text.starts_with(k_marker))
@@ -196,11 +196,11 @@ Result<std::map<std::string, std::set<Setting>>> read_override(const std::string
     if (const yaml::Node *so = svc.find("security_opt"))
       for (auto &i : so->items)
         if (i.scalar == k_nnp)
-          set.insert(Setting::no_new_privileges);
+          set.insert(ComposeSetting::no_new_privileges);
     if (const yaml::Node *cd = svc.find("cap_drop"))
       for (auto &i : cd->items)
         if (i.scalar == "ALL")
-          set.insert(Setting::cap_drop_all);
+          set.insert(ComposeSetting::cap_drop_all);
   }
   return out;
 }
@@ -215,7 +215,7 @@ std::string quoted(const std::string &s) {
   return out + "\"";
 }
 
-std::string render_override(const std::map<std::string, std::set<Setting>> &services) {
+std::string render_override(const std::map<std::string, std::set<ComposeSetting>> &services) {
   std::string t = std::string(k_marker) +
                   " (container.*): merged after this project's own compose\n"
                   "# files. Compose merges security_opt and cap_drop by value, so these items\n"
@@ -227,9 +227,9 @@ std::string render_override(const std::map<std::string, std::set<Setting>> &serv
     if (set.empty())
       continue;
     t += "  " + quoted(name) + ":\n";
-    if (set.count(Setting::no_new_privileges))
+    if (set.count(ComposeSetting::no_new_privileges))
       t += "    security_opt:\n      - " + quoted(k_nnp) + "\n";
-    if (set.count(Setting::cap_drop_all))
+    if (set.count(ComposeSetting::cap_drop_all))
       t += "    cap_drop:\n      - \"ALL\"\n";
   }
   return t;
@@ -237,7 +237,7 @@ std::string render_override(const std::map<std::string, std::set<Setting>> &serv
 
 // --- the deploy command --------------------------------------------------------
 
-struct Token {
+struct ComposeShellToken {
   std::string value; // unquoted
   size_t begin = 0, end = 0;
   bool separator = false; // ; & | (a new command starts after it)
@@ -245,8 +245,8 @@ struct Token {
 
 // Shell words of `text` (quotes, backslashes; `\` + newline joins lines),
 // with their byte ranges. Enough to find file flags and their arguments.
-std::vector<Token> shell_tokens(std::string_view text) {
-  std::vector<Token> out;
+std::vector<ComposeShellToken> shell_tokens(std::string_view text) {
+  std::vector<ComposeShellToken> out;
   size_t i = 0;
   while (i < text.size()) {
     char c = text[i];
@@ -259,7 +259,7 @@ std::vector<Token> shell_tokens(std::string_view text) {
       continue;
     }
     if (c == ';' || c == '&' || c == '|') {
-      Token t;
+      ComposeShellToken t;
       t.begin = i;
       while (i < text.size() && (text[i] == ';' || text[i] == '&' || text[i] == '|'))
         ++i;
@@ -268,7 +268,7 @@ std::vector<Token> shell_tokens(std::string_view text) {
       out.push_back(t);
       continue;
     }
-    Token t;
+    ComposeShellToken t;
     t.begin = i;
     while (i < text.size()) {
       c = text[i];
@@ -369,13 +369,13 @@ std::string add_to_commands(const std::string &text, int line, bool stack, const
     pending.reset();
   };
   for (size_t i = 0; i < toks.size(); ++i) {
-    const Token &t = toks[i];
+    const ComposeShellToken &t = toks[i];
     if (t.separator) {
       close();
       continue;
     }
     if (is_flag(t.value) && i + 1 < toks.size() && !toks[i + 1].separator) {
-      const Token &a = toks[i + 1];
+      const ComposeShellToken &a = toks[i + 1];
       pending.reset();
       if (a.value == last)
         pending = std::make_pair(a.end, " " + t.value + " " + shell_quote(add_path));
@@ -439,7 +439,8 @@ std::optional<std::string> append_to_compose_file(const std::string &text, int l
 
 // The working root with the deployment of `f` naming the override last.
 // "" on success, else why it cannot be done.
-Result<std::string> name_override(Working &w, const Found &f, const std::string &over) {
+Result<std::string> name_override(Working &w, const FoundComposeProject &f,
+                                  const std::string &over) {
   const std::vector<std::string> old =
       f.deploy ? f.deploy->files
                : std::vector<std::string>(f.project.files.begin(),
@@ -541,14 +542,14 @@ Result<std::string> name_override(Working &w, const Found &f, const std::string 
                      " with " + over + " last; add it by hand");
 }
 
-Result<RecipeOutcome> override_recipe(const RecipeInput &in, Setting setting) {
+Result<RecipeOutcome> override_recipe(const RecipeInput &in, ComposeSetting setting) {
   auto refuse = [&](std::string why) {
     return RecipeOutcome{Refusal{in.spec.id, "", std::move(why)}};
   };
   std::set<std::string> failing;
   for (const Finding *f : in.findings)
     failing.insert(f->subject);
-  std::vector<Found> projects = load_projects(in.fs);
+  std::vector<FoundComposeProject> projects = load_projects(in.fs);
 
   Working w(in.fs);
   Action a;
@@ -556,7 +557,7 @@ Result<RecipeOutcome> override_recipe(const RecipeInput &in, Setting setting) {
   a.validators = {Validator::compose};
   std::vector<std::string> left, done, where;
   std::set<std::string> written_dirs;
-  for (const Found &f : projects) {
+  for (const FoundComposeProject &f : projects) {
     const Project &p = f.project;
     const Value *svcs = p.services();
     if (!p.valid() || !svcs || p.directory.empty() || p.directory[0] != '/')
@@ -622,12 +623,12 @@ Result<RecipeOutcome> override_recipe(const RecipeInput &in, Setting setting) {
     if (e.line)
       e.line_regexp = "^[ \\t]*(export[ \\t]+)?COMPOSE_FILE=";
   }
-  a.summary =
-      std::string(setting == Setting::no_new_privileges ? "security_opt no-new-privileges:true"
-                                                        : "cap_drop ALL") +
-      " for " + text::join(done, ", ") + " in " + text::join(where, ", ") +
-      "; recreate the containers (docker compose up -d / the deploy script)" +
-      (left.empty() ? "" : "; left for a hand fix: " + text::join(left, "; "));
+  a.summary = std::string(setting == ComposeSetting::no_new_privileges
+                              ? "security_opt no-new-privileges:true"
+                              : "cap_drop ALL") +
+              " for " + text::join(done, ", ") + " in " + text::join(where, ", ") +
+              "; recreate the containers (docker compose up -d / the deploy script)" +
+              (left.empty() ? "" : "; left for a hand fix: " + text::join(left, "; "));
   return RecipeOutcome{std::move(a)};
 }
 
@@ -637,21 +638,21 @@ Result<RecipeOutcome> compose_override(const RecipeInput &in) {
     if (k == "setting")
       s = v;
   if (s == "no-new-privileges")
-    return override_recipe(in, Setting::no_new_privileges);
+    return override_recipe(in, ComposeSetting::no_new_privileges);
   if (s == "cap-drop-all")
-    return override_recipe(in, Setting::cap_drop_all);
+    return override_recipe(in, ComposeSetting::cap_drop_all);
   return Error{"recipe compose-override of " + in.spec.id + ": unknown setting '" + s +
                "' (no-new-privileges, cap-drop-all)"};
 }
 
-constexpr RecipeKind k_kinds[] = {
+constexpr RecipeKind k_compose_kinds[] = {
     {"compose-override", compose_override},
 };
 
 } // namespace
 
 std::span<const RecipeKind> compose_recipes() {
-  return k_kinds;
+  return k_compose_kinds;
 }
 
 } // namespace bulwark::fix

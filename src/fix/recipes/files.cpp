@@ -117,12 +117,12 @@ Result<RecipeOutcome> file_mode(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"file-mode", file_mode}};
+constexpr RecipeKind k_files_kinds[] = {{"file-mode", file_mode}};
 
 } // namespace
 
 std::span<const RecipeKind> file_recipes() {
-  return k_kinds;
+  return k_files_kinds;
 }
 
 } // namespace bulwark::fix

@@ -74,7 +74,7 @@ constexpr const char *k_sshd = "/etc/ssh/sshd_config";
 // for password guessing (guide 003 §3.1's `ufw limit` allows 6 in 30 s).
 constexpr const char *k_ssh_rate = "limit rate 10/minute burst 10 packets";
 
-std::string arg(const RecipeInput &in, const std::string &key) {
+std::string firewall_arg(const RecipeInput &in, const std::string &key) {
   for (auto &[k, v] : in.args.set)
     if (k == key)
       return v;
@@ -83,7 +83,7 @@ std::string arg(const RecipeInput &in, const std::string &key) {
 
 std::vector<std::string> list_arg(const RecipeInput &in, const std::string &key) {
   std::vector<std::string> out;
-  for (auto &s : text::split(arg(in, key), ','))
+  for (auto &s : text::split(firewall_arg(in, key), ','))
     if (auto t = std::string(text::trim(s)); !t.empty())
       out.push_back(t);
   return out;
@@ -106,7 +106,8 @@ std::optional<Source> parse_source(const std::string &s) {
 // names one ("[::]:2222", "0.0.0.0:2222"), into `ports`. Errors:
 // sshd_config cannot be read or has errors (guessing the port could lock
 // the operator out).
-std::optional<Error> sshd_ports(const RootFs &fs, bool &installed, std::set<uint32_t> &ports) {
+std::optional<Error> firewall_sshd_ports(const RootFs &fs, bool &installed,
+                                         std::set<uint32_t> &ports) {
   installed = fs.exists(k_sshd);
   if (!installed)
     return std::nullopt;
@@ -627,11 +628,11 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
     a.summary = "covered by the ufw configuration planned above";
     return RecipeOutcome{std::move(a)};
   }
-  std::string ssh_what =
-      !sshd ? "no sshd"
-      : s.ssh_from_anywhere
-          ? "\"ufw limit\" SSH (" + port_set(s.ssh_ports) + ") from anywhere"
-          : "\"ufw limit\" SSH (" + port_set(s.ssh_ports) + ") from " + arg(in, "admin-sources");
+  std::string ssh_what = !sshd ? "no sshd"
+                         : s.ssh_from_anywhere
+                             ? "\"ufw limit\" SSH (" + port_set(s.ssh_ports) + ") from anywhere"
+                             : "\"ufw limit\" SSH (" + port_set(s.ssh_ports) + ") from " +
+                                   firewall_arg(in, "admin-sources");
   a.summary = "ufw: ENABLED=yes, default deny incoming, " + ssh_what;
   if (s.session)
     a.summary += ", the current session's source " + s.session->client.addr + " kept open";
@@ -648,16 +649,16 @@ Result<RecipeOutcome> ufw(const RecipeInput &in, const Settings &s, bool sshd) {
   return RecipeOutcome{std::move(a)};
 }
 
-Result<RecipeOutcome> nftables(const RecipeInput &in) {
+Result<RecipeOutcome> recipe_nftables(const RecipeInput &in) {
   auto refuse = [&](std::string why) {
     return RecipeOutcome{Refusal{in.spec.id, "", std::move(why)}};
   };
   Settings s;
   bool sshd = false;
-  if (auto err = sshd_ports(in.fs, sshd, s.ssh_ports))
+  if (auto err = firewall_sshd_ports(in.fs, sshd, s.ssh_ports))
     return *err;
   s.session = current_session(in.fs);
-  s.ssh_from_anywhere = arg(in, "rate-limit-suffices") == "yes";
+  s.ssh_from_anywhere = firewall_arg(in, "rate-limit-suffices") == "yes";
   for (auto &a : list_arg(in, "admin-sources")) {
     auto src = parse_source(a);
     if (!src)
@@ -686,7 +687,7 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
     if (proto == "udp")
       s.udp.insert(port);
   }
-  s.egress = arg(in, "egress") == "yes";
+  s.egress = firewall_arg(in, "egress") == "yes";
   // ufw owns the firewall of a host that has it: its own files, never a
   // second firewall beside it.
   if (in.fs.exists(k_ufw_conf))
@@ -755,7 +756,7 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
       !sshd ? "no sshd"
       : s.ssh_from_anywhere
           ? "SSH (" + port_set(s.ssh_ports) + ") from anywhere, rate limited per source"
-          : "SSH (" + port_set(s.ssh_ports) + ") from " + arg(in, "admin-sources") +
+          : "SSH (" + port_set(s.ssh_ports) + ") from " + firewall_arg(in, "admin-sources") +
                 ", rate limited per source";
   a.summary = "nftables input policy drop with lo, replies, ICMP, " + ssh_what;
   if (s.session)
@@ -773,12 +774,12 @@ Result<RecipeOutcome> nftables(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"nftables", nftables}};
+constexpr RecipeKind k_firewall_kinds[] = {{"nftables", recipe_nftables}};
 
 } // namespace
 
 std::span<const RecipeKind> firewall_recipes() {
-  return k_kinds;
+  return k_firewall_kinds;
 }
 
 } // namespace bulwark::fix

@@ -56,7 +56,7 @@ namespace bulwark::fix {
 
 namespace {
 
-constexpr const char *k_sudoers = "/etc/sudoers";
+constexpr const char *k_host_sudoers = "/etc/sudoers";
 constexpr const char *k_sudo_dropin = "/etc/sudoers.d/zz-bulwark";
 constexpr const char *k_audit_dropin = "/etc/audit/rules.d/bulwark.rules";
 constexpr const char *k_audit_rules_d = "/etc/audit/rules.d";
@@ -151,7 +151,7 @@ int line_of_default(const std::string &text, const std::string &name) {
 }
 
 Result<RecipeOutcome> sudoers_dropin(const RecipeInput &in) {
-  auto model = sudoers::load_sudoers(in.fs, k_sudoers);
+  auto model = sudoers::load_sudoers(in.fs, k_host_sudoers);
   if (!model) {
     if (model.error().not_found())
       return RecipeOutcome{Refusal{in.spec.id, "", "the root has no /etc/sudoers"}};
@@ -173,7 +173,7 @@ Result<RecipeOutcome> sudoers_dropin(const RecipeInput &in) {
     return RecipeOutcome{Refusal{in.spec.id, "", "the Defaults are already in force"}};
   // Parsed again through the root's includes: the drop-in is read and its
   // values are the ones in force.
-  auto after = sudoers::load_sudoers(with_file(in.fs, k_sudo_dropin, text, 0440), k_sudoers);
+  auto after = sudoers::load_sudoers(with_file(in.fs, k_sudo_dropin, text, 0440), k_host_sudoers);
   if (!after)
     return after.error();
   if (std::find(after->files.begin(), after->files.end(), k_sudo_dropin) == after->files.end())
@@ -644,7 +644,7 @@ Result<RecipeOutcome> pwquality(const RecipeInput &in) {
 // APT reads /etc/apt/apt.conf.d in name order and a later assignment wins:
 // `set` maps option names to values, written as `Name "value";` into
 // /etc/apt/apt.conf.d/99zz-bulwark (after "99-..." and "99foo" names).
-Result<RecipeOutcome> apt_conf(const RecipeInput &in) {
+Result<RecipeOutcome> recipe_apt_conf(const RecipeInput &in) {
   const std::string path = "/etc/apt/apt.conf.d/99zz-bulwark";
   std::string text = TRY(read_or_empty(in.fs, path));
   if (text.empty())
@@ -744,16 +744,17 @@ Result<RecipeOutcome> apt_source(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"sudoers-dropin", sudoers_dropin}, {"auditd-rule", auditd_rule},
-                                  {"shell-timeout", shell_timeout},   {"logrotate", logrotate_keep},
-                                  {"file-bits", file_bits},           {"file-owner", file_owner},
-                                  {"pwquality", pwquality},           {"apt-conf", apt_conf},
-                                  {"apt-source", apt_source}};
+constexpr RecipeKind k_host_kinds[] = {
+    {"sudoers-dropin", sudoers_dropin}, {"auditd-rule", auditd_rule},
+    {"shell-timeout", shell_timeout},   {"logrotate", logrotate_keep},
+    {"file-bits", file_bits},           {"file-owner", file_owner},
+    {"pwquality", pwquality},           {"apt-conf", recipe_apt_conf},
+    {"apt-source", apt_source}};
 
 } // namespace
 
 std::span<const RecipeKind> host_recipes() {
-  return k_kinds;
+  return k_host_kinds;
 }
 
 } // namespace bulwark::fix

@@ -111,7 +111,7 @@ bool perl_true(const std::string *s) {
 }
 
 // A profile as parse_pam_profile() reads it.
-struct Profile {
+struct PamProfile {
   std::map<std::string, std::string> f;
   double priority = 0;
   const std::string *get(const std::string &k) const {
@@ -120,8 +120,8 @@ struct Profile {
   }
 };
 
-Profile parse_profile(const std::string &text, bool &disabled) {
-  Profile p;
+PamProfile parse_profile(const std::string &text, bool &disabled) {
+  PamProfile p;
   std::string field;
   auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
   for (auto &raw : perl_lines(text)) {
@@ -197,7 +197,7 @@ bool ends_config(const std::string &l) {
 }
 
 // The "control module" head and the options of a profile or saved line.
-bool split_line(const std::string &line, std::string &head, std::vector<std::string> &opts) {
+bool pam_split_line(const std::string &line, std::string &head, std::vector<std::string> &opts) {
   static const std::regex k_line(R"(^((\[[^\]]+\]|\w+)\s+\S+)\s*(.*))");
   std::smatch m;
   if (!std::regex_search(line, m, k_line))
@@ -269,7 +269,7 @@ Result<std::optional<Diff>> diff_profiles(const Working &w) {
         auto [mod, line] = saved[next_saved++];
         std::string head;
         std::vector<std::string> opts;
-        if (split_line(line, head, opts)) {
+        if (pam_split_line(line, head, opts)) {
           curmod = head;
           prev_opts = opts;
         }
@@ -322,7 +322,7 @@ public:
         continue;
       std::string text = TRY(w.read(std::string(k_configs) + "/" + n));
       bool disabled = false;
-      Profile p = parse_profile(text, disabled);
+      PamProfile p = parse_profile(text, disabled);
       if (!disabled)
         u.m_profiles[n] = std::move(p);
     }
@@ -379,7 +379,7 @@ private:
   }
 
   std::string lines_for(const std::string &mod, const std::string &uctype, int pos) {
-    const Profile &p = m_profiles[mod];
+    const PamProfile &p = m_profiles[mod];
     if (pos == 0)
       if (auto *i = p.get(uctype + "-Initial"); perl_true(i))
         return *i;
@@ -499,7 +499,7 @@ private:
     return out;
   }
 
-  std::map<std::string, Profile> m_profiles;
+  std::map<std::string, PamProfile> m_profiles;
 };
 
 // Writes `profiles` (name -> text) into the root's pam-configs and the files
@@ -529,7 +529,7 @@ with_profiles(const RecipeInput &in,
   return RecipeOutcome{std::move(a)};
 }
 
-std::string arg(const RecipeInput &in, const std::string &key, const std::string &fallback) {
+std::string pam_arg(const RecipeInput &in, const std::string &key, const std::string &fallback) {
   for (auto &[k, v] : in.args.set)
     if (k == key)
       return v;
@@ -580,7 +580,7 @@ Result<RecipeOutcome> pam_pwhistory(const RecipeInput &in) {
   if (!has_module(in.fs, "pam_pwhistory.so"))
     return RecipeOutcome{
         Refusal{in.spec.id, "", "pam_pwhistory.so is not installed (libpam-modules)"}};
-  std::string remember = arg(in, "remember", "5");
+  std::string remember = pam_arg(in, "remember", "5");
   std::string line = "\trequisite\t\t\tpam_pwhistory.so remember=" + remember + " enforce_for_root";
   std::string profile = "Name: Refuse the last " + remember +
                         " passwords (pam_pwhistory, bulwark)\n"
@@ -597,7 +597,7 @@ Result<RecipeOutcome> pam_pwhistory(const RecipeInput &in) {
 
 Result<RecipeOutcome> pam_wheel(const RecipeInput &in) {
   const std::string path = "/etc/pam.d/su";
-  std::string group = arg(in, "group", "root");
+  std::string group = pam_arg(in, "group", "root");
   if (group != "root" && !lookup_id(in.fs, "/etc/group", group))
     return RecipeOutcome{Refusal{in.spec.id, "",
                                  "no group " + group +
@@ -639,7 +639,7 @@ Result<RecipeOutcome> pam_wheel(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {
+constexpr RecipeKind k_pam_kinds[] = {
     {"pam-faillock", pam_faillock},
     {"pam-pwhistory", pam_pwhistory},
     {"pam-wheel", pam_wheel},
@@ -648,7 +648,7 @@ constexpr RecipeKind k_kinds[] = {
 } // namespace
 
 std::span<const RecipeKind> pam_recipes() {
-  return k_kinds;
+  return k_pam_kinds;
 }
 
 } // namespace bulwark::fix

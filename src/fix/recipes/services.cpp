@@ -83,7 +83,7 @@ bool names(const Finding &f, std::string_view key) {
   return false;
 }
 
-std::string line_of(std::string_view text, int line) {
+std::string services_line_of(std::string_view text, int line) {
   auto lines = text::split(text, '\n', true);
   if (line < 1 || static_cast<size_t>(line) > lines.size())
     return "";
@@ -240,7 +240,7 @@ Result<RecipeOutcome> redis_option(const RecipeInput &in) {
       if (win != nullptr) {
         // The line that wins now: edited where it is.
         std::string text = TRY(w.read(win->loc.path));
-        std::string old = line_of(text, win->loc.line);
+        std::string old = services_line_of(text, win->loc.line);
         size_t indent = old.find_first_not_of(" \t");
         w.write(win->loc.path,
                 replace_line(text, win->loc.line,
@@ -523,7 +523,7 @@ Result<RecipeOutcome> pg_hba_rule(const RecipeInput &in) {
                                          "first (postgres.ssl)"}};
         }
         std::string text = TRY(w.read(rule->loc.path));
-        std::string old = line_of(text, rule->loc.line);
+        std::string old = services_line_of(text, rule->loc.line);
         auto fields = hba_fields(old);
         // The type is the first field; the method the first field after the
         // address (and its mask) that spells it.
@@ -697,7 +697,7 @@ Result<RecipeOutcome> nginx_directive(const RecipeInput &in) {
               !done.insert({e.path, e.line}).second)
             continue;
           std::string text = TRY(w.read(e.path));
-          std::string old = line_of(text, e.line);
+          std::string old = services_line_of(text, e.line);
           size_t at = old.find(key);
           size_t semi = at == std::string::npos ? at : old.find(';', at);
           if (semi == std::string::npos)
@@ -729,7 +729,7 @@ Result<RecipeOutcome> nginx_directive(const RecipeInput &in) {
                 "the finding names no nginx line the recipe sets (Apache is fixed by hand)");
 }
 
-constexpr RecipeKind k_kinds[] = {
+constexpr RecipeKind k_services_kinds[] = {
     {"redis-option", redis_option},       {"postgres-option", postgres_option},
     {"pg-hba-rule", pg_hba_rule},         {"fail2ban-jail", fail2ban_jail},
     {"nginx-directive", nginx_directive},
@@ -738,7 +738,7 @@ constexpr RecipeKind k_kinds[] = {
 } // namespace
 
 std::span<const RecipeKind> service_recipes() {
-  return k_kinds;
+  return k_services_kinds;
 }
 
 } // namespace bulwark::fix

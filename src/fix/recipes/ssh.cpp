@@ -35,9 +35,9 @@ namespace bulwark::fix {
 namespace {
 
 constexpr const char *k_main = "/etc/ssh/sshd_config";
-constexpr const char *k_dropin = "/etc/ssh/sshd_config.d/00-bulwark.conf";
+constexpr const char *k_ssh_dropin = "/etc/ssh/sshd_config.d/00-bulwark.conf";
 
-std::string lower(std::string_view s) {
+std::string ssh_lower(std::string_view s) {
   std::string out(s);
   for (auto &c : out)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -88,7 +88,7 @@ std::string rewrite(std::string_view old_line, const ssh::Line &l, std::string_v
          directive(l.raw_keyword, value);
 }
 
-std::string line_of(std::string_view text, int line) {
+std::string ssh_line_of(std::string_view text, int line) {
   int n = 1;
   size_t start = 0;
   while (n < line && start < text.size()) {
@@ -114,13 +114,13 @@ bool weaker(const std::vector<std::string> &args, std::string_view want) {
   long long v = std::strtoll(w.c_str(), &e2, 10);
   if (!have.empty() && !w.empty() && *e1 == '\0' && *e2 == '\0')
     return h > v;
-  return lower(have) != lower(want);
+  return ssh_lower(have) != ssh_lower(want);
 }
 
 // ---- the lockout guard ------------------------------------------------------
 
 bool locks_out(const std::string &kw, const std::string &value) {
-  std::string v = lower(value);
+  std::string v = ssh_lower(value);
   return (kw == "passwordauthentication" && v == "no") ||
          (kw == "kbdinteractiveauthentication" && v == "no") ||
          (kw == "permitrootlogin" && v == "no") ||
@@ -196,9 +196,9 @@ std::optional<std::string> no_key_login(const RootFs &fs, const ssh::SshdConfig 
     // PermitRootLogin no leaves root out; the others keep it in only when
     // it may log in at all.
     if (p.uid == 0 &&
-        (kw == "permitrootlogin" || lower(eff.get("permitrootlogin").args.empty()
-                                              ? "no"
-                                              : eff.get("permitrootlogin").args[0]) == "no"))
+        (kw == "permitrootlogin" || ssh_lower(eff.get("permitrootlogin").args.empty()
+                                                  ? "no"
+                                                  : eff.get("permitrootlogin").args[0]) == "no"))
       allowed = false;
     if (p.shell.ends_with("/nologin") || p.shell.ends_with("/false"))
       allowed = false;
@@ -246,7 +246,7 @@ Result<RecipeOutcome> sshd_option(const RecipeInput &in) {
     return RecipeOutcome{Refusal{in.spec.id, "", std::string(k_main) + " does not exist"}};
   std::vector<std::string> summary;
   for (auto &[keyword, value] : in.args.set) {
-    const ssh::Keyword *kw = ssh::find_keyword(lower(keyword));
+    const ssh::Keyword *kw = ssh::find_keyword(ssh_lower(keyword));
     if (kw == nullptr)
       return Error{"recipe of " + in.spec.id + ": sshd has no keyword " + keyword};
     auto cfg = ssh::parse_sshd_config(w.view(), k_main);
@@ -265,38 +265,38 @@ Result<RecipeOutcome> sshd_option(const RecipeInput &in) {
     if (!global_ok) {
       // 1. The drop-in, when sshd reads it first.
       bool placed = false;
-      auto old = w.read(k_dropin);
+      auto old = w.read(k_ssh_dropin);
       if (!old && !old.error().not_found())
         return old.error();
       std::string dropin = old ? *old : "# Written by bulwark fix: settings sshd reads first.\n";
       std::string line = directive(keyword, value);
       int existing = 0;
       if (old) {
-        auto dcfg = ssh::parse_sshd_config_text(w.view(), k_dropin, *old);
+        auto dcfg = ssh::parse_sshd_config_text(w.view(), k_ssh_dropin, *old);
         for (auto &l : dcfg.lines)
-          if (l.kind == ssh::Line::Kind::directive && l.keyword == kw && l.loc.path == k_dropin)
+          if (l.kind == ssh::Line::Kind::directive && l.keyword == kw && l.loc.path == k_ssh_dropin)
             existing = existing == 0 ? l.loc.line : existing;
       }
       std::string candidate =
           existing ? replace_line(dropin, existing, line) : insert_line(dropin, 1 << 30, line);
-      w.write(k_dropin, candidate);
+      w.write(k_ssh_dropin, candidate);
       if (auto c2 = ssh::parse_sshd_config(w.view(), k_main); c2) {
         const ssh::Line *f2 = first_global(*c2, kw);
-        placed = f2 != nullptr && f2->loc.path == k_dropin && !weaker(f2->args, value);
+        placed = f2 != nullptr && f2->loc.path == k_ssh_dropin && !weaker(f2->args, value);
       }
       if (placed) {
-        summary.push_back(line + " in " + k_dropin);
+        summary.push_back(line + " in " + k_ssh_dropin);
       } else {
         if (old)
-          w.write(k_dropin, *old);
+          w.write(k_ssh_dropin, *old);
         else
-          w.forget(k_dropin);
+          w.forget(k_ssh_dropin);
         if (first != nullptr) {
           // 2. The first global line, edited in place.
           std::string text = TRY(w.read(first->loc.path));
           w.write(first->loc.path,
                   replace_line(text, first->loc.line,
-                               rewrite(line_of(text, first->loc.line), *first, value)));
+                               rewrite(ssh_line_of(text, first->loc.line), *first, value)));
           summary.push_back(line + " at " + first->loc.path + ":" +
                             std::to_string(first->loc.line));
         } else {
@@ -317,7 +317,7 @@ Result<RecipeOutcome> sshd_option(const RecipeInput &in) {
       std::string text = TRY(w.read(s.line->loc.path));
       w.write(s.line->loc.path,
               replace_line(text, s.line->loc.line,
-                           rewrite(line_of(text, s.line->loc.line), *s.line, value)));
+                           rewrite(ssh_line_of(text, s.line->loc.line), *s.line, value)));
       summary.push_back(directive(keyword, value) + " in the Match block at " + s.line->loc.path +
                         ":" + std::to_string(s.line->loc.line));
     }
@@ -399,12 +399,12 @@ Result<RecipeOutcome> sshd_moduli(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"sshd-option", sshd_option}, {"sshd-moduli", sshd_moduli}};
+constexpr RecipeKind k_ssh_kinds[] = {{"sshd-option", sshd_option}, {"sshd-moduli", sshd_moduli}};
 
 } // namespace
 
 std::span<const RecipeKind> ssh_recipes() {
-  return k_kinds;
+  return k_ssh_kinds;
 }
 
 } // namespace bulwark::fix

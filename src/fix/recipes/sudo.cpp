@@ -33,11 +33,11 @@ namespace bulwark::fix {
 
 namespace {
 
-constexpr const char *k_sudoers = "/etc/sudoers";
+constexpr const char *k_sudo_sudoers = "/etc/sudoers";
 
 // "" when every account `users` names has a usable password; else why not.
 // Errors: the account databases cannot be read.
-Result<std::string> lockout(const accounts::AccountsModel &acc, const std::string &users) {
+Result<std::string> sudo_lockout(const accounts::AccountsModel &acc, const std::string &users) {
   std::set<std::string> names;
   for (auto &raw : text::split(users, ',')) {
     std::string item(text::trim(raw));
@@ -104,7 +104,7 @@ Result<RecipeOutcome> sudoers_passwd(const RecipeInput &in) {
   auto refuse = [&](std::string why) {
     return RecipeOutcome{Refusal{in.spec.id, "sudo", std::move(why)}};
   };
-  auto model = sudoers::load_sudoers(in.fs, k_sudoers);
+  auto model = sudoers::load_sudoers(in.fs, k_sudo_sudoers);
   if (!model) {
     if (model.error().not_found())
       return refuse("the root has no /etc/sudoers");
@@ -134,7 +134,7 @@ Result<RecipeOutcome> sudoers_passwd(const RecipeInput &in) {
         if (c.has_tag("NOPASSWD") && !model->is_all(c.command))
           return refuse(e.path + ":" + std::to_string(e.line) + " also grants " + c.command +
                         " without a password: split the rule by hand with visudo");
-      std::string why = TRY(lockout(acc, spec->users));
+      std::string why = TRY(sudo_lockout(acc, spec->users));
       if (!why.empty())
         return refuse(e.path + ":" + std::to_string(e.line) + ": " + why);
       std::string text = TRY(w.read(e.path));
@@ -167,12 +167,12 @@ Result<RecipeOutcome> sudoers_passwd(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"sudoers-passwd", sudoers_passwd}};
+constexpr RecipeKind k_sudo_kinds[] = {{"sudoers-passwd", sudoers_passwd}};
 
 } // namespace
 
 std::span<const RecipeKind> sudo_recipes() {
-  return k_kinds;
+  return k_sudo_kinds;
 }
 
 } // namespace bulwark::fix

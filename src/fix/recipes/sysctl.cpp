@@ -22,10 +22,10 @@ namespace bulwark::fix {
 
 namespace {
 
-constexpr const char *k_dropin = "/etc/sysctl.d/99-zz-bulwark.conf";
+constexpr const char *k_sysctl_dropin = "/etc/sysctl.d/99-zz-bulwark.conf";
 constexpr const char *k_sysctl_conf = "/etc/sysctl.conf";
 
-std::string basename_of(std::string_view p) {
+std::string sysctl_basename_of(std::string_view p) {
   auto s = p.rfind('/');
   return std::string(s == std::string_view::npos ? p : p.substr(s + 1));
 }
@@ -71,12 +71,13 @@ Result<RecipeOutcome> sysctl_set(const RecipeInput &in) {
     const SysctlSetting *eff = m.effective(key);
     std::string line = key + " = " + value;
     if (eff != nullptr && !eff->is_glob &&
-        (eff->loc.path == k_sysctl_conf || basename_of(eff->loc.path) > basename_of(k_dropin))) {
+        (eff->loc.path == k_sysctl_conf ||
+         sysctl_basename_of(eff->loc.path) > sysctl_basename_of(k_sysctl_dropin))) {
       std::string text = TRY(read(eff->loc.path));
       files[eff->loc.path] = replace_line(text, eff->loc.line, line);
       summary.push_back(line + " at " + eff->loc.path + ":" + std::to_string(eff->loc.line));
     } else {
-      std::string text = TRY(read(k_dropin));
+      std::string text = TRY(read(k_sysctl_dropin));
       if (text.empty())
         text = "# Written by bulwark fix: kernel parameters that win at boot.\n";
       // Our own earlier line for the key is replaced, never duplicated.
@@ -87,8 +88,8 @@ Result<RecipeOutcome> sysctl_set(const RecipeInput &in) {
         if (t.starts_with(key) && text::trim(t.substr(key.size())).starts_with("="))
           at = n;
       }
-      files[k_dropin] = at ? replace_line(text, at, line) : insert_line(text, 1 << 30, line);
-      summary.push_back(line + " in " + k_dropin);
+      files[k_sysctl_dropin] = at ? replace_line(text, at, line) : insert_line(text, 1 << 30, line);
+      summary.push_back(line + " in " + k_sysctl_dropin);
     }
     // /etc/sysctl.conf is read last by procps's `sysctl --system`: a weaker
     // line there would undo the drop-in on hosts that run it.
@@ -120,12 +121,12 @@ Result<RecipeOutcome> sysctl_set(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {{"sysctl", sysctl_set}};
+constexpr RecipeKind k_sysctl_kinds[] = {{"sysctl", sysctl_set}};
 
 } // namespace
 
 std::span<const RecipeKind> sysctl_recipes() {
-  return k_kinds;
+  return k_sysctl_kinds;
 }
 
 } // namespace bulwark::fix

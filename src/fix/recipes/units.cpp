@@ -33,7 +33,7 @@ namespace {
 
 constexpr const char *k_etc_units = "/etc/systemd/system";
 
-std::string arg(const RecipeInput &in, const std::string &key) {
+std::string units_arg(const RecipeInput &in, const std::string &key) {
   for (auto &[k, v] : in.args.set)
     if (k == key)
       return v;
@@ -110,7 +110,7 @@ Result<EnableLinks> enable_links(const RootFs &fs, const std::string &unit,
 namespace {
 
 Result<RecipeOutcome> unit_enable(const RecipeInput &in) {
-  std::string unit = arg(in, "unit");
+  std::string unit = units_arg(in, "unit");
   if (!systemd::valid_unit_name(unit))
     return Error{"recipe of " + in.spec.id + ": unit-enable wants set: {unit: NAME.service}"};
   auto refuse = [&](std::string why) {
@@ -213,7 +213,7 @@ Result<RecipeOutcome> mount_options(const RecipeInput &in) {
   auto refuse = [&](std::string why) {
     return RecipeOutcome{Refusal{in.spec.id, "", std::move(why)}};
   };
-  std::string want = arg(in, "options");
+  std::string want = units_arg(in, "options");
   if (want.empty())
     want = "nodev,nosuid,noexec";
   if (in.fs.is_host_root())
@@ -303,7 +303,7 @@ Result<RecipeOutcome> mount_options(const RecipeInput &in) {
   return RecipeOutcome{std::move(a)};
 }
 
-constexpr RecipeKind k_kinds[] = {
+constexpr RecipeKind k_units_kinds[] = {
     {"unit-enable", unit_enable},
     {"mount-options", mount_options},
 };
@@ -311,7 +311,7 @@ constexpr RecipeKind k_kinds[] = {
 } // namespace
 
 std::span<const RecipeKind> unit_recipes() {
-  return k_kinds;
+  return k_units_kinds;
 }
 
 } // namespace bulwark::fix

@@ -54,7 +54,7 @@ DEBIAN_MIRROR   ?= http://deb.debian.org/debian
 # the fix e2e test enables and loads it.
 DEBIAN_INCLUDE  = openssh-server,sudo,auditd,unattended-upgrades,libpam-pwquality,libpam-google-authenticator,apparmor,rsyslog,logrotate,nftables
 
-.PHONY: deps deps-build configure bulwark build audit test unit asan-build asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy tidy-changed clean
+.PHONY: deps deps-build configure bulwark build audit test unit asan-build asan-test sarif-tool package package-test debian-root fuzz fuzz-smoke bench format tidy tidy-configure tidy-changed clean
 
 # Installs whichever of $(1) are missing. The tests need the servers'
 # programs (sshd, postgres, redis-server, nginx), never their system services:
@@ -218,10 +218,15 @@ bench: build
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
-# clang-tidy with the build's compile commands. GCC-only warning flags
-# (-Wno-restrict) are unknown to clang: told to ignore them, not to fail.
-TIDY = clang-tidy -p $(BUILD) --quiet --warnings-as-errors='*' --extra-arg=-Wno-unknown-warning-option
-tidy: configure
+# clang-tidy with the compile commands of a build directory of its own,
+# configured (never built) without unity batches: a unity build's commands
+# name the batches, not the files. GCC-only warning flags (-Wno-restrict) are
+# unknown to clang: told to ignore them, not to fail.
+TIDY_BUILD ?= build-tidy
+TIDY = clang-tidy -p $(TIDY_BUILD) --quiet --warnings-as-errors='*' --extra-arg=-Wno-unknown-warning-option
+tidy-configure:
+	cmake -S . -B $(TIDY_BUILD) $(RELFLAGS) -DBULWARK_UNITY=OFF -DBULWARK_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+tidy: tidy-configure
 	$(TIDY) $$(git ls-files 'src/*.cpp')
 
 # The sources changed since TIDY_BASE. CI: the commits of this submission,
@@ -230,10 +235,10 @@ tidy: configure
 # costs about 17 CPU-s a file, so the base decides most of its time.
 TIDY_BASE ?= $(shell git rev-parse -q --verify "$$(cat .ci/tidy-base 2>/dev/null)^{commit}" \
                || git rev-parse -q --verify HEAD~15 || git rev-list --max-parents=0 HEAD)
-tidy-changed: configure
+tidy-changed: tidy-configure
 	@files=$$(git diff --name-only --diff-filter=AM $(TIDY_BASE) HEAD -- 'src/*.cpp'); \
 	if [ -n "$$files" ]; then echo "clang-tidy:" $$files; \
 	  echo $$files | xargs -n4 -P$(JOBS) $(TIDY); else echo "clang-tidy: no changed sources"; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(PKG_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(PKG_BUILD) $(TIDY_BUILD) build-fuzz

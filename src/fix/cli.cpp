@@ -12,7 +12,6 @@
 #include <bulwark/fix/transaction.hpp>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
@@ -44,12 +43,6 @@ struct FixOptions {
 };
 FixOptions g_fix_opts;
 CLI::App *g_cmd = nullptr;
-
-std::string fix_mode_octal(uint32_t m) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", m);
-  return buf;
-}
 
 // The text as a diff shows it: a secret file's second field (shadow's
 // password hash) masked on every line, so no hash reaches a terminal or log.
@@ -96,7 +89,7 @@ void print_text(const Plan &plan, std::ostream &out) {
       if (e.kind == FileEdit::Kind::attributes) {
         out << "   " << e.path << ":";
         if (e.mode)
-          out << " mode " << fix_mode_octal(*e.mode);
+          out << " mode " << text::octal_mode(*e.mode);
         if (e.owner || e.group)
           out << " owner " << (e.owner ? *e.owner : "-") << ":" << (e.group ? *e.group : "-");
         out << "\n";
@@ -179,7 +172,7 @@ ordered_json to_json(const Plan &plan) {
         je["diff"] = unified_diff(e.path, diff_shown_text(e, e.before), diff_shown_text(e, after));
       }
       if (e.mode)
-        je["mode"] = fix_mode_octal(*e.mode);
+        je["mode"] = text::octal_mode(*e.mode);
       if (e.owner)
         je["owner"] = *e.owner;
       if (e.group)

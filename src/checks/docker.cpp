@@ -351,12 +351,6 @@ void daemon_tls(CheckRun &run) {
 
 // ---- docker.socket-permissions ---------------------------------------------------
 
-std::string octal(uint32_t m) {
-  char b[8];
-  std::snprintf(b, sizeof b, "%04o", m & 07777);
-  return b;
-}
-
 void socket_permissions(CheckRun &run) {
   const DockerHost &h = docker_host(run);
   if (!h.installed) {
@@ -386,16 +380,17 @@ void socket_permissions(CheckRun &run) {
       if (st.gid != 0 && static_cast<long long>(st.gid) != docker_gid)
         why.push_back("group gid " + std::to_string(st.gid) + " is neither root nor docker");
       if (st.mode & 0117)
-        why.push_back("mode " + octal(st.mode) + " is wider than 0660");
+        why.push_back("mode " + text::octal_mode(st.mode) + " is wider than 0660");
     } else if (key) {
       if (st.mode & 0077)
-        why.push_back("mode " + octal(st.mode) + " lets others read the private key (0400)");
+        why.push_back("mode " + text::octal_mode(st.mode) +
+                      " lets others read the private key (0400)");
     } else if (st.mode & 0022)
-      why.push_back("mode " + octal(st.mode) + " is group- or world-writable");
+      why.push_back("mode " + text::octal_mode(st.mode) + " is group- or world-writable");
     std::string expected = sock ? "root:docker 0660" : key ? "root 0400" : "root-owned, 0644/0755";
     Evidence e{f.path, 0,
                "uid " + std::to_string(st.uid) + " gid " + std::to_string(st.gid) + " " +
-                   octal(st.mode),
+                   text::octal_mode(st.mode),
                expected, f.what};
     if (why.empty())
       run.emit(Status::pass, f.path, f.what + " is " + e.found, {e});

@@ -238,16 +238,6 @@ const TreeWalk &WalkModel::walk(Context &ctx, const WalkKey &key) const {
   return *m_cache->walks.emplace(key, std::move(w)).first->second;
 }
 
-namespace {
-
-std::string mode_octal(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
-}
-
-} // namespace
-
 ReadAccess read_access(const RootFs &fs, const std::string &path, const std::string &user) {
   ReadAccess a;
   a.user = user;
@@ -299,7 +289,7 @@ ReadAccess read_access(const RootFs &fs, const std::string &path, const std::str
     return (i.mode & bit) != 0;
   };
   auto describe = [&](const FileInfo &i) {
-    return std::to_string(i.uid) + ":" + std::to_string(i.gid) + " " + mode_octal(i.mode);
+    return std::to_string(i.uid) + ":" + std::to_string(i.gid) + " " + text::octal_mode(i.mode);
   };
   auto st = fs.stat(path);
   if (!st) {

@@ -4,6 +4,8 @@
 
 #include <bulwark/fix/ansible.hpp>
 
+#include <bulwark/core/text.hpp>
+
 #include <cstdio>
 #include <regex>
 #include <set>
@@ -80,12 +82,6 @@ std::string comment_text(std::string_view s) {
   for (char c : s)
     out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? '?' : c;
   return out;
-}
-
-std::string mode_text(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
 }
 
 // The checker that accepts the single file `path`, for copy's validate.
@@ -265,7 +261,7 @@ public:
 
   void attributes(const FileEdit &e, bool created) {
     if (e.mode)
-      m_out += "        mode: \"" + mode_text(*e.mode) + "\"\n";
+      m_out += "        mode: \"" + text::octal_mode(*e.mode) + "\"\n";
     else if (created)
       m_out += "        mode: \"0644\"\n";
     if (e.owner)

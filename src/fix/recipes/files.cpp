@@ -95,11 +95,8 @@ Result<RecipeOutcome> file_mode(const RecipeInput &in) {
     if (!e.mode && !e.owner && !e.group)
       continue;
     std::string what;
-    if (e.mode) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "%04o", *e.mode);
-      what += std::string("mode ") + buf;
-    }
+    if (e.mode)
+      what += "mode " + text::octal_mode(*e.mode);
     if (e.owner || e.group)
       what += (what.empty() ? "" : ", ") + std::string("owner ") +
               (e.owner ? *e.owner : std::string("(kept)")) + ":" +

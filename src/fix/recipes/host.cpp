@@ -534,9 +534,7 @@ Result<RecipeOutcome> file_bits(const RecipeInput &in) {
     e.kind = FileEdit::Kind::attributes;
     e.path = p;
     e.mode = mode;
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04o", mode);
-    a.summary += (a.summary.empty() ? "" : "; ") + p + ": mode " + buf;
+    a.summary += (a.summary.empty() ? "" : "; ") + p + ": mode " + text::octal_mode(mode);
     a.edits.push_back(std::move(e));
   }
   if (a.edits.empty())

@@ -1,6 +1,8 @@
 // Running a program; see process.hpp.
 #include <bulwark/core/process.hpp>
 
+#include <bulwark/core/fd.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,33 +19,12 @@
 
 namespace bulwark {
 
-namespace {
-
-struct ProcessFd {
-  int fd = -1;
-  ProcessFd() = default;
-  explicit ProcessFd(int f) : fd(f) {}
-  ProcessFd(const ProcessFd &) = delete;
-  ProcessFd &operator=(const ProcessFd &) = delete;
-  ~ProcessFd() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-  void reset() {
-    if (fd >= 0)
-      ::close(fd);
-    fd = -1;
-  }
-};
-
-} // namespace
-
 Result<ProgramResult> run_program(const std::vector<std::string> &argv, const std::string &input,
                                   std::chrono::milliseconds timeout) {
   // The input goes through a memfd, not a pipe: a program that exits
   // before reading all of it cannot raise SIGPIPE in the daemon, and a
   // batch of megabytes needs no writer loop.
-  ProcessFd in(::memfd_create("bulwark-input", MFD_CLOEXEC));
+  UniqueFd in(::memfd_create("bulwark-input", MFD_CLOEXEC));
   if (in.fd < 0)
     return Error{std::string("memfd_create: ") + std::strerror(errno)};
   for (size_t off = 0; off < input.size();) {
@@ -59,10 +40,10 @@ Result<ProgramResult> run_program(const std::vector<std::string> &argv, const st
   int outp[2], errp[2];
   if (::pipe2(outp, O_CLOEXEC) != 0)
     return Error{std::string("pipe: ") + std::strerror(errno)};
-  ProcessFd out_r(outp[0]), out_w(outp[1]);
+  UniqueFd out_r(outp[0]), out_w(outp[1]);
   if (::pipe2(errp, O_CLOEXEC) != 0)
     return Error{std::string("pipe: ") + std::strerror(errno)};
-  ProcessFd err_r(errp[0]), err_w(errp[1]);
+  UniqueFd err_r(errp[0]), err_w(errp[1]);
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

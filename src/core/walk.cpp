@@ -9,6 +9,8 @@
 
 #include <bulwark/core/walk.hpp>
 
+#include <bulwark/core/fd.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
@@ -31,21 +33,11 @@ constexpr size_t k_walk_stat_batch = 1024;    // names per stat batch
 constexpr size_t k_dirent_buffer = 128 << 10; // bytes per getdents64 call
 constexpr unsigned k_walk_max_threads = 8;
 
-struct WalkDir {
-  int fd;
-  std::string path; // target path
-  WalkDir(int f, std::string p) : fd(f), path(std::move(p)) {}
-  ~WalkDir() { ::close(fd); }
-  WalkDir(const WalkDir &) = delete;
-  WalkDir &operator=(const WalkDir &) = delete;
-};
-using DirPtr = std::shared_ptr<const WalkDir>;
-
 // Open the directory `name` of `parent`, list it, stat its entries.
 // Or, when `names` is not empty, stat that batch of `parent`'s entries
 // (NUL-separated).
 struct WalkTask {
-  DirPtr parent;
+  OpenDirPtr parent;
   std::string name;
   std::string names;
 };
@@ -78,7 +70,7 @@ public:
       : m_opt(o), m_root_dev(root_dev), m_one_fs(one_fs), m_prune(o.prune.begin(), o.prune.end()) {}
 
   // Lists `root` on this thread while the pool starts, then joins the pool.
-  void run(DirPtr root, unsigned threads, std::vector<WalkOutput> &outs) {
+  void run(OpenDirPtr root, unsigned threads, std::vector<WalkOutput> &outs) {
     outs.resize(threads);
     m_active = 1; // the root's listing: keeps early workers from leaving
     std::vector<std::thread> pool;
@@ -164,7 +156,7 @@ private:
   bool pruned(const std::string &path) const { return m_prune.count(path) != 0; }
 
   // A directory found in `parent`: prune it, or queue it.
-  void directory(const DirPtr &parent, std::string_view name, WalkOutput &out,
+  void directory(const OpenDirPtr &parent, std::string_view name, WalkOutput &out,
                  const struct stat *known) {
     if (!m_prune.empty()) {
       std::string path = walk_child_path(parent->path, name);
@@ -185,7 +177,7 @@ private:
   }
 
   void list_dir(const WalkTask &t, WalkOutput &out, std::vector<char> &buf) {
-    const WalkDir &parent = *t.parent;
+    const OpenDir &parent = *t.parent;
     std::string path = walk_child_path(parent.path, t.name);
     int fd = ::openat(parent.fd, t.name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -219,10 +211,10 @@ private:
       out.boundaries.push_back(std::move(path));
       return;
     }
-    read_dir(std::make_shared<const WalkDir>(fd, std::move(path)), out, buf);
+    read_dir(std::make_shared<const OpenDir>(fd, std::move(path)), out, buf);
   }
 
-  void read_dir(const DirPtr &dir, WalkOutput &out, std::vector<char> &buf) {
+  void read_dir(const OpenDirPtr &dir, WalkOutput &out, std::vector<char> &buf) {
     std::string batch;
     size_t in_batch = 0;
     for (;;) {
@@ -260,7 +252,7 @@ private:
       stat_batch(dir, batch, out);
   }
 
-  void stat_batch(const DirPtr &dir, std::string_view names, WalkOutput &out) {
+  void stat_batch(const OpenDirPtr &dir, std::string_view names, WalkOutput &out) {
     while (!names.empty()) {
       size_t end = names.find('\0');
       const char *name = names.data();
@@ -354,7 +346,7 @@ Result<WalkResult> walk_tree(const RootFs &fs, std::string_view start, const Wal
       outs[0].kept.push_back(
           WalkEntry{target, st.st_mode, st.st_uid, st.st_gid, static_cast<uint64_t>(st.st_size)});
   }
-  walker.run(std::make_shared<const WalkDir>(fd, target), threads, outs);
+  walker.run(std::make_shared<const OpenDir>(fd, target), threads, outs);
 
   WalkResult r;
   r.start = target;

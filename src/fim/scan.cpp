@@ -14,6 +14,7 @@
 // than its size) is recorded with Record::error and reported; so is one that
 // cannot be opened. Nothing selected is skipped silently.
 
+#include <bulwark/core/fd.hpp>
 #include <bulwark/fim/fim.hpp>
 
 #include <algorithm>
@@ -305,18 +306,8 @@ struct ContextCache {
   }
 };
 
-struct ScanDir {
-  int fd;
-  std::string path;
-  ScanDir(int f, std::string p) : fd(f), path(std::move(p)) {}
-  ~ScanDir() { ::close(fd); }
-  ScanDir(const ScanDir &) = delete;
-  ScanDir &operator=(const ScanDir &) = delete;
-};
-using DirPtr = std::shared_ptr<const ScanDir>;
-
 struct ScanTask {
-  DirPtr parent;
+  OpenDirPtr parent;
   std::string name;  // a directory to open and list, or
   std::string names; // NUL-separated entries of `parent` to stat and hash
   AttrSet attrs = 0; // for a directory: its rule's attributes
@@ -379,7 +370,8 @@ public:
   }
 
   // The start directory itself: recorded if selected, then listed.
-  void start(const DirPtr &dir, const struct stat &st, ScanOutput &out, std::vector<char> &buf) {
+  void start(const OpenDirPtr &dir, const struct stat &st, ScanOutput &out,
+             std::vector<char> &buf) {
     auto m = m_policy.match(dir->path, FileType::directory);
     if (m.negative)
       return;
@@ -444,7 +436,7 @@ private:
     m_cv.notify_one();
   }
 
-  void record_dir(const ScanDir &dir, const struct stat &st, AttrSet attrs, ScanOutput &out) {
+  void record_dir(const OpenDir &dir, const struct stat &st, AttrSet attrs, ScanOutput &out) {
     Record r;
     r.path = dir.path;
     r.attrs = attrs;
@@ -461,7 +453,7 @@ private:
   }
 
   void list_dir(const ScanTask &t, ScanOutput &out, std::vector<char> &buf) {
-    const ScanDir &parent = *t.parent;
+    const OpenDir &parent = *t.parent;
     std::string path = scan_child_path(parent.path, t.name);
     int fd = ::openat(parent.fd, t.name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -487,13 +479,13 @@ private:
       ::close(fd);
       return;
     }
-    auto dir = std::make_shared<const ScanDir>(fd, std::move(path));
+    auto dir = std::make_shared<const OpenDir>(fd, std::move(path));
     if (t.selected)
       record_dir(*dir, st, t.attrs, out);
     read_dir(dir, out, buf);
   }
 
-  void read_dir(const DirPtr &dir, ScanOutput &out, std::vector<char> &buf) {
+  void read_dir(const OpenDirPtr &dir, ScanOutput &out, std::vector<char> &buf) {
     std::string batch;
     size_t in_batch = 0;
     for (;;) {
@@ -531,7 +523,7 @@ private:
       push(ScanTask{dir, {}, std::move(batch)});
   }
 
-  void directory(const DirPtr &parent, std::string_view name, ScanOutput &out) {
+  void directory(const OpenDirPtr &parent, std::string_view name, ScanOutput &out) {
     std::string path = scan_child_path(parent->path, name);
     for (auto &p : m_opt.prune)
       if (path == p)
@@ -566,7 +558,8 @@ private:
     push(std::move(t));
   }
 
-  void stat_batch(const DirPtr &dir, std::string_view names, ScanOutput &out, ReadBuffer &data) {
+  void stat_batch(const OpenDirPtr &dir, std::string_view names, ScanOutput &out,
+                  ReadBuffer &data) {
     while (!names.empty()) {
       auto d_type = static_cast<unsigned char>(names.front());
       names.remove_prefix(1);
@@ -592,7 +585,7 @@ private:
     }
   }
 
-  void entry(const DirPtr &dir, const std::string &name, const struct stat &st, ScanOutput &out,
+  void entry(const OpenDirPtr &dir, const std::string &name, const struct stat &st, ScanOutput &out,
              ReadBuffer *data) {
     std::string path = scan_child_path(dir->path, name);
     if (!in_scope(path))
@@ -635,7 +628,8 @@ private:
   // regular file (never read). A FIFO or device swapped in after getdents
   // is opened O_NONBLOCK and closed unread, as in the window between the
   // general path's fstatat and openat.
-  bool open_first(const DirPtr &dir, const std::string &name, ScanOutput &out, ReadBuffer &data) {
+  bool open_first(const OpenDirPtr &dir, const std::string &name, ScanOutput &out,
+                  ReadBuffer &data) {
     std::string path = scan_child_path(dir->path, name);
     if (!in_scope(path))
       return true;
@@ -664,7 +658,7 @@ private:
     return true;
   }
 
-  static int open_file(const ScanDir &dir, const std::string &name) {
+  static int open_file(const OpenDir &dir, const std::string &name) {
     int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
     int fd = ::openat(dir.fd, name.c_str(), flags | O_NOATIME);
     if (fd < 0 && errno == EPERM) // O_NOATIME needs ownership or CAP_FOWNER
@@ -672,7 +666,7 @@ private:
     return fd;
   }
 
-  void regular(const ScanDir &dir, const std::string &name, const struct stat &st, Record &r,
+  void regular(const OpenDir &dir, const std::string &name, const struct stat &st, Record &r,
                ScanOutput &out, ReadBuffer &data) {
     AttrSet want = r.attrs & k_hashes;
     if (m_opt.trust != nullptr && want != 0) {
@@ -825,7 +819,7 @@ Result<ScanResult> scan(const RootFs &fs, const Policy &policy, const ScanOption
     return Error{sys_message("cannot stat", err), "/", 0, err};
   }
   std::vector<char> buf(k_dirent);
-  scanner.start(std::make_shared<const ScanDir>(opened->fd, "/"), st, outs[0], buf);
+  scanner.start(std::make_shared<const OpenDir>(opened->fd, "/"), st, outs[0], buf);
   scanner.run({}, threads, outs);
 
   // Sorted by pointer, then each record moved once into place (sorting

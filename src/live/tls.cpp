@@ -3,6 +3,7 @@
 // connection; certificate verification is off on purpose (the probe reports
 // what is served, it does not trust it).
 
+#include <bulwark/core/fd.hpp>
 #include <bulwark/core/text.hpp>
 #include <bulwark/live/tls.hpp>
 #include <bulwark/parse/tls_policy.hpp>
@@ -34,14 +35,6 @@ struct TlsCtxFree {
 };
 struct SslFree {
   void operator()(SSL *s) const { SSL_free(s); }
-};
-
-struct TlsFd {
-  int fd = -1;
-  ~TlsFd() {
-    if (fd >= 0)
-      ::close(fd);
-  }
 };
 
 const char *k_all12 = "ALL:COMPLEMENTOFALL:@SECLEVEL=0";
@@ -134,7 +127,7 @@ Attempt handshake(const std::string &addr, int port, const std::string &sni, int
     a.error = "OpenSSL: " + ssl_reason();
     return a;
   }
-  TlsFd fd;
+  UniqueFd fd;
   fd.fd = net::connect_to(addr, port, deadline, a.error);
   if (fd.fd < 0)
     return a;

@@ -10,6 +10,7 @@
 #include <bulwark/core/walk.hpp>
 
 #include <bulwark/core/fd.hpp>
+#include <bulwark/core/text.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -49,16 +50,6 @@ struct WalkOutput {
   uint64_t directories = 0;
   uint64_t others = 0;
 };
-
-std::string walk_child_path(std::string_view dir, std::string_view name) {
-  std::string p;
-  p.reserve(dir.size() + 1 + name.size());
-  if (dir != "/")
-    p += dir;
-  p += '/';
-  p += name;
-  return p;
-}
 
 Error walk_sys_error(std::string what, std::string path, int err) {
   return Error{std::move(what) + ": " + std::strerror(err), std::move(path), 0, err};
@@ -143,7 +134,7 @@ private:
         m_opt.keep_owner && !S_ISLNK(st.st_mode) && m_opt.keep_owner(st.st_uid, st.st_gid);
     if (!by_owner && m_opt.keep && !m_opt.keep(dir, name, st.st_mode))
       return;
-    out.kept.push_back(WalkEntry{walk_child_path(dir, name), st.st_mode, st.st_uid, st.st_gid,
+    out.kept.push_back(WalkEntry{text::child_path(dir, name), st.st_mode, st.st_uid, st.st_gid,
                                  static_cast<uint64_t>(st.st_size)});
   }
 
@@ -159,7 +150,7 @@ private:
   void directory(const OpenDirPtr &parent, std::string_view name, WalkOutput &out,
                  const struct stat *known) {
     if (!m_prune.empty()) {
-      std::string path = walk_child_path(parent->path, name);
+      std::string path = text::child_path(parent->path, name);
       if (pruned(path)) {
         struct stat st;
         if (known)
@@ -178,7 +169,7 @@ private:
 
   void list_dir(const WalkTask &t, WalkOutput &out, std::vector<char> &buf) {
     const OpenDir &parent = *t.parent;
-    std::string path = walk_child_path(parent.path, t.name);
+    std::string path = text::child_path(parent.path, t.name);
     int fd = ::openat(parent.fd, t.name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -262,7 +253,7 @@ private:
       if (::fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno != ENOENT) // ENOENT: removed since it was listed
           out.errors.push_back(
-              walk_sys_error("cannot stat", walk_child_path(dir->path, nv), errno));
+              walk_sys_error("cannot stat", text::child_path(dir->path, nv), errno));
         continue;
       }
       if (S_ISDIR(st.st_mode)) // d_type was DT_UNKNOWN, or a race

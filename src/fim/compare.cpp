@@ -1,5 +1,6 @@
 // Comparison and reports of bulwark fim (see compare.hpp).
 
+#include <bulwark/core/text.hpp>
 #include <bulwark/core/walk.hpp>
 #include <bulwark/fim/compare.hpp>
 
@@ -87,15 +88,6 @@ std::vector<Attr> changed_attributes(const Record &o, const Record &n) {
   return out;
 }
 
-std::string fim_iso_time(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string xattr_text(const std::vector<std::pair<std::string, std::string>> &v) {
   std::string s;
   for (auto &[k, val] : v) {
@@ -114,8 +106,8 @@ ordered_json attr_value_json(const Record &r, Attr a) {
   case k_gid: return r.gid;
   case k_size: return r.size;
   case k_blocks: return r.blocks;
-  case k_mtime: return fim_iso_time(r.mtime_s);
-  case k_ctime: return fim_iso_time(r.ctime_s);
+  case k_mtime: return text::iso_time_utc(r.mtime_s);
+  case k_ctime: return text::iso_time_utc(r.ctime_s);
   case k_acl:
   case k_xattrs:
   case k_selinux:
@@ -165,17 +157,6 @@ std::string attr_names(const std::vector<Attr> &v) {
   return s;
 }
 
-std::string sarif_uri_path(std::string_view p) {
-  std::string out;
-  for (unsigned char c : p) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
 } // namespace
 
 std::string value_text(const Record &r, Attr a) {
@@ -188,8 +169,8 @@ std::string value_text(const Record &r, Attr a) {
   case k_gid: return std::to_string(r.gid);
   case k_size: return std::to_string(r.size);
   case k_blocks: return std::to_string(r.blocks);
-  case k_mtime: return fim_iso_time(r.mtime_s);
-  case k_ctime: return fim_iso_time(r.ctime_s);
+  case k_mtime: return text::iso_time_utc(r.mtime_s);
+  case k_ctime: return text::iso_time_utc(r.ctime_s);
   case k_link: return display_path(r.link);
   case k_acl:
   case k_xattrs:
@@ -253,12 +234,12 @@ std::string render_text(const Comparison &c, const ReportContext &ctx) {
     out += "error    " + display_path(e.path) + ": " + e.message + "\n";
   for (auto &w : ctx.warnings)
     out += "warning  " + w + "\n";
-  out +=
-      fmt::format("bulwark fim: {} entries checked{}; {} added, {} removed, {} changed, {} "
-                  "not verifiable; baseline {} ({}, {})\n",
-                  c.entries, ctx.fast ? " (--fast)" : "", added, removed, changed,
-                  ctx.errors.size(), display_path(ctx.database), fim_iso_time(ctx.baseline_created),
-                  ctx.baseline_signed ? "signature verified" : "NOT signature-verified");
+  out += fmt::format("bulwark fim: {} entries checked{}; {} added, {} removed, {} changed, {} "
+                     "not verifiable; baseline {} ({}, {})\n",
+                     c.entries, ctx.fast ? " (--fast)" : "", added, removed, changed,
+                     ctx.errors.size(), display_path(ctx.database),
+                     text::iso_time_utc(ctx.baseline_created),
+                     ctx.baseline_signed ? "signature verified" : "NOT signature-verified");
   return out;
 }
 
@@ -268,7 +249,7 @@ std::string render_json(const Comparison &c, const ReportContext &ctx) {
   j["tool"] = {{"name", "bulwark"}, {"version", BULWARK_VERSION}};
   j["root"] = display_path(ctx.root);
   j["database"] = {{"path", display_path(ctx.database)},
-                   {"created", fim_iso_time(ctx.baseline_created)},
+                   {"created", text::iso_time_utc(ctx.baseline_created)},
                    {"signature_verified", ctx.baseline_signed}};
   j["fast"] = ctx.fast;
   j["duration_ms"] = ctx.duration_ms;
@@ -335,7 +316,8 @@ std::string render_sarif(const Comparison &c, const ReportContext &ctx) {
     std::string p = path.empty() || path == "/" ? "." : path.substr(1);
     return ordered_json::array(
         {{{"physicalLocation",
-           {{"artifactLocation", {{"uri", sarif_uri_path(p)}, {"uriBaseId", "ROOT"}}}}}}});
+           {{"artifactLocation",
+             {{"uri", text::percent_encode_path(p)}, {"uriBaseId", "ROOT"}}}}}}});
   };
   ordered_json results = ordered_json::array();
   for (auto &ch : c.changes) {
@@ -369,7 +351,7 @@ std::string render_sarif(const Comparison &c, const ReportContext &ctx) {
                    {"rules", rules}}}};
   run["originalUriBaseIds"] = {
       {"ROOT",
-       {{"uri", "file://" + sarif_uri_path(root)},
+       {{"uri", "file://" + text::percent_encode_path(root)},
         {"description", {{"text", "The root of the checked filesystem."}}}}}};
   run["invocations"] = ordered_json::array({{{"executionSuccessful", true}}});
   run["results"] = results;

@@ -15,6 +15,7 @@
 // cannot be opened. Nothing selected is skipped silently.
 
 #include <bulwark/core/fd.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/fim/fim.hpp>
 
 #include <algorithm>
@@ -119,16 +120,6 @@ const Digests &digests() {
 
 std::string sys_message(const char *what, int err) {
   return std::string(what) + ": " + std::strerror(err);
-}
-
-std::string scan_child_path(std::string_view dir, std::string_view name) {
-  std::string p;
-  p.reserve(dir.size() + 1 + name.size());
-  if (dir != "/")
-    p += dir;
-  p += '/';
-  p += name;
-  return p;
 }
 
 void fill_stat(Record &r, const struct stat &st) {
@@ -454,7 +445,7 @@ private:
 
   void list_dir(const ScanTask &t, ScanOutput &out, std::vector<char> &buf) {
     const OpenDir &parent = *t.parent;
-    std::string path = scan_child_path(parent.path, t.name);
+    std::string path = text::child_path(parent.path, t.name);
     int fd = ::openat(parent.fd, t.name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -524,7 +515,7 @@ private:
   }
 
   void directory(const OpenDirPtr &parent, std::string_view name, ScanOutput &out) {
-    std::string path = scan_child_path(parent->path, name);
+    std::string path = text::child_path(parent->path, name);
     for (auto &p : m_opt.prune)
       if (path == p)
         return;
@@ -571,7 +562,7 @@ private:
       struct stat st;
       if (::fstatat(dir->fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         int err = errno;
-        std::string path = scan_child_path(dir->path, name);
+        std::string path = text::child_path(dir->path, name);
         out.errors.push_back(Error{err == ENOENT ? std::string("removed while the scan ran")
                                                  : sys_message("cannot stat", err),
                                    path, 0, err});
@@ -587,7 +578,7 @@ private:
 
   void entry(const OpenDirPtr &dir, const std::string &name, const struct stat &st, ScanOutput &out,
              ReadBuffer *data) {
-    std::string path = scan_child_path(dir->path, name);
+    std::string path = text::child_path(dir->path, name);
     if (!in_scope(path))
       return;
     FileType type = type_of(st.st_mode);
@@ -630,7 +621,7 @@ private:
   // general path's fstatat and openat.
   bool open_first(const OpenDirPtr &dir, const std::string &name, ScanOutput &out,
                   ReadBuffer &data) {
-    std::string path = scan_child_path(dir->path, name);
+    std::string path = text::child_path(dir->path, name);
     if (!in_scope(path))
       return true;
     auto m = m_policy.match(path, FileType::regular);

@@ -10,6 +10,7 @@
 
 #include <bulwark/core/atomic_file.hpp>
 #include <bulwark/core/rootfs.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/fix/recipe.hpp>
 #include <bulwark/fix/transaction.hpp>
 
@@ -38,10 +39,6 @@ Error tx_sys_error(const std::string &what, const std::string &path, int err) {
   return Error{what + ": " + std::strerror(err), path, 0, err};
 }
 
-std::string tx_parent_of(const std::string &p) {
-  auto s = p.rfind('/');
-  return s == 0 || s == std::string::npos ? "/" : p.substr(0, s);
-}
 std::string base_of(const std::string &p) {
   return p.substr(p.rfind('/') + 1);
 }
@@ -51,7 +48,7 @@ std::string base_of(const std::string &p) {
 // the file itself is a symbolic link (it would be written through).
 // `link_ok`: the path may be a link (to be removed, never written through).
 Result<std::string> tx_host_path(const RootFs &fs, const std::string &path, bool link_ok = false) {
-  std::string dir = TRY(fs.resolve(tx_parent_of(path)));
+  std::string dir = TRY(fs.resolve(text::parent_dir(path)));
   auto st = fs.lstat(path);
   if (!link_ok && st && st->type == FileInfo::Type::symlink)
     return Error{"is a symbolic link: bulwark fix does not write through links", path, 0, ELOOP};
@@ -61,7 +58,7 @@ Result<std::string> tx_host_path(const RootFs &fs, const std::string &path, bool
 // Missing directories above `path`, outermost first (target paths).
 std::vector<std::string> missing_dirs(const RootFs &fs, const std::string &path) {
   std::vector<std::string> out;
-  for (std::string d = tx_parent_of(path); d != "/"; d = tx_parent_of(d)) {
+  for (std::string d = text::parent_dir(path); d != "/"; d = text::parent_dir(d)) {
     auto st = fs.lstat(d);
     if (st)
       break;
@@ -396,7 +393,7 @@ Result<std::string> apply_plan(const Plan &plan, const ApplyOptions &opts) {
   };
   for (size_t i = 0; i < edits.size(); ++i) {
     const FileEdit &e = *edits[i];
-    if (auto r = make_dirs(fs, tx_parent_of(e.path)); !r)
+    if (auto r = make_dirs(fs, text::parent_dir(e.path)); !r)
       return fail(r.error());
     // A link the plan removes is the one path that may be a link.
     auto host = tx_host_path(fs, e.path, e.kind == FileEdit::Kind::symlink && e.before.has_value());

@@ -91,13 +91,6 @@ std::string validate_host_path(const std::string &root, const std::string &path)
   return r + path;
 }
 
-std::string validate_parent_of(const std::string &p) {
-  auto slash = p.find_last_of('/');
-  if (slash == std::string::npos || slash == 0)
-    return "/";
-  return p.substr(0, slash);
-}
-
 bool is_under(const std::string &p, const std::string &dir) {
   if (dir == "/")
     return true;
@@ -167,9 +160,9 @@ public:
                                                   : (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)));
       if (plain && (p.content || !p.bind_from.empty()))
         continue; // mounted over in place
-      std::string d = validate_parent_of(p.target);
+      std::string d = text::parent_dir(p.target);
       while (!is_dir(d) || !exists_l(d))
-        d = validate_parent_of(d);
+        d = text::parent_dir(d);
       if (std::find(dirs.begin(), dirs.end(), d) == dirs.end())
         dirs.push_back(d);
     }
@@ -623,9 +616,9 @@ std::string validate_basename_of(const std::string &p) {
 Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &job) {
   std::string conf;
   for (const auto &[path, content] : overlay) {
-    std::string dir = validate_parent_of(path);
+    std::string dir = text::parent_dir(path);
     if (validate_basename_of(dir) == "conf.d")
-      dir = validate_parent_of(dir);
+      dir = text::parent_dir(dir);
     std::string b = validate_basename_of(path);
     // Only a cluster's directory: one with a postgresql.conf (another
     // daemon's conf.d, or Debian's data directory, which holds
@@ -635,7 +628,7 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
     bool has_conf = it != overlay.end() ? it->second.has_value()
                                         : exists_l(validate_host_path(root, candidate));
     if (has_conf && (b == "postgresql.conf" || b == "postgresql.auto.conf" || b == "pg_hba.conf" ||
-                     b == "pg_ident.conf" || validate_parent_of(path) != dir)) {
+                     b == "pg_ident.conf" || text::parent_dir(path) != dir)) {
       conf = candidate;
       break;
     }
@@ -654,7 +647,7 @@ Result<Unit> postgres_job(const std::string &root, const Overlay &overlay, Job &
                    std::to_string(found.size()) + " clusters under /etc/postgresql"};
     conf = found.front();
   }
-  std::string conf_dir = validate_parent_of(conf);
+  std::string conf_dir = text::parent_dir(conf);
   // A data directory (PG_VERSION) is given with -D, which reads its
   // postgresql.conf and postgresql.auto.conf; Debian's /etc/postgresql/V/C
   // with --config-file (its data_directory setting names the data).
@@ -692,7 +685,7 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
   std::string project;
   for (const auto &[path, content] : overlay)
     if (is_compose(validate_basename_of(path))) {
-      project = validate_parent_of(path);
+      project = text::parent_dir(path);
       break;
     }
   if (project.empty())
@@ -719,7 +712,7 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
     }
   }
   for (const auto &[path, content] : overlay)
-    if (content && validate_parent_of(path) == project && is_compose(validate_basename_of(path)) &&
+    if (content && text::parent_dir(path) == project && is_compose(validate_basename_of(path)) &&
         std::find(files.begin(), files.end(), path) == files.end())
       files.push_back(path);
   // The file set a deployment names (a deploy script's -f list, a unit's
@@ -737,8 +730,7 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
     RootFs fs(root);
     fs.set_overlay(ov);
     for (const auto &s : compose::find_deploy_file_sets(fs, {project})) {
-      if (!s.unresolved.empty() || s.files.empty() ||
-          validate_parent_of(s.files.front()) != project)
+      if (!s.unresolved.empty() || s.files.empty() || text::parent_dir(s.files.front()) != project)
         continue;
       bool overlaid = std::any_of(s.files.begin(), s.files.end(), [&](const std::string &f) {
         auto it = overlay.find(f);
@@ -787,7 +779,7 @@ Result<Unit> compose_job(const std::string &root, const Overlay &overlay, Job &j
 // That line is the acceptance. No pid file, log file or syslog is written.
 Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job) {
   auto is_instance = [](const std::string &p) {
-    std::string b = validate_basename_of(p), d = validate_parent_of(p);
+    std::string b = validate_basename_of(p), d = text::parent_dir(p);
     return b.starts_with("redis") && b.ends_with(".conf") &&
            (d == "/etc/redis" || d == "/etc" || d == "/usr/local/etc" ||
             d == "/usr/local/etc/redis");
@@ -838,7 +830,7 @@ Result<Unit> redis_job(const std::string &root, const Overlay &overlay, Job &job
               "",
               "--syslog-enabled",
               "no"};
-  job.config_paths = {validate_parent_of(conf) == "/etc" ? conf : validate_parent_of(conf)};
+  job.config_paths = {text::parent_dir(conf) == "/etc" ? conf : text::parent_dir(conf)};
   job.main_config = conf;
   job.accept_output = "Configured to not listen anywhere, exiting.";
   // The fatal message quotes the offending line, which could hold any text.
@@ -1079,7 +1071,7 @@ Result<Validation> validate(Validator v, const std::string &host_root, const Ove
     std::set<std::string> dirs;
     for (const auto &[path, content] : overlay_in)
       if (content && validate_basename_of(path) == "docker-compose.bulwark.yml")
-        dirs.insert(validate_parent_of(path));
+        dirs.insert(text::parent_dir(path));
     if (dirs.size() > 1) {
       Validation all;
       all.accepted = true;

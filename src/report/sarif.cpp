@@ -29,10 +29,10 @@
 //   its own to link.
 
 #include <bulwark/core/catalogue.hpp>
+#include <bulwark/core/text.hpp>
 #include <bulwark/report/escape.hpp>
 #include <bulwark/report/report.hpp>
 
-#include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -44,17 +44,6 @@ using nlohmann::ordered_json;
 
 // RFC 3986: keep unreserved characters and "/", percent-encode every other
 // byte.
-std::string sarif_encode_uri_path(std::string_view p) {
-  std::string out;
-  for (unsigned char c : p) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
 std::string sentence(std::string s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\n'))
     s.pop_back();
@@ -156,7 +145,7 @@ std::string render_sarif(const AuditReport &r) {
         continue;
       ordered_json phys = {
           {"artifactLocation",
-           {{"uri", sarif_encode_uri_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
+           {{"uri", text::percent_encode_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
       if (e.line > 0)
         phys["region"] = {{"startLine", e.line}};
       locations.push_back({{"physicalLocation", phys}});
@@ -173,7 +162,7 @@ std::string render_sarif(const AuditReport &r) {
       }
       ordered_json phys = {
           {"artifactLocation",
-           {{"uri", sarif_encode_uri_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
+           {{"uri", text::percent_encode_path(e.path.substr(1))}, {"uriBaseId", "ROOT"}}}};
       if (e.line > 0)
         phys["region"] = {{"startLine", e.line}};
       related.push_back({{"id", related.size() + 1},
@@ -218,7 +207,7 @@ std::string render_sarif(const AuditReport &r) {
                    {"rules", rules}}}};
   run["originalUriBaseIds"] = {
       {"ROOT",
-       {{"uri", "file://" + sarif_encode_uri_path(root)},
+       {{"uri", "file://" + text::percent_encode_path(root)},
         {"description", {{"text", "The root of the audited filesystem."}}}}}};
   run["invocations"] = ordered_json::array({{{"executionSuccessful", true}}});
   run["results"] = results;

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <iostream>
@@ -46,15 +45,6 @@ struct WatchCliOptions {
 };
 
 WatchCliOptions g_watch_opts;
-
-std::string watch_iso_time(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string human_duration(int64_t s) {
   if (s % 86400 == 0)
@@ -126,9 +116,9 @@ int run_replay(const Config &cfg) {
   engine.on_ban = [&](const BanDecision &b) {
     if (g_watch_opts.quiet)
       return;
-    bans += fmt::format("  {}  {:<10}  {}/{}  {}  ({} failures, ban #{})\n", watch_iso_time(b.time),
-                        b.jail, format_address(b.source), b.prefix, human_duration(b.duration),
-                        b.failures, b.nth);
+    bans += fmt::format("  {}  {:<10}  {}/{}  {}  ({} failures, ban #{})\n",
+                        text::iso_time_utc(b.time), b.jail, format_address(b.source), b.prefix,
+                        human_duration(b.duration), b.failures, b.nth);
   };
   for (auto &path : g_watch_opts.replay) {
     int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -204,15 +194,15 @@ int run_bans(CLI::App &bans) {
                       {"prefix", b.prefix},
                       {"jail", b.jail},
                       {"reason", b.reason},
-                      {"banned_at", watch_iso_time(b.banned_at)},
-                      {"until", watch_iso_time(b.until)},
+                      {"banned_at", text::iso_time_utc(b.banned_at)},
+                      {"until", text::iso_time_utc(b.until)},
                       {"ban", b.nth},
                       {"lines", b.lines}});
         continue;
       }
       std::cout << fmt::format("{}/{}  {}  since {}  until {} ({} left)  ban #{}\n",
                                format_address(b.source), b.prefix, b.jail,
-                               watch_iso_time(b.banned_at), watch_iso_time(b.until),
+                               text::iso_time_utc(b.banned_at), text::iso_time_utc(b.until),
                                human_duration(b.until - now), b.nth);
       if (g_watch_opts.bans_verbose) {
         std::cout << "    reason: " << (b.reason.empty() ? "-" : b.reason) << "\n";

@@ -25,5 +25,13 @@ std::string printable(std::string_view s, size_t max_len = 120);
 bool needs_escape(std::string_view s);
 // A file mode's permission bits as four octal digits ("0640").
 std::string octal_mode(uint32_t mode);
+// The path of `name` in directory `dir` ("/etc" + "passwd", "/" + "etc").
+std::string child_path(std::string_view dir, std::string_view name);
+// The directory part of a path: "/" for "/x", "x" and "".
+std::string parent_dir(const std::string &path);
+// Seconds since the epoch as UTC, ISO 8601 ("2026-12-06T22:09:25Z").
+std::string iso_time_utc(int64_t t);
+// A path as a URI path: every byte but unreserved characters and '/' as %XX.
+std::string percent_encode_path(std::string_view path);
 
 } // namespace bulwark::text
